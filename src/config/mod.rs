@@ -1,0 +1,797 @@
+//! `policy.toml` → a validated [`Config`].
+//!
+//! Two phases, as ripgrep parses its flags: serde reads the file into the raw structs of [`raw`] (which know
+//! nothing but shapes), then [`Config::from_raw`] checks meaning and builds the types the rest of the program
+//! uses. Every problem is collected, not just the first, and each one names the file, the line and the key, so an
+//! admin fixes a broken policy in one round instead of ten. Unknown keys are errors: a misspelt
+//! `procesed_mailbox` that silently does nothing is how mail ends up flagged instead of moved.
+//!
+//! Secrets are not read here. A [`PasswordSource`] says where the password lives and is resolved only by the
+//! code that connects, so that `vdpd tickets list` run by an admin works without access to the credentials.
+
+mod duration;
+mod raw;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+pub use duration::{ParseDurationError, PolicyDuration, Unit};
+
+/// A fully validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this was read from (for messages and for resolving relative paths).
+    pub path: PathBuf,
+    pub organisation: Organisation,
+    /// `None` when the deployment takes mail only through `vdpd ingest` (an MTA pipe).
+    pub imap: Option<ImapConfig>,
+    pub smtp: SmtpConfig,
+    pub store: StoreConfig,
+    pub limits: Limits,
+    pub templates: TemplatesConfig,
+    pub sla: Sla,
+}
+
+#[derive(Debug, Clone)]
+pub struct Organisation {
+    pub name: String,
+    /// Lower-cased; the From of everything vdpd sends and the address whose own mail is a loop.
+    pub security_address: String,
+    /// The part after `@`, used for our Message-IDs.
+    pub domain: String,
+    /// References look like `{prefix}-{year}-{seq:04}`.
+    pub ticket_prefix: String,
+    pub policy_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS; refusing to continue if the server does not offer it.
+    Starttls,
+    /// No TLS at all: allowed only to a loopback address.
+    None,
+}
+
+impl fmt::Display for TlsMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TlsMode::Implicit => "implicit",
+            TlsMode::Starttls => "starttls",
+            TlsMode::None => "none",
+        })
+    }
+}
+
+/// Where a password comes from. Resolved at connect time by [`PasswordSource::resolve`].
+#[derive(Debug, Clone)]
+pub enum PasswordSource {
+    /// A file; a relative name is looked up in `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`) first,
+    /// then next to the policy file.
+    File { name: PathBuf, config_dir: PathBuf },
+    /// An environment variable.
+    Env(String),
+}
+
+impl PasswordSource {
+    /// Reads the secret. A single trailing newline (as `echo` writes) is not part of it.
+    pub fn resolve(&self) -> Result<String, std::io::Error> {
+        match self {
+            PasswordSource::Env(var) => std::env::var(var).map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("environment variable {var} is not set (or not UTF-8)"),
+                )
+            }),
+            PasswordSource::File { name, config_dir } => {
+                let path = Self::locate(name, config_dir);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+                let text = text.strip_suffix('\n').unwrap_or(&text);
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                Ok(text.to_string())
+            }
+        }
+    }
+
+    fn locate(name: &Path, config_dir: &Path) -> PathBuf {
+        let creds = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+        Self::locate_in(name, creds.as_deref(), config_dir)
+    }
+
+    fn locate_in(name: &Path, credentials_dir: Option<&Path>, config_dir: &Path) -> PathBuf {
+        if name.is_absolute() {
+            return name.to_path_buf();
+        }
+        if let Some(dir) = credentials_dir {
+            let candidate = dir.join(name);
+            if candidate.exists() {
+                return candidate;
+            }
+        }
+        config_dir.join(name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ImapConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub ca_file: Option<PathBuf>,
+    pub username: String,
+    pub password: PasswordSource,
+    pub mailbox: String,
+    /// Move handled mail here; when `None` it is flagged `\Seen` and left in place.
+    pub processed_mailbox: Option<String>,
+    pub idle: bool,
+    /// How often to look for mail when IDLE is off or not offered; also the longest one IDLE lasts before it is
+    /// renewed (never more than 29 minutes, RFC 2177).
+    pub poll_interval: std::time::Duration,
+    /// The longest any single IMAP command may take before the connection is declared dead.
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub ca_file: Option<PathBuf>,
+    /// `None`: no AUTH (a local relay that trusts the host).
+    pub auth: Option<(String, PasswordSource)>,
+    /// Parallel SMTP transactions; also the bound on acknowledgements that can go twice after a crash.
+    pub concurrency: usize,
+    pub timeout: std::time::Duration,
+    /// First retry delay after a transient failure; doubles per attempt up to `retry_max`.
+    pub retry_initial: std::time::Duration,
+    pub retry_max: std::time::Duration,
+    /// A message still undelivered this long after it was queued is marked failed.
+    pub give_up_after: std::time::Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub path: PathBuf,
+}
+
+/// Every limit explicit, so that hostile mail meets a number, not an assumption.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_message_bytes: usize,
+    pub new_tickets_per_sender_per_day: u32,
+    pub auto_replies_per_ticket_per_day: u32,
+    pub max_mime_depth: usize,
+    pub max_mime_parts: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 25 * 1024 * 1024,
+            new_tickets_per_sender_per_day: 5,
+            auto_replies_per_ticket_per_day: 5,
+            max_mime_depth: 32,
+            max_mime_parts: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TemplatesConfig {
+    /// Templates found here override the built-in ones of the same name.
+    pub dir: PathBuf,
+}
+
+/// The promises with dates in them, as the published policy states them.
+#[derive(Debug, Clone)]
+pub struct Sla {
+    pub acknowledge: PolicyDuration,
+    pub first_diagnosis: Option<PolicyDuration>,
+    /// Fix deadlines by severity band, most severe first.
+    pub fix: Vec<(Severity, PolicyDuration)>,
+    pub disclosure: Option<PolicyDuration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
+/// One thing wrong with a policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    /// 1-based; `None` when the key is absent from the file (a missing required key names its section's line).
+    pub line: Option<usize>,
+    /// Dotted key path, e.g. `imap.tls`.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}: {}", self.file.display(), line, self.key, self.message),
+            None => write!(f, "{}: {}: {}", self.file.display(), self.key, self.message),
+        }
+    }
+}
+
+/// Why a policy file could not be used. Lists every problem found.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid { problems: Vec<Problem> },
+}
+
+impl Config {
+    /// Reads and validates a policy file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Validates policy text as if it had been read from `path` (which is used for messages and to resolve
+    /// relative paths).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let map = raw::SourceMap::new(text);
+        let mut problems = Vec::new();
+        let raw = match raw::read(text) {
+            Ok((raw, unknown)) => {
+                for key in unknown {
+                    problems.push(Problem {
+                        file: path.to_path_buf(),
+                        line: map.line_of_key(&key),
+                        message: "unknown key (misspelt, or in the wrong section?)".into(),
+                        key,
+                    });
+                }
+                Some(raw)
+            }
+            Err(e) => {
+                let (line, key) = match e.span() {
+                    Some(span) => (Some(map.line_at(span.start)), map.key_at(span.start)),
+                    None => (None, None),
+                };
+                problems.push(Problem {
+                    file: path.to_path_buf(),
+                    line,
+                    key: key.unwrap_or_else(|| "(file)".into()),
+                    message: e.message().trim().to_string(),
+                });
+                None
+            }
+        };
+        let Some(raw) = raw else {
+            return Err(ConfigError::Invalid { problems });
+        };
+        let mut v = Validator {
+            file: path.to_path_buf(),
+            map: &map,
+            problems,
+        };
+        let config = Config::from_raw(raw, path, &mut v);
+        if v.problems.is_empty() {
+            Ok(config.expect("no problems means every field was set"))
+        } else {
+            let mut problems = v.problems;
+            problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+            Err(ConfigError::Invalid { problems })
+        }
+    }
+
+    /// The directory the policy file is in: relative paths in it are relative to here.
+    pub fn dir(&self) -> PathBuf {
+        config_dir(&self.path)
+    }
+
+    fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<Config> {
+        let dir = config_dir(path);
+        let organisation = v.organisation(raw.organisation);
+        let imap = raw.imap.map(|r| v.imap(r, &dir));
+        let smtp = v.smtp(raw.smtp, &dir);
+        let store = v
+            .required("store.path", raw.store.path)
+            .map(|p| StoreConfig { path: dir.join(p) });
+        let limits = v.limits(raw.limits);
+        let templates = TemplatesConfig {
+            dir: dir.join(raw.templates.dir.unwrap_or_else(|| PathBuf::from("templates"))),
+        };
+        let sla = v.sla(raw.sla);
+        let imap = match imap {
+            Some(Some(i)) => Some(i),
+            Some(None) => return None,
+            None => None,
+        };
+        Some(Config {
+            path: path.to_path_buf(),
+            organisation: organisation?,
+            imap,
+            smtp: smtp?,
+            store: store?,
+            limits: limits?,
+            templates,
+            sla: sla?,
+        })
+    }
+}
+
+fn config_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Collects problems with their lines while turning raw values into validated ones.
+struct Validator<'a> {
+    file: PathBuf,
+    map: &'a raw::SourceMap,
+    problems: Vec<Problem>,
+}
+
+impl Validator<'_> {
+    fn problem(&mut self, key: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            file: self.file.clone(),
+            line: self.map.line_of_key(key),
+            key: key.to_string(),
+            message: message.into(),
+        });
+    }
+
+    fn required<T>(&mut self, key: &str, value: Option<T>) -> Option<T> {
+        if value.is_none() {
+            // Point at the section header so the admin knows where to add it.
+            let section = key.rsplit_once('.').map(|(s, _)| s).unwrap_or("");
+            self.problems.push(Problem {
+                file: self.file.clone(),
+                line: self.map.line_of_key(section),
+                key: key.to_string(),
+                message: "required key is missing".into(),
+            });
+        }
+        value
+    }
+
+    fn address(&mut self, key: &str, value: Option<String>) -> Option<String> {
+        let value = self.required(key, value)?;
+        match value.parse::<lettre::Address>() {
+            Ok(a) if !value.contains(['<', '>', ' ', '\r', '\n']) => Some(a.to_string().to_ascii_lowercase()),
+            _ => {
+                self.problem(
+                    key,
+                    format!("{value:?} is not a plain email address (write local@domain)"),
+                );
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, key: &str, value: Option<PolicyDuration>, default: PolicyDuration) -> std::time::Duration {
+        let d = value.unwrap_or(default);
+        match d.exact() {
+            Some(d) => d,
+            None => {
+                self.problem(
+                    key,
+                    format!("{d} has no fixed length here: use seconds, minutes, hours or days"),
+                );
+                default.exact().unwrap_or_default()
+            }
+        }
+    }
+
+    fn organisation(&mut self, r: raw::RawOrganisation) -> Option<Organisation> {
+        let name = self.required("organisation.name", r.name);
+        let security_address = self.address("organisation.security_address", r.security_address);
+        let prefix = self.required("organisation.ticket_prefix", r.ticket_prefix);
+        if let Some(p) = &prefix {
+            let ok = !p.is_empty()
+                && p.len() <= 16
+                && p.bytes().all(|b| b.is_ascii_alphanumeric())
+                && p.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+            if !ok {
+                self.problem(
+                    "organisation.ticket_prefix",
+                    format!("{p:?}: use 1 to 16 letters and digits, starting with a letter (e.g. \"EX\")"),
+                );
+            }
+        }
+        if let Some(url) = &r.policy_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            self.problem("organisation.policy_url", "must be an http(s) URL");
+        }
+        let security_address = security_address?;
+        let domain = security_address.rsplit_once('@').map(|(_, d)| d.to_string())?;
+        Some(Organisation {
+            name: name?,
+            security_address,
+            domain,
+            ticket_prefix: prefix?.to_ascii_uppercase(),
+            policy_url: r.policy_url,
+        })
+    }
+
+    fn tls(&mut self, section: &str, host: &Option<String>, tls: Option<String>) -> Option<TlsMode> {
+        let key = format!("{section}.tls");
+        let mode = match tls.as_deref().unwrap_or("implicit") {
+            "implicit" => TlsMode::Implicit,
+            "starttls" => TlsMode::Starttls,
+            "none" => TlsMode::None,
+            other => {
+                self.problem(
+                    &key,
+                    format!("{other:?}: choose \"implicit\", \"starttls\" or \"none\""),
+                );
+                return None;
+            }
+        };
+        if mode == TlsMode::None
+            && let Some(h) = host
+            && !is_loopback(h)
+        {
+            self.problem(
+                &key,
+                format!("tls = \"none\" sends passwords and reports in clear text; it is allowed only to a loopback address, not {h:?}"),
+            );
+            return None;
+        }
+        Some(mode)
+    }
+
+    fn password(
+        &mut self,
+        section: &str,
+        file: Option<PathBuf>,
+        env: Option<String>,
+        dir: &Path,
+    ) -> Option<PasswordSource> {
+        match (file, env) {
+            (Some(_), Some(_)) => {
+                self.problem(
+                    &format!("{section}.password_env"),
+                    "set either password_file or password_env, not both",
+                );
+                None
+            }
+            (Some(name), None) => Some(PasswordSource::File {
+                name,
+                config_dir: dir.to_path_buf(),
+            }),
+            (None, Some(var)) => Some(PasswordSource::Env(var)),
+            (None, None) => None,
+        }
+    }
+
+    fn ca_file(&mut self, key: &str, ca: Option<PathBuf>, dir: &Path) -> Option<PathBuf> {
+        ca.map(|p| dir.join(p)).inspect(|p| {
+            if !p.exists() {
+                self.problem(key, format!("{} does not exist", p.display()));
+            }
+        })
+    }
+
+    fn imap(&mut self, r: raw::RawImap, dir: &Path) -> Option<ImapConfig> {
+        let tls = self.tls("imap", &r.host, r.tls);
+        let host = self.required("imap.host", r.host);
+        let username = self.required("imap.username", r.username);
+        let password = self.password("imap", r.password_file, r.password_env, dir);
+        if password.is_none() && !self.problems.iter().any(|p| p.key == "imap.password_env") {
+            self.problem(
+                "imap.password_file",
+                "IMAP needs a password: set password_file or password_env",
+            );
+        }
+        let ca_file = self.ca_file("imap.ca_file", r.ca_file, dir);
+        let poll_interval = self.duration(
+            "imap.poll_interval",
+            r.poll_interval,
+            PolicyDuration::new(60, Unit::Seconds),
+        );
+        let timeout = self.duration("imap.timeout", r.timeout, PolicyDuration::new(60, Unit::Seconds));
+        if poll_interval.is_zero() || poll_interval > std::time::Duration::from_secs(29 * 60) {
+            self.problem("imap.poll_interval", "must be between 1 second and 29 minutes");
+        }
+        if timeout.is_zero() {
+            self.problem("imap.timeout", "must be more than zero");
+        }
+        let mailbox = r.mailbox.unwrap_or_else(|| "INBOX".into());
+        if let Some(p) = &r.processed_mailbox
+            && p == &mailbox
+        {
+            self.problem("imap.processed_mailbox", "must differ from imap.mailbox");
+        }
+        let tls = tls?;
+        let port = r.port.unwrap_or(match tls {
+            TlsMode::Implicit => 993,
+            TlsMode::Starttls | TlsMode::None => 143,
+        });
+        Some(ImapConfig {
+            host: host?,
+            port,
+            tls,
+            ca_file,
+            username: username?,
+            password: password?,
+            mailbox,
+            processed_mailbox: r.processed_mailbox,
+            idle: r.idle.unwrap_or(true),
+            poll_interval,
+            timeout,
+        })
+    }
+
+    fn smtp(&mut self, r: raw::RawSmtp, dir: &Path) -> Option<SmtpConfig> {
+        let tls = self.tls("smtp", &r.host, r.tls);
+        let host = self.required("smtp.host", r.host);
+        let password = self.password("smtp", r.password_file, r.password_env, dir);
+        let auth = match (r.username, password) {
+            (Some(u), Some(p)) => Some((u, p)),
+            (None, None) => None,
+            (Some(_), None) => {
+                if !self.problems.iter().any(|p| p.key == "smtp.password_env") {
+                    self.problem("smtp.username", "a username needs password_file or password_env");
+                }
+                None
+            }
+            (None, Some(_)) => {
+                self.problem("smtp.username", "a password is set but no username");
+                None
+            }
+        };
+        let ca_file = self.ca_file("smtp.ca_file", r.ca_file, dir);
+        let concurrency = r.concurrency.unwrap_or(4);
+        if !(1..=64).contains(&concurrency) {
+            self.problem("smtp.concurrency", "must be between 1 and 64");
+        }
+        let timeout = self.duration("smtp.timeout", r.timeout, PolicyDuration::new(60, Unit::Seconds));
+        let retry_initial = self.duration(
+            "smtp.retry_initial",
+            r.retry_initial,
+            PolicyDuration::new(30, Unit::Seconds),
+        );
+        let retry_max = self.duration("smtp.retry_max", r.retry_max, PolicyDuration::new(1, Unit::Hours));
+        let give_up_after = self.duration(
+            "smtp.give_up_after",
+            r.give_up_after,
+            PolicyDuration::new(5, Unit::Days),
+        );
+        if retry_initial.is_zero() || retry_max < retry_initial {
+            self.problem(
+                "smtp.retry_max",
+                "retry_initial must be more than zero and retry_max at least retry_initial",
+            );
+        }
+        let tls = tls?;
+        let port = r.port.unwrap_or(match tls {
+            TlsMode::Implicit => 465,
+            TlsMode::Starttls => 587,
+            TlsMode::None => 25,
+        });
+        Some(SmtpConfig {
+            host: host?,
+            port,
+            tls,
+            ca_file,
+            auth,
+            concurrency,
+            timeout,
+            retry_initial,
+            retry_max,
+            give_up_after,
+        })
+    }
+
+    fn limits(&mut self, r: raw::RawLimits) -> Option<Limits> {
+        let d = Limits::default();
+        let l = Limits {
+            max_message_bytes: r.max_message_bytes.unwrap_or(d.max_message_bytes),
+            new_tickets_per_sender_per_day: r
+                .new_tickets_per_sender_per_day
+                .unwrap_or(d.new_tickets_per_sender_per_day),
+            auto_replies_per_ticket_per_day: r
+                .auto_replies_per_ticket_per_day
+                .unwrap_or(d.auto_replies_per_ticket_per_day),
+            max_mime_depth: r.max_mime_depth.unwrap_or(d.max_mime_depth),
+            max_mime_parts: r.max_mime_parts.unwrap_or(d.max_mime_parts),
+        };
+        let before = self.problems.len();
+        if !(1024..=1024 * 1024 * 1024).contains(&l.max_message_bytes) {
+            self.problem("limits.max_message_bytes", "must be between 1 KiB and 1 GiB");
+        }
+        if l.new_tickets_per_sender_per_day == 0 {
+            self.problem("limits.new_tickets_per_sender_per_day", "must be at least 1");
+        }
+        if !(1..=64).contains(&l.max_mime_depth) {
+            self.problem("limits.max_mime_depth", "must be between 1 and 64");
+        }
+        if !(1..=10_000).contains(&l.max_mime_parts) {
+            self.problem("limits.max_mime_parts", "must be between 1 and 10000");
+        }
+        (self.problems.len() == before).then_some(l)
+    }
+
+    fn sla(&mut self, r: raw::RawSla) -> Option<Sla> {
+        let acknowledge = self.required("sla.acknowledge", r.acknowledge);
+        let fix = r
+            .fix
+            .map(|f| {
+                [
+                    (Severity::Critical, f.critical),
+                    (Severity::High, f.high),
+                    (Severity::Medium, f.medium),
+                    (Severity::Low, f.low),
+                ]
+                .into_iter()
+                .filter_map(|(s, d)| d.map(|d| (s, d)))
+                .collect()
+            })
+            .unwrap_or_default();
+        Some(Sla {
+            acknowledge: acknowledge?,
+            first_diagnosis: r.first_diagnosis,
+            fix,
+            disclosure: r.disclosure,
+        })
+    }
+}
+
+/// True for `localhost` and for IPv4/IPv6 loopback addresses.
+pub fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[organisation]
+name = "Example"
+security_address = "Security@Example.COM"
+ticket_prefix = "ex"
+
+[smtp]
+host = "127.0.0.1"
+port = 2525
+tls = "none"
+
+[store]
+path = "/var/lib/vdpd/vdpd.sqlite"
+
+[sla]
+acknowledge = "24h"
+"#;
+
+    fn parse(text: &str) -> Result<Config, Vec<Problem>> {
+        Config::parse(text, Path::new("/etc/vdpd/policy.toml")).map_err(|e| match e {
+            ConfigError::Invalid { problems } => problems,
+            other => panic!("{other}"),
+        })
+    }
+
+    #[test]
+    fn minimal_policy_is_valid_and_normalised() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.organisation.security_address, "security@example.com");
+        assert_eq!(c.organisation.domain, "example.com");
+        assert_eq!(c.organisation.ticket_prefix, "EX");
+        assert!(c.imap.is_none());
+        assert_eq!(c.smtp.port, 2525);
+        assert_eq!(c.templates.dir, Path::new("/etc/vdpd/templates"));
+    }
+
+    #[test]
+    fn every_unknown_key_is_reported_with_its_line() {
+        let text = MINIMAL.replace("port = 2525", "port = 2525\nprot = 1\nfoo = 2") + "\n[bogus]\nx = 1\n";
+        let problems = parse(&text).unwrap_err();
+        let keys: Vec<_> = problems.iter().map(|p| (p.key.as_str(), p.line)).collect();
+        assert!(keys.contains(&("smtp.prot", Some(10))), "{problems:?}");
+        assert!(keys.contains(&("smtp.foo", Some(11))), "{problems:?}");
+        assert!(keys.iter().any(|(k, _)| k.starts_with("bogus")), "{problems:?}");
+        let shown = problems[0].to_string();
+        assert!(shown.starts_with("/etc/vdpd/policy.toml:"), "{shown}");
+    }
+
+    #[test]
+    fn type_errors_name_line_and_key() {
+        let text = MINIMAL.replace("port = 2525", "port = \"twenty\"");
+        let problems = parse(&text).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, Some(9));
+        assert_eq!(problems[0].key, "smtp.port");
+    }
+
+    #[test]
+    fn clear_text_refused_off_loopback_and_all_problems_at_once() {
+        let text = MINIMAL
+            .replace("host = \"127.0.0.1\"", "host = \"mail.example.com\"")
+            .replace("ticket_prefix = \"ex\"", "ticket_prefix = \"E-X\"")
+            .replace("acknowledge = \"24h\"", "");
+        let problems = parse(&text).unwrap_err();
+        let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert!(keys.contains(&"smtp.tls"), "{problems:?}");
+        assert!(keys.contains(&"organisation.ticket_prefix"), "{problems:?}");
+        assert!(keys.contains(&"sla.acknowledge"), "{problems:?}");
+    }
+
+    #[test]
+    fn imap_section_validated() {
+        let text = format!(
+            "{MINIMAL}\n[imap]\nhost = \"localhost\"\ntls = \"starttls\"\nusername = \"sec\"\npassword_env = \"P\"\npoll_interval = \"1 month\"\n"
+        );
+        let problems = parse(&text).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].key, "imap.poll_interval");
+        let ok = text.replace("\"1 month\"", "\"30s\"");
+        let c = parse(&ok).unwrap();
+        let imap = c.imap.unwrap();
+        assert_eq!(imap.port, 143);
+        assert_eq!(imap.mailbox, "INBOX");
+        assert_eq!(imap.poll_interval, std::time::Duration::from_secs(30));
+    }
+
+    #[test]
+    fn loopback_detection() {
+        for h in ["localhost", "127.0.0.1", "127.8.9.1", "::1", "[::1]"] {
+            assert!(is_loopback(h), "{h}");
+        }
+        for h in ["example.com", "10.0.0.1", "localhost.example.com", "0.0.0.0"] {
+            assert!(!is_loopback(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn password_file_prefers_credentials_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().join("creds");
+        std::fs::create_dir(&creds).unwrap();
+        std::fs::write(dir.path().join("imap.pass"), "from-config-dir\n").unwrap();
+        let src = PasswordSource::File {
+            name: "imap.pass".into(),
+            config_dir: dir.path().to_path_buf(),
+        };
+        // Without a credential of that name the file next to the policy is used.
+        assert_eq!(src.resolve().unwrap(), "from-config-dir");
+        let name = Path::new("imap.pass");
+        // A credentials directory without that credential falls back to the policy's directory...
+        assert_eq!(
+            PasswordSource::locate_in(name, Some(&creds), dir.path()),
+            dir.path().join(name)
+        );
+        // ...and one with it wins.
+        std::fs::write(creds.join("imap.pass"), "from-credentials\n").unwrap();
+        assert_eq!(
+            PasswordSource::locate_in(name, Some(&creds), dir.path()),
+            creds.join(name)
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! The shapes of `policy.toml`, as serde reads them, and a map from key paths back to lines.
+//!
+//! Nothing here judges values: that is [`super::Validator`]'s job. Every field is optional so that a missing
+//! key becomes a "required key is missing" problem with a line, not a serde error that stops at the first one.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::PolicyDuration;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub organisation: RawOrganisation,
+    pub imap: Option<RawImap>,
+    #[serde(default)]
+    pub smtp: RawSmtp,
+    #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
+    pub limits: RawLimits,
+    #[serde(default)]
+    pub templates: RawTemplates,
+    #[serde(default)]
+    pub sla: RawSla,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawOrganisation {
+    pub name: Option<String>,
+    pub security_address: Option<String>,
+    pub ticket_prefix: Option<String>,
+    pub policy_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawImap {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub username: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub password_env: Option<String>,
+    pub mailbox: Option<String>,
+    pub processed_mailbox: Option<String>,
+    pub idle: Option<bool>,
+    pub poll_interval: Option<PolicyDuration>,
+    pub timeout: Option<PolicyDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawSmtp {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub username: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub password_env: Option<String>,
+    pub concurrency: Option<usize>,
+    pub timeout: Option<PolicyDuration>,
+    pub retry_initial: Option<PolicyDuration>,
+    pub retry_max: Option<PolicyDuration>,
+    pub give_up_after: Option<PolicyDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawStore {
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawLimits {
+    pub max_message_bytes: Option<usize>,
+    pub new_tickets_per_sender_per_day: Option<u32>,
+    pub auto_replies_per_ticket_per_day: Option<u32>,
+    pub max_mime_depth: Option<usize>,
+    pub max_mime_parts: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawTemplates {
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawSla {
+    pub acknowledge: Option<PolicyDuration>,
+    pub first_diagnosis: Option<PolicyDuration>,
+    pub fix: Option<RawFix>,
+    pub disclosure: Option<PolicyDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawFix {
+    pub critical: Option<PolicyDuration>,
+    pub high: Option<PolicyDuration>,
+    pub medium: Option<PolicyDuration>,
+    pub low: Option<PolicyDuration>,
+}
+
+/// Deserializes the file, returning the raw config and the dotted path of every key serde did not use.
+pub fn read(text: &str) -> Result<(RawConfig, Vec<String>), toml::de::Error> {
+    let de = toml::Deserializer::parse(text)?;
+    let mut unknown = Vec::new();
+    let raw = serde_ignored::deserialize(de, |path| unknown.push(path_string(&path)))?;
+    Ok((raw, unknown))
+}
+
+/// `imap.processed_mailbox`, `staff.0.address`: the same form [`SourceMap`] uses. serde_ignored's own
+/// rendering puts `?` for `Option`s, which no admin would recognise.
+fn path_string(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    fn walk(p: &Path<'_>, out: &mut Vec<String>) {
+        match p {
+            Path::Root => {}
+            Path::Seq { parent, index } => {
+                walk(parent, out);
+                out.push(index.to_string());
+            }
+            Path::Map { parent, key } => {
+                walk(parent, out);
+                out.push(key.clone());
+            }
+            Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+                walk(parent, out)
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    walk(path, &mut parts);
+    parts.join(".")
+}
+
+/// Where each key of the file is, so that every problem can name its line.
+pub struct SourceMap {
+    /// Byte offset of the start of each line.
+    line_starts: Vec<usize>,
+    /// (dotted path, offset of the key, span of its value).
+    entries: Vec<(String, usize, std::ops::Range<usize>)>,
+}
+
+impl SourceMap {
+    pub fn new(text: &str) -> SourceMap {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut entries = Vec::new();
+        // A syntax error leaves the map empty; that error carries its own span.
+        if let Ok(table) = toml::de::DeTable::parse(text) {
+            collect(table.get_ref(), "", &mut entries);
+        }
+        SourceMap { line_starts, entries }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line_at(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&start| start <= offset)
+    }
+
+    /// The line where a key (or section header) is written.
+    pub fn line_of_key(&self, path: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .find(|(p, _, _)| p == path)
+            .map(|(_, key, _)| self.line_at(*key))
+    }
+
+    /// The innermost key whose value contains `offset`.
+    pub fn key_at(&self, offset: usize) -> Option<String> {
+        self.entries
+            .iter()
+            .filter(|(_, _, value)| value.contains(&offset) || value.start == offset)
+            .max_by_key(|(p, _, _)| p.matches('.').count())
+            .map(|(p, _, _)| p.clone())
+    }
+}
+
+fn collect(table: &toml::de::DeTable<'_>, prefix: &str, out: &mut Vec<(String, usize, std::ops::Range<usize>)>) {
+    for (key, value) in table {
+        let path = if prefix.is_empty() {
+            key.get_ref().to_string()
+        } else {
+            format!("{prefix}.{}", key.get_ref())
+        };
+        out.push((path.clone(), key.span().start, value.span()));
+        collect_value(value.get_ref(), &path, out);
+    }
+}
+
+fn collect_value(value: &toml::de::DeValue<'_>, path: &str, out: &mut Vec<(String, usize, std::ops::Range<usize>)>) {
+    match value {
+        toml::de::DeValue::Table(t) => collect(t, path, out),
+        toml::de::DeValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let item_path = format!("{path}.{i}");
+                out.push((item_path.clone(), item.span().start, item.span()));
+                collect_value(item.get_ref(), &item_path, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_keys() {
+        let text = "a = 1\n\n[sec]\nkey = \"v\"\n[[arr]]\nx = 2\n";
+        let map = SourceMap::new(text);
+        assert_eq!(map.line_of_key("a"), Some(1));
+        assert_eq!(map.line_of_key("sec"), Some(3));
+        assert_eq!(map.line_of_key("sec.key"), Some(4));
+        assert_eq!(map.line_of_key("arr.0.x"), Some(6));
+        let value_offset = text.find("\"v\"").unwrap();
+        assert_eq!(map.key_at(value_offset).as_deref(), Some("sec.key"));
+        assert_eq!(map.line_at(0), 1);
+        assert_eq!(map.line_at(text.len() - 1), 6);
+    }
+}

@@ -1,0 +1,232 @@
+use super::*;
+
+fn org() -> Organisation {
+    Organisation {
+        name: "Example".into(),
+        security_address: "security@example.test".into(),
+        domain: "example.test".into(),
+        ticket_prefix: "EX".into(),
+        policy_url: None,
+    }
+}
+
+fn mail() -> Inbound {
+    Inbound {
+        message_id: Some("<r1@research.test>".into()),
+        sender: "alice@research.test".into(),
+        sender_name: "Alice".into(),
+        subject: "XSS in login".into(),
+        thread_ids: vec![],
+        references: vec![],
+        subject_refs: vec![],
+        automatic: None,
+        text: "details".into(),
+        dedup_key: "mid:<r1@research.test>:alice@research.test".into(),
+    }
+}
+
+fn candidate(id: i64, participant: bool) -> ThreadCandidate {
+    ThreadCandidate {
+        ticket_id: id,
+        reference: format!("EX-2026-{id:04}"),
+        sender_is_participant: participant,
+        by_header: true,
+    }
+}
+
+#[test]
+fn decisions() {
+    let limits = Limits::default();
+    let auto = Inbound {
+        automatic: Some("auto-submitted: auto-replied".into()),
+        ..mail()
+    };
+    struct Case {
+        name: &'static str,
+        mail: Inbound,
+        facts: Facts,
+        want: Decision,
+    }
+    let cases = vec![
+        Case {
+            name: "a first mail opens a ticket",
+            mail: mail(),
+            facts: Facts::default(),
+            want: Decision::NewTicket,
+        },
+        Case {
+            name: "a participant's reply joins the ticket",
+            mail: mail(),
+            facts: Facts {
+                candidates: vec![candidate(7, true)],
+                ..Facts::default()
+            },
+            want: Decision::Correspondence {
+                ticket_id: 7,
+                reference: "EX-2026-0007".into(),
+            },
+        },
+        Case {
+            name: "a stranger quoting a reference opens a ticket of their own",
+            mail: mail(),
+            facts: Facts {
+                candidates: vec![candidate(7, false)],
+                ..Facts::default()
+            },
+            want: Decision::NewTicket,
+        },
+        Case {
+            name: "the first candidate the sender takes part in wins",
+            mail: mail(),
+            facts: Facts {
+                candidates: vec![candidate(3, false), candidate(9, true)],
+                ..Facts::default()
+            },
+            want: Decision::Correspondence {
+                ticket_id: 9,
+                reference: "EX-2026-0009".into(),
+            },
+        },
+        Case {
+            name: "an auto-reply in a thread is dropped, not correspondence",
+            mail: auto.clone(),
+            facts: Facts {
+                candidates: vec![candidate(7, true)],
+                ..Facts::default()
+            },
+            want: Decision::Drop {
+                reason: "auto-submitted: auto-replied".into(),
+                ticket_id: Some(7),
+            },
+        },
+        Case {
+            name: "an auto-reply outside any thread is dropped",
+            mail: auto,
+            facts: Facts::default(),
+            want: Decision::Drop {
+                reason: "auto-submitted: auto-replied".into(),
+                ticket_id: None,
+            },
+        },
+        Case {
+            name: "a duplicate is a duplicate before anything else",
+            mail: mail(),
+            facts: Facts {
+                duplicate_of: Some((12, Some(4))),
+                candidates: vec![candidate(7, true)],
+                sender_tickets_last_day: 99,
+            },
+            want: Decision::Duplicate {
+                of_intake: 12,
+                ticket_id: Some(4),
+            },
+        },
+        Case {
+            name: "replies are not rate limited",
+            mail: mail(),
+            facts: Facts {
+                candidates: vec![candidate(7, true)],
+                sender_tickets_last_day: 99,
+                ..Facts::default()
+            },
+            want: Decision::Correspondence {
+                ticket_id: 7,
+                reference: "EX-2026-0007".into(),
+            },
+        },
+    ];
+    for case in cases {
+        assert_eq!(decide(&case.mail, &case.facts, &limits), case.want, "{}", case.name);
+    }
+}
+
+#[test]
+fn the_daily_new_ticket_limit_drops_with_a_reason() {
+    let limits = Limits {
+        new_tickets_per_sender_per_day: 3,
+        ..Limits::default()
+    };
+    let facts = |n| Facts {
+        sender_tickets_last_day: n,
+        ..Facts::default()
+    };
+    assert_eq!(decide(&mail(), &facts(2), &limits), Decision::NewTicket);
+    match decide(&mail(), &facts(3), &limits) {
+        Decision::Drop {
+            reason,
+            ticket_id: None,
+        } => assert!(reason.starts_with("rate limit"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn auto_reply_guard() {
+    let limits = Limits {
+        auto_replies_per_ticket_per_day: 2,
+        ..Limits::default()
+    };
+    assert!(may_auto_reply(1, &limits));
+    assert!(!may_auto_reply(2, &limits));
+}
+
+#[test]
+fn acknowledgement_threads_under_the_report() {
+    let plan = reply_plan(
+        "acknowledgement",
+        "acknowledgement.txt",
+        "EX-2026-0007",
+        &mail(),
+        &org(),
+    );
+    assert_eq!(plan.subject, "[EX-2026-0007] Re: XSS in login");
+    assert_eq!(plan.in_reply_to.as_deref(), Some("<r1@research.test>"));
+    assert_eq!(plan.references, vec!["<r1@research.test>"]);
+    assert_eq!(plan.to, "alice@research.test");
+    assert!(plan.auto_reply);
+}
+
+#[test]
+fn reply_subject_does_not_pile_up_prefixes_or_leak_other_tags() {
+    let m = Inbound {
+        subject: "Re: [EX-2026-0001] RE: XSS".into(),
+        ..mail()
+    };
+    assert_eq!(
+        reply_plan("a", "a.txt", "EX-2026-0002", &m, &org()).subject,
+        "[EX-2026-0002] Re: XSS"
+    );
+    let empty = Inbound {
+        subject: String::new(),
+        ..mail()
+    };
+    assert_eq!(
+        reply_plan("a", "a.txt", "EX-2026-0002", &empty, &org()).subject,
+        "[EX-2026-0002] Re: your report"
+    );
+}
+
+#[test]
+fn references_are_their_thread_plus_their_message_trimmed() {
+    let long: Vec<String> = (0..20).map(|i| format!("<m{i}@x.test>")).collect();
+    let m = Inbound {
+        references: long,
+        ..mail()
+    };
+    let refs = reply_plan("a", "a.txt", "EX-2026-0002", &m, &org()).references;
+    assert_eq!(refs.len(), MAX_REFERENCES);
+    assert_eq!(refs.first().map(String::as_str), Some("<m0@x.test>"));
+    assert_eq!(refs.last().map(String::as_str), Some("<r1@research.test>"));
+    assert_eq!(refs[refs.len() - 2], "<m19@x.test>");
+}
+
+#[test]
+fn states_parse_case_insensitively_and_refuse_unknown() {
+    assert_eq!("Triage".parse::<TicketState>(), Ok(TicketState::Triage));
+    assert!(
+        "open"
+            .parse::<TicketState>()
+            .unwrap_err()
+            .contains("one of: new, triage")
+    );
+}

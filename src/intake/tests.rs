@@ -1,0 +1,293 @@
+use super::*;
+use std::path::Path;
+
+const POLICY: &str = r#"
+[organisation]
+name = "Example"
+security_address = "security@example.test"
+ticket_prefix = "EX"
+
+[smtp]
+host = "127.0.0.1"
+tls = "none"
+
+[store]
+path = "vdpd.sqlite"
+
+[limits]
+new_tickets_per_sender_per_day = 3
+
+[sla]
+acknowledge = "24h"
+first_diagnosis = "7 business days"
+"#;
+
+fn env() -> Env {
+    let config = Config::parse(POLICY, Path::new("/nonexistent/policy.toml")).unwrap();
+    let templates = Templates::load(Path::new("/nonexistent/templates")).unwrap();
+    Env {
+        config: Arc::new(config),
+        templates: Arc::new(templates),
+    }
+}
+
+const NOW: i64 = 1_795_000_000_000; // 2026-11-18
+
+fn report(from: &str, mid: &str, subject: &str) -> String {
+    format!("From: {from}\r\nTo: security@example.test\r\nSubject: {subject}\r\nMessage-ID: {mid}\r\n\r\nDetails.\r\n")
+}
+
+fn ingest(store: &mut Store, raw: &str) -> Processed {
+    let mail = IncomingMail {
+        source: Source::Ingest,
+        raw: raw.as_bytes().to_vec(),
+        size: raw.len(),
+        truncated: false,
+    };
+    process(store, &env(), &mail, NOW).unwrap()
+}
+
+fn imap(store: &mut Store, uid: u32, raw: &str) -> Processed {
+    let mail = IncomingMail {
+        source: Source::Imap {
+            mailbox: "INBOX".into(),
+            uidvalidity: 7,
+            uid,
+        },
+        raw: raw.as_bytes().to_vec(),
+        size: raw.len(),
+        truncated: false,
+    };
+    process(store, &env(), &mail, NOW).unwrap()
+}
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn outbox_raw(store: &Store) -> Vec<String> {
+    let mut stmt = store.conn().prepare("SELECT raw FROM outbox ORDER BY id").unwrap();
+    stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .map(|r| String::from_utf8(r.unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_report_opens_a_ticket_and_queues_its_acknowledgement_in_one_go() {
+    let mut store = Store::open_in_memory().unwrap();
+    let p = ingest(
+        &mut store,
+        &report("Alice <alice@research.test>", "<r1@research.test>", "XSS in login"),
+    );
+    assert_eq!(p.status, IntakeStatus::Ticket);
+    assert_eq!(p.reference.as_deref(), Some("EX-2026-0001"));
+    assert!(p.enqueued);
+    let acks = outbox_raw(&store);
+    assert_eq!(acks.len(), 1);
+    let ack = &acks[0];
+    assert!(ack.contains("Subject: [EX-2026-0001] Re: XSS in login\r\n"), "{ack}");
+    assert!(ack.contains("In-Reply-To: <r1@research.test>\r\n"), "{ack}");
+    assert!(ack.contains("References: <r1@research.test>\r\n"), "{ack}");
+    assert!(ack.contains("Auto-Submitted: auto-replied\r\n"), "{ack}");
+    assert!(ack.contains("within 24 hours"), "{ack}");
+    assert!(ack.contains("7 business days"), "{ack}");
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM timers WHERE kind = 'acknowledge'"),
+        1
+    );
+    assert_eq!(count(&store, "SELECT count(*) FROM messages"), 2);
+    // The acknowledgement itself is a message of the ticket, so a reply to it threads.
+    let ack_id: String = store
+        .conn()
+        .query_row("SELECT message_id FROM messages WHERE direction = 'out'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(ack.contains(&format!("Message-ID: {ack_id}\r\n")));
+}
+
+#[test]
+fn references_count_up_per_year() {
+    let mut store = Store::open_in_memory().unwrap();
+    for i in 1..=3 {
+        let p = ingest(
+            &mut store,
+            &report(&format!("r{i}@research.test"), &format!("<m{i}@x.test>"), "s"),
+        );
+        assert_eq!(p.reference.unwrap(), format!("EX-2026-{i:04}"));
+    }
+}
+
+#[test]
+fn the_same_bytes_twice_are_processed_once() {
+    let mut store = Store::open_in_memory().unwrap();
+    let raw = report("alice@research.test", "<r1@research.test>", "XSS");
+    assert_eq!(ingest(&mut store, &raw).status, IntakeStatus::Ticket);
+    let again = ingest(&mut store, &raw);
+    assert!(again.already);
+    assert_eq!(count(&store, "SELECT count(*) FROM tickets"), 1);
+    assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 1);
+}
+
+#[test]
+fn a_second_delivery_is_a_duplicate_not_a_ticket() {
+    let mut store = Store::open_in_memory().unwrap();
+    let raw = report("alice@research.test", "<r1@research.test>", "XSS");
+    imap(&mut store, 1, &raw);
+    let second = format!("Received: from mx2 by mx; Mon, 23 Nov 2026 10:00:00 +0000\r\n{raw}");
+    let p = imap(&mut store, 2, &second);
+    assert_eq!(p.status, IntakeStatus::Duplicate);
+    assert_eq!(count(&store, "SELECT count(*) FROM tickets"), 1);
+    assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 1);
+    // The cursor moved past both.
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM intake WHERE status != 'pending'"),
+        2
+    );
+}
+
+#[test]
+fn a_participants_reply_joins_the_ticket_and_a_strangers_does_not() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, &report("alice@research.test", "<r1@research.test>", "XSS"));
+    let reply = report("Alice@Research.test", "<r2@research.test>", "Re: [EX-2026-0001] XSS");
+    let p = ingest(&mut store, &reply);
+    assert_eq!(p.status, IntakeStatus::Correspondence);
+    assert_eq!(p.reference.as_deref(), Some("EX-2026-0001"));
+    assert!(!p.enqueued, "no auto-reply to correspondence");
+
+    let stranger = report("mallory@evil.test", "<m1@evil.test>", "Re: [EX-2026-0001] XSS");
+    let p = ingest(&mut store, &stranger);
+    assert_eq!(p.status, IntakeStatus::Ticket);
+    assert_eq!(p.reference.as_deref(), Some("EX-2026-0002"));
+    let acks = outbox_raw(&store);
+    let to_mallory = acks.iter().find(|a| a.contains("To: mallory@evil.test")).unwrap();
+    assert!(
+        !to_mallory.contains("EX-2026-0001"),
+        "a stranger learns nothing of another ticket"
+    );
+    assert!(to_mallory.contains("Subject: [EX-2026-0002] Re: XSS\r\n"));
+}
+
+#[test]
+fn a_reply_threads_by_in_reply_to_without_a_subject_tag() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, &report("alice@research.test", "<r1@research.test>", "XSS"));
+    let ack_id: String = store
+        .conn()
+        .query_row("SELECT message_id FROM messages WHERE direction = 'out'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let reply = format!(
+        "From: alice@research.test\r\nSubject: more\r\nMessage-ID: <r3@research.test>\r\nIn-Reply-To: {ack_id}\r\n\r\nmore\r\n"
+    );
+    assert_eq!(ingest(&mut store, &reply).status, IntakeStatus::Correspondence);
+}
+
+#[test]
+fn machine_mail_is_dropped_and_touches_nothing() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, &report("alice@research.test", "<r1@research.test>", "XSS"));
+    let before: i64 = count(&store, "SELECT updated_at FROM tickets");
+    let ooo = format!(
+        "Auto-Submitted: auto-replied\r\n{}",
+        report("alice@research.test", "<ooo@research.test>", "Re: [EX-2026-0001] XSS")
+    );
+    let p = ingest(&mut store, &ooo);
+    assert_eq!(p.status, IntakeStatus::Dropped);
+    assert!(p.reason.contains("auto-submitted"));
+    assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 1);
+    assert_eq!(count(&store, "SELECT count(*) FROM messages"), 2);
+    assert_eq!(count(&store, "SELECT updated_at FROM tickets"), before);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM dropped WHERE ticket_id IS NOT NULL"),
+        1
+    );
+}
+
+#[test]
+fn the_daily_limit_drops_further_reports_without_reply() {
+    let mut store = Store::open_in_memory().unwrap();
+    for i in 0..3 {
+        let p = ingest(
+            &mut store,
+            &report("spam@research.test", &format!("<s{i}@x.test>"), "report"),
+        );
+        assert_eq!(p.status, IntakeStatus::Ticket);
+    }
+    let p = ingest(&mut store, &report("spam@research.test", "<s9@x.test>", "report"));
+    assert_eq!(p.status, IntakeStatus::Dropped);
+    assert!(p.reason.starts_with("rate limit"));
+    assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 3);
+}
+
+#[test]
+fn a_message_that_killed_the_process_three_times_is_quarantined() {
+    let mut store = Store::open_in_memory().unwrap();
+    let raw = report("alice@research.test", "<r1@research.test>", "XSS");
+    let mail = IncomingMail {
+        source: Source::Ingest,
+        raw: raw.as_bytes().to_vec(),
+        size: raw.len(),
+        truncated: false,
+    };
+    let key = mail.intake_key();
+    // Three attempts that "died": begin() was committed, processing never finished.
+    for _ in 0..MAX_ATTEMPTS {
+        let rec = store::intake::IntakeRecord {
+            key: &key,
+            source: "ingest",
+            mailbox: None,
+            uidvalidity: None,
+            uid: None,
+            size: raw.len(),
+            raw: raw.as_bytes(),
+            truncated: false,
+            fetched_at: NOW,
+        };
+        store.write(|tx| store::intake::begin(tx, &rec)).unwrap();
+    }
+    let p = process(&mut store, &env(), &mail, NOW).unwrap();
+    assert_eq!(p.status, IntakeStatus::Quarantined);
+    assert!(p.reason.contains("process died"), "{}", p.reason);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM quarantine WHERE subject = 'XSS'"),
+        1
+    );
+    // An admin can put it back once the cause is fixed.
+    assert!(store.write(|tx| store::intake::requeue(tx, p.intake_id)).unwrap());
+    assert_eq!(
+        process(&mut store, &env(), &mail, NOW).unwrap().status,
+        IntakeStatus::Ticket
+    );
+}
+
+#[test]
+fn oversized_and_unparseable_mail_is_quarantined_and_the_cursor_moves_on() {
+    let mut store = Store::open_in_memory().unwrap();
+    store
+        .write(|tx| store::intake::reset_cursor(tx, "INBOX", 7, NOW))
+        .unwrap();
+    let mail = IncomingMail {
+        source: Source::Imap {
+            mailbox: "INBOX".into(),
+            uidvalidity: 7,
+            uid: 1,
+        },
+        raw: b"From: a@research.test\r\nSubject: big\r\n\r\n".to_vec(),
+        size: 100 * 1024 * 1024,
+        truncated: true,
+    };
+    let p = process(&mut store, &env(), &mail, NOW).unwrap();
+    assert_eq!(p.status, IntakeStatus::Quarantined);
+    let p = imap(&mut store, 2, "\0\0\0 not mail");
+    assert_eq!(p.status, IntakeStatus::Quarantined);
+    let cursor = store::intake::cursor(store.conn(), "INBOX").unwrap().unwrap();
+    assert_eq!(cursor.last_uid, 2);
+    assert_eq!(
+        store::intake::server_pending(store.conn(), "INBOX", 7).unwrap(),
+        vec![1, 2]
+    );
+}

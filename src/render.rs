@@ -1,0 +1,337 @@
+//! Templates and outgoing messages.
+//!
+//! Mail bodies come from minijinja templates in the admin's `templates/` folder; a template absent there falls
+//! back to the built-in copy of the one shipped in this repository, so an upgrade that adds a template never
+//! leaves a deployment without it. Undefined variables are errors (strict mode), and `vdpd check` renders every
+//! template with a sample context, so a typo is caught before it reaches a researcher.
+//!
+//! [`compose`] turns a [`MailPlan`] and a rendered body into the exact bytes that are stored in the outbox and
+//! later sent: what is stored is what goes out.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message};
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::config::{Config, Organisation};
+use crate::engine::MailPlan;
+use crate::mailtext;
+
+/// Every template vdpd uses, with its built-in text.
+pub const BUILTIN: &[(&str, &str)] = &[("acknowledgement.txt", include_str!("../templates/acknowledgement.txt"))];
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template {name}: {source:#}")]
+    Template { name: String, source: minijinja::Error },
+    #[error("cannot read template {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot build message: {0}")]
+    Message(String),
+}
+
+/// Where a template came from, for `vdpd check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    BuiltIn,
+    File(PathBuf),
+}
+
+/// The compiled templates.
+pub struct Templates {
+    env: Environment<'static>,
+    origins: Vec<(&'static str, Origin)>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates").field("origins", &self.origins).finish()
+    }
+}
+
+impl Templates {
+    /// Loads and compiles every template, preferring `dir/<name>` over the built-in text.
+    pub fn load(dir: &Path) -> Result<Templates, RenderError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .keep_trailing_newline(true)
+                .build()
+                .expect("the default delimiters are valid"),
+        );
+        let mut origins = Vec::new();
+        for &(name, builtin) in BUILTIN {
+            let path = dir.join(name);
+            let (source, origin) = match std::fs::read_to_string(&path) {
+                Ok(text) => (text, Origin::File(path)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (builtin.to_string(), Origin::BuiltIn),
+                Err(source) => return Err(RenderError::Read { path, source }),
+            };
+            env.add_template_owned(name, source)
+                .map_err(|source| RenderError::Template {
+                    name: name.into(),
+                    source,
+                })?;
+            origins.push((name, origin));
+        }
+        Ok(Templates { env, origins })
+    }
+
+    pub fn origins(&self) -> &[(&'static str, Origin)] {
+        &self.origins
+    }
+
+    pub fn render<C: Serialize>(&self, name: &str, ctx: &C) -> Result<String, RenderError> {
+        let err = |source| RenderError::Template {
+            name: name.into(),
+            source,
+        };
+        self.env
+            .get_template(name)
+            .map_err(err)?
+            .render(minijinja::Value::from(minijinja::value::Serde(ctx)))
+            .map_err(err)
+    }
+
+    /// Renders every template with a sample context: what `vdpd check` and daemon start-up use to refuse a
+    /// template that would fail on the first real mail.
+    pub fn self_test(&self, config: &Config) -> Result<(), RenderError> {
+        let ctx = TicketContext::new(
+            config,
+            "EX-2026-0001",
+            "Sample subject",
+            "researcher@example.org",
+            "Sam",
+            0,
+        );
+        for (name, _) in &self.origins {
+            self.render(name, &ctx)?;
+        }
+        Ok(())
+    }
+}
+
+/// What ticket templates can use. Field names are the template variables: keep them stable, admins' templates
+/// depend on them.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketContext {
+    pub organisation: OrgContext,
+    pub ticket: TicketInfo,
+    pub researcher: Person,
+    /// When the first message of the ticket arrived (RFC 2822-style, UTC).
+    pub received_at: String,
+    pub sla: SlaContext,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgContext {
+    pub name: String,
+    pub security_address: String,
+    pub policy_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketInfo {
+    pub reference: String,
+    pub subject: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Person {
+    pub address: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SlaContext {
+    pub acknowledge: String,
+    pub first_diagnosis: Option<String>,
+    pub fix: Vec<FixContext>,
+    pub disclosure: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FixContext {
+    pub severity: &'static str,
+    pub within: String,
+}
+
+impl TicketContext {
+    pub fn new(
+        config: &Config,
+        reference: &str,
+        subject: &str,
+        researcher: &str,
+        researcher_name: &str,
+        received_at_ms: i64,
+    ) -> TicketContext {
+        let org = &config.organisation;
+        let sla = &config.sla;
+        TicketContext {
+            organisation: OrgContext {
+                name: org.name.clone(),
+                security_address: org.security_address.clone(),
+                policy_url: org.policy_url.clone(),
+            },
+            ticket: TicketInfo {
+                reference: reference.into(),
+                subject: subject.into(),
+            },
+            researcher: Person {
+                address: researcher.into(),
+                name: researcher_name.into(),
+            },
+            received_at: jiff::Timestamp::from_millisecond(received_at_ms)
+                .map(|t| t.strftime("%a, %d %b %Y %H:%M UTC").to_string())
+                .unwrap_or_default(),
+            sla: SlaContext {
+                acknowledge: sla.acknowledge.to_string(),
+                first_diagnosis: sla.first_diagnosis.map(|d| d.to_string()),
+                fix: sla
+                    .fix
+                    .iter()
+                    .map(|(s, d)| FixContext {
+                        severity: s.as_str(),
+                        within: d.to_string(),
+                    })
+                    .collect(),
+                disclosure: sla.disclosure.map(|d| d.to_string()),
+            },
+        }
+    }
+}
+
+/// A fresh Message-ID in our domain: `<ref.random@domain>`; the reference makes our own mail easy to find in
+/// logs, the random part makes it unguessable.
+pub fn new_message_id(reference: Option<&str>, domain: &str) -> String {
+    let mut bytes = [0u8; 12];
+    // SystemRandom only fails if the OS has no randomness at all; then a time-based value still keeps IDs
+    // unique within this process.
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes.copy_from_slice(&nanos.to_le_bytes()[..12]);
+    }
+    let random: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    match reference {
+        Some(r) => format!("<{}.{random}@{domain}>", r.to_ascii_lowercase()),
+        None => format!("<{random}@{domain}>"),
+    }
+}
+
+/// Builds the final RFC 5322 bytes of a planned mail.
+pub fn compose(
+    plan: &MailPlan,
+    body: &str,
+    org: &Organisation,
+    message_id: &str,
+    date: jiff::Timestamp,
+) -> Result<Vec<u8>, RenderError> {
+    let bad = |e: &dyn std::fmt::Display| RenderError::Message(e.to_string());
+    let from = Mailbox::new(
+        Some(mailtext::clean_header_text(&org.name, mailtext::MAX_NAME_CHARS)),
+        org.security_address.parse().map_err(|e| bad(&e))?,
+    );
+    let to_name = mailtext::clean_header_text(&plan.to_name, mailtext::MAX_NAME_CHARS);
+    let to = Mailbox::new(
+        (!to_name.is_empty()).then_some(to_name),
+        plan.to.parse().map_err(|e| bad(&e))?,
+    );
+    let date = SystemTime::try_from(date).map_err(|e| bad(&e))?;
+    let mut builder = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(mailtext::clean_header_text(
+            &plan.subject,
+            2 * mailtext::MAX_SUBJECT_CHARS,
+        ))
+        .message_id(Some(message_id.to_string()))
+        .date(date)
+        .header(ContentType::TEXT_PLAIN);
+    if let Some(id) = &plan.in_reply_to {
+        builder = builder.in_reply_to(id.clone());
+    }
+    if !plan.references.is_empty() {
+        builder = builder.references(plan.references.join(" "));
+    }
+    if plan.auto_reply {
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Auto-Submitted"),
+                "auto-replied".into(),
+            ))
+            // Asks Exchange and Outlook not to answer our automatic mail with theirs.
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
+                "All".into(),
+            ));
+    }
+    let message = builder.body(body.to_string()).map_err(|e| bad(&e))?;
+    Ok(message.formatted())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> MailPlan {
+        MailPlan {
+            kind: "acknowledgement",
+            template: "acknowledgement.txt",
+            to: "alice@research.test".into(),
+            to_name: "Alice\r\nBcc: evil@x.test".into(),
+            subject: "[EX-2026-0001] Re: Ünïcode\r\nBcc: evil@x.test".into(),
+            in_reply_to: Some("<r1@research.test>".into()),
+            references: vec!["<r0@research.test>".into(), "<r1@research.test>".into()],
+            auto_reply: true,
+        }
+    }
+
+    fn org() -> Organisation {
+        Organisation {
+            name: "Example".into(),
+            security_address: "security@example.test".into(),
+            domain: "example.test".into(),
+            ticket_prefix: "EX".into(),
+            policy_url: None,
+        }
+    }
+
+    #[test]
+    fn composed_mail_has_threading_and_rfc3834_headers_and_no_injection() {
+        let raw = compose(
+            &plan(),
+            "Hello\nthere\n",
+            &org(),
+            "<ex-1.abc@example.test>",
+            "2026-11-23T10:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+        let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(parsed.message_id(), Some("ex-1.abc@example.test"));
+        assert_eq!(parsed.in_reply_to().as_text(), Some("r1@research.test"));
+        assert_eq!(parsed.header_raw("Auto-Submitted").map(str::trim), Some("auto-replied"));
+        assert_eq!(parsed.subject(), Some("[EX-2026-0001] Re: Ünïcode Bcc: evil@x.test"));
+        assert!(parsed.header_raw("Bcc").is_none());
+        let text = String::from_utf8_lossy(&raw);
+        let header = &text[..text.find("\r\n\r\n").unwrap()];
+        assert!(!header.lines().any(|l| l.starts_with("Bcc")), "{header}");
+        assert!(header.lines().all(|l| l.len() <= 998));
+        assert_eq!(parsed.body_text(0).unwrap().replace("\r\n", "\n"), "Hello\nthere\n");
+    }
+
+    #[test]
+    fn message_ids_are_unique_and_in_our_domain() {
+        let a = new_message_id(Some("EX-2026-0001"), "example.test");
+        let b = new_message_id(Some("EX-2026-0001"), "example.test");
+        assert_ne!(a, b);
+        assert!(a.starts_with("<ex-2026-0001.") && a.ends_with("@example.test>"), "{a}");
+        assert!(mailtext::clean_message_id(&a).is_some());
+    }
+}

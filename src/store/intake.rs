@@ -1,0 +1,335 @@
+//! SQL for the intake journal (every message taken in and what became of it) and the IMAP cursor.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{StoreError, parse_column};
+
+/// What became of a message. Exactly one of these, for every message fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntakeStatus {
+    /// Written before processing; a row left pending means the process died while handling it.
+    Pending,
+    /// Opened a new ticket.
+    Ticket,
+    /// Joined an existing ticket.
+    Correspondence,
+    /// Deliberately not acted on (loop, bounce, list, rate limit), with the reason.
+    Dropped,
+    /// A second delivery of a message already processed.
+    Duplicate,
+    /// Could not be processed; kept with its error for an admin.
+    Quarantined,
+}
+
+impl IntakeStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IntakeStatus::Pending => "pending",
+            IntakeStatus::Ticket => "ticket",
+            IntakeStatus::Correspondence => "correspondence",
+            IntakeStatus::Dropped => "dropped",
+            IntakeStatus::Duplicate => "duplicate",
+            IntakeStatus::Quarantined => "quarantined",
+        }
+    }
+}
+
+impl std::str::FromStr for IntakeStatus {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Ok(match s {
+            "pending" => IntakeStatus::Pending,
+            "ticket" => IntakeStatus::Ticket,
+            "correspondence" => IntakeStatus::Correspondence,
+            "dropped" => IntakeStatus::Dropped,
+            "duplicate" => IntakeStatus::Duplicate,
+            "quarantined" => IntakeStatus::Quarantined,
+            _ => return Err(()),
+        })
+    }
+}
+
+impl std::fmt::Display for IntakeStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A message as it arrives, before anything is known about it.
+#[derive(Debug, Clone)]
+pub struct IntakeRecord<'a> {
+    pub key: &'a str,
+    pub source: &'a str,
+    pub mailbox: Option<&'a str>,
+    pub uidvalidity: Option<u32>,
+    pub uid: Option<u32>,
+    pub size: usize,
+    pub raw: &'a [u8],
+    pub truncated: bool,
+    pub fetched_at: i64,
+}
+
+/// Outcome of [`begin`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Begin {
+    /// Already processed (a re-fetch after a crash, or the same bytes ingested twice): nothing to do.
+    Done { id: i64, status: IntakeStatus },
+    /// To be processed; `attempts` counts this one.
+    Process { id: i64, attempts: i64 },
+}
+
+/// Records that processing of a message starts: inserts its row, or counts one more attempt on a row left
+/// pending by a process that died.
+pub fn begin(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<Begin, StoreError> {
+    let existing: Option<(i64, String, i64)> = conn
+        .query_row(
+            "SELECT id, status, attempts FROM intake WHERE intake_key = ?1",
+            [rec.key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if let Some((id, status, attempts)) = existing {
+        let status: IntakeStatus = parse_column("intake.status", status)?;
+        if status != IntakeStatus::Pending {
+            return Ok(Begin::Done { id, status });
+        }
+        conn.execute("UPDATE intake SET attempts = attempts + 1 WHERE id = ?1", [id])?;
+        return Ok(Begin::Process {
+            id,
+            attempts: attempts + 1,
+        });
+    }
+    conn.execute(
+        "INSERT INTO intake (intake_key, source, mailbox, uidvalidity, uid, size, raw, truncated, fetched_at, attempts, status, server_done)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 'pending', ?10)",
+        params![
+            rec.key,
+            rec.source,
+            rec.mailbox,
+            rec.uidvalidity,
+            rec.uid,
+            rec.size as i64,
+            rec.raw,
+            rec.truncated,
+            rec.fetched_at,
+            // Ingested mail has no server copy to flag.
+            rec.mailbox.is_none(),
+        ],
+    )?;
+    Ok(Begin::Process {
+        id: conn.last_insert_rowid(),
+        attempts: 1,
+    })
+}
+
+/// Gives back an attempt that ended in a transient failure (disk full, locked database), so that only
+/// crashes count towards quarantine.
+pub fn undo_attempt(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE intake SET attempts = max(attempts - 1, 0) WHERE id = ?1 AND status = 'pending'",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// The outcome of processing, written in the same transaction as its effects.
+#[derive(Debug, Clone)]
+pub struct IntakeFinal<'a> {
+    pub status: IntakeStatus,
+    pub reason: &'a str,
+    pub message_id: Option<&'a str>,
+    pub dedup_key: Option<&'a str>,
+    pub from_addr: &'a str,
+    pub subject: &'a str,
+    pub ticket_id: Option<i64>,
+    pub processed_at: i64,
+}
+
+/// Records the outcome and, for fetched mail, advances the mailbox cursor past it.
+pub fn finish(conn: &Connection, id: i64, f: &IntakeFinal<'_>) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE intake SET status = ?2, reason = ?3, message_id = ?4, dedup_key = ?5, from_addr = ?6, subject = ?7,
+                ticket_id = ?8, processed_at = ?9
+         WHERE id = ?1",
+        params![
+            id,
+            f.status.as_str(),
+            f.reason,
+            f.message_id,
+            f.dedup_key,
+            f.from_addr,
+            f.subject,
+            f.ticket_id,
+            f.processed_at
+        ],
+    )?;
+    conn.execute(
+        "UPDATE mailbox_state SET last_uid = max(last_uid, i.uid), updated_at = i.processed_at
+         FROM (SELECT mailbox, uidvalidity, uid, processed_at FROM intake WHERE id = ?1) AS i
+         WHERE mailbox_state.mailbox = i.mailbox AND mailbox_state.uidvalidity = i.uidvalidity",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// The message an earlier delivery with this identity became, if any: (intake id, ticket).
+pub fn find_dedup(conn: &Connection, dedup_key: &str) -> Result<Option<(i64, Option<i64>)>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, ticket_id FROM intake WHERE dedup_key = ?1 AND status IN ('ticket', 'correspondence', 'dropped')",
+            [dedup_key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Puts a quarantined message back to pending so that it is processed again (after an upgrade or a fix).
+pub fn requeue(conn: &Connection, id: i64) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE intake SET status = 'pending', attempts = 0, reason = '' WHERE id = ?1 AND status = 'quarantined'",
+        [id],
+    )? == 1)
+}
+
+/// A row of the intake journal, for the CLI.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IntakeRow {
+    pub id: i64,
+    pub source: String,
+    pub mailbox: Option<String>,
+    pub uidvalidity: Option<i64>,
+    pub uid: Option<i64>,
+    pub size: i64,
+    pub truncated: bool,
+    pub fetched_at: i64,
+    pub attempts: i64,
+    pub status: String,
+    pub reason: String,
+    pub message_id: Option<String>,
+    pub from_addr: String,
+    pub subject: String,
+    pub ticket_id: Option<i64>,
+    pub intake_key: String,
+}
+
+const INTAKE_COLUMNS: &str =
+    "id, source, mailbox, uidvalidity, uid, size, truncated, fetched_at, attempts, status, reason,
+     message_id, from_addr, subject, ticket_id, intake_key";
+
+fn intake_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IntakeRow> {
+    Ok(IntakeRow {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        mailbox: r.get(2)?,
+        uidvalidity: r.get(3)?,
+        uid: r.get(4)?,
+        size: r.get(5)?,
+        truncated: r.get(6)?,
+        fetched_at: r.get(7)?,
+        attempts: r.get(8)?,
+        status: r.get(9)?,
+        reason: r.get(10)?,
+        message_id: r.get(11)?,
+        from_addr: r.get(12)?,
+        subject: r.get(13)?,
+        ticket_id: r.get(14)?,
+        intake_key: r.get(15)?,
+    })
+}
+
+/// The newest intake rows, optionally of one status.
+pub fn list(conn: &Connection, status: Option<IntakeStatus>, limit: usize) -> Result<Vec<IntakeRow>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {INTAKE_COLUMNS} FROM intake WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
+    ))?;
+    let rows = stmt
+        .query_map(params![status.map(|s| s.as_str()), limit as i64], intake_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// An intake row with the raw bytes, if they are still kept.
+pub type IntakeWithRaw = (IntakeRow, Option<Vec<u8>>);
+
+/// One intake row and its raw bytes (if still kept).
+pub fn get(conn: &Connection, id: i64) -> Result<Option<IntakeWithRaw>, StoreError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {INTAKE_COLUMNS}, raw FROM intake WHERE id = ?1"),
+            [id],
+            |r| Ok((intake_row(r)?, r.get(16)?)),
+        )
+        .optional()?)
+}
+
+/// Number of intake rows per status.
+pub fn counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut stmt = conn.prepare("SELECT status, count(*) FROM intake GROUP BY status ORDER BY status")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Where fetching resumes in a mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxCursor {
+    pub uidvalidity: u32,
+    /// The highest UID whose outcome is committed.
+    pub last_uid: u32,
+}
+
+pub fn cursor(conn: &Connection, mailbox: &str) -> Result<Option<MailboxCursor>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = ?1",
+            [mailbox],
+            |r| {
+                Ok(MailboxCursor {
+                    uidvalidity: r.get(0)?,
+                    last_uid: r.get(1)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Starts a mailbox over at a new UIDVALIDITY (first sight, or the server renumbered it). Everything is
+/// fetched again; deduplication by Message-ID keeps that from creating tickets twice.
+pub fn reset_cursor(conn: &Connection, mailbox: &str, uidvalidity: u32, now: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, 0, ?3)
+         ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at",
+        params![mailbox, uidvalidity, now],
+    )?;
+    Ok(())
+}
+
+/// UIDs whose outcome is committed but which are not yet flagged or moved on the server.
+pub fn server_pending(conn: &Connection, mailbox: &str, uidvalidity: u32) -> Result<Vec<u32>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT uid FROM intake WHERE mailbox = ?1 AND uidvalidity = ?2 AND server_done = 0 AND status != 'pending'
+         ORDER BY uid",
+    )?;
+    let rows = stmt
+        .query_map(params![mailbox, uidvalidity], |r| r.get(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub fn mark_server_done(conn: &Connection, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<(), StoreError> {
+    let mut stmt =
+        conn.prepare_cached("UPDATE intake SET server_done = 1 WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3")?;
+    for uid in uids {
+        stmt.execute(params![mailbox, uidvalidity, uid])?;
+    }
+    Ok(())
+}
+
+/// Forgets server work for a UIDVALIDITY that no longer exists (those UIDs mean nothing now).
+pub fn abandon_server_pending(conn: &Connection, mailbox: &str, current_uidvalidity: u32) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "UPDATE intake SET server_done = 1 WHERE mailbox = ?1 AND uidvalidity != ?2 AND server_done = 0",
+        params![mailbox, current_uidvalidity],
+    )?)
+}

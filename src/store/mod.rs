@@ -1,0 +1,175 @@
+//! The SQLite store: one file in WAL mode, every SQL statement of the program, numbered migrations.
+//!
+//! The store is synchronous: [`Store`] wraps one `rusqlite::Connection`. The daemon reaches it through
+//! [`Db`], which runs each closure on tokio's blocking pool so that no SQLite call ever stalls an executor
+//! thread. The CLI uses [`Store`] directly.
+//!
+//! Durability: `synchronous = FULL`. A message is flagged on the IMAP server only after the transaction that
+//! recorded it committed, so that commit must survive a power cut, not just a crash of the process.
+
+pub mod health;
+pub mod intake;
+mod migrations;
+pub mod outbox;
+pub mod tickets;
+pub mod timers;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use intake::IntakeStatus;
+pub use migrations::latest as latest_schema_version;
+
+/// A failure of the store. Callers branch on [`StoreError::is_transient`]: a full disk or a locked database
+/// is retried later and never quarantines a message; anything else is a bug or corruption to report.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {}: {source}", path.display())]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("migration to schema version {version} failed: {source}")]
+    Migration { version: i64, source: rusqlite::Error },
+    #[error("the database has schema version {found}, newer than this vdpd understands ({supported}); upgrade vdpd")]
+    TooNew { found: i64, supported: i64 },
+    #[error("corrupt value in column {column}: {value:?}")]
+    Corrupt { column: &'static str, value: String },
+}
+
+impl StoreError {
+    /// True for conditions that go away by themselves or by an admin freeing space: retry, do not quarantine.
+    pub fn is_transient(&self) -> bool {
+        use rusqlite::ErrorCode::*;
+        let e = match self {
+            StoreError::Sqlite(e) | StoreError::Open { source: e, .. } | StoreError::Migration { source: e, .. } => e,
+            StoreError::TooNew { .. } | StoreError::Corrupt { .. } => return false,
+        };
+        matches!(
+            e.sqlite_error_code(),
+            Some(DiskFull | DatabaseBusy | DatabaseLocked | SystemIoFailure | CannotOpen | ReadOnly | OutOfMemory)
+        )
+    }
+}
+
+/// A connection to the store with the schema migrated.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                    Some(format!("cannot create directory {}: {e}", dir.display())),
+                ),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::setup(conn, path)
+    }
+
+    /// An in-memory store for unit tests.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Self::setup(Connection::open_in_memory()?, Path::new(":memory:"))
+    }
+
+    fn setup(mut conn: Connection, path: &Path) -> Result<Store, StoreError> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations::migrate(&mut conn)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Read access for queries.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction (the write lock is taken at BEGIN, so two processes never both
+    /// read-then-write the same rows): committed if `f` returns `Ok`, rolled back otherwise (and on panic).
+    pub fn write<T, E>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let value = f(&tx)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+
+    /// The schema version this database is at.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+}
+
+/// The daemon's handle on the store: a shared connection used from tokio's blocking pool.
+#[derive(Clone, Debug)]
+pub struct Db {
+    inner: Arc<Mutex<Store>>,
+}
+
+impl Db {
+    pub fn new(store: Store) -> Db {
+        Db {
+            inner: Arc::new(Mutex::new(store)),
+        }
+    }
+
+    /// Runs `f` with the store on a blocking thread.
+    pub async fn call<T, F>(&self, f: F) -> T
+    where
+        F: FnOnce(&mut Store) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = self.inner.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock poisons it; the connection itself is still consistent (the
+            // transaction was rolled back when it unwound), so carry on with it.
+            let mut guard = inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
+        });
+        match task.await {
+            Ok(v) => v,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => panic!("blocking store task was cancelled: {e}"),
+        }
+    }
+}
+
+/// Converts a stored text column back into an enum, reporting corruption instead of panicking.
+pub(crate) fn parse_column<T: std::str::FromStr>(column: &'static str, value: String) -> Result<T, StoreError> {
+    value.parse().map_err(|_| StoreError::Corrupt { column, value })
+}

@@ -1,0 +1,180 @@
+//! SQL for the outbox: mail committed for delivery, one row per recipient.
+//!
+//! Row life: `queued` → (claimed: attempts + 1, committed *before* the SMTP transaction) `sending` →
+//! `sent` | `queued` again with a later `next_attempt_at` (transient failure) | `failed` (permanent, or too
+//! old). A row found `sending` by the next process to take the outbox lock was interrupted mid-send: it goes
+//! back to `queued`, which is the one window where a mail can be delivered twice (at-least-once, bounded by
+//! the number of rows in flight at the moment of the crash).
+
+use rusqlite::{Connection, params};
+
+use super::StoreError;
+
+/// A mail to enqueue, already rendered to its final bytes.
+#[derive(Debug, Clone)]
+pub struct NewOutgoing<'a> {
+    pub message_row: Option<i64>,
+    pub ticket_id: Option<i64>,
+    pub kind: &'a str,
+    /// RFC 3834 auto-reply (counts towards the per-ticket daily limit).
+    pub auto_reply: bool,
+    pub envelope_from: &'a str,
+    pub recipient: &'a str,
+    pub raw: &'a [u8],
+    pub created_at: i64,
+}
+
+pub fn enqueue(conn: &Connection, m: &NewOutgoing<'_>) -> Result<i64, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO outbox (message_row, ticket_id, kind, auto_reply, envelope_from, recipient, raw, status, attempts, created_at, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', 0, ?8, ?8)",
+    )?
+    .execute(params![
+        m.message_row,
+        m.ticket_id,
+        m.kind,
+        m.auto_reply,
+        m.envelope_from,
+        m.recipient,
+        m.raw,
+        m.created_at
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// A row claimed for sending.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub ticket_id: Option<i64>,
+    pub kind: String,
+    pub envelope_from: String,
+    pub recipient: String,
+    pub raw: Vec<u8>,
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+/// Claims up to `limit` due rows: marks them `sending` and counts the attempt. Call inside a transaction
+/// and commit before sending.
+pub fn claim_due(conn: &Connection, now: i64, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, last_attempt_at = ?1
+         WHERE id IN (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1
+                      ORDER BY next_attempt_at, id LIMIT ?2)
+         RETURNING id, ticket_id, kind, envelope_from, recipient, raw, attempts, created_at",
+    )?;
+    let mut rows = stmt
+        .query_map(params![now, limit as i64], |r| {
+            Ok(OutboxRow {
+                id: r.get(0)?,
+                ticket_id: r.get(1)?,
+                kind: r.get(2)?,
+                envelope_from: r.get(3)?,
+                recipient: r.get(4)?,
+                raw: r.get(5)?,
+                attempts: r.get(6)?,
+                created_at: r.get(7)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// Rows left `sending` by a process that died: back to the queue, due now.
+pub fn reset_orphans(conn: &Connection, now: i64) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "UPDATE outbox SET status = 'queued', next_attempt_at = ?1 WHERE status = 'sending'",
+        [now],
+    )?)
+}
+
+/// How one SMTP attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendResult {
+    /// Accepted; the server's reply (usually carries its queue id).
+    Sent { response: String },
+    /// Try again at `retry_at`.
+    Deferred { error: String, retry_at: i64 },
+    /// Will never succeed (5xx, or too old to keep trying).
+    Failed { error: String },
+}
+
+pub fn record_result(conn: &Connection, id: i64, result: &SendResult, now: i64) -> Result<(), StoreError> {
+    match result {
+        SendResult::Sent { response } => conn.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?2, smtp_response = ?3, last_error = '' WHERE id = ?1",
+            params![id, now, response],
+        )?,
+        SendResult::Deferred { error, retry_at } => conn.execute(
+            "UPDATE outbox SET status = 'queued', next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
+            params![id, retry_at, error],
+        )?,
+        SendResult::Failed { error } => conn.execute(
+            "UPDATE outbox SET status = 'failed', last_error = ?2 WHERE id = ?1",
+            params![id, error],
+        )?,
+    };
+    Ok(())
+}
+
+/// When the next queued row becomes due, if any.
+pub fn next_due(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn.query_row(
+        "SELECT min(next_attempt_at) FROM outbox WHERE status = 'queued'",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Auto-replies enqueued for a ticket since `since` (the RFC 3834 loop guard).
+pub fn auto_replies_since(conn: &Connection, ticket_id: i64, since: i64) -> Result<u32, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM outbox WHERE ticket_id = ?1 AND auto_reply = 1 AND created_at >= ?2")?
+        .query_row(params![ticket_id, since], |r| r.get(0))?)
+}
+
+/// The outbox at a glance.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct OutboxCounts {
+    pub queued: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// Creation time of the oldest mail not yet delivered (queued or sending).
+    pub oldest_undelivered_at: Option<i64>,
+}
+
+pub fn counts(conn: &Connection) -> Result<OutboxCounts, StoreError> {
+    let mut c = OutboxCounts::default();
+    let mut stmt = conn.prepare("SELECT status, count(*) FROM outbox GROUP BY status")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (status, n) = row?;
+        match status.as_str() {
+            "queued" => c.queued = n,
+            "sending" => c.sending = n,
+            "sent" => c.sent = n,
+            "failed" => c.failed = n,
+            _ => {}
+        }
+    }
+    c.oldest_undelivered_at = conn.query_row(
+        "SELECT min(created_at) FROM outbox WHERE status IN ('queued', 'sending')",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(c)
+}
+
+/// Failed deliveries, newest first, for `vdpd status`.
+pub fn recent_failures(conn: &Connection, limit: usize) -> Result<Vec<(i64, String, String, String)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT o.id, coalesce(t.reference, ''), o.recipient, o.last_error FROM outbox o
+         LEFT JOIN tickets t ON t.id = o.ticket_id WHERE o.status = 'failed' ORDER BY o.id DESC LIMIT ?1",
+    )?;
+    let rows = stmt
+        .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

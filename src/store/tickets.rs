@@ -1,0 +1,374 @@
+//! SQL for tickets, their participants, their messages and their timeline.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{StoreError, parse_column};
+use crate::engine::TicketState;
+
+/// Allocates the next reference of `year`: `{prefix}-{year}-{seq:04}`. The sequence row only ever grows, so
+/// a reference is never handed out twice, even if its ticket is later deleted.
+pub fn next_reference(conn: &Connection, prefix: &str, year: i16) -> Result<String, StoreError> {
+    let seq: i64 = conn.query_row(
+        "INSERT INTO ticket_sequence (year, last) VALUES (?1, 1)
+         ON CONFLICT (year) DO UPDATE SET last = last + 1
+         RETURNING last",
+        [year],
+        |r| r.get(0),
+    )?;
+    Ok(format!("{prefix}-{year}-{seq:04}"))
+}
+
+/// What a new ticket starts with.
+#[derive(Debug, Clone)]
+pub struct NewTicket<'a> {
+    pub reference: &'a str,
+    pub subject: &'a str,
+    pub reporter: &'a str,
+    pub created_at: i64,
+    pub received_at: i64,
+}
+
+pub fn insert_ticket(conn: &Connection, t: &NewTicket<'_>) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO tickets (reference, state, subject, reporter, created_at, updated_at, received_at)
+         VALUES (?1, 'new', ?2, ?3, ?4, ?4, ?5)",
+        params![t.reference, t.subject, t.reporter, t.created_at, t.received_at],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn touch_ticket(conn: &Connection, ticket_id: i64, now: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE tickets SET updated_at = max(updated_at, ?2) WHERE id = ?1",
+        params![ticket_id, now],
+    )?;
+    Ok(())
+}
+
+pub fn add_participant(
+    conn: &Connection,
+    ticket_id: i64,
+    address: &str,
+    name: &str,
+    role: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO participants (ticket_id, address, name, role, added_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (ticket_id, address) DO NOTHING",
+        params![ticket_id, address, name, role, now],
+    )?;
+    Ok(())
+}
+
+/// A message of a ticket, in or out.
+#[derive(Debug, Clone)]
+pub struct MessageInsert<'a> {
+    pub ticket_id: i64,
+    pub direction: &'a str,
+    pub kind: &'a str,
+    pub message_id: &'a str,
+    pub intake_id: Option<i64>,
+    pub from_addr: &'a str,
+    pub to_addr: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub created_at: i64,
+}
+
+pub fn insert_message(conn: &Connection, m: &MessageInsert<'_>) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO messages (ticket_id, direction, kind, message_id, intake_id, from_addr, to_addr, subject, body_text, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            m.ticket_id,
+            m.direction,
+            m.kind,
+            m.message_id,
+            m.intake_id,
+            m.from_addr,
+            m.to_addr,
+            m.subject,
+            m.body_text,
+            m.created_at
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn add_timeline(
+    conn: &Connection,
+    ticket_id: i64,
+    at: i64,
+    actor: &str,
+    event: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO timeline (ticket_id, at, actor, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![ticket_id, at, actor, event, detail])?;
+    Ok(())
+}
+
+/// A ticket an incoming message may belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadCandidate {
+    pub ticket_id: i64,
+    pub reference: String,
+    /// Whether the sender of the incoming message is a participant of this ticket.
+    pub sender_is_participant: bool,
+    /// True when found through In-Reply-To/References (stronger evidence than a subject tag).
+    pub by_header: bool,
+}
+
+/// Tickets named by Message-IDs (In-Reply-To/References) or by references (subject tags), with whether
+/// `sender` takes part in each. Header matches come first.
+pub fn thread_candidates(
+    conn: &Connection,
+    message_ids: &[String],
+    references: &[String],
+    sender: &str,
+) -> Result<Vec<ThreadCandidate>, StoreError> {
+    let mut out: Vec<ThreadCandidate> = Vec::new();
+    let mut by_mid = conn.prepare_cached(
+        "SELECT DISTINCT t.id, t.reference FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.message_id = ?1",
+    )?;
+    let mut by_ref = conn.prepare_cached("SELECT id, reference FROM tickets WHERE reference = ?1")?;
+    let mut push = |id: i64, reference: String, by_header: bool| {
+        if !out.iter().any(|c| c.ticket_id == id) {
+            out.push(ThreadCandidate {
+                ticket_id: id,
+                reference,
+                sender_is_participant: false,
+                by_header,
+            });
+        }
+    };
+    for mid in message_ids {
+        let rows = by_mid.query_map([mid], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (id, reference) = row?;
+            push(id, reference, true);
+        }
+    }
+    for reference in references {
+        if let Some((id, reference)) = by_ref
+            .query_row([reference], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .optional()?
+        {
+            push(id, reference, false);
+        }
+    }
+    let mut is_participant =
+        conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM participants WHERE ticket_id = ?1 AND address = ?2)")?;
+    for c in &mut out {
+        c.sender_is_participant = is_participant.query_row(params![c.ticket_id, sender], |r| r.get(0))?;
+    }
+    Ok(out)
+}
+
+/// Tickets opened by `reporter` at or after `since` (for the per-sender daily limit).
+pub fn count_tickets_by_reporter_since(conn: &Connection, reporter: &str, since: i64) -> Result<u32, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM tickets WHERE reporter = ?1 AND created_at >= ?2")?
+        .query_row(params![reporter, since], |r| r.get(0))?)
+}
+
+/// Records SMTP acceptance of a ticket's first acknowledgement and the latency from receipt.
+/// Returns the latency when this was the first acknowledgement.
+pub fn record_acknowledged(conn: &Connection, ticket_id: i64, sent_at: i64) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .query_row(
+            "UPDATE tickets SET acknowledged_at = ?2, ack_latency_ms = ?2 - received_at
+             WHERE id = ?1 AND acknowledged_at IS NULL
+             RETURNING ack_latency_ms",
+            params![ticket_id, sent_at],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// A ticket as listed and shown.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TicketRow {
+    pub id: i64,
+    pub reference: String,
+    pub state: TicketState,
+    pub subject: String,
+    pub reporter: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub received_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub ack_latency_ms: Option<i64>,
+}
+
+const TICKET_COLUMNS: &str =
+    "id, reference, state, subject, reporter, created_at, updated_at, received_at, acknowledged_at, ack_latency_ms";
+
+fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TicketRow, String)> {
+    Ok((
+        TicketRow {
+            id: r.get(0)?,
+            reference: r.get(1)?,
+            state: TicketState::New,
+            subject: r.get(3)?,
+            reporter: r.get(4)?,
+            created_at: r.get(5)?,
+            updated_at: r.get(6)?,
+            received_at: r.get(7)?,
+            acknowledged_at: r.get(8)?,
+            ack_latency_ms: r.get(9)?,
+        },
+        r.get(2)?,
+    ))
+}
+
+fn finish_ticket((mut row, state): (TicketRow, String)) -> Result<TicketRow, StoreError> {
+    row.state = parse_column("tickets.state", state)?;
+    Ok(row)
+}
+
+pub fn list_tickets(conn: &Connection, state: Option<TicketState>) -> Result<Vec<TicketRow>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE ?1 IS NULL OR state = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([state.map(|s| s.as_str())], ticket_row)?;
+    rows.map(|r| finish_ticket(r?)).collect()
+}
+
+pub fn ticket_by_reference(conn: &Connection, reference: &str) -> Result<Option<TicketRow>, StoreError> {
+    conn.query_row(
+        &format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE reference = ?1 COLLATE NOCASE"),
+        [reference],
+        ticket_row,
+    )
+    .optional()?
+    .map(finish_ticket)
+    .transpose()
+}
+
+pub fn ticket_by_id(conn: &Connection, id: i64) -> Result<Option<TicketRow>, StoreError> {
+    conn.query_row(
+        &format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?1"),
+        [id],
+        ticket_row,
+    )
+    .optional()?
+    .map(finish_ticket)
+    .transpose()
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ParticipantRow {
+    pub address: String,
+    pub name: String,
+    pub role: String,
+    pub added_at: i64,
+}
+
+pub fn participants(conn: &Connection, ticket_id: i64) -> Result<Vec<ParticipantRow>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT address, name, role, added_at FROM participants WHERE ticket_id = ?1 ORDER BY id")?;
+    let rows = stmt
+        .query_map([ticket_id], |r| {
+            Ok(ParticipantRow {
+                address: r.get(0)?,
+                name: r.get(1)?,
+                role: r.get(2)?,
+                added_at: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// A message of a ticket with its delivery status: `received` for incoming mail, the outbox status
+/// (`queued`, `sending`, `sent`, `failed`) for outgoing mail.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MessageRow {
+    pub id: i64,
+    pub message_id: String,
+    pub direction: String,
+    pub kind: String,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub created_at: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub sent_at: Option<i64>,
+    pub last_error: String,
+    pub intake_id: Option<i64>,
+    pub body_text: String,
+}
+
+pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, StoreError> {
+    // An outgoing message has one outbox row per recipient; show the least advanced one (a message is only
+    // "sent" once every recipient has it).
+    let mut stmt = conn.prepare(
+        "SELECT m.id, m.message_id, m.direction, m.kind, m.from_addr, m.to_addr, m.subject, m.created_at,
+                CASE WHEN m.direction = 'in' THEN 'received' ELSE coalesce(
+                    (SELECT o.status FROM outbox o WHERE o.message_row = m.id
+                     ORDER BY CASE o.status WHEN 'failed' THEN 0 WHEN 'queued' THEN 1 WHEN 'sending' THEN 2 ELSE 3 END
+                     LIMIT 1), 'unknown') END,
+                coalesce((SELECT max(o.attempts) FROM outbox o WHERE o.message_row = m.id), 0),
+                (SELECT max(o.sent_at) FROM outbox o WHERE o.message_row = m.id),
+                coalesce((SELECT group_concat(o.last_error, '; ') FROM outbox o WHERE o.message_row = m.id AND o.last_error != ''), ''),
+                m.intake_id, m.body_text
+         FROM messages m WHERE m.ticket_id = ?1 ORDER BY m.created_at, m.id",
+    )?;
+    let rows = stmt
+        .query_map([ticket_id], |r| {
+            Ok(MessageRow {
+                id: r.get(0)?,
+                message_id: r.get(1)?,
+                direction: r.get(2)?,
+                kind: r.get(3)?,
+                from: r.get(4)?,
+                to: r.get(5)?,
+                subject: r.get(6)?,
+                created_at: r.get(7)?,
+                status: r.get(8)?,
+                attempts: r.get(9)?,
+                sent_at: r.get(10)?,
+                last_error: r.get(11)?,
+                intake_id: r.get(12)?,
+                body_text: r.get(13)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TimelineRow {
+    pub at: i64,
+    pub actor: String,
+    pub event: String,
+    pub detail: String,
+}
+
+pub fn timeline(conn: &Connection, ticket_id: i64) -> Result<Vec<TimelineRow>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT at, actor, event, detail FROM timeline WHERE ticket_id = ?1 ORDER BY at, id")?;
+    let rows = stmt
+        .query_map([ticket_id], |r| {
+            Ok(TimelineRow {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                event: r.get(2)?,
+                detail: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Number of tickets per state.
+pub fn ticket_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut stmt = conn.prepare("SELECT state, count(*) FROM tickets GROUP BY state ORDER BY state")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

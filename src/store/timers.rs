@@ -1,0 +1,80 @@
+//! SQL for timers: one row per (ticket, kind), fired at most once.
+
+use rusqlite::{Connection, params};
+
+use super::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerRow {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub kind: String,
+    pub due_at: i64,
+}
+
+/// Sets (or moves) a ticket's timer of `kind`. A timer that already fired stays fired.
+pub fn set(conn: &Connection, ticket_id: i64, kind: &str, due_at: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO timers (ticket_id, kind, due_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (ticket_id, kind) DO UPDATE SET due_at = excluded.due_at, cancelled_at = NULL
+         WHERE timers.fired_at IS NULL",
+    )?
+    .execute(params![ticket_id, kind, due_at])?;
+    Ok(())
+}
+
+/// Stops a timer that has not fired yet.
+pub fn cancel(conn: &Connection, ticket_id: i64, kind: &str, now: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE timers SET cancelled_at = ?3 WHERE ticket_id = ?1 AND kind = ?2 AND fired_at IS NULL AND cancelled_at IS NULL",
+        )?
+        .execute(params![ticket_id, kind, now])?
+        == 1)
+}
+
+/// Timers due at `now`, oldest first.
+pub fn due(conn: &Connection, now: i64, limit: usize) -> Result<Vec<TimerRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, ticket_id, kind, due_at FROM timers
+         WHERE fired_at IS NULL AND cancelled_at IS NULL AND due_at <= ?1 ORDER BY due_at, id LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![now, limit as i64], |r| {
+            Ok(TimerRow {
+                id: r.get(0)?,
+                ticket_id: r.get(1)?,
+                kind: r.get(2)?,
+                due_at: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Marks a timer fired; false if something else fired or cancelled it first.
+pub fn mark_fired(conn: &Connection, id: i64, now: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("UPDATE timers SET fired_at = ?2 WHERE id = ?1 AND fired_at IS NULL AND cancelled_at IS NULL")?
+        .execute(params![id, now])?
+        == 1)
+}
+
+/// When the next timer is due, if any.
+pub fn next_due(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn.query_row(
+        "SELECT min(due_at) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Timers that fired, per kind (e.g. broken acknowledgement promises), for `vdpd status`.
+pub fn fired_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT kind, count(*) FROM timers WHERE fired_at IS NOT NULL GROUP BY kind ORDER BY kind")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
