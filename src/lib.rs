@@ -18,13 +18,24 @@
 //! - [`store`]: SQLite; all SQL lives here.
 //! - [`intake`]: one message through classify → engine → store, in one transaction.
 //! - [`imap`]: fetching from the mailbox; [`outbox`]: delivering by SMTP; [`timers`]: due clocks.
-//! - [`daemon`]: wiring of the loops, signals and systemd notification; [`cli`]: the command line.
+//! - [`daemon`]: wiring of the loops, signals and systemd notification; [`heartbeat`]: proof of life for the
+//!   watchdog; [`lock`]: one fetcher and one deliverer per store; [`tls`]: trust anchors.
+//! - [`cli`]: the command line (clap definitions); [`commands`]: what each command does.
 
 pub mod classify;
+pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod engine;
+pub mod heartbeat;
+pub mod imap;
 pub mod intake;
+pub mod lock;
 pub mod mailtext;
+pub mod outbox;
 pub mod render;
 pub mod store;
+pub mod timers;
+pub mod tls;

@@ -4,8 +4,11 @@
 //! [`Db`], which runs each closure on tokio's blocking pool so that no SQLite call ever stalls an executor
 //! thread. The CLI uses [`Store`] directly.
 //!
-//! Durability: `synchronous = FULL`. A message is flagged on the IMAP server only after the transaction that
-//! recorded it committed, so that commit must survive a power cut, not just a crash of the process.
+//! Durability: transactions commit with `synchronous = NORMAL` (in WAL mode: durable against a crash of the
+//! process, not against a power cut), and [`Store::durable_barrier`] makes everything committed so far survive
+//! a power cut too. Whoever is about to make an outside party forget a message — flag or move it on the IMAP
+//! server, or tell the MTA that `ingest` succeeded — calls the barrier first. One fsync per batch instead of
+//! one per transaction is most of the difference between 50 and 500 messages a second.
 
 pub mod health;
 pub mod intake;
@@ -96,7 +99,7 @@ impl Store {
     fn setup(mut conn: Connection, path: &Path) -> Result<Store, StoreError> {
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&mut conn)?;
         Ok(Store {
@@ -127,6 +130,15 @@ impl Store {
         let value = f(&tx)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(value)
+    }
+
+    /// Makes every transaction committed so far durable against power loss: one commit with
+    /// `synchronous = FULL` syncs the write-ahead log, and with it all frames before it.
+    pub fn durable_barrier(&mut self, now: i64) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let result = self.write(|tx| health::set(tx, "store.durable_at", &now.to_string(), now));
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        result
     }
 
     /// The schema version this database is at.

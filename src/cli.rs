@@ -1,0 +1,125 @@
+//! The command line, as clap definitions only. What each command does lives in [`crate::commands`].
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// vdpd — a vulnerability-disclosure desk that runs as a daemon.
+///
+/// Researchers mail the security address; vdpd acknowledges at once with a ticket reference, keeps the
+/// conversation in a ticket, and keeps the promises of the published policy.
+#[derive(Debug, Parser)]
+#[command(name = "vdpd", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The policy file.
+    #[arg(long, global = true, env = "VDPD_CONFIG", default_value = "/etc/vdpd/policy.toml")]
+    pub config: PathBuf,
+
+    /// Log format on standard error.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing env-filter syntax, e.g. `info`, `vdpd=debug`). Default: info for run/once/ingest,
+    /// warn for the query commands.
+    #[arg(long, global = true, env = "VDPD_LOG")]
+    pub log: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: fetch mail (IMAP IDLE or polling), deliver the outbox, fire due timers.
+    Run,
+    /// One whole cycle, then exit: fetch everything new, process it, fire due timers, deliver the outbox.
+    /// Exits 69 if the IMAP or SMTP server could not be reached (what was fetched is still processed).
+    Once {
+        /// Take this instant (RFC 3339) as "now" for every decision and date.
+        #[arg(long, value_name = "T")]
+        now: Option<jiff::Timestamp>,
+    },
+    /// Process RFC 5322 messages from files (or standard input) exactly as if fetched, then deliver the
+    /// outbox. For an MTA pipe alias and for tests. Exits 75 (temporary failure) if a message could not be
+    /// stored, so that the MTA tries again.
+    Ingest {
+        #[arg(long, value_name = "T")]
+        now: Option<jiff::Timestamp>,
+        /// Only store and process; leave delivery to the daemon.
+        #[arg(long)]
+        no_deliver: bool,
+        /// Message files; none or `-` reads one message from standard input.
+        files: Vec<PathBuf>,
+    },
+    /// Validate the policy, the templates and the credentials; with --connect, log in to IMAP and SMTP.
+    Check {
+        #[arg(long)]
+        connect: bool,
+    },
+    /// Health at a glance: daemon, IMAP, SMTP, outbox, intake, clocks.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tickets.
+    Tickets {
+        #[command(subcommand)]
+        command: TicketsCommand,
+    },
+    /// Every message vdpd took in: what became of it (ticket, correspondence, dropped, duplicate, quarantined).
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TicketsCommand {
+    /// List tickets.
+    List {
+        /// Only tickets in this state (new, triage, accepted, fixing, resolved, closed).
+        #[arg(long)]
+        state: Option<crate::engine::TicketState>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a ticket: participants, every message in and out with its delivery status, the timeline.
+    Show {
+        /// The ticket reference, e.g. EX-2026-0007.
+        reference: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// List taken-in messages, newest first.
+    List {
+        /// Only this outcome: ticket, correspondence, dropped, duplicate, quarantined, pending.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one message's record; with --raw, write its bytes as received to standard output.
+    Show {
+        id: i64,
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Process a quarantined message again (after an upgrade or a fix of the cause).
+    Retry {
+        id: i64,
+        #[arg(long, value_name = "T")]
+        now: Option<jiff::Timestamp>,
+    },
+}

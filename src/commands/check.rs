@@ -1,0 +1,161 @@
+//! `vdpd check [--connect]`: everything that can be verified before the first mail arrives.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::{Exit, exit, load_config};
+use crate::config::{Config, PasswordSource};
+use crate::imap;
+use crate::outbox::Mailer;
+use crate::render::{Origin, Templates};
+
+struct Report {
+    failures: usize,
+}
+
+impl Report {
+    fn ok(&self, what: &str, detail: impl std::fmt::Display) {
+        println!("ok    {what}: {detail}");
+    }
+    fn fail(&mut self, what: &str, detail: impl std::fmt::Display) {
+        self.failures += 1;
+        println!("FAIL  {what}: {detail}");
+    }
+    fn check<T, E: std::fmt::Display>(
+        &mut self,
+        what: &str,
+        r: Result<T, E>,
+        detail: impl FnOnce(&T) -> String,
+    ) -> Option<T> {
+        match r {
+            Ok(v) => {
+                self.ok(what, detail(&v));
+                Some(v)
+            }
+            Err(e) => {
+                self.fail(what, e);
+                None
+            }
+        }
+    }
+}
+
+pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> anyhow::Result<ExitCode> {
+    let config = load_config(config_path)?;
+    let mut r = Report { failures: 0 };
+    r.ok(
+        "policy",
+        format!(
+            "{} ({}, references {}-YYYY-NNNN)",
+            config.path.display(),
+            config.organisation.security_address,
+            config.organisation.ticket_prefix
+        ),
+    );
+    if let Some(templates) = r.check("templates", Templates::load(&config.templates.dir), |t| {
+        describe_templates(t, &config)
+    }) {
+        r.check("templates render", templates.self_test(&config), |_| {
+            "every template renders with a sample ticket".into()
+        });
+    }
+    check_store(&mut r, &config);
+    if let Some(i) = &config.imap {
+        r.check("imap password", i.password.resolve(), |_| source_name(&i.password));
+        if let Some(ca) = &i.ca_file {
+            r.check("imap ca_file", crate::tls::read_ca_file(ca), |c| {
+                format!("{} certificate(s)", c.len())
+            });
+        }
+    } else {
+        r.ok("imap", "not configured: mail arrives only through `vdpd ingest`");
+    }
+    if let Some((_, p)) = &config.smtp.auth {
+        r.check("smtp password", p.resolve(), |_| source_name(p));
+    }
+    let mailer = r.check("smtp setup", Mailer::new(&config.smtp), |_| {
+        format!("{}:{} ({} TLS)", config.smtp.host, config.smtp.port, config.smtp.tls)
+    });
+
+    if connect {
+        if let Some(i) = &config.imap {
+            let outcome = rt.block_on(async {
+                let (mut session, caps) = imap::connect(i).await?;
+                let mailbox = imap::timed(i.timeout, "SELECT", session.select(&i.mailbox)).await?;
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), session.logout()).await;
+                Ok::<_, imap::ImapError>((caps, mailbox.exists, mailbox.uid_validity))
+            });
+            r.check("imap login", outcome, |(caps, exists, uidvalidity)| {
+                format!(
+                    "{}@{}:{} mailbox {} holds {exists} message(s), UIDVALIDITY {}; IDLE {}, MOVE {}",
+                    i.username,
+                    i.host,
+                    i.port,
+                    i.mailbox,
+                    uidvalidity.map_or("?".into(), |v| v.to_string()),
+                    yes(caps.idle),
+                    yes(caps.r#move)
+                )
+            });
+        }
+        if let Some(m) = &mailer {
+            let outcome = rt.block_on(m.test_connection());
+            r.check("smtp connection", outcome, |()| {
+                format!("{}:{} accepted us", config.smtp.host, config.smtp.port)
+            });
+        }
+    }
+    if r.failures > 0 {
+        return Err(Exit {
+            code: exit::CONFIG,
+            message: format!("{} check(s) failed", r.failures),
+        }
+        .into());
+    }
+    println!("all checks passed");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe_templates(t: &Templates, config: &Config) -> String {
+    let files: Vec<String> = t
+        .origins()
+        .iter()
+        .map(|(name, origin)| match origin {
+            Origin::BuiltIn => format!("{name} (built-in)"),
+            Origin::File(_) => name.to_string(),
+        })
+        .collect();
+    format!("{}: {}", config.templates.dir.display(), files.join(", "))
+}
+
+fn check_store(r: &mut Report, config: &Config) {
+    let path = &config.store.path;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if path.exists() {
+        r.check(
+            "store",
+            crate::store::Store::open(path).and_then(|s| s.schema_version()),
+            |v| format!("{} (schema version {v})", path.display()),
+        );
+    } else if dir.is_dir() {
+        let probe = dir.join(".vdpd-check");
+        let writable = std::fs::write(&probe, b"").and_then(|()| std::fs::remove_file(&probe));
+        r.check("store", writable, |()| format!("{} will be created", path.display()));
+    } else {
+        r.fail("store", format!("directory {} does not exist", dir.display()));
+    }
+}
+
+fn source_name(p: &PasswordSource) -> String {
+    match p {
+        PasswordSource::Env(v) => format!("read from ${v}"),
+        PasswordSource::File { name, .. } => format!("read from {}", name.display()),
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}

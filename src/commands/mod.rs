@@ -1,0 +1,188 @@
+//! What each command does: the top layer, where errors become messages and exit codes.
+
+mod check;
+mod mail;
+mod status;
+mod tickets;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::cli::{Cli, Command, MailCommand, TicketsCommand};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::daemon::{self, Input, Runtime};
+use crate::store::Store;
+
+/// sysexits(3) codes that callers (cron, an MTA, systemd) understand.
+pub mod exit {
+    /// A server could not be reached.
+    pub const UNAVAILABLE: u8 = 69;
+    /// Try again later (the MTA keeps the message).
+    pub const TEMPFAIL: u8 = 75;
+    /// The configuration is invalid.
+    pub const CONFIG: u8 = 78;
+}
+
+/// An error that carries its own exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
+/// The default log filter for a command: chatty daemons, quiet queries.
+pub fn default_log_filter(command: &Command) -> &'static str {
+    match command {
+        Command::Run | Command::Once { .. } | Command::Ingest { .. } | Command::Check { .. } => "info",
+        _ => "warn",
+    }
+}
+
+/// Runs the parsed command.
+pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
+    // One async runtime for the whole invocation, entered before anything is built: lettre's connection pool
+    // spawns its reaper task as soon as the transport exists.
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let _entered = tokio.enter();
+    match cli.command {
+        Command::Check { connect } => check::run(&tokio, &cli.config, connect),
+        Command::Run => {
+            let rt = runtime(&cli.config, None)?;
+            tokio.block_on(daemon::run(rt))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Once { now } => {
+            let rt = runtime(&cli.config, now)?;
+            let report = tokio.block_on(daemon::once(rt))?;
+            if let Some(f) = &report.fetch {
+                println!(
+                    "fetched {}: {} new tickets, {} correspondence, {} dropped, {} duplicates, {} quarantined",
+                    f.fetched, f.tickets, f.correspondence, f.dropped, f.duplicates, f.quarantined
+                );
+            }
+            let d = &report.delivery;
+            println!(
+                "timers fired: {}; mail sent: {}, deferred: {}, failed: {}",
+                report.timers_fired, d.sent, d.deferred, d.failed
+            );
+            if report.failures.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Err(Exit {
+                    code: exit::UNAVAILABLE,
+                    message: report.failures.join("; "),
+                }
+                .into())
+            }
+        }
+        Command::Ingest { now, no_deliver, files } => ingest(&tokio, &cli.config, now, no_deliver, files),
+        Command::Status { json } => status::run(&cli.config, json),
+        Command::Tickets { command } => match command {
+            TicketsCommand::List { state, json } => tickets::list(&open_store(&cli.config)?, state, json),
+            TicketsCommand::Show { reference, json } => tickets::show(&open_store(&cli.config)?, &reference, json),
+        },
+        Command::Mail { command } => match command {
+            MailCommand::List { status, limit, json } => {
+                mail::list(&open_store(&cli.config)?, status.as_deref(), limit, json)
+            }
+            MailCommand::Show { id, raw } => mail::show(&open_store(&cli.config)?, id, raw),
+            MailCommand::Retry { id, now } => mail::retry(&tokio, runtime(&cli.config, now)?, id),
+        },
+    }
+}
+
+fn load_config(path: &Path) -> anyhow::Result<Config> {
+    Config::load(path).map_err(|e| {
+        Exit {
+            code: exit::CONFIG,
+            message: format!("invalid configuration:\n{e}"),
+        }
+        .into()
+    })
+}
+
+fn open_store(config_path: &Path) -> anyhow::Result<Store> {
+    let config = load_config(config_path)?;
+    Store::open(&config.store.path).with_context(|| format!("opening the store {}", config.store.path.display()))
+}
+
+fn runtime(config_path: &Path, now: Option<jiff::Timestamp>) -> anyhow::Result<Runtime> {
+    let config = load_config(config_path)?;
+    let clock = now.map_or(Clock::System, Clock::Fixed);
+    Ok(Runtime::open(config, clock)?)
+}
+
+fn ingest(
+    tokio: &tokio::runtime::Runtime,
+    config_path: &Path,
+    now: Option<jiff::Timestamp>,
+    no_deliver: bool,
+    files: Vec<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    // A failure before the message is stored must make the MTA keep it: exit 75, never 1.
+    let tempfail = |e: anyhow::Error| -> anyhow::Error {
+        Exit {
+            code: exit::TEMPFAIL,
+            message: format!("{e:#}"),
+        }
+        .into()
+    };
+    let rt = runtime(config_path, now).map_err(tempfail)?;
+    let max = rt.env.config.limits.max_message_bytes;
+    let mut inputs = Vec::new();
+    if files.is_empty() || files.iter().any(|f| f.as_os_str() == "-") {
+        let mail = daemon::read_message(std::io::stdin().lock(), max)
+            .context("reading standard input")
+            .map_err(tempfail)?;
+        inputs.push(Input { name: "-".into(), mail });
+    }
+    for f in files.iter().filter(|f| f.as_os_str() != "-") {
+        let file = std::fs::File::open(f).with_context(|| format!("opening {}", f.display()))?;
+        let mail = daemon::read_message(file, max).with_context(|| format!("reading {}", f.display()))?;
+        inputs.push(Input {
+            name: f.display().to_string(),
+            mail,
+        });
+    }
+    let report = tokio
+        .block_on(daemon::ingest(rt, inputs, !no_deliver))
+        .map_err(|e| tempfail(e.into()))?;
+    for (name, p) in &report.processed {
+        let what = match (&p.reference, p.already) {
+            (_, true) => "already processed".to_string(),
+            (Some(r), _) => format!("{} {r}", p.status),
+            (None, _) if p.reason.is_empty() => p.status.to_string(),
+            (None, _) => format!("{}: {}", p.status, p.reason),
+        };
+        println!("{name}: {what}");
+    }
+    if let Some(d) = &report.delivery {
+        println!("mail sent: {}, deferred: {}, failed: {}", d.sent, d.deferred, d.failed);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Formats a store timestamp for tables.
+fn when(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// "3m ago", "2h ago", "5d ago" relative to `now`.
+fn ago(ms: i64, now: i64) -> String {
+    let s = (now - ms).max(0) / 1000;
+    match s {
+        0..60 => format!("{s}s ago"),
+        60..3600 => format!("{}m ago", s / 60),
+        3600..86400 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86400),
+    }
+}

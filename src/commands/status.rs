@@ -1,0 +1,195 @@
+//! `vdpd status`: is the daemon running, is mail coming in and going out, is anything stuck.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::{ago, load_config, when};
+use crate::clock::format_ms;
+use crate::lock::{self, FileLock, LockError};
+use crate::store::{Store, health, intake, outbox, tickets, timers};
+
+#[derive(Debug, Serialize)]
+struct StatusJson {
+    daemon: DaemonJson,
+    imap: ImapJson,
+    smtp: SmtpJson,
+    outbox: OutboxJson,
+    intake: std::collections::BTreeMap<String, i64>,
+    tickets: std::collections::BTreeMap<String, i64>,
+    timers_fired: std::collections::BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Serialize)]
+struct DaemonJson {
+    running: bool,
+    pid: Option<String>,
+    started_at: Option<String>,
+    stopped_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ImapJson {
+    configured: bool,
+    state: Option<String>,
+    state_since: Option<String>,
+    last_fetch_ok: Option<String>,
+    last_error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct SmtpJson {
+    state: Option<String>,
+    last_ok: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct OutboxJson {
+    queued: i64,
+    sending: i64,
+    sent: i64,
+    failed: i64,
+    oldest_undelivered_at: Option<String>,
+    recent_failures: Vec<FailureJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct FailureJson {
+    outbox_id: i64,
+    reference: String,
+    recipient: String,
+    error: String,
+}
+
+pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let config = load_config(config_path)?;
+    let store = Store::open(&config.store.path)?;
+    let conn = store.conn();
+    let h = health::read(conn)?;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let ms = |key: &str| h.get(key).and_then(|(v, _)| v.parse::<i64>().ok());
+
+    let (running, pid) = match FileLock::try_acquire(&lock::path_beside(&config.store.path, ".lock")) {
+        Ok(_) => (false, None),
+        Err(LockError::Busy { holder, .. }) => (true, holder),
+        Err(e) => return Err(e.into()),
+    };
+    let ob = outbox::counts(conn)?;
+    let failures = outbox::recent_failures(conn, 5)?;
+    let intake_counts: std::collections::BTreeMap<String, i64> = intake::counts(conn)?.into_iter().collect();
+    let ticket_counts: std::collections::BTreeMap<String, i64> = tickets::ticket_counts(conn)?.into_iter().collect();
+    let fired: std::collections::BTreeMap<String, i64> = timers::fired_counts(conn)?.into_iter().collect();
+
+    let out = StatusJson {
+        daemon: DaemonJson {
+            running,
+            pid,
+            started_at: ms("daemon.started_at").map(format_ms),
+            stopped_at: ms("daemon.stopped_at").map(format_ms),
+        },
+        imap: ImapJson {
+            configured: config.imap.is_some(),
+            state: h.get("imap.state").map(|(v, _)| v.to_string()),
+            state_since: h.get("imap.state").map(|(_, at)| format_ms(at)),
+            last_fetch_ok: ms("imap.last_fetch_ok").map(format_ms),
+            last_error: h
+                .get("imap.last_error")
+                .map(|(v, at)| format!("{v} (at {})", format_ms(at))),
+        },
+        smtp: SmtpJson {
+            state: h.get("smtp.state").map(|(v, _)| v.to_string()),
+            last_ok: ms("smtp.last_ok").map(format_ms),
+        },
+        outbox: OutboxJson {
+            queued: ob.queued,
+            sending: ob.sending,
+            sent: ob.sent,
+            failed: ob.failed,
+            oldest_undelivered_at: ob.oldest_undelivered_at.map(format_ms),
+            recent_failures: failures
+                .into_iter()
+                .map(|(outbox_id, reference, recipient, error)| FailureJson {
+                    outbox_id,
+                    reference,
+                    recipient,
+                    error,
+                })
+                .collect(),
+        },
+        intake: intake_counts,
+        tickets: ticket_counts,
+        timers_fired: fired,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let daemon = if running {
+        let since = ms("daemon.started_at")
+            .map(|t| format!(", since {} ({})", when(t), ago(t, now)))
+            .unwrap_or_default();
+        format!("running (pid {}{since})", out.daemon.pid.as_deref().unwrap_or("?"))
+    } else {
+        match ms("daemon.stopped_at") {
+            Some(t) => format!("not running (stopped {} ({}))", when(t), ago(t, now)),
+            None if ms("daemon.started_at").is_some() => "not running (it did not stop cleanly)".into(),
+            None => "not running (never started on this store)".into(),
+        }
+    };
+    println!("daemon:   {daemon}");
+    if config.imap.is_some() {
+        let state = h
+            .get("imap.state")
+            .map(|(v, at)| format!("{v} (since {})", ago(at, now)))
+            .unwrap_or("unknown".into());
+        let fetch = ms("imap.last_fetch_ok")
+            .map(|t| format!("{} ({})", when(t), ago(t, now)))
+            .unwrap_or("never".into());
+        println!("imap:     {state}; last successful fetch: {fetch}");
+        if let Some((e, at)) = h.get("imap.last_error") {
+            println!("          last error {}: {e}", ago(at, now));
+        }
+    } else {
+        println!("imap:     not configured (mail arrives through `vdpd ingest`)");
+    }
+    let smtp_last = ms("smtp.last_ok")
+        .map(|t| format!("{} ({})", when(t), ago(t, now)))
+        .unwrap_or("never".into());
+    println!(
+        "smtp:     {}; last delivery: {smtp_last}",
+        h.get("smtp.state").map(|(v, _)| v).unwrap_or("unknown")
+    );
+    let oldest = ob
+        .oldest_undelivered_at
+        .map(|t| format!("; oldest undelivered: {} ({})", when(t), ago(t, now)))
+        .unwrap_or_default();
+    println!(
+        "outbox:   {} queued, {} sending, {} sent, {} failed{oldest}",
+        ob.queued, ob.sending, ob.sent, ob.failed
+    );
+    for f in &out.outbox.recent_failures {
+        println!(
+            "          failed #{} {} to {}: {}",
+            f.outbox_id, f.reference, f.recipient, f.error
+        );
+    }
+    let join = |m: &std::collections::BTreeMap<String, i64>| {
+        if m.is_empty() {
+            "none".to_string()
+        } else {
+            m.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+        }
+    };
+    println!("mail in:  {}", join(&out.intake));
+    let q = out.intake.get("quarantined").copied().unwrap_or(0);
+    if q > 0 {
+        println!("          {q} quarantined: see `vdpd mail list --status quarantined`");
+    }
+    println!("tickets:  {}", join(&out.tickets));
+    if let Some(n) = out.timers_fired.get(crate::engine::timer::ACKNOWLEDGE) {
+        println!("promises: {n} acknowledgement deadline(s) passed while the acknowledgement was undelivered");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,225 @@
+//! `vdpd tickets list|show`. The JSON is a stable interface for scripts: fields are added, never renamed or
+//! removed; times are RFC 3339 strings in UTC.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::{Exit, when};
+use crate::clock::format_ms;
+use crate::engine::TicketState;
+use crate::store::{Store, tickets};
+
+#[derive(Debug, Serialize)]
+struct TicketJson {
+    reference: String,
+    state: TicketState,
+    subject: String,
+    reporter: String,
+    created_at: String,
+    updated_at: String,
+    received_at: String,
+    acknowledged_at: Option<String>,
+    ack_latency_ms: Option<i64>,
+}
+
+impl From<&tickets::TicketRow> for TicketJson {
+    fn from(t: &tickets::TicketRow) -> Self {
+        TicketJson {
+            reference: t.reference.clone(),
+            state: t.state,
+            subject: t.subject.clone(),
+            reporter: t.reporter.clone(),
+            created_at: format_ms(t.created_at),
+            updated_at: format_ms(t.updated_at),
+            received_at: format_ms(t.received_at),
+            acknowledged_at: t.acknowledged_at.map(format_ms),
+            ack_latency_ms: t.ack_latency_ms,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct MessageJson {
+    message_id: String,
+    direction: String,
+    kind: String,
+    status: String,
+    from: String,
+    to: String,
+    subject: String,
+    created_at: String,
+    sent_at: Option<String>,
+    attempts: i64,
+    last_error: String,
+    intake_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+struct TimelineJson {
+    at: String,
+    actor: String,
+    event: String,
+    detail: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ParticipantJson {
+    address: String,
+    name: String,
+    role: String,
+    added_at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ShowJson {
+    #[serde(flatten)]
+    ticket: TicketJson,
+    participants: Vec<ParticipantJson>,
+    messages: Vec<MessageJson>,
+    timeline: Vec<TimelineJson>,
+}
+
+pub fn list(store: &Store, state: Option<TicketState>, json: bool) -> anyhow::Result<ExitCode> {
+    let rows = tickets::list_tickets(store.conn(), state)?;
+    if json {
+        let out: Vec<TicketJson> = rows.iter().map(TicketJson::from).collect();
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("no tickets");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<16} {:<9} {:<19} {:>9}  {:<32} SUBJECT",
+        "REFERENCE", "STATE", "CREATED", "ACK", "REPORTER"
+    );
+    for t in &rows {
+        let ack = match t.ack_latency_ms {
+            Some(ms) if ms < 10_000 => format!("{:.1}s", ms as f64 / 1000.0),
+            Some(ms) => format!("{}s", ms / 1000),
+            None => "-".into(),
+        };
+        println!(
+            "{:<16} {:<9} {:<19} {:>9}  {:<32} {}",
+            t.reference,
+            t.state.as_str(),
+            when(t.created_at),
+            ack,
+            truncate(&t.reporter, 32),
+            truncate(&t.subject, 60)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let conn = store.conn();
+    let Some(t) = tickets::ticket_by_reference(conn, reference.trim())? else {
+        return Err(Exit {
+            code: 1,
+            message: format!("no ticket {reference}"),
+        }
+        .into());
+    };
+    let participants = tickets::participants(conn, t.id)?;
+    let messages = tickets::messages(conn, t.id)?;
+    let timeline = tickets::timeline(conn, t.id)?;
+    if json {
+        let out = ShowJson {
+            ticket: TicketJson::from(&t),
+            participants: participants
+                .iter()
+                .map(|p| ParticipantJson {
+                    address: p.address.clone(),
+                    name: p.name.clone(),
+                    role: p.role.clone(),
+                    added_at: format_ms(p.added_at),
+                })
+                .collect(),
+            messages: messages
+                .iter()
+                .map(|m| MessageJson {
+                    message_id: m.message_id.clone(),
+                    direction: m.direction.clone(),
+                    kind: m.kind.clone(),
+                    status: m.status.clone(),
+                    from: m.from.clone(),
+                    to: m.to.clone(),
+                    subject: m.subject.clone(),
+                    created_at: format_ms(m.created_at),
+                    sent_at: m.sent_at.map(format_ms),
+                    attempts: m.attempts,
+                    last_error: m.last_error.clone(),
+                    intake_id: m.intake_id,
+                })
+                .collect(),
+            timeline: timeline
+                .iter()
+                .map(|e| TimelineJson {
+                    at: format_ms(e.at),
+                    actor: e.actor.clone(),
+                    event: e.event.clone(),
+                    detail: e.detail.clone(),
+                })
+                .collect(),
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}  {}", t.reference, t.subject);
+    println!("  state:         {}", t.state);
+    println!("  reporter:      {}", t.reporter);
+    println!("  received:      {}", when(t.received_at));
+    match (t.acknowledged_at, t.ack_latency_ms) {
+        (Some(at), Some(ms)) => println!("  acknowledged:  {} ({} ms after receipt)", when(at), ms),
+        _ => println!("  acknowledged:  not yet"),
+    }
+    println!("\nParticipants:");
+    for p in &participants {
+        let name = if p.name.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", p.name)
+        };
+        println!("  {:<10} {}{}", p.role, p.address, name);
+    }
+    println!("\nMessages:");
+    for m in &messages {
+        let arrow = if m.direction == "in" { "←" } else { "→" };
+        let peer = if m.direction == "in" { &m.from } else { &m.to };
+        println!(
+            "  {} {} {:<16} {:<10} {} {}",
+            when(m.created_at),
+            arrow,
+            m.kind,
+            m.status,
+            peer,
+            m.message_id
+        );
+        if !m.last_error.is_empty() {
+            println!("      error: {}", m.last_error);
+        }
+    }
+    println!("\nTimeline:");
+    for e in &timeline {
+        let detail = if e.detail.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", e.detail)
+        };
+        println!("  {}  {:<24} {}{}", when(e.at), e.actor, e.event, detail);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}

@@ -1,0 +1,309 @@
+//! One fetch pass over the security mailbox.
+//!
+//! The cursor is `(mailbox, UIDVALIDITY, last UID)` in the store, advanced in the same transaction that
+//! records each message's outcome. A pass: SELECT; if UIDVALIDITY changed, start over from UID 1 (dedup by
+//! Message-ID keeps that from making tickets twice); finish any server work a crash left undone; then fetch
+//! what is new in batches, process each message, make the batch durable, and only then flag or move it on the
+//! server.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{Caps, ImapError, Session, timed, uid_sets};
+use crate::clock::Clock;
+use crate::config::ImapConfig;
+use crate::heartbeat::Heartbeat;
+use crate::intake::{self, Env, IncomingMail, Source};
+use crate::store::{Db, IntakeStatus, intake as intake_sql};
+
+/// Messages fetched per `UID FETCH BODY.PEEK[]` command.
+const BATCH_MESSAGES: usize = 64;
+/// Bytes fetched per command (a single larger message is fetched alone).
+const BATCH_BYTES: u64 = 32 * 1024 * 1024;
+/// UIDs per STORE/MOVE command.
+const UIDS_PER_COMMAND: usize = 500;
+
+/// What a pass needs from the daemon.
+#[derive(Debug, Clone)]
+pub struct SyncContext {
+    pub db: Db,
+    pub env: Env,
+    pub clock: Clock,
+    pub cancel: CancellationToken,
+    pub heartbeat: Heartbeat,
+    /// Woken when processing enqueued mail.
+    pub outbox_wake: Arc<Notify>,
+}
+
+/// What a pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    pub fetched: usize,
+    pub tickets: usize,
+    pub correspondence: usize,
+    pub dropped: usize,
+    pub duplicates: usize,
+    pub quarantined: usize,
+    /// UIDVALIDITY changed since the last pass: the mailbox was rescanned.
+    pub rescanned: bool,
+}
+
+impl SyncReport {
+    fn count(&mut self, status: IntakeStatus) {
+        match status {
+            IntakeStatus::Ticket => self.tickets += 1,
+            IntakeStatus::Correspondence => self.correspondence += 1,
+            IntakeStatus::Dropped => self.dropped += 1,
+            IntakeStatus::Duplicate => self.duplicates += 1,
+            IntakeStatus::Quarantined => self.quarantined += 1,
+            IntakeStatus::Pending => {}
+        }
+    }
+}
+
+/// Creates the processed mailbox if it is configured and missing.
+pub async fn prepare(session: &mut Session, cfg: &ImapConfig) -> Result<(), ImapError> {
+    if let Some(dest) = &cfg.processed_mailbox {
+        let existing = {
+            let names = timed(cfg.timeout, "LIST", session.list(None, Some(dest))).await?;
+            timed(cfg.timeout, "LIST", names.try_collect::<Vec<_>>()).await?
+        };
+        if existing.iter().all(|n| n.name() != dest) {
+            timed(cfg.timeout, "CREATE", session.create(dest)).await?;
+            tracing::info!(mailbox = %dest, "created the processed mailbox");
+        }
+    }
+    Ok(())
+}
+
+/// Fetches and processes everything new; returns when the mailbox has nothing more (or on shutdown).
+pub async fn sync(
+    session: &mut Session,
+    caps: Caps,
+    cfg: &ImapConfig,
+    ctx: &SyncContext,
+) -> Result<SyncReport, ImapError> {
+    let t = cfg.timeout;
+    let mut report = SyncReport::default();
+    let selected = timed(t, "SELECT", session.select(&cfg.mailbox)).await?;
+    let uidvalidity = selected
+        .uid_validity
+        .ok_or_else(|| ImapError::Server(format!("SELECT {} returned no UIDVALIDITY", cfg.mailbox)))?;
+
+    let mailbox = cfg.mailbox.clone();
+    let now = ctx.clock.now_ms();
+    let (mut last_uid, rescanned, pending) = ctx
+        .db
+        .call(move |s| {
+            let cursor = intake_sql::cursor(s.conn(), &mailbox)?;
+            let (last_uid, rescanned) = match cursor {
+                Some(c) if c.uidvalidity == uidvalidity => (c.last_uid, false),
+                other => {
+                    if let Some(old) = other {
+                        tracing::warn!(mailbox = %mailbox, old = old.uidvalidity, new = uidvalidity,
+                            "UIDVALIDITY changed: rescanning the whole mailbox (duplicates are recognised)");
+                    }
+                    s.write(|tx| {
+                        intake_sql::reset_cursor(tx, &mailbox, uidvalidity, now)?;
+                        intake_sql::abandon_server_pending(tx, &mailbox, uidvalidity)
+                    })?;
+                    (0, other.is_some())
+                }
+            };
+            let pending = intake_sql::server_pending(s.conn(), &mailbox, uidvalidity)?;
+            Ok::<_, crate::store::StoreError>((last_uid, rescanned, pending))
+        })
+        .await?;
+    report.rescanned = rescanned;
+    if !pending.is_empty() {
+        // A previous run committed these but died before flagging or moving them.
+        finish_on_server(session, caps, cfg, ctx, uidvalidity, pending).await?;
+    }
+
+    // How far the listing has looked; a message that vanished before its body could be fetched is not listed
+    // again in this pass (the cursor stays below it, so a later pass tries once more if it still exists).
+    let mut listed_up_to = last_uid;
+    while !ctx.cancel.is_cancelled() {
+        let new = list_new(session, t, listed_up_to.max(last_uid)).await?;
+        if new.is_empty() {
+            break;
+        }
+        listed_up_to = new.last().map_or(listed_up_to, |&(uid, _)| uid);
+        for batch in batches(&new, cfg_max(ctx)) {
+            let mut bodies = fetch_bodies(session, t, &batch, cfg_max(ctx)).await?;
+            let mut done = Vec::with_capacity(batch.len());
+            for &(uid, size) in &batch {
+                if ctx.cancel.is_cancelled() {
+                    break;
+                }
+                // Expunged between the two FETCH commands: nothing to do.
+                let Some((raw, truncated)) = bodies.remove(&uid) else {
+                    continue;
+                };
+                let mail = IncomingMail {
+                    source: Source::Imap {
+                        mailbox: cfg.mailbox.clone(),
+                        uidvalidity,
+                        uid,
+                    },
+                    size: (size as usize).max(raw.len()),
+                    raw,
+                    truncated,
+                };
+                let env = ctx.env.clone();
+                let now = ctx.clock.now_ms();
+                let processed = ctx.db.call(move |s| intake::process(s, &env, &mail, now)).await?;
+                if processed.enqueued {
+                    ctx.outbox_wake.notify_one();
+                }
+                report.fetched += 1;
+                report.count(processed.status);
+                done.push(uid);
+                last_uid = last_uid.max(uid);
+                ctx.heartbeat.beat();
+            }
+            if done.is_empty() {
+                continue;
+            }
+            let now = ctx.clock.now_ms();
+            ctx.db.call(move |s| s.durable_barrier(now)).await?;
+            finish_on_server(session, caps, cfg, ctx, uidvalidity, done).await?;
+        }
+        // Mail that arrived while this batch was processed is announced in responses async-imap keeps to
+        // itself; so look again until nothing is new.
+    }
+    Ok(report)
+}
+
+fn cfg_max(ctx: &SyncContext) -> u64 {
+    ctx.env.config.limits.max_message_bytes as u64
+}
+
+/// UIDs above `last_uid` with their sizes, ascending.
+async fn list_new(session: &mut Session, t: Duration, last_uid: u32) -> Result<Vec<(u32, u32)>, ImapError> {
+    let set = format!("{}:*", last_uid.saturating_add(1));
+    let stream = timed(t, "UID FETCH", session.uid_fetch(&set, "(UID RFC822.SIZE)")).await?;
+    let fetched = timed(t, "UID FETCH", stream.try_collect::<Vec<_>>()).await?;
+    // `n:*` always returns the highest message, even when its UID is below n: filter.
+    let mut new: Vec<(u32, u32)> = fetched
+        .iter()
+        .filter_map(|f| f.uid.map(|uid| (uid, f.size.unwrap_or(0))))
+        .filter(|&(uid, _)| uid > last_uid)
+        .collect();
+    new.sort_unstable();
+    new.dedup_by_key(|(uid, _)| *uid);
+    Ok(new)
+}
+
+/// Groups messages into fetch batches bounded in count and bytes.
+fn batches(new: &[(u32, u32)], max_message: u64) -> Vec<Vec<(u32, u32)>> {
+    let mut out: Vec<Vec<(u32, u32)>> = Vec::new();
+    let mut bytes = 0u64;
+    for &(uid, size) in new {
+        let cost = u64::from(size).min(max_message);
+        let full = out
+            .last()
+            .is_none_or(|b| b.len() >= BATCH_MESSAGES || (bytes + cost > BATCH_BYTES && !b.is_empty()));
+        if full {
+            out.push(Vec::new());
+            bytes = 0;
+        }
+        out.last_mut().expect("pushed above").push((uid, size));
+        bytes += cost;
+    }
+    out
+}
+
+/// Downloads a batch: whole messages within the size limit, only the header of larger ones.
+async fn fetch_bodies(
+    session: &mut Session,
+    t: Duration,
+    batch: &[(u32, u32)],
+    max_message: u64,
+) -> Result<HashMap<u32, (Vec<u8>, bool)>, ImapError> {
+    let (small, big): (Vec<_>, Vec<_>) = batch.iter().partition(|&&(_, size)| u64::from(size) <= max_message);
+    let mut out = HashMap::with_capacity(batch.len());
+    for (uids, query, truncated) in [
+        (small, "(UID BODY.PEEK[])", false),
+        (big, "(UID BODY.PEEK[HEADER])", true),
+    ] {
+        let uids: Vec<u32> = uids.iter().map(|&&(uid, _)| uid).collect();
+        for set in uid_sets(&uids, UIDS_PER_COMMAND) {
+            // Large transfers get time in proportion to their size on top of the base timeout.
+            let stream = timed(t, "UID FETCH", session.uid_fetch(&set, query)).await?;
+            let fetched = timed(t * 4, "UID FETCH (bodies)", stream.try_collect::<Vec<_>>()).await?;
+            for f in fetched {
+                let Some(uid) = f.uid else { continue };
+                if !uids.contains(&uid) {
+                    continue;
+                }
+                let bytes = if truncated { f.header() } else { f.body() };
+                if let Some(bytes) = bytes {
+                    out.insert(uid, (bytes.to_vec(), truncated));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Flags or moves committed messages on the server, then records that it is done.
+async fn finish_on_server(
+    session: &mut Session,
+    caps: Caps,
+    cfg: &ImapConfig,
+    ctx: &SyncContext,
+    uidvalidity: u32,
+    uids: Vec<u32>,
+) -> Result<(), ImapError> {
+    let t = cfg.timeout;
+    for set in uid_sets(&uids, UIDS_PER_COMMAND) {
+        match &cfg.processed_mailbox {
+            Some(dest) if caps.r#move => timed(t, "UID MOVE", session.uid_mv(&set, dest)).await?,
+            Some(dest) => {
+                timed(t, "UID COPY", session.uid_copy(&set, dest)).await?;
+                let s = timed(t, "UID STORE", session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)")).await?;
+                timed(t, "UID STORE", s.try_collect::<Vec<_>>()).await?;
+                if caps.uidplus {
+                    let s = timed(t, "UID EXPUNGE", session.uid_expunge(&set)).await?;
+                    timed(t, "UID EXPUNGE", s.try_collect::<Vec<_>>()).await?;
+                } else {
+                    let s = timed(t, "EXPUNGE", session.expunge()).await?;
+                    timed(t, "EXPUNGE", s.try_collect::<Vec<_>>()).await?;
+                }
+            }
+            None => {
+                let s = timed(t, "UID STORE", session.uid_store(&set, "+FLAGS.SILENT (\\Seen)")).await?;
+                timed(t, "UID STORE", s.try_collect::<Vec<_>>()).await?;
+            }
+        }
+    }
+    let mailbox = cfg.mailbox.clone();
+    ctx.db
+        .call(move |s| s.write(|tx| intake_sql::mark_server_done(tx, &mailbox, uidvalidity, &uids)))
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_respect_count_and_bytes() {
+        let many: Vec<(u32, u32)> = (1..=130).map(|u| (u, 1000)).collect();
+        let b = batches(&many, 25 << 20);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![64, 64, 2]);
+        let big: Vec<(u32, u32)> = vec![(1, 20 << 20), (2, 20 << 20), (3, 1000)];
+        let b = batches(&big, 25 << 20);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![1, 2]);
+        // An oversized message costs only its header: it does not get a batch of its own.
+        let huge: Vec<(u32, u32)> = vec![(1, 900 << 20), (2, 1000)];
+        assert_eq!(batches(&huge, 1 << 20).len(), 1);
+    }
+}

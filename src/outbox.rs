@@ -1,0 +1,407 @@
+//! Delivering the outbox by SMTP.
+//!
+//! Mail reaches the outbox only through the store, in the transaction of the change that causes it; this
+//! module only moves committed rows to the SMTP server. Each attempt is counted before it is made (so a crash
+//! mid-send is visible), results are classed as sent / transient / permanent, and transient failures are
+//! retried with exponential backoff and jitter until `smtp.give_up_after`. An SMTP outage delays mail; it
+//! never loses it.
+//!
+//! At most `smtp.concurrency` rows are `sending` at any time, which bounds how many mails a crash can cause
+//! to go twice (see [`crate::store::outbox`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::{AsyncSmtpTransport, PoolConfig};
+use lettre::{AsyncTransport, Tokio1Executor};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::config::{SmtpConfig, TlsMode};
+use crate::lock::{self, FileLock};
+use crate::store::outbox::{OutboxRow, SendResult};
+use crate::store::{Db, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("SMTP password: {0}")]
+    Password(std::io::Error),
+    #[error("SMTP TLS setup: {0}")]
+    Tls(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("outbox lock: {0}")]
+    Lock(#[from] lock::LockError),
+}
+
+/// How one attempt ended, before it is written down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Sent(String),
+    /// The server answered 4xx.
+    Transient(String),
+    /// The server answered 5xx: retrying cannot help.
+    Permanent(String),
+    /// No answer at all (refused, TLS, timeout): the server is unreachable; stop trying others this pass.
+    Connection(String),
+}
+
+/// The SMTP side: a pooled lettre transport.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: Arc<AsyncSmtpTransport<Tokio1Executor>>,
+    config: SmtpConfig,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("host", &self.config.host)
+            .field("port", &self.config.port)
+            .finish()
+    }
+}
+
+impl Mailer {
+    /// Builds the transport (reading the password, if any). Does not connect.
+    pub fn new(config: &SmtpConfig) -> Result<Mailer, OutboxError> {
+        let tls_params = || -> Result<TlsParameters, OutboxError> {
+            let mut b = TlsParameters::builder(config.host.clone());
+            if let Some(ca) = &config.ca_file {
+                let pem = std::fs::read(ca).map_err(|e| OutboxError::Tls(format!("{}: {e}", ca.display())))?;
+                let cert =
+                    Certificate::from_pem(&pem).map_err(|e| OutboxError::Tls(format!("{}: {e}", ca.display())))?;
+                b = b.add_root_certificate(cert);
+            }
+            b.build_rustls().map_err(|e| OutboxError::Tls(e.to_string()))
+        };
+        let tls = match config.tls {
+            TlsMode::Implicit => Tls::Wrapper(tls_params()?),
+            TlsMode::Starttls => Tls::Required(tls_params()?),
+            TlsMode::None => Tls::None,
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
+            .port(config.port)
+            .tls(tls)
+            .timeout(Some(config.timeout))
+            .pool_config(
+                PoolConfig::new()
+                    .max_size(config.concurrency as u32)
+                    .idle_timeout(Duration::from_secs(60)),
+            );
+        if let Some((user, password)) = &config.auth {
+            let password = password.resolve().map_err(OutboxError::Password)?;
+            builder = builder.credentials(Credentials::new(user.clone(), password));
+        }
+        Ok(Mailer {
+            transport: Arc::new(builder.build()),
+            config: config.clone(),
+        })
+    }
+
+    /// Connects, greets and (if configured) logs in: what `vdpd check --connect` uses.
+    pub async fn test_connection(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the server did not accept a connection".into()),
+            Err(e) => Err(describe(&e)),
+        }
+    }
+
+    /// One SMTP transaction for one row.
+    pub async fn send(&self, row: &OutboxRow) -> Attempt {
+        let envelope = match (row.envelope_from.parse(), row.recipient.parse()) {
+            (Ok(from), Ok(to)) => match Envelope::new(Some(from), vec![to]) {
+                Ok(e) => e,
+                Err(e) => return Attempt::Permanent(format!("bad envelope: {e}")),
+            },
+            _ => {
+                return Attempt::Permanent(format!(
+                    "bad envelope address: {} → {}",
+                    row.envelope_from, row.recipient
+                ));
+            }
+        };
+        match self.transport.send_raw(&envelope, &row.raw).await {
+            Ok(response) => Attempt::Sent(
+                format!(
+                    "{} {}",
+                    response.code(),
+                    response.message().collect::<Vec<_>>().join(" ")
+                )
+                .trim()
+                .to_string(),
+            ),
+            Err(e) if e.is_permanent() => Attempt::Permanent(describe(&e)),
+            Err(e) if e.is_transient() => Attempt::Transient(describe(&e)),
+            Err(e) => Attempt::Connection(describe(&e)),
+        }
+    }
+}
+
+/// lettre's error with those of its causes that its own message does not already include, on one line.
+fn describe(e: &lettre::transport::smtp::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+        source = cause.source();
+    }
+    s
+}
+
+/// What one delivery pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    pub deferred: usize,
+    pub failed: usize,
+    /// The server could not be reached at least once.
+    pub connection_failed: bool,
+    /// Another process was delivering: this pass did nothing.
+    pub skipped_busy: bool,
+}
+
+/// The delay before retry number `attempts` (1-based): `initial · 2^(attempts-1)`, capped, with ±20 % jitter
+/// so that many deferred mails do not all hit a recovering server in the same second.
+pub fn backoff(attempts: i64, initial: Duration, max: Duration, jitter_unit: f64) -> Duration {
+    let exp = attempts.clamp(1, 32) - 1;
+    let base = initial.saturating_mul(1u32 << exp.min(20)).min(max);
+    base.mul_f64(0.8 + 0.4 * jitter_unit.clamp(0.0, 1.0))
+}
+
+fn jitter() -> f64 {
+    let mut b = [0u8; 2];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
+    f64::from(u16::from_le_bytes(b)) / f64::from(u16::MAX)
+}
+
+/// Decides what an attempt means for its row.
+pub fn settle(row: &OutboxRow, attempt: &Attempt, config: &SmtpConfig, now: i64) -> SendResult {
+    let retry = |error: &str| {
+        let age = Duration::from_millis(u64::try_from(now - row.created_at).unwrap_or(0));
+        if age >= config.give_up_after {
+            SendResult::Failed {
+                error: format!(
+                    "gave up after {} attempts over {}s: {error}",
+                    row.attempts,
+                    age.as_secs()
+                ),
+            }
+        } else {
+            let delay = backoff(row.attempts, config.retry_initial, config.retry_max, jitter());
+            SendResult::Deferred {
+                error: error.to_string(),
+                retry_at: now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2),
+            }
+        }
+    };
+    match attempt {
+        Attempt::Sent(response) => SendResult::Sent {
+            response: response.clone(),
+        },
+        Attempt::Permanent(e) => SendResult::Failed { error: e.clone() },
+        Attempt::Transient(e) | Attempt::Connection(e) => retry(e),
+    }
+}
+
+/// Delivers every due row of the outbox, then returns. `lock_wait` is how long to wait for another process
+/// that is delivering right now (then this pass is skipped). On `cancel`, no new row is started; the ones in
+/// flight finish (each bounded by `smtp.timeout`).
+pub async fn deliver_due(
+    db: &Db,
+    mailer: &Mailer,
+    clock: &Clock,
+    store_path: PathBuf,
+    lock_wait: Duration,
+    cancel: Option<&CancellationToken>,
+) -> Result<DeliveryReport, OutboxError> {
+    let lock_path = lock::path_beside(&store_path, ".outbox.lock");
+    let lock = tokio::task::spawn_blocking(move || FileLock::acquire_within(&lock_path, lock_wait))
+        .await
+        .expect("lock task does not panic");
+    let _lock = match lock {
+        Ok(l) => l,
+        Err(lock::LockError::Busy { .. }) => {
+            return Ok(DeliveryReport {
+                skipped_busy: true,
+                ..DeliveryReport::default()
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let now = clock.now_ms();
+    let orphans = db
+        .call(move |s| s.write(|tx| crate::store::outbox::reset_orphans(tx, now)))
+        .await?;
+    if orphans > 0 {
+        tracing::warn!(
+            orphans,
+            "mail left mid-send by a previous process is queued again (it may arrive twice)"
+        );
+    }
+
+    let concurrency = mailer.config.concurrency;
+    let mut report = DeliveryReport::default();
+    let mut inflight: JoinSet<(OutboxRow, Attempt)> = JoinSet::new();
+    loop {
+        let cancelled = cancel.is_some_and(|c| c.is_cancelled());
+        // Claim whenever a slot is free: mail enqueued while we were sending is due too.
+        if !cancelled && !report.connection_failed && inflight.len() < concurrency {
+            let want = concurrency - inflight.len();
+            let now = clock.now_ms();
+            let rows = db
+                .call(move |s| s.write(|tx| crate::store::outbox::claim_due(tx, now, want)))
+                .await?;
+            for row in rows {
+                let mailer = mailer.clone();
+                inflight.spawn(async move {
+                    let attempt = mailer.send(&row).await;
+                    (row, attempt)
+                });
+            }
+        }
+        let Some(joined) = inflight.join_next().await else {
+            break;
+        };
+        let (row, attempt) = joined.expect("send tasks do not panic");
+        let now = clock.now_ms();
+        let result = settle(&row, &attempt, &mailer.config, now);
+        match (&attempt, &result) {
+            (Attempt::Connection(e), _) => {
+                report.connection_failed = true;
+                tracing::warn!(outbox_id = row.id, error = %e, "SMTP server unreachable; mail stays queued");
+            }
+            (_, SendResult::Deferred { error, .. }) => {
+                tracing::warn!(outbox_id = row.id, kind = %row.kind, error = %error, "delivery deferred")
+            }
+            (_, SendResult::Failed { error }) => {
+                tracing::error!(outbox_id = row.id, kind = %row.kind, error = %error, "delivery failed permanently")
+            }
+            (_, SendResult::Sent { .. }) => tracing::debug!(outbox_id = row.id, kind = %row.kind, "delivered"),
+        }
+        match &result {
+            SendResult::Sent { .. } => report.sent += 1,
+            SendResult::Deferred { .. } => report.deferred += 1,
+            SendResult::Failed { .. } => report.failed += 1,
+        }
+        db.call(move |s| s.write(|tx| record(tx, &row, &result, now))).await?;
+    }
+    if report.connection_failed {
+        // Rows this pass did not try keep their schedule; the daemon tries again at the next due time.
+        tracing::warn!("SMTP delivery paused: server unreachable");
+    }
+    Ok(report)
+}
+
+/// Writes a result, and what it means for the ticket (an acknowledgement accepted stops its clock).
+fn record(tx: &rusqlite::Transaction<'_>, row: &OutboxRow, result: &SendResult, now: i64) -> Result<(), StoreError> {
+    use crate::store::{outbox, tickets, timers};
+    outbox::record_result(tx, row.id, result, now)?;
+    let Some(ticket_id) = row.ticket_id else { return Ok(()) };
+    match result {
+        SendResult::Sent { response } => {
+            let mut detail = format!("to {}: {response}", row.recipient);
+            if row.kind == "acknowledgement"
+                && let Some(latency) = tickets::record_acknowledged(tx, ticket_id, now)?
+            {
+                timers::cancel(tx, ticket_id, crate::engine::timer::ACKNOWLEDGE, now)?;
+                detail = format!("{detail} ({latency} ms after receipt)");
+            }
+            tickets::add_timeline(tx, ticket_id, now, "vdpd", &format!("{} delivered", row.kind), &detail)?;
+        }
+        SendResult::Failed { error } => {
+            tickets::add_timeline(
+                tx,
+                ticket_id,
+                now,
+                "vdpd",
+                &format!("{} failed", row.kind),
+                &format!("to {}: {error}", row.recipient),
+            )?;
+        }
+        SendResult::Deferred { .. } => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(attempts: i64, created_at: i64) -> OutboxRow {
+        OutboxRow {
+            id: 1,
+            ticket_id: None,
+            kind: "acknowledgement".into(),
+            envelope_from: "security@example.test".into(),
+            recipient: "a@research.test".into(),
+            raw: vec![],
+            attempts,
+            created_at,
+        }
+    }
+
+    fn smtp() -> SmtpConfig {
+        SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: 25,
+            tls: TlsMode::None,
+            ca_file: None,
+            auth: None,
+            concurrency: 4,
+            timeout: Duration::from_secs(30),
+            retry_initial: Duration::from_secs(30),
+            retry_max: Duration::from_secs(3600),
+            give_up_after: Duration::from_secs(5 * 86400),
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_bounded_jitter() {
+        let (i, m) = (Duration::from_secs(30), Duration::from_secs(3600));
+        assert_eq!(backoff(1, i, m, 0.5), Duration::from_secs(30));
+        assert_eq!(backoff(2, i, m, 0.5), Duration::from_secs(60));
+        assert_eq!(backoff(4, i, m, 0.5), Duration::from_secs(240));
+        assert_eq!(backoff(50, i, m, 0.5), Duration::from_secs(3600));
+        assert_eq!(backoff(1, i, m, 0.0), Duration::from_secs(24));
+        assert_eq!(backoff(1, i, m, 1.0), Duration::from_secs(36));
+    }
+
+    #[test]
+    fn results_are_classed() {
+        let now = 1_000_000_000;
+        assert!(matches!(
+            settle(&row(1, now), &Attempt::Sent("250 ok".into()), &smtp(), now),
+            SendResult::Sent { .. }
+        ));
+        assert!(matches!(
+            settle(
+                &row(1, now),
+                &Attempt::Permanent("550 no such user".into()),
+                &smtp(),
+                now
+            ),
+            SendResult::Failed { .. }
+        ));
+        match settle(&row(1, now), &Attempt::Connection("refused".into()), &smtp(), now) {
+            SendResult::Deferred { retry_at, .. } => assert!((now + 24_000..=now + 36_000).contains(&retry_at)),
+            other => panic!("{other:?}"),
+        }
+        // Too old: give up even on a transient error.
+        let old = now - 6 * 86_400_000;
+        match settle(&row(40, old), &Attempt::Transient("451 try later".into()), &smtp(), now) {
+            SendResult::Failed { error } => assert!(error.starts_with("gave up after 40 attempts")),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! The test harness: a real mail stack (Postfix + Dovecot, started by `scripts/mailstack.sh`), one scratch
+//! "desk" (policy, store, security mailbox) per test, and the real `vdpd` binary.
+//!
+//! Every test invents its own addresses (`sec-<id>@example.test`, `r1-<id>@example.test` …): the stack
+//! accepts any address in example.test, so tests run in parallel without seeing each other's mail.
+
+#![allow(dead_code)]
+
+pub mod imap;
+pub mod proxy;
+pub mod smtp;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use imap::Imap;
+
+/// Where the mail stack listens (the defaults of scripts/mailstack.sh, or its MAILSTACK_* variables).
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub smtp: u16,
+    pub imap: u16,
+    pub imaps: u16,
+    pub ca: PathBuf,
+}
+
+fn env_port(name: &str, default: u16) -> u16 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+impl Stack {
+    pub fn get() -> Stack {
+        let root = std::env::var("MAILSTACK_ROOT").unwrap_or_else(|_| "/tmp/vdpd-mailstack".into());
+        let stack = Stack {
+            smtp: env_port("MAILSTACK_SMTP_PORT", 2525),
+            imap: env_port("MAILSTACK_IMAP_PORT", 1143),
+            imaps: env_port("MAILSTACK_IMAPS_PORT", 1993),
+            ca: std::env::var("MAILSTACK_CA")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| Path::new(&root).join("tls/ca.pem")),
+        };
+        for port in [stack.smtp, stack.imap, stack.imaps] {
+            assert!(
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+                "nothing listens on 127.0.0.1:{port}: start the mail stack with `sudo scripts/mailstack.sh start` \
+                 (or run the whole suite with `sudo scripts/test.sh`)"
+            );
+        }
+        assert!(
+            stack.ca.exists(),
+            "{} missing: is the mail stack set up?",
+            stack.ca.display()
+        );
+        stack
+    }
+}
+
+/// A unique, short id for one test's addresses.
+pub fn unique(name: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{name}-{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        nanos % 100_000
+    )
+}
+
+/// How a desk's policy differs from the default.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `implicit` (IMAPS), `starttls` or `none`.
+    pub imap_tls: &'static str,
+    /// Overrides the IMAP port (e.g. a proxy).
+    pub imap_port: Option<u16>,
+    pub imap_timeout: &'static str,
+    /// Overrides the SMTP port (e.g. a proxy or a closed port).
+    pub smtp_port: Option<u16>,
+    pub processed_mailbox: bool,
+    /// The mailbox vdpd reads.
+    pub mailbox: &'static str,
+    pub idle: bool,
+    /// Extra TOML appended to the policy.
+    pub extra: String,
+    pub limits: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            imap_tls: "implicit",
+            imap_port: None,
+            imap_timeout: "20s",
+            smtp_port: None,
+            processed_mailbox: true,
+            mailbox: "INBOX",
+            idle: true,
+            extra: String::new(),
+            limits: String::new(),
+        }
+    }
+}
+
+/// One test's vdpd: a scratch directory with policy.toml and the store, and its own security address.
+pub struct Desk {
+    pub dir: tempfile::TempDir,
+    pub id: String,
+    pub security: String,
+    pub stack: Stack,
+    pub config: PathBuf,
+}
+
+impl Desk {
+    pub fn new(name: &str) -> Desk {
+        Self::with(name, Options::default())
+    }
+
+    pub fn with(name: &str, o: Options) -> Desk {
+        let stack = Stack::get();
+        let id = unique(name);
+        let security = format!("sec-{id}@example.test");
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("policy.toml");
+        let desk = Desk {
+            dir,
+            id,
+            security,
+            stack,
+            config,
+        };
+        desk.write_policy(&o);
+        desk
+    }
+
+    pub fn write_policy(&self, o: &Options) {
+        let imap_port = o.imap_port.unwrap_or(match o.imap_tls {
+            "implicit" => self.stack.imaps,
+            _ => self.stack.imap,
+        });
+        let processed = if o.processed_mailbox {
+            "processed_mailbox = \"Processed\"\n"
+        } else {
+            ""
+        };
+        let text = format!(
+            r#"[organisation]
+name = "Example Security"
+security_address = "{security}"
+ticket_prefix = "EX"
+policy_url = "https://example.test/security/policy"
+
+[imap]
+host = "127.0.0.1"
+port = {imap_port}
+tls = "{imap_tls}"
+ca_file = "{ca}"
+username = "{security}"
+password_file = "imap.pass"
+mailbox = "{mailbox}"
+{processed}idle = {idle}
+poll_interval = "2s"
+timeout = "{timeout}"
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "starttls"
+ca_file = "{ca}"
+retry_initial = "1s"
+retry_max = "2s"
+timeout = "10s"
+
+[store]
+path = "vdpd.sqlite"
+
+[limits]
+{limits}
+
+[sla]
+acknowledge = "24h"
+first_diagnosis = "7 business days"
+disclosure = "90 days"
+
+[sla.fix]
+critical = "7 days"
+high = "30 days"
+medium = "60 days"
+low = "90 days"
+{extra}
+"#,
+            security = self.security,
+            imap_tls = o.imap_tls,
+            ca = self.stack.ca.display(),
+            idle = o.idle,
+            mailbox = o.mailbox,
+            timeout = o.imap_timeout,
+            smtp_port = o.smtp_port.unwrap_or(self.stack.smtp),
+            limits = o.limits,
+            extra = o.extra,
+        );
+        std::fs::write(&self.config, text).unwrap();
+        std::fs::write(self.dir.path().join("imap.pass"), "pass\n").unwrap();
+    }
+
+    /// A researcher address of this test.
+    pub fn researcher(&self, n: u32) -> String {
+        format!("r{n}-{}@example.test", self.id)
+    }
+
+    pub fn store_path(&self) -> PathBuf {
+        self.dir.path().join("vdpd.sqlite")
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_vdpd"));
+        c.arg("--config")
+            .arg(&self.config)
+            .env_remove("VDPD_LOG")
+            .env_remove("NOTIFY_SOCKET");
+        c
+    }
+
+    pub fn vdpd(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// Runs vdpd and returns stdout, panicking with the whole output on failure.
+    pub fn vdpd_ok(&self, args: &[&str]) -> String {
+        let out = self.vdpd(args);
+        assert!(out.status.success(), "vdpd {args:?} failed: {}", show(&out));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn once(&self) -> Output {
+        self.vdpd(&["once"])
+    }
+
+    pub fn once_ok(&self) -> String {
+        self.vdpd_ok(&["once"])
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.vdpd_ok(args)).unwrap()
+    }
+
+    pub fn tickets(&self) -> Vec<serde_json::Value> {
+        self.json(&["tickets", "list", "--json"]).as_array().unwrap().clone()
+    }
+
+    pub fn show(&self, reference: &str) -> serde_json::Value {
+        self.json(&["tickets", "show", reference, "--json"])
+    }
+
+    pub fn status(&self) -> serde_json::Value {
+        self.json(&["status", "--json"])
+    }
+
+    pub fn mail(&self, status: &str) -> Vec<serde_json::Value> {
+        self.json(&["mail", "list", "--status", status, "--limit", "10000", "--json"])
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// Starts `vdpd run`; killed when the handle drops.
+    pub fn spawn_run(&self) -> Daemon {
+        self.spawn_run_with(|_| {})
+    }
+
+    pub fn spawn_run_with(&self, f: impl FnOnce(&mut Command)) -> Daemon {
+        let log = self.dir.path().join(format!("run-{}.log", unique("log")));
+        let mut cmd = self.command();
+        cmd.arg("run")
+            .env("VDPD_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()));
+        f(&mut cmd);
+        Daemon {
+            child: Some(cmd.spawn().unwrap()),
+            log,
+        }
+    }
+
+    /// Sends a message to the security address through Postfix.
+    pub fn send(&self, from: &str, message: &[u8]) {
+        smtp::send(self.stack.smtp, from, &self.security, message);
+    }
+
+    /// Puts a message straight into the security INBOX (exact bytes, no MTA in between).
+    pub fn append(&self, message: &[u8]) {
+        self.append_to("INBOX", message);
+    }
+
+    pub fn append_to(&self, mailbox: &str, message: &[u8]) {
+        let mut imap = Imap::login(self.stack.imap, &self.security, "pass");
+        imap.create(mailbox);
+        imap.append(mailbox, message);
+        imap.logout();
+    }
+
+    /// Every message in `address`'s INBOX.
+    pub fn inbox(&self, address: &str) -> Vec<Vec<u8>> {
+        let mut imap = Imap::login(self.stack.imap, address, "pass");
+        let all = imap.fetch_all("INBOX").into_iter().map(|(_, m)| m).collect();
+        imap.logout();
+        all
+    }
+
+    /// Waits until `address`'s INBOX holds at least `n` messages; returns them.
+    pub fn wait_inbox(&self, address: &str, n: usize, timeout: Duration) -> Vec<Vec<u8>> {
+        let start = Instant::now();
+        loop {
+            let all = self.inbox(address);
+            if all.len() >= n {
+                return all;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "{address} has {} message(s), expected {n} within {timeout:?}",
+                all.len()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// A running `vdpd run`.
+pub struct Daemon {
+    child: Option<Child>,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Sends SIGTERM and waits (at most `timeout`) for the exit status.
+    pub fn terminate(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let mut c = self.child.take().unwrap();
+        signal(c.id(), "TERM");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = c.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "vdpd did not stop within {timeout:?} after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| c.try_wait().unwrap().is_none())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub fn signal(pid: u32, name: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{name} {pid}");
+}
+
+pub fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Polls `f` every 50 ms until it returns true; panics after `timeout` with `what`.
+pub fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A plain report as a researcher's mail client would write it.
+pub fn report(from: &str, to: &str, subject: &str, message_id: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: Researcher <{from}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n\
+         Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+/// Parses a raw message for assertions.
+pub fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default()
+        .parse(raw)
+        .expect("a parseable message")
+}
+
+/// A header's raw value, trimmed.
+pub fn header(raw: &[u8], name: &str) -> Option<String> {
+    parse(raw).header_raw(name).map(|v| v.trim().to_string())
+}

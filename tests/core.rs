@@ -1,0 +1,526 @@
+//! The core story against the real mail stack: a researcher's mail to security@ becomes a ticket and an
+//! acknowledgement in their inbox; replies thread; machines get no answer; nothing is lost or doubled.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Desk, Options, header, parse, report, smtp};
+
+const T: Duration = Duration::from_secs(30);
+
+#[test]
+fn a_report_gets_an_acknowledgement_with_reference_and_threading_headers() {
+    let desk = Desk::new("ack");
+    let alice = desk.researcher(1);
+    let mid = format!("<report-{}@research.test>", desk.id);
+    desk.send(
+        &alice,
+        &report(
+            &alice,
+            &desk.security,
+            "Stored XSS in the dashboard",
+            &mid,
+            "Details follow.",
+        ),
+    );
+    let out = desk.once_ok();
+    assert!(out.contains("1 new tickets"), "{out}");
+
+    let inbox = desk.wait_inbox(&alice, 1, T);
+    assert_eq!(inbox.len(), 1);
+    let ack = &inbox[0];
+    assert_eq!(
+        header(ack, "Subject").unwrap(),
+        "[EX-2026-0001] Re: Stored XSS in the dashboard"
+    );
+    assert_eq!(header(ack, "In-Reply-To").unwrap(), mid);
+    assert_eq!(header(ack, "References").unwrap(), mid);
+    assert_eq!(header(ack, "Auto-Submitted").unwrap(), "auto-replied");
+    let msg = parse(ack);
+    assert_eq!(msg.from().unwrap().first().unwrap().address().unwrap(), desk.security);
+    let ack_id = msg.message_id().expect("our own Message-ID");
+    assert!(ack_id.ends_with("@example.test"), "{ack_id}");
+    let body = msg.body_text(0).unwrap();
+    assert!(body.contains("EX-2026-0001"), "{body}");
+    assert!(
+        body.contains("24 hours") && body.contains("7 business days") && body.contains("90 days"),
+        "{body}"
+    );
+
+    // The ticket records the message in, the acknowledgement out (sent) and the time to SMTP acceptance.
+    let tickets = desk.tickets();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0]["reference"], "EX-2026-0001");
+    assert_eq!(tickets[0]["state"], "new");
+    assert!(tickets[0]["ack_latency_ms"].as_i64().unwrap() >= 0);
+    let show = desk.show("EX-2026-0001");
+    let messages = show["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0]["direction"], "in");
+    assert_eq!(messages[0]["message_id"], mid);
+    assert_eq!(messages[1]["direction"], "out");
+    assert_eq!(messages[1]["status"], "sent");
+    assert_eq!(messages[1]["message_id"], format!("<{ack_id}>"));
+
+    // The report left the inbox for the processed mailbox only after it was committed.
+    let mut imap = common::imap::Imap::login(desk.stack.imap, &desk.security, "pass");
+    assert_eq!(imap.count("INBOX"), 0);
+    assert_eq!(imap.count("Processed"), 1);
+    imap.logout();
+}
+
+#[test]
+fn a_reply_joins_its_ticket_and_a_stranger_quoting_the_reference_gets_a_ticket_of_their_own() {
+    let desk = Desk::new("thread");
+    let alice = desk.researcher(1);
+    let mallory = desk.researcher(2);
+    let mid = format!("<r1-{}@research.test>", desk.id);
+    desk.send(
+        &alice,
+        &report(&alice, &desk.security, "IDOR on invoices", &mid, "first"),
+    );
+    desk.once_ok();
+    let ack = desk.wait_inbox(&alice, 1, T).remove(0);
+    let ack_id = format!("<{}>", parse(&ack).message_id().unwrap());
+
+    // Alice answers the acknowledgement from her mail client: same thread.
+    let reply = format!(
+        "From: {alice}\r\nTo: {sec}\r\nSubject: Re: [EX-2026-0001] Re: IDOR on invoices\r\nMessage-ID: <r2-{id}@research.test>\r\n\
+         In-Reply-To: {ack_id}\r\nReferences: {mid} {ack_id}\r\n\r\nHere is the proof of concept.\r\n",
+        sec = desk.security,
+        id = desk.id
+    );
+    desk.send(&alice, reply.as_bytes());
+    // Mallory quotes the reference in the subject.
+    let snoop = report(
+        &mallory,
+        &desk.security,
+        "Re: [EX-2026-0001] status?",
+        &format!("<m-{}@evil.test>", desk.id),
+        "tell me",
+    );
+    desk.send(&mallory, &snoop);
+    let out = desk.once_ok();
+    assert!(out.contains("1 new tickets, 1 correspondence"), "{out}");
+
+    let tickets = desk.tickets();
+    assert_eq!(tickets.len(), 2);
+    let first = desk.show("EX-2026-0001");
+    let kinds: Vec<_> = first["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["report", "acknowledgement", "reply"]);
+    // Correspondence gets no automatic answer.
+    assert_eq!(desk.inbox(&alice).len(), 1);
+
+    let second = desk.show("EX-2026-0002");
+    assert_eq!(second["reporter"], mallory);
+    let to_mallory = desk.wait_inbox(&mallory, 1, T).remove(0);
+    let text = String::from_utf8_lossy(&to_mallory);
+    assert!(
+        !text.contains("EX-2026-0001"),
+        "a stranger must learn nothing of another ticket:\n{text}"
+    );
+    assert_eq!(header(&to_mallory, "Subject").unwrap(), "[EX-2026-0002] Re: status?");
+}
+
+#[test]
+fn auto_replies_bounces_and_list_mail_get_no_reply_and_change_nothing() {
+    let desk = Desk::new("machines");
+    let bob = desk.researcher(1);
+    let sec = desk.security.clone();
+    let id = desk.id.clone();
+    let mail = |extra: &str, subject: &str, n: u32| {
+        format!(
+            "{extra}From: {bob}\r\nTo: {sec}\r\nSubject: {subject}\r\nMessage-ID: <m{n}-{id}@x.test>\r\n\r\nbody\r\n"
+        )
+        .into_bytes()
+    };
+    desk.send(&bob, &mail("Auto-Submitted: auto-replied\r\n", "Out of office", 1));
+    desk.send(&bob, &mail("Precedence: bulk\r\n", "Newsletter", 2));
+    desk.send(
+        &bob,
+        &mail(
+            "List-Id: <security-announce.lists.example.test>\r\n",
+            "[announce] release",
+            3,
+        ),
+    );
+    // A bounce: null envelope sender (Dovecot records it as Return-Path: <>) from MAILER-DAEMON.
+    let dsn = format!(
+        "From: MAILER-DAEMON@mx.example.test\r\nTo: {sec}\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <dsn-{id}@mx.example.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nYour mail could not be delivered.\r\n\
+         --b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.test\r\n\r\nFinal-Recipient: rfc822; x@example.test\r\nAction: failed\r\nStatus: 5.1.1\r\n--b--\r\n"
+    );
+    smtp::send(desk.stack.smtp, "", &sec, dsn.as_bytes());
+    // A read receipt from a person's client.
+    let mdn = format!(
+        "From: {bob}\r\nTo: {sec}\r\nSubject: Read: report\r\nMessage-ID: <mdn-{id}@x.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=disposition-notification; boundary=\"c\"\r\n\r\n\
+         --c\r\nContent-Type: text/plain\r\n\r\nread\r\n--c\r\nContent-Type: message/disposition-notification\r\n\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n--c--\r\n"
+    );
+    desk.send(&bob, mdn.as_bytes());
+    let out = desk.once_ok();
+    assert!(
+        out.contains("fetched 5: 0 new tickets, 0 correspondence, 5 dropped"),
+        "{out}"
+    );
+    assert!(desk.tickets().is_empty());
+    let dropped = desk.mail("dropped");
+    assert_eq!(dropped.len(), 5);
+    let reasons: Vec<String> = dropped
+        .iter()
+        .map(|d| d["reason"].as_str().unwrap().to_string())
+        .collect();
+    for want in [
+        "auto-submitted",
+        "precedence: bulk",
+        "mailing list",
+        "bounce",
+        "disposition-notification",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r.contains(want)),
+            "no drop for {want}: {reasons:?}"
+        );
+    }
+    assert_eq!(desk.status()["outbox"]["queued"], 0);
+    assert_eq!(desk.status()["outbox"]["sent"], 0);
+    assert!(desk.inbox(&bob).is_empty());
+}
+
+#[test]
+fn an_out_of_office_reply_in_a_thread_neither_answers_nor_touches_the_ticket() {
+    let desk = Desk::new("ooo");
+    let alice = desk.researcher(1);
+    desk.send(
+        &alice,
+        &report(&alice, &desk.security, "CSRF", &format!("<c-{}@r.test>", desk.id), "x"),
+    );
+    desk.once_ok();
+    let before = desk.show("EX-2026-0001");
+    let ooo = format!(
+        "From: {alice}\r\nTo: {}\r\nSubject: Automatic reply: [EX-2026-0001] Re: CSRF\r\nAuto-Submitted: auto-replied\r\n\
+         Message-ID: <ooo-{}@r.test>\r\n\r\nI am away until Monday.\r\n",
+        desk.security, desk.id
+    );
+    desk.send(&alice, ooo.as_bytes());
+    desk.once_ok();
+    let after = desk.show("EX-2026-0001");
+    assert_eq!(after["state"], before["state"]);
+    assert_eq!(after["updated_at"], before["updated_at"]);
+    assert_eq!(
+        after["messages"].as_array().unwrap().len(),
+        2,
+        "the auto-reply is not correspondence"
+    );
+    assert_eq!(desk.inbox(&alice).len(), 1, "only the acknowledgement");
+    let dropped = desk.mail("dropped");
+    assert_eq!(dropped.len(), 1);
+    assert!(
+        dropped[0]["ticket_id"].is_number(),
+        "the drop is recorded against the ticket: {dropped:?}"
+    );
+}
+
+#[test]
+fn the_same_message_delivered_twice_makes_one_ticket_and_one_acknowledgement() {
+    let desk = Desk::new("dup");
+    let alice = desk.researcher(1);
+    let msg = report(
+        &alice,
+        &desk.security,
+        "SSRF",
+        &format!("<dup-{}@r.test>", desk.id),
+        "same",
+    );
+    desk.send(&alice, &msg);
+    desk.send(&alice, &msg);
+    let out = desk.once_ok();
+    assert!(
+        out.contains("fetched 2: 1 new tickets, 0 correspondence, 0 dropped, 1 duplicates"),
+        "{out}"
+    );
+    // A third copy arriving later is recognised too.
+    desk.send(&alice, &msg);
+    desk.once_ok();
+    assert_eq!(desk.tickets().len(), 1);
+    assert_eq!(desk.mail("duplicate").len(), 2);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(desk.wait_inbox(&alice, 1, T).len(), 1);
+}
+
+#[test]
+fn a_permanent_smtp_refusal_is_recorded_and_shown() {
+    let desk = Desk::new("perm");
+    // Postfix refuses reject-* recipients with 554 5.1.1.
+    let nobody = format!("reject-{}@example.test", desk.id);
+    desk.send(
+        &nobody,
+        &report(
+            &nobody,
+            &desk.security,
+            "report",
+            &format!("<p-{}@r.test>", desk.id),
+            "x",
+        ),
+    );
+    let out = desk.once_ok();
+    assert!(out.contains("failed: 1"), "{out}");
+    let show = desk.show("EX-2026-0001");
+    let ack = &show["messages"][1];
+    assert_eq!(ack["status"], "failed");
+    assert!(ack["last_error"].as_str().unwrap().contains("5.1.1"), "{ack}");
+    let status = desk.status();
+    assert_eq!(status["outbox"]["failed"], 1);
+    assert!(
+        status["outbox"]["recent_failures"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("refuses")
+    );
+    let human = desk.vdpd_ok(&["status"]);
+    assert!(human.contains("1 failed"), "{human}");
+}
+
+#[test]
+fn an_smtp_outage_delays_the_acknowledgement_and_loses_nothing() {
+    let gate = common::proxy::Proxy::start(Stack::get().smtp);
+    let desk = Desk::with(
+        "outage",
+        Options {
+            smtp_port: Some(gate.port),
+            ..Options::default()
+        },
+    );
+    let alice = desk.researcher(1);
+    gate.set(common::proxy::Mode::Down);
+    desk.send(
+        &alice,
+        &report(&alice, &desk.security, "RCE", &format!("<o-{}@r.test>", desk.id), "x"),
+    );
+    let out = desk.once();
+    assert_eq!(
+        out.status.code(),
+        Some(69),
+        "an unreachable SMTP server is a failed cycle: {}",
+        common::show(&out)
+    );
+    assert_eq!(desk.tickets().len(), 1, "the ticket exists while SMTP is down");
+    assert_eq!(desk.status()["outbox"]["queued"], 1);
+
+    // While SMTP stays down, the daemon keeps the mail queued; once it is back, the mail goes out by itself.
+    let mut daemon = desk.spawn_run();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(desk.status()["outbox"]["queued"], 1);
+    gate.set(common::proxy::Mode::Forward);
+    let inbox = desk.wait_inbox(&alice, 1, T);
+    assert_eq!(header(&inbox[0], "Subject").unwrap(), "[EX-2026-0001] Re: RCE");
+    common::wait_until(T, "the outbox to record the delivery", || {
+        desk.status()["outbox"]["sent"] == 1
+    });
+    assert!(daemon.terminate(T).success());
+    assert_eq!(desk.inbox(&alice).len(), 1);
+}
+
+use common::Stack;
+
+#[test]
+fn ingest_from_a_pipe_makes_the_same_ticket_as_fetching() {
+    let desk = Desk::new("ingest");
+    let alice = desk.researcher(1);
+    let msg = report(
+        &alice,
+        &desk.security,
+        "Open redirect",
+        &format!("<i-{}@r.test>", desk.id),
+        "via pipe",
+    );
+    let mut child = desk
+        .command()
+        .args(["ingest"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&msg).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", common::show(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("-: ticket EX-2026-0001"), "{stdout}");
+    let inbox = desk.wait_inbox(&alice, 1, T);
+    assert_eq!(
+        header(&inbox[0], "Subject").unwrap(),
+        "[EX-2026-0001] Re: Open redirect"
+    );
+    // The MTA delivering the same message again changes nothing.
+    let file = desk.dir.path().join("again.eml");
+    std::fs::write(&file, &msg).unwrap();
+    let again = desk.vdpd_ok(&["ingest", file.to_str().unwrap()]);
+    assert!(again.contains("already processed"), "{again}");
+    assert_eq!(desk.tickets().len(), 1);
+}
+
+#[test]
+fn imap_over_starttls_works_and_without_a_processed_mailbox_mail_is_flagged_seen() {
+    let desk = Desk::with(
+        "starttls",
+        Options {
+            imap_tls: "starttls",
+            processed_mailbox: false,
+            ..Options::default()
+        },
+    );
+    let alice = desk.researcher(1);
+    desk.send(
+        &alice,
+        &report(
+            &alice,
+            &desk.security,
+            "Info leak",
+            &format!("<s-{}@r.test>", desk.id),
+            "x",
+        ),
+    );
+    desk.once_ok();
+    assert_eq!(desk.wait_inbox(&alice, 1, T).len(), 1);
+    let mut imap = common::imap::Imap::login(desk.stack.imap, &desk.security, "pass");
+    assert_eq!(imap.count("INBOX"), 1, "left in place");
+    assert_eq!(imap.seen_uids("INBOX").len(), 1, "and flagged \\Seen");
+    imap.logout();
+    // A second cycle fetches nothing new.
+    assert!(desk.once_ok().contains("fetched 0"));
+}
+
+#[test]
+fn a_changed_uidvalidity_rescans_without_duplicating_tickets() {
+    let desk = Desk::with(
+        "uidvalidity",
+        Options {
+            mailbox: "Reports",
+            processed_mailbox: false,
+            ..Options::default()
+        },
+    );
+    let alice = desk.researcher(1);
+    let msgs: Vec<Vec<u8>> = (0..3)
+        .map(|i| {
+            report(
+                &alice,
+                &desk.security,
+                &format!("issue {i}"),
+                &format!("<u{i}-{}@r.test>", desk.id),
+                "x",
+            )
+        })
+        .collect();
+    for m in &msgs {
+        desk.append_to("Reports", m);
+    }
+    desk.once_ok();
+    assert_eq!(desk.tickets().len(), 3);
+    // The admin restores the mailbox from a backup: it is recreated, with a new UIDVALIDITY, holding the same
+    // mail plus one new report.
+    let mut imap = common::imap::Imap::login(desk.stack.imap, &desk.security, "pass");
+    let before = imap.uidvalidity("Reports");
+    imap.ok("UNSELECT");
+    imap.ok("DELETE \"Reports\"");
+    imap.ok("CREATE \"Reports\"");
+    for m in &msgs {
+        imap.append("Reports", m);
+    }
+    imap.append(
+        "Reports",
+        &report(
+            &alice,
+            &desk.security,
+            "issue 3",
+            &format!("<u3-{}@r.test>", desk.id),
+            "x",
+        ),
+    );
+    let after = imap.uidvalidity("Reports");
+    imap.logout();
+    assert_ne!(before, after, "the test needs a new UIDVALIDITY");
+    let out = desk.once_ok();
+    assert!(
+        out.contains("fetched 4: 1 new tickets, 0 correspondence, 0 dropped, 3 duplicates"),
+        "{out}"
+    );
+    assert_eq!(desk.tickets().len(), 4);
+    assert_eq!(desk.wait_inbox(&alice, 4, T).len(), 4);
+}
+
+#[test]
+fn too_many_new_reports_from_one_sender_are_recorded_without_reply() {
+    let desk = Desk::with(
+        "ratelimit",
+        Options {
+            limits: "new_tickets_per_sender_per_day = 2".into(),
+            ..Options::default()
+        },
+    );
+    let spammer = desk.researcher(1);
+    for i in 0..4 {
+        desk.send(
+            &spammer,
+            &report(
+                &spammer,
+                &desk.security,
+                &format!("report {i}"),
+                &format!("<s{i}-{}@r.test>", desk.id),
+                "x",
+            ),
+        );
+    }
+    desk.once_ok();
+    assert_eq!(desk.tickets().len(), 2);
+    let dropped = desk.mail("dropped");
+    assert_eq!(dropped.len(), 2);
+    assert!(
+        dropped
+            .iter()
+            .all(|d| d["reason"].as_str().unwrap().starts_with("rate limit"))
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(desk.wait_inbox(&spammer, 2, T).len(), 2);
+}
+
+#[test]
+fn check_names_file_line_and_key_and_status_reads_health() {
+    let desk = Desk::new("check");
+    let ok = desk.vdpd(&["check", "--connect"]);
+    assert!(ok.status.success(), "{}", common::show(&ok));
+    let text = String::from_utf8_lossy(&ok.stdout);
+    assert!(text.contains("ok    imap login") && text.contains("IDLE yes"), "{text}");
+    assert!(text.contains("ok    smtp connection"), "{text}");
+
+    let policy = std::fs::read_to_string(&desk.config).unwrap();
+    std::fs::write(
+        &desk.config,
+        policy.replace("poll_interval = \"2s\"", "poll_interval = \"2s\"\npol_interval = 3"),
+    )
+    .unwrap();
+    let bad = desk.vdpd(&["check"]);
+    assert_eq!(bad.status.code(), Some(78), "{}", common::show(&bad));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    let line = policy.lines().position(|l| l.starts_with("poll_interval")).unwrap() + 2;
+    assert!(
+        err.contains(&format!("policy.toml:{line}: imap.pol_interval: unknown key")),
+        "{err}"
+    );
+    std::fs::write(&desk.config, policy).unwrap();
+
+    desk.once_ok();
+    let status = desk.status();
+    assert_eq!(status["daemon"]["running"], false);
+    assert!(status["imap"]["last_fetch_ok"].is_string(), "{status}");
+}
