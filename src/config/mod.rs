@@ -760,6 +760,16 @@ acknowledge = "24h"
     }
 
     #[test]
+    fn the_shipped_policy_is_valid() {
+        let c = Config::parse(include_str!("../../policy.toml"), Path::new("/etc/vdpd/policy.toml")).unwrap();
+        assert_eq!(c.organisation.ticket_prefix, "EX");
+        assert_eq!(c.imap.unwrap().processed_mailbox.as_deref(), Some("vdpd/processed"));
+        assert!(c.smtp.auth.is_some());
+        assert_eq!(c.store.path, Path::new("/var/lib/vdpd/vdpd.sqlite"));
+        assert_eq!(c.sla.fix.len(), 4);
+    }
+
+    #[test]
     fn loopback_detection() {
         for h in ["localhost", "127.0.0.1", "127.8.9.1", "::1", "[::1]"] {
             assert!(is_loopback(h), "{h}");

@@ -1,0 +1,50 @@
+# Shared by scripts/demo.sh and scripts/test.sh: system packages and the Rust toolchain check.
+
+# Debian packages the build, the tests and the demo need.
+VDPD_PACKAGES=(
+  build-essential pkg-config ca-certificates curl
+  # the real mail stack of the tests and the demo
+  dovecot-imapd dovecot-lmtpd postfix swaks openssl
+  # GnuPG plays the researcher's and staff's mail client; nettle + libclang build sequoia-openpgp
+  gnupg nettle-dev libclang1-14 libclang-common-14-dev
+)
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_packages() {
+  local missing=() p
+  for p in "${VDPD_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "[setup] system packages present"
+    return 0
+  fi
+  echo "[setup] installing: ${missing[*]}"
+  # Keep the packages' postinst scripts from starting system-wide Postfix/Dovecot: the tests run their own.
+  local added_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+    as_root chmod 755 /usr/sbin/policy-rc.d
+    added_policy=1
+  fi
+  echo "postfix postfix/main_mailer_type select No configuration" | as_root debconf-set-selections
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  [ -n "$added_policy" ] && as_root rm -f /usr/sbin/policy-rc.d
+  return 0
+}
+
+check_rust() {
+  export PATH="$HOME/.cargo/bin:$PATH"
+  if ! command -v cargo >/dev/null; then
+    echo "[setup] cargo not found: install Rust 1.95 or newer (https://rustup.rs), then run this again" >&2
+    exit 1
+  fi
+  local v
+  v=$(rustc --version | awk '{print $2}')
+  if [ "$(printf '%s\n1.95.0\n' "$v" | sort -V | head -1)" != "1.95.0" ]; then
+    echo "[setup] rustc $v is too old: vdpd needs 1.95 or newer" >&2
+    exit 1
+  fi
+}
