@@ -327,6 +327,25 @@ mod tests {
     }
 
     #[test]
+    fn long_non_ascii_subjects_and_names_are_encoded_and_folded() {
+        let mut plan = plan();
+        let subject = format!("[EX-2026-0001] Re: {}", "Ünïcödé wörds ".repeat(14).trim_end());
+        plan.subject = subject.clone();
+        plan.to_name = "Ä".repeat(90);
+        let raw = compose(&plan, "x", &org(), "<a@b.c>", "2026-11-23T10:00:00Z".parse().unwrap()).unwrap();
+        let text = String::from_utf8(raw.clone()).unwrap();
+        let header = &text[..text.find("\r\n\r\n").unwrap()];
+        assert!(header.is_ascii(), "RFC 2047-encoded");
+        assert!(header.lines().all(|l| l.len() <= 78), "folded:\n{header}");
+        let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(parsed.subject(), Some(subject.as_str()));
+        assert_eq!(
+            parsed.to().unwrap().first().unwrap().name(),
+            Some("Ä".repeat(90).as_str())
+        );
+    }
+
+    #[test]
     fn message_ids_are_unique_and_in_our_domain() {
         let a = new_message_id(Some("EX-2026-0001"), "example.test");
         let b = new_message_id(Some("EX-2026-0001"), "example.test");

@@ -524,3 +524,98 @@ fn check_names_file_line_and_key_and_status_reads_health() {
     assert_eq!(status["daemon"]["running"], false);
     assert!(status["imap"]["last_fetch_ok"].is_string(), "{status}");
 }
+
+#[test]
+fn a_missed_acknowledgement_promise_is_recorded_when_its_clock_runs_out() {
+    // SMTP unreachable for the whole promised day: a closed port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let desk = Desk::with(
+        "promise",
+        Options {
+            smtp_port: Some(closed),
+            ..Options::default()
+        },
+    );
+    let alice = desk.researcher(1);
+    desk.send(
+        &alice,
+        &report(&alice, &desk.security, "SQLi", &format!("<q-{}@r.test>", desk.id), "x"),
+    );
+    let first = desk.vdpd(&["once", "--now", "2026-11-23T10:00:00Z"]);
+    assert_eq!(first.status.code(), Some(69), "{}", common::show(&first));
+    // 23 hours later the promise still holds; 25 hours later it is broken, once.
+    for (now, broken) in [
+        ("2026-11-24T09:00:00Z", false),
+        ("2026-11-24T11:00:00Z", true),
+        ("2026-11-24T12:00:00Z", true),
+    ] {
+        let out = desk.vdpd(&["once", "--now", now]);
+        assert_eq!(out.status.code(), Some(69));
+        let events: Vec<String> = desk.show("EX-2026-0001")["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event"].as_str().unwrap().to_string())
+            .collect();
+        let missed = events.iter().filter(|e| *e == "acknowledgement promise missed").count();
+        assert_eq!(missed, usize::from(broken), "at {now}: {events:?}");
+    }
+    assert_eq!(desk.status()["timers_fired"]["acknowledge"], 1);
+    assert!(
+        desk.vdpd_ok(&["status"])
+            .contains("1 acknowledgement deadline(s) passed")
+    );
+    assert_eq!(desk.status()["outbox"]["queued"], 1, "still queued, never lost");
+}
+
+#[test]
+fn quarantined_mail_can_be_inspected_and_retried_after_the_cause_is_fixed() {
+    let desk = Desk::with(
+        "retry",
+        Options {
+            limits: "max_mime_depth = 8".into(),
+            ..Options::default()
+        },
+    );
+    let alice = desk.researcher(1);
+    let mut deep = format!(
+        "From: {alice}\r\nTo: {}\r\nSubject: nested\r\nMessage-ID: <n-{}@r.test>\r\nMIME-Version: 1.0\r\n",
+        desk.security, desk.id
+    );
+    for i in 0..12 {
+        deep.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    deep.push_str("Content-Type: text/plain\r\n\r\nthe report\r\n");
+    for i in (0..12).rev() {
+        deep.push_str(&format!("--b{i}--\r\n"));
+    }
+    desk.append(deep.as_bytes());
+    assert!(desk.once_ok().contains("1 quarantined"));
+    let q = desk.mail("quarantined");
+    let id = q[0]["id"].as_i64().unwrap().to_string();
+    assert!(q[0]["reason"].as_str().unwrap().contains("max_mime_depth"));
+    // The bytes are kept exactly as received.
+    let raw = desk.command().args(["mail", "show", &id, "--raw"]).output().unwrap();
+    assert_eq!(raw.stdout, deep.as_bytes());
+    // A message that is not quarantined cannot be retried.
+    assert!(!desk.vdpd(&["mail", "retry", "999999"]).status.success());
+
+    // The admin raises the limit and retries: the report becomes a ticket and is acknowledged.
+    let policy = std::fs::read_to_string(&desk.config).unwrap();
+    std::fs::write(
+        &desk.config,
+        policy.replace("max_mime_depth = 8", "max_mime_depth = 16"),
+    )
+    .unwrap();
+    let out = desk.vdpd_ok(&["mail", "retry", &id]);
+    assert!(out.contains("ticket EX-2026-0001"), "{out}");
+    desk.once_ok();
+    assert_eq!(desk.wait_inbox(&alice, 1, T).len(), 1);
+    assert!(desk.mail("quarantined").is_empty());
+}
