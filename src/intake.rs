@@ -5,10 +5,11 @@
 //! 1. [`store::intake::begin`] writes the raw bytes as a `pending` intake row (or counts another attempt on
 //!    one a dead process left pending). A message that kills the process three times is quarantined instead of
 //!    being parsed again: poison mail must not turn into a crash loop.
-//! 2. In ONE transaction: classify, look up duplicates and threads, let the engine decide, create the ticket or
-//!    append to its thread, render and enqueue the replies, set the clocks, record the outcome and advance the
-//!    IMAP cursor. Only after this commit may the message be flagged or moved on the server.
-//! 3. A failure of the message itself (unparseable, over a limit, a panic in a parser) quarantines it with the
+//! 2. Classify it (pure; outside any transaction, so that reading a huge message never holds the write lock).
+//! 3. In ONE transaction: look up duplicates and threads, let the engine decide, create the ticket or append to
+//!    its thread, render and enqueue the replies, set the clocks, record the outcome and advance the IMAP
+//!    cursor. Only after this commit may the message be flagged or moved on the server.
+//! 4. A failure of the message itself (unparseable, over a limit, a panic in a parser) quarantines it with the
 //!    error. A failure of the store that will pass (disk full, database locked) is returned, nothing is
 //!    recorded against the message, and the caller stops and retries later.
 
@@ -141,7 +142,21 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
         return quarantine(store, id, mail, &reason, now);
     }
 
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| store.write(|tx| handle(tx, env, id, mail, now))));
+    // Parse outside the transaction: a 20 MB message must not hold the write lock while it is read.
+    let config = &env.config;
+    let read = std::panic::catch_unwind(|| {
+        classify::read(
+            &mail.raw,
+            mail.size,
+            mail.truncated,
+            &config.limits,
+            &config.organisation,
+        )
+    });
+    let outcome = match read {
+        Ok(read) => std::panic::catch_unwind(AssertUnwindSafe(|| store.write(|tx| handle(tx, env, id, read, now)))),
+        Err(panic) => Err(panic),
+    };
     match outcome {
         Ok(Ok(processed)) => Ok(processed),
         Ok(Err(HandleError::Store(e))) if e.is_transient() => {
@@ -225,17 +240,10 @@ fn handle(
     tx: &rusqlite::Transaction<'_>,
     env: &Env,
     id: i64,
-    mail: &IncomingMail,
+    read: classify::Read,
     now: i64,
 ) -> Result<Processed, HandleError> {
     let config = &env.config;
-    let read = classify::read(
-        &mail.raw,
-        mail.size,
-        mail.truncated,
-        &config.limits,
-        &config.organisation,
-    );
     let inbound = match read.verdict {
         Ok(inbound) => inbound,
         Err(reason) => {
