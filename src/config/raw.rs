@@ -24,6 +24,11 @@ pub struct RawConfig {
     pub templates: RawTemplates,
     #[serde(default)]
     pub sla: RawSla,
+    pub openpgp: Option<RawOpenPgp>,
+    #[serde(default)]
+    pub report_form: RawReportForm,
+    #[serde(default)]
+    pub staff: RawStaff,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,6 +104,45 @@ pub struct RawFix {
     pub high: Option<PolicyDuration>,
     pub medium: Option<PolicyDuration>,
     pub low: Option<PolicyDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawOpenPgp {
+    pub key: Option<PathBuf>,
+    pub report_detail: Option<String>,
+    pub staff_encryption: Option<String>,
+    pub key_request_patterns: Option<Vec<String>>,
+    pub max_decrypted_bytes: Option<usize>,
+    pub max_compression_ratio: Option<usize>,
+    pub autocrypt: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawReportForm {
+    pub enabled: Option<bool>,
+    pub delivery: Option<String>,
+    pub sections: Option<Vec<RawSection>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawSection {
+    pub name: Option<String>,
+    pub mandatory: Option<bool>,
+    pub hint: Option<String>,
+    pub kind: Option<String>,
+    pub aliases: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawStaff {
+    pub members: Option<Vec<RawMember>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawMember {
+    pub address: Option<String>,
+    pub name: Option<String>,
+    pub cert: Option<PathBuf>,
 }
 
 /// Deserializes the file, returning the raw config and the dotted path of every key serde did not use.
