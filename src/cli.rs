@@ -77,6 +77,36 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// The organisation's OpenPGP key.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a new Ed25519/Cv25519 key (secret part in the state directory, mode 0600).
+    Generate {
+        /// Default: "<organisation name> <security address>".
+        #[arg(long)]
+        userid: Option<String>,
+        /// How long the key is valid: e.g. 2y, 18 months, 365d, or never. Renew before it expires
+        /// (`vdpd check` warns 30 days ahead).
+        #[arg(long, default_value = "3y")]
+        validity: String,
+        /// Replace an existing key (kept as <file>.old).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Use an existing secret key (armoured or binary; it must not be passphrase-protected).
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the public key (ASCII-armoured), to publish it or give it to researchers.
+    Export,
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,7 +132,7 @@ pub enum TicketsCommand {
 pub enum MailCommand {
     /// List taken-in messages, newest first.
     List {
-        /// Only this outcome: ticket, correspondence, dropped, duplicate, quarantined, pending.
+        /// Only this outcome: ticket, correspondence, dropped, answered, duplicate, quarantined, pending.
         #[arg(long)]
         status: Option<String>,
         #[arg(long, default_value_t = 50)]

@@ -19,6 +19,7 @@ use crate::heartbeat::Heartbeat;
 use crate::imap::{self, idle, sync};
 use crate::intake::{self, Env, IncomingMail, Processed, Source};
 use crate::lock::{self, FileLock};
+use crate::openpgp::keys::Keys;
 use crate::outbox::{self, Mailer};
 use crate::render::Templates;
 use crate::store::{self, Db, Store, StoreError};
@@ -46,6 +47,8 @@ pub enum DaemonError {
     #[error(transparent)]
     Lock(#[from] lock::LockError),
     #[error(transparent)]
+    Keys(#[from] crate::openpgp::keys::KeyError),
+    #[error(transparent)]
     Imap(#[from] imap::ImapError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -61,16 +64,19 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Loads templates (refusing ones that do not render), opens the store and prepares SMTP.
+    /// Loads templates (refusing ones that do not render) and keys (refusing a secret key others can read),
+    /// opens the store and prepares SMTP.
     pub fn open(config: Config, clock: Clock) -> Result<Runtime, DaemonError> {
         let templates = Templates::load(&config.templates.dir)?;
         templates.self_test(&config)?;
+        let keys = Keys::load(&config)?;
         let store = Store::open(&config.store.path)?;
         let mailer = Mailer::new(&config.smtp)?;
         Ok(Runtime {
             env: Env {
                 config: Arc::new(config),
                 templates: Arc::new(templates),
+                keys: Arc::new(keys),
             },
             db: Db::new(store),
             mailer,

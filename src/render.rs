@@ -11,17 +11,29 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message};
+use lettre::message::header::{ContentDisposition, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::config::{Config, Organisation};
 use crate::engine::MailPlan;
 use crate::mailtext;
+use crate::openpgp::Cert;
+use crate::openpgp::keys::OrgKey;
 
 /// Every template vdpd uses, with its built-in text.
-pub const BUILTIN: &[(&str, &str)] = &[("acknowledgement.txt", include_str!("../templates/acknowledgement.txt"))];
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("acknowledgement.txt", include_str!("../templates/acknowledgement.txt")),
+    ("report_form.txt", include_str!("../templates/report_form.txt")),
+    ("form_missing.txt", include_str!("../templates/form_missing.txt")),
+    ("undecryptable.txt", include_str!("../templates/undecryptable.txt")),
+    ("public_key.txt", include_str!("../templates/public_key.txt")),
+    (
+        "staff_report_complete.txt",
+        include_str!("../templates/staff_report_complete.txt"),
+    ),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -31,6 +43,8 @@ pub enum RenderError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("cannot build message: {0}")]
     Message(String),
+    #[error("cannot encrypt: {0}")]
+    Encrypt(#[from] crate::openpgp::write::WriteError),
 }
 
 /// Where a template came from, for `vdpd check`.
@@ -100,7 +114,7 @@ impl Templates {
     /// Renders every template with a sample context: what `vdpd check` and daemon start-up use to refuse a
     /// template that would fail on the first real mail.
     pub fn self_test(&self, config: &Config) -> Result<(), RenderError> {
-        let ctx = TicketContext::new(
+        let bare = TicketContext::new(
             config,
             "EX-2026-0001",
             "Sample subject",
@@ -108,8 +122,42 @@ impl Templates {
             "Sam",
             0,
         );
+        let mut full = bare.clone();
+        let sections = &config.report_form.sections;
+        full.form = Some(FormContext {
+            request: true,
+            sections: sections.iter().map(SectionContext::from).collect(),
+            missing: sections
+                .iter()
+                .filter(|s| s.mandatory)
+                .map(|s| s.name.clone())
+                .collect(),
+            problems: vec![NamedText {
+                name: "Severity".into(),
+                value: "the CVSS vector does not parse".into(),
+            }],
+            received: vec![NamedText {
+                name: "Asset".into(),
+                value: "https://app.example.org/\nsecond line".into(),
+            }],
+            severity: Some("critical (CVSS 9.8)".into()),
+        });
+        full.key = Some(KeyContext {
+            fingerprint: "0123456789ABCDEF0123456789ABCDEF01234567".into(),
+        });
+        full.decrypt_error = Some("the message is not encrypted to our key".into());
+        full.signature = Some("good (0123456789ABCDEF0123456789ABCDEF01234567)".into());
+        full.encrypted = true;
+        // Templates that use the form always get one; the others must cope with its absence.
+        let mut with_empty_form = bare.clone();
+        with_empty_form.form = Some(FormContext::default());
         for (name, _) in &self.origins {
-            self.render(name, &ctx)?;
+            let uses_form = matches!(
+                *name,
+                "report_form.txt" | "form_missing.txt" | "staff_report_complete.txt"
+            );
+            self.render(name, if uses_form { &with_empty_form } else { &bare })?;
+            self.render(name, &full)?;
         }
         Ok(())
     }
@@ -125,6 +173,58 @@ pub struct TicketContext {
     /// When the first message of the ticket arrived (RFC 2822-style, UTC).
     pub received_at: String,
     pub sla: SlaContext,
+    /// The report form: what to ask for, what is missing, what was received.
+    pub form: Option<FormContext>,
+    /// The organisation key, when it is attached or named.
+    pub key: Option<KeyContext>,
+    /// Why the researcher's message could not be decrypted.
+    pub decrypt_error: Option<String>,
+    /// The signature verdict of the researcher's message, in words (for staff).
+    pub signature: Option<String>,
+    /// This mail is encrypted.
+    pub encrypted: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FormContext {
+    /// Show the whole form (a request), not only what is missing.
+    pub request: bool,
+    pub sections: Vec<SectionContext>,
+    pub missing: Vec<String>,
+    pub problems: Vec<NamedText>,
+    /// Answers received; empty when the mail may not carry report detail.
+    pub received: Vec<NamedText>,
+    /// "critical (CVSS 9.8)".
+    pub severity: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionContext {
+    pub name: String,
+    pub mandatory: bool,
+    pub hint: String,
+}
+
+impl From<&crate::config::FormSection> for SectionContext {
+    fn from(s: &crate::config::FormSection) -> Self {
+        SectionContext {
+            name: s.name.clone(),
+            mandatory: s.mandatory,
+            hint: s.hint.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NamedText {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyContext {
+    /// Upper-case hex, as GnuPG shows it.
+    pub fingerprint: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -201,6 +301,11 @@ impl TicketContext {
                     .collect(),
                 disclosure: sla.disclosure.map(|d| d.to_string()),
             },
+            form: None,
+            key: None,
+            decrypt_error: None,
+            signature: None,
+            encrypted: false,
         }
     }
 }
@@ -225,6 +330,19 @@ pub fn new_message_id(reference: Option<&str>, domain: &str) -> String {
     }
 }
 
+/// Who a composed mail goes to and what OpenPGP does to it.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    pub to: &'a str,
+    pub to_name: &'a str,
+    /// Attach this public certificate (`application/pgp-keys`).
+    pub attach_key: Option<&'a Cert>,
+    /// The `Autocrypt:` header value, if we offer our key.
+    pub autocrypt: Option<&'a str>,
+    /// Sign with the organisation key and encrypt to this certificate (PGP/MIME, RFC 3156).
+    pub encrypt: Option<(&'a Cert, &'a OrgKey)>,
+}
+
 /// Builds the final RFC 5322 bytes of a planned mail.
 pub fn compose(
     plan: &MailPlan,
@@ -232,18 +350,19 @@ pub fn compose(
     org: &Organisation,
     message_id: &str,
     date: jiff::Timestamp,
+    envelope: &Envelope<'_>,
 ) -> Result<Vec<u8>, RenderError> {
     let bad = |e: &dyn std::fmt::Display| RenderError::Message(e.to_string());
     let from = Mailbox::new(
         Some(mailtext::clean_header_text(&org.name, mailtext::MAX_NAME_CHARS)),
         org.security_address.parse().map_err(|e| bad(&e))?,
     );
-    let to_name = mailtext::clean_header_text(&plan.to_name, mailtext::MAX_NAME_CHARS);
+    let to_name = mailtext::clean_header_text(envelope.to_name, mailtext::MAX_NAME_CHARS);
     let to = Mailbox::new(
         (!to_name.is_empty()).then_some(to_name),
-        plan.to.parse().map_err(|e| bad(&e))?,
+        envelope.to.parse().map_err(|e| bad(&e))?,
     );
-    let date = SystemTime::try_from(date).map_err(|e| bad(&e))?;
+    let system_date = SystemTime::try_from(date).map_err(|e| bad(&e))?;
     let mut builder = Message::builder()
         .from(from)
         .to(to)
@@ -252,28 +371,77 @@ pub fn compose(
             2 * mailtext::MAX_SUBJECT_CHARS,
         ))
         .message_id(Some(message_id.to_string()))
-        .date(date)
-        .header(ContentType::TEXT_PLAIN);
+        .date(system_date);
     if let Some(id) = &plan.in_reply_to {
         builder = builder.in_reply_to(id.clone());
     }
     if !plan.references.is_empty() {
         builder = builder.references(plan.references.join(" "));
     }
-    if plan.auto_reply {
-        builder = builder
-            .raw_header(HeaderValue::new(
-                HeaderName::new_from_ascii_str("Auto-Submitted"),
-                "auto-replied".into(),
-            ))
-            // Asks Exchange and Outlook not to answer our automatic mail with theirs.
-            .raw_header(HeaderValue::new(
-                HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
-                "All".into(),
-            ));
+    let auto = match plan.auto {
+        crate::engine::Auto::Replied => "auto-replied",
+        crate::engine::Auto::Generated => "auto-generated",
+    };
+    builder = builder
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            auto.into(),
+        ))
+        // Asks Exchange and Outlook not to answer our automatic mail with theirs.
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
+            "All".into(),
+        ));
+    if let Some(value) = envelope.autocrypt {
+        builder = builder.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Autocrypt"),
+            value.to_string(),
+        ));
     }
-    let message = builder.body(body.to_string()).map_err(|e| bad(&e))?;
+
+    let text = SinglePart::plain(body.to_string());
+    let content = match envelope.attach_key {
+        Some(cert) => {
+            let name = format!("OpenPGP_0x{}.asc", cert.keyid().to_hex());
+            let key = Attachment::new(name).body(
+                String::from_utf8_lossy(&crate::openpgp::armored(cert)).into_owned(),
+                ContentType::parse("application/pgp-keys").map_err(|e| bad(&e))?,
+            );
+            Content::Multi(MultiPart::mixed().singlepart(text).singlepart(key))
+        }
+        None => Content::Single(text),
+    };
+    let message = match envelope.encrypt {
+        Some((recipient, key)) => {
+            let entity = match &content {
+                Content::Single(p) => p.formatted(),
+                Content::Multi(m) => m.formatted(),
+            };
+            let armoured = crate::openpgp::write::sign_and_encrypt(&entity, &[recipient], key, system_date)?;
+            let version = SinglePart::builder()
+                .header(ContentType::parse("application/pgp-encrypted").map_err(|e| bad(&e))?)
+                .body(String::from("Version: 1\r\n"));
+            let payload = SinglePart::builder()
+                .header(ContentType::parse("application/octet-stream; name=\"encrypted.asc\"").map_err(|e| bad(&e))?)
+                .header(ContentDisposition::inline_with_name("encrypted.asc"))
+                .body(String::from_utf8_lossy(&armoured).into_owned());
+            let outer = MultiPart::encrypted("application/pgp-encrypted".into())
+                .singlepart(version)
+                .singlepart(payload);
+            builder.multipart(outer)
+        }
+        None => match content {
+            Content::Single(p) => builder.singlepart(p),
+            Content::Multi(m) => builder.multipart(m),
+        },
+    }
+    .map_err(|e| bad(&e))?;
     Ok(message.formatted())
+}
+
+enum Content {
+    Single(SinglePart),
+    Multi(MultiPart),
 }
 
 #[cfg(test)]
@@ -289,7 +457,18 @@ mod tests {
             subject: "[EX-2026-0001] Re: Ünïcode\r\nBcc: evil@x.test".into(),
             in_reply_to: Some("<r1@research.test>".into()),
             references: vec!["<r0@research.test>".into(), "<r1@research.test>".into()],
-            auto_reply: true,
+            auto: crate::engine::Auto::Replied,
+            attach_key: false,
+        }
+    }
+
+    fn plain(plan: &MailPlan) -> Envelope<'_> {
+        Envelope {
+            to: &plan.to,
+            to_name: &plan.to_name,
+            attach_key: None,
+            autocrypt: None,
+            encrypt: None,
         }
     }
 
@@ -311,6 +490,7 @@ mod tests {
             &org(),
             "<ex-1.abc@example.test>",
             "2026-11-23T10:00:00Z".parse().unwrap(),
+            &plain(&plan()),
         )
         .unwrap();
         let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
@@ -323,7 +503,10 @@ mod tests {
         let header = &text[..text.find("\r\n\r\n").unwrap()];
         assert!(!header.lines().any(|l| l.starts_with("Bcc")), "{header}");
         assert!(header.lines().all(|l| l.len() <= 998));
-        assert_eq!(parsed.body_text(0).unwrap().replace("\r\n", "\n"), "Hello\nthere\n");
+        assert_eq!(
+            parsed.body_text(0).unwrap().replace("\r\n", "\n").trim_end(),
+            "Hello\nthere"
+        );
     }
 
     #[test]
@@ -332,7 +515,15 @@ mod tests {
         let subject = format!("[EX-2026-0001] Re: {}", "Ünïcödé wörds ".repeat(14).trim_end());
         plan.subject = subject.clone();
         plan.to_name = "Ä".repeat(90);
-        let raw = compose(&plan, "x", &org(), "<a@b.c>", "2026-11-23T10:00:00Z".parse().unwrap()).unwrap();
+        let raw = compose(
+            &plan,
+            "x",
+            &org(),
+            "<a@b.c>",
+            "2026-11-23T10:00:00Z".parse().unwrap(),
+            &plain(&plan),
+        )
+        .unwrap();
         let text = String::from_utf8(raw.clone()).unwrap();
         let header = &text[..text.find("\r\n\r\n").unwrap()];
         assert!(header.is_ascii(), "RFC 2047-encoded");
@@ -343,6 +534,25 @@ mod tests {
             parsed.to().unwrap().first().unwrap().name(),
             Some("Ä".repeat(90).as_str())
         );
+    }
+
+    #[test]
+    fn every_shipped_template_renders_in_bare_and_full_contexts() {
+        let config = crate::config::Config::parse(
+            include_str!("../policy.toml"),
+            std::path::Path::new("/etc/vdpd/policy.toml"),
+        )
+        .unwrap();
+        let templates = Templates::load(std::path::Path::new("templates")).unwrap();
+        assert!(
+            templates.origins().iter().all(|(_, o)| matches!(o, Origin::File(_))),
+            "the shipped files are the built-ins"
+        );
+        templates.self_test(&config).unwrap();
+        Templates::load(std::path::Path::new("/nonexistent"))
+            .unwrap()
+            .self_test(&config)
+            .unwrap();
     }
 
     #[test]

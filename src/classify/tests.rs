@@ -10,8 +10,20 @@ fn org() -> Organisation {
     }
 }
 
+fn keyring() -> Keyring<'static> {
+    Keyring {
+        org: None,
+        certs: &[],
+        limits: crate::openpgp::read::Limits {
+            max_plaintext: 10 << 20,
+            max_ratio: 100,
+        },
+        now: std::time::SystemTime::now(),
+    }
+}
+
 fn read_str(raw: &str) -> Read {
-    read(raw.as_bytes(), raw.len(), false, &Limits::default(), &org())
+    read(raw.as_bytes(), raw.len(), false, &Limits::default(), &org(), &keyring())
 }
 
 fn inbound(raw: &str) -> Inbound {
@@ -135,13 +147,20 @@ fn unusable_mail_is_quarantined_with_a_reason() {
     assert!(no_from.verdict.unwrap_err().contains("no usable From"));
     let bad_from = read_str("From: \"x\" <not an address>\nSubject: s\n\nbody\n");
     assert!(bad_from.verdict.is_err());
-    let garbage = read(b"\x00\x01\x02", 3, false, &Limits::default(), &org());
+    let garbage = read(b"\x00\x01\x02", 3, false, &Limits::default(), &org(), &keyring());
     assert!(garbage.verdict.is_err());
 }
 
 #[test]
 fn oversized_mail_is_quarantined_keeping_its_header() {
-    let r = read(REPORT.as_bytes(), 50 * 1024 * 1024, true, &Limits::default(), &org());
+    let r = read(
+        REPORT.as_bytes(),
+        50 * 1024 * 1024,
+        true,
+        &Limits::default(),
+        &org(),
+        &keyring(),
+    );
     assert!(r.verdict.unwrap_err().contains("over limits.max_message_bytes"));
     assert_eq!(r.summary.subject, "XSS in login form");
     assert_eq!(r.summary.from, "Alice@Research.test");
@@ -182,7 +201,7 @@ fn too_many_parts_is_refused() {
 #[test]
 fn nul_bytes_and_bad_charsets_do_not_break_reading() {
     let raw = b"From: a@research.test\nSubject: =?x-unknown-charset?b?AAAA?=\nContent-Type: text/plain; charset=\"bogus-8\"\n\nnul\x00byte \xff\xfe invalid utf8\n";
-    let r = read(raw, raw.len(), false, &Limits::default(), &org());
+    let r = read(raw, raw.len(), false, &Limits::default(), &org(), &keyring());
     let i = r.verdict.unwrap();
     assert!(!i.text.contains('\0'));
     assert!(i.text.contains("byte"));

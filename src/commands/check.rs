@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 use super::{Exit, exit, load_config};
 use crate::config::{Config, PasswordSource};
+use std::time::{Duration, SystemTime};
+
 use crate::imap;
+use crate::openpgp::keys::{self, OrgKey};
 use crate::outbox::Mailer;
 use crate::render::{Origin, Templates};
 
@@ -16,6 +19,9 @@ struct Report {
 impl Report {
     fn ok(&self, what: &str, detail: impl std::fmt::Display) {
         println!("ok    {what}: {detail}");
+    }
+    fn warn(&self, what: &str, detail: impl std::fmt::Display) {
+        println!("WARN  {what}: {detail}");
     }
     fn fail(&mut self, what: &str, detail: impl std::fmt::Display) {
         self.failures += 1;
@@ -60,6 +66,7 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
         });
     }
     check_store(&mut r, &config);
+    check_openpgp(&mut r, &config);
     if let Some(i) = &config.imap {
         r.check("imap password", i.password.resolve(), |_| source_name(&i.password));
         if let Some(ca) = &i.ca_file {
@@ -146,6 +153,76 @@ fn check_store(r: &mut Report, config: &Config) {
         r.check("store", writable, |()| format!("{} will be created", path.display()));
     } else {
         r.fail("store", format!("directory {} does not exist", dir.display()));
+    }
+}
+
+/// Keys warn this long before they expire.
+const EXPIRY_WARNING: Duration = Duration::from_secs(30 * 86_400);
+
+fn check_openpgp(r: &mut Report, config: &Config) {
+    let now = SystemTime::now();
+    let Some(o) = &config.openpgp else {
+        r.ok(
+            "openpgp",
+            "not configured: mail is neither decrypted nor encrypted, and no key is offered",
+        );
+        return;
+    };
+    match OrgKey::load(&o.key, &config.organisation.security_address) {
+        Ok(key) => {
+            let info = key.info(now);
+            let expires = info.expires_at.map_or("never expires".to_string(), |t| {
+                format!("expires {}", crate::clock::format_ms(t))
+            });
+            r.ok(
+                "openpgp key",
+                format!(
+                    "{} ({expires}); signing subkeys: {}; encryption subkeys: {}",
+                    info.fingerprint,
+                    info.signing_keys.join(", "),
+                    info.encryption_keys.join(", ")
+                ),
+            );
+            let soon = jiff::Timestamp::try_from(now + EXPIRY_WARNING)
+                .map(|t| t.as_millisecond())
+                .unwrap_or(i64::MAX);
+            if let Some(t) = info.expires_at
+                && t < soon
+            {
+                r.warn(
+                    "openpgp key expiry",
+                    format!(
+                        "the key expires {}: extend it (gpg --quick-set-expire, then `vdpd key import --force`) or replace it (`vdpd key generate --force`) and publish the new one",
+                        crate::clock::format_ms(t)
+                    ),
+                );
+            }
+            if !crate::openpgp::has_address(key.public(), &config.organisation.security_address) {
+                r.warn(
+                    "openpgp key",
+                    format!(
+                        "no user ID carries {}; mail clients find keys by address",
+                        config.organisation.security_address
+                    ),
+                );
+            }
+        }
+        Err(e) => r.fail("openpgp key", e),
+    }
+    let required = o.staff_encryption == crate::config::StaffEncryption::Required;
+    for m in &config.staff.members {
+        let what = format!("staff {}", m.address);
+        match &m.cert {
+            Some(path) => match keys::read_cert(path) {
+                Ok(cert) => match keys::check_staff_cert(&cert, &m.address, now) {
+                    Ok(info) => r.ok(&what, format!("certificate {} can encrypt and sign", info.fingerprint)),
+                    Err(why) => r.fail(&what, format!("{}: {why}", path.display())),
+                },
+                Err(e) => r.fail(&what, e),
+            },
+            None if required => r.fail(&what, "no certificate, but openpgp.staff_encryption = \"required\""),
+            None => r.warn(&what, "no certificate: report content reaches this member unencrypted"),
+        }
     }
 }
 

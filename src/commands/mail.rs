@@ -13,7 +13,9 @@ pub fn list(store: &Store, status: Option<&str>, limit: usize, json: bool) -> an
     let status = match status {
         Some(s) => Some(s.parse::<IntakeStatus>().map_err(|()| Exit {
             code: 2,
-            message: format!("unknown status {s:?} (ticket, correspondence, dropped, duplicate, quarantined, pending)"),
+            message: format!(
+                "unknown status {s:?} (ticket, correspondence, dropped, answered, duplicate, quarantined, pending)"
+            ),
         })?),
         None => None,
     };

@@ -1,6 +1,7 @@
 //! What each command does: the top layer, where errors become messages and exit codes.
 
 mod check;
+mod key;
 mod mail;
 mod status;
 mod tickets;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::{Cli, Command, MailCommand, TicketsCommand};
+use crate::cli::{Cli, Command, KeyCommand, MailCommand, TicketsCommand};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::daemon::{self, Input, Runtime};
@@ -63,8 +64,8 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = tokio.block_on(daemon::once(rt))?;
             if let Some(f) = &report.fetch {
                 println!(
-                    "fetched {}: {} new tickets, {} correspondence, {} dropped, {} duplicates, {} quarantined",
-                    f.fetched, f.tickets, f.correspondence, f.dropped, f.duplicates, f.quarantined
+                    "fetched {}: {} new tickets, {} correspondence, {} dropped, {} duplicates, {} quarantined, {} answered",
+                    f.fetched, f.tickets, f.correspondence, f.dropped, f.duplicates, f.quarantined, f.answered
                 );
             }
             let d = &report.delivery;
@@ -94,6 +95,15 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             MailCommand::Show { id, raw } => mail::show(&open_store(&cli.config)?, id, raw),
             MailCommand::Retry { id, now } => mail::retry(&tokio, runtime(&cli.config, now)?, id),
+        },
+        Command::Key { command } => match command {
+            KeyCommand::Generate {
+                userid,
+                validity,
+                force,
+            } => key::generate(&cli.config, userid, &validity, force),
+            KeyCommand::Import { file, force } => key::import(&cli.config, &file, force),
+            KeyCommand::Export => key::export(&cli.config),
         },
     }
 }

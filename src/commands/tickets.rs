@@ -21,6 +21,12 @@ struct TicketJson {
     received_at: String,
     acknowledged_at: Option<String>,
     ack_latency_ms: Option<i64>,
+    asset: String,
+    weakness: String,
+    severity: String,
+    cvss_vector: String,
+    cvss_score: Option<f64>,
+    form_complete_at: Option<String>,
 }
 
 impl From<&tickets::TicketRow> for TicketJson {
@@ -35,6 +41,12 @@ impl From<&tickets::TicketRow> for TicketJson {
             received_at: format_ms(t.received_at),
             acknowledged_at: t.acknowledged_at.map(format_ms),
             ack_latency_ms: t.ack_latency_ms,
+            asset: t.asset.clone(),
+            weakness: t.weakness.clone(),
+            severity: t.severity.clone(),
+            cvss_vector: t.cvss_vector.clone(),
+            cvss_score: t.cvss_score,
+            form_complete_at: t.form_complete_at.map(format_ms),
         }
     }
 }
@@ -53,6 +65,12 @@ struct MessageJson {
     attempts: i64,
     last_error: String,
     intake_id: Option<i64>,
+    encrypted: bool,
+    /// none | good | unknown | bad
+    signature: String,
+    /// The signer's fingerprint (good), the issuer (unknown) or the reason (bad).
+    signer: String,
+    crypto_error: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -76,8 +94,16 @@ struct ShowJson {
     #[serde(flatten)]
     ticket: TicketJson,
     participants: Vec<ParticipantJson>,
+    /// The report form's answers, by section.
+    form: Vec<SectionJson>,
     messages: Vec<MessageJson>,
     timeline: Vec<TimelineJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct SectionJson {
+    section: String,
+    value: String,
 }
 
 pub fn list(store: &Store, state: Option<TicketState>, json: bool) -> anyhow::Result<ExitCode> {
@@ -126,6 +152,7 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
     let participants = tickets::participants(conn, t.id)?;
     let messages = tickets::messages(conn, t.id)?;
     let timeline = tickets::timeline(conn, t.id)?;
+    let form = crate::store::form::sections(conn, t.id)?;
     if json {
         let out = ShowJson {
             ticket: TicketJson::from(&t),
@@ -153,6 +180,17 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
                     attempts: m.attempts,
                     last_error: m.last_error.clone(),
                     intake_id: m.intake_id,
+                    encrypted: m.encrypted,
+                    signature: m.signature.clone(),
+                    signer: m.signer.clone(),
+                    crypto_error: m.crypto_error.clone(),
+                })
+                .collect(),
+            form: form
+                .iter()
+                .map(|(section, value)| SectionJson {
+                    section: section.clone(),
+                    value: value.clone(),
                 })
                 .collect(),
             timeline: timeline
@@ -176,6 +214,24 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
         (Some(at), Some(ms)) => println!("  acknowledged:  {} ({} ms after receipt)", when(at), ms),
         _ => println!("  acknowledged:  not yet"),
     }
+    if !t.asset.is_empty() {
+        println!("  asset:         {}", t.asset);
+    }
+    if !t.severity.is_empty() {
+        let cvss = t
+            .cvss_score
+            .map(|s| format!(" (CVSS {s:.1} {})", t.cvss_vector))
+            .unwrap_or_default();
+        println!("  severity:      {}{cvss}", t.severity);
+    }
+    if !t.weakness.is_empty() {
+        println!("  weakness:      {}", t.weakness);
+    }
+    println!(
+        "  report form:   {}",
+        t.form_complete_at
+            .map_or("incomplete".to_string(), |at| format!("complete since {}", when(at)))
+    );
     println!("\nParticipants:");
     for p in &participants {
         let name = if p.name.is_empty() {
@@ -200,6 +256,16 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
         );
         if !m.last_error.is_empty() {
             println!("      error: {}", m.last_error);
+        }
+    }
+    if !form.is_empty() {
+        println!("\nReport form:");
+        for (section, value) in &form {
+            let mut lines = value.lines();
+            println!("  {section}: {}", lines.next().unwrap_or(""));
+            for l in lines {
+                println!("      {l}");
+            }
         }
     }
     println!("\nTimeline:");

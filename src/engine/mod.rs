@@ -10,7 +10,8 @@ mod calendar;
 use serde::Serialize;
 
 use crate::classify::Inbound;
-use crate::config::{Limits, Organisation};
+use crate::config::{Config, FormSection, Limits, Organisation};
+use crate::form;
 use crate::mailtext;
 use crate::store::tickets::ThreadCandidate;
 
@@ -102,13 +103,16 @@ pub enum Decision {
     NewTicket,
     /// A message in an existing ticket's thread from one of its participants.
     Correspondence { ticket_id: i64, reference: String },
+    /// A short mail outside any ticket asking for our OpenPGP key: answered with the key, no ticket.
+    KeyRequest,
 }
 
 /// Decides what an incoming mail is. Order matters: a duplicate is a duplicate even if it is also an
 /// auto-reply; machine mail never opens or touches a ticket; threading needs the sender to be a participant
-/// (a stranger quoting a reference gets a ticket of their own and learns nothing); the rate limit applies only
-/// to new tickets.
-pub fn decide(inbound: &Inbound, facts: &Facts, limits: &Limits) -> Decision {
+/// (a stranger quoting a reference gets a ticket of their own and learns nothing); a key request is answered
+/// only outside any ticket; the rate limit applies only to new tickets.
+pub fn decide(inbound: &Inbound, facts: &Facts, config: &Config) -> Decision {
+    let limits = &config.limits;
     if let Some((of_intake, ticket_id)) = facts.duplicate_of {
         return Decision::Duplicate { of_intake, ticket_id };
     }
@@ -125,6 +129,13 @@ pub fn decide(inbound: &Inbound, facts: &Facts, limits: &Limits) -> Decision {
             reference: c.reference.clone(),
         };
     }
+    if let Some(pgp) = &config.openpgp
+        && facts.candidates.is_empty()
+        && inbound.subject_refs.is_empty()
+        && looks_like_key_request(inbound, &pgp.key_request_patterns, &config.report_form.sections)
+    {
+        return Decision::KeyRequest;
+    }
     if facts.sender_tickets_last_day >= limits.new_tickets_per_sender_per_day {
         return Decision::Drop {
             reason: format!(
@@ -135,6 +146,58 @@ pub fn decide(inbound: &Inbound, facts: &Facts, limits: &Limits) -> Decision {
         };
     }
     Decision::NewTicket
+}
+
+/// The longest text (quotes and signature excluded) a key request may have: a report that happens to
+/// mention "public key" must become a ticket, not a key in return.
+pub const KEY_REQUEST_MAX_CHARS: usize = 1000;
+
+/// Whether a mail asks for our key: a pattern in its subject or in a short text that fills no form section.
+pub fn looks_like_key_request(inbound: &Inbound, patterns: &[String], sections: &[FormSection]) -> bool {
+    let own: String = inbound
+        .text
+        .lines()
+        .take_while(|l| l.trim_end() != "-- ")
+        .filter(|l| !l.trim_start().starts_with('>'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if own.chars().count() > KEY_REQUEST_MAX_CHARS || form::parse(&own, sections).attempted() {
+        return false;
+    }
+    let hay = format!("{}\n{}", inbound.subject, own).to_lowercase();
+    patterns.iter().any(|p| hay.contains(p.as_str()))
+}
+
+/// Where a ticket's report form stands after a message.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FormProgress {
+    /// Mandatory sections still unanswered, in the order of the form.
+    pub missing: Vec<String>,
+    /// The message tried to fill in the form (so a reminder of what is missing is a fitting answer).
+    pub attempted: bool,
+    /// This message completed the form.
+    pub newly_complete: bool,
+}
+
+/// The form's state given what was answered before and what this message answered.
+pub fn form_progress(
+    answered_before: &[(String, String)],
+    parsed: &form::Parsed,
+    sections: &[FormSection],
+    was_complete: bool,
+) -> FormProgress {
+    let answered =
+        |name: &str| answered_before.iter().any(|(n, _)| n == name) || parsed.values.iter().any(|(n, _)| n == name);
+    let missing: Vec<String> = sections
+        .iter()
+        .filter(|s| s.mandatory && !answered(&s.name))
+        .map(|s| s.name.clone())
+        .collect();
+    FormProgress {
+        newly_complete: !was_complete && missing.is_empty(),
+        missing,
+        attempted: parsed.attempted(),
+    }
 }
 
 /// May another automatic reply go to this ticket today? The RFC 3834 guard against two machines talking.
@@ -154,8 +217,20 @@ pub struct MailPlan {
     pub subject: String,
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
-    /// Sent automatically in answer to a mail (RFC 3834 `Auto-Submitted: auto-replied`).
-    pub auto_reply: bool,
+    /// Whether a machine wrote it (RFC 3834), which decides its `Auto-Submitted` header and whether it counts
+    /// towards the per-ticket limit of automatic replies.
+    pub auto: Auto,
+    /// Attach the organisation's public key (`application/pgp-keys`).
+    pub attach_key: bool,
+}
+
+/// RFC 3834: who wrote a mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auto {
+    /// An automatic answer to a mail (`Auto-Submitted: auto-replied`); counted against loops.
+    Replied,
+    /// Generated by vdpd on its own, e.g. a notification to staff (`Auto-Submitted: auto-generated`).
+    Generated,
 }
 
 /// The most Message-IDs we repeat in References (RFC 5322 allows trimming; the first and the latest matter).
@@ -194,7 +269,43 @@ pub fn reply_plan(
         subject,
         in_reply_to: inbound.message_id.clone(),
         references,
-        auto_reply: true,
+        auto: Auto::Replied,
+        attach_key: false,
+    }
+}
+
+/// The answer to a key request (no ticket, so no reference in the subject).
+pub fn key_reply_plan(inbound: &Inbound, org: &Organisation) -> MailPlan {
+    let base = mailtext::base_subject(&inbound.subject, &org.ticket_prefix);
+    MailPlan {
+        kind: kind::PUBLIC_KEY,
+        template: "public_key.txt",
+        to: inbound.sender.clone(),
+        to_name: inbound.sender_name.clone(),
+        subject: if base.is_empty() {
+            "Our OpenPGP key".into()
+        } else {
+            format!("Re: {base}")
+        },
+        in_reply_to: inbound.message_id.clone(),
+        references: inbound.message_id.iter().cloned().collect(),
+        auto: Auto::Replied,
+        attach_key: true,
+    }
+}
+
+/// A notification to staff about a ticket.
+pub fn staff_plan(kind: &'static str, template: &'static str, reference: &str, what: &str, subject: &str) -> MailPlan {
+    MailPlan {
+        kind,
+        template,
+        to: String::new(),
+        to_name: String::new(),
+        subject: format!("[{reference}] {what}: {subject}"),
+        in_reply_to: None,
+        references: Vec::new(),
+        auto: Auto::Generated,
+        attach_key: false,
     }
 }
 
@@ -202,6 +313,16 @@ pub fn reply_plan(
 pub mod timer {
     /// The acknowledgement promise: fires if SMTP has not accepted the acknowledgement by the promised time.
     pub const ACKNOWLEDGE: &str = "acknowledge";
+}
+
+/// Mail kinds, as recorded on message and outbox rows (and named in `vdpd tickets show`).
+pub mod kind {
+    pub const ACKNOWLEDGEMENT: &str = "acknowledgement";
+    pub const REPORT_FORM: &str = "report-form";
+    pub const FORM_MISSING: &str = "form-missing";
+    pub const UNDECRYPTABLE: &str = "undecryptable";
+    pub const PUBLIC_KEY: &str = "public-key";
+    pub const STAFF_REPORT_COMPLETE: &str = "staff-report-complete";
 }
 
 #[cfg(test)]

@@ -10,6 +10,14 @@ fn org() -> Organisation {
     }
 }
 
+fn config(extra: &str) -> Config {
+    let text = format!(
+        "[organisation]\nname = \"Example\"\nsecurity_address = \"security@example.test\"\nticket_prefix = \"EX\"\n\
+         [smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[store]\npath = \"/tmp/x.sqlite\"\n[sla]\nacknowledge = \"24h\"\n{extra}"
+    );
+    Config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml")).unwrap()
+}
+
 fn mail() -> Inbound {
     Inbound {
         message_id: Some("<r1@research.test>".into()),
@@ -21,6 +29,7 @@ fn mail() -> Inbound {
         subject_refs: vec![],
         automatic: None,
         text: "details".into(),
+        crypto: Default::default(),
         dedup_key: "mid:<r1@research.test>:alice@research.test".into(),
     }
 }
@@ -36,7 +45,7 @@ fn candidate(id: i64, participant: bool) -> ThreadCandidate {
 
 #[test]
 fn decisions() {
-    let limits = Limits::default();
+    let cfg = config("");
     let auto = Inbound {
         automatic: Some("auto-submitted: auto-replied".into()),
         ..mail()
@@ -136,22 +145,19 @@ fn decisions() {
         },
     ];
     for case in cases {
-        assert_eq!(decide(&case.mail, &case.facts, &limits), case.want, "{}", case.name);
+        assert_eq!(decide(&case.mail, &case.facts, &cfg), case.want, "{}", case.name);
     }
 }
 
 #[test]
 fn the_daily_new_ticket_limit_drops_with_a_reason() {
-    let limits = Limits {
-        new_tickets_per_sender_per_day: 3,
-        ..Limits::default()
-    };
+    let cfg = config("[limits]\nnew_tickets_per_sender_per_day = 3\n");
     let facts = |n| Facts {
         sender_tickets_last_day: n,
         ..Facts::default()
     };
-    assert_eq!(decide(&mail(), &facts(2), &limits), Decision::NewTicket);
-    match decide(&mail(), &facts(3), &limits) {
+    assert_eq!(decide(&mail(), &facts(2), &cfg), Decision::NewTicket);
+    match decide(&mail(), &facts(3), &cfg) {
         Decision::Drop {
             reason,
             ticket_id: None,
@@ -183,7 +189,7 @@ fn acknowledgement_threads_under_the_report() {
     assert_eq!(plan.in_reply_to.as_deref(), Some("<r1@research.test>"));
     assert_eq!(plan.references, vec!["<r1@research.test>"]);
     assert_eq!(plan.to, "alice@research.test");
-    assert!(plan.auto_reply);
+    assert_eq!(plan.auto, Auto::Replied);
 }
 
 #[test]
@@ -229,4 +235,66 @@ fn states_parse_case_insensitively_and_refuse_unknown() {
             .unwrap_err()
             .contains("one of: new, triage")
     );
+}
+
+#[test]
+fn key_requests_are_short_outside_tickets_and_only_with_openpgp() {
+    let with_pgp = config("[openpgp]\n");
+    let ask = |subject: &str, text: &str| Inbound {
+        subject: subject.into(),
+        text: text.into(),
+        ..mail()
+    };
+    let request = ask("PGP key?", "Hello, could you send me your public key? Thanks");
+    assert_eq!(decide(&request, &Facts::default(), &with_pgp), Decision::KeyRequest);
+    // Without an organisation key there is nothing to send: it is a report like any other.
+    assert_eq!(decide(&request, &Facts::default(), &config("")), Decision::NewTicket);
+    // Inside a ticket it is correspondence.
+    let in_thread = Facts {
+        candidates: vec![candidate(7, true)],
+        ..Facts::default()
+    };
+    assert!(matches!(
+        decide(&request, &in_thread, &with_pgp),
+        Decision::Correspondence { .. }
+    ));
+    // A long report that mentions a public key is a report.
+    let long = ask(
+        "Weak RSA",
+        &format!("The public key of your API is 512 bits. {}", "Details. ".repeat(200)),
+    );
+    assert_eq!(decide(&long, &Facts::default(), &with_pgp), Decision::NewTicket);
+    // A short report that fills form sections is a report, even if it mentions the key.
+    let form = ask(
+        "Report",
+        "Asset: api.example.test\nDescription: the public key endpoint leaks private keys",
+    );
+    assert_eq!(decide(&form, &Facts::default(), &with_pgp), Decision::NewTicket);
+    // Quoted text does not count towards the length.
+    let quoted = ask(
+        "Re: hello",
+        &format!("Please send your PGP key.\n{}", "> quoted line\n".repeat(200)),
+    );
+    assert_eq!(decide(&quoted, &Facts::default(), &with_pgp), Decision::KeyRequest);
+}
+
+#[test]
+fn form_progress_tracks_missing_mandatory_sections() {
+    let sections = crate::config::ReportForm::default_sections();
+    let first = form::parse("Asset: x.example\nSeverity: high", &sections);
+    let p = form_progress(&[], &first, &sections, false);
+    assert_eq!(
+        p.missing,
+        ["Description", "Steps to reproduce", "Contact name", "Contact email"]
+    );
+    assert!(p.attempted && !p.newly_complete);
+    let before: Vec<(String, String)> = first.values.clone();
+    let rest = form::parse(
+        "Description: d\nSteps to reproduce: s\nContact name: Ada\nContact email: ada@x.example",
+        &sections,
+    );
+    let p = form_progress(&before, &rest, &sections, false);
+    assert!(p.missing.is_empty() && p.newly_complete);
+    // Already complete: not "newly" again.
+    assert!(!form_progress(&before, &rest, &sections, true).newly_complete);
 }

@@ -47,6 +47,8 @@ pub struct SyncReport {
     pub tickets: usize,
     pub correspondence: usize,
     pub dropped: usize,
+    /// Answered without a ticket (key requests).
+    pub answered: usize,
     pub duplicates: usize,
     pub quarantined: usize,
     /// UIDVALIDITY changed since the last pass: the mailbox was rescanned.
@@ -59,6 +61,7 @@ impl SyncReport {
             IntakeStatus::Ticket => self.tickets += 1,
             IntakeStatus::Correspondence => self.correspondence += 1,
             IntakeStatus::Dropped => self.dropped += 1,
+            IntakeStatus::Answered => self.answered += 1,
             IntakeStatus::Duplicate => self.duplicates += 1,
             IntakeStatus::Quarantined => self.quarantined += 1,
             IntakeStatus::Pending => {}

@@ -28,6 +28,7 @@ fn env() -> Env {
     Env {
         config: Arc::new(config),
         templates: Arc::new(templates),
+        keys: Arc::new(crate::openpgp::keys::Keys::default()),
     }
 }
 

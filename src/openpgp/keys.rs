@@ -233,6 +233,50 @@ impl OrgKey {
     }
 }
 
+/// The keys the desk holds at run time: its own secret key and the staff certificates.
+#[derive(Debug, Clone, Default)]
+pub struct Keys {
+    /// `None` when the policy has no `[openpgp]` section.
+    pub org: Option<OrgKey>,
+    pub staff: Vec<StaffKey>,
+}
+
+/// A staff member and their certificate (`None` if none is configured).
+#[derive(Debug, Clone)]
+pub struct StaffKey {
+    pub address: String,
+    pub name: String,
+    pub cert: Option<Cert>,
+}
+
+impl Keys {
+    /// Loads the organisation key (refusing one readable by others) and every staff certificate.
+    pub fn load(config: &crate::config::Config) -> Result<Keys, KeyError> {
+        let org = match &config.openpgp {
+            Some(o) => Some(OrgKey::load(&o.key, &config.organisation.security_address)?),
+            None => None,
+        };
+        let mut staff = Vec::new();
+        for m in &config.staff.members {
+            let cert = match &m.cert {
+                Some(path) => Some(read_cert(path)?),
+                None => None,
+            };
+            staff.push(StaffKey {
+                address: m.address.clone(),
+                name: m.name.clone(),
+                cert,
+            });
+        }
+        Ok(Keys { org, staff })
+    }
+
+    /// Certificates that verify signatures: every staff certificate.
+    pub fn staff_certs(&self) -> impl Iterator<Item = &Cert> {
+        self.staff.iter().filter_map(|s| s.cert.as_ref())
+    }
+}
+
 /// Reads one public certificate (armoured or binary) from a file.
 pub fn read_cert(path: &Path) -> Result<Cert, KeyError> {
     let bytes = std::fs::read(path).map_err(io(path))?;

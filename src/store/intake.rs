@@ -15,6 +15,8 @@ pub enum IntakeStatus {
     Correspondence,
     /// Deliberately not acted on (loop, bounce, list, rate limit), with the reason.
     Dropped,
+    /// Answered without a ticket (a request for our OpenPGP key).
+    Answered,
     /// A second delivery of a message already processed.
     Duplicate,
     /// Could not be processed; kept with its error for an admin.
@@ -28,6 +30,7 @@ impl IntakeStatus {
             IntakeStatus::Ticket => "ticket",
             IntakeStatus::Correspondence => "correspondence",
             IntakeStatus::Dropped => "dropped",
+            IntakeStatus::Answered => "answered",
             IntakeStatus::Duplicate => "duplicate",
             IntakeStatus::Quarantined => "quarantined",
         }
@@ -42,6 +45,7 @@ impl std::str::FromStr for IntakeStatus {
             "ticket" => IntakeStatus::Ticket,
             "correspondence" => IntakeStatus::Correspondence,
             "dropped" => IntakeStatus::Dropped,
+            "answered" => IntakeStatus::Answered,
             "duplicate" => IntakeStatus::Duplicate,
             "quarantined" => IntakeStatus::Quarantined,
             _ => return Err(()),
@@ -176,7 +180,7 @@ pub fn finish(conn: &Connection, id: i64, f: &IntakeFinal<'_>) -> Result<(), Sto
 pub fn find_dedup(conn: &Connection, dedup_key: &str) -> Result<Option<(i64, Option<i64>)>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT id, ticket_id FROM intake WHERE dedup_key = ?1 AND status IN ('ticket', 'correspondence', 'dropped')",
+            "SELECT id, ticket_id FROM intake WHERE dedup_key = ?1 AND status IN ('ticket', 'correspondence', 'dropped', 'answered')",
             [dedup_key],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )

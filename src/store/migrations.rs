@@ -9,7 +9,10 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// (version, SQL). Versions are consecutive from 1.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("sql/001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("sql/001_initial.sql")),
+    (2, include_str!("sql/002_openpgp_form.sql")),
+];
 
 /// The newest schema version this build knows.
 pub fn latest() -> i64 {
@@ -69,6 +72,25 @@ mod tests {
             )
             .unwrap();
         assert_eq!(tables, 1);
+    }
+
+    #[test]
+    fn each_migration_applies_to_the_schema_before_it_with_data_in_place() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0].1).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO tickets (reference, reporter, created_at, updated_at, received_at) VALUES ('EX-2026-0001', 'a@b.c', 1, 1, 1)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let (severity, complete): (String, Option<i64>) = conn
+            .query_row("SELECT severity, form_complete_at FROM tickets", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((severity.as_str(), complete), ("", None));
     }
 
     #[test]

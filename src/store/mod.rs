@@ -10,9 +10,11 @@
 //! server, or tell the MTA that `ingest` succeeded — calls the barrier first. One fsync per batch instead of
 //! one per transaction is most of the difference between 50 and 500 messages a second.
 
+pub mod form;
 pub mod health;
 pub mod intake;
 mod migrations;
+pub mod openpgp;
 pub mod outbox;
 pub mod tickets;
 pub mod timers;

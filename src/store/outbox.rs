@@ -135,6 +135,13 @@ pub fn auto_replies_since(conn: &Connection, ticket_id: i64, since: i64) -> Resu
         .query_row(params![ticket_id, since], |r| r.get(0))?)
 }
 
+/// Auto-replies enqueued to an address since `since` (the guard for mail outside tickets, like key requests).
+pub fn auto_replies_to_since(conn: &Connection, recipient: &str, since: i64) -> Result<u32, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM outbox WHERE recipient = ?1 AND auto_reply = 1 AND created_at >= ?2")?
+        .query_row(params![recipient, since], |r| r.get(0))?)
+}
+
 /// The outbox at a glance.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct OutboxCounts {

@@ -74,25 +74,35 @@ pub struct MessageInsert<'a> {
     pub subject: &'a str,
     pub body_text: &'a str,
     pub created_at: i64,
+    pub encrypted: bool,
+    /// `none`, `good`, `unknown` or `bad`.
+    pub signature: &'a str,
+    pub signer: &'a str,
+    pub crypto_error: &'a str,
 }
 
 pub fn insert_message(conn: &Connection, m: &MessageInsert<'_>) -> Result<i64, StoreError> {
-    conn.execute(
-        "INSERT INTO messages (ticket_id, direction, kind, message_id, intake_id, from_addr, to_addr, subject, body_text, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            m.ticket_id,
-            m.direction,
-            m.kind,
-            m.message_id,
-            m.intake_id,
-            m.from_addr,
-            m.to_addr,
-            m.subject,
-            m.body_text,
-            m.created_at
-        ],
-    )?;
+    conn.prepare_cached(
+        "INSERT INTO messages (ticket_id, direction, kind, message_id, intake_id, from_addr, to_addr, subject, body_text,
+                               created_at, encrypted, signature, signer, crypto_error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        m.ticket_id,
+        m.direction,
+        m.kind,
+        m.message_id,
+        m.intake_id,
+        m.from_addr,
+        m.to_addr,
+        m.subject,
+        m.body_text,
+        m.created_at,
+        m.encrypted,
+        m.signature,
+        m.signer,
+        m.crypto_error
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -200,10 +210,17 @@ pub struct TicketRow {
     pub received_at: i64,
     pub acknowledged_at: Option<i64>,
     pub ack_latency_ms: Option<i64>,
+    pub asset: String,
+    pub weakness: String,
+    pub severity: String,
+    pub cvss_vector: String,
+    pub cvss_score: Option<f64>,
+    pub form_complete_at: Option<i64>,
 }
 
 const TICKET_COLUMNS: &str =
-    "id, reference, state, subject, reporter, created_at, updated_at, received_at, acknowledged_at, ack_latency_ms";
+    "id, reference, state, subject, reporter, created_at, updated_at, received_at, acknowledged_at,
+     ack_latency_ms, asset, weakness, severity, cvss_vector, cvss_score, form_complete_at";
 
 fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TicketRow, String)> {
     Ok((
@@ -218,6 +235,12 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TicketRow, String)> {
             received_at: r.get(7)?,
             acknowledged_at: r.get(8)?,
             ack_latency_ms: r.get(9)?,
+            asset: r.get(10)?,
+            weakness: r.get(11)?,
+            severity: r.get(12)?,
+            cvss_vector: r.get(13)?,
+            cvss_score: r.get(14)?,
+            form_complete_at: r.get(15)?,
         },
         r.get(2)?,
     ))
@@ -300,6 +323,10 @@ pub struct MessageRow {
     pub last_error: String,
     pub intake_id: Option<i64>,
     pub body_text: String,
+    pub encrypted: bool,
+    pub signature: String,
+    pub signer: String,
+    pub crypto_error: String,
 }
 
 pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, StoreError> {
@@ -314,7 +341,7 @@ pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, St
                 coalesce((SELECT max(o.attempts) FROM outbox o WHERE o.message_row = m.id), 0),
                 (SELECT max(o.sent_at) FROM outbox o WHERE o.message_row = m.id),
                 coalesce((SELECT group_concat(o.last_error, '; ') FROM outbox o WHERE o.message_row = m.id AND o.last_error != ''), ''),
-                m.intake_id, m.body_text
+                m.intake_id, m.body_text, m.encrypted, m.signature, m.signer, m.crypto_error
          FROM messages m WHERE m.ticket_id = ?1 ORDER BY m.created_at, m.id",
     )?;
     let rows = stmt
@@ -334,6 +361,10 @@ pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, St
                 last_error: r.get(11)?,
                 intake_id: r.get(12)?,
                 body_text: r.get(13)?,
+                encrypted: r.get(14)?,
+                signature: r.get(15)?,
+                signer: r.get(16)?,
+                crypto_error: r.get(17)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

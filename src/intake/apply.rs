@@ -1,0 +1,631 @@
+//! The processing transaction: what a classified message does to the store.
+//!
+//! The engine decides (new ticket, correspondence, drop, duplicate, key request); this module carries the
+//! decision out: ticket and message rows, the researcher's key, the report form, the replies and
+//! notifications, the clocks, and the intake outcome — all in the caller's one transaction.
+
+use super::outgoing::{self, Recipient};
+use super::{Env, HandleError, Processed};
+use crate::classify::{self, Inbound};
+use crate::config::{Config, ReportDetail, SectionKind};
+use crate::engine::{self, DAY_MS, Decision, Facts, FormProgress, TicketState, kind};
+use crate::form;
+use crate::openpgp::{self, read::Signature};
+use crate::render::{FormContext, NamedText, SectionContext, TicketContext};
+use crate::store::{self, IntakeStatus};
+
+type Tx<'a> = rusqlite::Transaction<'a>;
+
+pub(super) fn handle(
+    tx: &Tx<'_>,
+    env: &Env,
+    id: i64,
+    read: classify::Read,
+    now: i64,
+) -> Result<Processed, HandleError> {
+    let config = &env.config;
+    let mut processed = Processed {
+        intake_id: id,
+        status: IntakeStatus::Pending,
+        reference: None,
+        reason: String::new(),
+        already: false,
+        enqueued: false,
+    };
+    let inbound = match read.verdict {
+        Ok(inbound) => inbound,
+        Err(reason) => {
+            tracing::warn!(intake_id = id, reason = %reason, "message quarantined");
+            store::intake::finish(
+                tx,
+                id,
+                &store::intake::IntakeFinal {
+                    status: IntakeStatus::Quarantined,
+                    reason: &reason,
+                    message_id: read.summary.message_id.as_deref(),
+                    dedup_key: None,
+                    from_addr: &read.summary.from,
+                    subject: &read.summary.subject,
+                    ticket_id: None,
+                    processed_at: now,
+                },
+            )?;
+            processed.status = IntakeStatus::Quarantined;
+            processed.reason = reason;
+            return Ok(processed);
+        }
+    };
+
+    let facts = Facts {
+        duplicate_of: store::intake::find_dedup(tx, &inbound.dedup_key)?,
+        candidates: store::tickets::thread_candidates(tx, &inbound.thread_ids, &inbound.subject_refs, &inbound.sender)?,
+        sender_tickets_last_day: store::tickets::count_tickets_by_reporter_since(tx, &inbound.sender, now - DAY_MS)?,
+    };
+    let finish = |status: IntakeStatus, reason: &str, ticket_id: Option<i64>, dedup: bool| {
+        store::intake::finish(
+            tx,
+            id,
+            &store::intake::IntakeFinal {
+                status,
+                reason,
+                message_id: inbound.message_id.as_deref(),
+                dedup_key: dedup.then_some(inbound.dedup_key.as_str()),
+                from_addr: &inbound.sender,
+                subject: &inbound.subject,
+                ticket_id,
+                processed_at: now,
+            },
+        )
+    };
+    match engine::decide(&inbound, &facts, config) {
+        Decision::Duplicate { of_intake, ticket_id } => {
+            let reason = format!("second delivery of message #{of_intake}");
+            tracing::info!(intake_id = id, duplicate_of = of_intake, "duplicate delivery ignored");
+            finish(IntakeStatus::Duplicate, &reason, ticket_id, false)?;
+            processed.status = IntakeStatus::Duplicate;
+            processed.reason = reason;
+        }
+        Decision::Drop { reason, ticket_id } => {
+            tracing::info!(intake_id = id, reason = %reason, "message dropped");
+            finish(IntakeStatus::Dropped, &reason, ticket_id, true)?;
+            if let Some(t) = ticket_id {
+                store::tickets::add_timeline(tx, t, now, &inbound.sender, "mail dropped", &reason)?;
+            }
+            processed.status = IntakeStatus::Dropped;
+            processed.reason = reason;
+        }
+        Decision::KeyRequest => {
+            remember_key(tx, &inbound, None, now)?;
+            let sent = store::outbox::auto_replies_to_since(tx, &inbound.sender, now - DAY_MS)?;
+            let reason = if engine::may_auto_reply(sent, &config.limits) {
+                let plan = engine::key_reply_plan(&inbound, &config.organisation);
+                let mut ctx =
+                    TicketContext::new(config, "", &inbound.subject, &inbound.sender, &inbound.sender_name, now);
+                ctx.key = outgoing::key_context(env);
+                let to = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
+                outgoing::enqueue(tx, env, None, &plan, &[to], &ctx, now)?;
+                processed.enqueued = true;
+                "request for our OpenPGP key: answered with the key".to_string()
+            } else {
+                format!(
+                    "request for our OpenPGP key: not answered, {sent} automatic replies to this address in 24 hours"
+                )
+            };
+            tracing::info!(intake_id = id, "{reason}");
+            finish(IntakeStatus::Answered, &reason, None, true)?;
+            processed.status = IntakeStatus::Answered;
+            processed.reason = reason;
+        }
+        Decision::Correspondence { ticket_id, reference } => {
+            correspondence(tx, env, id, &inbound, ticket_id, &reference, now, &mut processed)?;
+            finish(IntakeStatus::Correspondence, "", Some(ticket_id), true)?;
+            tracing::info!(ticket = %reference, intake_id = id, "correspondence added to ticket");
+            processed.status = IntakeStatus::Correspondence;
+            processed.reference = Some(reference);
+        }
+        Decision::NewTicket => {
+            let (ticket_id, reference) = new_ticket(tx, env, id, &inbound, now, &mut processed)?;
+            finish(IntakeStatus::Ticket, "", Some(ticket_id), true)?;
+            tracing::info!(ticket = %reference, intake_id = id, "ticket opened");
+            processed.status = IntakeStatus::Ticket;
+            processed.reference = Some(reference);
+        }
+    }
+    Ok(processed)
+}
+
+fn new_ticket(
+    tx: &Tx<'_>,
+    env: &Env,
+    intake_id: i64,
+    inbound: &Inbound,
+    now: i64,
+    processed: &mut Processed,
+) -> Result<(i64, String), HandleError> {
+    let config = &env.config;
+    let year = jiff::Timestamp::from_millisecond(now)
+        .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).year())
+        .unwrap_or(1970);
+    let reference = store::tickets::next_reference(tx, &config.organisation.ticket_prefix, year)?;
+    let ticket_id = store::tickets::insert_ticket(
+        tx,
+        &store::tickets::NewTicket {
+            reference: &reference,
+            subject: &inbound.subject,
+            reporter: &inbound.sender,
+            created_at: now,
+            received_at: now,
+        },
+    )?;
+    store::tickets::add_participant(tx, ticket_id, &inbound.sender, &inbound.sender_name, "reporter", now)?;
+    let message_row = record_incoming(tx, ticket_id, "report", intake_id, inbound, config, now)?;
+    store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "ticket opened", &inbound.subject)?;
+    note_crypto(tx, ticket_id, inbound, now)?;
+    // The key first: the acknowledgement is encrypted if the report brought one.
+    remember_key(tx, inbound, Some(ticket_id), now)?;
+    let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
+    let ticket = (ticket_id, reference.as_str());
+
+    let progress = form_step(tx, env, ticket_id, Some(message_row), inbound, now)?;
+    let incomplete = progress.as_ref().is_some_and(|(p, _)| !p.missing.is_empty());
+    let with_ack = config.report_form.delivery == crate::config::FormDelivery::WithAcknowledgement;
+
+    let mut ctx = base_context(env, ticket, inbound, &researcher, now);
+    let mut plan = engine::reply_plan(
+        kind::ACKNOWLEDGEMENT,
+        "acknowledgement.txt",
+        &reference,
+        inbound,
+        &config.organisation,
+    );
+    if incomplete && with_ack {
+        ctx.form = Some(form_context(env, tx, ticket_id, progress.as_ref(), true, false)?);
+        plan.attach_key = true;
+    }
+    processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, &researcher, &ctx, now)?;
+    if incomplete && !with_ack {
+        let mut ctx = base_context(env, ticket, inbound, &researcher, now);
+        ctx.form = Some(form_context(env, tx, ticket_id, progress.as_ref(), true, false)?);
+        let mut plan = engine::reply_plan(
+            kind::REPORT_FORM,
+            "report_form.txt",
+            &reference,
+            inbound,
+            &config.organisation,
+        );
+        plan.attach_key = true;
+        processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, &researcher, &ctx, now)?;
+    }
+    if inbound.crypto.error.is_some() {
+        processed.enqueued |= undecryptable_reply(tx, env, ticket, inbound, &researcher, now)?;
+    }
+    if let Some((p, _)) = &progress
+        && p.newly_complete
+    {
+        processed.enqueued |= form_complete(tx, env, ticket, inbound, now)?;
+    }
+    store::timers::set(
+        tx,
+        ticket_id,
+        engine::timer::ACKNOWLEDGE,
+        engine::deadline(now, config.sla.acknowledge),
+    )?;
+    Ok((ticket_id, reference))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn correspondence(
+    tx: &Tx<'_>,
+    env: &Env,
+    intake_id: i64,
+    inbound: &Inbound,
+    ticket_id: i64,
+    reference: &str,
+    now: i64,
+    processed: &mut Processed,
+) -> Result<(), HandleError> {
+    let config = &env.config;
+    let message_row = record_incoming(tx, ticket_id, "reply", intake_id, inbound, config, now)?;
+    store::tickets::touch_ticket(tx, ticket_id, now)?;
+    store::tickets::add_timeline(
+        tx,
+        ticket_id,
+        now,
+        &inbound.sender,
+        "researcher wrote",
+        &inbound.subject,
+    )?;
+    note_crypto(tx, ticket_id, inbound, now)?;
+    remember_key(tx, inbound, Some(ticket_id), now)?;
+    let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
+    let ticket = (ticket_id, reference);
+    if inbound.crypto.error.is_some() {
+        processed.enqueued |= undecryptable_reply(tx, env, ticket, inbound, &researcher, now)?;
+        return Ok(());
+    }
+    if store::form::is_complete(tx, ticket_id)? {
+        return Ok(());
+    }
+    let Some((progress, parsed)) = form_step(tx, env, ticket_id, Some(message_row), inbound, now)? else {
+        return Ok(());
+    };
+    if progress.newly_complete {
+        processed.enqueued |= form_complete(tx, env, ticket, inbound, now)?;
+    } else if progress.attempted {
+        let mut ctx = base_context(env, ticket, inbound, &researcher, now);
+        let show_detail = outgoing::will_encrypt(env, &researcher)
+            || config
+                .openpgp
+                .as_ref()
+                .is_none_or(|o| o.report_detail == ReportDetail::PlaintextAllowed);
+        let mut form = form_context(env, tx, ticket_id, Some(&(progress, parsed)), false, show_detail)?;
+        form.sections.clear();
+        ctx.form = Some(form);
+        let plan = engine::reply_plan(
+            kind::FORM_MISSING,
+            "form_missing.txt",
+            reference,
+            inbound,
+            &config.organisation,
+        );
+        processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, &researcher, &ctx, now)?;
+    }
+    Ok(())
+}
+
+/// The context every ticket template starts from.
+fn base_context(env: &Env, ticket: (i64, &str), inbound: &Inbound, to: &Recipient, now: i64) -> TicketContext {
+    let mut ctx = TicketContext::new(
+        &env.config,
+        ticket.1,
+        &inbound.subject,
+        &inbound.sender,
+        &inbound.sender_name,
+        now,
+    );
+    ctx.key = outgoing::key_context(env);
+    ctx.encrypted = outgoing::will_encrypt(env, to);
+    ctx
+}
+
+fn undecryptable_reply(
+    tx: &Tx<'_>,
+    env: &Env,
+    ticket: (i64, &str),
+    inbound: &Inbound,
+    to: &Recipient,
+    now: i64,
+) -> Result<bool, HandleError> {
+    let mut ctx = base_context(env, ticket, inbound, to, now);
+    ctx.decrypt_error = inbound.crypto.error.clone();
+    let mut plan = engine::reply_plan(
+        kind::UNDECRYPTABLE,
+        "undecryptable.txt",
+        ticket.1,
+        inbound,
+        &env.config.organisation,
+    );
+    plan.attach_key = true;
+    outgoing::auto_reply(tx, env, ticket, &plan, to, &ctx, now)
+}
+
+fn record_incoming(
+    tx: &Tx<'_>,
+    ticket_id: i64,
+    kind: &str,
+    intake_id: i64,
+    inbound: &Inbound,
+    config: &Config,
+    now: i64,
+) -> Result<i64, HandleError> {
+    let c = &inbound.crypto;
+    Ok(store::tickets::insert_message(
+        tx,
+        &store::tickets::MessageInsert {
+            ticket_id,
+            direction: "in",
+            kind,
+            message_id: inbound.message_id.as_deref().unwrap_or(""),
+            intake_id: Some(intake_id),
+            from_addr: &inbound.sender,
+            to_addr: &config.organisation.security_address,
+            subject: &inbound.subject,
+            body_text: &inbound.text,
+            created_at: now,
+            encrypted: c.encrypted,
+            signature: c.signature.kind(),
+            signer: c.signature.detail(),
+            crypto_error: c.error.as_deref().unwrap_or(""),
+        },
+    )?)
+}
+
+/// Puts what OpenPGP said about a message on the ticket's timeline.
+fn note_crypto(tx: &Tx<'_>, ticket_id: i64, inbound: &Inbound, now: i64) -> Result<(), HandleError> {
+    let c = &inbound.crypto;
+    let mut notes = Vec::new();
+    if c.decrypted {
+        notes.push("decrypted".to_string());
+    }
+    if let Some(e) = &c.error {
+        notes.push(format!("could not be decrypted: {e}"));
+    }
+    match &c.signature {
+        Signature::None => {}
+        Signature::Good { cert } => notes.push(format!("good signature by {cert}")),
+        Signature::Unknown { issuer } => notes.push(format!("signed by an unknown key {issuer}")),
+        Signature::Bad { reason } => notes.push(format!("BAD signature: {reason}")),
+    }
+    if !notes.is_empty() {
+        store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "openpgp", &notes.join("; "))?;
+    }
+    Ok(())
+}
+
+/// Stores a key the sender offered for their own address.
+///
+/// Trust on first use: the first key for an address is taken. A different key later replaces it only if the
+/// mail that brings it is signed by the key we hold — so mail that merely claims to come from a researcher
+/// cannot make us encrypt to somebody else's key.
+fn remember_key(tx: &Tx<'_>, inbound: &Inbound, ticket_id: Option<i64>, now: i64) -> Result<(), HandleError> {
+    let sender = &inbound.sender;
+    let note = |event: &str, detail: String| -> Result<(), HandleError> {
+        tracing::info!(address = %sender, "{event}: {detail}");
+        if let Some(t) = ticket_id {
+            store::tickets::add_timeline(tx, t, now, sender, event, &detail)?;
+        }
+        Ok(())
+    };
+    let Some(offer) = inbound
+        .crypto
+        .keys
+        .iter()
+        .find(|k| openpgp::has_address(&k.cert, sender))
+    else {
+        if let Some(k) = inbound.crypto.keys.first() {
+            note(
+                "researcher key ignored",
+                format!(
+                    "{} has no user ID with the address {sender}",
+                    k.cert.fingerprint().to_hex()
+                ),
+            )?;
+        }
+        return Ok(());
+    };
+    let fpr = offer.cert.fingerprint().to_hex();
+    let existing = store::openpgp::cert_of(tx, sender)?;
+    match existing {
+        None => {
+            store::openpgp::set_cert(
+                tx,
+                sender,
+                &fpr,
+                &openpgp::binary(&offer.cert),
+                offer.source.as_str(),
+                now,
+            )?;
+            note(
+                "researcher key stored",
+                format!("{fpr} (from {})", offer.source.as_str()),
+            )?;
+        }
+        Some((known, bytes)) if known == fpr => {
+            // The same key, perhaps with new subkeys or a later expiry: merge.
+            if let Some(old) = classify::pgp::cert_from_bytes(&bytes)
+                && let Ok((merged, changed)) = old.insert_packets(offer.cert.clone().into_packets())
+                && changed
+            {
+                store::openpgp::set_cert(tx, sender, &fpr, &openpgp::binary(&merged), offer.source.as_str(), now)?;
+            }
+        }
+        Some((known, _)) => {
+            if inbound.crypto.signature == (Signature::Good { cert: known.clone() }) {
+                store::openpgp::set_cert(
+                    tx,
+                    sender,
+                    &fpr,
+                    &openpgp::binary(&offer.cert),
+                    offer.source.as_str(),
+                    now,
+                )?;
+                note(
+                    "researcher key replaced",
+                    format!("{known} → {fpr} (the mail was signed by {known})"),
+                )?;
+            } else {
+                note(
+                    "researcher key change refused",
+                    format!("{fpr} offered, but the mail is not signed by the key we hold ({known})"),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads the form out of a message and records what it established. `None` when the policy has no form or
+/// the message could not be read.
+fn form_step(
+    tx: &Tx<'_>,
+    env: &Env,
+    ticket_id: i64,
+    message_row: Option<i64>,
+    inbound: &Inbound,
+    now: i64,
+) -> Result<Option<(FormProgress, form::Parsed)>, HandleError> {
+    let form_cfg = &env.config.report_form;
+    if !form_cfg.enabled || inbound.crypto.error.is_some() {
+        return Ok(None);
+    }
+    let before = store::form::sections(tx, ticket_id)?;
+    let parsed = form::parse(&inbound.text, &form_cfg.sections);
+    for (name, value) in &parsed.values {
+        store::form::set_section(tx, ticket_id, name, value, message_row, now)?;
+    }
+    store::form::set_classification(tx, ticket_id, &classification(&parsed, &form_cfg.sections))?;
+    let was_complete = store::form::is_complete(tx, ticket_id)?;
+    let progress = engine::form_progress(&before, &parsed, &form_cfg.sections, was_complete);
+    if !parsed.values.is_empty() {
+        let names: Vec<&str> = parsed.values.iter().map(|(n, _)| n.as_str()).collect();
+        store::tickets::add_timeline(
+            tx,
+            ticket_id,
+            now,
+            &inbound.sender,
+            "report form answered",
+            &names.join(", "),
+        )?;
+    }
+    Ok(Some((progress, parsed)))
+}
+
+/// What the form says about the flaw: asset, CWE, severity.
+fn classification(parsed: &form::Parsed, sections: &[crate::config::FormSection]) -> store::form::Classification {
+    let mut c = store::form::Classification::default();
+    for s in sections {
+        let Some(value) = parsed.get(&s.name) else { continue };
+        match s.kind {
+            SectionKind::Asset => c.asset = value.lines().next().map(|l| l.trim().to_string()),
+            SectionKind::Weakness => c.weakness = form::cwe(value).and_then(Result::ok),
+            SectionKind::Severity => {
+                if let Ok(scored) = form::severity(value) {
+                    c.severity = Some(scored.band.as_str().to_string());
+                    c.cvss_vector = scored.vector;
+                    c.cvss_score = scored.score;
+                }
+            }
+            _ => {}
+        }
+    }
+    c
+}
+
+/// The form as templates see it. `request`: the whole form; `show_detail`: repeat the answers received.
+fn form_context(
+    env: &Env,
+    tx: &Tx<'_>,
+    ticket_id: i64,
+    progress: Option<&(FormProgress, form::Parsed)>,
+    request: bool,
+    show_detail: bool,
+) -> Result<FormContext, HandleError> {
+    let sections = &env.config.report_form.sections;
+    let answered = store::form::sections(tx, ticket_id)?;
+    let missing = match progress {
+        Some((p, _)) => p.missing.clone(),
+        None => sections
+            .iter()
+            .filter(|s| s.mandatory)
+            .map(|s| s.name.clone())
+            .collect(),
+    };
+    let problems = progress
+        .map(|(_, parsed)| {
+            parsed
+                .problems
+                .iter()
+                .map(|(name, problem)| NamedText {
+                    name: name.clone(),
+                    value: problem.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let received = if show_detail { named(&answered) } else { Vec::new() };
+    Ok(FormContext {
+        request,
+        sections: sections.iter().map(SectionContext::from).collect(),
+        missing,
+        problems,
+        received,
+        severity: severity_text(tx, ticket_id)?,
+    })
+}
+
+fn named(values: &[(String, String)]) -> Vec<NamedText> {
+    values
+        .iter()
+        .map(|(name, value)| NamedText {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect()
+}
+
+fn severity_text(tx: &Tx<'_>, ticket_id: i64) -> Result<Option<String>, HandleError> {
+    let t = store::tickets::ticket_by_id(tx, ticket_id)?;
+    Ok(t.filter(|t| !t.severity.is_empty()).map(|t| match t.cvss_score {
+        Some(score) => format!("{} (CVSS {score:.1}, {})", t.severity, t.cvss_vector),
+        None => t.severity,
+    }))
+}
+
+/// The form is complete: the ticket moves to triage (from `new`) and staff are told, encrypted.
+fn form_complete(
+    tx: &Tx<'_>,
+    env: &Env,
+    ticket: (i64, &str),
+    inbound: &Inbound,
+    now: i64,
+) -> Result<bool, HandleError> {
+    let (ticket_id, reference) = ticket;
+    if !store::form::mark_complete(tx, ticket_id, now)? {
+        return Ok(false);
+    }
+    let t = store::tickets::ticket_by_id(tx, ticket_id)?;
+    if t.as_ref().is_some_and(|t| t.state == TicketState::New) {
+        store::form::set_state(tx, ticket_id, TicketState::Triage, now)?;
+    }
+    store::tickets::add_timeline(
+        tx,
+        ticket_id,
+        now,
+        "vdpd",
+        "report form complete",
+        "ticket moved to triage",
+    )?;
+    let (staff, skipped) = outgoing::staff(env, now);
+    for (address, why) in &skipped {
+        store::tickets::add_timeline(
+            tx,
+            ticket_id,
+            now,
+            "vdpd",
+            "staff member not notified",
+            &format!("{address}: {why}"),
+        )?;
+        tracing::error!(ticket = %reference, staff = %address, "staff member not notified: {why}");
+    }
+    if staff.is_empty() {
+        return Ok(false);
+    }
+    let subject = t.as_ref().map(|t| t.subject.clone()).unwrap_or_default();
+    let reporter = t.as_ref().map(|t| t.reporter.clone()).unwrap_or_default();
+    let name = store::tickets::participants(tx, ticket_id)?
+        .into_iter()
+        .find(|p| p.role == "reporter")
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let received_at = t.as_ref().map_or(now, |t| t.received_at);
+    let mut ctx = TicketContext::new(&env.config, reference, &subject, &reporter, &name, received_at);
+    let mut form = form_context(env, tx, ticket_id, None, false, true)?;
+    form.missing.clear();
+    ctx.form = Some(form);
+    ctx.signature = Some(match &inbound.crypto.signature {
+        Signature::None => "none".into(),
+        Signature::Good { cert } => format!("good ({cert})"),
+        Signature::Unknown { issuer } => format!("unknown signer ({issuer})"),
+        Signature::Bad { reason } => format!("BAD ({reason})"),
+    });
+    ctx.encrypted = staff.iter().all(|r| outgoing::will_encrypt(env, r));
+    let plan = engine::staff_plan(
+        kind::STAFF_REPORT_COMPLETE,
+        "staff_report_complete.txt",
+        reference,
+        "Report complete",
+        &subject,
+    );
+    outgoing::enqueue(tx, env, Some(ticket), &plan, &staff, &ctx, now)?;
+    Ok(true)
+}

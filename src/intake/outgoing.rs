@@ -1,0 +1,206 @@
+//! Mail that follows from a message: rendered once, composed per recipient (signed and encrypted where it can
+//! be), and written to the ticket and the outbox in the caller's transaction.
+
+use serde::Serialize;
+
+use super::{Env, HandleError, system_time};
+use crate::config::StaffEncryption;
+use crate::engine::{self, Auto, DAY_MS, MailPlan};
+use crate::openpgp::{self, Cert, autocrypt};
+use crate::render::{self, Envelope, KeyContext, RenderError};
+use crate::store::{self, StoreError};
+
+/// Someone a mail goes to.
+#[derive(Debug, Clone)]
+pub(super) struct Recipient {
+    pub address: String,
+    pub name: String,
+    /// Their certificate, if we have one that can receive encrypted mail now.
+    pub cert: Option<Cert>,
+}
+
+fn usable_for_encryption(cert: &Cert, now: i64) -> bool {
+    !openpgp::cert_info(cert, system_time(now)).encryption_keys.is_empty()
+}
+
+/// A researcher as a recipient, with the certificate we hold for them.
+pub(super) fn researcher(
+    tx: &rusqlite::Transaction<'_>,
+    address: &str,
+    name: &str,
+    now: i64,
+) -> Result<Recipient, StoreError> {
+    let cert = store::openpgp::cert_of(tx, address)?
+        .and_then(|(_, bytes)| crate::classify::pgp::cert_from_bytes(&bytes))
+        .filter(|c| usable_for_encryption(c, now));
+    Ok(Recipient {
+        address: address.to_string(),
+        name: name.to_string(),
+        cert,
+    })
+}
+
+/// Whether mail to `r` will be encrypted.
+pub(super) fn will_encrypt(env: &Env, r: &Recipient) -> bool {
+    env.keys.org.is_some() && r.cert.is_some()
+}
+
+/// Staff recipients under the policy; the second list names members left out, and why.
+pub(super) fn staff(env: &Env, now: i64) -> (Vec<Recipient>, Vec<(String, String)>) {
+    let required = env
+        .config
+        .openpgp
+        .as_ref()
+        .is_some_and(|o| o.staff_encryption == StaffEncryption::Required);
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    for s in &env.keys.staff {
+        let cert = s.cert.clone().filter(|c| usable_for_encryption(c, now));
+        if required && (cert.is_none() || env.keys.org.is_none()) {
+            skipped.push((
+                s.address.clone(),
+                "no usable certificate, and staff mail must be encrypted".to_string(),
+            ));
+            continue;
+        }
+        out.push(Recipient {
+            address: s.address.clone(),
+            name: s.name.clone(),
+            cert,
+        });
+    }
+    (out, skipped)
+}
+
+/// The organisation key as templates name it.
+pub(super) fn key_context(env: &Env) -> Option<KeyContext> {
+    env.keys.org.as_ref().map(|k| KeyContext {
+        fingerprint: k.fingerprint(),
+    })
+}
+
+/// Enqueues an automatic reply unless the ticket has had its daily share; returns whether it was enqueued.
+pub(super) fn auto_reply<C: Serialize>(
+    tx: &rusqlite::Transaction<'_>,
+    env: &Env,
+    ticket: (i64, &str),
+    plan: &MailPlan,
+    to: &Recipient,
+    ctx: &C,
+    now: i64,
+) -> Result<bool, HandleError> {
+    let sent_today = store::outbox::auto_replies_since(tx, ticket.0, now - DAY_MS)?;
+    if !engine::may_auto_reply(sent_today, &env.config.limits) {
+        let why = format!(
+            "{} not sent: {sent_today} automatic replies in the last 24 hours (limits.auto_replies_per_ticket_per_day)",
+            plan.kind
+        );
+        store::tickets::add_timeline(tx, ticket.0, now, "vdpd", "auto-reply suppressed", &why)?;
+        tracing::warn!(ticket = %ticket.1, "{why}");
+        return Ok(false);
+    }
+    enqueue(tx, env, Some(ticket), plan, std::slice::from_ref(to), ctx, now)?;
+    Ok(true)
+}
+
+/// Renders a planned mail and writes it to the ticket's messages (one row) and the outbox (one row per
+/// recipient, each composed for that recipient: encrypted to their certificate when we have one).
+pub(super) fn enqueue<C: Serialize>(
+    tx: &rusqlite::Transaction<'_>,
+    env: &Env,
+    ticket: Option<(i64, &str)>,
+    plan: &MailPlan,
+    recipients: &[Recipient],
+    ctx: &C,
+    now: i64,
+) -> Result<(), HandleError> {
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    let org = &env.config.organisation;
+    let body = env.templates.render(plan.template, ctx)?;
+    let message_id = render::new_message_id(ticket.map(|(_, r)| r), &org.domain);
+    let date = jiff::Timestamp::from_millisecond(now).map_err(|e| RenderError::Message(e.to_string()))?;
+    let org_key = env.keys.org.as_ref();
+    let autocrypt = match (org_key, &env.config.openpgp) {
+        (Some(k), Some(o)) if o.autocrypt => Some(autocrypt::header(&org.security_address, k.public())),
+        _ => None,
+    };
+    let mut composed = Vec::with_capacity(recipients.len());
+    for r in recipients {
+        let envelope = Envelope {
+            to: &r.address,
+            to_name: &r.name,
+            attach_key: org_key.filter(|_| plan.attach_key).map(|k| k.public()),
+            autocrypt: autocrypt.as_deref(),
+            encrypt: match (&r.cert, org_key) {
+                (Some(cert), Some(key)) => Some((cert, key)),
+                _ => None,
+            },
+        };
+        composed.push((
+            r,
+            render::compose(plan, &body, org, &message_id, date, &envelope)?,
+            envelope.encrypt.is_some(),
+        ));
+    }
+    let all_encrypted = composed.iter().all(|(_, _, e)| *e);
+    let to_list = recipients
+        .iter()
+        .map(|r| r.address.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let signer = match org_key {
+        Some(k) if all_encrypted => k.fingerprint(),
+        _ => String::new(),
+    };
+    let message_row = match ticket {
+        Some((ticket_id, _)) => Some(store::tickets::insert_message(
+            tx,
+            &store::tickets::MessageInsert {
+                ticket_id,
+                direction: "out",
+                kind: plan.kind,
+                message_id: &message_id,
+                intake_id: None,
+                from_addr: &org.security_address,
+                to_addr: &to_list,
+                subject: &plan.subject,
+                body_text: &body,
+                created_at: now,
+                encrypted: all_encrypted,
+                signature: if all_encrypted { "good" } else { "none" },
+                signer: &signer,
+                crypto_error: "",
+            },
+        )?),
+        None => None,
+    };
+    for (r, raw, _) in &composed {
+        store::outbox::enqueue(
+            tx,
+            &store::outbox::NewOutgoing {
+                message_row,
+                ticket_id: ticket.map(|(id, _)| id),
+                kind: plan.kind,
+                auto_reply: plan.auto == Auto::Replied,
+                envelope_from: &org.security_address,
+                recipient: &r.address,
+                raw,
+                created_at: now,
+            },
+        )?;
+    }
+    if let Some((ticket_id, _)) = ticket {
+        let how = if all_encrypted { " (encrypted)" } else { "" };
+        store::tickets::add_timeline(
+            tx,
+            ticket_id,
+            now,
+            "vdpd",
+            &format!("{} queued{how}", plan.kind),
+            &to_list,
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! SQL for the report form of tickets and what it establishes.
+
+use rusqlite::{Connection, params};
+
+use super::StoreError;
+use crate::engine::TicketState;
+
+pub fn set_section(
+    conn: &Connection,
+    ticket_id: i64,
+    section: &str,
+    value: &str,
+    message_row: Option<i64>,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO form_sections (ticket_id, section, value, message_row, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (ticket_id, section) DO UPDATE SET value = excluded.value, message_row = excluded.message_row,
+             updated_at = excluded.updated_at",
+    )?
+    .execute(params![ticket_id, section, value, message_row, now])?;
+    Ok(())
+}
+
+/// The sections answered so far: (section, value).
+pub fn sections(conn: &Connection, ticket_id: i64) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT section, value FROM form_sections WHERE ticket_id = ?1 ORDER BY rowid")?;
+    let rows = stmt
+        .query_map([ticket_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// What the form says about the flaw, kept on the ticket for lists, scope checks and statistics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Classification {
+    pub asset: Option<String>,
+    pub weakness: Option<String>,
+    pub severity: Option<String>,
+    pub cvss_vector: Option<String>,
+    pub cvss_score: Option<f64>,
+}
+
+/// Updates the fields that are `Some`.
+pub fn set_classification(conn: &Connection, ticket_id: i64, c: &Classification) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE tickets SET asset = coalesce(?2, asset), weakness = coalesce(?3, weakness), severity = coalesce(?4, severity),
+             cvss_vector = coalesce(?5, cvss_vector), cvss_score = coalesce(?6, cvss_score)
+         WHERE id = ?1",
+        params![ticket_id, c.asset, c.weakness, c.severity, c.cvss_vector, c.cvss_score],
+    )?;
+    Ok(())
+}
+
+/// Records that the form is complete; false if it already was.
+pub fn mark_complete(conn: &Connection, ticket_id: i64, now: i64) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE tickets SET form_complete_at = ?2 WHERE id = ?1 AND form_complete_at IS NULL",
+        params![ticket_id, now],
+    )? == 1)
+}
+
+pub fn is_complete(conn: &Connection, ticket_id: i64) -> Result<bool, StoreError> {
+    Ok(conn.query_row(
+        "SELECT form_complete_at IS NOT NULL FROM tickets WHERE id = ?1",
+        [ticket_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// Moves a ticket to `state`.
+pub fn set_state(conn: &Connection, ticket_id: i64, state: TicketState, now: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE tickets SET state = ?2, updated_at = max(updated_at, ?3) WHERE id = ?1",
+        params![ticket_id, state.as_str(), now],
+    )?;
+    Ok(())
+}
