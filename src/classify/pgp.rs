@@ -105,16 +105,31 @@ fn children<'m>(message: &'m Message<'_>, part: &MessagePart<'_>) -> Vec<&'m Mes
     }
 }
 
-/// Bytes of a MIME entity as they appear in the message, with line endings made CRLF (RFC 3156 §5: the
-/// signature covers the canonical form).
-fn entity_bytes(raw: &[u8], part: &MessagePart<'_>) -> Vec<u8> {
-    let (start, end) = (part.offset_header as usize, part.offset_end as usize);
-    let slice = raw.get(start..end.min(raw.len())).unwrap_or_default();
-    // The line break before the next boundary belongs to the boundary, not to the entity.
-    let slice = slice
-        .strip_suffix(b"\r\n")
-        .or_else(|| slice.strip_suffix(b"\n"))
-        .unwrap_or(slice);
+/// The signed entity of a multipart/signed body: the exact bytes between the first delimiter line and the
+/// line break before the next one (RFC 2046: that line break belongs to the delimiter), with line endings made
+/// CRLF (RFC 3156 §5: the signature covers the canonical form). Found by scanning for the boundary rather
+/// than trusting a parser's part offsets, because a single byte off is a bad signature.
+fn signed_entity(raw: &[u8], body_start: usize, boundary: &str) -> Option<Vec<u8>> {
+    let delimiter = format!("--{boundary}");
+    let body = raw.get(body_start..)?;
+    // A delimiter line: at the start of a line, and not merely a longer boundary that starts the same way.
+    let is_delimiter_at = |i: usize| {
+        body[i..].starts_with(delimiter.as_bytes())
+            && (i == 0 || body[i - 1] == b'\n')
+            && matches!(
+                body.get(i + delimiter.len()),
+                None | Some(b'\r' | b'\n' | b' ' | b'\t' | b'-')
+            )
+    };
+    let first = (0..body.len()).find(|&i| is_delimiter_at(i))?;
+    let start = first + body[first..].iter().position(|&b| b == b'\n')? + 1;
+    let next = (start..body.len()).find(|&i| is_delimiter_at(i))?;
+    // Drop the line break that belongs to the delimiter.
+    let mut end = next.checked_sub(1)?;
+    if end > start && body[end - 1] == b'\r' {
+        end -= 1;
+    }
+    let slice = body.get(start..end)?;
     let mut out = Vec::with_capacity(slice.len() + slice.len() / 40);
     let mut prev = 0u8;
     for &b in slice {
@@ -124,7 +139,7 @@ fn entity_bytes(raw: &[u8], part: &MessagePart<'_>) -> Vec<u8> {
         out.push(b);
         prev = b;
     }
-    out
+    Some(out)
 }
 
 /// Finds the readable content of `message` (whose bytes are `raw`), decrypting or verifying PGP/MIME.
@@ -146,8 +161,9 @@ pub fn open(message: &Message<'_>, raw: &[u8], keyring: &Keyring<'_>, crypto: &m
     }
     if is(root, "multipart", "signed") {
         let parts = children(message, root);
-        if let [signed, signature, ..] = parts.as_slice() {
-            let data = entity_bytes(raw, signed);
+        let boundary = root.content_type().and_then(|c| c.attribute("boundary"));
+        let data = boundary.and_then(|b| signed_entity(raw, root.offset_body as usize, b));
+        if let ([_, signature, ..], Some(data)) = (parts.as_slice(), data) {
             let certs = with_offered(keyring.certs, &crypto.keys);
             crypto.signature = read::verify_detached(&data, signature.contents(), &certs, keyring.now);
             return Content::Entity(data);
@@ -341,4 +357,29 @@ fn push_key(crypto: &mut Crypto, cert: Cert, source: KeySource) {
 /// Parses a single certificate (for the store).
 pub fn cert_from_bytes(bytes: &[u8]) -> Option<Cert> {
     Cert::from_bytes(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signed_entity;
+
+    #[test]
+    fn the_signed_entity_is_exactly_what_lies_between_the_delimiters() {
+        let body = b"preamble\r\n--b\r\nContent-Type: text/plain\r\n\r\nline\r\n\r\n--b\r\nsig\r\n--b--\r\n";
+        assert_eq!(
+            signed_entity(body, 0, "b").unwrap(),
+            b"Content-Type: text/plain\r\n\r\nline\r\n"
+        );
+        // LF-only storage is made canonical.
+        let lf = b"--b\nContent-Type: text/plain\n\nline\n--b\nsig\n--b--\n";
+        assert_eq!(
+            signed_entity(lf, 0, "b").unwrap(),
+            b"Content-Type: text/plain\r\n\r\nline"
+        );
+        // A longer boundary that starts like ours is not a delimiter.
+        let tricky = b"--b\r\nContent-Type: multipart/mixed; boundary=\"bb\"\r\n\r\n--bb\r\nx\r\n--bb--\r\n\r\n--b\r\nsig\r\n--b--\r\n";
+        let e = signed_entity(tricky, 0, "b").unwrap();
+        assert!(e.ends_with(b"--bb--\r\n"), "{}", String::from_utf8_lossy(&e));
+        assert!(signed_entity(b"no delimiters", 0, "b").is_none());
+    }
 }

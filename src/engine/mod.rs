@@ -154,11 +154,25 @@ pub const KEY_REQUEST_MAX_CHARS: usize = 1000;
 
 /// Whether a mail asks for our key: a pattern in its subject or in a short text that fills no form section.
 pub fn looks_like_key_request(inbound: &Inbound, patterns: &[String], sections: &[FormSection]) -> bool {
+    // The sender's own words: not what they quote, not their signature, not a key block they paste (whose
+    // armour line says "PGP PUBLIC KEY").
+    let mut in_armour = false;
     let own: String = inbound
         .text
         .lines()
         .take_while(|l| l.trim_end() != "-- ")
         .filter(|l| !l.trim_start().starts_with('>'))
+        .filter(|l| {
+            let t = l.trim();
+            if t.starts_with("-----BEGIN PGP") {
+                in_armour = true;
+            }
+            let keep = !in_armour;
+            if t.starts_with("-----END PGP") {
+                in_armour = false;
+            }
+            keep
+        })
         .collect::<Vec<_>>()
         .join("\n");
     if own.chars().count() > KEY_REQUEST_MAX_CHARS || form::parse(&own, sections).attempted() {

@@ -270,6 +270,12 @@ fn key_requests_are_short_outside_tickets_and_only_with_openpgp() {
         "Asset: api.example.test\nDescription: the public key endpoint leaks private keys",
     );
     assert_eq!(decide(&form, &Facts::default(), &with_pgp), Decision::NewTicket);
+    // A researcher who pastes their own key is not asking for ours.
+    let pasted = ask(
+        "report",
+        "Hello, my key:\n-----BEGIN PGP PUBLIC KEY BLOCK-----\nxjMEZ\n-----END PGP PUBLIC KEY BLOCK-----\n",
+    );
+    assert_eq!(decide(&pasted, &Facts::default(), &with_pgp), Decision::NewTicket);
     // Quoted text does not count towards the length.
     let quoted = ask(
         "Re: hello",

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod gpg;
 pub mod imap;
 pub mod proxy;
 pub mod smtp;

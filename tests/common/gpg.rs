@@ -1,0 +1,206 @@
+//! Real GnuPG as the researcher's and staff's mail client: a throwaway GNUPGHOME per person.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Gpg {
+    pub home: tempfile::TempDir,
+    pub address: String,
+    pub fingerprint: String,
+}
+
+impl Gpg {
+    /// A new person with a fresh key for `address` (`usage`: e.g. "default", or "sign" for a key that cannot
+    /// receive encrypted mail).
+    pub fn new(address: &str) -> Gpg {
+        Self::with_usage(address, "default")
+    }
+
+    pub fn with_usage(address: &str, usage: &str) -> Gpg {
+        let home = tempfile::Builder::new().prefix("gnupg-").tempdir().unwrap();
+        std::fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        let mut gpg = Gpg {
+            home,
+            address: address.to_string(),
+            fingerprint: String::new(),
+        };
+        let uid = format!("Test Person <{address}>");
+        let out = gpg.run(&["--quick-gen-key", &uid, "future-default", usage, "1y"], None);
+        assert!(
+            out.status.success(),
+            "gpg keygen: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        gpg.fingerprint = gpg.fingerprint_of(address);
+        gpg
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new("gpg");
+        c.env("GNUPGHOME", self.home.path()).args([
+            "--batch",
+            "--no-tty",
+            "--quiet",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--trust-model",
+            "always",
+        ]);
+        c
+    }
+
+    /// Runs gpg with `args`, feeding `input` on stdin.
+    pub fn run(&self, args: &[&str], input: Option<&[u8]>) -> Output {
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("gpg runs (is gnupg installed?)");
+        let mut stdin = child.stdin.take().unwrap();
+        let data = input.map(<[u8]>::to_vec).unwrap_or_default();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&data);
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        out
+    }
+
+    pub fn ok(&self, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
+        let out = self.run(args, input);
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    pub fn fingerprint_of(&self, who: &str) -> String {
+        let out = String::from_utf8(self.ok(&["--with-colons", "--fingerprint", who], None)).unwrap();
+        out.lines()
+            .find(|l| l.starts_with("fpr:"))
+            .and_then(|l| l.split(':').nth(9))
+            .expect("a fingerprint")
+            .to_string()
+    }
+
+    pub fn import(&self, key: &[u8]) {
+        self.ok(&["--import"], Some(key));
+    }
+
+    /// Our public key, armoured.
+    pub fn export(&self) -> Vec<u8> {
+        self.ok(&["--armor", "--export", &self.address], None)
+    }
+
+    pub fn export_to(&self, dir: &Path) -> PathBuf {
+        let path = dir.join(format!("{}.asc", self.address));
+        std::fs::write(&path, self.export()).unwrap();
+        path
+    }
+
+    /// Signs with our key and encrypts to `to` (an address or fingerprint whose key was imported).
+    pub fn encrypt_sign(&self, to: &str, data: &[u8]) -> Vec<u8> {
+        self.ok(
+            &[
+                "--armor",
+                "--sign",
+                "--encrypt",
+                "--local-user",
+                &self.address,
+                "--recipient",
+                to,
+            ],
+            Some(data),
+        )
+    }
+
+    pub fn clearsign(&self, data: &[u8]) -> Vec<u8> {
+        self.ok(&["--clearsign", "--local-user", &self.address], Some(data))
+    }
+
+    pub fn detach_sign(&self, data: &[u8]) -> Vec<u8> {
+        self.ok(&["--armor", "--detach-sign", "--local-user", &self.address], Some(data))
+    }
+
+    /// Decrypts; returns the plaintext and gpg's status lines (DECRYPTION_OKAY, GOODSIG, VALIDSIG …). gpg
+    /// exits non-zero when it cannot check a signature (no public key): only decryption must succeed.
+    pub fn decrypt(&self, data: &[u8]) -> (Vec<u8>, String) {
+        let status = tempfile::NamedTempFile::new().unwrap();
+        let out = self.run(
+            &["--status-file", status.path().to_str().unwrap(), "--decrypt"],
+            Some(data),
+        );
+        let status = String::from_utf8_lossy(&std::fs::read(status.path()).unwrap()).into_owned();
+        assert!(
+            status.contains("DECRYPTION_OKAY"),
+            "gpg --decrypt: {}\n{status}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.stdout, status)
+    }
+}
+
+impl Drop for Gpg {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", self.home.path())
+            .args(["--kill", "gpg-agent"])
+            .status();
+    }
+}
+
+/// A PGP/MIME (RFC 3156) encrypted mail around `armoured` ciphertext, as Thunderbird or Mutt send it.
+pub fn pgp_mime_encrypted(headers: &str, armoured: &[u8]) -> Vec<u8> {
+    let mut m = format!(
+        "{headers}MIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"enc-boundary\"\r\n\r\n\
+         This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n\
+         --enc-boundary\r\nContent-Type: application/pgp-encrypted\r\nContent-Description: PGP/MIME version identification\r\n\r\nVersion: 1\r\n\r\n\
+         --enc-boundary\r\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\r\nContent-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n"
+    )
+    .into_bytes();
+    m.extend_from_slice(&crlf(armoured));
+    m.extend_from_slice(b"\r\n--enc-boundary--\r\n");
+    m
+}
+
+/// A PGP/MIME signed mail: `entity` (a MIME entity with CRLF line endings) and its detached signature.
+pub fn pgp_mime_signed(headers: &str, entity: &[u8], signature: &[u8]) -> Vec<u8> {
+    let mut m = format!(
+        "{headers}MIME-Version: 1.0\r\nContent-Type: multipart/signed; micalg=pgp-sha256; protocol=\"application/pgp-signature\"; boundary=\"sig-boundary\"\r\n\r\n\
+         This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\r\n--sig-boundary\r\n"
+    )
+    .into_bytes();
+    m.extend_from_slice(entity);
+    m.extend_from_slice(
+        b"\r\n--sig-boundary\r\nContent-Type: application/pgp-signature; name=\"signature.asc\"\r\n\r\n",
+    );
+    m.extend_from_slice(&crlf(signature));
+    m.extend_from_slice(b"\r\n--sig-boundary--\r\n");
+    m
+}
+
+/// Line endings made CRLF.
+pub fn crlf(data: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(data)
+        .replace("\r\n", "\n")
+        .replace('\n', "\r\n")
+        .into_bytes()
+}
+
+/// The parts of a received PGP/MIME encrypted mail: the armoured payload.
+pub fn encrypted_payload(raw: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(raw);
+    let start = text
+        .find("-----BEGIN PGP MESSAGE-----")
+        .expect("an OpenPGP message in the mail");
+    let end = text.find("-----END PGP MESSAGE-----").unwrap() + "-----END PGP MESSAGE-----".len();
+    text[start..end].as_bytes().to_vec()
+}

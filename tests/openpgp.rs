@@ -1,0 +1,583 @@
+//! The encrypted exchange with real GnuPG as the researcher's and staff's client, against the real mail stack.
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine;
+use common::gpg::{self, Gpg};
+use common::{Desk, Options, header, parse, report};
+
+const T: Duration = Duration::from_secs(30);
+
+/// A desk with an organisation key, and optionally one staff member whose certificate is `staff`'s.
+fn desk(name: &str, staff: Option<&Gpg>, extra: &str) -> Desk {
+    let mut toml = String::from("\n[openpgp]\n");
+    toml.push_str(extra);
+    let desk = Desk::with(name, Options::default());
+    if let Some(s) = staff {
+        let cert = s.export_to(desk.dir.path());
+        toml.push_str(&format!(
+            "\n[[staff.members]]\naddress = \"{}\"\nname = \"Sam Staff\"\ncert = \"{}\"\n",
+            s.address,
+            cert.display()
+        ));
+    }
+    desk.write_policy(&Options {
+        extra: toml,
+        ..Options::default()
+    });
+    let out = desk.vdpd_ok(&[
+        "key",
+        "generate",
+        "--userid",
+        &format!("Example Security <{}>", desk.security),
+    ]);
+    assert!(out.contains("organisation key"), "{out}");
+    desk
+}
+
+fn org_fingerprint(desk: &Desk) -> String {
+    let out = desk.vdpd_ok(&["check"]);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("ok    openpgp key: "))
+        .expect("check reports the key");
+    line["ok    openpgp key: ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The `application/pgp-keys` attachment of a mail.
+fn attached_key(raw: &[u8]) -> Vec<u8> {
+    let m = parse(raw);
+    m.attachments()
+        .find(|p| {
+            use mail_parser::MimeHeaders;
+            p.content_type().is_some_and(|c| c.subtype() == Some("pgp-keys"))
+        })
+        .map(|p| p.contents().to_vec())
+        .expect("a key attached")
+}
+
+/// An Autocrypt header offering `g`'s key, as Thunderbird sends it.
+fn autocrypt(g: &Gpg) -> String {
+    let binary = g.ok(&["--export", &g.address], None);
+    format!(
+        "Autocrypt: addr={}; prefer-encrypt=mutual; keydata={}\r\n",
+        g.address,
+        base64::engine::general_purpose::STANDARD.encode(binary)
+    )
+}
+
+fn timeline_events(show: &serde_json::Value) -> Vec<String> {
+    show["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_researcher_with_only_gnupg_completes_the_encrypted_exchange_and_staff_read_it_encrypted() {
+    let staff_addr = format!("staff-{}@example.test", common::unique("s"));
+    let staff = Gpg::new(&staff_addr);
+    let desk = desk("exchange", Some(&staff), "");
+    let alice = Gpg::new(&desk.researcher(1));
+    let sec = desk.security.clone();
+    let fpr = org_fingerprint(&desk);
+
+    // 1. A first, short report in clear text, as the bounty policy asks.
+    let mid = format!("<x1-{}@research.test>", desk.id);
+    desk.send(
+        &alice.address,
+        &report(
+            &alice.address,
+            &sec,
+            "Reflected XSS on the search page",
+            &mid,
+            "The q parameter of https://app.example.test/search is reflected. Details over encrypted mail.",
+        ),
+    );
+    desk.once_ok();
+    let ack = desk.wait_inbox(&alice.address, 1, T).remove(0);
+    let text = String::from_utf8_lossy(&ack).to_string();
+    assert!(
+        header(&ack, "Autocrypt").unwrap().starts_with(&format!("addr={sec};")),
+        "Autocrypt header offers our key"
+    );
+    let body = parse(&ack).body_text(0).unwrap().to_string();
+    for wanted in [
+        "Asset*:",
+        "Severity*:",
+        "Description*:",
+        "Steps to reproduce*:",
+        "Contact name*:",
+        "Contact email*:",
+        "Title:",
+        "Credit:",
+        &fpr,
+    ] {
+        assert!(body.contains(wanted), "the form asks for {wanted:?}:\n{body}");
+    }
+    assert!(
+        !text.contains("BEGIN PGP MESSAGE"),
+        "no key of the researcher yet: clear text"
+    );
+    // The researcher imports the attached key and checks its fingerprint.
+    alice.import(&attached_key(&ack));
+    assert_eq!(alice.fingerprint_of(&sec), fpr);
+    let ack_id = format!("<{}>", parse(&ack).message_id().unwrap());
+
+    // 2. The details, PGP/MIME encrypted and signed, with her key in an Autocrypt header; one mandatory section left out.
+    let entity = gpg::crlf(
+        b"Content-Type: text/plain; charset=utf-8\n\n\
+Title: Reflected XSS on the search page\n\
+Asset: https://app.example.test/search\n\
+Weakness: CWE-79\n\
+Severity: critical CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n\
+Description: The q parameter is reflected without encoding.\n\
+Steps to reproduce:\n\
+1. Open https://app.example.test/search?q=<script>alert(1)</script>\n\
+2. See the alert.\n\
+Contact email: alice@research.test\n",
+    );
+    let headers = format!(
+        "From: Alice <{a}>\r\nTo: {sec}\r\nSubject: Re: [EX-2026-0001] Re: Reflected XSS on the search page\r\n\
+         Message-ID: <x2-{id}@research.test>\r\nIn-Reply-To: {ack_id}\r\nReferences: {mid} {ack_id}\r\n{ac}",
+        a = alice.address,
+        id = desk.id,
+        ac = autocrypt(&alice)
+    );
+    desk.send(
+        &alice.address,
+        &gpg::pgp_mime_encrypted(&headers, &alice.encrypt_sign(&sec, &entity)),
+    );
+    desk.once_ok();
+
+    let show = desk.show("EX-2026-0001");
+    let reply = &show["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "reply")
+        .unwrap()
+        .clone();
+    assert_eq!(reply["encrypted"], true);
+    assert_eq!(reply["signature"], "good", "{reply}");
+    assert_eq!(reply["signer"], alice.fingerprint);
+    assert_eq!(show["asset"], "https://app.example.test/search");
+    assert_eq!(show["weakness"], "CWE-79");
+    assert_eq!(show["severity"], "critical");
+    assert_eq!(show["cvss_score"], 9.8);
+    assert_eq!(show["state"], "new");
+    let sections: Vec<&str> = show["form"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["section"].as_str().unwrap())
+        .collect();
+    assert!(
+        sections.contains(&"Steps to reproduce") && sections.contains(&"Severity"),
+        "{sections:?}"
+    );
+    assert!(timeline_events(&show).contains(&"researcher key stored".to_string()));
+
+    // vdpd's answer names exactly the missing section, and is encrypted to her and signed by us.
+    let inbox = desk.wait_inbox(&alice.address, 2, T);
+    let missing = &inbox[1];
+    assert_eq!(
+        header(missing, "Subject").unwrap(),
+        "[EX-2026-0001] Re: Reflected XSS on the search page"
+    );
+    assert!(
+        header(missing, "Content-Type")
+            .unwrap()
+            .starts_with("multipart/encrypted")
+    );
+    let (plain, status) = alice.decrypt(&gpg::encrypted_payload(missing));
+    assert!(
+        status.contains("[GNUPG:] GOODSIG"),
+        "signed by the organisation key:\n{status}"
+    );
+    assert!(
+        status.contains(&format!("VALIDSIG {fpr}")) || status.contains("VALIDSIG"),
+        "{status}"
+    );
+    let plain = String::from_utf8_lossy(&plain);
+    let still = &plain[plain.find("We still need:").expect("names what is missing")..];
+    assert!(still.contains("Contact name"), "{plain}");
+    assert!(
+        !still.contains("Asset") && !still.contains("Severity"),
+        "only what is missing:\n{plain}"
+    );
+    assert!(
+        plain.contains("Asset: https://app.example.test/search"),
+        "encrypted, so it may repeat what we have:\n{plain}"
+    );
+
+    // 3. The last section, as inline PGP in a plain text mail.
+    let inline = alice.encrypt_sign(&sec, b"Contact name: Alice Example\n");
+    let m = format!(
+        "From: {a}\r\nTo: {sec}\r\nSubject: Re: [EX-2026-0001] name\r\nMessage-ID: <x3-{id}@research.test>\r\n\r\n{body}\r\n",
+        a = alice.address,
+        id = desk.id,
+        body = String::from_utf8_lossy(&inline).replace('\n', "\r\n")
+    );
+    desk.send(&alice.address, m.as_bytes());
+    desk.once_ok();
+    let show = desk.show("EX-2026-0001");
+    assert_eq!(show["state"], "triage");
+    assert!(show["form_complete_at"].is_string());
+    assert!(timeline_events(&show).contains(&"report form complete".to_string()));
+    let last = show["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|m| m["kind"] == "reply")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["encrypted"].as_bool(), last["signature"].as_str()),
+        (Some(true), Some("good"))
+    );
+
+    // Staff are told, encrypted to their certificate and signed by ours.
+    let note = desk.wait_inbox(&staff.address, 1, T).remove(0);
+    assert!(
+        header(&note, "Subject")
+            .unwrap()
+            .starts_with("[EX-2026-0001] Report complete")
+    );
+    assert!(
+        !String::from_utf8_lossy(&note).contains("app.example.test/search"),
+        "nothing readable outside the encryption"
+    );
+    staff.import(&desk.vdpd(&["key", "export"]).stdout);
+    let (plain, status) = staff.decrypt(&gpg::encrypted_payload(&note));
+    assert!(status.contains("GOODSIG"), "{status}");
+    let plain = String::from_utf8_lossy(&plain);
+    assert!(
+        plain.contains("Asset:") && plain.contains("https://app.example.test/search"),
+        "{plain}"
+    );
+    assert!(plain.contains("critical (CVSS 9.8"), "{plain}");
+    assert!(plain.contains(&format!("good ({})", alice.fingerprint)), "{plain}");
+    // Nothing more to the researcher once the form is complete.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(desk.inbox(&alice.address).len(), 2);
+}
+
+#[test]
+fn a_mail_encrypted_to_the_wrong_key_gets_an_answer_that_says_so_with_the_right_key() {
+    let desk = desk("wrongkey", None, "");
+    let alice = Gpg::new(&desk.researcher(1));
+    let other = Gpg::new(&format!("other-{}@example.test", desk.id));
+    alice.import(&other.export());
+    let body = alice.encrypt_sign(&other.address, b"Asset: x\n");
+    let headers = format!(
+        "From: {a}\r\nTo: {s}\r\nSubject: Encrypted report\r\nMessage-ID: <w-{id}@r.test>\r\n",
+        a = alice.address,
+        s = desk.security,
+        id = desk.id
+    );
+    desk.send(&alice.address, &gpg::pgp_mime_encrypted(&headers, &body));
+    desk.once_ok();
+    let inbox = desk.wait_inbox(&alice.address, 2, T);
+    let answer = inbox
+        .iter()
+        .find(|m| String::from_utf8_lossy(m).contains("could not decrypt"))
+        .expect("an answer that says so");
+    let text = parse(answer).body_text(0).unwrap().to_string();
+    assert!(text.contains("not encrypted to our key"), "{text}");
+    let fpr = org_fingerprint(&desk);
+    assert!(text.contains(&fpr), "{text}");
+    alice.import(&attached_key(answer));
+    assert_eq!(alice.fingerprint_of(&desk.security), fpr);
+    let show = desk.show("EX-2026-0001");
+    assert!(
+        show["messages"][0]["crypto_error"]
+            .as_str()
+            .unwrap()
+            .contains("not encrypted to our key")
+    );
+}
+
+#[test]
+fn a_compression_bomb_and_a_100_deep_packet_nesting_are_refused_cleanly() {
+    let desk = desk("bombs", None, "");
+    let alice = Gpg::new(&desk.researcher(1));
+    alice.import(&desk.vdpd(&["key", "export"]).stdout);
+    // 200 MB of zeros, compressed: a few hundred kilobytes.
+    let bomb = {
+        let script = format!(
+            "head -c 209715200 /dev/zero | gpg --batch --quiet --trust-model always --compress-algo zlib -z 9 --armor --encrypt -r {}",
+            desk.security
+        );
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .env("GNUPGHOME", alice.home.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    assert!(bomb.len() < 2 << 20, "{} bytes", bomb.len());
+    let h = |n: u32| {
+        format!(
+            "From: {}\r\nTo: {}\r\nSubject: bomb {n}\r\nMessage-ID: <b{n}-{}@r.test>\r\n",
+            alice.address, desk.security, desk.id
+        )
+    };
+    desk.append(&gpg::pgp_mime_encrypted(&h(1), &bomb));
+
+    // 100 nested compressed-data packets inside the encryption, built with sequoia (no client makes these).
+    let nested = {
+        use openpgp::parse::Parse;
+        use openpgp::serialize::stream::{Armorer, Compressor, Encryptor, LiteralWriter, Message, Recipient};
+        use sequoia_openpgp as openpgp;
+        use std::io::Write;
+        let cert = openpgp::Cert::from_bytes(&desk.vdpd(&["key", "export"]).stdout).unwrap();
+        let policy = openpgp::policy::StandardPolicy::new();
+        let valid = cert.with_policy(&policy, None).unwrap();
+        let recipients: Vec<Recipient<'_>> = valid.keys().for_transport_encryption().map(Recipient::from).collect();
+        let mut sink = Vec::new();
+        let m = Armorer::new(Message::new(&mut sink)).build().unwrap();
+        let mut m = Encryptor::for_recipients(m, recipients).build().unwrap();
+        for _ in 0..100 {
+            m = Compressor::new(m)
+                .algo(openpgp::types::CompressionAlgorithm::Uncompressed)
+                .build()
+                .unwrap();
+        }
+        let mut w = LiteralWriter::new(m).build().unwrap();
+        w.write_all(b"Asset: deep\n").unwrap();
+        w.finalize().unwrap();
+        sink
+    };
+    desk.append(&gpg::pgp_mime_encrypted(&h(2), &nested));
+    // And an ordinary report behind them.
+    desk.append(&report(
+        &desk.researcher(2),
+        &desk.security,
+        "ordinary",
+        &format!("<o-{}@r.test>", desk.id),
+        "hello",
+    ));
+
+    let started = std::time::Instant::now();
+    let out = desk.once_ok();
+    assert!(out.contains("fetched 3: 3 new tickets"), "{out}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "bounded work: {:?}",
+        started.elapsed()
+    );
+    let errors: Vec<String> = (1..=2)
+        .map(|i| {
+            desk.show(&format!("EX-2026-000{i}"))["messages"][0]["crypto_error"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(errors[0].contains("compression bomb"), "{errors:?}");
+    assert!(errors[1].contains("nested more than"), "{errors:?}");
+    // Each researcher is told why.
+    let answers = desk.wait_inbox(&alice.address, 4, T);
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|m| String::from_utf8_lossy(m).contains("could not decrypt"))
+            .count(),
+        2
+    );
+    assert_eq!(desk.wait_inbox(&desk.researcher(2), 1, T).len(), 1);
+}
+
+#[test]
+fn signatures_are_recorded_good_unknown_or_bad() {
+    let desk = desk("sigs", None, "");
+    let alice = Gpg::new(&desk.researcher(1));
+    let bob = Gpg::new(&format!("bob-{}@example.test", desk.id));
+    let sec = desk.security.clone();
+    let h = |n: u32, extra: &str| {
+        format!(
+            "From: {a}\r\nTo: {sec}\r\nSubject: Re: [EX-2026-0001] note {n}\r\nMessage-ID: <s{n}-{id}@r.test>\r\n{extra}",
+            a = alice.address,
+            id = desk.id
+        )
+    };
+    // First contact: a PGP/MIME signed (not encrypted) report, her key in an Autocrypt header.
+    let entity = gpg::crlf(b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\nAsset: https://app.example.test/\r\nSeverity: low\r\n");
+    let signed = gpg::pgp_mime_signed(
+        &format!(
+            "From: {a}\r\nTo: {sec}\r\nSubject: signed report\r\nMessage-ID: <s0-{id}@r.test>\r\n{ac}",
+            a = alice.address,
+            id = desk.id,
+            ac = autocrypt(&alice)
+        ),
+        &entity,
+        &alice.detach_sign(&entity),
+    );
+    desk.send(&alice.address, &signed);
+    // A clear-signed note whose text was changed after signing.
+    let tampered = String::from_utf8(alice.clearsign(b"Impact: small\n"))
+        .unwrap()
+        .replace("Impact: small", "Impact: total");
+    desk.send(&alice.address, format!("{}\r\n{}", h(1, ""), tampered).as_bytes());
+    // A note signed by a key we have never seen, claiming to be from her.
+    let by_bob = String::from_utf8(bob.clearsign(b"Impact: none\n")).unwrap();
+    desk.send(&alice.address, format!("{}\r\n{}", h(2, ""), by_bob).as_bytes());
+    desk.once_ok();
+    let show = desk.show("EX-2026-0001");
+    let sigs: Vec<(String, String)> = show["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "in")
+        .map(|m| {
+            (
+                m["signature"].as_str().unwrap().to_string(),
+                m["signer"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(sigs.len(), 3, "{show}");
+    assert_eq!(
+        sigs[0],
+        ("good".to_string(), alice.fingerprint.clone()),
+        "the PGP/MIME signature verifies over the canonical entity"
+    );
+    assert_eq!(sigs[1].0, "bad", "{sigs:?}");
+    assert_eq!(sigs[2].0, "unknown", "{sigs:?}");
+    assert!(
+        bob.fingerprint.ends_with(&sigs[2].1[sigs[2].1.len() - 16..]),
+        "the issuer is named: {sigs:?}"
+    );
+    assert!(timeline_events(&show).iter().any(|e| e == "openpgp"));
+}
+
+#[test]
+fn keys_come_from_attachments_and_pasted_blocks_and_then_everything_is_encrypted() {
+    let desk = desk("keys", None, "");
+    let alice = Gpg::new(&desk.researcher(1));
+    let bob = Gpg::new(&desk.researcher(2));
+    // Alice attaches her key.
+    let key = String::from_utf8(alice.export()).unwrap().replace('\n', "\r\n");
+    let with_attachment = format!(
+        "From: {a}\r\nTo: {s}\r\nSubject: report with key\r\nMessage-ID: <k1-{id}@r.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"mix\"\r\n\r\n--mix\r\nContent-Type: text/plain\r\n\r\nHello, my key is attached.\r\n\
+         --mix\r\nContent-Type: application/pgp-keys; name=\"alice.asc\"\r\nContent-Disposition: attachment; filename=\"alice.asc\"\r\n\r\n{key}\r\n--mix--\r\n",
+        a = alice.address,
+        s = desk.security,
+        id = desk.id
+    );
+    desk.send(&alice.address, with_attachment.as_bytes());
+    // Bob pastes his into the text.
+    let pasted = format!(
+        "From: {b}\r\nTo: {s}\r\nSubject: report with pasted key\r\nMessage-ID: <k2-{id}@r.test>\r\n\r\nHello, my key:\r\n\r\n{key}\r\n",
+        b = bob.address,
+        s = desk.security,
+        id = desk.id,
+        key = String::from_utf8(bob.export()).unwrap().replace('\n', "\r\n")
+    );
+    desk.send(&bob.address, pasted.as_bytes());
+    desk.once_ok();
+    for person in [&alice, &bob] {
+        let ack = desk.wait_inbox(&person.address, 1, T).remove(0);
+        assert!(
+            header(&ack, "Content-Type").unwrap().starts_with("multipart/encrypted"),
+            "encrypted from the first answer on"
+        );
+        let (plain, status) = person.decrypt(&gpg::encrypted_payload(&ack));
+        assert!(status.contains("DECRYPTION_OKAY"), "{status}");
+        let plain = String::from_utf8_lossy(&plain);
+        assert!(plain.contains("EX-2026-000") && plain.contains("Asset*:"), "{plain}");
+        assert!(
+            plain.contains("application/pgp-keys"),
+            "our key travels inside the encryption"
+        );
+    }
+}
+
+#[test]
+fn a_key_request_gets_the_key_and_no_ticket() {
+    let desk = desk("keyreq", None, "");
+    let carol = Gpg::new(&desk.researcher(3));
+    let ask = format!(
+        "From: {c}\r\nTo: {s}\r\nSubject: PGP key?\r\nMessage-ID: <kr-{id}@r.test>\r\n\r\nHello, could you send me your PGP key before I report an issue?\r\n",
+        c = carol.address,
+        s = desk.security,
+        id = desk.id
+    );
+    desk.send(&carol.address, ask.as_bytes());
+    let out = desk.once_ok();
+    assert!(out.contains("0 new tickets") && out.contains("1 answered"), "{out}");
+    assert!(desk.tickets().is_empty());
+    let answered = desk.mail("answered");
+    assert_eq!(answered.len(), 1);
+    let reply = desk.wait_inbox(&carol.address, 1, T).remove(0);
+    assert_eq!(header(&reply, "Subject").unwrap(), "Re: PGP key?");
+    carol.import(&attached_key(&reply));
+    assert_eq!(carol.fingerprint_of(&desk.security), org_fingerprint(&desk));
+}
+
+#[test]
+fn check_reports_the_key_and_staff_certificates_and_the_daemon_refuses_an_exposed_key() {
+    let staff_ok = Gpg::new(&format!("staff-a-{}@example.test", common::unique("c")));
+    let desk = desk("keycheck", Some(&staff_ok), "");
+    // A second member whose key can sign but not receive encrypted mail.
+    let sign_only = Gpg::with_usage(&format!("staff-b-{}@example.test", desk.id), "sign");
+    let cert = sign_only.export_to(desk.dir.path());
+    let policy = std::fs::read_to_string(&desk.config).unwrap();
+    std::fs::write(
+        &desk.config,
+        format!(
+            "{policy}\n[[staff.members]]\naddress = \"{}\"\ncert = \"{}\"\n",
+            sign_only.address,
+            cert.display()
+        ),
+    )
+    .unwrap();
+    let out = desk.vdpd(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        text.contains(&format!(
+            "ok    staff {}: certificate {}",
+            staff_ok.address, staff_ok.fingerprint
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("FAIL  staff {}", sign_only.address)) && text.contains("no key valid for encryption"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ok    openpgp key: ") && text.contains("expires 20"),
+        "{text}"
+    );
+    std::fs::write(&desk.config, policy).unwrap();
+
+    // A key close to its expiry is a warning.
+    desk.vdpd_ok(&["key", "generate", "--validity", "10d", "--force"]);
+    let text = desk.vdpd_ok(&["check"]);
+    assert!(text.contains("WARN  openpgp key expiry"), "{text}");
+
+    // A secret key readable by others is refused, by the daemon and by check.
+    let key = desk.dir.path().join("openpgp/organisation.key");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let once = desk.vdpd(&["once"]);
+    assert!(!once.status.success());
+    assert!(
+        String::from_utf8_lossy(&once.stderr).contains("readable by others"),
+        "{}",
+        common::show(&once)
+    );
+    assert!(String::from_utf8_lossy(&desk.vdpd(&["check"]).stdout).contains("FAIL  openpgp key"));
+}
