@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # vdpd's main job, end to end, on this machine: start a real Postfix + Dovecot on loopback, build vdpd,
-# send a sample vulnerability report to security@example.test as a researcher would, run one vdpd cycle,
+# create the organisation's OpenPGP key, send a sample vulnerability report to security@example.test as a researcher would, run one vdpd cycle,
 # and print the acknowledgement that arrived in the researcher's inbox and the ticket vdpd opened.
 # Usage: scripts/demo.sh   (as root, or as a user with sudo). Leaves nothing running.
 set -euo pipefail
@@ -66,8 +66,12 @@ disclosure = "90 days"
 [sla.fix]
 critical = "7 days"
 low = "90 days"
+
+[openpgp]
 EOF
 echo pass >"$demo/imap-password"
+echo "[demo] vdpd key generate: the organisation's OpenPGP key"
+"$vdpd" --config "$demo/policy.toml" key generate --userid "Example Security Team <$security>"
 
 echo "[demo] the researcher mails a report to $security"
 swaks --silent 2 --server 127.0.0.1 --port "$MAILSTACK_SMTP_PORT" \
@@ -81,7 +85,7 @@ echo "[demo] vdpd once: fetch, ticket, acknowledge"
 "$vdpd" --config "$demo/policy.toml" once
 
 echo
-echo "[demo] the researcher's inbox now holds:"
+echo "[demo] the researcher's inbox now holds (the acknowledgement, with the report form and our public key):"
 echo "------------------------------------------------------------------------"
 for _ in $(seq 1 50); do
   ack=$(curl -s --url "imap://127.0.0.1:$MAILSTACK_IMAP_PORT/INBOX;UID=1" --user "$researcher:pass" || true)

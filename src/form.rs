@@ -57,17 +57,31 @@ fn normalise_label(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Strips quoting (`>`, `> >`), list bullets and heading marks from the start of a line.
-fn strip_line(line: &str) -> &str {
+/// Strips quoting (`>`, `> >`) from the start of a line; says whether there was any.
+fn strip_line(line: &str) -> (&str, bool) {
     let mut l = line.trim_end_matches(['\r', ' ', '\t']);
+    let mut quoted = false;
     loop {
         let t = l.trim_start();
         if let Some(rest) = t.strip_prefix('>') {
             l = rest;
+            quoted = true;
         } else {
-            return t;
+            return (t, quoted);
         }
     }
+}
+
+/// Whether a line is (a piece of) one of our own hints, echoed back: a quoted line, or one in parentheses,
+/// whose text occurs in a hint. Mail clients re-wrap quoted text, so whole-line equality is not enough; and
+/// an answer of the researcher's own ("low") must not be mistaken for the hint it happens to occur in.
+fn is_hint_line(line: &str, quoted: bool, hints: &[&str]) -> bool {
+    let t = line.trim();
+    if !(quoted || t.starts_with('(')) {
+        return false;
+    }
+    let t = t.trim_start_matches('(').trim_end_matches(')').trim();
+    t.len() >= 8 && hints.iter().any(|h| h.contains(t))
 }
 
 fn strip_decoration(l: &str) -> &str {
@@ -103,17 +117,17 @@ fn header<'a>(line: &'a str, sections: &[FormSection]) -> Option<(usize, &'a str
 
 /// Reads the sections of `sections` out of a mail's text.
 pub fn parse(text: &str, sections: &[FormSection]) -> Parsed {
-    let hints: Vec<String> = sections
+    let hints: Vec<&str> = sections
         .iter()
-        .filter(|s| !s.hint.is_empty())
-        .map(|s| format!("({})", s.hint))
+        .map(|s| s.hint.as_str())
+        .filter(|h| !h.is_empty())
         .collect();
     let mut found: Vec<Option<String>> = vec![None; sections.len()];
     let mut current: Option<usize> = None;
     for raw_line in text.lines() {
-        let line = strip_line(raw_line);
+        let (line, quoted) = strip_line(raw_line);
         // Our own hint lines, echoed back in a quoted form, are not answers.
-        if hints.iter().any(|h| h == line.trim()) {
+        if is_hint_line(line, quoted, &hints) {
             continue;
         }
         let label = normalise_label(strip_decoration(line).trim_end_matches([':', '：']));

@@ -581,3 +581,54 @@ fn check_reports_the_key_and_staff_certificates_and_the_daemon_refuses_an_expose
     );
     assert!(String::from_utf8_lossy(&desk.vdpd(&["check"]).stdout).contains("FAIL  openpgp key"));
 }
+
+#[test]
+fn a_researchers_key_is_only_replaced_by_mail_signed_with_the_key_we_hold() {
+    let desk = desk("tofu", None, "");
+    let address = desk.researcher(1);
+    let first = Gpg::new(&address);
+    let second = Gpg::new(&address);
+    let sec = desk.security.clone();
+    let mail = |n: u32, extra: &str, body: &str| {
+        format!(
+            "From: {address}\r\nTo: {sec}\r\nSubject: Re: [EX-2026-0001] n{n}\r\nMessage-ID: <t{n}-{id}@r.test>\r\n{extra}\r\n{body}\r\n",
+            id = desk.id
+        )
+    };
+    // Trust on first use.
+    desk.send(
+        &address,
+        mail(0, &autocrypt(&first), "first report")
+            .replace("Re: [EX-2026-0001] n0", "report")
+            .as_bytes(),
+    );
+    desk.once_ok();
+    // Someone forging her address offers another key, unsigned: refused.
+    desk.send(&address, mail(1, &autocrypt(&second), "use this key").as_bytes());
+    desk.once_ok();
+    let events = timeline_events(&desk.show("EX-2026-0001"));
+    assert!(
+        events.contains(&"researcher key change refused".to_string()),
+        "{events:?}"
+    );
+    // vdpd keeps encrypting to the first key: the next answer opens with it.
+    desk.send(&address, mail(2, "", "Asset: x.example").as_bytes());
+    desk.once_ok();
+    let latest = desk.wait_inbox(&address, 2, T).pop().unwrap();
+    let (_, status) = first.decrypt(&gpg::encrypted_payload(&latest));
+    assert!(status.contains("DECRYPTION_OKAY"));
+    // She rotates her key herself: the new key in a mail signed with the old one is taken.
+    let signed = String::from_utf8(first.clearsign(b"my new key is in the Autocrypt header\n")).unwrap();
+    desk.send(
+        &address,
+        mail(3, &autocrypt(&second), &signed.replace('\n', "\r\n")).as_bytes(),
+    );
+    desk.once_ok();
+    let events = timeline_events(&desk.show("EX-2026-0001"));
+    assert!(events.contains(&"researcher key replaced".to_string()), "{events:?}");
+    desk.send(&address, mail(4, "", "Severity: low").as_bytes());
+    desk.once_ok();
+    let latest = desk.wait_inbox(&address, 3, T).pop().unwrap();
+    let (_, status) = second.decrypt(&gpg::encrypted_payload(&latest));
+    assert!(status.contains("DECRYPTION_OKAY"));
+}

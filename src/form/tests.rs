@@ -110,6 +110,27 @@ fn our_own_empty_form_quoted_back_is_not_an_answer() {
 }
 
 #[test]
+fn a_quoted_form_rewrapped_by_a_mail_client_is_not_an_answer_but_inline_answers_are() {
+    let form = sections();
+    let hint = |name: &str| form.iter().find(|s| s.name == name).unwrap().hint.clone();
+    let severity = hint("Severity");
+    let (severity_a, severity_b) = severity.split_at(30);
+    let reply = format!(
+        "> Asset*:\n> ({})\nhttps://app.example.test/\n> Severity*:\n> ({severity_a}\n> {severity_b})\n> Description*:\n> ({})\n",
+        hint("Asset"),
+        hint("Description")
+    );
+    let p = parse(&reply, &form);
+    assert_eq!(
+        p.values,
+        vec![("Asset".to_string(), "https://app.example.test/".to_string())]
+    );
+    assert!(p.problems.is_empty(), "{p:?}");
+    // The researcher's own short answer that occurs in a hint is still an answer.
+    assert_eq!(parse_default("Severity: low").get("Severity"), Some("low"));
+}
+
+#[test]
 fn garbage_cvss_and_bad_values_are_problems_not_values() {
     let text = "Severity: CVSS:3.1/AV:X/AC:L\nWeakness: CWE-0\nContact email: not-an-address\nAsset: x";
     let p = parse_default(text);

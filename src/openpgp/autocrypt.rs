@@ -37,10 +37,16 @@ pub fn parse(value: &str) -> Option<Offer> {
     Some(Offer { addr: addr?, cert })
 }
 
-/// Our `Autocrypt:` header value for `addr`, offering `cert`.
+/// Our `Autocrypt:` header value for `addr`, offering `cert`. The key data is broken into 72-character
+/// chunks separated by spaces (readers remove whitespace from it), so the header folds into short lines.
 pub fn header(addr: &str, cert: &Cert) -> String {
     let data = base64::engine::general_purpose::STANDARD.encode(super::binary(cert));
-    format!("addr={addr}; prefer-encrypt=mutual; keydata={data}")
+    let chunks: Vec<&str> = data
+        .as_bytes()
+        .chunks(72)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect();
+    format!("addr={addr}; prefer-encrypt=mutual; keydata={}", chunks.join(" "))
 }
 
 #[cfg(test)]
