@@ -73,11 +73,7 @@ impl Runtime {
         let store = Store::open(&config.store.path)?;
         let mailer = Mailer::new(&config.smtp)?;
         Ok(Runtime {
-            env: Env {
-                config: Arc::new(config),
-                templates: Arc::new(templates),
-                keys: Arc::new(keys),
-            },
+            env: Env { config: Arc::new(config), templates: Arc::new(templates), keys: Arc::new(keys) },
             db: Db::new(store),
             mailer,
             clock,
@@ -94,10 +90,7 @@ impl Runtime {
 
     async fn health(&self, key: &'static str, value: String) {
         let now = self.clock.now_ms();
-        let result = self
-            .db
-            .call(move |s| s.write(|tx| store::health::set(tx, key, &value, now)))
-            .await;
+        let result = self.db.call(move |s| s.write(|tx| store::health::set(tx, key, &value, now))).await;
         if let Err(e) = result {
             tracing::warn!(error = %e, key, "could not record health");
         }
@@ -242,10 +235,7 @@ async fn serve_mailbox(
     }
     let use_idle = cfg.idle && caps.idle;
     if cfg.idle && !caps.idle {
-        tracing::warn!(
-            "the IMAP server does not offer IDLE; polling every {}s",
-            cfg.poll_interval.as_secs()
-        );
+        tracing::warn!("the IMAP server does not offer IDLE; polling every {}s", cfg.poll_interval.as_secs());
     }
     loop {
         rt.health("imap.state", "fetching".into()).await;
@@ -302,15 +292,9 @@ async fn outbox_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, 
         if let Some(h) = &heartbeat {
             h.beat();
         }
-        let pass = outbox::deliver_due(
-            &rt.db,
-            &rt.mailer,
-            &rt.clock,
-            rt.store_path(),
-            Duration::from_secs(5),
-            Some(&cancel),
-        )
-        .await;
+        let pass =
+            outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(5), Some(&cancel))
+                .await;
         let mut pause = None;
         match pass {
             Ok(r) if r.connection_failed => {
@@ -321,8 +305,7 @@ async fn outbox_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, 
                     rt.config().smtp.retry_max,
                     jitter_unit(),
                 );
-                rt.health("smtp.state", format!("unreachable (retry in {}s)", delay.as_secs()))
-                    .await;
+                rt.health("smtp.state", format!("unreachable (retry in {}s)", delay.as_secs())).await;
                 pause = Some(delay);
             }
             Ok(r) => {
@@ -465,20 +448,11 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
     let env = rt.env.clone();
     let now = rt.clock.now_ms();
     report.timers_fired = rt.db.call(move |s| timers::fire_due(s, &env, now)).await?.fired;
-    report.delivery = outbox::deliver_due(
-        &rt.db,
-        &rt.mailer,
-        &rt.clock,
-        rt.store_path(),
-        Duration::from_secs(30),
-        None,
-    )
-    .await?;
+    report.delivery =
+        outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(30), None).await?;
     if report.delivery.connection_failed {
         rt.health("smtp.state", "unreachable".into()).await;
-        report
-            .failures
-            .push("SMTP: server unreachable; mail stays queued".into());
+        report.failures.push("SMTP: server unreachable; mail stays queued".into());
     } else if report.delivery.sent > 0 {
         rt.health("smtp.state", "ok".into()).await;
         rt.health("smtp.last_ok", rt.clock.now_ms().to_string()).await;
@@ -507,12 +481,7 @@ pub fn read_message(mut reader: impl std::io::Read, max: usize) -> std::io::Resu
         let header_end = find_header_end(&raw).unwrap_or(raw.len().min(64 * 1024));
         raw.truncate(header_end.min(1024 * 1024));
     }
-    Ok(IncomingMail {
-        source: Source::Ingest,
-        raw,
-        size,
-        truncated,
-    })
+    Ok(IncomingMail { source: Source::Ingest, raw, size, truncated })
 }
 
 fn find_header_end(raw: &[u8]) -> Option<usize> {
@@ -548,16 +517,7 @@ pub async fn ingest(rt: Runtime, inputs: Vec<Input>, deliver: bool) -> Result<In
     let now = rt.clock.now_ms();
     rt.db.call(move |s| s.durable_barrier(now)).await?;
     if deliver && report.processed.iter().any(|(_, p)| p.enqueued) {
-        match outbox::deliver_due(
-            &rt.db,
-            &rt.mailer,
-            &rt.clock,
-            rt.store_path(),
-            Duration::from_secs(10),
-            None,
-        )
-        .await
-        {
+        match outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(10), None).await {
             Ok(d) => report.delivery = Some(d),
             // The messages are safely stored; the daemon (or the next `once`) delivers.
             Err(e) => tracing::warn!(error = %e, "delivery after ingest failed; the mail stays queued"),

@@ -50,10 +50,7 @@ pub struct Scored {
 /// Lower-case, without `*`, markdown emphasis, "(optional)"/"(mandatory)" and extra spaces.
 fn normalise_label(s: &str) -> String {
     let s = s.to_lowercase().replace(['*', '_', '`'], " ");
-    let s = s
-        .replace("(optional)", " ")
-        .replace("(mandatory)", " ")
-        .replace("(required)", " ");
+    let s = s.replace("(optional)", " ").replace("(mandatory)", " ").replace("(required)", " ");
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -117,11 +114,7 @@ fn header<'a>(line: &'a str, sections: &[FormSection]) -> Option<(usize, &'a str
 
 /// Reads the sections of `sections` out of a mail's text.
 pub fn parse(text: &str, sections: &[FormSection]) -> Parsed {
-    let hints: Vec<&str> = sections
-        .iter()
-        .map(|s| s.hint.as_str())
-        .filter(|h| !h.is_empty())
-        .collect();
+    let hints: Vec<&str> = sections.iter().map(|s| s.hint.as_str()).filter(|h| !h.is_empty()).collect();
     let mut found: Vec<Option<String>> = vec![None; sections.len()];
     let mut current: Option<usize> = None;
     for raw_line in text.lines() {
@@ -193,10 +186,7 @@ fn tidy(v: &str) -> String {
 }
 
 fn is_placeholder(v: &str) -> bool {
-    let t = v
-        .trim()
-        .trim_matches(['<', '>', '[', ']', '(', ')', '.', ' '])
-        .to_lowercase();
+    let t = v.trim().trim_matches(['<', '>', '[', ']', '(', ')', '.', ' ']).to_lowercase();
     t.is_empty() || matches!(t.as_str(), "..." | "tbd" | "todo" | "fill in" | "your answer")
 }
 
@@ -210,11 +200,7 @@ fn check(section: &FormSection, value: &str) -> Result<String, String> {
             Some(Err(e)) => Err(e),
         },
         SectionKind::Email => {
-            let first = value
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .trim_matches(['<', '>', ',', ';']);
+            let first = value.split_whitespace().next().unwrap_or("").trim_matches(['<', '>', ',', ';']);
             mailtext::normalize_address(first)
                 .ok_or_else(|| format!("{first:?} is not an e-mail address"))
                 .map(|_| value.to_string())
@@ -232,11 +218,7 @@ pub fn severity(value: &str) -> Result<Scored, String> {
             .collect();
         let vector = vector.trim_end_matches('.').to_string();
         return match vector.parse::<cvss::Cvss>() {
-            Ok(c) => Ok(Scored {
-                band: band_from_cvss(c.severity()),
-                vector: Some(vector),
-                score: Some(c.score()),
-            }),
+            Ok(c) => Ok(Scored { band: band_from_cvss(c.severity()), vector: Some(vector), score: Some(c.score()) }),
             Err(e) => Err(format!("the CVSS vector {vector:?} does not parse ({e})")),
         };
     }
@@ -245,26 +227,10 @@ pub fn severity(value: &str) -> Result<Scored, String> {
         .into_iter()
         .find(|w| lower.split(|c: char| !c.is_alphanumeric()).any(|t| t == *w));
     match word {
-        Some("critical") => Ok(Scored {
-            band: Severity::Critical,
-            vector: None,
-            score: None,
-        }),
-        Some("high") => Ok(Scored {
-            band: Severity::High,
-            vector: None,
-            score: None,
-        }),
-        Some("medium" | "moderate") => Ok(Scored {
-            band: Severity::Medium,
-            vector: None,
-            score: None,
-        }),
-        Some(_) => Ok(Scored {
-            band: Severity::Low,
-            vector: None,
-            score: None,
-        }),
+        Some("critical") => Ok(Scored { band: Severity::Critical, vector: None, score: None }),
+        Some("high") => Ok(Scored { band: Severity::High, vector: None, score: None }),
+        Some("medium" | "moderate") => Ok(Scored { band: Severity::Medium, vector: None, score: None }),
+        Some(_) => Ok(Scored { band: Severity::Low, vector: None, score: None }),
         None => Err("give a severity (low, medium, high, critical) or a CVSS vector (CVSS:3.1/… or CVSS:4.0/…)".into()),
     }
 }

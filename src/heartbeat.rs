@@ -23,10 +23,7 @@ impl Default for Heartbeat {
 
 impl Heartbeat {
     pub fn new() -> Heartbeat {
-        Heartbeat {
-            origin: Instant::now(),
-            last: Arc::new(AtomicU64::new(0)),
-        }
+        Heartbeat { origin: Instant::now(), last: Arc::new(AtomicU64::new(0)) }
     }
 
     pub fn beat(&self) {

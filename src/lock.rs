@@ -40,19 +40,13 @@ impl FileLock {
             Ok(()) => {
                 let _ = file.set_len(0);
                 let _ = write!(file, "{}", std::process::id());
-                Ok(FileLock {
-                    file,
-                    path: path.to_path_buf(),
-                })
+                Ok(FileLock { file, path: path.to_path_buf() })
             }
             Err(std::fs::TryLockError::WouldBlock) => Err(LockError::Busy {
                 path: path.to_path_buf(),
                 holder: std::fs::read_to_string(path).ok().filter(|s| !s.is_empty()),
             }),
-            Err(std::fs::TryLockError::Error(source)) => Err(LockError::Io {
-                path: path.to_path_buf(),
-                source,
-            }),
+            Err(std::fs::TryLockError::Error(source)) => Err(LockError::Io { path: path.to_path_buf(), source }),
         }
     }
 
@@ -85,10 +79,7 @@ fn open(path: &Path) -> Result<File, LockError> {
         .read(true)
         .write(true)
         .open(path)
-        .map_err(|source| LockError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        .map_err(|source| LockError::Io { path: path.to_path_buf(), source })
 }
 
 #[cfg(test)]

@@ -18,11 +18,7 @@ pub fn clean_header_text(s: &str, max_chars: usize) -> String {
     let mut last_space = true;
     let mut count = 0;
     for c in s.chars() {
-        let c = if c.is_control() || is_invisible_format(c) || c.is_whitespace() {
-            ' '
-        } else {
-            c
-        };
+        let c = if c.is_control() || is_invisible_format(c) || c.is_whitespace() { ' ' } else { c };
         if c == ' ' {
             if last_space {
                 continue;
@@ -71,9 +67,7 @@ pub fn clean_message_id(s: &str) -> Option<String> {
     let id = s.trim().trim_start_matches('<').trim_end_matches('>').trim();
     let ok = !id.is_empty()
         && id.len() <= MAX_MESSAGE_ID_LEN
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\\' | b','));
+        && id.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\\' | b','));
     ok.then(|| format!("<{id}>"))
 }
 
@@ -85,8 +79,7 @@ pub fn normalize_address(s: &str) -> Option<String> {
     let ok = !local.is_empty()
         && !domain.is_empty()
         && a.len() <= 254
-        && a.chars()
-            .all(|c| !c.is_control() && !c.is_whitespace() && !matches!(c, '<' | '>' | ',' | ';' | '"'))
+        && a.chars().all(|c| !c.is_control() && !c.is_whitespace() && !matches!(c, '<' | '>' | ',' | ';' | '"'))
         && (domain.contains('.') || domain == "localhost");
     (ok && a.parse::<lettre::Address>().is_ok()).then_some(a)
 }
@@ -98,9 +91,7 @@ pub fn base_subject(subject: &str, prefix: &str) -> String {
     let mut s = without_tags.trim();
     loop {
         let lower = s.to_lowercase();
-        let marker = ["re:", "aw:", "sv:", "fw:", "fwd:", "wg:", "tr:"]
-            .iter()
-            .find(|m| lower.starts_with(*m));
+        let marker = ["re:", "aw:", "sv:", "fw:", "fwd:", "wg:", "tr:"].iter().find(|m| lower.starts_with(*m));
         match marker {
             Some(m) => s = s[m.len()..].trim_start(),
             None => break,
@@ -184,10 +175,7 @@ mod tests {
 
     #[test]
     fn header_text_loses_line_breaks_and_controls() {
-        assert_eq!(
-            clean_header_text("XSS\r\nBcc: victim@example.com", 200),
-            "XSS Bcc: victim@example.com"
-        );
+        assert_eq!(clean_header_text("XSS\r\nBcc: victim@example.com", 200), "XSS Bcc: victim@example.com");
         assert_eq!(clean_header_text("a\0b\tc\u{202E}d", 200), "a b c d");
         assert_eq!(clean_header_text("  spaced   out  ", 200), "spaced out");
         assert_eq!(clean_header_text("abcdef", 3), "abc…");
@@ -213,10 +201,7 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(
-            normalize_address(" Alice@Example.COM ").as_deref(),
-            Some("alice@example.com")
-        );
+        assert_eq!(normalize_address(" Alice@Example.COM ").as_deref(), Some("alice@example.com"));
         assert_eq!(normalize_address("no-at-sign"), None);
         assert_eq!(normalize_address("a@b\r\nBcc: c@d.e"), None);
         assert_eq!(normalize_address("a b@c.d"), None);

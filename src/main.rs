@@ -9,14 +9,9 @@ use vdpd::commands::{self, Exit};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = cli
-        .log
-        .clone()
-        .unwrap_or_else(|| commands::default_log_filter(&cli.command).to_string());
+    let filter = cli.log.clone().unwrap_or_else(|| commands::default_log_filter(&cli.command).to_string());
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.with_target(false).init(),

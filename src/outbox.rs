@@ -60,10 +60,7 @@ pub struct Mailer {
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mailer")
-            .field("host", &self.config.host)
-            .field("port", &self.config.port)
-            .finish()
+        f.debug_struct("Mailer").field("host", &self.config.host).field("port", &self.config.port).finish()
     }
 }
 
@@ -89,19 +86,12 @@ impl Mailer {
             .port(config.port)
             .tls(tls)
             .timeout(Some(config.timeout))
-            .pool_config(
-                PoolConfig::new()
-                    .max_size(config.concurrency as u32)
-                    .idle_timeout(Duration::from_secs(60)),
-            );
+            .pool_config(PoolConfig::new().max_size(config.concurrency as u32).idle_timeout(Duration::from_secs(60)));
         if let Some((user, password)) = &config.auth {
             let password = password.resolve().map_err(OutboxError::Password)?;
             builder = builder.credentials(Credentials::new(user.clone(), password));
         }
-        Ok(Mailer {
-            transport: Arc::new(builder.build()),
-            config: config.clone(),
-        })
+        Ok(Mailer { transport: Arc::new(builder.build()), config: config.clone() })
     }
 
     /// Connects, greets and (if configured) logs in: what `vdpd check --connect` uses.
@@ -121,21 +111,12 @@ impl Mailer {
                 Err(e) => return Attempt::Permanent(format!("bad envelope: {e}")),
             },
             _ => {
-                return Attempt::Permanent(format!(
-                    "bad envelope address: {} → {}",
-                    row.envelope_from, row.recipient
-                ));
+                return Attempt::Permanent(format!("bad envelope address: {} → {}", row.envelope_from, row.recipient));
             }
         };
         match self.transport.send_raw(&envelope, &row.raw).await {
             Ok(response) => Attempt::Sent(
-                format!(
-                    "{} {}",
-                    response.code(),
-                    response.message().collect::<Vec<_>>().join(" ")
-                )
-                .trim()
-                .to_string(),
+                format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" ")).trim().to_string(),
             ),
             Err(e) if e.is_permanent() => Attempt::Permanent(describe(&e)),
             Err(e) if e.is_transient() => Attempt::Transient(describe(&e)),
@@ -191,11 +172,7 @@ pub fn settle(row: &OutboxRow, attempt: &Attempt, config: &SmtpConfig, now: i64)
         let age = Duration::from_millis(u64::try_from(now - row.created_at).unwrap_or(0));
         if age >= config.give_up_after {
             SendResult::Failed {
-                error: format!(
-                    "gave up after {} attempts over {}s: {error}",
-                    row.attempts,
-                    age.as_secs()
-                ),
+                error: format!("gave up after {} attempts over {}s: {error}", row.attempts, age.as_secs()),
             }
         } else {
             let delay = backoff(row.attempts, config.retry_initial, config.retry_max, jitter());
@@ -206,9 +183,7 @@ pub fn settle(row: &OutboxRow, attempt: &Attempt, config: &SmtpConfig, now: i64)
         }
     };
     match attempt {
-        Attempt::Sent(response) => SendResult::Sent {
-            response: response.clone(),
-        },
+        Attempt::Sent(response) => SendResult::Sent { response: response.clone() },
         Attempt::Permanent(e) => SendResult::Failed { error: e.clone() },
         Attempt::Transient(e) | Attempt::Connection(e) => retry(e),
     }
@@ -232,22 +207,14 @@ pub async fn deliver_due(
     let _lock = match lock {
         Ok(l) => l,
         Err(lock::LockError::Busy { .. }) => {
-            return Ok(DeliveryReport {
-                skipped_busy: true,
-                ..DeliveryReport::default()
-            });
+            return Ok(DeliveryReport { skipped_busy: true, ..DeliveryReport::default() });
         }
         Err(e) => return Err(e.into()),
     };
     let now = clock.now_ms();
-    let orphans = db
-        .call(move |s| s.write(|tx| crate::store::outbox::reset_orphans(tx, now)))
-        .await?;
+    let orphans = db.call(move |s| s.write(|tx| crate::store::outbox::reset_orphans(tx, now))).await?;
     if orphans > 0 {
-        tracing::warn!(
-            orphans,
-            "mail left mid-send by a previous process is queued again (it may arrive twice)"
-        );
+        tracing::warn!(orphans, "mail left mid-send by a previous process is queued again (it may arrive twice)");
     }
 
     let concurrency = mailer.config.concurrency;
@@ -259,9 +226,7 @@ pub async fn deliver_due(
         if !cancelled && !report.connection_failed && inflight.len() < concurrency {
             let want = concurrency - inflight.len();
             let now = clock.now_ms();
-            let rows = db
-                .call(move |s| s.write(|tx| crate::store::outbox::claim_due(tx, now, want)))
-                .await?;
+            let rows = db.call(move |s| s.write(|tx| crate::store::outbox::claim_due(tx, now, want))).await?;
             for row in rows {
                 let mailer = mailer.clone();
                 inflight.spawn(async move {
@@ -380,17 +345,9 @@ mod tests {
     #[test]
     fn results_are_classed() {
         let now = 1_000_000_000;
+        assert!(matches!(settle(&row(1, now), &Attempt::Sent("250 ok".into()), &smtp(), now), SendResult::Sent { .. }));
         assert!(matches!(
-            settle(&row(1, now), &Attempt::Sent("250 ok".into()), &smtp(), now),
-            SendResult::Sent { .. }
-        ));
-        assert!(matches!(
-            settle(
-                &row(1, now),
-                &Attempt::Permanent("550 no such user".into()),
-                &smtp(),
-                now
-            ),
+            settle(&row(1, now), &Attempt::Permanent("550 no such user".into()), &smtp(), now),
             SendResult::Failed { .. }
         ));
         match settle(&row(1, now), &Attempt::Connection("refused".into()), &smtp(), now) {

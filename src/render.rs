@@ -29,10 +29,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("form_missing.txt", include_str!("../templates/form_missing.txt")),
     ("undecryptable.txt", include_str!("../templates/undecryptable.txt")),
     ("public_key.txt", include_str!("../templates/public_key.txt")),
-    (
-        "staff_report_complete.txt",
-        include_str!("../templates/staff_report_complete.txt"),
-    ),
+    ("staff_report_complete.txt", include_str!("../templates/staff_report_complete.txt")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -86,10 +83,7 @@ impl Templates {
                 Err(source) => return Err(RenderError::Read { path, source }),
             };
             env.add_template_owned(name, source)
-                .map_err(|source| RenderError::Template {
-                    name: name.into(),
-                    source,
-                })?;
+                .map_err(|source| RenderError::Template { name: name.into(), source })?;
             origins.push((name, origin));
         }
         Ok(Templates { env, origins })
@@ -100,10 +94,7 @@ impl Templates {
     }
 
     pub fn render<C: Serialize>(&self, name: &str, ctx: &C) -> Result<String, RenderError> {
-        let err = |source| RenderError::Template {
-            name: name.into(),
-            source,
-        };
+        let err = |source| RenderError::Template { name: name.into(), source };
         self.env
             .get_template(name)
             .map_err(err)?
@@ -114,37 +105,18 @@ impl Templates {
     /// Renders every template with a sample context: what `vdpd check` and daemon start-up use to refuse a
     /// template that would fail on the first real mail.
     pub fn self_test(&self, config: &Config) -> Result<(), RenderError> {
-        let bare = TicketContext::new(
-            config,
-            "EX-2026-0001",
-            "Sample subject",
-            "researcher@example.org",
-            "Sam",
-            0,
-        );
+        let bare = TicketContext::new(config, "EX-2026-0001", "Sample subject", "researcher@example.org", "Sam", 0);
         let mut full = bare.clone();
         let sections = &config.report_form.sections;
         full.form = Some(FormContext {
             request: true,
             sections: sections.iter().map(SectionContext::from).collect(),
-            missing: sections
-                .iter()
-                .filter(|s| s.mandatory)
-                .map(|s| s.name.clone())
-                .collect(),
-            problems: vec![NamedText {
-                name: "Severity".into(),
-                value: "the CVSS vector does not parse".into(),
-            }],
-            received: vec![NamedText {
-                name: "Asset".into(),
-                value: "https://app.example.org/\nsecond line".into(),
-            }],
+            missing: sections.iter().filter(|s| s.mandatory).map(|s| s.name.clone()).collect(),
+            problems: vec![NamedText { name: "Severity".into(), value: "the CVSS vector does not parse".into() }],
+            received: vec![NamedText { name: "Asset".into(), value: "https://app.example.org/\nsecond line".into() }],
             severity: Some("critical (CVSS 9.8)".into()),
         });
-        full.key = Some(KeyContext {
-            fingerprint: "0123456789ABCDEF0123456789ABCDEF01234567".into(),
-        });
+        full.key = Some(KeyContext { fingerprint: "0123456789ABCDEF0123456789ABCDEF01234567".into() });
         full.decrypt_error = Some("the message is not encrypted to our key".into());
         full.signature = Some("good (0123456789ABCDEF0123456789ABCDEF01234567)".into());
         full.encrypted = true;
@@ -152,10 +124,7 @@ impl Templates {
         let mut with_empty_form = bare.clone();
         with_empty_form.form = Some(FormContext::default());
         for (name, _) in &self.origins {
-            let uses_form = matches!(
-                *name,
-                "report_form.txt" | "form_missing.txt" | "staff_report_complete.txt"
-            );
+            let uses_form = matches!(*name, "report_form.txt" | "form_missing.txt" | "staff_report_complete.txt");
             self.render(name, if uses_form { &with_empty_form } else { &bare })?;
             self.render(name, &full)?;
         }
@@ -207,11 +176,7 @@ pub struct SectionContext {
 
 impl From<&crate::config::FormSection> for SectionContext {
     fn from(s: &crate::config::FormSection) -> Self {
-        SectionContext {
-            name: s.name.clone(),
-            mandatory: s.mandatory,
-            hint: s.hint.clone(),
-        }
+        SectionContext { name: s.name.clone(), mandatory: s.mandatory, hint: s.hint.clone() }
     }
 }
 
@@ -277,28 +242,15 @@ impl TicketContext {
                 security_address: org.security_address.clone(),
                 policy_url: org.policy_url.clone(),
             },
-            ticket: TicketInfo {
-                reference: reference.into(),
-                subject: subject.into(),
-            },
-            researcher: Person {
-                address: researcher.into(),
-                name: researcher_name.into(),
-            },
+            ticket: TicketInfo { reference: reference.into(), subject: subject.into() },
+            researcher: Person { address: researcher.into(), name: researcher_name.into() },
             received_at: jiff::Timestamp::from_millisecond(received_at_ms)
                 .map(|t| t.strftime("%a, %d %b %Y %H:%M UTC").to_string())
                 .unwrap_or_default(),
             sla: SlaContext {
                 acknowledge: sla.acknowledge.to_string(),
                 first_diagnosis: sla.first_diagnosis.map(|d| d.to_string()),
-                fix: sla
-                    .fix
-                    .iter()
-                    .map(|(s, d)| FixContext {
-                        severity: s.as_str(),
-                        within: d.to_string(),
-                    })
-                    .collect(),
+                fix: sla.fix.iter().map(|(s, d)| FixContext { severity: s.as_str(), within: d.to_string() }).collect(),
                 disclosure: sla.disclosure.map(|d| d.to_string()),
             },
             form: None,
@@ -317,10 +269,7 @@ pub fn new_message_id(reference: Option<&str>, domain: &str) -> String {
     // SystemRandom only fails if the OS has no randomness at all; then a time-based value still keeps IDs
     // unique within this process.
     if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
+        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
         bytes.copy_from_slice(&nanos.to_le_bytes()[..12]);
     }
     let random: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -358,18 +307,12 @@ pub fn compose(
         org.security_address.parse().map_err(|e| bad(&e))?,
     );
     let to_name = mailtext::clean_header_text(envelope.to_name, mailtext::MAX_NAME_CHARS);
-    let to = Mailbox::new(
-        (!to_name.is_empty()).then_some(to_name),
-        envelope.to.parse().map_err(|e| bad(&e))?,
-    );
+    let to = Mailbox::new((!to_name.is_empty()).then_some(to_name), envelope.to.parse().map_err(|e| bad(&e))?);
     let system_date = SystemTime::try_from(date).map_err(|e| bad(&e))?;
     let mut builder = Message::builder()
         .from(from)
         .to(to)
-        .subject(mailtext::clean_header_text(
-            &plan.subject,
-            2 * mailtext::MAX_SUBJECT_CHARS,
-        ))
+        .subject(mailtext::clean_header_text(&plan.subject, 2 * mailtext::MAX_SUBJECT_CHARS))
         .message_id(Some(message_id.to_string()))
         .date(system_date);
     if let Some(id) = &plan.in_reply_to {
@@ -383,20 +326,11 @@ pub fn compose(
         crate::engine::Auto::Generated => "auto-generated",
     };
     builder = builder
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Auto-Submitted"),
-            auto.into(),
-        ))
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), auto.into()))
         // Asks Exchange and Outlook not to answer our automatic mail with theirs.
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
-            "All".into(),
-        ));
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"), "All".into()));
     if let Some(value) = envelope.autocrypt {
-        builder = builder.raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Autocrypt"),
-            value.to_string(),
-        ));
+        builder = builder.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Autocrypt"), value.to_string()));
     }
 
     let text = SinglePart::plain(body.to_string());
@@ -425,9 +359,8 @@ pub fn compose(
                 .header(ContentType::parse("application/octet-stream; name=\"encrypted.asc\"").map_err(|e| bad(&e))?)
                 .header(ContentDisposition::inline_with_name("encrypted.asc"))
                 .body(String::from_utf8_lossy(&armoured).into_owned());
-            let outer = MultiPart::encrypted("application/pgp-encrypted".into())
-                .singlepart(version)
-                .singlepart(payload);
+            let outer =
+                MultiPart::encrypted("application/pgp-encrypted".into()).singlepart(version).singlepart(payload);
             builder.multipart(outer)
         }
         None => match content {
@@ -463,13 +396,7 @@ mod tests {
     }
 
     fn plain(plan: &MailPlan) -> Envelope<'_> {
-        Envelope {
-            to: &plan.to,
-            to_name: &plan.to_name,
-            attach_key: None,
-            autocrypt: None,
-            encrypt: None,
-        }
+        Envelope { to: &plan.to, to_name: &plan.to_name, attach_key: None, autocrypt: None, encrypt: None }
     }
 
     fn org() -> Organisation {
@@ -503,10 +430,7 @@ mod tests {
         let header = &text[..text.find("\r\n\r\n").unwrap()];
         assert!(!header.lines().any(|l| l.starts_with("Bcc")), "{header}");
         assert!(header.lines().all(|l| l.len() <= 998));
-        assert_eq!(
-            parsed.body_text(0).unwrap().replace("\r\n", "\n").trim_end(),
-            "Hello\nthere"
-        );
+        assert_eq!(parsed.body_text(0).unwrap().replace("\r\n", "\n").trim_end(), "Hello\nthere");
     }
 
     #[test]
@@ -515,44 +439,29 @@ mod tests {
         let subject = format!("[EX-2026-0001] Re: {}", "Ünïcödé wörds ".repeat(14).trim_end());
         plan.subject = subject.clone();
         plan.to_name = "Ä".repeat(90);
-        let raw = compose(
-            &plan,
-            "x",
-            &org(),
-            "<a@b.c>",
-            "2026-11-23T10:00:00Z".parse().unwrap(),
-            &plain(&plan),
-        )
-        .unwrap();
+        let raw =
+            compose(&plan, "x", &org(), "<a@b.c>", "2026-11-23T10:00:00Z".parse().unwrap(), &plain(&plan)).unwrap();
         let text = String::from_utf8(raw.clone()).unwrap();
         let header = &text[..text.find("\r\n\r\n").unwrap()];
         assert!(header.is_ascii(), "RFC 2047-encoded");
         assert!(header.lines().all(|l| l.len() <= 78), "folded:\n{header}");
         let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
         assert_eq!(parsed.subject(), Some(subject.as_str()));
-        assert_eq!(
-            parsed.to().unwrap().first().unwrap().name(),
-            Some("Ä".repeat(90).as_str())
-        );
+        assert_eq!(parsed.to().unwrap().first().unwrap().name(), Some("Ä".repeat(90).as_str()));
     }
 
     #[test]
     fn every_shipped_template_renders_in_bare_and_full_contexts() {
-        let config = crate::config::Config::parse(
-            include_str!("../policy.toml"),
-            std::path::Path::new("/etc/vdpd/policy.toml"),
-        )
-        .unwrap();
+        let config =
+            crate::config::Config::parse(include_str!("../policy.toml"), std::path::Path::new("/etc/vdpd/policy.toml"))
+                .unwrap();
         let templates = Templates::load(std::path::Path::new("templates")).unwrap();
         assert!(
             templates.origins().iter().all(|(_, o)| matches!(o, Origin::File(_))),
             "the shipped files are the built-ins"
         );
         templates.self_test(&config).unwrap();
-        Templates::load(std::path::Path::new("/nonexistent"))
-            .unwrap()
-            .self_test(&config)
-            .unwrap();
+        Templates::load(std::path::Path::new("/nonexistent")).unwrap().self_test(&config).unwrap();
     }
 
     #[test]

@@ -24,16 +24,10 @@ pub enum TlsError {
 /// Reads every certificate of a PEM bundle.
 pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let shown = path.display().to_string();
-    let pem = std::fs::read(path).map_err(|source| TlsError::ReadCa {
-        path: shown.clone(),
-        source,
-    })?;
+    let pem = std::fs::read(path).map_err(|source| TlsError::ReadCa { path: shown.clone(), source })?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| TlsError::BadCa {
-            path: shown.clone(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| TlsError::BadCa { path: shown.clone(), message: e.to_string() })?;
     if certs.is_empty() {
         return Err(TlsError::EmptyCa { path: shown });
     }
@@ -46,19 +40,15 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = ca_file {
         for cert in read_ca_file(path)? {
-            roots.add(cert).map_err(|e| TlsError::BadCa {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })?;
+            roots
+                .add(cert)
+                .map_err(|e| TlsError::BadCa { path: path.display().to_string(), message: e.to_string() })?;
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::BadCa {
-            path: "(built-in)".into(),
-            message: e.to_string(),
-        })?
+        .map_err(|e| TlsError::BadCa { path: "(built-in)".into(), message: e.to_string() })?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))

@@ -14,26 +14,14 @@ fn a_report_gets_an_acknowledgement_with_reference_and_threading_headers() {
     let desk = Desk::new("ack");
     let alice = desk.researcher(1);
     let mid = format!("<report-{}@research.test>", desk.id);
-    desk.send(
-        &alice,
-        &report(
-            &alice,
-            &desk.security,
-            "Stored XSS in the dashboard",
-            &mid,
-            "Details follow.",
-        ),
-    );
+    desk.send(&alice, &report(&alice, &desk.security, "Stored XSS in the dashboard", &mid, "Details follow."));
     let out = desk.once_ok();
     assert!(out.contains("1 new tickets"), "{out}");
 
     let inbox = desk.wait_inbox(&alice, 1, T);
     assert_eq!(inbox.len(), 1);
     let ack = &inbox[0];
-    assert_eq!(
-        header(ack, "Subject").unwrap(),
-        "[EX-2026-0001] Re: Stored XSS in the dashboard"
-    );
+    assert_eq!(header(ack, "Subject").unwrap(), "[EX-2026-0001] Re: Stored XSS in the dashboard");
     assert_eq!(header(ack, "In-Reply-To").unwrap(), mid);
     assert_eq!(header(ack, "References").unwrap(), mid);
     assert_eq!(header(ack, "Auto-Submitted").unwrap(), "auto-replied");
@@ -43,10 +31,7 @@ fn a_report_gets_an_acknowledgement_with_reference_and_threading_headers() {
     assert!(ack_id.ends_with("@example.test"), "{ack_id}");
     let body = msg.body_text(0).unwrap();
     assert!(body.contains("EX-2026-0001"), "{body}");
-    assert!(
-        body.contains("24 hours") && body.contains("7 business days") && body.contains("90 days"),
-        "{body}"
-    );
+    assert!(body.contains("24 hours") && body.contains("7 business days") && body.contains("90 days"), "{body}");
 
     // The ticket records the message in, the acknowledgement out (sent) and the time to SMTP acceptance.
     let tickets = desk.tickets();
@@ -76,10 +61,7 @@ fn a_reply_joins_its_ticket_and_a_stranger_quoting_the_reference_gets_a_ticket_o
     let alice = desk.researcher(1);
     let mallory = desk.researcher(2);
     let mid = format!("<r1-{}@research.test>", desk.id);
-    desk.send(
-        &alice,
-        &report(&alice, &desk.security, "IDOR on invoices", &mid, "first"),
-    );
+    desk.send(&alice, &report(&alice, &desk.security, "IDOR on invoices", &mid, "first"));
     desk.once_ok();
     let ack = desk.wait_inbox(&alice, 1, T).remove(0);
     let ack_id = format!("<{}>", parse(&ack).message_id().unwrap());
@@ -107,12 +89,8 @@ fn a_reply_joins_its_ticket_and_a_stranger_quoting_the_reference_gets_a_ticket_o
     let tickets = desk.tickets();
     assert_eq!(tickets.len(), 2);
     let first = desk.show("EX-2026-0001");
-    let kinds: Vec<_> = first["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["kind"].as_str().unwrap().to_string())
-        .collect();
+    let kinds: Vec<_> =
+        first["messages"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect();
     assert_eq!(kinds, ["report", "acknowledgement", "reply"]);
     // Correspondence gets no automatic answer.
     assert_eq!(desk.inbox(&alice).len(), 1);
@@ -121,10 +99,7 @@ fn a_reply_joins_its_ticket_and_a_stranger_quoting_the_reference_gets_a_ticket_o
     assert_eq!(second["reporter"], mallory);
     let to_mallory = desk.wait_inbox(&mallory, 1, T).remove(0);
     let text = String::from_utf8_lossy(&to_mallory);
-    assert!(
-        !text.contains("EX-2026-0001"),
-        "a stranger must learn nothing of another ticket:\n{text}"
-    );
+    assert!(!text.contains("EX-2026-0001"), "a stranger must learn nothing of another ticket:\n{text}");
     assert_eq!(header(&to_mallory, "Subject").unwrap(), "[EX-2026-0002] Re: status?");
 }
 
@@ -142,14 +117,7 @@ fn auto_replies_bounces_and_list_mail_get_no_reply_and_change_nothing() {
     };
     desk.send(&bob, &mail("Auto-Submitted: auto-replied\r\n", "Out of office", 1));
     desk.send(&bob, &mail("Precedence: bulk\r\n", "Newsletter", 2));
-    desk.send(
-        &bob,
-        &mail(
-            "List-Id: <security-announce.lists.example.test>\r\n",
-            "[announce] release",
-            3,
-        ),
-    );
+    desk.send(&bob, &mail("List-Id: <security-announce.lists.example.test>\r\n", "[announce] release", 3));
     // A bounce: null envelope sender (Dovecot records it as Return-Path: <>) from MAILER-DAEMON.
     let dsn = format!(
         "From: MAILER-DAEMON@mx.example.test\r\nTo: {sec}\r\nSubject: Undelivered Mail Returned to Sender\r\n\
@@ -167,28 +135,13 @@ fn auto_replies_bounces_and_list_mail_get_no_reply_and_change_nothing() {
     );
     desk.send(&bob, mdn.as_bytes());
     let out = desk.once_ok();
-    assert!(
-        out.contains("fetched 5: 0 new tickets, 0 correspondence, 5 dropped"),
-        "{out}"
-    );
+    assert!(out.contains("fetched 5: 0 new tickets, 0 correspondence, 5 dropped"), "{out}");
     assert!(desk.tickets().is_empty());
     let dropped = desk.mail("dropped");
     assert_eq!(dropped.len(), 5);
-    let reasons: Vec<String> = dropped
-        .iter()
-        .map(|d| d["reason"].as_str().unwrap().to_string())
-        .collect();
-    for want in [
-        "auto-submitted",
-        "precedence: bulk",
-        "mailing list",
-        "bounce",
-        "disposition-notification",
-    ] {
-        assert!(
-            reasons.iter().any(|r| r.contains(want)),
-            "no drop for {want}: {reasons:?}"
-        );
+    let reasons: Vec<String> = dropped.iter().map(|d| d["reason"].as_str().unwrap().to_string()).collect();
+    for want in ["auto-submitted", "precedence: bulk", "mailing list", "bounce", "disposition-notification"] {
+        assert!(reasons.iter().any(|r| r.contains(want)), "no drop for {want}: {reasons:?}");
     }
     assert_eq!(desk.status()["outbox"]["queued"], 0);
     assert_eq!(desk.status()["outbox"]["sent"], 0);
@@ -199,10 +152,7 @@ fn auto_replies_bounces_and_list_mail_get_no_reply_and_change_nothing() {
 fn an_out_of_office_reply_in_a_thread_neither_answers_nor_touches_the_ticket() {
     let desk = Desk::new("ooo");
     let alice = desk.researcher(1);
-    desk.send(
-        &alice,
-        &report(&alice, &desk.security, "CSRF", &format!("<c-{}@r.test>", desk.id), "x"),
-    );
+    desk.send(&alice, &report(&alice, &desk.security, "CSRF", &format!("<c-{}@r.test>", desk.id), "x"));
     desk.once_ok();
     let before = desk.show("EX-2026-0001");
     let ooo = format!(
@@ -215,38 +165,22 @@ fn an_out_of_office_reply_in_a_thread_neither_answers_nor_touches_the_ticket() {
     let after = desk.show("EX-2026-0001");
     assert_eq!(after["state"], before["state"]);
     assert_eq!(after["updated_at"], before["updated_at"]);
-    assert_eq!(
-        after["messages"].as_array().unwrap().len(),
-        2,
-        "the auto-reply is not correspondence"
-    );
+    assert_eq!(after["messages"].as_array().unwrap().len(), 2, "the auto-reply is not correspondence");
     assert_eq!(desk.inbox(&alice).len(), 1, "only the acknowledgement");
     let dropped = desk.mail("dropped");
     assert_eq!(dropped.len(), 1);
-    assert!(
-        dropped[0]["ticket_id"].is_number(),
-        "the drop is recorded against the ticket: {dropped:?}"
-    );
+    assert!(dropped[0]["ticket_id"].is_number(), "the drop is recorded against the ticket: {dropped:?}");
 }
 
 #[test]
 fn the_same_message_delivered_twice_makes_one_ticket_and_one_acknowledgement() {
     let desk = Desk::new("dup");
     let alice = desk.researcher(1);
-    let msg = report(
-        &alice,
-        &desk.security,
-        "SSRF",
-        &format!("<dup-{}@r.test>", desk.id),
-        "same",
-    );
+    let msg = report(&alice, &desk.security, "SSRF", &format!("<dup-{}@r.test>", desk.id), "same");
     desk.send(&alice, &msg);
     desk.send(&alice, &msg);
     let out = desk.once_ok();
-    assert!(
-        out.contains("fetched 2: 1 new tickets, 0 correspondence, 0 dropped, 1 duplicates"),
-        "{out}"
-    );
+    assert!(out.contains("fetched 2: 1 new tickets, 0 correspondence, 0 dropped, 1 duplicates"), "{out}");
     // A third copy arriving later is recognised too.
     desk.send(&alice, &msg);
     desk.once_ok();
@@ -261,16 +195,7 @@ fn a_permanent_smtp_refusal_is_recorded_and_shown() {
     let desk = Desk::new("perm");
     // Postfix refuses reject-* recipients with 554 5.1.1.
     let nobody = format!("reject-{}@example.test", desk.id);
-    desk.send(
-        &nobody,
-        &report(
-            &nobody,
-            &desk.security,
-            "report",
-            &format!("<p-{}@r.test>", desk.id),
-            "x",
-        ),
-    );
+    desk.send(&nobody, &report(&nobody, &desk.security, "report", &format!("<p-{}@r.test>", desk.id), "x"));
     let out = desk.once_ok();
     assert!(out.contains("failed: 1"), "{out}");
     let show = desk.show("EX-2026-0001");
@@ -279,12 +204,7 @@ fn a_permanent_smtp_refusal_is_recorded_and_shown() {
     assert!(ack["last_error"].as_str().unwrap().contains("5.1.1"), "{ack}");
     let status = desk.status();
     assert_eq!(status["outbox"]["failed"], 1);
-    assert!(
-        status["outbox"]["recent_failures"][0]["error"]
-            .as_str()
-            .unwrap()
-            .contains("refuses")
-    );
+    assert!(status["outbox"]["recent_failures"][0]["error"].as_str().unwrap().contains("refuses"));
     let human = desk.vdpd_ok(&["status"]);
     assert!(human.contains("1 failed"), "{human}");
 }
@@ -292,26 +212,12 @@ fn a_permanent_smtp_refusal_is_recorded_and_shown() {
 #[test]
 fn an_smtp_outage_delays_the_acknowledgement_and_loses_nothing() {
     let gate = common::proxy::Proxy::start(Stack::get().smtp);
-    let desk = Desk::with(
-        "outage",
-        Options {
-            smtp_port: Some(gate.port),
-            ..Options::default()
-        },
-    );
+    let desk = Desk::with("outage", Options { smtp_port: Some(gate.port), ..Options::default() });
     let alice = desk.researcher(1);
     gate.set(common::proxy::Mode::Down);
-    desk.send(
-        &alice,
-        &report(&alice, &desk.security, "RCE", &format!("<o-{}@r.test>", desk.id), "x"),
-    );
+    desk.send(&alice, &report(&alice, &desk.security, "RCE", &format!("<o-{}@r.test>", desk.id), "x"));
     let out = desk.once();
-    assert_eq!(
-        out.status.code(),
-        Some(69),
-        "an unreachable SMTP server is a failed cycle: {}",
-        common::show(&out)
-    );
+    assert_eq!(out.status.code(), Some(69), "an unreachable SMTP server is a failed cycle: {}", common::show(&out));
     assert_eq!(desk.tickets().len(), 1, "the ticket exists while SMTP is down");
     assert_eq!(desk.status()["outbox"]["queued"], 1);
 
@@ -322,9 +228,7 @@ fn an_smtp_outage_delays_the_acknowledgement_and_loses_nothing() {
     gate.set(common::proxy::Mode::Forward);
     let inbox = desk.wait_inbox(&alice, 1, T);
     assert_eq!(header(&inbox[0], "Subject").unwrap(), "[EX-2026-0001] Re: RCE");
-    common::wait_until(T, "the outbox to record the delivery", || {
-        desk.status()["outbox"]["sent"] == 1
-    });
+    common::wait_until(T, "the outbox to record the delivery", || desk.status()["outbox"]["sent"] == 1);
     assert!(daemon.terminate(T).success());
     assert_eq!(desk.inbox(&alice).len(), 1);
 }
@@ -335,13 +239,7 @@ use common::Stack;
 fn ingest_from_a_pipe_makes_the_same_ticket_as_fetching() {
     let desk = Desk::new("ingest");
     let alice = desk.researcher(1);
-    let msg = report(
-        &alice,
-        &desk.security,
-        "Open redirect",
-        &format!("<i-{}@r.test>", desk.id),
-        "via pipe",
-    );
+    let msg = report(&alice, &desk.security, "Open redirect", &format!("<i-{}@r.test>", desk.id), "via pipe");
     let mut child = desk
         .command()
         .args(["ingest"])
@@ -357,10 +255,7 @@ fn ingest_from_a_pipe_makes_the_same_ticket_as_fetching() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("-: ticket EX-2026-0001"), "{stdout}");
     let inbox = desk.wait_inbox(&alice, 1, T);
-    assert_eq!(
-        header(&inbox[0], "Subject").unwrap(),
-        "[EX-2026-0001] Re: Open redirect"
-    );
+    assert_eq!(header(&inbox[0], "Subject").unwrap(), "[EX-2026-0001] Re: Open redirect");
     // The MTA delivering the same message again changes nothing.
     let file = desk.dir.path().join("again.eml");
     std::fs::write(&file, &msg).unwrap();
@@ -371,25 +266,9 @@ fn ingest_from_a_pipe_makes_the_same_ticket_as_fetching() {
 
 #[test]
 fn imap_over_starttls_works_and_without_a_processed_mailbox_mail_is_flagged_seen() {
-    let desk = Desk::with(
-        "starttls",
-        Options {
-            imap_tls: "starttls",
-            processed_mailbox: false,
-            ..Options::default()
-        },
-    );
+    let desk = Desk::with("starttls", Options { imap_tls: "starttls", processed_mailbox: false, ..Options::default() });
     let alice = desk.researcher(1);
-    desk.send(
-        &alice,
-        &report(
-            &alice,
-            &desk.security,
-            "Info leak",
-            &format!("<s-{}@r.test>", desk.id),
-            "x",
-        ),
-    );
+    desk.send(&alice, &report(&alice, &desk.security, "Info leak", &format!("<s-{}@r.test>", desk.id), "x"));
     desk.once_ok();
     assert_eq!(desk.wait_inbox(&alice, 1, T).len(), 1);
     let mut imap = common::imap::Imap::login(desk.stack.imap, &desk.security, "pass");
@@ -402,25 +281,11 @@ fn imap_over_starttls_works_and_without_a_processed_mailbox_mail_is_flagged_seen
 
 #[test]
 fn a_changed_uidvalidity_rescans_without_duplicating_tickets() {
-    let desk = Desk::with(
-        "uidvalidity",
-        Options {
-            mailbox: "Reports",
-            processed_mailbox: false,
-            ..Options::default()
-        },
-    );
+    let desk =
+        Desk::with("uidvalidity", Options { mailbox: "Reports", processed_mailbox: false, ..Options::default() });
     let alice = desk.researcher(1);
     let msgs: Vec<Vec<u8>> = (0..3)
-        .map(|i| {
-            report(
-                &alice,
-                &desk.security,
-                &format!("issue {i}"),
-                &format!("<u{i}-{}@r.test>", desk.id),
-                "x",
-            )
-        })
+        .map(|i| report(&alice, &desk.security, &format!("issue {i}"), &format!("<u{i}-{}@r.test>", desk.id), "x"))
         .collect();
     for m in &msgs {
         desk.append_to("Reports", m);
@@ -437,59 +302,32 @@ fn a_changed_uidvalidity_rescans_without_duplicating_tickets() {
     for m in &msgs {
         imap.append("Reports", m);
     }
-    imap.append(
-        "Reports",
-        &report(
-            &alice,
-            &desk.security,
-            "issue 3",
-            &format!("<u3-{}@r.test>", desk.id),
-            "x",
-        ),
-    );
+    imap.append("Reports", &report(&alice, &desk.security, "issue 3", &format!("<u3-{}@r.test>", desk.id), "x"));
     let after = imap.uidvalidity("Reports");
     imap.logout();
     assert_ne!(before, after, "the test needs a new UIDVALIDITY");
     let out = desk.once_ok();
-    assert!(
-        out.contains("fetched 4: 1 new tickets, 0 correspondence, 0 dropped, 3 duplicates"),
-        "{out}"
-    );
+    assert!(out.contains("fetched 4: 1 new tickets, 0 correspondence, 0 dropped, 3 duplicates"), "{out}");
     assert_eq!(desk.tickets().len(), 4);
     assert_eq!(desk.wait_inbox(&alice, 4, T).len(), 4);
 }
 
 #[test]
 fn too_many_new_reports_from_one_sender_are_recorded_without_reply() {
-    let desk = Desk::with(
-        "ratelimit",
-        Options {
-            limits: "new_tickets_per_sender_per_day = 2".into(),
-            ..Options::default()
-        },
-    );
+    let desk =
+        Desk::with("ratelimit", Options { limits: "new_tickets_per_sender_per_day = 2".into(), ..Options::default() });
     let spammer = desk.researcher(1);
     for i in 0..4 {
         desk.send(
             &spammer,
-            &report(
-                &spammer,
-                &desk.security,
-                &format!("report {i}"),
-                &format!("<s{i}-{}@r.test>", desk.id),
-                "x",
-            ),
+            &report(&spammer, &desk.security, &format!("report {i}"), &format!("<s{i}-{}@r.test>", desk.id), "x"),
         );
     }
     desk.once_ok();
     assert_eq!(desk.tickets().len(), 2);
     let dropped = desk.mail("dropped");
     assert_eq!(dropped.len(), 2);
-    assert!(
-        dropped
-            .iter()
-            .all(|d| d["reason"].as_str().unwrap().starts_with("rate limit"))
-    );
+    assert!(dropped.iter().all(|d| d["reason"].as_str().unwrap().starts_with("rate limit")));
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(desk.wait_inbox(&spammer, 2, T).len(), 2);
 }
@@ -504,19 +342,13 @@ fn check_names_file_line_and_key_and_status_reads_health() {
     assert!(text.contains("ok    smtp connection"), "{text}");
 
     let policy = std::fs::read_to_string(&desk.config).unwrap();
-    std::fs::write(
-        &desk.config,
-        policy.replace("poll_interval = \"2s\"", "poll_interval = \"2s\"\npol_interval = 3"),
-    )
-    .unwrap();
+    std::fs::write(&desk.config, policy.replace("poll_interval = \"2s\"", "poll_interval = \"2s\"\npol_interval = 3"))
+        .unwrap();
     let bad = desk.vdpd(&["check"]);
     assert_eq!(bad.status.code(), Some(78), "{}", common::show(&bad));
     let err = String::from_utf8_lossy(&bad.stderr);
     let line = policy.lines().position(|l| l.starts_with("poll_interval")).unwrap() + 2;
-    assert!(
-        err.contains(&format!("policy.toml:{line}: imap.pol_interval: unknown key")),
-        "{err}"
-    );
+    assert!(err.contains(&format!("policy.toml:{line}: imap.pol_interval: unknown key")), "{err}");
     std::fs::write(&desk.config, policy).unwrap();
 
     desk.once_ok();
@@ -528,31 +360,16 @@ fn check_names_file_line_and_key_and_status_reads_health() {
 #[test]
 fn a_missed_acknowledgement_promise_is_recorded_when_its_clock_runs_out() {
     // SMTP unreachable for the whole promised day: a closed port.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let desk = Desk::with(
-        "promise",
-        Options {
-            smtp_port: Some(closed),
-            ..Options::default()
-        },
-    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let desk = Desk::with("promise", Options { smtp_port: Some(closed), ..Options::default() });
     let alice = desk.researcher(1);
-    desk.send(
-        &alice,
-        &report(&alice, &desk.security, "SQLi", &format!("<q-{}@r.test>", desk.id), "x"),
-    );
+    desk.send(&alice, &report(&alice, &desk.security, "SQLi", &format!("<q-{}@r.test>", desk.id), "x"));
     let first = desk.vdpd(&["once", "--now", "2026-11-23T10:00:00Z"]);
     assert_eq!(first.status.code(), Some(69), "{}", common::show(&first));
     // 23 hours later the promise still holds; 25 hours later it is broken, once.
-    for (now, broken) in [
-        ("2026-11-24T09:00:00Z", false),
-        ("2026-11-24T11:00:00Z", true),
-        ("2026-11-24T12:00:00Z", true),
-    ] {
+    for (now, broken) in
+        [("2026-11-24T09:00:00Z", false), ("2026-11-24T11:00:00Z", true), ("2026-11-24T12:00:00Z", true)]
+    {
         let out = desk.vdpd(&["once", "--now", now]);
         assert_eq!(out.status.code(), Some(69));
         let events: Vec<String> = desk.show("EX-2026-0001")["timeline"]
@@ -565,31 +382,20 @@ fn a_missed_acknowledgement_promise_is_recorded_when_its_clock_runs_out() {
         assert_eq!(missed, usize::from(broken), "at {now}: {events:?}");
     }
     assert_eq!(desk.status()["timers_fired"]["acknowledge"], 1);
-    assert!(
-        desk.vdpd_ok(&["status"])
-            .contains("1 acknowledgement deadline(s) passed")
-    );
+    assert!(desk.vdpd_ok(&["status"]).contains("1 acknowledgement deadline(s) passed"));
     assert_eq!(desk.status()["outbox"]["queued"], 1, "still queued, never lost");
 }
 
 #[test]
 fn quarantined_mail_can_be_inspected_and_retried_after_the_cause_is_fixed() {
-    let desk = Desk::with(
-        "retry",
-        Options {
-            limits: "max_mime_depth = 8".into(),
-            ..Options::default()
-        },
-    );
+    let desk = Desk::with("retry", Options { limits: "max_mime_depth = 8".into(), ..Options::default() });
     let alice = desk.researcher(1);
     let mut deep = format!(
         "From: {alice}\r\nTo: {}\r\nSubject: nested\r\nMessage-ID: <n-{}@r.test>\r\nMIME-Version: 1.0\r\n",
         desk.security, desk.id
     );
     for i in 0..12 {
-        deep.push_str(&format!(
-            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
-        ));
+        deep.push_str(&format!("Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"));
     }
     deep.push_str("Content-Type: text/plain\r\n\r\nthe report\r\n");
     for i in (0..12).rev() {
@@ -608,11 +414,7 @@ fn quarantined_mail_can_be_inspected_and_retried_after_the_cause_is_fixed() {
 
     // The admin raises the limit and retries: the report becomes a ticket and is acknowledged.
     let policy = std::fs::read_to_string(&desk.config).unwrap();
-    std::fs::write(
-        &desk.config,
-        policy.replace("max_mime_depth = 8", "max_mime_depth = 16"),
-    )
-    .unwrap();
+    std::fs::write(&desk.config, policy.replace("max_mime_depth = 8", "max_mime_depth = 16")).unwrap();
     let out = desk.vdpd_ok(&["mail", "retry", &id]);
     assert!(out.contains("ticket EX-2026-0001"), "{out}");
     desk.once_ok();

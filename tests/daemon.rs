@@ -13,9 +13,7 @@ use common::{Desk, Options, Stack, header, parse, report, wait_until};
 const T: Duration = Duration::from_secs(60);
 
 fn wait_idle(desk: &Desk) {
-    wait_until(T, "the daemon to reach IDLE", || {
-        desk.status()["imap"]["state"] == "idle"
-    });
+    wait_until(T, "the daemon to reach IDLE", || desk.status()["imap"]["state"] == "idle");
 }
 
 fn count(desk: &Desk, sql: &str) -> i64 {
@@ -34,23 +32,13 @@ fn with_run_idling_an_acknowledgement_arrives_within_two_seconds() {
         let start = Instant::now();
         desk.send(
             &alice,
-            &report(
-                &alice,
-                &desk.security,
-                &format!("report {i}"),
-                &format!("<l{i}-{}@r.test>", desk.id),
-                "x",
-            ),
+            &report(&alice, &desk.security, &format!("report {i}"), &format!("<l{i}-{}@r.test>", desk.id), "x"),
         );
         desk.wait_inbox(&alice, i + 1, Duration::from_secs(10));
         worst = worst.max(start.elapsed());
         wait_idle(&desk);
     }
-    assert!(
-        worst < Duration::from_secs(2),
-        "acknowledgement took {worst:?}\n{}",
-        daemon.log_text()
-    );
+    assert!(worst < Duration::from_secs(2), "acknowledgement took {worst:?}\n{}", daemon.log_text());
     assert!(daemon.terminate(T).success());
 }
 
@@ -59,20 +47,14 @@ fn kill_9_in_the_middle_of_a_500_message_backlog_loses_nothing_and_doubles_nothi
     const N: usize = 500;
     let desk = Desk::with(
         "backlog",
-        Options {
-            limits: "new_tickets_per_sender_per_day = 100000".into(),
-            ..Options::default()
-        },
+        Options { limits: "new_tickets_per_sender_per_day = 100000".into(), ..Options::default() },
     );
     let alice = desk.researcher(1);
     let mut imap = common::imap::Imap::login(desk.stack.imap, &desk.security, "pass");
     let mut ids = HashSet::new();
     for i in 0..N {
         let mid = format!("<b{i}-{}@r.test>", desk.id);
-        imap.append(
-            "INBOX",
-            &report(&alice, &desk.security, &format!("finding {i}"), &mid, "x"),
-        );
+        imap.append("INBOX", &report(&alice, &desk.security, &format!("finding {i}"), &mid, "x"));
         ids.insert(mid);
     }
     imap.logout();
@@ -81,29 +63,21 @@ fn kill_9_in_the_middle_of_a_500_message_backlog_loses_nothing_and_doubles_nothi
     let mut kills = 0;
     for threshold in [60, 200, 350] {
         let mut daemon = desk.spawn_run();
-        wait_until(T, "progress through the backlog", || {
-            count(&desk, "SELECT count(*) FROM tickets") >= threshold
-        });
+        wait_until(T, "progress through the backlog", || count(&desk, "SELECT count(*) FROM tickets") >= threshold);
         daemon.kill9();
         kills += 1;
     }
     let mut daemon = desk.spawn_run();
-    wait_until(
-        Duration::from_secs(180),
-        "every report ticketed and acknowledged",
-        || count(&desk, "SELECT count(*) FROM outbox WHERE status = 'sent'") == N as i64,
-    );
+    wait_until(Duration::from_secs(180), "every report ticketed and acknowledged", || {
+        count(&desk, "SELECT count(*) FROM outbox WHERE status = 'sent'") == N as i64
+    });
     let mut answered: HashSet<String> = HashSet::new();
     let mut inbox = Vec::new();
-    wait_until(
-        Duration::from_secs(60),
-        "every acknowledgement in the researcher's inbox",
-        || {
-            inbox = desk.inbox(&alice);
-            answered = inbox.iter().filter_map(|m| header(m, "In-Reply-To")).collect();
-            answered.len() >= N
-        },
-    );
+    wait_until(Duration::from_secs(60), "every acknowledgement in the researcher's inbox", || {
+        inbox = desk.inbox(&alice);
+        answered = inbox.iter().filter_map(|m| header(m, "In-Reply-To")).collect();
+        answered.len() >= N
+    });
     // Give a late duplicate the chance to show up before counting.
     std::thread::sleep(Duration::from_secs(2));
     let inbox = desk.inbox(&alice);
@@ -111,24 +85,14 @@ fn kill_9_in_the_middle_of_a_500_message_backlog_loses_nothing_and_doubles_nothi
 
     assert_eq!(desk.tickets().len(), N, "exactly one ticket per report");
     assert_eq!(count(&desk, "SELECT count(*) FROM intake WHERE status = 'pending'"), 0);
-    assert_eq!(
-        count(&desk, "SELECT count(*) FROM outbox"),
-        N as i64,
-        "one acknowledgement queued per ticket"
-    );
+    assert_eq!(count(&desk, "SELECT count(*) FROM outbox"), N as i64, "one acknowledgement queued per ticket");
     let missing: Vec<_> = ids.difference(&answered).take(5).collect();
     let strays: Vec<_> = answered.difference(&ids).take(5).collect();
-    assert!(
-        missing.is_empty() && strays.is_empty(),
-        "missing acknowledgements {missing:?}, strays {strays:?}"
-    );
+    assert!(missing.is_empty() && strays.is_empty(), "missing acknowledgements {missing:?}, strays {strays:?}");
     // The documented bound: a kill can make at most smtp.concurrency (4) mails in flight go twice.
     let extra = inbox.len() - N;
     eprintln!("backlog of {N}: {kills} kills, {extra} acknowledgement(s) delivered twice");
-    assert!(
-        extra <= kills * 4,
-        "{extra} duplicate acknowledgements after {kills} kills"
-    );
+    assert!(extra <= kills * 4, "{extra} duplicate acknowledgements after {kills} kills");
     let mut imap = common::imap::Imap::login(desk.stack.imap, &desk.security, "pass");
     assert_eq!(imap.count("INBOX"), 0, "everything moved to Processed");
     assert_eq!(imap.count("Processed"), N);
@@ -156,9 +120,7 @@ fn hostile_mail_is_processed_or_quarantined_and_never_blocks_the_mailbox() {
     let mut deep =
         format!("From: {x}\r\nTo: {sec}\r\nSubject: deep\r\nMessage-ID: <h2-{id}@r.test>\r\nMIME-Version: 1.0\r\n");
     for i in 0..1000 {
-        deep.push_str(&format!(
-            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
-        ));
+        deep.push_str(&format!("Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"));
     }
     deep.push_str("Content-Type: text/plain\r\n\r\ncore\r\n");
     for i in (0..1000).rev() {
@@ -206,16 +168,7 @@ fn hostile_mail_is_processed_or_quarantined_and_never_blocks_the_mailbox() {
     }
     let normal_id = format!("<normal-{id}@r.test>");
     let normal_sender = desk.researcher(2);
-    imap.append(
-        "INBOX",
-        &report(
-            &normal_sender,
-            &sec,
-            "An ordinary report",
-            &normal_id,
-            "after the storm",
-        ),
-    );
+    imap.append("INBOX", &report(&normal_sender, &sec, "An ordinary report", &normal_id, "after the storm"));
     imap.logout();
 
     let mut daemon = desk.spawn_run();
@@ -226,88 +179,43 @@ fn hostile_mail_is_processed_or_quarantined_and_never_blocks_the_mailbox() {
         count(&desk, "SELECT count(*) FROM intake WHERE status != 'pending'") == corpus.len() as i64 + 1
     });
     let by_outcome = |s: &str| count(&desk, &format!("SELECT count(*) FROM intake WHERE status = '{s}'"));
-    assert_eq!(
-        by_outcome("ticket") + by_outcome("quarantined"),
-        corpus.len() as i64 + 1
-    );
+    assert_eq!(by_outcome("ticket") + by_outcome("quarantined"), corpus.len() as i64 + 1);
     let quarantined = desk.mail("quarantined");
-    let errors: Vec<String> = quarantined
-        .iter()
-        .map(|q| q["reason"].as_str().unwrap().to_string())
-        .collect();
+    let errors: Vec<String> = quarantined.iter().map(|q| q["reason"].as_str().unwrap().to_string()).collect();
     assert!(errors.iter().any(|e| e.contains("max_mime_depth")), "{errors:?}");
     // The mail without From and the garbage: nobody to answer.
-    assert_eq!(
-        errors.iter().filter(|e| e.contains("no usable From")).count(),
-        2,
-        "{errors:?}"
-    );
+    assert_eq!(errors.iter().filter(|e| e.contains("no usable From")).count(), 2, "{errors:?}");
 
     // The researcher behind the CR/LF subject got an acknowledgement whose header carries no injected Bcc.
     let acks = desk.wait_inbox(&x, 5, T);
     for a in &acks {
         let text = String::from_utf8_lossy(a);
         let head = &text[..text.find("\r\n\r\n").unwrap()];
-        assert!(
-            !head.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
-            "{head}"
-        );
+        assert!(!head.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{head}");
     }
-    let pwn = acks
-        .iter()
-        .find(|a| parse(a).subject().unwrap_or("").contains("pwn"))
-        .expect("ack for the CR/LF subject");
-    assert_eq!(
-        parse(pwn).subject().unwrap(),
-        "[EX-2026-0005] Re: pwn Bcc: victim@example.test body"
-    );
+    let pwn =
+        acks.iter().find(|a| parse(a).subject().unwrap_or("").contains("pwn")).expect("ack for the CR/LF subject");
+    assert_eq!(parse(pwn).subject().unwrap(), "[EX-2026-0005] Re: pwn Bcc: victim@example.test body");
     assert!(daemon.terminate(T).success());
 }
 
 #[test]
 fn the_daemon_reconnects_after_the_imap_connection_drops_and_misses_nothing() {
     let gate = Proxy::start(Stack::get().imaps);
-    let desk = Desk::with(
-        "reconnect",
-        Options {
-            imap_port: Some(gate.port),
-            ..Options::default()
-        },
-    );
+    let desk = Desk::with("reconnect", Options { imap_port: Some(gate.port), ..Options::default() });
     let mut daemon = desk.spawn_run();
     wait_idle(&desk);
     gate.set(Mode::Down);
     let alice = desk.researcher(1);
     // Mail arrives while vdpd cannot reach the server.
-    desk.send(
-        &alice,
-        &report(
-            &alice,
-            &desk.security,
-            "while down",
-            &format!("<d1-{}@r.test>", desk.id),
-            "x",
-        ),
-    );
+    desk.send(&alice, &report(&alice, &desk.security, "while down", &format!("<d1-{}@r.test>", desk.id), "x"));
     wait_until(T, "the daemon to notice", || {
-        desk.status()["imap"]["state"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("disconnected")
+        desk.status()["imap"]["state"].as_str().unwrap_or("").starts_with("disconnected")
     });
     gate.set(Mode::Forward);
     desk.wait_inbox(&alice, 1, T);
     wait_idle(&desk);
-    desk.send(
-        &alice,
-        &report(
-            &alice,
-            &desk.security,
-            "after",
-            &format!("<d2-{}@r.test>", desk.id),
-            "x",
-        ),
-    );
+    desk.send(&alice, &report(&alice, &desk.security, "after", &format!("<d2-{}@r.test>", desk.id), "x"));
     desk.wait_inbox(&alice, 2, T);
     assert_eq!(desk.tickets().len(), 2);
     assert!(daemon.terminate(T).success());
@@ -331,11 +239,7 @@ fn sigterm_stops_gracefully_and_status_says_so() {
     );
     let start = Instant::now();
     assert!(daemon.terminate(T).success());
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "shutdown took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(10), "shutdown took {:?}", start.elapsed());
     let stopped = desk.status();
     assert_eq!(stopped["daemon"]["running"], false);
     assert!(stopped["daemon"]["stopped_at"].is_string());
@@ -347,8 +251,7 @@ fn notified(sock: &UnixDatagram, timeout: Duration, mut pred: impl FnMut(&str) -
     let end = Instant::now() + timeout;
     let mut buf = [0u8; 4096];
     while Instant::now() < end {
-        sock.set_read_timeout(Some((end - Instant::now()).max(Duration::from_millis(1))))
-            .unwrap();
+        sock.set_read_timeout(Some((end - Instant::now()).max(Duration::from_millis(1)))).unwrap();
         if let Ok(n) = sock.recv(&mut buf)
             && pred(&String::from_utf8_lossy(&buf[..n]))
         {
@@ -376,16 +279,9 @@ fn systemd_gets_ready_watchdog_and_stopping_and_the_watchdog_starves_when_the_fe
     let mut daemon = desk.spawn_run_with(|c| {
         c.env("NOTIFY_SOCKET", &sock_path).env("WATCHDOG_USEC", "2000000");
     });
-    assert!(
-        notified(&sock, T, |m| m.contains("READY=1")),
-        "no READY=1:\n{}",
-        daemon.log_text()
-    );
+    assert!(notified(&sock, T, |m| m.contains("READY=1")), "no READY=1:\n{}", daemon.log_text());
     wait_idle(&desk);
-    assert!(
-        notified(&sock, Duration::from_secs(5), |m| m.contains("WATCHDOG=1")),
-        "no WATCHDOG=1 while healthy"
-    );
+    assert!(notified(&sock, Duration::from_secs(5), |m| m.contains("WATCHDOG=1")), "no WATCHDOG=1 while healthy");
 
     // The server stops answering; the fetcher hangs inside an IMAP command.
     gate.set(Mode::Freeze);
@@ -397,17 +293,10 @@ fn systemd_gets_ready_watchdog_and_stopping_and_the_watchdog_starves_when_the_fe
         "the watchdog was fed while the fetcher hung:\n{}",
         daemon.log_text()
     );
-    assert!(
-        daemon.log_text().contains("stopped making progress"),
-        "{}",
-        daemon.log_text()
-    );
+    assert!(daemon.log_text().contains("stopped making progress"), "{}", daemon.log_text());
 
     // Cutting the connection unblocks the fetcher; SIGTERM then stops the daemon with STOPPING=1.
     gate.set(Mode::Down);
     assert!(daemon.terminate(T).success());
-    assert!(
-        notified(&sock, Duration::from_secs(1), |m| m.contains("STOPPING=1")),
-        "no STOPPING=1"
-    );
+    assert!(notified(&sock, Duration::from_secs(1), |m| m.contains("STOPPING=1")), "no STOPPING=1");
 }

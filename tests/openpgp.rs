@@ -23,31 +23,16 @@ fn desk(name: &str, staff: Option<&Gpg>, extra: &str) -> Desk {
             cert.display()
         ));
     }
-    desk.write_policy(&Options {
-        extra: toml,
-        ..Options::default()
-    });
-    let out = desk.vdpd_ok(&[
-        "key",
-        "generate",
-        "--userid",
-        &format!("Example Security <{}>", desk.security),
-    ]);
+    desk.write_policy(&Options { extra: toml, ..Options::default() });
+    let out = desk.vdpd_ok(&["key", "generate", "--userid", &format!("Example Security <{}>", desk.security)]);
     assert!(out.contains("organisation key"), "{out}");
     desk
 }
 
 fn org_fingerprint(desk: &Desk) -> String {
     let out = desk.vdpd_ok(&["check"]);
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("ok    openpgp key: "))
-        .expect("check reports the key");
-    line["ok    openpgp key: ".len()..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
+    let line = out.lines().find(|l| l.starts_with("ok    openpgp key: ")).expect("check reports the key");
+    line["ok    openpgp key: ".len()..].split_whitespace().next().unwrap().to_string()
 }
 
 /// The `application/pgp-keys` attachment of a mail.
@@ -73,12 +58,7 @@ fn autocrypt(g: &Gpg) -> String {
 }
 
 fn timeline_events(show: &serde_json::Value) -> Vec<String> {
-    show["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event"].as_str().unwrap().to_string())
-        .collect()
+    show["timeline"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]
@@ -105,10 +85,7 @@ fn a_researcher_with_only_gnupg_completes_the_encrypted_exchange_and_staff_read_
     desk.once_ok();
     let ack = desk.wait_inbox(&alice.address, 1, T).remove(0);
     let text = String::from_utf8_lossy(&ack).to_string();
-    assert!(
-        header(&ack, "Autocrypt").unwrap().starts_with(&format!("addr={sec};")),
-        "Autocrypt header offers our key"
-    );
+    assert!(header(&ack, "Autocrypt").unwrap().starts_with(&format!("addr={sec};")), "Autocrypt header offers our key");
     let body = parse(&ack).body_text(0).unwrap().to_string();
     for wanted in [
         "Asset*:",
@@ -123,10 +100,7 @@ fn a_researcher_with_only_gnupg_completes_the_encrypted_exchange_and_staff_read_
     ] {
         assert!(body.contains(wanted), "the form asks for {wanted:?}:\n{body}");
     }
-    assert!(
-        !text.contains("BEGIN PGP MESSAGE"),
-        "no key of the researcher yet: clear text"
-    );
+    assert!(!text.contains("BEGIN PGP MESSAGE"), "no key of the researcher yet: clear text");
     // The researcher imports the attached key and checks its fingerprint.
     alice.import(&attached_key(&ack));
     assert_eq!(alice.fingerprint_of(&sec), fpr);
@@ -152,20 +126,11 @@ Contact email: alice@research.test\n",
         id = desk.id,
         ac = autocrypt(&alice)
     );
-    desk.send(
-        &alice.address,
-        &gpg::pgp_mime_encrypted(&headers, &alice.encrypt_sign(&sec, &entity)),
-    );
+    desk.send(&alice.address, &gpg::pgp_mime_encrypted(&headers, &alice.encrypt_sign(&sec, &entity)));
     desk.once_ok();
 
     let show = desk.show("EX-2026-0001");
-    let reply = &show["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["kind"] == "reply")
-        .unwrap()
-        .clone();
+    let reply = &show["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "reply").unwrap().clone();
     assert_eq!(reply["encrypted"], true);
     assert_eq!(reply["signature"], "good", "{reply}");
     assert_eq!(reply["signer"], alice.fingerprint);
@@ -174,46 +139,22 @@ Contact email: alice@research.test\n",
     assert_eq!(show["severity"], "critical");
     assert_eq!(show["cvss_score"], 9.8);
     assert_eq!(show["state"], "new");
-    let sections: Vec<&str> = show["form"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["section"].as_str().unwrap())
-        .collect();
-    assert!(
-        sections.contains(&"Steps to reproduce") && sections.contains(&"Severity"),
-        "{sections:?}"
-    );
+    let sections: Vec<&str> = show["form"].as_array().unwrap().iter().map(|s| s["section"].as_str().unwrap()).collect();
+    assert!(sections.contains(&"Steps to reproduce") && sections.contains(&"Severity"), "{sections:?}");
     assert!(timeline_events(&show).contains(&"researcher key stored".to_string()));
 
     // vdpd's answer names exactly the missing section, and is encrypted to her and signed by us.
     let inbox = desk.wait_inbox(&alice.address, 2, T);
     let missing = &inbox[1];
-    assert_eq!(
-        header(missing, "Subject").unwrap(),
-        "[EX-2026-0001] Re: Reflected XSS on the search page"
-    );
-    assert!(
-        header(missing, "Content-Type")
-            .unwrap()
-            .starts_with("multipart/encrypted")
-    );
+    assert_eq!(header(missing, "Subject").unwrap(), "[EX-2026-0001] Re: Reflected XSS on the search page");
+    assert!(header(missing, "Content-Type").unwrap().starts_with("multipart/encrypted"));
     let (plain, status) = alice.decrypt(&gpg::encrypted_payload(missing));
-    assert!(
-        status.contains("[GNUPG:] GOODSIG"),
-        "signed by the organisation key:\n{status}"
-    );
-    assert!(
-        status.contains(&format!("VALIDSIG {fpr}")) || status.contains("VALIDSIG"),
-        "{status}"
-    );
+    assert!(status.contains("[GNUPG:] GOODSIG"), "signed by the organisation key:\n{status}");
+    assert!(status.contains(&format!("VALIDSIG {fpr}")) || status.contains("VALIDSIG"), "{status}");
     let plain = String::from_utf8_lossy(&plain);
     let still = &plain[plain.find("We still need:").expect("names what is missing")..];
     assert!(still.contains("Contact name"), "{plain}");
-    assert!(
-        !still.contains("Asset") && !still.contains("Severity"),
-        "only what is missing:\n{plain}"
-    );
+    assert!(!still.contains("Asset") && !still.contains("Severity"), "only what is missing:\n{plain}");
     assert!(
         plain.contains("Asset: https://app.example.test/search"),
         "encrypted, so it may repeat what we have:\n{plain}"
@@ -233,25 +174,12 @@ Contact email: alice@research.test\n",
     assert_eq!(show["state"], "triage");
     assert!(show["form_complete_at"].is_string());
     assert!(timeline_events(&show).contains(&"report form complete".to_string()));
-    let last = show["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rfind(|m| m["kind"] == "reply")
-        .unwrap()
-        .clone();
-    assert_eq!(
-        (last["encrypted"].as_bool(), last["signature"].as_str()),
-        (Some(true), Some("good"))
-    );
+    let last = show["messages"].as_array().unwrap().iter().rfind(|m| m["kind"] == "reply").unwrap().clone();
+    assert_eq!((last["encrypted"].as_bool(), last["signature"].as_str()), (Some(true), Some("good")));
 
     // Staff are told, encrypted to their certificate and signed by ours.
     let note = desk.wait_inbox(&staff.address, 1, T).remove(0);
-    assert!(
-        header(&note, "Subject")
-            .unwrap()
-            .starts_with("[EX-2026-0001] Report complete")
-    );
+    assert!(header(&note, "Subject").unwrap().starts_with("[EX-2026-0001] Report complete"));
     assert!(
         !String::from_utf8_lossy(&note).contains("app.example.test/search"),
         "nothing readable outside the encryption"
@@ -260,10 +188,7 @@ Contact email: alice@research.test\n",
     let (plain, status) = staff.decrypt(&gpg::encrypted_payload(&note));
     assert!(status.contains("GOODSIG"), "{status}");
     let plain = String::from_utf8_lossy(&plain);
-    assert!(
-        plain.contains("Asset:") && plain.contains("https://app.example.test/search"),
-        "{plain}"
-    );
+    assert!(plain.contains("Asset:") && plain.contains("https://app.example.test/search"), "{plain}");
     assert!(plain.contains("critical (CVSS 9.8"), "{plain}");
     assert!(plain.contains(&format!("good ({})", alice.fingerprint)), "{plain}");
     // Nothing more to the researcher once the form is complete.
@@ -298,12 +223,7 @@ fn a_mail_encrypted_to_the_wrong_key_gets_an_answer_that_says_so_with_the_right_
     alice.import(&attached_key(answer));
     assert_eq!(alice.fingerprint_of(&desk.security), fpr);
     let show = desk.show("EX-2026-0001");
-    assert!(
-        show["messages"][0]["crypto_error"]
-            .as_str()
-            .unwrap()
-            .contains("not encrypted to our key")
-    );
+    assert!(show["messages"][0]["crypto_error"].as_str().unwrap().contains("not encrypted to our key"));
 }
 
 #[test]
@@ -349,10 +269,7 @@ fn a_compression_bomb_and_a_100_deep_packet_nesting_are_refused_cleanly() {
         let m = Armorer::new(Message::new(&mut sink)).build().unwrap();
         let mut m = Encryptor::for_recipients(m, recipients).build().unwrap();
         for _ in 0..100 {
-            m = Compressor::new(m)
-                .algo(openpgp::types::CompressionAlgorithm::Uncompressed)
-                .build()
-                .unwrap();
+            m = Compressor::new(m).algo(openpgp::types::CompressionAlgorithm::Uncompressed).build().unwrap();
         }
         let mut w = LiteralWriter::new(m).build().unwrap();
         w.write_all(b"Asset: deep\n").unwrap();
@@ -361,41 +278,20 @@ fn a_compression_bomb_and_a_100_deep_packet_nesting_are_refused_cleanly() {
     };
     desk.append(&gpg::pgp_mime_encrypted(&h(2), &nested));
     // And an ordinary report behind them.
-    desk.append(&report(
-        &desk.researcher(2),
-        &desk.security,
-        "ordinary",
-        &format!("<o-{}@r.test>", desk.id),
-        "hello",
-    ));
+    desk.append(&report(&desk.researcher(2), &desk.security, "ordinary", &format!("<o-{}@r.test>", desk.id), "hello"));
 
     let started = std::time::Instant::now();
     let out = desk.once_ok();
     assert!(out.contains("fetched 3: 3 new tickets"), "{out}");
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "bounded work: {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(60), "bounded work: {:?}", started.elapsed());
     let errors: Vec<String> = (1..=2)
-        .map(|i| {
-            desk.show(&format!("EX-2026-000{i}"))["messages"][0]["crypto_error"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|i| desk.show(&format!("EX-2026-000{i}"))["messages"][0]["crypto_error"].as_str().unwrap().to_string())
         .collect();
     assert!(errors[0].contains("compression bomb"), "{errors:?}");
     assert!(errors[1].contains("nested more than"), "{errors:?}");
     // Each researcher is told why.
     let answers = desk.wait_inbox(&alice.address, 4, T);
-    assert_eq!(
-        answers
-            .iter()
-            .filter(|m| String::from_utf8_lossy(m).contains("could not decrypt"))
-            .count(),
-        2
-    );
+    assert_eq!(answers.iter().filter(|m| String::from_utf8_lossy(m).contains("could not decrypt")).count(), 2);
     assert_eq!(desk.wait_inbox(&desk.researcher(2), 1, T).len(), 1);
 }
 
@@ -426,9 +322,8 @@ fn signatures_are_recorded_good_unknown_or_bad() {
     );
     desk.send(&alice.address, &signed);
     // A clear-signed note whose text was changed after signing.
-    let tampered = String::from_utf8(alice.clearsign(b"Impact: small\n"))
-        .unwrap()
-        .replace("Impact: small", "Impact: total");
+    let tampered =
+        String::from_utf8(alice.clearsign(b"Impact: small\n")).unwrap().replace("Impact: small", "Impact: total");
     desk.send(&alice.address, format!("{}\r\n{}", h(1, ""), tampered).as_bytes());
     // A note signed by a key we have never seen, claiming to be from her.
     let by_bob = String::from_utf8(bob.clearsign(b"Impact: none\n")).unwrap();
@@ -440,12 +335,7 @@ fn signatures_are_recorded_good_unknown_or_bad() {
         .unwrap()
         .iter()
         .filter(|m| m["direction"] == "in")
-        .map(|m| {
-            (
-                m["signature"].as_str().unwrap().to_string(),
-                m["signer"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|m| (m["signature"].as_str().unwrap().to_string(), m["signer"].as_str().unwrap().to_string()))
         .collect();
     assert_eq!(sigs.len(), 3, "{show}");
     assert_eq!(
@@ -455,10 +345,7 @@ fn signatures_are_recorded_good_unknown_or_bad() {
     );
     assert_eq!(sigs[1].0, "bad", "{sigs:?}");
     assert_eq!(sigs[2].0, "unknown", "{sigs:?}");
-    assert!(
-        bob.fingerprint.ends_with(&sigs[2].1[sigs[2].1.len() - 16..]),
-        "the issuer is named: {sigs:?}"
-    );
+    assert!(bob.fingerprint.ends_with(&sigs[2].1[sigs[2].1.len() - 16..]), "the issuer is named: {sigs:?}");
     assert!(timeline_events(&show).iter().any(|e| e == "openpgp"));
 }
 
@@ -498,10 +385,7 @@ fn keys_come_from_attachments_and_pasted_blocks_and_then_everything_is_encrypted
         assert!(status.contains("DECRYPTION_OKAY"), "{status}");
         let plain = String::from_utf8_lossy(&plain);
         assert!(plain.contains("EX-2026-000") && plain.contains("Asset*:"), "{plain}");
-        assert!(
-            plain.contains("application/pgp-keys"),
-            "our key travels inside the encryption"
-        );
+        assert!(plain.contains("application/pgp-keys"), "our key travels inside the encryption");
     }
 }
 
@@ -537,31 +421,21 @@ fn check_reports_the_key_and_staff_certificates_and_the_daemon_refuses_an_expose
     let policy = std::fs::read_to_string(&desk.config).unwrap();
     std::fs::write(
         &desk.config,
-        format!(
-            "{policy}\n[[staff.members]]\naddress = \"{}\"\ncert = \"{}\"\n",
-            sign_only.address,
-            cert.display()
-        ),
+        format!("{policy}\n[[staff.members]]\naddress = \"{}\"\ncert = \"{}\"\n", sign_only.address, cert.display()),
     )
     .unwrap();
     let out = desk.vdpd(&["check"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success());
     assert!(
-        text.contains(&format!(
-            "ok    staff {}: certificate {}",
-            staff_ok.address, staff_ok.fingerprint
-        )),
+        text.contains(&format!("ok    staff {}: certificate {}", staff_ok.address, staff_ok.fingerprint)),
         "{text}"
     );
     assert!(
         text.contains(&format!("FAIL  staff {}", sign_only.address)) && text.contains("no key valid for encryption"),
         "{text}"
     );
-    assert!(
-        text.contains("ok    openpgp key: ") && text.contains("expires 20"),
-        "{text}"
-    );
+    assert!(text.contains("ok    openpgp key: ") && text.contains("expires 20"), "{text}");
     std::fs::write(&desk.config, policy).unwrap();
 
     // A key close to its expiry is a warning.
@@ -574,11 +448,7 @@ fn check_reports_the_key_and_staff_certificates_and_the_daemon_refuses_an_expose
     std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     let once = desk.vdpd(&["once"]);
     assert!(!once.status.success());
-    assert!(
-        String::from_utf8_lossy(&once.stderr).contains("readable by others"),
-        "{}",
-        common::show(&once)
-    );
+    assert!(String::from_utf8_lossy(&once.stderr).contains("readable by others"), "{}", common::show(&once));
     assert!(String::from_utf8_lossy(&desk.vdpd(&["check"]).stdout).contains("FAIL  openpgp key"));
 }
 
@@ -598,19 +468,14 @@ fn a_researchers_key_is_only_replaced_by_mail_signed_with_the_key_we_hold() {
     // Trust on first use.
     desk.send(
         &address,
-        mail(0, &autocrypt(&first), "first report")
-            .replace("Re: [EX-2026-0001] n0", "report")
-            .as_bytes(),
+        mail(0, &autocrypt(&first), "first report").replace("Re: [EX-2026-0001] n0", "report").as_bytes(),
     );
     desk.once_ok();
     // Someone forging her address offers another key, unsigned: refused.
     desk.send(&address, mail(1, &autocrypt(&second), "use this key").as_bytes());
     desk.once_ok();
     let events = timeline_events(&desk.show("EX-2026-0001"));
-    assert!(
-        events.contains(&"researcher key change refused".to_string()),
-        "{events:?}"
-    );
+    assert!(events.contains(&"researcher key change refused".to_string()), "{events:?}");
     // vdpd keeps encrypting to the first key: the next answer opens with it.
     desk.send(&address, mail(2, "", "Asset: x.example").as_bytes());
     desk.once_ok();
@@ -619,10 +484,7 @@ fn a_researchers_key_is_only_replaced_by_mail_signed_with_the_key_we_hold() {
     assert!(status.contains("DECRYPTION_OKAY"));
     // She rotates her key herself: the new key in a mail signed with the old one is taken.
     let signed = String::from_utf8(first.clearsign(b"my new key is in the Autocrypt header\n")).unwrap();
-    desk.send(
-        &address,
-        mail(3, &autocrypt(&second), &signed.replace('\n', "\r\n")).as_bytes(),
-    );
+    desk.send(&address, mail(3, &autocrypt(&second), &signed.replace('\n', "\r\n")).as_bytes());
     desk.once_ok();
     let events = timeline_events(&desk.show("EX-2026-0001"));
     assert!(events.contains(&"researcher key replaced".to_string()), "{events:?}");
@@ -631,4 +493,22 @@ fn a_researchers_key_is_only_replaced_by_mail_signed_with_the_key_we_hold() {
     let latest = desk.wait_inbox(&address, 3, T).pop().unwrap();
     let (_, status) = second.decrypt(&gpg::encrypted_payload(&latest));
     assert!(status.contains("DECRYPTION_OKAY"));
+}
+
+#[test]
+fn report_detail_is_not_repeated_in_clear_text_to_a_researcher_without_a_key() {
+    let desk = desk("detail", None, "");
+    let dave = desk.researcher(4);
+    desk.send(&dave, &report(&dave, &desk.security, "SSRF", &format!("<d0-{}@r.test>", desk.id), "first"));
+    desk.once_ok();
+    let partial = format!(
+        "From: {dave}\r\nTo: {}\r\nSubject: Re: [EX-2026-0001] SSRF\r\nMessage-ID: <d1-{}@r.test>\r\n\r\nAsset: https://internal.example.test/secret-path\r\nSeverity: high\r\n",
+        desk.security, desk.id
+    );
+    desk.send(&dave, partial.as_bytes());
+    desk.once_ok();
+    let reply = desk.wait_inbox(&dave, 2, T).pop().unwrap();
+    let text = parse(&reply).body_text(0).unwrap().to_string();
+    assert!(text.contains("We still need:") && text.contains("Description"), "{text}");
+    assert!(!text.contains("secret-path") && !text.contains("What we have so far"), "no detail in clear text:\n{text}");
 }

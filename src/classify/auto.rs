@@ -31,10 +31,7 @@ pub fn automatic_reason(message: &Message<'_>, sender: &str, org: &Organisation)
         && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
     {
         let kind = ct.attribute("report-type").unwrap_or("unknown");
-        return Some(format!(
-            "delivery or read report (multipart/report; report-type={})",
-            short(kind)
-        ));
+        return Some(format!("delivery or read report (multipart/report; report-type={})", short(kind)));
     }
     if let Some(v) = message.header_raw("Auto-Submitted") {
         let token = first_token(v);
@@ -49,10 +46,7 @@ pub fn automatic_reason(message: &Message<'_>, sender: &str, org: &Organisation)
     }
     if let Some(v) = message.header_raw("Precedence") {
         let token = first_token(v);
-        if ["bulk", "junk", "list", "auto_reply"]
-            .iter()
-            .any(|p| token.eq_ignore_ascii_case(p))
-        {
+        if ["bulk", "junk", "list", "auto_reply"].iter().any(|p| token.eq_ignore_ascii_case(p)) {
             return Some(format!("precedence: {}", token.to_ascii_lowercase()));
         }
     }
@@ -63,18 +57,11 @@ pub fn automatic_reason(message: &Message<'_>, sender: &str, org: &Organisation)
 }
 
 fn local_part_is(address: &str, local: &str) -> bool {
-    address
-        .rsplit_once('@')
-        .map_or(address, |(l, _)| l)
-        .eq_ignore_ascii_case(local)
+    address.rsplit_once('@').map_or(address, |(l, _)| l).eq_ignore_ascii_case(local)
 }
 
 fn first_token(v: &str) -> String {
-    v.trim()
-        .split(|c: char| c == ';' || c.is_whitespace() || c == '(')
-        .next()
-        .unwrap_or("")
-        .to_string()
+    v.trim().split(|c: char| c == ';' || c.is_whitespace() || c == '(').next().unwrap_or("").to_string()
 }
 
 /// Header text quoted in a reason: sanitised and short.

@@ -98,10 +98,7 @@ pub fn read(
         subject: mailtext::clean_header_text(message.subject().unwrap_or(""), mailtext::MAX_SUBJECT_CHARS),
         message_id: message.message_id().and_then(mailtext::clean_message_id),
     };
-    let quarantine = |reason: String| Read {
-        summary: summary.clone(),
-        verdict: Err(reason),
-    };
+    let quarantine = |reason: String| Read { summary: summary.clone(), verdict: Err(reason) };
 
     if truncated || size > limits.max_message_bytes {
         return quarantine(format!(
@@ -210,11 +207,7 @@ fn entity_text(
             shape.parts, shape.depth, limits.max_mime_parts, limits.max_mime_depth
         ));
     }
-    let content = if depth < 2 {
-        pgp::open(&inner, bytes, keyring, crypto)
-    } else {
-        pgp::Content::Outer
-    };
+    let content = if depth < 2 { pgp::open(&inner, bytes, keyring, crypto) } else { pgp::Content::Outer };
     let text = match content {
         pgp::Content::Entity(nested) => entity_text(&nested, limits, keyring, crypto, depth + 1)?,
         pgp::Content::Text(t) => t,
@@ -227,11 +220,7 @@ fn entity_text(
 /// Valid Message-IDs of a header, in order, without repeats; a huge list keeps its first and latest entries.
 fn clean_ids(list: Option<&[std::borrow::Cow<'_, str>]>) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
-    for id in list
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|id| mailtext::clean_message_id(id))
-    {
+    for id in list.unwrap_or_default().iter().filter_map(|id| mailtext::clean_message_id(id)) {
         if !ids.contains(&id) {
             ids.push(id);
         }
@@ -256,10 +245,7 @@ struct Shape {
 }
 
 fn mime_shape(message: &mail_parser::Message<'_>, base_depth: usize) -> Shape {
-    let mut shape = Shape {
-        depth: base_depth,
-        parts: message.parts.len(),
-    };
+    let mut shape = Shape { depth: base_depth, parts: message.parts.len() };
     // Iterative walk over the part tree: the tree itself may be deep, the walker's stack is not.
     let mut stack = vec![(0usize, base_depth)];
     let mut seen = vec![false; message.parts.len()];
@@ -295,10 +281,7 @@ fn body_text(message: &mail_parser::Message<'_>) -> String {
             continue;
         };
         // Attached files that merely happen to be text (a PoC script) are not the body.
-        if part
-            .content_disposition()
-            .is_some_and(|d| d.ctype().eq_ignore_ascii_case("attachment"))
-        {
+        if part.content_disposition().is_some_and(|d| d.ctype().eq_ignore_ascii_case("attachment")) {
             continue;
         }
         if let Some(t) = message.body_text(i) {

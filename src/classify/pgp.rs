@@ -36,10 +36,7 @@ pub struct Keyring<'a> {
 
 impl std::fmt::Debug for Keyring<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keyring")
-            .field("org", &self.org)
-            .field("certs", &self.certs.len())
-            .finish()
+        f.debug_struct("Keyring").field("org", &self.org).field("certs", &self.certs.len()).finish()
     }
 }
 
@@ -116,10 +113,7 @@ fn signed_entity(raw: &[u8], body_start: usize, boundary: &str) -> Option<Vec<u8
     let is_delimiter_at = |i: usize| {
         body[i..].starts_with(delimiter.as_bytes())
             && (i == 0 || body[i - 1] == b'\n')
-            && matches!(
-                body.get(i + delimiter.len()),
-                None | Some(b'\r' | b'\n' | b' ' | b'\t' | b'-')
-            )
+            && matches!(body.get(i + delimiter.len()), None | Some(b'\r' | b'\n' | b' ' | b'\t' | b'-'))
     };
     let first = (0..body.len()).find(|&i| is_delimiter_at(i))?;
     let start = first + body[first..].iter().position(|&b| b == b'\n')? + 1;
@@ -174,11 +168,7 @@ pub fn open(message: &Message<'_>, raw: &[u8], keyring: &Keyring<'_>, crypto: &m
 }
 
 fn with_offered(certs: &[Cert], offered: &[OfferedKey]) -> Vec<Cert> {
-    certs
-        .iter()
-        .cloned()
-        .chain(offered.iter().map(|k| k.cert.clone()))
-        .collect()
+    certs.iter().cloned().chain(offered.iter().map(|k| k.cert.clone())).collect()
 }
 
 /// Decrypts an OpenPGP message found in a mail; the result is a MIME entity when it parses as one.
@@ -215,10 +205,7 @@ pub fn reverify_with_inner_keys(payload_holder: &Message<'_>, keyring: &Keyring<
     }
     let root = payload_holder.root_part();
     let parts = children(payload_holder, root);
-    let Some(payload) = parts
-        .iter()
-        .find(|p| is(p, "application", "octet-stream"))
-        .map(|p| p.contents().to_vec())
+    let Some(payload) = parts.iter().find(|p| is(p, "application", "octet-stream")).map(|p| p.contents().to_vec())
     else {
         return;
     };
@@ -234,11 +221,7 @@ pub fn open_inline(text: &str, keyring: &Keyring<'_>, crypto: &mut Crypto) -> St
     let mut out = text.to_string();
     for _ in 0..MAX_INLINE_BLOCKS {
         let encrypted = block(&out, "-----BEGIN PGP MESSAGE-----", "-----END PGP MESSAGE-----");
-        let signed = block(
-            &out,
-            "-----BEGIN PGP SIGNED MESSAGE-----",
-            "-----END PGP SIGNATURE-----",
-        );
+        let signed = block(&out, "-----BEGIN PGP SIGNED MESSAGE-----", "-----END PGP SIGNATURE-----");
         let (range, is_encrypted) = match (encrypted, signed) {
             (Some(e), Some(s)) if s.start < e.start => (s, false),
             (Some(e), _) => (e, true),
@@ -304,11 +287,9 @@ pub fn collect_keys(message: &Message<'_>, text: &str, autocrypt_header: bool, c
         }
     }
     for part in message.attachments() {
-        let named_like_key = part.attachment_name().is_some_and(|n| {
-            [".asc", ".pub", ".key", ".gpg", ".pgp"]
-                .iter()
-                .any(|e| n.to_lowercase().ends_with(e))
-        });
+        let named_like_key = part
+            .attachment_name()
+            .is_some_and(|n| [".asc", ".pub", ".key", ".gpg", ".pgp"].iter().any(|e| n.to_lowercase().ends_with(e)));
         let bytes = part.contents();
         if bytes.len() > MAX_KEY_BYTES {
             continue;
@@ -321,11 +302,7 @@ pub fn collect_keys(message: &Message<'_>, text: &str, autocrypt_header: bool, c
         }
     }
     let mut rest = text;
-    while let Some(r) = block(
-        rest,
-        "-----BEGIN PGP PUBLIC KEY BLOCK-----",
-        "-----END PGP PUBLIC KEY BLOCK-----",
-    ) {
+    while let Some(r) = block(rest, "-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----END PGP PUBLIC KEY BLOCK-----") {
         if r.len() <= MAX_KEY_BYTES {
             for cert in parse_certs(rest[r.clone()].as_bytes()) {
                 push_key(crypto, cert, KeySource::Inline);
@@ -366,16 +343,10 @@ mod tests {
     #[test]
     fn the_signed_entity_is_exactly_what_lies_between_the_delimiters() {
         let body = b"preamble\r\n--b\r\nContent-Type: text/plain\r\n\r\nline\r\n\r\n--b\r\nsig\r\n--b--\r\n";
-        assert_eq!(
-            signed_entity(body, 0, "b").unwrap(),
-            b"Content-Type: text/plain\r\n\r\nline\r\n"
-        );
+        assert_eq!(signed_entity(body, 0, "b").unwrap(), b"Content-Type: text/plain\r\n\r\nline\r\n");
         // LF-only storage is made canonical.
         let lf = b"--b\nContent-Type: text/plain\n\nline\n--b\nsig\n--b--\n";
-        assert_eq!(
-            signed_entity(lf, 0, "b").unwrap(),
-            b"Content-Type: text/plain\r\n\r\nline"
-        );
+        assert_eq!(signed_entity(lf, 0, "b").unwrap(), b"Content-Type: text/plain\r\n\r\nline");
         // A longer boundary that starts like ours is not a delimiter.
         let tricky = b"--b\r\nContent-Type: multipart/mixed; boundary=\"bb\"\r\n\r\n--bb\r\nx\r\n--bb--\r\n\r\n--b\r\nsig\r\n--b--\r\n";
         let e = signed_entity(tricky, 0, "b").unwrap();

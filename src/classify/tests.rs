@@ -14,10 +14,7 @@ fn keyring() -> Keyring<'static> {
     Keyring {
         org: None,
         certs: &[],
-        limits: crate::openpgp::read::Limits {
-            max_plaintext: 10 << 20,
-            max_ratio: 100,
-        },
+        limits: crate::openpgp::read::Limits { max_plaintext: 10 << 20, max_ratio: 100 },
         now: std::time::SystemTime::now(),
     }
 }
@@ -93,19 +90,13 @@ fn html_only_mail_gives_text() {
 fn machine_mail_is_recognised() {
     let cases = [
         ("Auto-Submitted: auto-replied\n", "auto-submitted: auto-replied"),
-        (
-            "Auto-Submitted: auto-generated (vacation)\n",
-            "auto-submitted: auto-generated",
-        ),
+        ("Auto-Submitted: auto-generated (vacation)\n", "auto-submitted: auto-generated"),
         ("Precedence: bulk\n", "precedence: bulk"),
         ("Precedence: junk\n", "precedence: junk"),
         ("Precedence: list\n", "precedence: list"),
         ("List-Id: <announce.lists.example.org>\n", "mailing list"),
         ("Return-Path: <>\n", "bounce: null return path"),
-        (
-            "Return-Path: <MAILER-DAEMON@mx.example.org>\n",
-            "bounce: return path is MAILER-DAEMON",
-        ),
+        ("Return-Path: <MAILER-DAEMON@mx.example.org>\n", "bounce: return path is MAILER-DAEMON"),
         ("X-Autoreply: yes\n", "auto-reply (X-Autoreply header)"),
     ];
     for (header, want) in cases {
@@ -130,15 +121,9 @@ Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\
         .replace("MAILER-DAEMON@mx.example.org", "bob@research.test")
         .replace("delivery-status", "disposition-notification");
     let why = inbound(&mdn).automatic.unwrap();
-    assert!(
-        why.contains("multipart/report; report-type=disposition-notification"),
-        "{why}"
-    );
+    assert!(why.contains("multipart/report; report-type=disposition-notification"), "{why}");
     let own = "From: Security <SECURITY@example.test>\nSubject: [EX-2026-0001] Re: x\n\nloop\n";
-    assert_eq!(
-        inbound(own).automatic.as_deref(),
-        Some("loop: mail from our own address")
-    );
+    assert_eq!(inbound(own).automatic.as_deref(), Some("loop: mail from our own address"));
 }
 
 #[test]
@@ -153,14 +138,7 @@ fn unusable_mail_is_quarantined_with_a_reason() {
 
 #[test]
 fn oversized_mail_is_quarantined_keeping_its_header() {
-    let r = read(
-        REPORT.as_bytes(),
-        50 * 1024 * 1024,
-        true,
-        &Limits::default(),
-        &org(),
-        &keyring(),
-    );
+    let r = read(REPORT.as_bytes(), 50 * 1024 * 1024, true, &Limits::default(), &org(), &keyring());
     assert!(r.verdict.unwrap_err().contains("over limits.max_message_bytes"));
     assert_eq!(r.summary.subject, "XSS in login form");
     assert_eq!(r.summary.from, "Alice@Research.test");
@@ -226,9 +204,6 @@ fn same_message_id_from_another_sender_is_not_a_duplicate() {
 #[test]
 fn huge_references_are_bounded() {
     let refs: Vec<String> = (0..5000).map(|i| format!("<id{i}@x.test>")).collect();
-    let raw = format!(
-        "From: a@research.test\nSubject: s\nReferences: {}\n\nx\n",
-        refs.join(" ")
-    );
+    let raw = format!("From: a@research.test\nSubject: s\nReferences: {}\n\nx\n", refs.join(" "));
     assert_eq!(inbound(&raw).thread_ids.len(), MAX_THREAD_IDS);
 }

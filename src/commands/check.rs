@@ -58,9 +58,9 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
             config.organisation.ticket_prefix
         ),
     );
-    if let Some(templates) = r.check("templates", Templates::load(&config.templates.dir), |t| {
-        describe_templates(t, &config)
-    }) {
+    if let Some(templates) =
+        r.check("templates", Templates::load(&config.templates.dir), |t| describe_templates(t, &config))
+    {
         r.check("templates render", templates.self_test(&config), |_| {
             "every template renders with a sample ticket".into()
         });
@@ -70,9 +70,7 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
     if let Some(i) = &config.imap {
         r.check("imap password", i.password.resolve(), |_| source_name(&i.password));
         if let Some(ca) = &i.ca_file {
-            r.check("imap ca_file", crate::tls::read_ca_file(ca), |c| {
-                format!("{} certificate(s)", c.len())
-            });
+            r.check("imap ca_file", crate::tls::read_ca_file(ca), |c| format!("{} certificate(s)", c.len()));
         }
     } else {
         r.ok("imap", "not configured: mail arrives only through `vdpd ingest`");
@@ -107,17 +105,11 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
         }
         if let Some(m) = &mailer {
             let outcome = rt.block_on(m.test_connection());
-            r.check("smtp connection", outcome, |()| {
-                format!("{}:{} accepted us", config.smtp.host, config.smtp.port)
-            });
+            r.check("smtp connection", outcome, |()| format!("{}:{} accepted us", config.smtp.host, config.smtp.port));
         }
     }
     if r.failures > 0 {
-        return Err(Exit {
-            code: exit::CONFIG,
-            message: format!("{} check(s) failed", r.failures),
-        }
-        .into());
+        return Err(Exit { code: exit::CONFIG, message: format!("{} check(s) failed", r.failures) }.into());
     }
     println!("all checks passed");
     Ok(ExitCode::SUCCESS)
@@ -137,16 +129,11 @@ fn describe_templates(t: &Templates, config: &Config) -> String {
 
 fn check_store(r: &mut Report, config: &Config) {
     let path = &config.store.path;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if path.exists() {
-        r.check(
-            "store",
-            crate::store::Store::open(path).and_then(|s| s.schema_version()),
-            |v| format!("{} (schema version {v})", path.display()),
-        );
+        r.check("store", crate::store::Store::open(path).and_then(|s| s.schema_version()), |v| {
+            format!("{} (schema version {v})", path.display())
+        });
     } else if dir.is_dir() {
         let probe = dir.join(".vdpd-check");
         let writable = std::fs::write(&probe, b"").and_then(|()| std::fs::remove_file(&probe));
@@ -162,18 +149,18 @@ const EXPIRY_WARNING: Duration = Duration::from_secs(30 * 86_400);
 fn check_openpgp(r: &mut Report, config: &Config) {
     let now = SystemTime::now();
     let Some(o) = &config.openpgp else {
-        r.ok(
-            "openpgp",
-            "not configured: mail is neither decrypted nor encrypted, and no key is offered",
-        );
+        r.ok("openpgp", "not configured: mail is neither decrypted nor encrypted, and no key is offered");
+        for m in &config.staff.members {
+            r.warn(&format!("staff {}", m.address), "no [openpgp] section: report content reaches staff unencrypted");
+        }
         return;
     };
     match OrgKey::load(&o.key, &config.organisation.security_address) {
         Ok(key) => {
             let info = key.info(now);
-            let expires = info.expires_at.map_or("never expires".to_string(), |t| {
-                format!("expires {}", crate::clock::format_ms(t))
-            });
+            let expires = info
+                .expires_at
+                .map_or("never expires".to_string(), |t| format!("expires {}", crate::clock::format_ms(t)));
             r.ok(
                 "openpgp key",
                 format!(
@@ -183,9 +170,7 @@ fn check_openpgp(r: &mut Report, config: &Config) {
                     info.encryption_keys.join(", ")
                 ),
             );
-            let soon = jiff::Timestamp::try_from(now + EXPIRY_WARNING)
-                .map(|t| t.as_millisecond())
-                .unwrap_or(i64::MAX);
+            let soon = jiff::Timestamp::try_from(now + EXPIRY_WARNING).map(|t| t.as_millisecond()).unwrap_or(i64::MAX);
             if let Some(t) = info.expires_at
                 && t < soon
             {

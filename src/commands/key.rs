@@ -30,9 +30,7 @@ pub fn parse_validity(s: &str) -> Result<Option<Duration>, String> {
         return Ok(None);
     }
     let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{s:?}: write e.g. 2y, 18 months, 365d or never"))?;
+    let n: u64 = digits.parse().map_err(|_| format!("{s:?}: write e.g. 2y, 18 months, 365d or never"))?;
     let unit = t[digits.len()..].trim();
     let days = match unit {
         "y" | "year" | "years" => n * 365,
@@ -52,10 +50,7 @@ fn describe(key: &OrgKey, path: &Path) {
     for uid in &info.user_ids {
         println!("  user ID:    {uid}");
     }
-    println!(
-        "  expires:    {}",
-        info.expires_at.map_or("never".to_string(), crate::clock::format_ms)
-    );
+    println!("  expires:    {}", info.expires_at.map_or("never".to_string(), crate::clock::format_ms));
     println!("  stored in:  {} (mode 0600)", path.display());
     println!("Publish the fingerprint with your disclosure policy; `vdpd key export` prints the public key.");
 }
@@ -64,12 +59,8 @@ pub fn generate(config_path: &Path, userid: Option<String>, validity: &str, forc
     let config = load_config(config_path)?;
     let path = key_path(&config)?;
     let validity = parse_validity(validity).map_err(|m| Exit { code: 2, message: m })?;
-    let userid = userid.unwrap_or_else(|| {
-        format!(
-            "{} <{}>",
-            config.organisation.name, config.organisation.security_address
-        )
-    });
+    let userid =
+        userid.unwrap_or_else(|| format!("{} <{}>", config.organisation.name, config.organisation.security_address));
     let key = OrgKey::generate(&userid, validity)?;
     if !openpgp::has_address(key.public(), &config.organisation.security_address) {
         eprintln!(
@@ -86,14 +77,9 @@ pub fn import(config_path: &Path, file: &Path, force: bool) -> anyhow::Result<Ex
     use sequoia_openpgp::parse::Parse;
     let config = load_config(config_path)?;
     let path = key_path(&config)?;
-    let bytes = std::fs::read(file).map_err(|e| Exit {
-        code: 1,
-        message: format!("{}: {e}", file.display()),
-    })?;
-    let cert = Cert::from_bytes(&bytes).map_err(|e| Exit {
-        code: 1,
-        message: format!("{}: not an OpenPGP key: {e:#}", file.display()),
-    })?;
+    let bytes = std::fs::read(file).map_err(|e| Exit { code: 1, message: format!("{}: {e}", file.display()) })?;
+    let cert = Cert::from_bytes(&bytes)
+        .map_err(|e| Exit { code: 1, message: format!("{}: not an OpenPGP key: {e:#}", file.display()) })?;
     let key = OrgKey::from_cert(cert, &file.display().to_string())?;
     key.save(&path, force)?;
     describe(&key, &path);

@@ -36,10 +36,7 @@ pub fn list(store: &Store, status: Option<&str>, limit: usize, json: bool) -> an
         println!("no messages");
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "{:>7} {:<19} {:<14} {:<32} {:<40} REASON",
-        "ID", "TAKEN IN", "OUTCOME", "FROM", "SUBJECT"
-    );
+    println!("{:>7} {:<19} {:<14} {:<32} {:<40} REASON", "ID", "TAKEN IN", "OUTCOME", "FROM", "SUBJECT");
     for r in &rows {
         println!(
             "{:>7} {:<19} {:<14} {:<32} {:<40} {}",
@@ -56,32 +53,20 @@ pub fn list(store: &Store, status: Option<&str>, limit: usize, json: bool) -> an
 
 pub fn show(store: &Store, id: i64, raw: bool) -> anyhow::Result<ExitCode> {
     let Some((row, bytes)) = intake_sql::get(store.conn(), id)? else {
-        return Err(Exit {
-            code: 1,
-            message: format!("no message #{id}"),
-        }
-        .into());
+        return Err(Exit { code: 1, message: format!("no message #{id}") }.into());
     };
     if raw {
         match bytes {
             Some(b) => std::io::stdout().write_all(&b)?,
             None => {
-                return Err(Exit {
-                    code: 1,
-                    message: format!("the bytes of message #{id} are no longer kept"),
-                }
-                .into());
+                return Err(Exit { code: 1, message: format!("the bytes of message #{id} are no longer kept") }.into());
             }
         }
         return Ok(ExitCode::SUCCESS);
     }
     println!("message #{}", row.id);
     println!("  taken in:    {} from {}", when(row.fetched_at), row.intake_key);
-    println!(
-        "  size:        {} bytes{}",
-        row.size,
-        if row.truncated { " (only the header kept)" } else { "" }
-    );
+    println!("  size:        {} bytes{}", row.size, if row.truncated { " (only the header kept)" } else { "" });
     println!("  outcome:     {}", row.status);
     if !row.reason.is_empty() {
         println!("  reason:      {}", row.reason);
@@ -106,27 +91,16 @@ pub fn retry(tokio: &tokio::runtime::Runtime, rt: Runtime, id: i64) -> anyhow::R
             return Ok(None);
         };
         if row.status != "quarantined" {
-            return Err(Exit {
-                code: 1,
-                message: format!("message #{id} is {}, not quarantined", row.status),
-            }
-            .into());
+            return Err(Exit { code: 1, message: format!("message #{id} is {}, not quarantined", row.status) }.into());
         }
         s.write(|tx| intake_sql::requeue(tx, id))?;
         let source = match (row.mailbox, row.uidvalidity, row.uid) {
-            (Some(mailbox), Some(v), Some(uid)) => Source::Imap {
-                mailbox,
-                uidvalidity: u32::try_from(v)?,
-                uid: u32::try_from(uid)?,
-            },
+            (Some(mailbox), Some(v), Some(uid)) => {
+                Source::Imap { mailbox, uidvalidity: u32::try_from(v)?, uid: u32::try_from(uid)? }
+            }
             _ => Source::Ingest,
         };
-        let mail = IncomingMail {
-            source,
-            raw,
-            size: usize::try_from(row.size)?,
-            truncated: row.truncated,
-        };
+        let mail = IncomingMail { source, raw, size: usize::try_from(row.size)?, truncated: row.truncated };
         let processed = intake::process(s, &env, &mail, now)?;
         s.durable_barrier(now)?;
         Ok(Some(processed))
@@ -134,27 +108,15 @@ pub fn retry(tokio: &tokio::runtime::Runtime, rt: Runtime, id: i64) -> anyhow::R
     match outcome {
         Some(p) => {
             let what = p.reference.map(|r| format!(" {r}")).unwrap_or_default();
-            let why = if p.reason.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", p.reason)
-            };
+            let why = if p.reason.is_empty() { String::new() } else { format!(": {}", p.reason) };
             println!("message #{id}: {}{what}{why}", p.status);
             println!("(run `vdpd once` or let the daemon deliver any mail this queued)");
             Ok(ExitCode::SUCCESS)
         }
-        None => Err(Exit {
-            code: 1,
-            message: format!("no message #{id} with its bytes kept"),
-        }
-        .into()),
+        None => Err(Exit { code: 1, message: format!("no message #{id} with its bytes kept") }.into()),
     }
 }
 
 fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 1).chain(['…']).collect()
-    }
+    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n - 1).chain(['…']).collect() }
 }

@@ -47,10 +47,8 @@ pub fn default_log_filter(command: &Command) -> &'static str {
 pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     // One async runtime for the whole invocation, entered before anything is built: lettre's connection pool
     // spawns its reaper task as soon as the transport exists.
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let tokio =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let _entered = tokio.enter();
     match cli.command {
         Command::Check { connect } => check::run(&tokio, &cli.config, connect),
@@ -76,11 +74,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             if report.failures.is_empty() {
                 Ok(ExitCode::SUCCESS)
             } else {
-                Err(Exit {
-                    code: exit::UNAVAILABLE,
-                    message: report.failures.join("; "),
-                }
-                .into())
+                Err(Exit { code: exit::UNAVAILABLE, message: report.failures.join("; ") }.into())
             }
         }
         Command::Ingest { now, no_deliver, files } => ingest(&tokio, &cli.config, now, no_deliver, files),
@@ -97,11 +91,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             MailCommand::Retry { id, now } => mail::retry(&tokio, runtime(&cli.config, now)?, id),
         },
         Command::Key { command } => match command {
-            KeyCommand::Generate {
-                userid,
-                validity,
-                force,
-            } => key::generate(&cli.config, userid, &validity, force),
+            KeyCommand::Generate { userid, validity, force } => key::generate(&cli.config, userid, &validity, force),
             KeyCommand::Import { file, force } => key::import(&cli.config, &file, force),
             KeyCommand::Export => key::export(&cli.config),
         },
@@ -109,13 +99,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn load_config(path: &Path) -> anyhow::Result<Config> {
-    Config::load(path).map_err(|e| {
-        Exit {
-            code: exit::CONFIG,
-            message: format!("invalid configuration:\n{e}"),
-        }
-        .into()
-    })
+    Config::load(path).map_err(|e| Exit { code: exit::CONFIG, message: format!("invalid configuration:\n{e}") }.into())
 }
 
 fn open_store(config_path: &Path) -> anyhow::Result<Store> {
@@ -137,33 +121,22 @@ fn ingest(
     files: Vec<std::path::PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     // A failure before the message is stored must make the MTA keep it: exit 75, never 1.
-    let tempfail = |e: anyhow::Error| -> anyhow::Error {
-        Exit {
-            code: exit::TEMPFAIL,
-            message: format!("{e:#}"),
-        }
-        .into()
-    };
+    let tempfail =
+        |e: anyhow::Error| -> anyhow::Error { Exit { code: exit::TEMPFAIL, message: format!("{e:#}") }.into() };
     let rt = runtime(config_path, now).map_err(tempfail)?;
     let max = rt.env.config.limits.max_message_bytes;
     let mut inputs = Vec::new();
     if files.is_empty() || files.iter().any(|f| f.as_os_str() == "-") {
-        let mail = daemon::read_message(std::io::stdin().lock(), max)
-            .context("reading standard input")
-            .map_err(tempfail)?;
+        let mail =
+            daemon::read_message(std::io::stdin().lock(), max).context("reading standard input").map_err(tempfail)?;
         inputs.push(Input { name: "-".into(), mail });
     }
     for f in files.iter().filter(|f| f.as_os_str() != "-") {
         let file = std::fs::File::open(f).with_context(|| format!("opening {}", f.display()))?;
         let mail = daemon::read_message(file, max).with_context(|| format!("reading {}", f.display()))?;
-        inputs.push(Input {
-            name: f.display().to_string(),
-            mail,
-        });
+        inputs.push(Input { name: f.display().to_string(), mail });
     }
-    let report = tokio
-        .block_on(daemon::ingest(rt, inputs, !no_deliver))
-        .map_err(|e| tempfail(e.into()))?;
+    let report = tokio.block_on(daemon::ingest(rt, inputs, !no_deliver)).map_err(|e| tempfail(e.into()))?;
     for (name, p) in &report.processed {
         let what = match (&p.reference, p.already) {
             (_, true) => "already processed".to_string(),

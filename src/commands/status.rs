@@ -93,9 +93,7 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
             state: h.get("imap.state").map(|(v, _)| v.to_string()),
             state_since: h.get("imap.state").map(|(_, at)| format_ms(at)),
             last_fetch_ok: ms("imap.last_fetch_ok").map(format_ms),
-            last_error: h
-                .get("imap.last_error")
-                .map(|(v, at)| format!("{v} (at {})", format_ms(at))),
+            last_error: h.get("imap.last_error").map(|(v, at)| format!("{v} (at {})", format_ms(at))),
         },
         smtp: SmtpJson {
             state: h.get("smtp.state").map(|(v, _)| v.to_string()),
@@ -109,12 +107,7 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
             oldest_undelivered_at: ob.oldest_undelivered_at.map(format_ms),
             recent_failures: failures
                 .into_iter()
-                .map(|(outbox_id, reference, recipient, error)| FailureJson {
-                    outbox_id,
-                    reference,
-                    recipient,
-                    error,
-                })
+                .map(|(outbox_id, reference, recipient, error)| FailureJson { outbox_id, reference, recipient, error })
                 .collect(),
         },
         intake: intake_counts,
@@ -127,9 +120,8 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     }
 
     let daemon = if running {
-        let since = ms("daemon.started_at")
-            .map(|t| format!(", since {} ({})", when(t), ago(t, now)))
-            .unwrap_or_default();
+        let since =
+            ms("daemon.started_at").map(|t| format!(", since {} ({})", when(t), ago(t, now))).unwrap_or_default();
         format!("running (pid {}{since})", out.daemon.pid.as_deref().unwrap_or("?"))
     } else {
         match ms("daemon.stopped_at") {
@@ -140,13 +132,10 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     };
     println!("daemon:   {daemon}");
     if config.imap.is_some() {
-        let state = h
-            .get("imap.state")
-            .map(|(v, at)| format!("{v} (since {})", ago(at, now)))
-            .unwrap_or("unknown".into());
-        let fetch = ms("imap.last_fetch_ok")
-            .map(|t| format!("{} ({})", when(t), ago(t, now)))
-            .unwrap_or("never".into());
+        let state =
+            h.get("imap.state").map(|(v, at)| format!("{v} (since {})", ago(at, now))).unwrap_or("unknown".into());
+        let fetch =
+            ms("imap.last_fetch_ok").map(|t| format!("{} ({})", when(t), ago(t, now))).unwrap_or("never".into());
         println!("imap:     {state}; last successful fetch: {fetch}");
         if let Some((e, at)) = h.get("imap.last_error") {
             println!("          last error {}: {e}", ago(at, now));
@@ -154,26 +143,15 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     } else {
         println!("imap:     not configured (mail arrives through `vdpd ingest`)");
     }
-    let smtp_last = ms("smtp.last_ok")
-        .map(|t| format!("{} ({})", when(t), ago(t, now)))
-        .unwrap_or("never".into());
-    println!(
-        "smtp:     {}; last delivery: {smtp_last}",
-        h.get("smtp.state").map(|(v, _)| v).unwrap_or("unknown")
-    );
+    let smtp_last = ms("smtp.last_ok").map(|t| format!("{} ({})", when(t), ago(t, now))).unwrap_or("never".into());
+    println!("smtp:     {}; last delivery: {smtp_last}", h.get("smtp.state").map(|(v, _)| v).unwrap_or("unknown"));
     let oldest = ob
         .oldest_undelivered_at
         .map(|t| format!("; oldest undelivered: {} ({})", when(t), ago(t, now)))
         .unwrap_or_default();
-    println!(
-        "outbox:   {} queued, {} sending, {} sent, {} failed{oldest}",
-        ob.queued, ob.sending, ob.sent, ob.failed
-    );
+    println!("outbox:   {} queued, {} sending, {} sent, {} failed{oldest}", ob.queued, ob.sending, ob.sent, ob.failed);
     for f in &out.outbox.recent_failures {
-        println!(
-            "          failed #{} {} to {}: {}",
-            f.outbox_id, f.reference, f.recipient, f.error
-        );
+        println!("          failed #{} {} to {}: {}", f.outbox_id, f.reference, f.recipient, f.error);
     }
     let join = |m: &std::collections::BTreeMap<String, i64>| {
         if m.is_empty() {

@@ -117,10 +117,7 @@ pub fn list(store: &Store, state: Option<TicketState>, json: bool) -> anyhow::Re
         println!("no tickets");
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "{:<16} {:<9} {:<19} {:>9}  {:<32} SUBJECT",
-        "REFERENCE", "STATE", "CREATED", "ACK", "REPORTER"
-    );
+    println!("{:<16} {:<9} {:<19} {:>9}  {:<32} SUBJECT", "REFERENCE", "STATE", "CREATED", "ACK", "REPORTER");
     for t in &rows {
         let ack = match t.ack_latency_ms {
             Some(ms) if ms < 10_000 => format!("{:.1}s", ms as f64 / 1000.0),
@@ -143,11 +140,7 @@ pub fn list(store: &Store, state: Option<TicketState>, json: bool) -> anyhow::Re
 pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCode> {
     let conn = store.conn();
     let Some(t) = tickets::ticket_by_reference(conn, reference.trim())? else {
-        return Err(Exit {
-            code: 1,
-            message: format!("no ticket {reference}"),
-        }
-        .into());
+        return Err(Exit { code: 1, message: format!("no ticket {reference}") }.into());
     };
     let participants = tickets::participants(conn, t.id)?;
     let messages = tickets::messages(conn, t.id)?;
@@ -188,10 +181,7 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
                 .collect(),
             form: form
                 .iter()
-                .map(|(section, value)| SectionJson {
-                    section: section.clone(),
-                    value: value.clone(),
-                })
+                .map(|(section, value)| SectionJson { section: section.clone(), value: value.clone() })
                 .collect(),
             timeline: timeline
                 .iter()
@@ -218,10 +208,7 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
         println!("  asset:         {}", t.asset);
     }
     if !t.severity.is_empty() {
-        let cvss = t
-            .cvss_score
-            .map(|s| format!(" (CVSS {s:.1} {})", t.cvss_vector))
-            .unwrap_or_default();
+        let cvss = t.cvss_score.map(|s| format!(" (CVSS {s:.1} {})", t.cvss_vector)).unwrap_or_default();
         println!("  severity:      {}{cvss}", t.severity);
     }
     if !t.weakness.is_empty() {
@@ -229,31 +216,18 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
     }
     println!(
         "  report form:   {}",
-        t.form_complete_at
-            .map_or("incomplete".to_string(), |at| format!("complete since {}", when(at)))
+        t.form_complete_at.map_or("incomplete".to_string(), |at| format!("complete since {}", when(at)))
     );
     println!("\nParticipants:");
     for p in &participants {
-        let name = if p.name.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", p.name)
-        };
+        let name = if p.name.is_empty() { String::new() } else { format!(" ({})", p.name) };
         println!("  {:<10} {}{}", p.role, p.address, name);
     }
     println!("\nMessages:");
     for m in &messages {
         let arrow = if m.direction == "in" { "←" } else { "→" };
         let peer = if m.direction == "in" { &m.from } else { &m.to };
-        println!(
-            "  {} {} {:<16} {:<10} {} {}",
-            when(m.created_at),
-            arrow,
-            m.kind,
-            m.status,
-            peer,
-            m.message_id
-        );
+        println!("  {} {} {:<16} {:<10} {} {}", when(m.created_at), arrow, m.kind, m.status, peer, m.message_id);
         if !m.last_error.is_empty() {
             println!("      error: {}", m.last_error);
         }
@@ -270,11 +244,7 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
     }
     println!("\nTimeline:");
     for e in &timeline {
-        let detail = if e.detail.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", e.detail)
-        };
+        let detail = if e.detail.is_empty() { String::new() } else { format!(": {}", e.detail) };
         println!("  {}  {:<24} {}{}", when(e.at), e.actor, e.event, detail);
     }
     Ok(ExitCode::SUCCESS)

@@ -133,20 +133,14 @@ mod tests {
 
     #[test]
     fn exact_only_where_a_unit_has_a_fixed_length() {
-        assert_eq!(
-            "24h".parse::<PolicyDuration>().unwrap().exact(),
-            Some(std::time::Duration::from_secs(86_400))
-        );
+        assert_eq!("24h".parse::<PolicyDuration>().unwrap().exact(), Some(std::time::Duration::from_secs(86_400)));
         assert_eq!("1 month".parse::<PolicyDuration>().unwrap().exact(), None);
         assert_eq!("3 business days".parse::<PolicyDuration>().unwrap().exact(), None);
     }
 
     #[test]
     fn displays_like_a_person_writes() {
-        assert_eq!(
-            "1 business day".parse::<PolicyDuration>().unwrap().to_string(),
-            "1 business day"
-        );
+        assert_eq!("1 business day".parse::<PolicyDuration>().unwrap().to_string(), "1 business day");
         assert_eq!("48h".parse::<PolicyDuration>().unwrap().to_string(), "48 hours");
     }
 }

@@ -343,11 +343,7 @@ impl ReportForm {
                 true,
                 SectionKind::Text,
                 "A summary of the vulnerability; supporting files (screenshots, video) as attachments; any mitigations or recommendations",
-                &[
-                    "Description of the vulnerability",
-                    "Details",
-                    "Vulnerability description",
-                ],
+                &["Description of the vulnerability", "Details", "Vulnerability description"],
             ),
             s(
                 "Steps to reproduce",
@@ -370,13 +366,7 @@ impl ReportForm {
                 "Company name",
                 &["Company", "Company name", "Organisation", "Organization"],
             ),
-            s(
-                "Contact name",
-                true,
-                SectionKind::Text,
-                "Your name",
-                &["Name", "Your name", "Researcher"],
-            ),
+            s("Contact name", true, SectionKind::Text, "Your name", &["Name", "Your name", "Researcher"]),
             s(
                 "Contact email",
                 true,
@@ -411,16 +401,8 @@ pub struct StaffMember {
 }
 
 /// The default phrases of a key request.
-pub const DEFAULT_KEY_REQUEST_PATTERNS: [&str; 8] = [
-    "pgp key",
-    "gpg key",
-    "public key",
-    "encryption key",
-    "openpgp key",
-    "pgp public key",
-    "your key",
-    "pgp-key",
-];
+pub const DEFAULT_KEY_REQUEST_PATTERNS: [&str; 8] =
+    ["pgp key", "gpg key", "public key", "encryption key", "openpgp key", "pgp public key", "your key", "pgp-key"];
 
 /// One thing wrong with a policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -454,10 +436,8 @@ pub enum ConfigError {
 impl Config {
     /// Reads and validates a policy file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         Self::parse(&text, path)
     }
 
@@ -495,11 +475,7 @@ impl Config {
         let Some(raw) = raw else {
             return Err(ConfigError::Invalid { problems });
         };
-        let mut v = Validator {
-            file: path.to_path_buf(),
-            map: &map,
-            problems,
-        };
+        let mut v = Validator { file: path.to_path_buf(), map: &map, problems };
         let config = Config::from_raw(raw, path, &mut v);
         if v.problems.is_empty() {
             Ok(config.expect("no problems means every field was set"))
@@ -520,18 +496,12 @@ impl Config {
         let organisation = v.organisation(raw.organisation);
         let imap = raw.imap.map(|r| v.imap(r, &dir));
         let smtp = v.smtp(raw.smtp, &dir);
-        let store = v
-            .required("store.path", raw.store.path)
-            .map(|p| StoreConfig { path: dir.join(p) });
+        let store = v.required("store.path", raw.store.path).map(|p| StoreConfig { path: dir.join(p) });
         let limits = v.limits(raw.limits);
-        let templates = TemplatesConfig {
-            dir: dir.join(raw.templates.dir.unwrap_or_else(|| PathBuf::from("templates"))),
-        };
+        let templates =
+            TemplatesConfig { dir: dir.join(raw.templates.dir.unwrap_or_else(|| PathBuf::from("templates"))) };
         let sla = v.sla(raw.sla);
-        let store_dir = store
-            .as_ref()
-            .map(|s| config_dir(&s.path))
-            .unwrap_or_else(|| dir.clone());
+        let store_dir = store.as_ref().map(|s| config_dir(&s.path)).unwrap_or_else(|| dir.clone());
         let openpgp = raw.openpgp.map(|r| v.openpgp(r, &store_dir));
         let report_form = v.report_form(raw.report_form);
         let staff = v.staff(raw.staff, &dir);
@@ -604,10 +574,7 @@ impl Validator<'_> {
         match value.parse::<lettre::Address>() {
             Ok(a) if !value.contains(['<', '>', ' ', '\r', '\n']) => Some(a.to_string().to_ascii_lowercase()),
             _ => {
-                self.problem(
-                    key,
-                    format!("{value:?} is not a plain email address (write local@domain)"),
-                );
+                self.problem(key, format!("{value:?} is not a plain email address (write local@domain)"));
                 None
             }
         }
@@ -618,10 +585,7 @@ impl Validator<'_> {
         match d.exact() {
             Some(d) => d,
             None => {
-                self.problem(
-                    key,
-                    format!("{d} has no fixed length here: use seconds, minutes, hours or days"),
-                );
+                self.problem(key, format!("{d} has no fixed length here: use seconds, minutes, hours or days"));
                 default.exact().unwrap_or_default()
             }
         }
@@ -666,10 +630,7 @@ impl Validator<'_> {
             "starttls" => TlsMode::Starttls,
             "none" => TlsMode::None,
             other => {
-                self.problem(
-                    &key,
-                    format!("{other:?}: choose \"implicit\", \"starttls\" or \"none\""),
-                );
+                self.problem(&key, format!("{other:?}: choose \"implicit\", \"starttls\" or \"none\""));
                 return None;
             }
         };
@@ -695,16 +656,10 @@ impl Validator<'_> {
     ) -> Option<PasswordSource> {
         match (file, env) {
             (Some(_), Some(_)) => {
-                self.problem(
-                    &format!("{section}.password_env"),
-                    "set either password_file or password_env, not both",
-                );
+                self.problem(&format!("{section}.password_env"), "set either password_file or password_env, not both");
                 None
             }
-            (Some(name), None) => Some(PasswordSource::File {
-                name,
-                config_dir: dir.to_path_buf(),
-            }),
+            (Some(name), None) => Some(PasswordSource::File { name, config_dir: dir.to_path_buf() }),
             (None, Some(var)) => Some(PasswordSource::Env(var)),
             (None, None) => None,
         }
@@ -724,17 +679,11 @@ impl Validator<'_> {
         let username = self.required("imap.username", r.username);
         let password = self.password("imap", r.password_file, r.password_env, dir);
         if password.is_none() && !self.problems.iter().any(|p| p.key == "imap.password_env") {
-            self.problem(
-                "imap.password_file",
-                "IMAP needs a password: set password_file or password_env",
-            );
+            self.problem("imap.password_file", "IMAP needs a password: set password_file or password_env");
         }
         let ca_file = self.ca_file("imap.ca_file", r.ca_file, dir);
-        let poll_interval = self.duration(
-            "imap.poll_interval",
-            r.poll_interval,
-            PolicyDuration::new(60, Unit::Seconds),
-        );
+        let poll_interval =
+            self.duration("imap.poll_interval", r.poll_interval, PolicyDuration::new(60, Unit::Seconds));
         let timeout = self.duration("imap.timeout", r.timeout, PolicyDuration::new(60, Unit::Seconds));
         if poll_interval.is_zero() || poll_interval > std::time::Duration::from_secs(29 * 60) {
             self.problem("imap.poll_interval", "must be between 1 second and 29 minutes");
@@ -792,22 +741,12 @@ impl Validator<'_> {
             self.problem("smtp.concurrency", "must be between 1 and 64");
         }
         let timeout = self.duration("smtp.timeout", r.timeout, PolicyDuration::new(60, Unit::Seconds));
-        let retry_initial = self.duration(
-            "smtp.retry_initial",
-            r.retry_initial,
-            PolicyDuration::new(30, Unit::Seconds),
-        );
+        let retry_initial =
+            self.duration("smtp.retry_initial", r.retry_initial, PolicyDuration::new(30, Unit::Seconds));
         let retry_max = self.duration("smtp.retry_max", r.retry_max, PolicyDuration::new(1, Unit::Hours));
-        let give_up_after = self.duration(
-            "smtp.give_up_after",
-            r.give_up_after,
-            PolicyDuration::new(5, Unit::Days),
-        );
+        let give_up_after = self.duration("smtp.give_up_after", r.give_up_after, PolicyDuration::new(5, Unit::Days));
         if retry_initial.is_zero() || retry_max < retry_initial {
-            self.problem(
-                "smtp.retry_max",
-                "retry_initial must be more than zero and retry_max at least retry_initial",
-            );
+            self.problem("smtp.retry_max", "retry_initial must be more than zero and retry_max at least retry_initial");
         }
         let tls = tls?;
         let port = r.port.unwrap_or(match tls {
@@ -874,12 +813,7 @@ impl Validator<'_> {
                 .collect()
             })
             .unwrap_or_default();
-        Some(Sla {
-            acknowledge: acknowledge?,
-            first_diagnosis: r.first_diagnosis,
-            fix,
-            disclosure: r.disclosure,
-        })
+        Some(Sla { acknowledge: acknowledge?, first_diagnosis: r.first_diagnosis, fix, disclosure: r.disclosure })
     }
 }
 
@@ -901,19 +835,13 @@ impl Validator<'_> {
             "openpgp.report_detail",
             r.report_detail,
             ReportDetail::EncryptedOnly,
-            &[
-                ("encrypted-only", ReportDetail::EncryptedOnly),
-                ("plaintext-allowed", ReportDetail::PlaintextAllowed),
-            ],
+            &[("encrypted-only", ReportDetail::EncryptedOnly), ("plaintext-allowed", ReportDetail::PlaintextAllowed)],
         );
         let staff_encryption = self.choice(
             "openpgp.staff_encryption",
             r.staff_encryption,
             StaffEncryption::Required,
-            &[
-                ("required", StaffEncryption::Required),
-                ("when-possible", StaffEncryption::WhenPossible),
-            ],
+            &[("required", StaffEncryption::Required), ("when-possible", StaffEncryption::WhenPossible)],
         );
         let patterns: Vec<String> = r
             .key_request_patterns
@@ -922,10 +850,7 @@ impl Validator<'_> {
             .map(|p| p.trim().to_lowercase())
             .collect();
         if patterns.iter().any(|p| p.len() < 3) {
-            self.problem(
-                "openpgp.key_request_patterns",
-                "each pattern needs at least 3 characters",
-            );
+            self.problem("openpgp.key_request_patterns", "each pattern needs at least 3 characters");
         }
         let max_decrypted_bytes = r.max_decrypted_bytes.unwrap_or(50 * 1024 * 1024);
         if !(1024..=1024 * 1024 * 1024).contains(&max_decrypted_bytes) {
@@ -951,10 +876,7 @@ impl Validator<'_> {
             "report_form.delivery",
             r.delivery,
             FormDelivery::WithAcknowledgement,
-            &[
-                ("with-acknowledgement", FormDelivery::WithAcknowledgement),
-                ("separate", FormDelivery::Separate),
-            ],
+            &[("with-acknowledgement", FormDelivery::WithAcknowledgement), ("separate", FormDelivery::Separate)],
         );
         let sections = match r.sections {
             None => ReportForm::default_sections(),
@@ -1007,11 +929,7 @@ impl Validator<'_> {
                 out
             }
         };
-        Some(ReportForm {
-            enabled: r.enabled.unwrap_or(true),
-            delivery: delivery?,
-            sections,
-        })
+        Some(ReportForm { enabled: r.enabled.unwrap_or(true), delivery: delivery?, sections })
     }
 
     fn staff(&mut self, r: raw::RawStaff, dir: &Path) -> Option<Staff> {
@@ -1021,16 +939,9 @@ impl Validator<'_> {
                 continue;
             };
             if members.iter().any(|x: &StaffMember| x.address == address) {
-                self.problem(
-                    &format!("staff.members.{i}.address"),
-                    format!("{address} is listed twice"),
-                );
+                self.problem(&format!("staff.members.{i}.address"), format!("{address} is listed twice"));
             }
-            members.push(StaffMember {
-                address,
-                name: m.name.unwrap_or_default(),
-                cert: m.cert.map(|c| dir.join(c)),
-            });
+            members.push(StaffMember { address, name: m.name.unwrap_or_default(), cert: m.cert.map(|c| dir.join(c)) });
         }
         Some(Staff { members })
     }
@@ -1158,23 +1069,14 @@ acknowledge = "24h"
         let creds = dir.path().join("creds");
         std::fs::create_dir(&creds).unwrap();
         std::fs::write(dir.path().join("imap.pass"), "from-config-dir\n").unwrap();
-        let src = PasswordSource::File {
-            name: "imap.pass".into(),
-            config_dir: dir.path().to_path_buf(),
-        };
+        let src = PasswordSource::File { name: "imap.pass".into(), config_dir: dir.path().to_path_buf() };
         // Without a credential of that name the file next to the policy is used.
         assert_eq!(src.resolve().unwrap(), "from-config-dir");
         let name = Path::new("imap.pass");
         // A credentials directory without that credential falls back to the policy's directory...
-        assert_eq!(
-            PasswordSource::locate_in(name, Some(&creds), dir.path()),
-            dir.path().join(name)
-        );
+        assert_eq!(PasswordSource::locate_in(name, Some(&creds), dir.path()), dir.path().join(name));
         // ...and one with it wins.
         std::fs::write(creds.join("imap.pass"), "from-credentials\n").unwrap();
-        assert_eq!(
-            PasswordSource::locate_in(name, Some(&creds), dir.path()),
-            creds.join(name)
-        );
+        assert_eq!(PasswordSource::locate_in(name, Some(&creds), dir.path()), creds.join(name));
     }
 }

@@ -205,10 +205,7 @@ impl SourceMap {
 
     /// The line where a key (or section header) is written.
     pub fn line_of_key(&self, path: &str) -> Option<usize> {
-        self.entries
-            .iter()
-            .find(|(p, _, _)| p == path)
-            .map(|(_, key, _)| self.line_at(*key))
+        self.entries.iter().find(|(p, _, _)| p == path).map(|(_, key, _)| self.line_at(*key))
     }
 
     /// The innermost key whose value contains `offset`.
@@ -223,11 +220,7 @@ impl SourceMap {
 
 fn collect(table: &toml::de::DeTable<'_>, prefix: &str, out: &mut Vec<(String, usize, std::ops::Range<usize>)>) {
     for (key, value) in table {
-        let path = if prefix.is_empty() {
-            key.get_ref().to_string()
-        } else {
-            format!("{prefix}.{}", key.get_ref())
-        };
+        let path = if prefix.is_empty() { key.get_ref().to_string() } else { format!("{prefix}.{}", key.get_ref()) };
         out.push((path.clone(), key.span().start, value.span()));
         collect_value(value.get_ref(), &path, out);
     }

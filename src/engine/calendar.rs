@@ -28,10 +28,7 @@ pub fn deadline(start_ms: i64, duration: PolicyDuration) -> i64 {
                     Ok(d) => d,
                     Err(_) => return i64::MAX,
                 };
-                if !matches!(
-                    day.weekday(),
-                    jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
-                ) {
+                if !matches!(day.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday) {
                     left -= 1;
                 }
             }
@@ -52,43 +49,25 @@ mod tests {
 
     #[test]
     fn exact_units() {
-        assert_eq!(
-            deadline(ms("2026-11-23T10:00:00Z"), "24h".parse().unwrap()),
-            ms("2026-11-24T10:00:00Z")
-        );
-        assert_eq!(
-            deadline(ms("2026-11-23T10:00:00Z"), "90 days".parse().unwrap()),
-            ms("2027-02-21T10:00:00Z")
-        );
+        assert_eq!(deadline(ms("2026-11-23T10:00:00Z"), "24h".parse().unwrap()), ms("2026-11-24T10:00:00Z"));
+        assert_eq!(deadline(ms("2026-11-23T10:00:00Z"), "90 days".parse().unwrap()), ms("2027-02-21T10:00:00Z"));
     }
 
     #[test]
     fn months_follow_the_calendar() {
-        assert_eq!(
-            deadline(ms("2026-01-31T12:00:00Z"), "1 month".parse().unwrap()),
-            ms("2026-02-28T12:00:00Z")
-        );
-        assert_eq!(
-            deadline(ms("2028-01-31T12:00:00Z"), "1 month".parse().unwrap()),
-            ms("2028-02-29T12:00:00Z")
-        );
+        assert_eq!(deadline(ms("2026-01-31T12:00:00Z"), "1 month".parse().unwrap()), ms("2026-02-28T12:00:00Z"));
+        assert_eq!(deadline(ms("2028-01-31T12:00:00Z"), "1 month".parse().unwrap()), ms("2028-02-29T12:00:00Z"));
     }
 
     #[test]
     fn business_days_skip_weekends() {
         // Friday + 1 business day = Monday; Monday + 7 business days = Wednesday of the next week.
-        assert_eq!(
-            deadline(ms("2026-11-27T09:00:00Z"), "1 business day".parse().unwrap()),
-            ms("2026-11-30T09:00:00Z")
-        );
+        assert_eq!(deadline(ms("2026-11-27T09:00:00Z"), "1 business day".parse().unwrap()), ms("2026-11-30T09:00:00Z"));
         assert_eq!(
             deadline(ms("2026-11-23T09:00:00Z"), "7 business days".parse().unwrap()),
             ms("2026-12-02T09:00:00Z")
         );
         // Saturday + 1 business day = Monday.
-        assert_eq!(
-            deadline(ms("2026-11-28T09:00:00Z"), "1 business day".parse().unwrap()),
-            ms("2026-11-30T09:00:00Z")
-        );
+        assert_eq!(deadline(ms("2026-11-28T09:00:00Z"), "1 business day".parse().unwrap()), ms("2026-11-30T09:00:00Z"));
     }
 }

@@ -66,12 +66,7 @@ impl std::str::FromStr for TicketState {
         TicketState::ALL
             .into_iter()
             .find(|t| t.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                format!(
-                    "unknown state {s:?} (one of: {})",
-                    TicketState::ALL.map(|t| t.as_str()).join(", ")
-                )
-            })
+            .ok_or_else(|| format!("unknown state {s:?} (one of: {})", TicketState::ALL.map(|t| t.as_str()).join(", ")))
     }
 }
 
@@ -118,16 +113,10 @@ pub fn decide(inbound: &Inbound, facts: &Facts, config: &Config) -> Decision {
     }
     let thread = facts.candidates.iter().find(|c| c.sender_is_participant);
     if let Some(reason) = &inbound.automatic {
-        return Decision::Drop {
-            reason: reason.clone(),
-            ticket_id: thread.map(|c| c.ticket_id),
-        };
+        return Decision::Drop { reason: reason.clone(), ticket_id: thread.map(|c| c.ticket_id) };
     }
     if let Some(c) = thread {
-        return Decision::Correspondence {
-            ticket_id: c.ticket_id,
-            reference: c.reference.clone(),
-        };
+        return Decision::Correspondence { ticket_id: c.ticket_id, reference: c.reference.clone() };
     }
     if let Some(pgp) = &config.openpgp
         && facts.candidates.is_empty()
@@ -202,16 +191,9 @@ pub fn form_progress(
 ) -> FormProgress {
     let answered =
         |name: &str| answered_before.iter().any(|(n, _)| n == name) || parsed.values.iter().any(|(n, _)| n == name);
-    let missing: Vec<String> = sections
-        .iter()
-        .filter(|s| s.mandatory && !answered(&s.name))
-        .map(|s| s.name.clone())
-        .collect();
-    FormProgress {
-        newly_complete: !was_complete && missing.is_empty(),
-        missing,
-        attempted: parsed.attempted(),
-    }
+    let missing: Vec<String> =
+        sections.iter().filter(|s| s.mandatory && !answered(&s.name)).map(|s| s.name.clone()).collect();
+    FormProgress { newly_complete: !was_complete && missing.is_empty(), missing, attempted: parsed.attempted() }
 }
 
 /// May another automatic reply go to this ticket today? The RFC 3834 guard against two machines talking.
@@ -259,11 +241,8 @@ pub fn reply_plan(
     org: &Organisation,
 ) -> MailPlan {
     let base = mailtext::base_subject(&inbound.subject, &org.ticket_prefix);
-    let subject = if base.is_empty() {
-        format!("[{reference}] Re: your report")
-    } else {
-        format!("[{reference}] Re: {base}")
-    };
+    let subject =
+        if base.is_empty() { format!("[{reference}] Re: your report") } else { format!("[{reference}] Re: {base}") };
     // References: their thread (oldest first) then their message; trimmed to the first and the latest.
     let mut references: Vec<String> = inbound.references.clone();
     if let Some(id) = &inbound.message_id {
@@ -296,11 +275,7 @@ pub fn key_reply_plan(inbound: &Inbound, org: &Organisation) -> MailPlan {
         template: "public_key.txt",
         to: inbound.sender.clone(),
         to_name: inbound.sender_name.clone(),
-        subject: if base.is_empty() {
-            "Our OpenPGP key".into()
-        } else {
-            format!("Re: {base}")
-        },
+        subject: if base.is_empty() { "Our OpenPGP key".into() } else { format!("Re: {base}") },
         in_reply_to: inbound.message_id.clone(),
         references: inbound.message_id.iter().cloned().collect(),
         auto: Auto::Replied,

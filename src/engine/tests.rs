@@ -46,10 +46,7 @@ fn candidate(id: i64, participant: bool) -> ThreadCandidate {
 #[test]
 fn decisions() {
     let cfg = config("");
-    let auto = Inbound {
-        automatic: Some("auto-submitted: auto-replied".into()),
-        ..mail()
-    };
+    let auto = Inbound { automatic: Some("auto-submitted: auto-replied".into()), ..mail() };
     struct Case {
         name: &'static str,
         mail: Inbound,
@@ -57,65 +54,36 @@ fn decisions() {
         want: Decision,
     }
     let cases = vec![
-        Case {
-            name: "a first mail opens a ticket",
-            mail: mail(),
-            facts: Facts::default(),
-            want: Decision::NewTicket,
-        },
+        Case { name: "a first mail opens a ticket", mail: mail(), facts: Facts::default(), want: Decision::NewTicket },
         Case {
             name: "a participant's reply joins the ticket",
             mail: mail(),
-            facts: Facts {
-                candidates: vec![candidate(7, true)],
-                ..Facts::default()
-            },
-            want: Decision::Correspondence {
-                ticket_id: 7,
-                reference: "EX-2026-0007".into(),
-            },
+            facts: Facts { candidates: vec![candidate(7, true)], ..Facts::default() },
+            want: Decision::Correspondence { ticket_id: 7, reference: "EX-2026-0007".into() },
         },
         Case {
             name: "a stranger quoting a reference opens a ticket of their own",
             mail: mail(),
-            facts: Facts {
-                candidates: vec![candidate(7, false)],
-                ..Facts::default()
-            },
+            facts: Facts { candidates: vec![candidate(7, false)], ..Facts::default() },
             want: Decision::NewTicket,
         },
         Case {
             name: "the first candidate the sender takes part in wins",
             mail: mail(),
-            facts: Facts {
-                candidates: vec![candidate(3, false), candidate(9, true)],
-                ..Facts::default()
-            },
-            want: Decision::Correspondence {
-                ticket_id: 9,
-                reference: "EX-2026-0009".into(),
-            },
+            facts: Facts { candidates: vec![candidate(3, false), candidate(9, true)], ..Facts::default() },
+            want: Decision::Correspondence { ticket_id: 9, reference: "EX-2026-0009".into() },
         },
         Case {
             name: "an auto-reply in a thread is dropped, not correspondence",
             mail: auto.clone(),
-            facts: Facts {
-                candidates: vec![candidate(7, true)],
-                ..Facts::default()
-            },
-            want: Decision::Drop {
-                reason: "auto-submitted: auto-replied".into(),
-                ticket_id: Some(7),
-            },
+            facts: Facts { candidates: vec![candidate(7, true)], ..Facts::default() },
+            want: Decision::Drop { reason: "auto-submitted: auto-replied".into(), ticket_id: Some(7) },
         },
         Case {
             name: "an auto-reply outside any thread is dropped",
             mail: auto,
             facts: Facts::default(),
-            want: Decision::Drop {
-                reason: "auto-submitted: auto-replied".into(),
-                ticket_id: None,
-            },
+            want: Decision::Drop { reason: "auto-submitted: auto-replied".into(), ticket_id: None },
         },
         Case {
             name: "a duplicate is a duplicate before anything else",
@@ -125,23 +93,13 @@ fn decisions() {
                 candidates: vec![candidate(7, true)],
                 sender_tickets_last_day: 99,
             },
-            want: Decision::Duplicate {
-                of_intake: 12,
-                ticket_id: Some(4),
-            },
+            want: Decision::Duplicate { of_intake: 12, ticket_id: Some(4) },
         },
         Case {
             name: "replies are not rate limited",
             mail: mail(),
-            facts: Facts {
-                candidates: vec![candidate(7, true)],
-                sender_tickets_last_day: 99,
-                ..Facts::default()
-            },
-            want: Decision::Correspondence {
-                ticket_id: 7,
-                reference: "EX-2026-0007".into(),
-            },
+            facts: Facts { candidates: vec![candidate(7, true)], sender_tickets_last_day: 99, ..Facts::default() },
+            want: Decision::Correspondence { ticket_id: 7, reference: "EX-2026-0007".into() },
         },
     ];
     for case in cases {
@@ -152,39 +110,24 @@ fn decisions() {
 #[test]
 fn the_daily_new_ticket_limit_drops_with_a_reason() {
     let cfg = config("[limits]\nnew_tickets_per_sender_per_day = 3\n");
-    let facts = |n| Facts {
-        sender_tickets_last_day: n,
-        ..Facts::default()
-    };
+    let facts = |n| Facts { sender_tickets_last_day: n, ..Facts::default() };
     assert_eq!(decide(&mail(), &facts(2), &cfg), Decision::NewTicket);
     match decide(&mail(), &facts(3), &cfg) {
-        Decision::Drop {
-            reason,
-            ticket_id: None,
-        } => assert!(reason.starts_with("rate limit"), "{reason}"),
+        Decision::Drop { reason, ticket_id: None } => assert!(reason.starts_with("rate limit"), "{reason}"),
         other => panic!("{other:?}"),
     }
 }
 
 #[test]
 fn auto_reply_guard() {
-    let limits = Limits {
-        auto_replies_per_ticket_per_day: 2,
-        ..Limits::default()
-    };
+    let limits = Limits { auto_replies_per_ticket_per_day: 2, ..Limits::default() };
     assert!(may_auto_reply(1, &limits));
     assert!(!may_auto_reply(2, &limits));
 }
 
 #[test]
 fn acknowledgement_threads_under_the_report() {
-    let plan = reply_plan(
-        "acknowledgement",
-        "acknowledgement.txt",
-        "EX-2026-0007",
-        &mail(),
-        &org(),
-    );
+    let plan = reply_plan("acknowledgement", "acknowledgement.txt", "EX-2026-0007", &mail(), &org());
     assert_eq!(plan.subject, "[EX-2026-0007] Re: XSS in login");
     assert_eq!(plan.in_reply_to.as_deref(), Some("<r1@research.test>"));
     assert_eq!(plan.references, vec!["<r1@research.test>"]);
@@ -194,31 +137,16 @@ fn acknowledgement_threads_under_the_report() {
 
 #[test]
 fn reply_subject_does_not_pile_up_prefixes_or_leak_other_tags() {
-    let m = Inbound {
-        subject: "Re: [EX-2026-0001] RE: XSS".into(),
-        ..mail()
-    };
-    assert_eq!(
-        reply_plan("a", "a.txt", "EX-2026-0002", &m, &org()).subject,
-        "[EX-2026-0002] Re: XSS"
-    );
-    let empty = Inbound {
-        subject: String::new(),
-        ..mail()
-    };
-    assert_eq!(
-        reply_plan("a", "a.txt", "EX-2026-0002", &empty, &org()).subject,
-        "[EX-2026-0002] Re: your report"
-    );
+    let m = Inbound { subject: "Re: [EX-2026-0001] RE: XSS".into(), ..mail() };
+    assert_eq!(reply_plan("a", "a.txt", "EX-2026-0002", &m, &org()).subject, "[EX-2026-0002] Re: XSS");
+    let empty = Inbound { subject: String::new(), ..mail() };
+    assert_eq!(reply_plan("a", "a.txt", "EX-2026-0002", &empty, &org()).subject, "[EX-2026-0002] Re: your report");
 }
 
 #[test]
 fn references_are_their_thread_plus_their_message_trimmed() {
     let long: Vec<String> = (0..20).map(|i| format!("<m{i}@x.test>")).collect();
-    let m = Inbound {
-        references: long,
-        ..mail()
-    };
+    let m = Inbound { references: long, ..mail() };
     let refs = reply_plan("a", "a.txt", "EX-2026-0002", &m, &org()).references;
     assert_eq!(refs.len(), MAX_REFERENCES);
     assert_eq!(refs.first().map(String::as_str), Some("<m0@x.test>"));
@@ -229,46 +157,25 @@ fn references_are_their_thread_plus_their_message_trimmed() {
 #[test]
 fn states_parse_case_insensitively_and_refuse_unknown() {
     assert_eq!("Triage".parse::<TicketState>(), Ok(TicketState::Triage));
-    assert!(
-        "open"
-            .parse::<TicketState>()
-            .unwrap_err()
-            .contains("one of: new, triage")
-    );
+    assert!("open".parse::<TicketState>().unwrap_err().contains("one of: new, triage"));
 }
 
 #[test]
 fn key_requests_are_short_outside_tickets_and_only_with_openpgp() {
     let with_pgp = config("[openpgp]\n");
-    let ask = |subject: &str, text: &str| Inbound {
-        subject: subject.into(),
-        text: text.into(),
-        ..mail()
-    };
+    let ask = |subject: &str, text: &str| Inbound { subject: subject.into(), text: text.into(), ..mail() };
     let request = ask("PGP key?", "Hello, could you send me your public key? Thanks");
     assert_eq!(decide(&request, &Facts::default(), &with_pgp), Decision::KeyRequest);
     // Without an organisation key there is nothing to send: it is a report like any other.
     assert_eq!(decide(&request, &Facts::default(), &config("")), Decision::NewTicket);
     // Inside a ticket it is correspondence.
-    let in_thread = Facts {
-        candidates: vec![candidate(7, true)],
-        ..Facts::default()
-    };
-    assert!(matches!(
-        decide(&request, &in_thread, &with_pgp),
-        Decision::Correspondence { .. }
-    ));
+    let in_thread = Facts { candidates: vec![candidate(7, true)], ..Facts::default() };
+    assert!(matches!(decide(&request, &in_thread, &with_pgp), Decision::Correspondence { .. }));
     // A long report that mentions a public key is a report.
-    let long = ask(
-        "Weak RSA",
-        &format!("The public key of your API is 512 bits. {}", "Details. ".repeat(200)),
-    );
+    let long = ask("Weak RSA", &format!("The public key of your API is 512 bits. {}", "Details. ".repeat(200)));
     assert_eq!(decide(&long, &Facts::default(), &with_pgp), Decision::NewTicket);
     // A short report that fills form sections is a report, even if it mentions the key.
-    let form = ask(
-        "Report",
-        "Asset: api.example.test\nDescription: the public key endpoint leaks private keys",
-    );
+    let form = ask("Report", "Asset: api.example.test\nDescription: the public key endpoint leaks private keys");
     assert_eq!(decide(&form, &Facts::default(), &with_pgp), Decision::NewTicket);
     // A researcher who pastes their own key is not asking for ours.
     let pasted = ask(
@@ -277,10 +184,7 @@ fn key_requests_are_short_outside_tickets_and_only_with_openpgp() {
     );
     assert_eq!(decide(&pasted, &Facts::default(), &with_pgp), Decision::NewTicket);
     // Quoted text does not count towards the length.
-    let quoted = ask(
-        "Re: hello",
-        &format!("Please send your PGP key.\n{}", "> quoted line\n".repeat(200)),
-    );
+    let quoted = ask("Re: hello", &format!("Please send your PGP key.\n{}", "> quoted line\n".repeat(200)));
     assert_eq!(decide(&quoted, &Facts::default(), &with_pgp), Decision::KeyRequest);
 }
 
@@ -289,10 +193,7 @@ fn form_progress_tracks_missing_mandatory_sections() {
     let sections = crate::config::ReportForm::default_sections();
     let first = form::parse("Asset: x.example\nSeverity: high", &sections);
     let p = form_progress(&[], &first, &sections, false);
-    assert_eq!(
-        p.missing,
-        ["Description", "Steps to reproduce", "Contact name", "Contact email"]
-    );
+    assert_eq!(p.missing, ["Description", "Steps to reproduce", "Contact name", "Contact email"]);
     assert!(p.attempted && !p.newly_complete);
     let before: Vec<(String, String)> = first.values.clone();
     let rest = form::parse(

@@ -39,11 +39,7 @@ fn a_clean_form_fills_every_section() {
         Some("The q parameter is reflected without encoding.\nIt works in every browser.")
     );
     // "Step 2:" is not a section: it stays inside the steps.
-    assert!(
-        p.get("Steps to reproduce")
-            .unwrap()
-            .contains("2. Step 2: observe the alert")
-    );
+    assert!(p.get("Steps to reproduce").unwrap().contains("2. Step 2: observe the alert"));
     assert_eq!(p.get("Contact email"), Some("ada@research.example"));
 }
 
@@ -51,16 +47,9 @@ fn a_clean_form_fills_every_section() {
 fn quoted_reordered_and_differently_cased_forms_read_the_same() {
     // Upper case is fine for labels; CVSS vectors are upper case anyway.
     let quoted: String = "On Monday, security@ wrote:\n> Please fill in:\n".to_string()
-        + &CLEAN
-            .lines()
-            .rev()
-            .map(|l| format!("> {}\n", l.to_uppercase()))
-            .collect::<String>();
+        + &CLEAN.lines().rev().map(|l| format!("> {}\n", l.to_uppercase())).collect::<String>();
     let p = parse_default(&quoted);
-    assert!(
-        p.get("Asset").is_some() && p.get("Contact name").is_some() && p.get("Severity").is_some(),
-        "{p:?}"
-    );
+    assert!(p.get("Asset").is_some() && p.get("Contact name").is_some() && p.get("Severity").is_some(), "{p:?}");
 }
 
 #[test]
@@ -79,11 +68,7 @@ Contact details:
     let p = parse_default(md);
     assert_eq!(p.get("Asset"), Some("api.example.com"));
     assert_eq!(p.get("Steps to reproduce"), Some("curl https://api.example.com/admin"));
-    assert_eq!(
-        p.get("Description"),
-        Some("Unauthenticated admin API."),
-        "the group heading ends the section"
-    );
+    assert_eq!(p.get("Description"), Some("Unauthenticated admin API."), "the group heading ends the section");
     assert_eq!(p.get("Contact name"), Some("Grace Hopper"));
     assert_eq!(p.get("Contact email"), Some("grace@navy.example"));
     let s = severity(p.get("Severity").unwrap()).unwrap();
@@ -121,10 +106,7 @@ fn a_quoted_form_rewrapped_by_a_mail_client_is_not_an_answer_but_inline_answers_
         hint("Description")
     );
     let p = parse(&reply, &form);
-    assert_eq!(
-        p.values,
-        vec![("Asset".to_string(), "https://app.example.test/".to_string())]
-    );
+    assert_eq!(p.values, vec![("Asset".to_string(), "https://app.example.test/".to_string())]);
     assert!(p.problems.is_empty(), "{p:?}");
     // The researcher's own short answer that occurs in a hint is still an answer.
     assert_eq!(parse_default("Severity: low").get("Severity"), Some("low"));
@@ -147,16 +129,8 @@ fn severity_words_and_vectors() {
         ("critical", Severity::Critical, None),
         ("I'd say HIGH", Severity::High, None),
         ("moderate", Severity::Medium, None),
-        (
-            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-            Severity::Critical,
-            Some(9.8),
-        ),
-        (
-            "low (CVSS:3.1/AV:N/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N)",
-            Severity::Low,
-            Some(2.0),
-        ),
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Severity::Critical, Some(9.8)),
+        ("low (CVSS:3.1/AV:N/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N)", Severity::Low, Some(2.0)),
     ];
     for (text, band, score) in cases {
         let s = severity(text).unwrap();

@@ -27,11 +27,7 @@ pub type Session = async_imap::Session<Box<dyn Stream>>;
 #[derive(Debug, thiserror::Error)]
 pub enum ImapError {
     #[error("connecting to {host}:{port}: {source}")]
-    Connect {
-        host: String,
-        port: u16,
-        source: std::io::Error,
-    },
+    Connect { host: String, port: u16, source: std::io::Error },
     #[error("TLS: {0}")]
     Tls(String),
     #[error("the server did not greet us properly: {0}")]
@@ -63,10 +59,7 @@ where
 {
     match tokio::time::timeout(limit, fut).await {
         Ok(r) => r.map_err(ImapError::from),
-        Err(_) => Err(ImapError::Timeout {
-            what,
-            secs: limit.as_secs(),
-        }),
+        Err(_) => Err(ImapError::Timeout { what, secs: limit.as_secs() }),
     }
 }
 
@@ -80,11 +73,7 @@ pub struct Caps {
 
 impl Caps {
     fn from(c: &Capabilities) -> Caps {
-        Caps {
-            idle: c.has_str("IDLE"),
-            r#move: c.has_str("MOVE"),
-            uidplus: c.has_str("UIDPLUS"),
-        }
+        Caps { idle: c.has_str("IDLE"), r#move: c.has_str("MOVE"), uidplus: c.has_str("UIDPLUS") }
     }
 }
 
@@ -95,17 +84,10 @@ pub async fn connect(cfg: &ImapConfig) -> Result<(Session, Caps), ImapError> {
     let tcp = match tokio::time::timeout(t, TcpStream::connect((cfg.host.as_str(), cfg.port))).await {
         Ok(Ok(tcp)) => tcp,
         Ok(Err(source)) => {
-            return Err(ImapError::Connect {
-                host: cfg.host.clone(),
-                port: cfg.port,
-                source,
-            });
+            return Err(ImapError::Connect { host: cfg.host.clone(), port: cfg.port, source });
         }
         Err(_) => {
-            return Err(ImapError::Timeout {
-                what: "connect",
-                secs: t.as_secs(),
-            });
+            return Err(ImapError::Timeout { what: "connect", secs: t.as_secs() });
         }
     };
     let _ = tcp.set_nodelay(true);
@@ -126,16 +108,10 @@ pub async fn connect(cfg: &ImapConfig) -> Result<(Session, Caps), ImapError> {
     let mut session = match tokio::time::timeout(t, client.login(&cfg.username, &password)).await {
         Ok(Ok(s)) => s,
         Ok(Err((e, _))) => {
-            return Err(ImapError::Login {
-                user: cfg.username.clone(),
-                message: e.to_string(),
-            });
+            return Err(ImapError::Login { user: cfg.username.clone(), message: e.to_string() });
         }
         Err(_) => {
-            return Err(ImapError::Timeout {
-                what: "login",
-                secs: t.as_secs(),
-            });
+            return Err(ImapError::Timeout { what: "login", secs: t.as_secs() });
         }
     };
     let caps = timed(t, "CAPABILITY", session.capabilities()).await?;
@@ -149,10 +125,7 @@ async fn secure(cfg: &ImapConfig, tcp: TcpStream) -> Result<tokio_rustls::client
     match tokio::time::timeout(cfg.timeout, connector.connect(name, tcp)).await {
         Ok(Ok(s)) => Ok(s),
         Ok(Err(e)) => Err(ImapError::Tls(format!("handshake with {}: {e}", cfg.host))),
-        Err(_) => Err(ImapError::Timeout {
-            what: "TLS handshake",
-            secs: cfg.timeout.as_secs(),
-        }),
+        Err(_) => Err(ImapError::Timeout { what: "TLS handshake", secs: cfg.timeout.as_secs() }),
     }
 }
 
@@ -166,17 +139,11 @@ where
         Ok(Ok(None)) => return Err(ImapError::Greeting("connection closed".into())),
         Ok(Err(e)) => return Err(ImapError::Greeting(e.to_string())),
         Err(_) => {
-            return Err(ImapError::Timeout {
-                what: "greeting",
-                secs: t.as_secs(),
-            });
+            return Err(ImapError::Timeout { what: "greeting", secs: t.as_secs() });
         }
     };
     match response.parsed() {
-        async_imap::imap_proto::Response::Data {
-            status: async_imap::imap_proto::Status::Ok,
-            ..
-        } => Ok(()),
+        async_imap::imap_proto::Response::Data { status: async_imap::imap_proto::Status::Ok, .. } => Ok(()),
         other => Err(ImapError::Greeting(format!("{other:?}").chars().take(200).collect())),
     }
 }
@@ -199,11 +166,7 @@ pub fn uid_sets(uids: &[u32], max: usize) -> Vec<String> {
                     i += 1;
                     end = chunk[i];
                 }
-                parts.push(if start == end {
-                    start.to_string()
-                } else {
-                    format!("{start}:{end}")
-                });
+                parts.push(if start == end { start.to_string() } else { format!("{start}:{end}") });
                 i += 1;
             }
             parts.join(",")

@@ -149,11 +149,7 @@ pub async fn sync(
                     continue;
                 };
                 let mail = IncomingMail {
-                    source: Source::Imap {
-                        mailbox: cfg.mailbox.clone(),
-                        uidvalidity,
-                        uid,
-                    },
+                    source: Source::Imap { mailbox: cfg.mailbox.clone(), uidvalidity, uid },
                     size: (size as usize).max(raw.len()),
                     raw,
                     truncated,
@@ -209,9 +205,8 @@ fn batches(new: &[(u32, u32)], max_message: u64) -> Vec<Vec<(u32, u32)>> {
     let mut bytes = 0u64;
     for &(uid, size) in new {
         let cost = u64::from(size).min(max_message);
-        let full = out
-            .last()
-            .is_none_or(|b| b.len() >= BATCH_MESSAGES || (bytes + cost > BATCH_BYTES && !b.is_empty()));
+        let full =
+            out.last().is_none_or(|b| b.len() >= BATCH_MESSAGES || (bytes + cost > BATCH_BYTES && !b.is_empty()));
         if full {
             out.push(Vec::new());
             bytes = 0;
@@ -231,10 +226,7 @@ async fn fetch_bodies(
 ) -> Result<HashMap<u32, (Vec<u8>, bool)>, ImapError> {
     let (small, big): (Vec<_>, Vec<_>) = batch.iter().partition(|&&(_, size)| u64::from(size) <= max_message);
     let mut out = HashMap::with_capacity(batch.len());
-    for (uids, query, truncated) in [
-        (small, "(UID BODY.PEEK[])", false),
-        (big, "(UID BODY.PEEK[HEADER])", true),
-    ] {
+    for (uids, query, truncated) in [(small, "(UID BODY.PEEK[])", false), (big, "(UID BODY.PEEK[HEADER])", true)] {
         let uids: Vec<u32> = uids.iter().map(|&&(uid, _)| uid).collect();
         for set in uid_sets(&uids, UIDS_PER_COMMAND) {
             // Large transfers get time in proportion to their size on top of the base timeout.
@@ -287,9 +279,7 @@ async fn finish_on_server(
         }
     }
     let mailbox = cfg.mailbox.clone();
-    ctx.db
-        .call(move |s| s.write(|tx| intake_sql::mark_server_done(tx, &mailbox, uidvalidity, &uids)))
-        .await?;
+    ctx.db.call(move |s| s.write(|tx| intake_sql::mark_server_done(tx, &mailbox, uidvalidity, &uids))).await?;
     Ok(())
 }
 

@@ -171,13 +171,8 @@ fn new_ticket(
     let with_ack = config.report_form.delivery == crate::config::FormDelivery::WithAcknowledgement;
 
     let mut ctx = base_context(env, ticket, inbound, &researcher, now);
-    let mut plan = engine::reply_plan(
-        kind::ACKNOWLEDGEMENT,
-        "acknowledgement.txt",
-        &reference,
-        inbound,
-        &config.organisation,
-    );
+    let mut plan =
+        engine::reply_plan(kind::ACKNOWLEDGEMENT, "acknowledgement.txt", &reference, inbound, &config.organisation);
     if incomplete && with_ack {
         ctx.form = Some(form_context(env, tx, ticket_id, progress.as_ref(), true, false)?);
         plan.attach_key = true;
@@ -186,13 +181,8 @@ fn new_ticket(
     if incomplete && !with_ack {
         let mut ctx = base_context(env, ticket, inbound, &researcher, now);
         ctx.form = Some(form_context(env, tx, ticket_id, progress.as_ref(), true, false)?);
-        let mut plan = engine::reply_plan(
-            kind::REPORT_FORM,
-            "report_form.txt",
-            &reference,
-            inbound,
-            &config.organisation,
-        );
+        let mut plan =
+            engine::reply_plan(kind::REPORT_FORM, "report_form.txt", &reference, inbound, &config.organisation);
         plan.attach_key = true;
         processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, &researcher, &ctx, now)?;
     }
@@ -204,12 +194,7 @@ fn new_ticket(
     {
         processed.enqueued |= form_complete(tx, env, ticket, inbound, now)?;
     }
-    store::timers::set(
-        tx,
-        ticket_id,
-        engine::timer::ACKNOWLEDGE,
-        engine::deadline(now, config.sla.acknowledge),
-    )?;
+    store::timers::set(tx, ticket_id, engine::timer::ACKNOWLEDGE, engine::deadline(now, config.sla.acknowledge))?;
     Ok((ticket_id, reference))
 }
 
@@ -227,14 +212,7 @@ fn correspondence(
     let config = &env.config;
     let message_row = record_incoming(tx, ticket_id, "reply", intake_id, inbound, config, now)?;
     store::tickets::touch_ticket(tx, ticket_id, now)?;
-    store::tickets::add_timeline(
-        tx,
-        ticket_id,
-        now,
-        &inbound.sender,
-        "researcher wrote",
-        &inbound.subject,
-    )?;
+    store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "researcher wrote", &inbound.subject)?;
     note_crypto(tx, ticket_id, inbound, now)?;
     remember_key(tx, inbound, Some(ticket_id), now)?;
     let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
@@ -254,20 +232,11 @@ fn correspondence(
     } else if progress.attempted {
         let mut ctx = base_context(env, ticket, inbound, &researcher, now);
         let show_detail = outgoing::will_encrypt(env, &researcher)
-            || config
-                .openpgp
-                .as_ref()
-                .is_none_or(|o| o.report_detail == ReportDetail::PlaintextAllowed);
+            || config.openpgp.as_ref().is_none_or(|o| o.report_detail == ReportDetail::PlaintextAllowed);
         let mut form = form_context(env, tx, ticket_id, Some(&(progress, parsed)), false, show_detail)?;
         form.sections.clear();
         ctx.form = Some(form);
-        let plan = engine::reply_plan(
-            kind::FORM_MISSING,
-            "form_missing.txt",
-            reference,
-            inbound,
-            &config.organisation,
-        );
+        let plan = engine::reply_plan(kind::FORM_MISSING, "form_missing.txt", reference, inbound, &config.organisation);
         processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, &researcher, &ctx, now)?;
     }
     Ok(())
@@ -275,14 +244,8 @@ fn correspondence(
 
 /// The context every ticket template starts from.
 fn base_context(env: &Env, ticket: (i64, &str), inbound: &Inbound, to: &Recipient, now: i64) -> TicketContext {
-    let mut ctx = TicketContext::new(
-        &env.config,
-        ticket.1,
-        &inbound.subject,
-        &inbound.sender,
-        &inbound.sender_name,
-        now,
-    );
+    let mut ctx =
+        TicketContext::new(&env.config, ticket.1, &inbound.subject, &inbound.sender, &inbound.sender_name, now);
     ctx.key = outgoing::key_context(env);
     ctx.encrypted = outgoing::will_encrypt(env, to);
     ctx
@@ -298,13 +261,8 @@ fn undecryptable_reply(
 ) -> Result<bool, HandleError> {
     let mut ctx = base_context(env, ticket, inbound, to, now);
     ctx.decrypt_error = inbound.crypto.error.clone();
-    let mut plan = engine::reply_plan(
-        kind::UNDECRYPTABLE,
-        "undecryptable.txt",
-        ticket.1,
-        inbound,
-        &env.config.organisation,
-    );
+    let mut plan =
+        engine::reply_plan(kind::UNDECRYPTABLE, "undecryptable.txt", ticket.1, inbound, &env.config.organisation);
     plan.attach_key = true;
     outgoing::auto_reply(tx, env, ticket, &plan, to, &ctx, now)
 }
@@ -376,19 +334,11 @@ fn remember_key(tx: &Tx<'_>, inbound: &Inbound, ticket_id: Option<i64>, now: i64
         }
         Ok(())
     };
-    let Some(offer) = inbound
-        .crypto
-        .keys
-        .iter()
-        .find(|k| openpgp::has_address(&k.cert, sender))
-    else {
+    let Some(offer) = inbound.crypto.keys.iter().find(|k| openpgp::has_address(&k.cert, sender)) else {
         if let Some(k) = inbound.crypto.keys.first() {
             note(
                 "researcher key ignored",
-                format!(
-                    "{} has no user ID with the address {sender}",
-                    k.cert.fingerprint().to_hex()
-                ),
+                format!("{} has no user ID with the address {sender}", k.cert.fingerprint().to_hex()),
             )?;
         }
         return Ok(());
@@ -397,18 +347,8 @@ fn remember_key(tx: &Tx<'_>, inbound: &Inbound, ticket_id: Option<i64>, now: i64
     let existing = store::openpgp::cert_of(tx, sender)?;
     match existing {
         None => {
-            store::openpgp::set_cert(
-                tx,
-                sender,
-                &fpr,
-                &openpgp::binary(&offer.cert),
-                offer.source.as_str(),
-                now,
-            )?;
-            note(
-                "researcher key stored",
-                format!("{fpr} (from {})", offer.source.as_str()),
-            )?;
+            store::openpgp::set_cert(tx, sender, &fpr, &openpgp::binary(&offer.cert), offer.source.as_str(), now)?;
+            note("researcher key stored", format!("{fpr} (from {})", offer.source.as_str()))?;
         }
         Some((known, bytes)) if known == fpr => {
             // The same key, perhaps with new subkeys or a later expiry: merge.
@@ -421,18 +361,8 @@ fn remember_key(tx: &Tx<'_>, inbound: &Inbound, ticket_id: Option<i64>, now: i64
         }
         Some((known, _)) => {
             if inbound.crypto.signature == (Signature::Good { cert: known.clone() }) {
-                store::openpgp::set_cert(
-                    tx,
-                    sender,
-                    &fpr,
-                    &openpgp::binary(&offer.cert),
-                    offer.source.as_str(),
-                    now,
-                )?;
-                note(
-                    "researcher key replaced",
-                    format!("{known} → {fpr} (the mail was signed by {known})"),
-                )?;
+                store::openpgp::set_cert(tx, sender, &fpr, &openpgp::binary(&offer.cert), offer.source.as_str(), now)?;
+                note("researcher key replaced", format!("{known} → {fpr} (the mail was signed by {known})"))?;
             } else {
                 note(
                     "researcher key change refused",
@@ -468,14 +398,7 @@ fn form_step(
     let progress = engine::form_progress(&before, &parsed, &form_cfg.sections, was_complete);
     if !parsed.values.is_empty() {
         let names: Vec<&str> = parsed.values.iter().map(|(n, _)| n.as_str()).collect();
-        store::tickets::add_timeline(
-            tx,
-            ticket_id,
-            now,
-            &inbound.sender,
-            "report form answered",
-            &names.join(", "),
-        )?;
+        store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "report form answered", &names.join(", "))?;
     }
     Ok(Some((progress, parsed)))
 }
@@ -514,21 +437,14 @@ fn form_context(
     let answered = store::form::sections(tx, ticket_id)?;
     let missing = match progress {
         Some((p, _)) => p.missing.clone(),
-        None => sections
-            .iter()
-            .filter(|s| s.mandatory)
-            .map(|s| s.name.clone())
-            .collect(),
+        None => sections.iter().filter(|s| s.mandatory).map(|s| s.name.clone()).collect(),
     };
     let problems = progress
         .map(|(_, parsed)| {
             parsed
                 .problems
                 .iter()
-                .map(|(name, problem)| NamedText {
-                    name: name.clone(),
-                    value: problem.clone(),
-                })
+                .map(|(name, problem)| NamedText { name: name.clone(), value: problem.clone() })
                 .collect()
         })
         .unwrap_or_default();
@@ -544,13 +460,7 @@ fn form_context(
 }
 
 fn named(values: &[(String, String)]) -> Vec<NamedText> {
-    values
-        .iter()
-        .map(|(name, value)| NamedText {
-            name: name.clone(),
-            value: value.clone(),
-        })
-        .collect()
+    values.iter().map(|(name, value)| NamedText { name: name.clone(), value: value.clone() }).collect()
 }
 
 fn severity_text(tx: &Tx<'_>, ticket_id: i64) -> Result<Option<String>, HandleError> {
@@ -577,14 +487,7 @@ fn form_complete(
     if t.as_ref().is_some_and(|t| t.state == TicketState::New) {
         store::form::set_state(tx, ticket_id, TicketState::Triage, now)?;
     }
-    store::tickets::add_timeline(
-        tx,
-        ticket_id,
-        now,
-        "vdpd",
-        "report form complete",
-        "ticket moved to triage",
-    )?;
+    store::tickets::add_timeline(tx, ticket_id, now, "vdpd", "report form complete", "ticket moved to triage")?;
     let (staff, skipped) = outgoing::staff(env, now);
     for (address, why) in &skipped {
         store::tickets::add_timeline(

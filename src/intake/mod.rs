@@ -40,26 +40,16 @@ pub struct Env {
 impl Env {
     /// Limits for decryption, from the policy.
     pub fn decrypt_limits(&self) -> crate::openpgp::read::Limits {
-        let (max_plaintext, max_ratio) = self
-            .config
-            .openpgp
-            .as_ref()
-            .map_or((50 << 20, 100), |o| (o.max_decrypted_bytes, o.max_compression_ratio));
-        crate::openpgp::read::Limits {
-            max_plaintext,
-            max_ratio,
-        }
+        let (max_plaintext, max_ratio) =
+            self.config.openpgp.as_ref().map_or((50 << 20, 100), |o| (o.max_decrypted_bytes, o.max_compression_ratio));
+        crate::openpgp::read::Limits { max_plaintext, max_ratio }
     }
 }
 
 /// Where a message came from.
 #[derive(Debug, Clone)]
 pub enum Source {
-    Imap {
-        mailbox: String,
-        uidvalidity: u32,
-        uid: u32,
-    },
+    Imap { mailbox: String, uidvalidity: u32, uid: u32 },
     Ingest,
 }
 
@@ -78,11 +68,7 @@ impl IncomingMail {
     /// The identity of this copy of the message: its IMAP coordinates, or the hash of its bytes.
     pub fn intake_key(&self) -> String {
         match &self.source {
-            Source::Imap {
-                mailbox,
-                uidvalidity,
-                uid,
-            } => format!("imap:{mailbox}:{uidvalidity}:{uid}"),
+            Source::Imap { mailbox, uidvalidity, uid } => format!("imap:{mailbox}:{uidvalidity}:{uid}"),
             Source::Ingest => format!("sha256:{}", classify::sha256_hex(&self.raw)),
         }
     }
@@ -123,11 +109,7 @@ pub(crate) enum HandleError {
 pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> Result<Processed, IntakeError> {
     let key = mail.intake_key();
     let (mailbox, uidvalidity, uid, source) = match &mail.source {
-        Source::Imap {
-            mailbox,
-            uidvalidity,
-            uid,
-        } => (Some(mailbox.as_str()), Some(*uidvalidity), Some(*uid), "imap"),
+        Source::Imap { mailbox, uidvalidity, uid } => (Some(mailbox.as_str()), Some(*uidvalidity), Some(*uid), "imap"),
         Source::Ingest => (None, None, None, "ingest"),
     };
     let record = store::intake::IntakeRecord {
@@ -179,19 +161,12 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
         now: system_time(now),
     };
     let read = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        classify::read(
-            &mail.raw,
-            mail.size,
-            mail.truncated,
-            &config.limits,
-            &config.organisation,
-            &keyring,
-        )
+        classify::read(&mail.raw, mail.size, mail.truncated, &config.limits, &config.organisation, &keyring)
     }));
     let outcome = match read {
-        Ok(read) => std::panic::catch_unwind(AssertUnwindSafe(|| {
-            store.write(|tx| apply::handle(tx, env, id, read, now))
-        })),
+        Ok(read) => {
+            std::panic::catch_unwind(AssertUnwindSafe(|| store.write(|tx| apply::handle(tx, env, id, read, now))))
+        }
         Err(panic) => Err(panic),
     };
     match outcome {
@@ -210,13 +185,7 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
             tracing::error!(intake_id = id, panic = %what, "internal error while processing a message; quarantined");
-            quarantine(
-                store,
-                id,
-                mail,
-                &format!("internal error while processing: {what}"),
-                now,
-            )
+            quarantine(store, id, mail, &format!("internal error while processing: {what}"), now)
         }
     }
 }
@@ -276,12 +245,9 @@ fn quarantine(
 fn verification_certs(store: &Store, env: &Env, raw: &[u8]) -> Result<Vec<crate::openpgp::Cert>, StoreError> {
     let mut certs: Vec<crate::openpgp::Cert> = env.keys.staff_certs().cloned().collect();
     let sender = std::panic::catch_unwind(|| {
-        mail_parser::MessageParser::default().parse_headers(raw).and_then(|m| {
-            m.from()
-                .and_then(|a| a.first())
-                .and_then(|a| a.address())
-                .map(str::to_string)
-        })
+        mail_parser::MessageParser::default()
+            .parse_headers(raw)
+            .and_then(|m| m.from().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string))
     })
     .ok()
     .flatten()

@@ -33,11 +33,7 @@ pub(super) fn researcher(
     let cert = store::openpgp::cert_of(tx, address)?
         .and_then(|(_, bytes)| crate::classify::pgp::cert_from_bytes(&bytes))
         .filter(|c| usable_for_encryption(c, now));
-    Ok(Recipient {
-        address: address.to_string(),
-        name: name.to_string(),
-        cert,
-    })
+    Ok(Recipient { address: address.to_string(), name: name.to_string(), cert })
 }
 
 /// Whether mail to `r` will be encrypted.
@@ -47,36 +43,23 @@ pub(super) fn will_encrypt(env: &Env, r: &Recipient) -> bool {
 
 /// Staff recipients under the policy; the second list names members left out, and why.
 pub(super) fn staff(env: &Env, now: i64) -> (Vec<Recipient>, Vec<(String, String)>) {
-    let required = env
-        .config
-        .openpgp
-        .as_ref()
-        .is_some_and(|o| o.staff_encryption == StaffEncryption::Required);
+    let required = env.config.openpgp.as_ref().is_some_and(|o| o.staff_encryption == StaffEncryption::Required);
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for s in &env.keys.staff {
         let cert = s.cert.clone().filter(|c| usable_for_encryption(c, now));
         if required && (cert.is_none() || env.keys.org.is_none()) {
-            skipped.push((
-                s.address.clone(),
-                "no usable certificate, and staff mail must be encrypted".to_string(),
-            ));
+            skipped.push((s.address.clone(), "no usable certificate, and staff mail must be encrypted".to_string()));
             continue;
         }
-        out.push(Recipient {
-            address: s.address.clone(),
-            name: s.name.clone(),
-            cert,
-        });
+        out.push(Recipient { address: s.address.clone(), name: s.name.clone(), cert });
     }
     (out, skipped)
 }
 
 /// The organisation key as templates name it.
 pub(super) fn key_context(env: &Env) -> Option<KeyContext> {
-    env.keys.org.as_ref().map(|k| KeyContext {
-        fingerprint: k.fingerprint(),
-    })
+    env.keys.org.as_ref().map(|k| KeyContext { fingerprint: k.fingerprint() })
 }
 
 /// Enqueues an automatic reply unless the ticket has had its daily share; returns whether it was enqueued.
@@ -145,11 +128,7 @@ pub(super) fn enqueue<C: Serialize>(
         ));
     }
     let all_encrypted = composed.iter().all(|(_, _, e)| *e);
-    let to_list = recipients
-        .iter()
-        .map(|r| r.address.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let to_list = recipients.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", ");
     let signer = match org_key {
         Some(k) if all_encrypted => k.fingerprint(),
         _ => String::new(),
@@ -193,14 +172,7 @@ pub(super) fn enqueue<C: Serialize>(
     }
     if let Some((ticket_id, _)) = ticket {
         let how = if all_encrypted { " (encrypted)" } else { "" };
-        store::tickets::add_timeline(
-            tx,
-            ticket_id,
-            now,
-            "vdpd",
-            &format!("{} queued{how}", plan.kind),
-            &to_list,
-        )?;
+        store::tickets::add_timeline(tx, ticket_id, now, "vdpd", &format!("{} queued{how}", plan.kind), &to_list)?;
     }
     Ok(())
 }

@@ -39,22 +39,13 @@ fn report(from: &str, mid: &str, subject: &str) -> String {
 }
 
 fn ingest(store: &mut Store, raw: &str) -> Processed {
-    let mail = IncomingMail {
-        source: Source::Ingest,
-        raw: raw.as_bytes().to_vec(),
-        size: raw.len(),
-        truncated: false,
-    };
+    let mail = IncomingMail { source: Source::Ingest, raw: raw.as_bytes().to_vec(), size: raw.len(), truncated: false };
     process(store, &env(), &mail, NOW).unwrap()
 }
 
 fn imap(store: &mut Store, uid: u32, raw: &str) -> Processed {
     let mail = IncomingMail {
-        source: Source::Imap {
-            mailbox: "INBOX".into(),
-            uidvalidity: 7,
-            uid,
-        },
+        source: Source::Imap { mailbox: "INBOX".into(), uidvalidity: 7, uid },
         raw: raw.as_bytes().to_vec(),
         size: raw.len(),
         truncated: false,
@@ -68,19 +59,13 @@ fn count(store: &Store, sql: &str) -> i64 {
 
 fn outbox_raw(store: &Store) -> Vec<String> {
     let mut stmt = store.conn().prepare("SELECT raw FROM outbox ORDER BY id").unwrap();
-    stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))
-        .unwrap()
-        .map(|r| String::from_utf8(r.unwrap()).unwrap())
-        .collect()
+    stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap().map(|r| String::from_utf8(r.unwrap()).unwrap()).collect()
 }
 
 #[test]
 fn a_report_opens_a_ticket_and_queues_its_acknowledgement_in_one_go() {
     let mut store = Store::open_in_memory().unwrap();
-    let p = ingest(
-        &mut store,
-        &report("Alice <alice@research.test>", "<r1@research.test>", "XSS in login"),
-    );
+    let p = ingest(&mut store, &report("Alice <alice@research.test>", "<r1@research.test>", "XSS in login"));
     assert_eq!(p.status, IntakeStatus::Ticket);
     assert_eq!(p.reference.as_deref(), Some("EX-2026-0001"));
     assert!(p.enqueued);
@@ -93,18 +78,11 @@ fn a_report_opens_a_ticket_and_queues_its_acknowledgement_in_one_go() {
     assert!(ack.contains("Auto-Submitted: auto-replied\r\n"), "{ack}");
     assert!(ack.contains("within 24 hours"), "{ack}");
     assert!(ack.contains("7 business days"), "{ack}");
-    assert_eq!(
-        count(&store, "SELECT count(*) FROM timers WHERE kind = 'acknowledge'"),
-        1
-    );
+    assert_eq!(count(&store, "SELECT count(*) FROM timers WHERE kind = 'acknowledge'"), 1);
     assert_eq!(count(&store, "SELECT count(*) FROM messages"), 2);
     // The acknowledgement itself is a message of the ticket, so a reply to it threads.
-    let ack_id: String = store
-        .conn()
-        .query_row("SELECT message_id FROM messages WHERE direction = 'out'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let ack_id: String =
+        store.conn().query_row("SELECT message_id FROM messages WHERE direction = 'out'", [], |r| r.get(0)).unwrap();
     assert!(ack.contains(&format!("Message-ID: {ack_id}\r\n")));
 }
 
@@ -112,10 +90,7 @@ fn a_report_opens_a_ticket_and_queues_its_acknowledgement_in_one_go() {
 fn references_count_up_per_year() {
     let mut store = Store::open_in_memory().unwrap();
     for i in 1..=3 {
-        let p = ingest(
-            &mut store,
-            &report(&format!("r{i}@research.test"), &format!("<m{i}@x.test>"), "s"),
-        );
+        let p = ingest(&mut store, &report(&format!("r{i}@research.test"), &format!("<m{i}@x.test>"), "s"));
         assert_eq!(p.reference.unwrap(), format!("EX-2026-{i:04}"));
     }
 }
@@ -142,10 +117,7 @@ fn a_second_delivery_is_a_duplicate_not_a_ticket() {
     assert_eq!(count(&store, "SELECT count(*) FROM tickets"), 1);
     assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 1);
     // The cursor moved past both.
-    assert_eq!(
-        count(&store, "SELECT count(*) FROM intake WHERE status != 'pending'"),
-        2
-    );
+    assert_eq!(count(&store, "SELECT count(*) FROM intake WHERE status != 'pending'"), 2);
 }
 
 #[test]
@@ -164,10 +136,7 @@ fn a_participants_reply_joins_the_ticket_and_a_strangers_does_not() {
     assert_eq!(p.reference.as_deref(), Some("EX-2026-0002"));
     let acks = outbox_raw(&store);
     let to_mallory = acks.iter().find(|a| a.contains("To: mallory@evil.test")).unwrap();
-    assert!(
-        !to_mallory.contains("EX-2026-0001"),
-        "a stranger learns nothing of another ticket"
-    );
+    assert!(!to_mallory.contains("EX-2026-0001"), "a stranger learns nothing of another ticket");
     assert!(to_mallory.contains("Subject: [EX-2026-0002] Re: XSS\r\n"));
 }
 
@@ -175,12 +144,8 @@ fn a_participants_reply_joins_the_ticket_and_a_strangers_does_not() {
 fn a_reply_threads_by_in_reply_to_without_a_subject_tag() {
     let mut store = Store::open_in_memory().unwrap();
     ingest(&mut store, &report("alice@research.test", "<r1@research.test>", "XSS"));
-    let ack_id: String = store
-        .conn()
-        .query_row("SELECT message_id FROM messages WHERE direction = 'out'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let ack_id: String =
+        store.conn().query_row("SELECT message_id FROM messages WHERE direction = 'out'", [], |r| r.get(0)).unwrap();
     let reply = format!(
         "From: alice@research.test\r\nSubject: more\r\nMessage-ID: <r3@research.test>\r\nIn-Reply-To: {ack_id}\r\n\r\nmore\r\n"
     );
@@ -202,20 +167,14 @@ fn machine_mail_is_dropped_and_touches_nothing() {
     assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 1);
     assert_eq!(count(&store, "SELECT count(*) FROM messages"), 2);
     assert_eq!(count(&store, "SELECT updated_at FROM tickets"), before);
-    assert_eq!(
-        count(&store, "SELECT count(*) FROM dropped WHERE ticket_id IS NOT NULL"),
-        1
-    );
+    assert_eq!(count(&store, "SELECT count(*) FROM dropped WHERE ticket_id IS NOT NULL"), 1);
 }
 
 #[test]
 fn the_daily_limit_drops_further_reports_without_reply() {
     let mut store = Store::open_in_memory().unwrap();
     for i in 0..3 {
-        let p = ingest(
-            &mut store,
-            &report("spam@research.test", &format!("<s{i}@x.test>"), "report"),
-        );
+        let p = ingest(&mut store, &report("spam@research.test", &format!("<s{i}@x.test>"), "report"));
         assert_eq!(p.status, IntakeStatus::Ticket);
     }
     let p = ingest(&mut store, &report("spam@research.test", "<s9@x.test>", "report"));
@@ -228,12 +187,7 @@ fn the_daily_limit_drops_further_reports_without_reply() {
 fn a_message_that_killed_the_process_three_times_is_quarantined() {
     let mut store = Store::open_in_memory().unwrap();
     let raw = report("alice@research.test", "<r1@research.test>", "XSS");
-    let mail = IncomingMail {
-        source: Source::Ingest,
-        raw: raw.as_bytes().to_vec(),
-        size: raw.len(),
-        truncated: false,
-    };
+    let mail = IncomingMail { source: Source::Ingest, raw: raw.as_bytes().to_vec(), size: raw.len(), truncated: false };
     let key = mail.intake_key();
     // Three attempts that "died": begin() was committed, processing never finished.
     for _ in 0..MAX_ATTEMPTS {
@@ -253,30 +207,18 @@ fn a_message_that_killed_the_process_three_times_is_quarantined() {
     let p = process(&mut store, &env(), &mail, NOW).unwrap();
     assert_eq!(p.status, IntakeStatus::Quarantined);
     assert!(p.reason.contains("process died"), "{}", p.reason);
-    assert_eq!(
-        count(&store, "SELECT count(*) FROM quarantine WHERE subject = 'XSS'"),
-        1
-    );
+    assert_eq!(count(&store, "SELECT count(*) FROM quarantine WHERE subject = 'XSS'"), 1);
     // An admin can put it back once the cause is fixed.
     assert!(store.write(|tx| store::intake::requeue(tx, p.intake_id)).unwrap());
-    assert_eq!(
-        process(&mut store, &env(), &mail, NOW).unwrap().status,
-        IntakeStatus::Ticket
-    );
+    assert_eq!(process(&mut store, &env(), &mail, NOW).unwrap().status, IntakeStatus::Ticket);
 }
 
 #[test]
 fn oversized_and_unparseable_mail_is_quarantined_and_the_cursor_moves_on() {
     let mut store = Store::open_in_memory().unwrap();
-    store
-        .write(|tx| store::intake::reset_cursor(tx, "INBOX", 7, NOW))
-        .unwrap();
+    store.write(|tx| store::intake::reset_cursor(tx, "INBOX", 7, NOW)).unwrap();
     let mail = IncomingMail {
-        source: Source::Imap {
-            mailbox: "INBOX".into(),
-            uidvalidity: 7,
-            uid: 1,
-        },
+        source: Source::Imap { mailbox: "INBOX".into(), uidvalidity: 7, uid: 1 },
         raw: b"From: a@research.test\r\nSubject: big\r\n\r\n".to_vec(),
         size: 100 * 1024 * 1024,
         truncated: true,
@@ -287,8 +229,5 @@ fn oversized_and_unparseable_mail_is_quarantined_and_the_cursor_moves_on() {
     assert_eq!(p.status, IntakeStatus::Quarantined);
     let cursor = store::intake::cursor(store.conn(), "INBOX").unwrap().unwrap();
     assert_eq!(cursor.last_uid, 2);
-    assert_eq!(
-        store::intake::server_pending(store.conn(), "INBOX", 7).unwrap(),
-        vec![1, 2]
-    );
+    assert_eq!(store::intake::server_pending(store.conn(), "INBOX", 7).unwrap(), vec![1, 2]);
 }

@@ -30,9 +30,7 @@ pub fn parse(value: &str) -> Option<Offer> {
             _ => return None,
         }
     }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(keydata?.as_bytes())
-        .ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(keydata?.as_bytes()).ok()?;
     let cert = Cert::from_bytes(&bytes).ok()?;
     Some(Offer { addr: addr?, cert })
 }
@@ -41,11 +39,7 @@ pub fn parse(value: &str) -> Option<Offer> {
 /// chunks separated by spaces (readers remove whitespace from it), so the header folds into short lines.
 pub fn header(addr: &str, cert: &Cert) -> String {
     let data = base64::engine::general_purpose::STANDARD.encode(super::binary(cert));
-    let chunks: Vec<&str> = data
-        .as_bytes()
-        .chunks(72)
-        .map(|c| std::str::from_utf8(c).unwrap_or_default())
-        .collect();
+    let chunks: Vec<&str> = data.as_bytes().chunks(72).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
     format!("addr={addr}; prefer-encrypt=mutual; keydata={}", chunks.join(" "))
 }
 

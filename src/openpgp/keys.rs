@@ -37,10 +37,7 @@ pub enum KeyError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
-    move |source| KeyError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| KeyError::Io { path: path.to_path_buf(), source }
 }
 
 /// The organisation key: a certificate with its secret key material.
@@ -53,9 +50,7 @@ pub struct OrgKey {
 
 impl std::fmt::Debug for OrgKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OrgKey")
-            .field("fingerprint", &self.cert.fingerprint().to_hex())
-            .finish()
+        f.debug_struct("OrgKey").field("fingerprint", &self.cert.fingerprint().to_hex()).finish()
     }
 }
 
@@ -66,67 +61,39 @@ impl OrgKey {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(KeyError::Missing {
-                    path: path.to_path_buf(),
-                    address: address.to_string(),
-                });
+                return Err(KeyError::Missing { path: path.to_path_buf(), address: address.to_string() });
             }
             Err(e) => return Err(io(path)(e)),
         };
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(KeyError::Permissions {
-                path: path.to_path_buf(),
-                mode,
-            });
+            return Err(KeyError::Permissions { path: path.to_path_buf(), mode });
         }
         let bytes = std::fs::read(path).map_err(io(path))?;
-        let cert = Cert::from_bytes(&bytes).map_err(|e| KeyError::Parse {
-            path: path.to_path_buf(),
-            message: format!("{e:#}"),
-        })?;
+        let cert = Cert::from_bytes(&bytes)
+            .map_err(|e| KeyError::Parse { path: path.to_path_buf(), message: format!("{e:#}") })?;
         Self::from_cert(cert, &path.display().to_string())
     }
 
     /// Wraps a certificate with secrets after checking it is usable.
     pub fn from_cert(cert: Cert, what: &str) -> Result<OrgKey, KeyError> {
-        let unusable = |message: String| KeyError::Unusable {
-            what: what.to_string(),
-            message,
-        };
+        let unusable = |message: String| KeyError::Unusable { what: what.to_string(), message };
         if !cert.is_tsk() {
             return Err(unusable(
                 "holds no secret key material (export the secret key: gpg --export-secret-keys)".into(),
             ));
         }
         let now = SystemTime::now();
-        let valid = cert
-            .with_policy(policy(), now)
-            .map_err(|e| unusable(format!("{e:#}")))?;
+        let valid = cert.with_policy(policy(), now).map_err(|e| unusable(format!("{e:#}")))?;
         let has_secret = |ka: &ValidErasedKeyAmalgamation<'_, openpgp::packet::key::PublicParts>| {
-            ka.key()
-                .clone()
-                .parts_into_secret()
-                .is_ok_and(|k| !k.secret().is_encrypted())
+            ka.key().clone().parts_into_secret().is_ok_and(|k| !k.secret().is_encrypted())
         };
-        if !valid
-            .keys()
-            .alive()
-            .revoked(false)
-            .for_signing()
-            .any(|k| has_secret(&k))
-        {
+        if !valid.keys().alive().revoked(false).for_signing().any(|k| has_secret(&k)) {
             return Err(unusable(
                 "has no usable, unprotected signing key (a passphrase-protected key cannot be used by a daemon)".into(),
             ));
         }
-        if !valid
-            .keys()
-            .alive()
-            .revoked(false)
-            .for_transport_encryption()
-            .any(|k| has_secret(&k))
-        {
+        if !valid.keys().alive().revoked(false).for_transport_encryption().any(|k| has_secret(&k)) {
             return Err(unusable("has no usable, unprotected encryption key".into()));
         }
         let public = cert.clone().strip_secret_key_material();
@@ -152,35 +119,20 @@ impl OrgKey {
     /// is refused unless `replace`, in which case it is kept as `<path>.old`.
     pub fn save(&self, path: &Path, replace: bool) -> Result<(), KeyError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(io(dir))?;
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io(dir))?;
         }
         if path.exists() {
             if !replace {
-                return Err(KeyError::Exists {
-                    path: path.to_path_buf(),
-                });
+                return Err(KeyError::Exists { path: path.to_path_buf() });
             }
             let old = PathBuf::from(format!("{}.old", path.display()));
             std::fs::rename(path, &old).map_err(io(path))?;
         }
-        let bytes = self
-            .cert
-            .as_tsk()
-            .armored()
-            .to_vec()
-            .map_err(|e| KeyError::OpenPgp(format!("{e:#}")))?;
+        let bytes = self.cert.as_tsk().armored().to_vec().map_err(|e| KeyError::OpenPgp(format!("{e:#}")))?;
         let tmp = PathBuf::from(format!("{}.tmp", path.display()));
         let _ = std::fs::remove_file(&tmp);
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(io(&tmp))?;
+        let mut f =
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp).map_err(io(&tmp))?;
         f.write_all(&bytes).and_then(|()| f.sync_all()).map_err(io(&tmp))?;
         std::fs::rename(&tmp, path).map_err(io(path))
     }
@@ -205,10 +157,7 @@ impl OrgKey {
 
     /// The signing key pair valid at `now`.
     pub fn signer(&self, now: SystemTime) -> Result<KeyPair, KeyError> {
-        let valid = self
-            .cert
-            .with_policy(policy(), now)
-            .map_err(|e| KeyError::OpenPgp(format!("{e:#}")))?;
+        let valid = self.cert.with_policy(policy(), now).map_err(|e| KeyError::OpenPgp(format!("{e:#}")))?;
         let key = valid
             .keys()
             .alive()
@@ -217,19 +166,12 @@ impl OrgKey {
             .secret()
             .next()
             .ok_or_else(|| KeyError::OpenPgp("the organisation key has no signing key valid now".into()))?;
-        key.key()
-            .clone()
-            .into_keypair()
-            .map_err(|e| KeyError::OpenPgp(format!("{e:#}")))
+        key.key().clone().into_keypair().map_err(|e| KeyError::OpenPgp(format!("{e:#}")))
     }
 
     /// Every secret key that can decrypt (any time: mail encrypted to a since-expired subkey must still open).
     pub fn decryption_keys(&self) -> Vec<KeyPair> {
-        self.cert
-            .keys()
-            .secret()
-            .filter_map(|k| k.key().clone().into_keypair().ok())
-            .collect()
+        self.cert.keys().secret().filter_map(|k| k.key().clone().into_keypair().ok()).collect()
     }
 }
 
@@ -262,11 +204,7 @@ impl Keys {
                 Some(path) => Some(read_cert(path)?),
                 None => None,
             };
-            staff.push(StaffKey {
-                address: m.address.clone(),
-                name: m.name.clone(),
-                cert,
-            });
+            staff.push(StaffKey { address: m.address.clone(), name: m.name.clone(), cert });
         }
         Ok(Keys { org, staff })
     }
@@ -280,10 +218,8 @@ impl Keys {
 /// Reads one public certificate (armoured or binary) from a file.
 pub fn read_cert(path: &Path) -> Result<Cert, KeyError> {
     let bytes = std::fs::read(path).map_err(io(path))?;
-    let cert = Cert::from_bytes(&bytes).map_err(|e| KeyError::Parse {
-        path: path.to_path_buf(),
-        message: format!("{e:#}"),
-    })?;
+    let cert = Cert::from_bytes(&bytes)
+        .map_err(|e| KeyError::Parse { path: path.to_path_buf(), message: format!("{e:#}") })?;
     Ok(cert.strip_secret_key_material())
 }
 
@@ -313,17 +249,11 @@ mod tests {
     fn a_generated_key_signs_decrypts_and_round_trips_through_a_0600_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("openpgp/organisation.key");
-        let key = OrgKey::generate(
-            "Example Security <security@example.test>",
-            Some(Duration::from_secs(86400 * 365)),
-        )
-        .unwrap();
+        let key = OrgKey::generate("Example Security <security@example.test>", Some(Duration::from_secs(86400 * 365)))
+            .unwrap();
         key.save(&path, false).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(
-            std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
+        assert_eq!(std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
         let loaded = OrgKey::load(&path, "security@example.test").unwrap();
         assert_eq!(loaded.fingerprint(), key.fingerprint());
         let info = loaded.info(SystemTime::now());
@@ -342,19 +272,10 @@ mod tests {
     fn a_key_readable_by_others_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.asc");
-        OrgKey::generate("x <x@example.test>", None)
-            .unwrap()
-            .save(&path, false)
-            .unwrap();
+        OrgKey::generate("x <x@example.test>", None).unwrap().save(&path, false).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-        assert!(matches!(
-            OrgKey::load(&path, "x@example.test"),
-            Err(KeyError::Permissions { mode: 0o640, .. })
-        ));
-        assert!(matches!(
-            OrgKey::load(&dir.path().join("none"), "x@example.test"),
-            Err(KeyError::Missing { .. })
-        ));
+        assert!(matches!(OrgKey::load(&path, "x@example.test"), Err(KeyError::Permissions { mode: 0o640, .. })));
+        assert!(matches!(OrgKey::load(&dir.path().join("none"), "x@example.test"), Err(KeyError::Missing { .. })));
     }
 
     #[test]

@@ -43,10 +43,7 @@ pub struct CertInfo {
 pub fn cert_info(cert: &Cert, now: SystemTime) -> CertInfo {
     let mut info = CertInfo {
         fingerprint: cert.fingerprint().to_hex(),
-        user_ids: cert
-            .userids()
-            .map(|u| String::from_utf8_lossy(u.userid().value()).to_string())
-            .collect(),
+        user_ids: cert.userids().map(|u| String::from_utf8_lossy(u.userid().value()).to_string()).collect(),
         expires_at: None,
         signing_keys: Vec::new(),
         encryption_keys: Vec::new(),
@@ -65,13 +62,8 @@ pub fn cert_info(cert: &Cert, now: SystemTime) -> CertInfo {
             if let openpgp::types::RevocationStatus::Revoked(_) = valid.revocation_status() {
                 info.problem = Some("revoked".into());
             }
-            info.signing_keys = valid
-                .keys()
-                .alive()
-                .revoked(false)
-                .for_signing()
-                .map(|k| k.key().fingerprint().to_hex())
-                .collect();
+            info.signing_keys =
+                valid.keys().alive().revoked(false).for_signing().map(|k| k.key().fingerprint().to_hex()).collect();
             info.encryption_keys = valid
                 .keys()
                 .alive()
@@ -87,13 +79,8 @@ pub fn cert_info(cert: &Cert, now: SystemTime) -> CertInfo {
 
 /// Whether a certificate has a user ID with this e-mail address (case-insensitive).
 pub fn has_address(cert: &Cert, address: &str) -> bool {
-    cert.userids().any(|u| {
-        u.userid()
-            .email_normalized()
-            .ok()
-            .flatten()
-            .is_some_and(|e| e.eq_ignore_ascii_case(address))
-    })
+    cert.userids()
+        .any(|u| u.userid().email_normalized().ok().flatten().is_some_and(|e| e.eq_ignore_ascii_case(address)))
 }
 
 /// ASCII-armoured serialisation of the public certificate.

@@ -107,14 +107,7 @@ struct Helper<'a> {
 
 impl<'a> Helper<'a> {
     fn new(org: Option<&'a OrgKey>, certs: &'a [Cert]) -> Self {
-        Helper {
-            org,
-            certs,
-            signature: Signature::None,
-            encrypted: false,
-            too_deep: false,
-            recipients: Vec::new(),
-        }
+        Helper { org, certs, signature: Signature::None, encrypted: false, too_deep: false, recipients: Vec::new() }
     }
 }
 
@@ -141,9 +134,7 @@ impl VerificationHelper for Helper<'_> {
                     // The best verdict of the group wins: one good signature makes the message signed.
                     for r in results {
                         let verdict = match r {
-                            Ok(good) => Signature::Good {
-                                cert: good.ka.cert().fingerprint().to_hex(),
-                            },
+                            Ok(good) => Signature::Good { cert: good.ka.cert().fingerprint().to_hex() },
                             Err(VerificationError::MissingKey { sig }) => Signature::Unknown {
                                 issuer: sig
                                     .get_issuers()
@@ -180,19 +171,14 @@ impl DecryptionHelper for Helper<'_> {
     ) -> openpgp::Result<Option<Cert>> {
         self.recipients = pkesks
             .iter()
-            .map(|p| {
-                p.recipient()
-                    .map_or_else(|| "an anonymous recipient".into(), |r| r.to_hex())
-            })
+            .map(|p| p.recipient().map_or_else(|| "an anonymous recipient".into(), |r| r.to_hex()))
             .collect();
         let Some(org) = self.org else {
             return Err(anyhow::anyhow!("no organisation key"));
         };
         for pkesk in pkesks {
             for mut pair in org.decryption_keys() {
-                let ours = pkesk
-                    .recipient()
-                    .is_none_or(|r| r.aliases(KeyHandle::from(pair.public().fingerprint())));
+                let ours = pkesk.recipient().is_none_or(|r| r.aliases(KeyHandle::from(pair.public().fingerprint())));
                 if ours
                     && let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo)
                     && decrypt(algo, &sk)
@@ -206,9 +192,7 @@ impl DecryptionHelper for Helper<'_> {
 }
 
 fn cap(input_len: usize, limits: &Limits) -> usize {
-    limits
-        .max_plaintext
-        .min(input_len.saturating_mul(limits.max_ratio).saturating_add(1024 * 1024))
+    limits.max_plaintext.min(input_len.saturating_mul(limits.max_ratio).saturating_add(1024 * 1024))
 }
 
 /// Reads at most `cap` bytes from `r`; the reason if there is more.
@@ -222,9 +206,7 @@ fn read_capped(mut r: impl Read, cap: usize, limits: &Limits) -> Result<Vec<u8>,
         }
         if out.len() + n > cap {
             return Err(if cap < limits.max_plaintext {
-                ReadError::Bomb {
-                    ratio: limits.max_ratio,
-                }
+                ReadError::Bomb { ratio: limits.max_ratio }
             } else {
                 ReadError::TooLarge { limit: cap }
             });
@@ -239,9 +221,7 @@ fn classify_error(e: anyhow::Error, helper: Option<&Helper<'_>>, limits: &Limits
             return ReadError::TooDeep;
         }
         if e.to_string().contains("no key to decrypt") || e.to_string().contains("no organisation key") {
-            return ReadError::NotForUs {
-                recipients: h.recipients.clone(),
-            };
+            return ReadError::NotForUs { recipients: h.recipients.clone() };
         }
     }
     // Sequoia reports a full buffer as an I/O error when data is still pending.
@@ -250,9 +230,7 @@ fn classify_error(e: anyhow::Error, helper: Option<&Helper<'_>>, limits: &Limits
         return ReadError::TooDeep;
     }
     if text.contains("buffer") && text.contains("exceed") {
-        return ReadError::Bomb {
-            ratio: limits.max_ratio,
-        };
+        return ReadError::Bomb { ratio: limits.max_ratio };
     }
     ReadError::Damaged(text.chars().take(300).collect())
 }
@@ -280,11 +258,7 @@ pub fn decrypt(
     let plaintext = read_capped(&mut decryptor, cap, limits);
     drop(decryptor);
     let plaintext = plaintext.map_err(|e| if helper.too_deep { ReadError::TooDeep } else { e })?;
-    Ok(Opened {
-        plaintext,
-        encrypted: helper.encrypted,
-        signature: helper.signature,
-    })
+    Ok(Opened { plaintext, encrypted: helper.encrypted, signature: helper.signature })
 }
 
 /// Verifies a signed message: an inline `BEGIN PGP SIGNED MESSAGE` (cleartext signature) or a signed
@@ -301,11 +275,7 @@ pub fn verify_inline(data: &[u8], certs: &[Cert], limits: &Limits, now: SystemTi
     };
     let plaintext = read_capped(&mut verifier, cap, limits);
     drop(verifier);
-    Ok(Opened {
-        plaintext: plaintext?,
-        encrypted: false,
-        signature: helper.signature,
-    })
+    Ok(Opened { plaintext: plaintext?, encrypted: false, signature: helper.signature })
 }
 
 /// Verifies a detached signature (PGP/MIME multipart/signed) over `data`.
@@ -319,9 +289,9 @@ pub fn verify_detached(data: &[u8], signature: &[u8], certs: &[Cert], now: Syste
         // A failed check still leaves the verdict the helper recorded (bad or unknown); otherwise the
         // signature itself could not be read.
         Err(e) => match helper.signature {
-            Signature::None => Signature::Bad {
-                reason: format!("unreadable signature: {e:#}").chars().take(300).collect(),
-            },
+            Signature::None => {
+                Signature::Bad { reason: format!("unreadable signature: {e:#}").chars().take(300).collect() }
+            }
             other => other,
         },
     }

@@ -36,18 +36,9 @@ pub fn sign_and_encrypt(
     for cert in recipients.iter().copied().chain(std::iter::once(org.public())) {
         let valid = cert.with_policy(policy(), now).map_err(err)?;
         let before = keys.len();
-        keys.extend(
-            valid
-                .keys()
-                .alive()
-                .revoked(false)
-                .for_transport_encryption()
-                .map(Recipient::from),
-        );
+        keys.extend(valid.keys().alive().revoked(false).for_transport_encryption().map(Recipient::from));
         if keys.len() == before {
-            return Err(WriteError::NoEncryptionKey {
-                fingerprint: cert.fingerprint().to_hex(),
-            });
+            return Err(WriteError::NoEncryptionKey { fingerprint: cert.fingerprint().to_hex() });
         }
     }
     let signer = org.signer(now).map_err(err)?;

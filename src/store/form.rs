@@ -26,9 +26,7 @@ pub fn set_section(
 pub fn sections(conn: &Connection, ticket_id: i64) -> Result<Vec<(String, String)>, StoreError> {
     let mut stmt =
         conn.prepare_cached("SELECT section, value FROM form_sections WHERE ticket_id = ?1 ORDER BY rowid")?;
-    let rows = stmt
-        .query_map([ticket_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = stmt.query_map([ticket_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
@@ -62,11 +60,7 @@ pub fn mark_complete(conn: &Connection, ticket_id: i64, now: i64) -> Result<bool
 }
 
 pub fn is_complete(conn: &Connection, ticket_id: i64) -> Result<bool, StoreError> {
-    Ok(conn.query_row(
-        "SELECT form_complete_at IS NOT NULL FROM tickets WHERE id = ?1",
-        [ticket_id],
-        |r| r.get(0),
-    )?)
+    Ok(conn.query_row("SELECT form_complete_at IS NOT NULL FROM tickets WHERE id = ?1", [ticket_id], |r| r.get(0))?)
 }
 
 /// Moves a ticket to `state`.

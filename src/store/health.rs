@@ -12,10 +12,7 @@ pub struct Health {
 
 impl Health {
     pub fn get(&self, key: &str) -> Option<(&str, i64)> {
-        self.entries
-            .iter()
-            .find(|(k, _, _)| k == key)
-            .map(|(_, v, at)| (v.as_str(), *at))
+        self.entries.iter().find(|(k, _, _)| k == key).map(|(_, v, at)| (v.as_str(), *at))
     }
 }
 
@@ -30,8 +27,6 @@ pub fn set(conn: &Connection, key: &str, value: &str, now: i64) -> Result<(), St
 
 pub fn read(conn: &Connection) -> Result<Health, StoreError> {
     let mut stmt = conn.prepare("SELECT key, value, updated_at FROM health ORDER BY key")?;
-    let entries = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let entries = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(Health { entries })
 }

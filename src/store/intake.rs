@@ -86,11 +86,9 @@ pub enum Begin {
 /// pending by a process that died.
 pub fn begin(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<Begin, StoreError> {
     let existing: Option<(i64, String, i64)> = conn
-        .query_row(
-            "SELECT id, status, attempts FROM intake WHERE intake_key = ?1",
-            [rec.key],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .query_row("SELECT id, status, attempts FROM intake WHERE intake_key = ?1", [rec.key], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
     if let Some((id, status, attempts)) = existing {
         let status: IntakeStatus = parse_column("intake.status", status)?;
@@ -98,10 +96,7 @@ pub fn begin(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<Begin, StoreEr
             return Ok(Begin::Done { id, status });
         }
         conn.execute("UPDATE intake SET attempts = attempts + 1 WHERE id = ?1", [id])?;
-        return Ok(Begin::Process {
-            id,
-            attempts: attempts + 1,
-        });
+        return Ok(Begin::Process { id, attempts: attempts + 1 });
     }
     conn.execute(
         "INSERT INTO intake (intake_key, source, mailbox, uidvalidity, uid, size, raw, truncated, fetched_at, attempts, status, server_done)
@@ -120,19 +115,13 @@ pub fn begin(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<Begin, StoreEr
             rec.mailbox.is_none(),
         ],
     )?;
-    Ok(Begin::Process {
-        id: conn.last_insert_rowid(),
-        attempts: 1,
-    })
+    Ok(Begin::Process { id: conn.last_insert_rowid(), attempts: 1 })
 }
 
 /// Gives back an attempt that ended in a transient failure (disk full, locked database), so that only
 /// crashes count towards quarantine.
 pub fn undo_attempt(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE intake SET attempts = max(attempts - 1, 0) WHERE id = ?1 AND status = 'pending'",
-        [id],
-    )?;
+    conn.execute("UPDATE intake SET attempts = max(attempts - 1, 0) WHERE id = ?1 AND status = 'pending'", [id])?;
     Ok(())
 }
 
@@ -258,20 +247,16 @@ pub type IntakeWithRaw = (IntakeRow, Option<Vec<u8>>);
 /// One intake row and its raw bytes (if still kept).
 pub fn get(conn: &Connection, id: i64) -> Result<Option<IntakeWithRaw>, StoreError> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {INTAKE_COLUMNS}, raw FROM intake WHERE id = ?1"),
-            [id],
-            |r| Ok((intake_row(r)?, r.get(16)?)),
-        )
+        .query_row(&format!("SELECT {INTAKE_COLUMNS}, raw FROM intake WHERE id = ?1"), [id], |r| {
+            Ok((intake_row(r)?, r.get(16)?))
+        })
         .optional()?)
 }
 
 /// Number of intake rows per status.
 pub fn counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
     let mut stmt = conn.prepare("SELECT status, count(*) FROM intake GROUP BY status ORDER BY status")?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
@@ -285,16 +270,9 @@ pub struct MailboxCursor {
 
 pub fn cursor(conn: &Connection, mailbox: &str) -> Result<Option<MailboxCursor>, StoreError> {
     Ok(conn
-        .query_row(
-            "SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = ?1",
-            [mailbox],
-            |r| {
-                Ok(MailboxCursor {
-                    uidvalidity: r.get(0)?,
-                    last_uid: r.get(1)?,
-                })
-            },
-        )
+        .query_row("SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = ?1", [mailbox], |r| {
+            Ok(MailboxCursor { uidvalidity: r.get(0)?, last_uid: r.get(1)? })
+        })
         .optional()?)
 }
 
@@ -315,9 +293,7 @@ pub fn server_pending(conn: &Connection, mailbox: &str, uidvalidity: u32) -> Res
         "SELECT uid FROM intake WHERE mailbox = ?1 AND uidvalidity = ?2 AND server_done = 0 AND status != 'pending'
          ORDER BY uid",
     )?;
-    let rows = stmt
-        .query_map(params![mailbox, uidvalidity], |r| r.get(0))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = stmt.query_map(params![mailbox, uidvalidity], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 

@@ -9,10 +9,8 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// (version, SQL). Versions are consecutive from 1.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("sql/001_initial.sql")),
-    (2, include_str!("sql/002_openpgp_form.sql")),
-];
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("sql/001_initial.sql")), (2, include_str!("sql/002_openpgp_form.sql"))];
 
 /// The newest schema version this build knows.
 pub fn latest() -> i64 {
@@ -23,10 +21,7 @@ pub fn latest() -> i64 {
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if current > latest() {
-        return Err(StoreError::TooNew {
-            found: current,
-            supported: latest(),
-        });
+        return Err(StoreError::TooNew { found: current, supported: latest() });
     }
     for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let tx = conn
@@ -65,11 +60,7 @@ mod tests {
         let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(v, latest());
         let tables: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'outbox'",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'outbox'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(tables, 1);
     }
@@ -86,9 +77,7 @@ mod tests {
         .unwrap();
         migrate(&mut conn).unwrap();
         let (severity, complete): (String, Option<i64>) = conn
-            .query_row("SELECT severity, form_complete_at FROM tickets", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row("SELECT severity, form_complete_at FROM tickets", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap();
         assert_eq!((severity.as_str(), complete), ("", None));
     }

@@ -38,10 +38,7 @@ pub fn insert_ticket(conn: &Connection, t: &NewTicket<'_>) -> Result<i64, StoreE
 }
 
 pub fn touch_ticket(conn: &Connection, ticket_id: i64, now: i64) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE tickets SET updated_at = max(updated_at, ?2) WHERE id = ?1",
-        params![ticket_id, now],
-    )?;
+    conn.execute("UPDATE tickets SET updated_at = max(updated_at, ?2) WHERE id = ?1", params![ticket_id, now])?;
     Ok(())
 }
 
@@ -145,12 +142,7 @@ pub fn thread_candidates(
     let mut by_ref = conn.prepare_cached("SELECT id, reference FROM tickets WHERE reference = ?1")?;
     let mut push = |id: i64, reference: String, by_header: bool| {
         if !out.iter().any(|c| c.ticket_id == id) {
-            out.push(ThreadCandidate {
-                ticket_id: id,
-                reference,
-                sender_is_participant: false,
-                by_header,
-            });
+            out.push(ThreadCandidate { ticket_id: id, reference, sender_is_participant: false, by_header });
         }
     };
     for mid in message_ids {
@@ -161,9 +153,8 @@ pub fn thread_candidates(
         }
     }
     for reference in references {
-        if let Some((id, reference)) = by_ref
-            .query_row([reference], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .optional()?
+        if let Some((id, reference)) =
+            by_ref.query_row([reference], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).optional()?
         {
             push(id, reference, false);
         }
@@ -252,9 +243,8 @@ fn finish_ticket((mut row, state): (TicketRow, String)) -> Result<TicketRow, Sto
 }
 
 pub fn list_tickets(conn: &Connection, state: Option<TicketState>) -> Result<Vec<TicketRow>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {TICKET_COLUMNS} FROM tickets WHERE ?1 IS NULL OR state = ?1 ORDER BY id"
-    ))?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE ?1 IS NULL OR state = ?1 ORDER BY id"))?;
     let rows = stmt.query_map([state.map(|s| s.as_str())], ticket_row)?;
     rows.map(|r| finish_ticket(r?)).collect()
 }
@@ -271,14 +261,10 @@ pub fn ticket_by_reference(conn: &Connection, reference: &str) -> Result<Option<
 }
 
 pub fn ticket_by_id(conn: &Connection, id: i64) -> Result<Option<TicketRow>, StoreError> {
-    conn.query_row(
-        &format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?1"),
-        [id],
-        ticket_row,
-    )
-    .optional()?
-    .map(finish_ticket)
-    .transpose()
+    conn.query_row(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?1"), [id], ticket_row)
+        .optional()?
+        .map(finish_ticket)
+        .transpose()
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -294,12 +280,7 @@ pub fn participants(conn: &Connection, ticket_id: i64) -> Result<Vec<Participant
         conn.prepare("SELECT address, name, role, added_at FROM participants WHERE ticket_id = ?1 ORDER BY id")?;
     let rows = stmt
         .query_map([ticket_id], |r| {
-            Ok(ParticipantRow {
-                address: r.get(0)?,
-                name: r.get(1)?,
-                role: r.get(2)?,
-                added_at: r.get(3)?,
-            })
+            Ok(ParticipantRow { address: r.get(0)?, name: r.get(1)?, role: r.get(2)?, added_at: r.get(3)? })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
@@ -384,12 +365,7 @@ pub fn timeline(conn: &Connection, ticket_id: i64) -> Result<Vec<TimelineRow>, S
         conn.prepare("SELECT at, actor, event, detail FROM timeline WHERE ticket_id = ?1 ORDER BY at, id")?;
     let rows = stmt
         .query_map([ticket_id], |r| {
-            Ok(TimelineRow {
-                at: r.get(0)?,
-                actor: r.get(1)?,
-                event: r.get(2)?,
-                detail: r.get(3)?,
-            })
+            Ok(TimelineRow { at: r.get(0)?, actor: r.get(1)?, event: r.get(2)?, detail: r.get(3)? })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
@@ -398,8 +374,6 @@ pub fn timeline(conn: &Connection, ticket_id: i64) -> Result<Vec<TimelineRow>, S
 /// Number of tickets per state.
 pub fn ticket_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
     let mut stmt = conn.prepare("SELECT state, count(*) FROM tickets GROUP BY state ORDER BY state")?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }

@@ -41,12 +41,7 @@ pub fn due(conn: &Connection, now: i64, limit: usize) -> Result<Vec<TimerRow>, S
     )?;
     let rows = stmt
         .query_map(params![now, limit as i64], |r| {
-            Ok(TimerRow {
-                id: r.get(0)?,
-                ticket_id: r.get(1)?,
-                kind: r.get(2)?,
-                due_at: r.get(3)?,
-            })
+            Ok(TimerRow { id: r.get(0)?, ticket_id: r.get(1)?, kind: r.get(2)?, due_at: r.get(3)? })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
@@ -62,19 +57,15 @@ pub fn mark_fired(conn: &Connection, id: i64, now: i64) -> Result<bool, StoreErr
 
 /// When the next timer is due, if any.
 pub fn next_due(conn: &Connection) -> Result<Option<i64>, StoreError> {
-    Ok(conn.query_row(
-        "SELECT min(due_at) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL",
-        [],
-        |r| r.get(0),
-    )?)
+    Ok(conn.query_row("SELECT min(due_at) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL", [], |r| {
+        r.get(0)
+    })?)
 }
 
 /// Timers that fired, per kind (e.g. broken acknowledgement promises), for `vdpd status`.
 pub fn fired_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
     let mut stmt =
         conn.prepare("SELECT kind, count(*) FROM timers WHERE fired_at IS NOT NULL GROUP BY kind ORDER BY kind")?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }

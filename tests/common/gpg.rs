@@ -20,18 +20,10 @@ impl Gpg {
     pub fn with_usage(address: &str, usage: &str) -> Gpg {
         let home = tempfile::Builder::new().prefix("gnupg-").tempdir().unwrap();
         std::fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-        let mut gpg = Gpg {
-            home,
-            address: address.to_string(),
-            fingerprint: String::new(),
-        };
+        let mut gpg = Gpg { home, address: address.to_string(), fingerprint: String::new() };
         let uid = format!("Test Person <{address}>");
         let out = gpg.run(&["--quick-gen-key", &uid, "future-default", usage, "1y"], None);
-        assert!(
-            out.status.success(),
-            "gpg keygen: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "gpg keygen: {}", String::from_utf8_lossy(&out.stderr));
         gpg.fingerprint = gpg.fingerprint_of(address);
         gpg
     }
@@ -74,11 +66,7 @@ impl Gpg {
 
     pub fn ok(&self, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
         let out = self.run(args, input);
-        assert!(
-            out.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         out.stdout
     }
 
@@ -108,18 +96,7 @@ impl Gpg {
 
     /// Signs with our key and encrypts to `to` (an address or fingerprint whose key was imported).
     pub fn encrypt_sign(&self, to: &str, data: &[u8]) -> Vec<u8> {
-        self.ok(
-            &[
-                "--armor",
-                "--sign",
-                "--encrypt",
-                "--local-user",
-                &self.address,
-                "--recipient",
-                to,
-            ],
-            Some(data),
-        )
+        self.ok(&["--armor", "--sign", "--encrypt", "--local-user", &self.address, "--recipient", to], Some(data))
     }
 
     pub fn clearsign(&self, data: &[u8]) -> Vec<u8> {
@@ -134,10 +111,7 @@ impl Gpg {
     /// exits non-zero when it cannot check a signature (no public key): only decryption must succeed.
     pub fn decrypt(&self, data: &[u8]) -> (Vec<u8>, String) {
         let status = tempfile::NamedTempFile::new().unwrap();
-        let out = self.run(
-            &["--status-file", status.path().to_str().unwrap(), "--decrypt"],
-            Some(data),
-        );
+        let out = self.run(&["--status-file", status.path().to_str().unwrap(), "--decrypt"], Some(data));
         let status = String::from_utf8_lossy(&std::fs::read(status.path()).unwrap()).into_owned();
         assert!(
             status.contains("DECRYPTION_OKAY"),
@@ -150,10 +124,7 @@ impl Gpg {
 
 impl Drop for Gpg {
     fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .env("GNUPGHOME", self.home.path())
-            .args(["--kill", "gpg-agent"])
-            .status();
+        let _ = Command::new("gpgconf").env("GNUPGHOME", self.home.path()).args(["--kill", "gpg-agent"]).status();
     }
 }
 
@@ -189,18 +160,13 @@ pub fn pgp_mime_signed(headers: &str, entity: &[u8], signature: &[u8]) -> Vec<u8
 
 /// Line endings made CRLF.
 pub fn crlf(data: &[u8]) -> Vec<u8> {
-    String::from_utf8_lossy(data)
-        .replace("\r\n", "\n")
-        .replace('\n', "\r\n")
-        .into_bytes()
+    String::from_utf8_lossy(data).replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
 }
 
 /// The parts of a received PGP/MIME encrypted mail: the armoured payload.
 pub fn encrypted_payload(raw: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(raw);
-    let start = text
-        .find("-----BEGIN PGP MESSAGE-----")
-        .expect("an OpenPGP message in the mail");
+    let start = text.find("-----BEGIN PGP MESSAGE-----").expect("an OpenPGP message in the mail");
     let end = text.find("-----END PGP MESSAGE-----").unwrap() + "-----END PGP MESSAGE-----".len();
     text[start..end].as_bytes().to_vec()
 }

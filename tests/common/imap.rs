@@ -22,11 +22,7 @@ impl Imap {
     pub fn login(port: u16, user: &str, password: &str) -> Imap {
         let stream = TcpStream::connect(("127.0.0.1", port)).expect("IMAP connect (is the mail stack running?)");
         stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let mut imap = Imap {
-            reader: BufReader::new(stream.try_clone().unwrap()),
-            writer: stream,
-            tag: 0,
-        };
+        let mut imap = Imap { reader: BufReader::new(stream.try_clone().unwrap()), writer: stream, tag: 0 };
         let mut greeting = String::new();
         imap.reader.read_line(&mut greeting).unwrap();
         assert!(greeting.starts_with("* OK"), "greeting: {greeting}");
@@ -121,13 +117,7 @@ impl Imap {
         let r = self.ok("UID SEARCH SEEN");
         r.iter()
             .filter(|u| u.text.starts_with("* SEARCH"))
-            .flat_map(|u| {
-                u.text
-                    .split_whitespace()
-                    .skip(2)
-                    .filter_map(|n| n.parse().ok())
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|u| u.text.split_whitespace().skip(2).filter_map(|n| n.parse().ok()).collect::<Vec<_>>())
             .collect()
     }
 
@@ -136,9 +126,7 @@ impl Imap {
         if !status.contains("OK") {
             return 0;
         }
-        r.iter()
-            .find_map(|u| u.text.split("MESSAGES ").nth(1)?.split(')').next()?.trim().parse().ok())
-            .unwrap_or(0)
+        r.iter().find_map(|u| u.text.split("MESSAGES ").nth(1)?.split(')').next()?.trim().parse().ok()).unwrap_or(0)
     }
 
     pub fn append(&mut self, mailbox: &str, message: &[u8]) {

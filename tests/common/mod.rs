@@ -49,11 +49,7 @@ impl Stack {
                  (or run the whole suite with `sudo scripts/test.sh`)"
             );
         }
-        assert!(
-            stack.ca.exists(),
-            "{} missing: is the mail stack set up?",
-            stack.ca.display()
-        );
+        assert!(stack.ca.exists(), "{} missing: is the mail stack set up?", stack.ca.display());
         stack
     }
 }
@@ -61,16 +57,8 @@ impl Stack {
 /// A unique, short id for one test's addresses.
 pub fn unique(name: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{name}-{}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        nanos % 100_000
-    )
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{name}-{}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), nanos % 100_000)
 }
 
 /// How a desk's policy differs from the default.
@@ -128,13 +116,7 @@ impl Desk {
         let security = format!("sec-{id}@example.test");
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("policy.toml");
-        let desk = Desk {
-            dir,
-            id,
-            security,
-            stack,
-            config,
-        };
+        let desk = Desk { dir, id, security, stack, config };
         desk.write_policy(&o);
         desk
     }
@@ -144,11 +126,7 @@ impl Desk {
             "implicit" => self.stack.imaps,
             _ => self.stack.imap,
         });
-        let processed = if o.processed_mailbox {
-            "processed_mailbox = \"Processed\"\n"
-        } else {
-            ""
-        };
+        let processed = if o.processed_mailbox { "processed_mailbox = \"Processed\"\n" } else { "" };
         let text = format!(
             r#"[organisation]
 name = "Example Security"
@@ -220,10 +198,7 @@ low = "90 days"
 
     pub fn command(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_vdpd"));
-        c.arg("--config")
-            .arg(&self.config)
-            .env_remove("VDPD_LOG")
-            .env_remove("NOTIFY_SOCKET");
+        c.arg("--config").arg(&self.config).env_remove("VDPD_LOG").env_remove("NOTIFY_SOCKET");
         c
     }
 
@@ -263,10 +238,7 @@ low = "90 days"
     }
 
     pub fn mail(&self, status: &str) -> Vec<serde_json::Value> {
-        self.json(&["mail", "list", "--status", status, "--limit", "10000", "--json"])
-            .as_array()
-            .unwrap()
-            .clone()
+        self.json(&["mail", "list", "--status", status, "--limit", "10000", "--json"]).as_array().unwrap().clone()
     }
 
     /// Starts `vdpd run`; killed when the handle drops.
@@ -283,10 +255,7 @@ low = "90 days"
             .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
             .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()));
         f(&mut cmd);
-        Daemon {
-            child: Some(cmd.spawn().unwrap()),
-            log,
-        }
+        Daemon { child: Some(cmd.spawn().unwrap()), log }
     }
 
     /// Sends a message to the security address through Postfix.
@@ -363,10 +332,7 @@ impl Daemon {
             if let Some(status) = c.try_wait().unwrap() {
                 return status;
             }
-            assert!(
-                start.elapsed() < timeout,
-                "vdpd did not stop within {timeout:?} after SIGTERM"
-            );
+            assert!(start.elapsed() < timeout, "vdpd did not stop within {timeout:?} after SIGTERM");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -383,12 +349,7 @@ impl Drop for Daemon {
 }
 
 pub fn signal(pid: u32, name: &str) {
-    let ok = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap()
-        .success();
+    let ok = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().unwrap().success();
     assert!(ok, "kill -{name} {pid}");
 }
 
@@ -405,10 +366,7 @@ pub fn show(out: &Output) -> String {
 pub fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
     while !f() {
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -424,9 +382,7 @@ pub fn report(from: &str, to: &str, subject: &str, message_id: &str, body: &str)
 
 /// Parses a raw message for assertions.
 pub fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
-    mail_parser::MessageParser::default()
-        .parse(raw)
-        .expect("a parseable message")
+    mail_parser::MessageParser::default().parse(raw).expect("a parseable message")
 }
 
 /// A header's raw value, trimmed.

@@ -9,10 +9,7 @@ use super::*;
 use crate::openpgp::keys::OrgKey;
 use crate::openpgp::write::sign_and_encrypt;
 
-const LIMITS: Limits = Limits {
-    max_plaintext: 10 * 1024 * 1024,
-    max_ratio: 100,
-};
+const LIMITS: Limits = Limits { max_plaintext: 10 * 1024 * 1024, max_ratio: 100 };
 
 fn key(uid: &str) -> OrgKey {
     OrgKey::generate(uid, None).unwrap()
@@ -31,12 +28,7 @@ fn encrypted_and_signed_round_trip_with_signature_verdicts() {
     let opened = decrypt(&ct, Some(&org), std::slice::from_ref(alice.public()), &LIMITS, now()).unwrap();
     assert_eq!(opened.plaintext, b"Asset*: example.test");
     assert!(opened.encrypted);
-    assert_eq!(
-        opened.signature,
-        Signature::Good {
-            cert: alice.fingerprint()
-        }
-    );
+    assert_eq!(opened.signature, Signature::Good { cert: alice.fingerprint() });
     // Without her certificate the signer is unknown, but the text is still readable.
     let opened = decrypt(&ct, Some(&org), &[], &LIMITS, now()).unwrap();
     assert_eq!(opened.signature.kind(), "unknown");
@@ -96,33 +88,15 @@ fn a_compression_bomb_is_refused_with_bounded_memory() {
     let zeros = vec![0u8; 8 * 1024 * 1024];
     let bomb = encrypt_raw(
         &org,
-        |m| {
-            Compressor::new(m)
-                .algo(CompressionAlgorithm::Zip)
-                .level(CompressionLevel::best())
-                .build()
-                .unwrap()
-        },
+        |m| Compressor::new(m).algo(CompressionAlgorithm::Zip).level(CompressionLevel::best()).build().unwrap(),
         &zeros,
     );
     assert!(bomb.len() < 100 * 1024, "the bomb is small: {}", bomb.len());
-    let limits = Limits {
-        max_plaintext: 100 * 1024 * 1024,
-        max_ratio: 10,
-    };
-    assert_eq!(
-        decrypt(&bomb, Some(&org), &[], &limits, now()).unwrap_err(),
-        ReadError::Bomb { ratio: 10 }
-    );
+    let limits = Limits { max_plaintext: 100 * 1024 * 1024, max_ratio: 10 };
+    assert_eq!(decrypt(&bomb, Some(&org), &[], &limits, now()).unwrap_err(), ReadError::Bomb { ratio: 10 });
     // And a plain size cap below the ratio cap.
-    let small = Limits {
-        max_plaintext: 1024 * 1024,
-        max_ratio: 1000,
-    };
-    assert!(matches!(
-        decrypt(&bomb, Some(&org), &[], &small, now()),
-        Err(ReadError::TooLarge { .. })
-    ));
+    let small = Limits { max_plaintext: 1024 * 1024, max_ratio: 1000 };
+    assert!(matches!(decrypt(&bomb, Some(&org), &[], &small, now()), Err(ReadError::TooLarge { .. })));
 }
 
 #[test]
@@ -132,10 +106,7 @@ fn deeply_nested_packets_are_refused() {
         &org,
         |mut m| {
             for _ in 0..100 {
-                m = Compressor::new(m)
-                    .algo(CompressionAlgorithm::Uncompressed)
-                    .build()
-                    .unwrap();
+                m = Compressor::new(m).algo(CompressionAlgorithm::Uncompressed).build().unwrap();
             }
             m
         },
@@ -144,15 +115,8 @@ fn deeply_nested_packets_are_refused() {
     let err = decrypt(&nested, Some(&org), &[], &LIMITS, now()).unwrap_err();
     assert_eq!(err, ReadError::TooDeep);
     // A normal depth is fine.
-    let shallow = encrypt_raw(
-        &org,
-        |m| Compressor::new(m).algo(CompressionAlgorithm::Zip).build().unwrap(),
-        b"fine",
-    );
-    assert_eq!(
-        decrypt(&shallow, Some(&org), &[], &LIMITS, now()).unwrap().plaintext,
-        b"fine"
-    );
+    let shallow = encrypt_raw(&org, |m| Compressor::new(m).algo(CompressionAlgorithm::Zip).build().unwrap(), b"fine");
+    assert_eq!(decrypt(&shallow, Some(&org), &[], &LIMITS, now()).unwrap().plaintext, b"fine");
 }
 
 #[test]
@@ -162,25 +126,13 @@ fn detached_and_inline_signatures() {
     let mut sig = Vec::new();
     {
         let m = Message::new(&mut sig);
-        let m = openpgp::serialize::stream::Armorer::new(m)
-            .kind(openpgp::armor::Kind::Signature)
-            .build()
-            .unwrap();
-        let mut s = Signer::new(m, alice.signer(now()).unwrap())
-            .unwrap()
-            .detached()
-            .build()
-            .unwrap();
+        let m = openpgp::serialize::stream::Armorer::new(m).kind(openpgp::armor::Kind::Signature).build().unwrap();
+        let mut s = Signer::new(m, alice.signer(now()).unwrap()).unwrap().detached().build().unwrap();
         s.write_all(data).unwrap();
         s.finalize().unwrap();
     }
     let certs = std::slice::from_ref(alice.public());
-    assert_eq!(
-        verify_detached(data, &sig, certs, now()),
-        Signature::Good {
-            cert: alice.fingerprint()
-        }
-    );
+    assert_eq!(verify_detached(data, &sig, certs, now()), Signature::Good { cert: alice.fingerprint() });
     assert_eq!(verify_detached(b"tampered", &sig, certs, now()).kind(), "bad");
     assert_eq!(verify_detached(data, &sig, &[], now()).kind(), "unknown");
     assert_eq!(verify_detached(data, b"garbage", certs, now()).kind(), "bad");
@@ -189,11 +141,7 @@ fn detached_and_inline_signatures() {
     let mut csf = Vec::new();
     {
         let m = Message::new(&mut csf);
-        let mut s = Signer::new(m, alice.signer(now()).unwrap())
-            .unwrap()
-            .cleartext()
-            .build()
-            .unwrap();
+        let mut s = Signer::new(m, alice.signer(now()).unwrap()).unwrap().cleartext().build().unwrap();
         s.write_all(b"Title: XSS\nAsset*: example.test\n").unwrap();
         s.finalize().unwrap();
     }
