@@ -512,3 +512,23 @@ fn report_detail_is_not_repeated_in_clear_text_to_a_researcher_without_a_key() {
     assert!(text.contains("We still need:") && text.contains("Description"), "{text}");
     assert!(!text.contains("secret-path") && !text.contains("What we have so far"), "no detail in clear text:\n{text}");
 }
+
+#[test]
+fn the_form_can_follow_the_acknowledgement_as_a_second_mail() {
+    let desk = Desk::with("separate", Options::default());
+    desk.write_policy(&Options {
+        extra: "\n[openpgp]\n\n[report_form]\ndelivery = \"separate\"\n".into(),
+        ..Options::default()
+    });
+    desk.vdpd_ok(&["key", "generate"]);
+    let erin = desk.researcher(5);
+    desk.send(&erin, &report(&erin, &desk.security, "CSRF", &format!("<e0-{}@r.test>", desk.id), "details later"));
+    desk.once_ok();
+    let inbox = desk.wait_inbox(&erin, 2, T);
+    let bodies: Vec<String> = inbox.iter().map(|m| parse(m).body_text(0).unwrap().to_string()).collect();
+    let ack = bodies.iter().find(|b| b.contains("opened ticket EX-2026-0001")).expect("the acknowledgement");
+    assert!(!ack.contains("Asset*:"), "the acknowledgement alone:\n{ack}");
+    let form = bodies.iter().find(|b| b.contains("Asset*:")).expect("the form, separately");
+    assert!(form.contains("Steps to reproduce*:"));
+    assert!(inbox.iter().any(|m| String::from_utf8_lossy(m).contains("application/pgp-keys")));
+}
