@@ -44,6 +44,16 @@ fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
+/// A file name we can show and use: no path, no control characters, no leading dots, bounded.
+pub fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = clean_header_text(base, 120)
+        .chars()
+        .map(|c| if matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|') { '_' } else { c })
+        .collect();
+    cleaned.trim_start_matches('.').trim().to_string()
+}
+
 /// Body text for the store: NUL bytes removed (SQLite text and most tools choke on them), line endings
 /// normalised to `\n`, cut at `max_bytes` on a character boundary.
 pub fn clean_body_text(s: &str, max_bytes: usize) -> String {
@@ -187,6 +197,15 @@ mod tests {
         assert_eq!(clean_body_text("a\r\nb\0c\rd", 100), "a\nbc\nd");
         let t = clean_body_text("ééé", 3);
         assert!(t.starts_with('é') && t.ends_with("[… truncated]"), "{t}");
+    }
+
+    #[test]
+    fn file_names_lose_paths_and_tricks() {
+        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_file_name("C:\\Users\\x\\poc.py"), "poc.py");
+        assert_eq!(clean_file_name(".hidden"), "hidden");
+        assert_eq!(clean_file_name("a\r\nb.png"), "a b.png");
+        assert_eq!(clean_file_name("what?.txt"), "what_.txt");
     }
 
     #[test]

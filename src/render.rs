@@ -23,13 +23,31 @@ use crate::openpgp::Cert;
 use crate::openpgp::keys::OrgKey;
 
 /// Every template vdpd uses, with its built-in text.
+/// Every template vdpd uses, with its built-in text. Names starting with `_` are pieces that others include.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("acknowledgement.txt", include_str!("../templates/acknowledgement.txt")),
     ("report_form.txt", include_str!("../templates/report_form.txt")),
     ("form_missing.txt", include_str!("../templates/form_missing.txt")),
     ("undecryptable.txt", include_str!("../templates/undecryptable.txt")),
     ("public_key.txt", include_str!("../templates/public_key.txt")),
+    ("staff_new_report.txt", include_str!("../templates/staff_new_report.txt")),
+    ("staff_correspondence.txt", include_str!("../templates/staff_correspondence.txt")),
     ("staff_report_complete.txt", include_str!("../templates/staff_report_complete.txt")),
+    ("staff_activity.txt", include_str!("../templates/staff_activity.txt")),
+    ("staff_confirmation.txt", include_str!("../templates/staff_confirmation.txt")),
+    ("staff_error.txt", include_str!("../templates/staff_error.txt")),
+    ("staff_warning.txt", include_str!("../templates/staff_warning.txt")),
+    ("to_researcher.txt", include_str!("../templates/to_researcher.txt")),
+    ("outcome_duplicate.txt", include_str!("../templates/outcome_duplicate.txt")),
+    ("outcome_not_applicable.txt", include_str!("../templates/outcome_not_applicable.txt")),
+    ("outcome_informative.txt", include_str!("../templates/outcome_informative.txt")),
+    ("outcome_bounty.txt", include_str!("../templates/outcome_bounty.txt")),
+    ("outcome_paid.txt", include_str!("../templates/outcome_paid.txt")),
+    ("outcome_resolved.txt", include_str!("../templates/outcome_resolved.txt")),
+    ("outcome_disclose.txt", include_str!("../templates/outcome_disclose.txt")),
+    ("outcome_credit.txt", include_str!("../templates/outcome_credit.txt")),
+    ("_staff_ticket.txt", include_str!("../templates/_staff_ticket.txt")),
+    ("_staff_help.txt", include_str!("../templates/_staff_help.txt")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -120,12 +138,58 @@ impl Templates {
         full.decrypt_error = Some("the message is not encrypted to our key".into());
         full.signature = Some("good (0123456789ABCDEF0123456789ABCDEF01234567)".into());
         full.encrypted = true;
-        // Templates that use the form always get one; the others must cope with its absence.
-        let mut with_empty_form = bare.clone();
-        with_empty_form.form = Some(FormContext::default());
+        full.text = Some("Thanks, we can reproduce it.\nA fix is on its way.".into());
+        full.attachments = vec![AttachmentContext {
+            name: "poc.py".into(),
+            content_type: "text/x-python".into(),
+            size: 1234,
+            sha256: "ab".repeat(32),
+            attached: false,
+        }];
+        full.scope_hint = vec!["in scope: app.example.org is under example.org".into()];
+        full.clocks = vec![NamedText { name: "first diagnosis".into(), value: "due 2026-12-02 09:00 UTC".into() }];
+        full.commands = vec![NamedText { name: "#state …".into(), value: "move the ticket".into() }];
+        full.changes = vec!["state: triage → accepted".into()];
+        full.errors = vec!["line 1: \"#state fixed\": unknown state".into()];
+        full.warning = Some("a mail from the staff address failed authentication".into());
+        full.notices = vec!["The issue is fixed.".into()];
+        full.staff_member = Some("alice@example.org".into());
+        full.message = Some(MessageContext { id: 7, from: "x@example.net".into(), subject: "s".into() });
+        full.outcome = Some(OutcomeContext {
+            clause: Some("Denial-of-service attacks.".into()),
+            sub_processor: Some(NamedText { name: "Stripe".into(), value: "https://stripe.com/docs/security".into() }),
+            bounty: Some(BountyContext {
+                tier: "minor".into(),
+                amount: 50,
+                currency: "GBP".into(),
+                meaning: "A minor security problem.".into(),
+                payment: "by card via PayPal or Stripe".into(),
+                invoice_fields: vec!["legal name".into(), "address".into()],
+            }),
+            disclose_on: Some("2027-02-21".into()),
+            credit: Some("Ada L.".into()),
+        });
+        // Each template also renders with the least it is ever given: what its callers always provide.
         for (name, _) in &self.origins {
-            let uses_form = matches!(*name, "report_form.txt" | "form_missing.txt" | "staff_report_complete.txt");
-            self.render(name, if uses_form { &with_empty_form } else { &bare })?;
+            let mut least = bare.clone();
+            let outcome = full.outcome.clone().unwrap_or_default();
+            match *name {
+                "report_form.txt" | "form_missing.txt" => least.form = Some(FormContext::default()),
+                "staff_warning.txt" => least.warning = full.warning.clone(),
+                "outcome_bounty.txt" => {
+                    least.outcome = Some(OutcomeContext { bounty: outcome.bounty, ..OutcomeContext::default() })
+                }
+                "outcome_disclose.txt" => {
+                    least.outcome =
+                        Some(OutcomeContext { disclose_on: outcome.disclose_on, ..OutcomeContext::default() })
+                }
+                "outcome_credit.txt" => {
+                    least.outcome = Some(OutcomeContext { credit: outcome.credit, ..OutcomeContext::default() })
+                }
+                n if n.starts_with("outcome_") => least.outcome = Some(OutcomeContext::default()),
+                _ => {}
+            }
+            self.render(name, &least)?;
             self.render(name, &full)?;
         }
         Ok(())
@@ -152,6 +216,67 @@ pub struct TicketContext {
     pub signature: Option<String>,
     /// This mail is encrypted.
     pub encrypted: bool,
+    /// The researcher's words (staff notifications), or a staff member's words (mail to the researcher).
+    pub text: Option<String>,
+    /// Files that came with the researcher's mail; `attached` says whether they travel with this mail.
+    pub attachments: Vec<AttachmentContext>,
+    /// What the policy's scope says about the report.
+    pub scope_hint: Vec<String>,
+    /// The SLA clocks: (name, state).
+    pub clocks: Vec<NamedText>,
+    /// The staff commands, for help.
+    pub commands: Vec<NamedText>,
+    /// What a staff mail changed, or why nothing was.
+    pub changes: Vec<String>,
+    pub errors: Vec<String>,
+    /// A warning to staff (forged staff mail, quarantined mail).
+    pub warning: Option<String>,
+    /// Outcome notices for the researcher, already rendered.
+    pub notices: Vec<String>,
+    pub outcome: Option<OutcomeContext>,
+    /// The staff member who acted.
+    pub staff_member: Option<String>,
+    /// The message a notice is about (quarantine): id, from, subject.
+    pub message: Option<MessageContext>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentContext {
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub attached: bool,
+}
+
+/// What an outcome template needs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OutcomeContext {
+    /// The policy clause quoted for "not applicable".
+    pub clause: Option<String>,
+    pub sub_processor: Option<NamedText>,
+    pub bounty: Option<BountyContext>,
+    /// The negotiated disclosure date.
+    pub disclose_on: Option<String>,
+    /// How the researcher will be credited (`none` for no credit).
+    pub credit: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BountyContext {
+    pub tier: String,
+    pub amount: u32,
+    pub currency: String,
+    pub meaning: String,
+    pub payment: String,
+    pub invoice_fields: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageContext {
+    pub id: i64,
+    pub from: String,
+    pub subject: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -258,6 +383,18 @@ impl TicketContext {
             decrypt_error: None,
             signature: None,
             encrypted: false,
+            text: None,
+            attachments: Vec::new(),
+            scope_hint: Vec::new(),
+            clocks: Vec::new(),
+            commands: Vec::new(),
+            changes: Vec::new(),
+            errors: Vec::new(),
+            warning: None,
+            notices: Vec::new(),
+            outcome: None,
+            staff_member: None,
+            message: None,
         }
     }
 }
@@ -290,6 +427,18 @@ pub struct Envelope<'a> {
     pub autocrypt: Option<&'a str>,
     /// Sign with the organisation key and encrypt to this certificate (PGP/MIME, RFC 3156).
     pub encrypt: Option<(&'a Cert, &'a OrgKey)>,
+    /// A `Reply-To:` (staff notifications: answers go to the security address, threaded by `[REF]`).
+    pub reply_to: Option<&'a str>,
+    /// Files to attach (researchers' attachments forwarded to staff).
+    pub files: &'a [OutFile],
+}
+
+/// A file attached to an outgoing mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutFile {
+    pub name: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
 }
 
 /// Builds the final RFC 5322 bytes of a planned mail.
@@ -322,28 +471,42 @@ pub fn compose(
         builder = builder.references(plan.references.join(" "));
     }
     let auto = match plan.auto {
-        crate::engine::Auto::Replied => "auto-replied",
-        crate::engine::Auto::Generated => "auto-generated",
+        crate::engine::Auto::Replied => Some("auto-replied"),
+        crate::engine::Auto::Generated => Some("auto-generated"),
+        crate::engine::Auto::No => None,
     };
-    builder = builder
-        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), auto.into()))
-        // Asks Exchange and Outlook not to answer our automatic mail with theirs.
-        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"), "All".into()));
+    if let Some(auto) = auto {
+        builder = builder
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), auto.into()))
+            // Asks Exchange and Outlook not to answer our automatic mail with theirs.
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"), "All".into()));
+    }
     if let Some(value) = envelope.autocrypt {
         builder = builder.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Autocrypt"), value.to_string()));
     }
 
+    if let Some(reply_to) = envelope.reply_to {
+        builder = builder.reply_to(reply_to.parse().map_err(|e| bad(&e))?);
+    }
     let text = SinglePart::plain(body.to_string());
-    let content = match envelope.attach_key {
-        Some(cert) => {
-            let name = format!("OpenPGP_0x{}.asc", cert.keyid().to_hex());
-            let key = Attachment::new(name).body(
-                String::from_utf8_lossy(&crate::openpgp::armored(cert)).into_owned(),
-                ContentType::parse("application/pgp-keys").map_err(|e| bad(&e))?,
-            );
-            Content::Multi(MultiPart::mixed().singlepart(text).singlepart(key))
-        }
-        None => Content::Single(text),
+    let mut parts: Vec<SinglePart> = Vec::new();
+    for f in envelope.files {
+        let ct = ContentType::parse(&f.content_type)
+            .or_else(|_| ContentType::parse("application/octet-stream"))
+            .map_err(|e| bad(&e))?;
+        parts.push(Attachment::new(f.name.clone()).body(f.data.clone(), ct));
+    }
+    if let Some(cert) = envelope.attach_key {
+        let name = format!("OpenPGP_0x{}.asc", cert.keyid().to_hex());
+        parts.push(Attachment::new(name).body(
+            String::from_utf8_lossy(&crate::openpgp::armored(cert)).into_owned(),
+            ContentType::parse("application/pgp-keys").map_err(|e| bad(&e))?,
+        ));
+    }
+    let content = if parts.is_empty() {
+        Content::Single(text)
+    } else {
+        Content::Multi(parts.into_iter().fold(MultiPart::mixed().singlepart(text), |m, p| m.singlepart(p)))
     };
     let message = match envelope.encrypt {
         Some((recipient, key)) => {
@@ -392,11 +555,20 @@ mod tests {
             references: vec!["<r0@research.test>".into(), "<r1@research.test>".into()],
             auto: crate::engine::Auto::Replied,
             attach_key: false,
+            reply_to_desk: false,
         }
     }
 
     fn plain(plan: &MailPlan) -> Envelope<'_> {
-        Envelope { to: &plan.to, to_name: &plan.to_name, attach_key: None, autocrypt: None, encrypt: None }
+        Envelope {
+            to: &plan.to,
+            to_name: &plan.to_name,
+            attach_key: None,
+            autocrypt: None,
+            encrypt: None,
+            reply_to: None,
+            files: &[],
+        }
     }
 
     fn org() -> Organisation {

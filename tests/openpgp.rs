@@ -178,8 +178,15 @@ Contact email: alice@research.test\n",
     assert_eq!((last["encrypted"].as_bool(), last["signature"].as_str()), (Some(true), Some("good")));
 
     // Staff are told, encrypted to their certificate and signed by ours.
-    let note = desk.wait_inbox(&staff.address, 1, T).remove(0);
-    assert!(header(&note, "Subject").unwrap().starts_with("[EX-2026-0001] Report complete"));
+    // Staff heard of the new report, of the first reply, and now of the completed form.
+    let staff_inbox = desk.wait_inbox(&staff.address, 3, T);
+    let subjects: Vec<String> = staff_inbox.iter().map(|m| header(m, "Subject").unwrap()).collect();
+    assert!(subjects[0].starts_with("[EX-2026-0001] New report"), "{subjects:?}");
+    assert!(subjects[1].starts_with("[EX-2026-0001] Researcher wrote"), "{subjects:?}");
+    let note = staff_inbox
+        .into_iter()
+        .find(|m| header(m, "Subject").unwrap().starts_with("[EX-2026-0001] Report complete"))
+        .expect("the completed form");
     assert!(
         !String::from_utf8_lossy(&note).contains("app.example.test/search"),
         "nothing readable outside the encryption"
@@ -190,7 +197,7 @@ Contact email: alice@research.test\n",
     let plain = String::from_utf8_lossy(&plain);
     assert!(plain.contains("Asset:") && plain.contains("https://app.example.test/search"), "{plain}");
     assert!(plain.contains("critical (CVSS 9.8"), "{plain}");
-    assert!(plain.contains(&format!("good ({})", alice.fingerprint)), "{plain}");
+    assert!(plain.contains(&format!("good signature by {}", alice.fingerprint)), "{plain}");
     // Nothing more to the researcher once the form is complete.
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(desk.inbox(&alice.address).len(), 2);

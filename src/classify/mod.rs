@@ -27,6 +27,15 @@ const MAX_THREAD_IDS: usize = 50;
 /// The most text we keep per message in the store (the raw message is kept whole).
 const MAX_TEXT_BYTES: usize = 1024 * 1024;
 
+/// A file a researcher sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// Sanitised file name.
+    pub name: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
 /// What we know of any message, even one we could not process.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -61,6 +70,10 @@ pub struct Inbound {
     pub text: String,
     /// What OpenPGP said: encrypted, decrypted, signature, offered keys.
     pub crypto: Crypto,
+    /// Files sent along, decrypted when the mail was.
+    pub attachments: Vec<Attachment>,
+    /// `Authentication-Results` header values, topmost first.
+    pub auth_results: Vec<String>,
     /// What identifies a second delivery of this message.
     pub dedup_key: String,
 }
@@ -145,20 +158,27 @@ pub fn read(
     let mut crypto = Crypto::default();
     let outer_text = body_text(&message);
     pgp::collect_keys(&message, &outer_text, true, &mut crypto);
-    let text = match pgp::open(&message, raw, keyring, &mut crypto) {
-        pgp::Content::Outer => pgp::open_inline(&outer_text, keyring, &mut crypto),
+    let (text, attachments) = match pgp::open(&message, raw, keyring, &mut crypto) {
+        pgp::Content::Outer => (pgp::open_inline(&outer_text, keyring, &mut crypto), attachments(&message)),
         pgp::Content::Text(t) => {
             pgp::collect_keys(&message, &t, false, &mut crypto);
-            t
+            (t, Vec::new())
         }
         pgp::Content::Entity(bytes) => match entity_text(&bytes, limits, keyring, &mut crypto, 0) {
-            Ok(t) => {
+            Ok(content) => {
                 pgp::reverify_with_inner_keys(&message, keyring, &mut crypto);
-                t
+                content
             }
             Err(reason) => return quarantine(reason),
         },
     };
+    // Authentication-Results, top (newest, added by our own MX) first: staff authentication by DKIM reads them.
+    let auth_results: Vec<String> = message
+        .header_values("Authentication-Results")
+        .filter_map(|v| v.as_text())
+        .map(|v| mailtext::clean_header_text(v, 2000))
+        .take(20)
+        .collect();
     let text = mailtext::clean_body_text(&text, MAX_TEXT_BYTES);
     let dedup_key = match &summary.message_id {
         // The sender is part of the identity: someone who learns a report's Message-ID must not be able to
@@ -183,6 +203,8 @@ pub fn read(
             automatic,
             text,
             crypto,
+            attachments,
+            auth_results,
             dedup_key,
         }),
         summary,
@@ -196,9 +218,9 @@ fn entity_text(
     keyring: &Keyring<'_>,
     crypto: &mut Crypto,
     depth: u8,
-) -> Result<String, String> {
+) -> Result<(String, Vec<Attachment>), String> {
     let Some(inner) = MessageParser::default().parse(bytes) else {
-        return Ok(String::from_utf8_lossy(bytes).into_owned());
+        return Ok((String::from_utf8_lossy(bytes).into_owned(), Vec::new()));
     };
     let shape = mime_shape(&inner, 0);
     if shape.depth > limits.max_mime_depth || shape.parts > limits.max_mime_parts {
@@ -208,13 +230,47 @@ fn entity_text(
         ));
     }
     let content = if depth < 2 { pgp::open(&inner, bytes, keyring, crypto) } else { pgp::Content::Outer };
-    let text = match content {
+    let (text, attachments) = match content {
         pgp::Content::Entity(nested) => entity_text(&nested, limits, keyring, crypto, depth + 1)?,
-        pgp::Content::Text(t) => t,
-        pgp::Content::Outer => body_text(&inner),
+        pgp::Content::Text(t) => (t, Vec::new()),
+        pgp::Content::Outer => (body_text(&inner), attachments(&inner)),
     };
     pgp::collect_keys(&inner, &text, false, crypto);
-    Ok(text)
+    Ok((text, attachments))
+}
+
+/// The files a researcher sent along (screenshots, proofs of concept): every attachment except the OpenPGP
+/// plumbing (keys, signatures, encrypted payloads).
+fn attachments(message: &mail_parser::Message<'_>) -> Vec<Attachment> {
+    let root = message.root_part();
+    let encrypted_root = root
+        .content_type()
+        .is_some_and(|c| c.ctype().eq_ignore_ascii_case("multipart") && c.subtype() == Some("encrypted"));
+    if encrypted_root {
+        return Vec::new();
+    }
+    message
+        .attachments()
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let ct = part.content_type();
+            let content_type = ct
+                .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream")).to_ascii_lowercase())
+                .unwrap_or_else(|| "application/octet-stream".into());
+            if matches!(
+                content_type.as_str(),
+                "application/pgp-keys" | "application/pgp-signature" | "application/pgp-encrypted"
+            ) {
+                return None;
+            }
+            let name = part.attachment_name().map(mailtext::clean_file_name).filter(|n| !n.is_empty());
+            Some(Attachment {
+                name: name.unwrap_or_else(|| format!("attachment-{}", i + 1)),
+                content_type: mailtext::clean_header_text(&content_type, 100),
+                data: part.contents().to_vec(),
+            })
+        })
+        .collect()
 }
 
 /// Valid Message-IDs of a header, in order, without repeats; a huge list keeps its first and latest entries.

@@ -10,6 +10,7 @@
 //! code that connects, so that `vdpd tickets list` run by an admin works without access to the credentials.
 
 mod duration;
+mod policy;
 mod raw;
 
 use std::fmt;
@@ -17,6 +18,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 pub use duration::{ParseDurationError, PolicyDuration, Unit};
+pub use policy::*;
 
 /// A fully validated configuration.
 #[derive(Debug, Clone)]
@@ -35,6 +37,8 @@ pub struct Config {
     pub openpgp: Option<OpenPgpConfig>,
     pub report_form: ReportForm,
     pub staff: Staff,
+    pub scope: Scope,
+    pub bounty: Bounty,
 }
 
 #[derive(Debug, Clone)]
@@ -221,189 +225,6 @@ impl Severity {
     }
 }
 
-/// OpenPGP settings.
-#[derive(Debug, Clone)]
-pub struct OpenPgpConfig {
-    /// The secret key file (absolute; a relative setting is relative to the store's directory).
-    pub key: PathBuf,
-    /// Whether mail that carries report detail may go to a researcher unencrypted.
-    pub report_detail: ReportDetail,
-    /// Whether mail with report content may go to a staff member unencrypted.
-    pub staff_encryption: StaffEncryption,
-    /// Lower-cased phrases that make a short mail outside any ticket a request for our key.
-    pub key_request_patterns: Vec<String>,
-    pub max_decrypted_bytes: usize,
-    pub max_compression_ratio: usize,
-    /// Offer our key in an Autocrypt header on every mail.
-    pub autocrypt: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportDetail {
-    /// Mail that repeats report detail goes to a researcher only encrypted; without their key, the detail is
-    /// left out.
-    EncryptedOnly,
-    /// Report detail may go in clear text when the researcher has no key.
-    PlaintextAllowed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StaffEncryption {
-    /// Report content reaches staff only encrypted to their certificate.
-    Required,
-    /// Encrypted where a certificate is configured, clear text otherwise.
-    WhenPossible,
-}
-
-/// The report form of the policy.
-#[derive(Debug, Clone)]
-pub struct ReportForm {
-    pub enabled: bool,
-    pub delivery: FormDelivery,
-    pub sections: Vec<FormSection>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FormDelivery {
-    /// The form is part of the acknowledgement.
-    WithAcknowledgement,
-    /// The form follows the acknowledgement as a second mail.
-    Separate,
-}
-
-/// One section of the report form.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FormSection {
-    pub name: String,
-    pub mandatory: bool,
-    pub hint: String,
-    pub kind: SectionKind,
-    /// Other labels researchers use for it ("CWE" for "Weakness").
-    pub aliases: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SectionKind {
-    Text,
-    /// What is affected: kept for scope checks.
-    Asset,
-    /// A CWE identifier.
-    Weakness,
-    /// A band and/or a CVSS vector, scored.
-    Severity,
-    /// An e-mail address.
-    Email,
-    /// How the researcher wants to be credited (or "none").
-    Credit,
-}
-
-impl ReportForm {
-    /// The bounty policy's table (mandatory ones marked *), plus the credit preference of the recognition
-    /// policy: the default when a policy declares no sections.
-    pub fn default_sections() -> Vec<FormSection> {
-        let s = |name: &str, mandatory: bool, kind: SectionKind, hint: &str, aliases: &[&str]| FormSection {
-            name: name.into(),
-            mandatory,
-            hint: hint.into(),
-            kind,
-            aliases: aliases.iter().map(|a| a.to_string()).collect(),
-        };
-        vec![
-            s(
-                "Title",
-                false,
-                SectionKind::Text,
-                "Concise summary categorising the vulnerability, and the site or application where it can be found, e.g. Reflected XSS on the XYZ website",
-                &["Summary", "Subject"],
-            ),
-            s(
-                "Asset",
-                true,
-                SectionKind::Asset,
-                "Web address, IP address, product, service name, etc.",
-                &["URL", "URLs", "Target", "Component", "Affected asset"],
-            ),
-            s(
-                "Weakness",
-                false,
-                SectionKind::Weakness,
-                "Such as a CWE, e.g. CWE-79",
-                &["CWE", "Class", "Vulnerability class", "Type"],
-            ),
-            s(
-                "Severity",
-                true,
-                SectionKind::Severity,
-                "low, medium, high or critical, and the CVSS vector, e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N",
-                &["CVSS", "CVSS vector", "Severity (CVSS)"],
-            ),
-            s(
-                "Description",
-                true,
-                SectionKind::Text,
-                "A summary of the vulnerability; supporting files (screenshots, video) as attachments; any mitigations or recommendations",
-                &["Description of the vulnerability", "Details", "Vulnerability description"],
-            ),
-            s(
-                "Steps to reproduce",
-                true,
-                SectionKind::Text,
-                "Clear and descriptive steps to reproduce the vulnerability; proof of concept code if available",
-                &["Steps", "Reproduction", "Reproduction steps", "Proof of concept", "PoC"],
-            ),
-            s(
-                "Impact",
-                false,
-                SectionKind::Text,
-                "A clear description of the effects of successfully exploiting the vulnerability",
-                &["Potential impact", "Estimated impact"],
-            ),
-            s(
-                "Contact company",
-                false,
-                SectionKind::Text,
-                "Company name",
-                &["Company", "Company name", "Organisation", "Organization"],
-            ),
-            s("Contact name", true, SectionKind::Text, "Your name", &["Name", "Your name", "Researcher"]),
-            s(
-                "Contact email",
-                true,
-                SectionKind::Email,
-                "Your e-mail address",
-                &["Email", "E-mail", "Email address", "E-mail address"],
-            ),
-            s(
-                "Credit",
-                false,
-                SectionKind::Credit,
-                "How we may credit you publicly (name, handle or link), or none",
-                &["Public credit", "Hall of fame", "Credit preference"],
-            ),
-        ]
-    }
-}
-
-/// Staff members: who may work tickets by mail.
-#[derive(Debug, Clone, Default)]
-pub struct Staff {
-    pub members: Vec<StaffMember>,
-}
-
-#[derive(Debug, Clone)]
-pub struct StaffMember {
-    /// Lower-cased.
-    pub address: String,
-    pub name: String,
-    /// The member's OpenPGP certificate file (absolute).
-    pub cert: Option<PathBuf>,
-}
-
-/// The default phrases of a key request.
-pub const DEFAULT_KEY_REQUEST_PATTERNS: [&str; 8] =
-    ["pgp key", "gpg key", "public key", "encryption key", "openpgp key", "pgp public key", "your key", "pgp-key"];
-
 /// One thing wrong with a policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -505,6 +326,8 @@ impl Config {
         let openpgp = raw.openpgp.map(|r| v.openpgp(r, &store_dir));
         let report_form = v.report_form(raw.report_form);
         let staff = v.staff(raw.staff, &dir);
+        let scope = v.scope(raw.scope);
+        let bounty = v.bounty(raw.bounty);
         let openpgp = match openpgp {
             Some(Some(o)) => Some(o),
             Some(None) => return None,
@@ -527,6 +350,8 @@ impl Config {
             openpgp,
             report_form: report_form?,
             staff: staff?,
+            scope: scope?,
+            bounty: bounty?,
         })
     }
 }
@@ -814,136 +639,6 @@ impl Validator<'_> {
             })
             .unwrap_or_default();
         Some(Sla { acknowledge: acknowledge?, first_diagnosis: r.first_diagnosis, fix, disclosure: r.disclosure })
-    }
-}
-
-impl Validator<'_> {
-    fn choice<T: Copy>(&mut self, key: &str, value: Option<String>, default: T, options: &[(&str, T)]) -> Option<T> {
-        let Some(v) = value else { return Some(default) };
-        match options.iter().find(|(name, _)| *name == v) {
-            Some((_, t)) => Some(*t),
-            None => {
-                let names: Vec<String> = options.iter().map(|(n, _)| format!("{n:?}")).collect();
-                self.problem(key, format!("{v:?}: choose {}", names.join(" or ")));
-                None
-            }
-        }
-    }
-
-    fn openpgp(&mut self, r: raw::RawOpenPgp, store_dir: &Path) -> Option<OpenPgpConfig> {
-        let report_detail = self.choice(
-            "openpgp.report_detail",
-            r.report_detail,
-            ReportDetail::EncryptedOnly,
-            &[("encrypted-only", ReportDetail::EncryptedOnly), ("plaintext-allowed", ReportDetail::PlaintextAllowed)],
-        );
-        let staff_encryption = self.choice(
-            "openpgp.staff_encryption",
-            r.staff_encryption,
-            StaffEncryption::Required,
-            &[("required", StaffEncryption::Required), ("when-possible", StaffEncryption::WhenPossible)],
-        );
-        let patterns: Vec<String> = r
-            .key_request_patterns
-            .unwrap_or_else(|| DEFAULT_KEY_REQUEST_PATTERNS.iter().map(|p| p.to_string()).collect())
-            .into_iter()
-            .map(|p| p.trim().to_lowercase())
-            .collect();
-        if patterns.iter().any(|p| p.len() < 3) {
-            self.problem("openpgp.key_request_patterns", "each pattern needs at least 3 characters");
-        }
-        let max_decrypted_bytes = r.max_decrypted_bytes.unwrap_or(50 * 1024 * 1024);
-        if !(1024..=1024 * 1024 * 1024).contains(&max_decrypted_bytes) {
-            self.problem("openpgp.max_decrypted_bytes", "must be between 1 KiB and 1 GiB");
-        }
-        let max_compression_ratio = r.max_compression_ratio.unwrap_or(100);
-        if !(2..=10_000).contains(&max_compression_ratio) {
-            self.problem("openpgp.max_compression_ratio", "must be between 2 and 10000");
-        }
-        Some(OpenPgpConfig {
-            key: store_dir.join(r.key.unwrap_or_else(|| PathBuf::from("openpgp/organisation.key"))),
-            report_detail: report_detail?,
-            staff_encryption: staff_encryption?,
-            key_request_patterns: patterns,
-            max_decrypted_bytes,
-            max_compression_ratio,
-            autocrypt: r.autocrypt.unwrap_or(true),
-        })
-    }
-
-    fn report_form(&mut self, r: raw::RawReportForm) -> Option<ReportForm> {
-        let delivery = self.choice(
-            "report_form.delivery",
-            r.delivery,
-            FormDelivery::WithAcknowledgement,
-            &[("with-acknowledgement", FormDelivery::WithAcknowledgement), ("separate", FormDelivery::Separate)],
-        );
-        let sections = match r.sections {
-            None => ReportForm::default_sections(),
-            Some(raw) => {
-                let mut out = Vec::new();
-                for (i, s) in raw.into_iter().enumerate() {
-                    let key = |k: &str| format!("report_form.sections.{i}.{k}");
-                    let Some(name) = s.name.filter(|n| !n.trim().is_empty()) else {
-                        self.problem(&format!("report_form.sections.{i}"), "a section needs a name");
-                        continue;
-                    };
-                    let kind = self.choice(
-                        &key("kind"),
-                        s.kind,
-                        SectionKind::Text,
-                        &[
-                            ("text", SectionKind::Text),
-                            ("asset", SectionKind::Asset),
-                            ("weakness", SectionKind::Weakness),
-                            ("severity", SectionKind::Severity),
-                            ("email", SectionKind::Email),
-                            ("credit", SectionKind::Credit),
-                        ],
-                    );
-                    if name.contains([':', '\n']) {
-                        self.problem(&key("name"), "a section name cannot contain ':' or a line break");
-                    }
-                    out.push(FormSection {
-                        name: name.trim().to_string(),
-                        mandatory: s.mandatory.unwrap_or(false),
-                        hint: s.hint.unwrap_or_default(),
-                        kind: kind.unwrap_or(SectionKind::Text),
-                        aliases: s.aliases.unwrap_or_default(),
-                    });
-                }
-                if out.is_empty() {
-                    self.problem(
-                        "report_form.sections",
-                        "declare at least one section, or leave `sections` out for the default form",
-                    );
-                }
-                let mut labels = std::collections::HashSet::new();
-                for s in &out {
-                    for label in std::iter::once(&s.name).chain(&s.aliases) {
-                        if !labels.insert(label.to_lowercase()) {
-                            self.problem("report_form.sections", format!("the label {label:?} is used twice"));
-                        }
-                    }
-                }
-                out
-            }
-        };
-        Some(ReportForm { enabled: r.enabled.unwrap_or(true), delivery: delivery?, sections })
-    }
-
-    fn staff(&mut self, r: raw::RawStaff, dir: &Path) -> Option<Staff> {
-        let mut members = Vec::new();
-        for (i, m) in r.members.unwrap_or_default().into_iter().enumerate() {
-            let Some(address) = self.address(&format!("staff.members.{i}.address"), m.address) else {
-                continue;
-            };
-            if members.iter().any(|x: &StaffMember| x.address == address) {
-                self.problem(&format!("staff.members.{i}.address"), format!("{address} is listed twice"));
-            }
-            members.push(StaffMember { address, name: m.name.unwrap_or_default(), cert: m.cert.map(|c| dir.join(c)) });
-        }
-        Some(Staff { members })
     }
 }
 

@@ -29,6 +29,10 @@ pub struct RawConfig {
     pub report_form: RawReportForm,
     #[serde(default)]
     pub staff: RawStaff,
+    #[serde(default)]
+    pub scope: RawScope,
+    #[serde(default)]
+    pub bounty: RawBounty,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,6 +140,47 @@ pub struct RawSection {
 #[derive(Debug, Default, Deserialize)]
 pub struct RawStaff {
     pub members: Option<Vec<RawMember>>,
+    pub authentication: Option<String>,
+    pub trusted_authserv_id: Option<String>,
+    pub max_attachment_bytes: Option<usize>,
+    pub warnings_per_day: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawScope {
+    pub domains: Option<Vec<String>>,
+    pub assets: Option<Vec<String>>,
+    pub out_of_scope: Option<Vec<RawClause>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawClause {
+    pub id: Option<String>,
+    pub wording: Option<String>,
+    pub hints: Option<Vec<String>>,
+    pub sub_processors: Option<Vec<RawSubProcessor>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawSubProcessor {
+    pub name: Option<String>,
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawBounty {
+    pub enabled: Option<bool>,
+    pub currency: Option<String>,
+    pub payment: Option<String>,
+    pub invoice_fields: Option<Vec<String>>,
+    pub tiers: Option<Vec<RawTier>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawTier {
+    pub id: Option<String>,
+    pub amount: Option<u32>,
+    pub meaning: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -30,6 +30,8 @@ fn mail() -> Inbound {
         automatic: None,
         text: "details".into(),
         crypto: Default::default(),
+        attachments: vec![],
+        auth_results: vec![],
         dedup_key: "mid:<r1@research.test>:alice@research.test".into(),
     }
 }
@@ -92,6 +94,7 @@ fn decisions() {
                 duplicate_of: Some((12, Some(4))),
                 candidates: vec![candidate(7, true)],
                 sender_tickets_last_day: 99,
+                ..Facts::default()
             },
             want: Decision::Duplicate { of_intake: 12, ticket_id: Some(4) },
         },
@@ -204,4 +207,38 @@ fn form_progress_tracks_missing_mandatory_sections() {
     assert!(p.missing.is_empty() && p.newly_complete);
     // Already complete: not "newly" again.
     assert!(!form_progress(&before, &rest, &sections, true).newly_complete);
+}
+
+#[test]
+fn staff_mail_is_decided_by_its_authentication() {
+    let cfg = config("");
+    let authenticated = Facts {
+        candidates: vec![candidate(7, false)],
+        staff: staff::StaffCheck::Authenticated { member: "alice@example.test".into() },
+        ..Facts::default()
+    };
+    // Staff need not be participants.
+    assert_eq!(
+        decide(&mail(), &authenticated, &cfg),
+        Decision::Staff { ticket_id: 7, reference: "EX-2026-0007".into(), member: "alice@example.test".into() }
+    );
+    let no_ticket = Facts { candidates: vec![], ..authenticated.clone() };
+    assert_eq!(decide(&mail(), &no_ticket, &cfg), Decision::StaffNoTicket { member: "alice@example.test".into() });
+    let failed = Facts {
+        candidates: vec![candidate(7, true)],
+        staff: staff::StaffCheck::Failed { member: "alice@example.test".into(), reason: "not signed".into() },
+        ..Facts::default()
+    };
+    // A forged staff mail is never correspondence, even on a ticket its From takes part in.
+    assert_eq!(
+        decide(&mail(), &failed, &cfg),
+        Decision::StaffRejected {
+            member: "alice@example.test".into(),
+            reason: "not signed".into(),
+            ticket_id: Some(7)
+        }
+    );
+    // Machine mail from staff (their out-of-office) is dropped like any other.
+    let auto = Inbound { automatic: Some("auto-submitted: auto-replied".into()), ..mail() };
+    assert!(matches!(decide(&auto, &authenticated, &cfg), Decision::Drop { .. }));
 }

@@ -5,7 +5,7 @@
 //! notifications, the clocks, and the intake outcome — all in the caller's one transaction.
 
 use super::outgoing::{self, Recipient};
-use super::{Env, HandleError, Processed};
+use super::{Env, HandleError, Processed, staff};
 use crate::classify::{self, Inbound};
 use crate::config::{Config, ReportDetail, SectionKind};
 use crate::engine::{self, DAY_MS, Decision, Facts, FormProgress, TicketState, kind};
@@ -14,7 +14,7 @@ use crate::openpgp::{self, read::Signature};
 use crate::render::{FormContext, NamedText, SectionContext, TicketContext};
 use crate::store::{self, IntakeStatus};
 
-type Tx<'a> = rusqlite::Transaction<'a>;
+pub(super) type Tx<'a> = rusqlite::Transaction<'a>;
 
 pub(super) fn handle(
     tx: &Tx<'_>,
@@ -50,6 +50,7 @@ pub(super) fn handle(
                     processed_at: now,
                 },
             )?;
+            staff::quarantine_notice(tx, env, id, &read.summary.from, &read.summary.subject, &reason, now)?;
             processed.status = IntakeStatus::Quarantined;
             processed.reason = reason;
             return Ok(processed);
@@ -60,6 +61,7 @@ pub(super) fn handle(
         duplicate_of: store::intake::find_dedup(tx, &inbound.dedup_key)?,
         candidates: store::tickets::thread_candidates(tx, &inbound.thread_ids, &inbound.subject_refs, &inbound.sender)?,
         sender_tickets_last_day: store::tickets::count_tickets_by_reporter_since(tx, &inbound.sender, now - DAY_MS)?,
+        staff: engine::staff::authenticate(&inbound, &config.staff, &staff::fingerprints(env)),
     };
     let finish = |status: IntakeStatus, reason: &str, ticket_id: Option<i64>, dedup: bool| {
         store::intake::finish(
@@ -103,7 +105,7 @@ pub(super) fn handle(
                     TicketContext::new(config, "", &inbound.subject, &inbound.sender, &inbound.sender_name, now);
                 ctx.key = outgoing::key_context(env);
                 let to = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
-                outgoing::enqueue(tx, env, None, &plan, &[to], &ctx, now)?;
+                outgoing::enqueue(tx, env, None, &plan, &[to], &ctx, &[], now)?;
                 processed.enqueued = true;
                 "request for our OpenPGP key: answered with the key".to_string()
             } else {
@@ -122,6 +124,26 @@ pub(super) fn handle(
             tracing::info!(ticket = %reference, intake_id = id, "correspondence added to ticket");
             processed.status = IntakeStatus::Correspondence;
             processed.reference = Some(reference);
+        }
+        Decision::Staff { ticket_id, reference, member } => {
+            staff::handle(tx, env, id, &inbound, ticket_id, &reference, &member, now, &mut processed)?;
+            finish(IntakeStatus::Correspondence, &format!("staff mail from {member}"), Some(ticket_id), true)?;
+            processed.status = IntakeStatus::Correspondence;
+            processed.reference = Some(reference);
+        }
+        Decision::StaffNoTicket { member } => {
+            processed.enqueued |= staff::no_ticket(tx, env, &inbound, &member, now)?;
+            let reason = format!("staff mail from {member} naming no ticket: told the sender");
+            finish(IntakeStatus::Answered, &reason, None, true)?;
+            processed.status = IntakeStatus::Answered;
+            processed.reason = reason;
+        }
+        Decision::StaffRejected { member, reason, ticket_id } => {
+            staff::rejected(tx, env, id, &inbound, &member, &reason, ticket_id, now)?;
+            let reason = format!("mail from the staff address {member} failed authentication: {reason}");
+            finish(IntakeStatus::Dropped, &reason, ticket_id, true)?;
+            processed.status = IntakeStatus::Dropped;
+            processed.reason = reason;
         }
         Decision::NewTicket => {
             let (ticket_id, reference) = new_ticket(tx, env, id, &inbound, now, &mut processed)?;
@@ -192,8 +214,19 @@ fn new_ticket(
     if let Some((p, _)) = &progress
         && p.newly_complete
     {
-        processed.enqueued |= form_complete(tx, env, ticket, inbound, now)?;
+        mark_form_complete(tx, ticket_id, now)?;
     }
+    // Staff hear of every new report (a complete form shows as such in the same mail).
+    processed.enqueued |= staff::notify(
+        tx,
+        env,
+        ticket_id,
+        kind::STAFF_NEW_REPORT,
+        "staff_new_report.txt",
+        "New report",
+        Some(inbound),
+        now,
+    )?;
     store::timers::set(tx, ticket_id, engine::timer::ACKNOWLEDGE, engine::deadline(now, config.sla.acknowledge))?;
     Ok((ticket_id, reference))
 }
@@ -217,19 +250,44 @@ fn correspondence(
     remember_key(tx, inbound, Some(ticket_id), now)?;
     let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
     let ticket = (ticket_id, reference);
+    let progress = if inbound.crypto.error.is_some() || store::form::is_complete(tx, ticket_id)? {
+        None
+    } else {
+        form_step(tx, env, ticket_id, Some(message_row), inbound, now)?
+    };
+    // Staff hear of every researcher mail: as the completed form when it completes it.
+    if progress.as_ref().is_some_and(|(p, _)| p.newly_complete) {
+        mark_form_complete(tx, ticket_id, now)?;
+        processed.enqueued |= staff::notify(
+            tx,
+            env,
+            ticket_id,
+            kind::STAFF_REPORT_COMPLETE,
+            "staff_report_complete.txt",
+            "Report complete",
+            Some(inbound),
+            now,
+        )?;
+        return Ok(());
+    }
+    processed.enqueued |= staff::notify(
+        tx,
+        env,
+        ticket_id,
+        kind::STAFF_CORRESPONDENCE,
+        "staff_correspondence.txt",
+        "Researcher wrote",
+        Some(inbound),
+        now,
+    )?;
     if inbound.crypto.error.is_some() {
         processed.enqueued |= undecryptable_reply(tx, env, ticket, inbound, &researcher, now)?;
         return Ok(());
     }
-    if store::form::is_complete(tx, ticket_id)? {
-        return Ok(());
-    }
-    let Some((progress, parsed)) = form_step(tx, env, ticket_id, Some(message_row), inbound, now)? else {
+    let Some((progress, parsed)) = progress else {
         return Ok(());
     };
-    if progress.newly_complete {
-        processed.enqueued |= form_complete(tx, env, ticket, inbound, now)?;
-    } else if progress.attempted {
+    if progress.attempted {
         let mut ctx = base_context(env, ticket, inbound, &researcher, now);
         let show_detail = outgoing::will_encrypt(env, &researcher)
             || config.openpgp.as_ref().is_none_or(|o| o.report_detail == ReportDetail::PlaintextAllowed);
@@ -267,7 +325,7 @@ fn undecryptable_reply(
     outgoing::auto_reply(tx, env, ticket, &plan, to, &ctx, now)
 }
 
-fn record_incoming(
+pub(super) fn record_incoming(
     tx: &Tx<'_>,
     ticket_id: i64,
     kind: &str,
@@ -277,7 +335,7 @@ fn record_incoming(
     now: i64,
 ) -> Result<i64, HandleError> {
     let c = &inbound.crypto;
-    Ok(store::tickets::insert_message(
+    let row = store::tickets::insert_message(
         tx,
         &store::tickets::MessageInsert {
             ticket_id,
@@ -295,7 +353,11 @@ fn record_incoming(
             signer: c.signature.detail(),
             crypto_error: c.error.as_deref().unwrap_or(""),
         },
-    )?)
+    )?;
+    for a in &inbound.attachments {
+        store::tickets::insert_attachment(tx, ticket_id, row, &a.name, &a.content_type, &a.data, now)?;
+    }
+    Ok(row)
 }
 
 /// Puts what OpenPGP said about a message on the ticket's timeline.
@@ -425,7 +487,7 @@ fn classification(parsed: &form::Parsed, sections: &[crate::config::FormSection]
 }
 
 /// The form as templates see it. `request`: the whole form; `show_detail`: repeat the answers received.
-fn form_context(
+pub(super) fn form_context(
     env: &Env,
     tx: &Tx<'_>,
     ticket_id: i64,
@@ -471,64 +533,16 @@ fn severity_text(tx: &Tx<'_>, ticket_id: i64) -> Result<Option<String>, HandleEr
     }))
 }
 
-/// The form is complete: the ticket moves to triage (from `new`) and staff are told, encrypted.
-fn form_complete(
-    tx: &Tx<'_>,
-    env: &Env,
-    ticket: (i64, &str),
-    inbound: &Inbound,
-    now: i64,
-) -> Result<bool, HandleError> {
-    let (ticket_id, reference) = ticket;
+/// The form is complete: the ticket moves to triage (from `new`). Staff are told by the caller's
+/// notification.
+fn mark_form_complete(tx: &Tx<'_>, ticket_id: i64, now: i64) -> Result<(), HandleError> {
     if !store::form::mark_complete(tx, ticket_id, now)? {
-        return Ok(false);
+        return Ok(());
     }
     let t = store::tickets::ticket_by_id(tx, ticket_id)?;
     if t.as_ref().is_some_and(|t| t.state == TicketState::New) {
-        store::form::set_state(tx, ticket_id, TicketState::Triage, now)?;
+        store::tickets::update(tx, ticket_id, &store::tickets::TicketUpdate::State(TicketState::Triage), now)?;
     }
     store::tickets::add_timeline(tx, ticket_id, now, "vdpd", "report form complete", "ticket moved to triage")?;
-    let (staff, skipped) = outgoing::staff(env, now);
-    for (address, why) in &skipped {
-        store::tickets::add_timeline(
-            tx,
-            ticket_id,
-            now,
-            "vdpd",
-            "staff member not notified",
-            &format!("{address}: {why}"),
-        )?;
-        tracing::error!(ticket = %reference, staff = %address, "staff member not notified: {why}");
-    }
-    if staff.is_empty() {
-        return Ok(false);
-    }
-    let subject = t.as_ref().map(|t| t.subject.clone()).unwrap_or_default();
-    let reporter = t.as_ref().map(|t| t.reporter.clone()).unwrap_or_default();
-    let name = store::tickets::participants(tx, ticket_id)?
-        .into_iter()
-        .find(|p| p.role == "reporter")
-        .map(|p| p.name)
-        .unwrap_or_default();
-    let received_at = t.as_ref().map_or(now, |t| t.received_at);
-    let mut ctx = TicketContext::new(&env.config, reference, &subject, &reporter, &name, received_at);
-    let mut form = form_context(env, tx, ticket_id, None, false, true)?;
-    form.missing.clear();
-    ctx.form = Some(form);
-    ctx.signature = Some(match &inbound.crypto.signature {
-        Signature::None => "none".into(),
-        Signature::Good { cert } => format!("good ({cert})"),
-        Signature::Unknown { issuer } => format!("unknown signer ({issuer})"),
-        Signature::Bad { reason } => format!("BAD ({reason})"),
-    });
-    ctx.encrypted = staff.iter().all(|r| outgoing::will_encrypt(env, r));
-    let plan = engine::staff_plan(
-        kind::STAFF_REPORT_COMPLETE,
-        "staff_report_complete.txt",
-        reference,
-        "Report complete",
-        &subject,
-    );
-    outgoing::enqueue(tx, env, Some(ticket), &plan, &staff, &ctx, now)?;
-    Ok(true)
+    Ok(())
 }

@@ -16,6 +16,7 @@
 
 mod apply;
 mod outgoing;
+mod staff;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -141,7 +142,7 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
             "processing did not finish in {} attempts: the process died while handling this message",
             attempts - 1
         );
-        return quarantine(store, id, mail, &reason, now);
+        return quarantine(store, env, id, mail, &reason, now);
     }
 
     // Parse outside the transaction: a 20 MB message must not hold the write lock while it is read.
@@ -152,7 +153,7 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
             let _ = store.write(|tx| store::intake::undo_attempt(tx, id));
             return Err(e.into());
         }
-        Err(e) => return quarantine(store, id, mail, &e.to_string(), now),
+        Err(e) => return quarantine(store, env, id, mail, &e.to_string(), now),
     };
     let keyring = classify::Keyring {
         org: env.keys.org.as_ref(),
@@ -177,7 +178,7 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
             let _ = store.write(|tx| store::intake::undo_attempt(tx, id));
             Err(e.into())
         }
-        Ok(Err(e)) => quarantine(store, id, mail, &format!("{e}"), now),
+        Ok(Err(e)) => quarantine(store, env, id, mail, &format!("{e}"), now),
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
@@ -185,7 +186,7 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
             tracing::error!(intake_id = id, panic = %what, "internal error while processing a message; quarantined");
-            quarantine(store, id, mail, &format!("internal error while processing: {what}"), now)
+            quarantine(store, env, id, mail, &format!("internal error while processing: {what}"), now)
         }
     }
 }
@@ -193,6 +194,7 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
 /// Records a message as quarantined with `reason`, keeping whatever of its header can be read.
 fn quarantine(
     store: &mut Store,
+    env: &Env,
     id: i64,
     mail: &IncomingMail,
     reason: &str,
@@ -231,13 +233,18 @@ fn quarantine(
             },
         )
     })?;
+    // Staff hear of it; a failure to tell them must not undo the record of the quarantine.
+    let notice = store.write(|tx| staff::quarantine_notice(tx, env, id, &summary.0, &summary.1, reason, now));
+    if let Err(e) = &notice {
+        tracing::error!(intake_id = id, error = %e, "could not tell staff about a quarantined message");
+    }
     Ok(Processed {
         intake_id: id,
         status: IntakeStatus::Quarantined,
         reference: None,
         reason: reason.into(),
         already: false,
-        enqueued: false,
+        enqueued: notice.is_ok(),
     })
 }
 

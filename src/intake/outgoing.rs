@@ -7,7 +7,7 @@ use super::{Env, HandleError, system_time};
 use crate::config::StaffEncryption;
 use crate::engine::{self, Auto, DAY_MS, MailPlan};
 use crate::openpgp::{self, Cert, autocrypt};
-use crate::render::{self, Envelope, KeyContext, RenderError};
+use crate::render::{self, Envelope, KeyContext, OutFile, RenderError};
 use crate::store::{self, StoreError};
 
 /// Someone a mail goes to.
@@ -39,6 +39,30 @@ pub(super) fn researcher(
 /// Whether mail to `r` will be encrypted.
 pub(super) fn will_encrypt(env: &Env, r: &Recipient) -> bool {
     env.keys.org.is_some() && r.cert.is_some()
+}
+
+/// Who hears about a ticket: its assignee once assigned, else every member; never `except` (the member who
+/// wrote). The second list names members left out by the encryption policy, and why.
+pub(super) fn staff_for(
+    env: &Env,
+    assignee: &str,
+    except: Option<&str>,
+    now: i64,
+) -> (Vec<Recipient>, Vec<(String, String)>) {
+    let (all, skipped) = staff(env, now);
+    let assigned = !assignee.is_empty() && all.iter().any(|r| r.address == assignee);
+    let chosen = all
+        .into_iter()
+        .filter(|r| !assigned || r.address == assignee)
+        .filter(|r| except.is_none_or(|e| !r.address.eq_ignore_ascii_case(e)))
+        .collect();
+    (chosen, skipped)
+}
+
+/// One staff member as a recipient (for answers to their own mail).
+pub(super) fn staff_member(env: &Env, address: &str, now: i64) -> Option<Recipient> {
+    let (all, _) = staff(env, now);
+    all.into_iter().find(|r| r.address.eq_ignore_ascii_case(address))
 }
 
 /// Staff recipients under the policy; the second list names members left out, and why.
@@ -82,12 +106,13 @@ pub(super) fn auto_reply<C: Serialize>(
         tracing::warn!(ticket = %ticket.1, "{why}");
         return Ok(false);
     }
-    enqueue(tx, env, Some(ticket), plan, std::slice::from_ref(to), ctx, now)?;
+    enqueue(tx, env, Some(ticket), plan, std::slice::from_ref(to), ctx, &[], now)?;
     Ok(true)
 }
 
 /// Renders a planned mail and writes it to the ticket's messages (one row) and the outbox (one row per
 /// recipient, each composed for that recipient: encrypted to their certificate when we have one).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn enqueue<C: Serialize>(
     tx: &rusqlite::Transaction<'_>,
     env: &Env,
@@ -95,6 +120,7 @@ pub(super) fn enqueue<C: Serialize>(
     plan: &MailPlan,
     recipients: &[Recipient],
     ctx: &C,
+    files: &[OutFile],
     now: i64,
 ) -> Result<(), HandleError> {
     if recipients.is_empty() {
@@ -120,6 +146,8 @@ pub(super) fn enqueue<C: Serialize>(
                 (Some(cert), Some(key)) => Some((cert, key)),
                 _ => None,
             },
+            reply_to: plan.reply_to_desk.then_some(org.security_address.as_str()),
+            files,
         };
         composed.push((
             r,

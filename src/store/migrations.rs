@@ -9,8 +9,11 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// (version, SQL). Versions are consecutive from 1.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("sql/001_initial.sql")), (2, include_str!("sql/002_openpgp_form.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("sql/001_initial.sql")),
+    (2, include_str!("sql/002_openpgp_form.sql")),
+    (3, include_str!("sql/003_staff.sql")),
+];
 
 /// The newest schema version this build knows.
 pub fn latest() -> i64 {

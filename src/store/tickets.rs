@@ -207,11 +207,24 @@ pub struct TicketRow {
     pub cvss_vector: String,
     pub cvss_score: Option<f64>,
     pub form_complete_at: Option<i64>,
+    pub assignee: String,
+    pub outcome: String,
+    pub outcome_detail: String,
+    pub bounty_tier: String,
+    pub bounty_amount: Option<i64>,
+    pub bounty_awarded_at: Option<i64>,
+    pub bounty_paid_at: Option<i64>,
+    pub disclose_on: String,
+    pub credit: Option<String>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
 }
 
 const TICKET_COLUMNS: &str =
     "id, reference, state, subject, reporter, created_at, updated_at, received_at, acknowledged_at,
-     ack_latency_ms, asset, weakness, severity, cvss_vector, cvss_score, form_complete_at";
+     ack_latency_ms, asset, weakness, severity, cvss_vector, cvss_score, form_complete_at, assignee, outcome,
+     outcome_detail, bounty_tier, bounty_amount, bounty_awarded_at, bounty_paid_at, disclose_on, credit, resolved_at,
+     closed_at";
 
 fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TicketRow, String)> {
     Ok((
@@ -232,6 +245,17 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TicketRow, String)> {
             cvss_vector: r.get(13)?,
             cvss_score: r.get(14)?,
             form_complete_at: r.get(15)?,
+            assignee: r.get(16)?,
+            outcome: r.get(17)?,
+            outcome_detail: r.get(18)?,
+            bounty_tier: r.get(19)?,
+            bounty_amount: r.get(20)?,
+            bounty_awarded_at: r.get(21)?,
+            bounty_paid_at: r.get(22)?,
+            disclose_on: r.get(23)?,
+            credit: r.get(24)?,
+            resolved_at: r.get(25)?,
+            closed_at: r.get(26)?,
         },
         r.get(2)?,
     ))
@@ -375,5 +399,167 @@ pub fn timeline(conn: &Connection, ticket_id: i64) -> Result<Vec<TimelineRow>, S
 pub fn ticket_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
     let mut stmt = conn.prepare("SELECT state, count(*) FROM tickets GROUP BY state ORDER BY state")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// A change staff made to a ticket, as the store records it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TicketUpdate<'a> {
+    State(TicketState),
+    Severity { band: &'a str, vector: Option<&'a str>, score: Option<f64> },
+    Assignee(&'a str),
+    Outcome { outcome: &'a str, detail: &'a str },
+    Bounty { tier: &'a str, amount: i64 },
+    Paid,
+    DiscloseOn(&'a str),
+    Credit(Option<&'a str>),
+}
+
+/// Applies one staff change. State changes keep `resolved_at`/`closed_at` in step.
+pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate<'_>, now: i64) -> Result<(), StoreError> {
+    match u {
+        TicketUpdate::State(state) => {
+            conn.execute(
+                "UPDATE tickets SET state = ?2,
+                     resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 WHEN ?2 = 'closed' THEN resolved_at ELSE NULL END,
+                     closed_at = CASE WHEN ?2 = 'closed' THEN ?3 ELSE NULL END
+                 WHERE id = ?1",
+                params![ticket_id, state.as_str(), now],
+            )?;
+        }
+        TicketUpdate::Severity { band, vector, score } => {
+            conn.execute(
+                "UPDATE tickets SET severity = ?2, cvss_vector = coalesce(?3, ''), cvss_score = ?4 WHERE id = ?1",
+                params![ticket_id, band, vector, score],
+            )?;
+        }
+        TicketUpdate::Assignee(a) => {
+            conn.execute("UPDATE tickets SET assignee = ?2 WHERE id = ?1", params![ticket_id, a])?;
+        }
+        TicketUpdate::Outcome { outcome, detail } => {
+            conn.execute(
+                "UPDATE tickets SET outcome = ?2, outcome_detail = ?3 WHERE id = ?1",
+                params![ticket_id, outcome, detail],
+            )?;
+        }
+        TicketUpdate::Bounty { tier, amount } => {
+            conn.execute(
+                "UPDATE tickets SET bounty_tier = ?2, bounty_amount = ?3, bounty_awarded_at = ?4, bounty_paid_at = NULL WHERE id = ?1",
+                params![ticket_id, tier, amount, now],
+            )?;
+        }
+        TicketUpdate::Paid => {
+            conn.execute("UPDATE tickets SET bounty_paid_at = ?2 WHERE id = ?1", params![ticket_id, now])?;
+        }
+        TicketUpdate::DiscloseOn(date) => {
+            conn.execute("UPDATE tickets SET disclose_on = ?2 WHERE id = ?1", params![ticket_id, date])?;
+        }
+        TicketUpdate::Credit(c) => {
+            conn.execute("UPDATE tickets SET credit = ?2 WHERE id = ?1", params![ticket_id, c])?;
+        }
+    }
+    touch_ticket(conn, ticket_id, now)
+}
+
+/// The Message-IDs to thread an answer to the researcher under: their latest message, and the first message
+/// of the ticket.
+pub fn thread_anchor(conn: &Connection, ticket_id: i64) -> Result<(Option<String>, Option<String>), StoreError> {
+    let first: Option<String> = conn
+        .query_row(
+            "SELECT message_id FROM messages WHERE ticket_id = ?1 AND message_id != '' ORDER BY id LIMIT 1",
+            [ticket_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let last_in: Option<String> = conn
+        .query_row(
+            "SELECT message_id FROM messages WHERE ticket_id = ?1 AND direction = 'in' AND kind IN ('report', 'reply')
+             AND message_id != '' ORDER BY id DESC LIMIT 1",
+            [ticket_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok((last_in, first))
+}
+
+/// An attachment of a ticket.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AttachmentRow {
+    pub id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// False once retention purged the bytes.
+    pub kept: bool,
+    pub created_at: i64,
+}
+
+pub fn insert_attachment(
+    conn: &Connection,
+    ticket_id: i64,
+    message_row: i64,
+    name: &str,
+    content_type: &str,
+    data: &[u8],
+    now: i64,
+) -> Result<i64, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO attachments (ticket_id, message_row, name, content_type, size, sha256, data, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        ticket_id,
+        message_row,
+        name,
+        content_type,
+        data.len() as i64,
+        crate::classify::sha256_hex(data),
+        data,
+        now
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+const ATTACHMENT_COLUMNS: &str = "id, name, content_type, size, sha256, data IS NOT NULL, created_at";
+
+fn attachment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttachmentRow> {
+    Ok(AttachmentRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        content_type: r.get(2)?,
+        size: r.get(3)?,
+        sha256: r.get(4)?,
+        kept: r.get(5)?,
+        created_at: r.get(6)?,
+    })
+}
+
+pub fn attachments(conn: &Connection, ticket_id: i64) -> Result<Vec<AttachmentRow>, StoreError> {
+    let mut stmt =
+        conn.prepare(&format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE ticket_id = ?1 ORDER BY id"))?;
+    let rows = stmt.query_map([ticket_id], attachment_row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The bytes of one attachment of a ticket (`None` if there is no such attachment or it was purged).
+pub fn attachment_data(conn: &Connection, ticket_id: i64, id: i64) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT name, data FROM attachments WHERE ticket_id = ?1 AND id = ?2 AND data IS NOT NULL",
+            params![ticket_id, id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// The attachments of one message, with their bytes when kept (for staff notifications).
+pub type AttachmentWithData = (AttachmentRow, Option<Vec<u8>>);
+
+pub fn message_attachments(conn: &Connection, message_row: i64) -> Result<Vec<AttachmentWithData>, StoreError> {
+    let mut stmt = conn
+        .prepare(&format!("SELECT {ATTACHMENT_COLUMNS}, data FROM attachments WHERE message_row = ?1 ORDER BY id"))?;
+    let rows =
+        stmt.query_map([message_row], |r| Ok((attachment_row(r)?, r.get(7)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }

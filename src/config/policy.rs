@@ -1,0 +1,544 @@
+//! The policy sections of `policy.toml` (OpenPGP, the report form, staff, scope, bounty): what a published
+//! disclosure policy promises and asks for, as opposed to how vdpd reaches its mail servers.
+
+use std::path::{Path, PathBuf};
+
+use super::{Validator, raw};
+
+/// OpenPGP settings.
+#[derive(Debug, Clone)]
+pub struct OpenPgpConfig {
+    /// The secret key file (absolute; a relative setting is relative to the store's directory).
+    pub key: PathBuf,
+    /// Whether mail that carries report detail may go to a researcher unencrypted.
+    pub report_detail: ReportDetail,
+    /// Whether mail with report content may go to a staff member unencrypted.
+    pub staff_encryption: StaffEncryption,
+    /// Lower-cased phrases that make a short mail outside any ticket a request for our key.
+    pub key_request_patterns: Vec<String>,
+    pub max_decrypted_bytes: usize,
+    pub max_compression_ratio: usize,
+    /// Offer our key in an Autocrypt header on every mail.
+    pub autocrypt: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportDetail {
+    /// Mail that repeats report detail goes to a researcher only encrypted; without their key, the detail is
+    /// left out.
+    EncryptedOnly,
+    /// Report detail may go in clear text when the researcher has no key.
+    PlaintextAllowed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffEncryption {
+    /// Report content reaches staff only encrypted to their certificate.
+    Required,
+    /// Encrypted where a certificate is configured, clear text otherwise.
+    WhenPossible,
+}
+
+/// The report form of the policy.
+#[derive(Debug, Clone)]
+pub struct ReportForm {
+    pub enabled: bool,
+    pub delivery: FormDelivery,
+    pub sections: Vec<FormSection>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormDelivery {
+    /// The form is part of the acknowledgement.
+    WithAcknowledgement,
+    /// The form follows the acknowledgement as a second mail.
+    Separate,
+}
+
+/// One section of the report form.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FormSection {
+    pub name: String,
+    pub mandatory: bool,
+    pub hint: String,
+    pub kind: SectionKind,
+    /// Other labels researchers use for it ("CWE" for "Weakness").
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SectionKind {
+    Text,
+    /// What is affected: kept for scope checks.
+    Asset,
+    /// A CWE identifier.
+    Weakness,
+    /// A band and/or a CVSS vector, scored.
+    Severity,
+    /// An e-mail address.
+    Email,
+    /// How the researcher wants to be credited (or "none").
+    Credit,
+}
+
+impl ReportForm {
+    /// The bounty policy's table (mandatory ones marked *), plus the credit preference of the recognition
+    /// policy: the default when a policy declares no sections.
+    pub fn default_sections() -> Vec<FormSection> {
+        let s = |name: &str, mandatory: bool, kind: SectionKind, hint: &str, aliases: &[&str]| FormSection {
+            name: name.into(),
+            mandatory,
+            hint: hint.into(),
+            kind,
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+        };
+        vec![
+            s(
+                "Title",
+                false,
+                SectionKind::Text,
+                "Concise summary categorising the vulnerability, and the site or application where it can be found, e.g. Reflected XSS on the XYZ website",
+                &["Summary", "Subject"],
+            ),
+            s(
+                "Asset",
+                true,
+                SectionKind::Asset,
+                "Web address, IP address, product, service name, etc.",
+                &["URL", "URLs", "Target", "Component", "Affected asset"],
+            ),
+            s(
+                "Weakness",
+                false,
+                SectionKind::Weakness,
+                "Such as a CWE, e.g. CWE-79",
+                &["CWE", "Class", "Vulnerability class", "Type"],
+            ),
+            s(
+                "Severity",
+                true,
+                SectionKind::Severity,
+                "low, medium, high or critical, and the CVSS vector, e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N",
+                &["CVSS", "CVSS vector", "Severity (CVSS)"],
+            ),
+            s(
+                "Description",
+                true,
+                SectionKind::Text,
+                "A summary of the vulnerability; supporting files (screenshots, video) as attachments; any mitigations or recommendations",
+                &["Description of the vulnerability", "Details", "Vulnerability description"],
+            ),
+            s(
+                "Steps to reproduce",
+                true,
+                SectionKind::Text,
+                "Clear and descriptive steps to reproduce the vulnerability; proof of concept code if available",
+                &["Steps", "Reproduction", "Reproduction steps", "Proof of concept", "PoC"],
+            ),
+            s(
+                "Impact",
+                false,
+                SectionKind::Text,
+                "A clear description of the effects of successfully exploiting the vulnerability",
+                &["Potential impact", "Estimated impact"],
+            ),
+            s(
+                "Contact company",
+                false,
+                SectionKind::Text,
+                "Company name",
+                &["Company", "Company name", "Organisation", "Organization"],
+            ),
+            s("Contact name", true, SectionKind::Text, "Your name", &["Name", "Your name", "Researcher"]),
+            s(
+                "Contact email",
+                true,
+                SectionKind::Email,
+                "Your e-mail address",
+                &["Email", "E-mail", "Email address", "E-mail address"],
+            ),
+            s(
+                "Credit",
+                false,
+                SectionKind::Credit,
+                "How we may credit you publicly (name, handle or link), or none",
+                &["Public credit", "Hall of fame", "Credit preference"],
+            ),
+        ]
+    }
+}
+
+/// Staff members: who may work tickets by mail, and how a staff mail proves it is one.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub members: Vec<StaffMember>,
+    pub authentication: StaffAuth,
+    /// Researchers' attachments travel with staff notifications up to this many bytes in total; beyond, they are
+    /// listed (name, type, size, hash) and kept for `vdpd tickets show`.
+    pub max_attachment_bytes: usize,
+    /// The most warnings (forged staff mail, quarantined mail) sent to staff per 24 hours: a flood of forgeries
+    /// must not become a flood of warnings.
+    pub warnings_per_day: u32,
+}
+
+impl Default for Staff {
+    fn default() -> Self {
+        Staff {
+            members: Vec::new(),
+            authentication: StaffAuth::OpenPgp,
+            max_attachment_bytes: 10 * 1024 * 1024,
+            warnings_per_day: 20,
+        }
+    }
+}
+
+impl Staff {
+    pub fn member(&self, address: &str) -> Option<&StaffMember> {
+        self.members.iter().find(|m| m.address.eq_ignore_ascii_case(address))
+    }
+}
+
+/// How a mail from a staff address proves it was written by that member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffAuth {
+    /// A good OpenPGP signature by the member's own certificate.
+    OpenPgp,
+    /// A DKIM pass for the From domain, as recorded in an `Authentication-Results` header by this authserv-id
+    /// (the organisation's own MX, which must remove such headers from incoming mail).
+    Dkim { authserv_id: String },
+}
+
+/// What is in scope and what is not, with the policy's own wording.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// In-scope domains; their subdomains are in scope too. Lower-cased.
+    pub domains: Vec<String>,
+    /// Named assets ("The MyKonci API").
+    pub assets: Vec<String>,
+    pub out_of_scope: Vec<Clause>,
+}
+
+/// An out-of-scope class of the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clause {
+    /// What staff type after `#not-applicable`.
+    pub id: String,
+    /// The policy's words, quoted to the researcher.
+    pub wording: String,
+    /// Words that suggest a report falls under this clause (lower-cased).
+    pub hints: Vec<String>,
+    /// Third parties whose flaws are theirs to fix (the researcher is pointed to them).
+    pub sub_processors: Vec<SubProcessor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubProcessor {
+    pub name: String,
+    /// Where to report to them (a URL or an address).
+    pub contact: String,
+}
+
+impl Scope {
+    pub fn clause(&self, id: &str) -> Option<&Clause> {
+        self.out_of_scope.iter().find(|c| c.id.eq_ignore_ascii_case(id))
+    }
+}
+
+/// The bounty programme.
+#[derive(Debug, Clone, Default)]
+pub struct Bounty {
+    pub enabled: bool,
+    pub currency: String,
+    /// How payment is made ("by card via PayPal or Stripe").
+    pub payment: String,
+    /// What the invoice must contain (legal name, address, contact).
+    pub invoice_fields: Vec<String>,
+    pub tiers: Vec<Tier>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tier {
+    pub id: String,
+    /// Whole currency units.
+    pub amount: u32,
+    pub meaning: String,
+}
+
+impl Bounty {
+    pub fn tier(&self, id: &str) -> Option<&Tier> {
+        self.tiers.iter().find(|t| t.id.eq_ignore_ascii_case(id))
+    }
+}
+
+/// An identifier staff type in commands: letters, digits and dashes.
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 40 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[derive(Debug, Clone)]
+pub struct StaffMember {
+    /// Lower-cased.
+    pub address: String,
+    pub name: String,
+    /// The member's OpenPGP certificate file (absolute).
+    pub cert: Option<PathBuf>,
+}
+
+/// The default phrases of a key request.
+pub const DEFAULT_KEY_REQUEST_PATTERNS: [&str; 8] =
+    ["pgp key", "gpg key", "public key", "encryption key", "openpgp key", "pgp public key", "your key", "pgp-key"];
+
+impl Validator<'_> {
+    fn choice<T: Copy>(&mut self, key: &str, value: Option<String>, default: T, options: &[(&str, T)]) -> Option<T> {
+        let Some(v) = value else { return Some(default) };
+        match options.iter().find(|(name, _)| *name == v) {
+            Some((_, t)) => Some(*t),
+            None => {
+                let names: Vec<String> = options.iter().map(|(n, _)| format!("{n:?}")).collect();
+                self.problem(key, format!("{v:?}: choose {}", names.join(" or ")));
+                None
+            }
+        }
+    }
+
+    pub(super) fn openpgp(&mut self, r: raw::RawOpenPgp, store_dir: &Path) -> Option<OpenPgpConfig> {
+        let report_detail = self.choice(
+            "openpgp.report_detail",
+            r.report_detail,
+            ReportDetail::EncryptedOnly,
+            &[("encrypted-only", ReportDetail::EncryptedOnly), ("plaintext-allowed", ReportDetail::PlaintextAllowed)],
+        );
+        let staff_encryption = self.choice(
+            "openpgp.staff_encryption",
+            r.staff_encryption,
+            StaffEncryption::Required,
+            &[("required", StaffEncryption::Required), ("when-possible", StaffEncryption::WhenPossible)],
+        );
+        let patterns: Vec<String> = r
+            .key_request_patterns
+            .unwrap_or_else(|| DEFAULT_KEY_REQUEST_PATTERNS.iter().map(|p| p.to_string()).collect())
+            .into_iter()
+            .map(|p| p.trim().to_lowercase())
+            .collect();
+        if patterns.iter().any(|p| p.len() < 3) {
+            self.problem("openpgp.key_request_patterns", "each pattern needs at least 3 characters");
+        }
+        let max_decrypted_bytes = r.max_decrypted_bytes.unwrap_or(50 * 1024 * 1024);
+        if !(1024..=1024 * 1024 * 1024).contains(&max_decrypted_bytes) {
+            self.problem("openpgp.max_decrypted_bytes", "must be between 1 KiB and 1 GiB");
+        }
+        let max_compression_ratio = r.max_compression_ratio.unwrap_or(100);
+        if !(2..=10_000).contains(&max_compression_ratio) {
+            self.problem("openpgp.max_compression_ratio", "must be between 2 and 10000");
+        }
+        Some(OpenPgpConfig {
+            key: store_dir.join(r.key.unwrap_or_else(|| PathBuf::from("openpgp/organisation.key"))),
+            report_detail: report_detail?,
+            staff_encryption: staff_encryption?,
+            key_request_patterns: patterns,
+            max_decrypted_bytes,
+            max_compression_ratio,
+            autocrypt: r.autocrypt.unwrap_or(true),
+        })
+    }
+
+    pub(super) fn report_form(&mut self, r: raw::RawReportForm) -> Option<ReportForm> {
+        let delivery = self.choice(
+            "report_form.delivery",
+            r.delivery,
+            FormDelivery::WithAcknowledgement,
+            &[("with-acknowledgement", FormDelivery::WithAcknowledgement), ("separate", FormDelivery::Separate)],
+        );
+        let sections = match r.sections {
+            None => ReportForm::default_sections(),
+            Some(raw) => {
+                let mut out = Vec::new();
+                for (i, s) in raw.into_iter().enumerate() {
+                    let key = |k: &str| format!("report_form.sections.{i}.{k}");
+                    let Some(name) = s.name.filter(|n| !n.trim().is_empty()) else {
+                        self.problem(&format!("report_form.sections.{i}"), "a section needs a name");
+                        continue;
+                    };
+                    let kind = self.choice(
+                        &key("kind"),
+                        s.kind,
+                        SectionKind::Text,
+                        &[
+                            ("text", SectionKind::Text),
+                            ("asset", SectionKind::Asset),
+                            ("weakness", SectionKind::Weakness),
+                            ("severity", SectionKind::Severity),
+                            ("email", SectionKind::Email),
+                            ("credit", SectionKind::Credit),
+                        ],
+                    );
+                    if name.contains([':', '\n']) {
+                        self.problem(&key("name"), "a section name cannot contain ':' or a line break");
+                    }
+                    out.push(FormSection {
+                        name: name.trim().to_string(),
+                        mandatory: s.mandatory.unwrap_or(false),
+                        hint: s.hint.unwrap_or_default(),
+                        kind: kind.unwrap_or(SectionKind::Text),
+                        aliases: s.aliases.unwrap_or_default(),
+                    });
+                }
+                if out.is_empty() {
+                    self.problem(
+                        "report_form.sections",
+                        "declare at least one section, or leave `sections` out for the default form",
+                    );
+                }
+                let mut labels = std::collections::HashSet::new();
+                for s in &out {
+                    for label in std::iter::once(&s.name).chain(&s.aliases) {
+                        if !labels.insert(label.to_lowercase()) {
+                            self.problem("report_form.sections", format!("the label {label:?} is used twice"));
+                        }
+                    }
+                }
+                out
+            }
+        };
+        Some(ReportForm { enabled: r.enabled.unwrap_or(true), delivery: delivery?, sections })
+    }
+
+    pub(super) fn staff(&mut self, r: raw::RawStaff, dir: &Path) -> Option<Staff> {
+        let mut members = Vec::new();
+        for (i, m) in r.members.unwrap_or_default().into_iter().enumerate() {
+            let Some(address) = self.address(&format!("staff.members.{i}.address"), m.address) else {
+                continue;
+            };
+            if members.iter().any(|x: &StaffMember| x.address == address) {
+                self.problem(&format!("staff.members.{i}.address"), format!("{address} is listed twice"));
+            }
+            members.push(StaffMember { address, name: m.name.unwrap_or_default(), cert: m.cert.map(|c| dir.join(c)) });
+        }
+        let authentication = match (r.authentication.as_deref().unwrap_or("openpgp"), r.trusted_authserv_id) {
+            ("openpgp", None) => {
+                for (i, m) in members.iter().enumerate() {
+                    if m.cert.is_none() {
+                        self.problem(
+                            &format!("staff.members.{i}"),
+                            format!(
+                                "{}: staff.authentication = \"openpgp\" needs the member's certificate (cert = …)",
+                                m.address
+                            ),
+                        );
+                    }
+                }
+                StaffAuth::OpenPgp
+            }
+            ("openpgp", Some(_)) => {
+                self.problem(
+                    "staff.trusted_authserv_id",
+                    "set only with authentication = \"dkim\" (staff mail is authenticated one way, never both)",
+                );
+                StaffAuth::OpenPgp
+            }
+            ("dkim", Some(id)) if is_hostname(&id) => StaffAuth::Dkim { authserv_id: id.to_ascii_lowercase() },
+            ("dkim", _) => {
+                self.problem(
+                    "staff.trusted_authserv_id",
+                    "authentication = \"dkim\" needs the authserv-id of your own MX (e.g. \"mx.example.com\")",
+                );
+                StaffAuth::OpenPgp
+            }
+            (other, _) => {
+                self.problem("staff.authentication", format!("{other:?}: choose \"openpgp\" or \"dkim\""));
+                StaffAuth::OpenPgp
+            }
+        };
+        let d = Staff::default();
+        Some(Staff {
+            members,
+            authentication,
+            max_attachment_bytes: r.max_attachment_bytes.unwrap_or(d.max_attachment_bytes),
+            warnings_per_day: r.warnings_per_day.unwrap_or(d.warnings_per_day),
+        })
+    }
+
+    pub(super) fn scope(&mut self, r: raw::RawScope) -> Option<Scope> {
+        let mut domains = Vec::new();
+        for (i, d) in r.domains.unwrap_or_default().into_iter().enumerate() {
+            let d = d.trim().trim_start_matches("*.").to_ascii_lowercase();
+            if is_hostname(&d) {
+                domains.push(d);
+            } else {
+                self.problem(&format!("scope.domains.{i}"), format!("{d:?} is not a domain name"));
+            }
+        }
+        let mut out_of_scope: Vec<Clause> = Vec::new();
+        for (i, c) in r.out_of_scope.unwrap_or_default().into_iter().enumerate() {
+            let key = |k: &str| format!("scope.out_of_scope.{i}.{k}");
+            let id = self.required(&key("id"), c.id).unwrap_or_default();
+            let wording = self.required(&key("wording"), c.wording).unwrap_or_default();
+            if !id.is_empty() && !is_token(&id) {
+                self.problem(
+                    &key("id"),
+                    format!("{id:?}: use letters, digits and dashes (it is typed after #not-applicable)"),
+                );
+            }
+            if out_of_scope.iter().any(|x| x.id.eq_ignore_ascii_case(&id)) {
+                self.problem(&key("id"), format!("{id:?} is used twice"));
+            }
+            let mut sub_processors = Vec::new();
+            for (j, sp) in c.sub_processors.unwrap_or_default().into_iter().enumerate() {
+                let name = self.required(&format!("scope.out_of_scope.{i}.sub_processors.{j}.name"), sp.name);
+                let contact = self.required(&format!("scope.out_of_scope.{i}.sub_processors.{j}.contact"), sp.contact);
+                if let (Some(name), Some(contact)) = (name, contact) {
+                    sub_processors.push(SubProcessor { name, contact });
+                }
+            }
+            out_of_scope.push(Clause {
+                id,
+                wording,
+                hints: c.hints.unwrap_or_default().into_iter().map(|h| h.to_lowercase()).collect(),
+                sub_processors,
+            });
+        }
+        Some(Scope { domains, assets: r.assets.unwrap_or_default(), out_of_scope })
+    }
+
+    pub(super) fn bounty(&mut self, r: raw::RawBounty) -> Option<Bounty> {
+        let enabled = r.enabled.unwrap_or(false);
+        let mut tiers: Vec<Tier> = Vec::new();
+        for (i, t) in r.tiers.unwrap_or_default().into_iter().enumerate() {
+            let key = |k: &str| format!("bounty.tiers.{i}.{k}");
+            let id = self.required(&key("id"), t.id).unwrap_or_default();
+            if !id.is_empty() && !is_token(&id) {
+                self.problem(&key("id"), format!("{id:?}: use letters, digits and dashes (it is typed after #bounty)"));
+            }
+            if tiers.iter().any(|x| x.id.eq_ignore_ascii_case(&id)) {
+                self.problem(&key("id"), format!("{id:?} is used twice"));
+            }
+            let amount = self.required(&key("amount"), t.amount).unwrap_or_default();
+            tiers.push(Tier { id, amount, meaning: t.meaning.unwrap_or_default() });
+        }
+        let currency = r.currency.unwrap_or_default();
+        if enabled {
+            if tiers.is_empty() {
+                self.problem("bounty.tiers", "an enabled bounty needs at least one tier");
+            }
+            if currency.trim().is_empty() {
+                self.problem("bounty.currency", "an enabled bounty needs a currency (e.g. \"GBP\")");
+            }
+        }
+        Some(Bounty {
+            enabled,
+            currency,
+            payment: r.payment.unwrap_or_default(),
+            invoice_fields: r.invoice_fields.unwrap_or_default(),
+            tiers,
+        })
+    }
+}
+
+/// A DNS name: labels of letters, digits and dashes.
+fn is_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.')
+            .all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}

@@ -1,0 +1,566 @@
+//! Staff by mail: notifications about tickets, authenticated staff mail (commands and relay), warnings.
+//!
+//! Everything here runs inside the message's transaction, like the rest of the intake: a staff mail's commands,
+//! the answers they cause, the confirmation and the timeline entries commit together or not at all.
+
+use super::apply::{self, Tx};
+use super::outgoing::{self, Recipient};
+use super::{Env, HandleError, Processed};
+use crate::classify::Inbound;
+use crate::config::{ReportDetail, Severity};
+use crate::engine::hints::{self, ClockFacts};
+use crate::engine::staff::{self as cmd, Change, Command};
+use crate::engine::{self, DAY_MS, TicketState, kind};
+use crate::render::{
+    AttachmentContext, BountyContext, MessageContext, NamedText, OutFile, OutcomeContext, TicketContext,
+};
+use crate::store::{self, tickets::TicketRow, tickets::TicketUpdate};
+
+/// (address, certificate fingerprint) of every member with a certificate.
+pub(super) fn fingerprints(env: &Env) -> Vec<(String, String)> {
+    env.keys
+        .staff
+        .iter()
+        .filter_map(|s| s.cert.as_ref().map(|c| (s.address.clone(), c.fingerprint().to_hex())))
+        .collect()
+}
+
+/// The context staff templates start from: the ticket as it stands (form, scope, clocks, how to reply).
+pub(super) fn ticket_context(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<TicketContext, HandleError> {
+    let config = &env.config;
+    let name = store::tickets::participants(tx, t.id)?
+        .into_iter()
+        .find(|p| p.role == "reporter")
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let mut ctx = TicketContext::new(config, &t.reference, &t.subject, &t.reporter, &name, t.received_at);
+    ctx.key = outgoing::key_context(env);
+    let mut form = apply::form_context(env, tx, t.id, None, false, true)?;
+    if t.form_complete_at.is_some() {
+        form.missing.clear();
+    }
+    ctx.form = Some(form);
+    let report_text = store::tickets::messages(tx, t.id)?
+        .into_iter()
+        .filter(|m| m.direction == "in" && matches!(m.kind.as_str(), "report" | "reply"))
+        .map(|m| m.body_text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    ctx.scope_hint = hints::scope_hint(&t.asset, &format!("{}\n{report_text}", t.subject), &config.scope);
+    let facts = ClockFacts {
+        received_at: t.received_at,
+        acknowledged_at: t.acknowledged_at,
+        severity: severity_of(&t.severity),
+        disclose_on: (!t.disclose_on.is_empty()).then(|| t.disclose_on.clone()),
+        resolved_at: t.resolved_at,
+    };
+    ctx.clocks =
+        hints::clocks(&facts, &config.sla, now).into_iter().map(|(name, value)| NamedText { name, value }).collect();
+    ctx.commands =
+        cmd::COMMANDS.iter().map(|(c, what)| NamedText { name: c.to_string(), value: what.to_string() }).collect();
+    Ok(ctx)
+}
+
+fn severity_of(s: &str) -> Option<Severity> {
+    Severity::ALL.into_iter().find(|x| x.as_str() == s)
+}
+
+/// Researcher files for a staff mail: those that fit within the size limit travel along, the rest are only
+/// listed (they stay in `vdpd tickets show`).
+fn files_for_staff(env: &Env, inbound: &Inbound) -> (Vec<OutFile>, Vec<AttachmentContext>) {
+    let mut budget = env.config.staff.max_attachment_bytes;
+    let mut files = Vec::new();
+    let mut listed = Vec::new();
+    for a in &inbound.attachments {
+        let attached = a.data.len() <= budget;
+        if attached {
+            budget -= a.data.len();
+            files.push(OutFile { name: a.name.clone(), content_type: a.content_type.clone(), data: a.data.clone() });
+        }
+        listed.push(AttachmentContext {
+            name: a.name.clone(),
+            content_type: a.content_type.clone(),
+            size: a.data.len() as i64,
+            sha256: crate::classify::sha256_hex(&a.data),
+            attached,
+        });
+    }
+    (files, listed)
+}
+
+/// Tells staff (the assignee, or everyone) about a ticket event, with the researcher's words and files.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn notify(
+    tx: &Tx<'_>,
+    env: &Env,
+    ticket_id: i64,
+    mail_kind: &'static str,
+    template: &'static str,
+    what: &str,
+    inbound: Option<&Inbound>,
+    now: i64,
+) -> Result<bool, HandleError> {
+    let Some(t) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(false) };
+    let (recipients, skipped) = outgoing::staff_for(env, &t.assignee, None, now);
+    for (address, why) in &skipped {
+        store::tickets::add_timeline(
+            tx,
+            ticket_id,
+            now,
+            "vdpd",
+            "staff member not notified",
+            &format!("{address}: {why}"),
+        )?;
+        tracing::error!(ticket = %t.reference, staff = %address, "staff member not notified: {why}");
+    }
+    if recipients.is_empty() {
+        return Ok(false);
+    }
+    let mut ctx = ticket_context(tx, env, &t, now)?;
+    let mut files = Vec::new();
+    if let Some(inbound) = inbound {
+        ctx.text = Some(inbound.text.clone());
+        ctx.signature = Some(signature_words(inbound));
+        ctx.decrypt_error = inbound.crypto.error.clone();
+        let (f, listed) = files_for_staff(env, inbound);
+        files = f;
+        ctx.attachments = listed;
+    }
+    ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
+    let plan = engine::staff_plan(mail_kind, template, &t.reference, what, &t.subject);
+    outgoing::enqueue(tx, env, Some((ticket_id, &t.reference)), &plan, &recipients, &ctx, &files, now)?;
+    Ok(true)
+}
+
+fn signature_words(inbound: &Inbound) -> String {
+    use crate::openpgp::read::Signature;
+    let mut s = match &inbound.crypto.signature {
+        Signature::None => "not signed".to_string(),
+        Signature::Good { cert } => format!("good signature by {cert}"),
+        Signature::Unknown { issuer } => format!("signed by an unknown key ({issuer})"),
+        Signature::Bad { reason } => format!("BAD signature ({reason})"),
+    };
+    if inbound.crypto.decrypted {
+        s.push_str("; was encrypted");
+    }
+    s
+}
+
+/// Warns every staff member (forged staff mail, quarantined mail), at most `staff.warnings_per_day` times a
+/// day; the event is recorded either way.
+pub(super) fn warn(
+    tx: &Tx<'_>,
+    env: &Env,
+    warning_kind: &str,
+    detail: &str,
+    ticket: Option<(i64, &str)>,
+    message: Option<MessageContext>,
+    now: i64,
+) -> Result<bool, HandleError> {
+    let sent_today = store::staff::warnings_mailed_since(tx, now - DAY_MS)?;
+    let (recipients, _) = outgoing::staff(env, now);
+    let mail = sent_today < env.config.staff.warnings_per_day && !recipients.is_empty();
+    store::staff::record_warning(
+        tx,
+        warning_kind,
+        detail,
+        ticket.map(|t| t.0),
+        message.as_ref().map(|m| m.id),
+        mail,
+        now,
+    )?;
+    tracing::warn!(kind = warning_kind, "{detail}");
+    if !mail {
+        return Ok(false);
+    }
+    let mut ctx = TicketContext::new(&env.config, ticket.map_or("", |t| t.1), "", "", "", now);
+    ctx.warning = Some(detail.to_string());
+    ctx.message = message;
+    ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
+    let subject = match ticket {
+        Some((_, r)) => format!("[{r}] Warning: {warning_kind}"),
+        None => format!("[vdpd] Warning: {warning_kind}"),
+    };
+    let plan = engine::MailPlan { subject, ..engine::staff_plan(kind::STAFF_WARNING, "staff_warning.txt", "", "", "") };
+    outgoing::enqueue(tx, env, ticket, &plan, &recipients, &ctx, &[], now)?;
+    Ok(true)
+}
+
+/// A quarantined message: staff hear of it (within the daily cap).
+pub(super) fn quarantine_notice(
+    tx: &Tx<'_>,
+    env: &Env,
+    intake_id: i64,
+    from: &str,
+    subject: &str,
+    reason: &str,
+    now: i64,
+) -> Result<(), HandleError> {
+    let detail = format!("message #{intake_id} from {from:?} was quarantined: {reason}");
+    let message = MessageContext { id: intake_id, from: from.to_string(), subject: subject.to_string() };
+    warn(tx, env, "quarantined mail", &detail, None, Some(message), now)?;
+    Ok(())
+}
+
+/// Mail from a staff address that did not prove it: recorded on the ticket (if it names one), staff warned.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn rejected(
+    tx: &Tx<'_>,
+    env: &Env,
+    intake_id: i64,
+    inbound: &Inbound,
+    member: &str,
+    reason: &str,
+    ticket_id: Option<i64>,
+    now: i64,
+) -> Result<(), HandleError> {
+    let ticket = match ticket_id {
+        Some(id) => store::tickets::ticket_by_id(tx, id)?.map(|t| (id, t.reference)),
+        None => None,
+    };
+    let detail = format!(
+        "a mail from the staff address {member} (subject {:?}) failed authentication: {reason}. It ran no command and reached nobody.",
+        inbound.subject
+    );
+    if let Some((id, _)) = &ticket {
+        store::tickets::add_timeline(tx, *id, now, member, "unauthenticated staff mail ignored", reason)?;
+    }
+    let message = MessageContext { id: intake_id, from: inbound.sender.clone(), subject: inbound.subject.clone() };
+    warn(
+        tx,
+        env,
+        "unauthenticated staff mail",
+        &detail,
+        ticket.as_ref().map(|(i, r)| (*i, r.as_str())),
+        Some(message),
+        now,
+    )?;
+    Ok(())
+}
+
+/// An authenticated staff mail that names no ticket: the member is told how to reach one.
+pub(super) fn no_ticket(
+    tx: &Tx<'_>,
+    env: &Env,
+    inbound: &Inbound,
+    member: &str,
+    now: i64,
+) -> Result<bool, HandleError> {
+    let Some(to) = outgoing::staff_member(env, member, now) else { return Ok(false) };
+    let mut ctx = TicketContext::new(&env.config, "", &inbound.subject, "", "", now);
+    ctx.errors = vec![format!(
+        "your mail names no ticket: keep the reference (e.g. [{}-2026-0001]) in the subject, or answer one of vdpd's mails",
+        env.config.organisation.ticket_prefix
+    )];
+    ctx.commands =
+        cmd::COMMANDS.iter().map(|(c, what)| NamedText { name: c.to_string(), value: what.to_string() }).collect();
+    ctx.encrypted = outgoing::will_encrypt(env, &to);
+    let plan = engine::MailPlan {
+        subject: format!("Not done: {}", inbound.subject),
+        in_reply_to: inbound.message_id.clone(),
+        ..engine::staff_plan(kind::STAFF_ERROR, "staff_error.txt", "", "", "")
+    };
+    outgoing::enqueue(tx, env, None, &plan, &[to], &ctx, &[], now)?;
+    Ok(true)
+}
+
+/// An authenticated staff mail about a ticket: its commands (all or nothing), the researcher's answer, the
+/// confirmation to the member and the note to the other staff.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn handle(
+    tx: &Tx<'_>,
+    env: &Env,
+    intake_id: i64,
+    inbound: &Inbound,
+    ticket_id: i64,
+    reference: &str,
+    member: &str,
+    now: i64,
+    processed: &mut Processed,
+) -> Result<(), HandleError> {
+    let config = &env.config;
+    let parsed = cmd::parse(&inbound.text, config);
+    let internal = parsed.has(&Command::Internal);
+    let message_kind = if internal { "staff-note" } else { "staff" };
+    apply::record_incoming(tx, ticket_id, message_kind, intake_id, inbound, config, now)?;
+    let Some(ticket) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(()) };
+    let existing: Vec<String> = parsed
+        .commands
+        .iter()
+        .filter_map(|l| match &l.command {
+            Command::Duplicate(r) => Some(r.clone()),
+            _ => None,
+        })
+        .filter(|r| store::tickets::ticket_by_reference(tx, r).ok().flatten().is_some())
+        .collect();
+    let view = cmd::TicketView {
+        reference: ticket.reference.clone(),
+        state: ticket.state,
+        outcome: ticket.outcome.clone(),
+        bounty_tier: ticket.bounty_tier.clone(),
+        bounty_paid: ticket.bounty_paid_at.is_some(),
+    };
+    let today = jiff::Timestamp::from_millisecond(now)
+        .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date())
+        .unwrap_or_default();
+    let me = outgoing::staff_member(env, member, now);
+    let changes = match cmd::plan(&view, &parsed, &existing, today) {
+        Ok(changes) => changes,
+        Err(errors) => {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            store::tickets::add_timeline(tx, ticket_id, now, member, "staff commands refused", &lines.join("; "))?;
+            tracing::info!(ticket = %reference, staff = %member, "staff commands refused: {}", lines.join("; "));
+            if let Some(me) = me {
+                let mut ctx = ticket_context(tx, env, &ticket, now)?;
+                ctx.errors = lines;
+                ctx.staff_member = Some(member.to_string());
+                ctx.encrypted = outgoing::will_encrypt(env, &me);
+                let plan = engine::MailPlan {
+                    in_reply_to: inbound.message_id.clone(),
+                    ..engine::staff_plan(kind::STAFF_ERROR, "staff_error.txt", reference, "Not done", &inbound.subject)
+                };
+                outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &[me], &ctx, &[], now)?;
+                processed.enqueued = true;
+            }
+            return Ok(());
+        }
+    };
+
+    let mut done: Vec<String> = Vec::new();
+    let mut notices: Vec<String> = Vec::new();
+    for change in &changes {
+        apply_change(tx, env, &ticket, change, member, now, &mut done, &mut notices)?;
+    }
+
+    // The researcher's answer: the member's words and the notices of what was decided.
+    let reporter_name = store::tickets::participants(tx, ticket_id)?
+        .into_iter()
+        .find(|p| p.role == "reporter")
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let researcher = outgoing::researcher(tx, &ticket.reporter, &reporter_name, now)?;
+    let encrypted = outgoing::will_encrypt(env, &researcher);
+    let mut text = (!parsed.text.is_empty()).then(|| parsed.text.clone());
+    if internal {
+        done.push("nothing went to the researcher (#internal)".into());
+    } else {
+        let withhold = text.is_some()
+            && !encrypted
+            && env.keys.org.is_some()
+            && config.openpgp.as_ref().is_some_and(|o| o.report_detail == ReportDetail::EncryptedOnly)
+            && !parsed.has(&Command::Cleartext);
+        if withhold {
+            text = None;
+            done.push(
+                "your text was NOT sent: the researcher has no OpenPGP key and the policy sends report detail only encrypted \
+                 (ask for their key, or add #cleartext to send it anyway)"
+                    .into(),
+            );
+        }
+        if text.is_some() || !notices.is_empty() {
+            let mut ctx = ticket_context(tx, env, &ticket, now)?;
+            ctx.text = text.clone();
+            ctx.notices = notices.clone();
+            ctx.encrypted = encrypted;
+            let (last_in, first) = store::tickets::thread_anchor(tx, ticket_id)?;
+            let references = first.into_iter().chain(last_in.clone()).fold(Vec::new(), |mut v, id| {
+                if !v.contains(&id) {
+                    v.push(id);
+                }
+                v
+            });
+            let plan = engine::to_researcher_plan(
+                reference,
+                &ticket.subject,
+                &researcher.address,
+                &researcher.name,
+                last_in,
+                references,
+                &config.organisation.ticket_prefix,
+            );
+            outgoing::enqueue(
+                tx,
+                env,
+                Some((ticket_id, reference)),
+                &plan,
+                std::slice::from_ref(&researcher),
+                &ctx,
+                &[],
+                now,
+            )?;
+            processed.enqueued = true;
+            let how = if encrypted { "encrypted" } else { "in clear text" };
+            done.push(format!("sent to the researcher ({how})"));
+            store::tickets::add_timeline(tx, ticket_id, now, member, "staff wrote to the researcher", how)?;
+        }
+    }
+    if done.is_empty() {
+        done.push("nothing to do: no commands and no text".into());
+    }
+    tracing::info!(ticket = %reference, staff = %member, "staff mail: {}", done.join("; "));
+
+    // The member gets a confirmation; the rest of the staff see what happened.
+    let ticket = store::tickets::ticket_by_id(tx, ticket_id)?.unwrap_or(ticket);
+    if let Some(me) = me {
+        let mut ctx = ticket_context(tx, env, &ticket, now)?;
+        ctx.changes = done.clone();
+        ctx.staff_member = Some(member.to_string());
+        ctx.encrypted = outgoing::will_encrypt(env, &me);
+        let plan = engine::MailPlan {
+            in_reply_to: inbound.message_id.clone(),
+            ..engine::staff_plan(
+                kind::STAFF_CONFIRMATION,
+                "staff_confirmation.txt",
+                reference,
+                "Done",
+                &inbound.subject,
+            )
+        };
+        outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &[me], &ctx, &[], now)?;
+        processed.enqueued = true;
+    }
+    let (others, _) = outgoing::staff_for(env, &ticket.assignee, Some(member), now);
+    let others: Vec<Recipient> = others;
+    if !others.is_empty() {
+        let mut ctx = ticket_context(tx, env, &ticket, now)?;
+        ctx.changes = done;
+        ctx.staff_member = Some(member.to_string());
+        ctx.text = Some(parsed.text.clone());
+        ctx.encrypted = others.iter().all(|r| outgoing::will_encrypt(env, r));
+        let what = if internal { format!("Note from {member}") } else { format!("{member} worked the ticket") };
+        let plan =
+            engine::staff_plan(kind::STAFF_CORRESPONDENCE, "staff_activity.txt", reference, &what, &ticket.subject);
+        outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &others, &ctx, &[], now)?;
+    }
+    Ok(())
+}
+
+/// Applies one change: the store, the timeline, what the member is told, and the notice for the researcher.
+#[allow(clippy::too_many_arguments)]
+fn apply_change(
+    tx: &Tx<'_>,
+    env: &Env,
+    ticket: &TicketRow,
+    change: &Change,
+    member: &str,
+    now: i64,
+    done: &mut Vec<String>,
+    notices: &mut Vec<String>,
+) -> Result<(), HandleError> {
+    let config = &env.config;
+    let id = ticket.id;
+    let timeline = |event: &str, detail: &str| store::tickets::add_timeline(tx, id, now, member, event, detail);
+    let mut notice = |template: &str, outcome: OutcomeContext| -> Result<(), HandleError> {
+        let mut ctx =
+            TicketContext::new(config, &ticket.reference, &ticket.subject, &ticket.reporter, "", ticket.received_at);
+        ctx.outcome = Some(outcome);
+        notices.push(env.templates.render(template, &ctx)?.trim_end().to_string());
+        Ok(())
+    };
+    match change {
+        Change::State { from, to } => {
+            store::tickets::update(tx, id, &TicketUpdate::State(*to), now)?;
+            timeline("state changed", &format!("{from} → {to}"))?;
+            done.push(format!("state: {from} → {to}"));
+        }
+        Change::Severity { band, vector, score } => {
+            store::tickets::update(
+                tx,
+                id,
+                &TicketUpdate::Severity { band: band.as_str(), vector: vector.as_deref(), score: *score },
+                now,
+            )?;
+            let what = match score {
+                Some(s) => format!("{} (CVSS {s:.1})", band.as_str()),
+                None => band.as_str().to_string(),
+            };
+            timeline("severity set", &what)?;
+            done.push(format!("severity: {what}"));
+        }
+        Change::Assign(who) => {
+            store::tickets::update(tx, id, &TicketUpdate::Assignee(who), now)?;
+            timeline("assigned", who)?;
+            done.push(format!("assigned to {who}"));
+        }
+        Change::Outcome { outcome, detail, clause, sub_processor } => {
+            store::tickets::update(tx, id, &TicketUpdate::Outcome { outcome, detail }, now)?;
+            store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Closed), now)?;
+            let shown = if detail.is_empty() { String::new() } else { format!(" ({detail})") };
+            timeline("closed", &format!("{outcome}{shown}"))?;
+            done.push(format!("closed as {outcome}{shown}"));
+            let clause = clause.as_deref().and_then(|c| config.scope.clause(c));
+            let outcome_ctx = OutcomeContext {
+                clause: clause.map(|c| c.wording.clone()),
+                sub_processor: clause.and_then(|c| {
+                    sub_processor.as_deref().and_then(|name| {
+                        c.sub_processors
+                            .iter()
+                            .find(|s| s.name.eq_ignore_ascii_case(name))
+                            .map(|s| NamedText { name: s.name.clone(), value: s.contact.clone() })
+                    })
+                }),
+                ..OutcomeContext::default()
+            };
+            let template = match *outcome {
+                "duplicate" => "outcome_duplicate.txt",
+                "not-applicable" => "outcome_not_applicable.txt",
+                _ => "outcome_informative.txt",
+            };
+            notice(template, outcome_ctx)?;
+        }
+        Change::Bounty { tier } => {
+            let Some(t) = config.bounty.tier(tier) else { return Ok(()) };
+            store::tickets::update(tx, id, &TicketUpdate::Bounty { tier: &t.id, amount: i64::from(t.amount) }, now)?;
+            let what = format!("{} ({} {})", t.id, t.amount, config.bounty.currency);
+            timeline("bounty awarded", &what)?;
+            done.push(format!("bounty: {what}"));
+            notice(
+                "outcome_bounty.txt",
+                OutcomeContext {
+                    bounty: Some(BountyContext {
+                        tier: t.id.clone(),
+                        amount: t.amount,
+                        currency: config.bounty.currency.clone(),
+                        meaning: t.meaning.clone(),
+                        payment: config.bounty.payment.clone(),
+                        invoice_fields: config.bounty.invoice_fields.clone(),
+                    }),
+                    ..OutcomeContext::default()
+                },
+            )?;
+        }
+        Change::Paid => {
+            store::tickets::update(tx, id, &TicketUpdate::Paid, now)?;
+            timeline("bounty paid", &ticket.bounty_tier)?;
+            done.push("bounty paid".into());
+            notice("outcome_paid.txt", OutcomeContext::default())?;
+        }
+        Change::Resolved => {
+            store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Resolved), now)?;
+            timeline("resolved", "the researcher is asked to confirm the fix")?;
+            done.push(format!("state: {} → resolved; the researcher is asked to confirm the fix", ticket.state));
+            notice("outcome_resolved.txt", OutcomeContext::default())?;
+        }
+        Change::Disclose(date) => {
+            let d = date.to_string();
+            store::tickets::update(tx, id, &TicketUpdate::DiscloseOn(&d), now)?;
+            timeline("disclosure date set", &d)?;
+            done.push(format!("disclosure date: {d}"));
+            notice("outcome_disclose.txt", OutcomeContext { disclose_on: Some(d), ..OutcomeContext::default() })?;
+        }
+        Change::Credit(c) => {
+            store::tickets::update(tx, id, &TicketUpdate::Credit(Some(c.as_deref().unwrap_or(""))), now)?;
+            let shown = c.clone().unwrap_or_else(|| "none".into());
+            timeline("credit confirmed", &shown)?;
+            done.push(format!("credit: {shown}"));
+            notice("outcome_credit.txt", OutcomeContext { credit: Some(shown), ..OutcomeContext::default() })?;
+        }
+        Change::Reopen => {
+            store::tickets::update(tx, id, &TicketUpdate::Outcome { outcome: "", detail: "" }, now)?;
+            store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Triage), now)?;
+            timeline("reopened", &format!("{} → triage", ticket.state))?;
+            done.push(format!("reopened: {} → triage", ticket.state));
+        }
+    }
+    Ok(())
+}
