@@ -126,6 +126,14 @@ pub enum TicketsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write out a file a researcher sent (decrypted), by the number `tickets show` lists.
+    Attachment {
+        reference: String,
+        id: i64,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -82,6 +82,9 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tickets { command } => match command {
             TicketsCommand::List { state, json } => tickets::list(&open_store(&cli.config)?, state, json),
             TicketsCommand::Show { reference, json } => tickets::show(&open_store(&cli.config)?, &reference, json),
+            TicketsCommand::Attachment { reference, id, output } => {
+                tickets::attachment(&open_store(&cli.config)?, &reference, id, output.as_deref())
+            }
         },
         Command::Mail { command } => match command {
             MailCommand::List { status, limit, json } => {

@@ -19,6 +19,8 @@ struct StatusJson {
     intake: std::collections::BTreeMap<String, i64>,
     tickets: std::collections::BTreeMap<String, i64>,
     timers_fired: std::collections::BTreeMap<String, i64>,
+    /// Warnings staff got (or, past the daily cap, did not get): forged staff mail, quarantined mail.
+    staff_warnings: std::collections::BTreeMap<String, i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,6 +82,8 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let intake_counts: std::collections::BTreeMap<String, i64> = intake::counts(conn)?.into_iter().collect();
     let ticket_counts: std::collections::BTreeMap<String, i64> = tickets::ticket_counts(conn)?.into_iter().collect();
     let fired: std::collections::BTreeMap<String, i64> = timers::fired_counts(conn)?.into_iter().collect();
+    let warnings: std::collections::BTreeMap<String, i64> =
+        crate::store::staff::warning_counts(conn)?.into_iter().collect();
 
     let out = StatusJson {
         daemon: DaemonJson {
@@ -113,6 +117,7 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         intake: intake_counts,
         tickets: ticket_counts,
         timers_fired: fired,
+        staff_warnings: warnings,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -166,6 +171,9 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         println!("          {q} quarantined: see `vdpd mail list --status quarantined`");
     }
     println!("tickets:  {}", join(&out.tickets));
+    if !out.staff_warnings.is_empty() {
+        println!("warnings: {}", join(&out.staff_warnings));
+    }
     if let Some(n) = out.timers_fired.get(crate::engine::timer::ACKNOWLEDGE) {
         println!("promises: {n} acknowledgement deadline(s) passed while the acknowledgement was undelivered");
     }

@@ -27,6 +27,18 @@ struct TicketJson {
     cvss_vector: String,
     cvss_score: Option<f64>,
     form_complete_at: Option<String>,
+    assignee: String,
+    /// '' while open; duplicate | not-applicable | informative once closed with an outcome.
+    outcome: String,
+    bounty_tier: String,
+    bounty_amount: Option<i64>,
+    bounty_awarded_at: Option<String>,
+    bounty_paid_at: Option<String>,
+    disclose_on: String,
+    /// `null` until confirmed; "" for no public credit.
+    credit: Option<String>,
+    resolved_at: Option<String>,
+    closed_at: Option<String>,
 }
 
 impl From<&tickets::TicketRow> for TicketJson {
@@ -47,6 +59,16 @@ impl From<&tickets::TicketRow> for TicketJson {
             cvss_vector: t.cvss_vector.clone(),
             cvss_score: t.cvss_score,
             form_complete_at: t.form_complete_at.map(format_ms),
+            assignee: t.assignee.clone(),
+            outcome: t.outcome.clone(),
+            bounty_tier: t.bounty_tier.clone(),
+            bounty_amount: t.bounty_amount,
+            bounty_awarded_at: t.bounty_awarded_at.map(format_ms),
+            bounty_paid_at: t.bounty_paid_at.map(format_ms),
+            disclose_on: t.disclose_on.clone(),
+            credit: t.credit.clone(),
+            resolved_at: t.resolved_at.map(format_ms),
+            closed_at: t.closed_at.map(format_ms),
         }
     }
 }
@@ -94,6 +116,8 @@ struct ShowJson {
     #[serde(flatten)]
     ticket: TicketJson,
     participants: Vec<ParticipantJson>,
+    /// Files researchers sent: `vdpd tickets attachment REF ID` writes one out.
+    attachments: Vec<crate::store::tickets::AttachmentRow>,
     /// The report form's answers, by section.
     form: Vec<SectionJson>,
     messages: Vec<MessageJson>,
@@ -146,6 +170,7 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
     let messages = tickets::messages(conn, t.id)?;
     let timeline = tickets::timeline(conn, t.id)?;
     let form = crate::store::form::sections(conn, t.id)?;
+    let attachments = tickets::attachments(conn, t.id)?;
     if json {
         let out = ShowJson {
             ticket: TicketJson::from(&t),
@@ -179,6 +204,7 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
                     crypto_error: m.crypto_error.clone(),
                 })
                 .collect(),
+            attachments: attachments.clone(),
             form: form
                 .iter()
                 .map(|(section, value)| SectionJson { section: section.clone(), value: value.clone() })
@@ -232,6 +258,29 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
             println!("      error: {}", m.last_error);
         }
     }
+    if !t.assignee.is_empty() {
+        println!("  assignee:      {}", t.assignee);
+    }
+    if !t.outcome.is_empty() {
+        println!("  outcome:       {}", t.outcome);
+    }
+    if !t.bounty_tier.is_empty() {
+        let paid = t.bounty_paid_at.map_or("not paid yet".to_string(), |at| format!("paid {}", when(at)));
+        println!("  bounty:        {} ({} ; {paid})", t.bounty_tier, t.bounty_amount.unwrap_or(0));
+    }
+    if !t.disclose_on.is_empty() {
+        println!("  disclosure:    {} (negotiated)", t.disclose_on);
+    }
+    if let Some(c) = &t.credit {
+        println!("  credit:        {}", if c.is_empty() { "none (no public credit)" } else { c });
+    }
+    if !attachments.is_empty() {
+        println!("\nAttachments:");
+        for a in &attachments {
+            let kept = if a.kept { "" } else { " (purged)" };
+            println!("  #{:<4} {} ({}, {} bytes, sha256 {}){kept}", a.id, a.name, a.content_type, a.size, a.sha256);
+        }
+    }
     if !form.is_empty() {
         println!("\nReport form:");
         for (section, value) in &form {
@@ -258,4 +307,33 @@ fn truncate(s: &str, n: usize) -> String {
         t.push('…');
         t
     }
+}
+
+/// `vdpd tickets attachment REF ID [--output FILE]`: one file a researcher sent, as received (decrypted).
+pub fn attachment(
+    store: &Store,
+    reference: &str,
+    id: i64,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let conn = store.conn();
+    let Some(t) = tickets::ticket_by_reference(conn, reference.trim())? else {
+        return Err(Exit { code: 1, message: format!("no ticket {reference}") }.into());
+    };
+    let Some((name, data)) = tickets::attachment_data(conn, t.id, id)? else {
+        return Err(
+            Exit { code: 1, message: format!("{reference} has no attachment #{id} (or its data was purged)") }.into()
+        );
+    };
+    match output {
+        Some(path) => {
+            std::fs::write(path, &data)?;
+            eprintln!("{name}: {} bytes written to {}", data.len(), path.display());
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&data)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

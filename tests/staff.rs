@@ -1,0 +1,542 @@
+//! Staff working tickets by mail, with GnuPG as their mail client: notifications, signed commands, relays —
+//! and forged staff mail that changes nothing.
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine;
+use common::gpg::{self, Gpg};
+use common::{Desk, Options, header, parse};
+
+const T: Duration = Duration::from_secs(30);
+
+const POLICY: &str = r#"
+[openpgp]
+
+[[scope.out_of_scope]]
+id = "dos"
+wording = "Denial-of-service attacks (DDoS, flood)."
+hints = ["ddos", "flood"]
+
+[[scope.out_of_scope]]
+id = "sub-processor"
+wording = "Our sub-processors' sites and services (Hetzner, OpenAI, Stripe, Twilio, etc.): report directly to the sub-processor concerned."
+sub_processors = [{ name = "Stripe", contact = "https://stripe.com/docs/security" }]
+
+[bounty]
+enabled = true
+currency = "GBP"
+payment = "by card via PayPal or Stripe, on receipt of the invoice"
+invoice_fields = ["your company's legally registered name", "its address", "contact information"]
+
+[[bounty.tiers]]
+id = "minor"
+amount = 50
+meaning = "A minor security problem"
+"#;
+
+struct Team {
+    desk: Desk,
+    alice: Gpg,
+    bob: Gpg,
+    researcher: Gpg,
+}
+
+fn team(name: &str, extra: &str) -> Team {
+    let desk = Desk::with(name, Options::default());
+    let alice = Gpg::new(&format!("alice-{}@example.test", desk.id));
+    let bob = Gpg::new(&format!("bob-{}@example.test", desk.id));
+    let researcher = Gpg::new(&desk.researcher(1));
+    let mut toml = format!("\n[scope]\ndomains = [\"app.example.test\"]\n{POLICY}\n{extra}\n");
+    for (who, g) in [("Alice", &alice), ("Bob", &bob)] {
+        let cert = g.export_to(desk.dir.path());
+        toml.push_str(&format!(
+            "\n[[staff.members]]\naddress = \"{}\"\nname = \"{who}\"\ncert = \"{}\"\n",
+            g.address,
+            cert.display()
+        ));
+    }
+    desk.write_policy(&Options { extra: toml, ..Options::default() });
+    desk.vdpd_ok(&["key", "generate"]);
+    let org = desk.vdpd(&["key", "export"]).stdout;
+    for g in [&alice, &bob, &researcher] {
+        g.import(&org);
+    }
+    Team { desk, alice, bob, researcher }
+}
+
+fn autocrypt(g: &Gpg) -> String {
+    let binary = g.ok(&["--export", &g.address], None);
+    format!(
+        "Autocrypt: addr={}; prefer-encrypt=mutual; keydata={}\r\n",
+        g.address,
+        base64::engine::general_purpose::STANDARD.encode(binary)
+    )
+}
+
+/// A mail whose text is clear-signed by `g` (inline OpenPGP, as GnuPG on the command line makes it).
+fn clearsigned(g: &Gpg, from: &str, to: &str, subject: &str, body: &str) -> Vec<u8> {
+    let signed = String::from_utf8(g.clearsign(body.as_bytes())).unwrap().replace('\n', "\r\n");
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@staff.test>\r\n\r\n{signed}",
+        common::unique("m")
+    )
+    .into_bytes()
+}
+
+/// A PGP/MIME signed mail (as Thunderbird makes it).
+fn mime_signed(g: &Gpg, to: &str, subject: &str, body: &str) -> Vec<u8> {
+    let entity = gpg::crlf(format!("Content-Type: text/plain; charset=utf-8\n\n{body}").as_bytes());
+    let headers = format!(
+        "From: {}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@staff.test>\r\n",
+        g.address,
+        common::unique("m")
+    );
+    gpg::pgp_mime_signed(&headers, &entity, &g.detach_sign(&entity))
+}
+
+fn timeline(desk: &Desk, reference: &str) -> Vec<(String, String, String)> {
+    desk.show(reference)["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().into(),
+                e["event"].as_str().unwrap().into(),
+                e["detail"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+/// The plaintext of an encrypted mail, decrypted and verified by `g` (asserting our signature).
+fn open(g: &Gpg, raw: &[u8]) -> String {
+    assert!(
+        header(raw, "Content-Type").unwrap().starts_with("multipart/encrypted"),
+        "not encrypted:\n{}",
+        String::from_utf8_lossy(raw)
+    );
+    let (plain, status) = g.decrypt(&gpg::encrypted_payload(raw));
+    assert!(status.contains("GOODSIG"), "signed by the organisation key:\n{status}");
+    let entity = String::from_utf8_lossy(&plain).to_string();
+    // Decode the text part of the entity for assertions.
+    match mail_parser::MessageParser::default().parse(entity.as_bytes()) {
+        Some(m) => (0..m.text_body_count())
+            .filter_map(|i| m.body_text(i).map(|t| t.to_string()))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        None => entity,
+    }
+}
+
+#[test]
+fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {
+    let Team { desk, alice, bob, researcher } = team("lifecycle", "");
+    let sec = desk.security.clone();
+    let r = researcher.address.clone();
+
+    // The report, with the researcher's key and a proof of concept attached.
+    let report = format!(
+        "From: Ada <{r}>\r\nTo: {sec}\r\nSubject: Stored XSS in comments\r\nMessage-ID: <rep-{id}@research.test>\r\n{ac}MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAsset: https://app.example.test/comments\r\nA comment with <script> runs for every visitor.\r\n\
+         --b\r\nContent-Type: text/x-python; name=\"poc.py\"\r\nContent-Disposition: attachment; filename=\"poc.py\"\r\n\r\nprint('proof of concept')\r\n--b--\r\n",
+        id = desk.id,
+        ac = autocrypt(&researcher)
+    );
+    desk.send(&r, report.as_bytes());
+    desk.once_ok();
+    assert_eq!(desk.wait_inbox(&r, 1, T).len(), 1, "the acknowledgement");
+
+    // Both staff members hear of it, encrypted, with the researcher's words, the form, scope, clocks and the file.
+    for member in [&alice, &bob] {
+        let note = desk.wait_inbox(&member.address, 1, T).remove(0);
+        assert!(header(&note, "Subject").unwrap().starts_with("[EX-2026-0001] New report: Stored XSS in comments"));
+        assert_eq!(header(&note, "Reply-To").unwrap(), sec);
+        let (plain, status) = member.decrypt(&gpg::encrypted_payload(&note));
+        assert!(status.contains("GOODSIG"));
+        let plain = String::from_utf8_lossy(&plain);
+        for want in [
+            "runs for every visitor",
+            "in scope: app.example.test is under app.example.test",
+            "first diagnosis: due",
+            "#bounty TIER",
+            "poc.py",
+        ] {
+            assert!(plain.contains(want), "{want:?} missing:\n{plain}");
+        }
+        assert!(plain.contains("print('proof of concept')"), "the file travels with it:\n{plain}");
+    }
+    let show = desk.show("EX-2026-0001");
+    assert_eq!(show["attachments"][0]["name"], "poc.py");
+    let id = show["attachments"][0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(
+        desk.command().args(["tickets", "attachment", "EX-2026-0001", &id]).output().unwrap().stdout,
+        b"print('proof of concept')"
+    );
+
+    // Alice takes it: signed commands, then her words, then what her mail client adds.
+    let subject = "Re: [EX-2026-0001] New report: Stored XSS in comments";
+    let body = "#assign ALICE\n#state accepted\n#severity high\n\nThanks, we can reproduce it and are working on a fix.\n\nOn Mon, 23 Nov 2026, vdpd wrote:\n> The researcher wrote: secret quoted stuff\n\n-- \nAlice, security team\n";
+    desk.send(
+        &alice.address,
+        &clearsigned(&alice, &alice.address, &sec, subject, &body.replace("ALICE", &alice.address)),
+    );
+    desk.once_ok();
+    let show = desk.show("EX-2026-0001");
+    assert_eq!(
+        (show["state"].as_str(), show["severity"].as_str(), show["assignee"].as_str()),
+        (Some("accepted"), Some("high"), Some(alice.address.as_str()))
+    );
+    let to_researcher = desk.wait_inbox(&r, 2, T).pop().unwrap();
+    assert_eq!(header(&to_researcher, "Subject").unwrap(), "[EX-2026-0001] Re: Stored XSS in comments");
+    assert_eq!(header(&to_researcher, "In-Reply-To").unwrap(), format!("<rep-{}@research.test>", desk.id));
+    assert!(header(&to_researcher, "Auto-Submitted").is_none(), "a person's words");
+    let text = open(&researcher, &to_researcher);
+    assert!(text.contains("Thanks, we can reproduce it and are working on a fix."), "{text}");
+    assert!(
+        !text.contains("secret quoted stuff") && !text.contains("Alice, security team") && !text.contains("#state"),
+        "{text}"
+    );
+    // Alice gets a confirmation. She assigned the ticket to herself, so from now on only she hears of it.
+    let confirmation = desk.wait_inbox(&alice.address, 2, T).pop().unwrap();
+    let c = open(&alice, &confirmation);
+    assert!(c.contains("state: new → accepted"), "{c}");
+    assert!(c.contains("severity: high") && c.contains("sent to the researcher (encrypted)"), "{c}");
+    assert!(c.contains(&format!("assigned to {}", alice.address)), "{c}");
+    desk.send(&r, format!("From: {r}\r\nTo: {sec}\r\nSubject: Re: [EX-2026-0001] ok\r\nMessage-ID: <r2-{}@r.test>\r\n\r\nGreat, thanks!\r\n", desk.id).as_bytes());
+    desk.once_ok();
+    let heard = desk.wait_inbox(&alice.address, 3, T).pop().unwrap();
+    assert!(header(&heard, "Subject").unwrap().starts_with("[EX-2026-0001] Researcher wrote"));
+    assert!(open(&alice, &heard).contains("Great, thanks!"));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(desk.inbox(&bob.address).len(), 1, "Bob heard of the new report only: Alice is the assignee");
+
+    // A bounty, as a PGP/MIME signed mail.
+    desk.send(&alice.address, &mime_signed(&alice, &sec, subject, "#bounty minor\n"));
+    desk.once_ok();
+    let bounty = open(&researcher, &desk.wait_inbox(&r, 3, T).pop().unwrap());
+    assert!(
+        bounty.contains("50 GBP") && bounty.contains("legally registered name") && bounty.contains("PayPal"),
+        "{bounty}"
+    );
+
+    // Fixed: the researcher is asked to confirm.
+    desk.send(
+        &alice.address,
+        &clearsigned(&alice, &alice.address, &sec, subject, "#resolved\nFixed in release 2.3.\n"),
+    );
+    desk.once_ok();
+    let fixed = open(&researcher, &desk.wait_inbox(&r, 4, T).pop().unwrap());
+    assert!(fixed.contains("Fixed in release 2.3.") && fixed.contains("confirm that the fix"), "{fixed}");
+    assert_eq!(desk.show("EX-2026-0001")["state"], "resolved");
+
+    // Paid, credited, closed — in one mail.
+    desk.send(
+        &alice.address,
+        &clearsigned(
+            &alice,
+            &alice.address,
+            &sec,
+            subject,
+            "#paid\n#credit Ada L.\n#disclose 2027-03-01\n#state closed\n",
+        ),
+    );
+    desk.once_ok();
+    let last = open(&researcher, &desk.wait_inbox(&r, 5, T).pop().unwrap());
+    assert!(
+        last.contains("has been paid") && last.contains("credit you as \"Ada L.\"") && last.contains("2027-03-01"),
+        "{last}"
+    );
+    let show = desk.show("EX-2026-0001");
+    assert_eq!(show["state"], "closed");
+    assert_eq!(show["credit"], "Ada L.");
+    assert!(show["bounty_paid_at"].is_string() && show["closed_at"].is_string());
+    // Every change is on the timeline with who made it.
+    let events = timeline(&desk, "EX-2026-0001");
+    for event in [
+        "assigned",
+        "state changed",
+        "severity set",
+        "bounty awarded",
+        "resolved",
+        "bounty paid",
+        "credit confirmed",
+        "disclosure date set",
+    ] {
+        assert!(
+            events.iter().any(|(actor, e, _)| e == event && actor == &alice.address),
+            "{event} by Alice: {events:?}"
+        );
+    }
+}
+
+#[test]
+fn unsigned_misattributed_and_forged_staff_mail_runs_nothing_and_warns_staff() {
+    let Team { desk, alice, bob, researcher } = team("forged", "");
+    let sec = desk.security.clone();
+    let r = researcher.address.clone();
+    desk.send(
+        &r,
+        common::report(&r, &sec, "IDOR", &format!("<i-{}@r.test>", desk.id), "Asset: https://app.example.test/api")
+            .as_slice(),
+    );
+    desk.once_ok();
+    let before = desk.show("EX-2026-0001");
+    let subject = "Re: [EX-2026-0001] New report: IDOR";
+    let mallory = Gpg::new(&alice.address);
+    // Unsigned; signed by Bob but From Alice; signed by a key that merely carries Alice's address.
+    let unsigned = format!(
+        "From: {a}\r\nTo: {sec}\r\nSubject: {subject}\r\nMessage-ID: <u-{id}@x.test>\r\n\r\n#state closed\nIgnore this report.\r\n",
+        a = alice.address,
+        id = desk.id
+    );
+    desk.send(&alice.address, unsigned.as_bytes());
+    desk.send(
+        &alice.address,
+        &clearsigned(&bob, &alice.address, &sec, subject, "#state closed\nIgnore this report.\n"),
+    );
+    desk.send(
+        &alice.address,
+        &clearsigned(&mallory, &alice.address, &sec, subject, "#state closed\nIgnore this report.\n"),
+    );
+    let out = desk.once_ok();
+    assert!(out.contains("3 dropped"), "{out}");
+    let after = desk.show("EX-2026-0001");
+    assert_eq!(after["state"], before["state"]);
+    let incoming = |show: &serde_json::Value| {
+        show["messages"].as_array().unwrap().iter().filter(|m| m["direction"] == "in").count()
+    };
+    assert_eq!(incoming(&after), incoming(&before), "nothing recorded as correspondence");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(desk.inbox(&r).len(), 1, "nothing relayed to the researcher");
+    let reasons: Vec<String> = desk.mail("dropped").iter().map(|d| d["reason"].as_str().unwrap().to_string()).collect();
+    assert!(reasons.iter().any(|x| x.contains("not signed")), "{reasons:?}");
+    assert!(reasons.iter().any(|x| x.contains(&format!("signed by the key of {}", bob.address))), "{reasons:?}");
+    assert!(reasons.iter().any(|x| x.contains("unknown key")), "{reasons:?}");
+    // Staff are warned, and the events are on the ticket and in status.
+    let warnings: Vec<Vec<u8>> = desk
+        .wait_inbox(&bob.address, 4, T)
+        .into_iter()
+        .filter(|m| header(m, "Subject").unwrap().contains("Warning: unauthenticated staff mail"))
+        .collect();
+    assert_eq!(warnings.len(), 3);
+    assert!(open(&bob, &warnings[0]).contains("failed authentication"));
+    let events = timeline(&desk, "EX-2026-0001");
+    assert_eq!(events.iter().filter(|(_, e, _)| e == "unauthenticated staff mail ignored").count(), 3);
+    assert_eq!(desk.status()["staff_warnings"]["unauthenticated staff mail"], 3);
+}
+
+#[test]
+fn a_bad_command_names_its_line_and_changes_nothing() {
+    let Team { desk, alice, researcher, .. } = team("badcmd", "");
+    let sec = desk.security.clone();
+    let r = researcher.address.clone();
+    desk.send(
+        &r,
+        common::report(&r, &sec, "CSRF", &format!("<c-{}@r.test>", desk.id), "Asset: https://app.example.test/")
+            .as_slice(),
+    );
+    desk.once_ok();
+    let subject = "Re: [EX-2026-0001] New report: CSRF";
+    desk.send(
+        &alice.address,
+        &clearsigned(
+            &alice,
+            &alice.address,
+            &sec,
+            subject,
+            "#state accepted\n#bounty huge\n#state sideways\nWe will pay you a lot.\n",
+        ),
+    );
+    desk.once_ok();
+    assert_eq!(desk.show("EX-2026-0001")["state"], "new");
+    let error = desk.wait_inbox(&alice.address, 2, T).pop().unwrap();
+    assert!(header(&error, "Subject").unwrap().starts_with("[EX-2026-0001] Not done"));
+    let text = open(&alice, &error);
+    assert!(text.contains("line 2: \"#bounty huge\": no bounty tier \"huge\" (known: minor)"), "{text}");
+    assert!(text.contains("line 3: \"#state sideways\": unknown state"), "{text}");
+    assert!(!text.contains("line 1"), "the good line is not an error:\n{text}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(desk.inbox(&r).len(), 1, "nothing relayed when the commands fail");
+    assert!(timeline(&desk, "EX-2026-0001").iter().any(|(_, e, _)| e == "staff commands refused"));
+}
+
+#[test]
+fn internal_notes_stay_with_staff() {
+    let Team { desk, alice, bob, researcher } = team("internal", "");
+    let sec = desk.security.clone();
+    let r = researcher.address.clone();
+    desk.send(
+        &r,
+        common::report(&r, &sec, "SSRF", &format!("<s-{}@r.test>", desk.id), "Asset: https://app.example.test/fetch")
+            .as_slice(),
+    );
+    desk.once_ok();
+    desk.send(
+        &alice.address,
+        &clearsigned(
+            &alice,
+            &alice.address,
+            &sec,
+            "Re: [EX-2026-0001] New report: SSRF",
+            "#internal\n#state triage\nLooks like a duplicate of last month's; checking.\n",
+        ),
+    );
+    desk.once_ok();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(desk.inbox(&r).len(), 1, "the researcher hears nothing of an internal note");
+    assert_eq!(desk.show("EX-2026-0001")["state"], "triage");
+    let note = desk.wait_inbox(&bob.address, 2, T).pop().unwrap();
+    assert!(header(&note, "Subject").unwrap().contains(&format!("Note from {}", alice.address)));
+    assert!(open(&bob, &note).contains("checking."));
+    let kinds: Vec<String> = desk.show("EX-2026-0001")["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap().into())
+        .collect();
+    assert!(kinds.contains(&"staff-note".to_string()), "{kinds:?}");
+}
+
+#[test]
+fn outcomes_quote_the_policy_and_never_leak_the_other_ticket() {
+    let Team { desk, alice, researcher, .. } = team("outcomes", "");
+    let sec = desk.security.clone();
+    let r = researcher.address.clone();
+    let other = desk.researcher(2);
+    desk.send(
+        &other,
+        common::report(&other, &sec, "Old report", &format!("<o-{}@r.test>", desk.id), "first").as_slice(),
+    );
+    let with_key = |subject: &str, id: &str, body: &str| {
+        format!(
+            "From: {r}\r\nTo: {sec}\r\nSubject: {subject}\r\nMessage-ID: <{id}-{}@r.test>\r\n{}\r\n{body}\r\n",
+            desk.id,
+            autocrypt(&researcher)
+        )
+    };
+    desk.send(&r, with_key("Stripe checkout XSS", "x", "Asset: checkout.stripe.com").as_bytes());
+    desk.send(&r, with_key("Same again", "y", "Asset: https://app.example.test/").as_bytes());
+    desk.once_ok();
+    desk.send(
+        &alice.address,
+        &clearsigned(
+            &alice,
+            &alice.address,
+            &sec,
+            "Re: [EX-2026-0002] New report",
+            "#not-applicable sub-processor Stripe\n",
+        ),
+    );
+    desk.send(
+        &alice.address,
+        &clearsigned(&alice, &alice.address, &sec, "Re: [EX-2026-0003] New report", "#duplicate EX-2026-0001\n"),
+    );
+    desk.once_ok();
+    let inbox = desk.wait_inbox(&r, 4, T);
+    let texts: Vec<String> = inbox.iter().map(|m| open(&researcher, m)).collect();
+    let na = texts.iter().find(|t| t.contains("not applicable")).expect("the not-applicable notice");
+    assert!(na.contains("\"Our sub-processors' sites and services (Hetzner, OpenAI, Stripe, Twilio, etc.)"), "{na}");
+    assert!(
+        na.contains("Stripe, one of our sub-processors") && na.contains("https://stripe.com/docs/security"),
+        "{na}"
+    );
+    let dup = texts.iter().find(|t| t.contains("duplicate")).expect("the duplicate notice");
+    assert!(!dup.contains("EX-2026-0001") && !dup.contains("Old report"), "the other ticket stays secret:\n{dup}");
+    assert_eq!(desk.show("EX-2026-0003")["outcome"], "duplicate");
+    assert_eq!(desk.show("EX-2026-0002")["state"], "closed");
+}
+
+#[test]
+fn report_detail_waits_for_a_key_unless_cleartext_is_asked_for() {
+    let Team { desk, alice, .. } = team("cleartext", "");
+    let sec = desk.security.clone();
+    let nokey = desk.researcher(7);
+    desk.send(
+        &nokey,
+        common::report(
+            &nokey,
+            &sec,
+            "Open redirect",
+            &format!("<n-{}@r.test>", desk.id),
+            "Asset: https://app.example.test/r",
+        )
+        .as_slice(),
+    );
+    desk.once_ok();
+    let subject = "Re: [EX-2026-0001] New report: Open redirect";
+    desk.send(
+        &alice.address,
+        &clearsigned(&alice, &alice.address, &sec, subject, "The redirect parameter is now validated.\n"),
+    );
+    desk.once_ok();
+    let confirmation = open(&alice, &desk.wait_inbox(&alice.address, 2, T).pop().unwrap());
+    assert!(confirmation.contains("your text was NOT sent"), "{confirmation}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(desk.inbox(&nokey).len(), 1);
+    desk.send(
+        &alice.address,
+        &clearsigned(&alice, &alice.address, &sec, subject, "#cleartext\nThe redirect parameter is now validated.\n"),
+    );
+    desk.once_ok();
+    let relayed = desk.wait_inbox(&nokey, 2, T).pop().unwrap();
+    assert!(parse(&relayed).body_text(0).unwrap().contains("now validated"));
+}
+
+#[test]
+fn staff_mail_without_a_ticket_and_quarantined_mail_are_answered_and_reported() {
+    let Team { desk, alice, bob, .. } = team("noticket", "");
+    let sec = desk.security.clone();
+    desk.send(&alice.address, &clearsigned(&alice, &alice.address, &sec, "status?", "#state closed\n"));
+    desk.append(b"\x00\x01 not mail");
+    desk.once_ok();
+    let answer = desk
+        .wait_inbox(&alice.address, 2, T)
+        .into_iter()
+        .find(|m| header(m, "Subject").unwrap().starts_with("Not done"))
+        .expect("told");
+    assert!(open(&alice, &answer).contains("names no ticket"));
+    let warning = desk.wait_inbox(&bob.address, 1, T).pop().unwrap();
+    assert!(header(&warning, "Subject").unwrap().contains("Warning: quarantined mail"));
+    assert!(open(&bob, &warning).contains("vdpd mail show"));
+}
+
+#[test]
+fn dkim_staff_authentication_trusts_only_the_named_authserv_id() {
+    let desk = Desk::with("dkim", Options::default());
+    let alice = format!("alice-{}@example.test", desk.id);
+    let r = desk.researcher(1);
+    desk.write_policy(&Options {
+        extra: format!(
+            "\n[staff]\nauthentication = \"dkim\"\ntrusted_authserv_id = \"mx.example.test\"\n[[staff.members]]\naddress = \"{alice}\"\n"
+        ),
+        ..Options::default()
+    });
+    desk.send(&r, common::report(&r, &desk.security, "XXE", &format!("<d-{}@r.test>", desk.id), "Asset: x").as_slice());
+    desk.once_ok();
+    let mail = |results: &str, n: u32| {
+        format!(
+            "{results}From: {alice}\r\nTo: {}\r\nSubject: Re: [EX-2026-0001] XXE\r\nMessage-ID: <k{n}-{}@example.test>\r\n\r\n#state accepted\r\n",
+            desk.security, desk.id
+        )
+    };
+    // A header claiming a pass from some other authserv-id is ignored.
+    desk.append(mail("Authentication-Results: evil.test; dkim=pass header.d=example.test\r\n", 1).as_bytes());
+    desk.once_ok();
+    assert_eq!(desk.show("EX-2026-0001")["state"], "new");
+    assert!(
+        desk.mail("dropped")[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no Authentication-Results from the trusted mx.example.test")
+    );
+    // Our MX's verdict is trusted.
+    desk.append(
+        mail("Authentication-Results: mx.example.test; dkim=pass header.d=example.test header.s=s1; spf=pass\r\n", 2)
+            .as_bytes(),
+    );
+    desk.once_ok();
+    assert_eq!(desk.show("EX-2026-0001")["state"], "accepted");
+}
