@@ -540,3 +540,36 @@ fn dkim_staff_authentication_trusts_only_the_named_authserv_id() {
     desk.once_ok();
     assert_eq!(desk.show("EX-2026-0001")["state"], "accepted");
 }
+
+#[test]
+fn files_over_the_size_limit_are_listed_not_attached_and_kept() {
+    let Team { desk, alice, researcher, .. } = team("bigfile", "\n[staff]\nmax_attachment_bytes = 64\n");
+    let sec = desk.security.clone();
+    let r = researcher.address.clone();
+    let big = "A".repeat(500);
+    let report = format!(
+        "From: {r}\r\nTo: {sec}\r\nSubject: Big PoC\r\nMessage-ID: <big-{}@r.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nSee the attached capture.\r\n\
+         --b\r\nContent-Type: application/octet-stream; name=\"capture.bin\"\r\nContent-Disposition: attachment; filename=\"capture.bin\"\r\n\r\n{big}\r\n\
+         --b\r\nContent-Type: text/plain; name=\"small.txt\"\r\nContent-Disposition: attachment; filename=\"small.txt\"\r\n\r\ntiny\r\n--b--\r\n",
+        desk.id
+    );
+    desk.send(&r, report.as_bytes());
+    desk.once_ok();
+    let note = desk.wait_inbox(&alice.address, 1, T).remove(0);
+    let text = open(&alice, &note);
+    assert!(text.contains("capture.bin (application/octet-stream, 500 bytes, sha256 "), "{text}");
+    assert!(text.contains("too large to attach: vdpd tickets show EX-2026-0001"), "{text}");
+    let (entity, _) = alice.decrypt(&gpg::encrypted_payload(&note));
+    let entity = String::from_utf8_lossy(&entity);
+    assert!(!entity.contains(&big), "the big file does not travel");
+    assert!(entity.contains("filename=\"small.txt\""), "the small one does:\n{entity}");
+    let show = desk.show("EX-2026-0001");
+    let files: Vec<&str> =
+        show["attachments"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(files, ["capture.bin", "small.txt"]);
+    let id = show["attachments"][0]["id"].as_i64().unwrap().to_string();
+    let out = desk.dir.path().join("capture.bin");
+    desk.vdpd_ok(&["tickets", "attachment", "EX-2026-0001", &id, "--output", out.to_str().unwrap()]);
+    assert_eq!(std::fs::read(out).unwrap().len(), 500);
+}

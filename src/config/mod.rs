@@ -749,6 +749,39 @@ acknowledge = "24h"
     }
 
     #[test]
+    fn staff_authentication_is_one_way_never_both() {
+        let members = "[[staff.members]]\naddress = \"alice@example.com\"\ncert = \"alice.asc\"\n";
+        let both = format!("{MINIMAL}\n[staff]\ntrusted_authserv_id = \"mx.example.com\"\n{members}");
+        assert!(parse(&both).unwrap_err().iter().any(|p| p.key == "staff.trusted_authserv_id"));
+        let dkim_without_id = format!("{MINIMAL}\n[staff]\nauthentication = \"dkim\"\n{members}");
+        assert!(parse(&dkim_without_id).unwrap_err().iter().any(|p| p.key == "staff.trusted_authserv_id"));
+        let no_cert = format!("{MINIMAL}\n[[staff.members]]\naddress = \"bob@example.com\"\n");
+        assert!(parse(&no_cert).unwrap_err()[0].message.contains("needs the member's certificate"));
+        let dkim = format!(
+            "{MINIMAL}\n[staff]\nauthentication = \"dkim\"\ntrusted_authserv_id = \"MX.example.com\"\n[[staff.members]]\naddress = \"bob@example.com\"\n"
+        );
+        assert_eq!(
+            parse(&dkim).unwrap().staff.authentication,
+            StaffAuth::Dkim { authserv_id: "mx.example.com".into() }
+        );
+    }
+
+    #[test]
+    fn scope_and_bounty_are_validated() {
+        let text = format!(
+            "{MINIMAL}\n[scope]\ndomains = [\"Example.COM\", \"not a domain\"]\n[[scope.out_of_scope]]\nid = \"d o s\"\nwording = \"x\"\n\
+             [bounty]\nenabled = true\n"
+        );
+        let keys: Vec<String> = parse(&text).unwrap_err().into_iter().map(|p| p.key).collect();
+        assert!(keys.contains(&"scope.domains.1".to_string()), "{keys:?}");
+        assert!(keys.contains(&"scope.out_of_scope.0.id".to_string()), "{keys:?}");
+        assert!(
+            keys.contains(&"bounty.tiers".to_string()) && keys.contains(&"bounty.currency".to_string()),
+            "{keys:?}"
+        );
+    }
+
+    #[test]
     fn loopback_detection() {
         for h in ["localhost", "127.0.0.1", "127.8.9.1", "::1", "[::1]"] {
             assert!(is_loopback(h), "{h}");
