@@ -270,16 +270,19 @@ pub async fn deliver_due(
 
 /// Writes a result, and what it means for the ticket (an acknowledgement accepted stops its clock).
 fn record(tx: &rusqlite::Transaction<'_>, row: &OutboxRow, result: &SendResult, now: i64) -> Result<(), StoreError> {
-    use crate::store::{outbox, tickets, timers};
+    use crate::store::{outbox, retention, tickets, timers};
     outbox::record_result(tx, row.id, result, now)?;
     let Some(ticket_id) = row.ticket_id else { return Ok(()) };
+    retention::after_delivery(tx, row.id)?;
+    // Once a researcher's data is erased, not even the timeline names where the last mail went.
+    let to = if tickets::is_erased(tx, ticket_id)? { "(erased)" } else { row.recipient.as_str() };
     match result {
         SendResult::Sent { response } => {
-            let mut detail = format!("to {}: {response}", row.recipient);
+            let mut detail = format!("to {to}: {response}");
             if row.kind == "acknowledgement"
                 && let Some(latency) = tickets::record_acknowledged(tx, ticket_id, now)?
             {
-                timers::cancel(tx, ticket_id, crate::engine::timer::ACKNOWLEDGE, now)?;
+                timers::cancel(tx, ticket_id, crate::engine::clocks::kind::ACKNOWLEDGE, now)?;
                 detail = format!("{detail} ({latency} ms after receipt)");
             }
             tickets::add_timeline(tx, ticket_id, now, "vdpd", &format!("{} delivered", row.kind), &detail)?;
@@ -291,7 +294,7 @@ fn record(tx: &rusqlite::Transaction<'_>, row: &OutboxRow, result: &SendResult, 
                 now,
                 "vdpd",
                 &format!("{} failed", row.kind),
-                &format!("to {}: {error}", row.recipient),
+                &format!("to {to}: {error}"),
             )?;
         }
         SendResult::Deferred { .. } => {}

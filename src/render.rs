@@ -46,6 +46,13 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("outcome_resolved.txt", include_str!("../templates/outcome_resolved.txt")),
     ("outcome_disclose.txt", include_str!("../templates/outcome_disclose.txt")),
     ("outcome_credit.txt", include_str!("../templates/outcome_credit.txt")),
+    ("status.txt", include_str!("../templates/status.txt")),
+    ("status_throttled.txt", include_str!("../templates/status_throttled.txt")),
+    ("staff_reminder.txt", include_str!("../templates/staff_reminder.txt")),
+    ("escalation.txt", include_str!("../templates/escalation.txt")),
+    ("disclosure_reminder.txt", include_str!("../templates/disclosure_reminder.txt")),
+    ("retention_receipt.txt", include_str!("../templates/retention_receipt.txt")),
+    ("erasure_receipt.txt", include_str!("../templates/erasure_receipt.txt")),
     ("_staff_ticket.txt", include_str!("../templates/_staff_ticket.txt")),
     ("_staff_help.txt", include_str!("../templates/_staff_help.txt")),
 ];
@@ -169,6 +176,42 @@ impl Templates {
             disclose_on: Some("2027-02-21".into()),
             credit: Some("Ada L.".into()),
         });
+        full.duplicate_hint = vec!["EX-2026-0003 (open; same asset and CWE-79)".into()];
+        full.enquiry = Some("answered with the status".into());
+        full.clock = Some(ClockContext {
+            name: "first diagnosis".into(),
+            promise: "7 business days".into(),
+            due: "2026-12-02 09:00 GMT".into(),
+            due_date: "2026-12-02".into(),
+            state: "upcoming".into(),
+            before: Some("2 business days".into()),
+            severity: Some("high".into()),
+            assignee: "alice@example.org".into(),
+            ticket_state: "triage".into(),
+        });
+        full.status = Some(StatusContext {
+            state: "fixing".into(),
+            outcome: None,
+            details_missing: false,
+            severity: Some("high".into()),
+            fixed_on: Some("2026-12-01".into()),
+            disclosure_on: Some("2027-02-21".into()),
+            disclosure_agreed: true,
+            bounty: Some("50 GBP".into()),
+            bounty_paid: true,
+            credit: Some("Ada L.".into()),
+            periodic: false,
+            next_update: Some("2026-12-07".into()),
+            enquiry_interval: Some("14 days".into()),
+            next_enquiry_from: Some("2026-12-07".into()),
+            last_answered: Some("2026-11-23".into()),
+        });
+        full.retention = Some(RetentionContext {
+            after: Some("1 month".into()),
+            ended_on: Some("2026-12-01".into()),
+            researcher_duty: Some("Delete any data you retrieved within a month of the fix.".into()),
+            other_tickets: vec!["EX-2026-0009".into()],
+        });
         // Each template also renders with the least it is ever given: what its callers always provide.
         for (name, _) in &self.origins {
             let mut least = bare.clone();
@@ -187,6 +230,19 @@ impl Templates {
                     least.outcome = Some(OutcomeContext { credit: outcome.credit, ..OutcomeContext::default() })
                 }
                 n if n.starts_with("outcome_") => least.outcome = Some(OutcomeContext::default()),
+                "status.txt" => least.status = Some(StatusContext::default()),
+                "status_throttled.txt" => {
+                    least.status = Some(StatusContext {
+                        enquiry_interval: Some("14 days".into()),
+                        next_enquiry_from: Some("2026-12-07".into()),
+                        last_answered: Some("2026-11-23".into()),
+                        ..StatusContext::default()
+                    })
+                }
+                "staff_reminder.txt" | "escalation.txt" | "disclosure_reminder.txt" => {
+                    least.clock = Some(ClockContext::default())
+                }
+                "retention_receipt.txt" | "erasure_receipt.txt" => least.retention = Some(RetentionContext::default()),
                 _ => {}
             }
             self.render(name, &least)?;
@@ -238,6 +294,83 @@ pub struct TicketContext {
     pub staff_member: Option<String>,
     /// The message a notice is about (quarantine): id, from, subject.
     pub message: Option<MessageContext>,
+    /// Possible duplicates of this report (for staff): "EX-2026-0003 (open, same asset and CWE-79)".
+    pub duplicate_hint: Vec<String>,
+    /// A status enquiry and what vdpd did with it (for staff).
+    pub enquiry: Option<String>,
+    /// The clock a reminder, an escalation or a disclosure notice is about.
+    pub clock: Option<ClockContext>,
+    /// The ticket's status, as the researcher reads it.
+    pub status: Option<StatusContext>,
+    /// What retention or erasure deleted, and what stays.
+    pub retention: Option<RetentionContext>,
+}
+
+/// One promise, for reminders, escalations and disclosure notices.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ClockContext {
+    /// "first diagnosis", "fix", "disclosure", "acknowledgement".
+    pub name: String,
+    /// The policy's words: "7 business days", "agreed".
+    pub promise: String,
+    /// When it is (or was) due: "2026-12-02 09:00 GMT".
+    pub due: String,
+    /// The date alone: "2026-12-02".
+    pub due_date: String,
+    /// upcoming | reached | broken.
+    pub state: String,
+    /// For a reminder: the policy's reminder point ("2 business days").
+    pub before: Option<String>,
+    /// For a severity-dependent clock.
+    pub severity: Option<String>,
+    /// Who works the ticket ("" when nobody was assigned).
+    pub assignee: String,
+    /// The ticket's state.
+    pub ticket_state: String,
+}
+
+/// Where a ticket stands, in terms a researcher may be told.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StatusContext {
+    /// new | triage | accepted | fixing | resolved | closed.
+    pub state: String,
+    /// duplicate | not-applicable | informative, when closed with one.
+    pub outcome: Option<String>,
+    /// The report form still lacks mandatory sections.
+    pub details_missing: bool,
+    pub severity: Option<String>,
+    /// When it was fixed (date).
+    pub fixed_on: Option<String>,
+    /// The coordinated disclosure date (date), with whether it was agreed.
+    pub disclosure_on: Option<String>,
+    pub disclosure_agreed: bool,
+    /// "50 GBP", and whether it was paid.
+    pub bounty: Option<String>,
+    pub bounty_paid: bool,
+    pub credit: Option<String>,
+    /// This is the periodic status mail, not an answer to an enquiry.
+    pub periodic: bool,
+    /// The next periodic status mail (date), if the policy sends them.
+    pub next_update: Option<String>,
+    /// The policy's interval between answered enquiries ("14 days").
+    pub enquiry_interval: Option<String>,
+    /// From when the next enquiry is answered (date).
+    pub next_enquiry_from: Option<String>,
+    /// When the last enquiry was answered (date).
+    pub last_answered: Option<String>,
+}
+
+/// What a purge deleted.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RetentionContext {
+    /// The policy's retention period ("1 month"), for the purge; `None` for an erasure on request.
+    pub after: Option<String>,
+    /// When the ticket was resolved or closed (date).
+    pub ended_on: Option<String>,
+    /// The researcher's own deletion duty, in the policy's words.
+    pub researcher_duty: Option<String>,
+    /// Other tickets the erasure covered.
+    pub other_tickets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -395,6 +528,11 @@ impl TicketContext {
             outcome: None,
             staff_member: None,
             message: None,
+            duplicate_hint: Vec::new(),
+            enquiry: None,
+            clock: None,
+            status: None,
+            retention: None,
         }
     }
 }

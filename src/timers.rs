@@ -1,20 +1,23 @@
 //! Firing due clocks.
 //!
-//! Timers are rows in the store (one per ticket and kind). Firing one marks it fired in the same transaction
-//! as its effects, so a timer fires once however often the process restarts. `vdpd run` sleeps until the
-//! next due time; `vdpd once --now T` fires whatever is due at T.
+//! Timers are rows in the store, planned from each ticket's clocks (see `engine::clocks`). Firing one marks
+//! it fired in the same transaction as its effects (the reminder, the escalation, the status mail, the
+//! purge), so a timer fires once however often the process restarts. `vdpd run` sleeps until the next due
+//! time; `vdpd once --now T` fires whatever is due at T.
 
-use crate::engine::timer;
-use crate::intake::Env;
+use crate::intake::{Env, HandleError, timed};
 use crate::store::{Store, StoreError, tickets, timers};
 
 /// What firing did, for logs and `once`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FireReport {
     pub fired: usize,
+    /// Timers whose effects failed (a template error): marked fired with the error on the ticket's timeline,
+    /// so one bad template does not block every later timer.
+    pub failed: usize,
 }
 
-/// Fires every timer due at `now`.
+/// Fires every timer due at `now`, oldest first.
 pub fn fire_due(store: &mut Store, env: &Env, now: i64) -> Result<FireReport, StoreError> {
     let mut report = FireReport::default();
     loop {
@@ -23,34 +26,29 @@ pub fn fire_due(store: &mut Store, env: &Env, now: i64) -> Result<FireReport, St
             return Ok(report);
         }
         for t in due {
-            let fired = store.write(|tx| {
+            let result = store.write(|tx| {
                 if !timers::mark_fired(tx, t.id, now)? {
-                    return Ok::<_, StoreError>(false);
+                    return Ok::<_, HandleError>(false);
                 }
-                fire(tx, env, &t, now)?;
+                timed::fire(tx, env, t.ticket_id, &t.kind, now)?;
                 Ok(true)
-            })?;
-            if fired {
-                report.fired += 1;
+            });
+            match result {
+                Ok(true) => report.fired += 1,
+                Ok(false) => {}
+                Err(HandleError::Store(e)) => return Err(e),
+                Err(HandleError::Render(e)) => {
+                    tracing::error!(timer = %t.kind, ticket_id = t.ticket_id, "timer failed: {e}");
+                    let detail = format!("{}: {e}", t.kind);
+                    store.write(|tx| {
+                        if timers::mark_fired(tx, t.id, now)? {
+                            tickets::add_timeline(tx, t.ticket_id, now, "vdpd", "timer failed", &detail)?;
+                        }
+                        Ok::<_, StoreError>(())
+                    })?;
+                    report.failed += 1;
+                }
             }
         }
     }
-}
-
-fn fire(tx: &rusqlite::Transaction<'_>, env: &Env, t: &timers::TimerRow, now: i64) -> Result<(), StoreError> {
-    let Some(ticket) = tickets::ticket_by_id(tx, t.ticket_id)? else {
-        return Ok(());
-    };
-    match t.kind.as_str() {
-        timer::ACKNOWLEDGE => {
-            if ticket.acknowledged_at.is_none() {
-                let promise = env.config.sla.acknowledge;
-                let detail = format!("no acknowledgement accepted by SMTP within the promised {promise}");
-                tickets::add_timeline(tx, ticket.id, now, "vdpd", "acknowledgement promise missed", &detail)?;
-                tracing::error!(ticket = %ticket.reference, "{detail}; check `vdpd status` and the SMTP server");
-            }
-        }
-        other => tracing::warn!(ticket = %ticket.reference, kind = other, "unknown timer kind ignored"),
-    }
-    Ok(())
 }

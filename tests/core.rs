@@ -378,7 +378,7 @@ fn a_missed_acknowledgement_promise_is_recorded_when_its_clock_runs_out() {
             .iter()
             .map(|e| e["event"].as_str().unwrap().to_string())
             .collect();
-        let missed = events.iter().filter(|e| *e == "acknowledgement promise missed").count();
+        let missed = events.iter().filter(|e| *e == "promise broken").count();
         assert_eq!(missed, usize::from(broken), "at {now}: {events:?}");
     }
     assert_eq!(desk.status()["timers_fired"]["acknowledge"], 1);

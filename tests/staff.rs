@@ -24,6 +24,9 @@ id = "sub-processor"
 wording = "Our sub-processors' sites and services (Hetzner, OpenAI, Stripe, Twilio, etc.): report directly to the sub-processor concerned."
 sub_processors = [{ name = "Stripe", contact = "https://stripe.com/docs/security" }]
 
+[recognition]
+hall_of_fame = true
+
 [bounty]
 enabled = true
 currency = "GBP"
@@ -140,7 +143,7 @@ fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {
     // The report, with the researcher's key and a proof of concept attached.
     let report = format!(
         "From: Ada <{r}>\r\nTo: {sec}\r\nSubject: Stored XSS in comments\r\nMessage-ID: <rep-{id}@research.test>\r\n{ac}MIME-Version: 1.0\r\n\
-         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAsset: https://app.example.test/comments\r\nA comment with <script> runs for every visitor.\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAsset: https://app.example.test/comments\r\nCredit: Ada L.\r\n\r\nA comment with <script> runs for every visitor.\r\n\
          --b\r\nContent-Type: text/x-python; name=\"poc.py\"\r\nContent-Disposition: attachment; filename=\"poc.py\"\r\n\r\nprint('proof of concept')\r\n--b--\r\n",
         id = desk.id,
         ac = autocrypt(&researcher)

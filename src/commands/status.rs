@@ -174,7 +174,7 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     if !out.staff_warnings.is_empty() {
         println!("warnings: {}", join(&out.staff_warnings));
     }
-    if let Some(n) = out.timers_fired.get(crate::engine::timer::ACKNOWLEDGE) {
+    if let Some(n) = out.timers_fired.get(crate::engine::clocks::kind::ACKNOWLEDGE) {
         println!("promises: {n} acknowledgement deadline(s) passed while the acknowledgement was undelivered");
     }
     Ok(ExitCode::SUCCESS)

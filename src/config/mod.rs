@@ -39,6 +39,9 @@ pub struct Config {
     pub staff: Staff,
     pub scope: Scope,
     pub bounty: Bounty,
+    pub calendar: Calendar,
+    pub retention: Retention,
+    pub recognition: Recognition,
 }
 
 #[derive(Debug, Clone)]
@@ -201,6 +204,33 @@ pub struct Sla {
     /// Fix deadlines by severity band, most severe first.
     pub fix: Vec<(Severity, PolicyDuration)>,
     pub disclosure: Option<PolicyDuration>,
+    /// While the ticket waits on the researcher (details asked for), the diagnosis clock stands still.
+    pub pause_diagnosis_while_waiting: bool,
+    /// Until the fix, the researcher hears from us at least this often (a status mail when nobody wrote).
+    pub status_updates: Option<PolicyDuration>,
+    /// A status enquiry within this long of the last one answered gets a polite notice instead of the status.
+    pub status_enquiry_interval: Option<PolicyDuration>,
+    /// Staff are reminded this long before the diagnosis and fix deadlines.
+    pub reminders: Vec<PolicyDuration>,
+    /// Staff and researcher are reminded this long before the disclosure date.
+    pub disclosure_reminders: Vec<PolicyDuration>,
+}
+
+impl Sla {
+    /// Only the acknowledgement promise: what a policy without dates still promises.
+    pub fn acknowledge_only(acknowledge: PolicyDuration) -> Sla {
+        Sla {
+            acknowledge,
+            first_diagnosis: None,
+            fix: Vec::new(),
+            disclosure: None,
+            pause_diagnosis_while_waiting: false,
+            status_updates: None,
+            status_enquiry_interval: None,
+            reminders: Vec::new(),
+            disclosure_reminders: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -214,6 +244,11 @@ pub enum Severity {
 
 impl Severity {
     pub const ALL: [Severity; 4] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low];
+
+    /// The band named `s` (as stored: lower-case).
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|x| x.as_str() == s)
+    }
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -324,7 +359,11 @@ impl Config {
         let sla = v.sla(raw.sla);
         let store_dir = store.as_ref().map(|s| config_dir(&s.path)).unwrap_or_else(|| dir.clone());
         let openpgp = raw.openpgp.map(|r| v.openpgp(r, &store_dir));
-        let report_form = v.report_form(raw.report_form);
+        let recognition = v.recognition(raw.recognition);
+        let hall_of_fame = recognition.as_ref().is_some_and(|r| r.hall_of_fame);
+        let report_form = v.report_form(raw.report_form, hall_of_fame);
+        let calendar = v.calendar(raw.calendar);
+        let retention = v.retention(raw.retention);
         let staff = v.staff(raw.staff, &dir);
         let scope = v.scope(raw.scope);
         let bounty = v.bounty(raw.bounty);
@@ -352,6 +391,9 @@ impl Config {
             staff: staff?,
             scope: scope?,
             bounty: bounty?,
+            calendar: calendar?,
+            retention: retention?,
+            recognition: recognition?,
         })
     }
 }
@@ -638,7 +680,22 @@ impl Validator<'_> {
                 .collect()
             })
             .unwrap_or_default();
-        Some(Sla { acknowledge: acknowledge?, first_diagnosis: r.first_diagnosis, fix, disclosure: r.disclosure })
+        if let Some(d) = r.status_updates
+            && d.exact().is_some_and(|e| e < std::time::Duration::from_secs(86_400))
+        {
+            self.problem("sla.status_updates", format!("{d} would flood the researcher: at least 1 day"));
+        }
+        Some(Sla {
+            acknowledge: acknowledge?,
+            first_diagnosis: r.first_diagnosis,
+            fix,
+            disclosure: r.disclosure,
+            pause_diagnosis_while_waiting: r.pause_diagnosis_while_waiting.unwrap_or(false),
+            status_updates: r.status_updates,
+            status_enquiry_interval: r.status_enquiry_interval,
+            reminders: r.reminders.unwrap_or_default(),
+            disclosure_reminders: r.disclosure_reminders.unwrap_or_default(),
+        })
     }
 }
 

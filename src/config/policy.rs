@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Validator, raw};
+use super::{PolicyDuration, Validator, raw};
 
 /// OpenPGP settings.
 #[derive(Debug, Clone)]
@@ -180,6 +180,8 @@ pub struct Staff {
     /// The most warnings (forged staff mail, quarantined mail) sent to staff per 24 hours: a flood of forgeries
     /// must not become a flood of warnings.
     pub warnings_per_day: u32,
+    /// Who hears of a broken promise (an SLA clock that ran out). Empty: every staff member.
+    pub escalation: Vec<String>,
 }
 
 impl Default for Staff {
@@ -189,6 +191,7 @@ impl Default for Staff {
             authentication: StaffAuth::OpenPgp,
             max_attachment_bytes: 10 * 1024 * 1024,
             warnings_per_day: 20,
+            escalation: Vec::new(),
         }
     }
 }
@@ -210,13 +213,27 @@ pub enum StaffAuth {
 }
 
 /// What is in scope and what is not, with the policy's own wording.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Scope {
     /// In-scope domains; their subdomains are in scope too. Lower-cased.
     pub domains: Vec<String>,
     /// Named assets ("The MyKonci API").
     pub assets: Vec<String>,
     pub out_of_scope: Vec<Clause>,
+    /// A new report naming the same asset and weakness as a ticket open or closed within this long is
+    /// flagged to staff as a possible duplicate.
+    pub duplicate_window: PolicyDuration,
+}
+
+impl Default for Scope {
+    fn default() -> Self {
+        Scope {
+            domains: Vec::new(),
+            assets: Vec::new(),
+            out_of_scope: Vec::new(),
+            duplicate_window: PolicyDuration::new(6, super::Unit::Months),
+        }
+    }
 }
 
 /// An out-of-scope class of the policy.
@@ -224,6 +241,8 @@ pub struct Scope {
 pub struct Clause {
     /// What staff type after `#not-applicable`.
     pub id: String,
+    /// One of [`SCOPE_CLASSES`], whose hints this clause gets.
+    pub class: Option<String>,
     /// The policy's words, quoted to the researcher.
     pub wording: String,
     /// Words that suggest a report falls under this clause (lower-cased).
@@ -343,7 +362,8 @@ impl Validator<'_> {
         })
     }
 
-    pub(super) fn report_form(&mut self, r: raw::RawReportForm) -> Option<ReportForm> {
+    /// `hall_of_fame`: the default form asks for a credit preference only when the policy credits anyone.
+    pub(super) fn report_form(&mut self, r: raw::RawReportForm, hall_of_fame: bool) -> Option<ReportForm> {
         let delivery = self.choice(
             "report_form.delivery",
             r.delivery,
@@ -351,7 +371,10 @@ impl Validator<'_> {
             &[("with-acknowledgement", FormDelivery::WithAcknowledgement), ("separate", FormDelivery::Separate)],
         );
         let sections = match r.sections {
-            None => ReportForm::default_sections(),
+            None => ReportForm::default_sections()
+                .into_iter()
+                .filter(|s| hall_of_fame || s.kind != SectionKind::Credit)
+                .collect(),
             Some(raw) => {
                 let mut out = Vec::new();
                 for (i, s) in raw.into_iter().enumerate() {
@@ -450,12 +473,19 @@ impl Validator<'_> {
                 StaffAuth::OpenPgp
             }
         };
+        let mut escalation = Vec::new();
+        for (i, a) in r.escalation.unwrap_or_default().into_iter().enumerate() {
+            if let Some(a) = self.address(&format!("staff.escalation.{i}"), Some(a)) {
+                escalation.push(a);
+            }
+        }
         let d = Staff::default();
         Some(Staff {
             members,
             authentication,
             max_attachment_bytes: r.max_attachment_bytes.unwrap_or(d.max_attachment_bytes),
             warnings_per_day: r.warnings_per_day.unwrap_or(d.warnings_per_day),
+            escalation,
         })
     }
 
@@ -474,6 +504,18 @@ impl Validator<'_> {
             let key = |k: &str| format!("scope.out_of_scope.{i}.{k}");
             let id = self.required(&key("id"), c.id).unwrap_or_default();
             let wording = self.required(&key("wording"), c.wording).unwrap_or_default();
+            let class = c.class.map(|k| k.trim().to_ascii_lowercase());
+            let class_hints: &[&str] = match &class {
+                None => &[],
+                Some(k) => match SCOPE_CLASSES.iter().find(|(name, _, _)| name == k) {
+                    Some((_, _, hints)) => hints,
+                    None => {
+                        let known: Vec<&str> = SCOPE_CLASSES.iter().map(|(n, _, _)| *n).collect();
+                        self.problem(&key("class"), format!("{k:?}: choose one of {}", known.join(", ")));
+                        &[]
+                    }
+                },
+            };
             if !id.is_empty() && !is_token(&id) {
                 self.problem(
                     &key("id"),
@@ -491,14 +533,20 @@ impl Validator<'_> {
                     sub_processors.push(SubProcessor { name, contact });
                 }
             }
-            out_of_scope.push(Clause {
-                id,
-                wording,
-                hints: c.hints.unwrap_or_default().into_iter().map(|h| h.to_lowercase()).collect(),
-                sub_processors,
-            });
+            let mut hints: Vec<String> = c.hints.unwrap_or_default().into_iter().map(|h| h.to_lowercase()).collect();
+            for h in class_hints {
+                if !hints.iter().any(|x| x == h) {
+                    hints.push(h.to_string());
+                }
+            }
+            out_of_scope.push(Clause { id, class, wording, hints, sub_processors });
         }
-        Some(Scope { domains, assets: r.assets.unwrap_or_default(), out_of_scope })
+        Some(Scope {
+            domains,
+            assets: r.assets.unwrap_or_default(),
+            out_of_scope,
+            duplicate_window: r.duplicate_window.unwrap_or(Scope::default().duplicate_window),
+        })
     }
 
     pub(super) fn bounty(&mut self, r: raw::RawBounty) -> Option<Bounty> {
@@ -541,4 +589,269 @@ fn is_hostname(s: &str) -> bool {
         && s.len() <= 253
         && s.split('.')
             .all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// The working calendar the promises are kept in: business days, the hours staff are disturbed in, and how
+/// dates are shown. Arithmetic on it lives in `engine::calendar`.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    pub time_zone: jiff::tz::TimeZone,
+    /// The IANA name, as written ("Europe/London"), for messages.
+    pub zone_name: String,
+    /// Monday first.
+    pub working_days: [bool; 7],
+    /// Staff reminders and escalations of non-critical tickets wait for these hours on a working day. `None`:
+    /// any time.
+    pub working_hours: Option<(jiff::civil::Time, jiff::civil::Time)>,
+    pub holidays: Vec<Holiday>,
+}
+
+impl Default for Calendar {
+    fn default() -> Self {
+        Calendar {
+            time_zone: jiff::tz::TimeZone::UTC,
+            zone_name: "UTC".into(),
+            working_days: [true, true, true, true, true, false, false],
+            working_hours: None,
+            holidays: Vec::new(),
+        }
+    }
+}
+
+/// A public holiday: one date, or the same day every year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holiday {
+    Date(jiff::civil::Date),
+    Yearly { month: i8, day: i8 },
+}
+
+/// What happens to report data after a ticket ends.
+#[derive(Debug, Clone, Default)]
+pub struct Retention {
+    /// Report content is purged this long after resolution (or closing). `None`: kept.
+    pub after_resolution: Option<PolicyDuration>,
+    /// Tell the researcher when their report data was deleted.
+    pub receipt: bool,
+    /// The policy's request that researchers delete what they retrieved (quoted in the receipt).
+    pub researcher_deletion_duty: Option<String>,
+}
+
+/// Public credit for researchers.
+#[derive(Debug, Clone, Default)]
+pub struct Recognition {
+    /// A public hall of fame: researchers who agreed are credited there once the flaw is fixed.
+    pub hall_of_fame: bool,
+    /// Where it is published.
+    pub page: Option<String>,
+}
+
+/// The out-of-scope classes vdpd knows words for: (class, what it covers, hints). A clause with a `class`
+/// gets these hints on top of its own.
+pub const SCOPE_CLASSES: &[(&str, &str, &[&str])] = &[
+    (
+        "volumetric",
+        "volumetric and denial-of-service attacks",
+        &[
+            "ddos",
+            "denial of service",
+            "denial-of-service",
+            "dos attack",
+            "flood",
+            "flooding",
+            "volumetric",
+            "high volume of requests",
+            "resource exhaustion",
+        ],
+    ),
+    (
+        "tls",
+        "TLS configuration weaknesses",
+        &[
+            "tls 1.0",
+            "tls1.0",
+            "tlsv1.0",
+            "tls 1.1",
+            "tls1.1",
+            "sslv3",
+            "ssl 3.0",
+            "weak cipher",
+            "ciphersuite",
+            "cipher suite",
+            "sweet32",
+            "poodle",
+            "beast attack",
+            "lucky13",
+            "rc4",
+        ],
+    ),
+    (
+        "best-practice",
+        "missing security headers and suboptimal mail configuration",
+        &[
+            "security header",
+            "security headers",
+            "missing header",
+            "content-security-policy",
+            "csp",
+            "x-frame-options",
+            "x-xss-protection",
+            "x-content-type-options",
+            "strict-transport-security",
+            "hsts",
+            "clickjacking",
+            "spf",
+            "dmarc",
+            "dkim",
+            "best practice",
+        ],
+    ),
+    (
+        "session",
+        "session management and session fixation",
+        &[
+            "session fixation",
+            "session management",
+            "session timeout",
+            "session expiration",
+            "session expiry",
+            "session invalidation",
+            "concurrent sessions",
+            "logout does not",
+        ],
+    ),
+    (
+        "social-engineering",
+        "social engineering against employees or customers",
+        &["social engineering", "phishing", "pretexting", "vishing", "impersonat*"],
+    ),
+    (
+        "physical",
+        "attacks that need physical access",
+        &[
+            "physical access",
+            "physical security",
+            "data centre",
+            "data center",
+            "datacenter",
+            "usb stick",
+            "tailgating",
+        ],
+    ),
+    (
+        "theoretical",
+        "theoretical or non-exploitable reports",
+        &[
+            "theoretical",
+            "non-exploitable",
+            "not exploitable",
+            "hypothetical",
+            "could potentially",
+            "self-xss",
+            "self xss",
+            "version disclosure",
+            "banner grabbing",
+        ],
+    ),
+    ("sub-processor", "sub-processors' sites and services (reports go to them)", &[]),
+];
+
+impl Validator<'_> {
+    pub(super) fn calendar(&mut self, r: raw::RawCalendar) -> Option<Calendar> {
+        let mut c = Calendar::default();
+        if let Some(name) = r.time_zone {
+            match jiff::tz::TimeZone::get(&name) {
+                Ok(tz) => {
+                    c.time_zone = tz;
+                    c.zone_name = name;
+                }
+                Err(_) => self.problem(
+                    "calendar.time_zone",
+                    format!(
+                        "{name:?} is not a known time zone: write an IANA name such as \"Europe/London\" (and make \
+                         sure the tzdata package is installed)"
+                    ),
+                ),
+            }
+        }
+        if let Some(days) = r.working_days {
+            let mut set = [false; 7];
+            for (i, d) in days.iter().enumerate() {
+                match weekday_index(d) {
+                    Some(w) => set[w] = true,
+                    None => self.problem(
+                        &format!("calendar.working_days.{i}"),
+                        format!("{d:?} is not a weekday (write \"mon\" … \"sun\")"),
+                    ),
+                }
+            }
+            if !set.contains(&true) {
+                self.problem("calendar.working_days", "at least one working day is needed for business days");
+            }
+            c.working_days = set;
+        }
+        if let Some(h) = r.working_hours {
+            let parsed = h.split_once('-').and_then(|(a, b)| {
+                let a: jiff::civil::Time = a.trim().parse().ok()?;
+                let b: jiff::civil::Time = b.trim().parse().ok()?;
+                (a < b).then_some((a, b))
+            });
+            match parsed {
+                Some(p) => c.working_hours = Some(p),
+                None => self.problem(
+                    "calendar.working_hours",
+                    format!("{h:?}: write the start and end of the working day, e.g. \"09:00-17:30\""),
+                ),
+            }
+        }
+        for (i, h) in r.holidays.unwrap_or_default().into_iter().enumerate() {
+            match parse_holiday(&h) {
+                Some(day) => c.holidays.push(day),
+                None => self.problem(
+                    &format!("calendar.holidays.{i}"),
+                    format!("{h:?}: write a date (\"2026-12-25\") or a day every year (\"12-25\")"),
+                ),
+            }
+        }
+        Some(c)
+    }
+
+    pub(super) fn retention(&mut self, r: raw::RawRetention) -> Option<Retention> {
+        if let Some(duty) = &r.researcher_deletion_duty
+            && duty.trim().is_empty()
+        {
+            self.problem("retention.researcher_deletion_duty", "leave it out rather than empty");
+        }
+        Some(Retention {
+            after_resolution: r.after_resolution,
+            receipt: r.receipt.unwrap_or(true),
+            researcher_deletion_duty: r.researcher_deletion_duty,
+        })
+    }
+
+    pub(super) fn recognition(&mut self, r: raw::RawRecognition) -> Option<Recognition> {
+        if let Some(url) = &r.page
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            self.problem("recognition.page", "must be an http(s) URL");
+        }
+        Some(Recognition { hall_of_fame: r.hall_of_fame.unwrap_or(false), page: r.page })
+    }
+}
+
+fn weekday_index(name: &str) -> Option<usize> {
+    const NAMES: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+    let n = name.trim().to_ascii_lowercase();
+    NAMES.iter().position(|full| n.len() >= 3 && full.starts_with(n.as_str()))
+}
+
+fn parse_holiday(s: &str) -> Option<Holiday> {
+    let s = s.trim();
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        return Some(Holiday::Date(d));
+    }
+    let (m, d) = s.split_once('-')?;
+    let (month, day): (i8, i8) = (m.parse().ok()?, d.parse().ok()?);
+    // 2000 is a leap year: 02-29 is a valid yearly holiday (kept only in leap years).
+    jiff::civil::Date::new(2000, month, day).ok()?;
+    Some(Holiday::Yearly { month, day })
 }

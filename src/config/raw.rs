@@ -33,6 +33,12 @@ pub struct RawConfig {
     pub scope: RawScope,
     #[serde(default)]
     pub bounty: RawBounty,
+    #[serde(default)]
+    pub calendar: RawCalendar,
+    #[serde(default)]
+    pub retention: RawRetention,
+    #[serde(default)]
+    pub recognition: RawRecognition,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,6 +106,32 @@ pub struct RawSla {
     pub first_diagnosis: Option<PolicyDuration>,
     pub fix: Option<RawFix>,
     pub disclosure: Option<PolicyDuration>,
+    pub pause_diagnosis_while_waiting: Option<bool>,
+    pub status_updates: Option<PolicyDuration>,
+    pub status_enquiry_interval: Option<PolicyDuration>,
+    pub reminders: Option<Vec<PolicyDuration>>,
+    pub disclosure_reminders: Option<Vec<PolicyDuration>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawCalendar {
+    pub time_zone: Option<String>,
+    pub working_days: Option<Vec<String>>,
+    pub working_hours: Option<String>,
+    pub holidays: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawRetention {
+    pub after_resolution: Option<PolicyDuration>,
+    pub receipt: Option<bool>,
+    pub researcher_deletion_duty: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawRecognition {
+    pub hall_of_fame: Option<bool>,
+    pub page: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,6 +176,7 @@ pub struct RawStaff {
     pub trusted_authserv_id: Option<String>,
     pub max_attachment_bytes: Option<usize>,
     pub warnings_per_day: Option<u32>,
+    pub escalation: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,11 +184,13 @@ pub struct RawScope {
     pub domains: Option<Vec<String>>,
     pub assets: Option<Vec<String>>,
     pub out_of_scope: Option<Vec<RawClause>>,
+    pub duplicate_window: Option<PolicyDuration>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct RawClause {
     pub id: Option<String>,
+    pub class: Option<String>,
     pub wording: Option<String>,
     pub hints: Option<Vec<String>>,
     pub sub_processors: Option<Vec<RawSubProcessor>>,

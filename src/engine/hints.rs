@@ -1,8 +1,7 @@
 //! What staff see at a glance about a ticket: where it stands against the policy's scope, and its clocks.
 //! Pure functions of the ticket's facts and the policy.
 
-use crate::config::{Scope, Severity, Sla};
-use crate::engine::deadline;
+use crate::config::{Clause, Scope, SubProcessor};
 
 /// The host part of an asset ("https://app.example.com:8443/x" → "app.example.com").
 pub fn asset_host(asset: &str) -> Option<String> {
@@ -35,79 +34,79 @@ pub fn scope_hint(asset: &str, text: &str, scope: &Scope) -> Vec<String> {
             None => hints.push(format!("the asset {asset:?} names no host to check against the in-scope domains")),
         }
     }
-    let words = text.to_lowercase();
-    let has_word = |w: &str| {
-        words.match_indices(w).any(|(i, _)| {
-            let before = words[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-            let after = words[i + w.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
-            before && after
-        })
-    };
-    for clause in &scope.out_of_scope {
-        if let Some(sp) = clause.sub_processors.iter().find(|sp| has_word(&sp.name.to_lowercase())) {
-            hints.push(format!(
+    for m in out_of_scope(text, scope) {
+        match m.sub_processor {
+            Some(sp) => hints.push(format!(
                 "mentions {}, a sub-processor (out of scope, clause {}: report to {})",
-                sp.name, clause.id, sp.contact
-            ));
-        } else if let Some(h) = clause.hints.iter().find(|h| has_word(h)) {
-            hints.push(format!("may be out of scope, clause {} ({h:?}): {}", clause.id, clause.wording));
+                sp.name, m.clause.id, sp.contact
+            )),
+            None => {
+                hints.push(format!("may be out of scope, clause {} ({:?}): {}", m.clause.id, m.word, m.clause.wording))
+            }
         }
     }
     hints
 }
 
-/// A ticket's facts that the clocks depend on (times in milliseconds since the epoch).
-#[derive(Debug, Clone, Default)]
-pub struct ClockFacts {
-    pub received_at: i64,
-    pub acknowledged_at: Option<i64>,
-    pub severity: Option<Severity>,
-    /// A negotiated disclosure date (YYYY-MM-DD), if one was set.
-    pub disclose_on: Option<String>,
-    pub resolved_at: Option<i64>,
+/// An out-of-scope clause a report's words point to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClauseMatch<'a> {
+    pub clause: &'a Clause,
+    /// The sub-processor it names, for a sub-processor clause.
+    pub sub_processor: Option<&'a SubProcessor>,
+    /// The word that matched.
+    pub word: String,
 }
 
-fn day(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
-}
-
-/// The promises of the policy as they stand for one ticket: (clock, state), in the order they come due.
-pub fn clocks(f: &ClockFacts, sla: &Sla, now: i64) -> Vec<(String, String)> {
-    let due = |name: &str, at: i64, promise: String| {
-        let state = if now > at { "OVERDUE since" } else { "due" };
-        (name.to_string(), format!("{state} {} ({promise})", day(at)))
+/// The out-of-scope clauses a report's words point to, in the policy's order: a clause matches when the text
+/// names one of its sub-processors or contains one of its hints as whole words.
+pub fn out_of_scope<'a>(text: &str, scope: &'a Scope) -> Vec<ClauseMatch<'a>> {
+    let words = text.to_lowercase();
+    // Whole words only ("dos" is not in "windows"); a hint ending in `*` is a prefix ("impersonat*").
+    let has_word = |w: &str| {
+        let (w, prefix) = match w.strip_suffix('*') {
+            Some(stem) => (stem, true),
+            None => (w, false),
+        };
+        !w.is_empty()
+            && words.match_indices(w).any(|(i, _)| {
+                let before = words[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+                let after = prefix || words[i + w.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+                before && after
+            })
     };
     let mut out = Vec::new();
-    match f.acknowledged_at {
-        Some(at) => out.push(("acknowledgement".into(), format!("sent {}", day(at)))),
-        None => out.push(due("acknowledgement", deadline(f.received_at, sla.acknowledge), sla.acknowledge.to_string())),
-    }
-    if let Some(d) = sla.first_diagnosis {
-        out.push(due("first diagnosis", deadline(f.received_at, d), d.to_string()));
-    }
-    if let Some(sev) = f.severity
-        && let Some((_, d)) = sla.fix.iter().find(|(s, _)| *s == sev)
-    {
-        let name = format!("fix ({})", sev.as_str());
-        match f.resolved_at {
-            Some(at) => out.push((name, format!("resolved {}", day(at)))),
-            None => out.push(due(&name, deadline(f.received_at, *d), d.to_string())),
+    for clause in &scope.out_of_scope {
+        if let Some(sp) = clause.sub_processors.iter().find(|sp| has_word(&sp.name.to_lowercase())) {
+            out.push(ClauseMatch { clause, sub_processor: Some(sp), word: sp.name.clone() });
+        } else if let Some(h) = clause.hints.iter().find(|h| has_word(h)) {
+            out.push(ClauseMatch { clause, sub_processor: None, word: h.clone() });
         }
-    }
-    match (&f.disclose_on, sla.disclosure) {
-        (Some(date), _) if !date.is_empty() => out.push(("disclosure".into(), format!("{date} (negotiated)"))),
-        (_, Some(d)) => {
-            out.push(("disclosure".into(), format!("{} ({d} after the report)", day(deadline(f.received_at, d)))))
-        }
-        _ => {}
     }
     out
+}
+
+/// Whether two tickets name the same flaw: the same weakness (CWE) on the same asset (the same host, or the
+/// same words when the asset names no host).
+pub fn same_flaw(asset_a: &str, weakness_a: &str, asset_b: &str, weakness_b: &str) -> bool {
+    let (wa, wb) = (weakness_a.trim(), weakness_b.trim());
+    if wa.is_empty() || !wa.eq_ignore_ascii_case(wb) {
+        return false;
+    }
+    match (asset_host(asset_a), asset_host(asset_b)) {
+        (Some(a), Some(b)) => a == b,
+        (None, None) => {
+            let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+            let (a, b) = (norm(asset_a), norm(asset_b));
+            !a.is_empty() && a == b
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Clause, SubProcessor};
 
     fn scope() -> Scope {
         Scope {
@@ -116,12 +115,14 @@ mod tests {
             out_of_scope: vec![
                 Clause {
                     id: "dos".into(),
+                    class: None,
                     wording: "Denial-of-service attacks (DDoS, flood).".into(),
                     hints: vec!["ddos".into(), "flood".into(), "denial of service".into()],
                     sub_processors: vec![],
                 },
                 Clause {
                     id: "sub-processor".into(),
+                    class: None,
                     wording: "Our sub-processors' sites and services.".into(),
                     hints: vec![],
                     sub_processors: vec![SubProcessor {
@@ -129,7 +130,15 @@ mod tests {
                         contact: "https://stripe.com/docs/security".into(),
                     }],
                 },
+                Clause {
+                    id: "social".into(),
+                    class: None,
+                    wording: "Social engineering against employees or customers.".into(),
+                    hints: vec!["impersonat*".into()],
+                    sub_processors: vec![],
+                },
             ],
+            ..Scope::default()
         }
     }
 
@@ -166,28 +175,25 @@ mod tests {
     }
 
     #[test]
-    fn clocks_by_promise() {
-        let sla = Sla {
-            acknowledge: "48h".parse().unwrap(),
-            first_diagnosis: Some("7 business days".parse().unwrap()),
-            fix: vec![(Severity::Critical, "7 days".parse().unwrap())],
-            disclosure: Some("90 days".parse().unwrap()),
-        };
-        let t0 = "2026-11-23T09:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond();
-        let f = ClockFacts {
-            received_at: t0,
-            acknowledged_at: Some(t0 + 1000),
-            severity: Some(Severity::Critical),
-            ..Default::default()
-        };
-        let c = clocks(&f, &sla, t0 + 10 * 86_400_000);
-        let names: Vec<&str> = c.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["acknowledgement", "first diagnosis", "fix (critical)", "disclosure"]);
-        assert!(c[0].1.starts_with("sent 2026-11-23"));
-        assert_eq!(c[1].1, "OVERDUE since 2026-12-02 09:00 UTC (7 business days)");
-        assert!(c[2].1.starts_with("OVERDUE since 2026-11-30"));
-        assert_eq!(c[3].1, "2027-02-21 09:00 UTC (90 days after the report)");
-        let negotiated = ClockFacts { disclose_on: Some("2027-01-15".into()), ..f };
-        assert_eq!(clocks(&negotiated, &sla, t0)[3].1, "2027-01-15 (negotiated)");
+    fn clauses_matched_by_words_and_prefixes() {
+        let s = scope();
+        let m = out_of_scope("We impersonated your CEO on the phone", &s);
+        assert_eq!(m.len(), 1);
+        assert_eq!((m[0].clause.id.as_str(), m[0].word.as_str()), ("social", "impersonat*"));
+        let m = out_of_scope("Stripe webhooks can be flooded... and a flood takes it down", &s);
+        let ids: Vec<&str> = m.iter().map(|m| m.clause.id.as_str()).collect();
+        assert_eq!(ids, ["dos", "sub-processor"]);
+        assert_eq!(m[1].sub_processor.map(|p| p.name.as_str()), Some("Stripe"));
+        assert!(out_of_scope("Windows DOSBox", &s).is_empty());
+    }
+
+    #[test]
+    fn same_flaw_needs_the_same_weakness_and_asset() {
+        assert!(same_flaw("https://app.mykonci.com/login", "CWE-79", "app.mykonci.com/search?q=1", "cwe-79"));
+        assert!(!same_flaw("https://app.mykonci.com/login", "CWE-79", "https://api.mykonci.com/", "CWE-79"));
+        assert!(!same_flaw("https://app.mykonci.com/login", "CWE-79", "https://app.mykonci.com/", "CWE-89"));
+        assert!(!same_flaw("https://app.mykonci.com/login", "", "https://app.mykonci.com/", ""));
+        assert!(same_flaw("the  Dashboard", "CWE-352", "the dashboard", "CWE-352"));
+        assert!(!same_flaw("the dashboard", "CWE-352", "https://dashboard.mykonci.com", "CWE-352"));
     }
 }

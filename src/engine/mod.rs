@@ -6,6 +6,8 @@
 //! network, no clock of its own — which is why most of vdpd's rules are tested here, table-driven.
 
 mod calendar;
+pub mod clocks;
+pub mod enquiry;
 pub mod hints;
 pub mod staff;
 
@@ -17,7 +19,7 @@ use crate::form;
 use crate::mailtext;
 use crate::store::tickets::ThreadCandidate;
 
-pub use calendar::deadline;
+pub use calendar::Measure;
 
 /// Milliseconds in the "per day" of the daily limits: a rolling 24 hours.
 pub const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -364,12 +366,6 @@ pub fn to_researcher_plan(
     }
 }
 
-/// Timer kinds.
-pub mod timer {
-    /// The acknowledgement promise: fires if SMTP has not accepted the acknowledgement by the promised time.
-    pub const ACKNOWLEDGE: &str = "acknowledge";
-}
-
 /// Mail kinds, as recorded on message and outbox rows (and named in `vdpd tickets show`).
 pub mod kind {
     pub const ACKNOWLEDGEMENT: &str = "acknowledgement";
@@ -384,6 +380,18 @@ pub mod kind {
     pub const STAFF_CONFIRMATION: &str = "staff-confirmation";
     pub const STAFF_ERROR: &str = "staff-error";
     pub const TO_RESEARCHER: &str = "staff-reply";
+    /// The status, in answer to a researcher's enquiry.
+    pub const STATUS: &str = "status";
+    /// A polite "not again so soon" to an enquiry within the policy's interval.
+    pub const STATUS_THROTTLED: &str = "status-throttled";
+    /// The periodic status mail ("keep the researcher informed").
+    pub const STATUS_UPDATE: &str = "status-update";
+    pub const STAFF_REMINDER: &str = "staff-reminder";
+    pub const ESCALATION: &str = "escalation";
+    pub const DISCLOSURE_REMINDER: &str = "disclosure-reminder";
+    pub const DISCLOSURE_DUE: &str = "disclosure-due";
+    pub const RETENTION_RECEIPT: &str = "retention-receipt";
+    pub const ERASURE_RECEIPT: &str = "erasure-receipt";
 }
 
 #[cfg(test)]

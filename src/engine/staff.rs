@@ -110,6 +110,10 @@ pub enum Command {
     /// Relay report detail in clear text although the researcher has no key (overrides
     /// `openpgp.report_detail = "encrypted-only"` for this mail).
     Cleartext,
+    /// The mail asks the researcher something: the ticket waits on their answer.
+    Waiting,
+    /// The researcher asked us to erase their personal data.
+    Erase,
 }
 
 /// A command with where it was written.
@@ -166,6 +170,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("#reopen", "reopen a resolved or closed ticket"),
     ("#internal", "keep this mail's text with staff"),
     ("#cleartext", "send this mail's text to a researcher without a key although the policy asks for encryption"),
+    ("#waiting", "this mail asks the researcher something: the ticket waits on their answer"),
+    ("#erase", "erase the researcher's personal data, as they asked (all their tickets; they get a receipt)"),
 ];
 
 /// Reads the commands at the top of a staff mail's text, and the text to relay after them.
@@ -275,11 +281,19 @@ fn command(line: &str, config: &Config) -> Result<Command, String> {
                 return Err("give the name to credit, or none".into());
             }
             let clean = crate::mailtext::clean_header_text(&rest, 200);
-            Ok(Command::Credit((!clean.eq_ignore_ascii_case("none")).then_some(clean)))
+            let credit = (!clean.eq_ignore_ascii_case("none")).then_some(clean);
+            if credit.is_some() && !config.recognition.hall_of_fame {
+                return Err(
+                    "the policy credits nobody publicly ([recognition] hall_of_fame = false): only #credit none".into(),
+                );
+            }
+            Ok(Command::Credit(credit))
         }
         "#reopen" => no_args(Command::Reopen),
         "#internal" => no_args(Command::Internal),
         "#cleartext" => no_args(Command::Cleartext),
+        "#waiting" | "#wait" => no_args(Command::Waiting),
+        "#erase" => no_args(Command::Erase),
         _ => Err(format!(
             "unknown command (one of: {})",
             COMMANDS.iter().map(|(c, _)| c.split_whitespace().next().unwrap_or(c)).collect::<Vec<_>>().join(" ")
@@ -331,6 +345,13 @@ pub struct TicketView {
     pub outcome: String,
     pub bounty_tier: String,
     pub bounty_paid: bool,
+    /// The researcher's own answer about public credit: '' (none yet), 'none', or how to credit them.
+    pub credit_consent: String,
+    /// The out-of-scope clause (and sub-processor) the report's words point to: what a bare
+    /// `#not-applicable` uses.
+    pub suggested_clause: Option<(String, Option<String>)>,
+    /// The researcher's personal data was erased.
+    pub erased: bool,
 }
 
 /// A change to make, in order.
@@ -361,6 +382,8 @@ pub enum Change {
     Disclose(jiff::civil::Date),
     Credit(Option<String>),
     Reopen,
+    Waiting,
+    Erase,
 }
 
 /// Checks every command against the ticket as the earlier commands of the same mail leave it. `existing` lists
@@ -411,6 +434,10 @@ pub fn plan(
                 }
             }
             Command::NotApplicable { clause, sub_processor } => {
+                let (clause, sub_processor) = match (clause, &t.suggested_clause) {
+                    (None, Some((c, sp))) => (&Some(c.clone()), &sp.clone()),
+                    _ => (clause, sub_processor),
+                };
                 if closed_with_outcome(&t) {
                     err("the ticket is closed: #reopen it first".into());
                 } else {
@@ -476,7 +503,30 @@ pub fn plan(
                     changes.push(Change::Disclose(*date));
                 }
             }
+            Command::Credit(Some(_)) if t.credit_consent.is_empty() => err(
+                "the researcher has not agreed to public credit: ask them to answer \"Credit: name, handle or link\" (or none)"
+                    .into(),
+            ),
+            Command::Credit(Some(_)) if t.credit_consent.eq_ignore_ascii_case("none") => {
+                err("the researcher declined public credit (their Credit answer was none)".into())
+            }
             Command::Credit(c) => changes.push(Change::Credit(c.clone())),
+            Command::Waiting => {
+                if parsed.has(&Command::Internal) {
+                    err("#waiting means the mail asks the researcher something: it cannot go with #internal".into());
+                } else if matches!(t.state, TicketState::Resolved | TicketState::Closed) {
+                    err(format!("the ticket is {}: nothing to wait for", t.state));
+                } else {
+                    changes.push(Change::Waiting);
+                }
+            }
+            Command::Erase => {
+                if t.erased {
+                    err("the researcher's personal data was already erased".into());
+                } else {
+                    changes.push(Change::Erase);
+                }
+            }
             Command::Reopen => {
                 if !matches!(t.state, TicketState::Resolved | TicketState::Closed) {
                     err(format!("the ticket is {}, not resolved or closed", t.state));

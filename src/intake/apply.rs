@@ -5,7 +5,7 @@
 //! notifications, the clocks, and the intake outcome — all in the caller's one transaction.
 
 use super::outgoing::{self, Recipient};
-use super::{Env, HandleError, Processed, staff};
+use super::{Env, HandleError, Processed, staff, status};
 use crate::classify::{self, Inbound};
 use crate::config::{Config, ReportDetail, SectionKind};
 use crate::engine::{self, DAY_MS, Decision, Facts, FormProgress, TicketState, kind};
@@ -120,6 +120,7 @@ pub(super) fn handle(
         }
         Decision::Correspondence { ticket_id, reference } => {
             correspondence(tx, env, id, &inbound, ticket_id, &reference, now, &mut processed)?;
+            super::clocks::sync(tx, config, ticket_id, now)?;
             finish(IntakeStatus::Correspondence, "", Some(ticket_id), true)?;
             tracing::info!(ticket = %reference, intake_id = id, "correspondence added to ticket");
             processed.status = IntakeStatus::Correspondence;
@@ -127,6 +128,7 @@ pub(super) fn handle(
         }
         Decision::Staff { ticket_id, reference, member } => {
             staff::handle(tx, env, id, &inbound, ticket_id, &reference, &member, now, &mut processed)?;
+            super::clocks::sync(tx, config, ticket_id, now)?;
             finish(IntakeStatus::Correspondence, &format!("staff mail from {member}"), Some(ticket_id), true)?;
             processed.status = IntakeStatus::Correspondence;
             processed.reference = Some(reference);
@@ -147,6 +149,7 @@ pub(super) fn handle(
         }
         Decision::NewTicket => {
             let (ticket_id, reference) = new_ticket(tx, env, id, &inbound, now, &mut processed)?;
+            super::clocks::sync(tx, config, ticket_id, now)?;
             finish(IntakeStatus::Ticket, "", Some(ticket_id), true)?;
             tracing::info!(ticket = %reference, intake_id = id, "ticket opened");
             processed.status = IntakeStatus::Ticket;
@@ -225,9 +228,15 @@ fn new_ticket(
         "staff_new_report.txt",
         "New report",
         Some(inbound),
+        None,
         now,
     )?;
-    store::timers::set(tx, ticket_id, engine::timer::ACKNOWLEDGE, engine::deadline(now, config.sla.acknowledge))?;
+    // The acknowledgement is the researcher's first news; the periodic status mail counts from it. A report
+    // whose form we asked for waits on the researcher.
+    store::tickets::set_last_update(tx, ticket_id, now)?;
+    if incomplete {
+        store::tickets::start_wait(tx, ticket_id, now, "form")?;
+    }
     Ok((ticket_id, reference))
 }
 
@@ -250,11 +259,44 @@ fn correspondence(
     remember_key(tx, inbound, Some(ticket_id), now)?;
     let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
     let ticket = (ticket_id, reference);
+    let Some(row) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(()) };
+    if engine::enquiry::is_status_enquiry(inbound, &config.report_form.sections, &config.organisation.ticket_prefix) {
+        // Only news asked for: the status (or the policy's throttle notice); staff see it too. A question is
+        // no answer: a ticket waiting on the researcher goes on waiting.
+        let outcome = status::answer_enquiry(tx, env, inbound, &row, &researcher, now)?;
+        processed.enqueued |= outcome != status::Enquiry::Suppressed;
+        processed.enqueued |= staff::notify(
+            tx,
+            env,
+            ticket_id,
+            kind::STAFF_CORRESPONDENCE,
+            "staff_correspondence.txt",
+            "Status enquiry",
+            Some(inbound),
+            Some(outcome.describe()),
+            now,
+        )?;
+        return Ok(());
+    }
+    // The researcher answered: the ticket no longer waits on them (unless the form still lacks sections).
+    if let Some(reason) = store::tickets::end_wait(tx, ticket_id, now)? {
+        store::tickets::add_timeline(
+            tx,
+            ticket_id,
+            now,
+            &inbound.sender,
+            "no longer waiting on the researcher",
+            &reason,
+        )?;
+    }
     let progress = if inbound.crypto.error.is_some() || store::form::is_complete(tx, ticket_id)? {
         None
     } else {
         form_step(tx, env, ticket_id, Some(message_row), inbound, now)?
     };
+    if progress.as_ref().is_some_and(|(p, _)| !p.missing.is_empty()) && row.form_complete_at.is_none() {
+        store::tickets::start_wait(tx, ticket_id, now, "form")?;
+    }
     // Staff hear of every researcher mail: as the completed form when it completes it.
     if progress.as_ref().is_some_and(|(p, _)| p.newly_complete) {
         mark_form_complete(tx, ticket_id, now)?;
@@ -266,6 +308,7 @@ fn correspondence(
             "staff_report_complete.txt",
             "Report complete",
             Some(inbound),
+            None,
             now,
         )?;
         return Ok(());
@@ -278,6 +321,7 @@ fn correspondence(
         "staff_correspondence.txt",
         "Researcher wrote",
         Some(inbound),
+        None,
         now,
     )?;
     if inbound.crypto.error.is_some() {
@@ -456,6 +500,18 @@ fn form_step(
         store::form::set_section(tx, ticket_id, name, value, message_row, now)?;
     }
     store::form::set_classification(tx, ticket_id, &classification(&parsed, &form_cfg.sections))?;
+    // The researcher's own answer about public credit is their consent (or refusal): staff can credit only
+    // with it.
+    for s in form_cfg.sections.iter().filter(|s| s.kind == SectionKind::Credit) {
+        if let Some(value) = parsed.get(&s.name) {
+            let answer = crate::mailtext::clean_header_text(value.lines().next().unwrap_or(""), 200);
+            let declined = ["none", "no", "n/a", "no thanks", "no, thanks", "anonymous", "-"]
+                .iter()
+                .any(|n| answer.trim_end_matches('.').eq_ignore_ascii_case(n));
+            let consent = if declined || answer.is_empty() { "none".to_string() } else { answer };
+            store::tickets::set_credit_consent(tx, ticket_id, &consent)?;
+        }
+    }
     let was_complete = store::form::is_complete(tx, ticket_id)?;
     let progress = engine::form_progress(&before, &parsed, &form_cfg.sections, was_complete);
     if !parsed.values.is_empty() {

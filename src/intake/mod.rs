@@ -15,8 +15,12 @@
 //!    recorded against the message, and the caller stops and retries later.
 
 mod apply;
+pub(crate) mod clocks;
 mod outgoing;
+mod retention;
 mod staff;
+mod status;
+pub(crate) mod timed;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;

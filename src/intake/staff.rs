@@ -7,12 +7,13 @@ use super::apply::{self, Tx};
 use super::outgoing::{self, Recipient};
 use super::{Env, HandleError, Processed};
 use crate::classify::Inbound;
-use crate::config::{ReportDetail, Severity};
-use crate::engine::hints::{self, ClockFacts};
+use crate::config::ReportDetail;
+use crate::engine::hints;
 use crate::engine::staff::{self as cmd, Change, Command};
 use crate::engine::{self, DAY_MS, TicketState, kind};
 use crate::render::{
-    AttachmentContext, BountyContext, MessageContext, NamedText, OutFile, OutcomeContext, TicketContext,
+    AttachmentContext, BountyContext, MessageContext, NamedText, OutFile, OutcomeContext, RetentionContext,
+    TicketContext,
 };
 use crate::store::{self, tickets::TicketRow, tickets::TicketUpdate};
 
@@ -47,22 +48,47 @@ pub(super) fn ticket_context(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) ->
         .collect::<Vec<_>>()
         .join("\n");
     ctx.scope_hint = hints::scope_hint(&t.asset, &format!("{}\n{report_text}", t.subject), &config.scope);
-    let facts = ClockFacts {
-        received_at: t.received_at,
-        acknowledged_at: t.acknowledged_at,
-        severity: severity_of(&t.severity),
-        disclose_on: (!t.disclose_on.is_empty()).then(|| t.disclose_on.clone()),
-        resolved_at: t.resolved_at,
-    };
-    ctx.clocks =
-        hints::clocks(&facts, &config.sla, now).into_iter().map(|(name, value)| NamedText { name, value }).collect();
+    ctx.duplicate_hint = duplicate_hint(tx, env, t, now)?;
+    let (_, clocks) = super::clocks::compute(tx, config, t)?;
+    ctx.clocks = engine::clocks::describe(&clocks, &config.calendar, now)
+        .into_iter()
+        .map(|(name, value)| NamedText { name, value })
+        .collect();
     ctx.commands =
         cmd::COMMANDS.iter().map(|(c, what)| NamedText { name: c.to_string(), value: what.to_string() }).collect();
     Ok(ctx)
 }
 
-fn severity_of(s: &str) -> Option<Severity> {
-    Severity::ALL.into_iter().find(|x| x.as_str() == s)
+/// Open or recent tickets that name the same weakness on the same asset: only unreported flaws may be in
+/// scope (the bounty policy), and staff should see the earlier report before they answer.
+fn duplicate_hint(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<Vec<String>, HandleError> {
+    if t.weakness.is_empty() || t.asset.is_empty() {
+        return Ok(Vec::new());
+    }
+    let since = env.config.calendar.sub(now, env.config.scope.duplicate_window);
+    let mut out = Vec::new();
+    for (reference, asset, state, outcome) in store::tickets::same_weakness(tx, &t.weakness, t.id, since)? {
+        if hints::same_flaw(&t.asset, &t.weakness, &asset, &t.weakness) {
+            let how = if outcome.is_empty() { state } else { format!("{state} as {outcome}") };
+            out.push(format!("{reference} ({how}; same asset and {})", t.weakness));
+        }
+    }
+    Ok(out)
+}
+
+/// The out-of-scope clause a report's words point to (the first, in the policy's order), with the
+/// sub-processor it names.
+fn suggested_clause(tx: &Tx<'_>, env: &Env, t: &TicketRow) -> Result<Option<(String, Option<String>)>, HandleError> {
+    let text = store::tickets::messages(tx, t.id)?
+        .into_iter()
+        .filter(|m| m.direction == "in" && matches!(m.kind.as_str(), "report" | "reply"))
+        .map(|m| m.body_text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text = format!("{}\n{}\n{text}", t.subject, t.asset);
+    Ok(hints::out_of_scope(&text, &env.config.scope)
+        .first()
+        .map(|m| (m.clause.id.clone(), m.sub_processor.map(|s| s.name.clone()))))
 }
 
 /// Researcher files for a staff mail: those that fit within the size limit travel along, the rest are only
@@ -98,6 +124,7 @@ pub(super) fn notify(
     template: &'static str,
     what: &str,
     inbound: Option<&Inbound>,
+    enquiry: Option<String>,
     now: i64,
 ) -> Result<bool, HandleError> {
     let Some(t) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(false) };
@@ -117,6 +144,7 @@ pub(super) fn notify(
         return Ok(false);
     }
     let mut ctx = ticket_context(tx, env, &t, now)?;
+    ctx.enquiry = enquiry;
     let mut files = Vec::new();
     if let Some(inbound) = inbound {
         ctx.text = Some(inbound.text.clone());
@@ -299,6 +327,9 @@ pub(super) fn handle(
         outcome: ticket.outcome.clone(),
         bounty_tier: ticket.bounty_tier.clone(),
         bounty_paid: ticket.bounty_paid_at.is_some(),
+        credit_consent: ticket.credit_consent.clone(),
+        suggested_clause: suggested_clause(tx, env, &ticket)?,
+        erased: ticket.erased_at.is_some(),
     };
     let today = jiff::Timestamp::from_millisecond(now)
         .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date())
@@ -328,8 +359,16 @@ pub(super) fn handle(
 
     let mut done: Vec<String> = Vec::new();
     let mut notices: Vec<String> = Vec::new();
-    for change in &changes {
+    for change in changes.iter().filter(|c| **c != Change::Erase) {
         apply_change(tx, env, &ticket, change, member, now, &mut done, &mut notices)?;
+    }
+    // A decision is a diagnosis: the first-diagnosis clock stops.
+    if changes.iter().any(|c| match c {
+        Change::State { to, .. } => !matches!(to, TicketState::New | TicketState::Triage),
+        Change::Outcome { .. } | Change::Resolved => true,
+        _ => false,
+    }) {
+        store::tickets::set_diagnosed(tx, ticket_id, now)?;
     }
 
     // The researcher's answer: the member's words and the notices of what was decided.
@@ -392,7 +431,18 @@ pub(super) fn handle(
             let how = if encrypted { "encrypted" } else { "in clear text" };
             done.push(format!("sent to the researcher ({how})"));
             store::tickets::add_timeline(tx, ticket_id, now, member, "staff wrote to the researcher", how)?;
+            // Staff answered the researcher: that is the first diagnosis, and news for the status clock.
+            store::tickets::set_diagnosed(tx, ticket_id, now)?;
+            store::tickets::set_last_update(tx, ticket_id, now)?;
         }
+    }
+    // Erasure comes last: everything above that goes to the researcher is composed while we still know them.
+    if changes.contains(&Change::Erase) {
+        let covered = super::retention::erase(tx, env, &ticket, member, now)?;
+        done.push(format!(
+            "the researcher's personal data was erased ({}); they get a receipt",
+            if covered.is_empty() { "nothing left to erase".to_string() } else { covered.join(", ") }
+        ));
     }
     if done.is_empty() {
         done.push("nothing to do: no commands and no text".into());
@@ -454,6 +504,12 @@ fn apply_change(
         let mut ctx =
             TicketContext::new(config, &ticket.reference, &ticket.subject, &ticket.reporter, "", ticket.received_at);
         ctx.outcome = Some(outcome);
+        // The researcher's own deletion duty (quoted when the flaw is resolved).
+        ctx.retention = config
+            .retention
+            .researcher_deletion_duty
+            .clone()
+            .map(|duty| RetentionContext { researcher_duty: Some(duty), ..RetentionContext::default() });
         notices.push(env.templates.render(template, &ctx)?.trim_end().to_string());
         Ok(())
     };
@@ -555,6 +611,13 @@ fn apply_change(
             done.push(format!("credit: {shown}"));
             notice("outcome_credit.txt", OutcomeContext { credit: Some(shown), ..OutcomeContext::default() })?;
         }
+        Change::Waiting => {
+            if store::tickets::start_wait(tx, id, now, "staff")? {
+                timeline("waiting on the researcher", "staff asked a question")?;
+            }
+            done.push("the ticket waits on the researcher's answer".into());
+        }
+        Change::Erase => {}
         Change::Reopen => {
             store::tickets::update(tx, id, &TicketUpdate::Outcome { outcome: "", detail: "" }, now)?;
             store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Triage), now)?;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("sql/001_initial.sql")),
     (2, include_str!("sql/002_openpgp_form.sql")),
     (3, include_str!("sql/003_staff.sql")),
+    (4, include_str!("sql/004_policy.sql")),
 ];
 
 /// The newest schema version this build knows.

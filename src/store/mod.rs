@@ -16,6 +16,7 @@ pub mod intake;
 mod migrations;
 pub mod openpgp;
 pub mod outbox;
+pub mod retention;
 pub mod staff;
 pub mod tickets;
 pub mod timers;

@@ -218,13 +218,20 @@ pub struct TicketRow {
     pub credit: Option<String>,
     pub resolved_at: Option<i64>,
     pub closed_at: Option<i64>,
+    pub diagnosed_at: Option<i64>,
+    pub last_update_at: Option<i64>,
+    pub last_enquiry_at: Option<i64>,
+    pub purged_at: Option<i64>,
+    pub erased_at: Option<i64>,
+    /// The researcher's own answer about public credit: '' (not asked/answered), 'none', or how to credit.
+    pub credit_consent: String,
 }
 
 const TICKET_COLUMNS: &str =
     "id, reference, state, subject, reporter, created_at, updated_at, received_at, acknowledged_at,
      ack_latency_ms, asset, weakness, severity, cvss_vector, cvss_score, form_complete_at, assignee, outcome,
      outcome_detail, bounty_tier, bounty_amount, bounty_awarded_at, bounty_paid_at, disclose_on, credit, resolved_at,
-     closed_at";
+     closed_at, diagnosed_at, last_update_at, last_enquiry_at, purged_at, erased_at, credit_consent";
 
 fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TicketRow, String)> {
     Ok((
@@ -256,6 +263,12 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TicketRow, String)> {
             credit: r.get(24)?,
             resolved_at: r.get(25)?,
             closed_at: r.get(26)?,
+            diagnosed_at: r.get(27)?,
+            last_update_at: r.get(28)?,
+            last_enquiry_at: r.get(29)?,
+            purged_at: r.get(30)?,
+            erased_at: r.get(31)?,
+            credit_consent: r.get(32)?,
         },
         r.get(2)?,
     ))
@@ -459,6 +472,95 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate<'_>, now: i64)
         }
     }
     touch_ticket(conn, ticket_id, now)
+}
+
+/// Tickets other than `except` that name `weakness` and are open, or ended at or after `since`:
+/// (reference, asset, state, outcome). Candidates for the duplicate hint.
+pub fn same_weakness(
+    conn: &Connection,
+    weakness: &str,
+    except: i64,
+    since: i64,
+) -> Result<Vec<(String, String, String, String)>, StoreError> {
+    if weakness.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT reference, asset, state, outcome FROM tickets
+         WHERE weakness = ?1 AND id != ?2 AND erased_at IS NULL
+           AND (state NOT IN ('resolved', 'closed') OR coalesce(closed_at, resolved_at, updated_at) >= ?3)
+         ORDER BY id LIMIT 200",
+    )?;
+    let rows = stmt
+        .query_map(params![weakness, except, since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Whether the reporter's personal data was erased from this ticket.
+pub fn is_erased(conn: &Connection, ticket_id: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT erased_at IS NOT NULL FROM tickets WHERE id = ?1")?
+        .query_row([ticket_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Records the first diagnosis (staff answered the researcher or decided the report); later ones change nothing.
+pub fn set_diagnosed(conn: &Connection, ticket_id: i64, now: i64) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE tickets SET diagnosed_at = ?2 WHERE id = ?1 AND diagnosed_at IS NULL",
+        params![ticket_id, now],
+    )? == 1)
+}
+
+/// The researcher heard from us with news (the periodic status mail counts from here).
+pub fn set_last_update(conn: &Connection, ticket_id: i64, now: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE tickets SET last_update_at = max(coalesce(last_update_at, 0), ?2) WHERE id = ?1",
+        params![ticket_id, now],
+    )?;
+    Ok(())
+}
+
+/// A status enquiry was answered with the status (the throttle counts from here).
+pub fn set_last_enquiry(conn: &Connection, ticket_id: i64, now: i64) -> Result<(), StoreError> {
+    conn.execute("UPDATE tickets SET last_enquiry_at = ?2 WHERE id = ?1", params![ticket_id, now])?;
+    Ok(())
+}
+
+/// The researcher's own answer about public credit.
+pub fn set_credit_consent(conn: &Connection, ticket_id: i64, consent: &str) -> Result<(), StoreError> {
+    conn.execute("UPDATE tickets SET credit_consent = ?2 WHERE id = ?1", params![ticket_id, consent])?;
+    Ok(())
+}
+
+/// Starts waiting on the researcher, unless already waiting. Returns whether a wait began.
+pub fn start_wait(conn: &Connection, ticket_id: i64, now: i64, reason: &str) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "INSERT INTO ticket_waits (ticket_id, started_at, reason)
+         SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM ticket_waits WHERE ticket_id = ?1 AND ended_at IS NULL)",
+        params![ticket_id, now, reason],
+    )? == 1)
+}
+
+/// Ends the open wait, if any. Returns its reason.
+pub fn end_wait(conn: &Connection, ticket_id: i64, now: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "UPDATE ticket_waits SET ended_at = max(started_at, ?2) WHERE ticket_id = ?1 AND ended_at IS NULL RETURNING reason",
+            params![ticket_id, now],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// The times a ticket waited on the researcher: (from, until), oldest first; `None` while still waiting.
+pub fn waits(conn: &Connection, ticket_id: i64) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT started_at, ended_at FROM ticket_waits WHERE ticket_id = ?1 ORDER BY started_at, id")?;
+    let rows = stmt.query_map([ticket_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 /// The Message-IDs to thread an answer to the researcher under: their latest message, and the first message

@@ -69,3 +69,56 @@ pub fn fired_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError>
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
+
+/// Makes a ticket's pending timers exactly `desired` (kind, due): new kinds are added, moved ones move, a
+/// cancelled one that is wanted again comes back, and pending ones no longer wanted are cancelled. Fired
+/// timers are never touched: what fired stays fired.
+pub fn sync(conn: &Connection, ticket_id: i64, desired: &[(String, i64)], now: i64) -> Result<(), StoreError> {
+    for (kind, due) in desired {
+        set(conn, ticket_id, kind, *due)?;
+    }
+    let pending: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT id, kind FROM timers WHERE ticket_id = ?1 AND fired_at IS NULL AND cancelled_at IS NULL",
+        )?
+        .query_map([ticket_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut cancel = conn.prepare_cached("UPDATE timers SET cancelled_at = ?2 WHERE id = ?1")?;
+    for (id, kind) in pending {
+        if !desired.iter().any(|(k, _)| *k == kind) {
+            cancel.execute(params![id, now])?;
+        }
+    }
+    Ok(())
+}
+
+/// A timer as `vdpd tickets show` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TimerView {
+    pub kind: String,
+    pub due_at: i64,
+    pub fired_at: Option<i64>,
+    pub cancelled_at: Option<i64>,
+}
+
+/// A ticket's timers, by due time.
+pub fn for_ticket(conn: &Connection, ticket_id: i64) -> Result<Vec<TimerView>, StoreError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT kind, due_at, fired_at, cancelled_at FROM timers WHERE ticket_id = ?1 ORDER BY due_at, id",
+        )?
+        .query_map([ticket_id], |r| {
+            Ok(TimerView { kind: r.get(0)?, due_at: r.get(1)?, fired_at: r.get(2)?, cancelled_at: r.get(3)? })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Whether a timer of `kind` fired for the ticket.
+pub fn has_fired(conn: &Connection, ticket_id: i64, kind: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM timers WHERE ticket_id = ?1 AND kind = ?2 AND fired_at IS NOT NULL)",
+        )?
+        .query_row(params![ticket_id, kind], |r| r.get(0))?)
+}

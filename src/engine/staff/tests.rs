@@ -36,6 +36,8 @@ amount = 50
 [[bounty.tiers]]
 id = "major"
 amount = 100
+[recognition]
+hall_of_fame = true
 {extra}"#
     );
     Config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml")).unwrap()
@@ -170,6 +172,9 @@ fn view(state: TicketState) -> TicketView {
         outcome: String::new(),
         bounty_tier: String::new(),
         bounty_paid: false,
+        credit_consent: "Ada L. (https://ada.example)".into(),
+        suggested_clause: None,
+        erased: false,
     }
 }
 
@@ -230,4 +235,59 @@ fn no_bounty_without_a_programme() {
     cfg.bounty = crate::config::Bounty { enabled: false, ..c };
     let p = parse("#bounty minor\n", &cfg);
     assert!(p.errors[0].why.contains("no bounty"));
+}
+
+#[test]
+fn credit_only_with_the_researchers_consent_and_a_hall_of_fame() {
+    let c = config("");
+    let p = parse("#credit Ada L.\n", &c);
+    let asked_nothing = TicketView { credit_consent: String::new(), ..view(TicketState::Resolved) };
+    let e = plan(&asked_nothing, &p, &[], today()).unwrap_err();
+    assert!(e[0].why.contains("has not agreed"), "{e:?}");
+    let declined = TicketView { credit_consent: "none".into(), ..view(TicketState::Resolved) };
+    assert!(plan(&declined, &p, &[], today()).unwrap_err()[0].why.contains("declined"));
+    assert_eq!(plan(&view(TicketState::Resolved), &p, &[], today()).unwrap(), [Change::Credit(Some("Ada L.".into()))]);
+    // "none" is always allowed: it only records that nobody is credited.
+    assert!(plan(&asked_nothing, &parse("#credit none\n", &c), &[], today()).is_ok());
+    // Without a hall of fame, nobody is credited by name.
+    let mut no_hof = config("");
+    no_hof.recognition.hall_of_fame = false;
+    assert!(parse("#credit Ada\n", &no_hof).errors[0].why.contains("credits nobody"));
+}
+
+#[test]
+fn bare_not_applicable_uses_the_clause_the_report_points_to() {
+    let c = config("");
+    let suggested = TicketView {
+        suggested_clause: Some(("sub-processor".into(), Some("Stripe".into()))),
+        ..view(TicketState::Triage)
+    };
+    let changes = plan(&suggested, &parse("#not-applicable\n", &c), &[], today()).unwrap();
+    assert_eq!(
+        changes,
+        [Change::Outcome {
+            outcome: "not-applicable",
+            detail: "sub-processor".into(),
+            clause: Some("sub-processor".into()),
+            sub_processor: Some("Stripe".into()),
+        }]
+    );
+    // A clause staff name wins over the suggestion.
+    let changes = plan(&suggested, &parse("#not-applicable dos\n", &c), &[], today()).unwrap();
+    assert!(matches!(&changes[0], Change::Outcome { clause: Some(c), sub_processor: None, .. } if c == "dos"));
+}
+
+#[test]
+fn waiting_and_erasure() {
+    let c = config("");
+    assert_eq!(
+        plan(&view(TicketState::Triage), &parse("#waiting\nWhich browser?\n", &c), &[], today()).unwrap(),
+        [Change::Waiting]
+    );
+    let e = plan(&view(TicketState::Triage), &parse("#waiting\n#internal\n", &c), &[], today()).unwrap_err();
+    assert!(e[0].why.contains("cannot go with #internal"));
+    assert!(plan(&view(TicketState::Closed), &parse("#wait\n", &c), &[], today()).is_err());
+    assert_eq!(plan(&view(TicketState::Closed), &parse("#erase\n", &c), &[], today()).unwrap(), [Change::Erase]);
+    let erased = TicketView { erased: true, ..view(TicketState::Closed) };
+    assert!(plan(&erased, &parse("#erase\n", &c), &[], today()).unwrap_err()[0].why.contains("already erased"));
 }

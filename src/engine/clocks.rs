@@ -1,0 +1,400 @@
+//! SLA clocks: the policy's promises as they stand for one ticket, and the timers that keep them.
+//!
+//! A clock is derived, never stored: from the ticket's facts (when it arrived, when it was acknowledged,
+//! diagnosed, resolved, how severe it is, when it waited on the researcher) and the policy, [`compute`] says
+//! when each promise is due and whether it was kept. [`timers`] turns that into the exact set of timers the
+//! ticket should have (reminders, breaches, disclosure reminders, the periodic status mail, the retention
+//! purge); the store makes the pending timers equal to that set whenever a fact changes. So a clock "stops,
+//! pauses or restarts as the state changes" without any code that stops, pauses or restarts it, and a timer
+//! that fired stays fired: a promise is never escalated twice.
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use super::TicketState;
+use crate::config::{Calendar, Config, PolicyDuration, Severity, Sla};
+
+/// A ticket's facts that the clocks depend on (times in milliseconds since the epoch).
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub state: TicketState,
+    pub received_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub diagnosed_at: Option<i64>,
+    pub severity: Option<Severity>,
+    /// A negotiated disclosure date.
+    pub disclose_on: Option<Date>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    /// '' or duplicate | not-applicable | informative.
+    pub outcome: String,
+    /// Times the ticket waited on the researcher: (from, until); `None` while still waiting.
+    pub waits: Vec<(i64, Option<i64>)>,
+    /// When the researcher last heard from us with news.
+    pub last_update_at: Option<i64>,
+    pub purged: bool,
+    pub erased: bool,
+}
+
+impl Facts {
+    pub fn new(state: TicketState, received_at: i64) -> Facts {
+        Facts {
+            state,
+            received_at,
+            acknowledged_at: None,
+            diagnosed_at: None,
+            severity: None,
+            disclose_on: None,
+            resolved_at: None,
+            closed_at: None,
+            outcome: String::new(),
+            waits: Vec::new(),
+            last_update_at: None,
+            purged: false,
+            erased: false,
+        }
+    }
+
+    fn critical(&self) -> bool {
+        self.severity == Some(Severity::Critical)
+    }
+}
+
+/// The promises a policy can make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockKind {
+    Acknowledge,
+    Diagnosis,
+    Fix,
+    Disclosure,
+}
+
+impl ClockKind {
+    /// The name in timer kinds and JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ClockKind::Acknowledge => "acknowledge",
+            ClockKind::Diagnosis => "diagnosis",
+            ClockKind::Fix => "fix",
+            ClockKind::Disclosure => "disclosure",
+        }
+    }
+
+    /// The name people read.
+    pub fn label(&self) -> &'static str {
+        match self {
+            ClockKind::Acknowledge => "acknowledgement",
+            ClockKind::Diagnosis => "first diagnosis",
+            ClockKind::Fix => "fix",
+            ClockKind::Disclosure => "disclosure",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ClockKind> {
+        [ClockKind::Acknowledge, ClockKind::Diagnosis, ClockKind::Fix, ClockKind::Disclosure]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// Where a clock stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum ClockStatus {
+    /// Counting towards `due_at`.
+    Running,
+    /// Standing still while the ticket waits on the researcher.
+    Paused { since: i64 },
+    /// The promise was kept (or broken, if `at` is after the due time) at `at`.
+    Met { at: i64 },
+    /// No longer applies (e.g. no fix is due for a report closed as not applicable).
+    Stopped { at: i64, why: String },
+}
+
+/// One promise for one ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Clock {
+    pub kind: ClockKind,
+    /// The promise in the policy's words: "7 business days", or "agreed" for a negotiated date.
+    pub promise: String,
+    pub started_at: i64,
+    /// `None` while paused.
+    pub due_at: Option<i64>,
+    #[serde(flatten)]
+    pub status: ClockStatus,
+    /// For a paused clock: how much of it is left (in its own measure, milliseconds).
+    pub left_ms: Option<i64>,
+    /// For a severity-dependent clock: the band it was set for.
+    pub severity: Option<Severity>,
+}
+
+impl Clock {
+    /// Running and past its due time.
+    pub fn overdue(&self, now: i64) -> bool {
+        self.status == ClockStatus::Running && self.due_at.is_some_and(|d| now >= d)
+    }
+
+    /// Kept: met no later than due. `None` while undecided.
+    pub fn kept(&self) -> Option<bool> {
+        match (&self.status, self.due_at) {
+            (ClockStatus::Met { at }, Some(due)) => Some(*at <= due),
+            _ => None,
+        }
+    }
+}
+
+/// The ticket's clocks under the policy, in the order they come due.
+pub fn compute(f: &Facts, sla: &Sla, cal: &Calendar) -> Vec<Clock> {
+    let mut out = Vec::new();
+    let start = f.received_at;
+    let clock = |kind, promise: String, due_at| Clock {
+        kind,
+        promise,
+        started_at: start,
+        due_at,
+        status: ClockStatus::Running,
+        left_ms: None,
+        severity: None,
+    };
+
+    let mut ack = clock(ClockKind::Acknowledge, sla.acknowledge.to_string(), Some(cal.add(start, sla.acknowledge)));
+    if let Some(at) = f.acknowledged_at {
+        ack.status = ClockStatus::Met { at };
+    }
+    out.push(ack);
+
+    if let Some(d) = sla.first_diagnosis {
+        // A decision is a diagnosis too: a ticket closed without a word still stops the clock.
+        let met = f.diagnosed_at.or(f.closed_at);
+        let waits: Vec<(i64, Option<i64>)> = if sla.pause_diagnosis_while_waiting {
+            f.waits.iter().copied().filter(|(from, _)| met.is_none_or(|m| *from < m)).collect()
+        } else {
+            Vec::new()
+        };
+        let mut c = clock(ClockKind::Diagnosis, d.to_string(), None);
+        match paused_deadline(cal, start, d, &waits) {
+            Deadline::Due(due) => c.due_at = Some(due),
+            Deadline::Paused { since, left } => {
+                c.status = ClockStatus::Paused { since };
+                c.left_ms = Some(left);
+            }
+        }
+        if let Some(at) = met {
+            c.status = ClockStatus::Met { at };
+            c.left_ms = None;
+        }
+        out.push(c);
+    }
+
+    if let Some(sev) = f.severity
+        && let Some((_, d)) = sla.fix.iter().find(|(s, _)| *s == sev)
+    {
+        let mut c = clock(ClockKind::Fix, d.to_string(), Some(cal.add(start, *d)));
+        c.severity = Some(sev);
+        if let Some(at) = f.resolved_at {
+            c.status = ClockStatus::Met { at };
+        } else if !f.outcome.is_empty() {
+            c.status =
+                ClockStatus::Stopped { at: f.closed_at.unwrap_or(start), why: format!("closed as {}", f.outcome) };
+        } else if let Some(at) = f.closed_at {
+            c.status = ClockStatus::Stopped { at, why: "closed".into() };
+        }
+        out.push(c);
+    }
+
+    let disclosure = match (f.disclose_on, sla.disclosure) {
+        (Some(date), _) => Some(("agreed".to_string(), cal.start_of(date))),
+        (None, Some(d)) => Some((format!("{d} after the report"), cal.add(start, d))),
+        (None, None) => None,
+    };
+    if let Some((promise, due)) = disclosure {
+        let mut c = clock(ClockKind::Disclosure, promise, Some(due));
+        if !f.outcome.is_empty() {
+            c.status =
+                ClockStatus::Stopped { at: f.closed_at.unwrap_or(start), why: format!("closed as {}", f.outcome) };
+        }
+        out.push(c);
+    }
+    out
+}
+
+enum Deadline {
+    Due(i64),
+    Paused { since: i64, left: i64 },
+}
+
+/// The due time of a clock of `duration` from `start` that stands still during `waits`.
+fn paused_deadline(cal: &Calendar, start: i64, duration: PolicyDuration, waits: &[(i64, Option<i64>)]) -> Deadline {
+    let (measure, budget) = cal.budget(start, duration);
+    let mut t = start;
+    let mut left = budget;
+    let mut waits = waits.to_vec();
+    waits.sort();
+    for (from, until) in waits {
+        let from = from.max(t);
+        let used = cal.elapsed(measure, t, from);
+        if used >= left {
+            break;
+        }
+        left -= used;
+        match until {
+            None => return Deadline::Paused { since: from, left },
+            Some(until) => t = until.max(from),
+        }
+    }
+    Deadline::Due(cal.advance(measure, t, left))
+}
+
+/// Timer kinds. A timer is (ticket, kind); kinds that depend on a policy value carry it, so a changed policy
+/// plans a new timer instead of reusing a fired one.
+pub mod kind {
+    /// The acknowledgement promise broke (SMTP has not accepted the acknowledgement in time).
+    pub const ACKNOWLEDGE: &str = "acknowledge";
+    pub const RETENTION: &str = "retention";
+    pub const STATUS_UPDATE_PREFIX: &str = "status-update:";
+    pub const BREACH: &str = "breach";
+    pub const REMINDER: &str = "reminder";
+    /// The disclosure date itself.
+    pub const DISCLOSURE_DUE: &str = "disclosure:due";
+}
+
+/// What a timer kind means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimerKind {
+    /// The clock ran out.
+    Breach(ClockKind),
+    /// Some time before the clock runs out (the policy's reminder point, as written).
+    Reminder(ClockKind, String),
+    DisclosureDue,
+    StatusUpdate,
+    Retention,
+}
+
+impl TimerKind {
+    pub fn parse(kind: &str) -> Option<TimerKind> {
+        if kind == kind::ACKNOWLEDGE {
+            return Some(TimerKind::Breach(ClockKind::Acknowledge));
+        }
+        if kind == kind::RETENTION {
+            return Some(TimerKind::Retention);
+        }
+        if kind == kind::DISCLOSURE_DUE {
+            return Some(TimerKind::DisclosureDue);
+        }
+        if kind.starts_with(kind::STATUS_UPDATE_PREFIX) {
+            return Some(TimerKind::StatusUpdate);
+        }
+        let mut parts = kind.splitn(3, ':');
+        let clock = ClockKind::parse(parts.next()?)?;
+        match (parts.next()?, parts.next()) {
+            (kind::BREACH, None) => Some(TimerKind::Breach(clock)),
+            (kind::REMINDER, Some(before)) => Some(TimerKind::Reminder(clock, before.to_string())),
+            _ => None,
+        }
+    }
+}
+
+/// The timers the ticket should have now: (kind, due). Mail to staff waits for working hours unless the
+/// ticket is critical; so does the periodic status mail (a person's working day is when news comes).
+pub fn timers(f: &Facts, clocks: &[Clock], config: &Config) -> Vec<(String, i64)> {
+    let cal = &config.calendar;
+    let sla = &config.sla;
+    let staff_time = |t: i64| if f.critical() { t } else { cal.next_working_time(t) };
+    let mut out = Vec::new();
+    for c in clocks {
+        let (ClockStatus::Running, Some(due)) = (&c.status, c.due_at) else { continue };
+        let k = c.kind.as_str();
+        let reminders: &[PolicyDuration] = match c.kind {
+            ClockKind::Acknowledge => &[],
+            ClockKind::Diagnosis | ClockKind::Fix => &sla.reminders,
+            ClockKind::Disclosure => &sla.disclosure_reminders,
+        };
+        for r in reminders {
+            let at = cal.sub(due, *r);
+            if at > c.started_at {
+                out.push((format!("{k}:{}:{r}", kind::REMINDER), staff_time(at)));
+            }
+        }
+        match c.kind {
+            ClockKind::Acknowledge => out.push((kind::ACKNOWLEDGE.to_string(), due)),
+            ClockKind::Disclosure => out.push((kind::DISCLOSURE_DUE.to_string(), staff_time(due))),
+            _ => out.push((format!("{k}:{}", kind::BREACH), staff_time(due))),
+        }
+    }
+    let open = !matches!(f.state, TicketState::Resolved | TicketState::Closed);
+    if let Some(every) = sla.status_updates
+        && open
+        && !f.erased
+    {
+        let base = f.last_update_at.unwrap_or(f.received_at);
+        out.push((format!("{}{base}", kind::STATUS_UPDATE_PREFIX), staff_time(cal.add(base, every))));
+    }
+    if let Some(after) = config.retention.after_resolution
+        && !open
+        && !f.purged
+        && let Some(end) = f.resolved_at.or(f.closed_at)
+    {
+        out.push((kind::RETENTION.to_string(), cal.add(end, after)));
+    }
+    out
+}
+
+/// The clocks in words, for staff: (clock, state).
+pub fn describe(clocks: &[Clock], cal: &Calendar, now: i64) -> Vec<(String, String)> {
+    clocks
+        .iter()
+        .map(|c| {
+            let name = match c.severity {
+                Some(s) => format!("{} ({})", c.kind.label(), s.as_str()),
+                None => c.kind.label().to_string(),
+            };
+            let due = |due: i64| {
+                let when = cal.show(due);
+                if c.kind == ClockKind::Disclosure {
+                    let verb = if now >= due { "reached" } else { "on" };
+                    format!("{verb} {when} ({})", c.promise)
+                } else if now >= due {
+                    format!("OVERDUE since {when} ({})", c.promise)
+                } else {
+                    format!("due {when} ({})", c.promise)
+                }
+            };
+            let value = match (&c.status, c.due_at) {
+                (ClockStatus::Running, Some(d)) => due(d),
+                (ClockStatus::Running, None) => "running".into(),
+                (ClockStatus::Paused { since }, _) => format!(
+                    "paused since {} while waiting on the researcher ({} of {} left)",
+                    cal.show(*since),
+                    show_left(c.left_ms.unwrap_or(0)),
+                    c.promise
+                ),
+                (ClockStatus::Met { at }, due) => {
+                    let verb = match c.kind {
+                        ClockKind::Acknowledge => "sent",
+                        ClockKind::Diagnosis => "given",
+                        ClockKind::Fix => "resolved",
+                        ClockKind::Disclosure => "reached",
+                    };
+                    let late = if due.is_some_and(|d| *at > d) { ", LATE" } else { "" };
+                    format!("{verb} {}{late}", cal.show(*at))
+                }
+                (ClockStatus::Stopped { why, .. }, _) => format!("stopped: {why}"),
+            };
+            (name, value)
+        })
+        .collect()
+}
+
+/// "3 days 4 hours" for a remaining budget.
+fn show_left(ms: i64) -> String {
+    let hours = ms / 3_600_000;
+    match (hours / 24, hours % 24) {
+        (0, h) => format!("{h} h"),
+        (d, 0) => format!("{d} d"),
+        (d, h) => format!("{d} d {h} h"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

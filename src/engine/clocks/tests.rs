@@ -1,0 +1,215 @@
+use super::*;
+
+/// The recognition policy's promises in a London working calendar with the 2026/27 holidays.
+fn config(extra: &str) -> Config {
+    let text = format!(
+        "[organisation]\nname = \"Example\"\nsecurity_address = \"security@example.test\"\nticket_prefix = \"EX\"\n\
+         [smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[store]\npath = \"/tmp/x.sqlite\"\n\
+         [sla]\nacknowledge = \"48h\"\nfirst_diagnosis = \"7 business days\"\ndisclosure = \"90 days\"\n\
+         reminders = [\"2 business days\"]\ndisclosure_reminders = [\"14 days\", \"1 day\"]\n{extra}\n\
+         [sla.fix]\ncritical = \"7 days\"\nlow = \"90 days\"\n\
+         [calendar]\ntime_zone = \"Europe/London\"\nworking_hours = \"09:00-17:30\"\n\
+         holidays = [\"12-25\", \"2026-12-28\", \"01-01\"]\n\
+         [retention]\nafter_resolution = \"1 month\"\n"
+    );
+    Config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml")).unwrap()
+}
+
+fn ms(s: &str) -> i64 {
+    s.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+}
+
+fn by_kind(clocks: &[Clock], kind: ClockKind) -> &Clock {
+    clocks.iter().find(|c| c.kind == kind).unwrap()
+}
+
+fn timer<'a>(timers: &'a [(String, i64)], kind: &str) -> Option<&'a i64> {
+    timers.iter().find(|(k, _)| k == kind).map(|(_, due)| due)
+}
+
+#[test]
+fn the_recognition_policy_over_christmas() {
+    let c = config("");
+    // Monday 21 December 2026, 10:00 GMT.
+    let f = Facts { severity: Some(Severity::Low), ..Facts::new(TicketState::New, ms("2026-12-21T10:00:00Z")) };
+    let clocks = compute(&f, &c.sla, &c.calendar);
+    let kinds: Vec<ClockKind> = clocks.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, [ClockKind::Acknowledge, ClockKind::Diagnosis, ClockKind::Fix, ClockKind::Disclosure]);
+    assert_eq!(by_kind(&clocks, ClockKind::Acknowledge).due_at, Some(ms("2026-12-23T10:00:00Z")));
+    // Seven business days, the 25th, the 28th, 1 January and two weekends skipped.
+    assert_eq!(by_kind(&clocks, ClockKind::Diagnosis).due_at, Some(ms("2027-01-04T10:00:00Z")));
+    assert_eq!(by_kind(&clocks, ClockKind::Fix).due_at, Some(ms("2027-03-21T10:00:00Z")));
+    assert_eq!(by_kind(&clocks, ClockKind::Disclosure).due_at, Some(ms("2027-03-21T10:00:00Z")));
+
+    let t = timers(&f, &clocks, &c);
+    assert_eq!(timer(&t, "acknowledge"), Some(&ms("2026-12-23T10:00:00Z")));
+    assert_eq!(timer(&t, "diagnosis:breach"), Some(&ms("2027-01-04T10:00:00Z")));
+    // Two business days before Monday 4 January 10:00 is Wednesday 30 December 10:00.
+    assert_eq!(timer(&t, "diagnosis:reminder:2 business days"), Some(&ms("2026-12-30T10:00:00Z")));
+    // 21 March 2027 is a Sunday: staff hear of the fix deadline on Monday at 09:00 (GMT until the 28th).
+    assert_eq!(timer(&t, "fix:breach"), Some(&ms("2027-03-22T09:00:00Z")));
+    assert_eq!(timer(&t, "disclosure:due"), Some(&ms("2027-03-22T09:00:00Z")));
+    // 14 days before is Sunday 7 March → Monday 8 March 09:00; 1 day before is Saturday → Monday too.
+    assert_eq!(timer(&t, "disclosure:reminder:14 days"), Some(&ms("2027-03-08T09:00:00Z")));
+    assert_eq!(timer(&t, "disclosure:reminder:1 day"), Some(&ms("2027-03-22T09:00:00Z")));
+    assert_eq!(timer(&t, "retention"), None, "nothing to purge before resolution");
+}
+
+#[test]
+fn critical_tickets_do_not_wait_for_working_hours() {
+    let c = config("");
+    // Friday 27 November 2026, 20:00: a critical fix is due 7 days later, Friday 4 December 20:00.
+    let f = Facts { severity: Some(Severity::Critical), ..Facts::new(TicketState::Triage, ms("2026-11-27T20:00:00Z")) };
+    let t = timers(&f, &compute(&f, &c.sla, &c.calendar), &c);
+    assert_eq!(timer(&t, "fix:breach"), Some(&ms("2026-12-04T20:00:00Z")));
+    let low = Facts { severity: Some(Severity::Low), ..f };
+    let t = timers(&low, &compute(&low, &c.sla, &c.calendar), &c);
+    // The diagnosis breach (Tuesday 8 December 20:00) waits for Wednesday 09:00.
+    assert_eq!(timer(&t, "diagnosis:breach"), Some(&ms("2026-12-09T09:00:00Z")));
+}
+
+#[test]
+fn waiting_on_the_researcher_pauses_the_diagnosis_clock_when_the_policy_says_so() {
+    let received = ms("2026-11-23T10:00:00Z");
+    let waiting = Facts { waits: vec![(ms("2026-11-25T10:00:00Z"), None)], ..Facts::new(TicketState::New, received) };
+    // Without the setting, waiting changes nothing.
+    let c = config("");
+    let d = by_kind(&compute(&waiting, &c.sla, &c.calendar), ClockKind::Diagnosis).clone();
+    assert_eq!((d.status, d.due_at), (ClockStatus::Running, Some(ms("2026-12-02T10:00:00Z"))));
+
+    let c = config("pause_diagnosis_while_waiting = true");
+    let clocks = compute(&waiting, &c.sla, &c.calendar);
+    let d = by_kind(&clocks, ClockKind::Diagnosis);
+    assert_eq!(d.status, ClockStatus::Paused { since: ms("2026-11-25T10:00:00Z") });
+    assert_eq!(d.left_ms, Some(5 * 86_400_000));
+    assert_eq!(d.due_at, None);
+    let t = timers(&waiting, &clocks, &c);
+    assert!(!t.iter().any(|(k, _)| k.starts_with("diagnosis:")), "a paused clock has no timers: {t:?}");
+    let lines = describe(&clocks, &c.calendar, ms("2026-11-26T10:00:00Z"));
+    assert_eq!(
+        lines[1].1,
+        "paused since 2026-11-25 10:00 GMT while waiting on the researcher (5 d of 7 business days left)"
+    );
+
+    // The researcher answered the next Monday at 10:00: five business days are left from then.
+    let answered =
+        Facts { waits: vec![(ms("2026-11-25T10:00:00Z"), Some(ms("2026-11-30T10:00:00Z")))], ..waiting.clone() };
+    let d = by_kind(&compute(&answered, &c.sla, &c.calendar), ClockKind::Diagnosis).clone();
+    assert_eq!((d.status, d.due_at), (ClockStatus::Running, Some(ms("2026-12-07T10:00:00Z"))));
+
+    // A wait that begins after the clock ran out changes nothing: the promise was already broken.
+    let late = Facts { waits: vec![(ms("2026-12-10T10:00:00Z"), None)], ..waiting };
+    let d = by_kind(&compute(&late, &c.sla, &c.calendar), ClockKind::Diagnosis).clone();
+    assert_eq!(d.due_at, Some(ms("2026-12-02T10:00:00Z")));
+    assert!(d.overdue(ms("2026-12-10T11:00:00Z")));
+}
+
+#[test]
+fn clocks_stop_and_restart_with_the_ticket() {
+    let c = config("status_updates = \"14 days\"");
+    let received = ms("2026-11-23T10:00:00Z");
+    let mut f = Facts {
+        severity: Some(Severity::Low),
+        acknowledged_at: Some(received + 2_000),
+        last_update_at: Some(received + 2_000),
+        ..Facts::new(TicketState::Triage, received)
+    };
+    let t = timers(&f, &compute(&f, &c.sla, &c.calendar), &c);
+    assert!(timer(&t, "acknowledge").is_none(), "an acknowledged ticket has no acknowledgement timer");
+    let update = format!("status-update:{}", received + 2_000);
+    // 14 days after Monday 23 November 10:00:02 is Monday 7 December, in working hours.
+    assert_eq!(timer(&t, &update), Some(&(ms("2026-12-07T10:00:00Z") + 2_000)));
+
+    // Staff answered: the diagnosis clock is met, and the status mail counts from their answer.
+    f.diagnosed_at = Some(ms("2026-11-24T15:00:00Z"));
+    f.last_update_at = f.diagnosed_at;
+    let clocks = compute(&f, &c.sla, &c.calendar);
+    assert_eq!(by_kind(&clocks, ClockKind::Diagnosis).kept(), Some(true));
+    let t = timers(&f, &clocks, &c);
+    assert!(!t.iter().any(|(k, _)| k.starts_with("diagnosis:")));
+    assert!(timer(&t, &update).is_none());
+    assert!(timer(&t, &format!("status-update:{}", ms("2026-11-24T15:00:00Z"))).is_some());
+
+    // Resolved: the fix is met, no more status mails, the purge is planned a month later.
+    f.state = TicketState::Resolved;
+    f.resolved_at = Some(ms("2027-01-31T12:00:00Z"));
+    let clocks = compute(&f, &c.sla, &c.calendar);
+    assert_eq!(by_kind(&clocks, ClockKind::Fix).kept(), Some(true));
+    let t = timers(&f, &clocks, &c);
+    assert!(!t.iter().any(|(k, _)| k.starts_with("status-update") || k.starts_with("fix:")), "{t:?}");
+    assert_eq!(timer(&t, "retention"), Some(&ms("2027-02-28T12:00:00Z")));
+    assert!(timer(&t, "disclosure:due").is_some(), "the disclosure date still comes");
+
+    // Reopened: the fix clock runs again towards its first deadline.
+    f.state = TicketState::Triage;
+    f.resolved_at = None;
+    let t = timers(&f, &compute(&f, &c.sla, &c.calendar), &c);
+    assert!(timer(&t, "fix:breach").is_some());
+    assert!(timer(&t, "retention").is_none());
+
+    // Closed as not applicable: no fix and no disclosure are due any more.
+    f.state = TicketState::Closed;
+    f.outcome = "not-applicable".into();
+    f.closed_at = Some(ms("2026-12-01T10:00:00Z"));
+    let clocks = compute(&f, &c.sla, &c.calendar);
+    assert!(matches!(by_kind(&clocks, ClockKind::Fix).status, ClockStatus::Stopped { .. }));
+    assert!(matches!(by_kind(&clocks, ClockKind::Disclosure).status, ClockStatus::Stopped { .. }));
+    let t = timers(&f, &clocks, &c);
+    let kinds: Vec<&str> = t.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["retention"]);
+    // Purged: nothing at all.
+    f.purged = true;
+    assert!(timers(&f, &compute(&f, &c.sla, &c.calendar), &c).is_empty());
+}
+
+#[test]
+fn a_negotiated_date_moves_the_disclosure() {
+    let c = config("");
+    let f = Facts {
+        disclose_on: Some("2027-01-15".parse().unwrap()),
+        ..Facts::new(TicketState::Accepted, ms("2026-11-23T10:00:00Z"))
+    };
+    let clocks = compute(&f, &c.sla, &c.calendar);
+    let d = by_kind(&clocks, ClockKind::Disclosure);
+    assert_eq!((d.promise.as_str(), d.due_at), ("agreed", Some(ms("2027-01-15T00:00:00Z"))));
+    let t = timers(&f, &clocks, &c);
+    // Friday 15 January: staff hear of it at 09:00 that day; the 1-day reminder, Thursday at 09:00.
+    assert_eq!(timer(&t, "disclosure:due"), Some(&ms("2027-01-15T09:00:00Z")));
+    assert_eq!(timer(&t, "disclosure:reminder:1 day"), Some(&ms("2027-01-14T09:00:00Z")));
+    let lines = describe(&clocks, &c.calendar, ms("2027-01-16T00:00:00Z"));
+    assert_eq!(lines.last().unwrap().1, "reached 2027-01-15 00:00 GMT (agreed)");
+}
+
+#[test]
+fn timer_kinds_read_back() {
+    assert_eq!(TimerKind::parse("acknowledge"), Some(TimerKind::Breach(ClockKind::Acknowledge)));
+    assert_eq!(TimerKind::parse("fix:breach"), Some(TimerKind::Breach(ClockKind::Fix)));
+    assert_eq!(
+        TimerKind::parse("diagnosis:reminder:2 business days"),
+        Some(TimerKind::Reminder(ClockKind::Diagnosis, "2 business days".into()))
+    );
+    assert_eq!(TimerKind::parse("disclosure:due"), Some(TimerKind::DisclosureDue));
+    assert_eq!(TimerKind::parse("status-update:1790000000000"), Some(TimerKind::StatusUpdate));
+    assert_eq!(TimerKind::parse("retention"), Some(TimerKind::Retention));
+    for bad in ["", "fix", "fix:nothing", "moon:breach", "fix:breach:x"] {
+        assert_eq!(TimerKind::parse(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn described_for_staff() {
+    let c = config("");
+    let received = ms("2026-11-23T10:00:00Z");
+    let f = Facts {
+        acknowledged_at: Some(received + 1_000),
+        severity: Some(Severity::Critical),
+        ..Facts::new(TicketState::Triage, received)
+    };
+    let lines = describe(&compute(&f, &c.sla, &c.calendar), &c.calendar, received + 10 * 86_400_000);
+    let names: Vec<&str> = lines.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["acknowledgement", "first diagnosis", "fix (critical)", "disclosure"]);
+    assert_eq!(lines[0].1, "sent 2026-11-23 10:00 GMT");
+    assert_eq!(lines[1].1, "OVERDUE since 2026-12-02 10:00 GMT (7 business days)");
+    assert_eq!(lines[2].1, "OVERDUE since 2026-11-30 10:00 GMT (7 days)");
+    assert_eq!(lines[3].1, "on 2027-02-21 10:00 GMT (90 days after the report)");
+}

@@ -1,0 +1,44 @@
+//! A ticket's clocks against the store: its facts in, its timers out.
+//!
+//! Called after every change to a ticket (a new report, a researcher's mail, staff commands, a timer that
+//! fired): the engine derives the clocks and the timers they need, and the store makes the ticket's pending
+//! timers exactly those, in the caller's transaction.
+
+use rusqlite::Connection;
+
+use crate::config::{Config, Severity};
+use crate::engine::clocks::{self, Clock, Facts};
+use crate::store::{self, StoreError, tickets::TicketRow};
+
+/// The facts of a stored ticket that its clocks depend on.
+pub(crate) fn facts(conn: &Connection, t: &TicketRow) -> Result<Facts, StoreError> {
+    Ok(Facts {
+        state: t.state,
+        received_at: t.received_at,
+        acknowledged_at: t.acknowledged_at,
+        diagnosed_at: t.diagnosed_at,
+        severity: Severity::parse(&t.severity),
+        disclose_on: t.disclose_on.parse().ok(),
+        resolved_at: t.resolved_at,
+        closed_at: t.closed_at,
+        outcome: t.outcome.clone(),
+        waits: store::tickets::waits(conn, t.id)?,
+        last_update_at: t.last_update_at,
+        purged: t.purged_at.is_some(),
+        erased: t.erased_at.is_some(),
+    })
+}
+
+/// The ticket's clocks now.
+pub(crate) fn compute(conn: &Connection, config: &Config, t: &TicketRow) -> Result<(Facts, Vec<Clock>), StoreError> {
+    let f = facts(conn, t)?;
+    let c = clocks::compute(&f, &config.sla, &config.calendar);
+    Ok((f, c))
+}
+
+/// Plans the ticket's timers from its current facts.
+pub(crate) fn sync(conn: &Connection, config: &Config, ticket_id: i64, now: i64) -> Result<(), StoreError> {
+    let Some(t) = store::tickets::ticket_by_id(conn, ticket_id)? else { return Ok(()) };
+    let (f, c) = compute(conn, config, &t)?;
+    store::timers::sync(conn, ticket_id, &clocks::timers(&f, &c, config), now)
+}

@@ -1,0 +1,188 @@
+//! What the desk does when one of a ticket's timers comes due: remind staff, escalate a broken promise,
+//! remind both sides of the disclosure date, send the periodic status mail, purge expired content.
+//!
+//! Each runs in the transaction that marks the timer fired, and checks the ticket as it is now (a clock met
+//! since the timer was planned does nothing), so a timer acts at most once and never on stale facts.
+
+use super::apply::Tx;
+use super::outgoing::{self, Recipient};
+use super::status::{self, reporter, to_reporter_plan};
+use super::{Env, HandleError, retention, staff};
+use crate::engine::clocks::{Clock, ClockKind, ClockStatus, TimerKind};
+use crate::engine::{self, TicketState, kind};
+use crate::render::{ClockContext, TicketContext};
+use crate::store::{self, tickets::TicketRow};
+
+/// Acts on the timer `timer_kind` of a ticket at `now`, then re-plans the ticket's timers.
+pub(crate) fn fire(tx: &Tx<'_>, env: &Env, ticket_id: i64, timer_kind: &str, now: i64) -> Result<(), HandleError> {
+    let config = &env.config;
+    let Some(t) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(()) };
+    let Some(what) = TimerKind::parse(timer_kind) else {
+        tracing::warn!(ticket = %t.reference, kind = timer_kind, "unknown timer kind ignored");
+        return Ok(());
+    };
+    let (_, clocks) = super::clocks::compute(tx, config, &t)?;
+    let clock = |k: ClockKind| clocks.iter().find(|c| c.kind == k);
+    let open = !matches!(t.state, TicketState::Resolved | TicketState::Closed);
+    match what {
+        TimerKind::Breach(k) => {
+            if let Some(c) = clock(k).filter(|c| c.overdue(now)) {
+                breach(tx, env, &t, c, now)?;
+            }
+        }
+        TimerKind::Reminder(k, before) => {
+            if let Some(c) = clock(k).filter(|c| c.status == ClockStatus::Running && c.due_at.is_some_and(|d| now < d))
+            {
+                remind_staff(tx, env, &t, c, Some(before.clone()), now)?;
+                if k == ClockKind::Disclosure {
+                    remind_researcher(tx, env, &t, c, "upcoming", now)?;
+                }
+            }
+        }
+        TimerKind::DisclosureDue => {
+            if let Some(c) = clock(ClockKind::Disclosure).filter(|c| c.status == ClockStatus::Running) {
+                remind_researcher(tx, env, &t, c, "reached", now)?;
+                if t.resolved_at.is_none() {
+                    breach(tx, env, &t, c, now)?;
+                }
+                remind_staff(tx, env, &t, c, None, now)?;
+            }
+        }
+        TimerKind::StatusUpdate => {
+            if open && status::periodic(tx, env, &t, now)? {
+                store::tickets::add_timeline(tx, t.id, now, "vdpd", "status update", "the periodic status mail")?;
+            }
+        }
+        TimerKind::Retention => {
+            if !open && t.purged_at.is_none() {
+                retention::purge(tx, env, &t, now)?;
+            }
+        }
+    }
+    super::clocks::sync(tx, config, t.id, now)?;
+    Ok(())
+}
+
+fn clock_context(env: &Env, t: &TicketRow, c: &Clock, before: Option<String>, state: &str) -> ClockContext {
+    let cal = &env.config.calendar;
+    let due = c.due_at.unwrap_or(c.started_at);
+    ClockContext {
+        name: c.kind.label().into(),
+        promise: c.promise.clone(),
+        due: cal.show(due),
+        due_date: cal.show_date(due),
+        state: state.into(),
+        before,
+        severity: c.severity.map(|s| s.as_str().to_string()),
+        assignee: t.assignee.clone(),
+        ticket_state: t.state.as_str().into(),
+    }
+}
+
+/// A promise broke: on the timeline, in the log, and by mail to the escalation contacts (once: the timer
+/// that calls this fires once).
+fn breach(tx: &Tx<'_>, env: &Env, t: &TicketRow, c: &Clock, now: i64) -> Result<(), HandleError> {
+    let config = &env.config;
+    let due = config.calendar.show(c.due_at.unwrap_or(c.started_at));
+    let detail = match c.kind {
+        ClockKind::Acknowledge => {
+            format!("no acknowledgement accepted by SMTP within the promised {}; check `vdpd status`", c.promise)
+        }
+        ClockKind::Disclosure => format!("the disclosure date {due} came before the fix"),
+        _ => format!("the {} was due {due} ({})", c.kind.label(), c.promise),
+    };
+    store::tickets::add_timeline(tx, t.id, now, "vdpd", "promise broken", &detail)?;
+    tracing::error!(ticket = %t.reference, clock = c.kind.as_str(), "promise broken: {detail}");
+    let recipients = escalation_contacts(env, now);
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    // The escalation carries no report content: it may reach contacts without a certificate.
+    let mut ctx = TicketContext::new(config, &t.reference, "", "", "", t.received_at);
+    ctx.clock = Some(clock_context(env, t, c, None, "broken"));
+    ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
+    let what = match c.kind {
+        ClockKind::Disclosure => {
+            format!("disclosure date {} reached before the fix", config.calendar.show_date(c.due_at.unwrap_or(now)))
+        }
+        _ => format!("{} was due {due}", c.kind.label()),
+    };
+    let plan = engine::MailPlan {
+        subject: format!("[{}] Promise broken: {what}", t.reference),
+        ..engine::staff_plan(kind::ESCALATION, "escalation.txt", &t.reference, "", "")
+    };
+    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, &recipients, &ctx, &[], now)?;
+    Ok(())
+}
+
+/// Who hears of a broken promise: `[staff] escalation`, or every staff member when it names nobody.
+fn escalation_contacts(env: &Env, now: i64) -> Vec<Recipient> {
+    let contacts = &env.config.staff.escalation;
+    if contacts.is_empty() {
+        return outgoing::staff(env, now).0;
+    }
+    contacts
+        .iter()
+        .map(|a| {
+            outgoing::staff_member(env, a, now).unwrap_or_else(|| Recipient {
+                address: a.clone(),
+                name: String::new(),
+                cert: None,
+            })
+        })
+        .collect()
+}
+
+/// Reminds the assignee (or every staff member) of a clock: before it is due, or that a date has come.
+fn remind_staff(
+    tx: &Tx<'_>,
+    env: &Env,
+    t: &TicketRow,
+    c: &Clock,
+    before: Option<String>,
+    now: i64,
+) -> Result<(), HandleError> {
+    let cal = &env.config.calendar;
+    let state = if before.is_some() { "upcoming" } else { "reached" };
+    let (recipients, _) = outgoing::staff_for(env, &t.assignee, None, now);
+    let due = cal.show(c.due_at.unwrap_or(now));
+    let event = if before.is_some() { "reminder" } else { "date reached" };
+    store::tickets::add_timeline(tx, t.id, now, "vdpd", event, &format!("{} {due}", c.kind.label()))?;
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    let mut ctx = staff::ticket_context(tx, env, t, now)?;
+    ctx.clock = Some(clock_context(env, t, c, before.clone(), state));
+    ctx.status = Some(status::current(tx, env, t)?);
+    ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
+    let what = match &before {
+        Some(_) => format!("{} due {due}", c.kind.label()),
+        None => format!("{} date {}", c.kind.label(), cal.show_date(c.due_at.unwrap_or(now))),
+    };
+    let label = if before.is_some() { "Reminder" } else { "Today" };
+    let plan = engine::staff_plan(kind::STAFF_REMINDER, "staff_reminder.txt", &t.reference, label, &what);
+    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, &recipients, &ctx, &[], now)?;
+    Ok(())
+}
+
+/// Tells the researcher of the disclosure date: that it is coming, or that it has come.
+fn remind_researcher(
+    tx: &Tx<'_>,
+    env: &Env,
+    t: &TicketRow,
+    c: &Clock,
+    state: &str,
+    now: i64,
+) -> Result<(), HandleError> {
+    let Some(to) = reporter(tx, t, now)? else { return Ok(()) };
+    let mut ctx = TicketContext::new(&env.config, &t.reference, &t.subject, &to.address, &to.name, t.received_at);
+    ctx.encrypted = outgoing::will_encrypt(env, &to);
+    ctx.clock = Some(clock_context(env, t, c, None, state));
+    ctx.status = Some(status::current(tx, env, t)?);
+    let subject =
+        if state == "reached" { "Coordinated disclosure date" } else { "Coordinated disclosure date coming up" };
+    let mail_kind = if state == "reached" { kind::DISCLOSURE_DUE } else { kind::DISCLOSURE_REMINDER };
+    let plan = to_reporter_plan(tx, t, &to, mail_kind, "disclosure_reminder.txt", subject)?;
+    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), &ctx, &[], now)?;
+    Ok(())
+}

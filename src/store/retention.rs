@@ -1,0 +1,114 @@
+//! SQL for retention: purging a ticket's report content, and erasing a researcher's personal data.
+//!
+//! What stays after a purge is what statistics and the hall of fame need: the reference, the dates, the
+//! state and outcome, severity and CVSS, the weakness, the asset's host, bounty and credit. Message-IDs stay
+//! too, so a late reply still finds its ticket. Everything the researcher wrote — bodies, subjects, files,
+//! form answers, the raw messages in and out — goes.
+
+use rusqlite::{Connection, params};
+
+use super::StoreError;
+
+/// What a purge deletes (or would delete).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Purge {
+    /// Messages in and out whose text goes.
+    pub messages: i64,
+    /// Files, and their bytes.
+    pub attachments: i64,
+    pub attachment_bytes: i64,
+    pub form_sections: i64,
+    /// Raw copies of mail (as received, as sent).
+    pub raw_mails: i64,
+}
+
+/// What purging `ticket_id` would delete.
+pub fn preview(conn: &Connection, ticket_id: i64) -> Result<Purge, StoreError> {
+    let count = |sql: &str| -> Result<i64, StoreError> { Ok(conn.query_row(sql, [ticket_id], |r| r.get(0))?) };
+    Ok(Purge {
+        messages: count("SELECT count(*) FROM messages WHERE ticket_id = ?1 AND (body_text != '' OR subject != '')")?,
+        attachments: count("SELECT count(*) FROM attachments WHERE ticket_id = ?1 AND data IS NOT NULL")?,
+        attachment_bytes: count(
+            "SELECT coalesce(sum(length(data)), 0) FROM attachments WHERE ticket_id = ?1 AND data IS NOT NULL",
+        )?,
+        form_sections: count("SELECT count(*) FROM form_sections WHERE ticket_id = ?1")?,
+        raw_mails: count(
+            "SELECT (SELECT count(*) FROM intake WHERE ticket_id = ?1 AND raw IS NOT NULL)
+                  + (SELECT count(*) FROM outbox WHERE ticket_id = ?1 AND length(raw) > 0 AND status IN ('sent', 'failed'))",
+        )?,
+    })
+}
+
+/// Timeline events whose detail quotes the researcher (their subject).
+const QUOTING_EVENTS: &str = "('ticket opened', 'researcher wrote')";
+
+/// Deletes a ticket's report content; `asset_host` replaces the asset (the host is kept for statistics and
+/// duplicate hints, the path and query may carry detail). Mail still queued keeps its bytes until it is sent.
+pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i64) -> Result<Purge, StoreError> {
+    let done = preview(conn, ticket_id)?;
+    conn.execute("UPDATE messages SET body_text = '', subject = '' WHERE ticket_id = ?1", [ticket_id])?;
+    conn.execute("UPDATE attachments SET data = NULL, name = '' WHERE ticket_id = ?1", [ticket_id])?;
+    conn.execute("DELETE FROM form_sections WHERE ticket_id = ?1", [ticket_id])?;
+    conn.execute("UPDATE intake SET raw = NULL, subject = '' WHERE ticket_id = ?1", [ticket_id])?;
+    conn.execute("UPDATE outbox SET raw = x'' WHERE ticket_id = ?1 AND status IN ('sent', 'failed')", [ticket_id])?;
+    conn.execute(
+        &format!("UPDATE timeline SET detail = '' WHERE ticket_id = ?1 AND event IN {QUOTING_EVENTS}"),
+        [ticket_id],
+    )?;
+    conn.execute(
+        "UPDATE tickets SET subject = '', asset = ?2, purged_at = ?3 WHERE id = ?1",
+        params![ticket_id, asset_host, now],
+    )?;
+    Ok(done)
+}
+
+/// The tickets an address reported or took part in.
+pub fn tickets_of(conn: &Connection, address: &str) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM tickets WHERE reporter = ?1
+         UNION SELECT ticket_id FROM participants WHERE address = ?1 ORDER BY 1",
+    )?;
+    let rows = stmt.query_map([address], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Erases an address from the store: as reporter and participant, in messages, raw mail in and out (except
+/// mail still queued: the receipt of this very erasure, whose row is blanked once sent), its OpenPGP
+/// certificate, the timeline, and credit. The tickets' content must have been purged by the caller.
+pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64) -> Result<(), StoreError> {
+    let mut erase_ticket = conn.prepare(
+        "UPDATE tickets SET reporter = '', credit = NULL, credit_consent = '', erased_at = ?2 WHERE id = ?1",
+    )?;
+    let mut scrub_timeline = conn.prepare(
+        "UPDATE timeline SET detail = replace(detail, ?2, '(erased)') WHERE ticket_id = ?1 AND instr(detail, ?2) > 0",
+    )?;
+    for id in tickets {
+        erase_ticket.execute(params![id, now])?;
+        scrub_timeline.execute(params![id, address])?;
+    }
+    conn.execute("DELETE FROM participants WHERE address = ?1", [address])?;
+    conn.execute("UPDATE messages SET from_addr = '' WHERE from_addr = ?1", [address])?;
+    conn.execute("UPDATE messages SET to_addr = '' WHERE to_addr = ?1", [address])?;
+    conn.execute("UPDATE intake SET from_addr = '', raw = NULL, subject = '' WHERE from_addr = ?1", [address])?;
+    conn.execute(
+        "UPDATE outbox SET recipient = '', raw = x'' WHERE recipient = ?1 AND status IN ('sent', 'failed')",
+        [address],
+    )?;
+    conn.execute("DELETE FROM openpgp_certs WHERE address = ?1", [address])?;
+    conn.execute("UPDATE timeline SET actor = '(erased)' WHERE actor = ?1", [address])?;
+    Ok(())
+}
+
+/// Blanks an outbox row that was sent or failed for a ticket whose content is gone: its bytes (purged or
+/// erased) and its recipient (erased).
+pub fn after_delivery(conn: &Connection, outbox_id: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE outbox SET raw = x'',
+             recipient = CASE WHEN (SELECT erased_at FROM tickets WHERE id = outbox.ticket_id) IS NOT NULL
+                              THEN '' ELSE recipient END
+         WHERE id = ?1 AND status IN ('sent', 'failed')
+           AND ticket_id IN (SELECT id FROM tickets WHERE purged_at IS NOT NULL OR erased_at IS NOT NULL)",
+        [outbox_id],
+    )?;
+    Ok(())
+}
