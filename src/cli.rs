@@ -77,6 +77,20 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Delete the report content of tickets whose retention period ([retention] after_resolution) has passed,
+    /// sending each researcher a receipt. The daemon does this by itself; --dry-run shows what would go.
+    Purge {
+        /// Only list what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_name = "T")]
+        now: Option<jiff::Timestamp>,
+        /// Leave delivery of the receipts to the daemon.
+        #[arg(long)]
+        no_deliver: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// The organisation's OpenPGP key.
     Key {
         #[command(subcommand)]

@@ -54,6 +54,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("retention_receipt.txt", include_str!("../templates/retention_receipt.txt")),
     ("erasure_receipt.txt", include_str!("../templates/erasure_receipt.txt")),
     ("_staff_ticket.txt", include_str!("../templates/_staff_ticket.txt")),
+    ("_policy_terms.txt", include_str!("../templates/_policy_terms.txt")),
     ("_staff_help.txt", include_str!("../templates/_staff_help.txt")),
 ];
 
@@ -172,9 +173,11 @@ impl Templates {
                 meaning: "A minor security problem.".into(),
                 payment: "by card via PayPal or Stripe".into(),
                 invoice_fields: vec!["legal name".into(), "address".into()],
+                approximate: true,
             }),
             disclose_on: Some("2027-02-21".into()),
             credit: Some("Ada L.".into()),
+            meaning: Some("Reports about things that we have specifically noted as out of scope.".into()),
         });
         full.duplicate_hint = vec!["EX-2026-0003 (open; same asset and CWE-79)".into()];
         full.enquiry = Some("answered with the status".into());
@@ -393,6 +396,8 @@ pub struct OutcomeContext {
     pub disclose_on: Option<String>,
     /// How the researcher will be credited (`none` for no credit).
     pub credit: Option<String>,
+    /// What the outcome means under the bounty programme (its tier of the same name), in the policy's words.
+    pub meaning: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -403,6 +408,8 @@ pub struct BountyContext {
     pub meaning: String,
     pub payment: String,
     pub invoice_fields: Vec<String>,
+    /// The policy gives amounts as approximations ("~50 GBP").
+    pub approximate: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -66,6 +66,7 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
         });
     }
     check_store(&mut r, &config);
+    check_policy(&mut r, &config);
     check_openpgp(&mut r, &config);
     if let Some(i) = &config.imap {
         r.check("imap password", i.password.resolve(), |_| source_name(&i.password));
@@ -141,6 +142,89 @@ fn check_store(r: &mut Report, config: &Config) {
     } else {
         r.fail("store", format!("directory {} does not exist", dir.display()));
     }
+}
+
+/// The promises, the calendar they are kept in, and who hears when one breaks.
+fn check_policy(r: &mut Report, config: &Config) {
+    let sla = &config.sla;
+    let mut promises = vec![format!("acknowledge within {}", sla.acknowledge)];
+    if let Some(d) = sla.first_diagnosis {
+        let pause = if sla.pause_diagnosis_while_waiting { ", paused while waiting on the researcher" } else { "" };
+        promises.push(format!("first diagnosis within {d}{pause}"));
+    }
+    if !sla.fix.is_empty() {
+        let fix: Vec<String> = sla.fix.iter().map(|(s, d)| format!("{} {d}", s.as_str())).collect();
+        promises.push(format!("fix within {}", fix.join(", ")));
+    }
+    if let Some(d) = sla.disclosure {
+        promises.push(format!("disclosure {d} after the report"));
+    }
+    if let Some(d) = sla.status_updates {
+        promises.push(format!("a status mail at least every {d} until the fix"));
+    }
+    if let Some(d) = sla.status_enquiry_interval {
+        promises.push(format!("status enquiries answered at most every {d}"));
+    }
+    r.ok("promises", promises.join("; "));
+
+    let cal = &config.calendar;
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let days: Vec<&str> = DAYS.iter().zip(cal.working_days).filter(|(_, w)| *w).map(|(d, _)| *d).collect();
+    let hours = cal.working_hours.map_or("staff mail at any hour".to_string(), |(a, b)| {
+        format!("staff mail {}-{}", a.strftime("%H:%M"), b.strftime("%H:%M"))
+    });
+    let today = cal.date_of(jiff::Timestamp::now().as_millisecond());
+    let one_off: Vec<jiff::civil::Date> = cal
+        .holidays
+        .iter()
+        .filter_map(|h| match h {
+            crate::config::Holiday::Date(d) => Some(*d),
+            crate::config::Holiday::Yearly { .. } => None,
+        })
+        .collect();
+    r.ok(
+        "calendar",
+        format!(
+            "{}; working days {}; {hours}; {} public holiday(s)",
+            cal.zone_name,
+            days.join(" "),
+            cal.holidays.len()
+        ),
+    );
+    if !one_off.is_empty() && one_off.iter().all(|d| *d < today) {
+        r.warn("calendar", "every dated public holiday is in the past: add the coming year's (calendar.holidays)");
+    }
+    if !config.sla.reminders.is_empty() || !config.sla.disclosure_reminders.is_empty() {
+        let mut all: Vec<String> = config.sla.reminders.iter().map(|d| format!("{d} before each deadline")).collect();
+        all.extend(config.sla.disclosure_reminders.iter().map(|d| format!("{d} before disclosure")));
+        r.ok("reminders", all.join(", "));
+    }
+    let escalation = if config.staff.escalation.is_empty() {
+        "every staff member".to_string()
+    } else {
+        config.staff.escalation.join(", ")
+    };
+    if config.staff.escalation.is_empty() && config.staff.members.is_empty() {
+        r.warn("escalation", "no staff and no [staff] escalation: a broken promise is only logged");
+    } else {
+        r.ok("escalation", format!("broken promises go to {escalation}"));
+    }
+    match config.retention.after_resolution {
+        Some(d) => r.ok(
+            "retention",
+            format!(
+                "report content purged {d} after resolution{}",
+                if config.retention.receipt { ", the researcher gets a receipt" } else { "" }
+            ),
+        ),
+        None => r.ok("retention", "report content kept until an admin deletes it ([retention] after_resolution)"),
+    }
+    let hof = match (&config.recognition.hall_of_fame, &config.recognition.page) {
+        (true, Some(page)) => format!("hall of fame at {page}, with the researcher's consent"),
+        (true, None) => "hall of fame, with the researcher's consent".into(),
+        (false, _) => "no public credit".into(),
+    };
+    r.ok("recognition", hof);
 }
 
 /// Keys warn this long before they expire.

@@ -3,6 +3,7 @@
 mod check;
 mod key;
 mod mail;
+mod purge;
 mod status;
 mod tickets;
 
@@ -81,7 +82,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status { json } => status::run(&cli.config, json),
         Command::Tickets { command } => match command {
             TicketsCommand::List { state, json } => tickets::list(&open_store(&cli.config)?, state, json),
-            TicketsCommand::Show { reference, json } => tickets::show(&open_store(&cli.config)?, &reference, json),
+            TicketsCommand::Show { reference, json } => {
+                let config = load_config(&cli.config)?;
+                tickets::show(&open_store(&cli.config)?, &config, &reference, json)
+            }
             TicketsCommand::Attachment { reference, id, output } => {
                 tickets::attachment(&open_store(&cli.config)?, &reference, id, output.as_deref())
             }
@@ -93,6 +97,9 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             MailCommand::Show { id, raw } => mail::show(&open_store(&cli.config)?, id, raw),
             MailCommand::Retry { id, now } => mail::retry(&tokio, runtime(&cli.config, now)?, id),
         },
+        Command::Purge { dry_run, now, no_deliver, json } => {
+            purge::run(&tokio, runtime(&cli.config, now)?, dry_run, !no_deliver, json)
+        }
         Command::Key { command } => match command {
             KeyCommand::Generate { userid, validity, force } => key::generate(&cli.config, userid, &validity, force),
             KeyCommand::Import { file, force } => key::import(&cli.config, &file, force),

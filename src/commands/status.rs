@@ -11,6 +11,13 @@ use crate::lock::{self, FileLock, LockError};
 use crate::store::{Store, health, intake, outbox, tickets, timers};
 
 #[derive(Debug, Serialize)]
+struct NextTimerJson {
+    kind: String,
+    reference: String,
+    due_at: String,
+}
+
+#[derive(Debug, Serialize)]
 struct StatusJson {
     daemon: DaemonJson,
     imap: ImapJson,
@@ -19,6 +26,10 @@ struct StatusJson {
     intake: std::collections::BTreeMap<String, i64>,
     tickets: std::collections::BTreeMap<String, i64>,
     timers_fired: std::collections::BTreeMap<String, i64>,
+    /// Promises of the policy broken so far (each one escalated once).
+    promises_broken: i64,
+    /// The next timer to fire.
+    next_timer: Option<NextTimerJson>,
     /// Warnings staff got (or, past the daily cap, did not get): forged staff mail, quarantined mail.
     staff_warnings: std::collections::BTreeMap<String, i64>,
 }
@@ -117,6 +128,12 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         intake: intake_counts,
         tickets: ticket_counts,
         timers_fired: fired,
+        promises_broken: tickets::count_events(conn, "promise broken")?,
+        next_timer: timers::next_pending(conn)?.map(|(due, kind, reference)| NextTimerJson {
+            kind,
+            reference,
+            due_at: format_ms(due),
+        }),
         staff_warnings: warnings,
     };
     if json {
@@ -174,8 +191,17 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     if !out.staff_warnings.is_empty() {
         println!("warnings: {}", join(&out.staff_warnings));
     }
-    if let Some(n) = out.timers_fired.get(crate::engine::clocks::kind::ACKNOWLEDGE) {
-        println!("promises: {n} acknowledgement deadline(s) passed while the acknowledgement was undelivered");
+    if out.promises_broken > 0 {
+        let ack = out.timers_fired.get(crate::engine::clocks::kind::ACKNOWLEDGE).copied().unwrap_or(0);
+        let of_which = if ack > 0 {
+            format!(" ({ack} acknowledgement deadline(s) passed while the acknowledgement was undelivered)")
+        } else {
+            String::new()
+        };
+        println!("promises: {} broken{of_which}; see the tickets' timelines", out.promises_broken);
+    }
+    if let Some(next) = &out.next_timer {
+        println!("timers:   next {} of {} at {}", next.kind, next.reference, next.due_at);
     }
     Ok(ExitCode::SUCCESS)
 }

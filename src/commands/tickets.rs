@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{Exit, when};
 use crate::clock::format_ms;
+use crate::config::Config;
 use crate::engine::TicketState;
 use crate::store::{Store, tickets};
 
@@ -39,6 +40,16 @@ struct TicketJson {
     credit: Option<String>,
     resolved_at: Option<String>,
     closed_at: Option<String>,
+    /// When staff first answered the researcher or decided the report (the first diagnosis).
+    diagnosed_at: Option<String>,
+    /// When the researcher last heard from us with news.
+    last_update_at: Option<String>,
+    /// When report content was deleted under the retention policy.
+    purged_at: Option<String>,
+    /// When the researcher's personal data was erased on request.
+    erased_at: Option<String>,
+    /// The researcher's own answer about public credit: "" (none yet), "none", or how to credit them.
+    credit_consent: String,
 }
 
 impl From<&tickets::TicketRow> for TicketJson {
@@ -69,6 +80,11 @@ impl From<&tickets::TicketRow> for TicketJson {
             credit: t.credit.clone(),
             resolved_at: t.resolved_at.map(format_ms),
             closed_at: t.closed_at.map(format_ms),
+            diagnosed_at: t.diagnosed_at.map(format_ms),
+            last_update_at: t.last_update_at.map(format_ms),
+            purged_at: t.purged_at.map(format_ms),
+            erased_at: t.erased_at.map(format_ms),
+            credit_consent: t.credit_consent.clone(),
         }
     }
 }
@@ -122,6 +138,62 @@ struct ShowJson {
     form: Vec<SectionJson>,
     messages: Vec<MessageJson>,
     timeline: Vec<TimelineJson>,
+    /// The policy's promises for this ticket, now.
+    clocks: Vec<ClockJson>,
+    /// Planned, fired and cancelled timers.
+    timers: Vec<TimerJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct ClockJson {
+    /// acknowledge | diagnosis | fix | disclosure
+    clock: &'static str,
+    /// The promise in the policy's words ("7 business days"), or "agreed" for a negotiated date.
+    promise: String,
+    severity: Option<&'static str>,
+    started_at: String,
+    /// null while paused.
+    due_at: Option<String>,
+    /// running | paused | met | stopped
+    status: &'static str,
+    met_at: Option<String>,
+    paused_since: Option<String>,
+    stopped_because: Option<String>,
+    /// Running past its due time.
+    overdue: bool,
+    /// Met no later than due; null while undecided.
+    kept: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+struct TimerJson {
+    kind: String,
+    due_at: String,
+    fired_at: Option<String>,
+    cancelled_at: Option<String>,
+}
+
+fn clock_json(c: &crate::engine::clocks::Clock, now: i64) -> ClockJson {
+    use crate::engine::clocks::ClockStatus;
+    let (status, met_at, paused_since, stopped_because) = match &c.status {
+        ClockStatus::Running => ("running", None, None, None),
+        ClockStatus::Paused { since } => ("paused", None, Some(format_ms(*since)), None),
+        ClockStatus::Met { at } => ("met", Some(format_ms(*at)), None, None),
+        ClockStatus::Stopped { why, .. } => ("stopped", None, None, Some(why.clone())),
+    };
+    ClockJson {
+        clock: c.kind.as_str(),
+        promise: c.promise.clone(),
+        severity: c.severity.map(|s| s.as_str()),
+        started_at: format_ms(c.started_at),
+        due_at: c.due_at.map(format_ms),
+        status,
+        met_at,
+        paused_since,
+        stopped_because,
+        overdue: c.overdue(now),
+        kept: c.kept(),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -161,11 +233,14 @@ pub fn list(store: &Store, state: Option<TicketState>, json: bool) -> anyhow::Re
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCode> {
+pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyhow::Result<ExitCode> {
     let conn = store.conn();
     let Some(t) = tickets::ticket_by_reference(conn, reference.trim())? else {
         return Err(Exit { code: 1, message: format!("no ticket {reference}") }.into());
     };
+    let now = jiff::Timestamp::now().as_millisecond();
+    let (_, clocks) = crate::intake::clocks::compute(conn, config, &t)?;
+    let planned = crate::store::timers::for_ticket(conn, t.id)?;
     let participants = tickets::participants(conn, t.id)?;
     let messages = tickets::messages(conn, t.id)?;
     let timeline = tickets::timeline(conn, t.id)?;
@@ -216,6 +291,16 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
                     actor: e.actor.clone(),
                     event: e.event.clone(),
                     detail: e.detail.clone(),
+                })
+                .collect(),
+            clocks: clocks.iter().map(|c| clock_json(c, now)).collect(),
+            timers: planned
+                .iter()
+                .map(|p| TimerJson {
+                    kind: p.kind.clone(),
+                    due_at: format_ms(p.due_at),
+                    fired_at: p.fired_at.map(format_ms),
+                    cancelled_at: p.cancelled_at.map(format_ms),
                 })
                 .collect(),
         };
@@ -290,6 +375,23 @@ pub fn show(store: &Store, reference: &str, json: bool) -> anyhow::Result<ExitCo
                 println!("      {l}");
             }
         }
+    }
+    println!("\nClocks:");
+    for (name, value) in crate::engine::clocks::describe(&clocks, &config.calendar, now) {
+        println!("  {name:<20} {value}");
+    }
+    let pending: Vec<_> = planned.iter().filter(|p| p.fired_at.is_none() && p.cancelled_at.is_none()).collect();
+    if !pending.is_empty() {
+        println!("\nTimers:");
+        for p in pending {
+            println!("  {}  {}", config.calendar.show(p.due_at), p.kind);
+        }
+    }
+    if let Some(at) = t.purged_at {
+        println!("\nReport content purged {} (retention).", when(at));
+    }
+    if let Some(at) = t.erased_at {
+        println!("The researcher's personal data was erased {} on request.", when(at));
     }
     println!("\nTimeline:");
     for e in &timeline {

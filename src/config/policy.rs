@@ -274,6 +274,8 @@ pub struct Bounty {
     /// What the invoice must contain (legal name, address, contact).
     pub invoice_fields: Vec<String>,
     pub tiers: Vec<Tier>,
+    /// The amounts are approximations ("~50 GBP"), as some policies say.
+    pub approximate: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,6 +285,10 @@ pub struct Tier {
     pub amount: u32,
     pub meaning: String,
 }
+
+/// Tiers named like these are outcomes ("not applicable", "informative" in the bounty policy's table): their
+/// meaning is quoted when staff close a report so; they are never awarded with `#bounty`.
+pub const OUTCOME_TIERS: [&str; 2] = ["not-applicable", "informative"];
 
 impl Bounty {
     pub fn tier(&self, id: &str) -> Option<&Tier> {
@@ -562,6 +568,12 @@ impl Validator<'_> {
                 self.problem(&key("id"), format!("{id:?} is used twice"));
             }
             let amount = self.required(&key("amount"), t.amount).unwrap_or_default();
+            if OUTCOME_TIERS.iter().any(|o| o.eq_ignore_ascii_case(&id)) && amount != 0 {
+                self.problem(
+                    &key("amount"),
+                    format!("{id:?} is an outcome, not a payment: its amount must be 0 (its meaning is quoted when staff close a report as {id})"),
+                );
+            }
             tiers.push(Tier { id, amount, meaning: t.meaning.unwrap_or_default() });
         }
         let currency = r.currency.unwrap_or_default();
@@ -579,6 +591,7 @@ impl Validator<'_> {
             payment: r.payment.unwrap_or_default(),
             invoice_fields: r.invoice_fields.unwrap_or_default(),
             tiers,
+            approximate: r.approximate.unwrap_or(false),
         })
     }
 }

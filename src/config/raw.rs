@@ -209,6 +209,7 @@ pub struct RawBounty {
     pub payment: Option<String>,
     pub invoice_fields: Option<Vec<String>>,
     pub tiers: Option<Vec<RawTier>>,
+    pub approximate: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

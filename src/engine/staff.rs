@@ -263,6 +263,9 @@ fn command(line: &str, config: &Config) -> Result<Command, String> {
             if !config.bounty.enabled {
                 return Err("the policy has no bounty ([bounty] enabled = false)".into());
             }
+            if crate::config::OUTCOME_TIERS.iter().any(|o| o.eq_ignore_ascii_case(&rest)) {
+                return Err(format!("{rest:?} is an outcome, not a bounty: use #{}", rest.to_ascii_lowercase()));
+            }
             if config.bounty.tier(&rest).is_none() {
                 let known: Vec<&str> = config.bounty.tiers.iter().map(|t| t.id.as_str()).collect();
                 return Err(format!("no bounty tier {rest:?} (known: {})", list(&known)));

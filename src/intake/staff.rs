@@ -555,6 +555,7 @@ fn apply_change(
                             .map(|s| NamedText { name: s.name.clone(), value: s.contact.clone() })
                     })
                 }),
+                meaning: config.bounty.tier(outcome).map(|t| t.meaning.clone()).filter(|m| !m.is_empty()),
                 ..OutcomeContext::default()
             };
             let template = match *outcome {
@@ -580,6 +581,7 @@ fn apply_change(
                         meaning: t.meaning.clone(),
                         payment: config.bounty.payment.clone(),
                         invoice_fields: config.bounty.invoice_fields.clone(),
+                        approximate: config.bounty.approximate,
                     }),
                     ..OutcomeContext::default()
                 },

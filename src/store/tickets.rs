@@ -497,6 +497,11 @@ pub fn same_weakness(
     Ok(rows)
 }
 
+/// How many times `event` was recorded on any ticket's timeline (e.g. "promise broken").
+pub fn count_events(conn: &Connection, event: &str) -> Result<i64, StoreError> {
+    Ok(conn.prepare_cached("SELECT count(*) FROM timeline WHERE event = ?1")?.query_row([event], |r| r.get(0))?)
+}
+
 /// Whether the reporter's personal data was erased from this ticket.
 pub fn is_erased(conn: &Connection, ticket_id: i64) -> Result<bool, StoreError> {
     Ok(conn

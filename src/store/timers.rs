@@ -122,3 +122,31 @@ pub fn has_fired(conn: &Connection, ticket_id: i64, kind: &str) -> Result<bool, 
         )?
         .query_row(params![ticket_id, kind], |r| r.get(0))?)
 }
+
+/// Pending timers of `kind` due at `now`, with their ticket's reference, oldest first.
+pub fn due_of_kind(conn: &Connection, kind: &str, now: i64) -> Result<Vec<(TimerRow, String)>, StoreError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT t.id, t.ticket_id, t.kind, t.due_at, k.reference FROM timers t JOIN tickets k ON k.id = t.ticket_id
+             WHERE t.kind = ?1 AND t.fired_at IS NULL AND t.cancelled_at IS NULL AND t.due_at <= ?2
+             ORDER BY t.due_at, t.id",
+        )?
+        .query_map(params![kind, now], |r| {
+            Ok((TimerRow { id: r.get(0)?, ticket_id: r.get(1)?, kind: r.get(2)?, due_at: r.get(3)? }, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The next pending timer: (due, kind, ticket reference).
+pub fn next_pending(conn: &Connection) -> Result<Option<(i64, String, String)>, StoreError> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT t.due_at, t.kind, k.reference FROM timers t JOIN tickets k ON k.id = t.ticket_id
+             WHERE t.fired_at IS NULL AND t.cancelled_at IS NULL ORDER BY t.due_at, t.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?)
+}
