@@ -4,8 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use base64::Engine;
-use common::gpg::{self, Gpg};
+use common::gpg::{self, Gpg, attached_key, autocrypt, timeline_events};
 use common::{Desk, Options, header, parse, report};
 
 const T: Duration = Duration::from_secs(30);
@@ -34,32 +33,6 @@ fn org_fingerprint(desk: &Desk) -> String {
     let out = desk.vdpd_ok(&["check"]);
     let line = out.lines().find(|l| l.starts_with("ok    openpgp key: ")).expect("check reports the key");
     line["ok    openpgp key: ".len()..].split_whitespace().next().unwrap().to_string()
-}
-
-/// The `application/pgp-keys` attachment of a mail.
-fn attached_key(raw: &[u8]) -> Vec<u8> {
-    let m = parse(raw);
-    m.attachments()
-        .find(|p| {
-            use mail_parser::MimeHeaders;
-            p.content_type().is_some_and(|c| c.subtype() == Some("pgp-keys"))
-        })
-        .map(|p| p.contents().to_vec())
-        .expect("a key attached")
-}
-
-/// An Autocrypt header offering `g`'s key, as Thunderbird sends it.
-fn autocrypt(g: &Gpg) -> String {
-    let binary = g.ok(&["--export", &g.address], None);
-    format!(
-        "Autocrypt: addr={}; prefer-encrypt=mutual; keydata={}\r\n",
-        g.address,
-        base64::engine::general_purpose::STANDARD.encode(binary)
-    )
-}
-
-fn timeline_events(show: &serde_json::Value) -> Vec<String> {
-    show["timeline"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]

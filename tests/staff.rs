@@ -5,8 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use base64::Engine;
-use common::gpg::{self, Gpg};
+use common::gpg::{self, Gpg, autocrypt, clearsigned, mime_signed, open, timeline};
 use common::{Desk, Options, header, parse};
 
 const T: Duration = Duration::from_secs(30);
@@ -67,71 +66,6 @@ fn team(name: &str, extra: &str) -> Team {
         g.import(&org);
     }
     Team { desk, alice, bob, researcher }
-}
-
-fn autocrypt(g: &Gpg) -> String {
-    let binary = g.ok(&["--export", &g.address], None);
-    format!(
-        "Autocrypt: addr={}; prefer-encrypt=mutual; keydata={}\r\n",
-        g.address,
-        base64::engine::general_purpose::STANDARD.encode(binary)
-    )
-}
-
-/// A mail whose text is clear-signed by `g` (inline OpenPGP, as GnuPG on the command line makes it).
-fn clearsigned(g: &Gpg, from: &str, to: &str, subject: &str, body: &str) -> Vec<u8> {
-    let signed = String::from_utf8(g.clearsign(body.as_bytes())).unwrap().replace('\n', "\r\n");
-    format!(
-        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@staff.test>\r\n\r\n{signed}",
-        common::unique("m")
-    )
-    .into_bytes()
-}
-
-/// A PGP/MIME signed mail (as Thunderbird makes it).
-fn mime_signed(g: &Gpg, to: &str, subject: &str, body: &str) -> Vec<u8> {
-    let entity = gpg::crlf(format!("Content-Type: text/plain; charset=utf-8\n\n{body}").as_bytes());
-    let headers = format!(
-        "From: {}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@staff.test>\r\n",
-        g.address,
-        common::unique("m")
-    );
-    gpg::pgp_mime_signed(&headers, &entity, &g.detach_sign(&entity))
-}
-
-fn timeline(desk: &Desk, reference: &str) -> Vec<(String, String, String)> {
-    desk.show(reference)["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["actor"].as_str().unwrap().into(),
-                e["event"].as_str().unwrap().into(),
-                e["detail"].as_str().unwrap().into(),
-            )
-        })
-        .collect()
-}
-
-/// The plaintext of an encrypted mail, decrypted and verified by `g` (asserting our signature).
-fn open(g: &Gpg, raw: &[u8]) -> String {
-    assert!(
-        header(raw, "Content-Type").unwrap().starts_with("multipart/encrypted"),
-        "not encrypted:\n{}",
-        String::from_utf8_lossy(raw)
-    );
-    let (plain, status) = g.decrypt(&gpg::encrypted_payload(raw));
-    assert!(status.contains("GOODSIG"), "signed by the organisation key:\n{status}");
-    let entity = String::from_utf8_lossy(&plain).to_string();
-    // Decode the text part of the entity for assertions.
-    match mail_parser::MessageParser::default().parse(entity.as_bytes()) {
-        Some(m) => (0..m.text_body_count())
-            .filter_map(|i| m.body_text(i).map(|t| t.to_string()))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        None => entity,
-    }
 }
 
 #[test]

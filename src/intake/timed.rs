@@ -155,8 +155,12 @@ fn remind_staff(
     ctx.clock = Some(clock_context(env, t, c, before.clone(), state));
     ctx.status = Some(status::current(tx, env, t)?);
     ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
+    let name = match c.severity {
+        Some(sev) => format!("{} ({})", c.kind.label(), sev.as_str()),
+        None => c.kind.label().to_string(),
+    };
     let what = match &before {
-        Some(_) => format!("{} due {due}", c.kind.label()),
+        Some(_) => format!("{name} due {due}"),
         None => format!("{} date {}", c.kind.label(), cal.show_date(c.due_at.unwrap_or(now))),
     };
     let label = if before.is_some() { "Reminder" } else { "Today" };

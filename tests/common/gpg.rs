@@ -8,6 +8,8 @@ pub struct Gpg {
     pub home: tempfile::TempDir,
     pub address: String,
     pub fingerprint: String,
+    /// GnuPG's idea of "now" (`--faked-system-time`), for tests that drive vdpd's clock with `--now`.
+    clock: std::cell::RefCell<Option<String>>,
 }
 
 impl Gpg {
@@ -20,12 +22,45 @@ impl Gpg {
     pub fn with_usage(address: &str, usage: &str) -> Gpg {
         let home = tempfile::Builder::new().prefix("gnupg-").tempdir().unwrap();
         std::fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-        let mut gpg = Gpg { home, address: address.to_string(), fingerprint: String::new() };
+        let mut gpg = Gpg { home, address: address.to_string(), fingerprint: String::new(), clock: Default::default() };
         let uid = format!("Test Person <{address}>");
         let out = gpg.run(&["--quick-gen-key", &uid, "future-default", usage, "1y"], None);
         assert!(out.status.success(), "gpg keygen: {}", String::from_utf8_lossy(&out.stderr));
         gpg.fingerprint = gpg.fingerprint_of(address);
         gpg
+    }
+
+    /// A person whose key was made on 1 January 2025 and never expires: valid at every date a test may
+    /// pass to `--now`, whenever the test runs.
+    pub fn dated(address: &str) -> Gpg {
+        let gpg = Self::with_clock(address, "20250101T000000");
+        let uid = format!("Test Person <{address}>");
+        gpg.ok(&["--quick-gen-key", &uid, "future-default", "default", "never"], None);
+        let mut gpg = gpg;
+        gpg.fingerprint = gpg.fingerprint_of(address);
+        gpg
+    }
+
+    fn with_clock(address: &str, time: &str) -> Gpg {
+        let home = tempfile::Builder::new().prefix("gnupg-").tempdir().unwrap();
+        std::fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        Gpg {
+            home,
+            address: address.to_string(),
+            fingerprint: String::new(),
+            clock: std::cell::RefCell::new(Some(time.to_string())),
+        }
+    }
+
+    /// From now on GnuPG signs as if it were `rfc3339` (e.g. "2026-11-05T10:00:00Z"), as the tests' vdpd does.
+    pub fn set_time(&self, rfc3339: &str) {
+        let compact: String = rfc3339.trim_end_matches('Z').chars().filter(|c| *c != '-' && *c != ':').collect();
+        *self.clock.borrow_mut() = Some(compact);
+    }
+
+    /// The secret key, armoured (as `vdpd key import` takes it).
+    pub fn export_secret(&self) -> Vec<u8> {
+        self.ok(&["--armor", "--export-secret-keys", &self.address], None)
     }
 
     fn command(&self) -> Command {
@@ -41,6 +76,9 @@ impl Gpg {
             "--trust-model",
             "always",
         ]);
+        if let Some(t) = self.clock.borrow().as_deref() {
+            c.args(["--faked-system-time", t]);
+        }
         c
     }
 
@@ -169,4 +207,91 @@ pub fn encrypted_payload(raw: &[u8]) -> Vec<u8> {
     let start = text.find("-----BEGIN PGP MESSAGE-----").expect("an OpenPGP message in the mail");
     let end = text.find("-----END PGP MESSAGE-----").unwrap() + "-----END PGP MESSAGE-----".len();
     text[start..end].as_bytes().to_vec()
+}
+
+// What a mail client does with these keys, as the tests need it.
+
+/// An Autocrypt header offering `g`'s key, as Thunderbird sends it.
+pub fn autocrypt(g: &Gpg) -> String {
+    use base64::Engine;
+    let binary = g.ok(&["--export", &g.address], None);
+    format!(
+        "Autocrypt: addr={}; prefer-encrypt=mutual; keydata={}\r\n",
+        g.address,
+        base64::engine::general_purpose::STANDARD.encode(binary)
+    )
+}
+
+/// A mail whose text is clear-signed by `g` (inline OpenPGP, as GnuPG on the command line makes it).
+pub fn clearsigned(g: &Gpg, from: &str, to: &str, subject: &str, body: &str) -> Vec<u8> {
+    let signed = String::from_utf8(g.clearsign(body.as_bytes())).unwrap().replace('\n', "\r\n");
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@staff.test>\r\n\r\n{signed}",
+        super::unique("m")
+    )
+    .into_bytes()
+}
+
+/// A PGP/MIME signed mail (as Thunderbird makes it).
+pub fn mime_signed(g: &Gpg, to: &str, subject: &str, body: &str) -> Vec<u8> {
+    let entity = crlf(format!("Content-Type: text/plain; charset=utf-8\n\n{body}").as_bytes());
+    let headers = format!(
+        "From: {}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{}@staff.test>\r\n",
+        g.address,
+        super::unique("m")
+    );
+    pgp_mime_signed(&headers, &entity, &g.detach_sign(&entity))
+}
+
+/// A ticket's timeline: (actor, event, detail).
+pub fn timeline(desk: &super::Desk, reference: &str) -> Vec<(String, String, String)> {
+    desk.show(reference)["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().into(),
+                e["event"].as_str().unwrap().into(),
+                e["detail"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+/// The plaintext of an encrypted mail, decrypted and verified by `g` (asserting our signature).
+pub fn open(g: &Gpg, raw: &[u8]) -> String {
+    assert!(
+        super::header(raw, "Content-Type").unwrap().starts_with("multipart/encrypted"),
+        "not encrypted:\n{}",
+        String::from_utf8_lossy(raw)
+    );
+    let (plain, status) = g.decrypt(&encrypted_payload(raw));
+    assert!(status.contains("GOODSIG"), "signed by the organisation key:\n{status}");
+    let entity = String::from_utf8_lossy(&plain).to_string();
+    // Decode the text part of the entity for assertions.
+    match mail_parser::MessageParser::default().parse(entity.as_bytes()) {
+        Some(m) => (0..m.text_body_count())
+            .filter_map(|i| m.body_text(i).map(|t| t.to_string()))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        None => entity,
+    }
+}
+
+/// The `application/pgp-keys` attachment of a mail.
+pub fn attached_key(raw: &[u8]) -> Vec<u8> {
+    let m = super::parse(raw);
+    m.attachments()
+        .find(|p| {
+            use mail_parser::MimeHeaders;
+            p.content_type().is_some_and(|c| c.subtype() == Some("pgp-keys"))
+        })
+        .map(|p| p.contents().to_vec())
+        .expect("a key attached")
+}
+
+/// The events of a ticket's timeline, as `tickets show --json` lists them.
+pub fn timeline_events(show: &serde_json::Value) -> Vec<String> {
+    show["timeline"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect()
 }

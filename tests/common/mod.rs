@@ -187,6 +187,37 @@ low = "90 days"
         std::fs::write(self.dir.path().join("imap.pass"), "pass\n").unwrap();
     }
 
+    /// Replaces this desk's policy by the example policy `examples/<example>` (and its templates), keeping
+    /// this test's mail servers, store and security address; `adjust` changes what else the test needs
+    /// (staff, escalation contacts).
+    pub fn use_example(&self, example: &str, adjust: impl FnOnce(&mut toml::Table)) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(example);
+        let mut policy: toml::Table = std::fs::read_to_string(dir.join("policy.toml")).unwrap().parse().unwrap();
+        let ours: toml::Table = std::fs::read_to_string(&self.config).unwrap().parse().unwrap();
+        for key in ["imap", "smtp", "store"] {
+            policy.insert(key.into(), ours[key].clone());
+        }
+        table(&mut policy, "organisation").insert("security_address".into(), self.security.clone().into());
+        adjust(&mut policy);
+        std::fs::write(&self.config, toml::to_string(&policy).unwrap()).unwrap();
+        let templates = self.dir.path().join("templates");
+        std::fs::create_dir_all(&templates).unwrap();
+        for entry in std::fs::read_dir(dir.join("templates")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), templates.join(entry.file_name())).unwrap();
+        }
+    }
+
+    /// The subjects of the mail in `address`'s INBOX, in order of arrival.
+    pub fn subjects(&self, address: &str) -> Vec<String> {
+        self.inbox(address).iter().map(|m| parse(m).subject().unwrap_or_default().to_string()).collect()
+    }
+
+    /// Runs `vdpd once --now T`, panicking on failure; returns stdout.
+    pub fn once_at(&self, now: &str) -> String {
+        self.vdpd_ok(&["once", "--now", now])
+    }
+
     /// A researcher address of this test.
     pub fn researcher(&self, n: u32) -> String {
         format!("r{n}-{}@example.test", self.id)
@@ -299,6 +330,11 @@ low = "90 days"
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// A sub-table of a TOML document, created if absent.
+pub fn table<'a>(t: &'a mut toml::Table, key: &str) -> &'a mut toml::Table {
+    t.entry(key).or_insert_with(|| toml::Value::Table(toml::Table::new())).as_table_mut().unwrap()
 }
 
 /// A running `vdpd run`.
