@@ -138,6 +138,7 @@ impl Templates {
             request: true,
             sections: sections.iter().map(SectionContext::from).collect(),
             missing: sections.iter().filter(|s| s.mandatory).map(|s| s.name.clone()).collect(),
+            answered: vec!["Title".into()],
             problems: vec![NamedText { name: "Severity".into(), value: "the CVSS vector does not parse".into() }],
             received: vec![NamedText { name: "Asset".into(), value: "https://app.example.org/\nsecond line".into() }],
             severity: Some("critical (CVSS 9.8)".into()),
@@ -425,6 +426,8 @@ pub struct FormContext {
     pub request: bool,
     pub sections: Vec<SectionContext>,
     pub missing: Vec<String>,
+    /// The names of the sections answered so far.
+    pub answered: Vec<String>,
     pub problems: Vec<NamedText>,
     /// Answers received; empty when the mail may not carry report detail.
     pub received: Vec<NamedText>,
@@ -509,8 +512,11 @@ impl TicketContext {
             },
             ticket: TicketInfo { reference: reference.into(), subject: subject.into() },
             researcher: Person { address: researcher.into(), name: researcher_name.into() },
+            // In the policy's own time zone: the researcher reads the promises in it.
             received_at: jiff::Timestamp::from_millisecond(received_at_ms)
-                .map(|t| t.strftime("%a, %d %b %Y %H:%M UTC").to_string())
+                .map(|t| {
+                    t.to_zoned_datetime(config.calendar.time_zone.clone()).strftime("%a, %d %b %Y %H:%M %Z").to_string()
+                })
                 .unwrap_or_default(),
             sla: SlaContext {
                 acknowledge: sla.acknowledge.to_string(),

@@ -40,18 +40,57 @@ fn count(subjects: &[String], pattern: &str) -> usize {
     subjects.iter().filter(|s| s.contains(pattern)).count()
 }
 
-/// The text of a clear-text mail.
+/// The text of a clear-text mail, its line breaks and indentation made single spaces (templates wrap lines).
 fn body(raw: &[u8]) -> String {
-    parse(raw).body_text(0).unwrap_or_default().to_string()
+    flat(&parse(raw).body_text(0).unwrap_or_default())
 }
 
-/// The newest mail in `address`'s INBOX whose subject contains `pattern`.
-fn newest(desk: &Desk, address: &str, pattern: &str) -> Vec<u8> {
-    desk.inbox(address)
-        .into_iter()
-        .rev()
-        .find(|m| parse(m).subject().unwrap_or_default().contains(pattern))
-        .unwrap_or_else(|| panic!("no mail {pattern:?} for {address}: {:?}", desk.subjects(address)))
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The text of an encrypted mail, opened by `g`, flattened like [`body`].
+fn read(g: &Gpg, raw: &[u8]) -> String {
+    flat(&open(g, raw))
+}
+
+/// Waits until `address` has at least `n` mails whose subject contains `pattern` (vdpd hands mail to
+/// Postfix; it lands in the mailbox a moment later), and returns the newest of them.
+fn expect(desk: &Desk, address: &str, pattern: &str, n: usize) -> Vec<u8> {
+    let start = std::time::Instant::now();
+    loop {
+        let found: Vec<Vec<u8>> = desk
+            .inbox(address)
+            .into_iter()
+            .filter(|m| parse(m).subject().unwrap_or_default().contains(pattern))
+            .collect();
+        if found.len() >= n && n > 0 {
+            return found.last().unwrap().clone();
+        }
+        assert!(
+            start.elapsed() < T,
+            "{address}: {} mail(s) {pattern:?}, expected {n}: {:?}",
+            found.len(),
+            desk.subjects(address)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Asserts that `address` has exactly `n` mails whose subject contains `pattern`, once mail in flight had
+/// time to land.
+fn exactly(desk: &Desk, address: &str, pattern: &str, n: usize) {
+    if n > 0 {
+        expect(desk, address, pattern, n);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let subjects = desk.subjects(address);
+    assert_eq!(count(&subjects, pattern), n, "{address}: {pattern:?} in {subjects:?}");
+}
+
+/// The `n`th mail (from 1) that reached `address`, waiting for it.
+fn nth(desk: &Desk, address: &str, n: usize) -> Vec<u8> {
+    desk.wait_inbox(address, n, T)[n - 1].clone()
 }
 
 fn clock<'a>(show: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
@@ -108,7 +147,7 @@ fn the_recognition_policy_keeps_its_clocks_and_escalates_each_broken_promise_onc
         ),
     );
     desk.once_at("2026-11-05T09:00:00Z");
-    assert_eq!(count(&desk.subjects(&r1), "[MK-2026-0001]"), 1, "acknowledged");
+    expect(&desk, &r1, "[MK-2026-0001]", 1);
     assert_eq!(desk.wait_inbox(&alice.address, 1, T).len(), 1, "staff told");
     // Seven business days: Fri 6, Mon 9, Tue 10, (Wed 11 is Armistice Day), Thu 12, Fri 13, Mon 16, Tue 17.
     let show = desk.show("MK-2026-0001");
@@ -118,24 +157,20 @@ fn the_recognition_policy_keeps_its_clocks_and_escalates_each_broken_promise_onc
 
     // Two business days before: the reminder, not a minute early.
     desk.once_at("2026-11-13T08:59:00Z");
-    assert_eq!(desk.inbox(&alice.address).len(), 1);
+    exactly(&desk, &alice.address, "", 1);
     desk.once_at("2026-11-13T09:01:00Z");
-    let subjects = desk.subjects(&alice.address);
-    assert_eq!(
-        count(&subjects, "[MK-2026-0001] Reminder: first diagnosis due 2026-11-17 10:00 CET"),
-        1,
-        "{subjects:?}"
-    );
+    expect(&desk, &alice.address, "[MK-2026-0001] Reminder: first diagnosis due 2026-11-17 10:00 CET", 1);
     // Monday the 16th would be the deadline without the holiday: nothing yet.
     desk.once_at("2026-11-16T12:00:00Z");
-    assert!(desk.inbox(&cto).is_empty());
+    exactly(&desk, &cto, "", 0);
     // The deadline passes: one escalation, and only one however often the clock is looked at.
     desk.once_at("2026-11-17T09:00:30Z");
     desk.once_at("2026-11-17T15:00:00Z");
     desk.once_at("2026-11-18T10:00:00Z");
-    let escalations = desk.subjects(&cto);
-    assert_eq!(escalations, ["[MK-2026-0001] Promise broken: first diagnosis was due 2026-11-17 10:00 CET"]);
-    let text = body(&desk.inbox(&cto)[0]);
+    let escalation =
+        expect(&desk, &cto, "[MK-2026-0001] Promise broken: first diagnosis was due 2026-11-17 10:00 CET", 1);
+    exactly(&desk, &cto, "", 1);
+    let text = body(&escalation);
     assert!(text.contains("7 business days") && text.contains("nobody"), "{text}");
     assert!(!text.contains("IDOR") && !text.contains("export"), "no report content in clear text:\n{text}");
     assert_eq!(desk.status()["promises_broken"], 1);
@@ -156,40 +191,423 @@ fn the_recognition_policy_keeps_its_clocks_and_escalates_each_broken_promise_onc
     desk.once_at("2026-11-20T16:00:00Z");
     assert_eq!(clock(&desk.show("MK-2026-0002"), "fix")["due_at"], "2026-11-25T16:00:00Z");
     desk.once_at("2026-11-25T15:59:00Z");
-    assert_eq!(count(&desk.subjects(&cto), "MK-2026-0002"), 0);
-    assert_eq!(count(&desk.subjects(&alice.address), "[MK-2026-0002] Reminder: fix (critical) due"), 1);
+    expect(&desk, &alice.address, "[MK-2026-0002] Reminder: fix (critical) due", 1);
+    exactly(&desk, &cto, "MK-2026-0002", 0);
     desk.once_at("2026-11-25T16:00:30Z");
     desk.once_at("2026-11-26T16:00:30Z");
-    assert_eq!(count(&desk.subjects(&cto), "[MK-2026-0002] Promise broken: fix was due 2026-11-25 17:00 CET"), 1);
+    exactly(&desk, &cto, "[MK-2026-0002] Promise broken: fix was due 2026-11-25 17:00 CET", 1);
 
     // The periodic status mail kept the first researcher informed meanwhile.
-    assert!(count(&desk.subjects(&r1), "[MK-2026-0001] Status of your report") >= 1, "{:?}", desk.subjects(&r1));
+    expect(&desk, &r1, "[MK-2026-0001] Status of your report", 1);
 
     // 90 days after the report: both sides are reminded before the date, and on it the broken promise (no fix)
     // is escalated and the researcher asked to coordinate.
     desk.once_at("2027-01-20T09:00:30Z");
-    assert_eq!(count(&desk.subjects(&r1), "[MK-2026-0001] Coordinated disclosure date coming up"), 1);
-    let reminder = body(&newest(&desk, &r1, "Coordinated disclosure date coming up"));
+    let reminder = body(&expect(&desk, &r1, "[MK-2026-0001] Coordinated disclosure date coming up", 1));
     assert!(reminder.contains("2027-02-03"), "{reminder}");
-    assert_eq!(
-        count(&desk.subjects(&alice.address), "[MK-2026-0001] Reminder: disclosure due 2027-02-03 10:00 CET"),
-        1
-    );
+    expect(&desk, &alice.address, "[MK-2026-0001] Reminder: disclosure due 2027-02-03 10:00 CET", 1);
     desk.once_at("2027-02-03T09:00:30Z");
-    let on_the_day = body(&newest(&desk, &r1, "[MK-2026-0001] Coordinated disclosure date"));
+    // The reminder, then the day itself.
+    let on_the_day = body(&expect(&desk, &r1, "[MK-2026-0001] Coordinated disclosure date", 2));
     assert!(
         on_the_day.contains("today, 2027-02-03") && on_the_day.contains("contact us before you publish"),
         "{on_the_day}"
     );
-    assert_eq!(
-        count(&desk.subjects(&cto), "[MK-2026-0001] Promise broken: disclosure date 2027-02-03 reached before the fix"),
-        1
-    );
+    expect(&desk, &cto, "[MK-2026-0001] Promise broken: disclosure date 2027-02-03 reached before the fix", 1);
     desk.once_at("2027-02-04T09:00:30Z");
-    assert_eq!(
-        count(&desk.subjects(&cto), "MK-2026-0001"),
-        2,
-        "each promise escalated once: {:?}",
-        desk.subjects(&cto)
+    exactly(&desk, &cto, "MK-2026-0001", 2);
+}
+
+/// A researcher's mail, signed by nobody, with their key in an Autocrypt header (as Thunderbird sends it).
+fn from_researcher(g: &Gpg, desk: &Desk, subject: &str, n: u32, body: &str) -> Vec<u8> {
+    format!(
+        "From: Ada <{r}>\r\nTo: {sec}\r\nSubject: {subject}\r\nMessage-ID: <m{n}-{id}@research.test>\r\n{ac}\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
+        r = g.address,
+        sec = desk.security,
+        id = desk.id,
+        ac = autocrypt(g),
+        body = body.replace('\n', "\r\n"),
+    )
+    .into_bytes()
+}
+
+/// Alice's signed mail about a ticket, written at `now`.
+fn staff_mail(desk: &Desk, alice: &Gpg, reference: &str, now: &str, body: &str) {
+    alice.set_time(now);
+    let subject = format!("Re: [{reference}] Your report");
+    desk.send(&alice.address, &clearsigned(alice, &alice.address, &desk.security, &subject, body));
+    desk.once_at(now);
+}
+
+#[test]
+fn the_recognition_policy_through_a_whole_ticket_life() {
+    let (desk, alice, cto) = example_desk("life", "recognition");
+    let ada = Gpg::dated(&desk.researcher(1));
+    ada.import(&desk.vdpd(&["key", "export"]).stdout);
+    let r = ada.address.clone();
+    let subject = "Stored XSS in the dashboard";
+
+    // Monday 23 November: a report without reproduction steps, with a credit preference.
+    desk.send(
+        &r,
+        &from_researcher(
+            &ada,
+            &desk,
+            subject,
+            1,
+            "Description: Comments run scripts for every viewer.\nURLs: https://dashboard.mykonci.com/comments\n\
+             Weakness: CWE-79\nCredit: Ada Lovelace (https://ada.example)\n",
+        ),
     );
+    desk.once_at("2026-11-23T10:00:00Z");
+    let ack = read(&ada, &desk.wait_inbox(&r, 1, T)[0]);
+    assert!(
+        ack.contains("MK-2026-0001") && ack.contains("within 48 hours") && ack.contains("Steps to reproduce*"),
+        "{ack}"
+    );
+    assert!(ack.contains("safe harbor"), "the policy's legal text: {ack}");
+    let show = desk.show("MK-2026-0001");
+    assert_eq!(show["credit_consent"], "Ada Lovelace (https://ada.example)");
+    assert_eq!(clock(&show, "diagnosis")["status"], "paused", "waiting for the details we asked for");
+
+    // Thursday: the steps. The clock resumes with all seven business days left: Monday 7 December.
+    desk.send(
+        &r,
+        &from_researcher(
+            &ada,
+            &desk,
+            &format!("Re: [MK-2026-0001] {subject}"),
+            2,
+            "Steps to reproduce: post <script>alert(1)</script> as a comment.\n",
+        ),
+    );
+    desk.once_at("2026-11-26T10:00:00Z");
+    let show = desk.show("MK-2026-0001");
+    assert_eq!(show["state"], "triage");
+    assert_eq!(clock(&show, "diagnosis")["due_at"], "2026-12-07T10:00:00Z");
+    expect(&desk, &alice.address, "[MK-2026-0001] Report complete", 1);
+
+    // "Any update?" gets the status; staff see it.
+    desk.send(
+        &r,
+        &from_researcher(&ada, &desk, &format!("Re: [MK-2026-0001] {subject}"), 3, "Hi, any update on this?\nAda"),
+    );
+    desk.once_at("2026-12-01T10:00:00Z");
+    let status = read(&ada, &nth(&desk, &r, 2));
+    assert!(status.contains("we are assessing your report"), "{status}");
+    expect(&desk, &alice.address, "[MK-2026-0001] Status enquiry", 1);
+
+    // Alice answers with a question: that is the first diagnosis, in time; the ticket waits on Ada.
+    staff_mail(
+        &desk,
+        &alice,
+        "MK-2026-0001",
+        "2026-12-02T10:00:00Z",
+        "#state accepted\n#severity high\n#waiting\nThanks! Which browser did you use?\n",
+    );
+    let question = read(&ada, &nth(&desk, &r, 3));
+    assert!(question.contains("Which browser did you use?"), "{question}");
+    let show = desk.show("MK-2026-0001");
+    assert_eq!(show["diagnosed_at"], "2026-12-02T10:00:00Z");
+    assert_eq!(clock(&show, "diagnosis")["kept"], true);
+    assert_eq!(clock(&show, "fix")["due_at"], "2026-12-23T10:00:00Z", "high: 30 days from the report");
+    desk.send(&r, &from_researcher(&ada, &desk, &format!("Re: [MK-2026-0001] {subject}"), 4, "Firefox 133 on Linux."));
+    desk.once_at("2026-12-03T10:00:00Z");
+    assert!(timeline_events(&desk.show("MK-2026-0001")).contains(&"no longer waiting on the researcher".to_string()));
+
+    // A negotiated date, the fix, the credit Ada agreed to.
+    staff_mail(&desk, &alice, "MK-2026-0001", "2026-12-10T10:00:00Z", "#disclose 2027-01-15\n");
+    assert!(read(&ada, &nth(&desk, &r, 4)).contains("2027-01-15"));
+    staff_mail(&desk, &alice, "MK-2026-0001", "2026-12-14T10:00:00Z", "#resolved\nFixed in release 4.2.\n");
+    let fixed = read(&ada, &nth(&desk, &r, 5));
+    assert!(fixed.contains("Fixed in release 4.2.") && fixed.contains("confirm that the fix"), "{fixed}");
+    staff_mail(&desk, &alice, "MK-2026-0001", "2026-12-15T10:00:00Z", "#credit Ada Lovelace\n");
+    assert!(read(&ada, &nth(&desk, &r, 6)).contains("credit you as \"Ada Lovelace\""));
+    let show = desk.show("MK-2026-0001");
+    assert_eq!((show["state"].as_str(), show["credit"].as_str()), (Some("resolved"), Some("Ada Lovelace")));
+    let disclosure = clock(&show, "disclosure");
+    assert_eq!(
+        (disclosure["promise"].as_str(), disclosure["due_at"].as_str()),
+        (Some("agreed"), Some("2027-01-14T23:00:00Z"))
+    );
+
+    // 14 days before the agreed date is New Year's Day: both sides hear of it on the next working day.
+    desk.once_at("2027-01-04T08:00:30Z");
+    let coming = read(&ada, &nth(&desk, &r, 7));
+    assert!(coming.contains("2027-01-15, the date we agreed"), "{coming}");
+    expect(&desk, &alice.address, "[MK-2026-0001] Reminder: disclosure due 2027-01-15 00:00 CET", 1);
+    // On the day (the 1-day reminder, overtaken, is not sent): the fix is in, so no escalation.
+    desk.once_at("2027-01-15T08:00:30Z");
+    let day = read(&ada, &nth(&desk, &r, 8));
+    assert!(day.contains("today, 2027-01-15") && day.contains("The vulnerability is fixed"), "{day}");
+    exactly(&desk, &r, "Coordinated disclosure date", 2);
+    expect(&desk, &alice.address, "[MK-2026-0001] Today: disclosure date 2027-01-15", 1);
+
+    // Twelve months after the fix, the report's content goes; the metadata and the credit stay.
+    let dry = desk.json(&["purge", "--dry-run", "--json", "--now", "2027-12-14T09:59:00Z"]);
+    assert_eq!(dry.as_array().unwrap().len(), 0);
+    let dry = desk.json(&["purge", "--dry-run", "--json", "--now", "2027-12-14T10:00:01Z"]);
+    assert_eq!(dry[0]["reference"], "MK-2026-0001");
+    assert_eq!(dry[0]["purged"], false);
+    assert!(dry[0]["content"]["form_sections"].as_i64().unwrap() >= 4, "{dry}");
+    desk.once_at("2027-12-14T10:00:01Z");
+    let receipt = read(&ada, &nth(&desk, &r, 9));
+    assert!(receipt.contains("has been deleted") && receipt.contains("12 months"), "{receipt}");
+    let show = desk.show("MK-2026-0001");
+    assert!(show["purged_at"].is_string());
+    assert_eq!(show["subject"], "");
+    assert_eq!(show["form"].as_array().unwrap().len(), 0);
+    assert_eq!(show["asset"], "dashboard.mykonci.com");
+    assert_eq!(
+        (show["severity"].as_str(), show["weakness"].as_str(), show["credit"].as_str()),
+        (Some("high"), Some("CWE-79"), Some("Ada Lovelace"))
+    );
+    assert!(desk.vdpd_ok(&["purge", "--now", "2027-12-20T00:00:00Z"]).contains("nothing is due"));
+
+    // Every promise was kept: nothing was escalated; the researcher got exactly the mails above.
+    exactly(&desk, &cto, "", 0);
+    exactly(&desk, &r, "", 9);
+}
+
+#[test]
+fn the_bounty_policy_through_a_whole_ticket_life() {
+    let (desk, alice, cto) = example_desk("bounty", "bounty");
+    let sam = Gpg::dated(&desk.researcher(1));
+    let r = sam.address.clone();
+    let subject = "XSS on app.dronedesk.io";
+
+    // 3.1: first only the page and the class, in clear text.
+    desk.send(
+        &r,
+        &report(
+            &r,
+            &desk.security,
+            subject,
+            &format!("<b1-{}@research.test>", desk.id),
+            "Reflected XSS on https://app.dronedesk.io/search\nSam",
+        ),
+    );
+    desk.once_at("2026-11-23T10:00:00Z");
+    // 4.1 an acknowledgement with the reference, 4.2 then the table, asked for over encrypted mail.
+    let mut mails = desk.wait_inbox(&r, 2, T);
+    // Both answer the report; they may arrive in either order.
+    mails.sort_by_key(|m| body(m).contains("we need the details below"));
+    let ack = body(&mails[0]);
+    assert!(ack.contains("DD-2026-0001") && ack.contains("within 24 hours"), "{ack}");
+    assert!(ack.contains("Computer Misuse Act") && ack.contains("benign"), "the policy's legal text:\n{ack}");
+    let form = body(&mails[1]);
+    for section in [
+        "Asset*:",
+        "Severity*:",
+        "Description*:",
+        "Steps to reproduce*:",
+        "Contact name*:",
+        "Contact email*:",
+        "Title:",
+        "Weakness:",
+    ] {
+        assert!(form.contains(section), "{section} in\n{form}");
+    }
+    assert!(!form.contains("Credit:"), "no hall of fame, no credit preference:\n{form}");
+    sam.import(&common::gpg::attached_key(&mails[1]));
+
+    // The details, encrypted and signed, with Sam's key.
+    sam.set_time("2026-11-23T14:00:00Z");
+    let entity = common::gpg::crlf(
+        b"Content-Type: text/plain; charset=utf-8\n\n\
+Title: Reflected XSS in search\n\
+Asset: https://app.dronedesk.io/search\n\
+Weakness: CWE-79\n\
+Severity: medium CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N\n\
+Description: The q parameter is reflected unencoded.\n\
+Steps to reproduce: open /search?q=<svg/onload=alert(1)>\n\
+Contact name: Sam Researcher\n\
+Contact email: sam@research.test\n",
+    );
+    let headers = format!(
+        "From: Sam <{r}>\r\nTo: {sec}\r\nSubject: Re: [DD-2026-0001] {subject}\r\nMessage-ID: <b2-{id}@research.test>\r\n{ac}",
+        sec = desk.security,
+        id = desk.id,
+        ac = autocrypt(&sam)
+    );
+    desk.send(&r, &common::gpg::pgp_mime_encrypted(&headers, &sam.encrypt_sign(&desk.security, &entity)));
+    desk.once_at("2026-11-23T14:00:00Z");
+    let show = desk.show("DD-2026-0001");
+    assert_eq!((show["state"].as_str(), show["severity"].as_str()), (Some("triage"), Some("medium")));
+    let complete = read(&alice, &expect(&desk, &alice.address, "[DD-2026-0001] Report complete", 1));
+    assert!(complete.contains("in scope: app.dronedesk.io is under dronedesk.io"), "{complete}");
+
+    // 4.3: status enquiries at most once every 14 days.
+    let ask = |n: u32, now: &str| {
+        desk.send(
+            &r,
+            &from_researcher(&sam, &desk, &format!("Re: [DD-2026-0001] {subject}"), n, "Hello, any news on my report?"),
+        );
+        desk.once_at(now);
+        // The answers are the third, fourth and fifth mail Sam gets.
+        read(&sam, &nth(&desk, &r, n as usize))
+    };
+    let answer = ask(3, "2026-11-25T10:00:00Z");
+    assert!(answer.contains("we are assessing your report") && answer.contains("answered from 2026-12-09"), "{answer}");
+    let throttled = ask(4, "2026-11-28T10:00:00Z");
+    assert!(
+        throttled.contains("at most once every 14 days")
+            && throttled.contains("answered from 2026-12-09")
+            && throttled.contains("2026-11-25"),
+        "{throttled}"
+    );
+    let note = read(&alice, &expect(&desk, &alice.address, "[DD-2026-0001] Status enquiry", 2));
+    assert!(note.contains("within the policy's interval"), "staff see the throttled enquiry too:\n{note}");
+    let answer = ask(5, "2026-12-09T10:00:00Z");
+    assert!(answer.contains("we are assessing your report"), "answered again after 14 days:\n{answer}");
+
+    // 1.1.1: a second report of the same flaw is flagged to staff as a possible duplicate.
+    let other = desk.researcher(2);
+    desk.send(
+        &other,
+        &report(
+            &other,
+            &desk.security,
+            "XSS",
+            &format!("<b6-{}@research.test>", desk.id),
+            "Asset: https://app.dronedesk.io/search?x=1\nWeakness: CWE-79\nDescription: reflected XSS",
+        ),
+    );
+    desk.once_at("2026-12-10T10:00:00Z");
+    let dup = read(&alice, &expect(&desk, &alice.address, "[DD-2026-0002] New report", 1));
+    assert!(dup.contains("Duplicate?: DD-2026-0001 (triage; same asset and CWE-79)"), "{dup}");
+    staff_mail(&desk, &alice, "DD-2026-0002", "2026-12-10T11:00:00Z", "#duplicate DD-2026-0001\n");
+
+    // 1.2: out of scope, the clause found from the report's words; 2.1: the bounty table's meaning quoted.
+    let third = desk.researcher(3);
+    desk.send(
+        &third,
+        &report(
+            &third,
+            &desk.security,
+            "Weak TLS",
+            &format!("<b7-{}@research.test>", desk.id),
+            "Your server still supports TLS 1.0 and the SWEET32 ciphers.",
+        ),
+    );
+    desk.once_at("2026-12-10T12:00:00Z");
+    let hint = read(&alice, &expect(&desk, &alice.address, "[DD-2026-0003] New report", 1));
+    assert!(hint.contains("may be out of scope, clause tls"), "{hint}");
+    staff_mail(&desk, &alice, "DD-2026-0003", "2026-12-10T13:00:00Z", "#not-applicable\n");
+    // The acknowledgement, the form request, and the answer.
+    let na = desk.wait_inbox(&third, 3, T).iter().map(|m| body(m)).find(|b| b.contains("not applicable")).unwrap();
+    assert!(na.contains("TLS configuration weaknesses") && na.contains("specifically noted as out of scope"), "{na}");
+
+    // 2.1/2.2: accepted, a bounty of about 50 GBP against a headed invoice.
+    staff_mail(
+        &desk,
+        &alice,
+        "DD-2026-0001",
+        "2026-12-11T10:00:00Z",
+        "#state accepted\n#bounty minor\nConfirmed, thank you.\n",
+    );
+    let bounty = read(&sam, &nth(&desk, &r, 6));
+    assert!(
+        bounty.contains("about 50 GBP")
+            && bounty.contains("legally registered name")
+            && bounty.contains("PayPal or Stripe"),
+        "{bounty}"
+    );
+    // 4.4: resolved on 31 January; the researcher is asked to confirm, and reminded of 5.2.
+    staff_mail(&desk, &alice, "DD-2026-0001", "2027-01-31T12:00:00Z", "#resolved\n");
+    let resolved = read(&sam, &nth(&desk, &r, 7));
+    assert!(
+        resolved.contains("confirm that the fix")
+            && resolved.contains("at most, 1 month after the vulnerability is resolved"),
+        "{resolved}"
+    );
+    staff_mail(&desk, &alice, "DD-2026-0001", "2027-02-01T10:00:00Z", "#paid\n");
+
+    // A month after 31 January is 28 February: the report's content goes then, not a moment before.
+    assert!(desk.vdpd_ok(&["purge", "--dry-run", "--now", "2027-02-28T11:59:00Z"]).contains("nothing is due"));
+    let dry = desk.vdpd_ok(&["purge", "--dry-run", "--now", "2027-02-28T12:00:01Z"]);
+    assert!(dry.contains("DD-2026-0001") && dry.contains("would delete"), "{dry}");
+    assert!(desk.show("DD-2026-0001")["purged_at"].is_null(), "a dry run deletes nothing");
+    let out = desk.vdpd_ok(&["purge", "--now", "2027-02-28T12:00:01Z"]);
+    assert!(out.contains("DD-2026-0001") && out.contains("deleted"), "{out}");
+    let receipt = read(&sam, &expect(&desk, &r, "Your report data was deleted", 1));
+    assert!(receipt.contains("1 month after it was") && receipt.contains("securely deleted"), "{receipt}");
+    let show = desk.show("DD-2026-0001");
+    assert_eq!(show["subject"], "");
+    assert_eq!(show["form"].as_array().unwrap().len(), 0);
+    assert!(show["messages"].as_array().unwrap().iter().all(|m| m["subject"] == ""));
+    assert_eq!(
+        (show["severity"].as_str(), show["bounty_tier"].as_str(), show["weakness"].as_str()),
+        (Some("medium"), Some("minor"), Some("CWE-79"))
+    );
+    assert!(show["bounty_paid_at"].is_string() && show["resolved_at"].is_string());
+    let intake_id = show["messages"][0]["intake_id"].as_i64().unwrap().to_string();
+    let raw = desk.vdpd(&["mail", "show", &intake_id, "--raw"]);
+    assert!(raw.stdout.is_empty(), "the raw report is gone too");
+    // The acknowledgement promise was kept every time: nothing escalated.
+    exactly(&desk, &cto, "", 0);
+}
+
+#[test]
+fn a_researchers_request_to_erase_their_data_is_honoured_by_a_staff_command() {
+    let (desk, alice, _) = example_desk("erase", "bounty");
+    let sam = Gpg::dated(&desk.researcher(1));
+    sam.import(&desk.vdpd(&["key", "export"]).stdout);
+    let r = sam.address.clone();
+    desk.send(
+        &r,
+        &from_researcher(
+            &sam,
+            &desk,
+            "XSS in search",
+            1,
+            "Asset: https://app.dronedesk.io/search\nContact email: sam@research.test",
+        ),
+    );
+    desk.send(&r, &from_researcher(&sam, &desk, "CSRF on settings", 2, "The settings form has no token."));
+    desk.once_at("2026-11-23T10:00:00Z");
+    assert_eq!(desk.tickets().len(), 2);
+
+    // Sam asks; Alice does it.
+    staff_mail(&desk, &alice, "DD-2026-0001", "2026-11-24T10:00:00Z", "#erase\n");
+    let receipt = read(&sam, &expect(&desk, &r, "Your personal data was erased", 1));
+    assert!(receipt.contains("DD-2026-0001") && receipt.contains("DD-2026-0002"), "{receipt}");
+    let confirmation = read(&alice, &expect(&desk, &alice.address, "[DD-2026-0001] Done", 1));
+    assert!(confirmation.contains("personal data was erased (DD-2026-0001, DD-2026-0002)"), "{confirmation}");
+    for reference in ["DD-2026-0001", "DD-2026-0002"] {
+        let show = desk.show(reference);
+        assert!(show["erased_at"].is_string() && show["purged_at"].is_string(), "{show}");
+        assert_eq!(show["reporter"], "");
+        assert!(show["participants"].as_array().unwrap().is_empty());
+        assert!(!show.to_string().contains(&r), "{reference} still names the researcher: {show}");
+    }
+    // Nothing in the store names Sam any more: not a message, a raw mail, a key, a timeline entry or a queued
+    // mail (the receipt's own copy went once it was delivered).
+    let db = rusqlite::Connection::open(desk.store_path()).unwrap();
+    let tables: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let needle = r.as_bytes();
+    for table in tables {
+        let mut stmt = db.prepare(&format!("SELECT * FROM {table}")).unwrap();
+        let columns = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..columns {
+                let bytes: Vec<u8> = match row.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => t.to_vec(),
+                    _ => continue,
+                };
+                assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{table} column {i} still holds {r}");
+            }
+        }
+    }
+    // A second #erase has nothing left to do.
+    staff_mail(&desk, &alice, "DD-2026-0001", "2026-11-24T11:00:00Z", "#erase\n");
+    assert!(read(&alice, &expect(&desk, &alice.address, "Not done", 1)).contains("already erased"));
 }

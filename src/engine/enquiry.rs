@@ -81,7 +81,9 @@ const NEW_CONTENT: &[&str] = &[
 
 /// Whether a researcher's mail only asks for news.
 pub fn is_status_enquiry(inbound: &Inbound, sections: &[FormSection], prefix: &str) -> bool {
-    if !inbound.attachments.is_empty() || !inbound.crypto.keys.is_empty() || inbound.crypto.error.is_some() {
+    // A key sent along as a file or pasted is news; the Autocrypt header many clients add to every mail is not.
+    let sent_a_key = inbound.crypto.keys.iter().any(|k| k.source != crate::classify::pgp::KeySource::Autocrypt);
+    if !inbound.attachments.is_empty() || sent_a_key || inbound.crypto.error.is_some() {
         return false;
     }
     let own = super::staff::strip_quotes_and_signature(&inbound.text);

@@ -567,9 +567,12 @@ pub(super) fn form_context(
         })
         .unwrap_or_default();
     let received = if show_detail { named(&answered) } else { Vec::new() };
+    let is_answered = |name: &str| answered.iter().any(|(n, _)| n == name);
     Ok(FormContext {
         request,
-        sections: sections.iter().map(SectionContext::from).collect(),
+        // A request asks only for what is still unanswered, and names what arrived.
+        sections: sections.iter().filter(|s| !request || !is_answered(&s.name)).map(SectionContext::from).collect(),
+        answered: sections.iter().filter(|s| is_answered(&s.name)).map(|s| s.name.clone()).collect(),
         missing,
         problems,
         received,

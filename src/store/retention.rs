@@ -89,7 +89,11 @@ pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64
     conn.execute("DELETE FROM participants WHERE address = ?1", [address])?;
     conn.execute("UPDATE messages SET from_addr = '' WHERE from_addr = ?1", [address])?;
     conn.execute("UPDATE messages SET to_addr = '' WHERE to_addr = ?1", [address])?;
-    conn.execute("UPDATE intake SET from_addr = '', raw = NULL, subject = '' WHERE from_addr = ?1", [address])?;
+    // The dedup key names the sender too; a unique placeholder keeps its index happy.
+    conn.execute(
+        "UPDATE intake SET from_addr = '', raw = NULL, subject = '', dedup_key = 'erased:' || id WHERE from_addr = ?1",
+        [address],
+    )?;
     conn.execute(
         "UPDATE outbox SET recipient = '', raw = x'' WHERE recipient = ?1 AND status IN ('sent', 'failed')",
         [address],
