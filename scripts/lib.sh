@@ -7,6 +7,8 @@ VDPD_PACKAGES=(
   dovecot-imapd dovecot-lmtpd postfix swaks openssl
   # GnuPG plays the researcher's and staff's mail client; nettle + libclang build sequoia-openpgp
   gnupg nettle-dev libclang1-14 libclang-common-14-dev
+  # the IANA time zones of [calendar] (jiff reads /usr/share/zoneinfo)
+  tzdata
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -199,6 +199,9 @@ fn check_policy(r: &mut Report, config: &Config) {
         all.extend(config.sla.disclosure_reminders.iter().map(|d| format!("{d} before disclosure")));
         r.ok("reminders", all.join(", "));
     }
+    if config.staff.members.is_empty() {
+        r.warn("staff", "no [[staff.members]]: nobody is told of new reports (they are only in `vdpd tickets`)");
+    }
     let escalation = if config.staff.escalation.is_empty() {
         "every staff member".to_string()
     } else {
