@@ -104,6 +104,7 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
     let tracker = TaskTracker::new();
     let heartbeat = Heartbeat::new();
     let outbox_wake = Arc::new(Notify::new());
+    let timer_wake = Arc::new(Notify::new());
     let watchdog = sd_notify::watchdog_enabled();
 
     rt.health("daemon.pid", std::process::id().to_string()).await;
@@ -118,6 +119,7 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
             cancel: cancel.clone(),
             heartbeat: heartbeat.clone(),
             outbox_wake: outbox_wake.clone(),
+            timer_wake: timer_wake.clone(),
         };
         let renewal = watchdog.map_or(IDLE_RENEWAL, |wd| IDLE_RENEWAL.min(wd / 2));
         tracker.spawn(mailbox_loop(rt.clone(), imap_cfg, ctx, renewal));
@@ -130,7 +132,7 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
         outbox_wake.clone(),
         rt.config().imap.is_none().then(|| heartbeat.clone()),
     ));
-    tracker.spawn(timer_loop(rt.clone(), cancel.clone()));
+    tracker.spawn(timer_loop(rt.clone(), outbox_wake.clone(), timer_wake.clone(), cancel.clone()));
     if let Some(wd) = watchdog {
         tracker.spawn(watchdog_loop(heartbeat.clone(), wd, cancel.clone()));
     }
@@ -355,12 +357,16 @@ async fn outbox_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, 
 }
 
 /// Fires due timers; sleeps until the next one (at most [`IDLE_CHECK`], as new timers appear all the time).
-async fn timer_loop(rt: Runtime, cancel: CancellationToken) {
+/// What they queued (reminders, escalations, status mails) goes out at once: the outbox is woken.
+async fn timer_loop(rt: Runtime, outbox_wake: Arc<Notify>, wake: Arc<Notify>, cancel: CancellationToken) {
     while !cancel.is_cancelled() {
         let env = rt.env.clone();
         let now = rt.clock.now_ms();
         match rt.db.call(move |s| timers::fire_due(s, &env, now)).await {
-            Ok(r) if r.fired > 0 => tracing::info!(fired = r.fired, "timers fired"),
+            Ok(r) if r.fired > 0 || r.failed > 0 => {
+                tracing::info!(fired = r.fired, failed = r.failed, "timers fired");
+                outbox_wake.notify_one();
+            }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "firing timers failed"),
         }
@@ -371,6 +377,7 @@ async fn timer_loop(rt: Runtime, cancel: CancellationToken) {
         });
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
+            _ = wake.notified() => {}
             _ = cancel.cancelled() => break,
         }
     }
@@ -420,6 +427,7 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
             cancel: CancellationToken::new(),
             heartbeat: Heartbeat::new(),
             outbox_wake: Arc::new(Notify::new()),
+            timer_wake: Arc::new(Notify::new()),
         };
         match imap::connect(&cfg).await {
             Ok((mut session, caps)) => {

@@ -611,3 +611,35 @@ fn a_researchers_request_to_erase_their_data_is_honoured_by_a_staff_command() {
     staff_mail(&desk, &alice, "DD-2026-0001", "2026-11-24T11:00:00Z", "#erase\n");
     assert!(read(&alice, &expect(&desk, &alice.address, "Not done", 1)).contains("already erased"));
 }
+
+#[test]
+fn the_daemon_escalates_a_broken_promise_by_itself() {
+    // The recognition policy with a first diagnosis promised within 3 seconds, and no working hours to wait
+    // for: `vdpd run` alone must notice the breach and escalate it, once.
+    let desk = Desk::with("watch", Options::default());
+    let cto = format!("cto-{}@example.test", desk.id);
+    desk.use_example("recognition", |policy| {
+        table(policy, "sla").insert("first_diagnosis".into(), "3s".into());
+        table(policy, "calendar").remove("working_hours");
+        table(policy, "staff").insert("escalation".into(), toml::Value::Array(vec![cto.clone().into()]));
+    });
+    desk.vdpd_ok(&["key", "generate"]);
+    let mut daemon = desk.spawn_run();
+    let r = desk.researcher(1);
+    desk.send(
+        &r,
+        &report(
+            &r,
+            &desk.security,
+            "IDOR",
+            &format!("<w1-{}@research.test>", desk.id),
+            "Description: other users' invoices\nURLs: https://app.mykonci.com/api/export\nSteps to reproduce: GET /api/export?user=2\n",
+        ),
+    );
+    let escalation = expect(&desk, &cto, "[MK-2026-0001] Promise broken: first diagnosis was due", 1);
+    assert!(body(&escalation).contains("3 seconds"), "{}", body(&escalation));
+    exactly(&desk, &cto, "", 1);
+    std::thread::sleep(Duration::from_secs(2));
+    exactly(&desk, &cto, "", 1);
+    assert!(daemon.terminate(T).success(), "{}", daemon.log_text());
+}

@@ -38,6 +38,8 @@ pub struct SyncContext {
     pub heartbeat: Heartbeat,
     /// Woken when processing enqueued mail.
     pub outbox_wake: Arc<Notify>,
+    /// Woken after each message: it may have planned timers sooner than the one the timer loop sleeps for.
+    pub timer_wake: Arc<Notify>,
 }
 
 /// What a pass did.
@@ -159,6 +161,9 @@ pub async fn sync(
                 let processed = ctx.db.call(move |s| intake::process(s, &env, &mail, now)).await?;
                 if processed.enqueued {
                     ctx.outbox_wake.notify_one();
+                }
+                if processed.reference.is_some() {
+                    ctx.timer_wake.notify_one();
                 }
                 report.fetched += 1;
                 report.count(processed.status);
