@@ -110,6 +110,9 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
     rt.health("daemon.pid", std::process::id().to_string()).await;
     rt.health("daemon.started_at", rt.clock.now_ms().to_string()).await;
     rt.health("daemon.stopped_at", String::new()).await;
+    // A changed policy (new deadlines, reminder points, holidays) applies to tickets already open.
+    let (env, now) = (rt.env.clone(), rt.clock.now_ms());
+    rt.db.call(move |s| timers::replan_if_policy_changed(s, &env, now)).await?;
 
     if let Some(imap_cfg) = rt.config().imap.clone() {
         let ctx = sync::SyncContext {
@@ -455,7 +458,14 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
     }
     let env = rt.env.clone();
     let now = rt.clock.now_ms();
-    report.timers_fired = rt.db.call(move |s| timers::fire_due(s, &env, now)).await?.fired;
+    report.timers_fired = rt
+        .db
+        .call(move |s| {
+            timers::replan_if_policy_changed(s, &env, now)?;
+            timers::fire_due(s, &env, now)
+        })
+        .await?
+        .fired;
     report.delivery =
         outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(30), None).await?;
     if report.delivery.connection_failed {

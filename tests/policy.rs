@@ -643,3 +643,32 @@ fn the_daemon_escalates_a_broken_promise_by_itself() {
     exactly(&desk, &cto, "", 1);
     assert!(daemon.terminate(T).success(), "{}", daemon.log_text());
 }
+
+#[test]
+fn a_changed_policy_applies_to_tickets_already_open() {
+    let desk = Desk::new("replan");
+    let r = desk.researcher(1);
+    desk.send(&r, &report(&r, &desk.security, "SQLi", &format!("<p1-{}@research.test>", desk.id), "x"));
+    desk.once_at("2026-11-23T10:00:00Z");
+    let kinds = |desk: &Desk| -> Vec<String> {
+        desk.show("EX-2026-0001")["timers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["fired_at"].is_null() && t["cancelled_at"].is_null())
+            .map(|t| format!("{} {}", t["kind"].as_str().unwrap(), t["due_at"].as_str().unwrap()))
+            .collect()
+    };
+    assert!(kinds(&desk).contains(&"diagnosis:breach 2026-12-02T10:00:00Z".to_string()), "{:?}", kinds(&desk));
+    assert!(!kinds(&desk).iter().any(|k| k.contains("reminder")));
+    // The admin adds a reminder point and a shorter diagnosis promise; the next cycle re-plans the open ticket.
+    let mut policy: toml::Table = std::fs::read_to_string(&desk.config).unwrap().parse().unwrap();
+    let sla = table(&mut policy, "sla");
+    sla.insert("reminders".into(), toml::Value::Array(vec!["1 business day".into()]));
+    sla.insert("first_diagnosis".into(), "5 business days".into());
+    std::fs::write(&desk.config, toml::to_string(&policy).unwrap()).unwrap();
+    desk.once_at("2026-11-23T11:00:00Z");
+    let now = kinds(&desk);
+    assert!(now.contains(&"diagnosis:breach 2026-11-30T10:00:00Z".to_string()), "{now:?}");
+    assert!(now.contains(&"diagnosis:reminder:1 business day 2026-11-27T10:00:00Z".to_string()), "{now:?}");
+}

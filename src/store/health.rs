@@ -30,3 +30,9 @@ pub fn read(conn: &Connection) -> Result<Health, StoreError> {
     let entries = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(Health { entries })
 }
+
+/// One health value, if set.
+pub fn value(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    use rusqlite::OptionalExtension;
+    Ok(conn.query_row("SELECT value FROM health WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}

@@ -502,6 +502,13 @@ pub fn count_events(conn: &Connection, event: &str) -> Result<i64, StoreError> {
     Ok(conn.prepare_cached("SELECT count(*) FROM timeline WHERE event = ?1")?.query_row([event], |r| r.get(0))?)
 }
 
+/// Tickets whose clocks can still plan timers (content not purged, researcher not erased), by id.
+pub fn live_ids(conn: &Connection) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare("SELECT id FROM tickets WHERE purged_at IS NULL AND erased_at IS NULL ORDER BY id")?;
+    let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
 /// Whether the reporter's personal data was erased from this ticket.
 pub fn is_erased(conn: &Connection, ticket_id: i64) -> Result<bool, StoreError> {
     Ok(conn
