@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::config::{Config, ImapConfig};
 use crate::heartbeat::Heartbeat;
 use crate::imap::{self, idle, sync};
-use crate::intake::{self, Env, IncomingMail, Processed, Source};
+use crate::intake::{self, Env, IncomingMail, Processed, SharedEnv, Source};
 use crate::lock::{self, FileLock};
 use crate::openpgp::keys::Keys;
 use crate::outbox::{self, Mailer};
@@ -57,7 +57,10 @@ pub enum DaemonError {
 /// Everything the daemon commands share, opened and checked once.
 #[derive(Debug, Clone)]
 pub struct Runtime {
+    /// The environment as opened (what one-shot commands use).
     pub env: Env,
+    /// The environment `vdpd run` works with: the same, until a SIGHUP replaces it.
+    pub live: SharedEnv,
     pub db: Db,
     pub mailer: Mailer,
     pub clock: Clock,
@@ -67,17 +70,10 @@ impl Runtime {
     /// Loads templates (refusing ones that do not render) and keys (refusing a secret key others can read),
     /// opens the store and prepares SMTP.
     pub fn open(config: Config, clock: Clock) -> Result<Runtime, DaemonError> {
-        let templates = Templates::load(&config.templates.dir)?;
-        templates.self_test(&config)?;
-        let keys = Keys::load(&config)?;
         let store = Store::open(&config.store.path)?;
         let mailer = Mailer::new(&config.smtp)?;
-        Ok(Runtime {
-            env: Env { config: Arc::new(config), templates: Arc::new(templates), keys: Arc::new(keys) },
-            db: Db::new(store),
-            mailer,
-            clock,
-        })
+        let env = load_env(config)?;
+        Ok(Runtime { live: SharedEnv::new(env.clone()), env, db: Db::new(store), mailer, clock })
     }
 
     fn config(&self) -> &Config {
@@ -95,6 +91,58 @@ impl Runtime {
             tracing::warn!(error = %e, key, "could not record health");
         }
     }
+}
+
+/// The policy, templates and keys of a configuration, each checked: templates must render, the secret key
+/// must not be readable by others.
+fn load_env(config: Config) -> Result<Env, DaemonError> {
+    let templates = Templates::load(&config.templates.dir)?;
+    templates.self_test(&config)?;
+    let keys = Keys::load(&config)?;
+    Ok(Env { config: Arc::new(config), templates: Arc::new(templates), keys: Arc::new(keys) })
+}
+
+/// SIGHUP: read the policy, the templates and the keys again. A new configuration that does not pass every
+/// check is refused with a clear log line and the running one stays in use. Transport settings ([imap],
+/// [smtp]) take effect only at the next start; another store is refused.
+async fn reload(rt: &Runtime, timer_wake: &Notify) {
+    let path = rt.config().path.clone();
+    let old = rt.live.current();
+    let loaded = tokio::task::spawn_blocking(move || -> Result<Env, String> {
+        let config = Config::load(&path).map_err(|e| e.to_string())?;
+        load_env(config).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    let env = match loaded {
+        Ok(env) if env.config.store.path != old.config.store.path => {
+            tracing::error!(
+                "reload refused: store.path changed (restart vdpd to use another store); the running configuration stays in use"
+            );
+            return;
+        }
+        Ok(env) => env,
+        Err(e) => {
+            tracing::error!("reload refused, the running configuration stays in use:\n{e}");
+            return;
+        }
+    };
+    let transport = |c: &Config| format!("{:?}{:?}", c.imap, c.smtp);
+    if transport(&env.config) != transport(&old.config) {
+        tracing::warn!(
+            "[imap] and [smtp] changes take effect when vdpd restarts; the rest of the policy is in use now"
+        );
+    }
+    rt.live.replace(env.clone());
+    let now = rt.clock.now_ms();
+    match rt.db.call(move |s| timers::replan_if_policy_changed(s, &env, now)).await {
+        Ok(n) if n > 0 => tracing::info!(tickets = n, "timers re-planned for the new policy"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "re-planning timers after the reload failed"),
+    }
+    timer_wake.notify_one();
+    tracing::info!("configuration reloaded: policy, templates and keys");
 }
 
 /// `vdpd run`: until SIGTERM or SIGINT.
@@ -117,7 +165,7 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
     if let Some(imap_cfg) = rt.config().imap.clone() {
         let ctx = sync::SyncContext {
             db: rt.db.clone(),
-            env: rt.env.clone(),
+            env: rt.live.clone(),
             clock: rt.clock,
             cancel: cancel.clone(),
             heartbeat: heartbeat.clone(),
@@ -143,7 +191,7 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status("running")]);
     tracing::info!(pid = std::process::id(), "vdpd running");
 
-    wait_for_shutdown_signal().await?;
+    wait_for_shutdown_signal(&rt, &timer_wake).await?;
     tracing::info!("stopping: finishing the message in hand and mail being sent");
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     cancel.cancel();
@@ -160,15 +208,30 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
     Ok(())
 }
 
-async fn wait_for_shutdown_signal() -> Result<(), std::io::Error> {
+/// Waits for SIGTERM or SIGINT, reloading the configuration on every SIGHUP meanwhile.
+async fn wait_for_shutdown_signal(rt: &Runtime, timer_wake: &Notify) -> Result<(), std::io::Error> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = int.recv() => tracing::info!("SIGINT received"),
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => {
+                tracing::info!("SIGTERM received");
+                return Ok(());
+            }
+            _ = int.recv() => {
+                tracing::info!("SIGINT received");
+                return Ok(());
+            }
+            _ = hup.recv() => {
+                tracing::info!("SIGHUP received: reloading the configuration");
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Reloading]);
+                reload(rt, timer_wake).await;
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+            }
+        }
     }
-    Ok(())
 }
 
 /// Sleeps `d` (or until cancelled) while still proving life to the watchdog: a loop waiting out a backoff is
@@ -363,7 +426,7 @@ async fn outbox_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, 
 /// What they queued (reminders, escalations, status mails) goes out at once: the outbox is woken.
 async fn timer_loop(rt: Runtime, outbox_wake: Arc<Notify>, wake: Arc<Notify>, cancel: CancellationToken) {
     while !cancel.is_cancelled() {
-        let env = rt.env.clone();
+        let env = rt.live.current();
         let now = rt.clock.now_ms();
         match rt.db.call(move |s| timers::fire_due(s, &env, now)).await {
             Ok(r) if r.fired > 0 || r.failed > 0 => {
@@ -425,7 +488,7 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
     if let Some(cfg) = rt.config().imap.clone() {
         let ctx = sync::SyncContext {
             db: rt.db.clone(),
-            env: rt.env.clone(),
+            env: SharedEnv::new(rt.env.clone()),
             clock: rt.clock,
             cancel: CancellationToken::new(),
             heartbeat: Heartbeat::new(),

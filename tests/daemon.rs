@@ -300,3 +300,71 @@ fn systemd_gets_ready_watchdog_and_stopping_and_the_watchdog_starves_when_the_fe
     assert!(daemon.terminate(T).success());
     assert!(notified(&sock, Duration::from_secs(1), |m| m.contains("STOPPING=1")), "no STOPPING=1");
 }
+
+#[test]
+fn sighup_reloads_policy_and_templates_and_refuses_a_broken_one() {
+    let desk = Desk::new("reload");
+    let mut daemon = desk.spawn_run();
+    wait_idle(&desk);
+    let alice = desk.researcher(1);
+    let send = |n: u32| {
+        desk.send(
+            &alice,
+            &report(&alice, &desk.security, &format!("report {n}"), &format!("<h{n}-{}@r.test>", desk.id), "x"),
+        )
+    };
+    send(1);
+    let first = desk.wait_inbox(&alice, 1, T).remove(0);
+    assert!(!String::from_utf8_lossy(&first).contains("RELOADED"));
+
+    // A new acknowledgement template, then SIGHUP: the next report is answered with it.
+    let templates = desk.dir.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(templates.join("acknowledgement.txt"), "RELOADED acknowledgement of {{ ticket.reference }}\n")
+        .unwrap();
+    common::signal(daemon.pid(), "HUP");
+    wait_until(T, "the reload", || daemon.log_text().contains("configuration reloaded"));
+    send(2);
+    let second = desk.wait_inbox(&alice, 2, T).remove(1);
+    assert!(String::from_utf8_lossy(&second).contains("RELOADED acknowledgement of EX-"), "{}", daemon.log_text());
+
+    // A broken policy is refused with its problem named, and the running configuration stays in use.
+    let good = std::fs::read_to_string(&desk.config).unwrap();
+    std::fs::write(&desk.config, good.replace("acknowledge = \"24h\"", "acknowledge = \"soon\"")).unwrap();
+    common::signal(daemon.pid(), "HUP");
+    wait_until(T, "the refusal", || daemon.log_text().contains("reload refused"));
+    assert!(daemon.log_text().contains("sla.acknowledge"), "{}", daemon.log_text());
+    send(3);
+    let third = desk.wait_inbox(&alice, 3, T).remove(2);
+    assert!(String::from_utf8_lossy(&third).contains("RELOADED acknowledgement of EX-"));
+    assert!(daemon.is_running());
+    std::fs::write(&desk.config, good).unwrap();
+    assert!(daemon.terminate(T).success());
+}
+
+#[test]
+fn logs_are_json_on_request_and_carry_no_report_content() {
+    let desk = Desk::new("logs");
+    let alice = desk.researcher(1);
+    desk.send(
+        &alice,
+        &report(
+            &alice,
+            &desk.security,
+            "Subject-Marker-7Q2 in the login",
+            &format!("<g1-{}@r.test>", desk.id),
+            "Body-Marker-9K4\nAsset: https://asset-marker-3x.example.test/login\nSteps to reproduce: Step-Marker-5J8",
+        ),
+    );
+    let out = desk.command().args(["--log-format", "json", "once"]).env("VDPD_LOG", "info").output().unwrap();
+    assert!(out.status.success(), "{}", common::show(&out));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<serde_json::Value> =
+        stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    assert!(lines.iter().any(|l| l["fields"]["ticket"] == "EX-2026-0001"), "{stderr}");
+    for marker in ["Subject-Marker-7Q2", "Body-Marker-9K4", "asset-marker-3x", "Step-Marker-5J8", "imap.pass"] {
+        assert!(!stderr.contains(marker), "{marker} in the log:\n{stderr}");
+    }
+    let password = std::fs::read_to_string(desk.dir.path().join("imap.pass")).unwrap();
+    assert!(!stderr.contains(&format!("\"{}\"", password.trim())), "{stderr}");
+}

@@ -18,7 +18,7 @@ use super::{Caps, ImapError, Session, timed, uid_sets};
 use crate::clock::Clock;
 use crate::config::ImapConfig;
 use crate::heartbeat::Heartbeat;
-use crate::intake::{self, Env, IncomingMail, Source};
+use crate::intake::{self, IncomingMail, SharedEnv, Source};
 use crate::store::{Db, IntakeStatus, intake as intake_sql};
 
 /// Messages fetched per `UID FETCH BODY.PEEK[]` command.
@@ -32,7 +32,8 @@ const UIDS_PER_COMMAND: usize = 500;
 #[derive(Debug, Clone)]
 pub struct SyncContext {
     pub db: Db,
-    pub env: Env,
+    /// The policy, templates and keys, read afresh per message (a SIGHUP may replace them).
+    pub env: SharedEnv,
     pub clock: Clock,
     pub cancel: CancellationToken,
     pub heartbeat: Heartbeat,
@@ -156,7 +157,7 @@ pub async fn sync(
                     raw,
                     truncated,
                 };
-                let env = ctx.env.clone();
+                let env = ctx.env.current();
                 let now = ctx.clock.now_ms();
                 let processed = ctx.db.call(move |s| intake::process(s, &env, &mail, now)).await?;
                 if processed.enqueued {
@@ -185,7 +186,7 @@ pub async fn sync(
 }
 
 fn cfg_max(ctx: &SyncContext) -> u64 {
-    ctx.env.config.limits.max_message_bytes as u64
+    ctx.env.current().config.limits.max_message_bytes as u64
 }
 
 /// UIDs above `last_uid` with their sizes, ascending.

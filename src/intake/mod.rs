@@ -51,6 +51,26 @@ impl Env {
     }
 }
 
+/// The `Env` of a running daemon: replaced as a whole when the policy is reloaded (SIGHUP), read afresh for
+/// each message and each round of timers, so a reload never changes the rules in the middle of one.
+#[derive(Debug, Clone)]
+pub struct SharedEnv(Arc<std::sync::RwLock<Env>>);
+
+impl SharedEnv {
+    pub fn new(env: Env) -> SharedEnv {
+        SharedEnv(Arc::new(std::sync::RwLock::new(env)))
+    }
+
+    /// The environment now (cheap: a few `Arc`s).
+    pub fn current(&self) -> Env {
+        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    pub fn replace(&self, env: Env) {
+        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = env;
+    }
+}
+
 /// Where a message came from.
 #[derive(Debug, Clone)]
 pub enum Source {

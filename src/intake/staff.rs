@@ -197,7 +197,13 @@ pub(super) fn warn(
         mail,
         now,
     )?;
-    tracing::warn!(kind = warning_kind, "{detail}");
+    // The detail can quote a subject (report content): the log names only what happened and where.
+    tracing::warn!(
+        kind = warning_kind,
+        ticket = ticket.map_or("", |t| t.1),
+        message = message.as_ref().map(|m| m.id),
+        "staff warning recorded (`vdpd status`; the staff mail and staff_warnings have the detail)"
+    );
     if !mail {
         return Ok(false);
     }
