@@ -29,6 +29,12 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HallOfFameFormat {
+    Html,
+    Md,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
@@ -90,6 +96,25 @@ pub enum Command {
         no_deliver: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// Write the policy's RFC 9116 security.txt (Contact, Expires, Encryption, Acknowledgments, Policy,
+    /// Preferred-Languages, Canonical); with --sign, clear-signed by the organisation key.
+    SecurityTxt {
+        #[arg(long)]
+        sign: bool,
+        /// Write here (atomically) instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Count Expires from this instant instead of now.
+        #[arg(long, value_name = "T")]
+        now: Option<jiff::Timestamp>,
+    },
+    /// The hall of fame: researchers credited, with their consent, for flaws that were fixed.
+    HallOfFame {
+        #[arg(long, value_enum, default_value_t = HallOfFameFormat::Html)]
+        format: HallOfFameFormat,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
     /// The organisation's OpenPGP key.
     Key {

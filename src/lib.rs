@@ -14,7 +14,7 @@
 //! - [`mailtext`]: sanitising hostile text before it reaches our headers or store.
 //! - [`classify`]: raw bytes → [`classify::Inbound`] (or a quarantine reason). No IO.
 //! - [`engine`]: pure policy decisions and mail plans. No IO.
-//! - [`render`]: templates and the final bytes of outgoing mail.
+//! - [`render`]: templates and the final bytes of outgoing mail; [`publish`]: security.txt and the hall of fame.
 //! - [`store`]: SQLite; all SQL lives here.
 //! - [`intake`]: one message through classify → engine → store, in one transaction.
 //! - [`imap`]: fetching from the mailbox; [`outbox`]: delivering by SMTP; [`timers`]: due clocks.
@@ -37,6 +37,7 @@ pub mod lock;
 pub mod mailtext;
 pub mod openpgp;
 pub mod outbox;
+pub mod publish;
 pub mod render;
 pub mod store;
 pub mod timers;

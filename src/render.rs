@@ -55,6 +55,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("erasure_receipt.txt", include_str!("../templates/erasure_receipt.txt")),
     ("_staff_ticket.txt", include_str!("../templates/_staff_ticket.txt")),
     ("_policy_terms.txt", include_str!("../templates/_policy_terms.txt")),
+    ("hall_of_fame.html", include_str!("../templates/hall_of_fame.html")),
+    ("hall_of_fame.md", include_str!("../templates/hall_of_fame.md")),
     ("_staff_help.txt", include_str!("../templates/_staff_help.txt")),
 ];
 
@@ -94,6 +96,17 @@ impl Templates {
     pub fn load(dir: &Path) -> Result<Templates, RenderError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Markdown is not escaped by minijinja (HTML is, by the .html name): names researchers chose must not
+        // turn into links or formatting.
+        env.add_filter("mdescape", |s: String| -> String {
+            s.chars()
+                .flat_map(|c| {
+                    let special = "\\`*_{}[]()<>#+-.!|~".contains(c);
+                    special.then_some('\\').into_iter().chain(std::iter::once(c))
+                })
+                .filter(|c| *c != '\n' && *c != '\r')
+                .collect()
+        });
         env.set_syntax(
             minijinja::syntax::SyntaxConfig::builder()
                 .keep_trailing_newline(true)
@@ -218,6 +231,27 @@ impl Templates {
         });
         // Each template also renders with the least it is ever given: what its callers always provide.
         for (name, _) in &self.origins {
+            if name.starts_with("hall_of_fame") {
+                for credits in [
+                    Vec::new(),
+                    vec![
+                        crate::publish::Credit {
+                            name: "Ada <L.>".into(),
+                            link: Some("https://ada.example/?a=1&b=2".into()),
+                            month: "2026-12".into(),
+                        },
+                        crate::publish::Credit { name: "@bob_*x*".into(), link: None, month: "2027-01".into() },
+                    ],
+                ] {
+                    let hof = crate::publish::HallOfFame {
+                        organisation: config.organisation.name.clone(),
+                        policy_url: config.organisation.policy_url.clone(),
+                        credits,
+                    };
+                    self.render(name, &hof)?;
+                }
+                continue;
+            }
             let mut least = bare.clone();
             let outcome = full.outcome.clone().unwrap_or_default();
             match *name {

@@ -344,6 +344,12 @@ fn the_recognition_policy_through_a_whole_ticket_life() {
     exactly(&desk, &r, "Coordinated disclosure date", 2);
     expect(&desk, &alice.address, "[MK-2026-0001] Today: disclosure date 2027-01-15", 1);
 
+    // The hall of fame credits Ada, now that the flaw is fixed and she agreed.
+    let html = desk.vdpd_ok(&["hall-of-fame", "--format", "html"]);
+    assert!(html.contains("<li>Ada Lovelace (2026-12)</li>") && html.contains("MyKonci Security"), "{html}");
+    let md = desk.vdpd_ok(&["hall-of-fame", "--format", "md"]);
+    assert!(md.contains("- Ada Lovelace (2026-12)"), "{md}");
+
     // Twelve months after the fix, the report's content goes; the metadata and the credit stay.
     let dry = desk.json(&["purge", "--dry-run", "--json", "--now", "2027-12-14T09:59:00Z"]);
     assert_eq!(dry.as_array().unwrap().len(), 0);
@@ -364,6 +370,10 @@ fn the_recognition_policy_through_a_whole_ticket_life() {
         (Some("high"), Some("CWE-79"), Some("Ada Lovelace"))
     );
     assert!(desk.vdpd_ok(&["purge", "--now", "2027-12-20T00:00:00Z"]).contains("nothing is due"));
+    assert!(
+        desk.vdpd_ok(&["hall-of-fame", "--format", "md"]).contains("- Ada Lovelace (2026-12)"),
+        "credit outlives the purge"
+    );
 
     // Every promise was kept: nothing was escalated; the researcher got exactly the mails above.
     exactly(&desk, &cto, "", 0);

@@ -3,6 +3,7 @@
 mod check;
 mod key;
 mod mail;
+mod publish;
 mod purge;
 mod status;
 mod tickets;
@@ -100,6 +101,8 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Purge { dry_run, now, no_deliver, json } => {
             purge::run(&tokio, runtime(&cli.config, now)?, dry_run, !no_deliver, json)
         }
+        Command::SecurityTxt { sign, output, now } => publish::security_txt(&cli.config, sign, output, now),
+        Command::HallOfFame { format, output } => publish::hall_of_fame(&cli.config, format, output),
         Command::Key { command } => match command {
             KeyCommand::Generate { userid, validity, force } => key::generate(&cli.config, userid, &validity, force),
             KeyCommand::Import { file, force } => key::import(&cli.config, &file, force),

@@ -42,6 +42,7 @@ pub struct Config {
     pub calendar: Calendar,
     pub retention: Retention,
     pub recognition: Recognition,
+    pub security_txt: SecurityTxt,
 }
 
 #[derive(Debug, Clone)]
@@ -364,6 +365,7 @@ impl Config {
         let report_form = v.report_form(raw.report_form, hall_of_fame);
         let calendar = v.calendar(raw.calendar);
         let retention = v.retention(raw.retention);
+        let security_txt = v.security_txt(raw.security_txt);
         let staff = v.staff(raw.staff, &dir);
         let scope = v.scope(raw.scope);
         let bounty = v.bounty(raw.bounty);
@@ -394,6 +396,7 @@ impl Config {
             calendar: calendar?,
             retention: retention?,
             recognition: recognition?,
+            security_txt: security_txt?,
         })
     }
 }

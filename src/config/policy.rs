@@ -868,3 +868,98 @@ fn parse_holiday(s: &str) -> Option<Holiday> {
     jiff::civil::Date::new(2000, month, day).ok()?;
     Some(Holiday::Yearly { month, day })
 }
+
+/// What `vdpd security-txt` writes besides what the rest of the policy says (RFC 9116).
+#[derive(Debug, Clone)]
+pub struct SecurityTxt {
+    /// Where the file will be published (https URLs): its `Canonical` fields.
+    pub canonical: Vec<String>,
+    /// `Expires` is this long after the file is written (RFC 9116 recommends less than a year).
+    pub expires: PolicyDuration,
+    /// More `Contact` URIs after the security address (`https:`, `tel:`, `mailto:`).
+    pub contacts: Vec<String>,
+    /// The `Encryption` URI; default: `openpgp4fpr:` and the organisation key's fingerprint.
+    pub encryption: Option<String>,
+    pub preferred_languages: Vec<String>,
+    pub hiring: Option<String>,
+}
+
+impl Default for SecurityTxt {
+    fn default() -> Self {
+        SecurityTxt {
+            canonical: Vec::new(),
+            expires: PolicyDuration::new(6, super::Unit::Months),
+            contacts: Vec::new(),
+            encryption: None,
+            preferred_languages: Vec::new(),
+            hiring: None,
+        }
+    }
+}
+
+/// A URI as a security.txt field may carry it: a scheme, no whitespace or control characters (which would
+/// break the line-based format).
+fn is_field_uri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else { return false };
+    !scheme.is_empty()
+        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
+        && !rest.is_empty()
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+impl Validator<'_> {
+    pub(super) fn security_txt(&mut self, r: raw::RawSecurityTxt) -> Option<SecurityTxt> {
+        let d = SecurityTxt::default();
+        let canonical = r.canonical.unwrap_or_default();
+        for (i, c) in canonical.iter().enumerate() {
+            if !c.starts_with("https://") || !is_field_uri(c) {
+                self.problem(
+                    &format!("security_txt.canonical.{i}"),
+                    format!("{c:?}: an https:// URL (RFC 9116 §2.5.2)"),
+                );
+            }
+        }
+        let contacts = r.contacts.unwrap_or_default();
+        for (i, c) in contacts.iter().enumerate() {
+            if !is_field_uri(c) {
+                self.problem(&format!("security_txt.contacts.{i}"), format!("{c:?}: a URI such as https://… or tel:…"));
+            }
+        }
+        if let Some(e) = &r.encryption
+            && !is_field_uri(e)
+        {
+            self.problem("security_txt.encryption", format!("{e:?}: a URI (https://…, dns:…, openpgp4fpr:…)"));
+        }
+        if let Some(h) = &r.hiring
+            && !is_field_uri(h)
+        {
+            self.problem("security_txt.hiring", format!("{h:?}: a URI"));
+        }
+        let languages = r.preferred_languages.unwrap_or_default();
+        for (i, l) in languages.iter().enumerate() {
+            if l.is_empty() || l.len() > 35 || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                self.problem(
+                    &format!("security_txt.preferred_languages.{i}"),
+                    format!("{l:?}: a language tag such as \"en\""),
+                );
+            }
+        }
+        let expires = r.expires.unwrap_or(d.expires);
+        let too_long = match expires.unit {
+            super::Unit::Months => expires.amount > 12,
+            super::Unit::BusinessDays => expires.amount > 260,
+            _ => expires.exact().is_none_or(|e| e > std::time::Duration::from_secs(366 * 86_400)),
+        };
+        if expires.amount == 0 || too_long {
+            self.problem("security_txt.expires", format!("{expires}: between a day and a year (RFC 9116 §2.5.5)"));
+        }
+        Some(SecurityTxt {
+            canonical,
+            expires,
+            contacts,
+            encryption: r.encryption,
+            preferred_languages: languages,
+            hiring: r.hiring,
+        })
+    }
+}

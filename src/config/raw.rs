@@ -39,6 +39,18 @@ pub struct RawConfig {
     pub retention: RawRetention,
     #[serde(default)]
     pub recognition: RawRecognition,
+    #[serde(default)]
+    pub security_txt: RawSecurityTxt,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawSecurityTxt {
+    pub canonical: Option<Vec<String>>,
+    pub expires: Option<PolicyDuration>,
+    pub contacts: Option<Vec<String>>,
+    pub encryption: Option<String>,
+    pub preferred_languages: Option<Vec<String>>,
+    pub hiring: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

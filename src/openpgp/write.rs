@@ -58,3 +58,18 @@ pub fn sign_and_encrypt(
     }
     Ok(sink)
 }
+
+/// Clear-signs `text` with the organisation key (the OpenPGP cleartext signature framework, RFC 9580 §7):
+/// readable as is, verifiable with `gpg --verify`. RFC 9116 asks for this form for a signed security.txt.
+pub fn clearsign(text: &[u8], org: &OrgKey, now: SystemTime) -> Result<Vec<u8>, WriteError> {
+    let signer = org.signer(now).map_err(err)?;
+    let mut sink = Vec::with_capacity(text.len() + 1024);
+    {
+        let message = Message::new(&mut sink);
+        let mut signer =
+            Signer::new(message, signer).map_err(err)?.cleartext().creation_time(now).build().map_err(err)?;
+        signer.write_all(text).map_err(err)?;
+        signer.finalize().map_err(err)?;
+    }
+    Ok(sink)
+}

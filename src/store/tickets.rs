@@ -502,6 +502,15 @@ pub fn count_events(conn: &Connection, event: &str) -> Result<i64, StoreError> {
     Ok(conn.prepare_cached("SELECT count(*) FROM timeline WHERE event = ?1")?.query_row([event], |r| r.get(0))?)
 }
 
+/// Tickets with a confirmed public credit (for the hall of fame).
+pub fn credited(conn: &Connection) -> Result<Vec<TicketRow>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE credit IS NOT NULL AND credit != '' ORDER BY resolved_at, id"
+    ))?;
+    let rows = stmt.query_map([], ticket_row)?;
+    rows.map(|r| finish_ticket(r?)).collect()
+}
+
 /// Tickets whose clocks can still plan timers (content not purged, researcher not erased), by id.
 pub fn live_ids(conn: &Connection) -> Result<Vec<i64>, StoreError> {
     let mut stmt = conn.prepare("SELECT id FROM tickets WHERE purged_at IS NULL AND erased_at IS NULL ORDER BY id")?;

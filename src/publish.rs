@@ -1,0 +1,204 @@
+//! The public artefacts of a disclosure programme, from the same policy: `security.txt` (RFC 9116) and the
+//! hall of fame. Pure: the commands read the store and the key and write the files.
+
+use serde::Serialize;
+
+use crate::config::{Config, Unit};
+use crate::store::tickets::TicketRow;
+
+/// The text of a security.txt (unsigned). `fingerprint`: the organisation key's, for the default
+/// `Encryption` field. `now`: when it is written (its `Expires` counts from here).
+pub fn security_txt(config: &Config, fingerprint: Option<&str>, now: i64) -> String {
+    let st = &config.security_txt;
+    let org = &config.organisation;
+    // Expires: the policy's period, on the calendar; RFC 9116 wants an RFC 3339 instant.
+    let expires = match st.expires.unit {
+        Unit::BusinessDays | Unit::Days | Unit::Weeks | Unit::Months => config.calendar.add(now, st.expires),
+        _ => now.saturating_add(st.expires.exact().map_or(0, |d| d.as_millis() as i64)),
+    };
+    let expires = jiff::Timestamp::from_millisecond(expires).map(|t| t.round(jiff::Unit::Second).unwrap_or(t));
+    let mut lines = vec![
+        format!("# security.txt of {} (RFC 9116), written by vdpd.", org.name),
+        format!("# Reports go to {}; they are acknowledged within {}.", org.security_address, config.sla.acknowledge),
+        format!("Contact: mailto:{}", org.security_address),
+    ];
+    lines.extend(st.contacts.iter().map(|c| format!("Contact: {c}")));
+    if let Ok(t) = expires {
+        lines.push(format!("Expires: {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
+    }
+    match (&st.encryption, fingerprint) {
+        (Some(e), _) => lines.push(format!("Encryption: {e}")),
+        (None, Some(fpr)) => lines.push(format!("Encryption: openpgp4fpr:{}", fpr.to_ascii_lowercase())),
+        (None, None) => {}
+    }
+    if config.recognition.hall_of_fame
+        && let Some(page) = &config.recognition.page
+    {
+        lines.push(format!("Acknowledgments: {page}"));
+    }
+    if let Some(p) = &org.policy_url {
+        lines.push(format!("Policy: {p}"));
+    }
+    if !st.preferred_languages.is_empty() {
+        lines.push(format!("Preferred-Languages: {}", st.preferred_languages.join(", ")));
+    }
+    lines.extend(st.canonical.iter().map(|c| format!("Canonical: {c}")));
+    if let Some(h) = &st.hiring {
+        lines.push(format!("Hiring: {h}"));
+    }
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text
+}
+
+/// One researcher on the hall of fame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Credit {
+    /// How they asked to be credited, without the link.
+    pub name: String,
+    /// Their link, if the credit carried one (http or https only).
+    pub link: Option<String>,
+    /// When the flaw they reported was fixed: "2026-12".
+    pub month: String,
+}
+
+/// What the hall-of-fame templates get.
+#[derive(Debug, Clone, Serialize)]
+pub struct HallOfFame {
+    pub organisation: String,
+    pub policy_url: Option<String>,
+    pub credits: Vec<Credit>,
+}
+
+/// Splits "Ada Lovelace (https://ada.example)" into the name and the link.
+pub fn parse_credit(credit: &str) -> (String, Option<String>) {
+    let words: Vec<&str> = credit.split_whitespace().collect();
+    let is_link = |w: &str| {
+        let w = w.trim_matches(|c| matches!(c, '(' | ')' | '<' | '>' | ','));
+        (w.starts_with("https://") || w.starts_with("http://")) && w.len() > 8
+    };
+    let link = words
+        .iter()
+        .find(|w| is_link(w))
+        .map(|w| w.trim_matches(|c| matches!(c, '(' | ')' | '<' | '>' | ',')).to_string());
+    let name: Vec<&str> = words.iter().copied().filter(|w| !is_link(w)).collect();
+    let name = name.join(" ").trim_matches(|c: char| c == '-' || c == ',' || c.is_whitespace()).to_string();
+    match (name.is_empty(), link) {
+        (true, Some(l)) => (l.clone(), Some(l)),
+        (_, link) => (name, link),
+    }
+}
+
+/// The researchers to credit, oldest fix first: tickets resolved, with a credit staff confirmed (which needs
+/// the researcher's consent), and not erased.
+pub fn hall_of_fame(config: &Config, tickets: &[TicketRow]) -> HallOfFame {
+    let mut fixed: Vec<&TicketRow> = tickets
+        .iter()
+        .filter(|t| t.resolved_at.is_some() && t.erased_at.is_none())
+        .filter(|t| t.credit.as_deref().is_some_and(|c| !c.trim().is_empty()))
+        .collect();
+    fixed.sort_by_key(|t| (t.resolved_at, t.id));
+    let credits = fixed
+        .into_iter()
+        .map(|t| {
+            let (name, link) = parse_credit(t.credit.as_deref().unwrap_or(""));
+            let month = t.resolved_at.map(|at| config.calendar.show_date(at)).unwrap_or_default();
+            Credit { name, link, month: month.get(..7).unwrap_or(&month).to_string() }
+        })
+        .collect();
+    HallOfFame {
+        organisation: config.organisation.name.clone(),
+        policy_url: config.organisation.policy_url.clone(),
+        credits,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &str) -> Config {
+        let text = format!(
+            "[organisation]\nname = \"Example\"\nsecurity_address = \"security@example.test\"\nticket_prefix = \"EX\"\n\
+             policy_url = \"https://example.test/policy\"\n\
+             [smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[store]\npath = \"/tmp/x.sqlite\"\n[sla]\nacknowledge = \"24h\"\n{extra}"
+        );
+        Config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml")).unwrap()
+    }
+
+    #[test]
+    fn security_txt_has_every_field_rfc_9116_knows() {
+        let c = config(
+            "[recognition]\nhall_of_fame = true\npage = \"https://example.test/thanks\"\n\
+             [security_txt]\ncanonical = [\"https://example.test/.well-known/security.txt\"]\nexpires = \"6 months\"\n\
+             preferred_languages = [\"en\", \"fr\"]\ncontacts = [\"https://example.test/report\"]\n",
+        );
+        let now = "2026-11-23T10:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        let text = security_txt(&c, Some("ABCDEF0123"), now);
+        let fields: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            fields,
+            [
+                "Contact: mailto:security@example.test",
+                "Contact: https://example.test/report",
+                "Expires: 2027-05-23T10:00:00Z",
+                "Encryption: openpgp4fpr:abcdef0123",
+                "Acknowledgments: https://example.test/thanks",
+                "Policy: https://example.test/policy",
+                "Preferred-Languages: en, fr",
+                "Canonical: https://example.test/.well-known/security.txt",
+            ]
+        );
+    }
+
+    #[test]
+    fn security_txt_settings_are_checked() {
+        let bad = "[organisation]\nname = \"E\"\nsecurity_address = \"s@e.test\"\nticket_prefix = \"EX\"\n[smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n\
+                   [store]\npath = \"/tmp/x\"\n[sla]\nacknowledge = \"24h\"\n\
+                   [security_txt]\ncanonical = [\"http://e.test/security.txt\"]\nexpires = \"13 months\"\ncontacts = [\"call me\"]\n";
+        let Err(crate::config::ConfigError::Invalid { problems }) =
+            Config::parse(bad, std::path::Path::new("/etc/vdpd/policy.toml"))
+        else {
+            panic!("accepted")
+        };
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert!(keys.contains(&"security_txt.canonical.0") && keys.contains(&"security_txt.contacts.0"), "{keys:?}");
+        assert!(keys.iter().any(|k| k.starts_with("security_txt.expires")), "{keys:?}");
+    }
+
+    #[test]
+    fn the_hall_of_fame_escapes_what_researchers_chose() {
+        let templates = crate::render::Templates::load(std::path::Path::new("/nonexistent")).unwrap();
+        let hof = HallOfFame {
+            organisation: "Example".into(),
+            policy_url: None,
+            credits: vec![
+                Credit {
+                    name: "<script>x</script>".into(),
+                    link: Some("https://a.example/?q=\"><b>".into()),
+                    month: "2026-12".into(),
+                },
+                Credit { name: "[click](javascript:alert(1))".into(), link: None, month: "2027-01".into() },
+            ],
+        };
+        let html = templates.render("hall_of_fame.html", &hof).unwrap();
+        assert!(html.contains("&lt;script&gt;x&lt;&#x2f;script&gt;") && !html.contains("<script>"), "{html}");
+        assert!(!html.contains("\"><b>"), "{html}");
+        let md = templates.render("hall_of_fame.md", &hof).unwrap();
+        assert!(md.contains("\\[click\\]\\(javascript:alert\\(1\\)\\)"), "{md}");
+    }
+
+    #[test]
+    fn credits_split_name_and_link() {
+        assert_eq!(
+            parse_credit("Ada Lovelace (https://ada.example)"),
+            ("Ada Lovelace".into(), Some("https://ada.example".into()))
+        );
+        assert_eq!(parse_credit("@ada"), ("@ada".into(), None));
+        assert_eq!(
+            parse_credit("https://ada.example/"),
+            ("https://ada.example/".into(), Some("https://ada.example/".into()))
+        );
+        assert_eq!(parse_credit("Ada - javascript:alert(1)"), ("Ada - javascript:alert(1)".into(), None));
+    }
+}

@@ -1,0 +1,58 @@
+//! What admins get from the policy and the store: security.txt, exports, advisories, statistics, metrics.
+
+mod common;
+
+use common::gpg::Gpg;
+use common::{Desk, Options};
+
+#[test]
+fn security_txt_is_written_from_the_policy_and_clear_signed_by_the_organisation_key() {
+    let desk = Desk::with(
+        "sectxt",
+        Options {
+            extra:
+                "\n[openpgp]\n\n[recognition]\nhall_of_fame = true\npage = \"https://example.test/hall-of-fame\"\n\n\
+                    [security_txt]\ncanonical = [\"https://example.test/.well-known/security.txt\"]\n\
+                    preferred_languages = [\"en\", \"de\"]\nexpires = \"6 months\"\n"
+                    .into(),
+            ..Options::default()
+        },
+    );
+    desk.vdpd_ok(&["key", "generate"]);
+    let file = desk.dir.path().join("security.txt");
+    desk.vdpd_ok(&["security-txt", "--sign", "--now", "2026-11-23T10:00:00Z", "--output", file.to_str().unwrap()]);
+    let signed = std::fs::read_to_string(&file).unwrap();
+    assert!(signed.starts_with("-----BEGIN PGP SIGNED MESSAGE-----\n"), "{signed}");
+
+    // Any researcher can check it with GnuPG and our published key.
+    let researcher = Gpg::new(&desk.researcher(1));
+    researcher.import(&desk.vdpd(&["key", "export"]).stdout);
+    let out = researcher.run(&["--status-fd", "1", "--verify"], Some(signed.as_bytes()));
+    let status = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && status.contains("GOODSIG"), "{status}\n{}", String::from_utf8_lossy(&out.stderr));
+
+    // The fields, as RFC 9116 defines them: Contact and Expires present, Expires once and in the future.
+    let body: Vec<&str> = signed
+        .lines()
+        .skip_while(|l| !l.is_empty())
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----BEGIN PGP SIGNATURE"))
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
+    let field = |name: &str| body.iter().filter(|l| l.starts_with(&format!("{name}: "))).count();
+    for line in &body {
+        let (name, value) = line.split_once(": ").unwrap_or_else(|| panic!("not a field: {line:?}"));
+        assert!(!value.trim().is_empty() && name.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'), "{line}");
+    }
+    assert_eq!((field("Contact"), field("Expires")), (1, 1), "{body:?}");
+    assert!(body.contains(&format!("Contact: mailto:{}", desk.security).as_str()), "{body:?}");
+    assert!(body.contains(&"Expires: 2027-05-23T10:00:00Z"), "{body:?}");
+    assert!(body.iter().any(|l| l.starts_with("Encryption: openpgp4fpr:")), "{body:?}");
+    assert!(body.contains(&"Acknowledgments: https://example.test/hall-of-fame"), "{body:?}");
+    assert!(body.contains(&"Policy: https://example.test/security/policy"), "{body:?}");
+    assert!(body.contains(&"Preferred-Languages: en, de"), "{body:?}");
+    assert!(body.contains(&"Canonical: https://example.test/.well-known/security.txt"), "{body:?}");
+
+    // Unsigned to standard output as well; without a key, --sign is refused with the reason.
+    assert!(desk.vdpd_ok(&["security-txt"]).starts_with("# security.txt of Example Security"));
+}
