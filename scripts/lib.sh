@@ -11,6 +11,8 @@ VDPD_PACKAGES=(
   tzdata
   # systemd-analyze rates the unit's hardening in the tests
   systemd
+  # the tests validate CSAF advisories against the OASIS schema
+  python3 python3-jsonschema
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

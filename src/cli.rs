@@ -29,6 +29,17 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdvisoryFormat {
+    Csaf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HallOfFameFormat {
     Html,
     Md,
@@ -115,6 +126,27 @@ pub enum Command {
         format: HallOfFameFormat,
         #[arg(long, short)]
         output: Option<PathBuf>,
+    },
+    /// Every ticket with its metadata and clocks, as JSON or CSV; report content (subject, form, messages,
+    /// reporter) only with --with-content.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        #[arg(long)]
+        with_content: bool,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// A CSAF 2.0 security advisory draft for a resolved ticket (CWE, CVSS, asset, dates, acknowledgments).
+    Advisory {
+        reference: String,
+        #[arg(long, value_enum, default_value_t = AdvisoryFormat::Csaf)]
+        format: AdvisoryFormat,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// The advisory's dates (generation, revision) as if written at this instant.
+        #[arg(long, value_name = "T")]
+        now: Option<jiff::Timestamp>,
     },
     /// The organisation's OpenPGP key.
     Key {

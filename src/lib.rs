@@ -22,11 +22,13 @@
 //!   watchdog; [`lock`]: one fetcher and one deliverer per store; [`tls`]: trust anchors.
 //! - [`cli`]: the command line (clap definitions); [`commands`]: what each command does.
 
+pub mod advisory;
 pub mod classify;
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod cwe;
 pub mod daemon;
 pub mod engine;
 pub mod form;

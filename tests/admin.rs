@@ -56,3 +56,52 @@ fn security_txt_is_written_from_the_policy_and_clear_signed_by_the_organisation_
     // Unsigned to standard output as well; without a key, --sign is refused with the reason.
     assert!(desk.vdpd_ok(&["security-txt"]).starts_with("# security.txt of Example Security"));
 }
+
+#[test]
+fn exports_carry_metadata_and_clocks_and_content_only_when_asked() {
+    let desk = Desk::new("export");
+    let alice = desk.researcher(1);
+    let file = desk.dir.path().join("report.eml");
+    std::fs::write(
+        &file,
+        common::report(
+            &alice,
+            &desk.security,
+            "=HYPERLINK(\"https://evil.example\",\"click\")",
+            "<x1@research.test>",
+            "Asset: https://app.example.test/login\nWeakness: CWE-89\nSeverity: high\nDescription: secret-detail-4711",
+        ),
+    )
+    .unwrap();
+    desk.vdpd_ok(&["ingest", "--no-deliver", "--now", "2026-11-23T10:00:00Z", file.to_str().unwrap()]);
+
+    let plain = desk.vdpd_ok(&["export", "--format", "json"]);
+    assert!(
+        !plain.contains("secret-detail-4711") && !plain.contains("HYPERLINK") && !plain.contains(&alice),
+        "{plain}"
+    );
+    let rows: serde_json::Value = serde_json::from_str(&plain).unwrap();
+    let t = &rows[0];
+    assert_eq!((t["reference"].as_str(), t["severity"].as_str()), (Some("EX-2026-0001"), Some("high")));
+    assert_eq!(
+        t["weakness_name"],
+        "Improper Neutralization of Special Elements used in an SQL Command ('SQL Injection')"
+    );
+    assert_eq!(t["asset_host"], "app.example.test");
+    let clocks: Vec<&str> = t["clocks"].as_array().unwrap().iter().map(|c| c["clock"].as_str().unwrap()).collect();
+    assert_eq!(clocks, ["acknowledge", "diagnosis", "fix", "disclosure"]);
+    assert_eq!(t["clocks"][2]["due_at"], "2026-12-23T10:00:00Z", "high: 30 days");
+
+    let full: serde_json::Value = serde_json::from_str(&desk.vdpd_ok(&["export", "--with-content"])).unwrap();
+    assert_eq!(full[0]["content"]["reporter"], alice.as_str());
+    assert!(full[0]["content"]["form"]["Description"].as_str().unwrap().contains("secret-detail-4711"));
+
+    let csv = desk.vdpd_ok(&["export", "--format", "csv", "--with-content"]);
+    let mut lines = csv.split("\r\n");
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("reference,state,outcome,severity,") && header.ends_with(",reporter,subject,asset"));
+    let row = lines.next().unwrap();
+    assert!(row.starts_with("EX-2026-0001,new,,high,"), "{row}");
+    // A formula in a researcher's subject is defused for spreadsheets.
+    assert!(row.contains(",\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"click\"\")\","), "{row}");
+}

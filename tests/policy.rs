@@ -344,6 +344,11 @@ fn the_recognition_policy_through_a_whole_ticket_life() {
     exactly(&desk, &r, "Coordinated disclosure date", 2);
     expect(&desk, &alice.address, "[MK-2026-0001] Today: disclosure date 2027-01-15", 1);
 
+    // The advisory draft credits her too.
+    let csaf = common::valid_csaf(&desk, "MK-2026-0001");
+    assert_eq!(csaf["document"]["acknowledgments"][0]["names"][0], "Ada Lovelace");
+    assert_eq!(csaf["vulnerabilities"][0]["cwe"]["id"], "CWE-79");
+
     // The hall of fame credits Ada, now that the flaw is fixed and she agreed.
     let html = desk.vdpd_ok(&["hall-of-fame", "--format", "html"]);
     assert!(html.contains("<li>Ada Lovelace (2026-12)</li>") && html.contains("MyKonci Security"), "{html}");
@@ -534,6 +539,21 @@ Contact email: sam@research.test\n",
     );
     staff_mail(&desk, &alice, "DD-2026-0001", "2027-02-01T10:00:00Z", "#paid\n");
 
+    // The advisory draft (CSAF 2.0): the CWE with its name, the CVSS v3.1 score, the fix.
+    let csaf = common::valid_csaf(&desk, "DD-2026-0001");
+    let v = &csaf["vulnerabilities"][0];
+    assert_eq!(v["cwe"]["id"], "CWE-79");
+    assert_eq!(
+        v["cwe"]["name"],
+        "Improper Neutralization of Input During Web Page Generation ('Cross-site Scripting')"
+    );
+    assert_eq!(v["scores"][0]["cvss_v3"]["vectorString"], "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N");
+    assert_eq!(v["remediations"][0]["date"], "2027-01-31T12:00:00.000Z");
+    assert_eq!(csaf["document"]["title"], "Reflected XSS in search");
+    assert_eq!(csaf["product_tree"]["branches"][0]["branches"][0]["name"], "app.dronedesk.io");
+    // Not for a ticket that is not fixed, nor one that was not a flaw.
+    assert!(!desk.vdpd(&["advisory", "DD-2026-0003"]).status.success());
+
     // A month after 31 January is 28 February: the report's content goes then, not a moment before.
     assert!(desk.vdpd_ok(&["purge", "--dry-run", "--now", "2027-02-28T11:59:00Z"]).contains("nothing is due"));
     let dry = desk.vdpd_ok(&["purge", "--dry-run", "--now", "2027-02-28T12:00:01Z"]);
@@ -552,6 +572,12 @@ Contact email: sam@research.test\n",
         (Some("medium"), Some("minor"), Some("CWE-79"))
     );
     assert!(show["bounty_paid_at"].is_string() && show["resolved_at"].is_string());
+    // The advisory can still be written from what the purge kept.
+    let csaf = common::valid_csaf(&desk, "DD-2026-0001");
+    assert!(
+        csaf["document"]["title"].as_str().unwrap().contains("Cross-site Scripting') in app.dronedesk.io"),
+        "{csaf}"
+    );
     let intake_id = show["messages"][0]["intake_id"].as_i64().unwrap().to_string();
     let raw = desk.vdpd(&["mail", "show", &intake_id, "--raw"]);
     assert!(raw.stdout.is_empty(), "the raw report is gone too");

@@ -1,6 +1,7 @@
 //! What each command does: the top layer, where errors become messages and exit codes.
 
 mod check;
+mod export;
 mod key;
 mod mail;
 mod publish;
@@ -103,6 +104,14 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::SecurityTxt { sign, output, now } => publish::security_txt(&cli.config, sign, output, now),
         Command::HallOfFame { format, output } => publish::hall_of_fame(&cli.config, format, output),
+        Command::Export { format, with_content, output } => {
+            let config = load_config(&cli.config)?;
+            export::export(&open_store(&cli.config)?, &config, format, with_content, output)
+        }
+        Command::Advisory { reference, format: _, output, now } => {
+            let config = load_config(&cli.config)?;
+            export::advisory(&open_store(&cli.config)?, &config, &reference, output, now)
+        }
         Command::Key { command } => match command {
             KeyCommand::Generate { userid, validity, force } => key::generate(&cli.config, userid, &validity, force),
             KeyCommand::Import { file, force } => key::import(&cli.config, &file, force),

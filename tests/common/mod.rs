@@ -332,6 +332,22 @@ low = "90 days"
     }
 }
 
+/// Writes the CSAF advisory of `reference` and validates it against the OASIS CSAF 2.0 JSON schema (with
+/// Debian's python3-jsonschema and the schemas in tests/csaf/); returns the document.
+pub fn valid_csaf(desk: &Desk, reference: &str) -> serde_json::Value {
+    let file = desk.dir.path().join(format!("{reference}.csaf.json"));
+    desk.vdpd_ok(&["advisory", reference, "--format", "csaf", "--output", file.to_str().unwrap()]);
+    let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/csaf/validate.py");
+    let out = Command::new("/usr/bin/python3").arg(&validator).arg(&file).output().expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the advisory does not validate against the CSAF 2.0 schema:\n{}\n{}",
+        show(&out),
+        std::fs::read_to_string(&file).unwrap()
+    );
+    serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
+}
+
 /// A sub-table of a TOML document, created if absent.
 pub fn table<'a>(t: &'a mut toml::Table, key: &str) -> &'a mut toml::Table {
     t.entry(key).or_insert_with(|| toml::Value::Table(toml::Table::new())).as_table_mut().unwrap()

@@ -1,0 +1,288 @@
+//! `vdpd export` and `vdpd advisory`: tickets out of the store, for spreadsheets, other tools and the
+//! advisory a fixed flaw deserves. Report content (subjects, the form, message texts, the reporter's address)
+//! is left out unless asked for with `--with-content`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::Exit;
+use crate::cli::ExportFormat;
+use crate::clock::format_ms;
+use crate::config::Config;
+use crate::engine::clocks::{Clock, ClockKind, ClockStatus};
+use crate::engine::hints::asset_host;
+use crate::store::{Store, tickets};
+
+#[derive(Debug, Serialize)]
+struct ClockOut {
+    clock: &'static str,
+    due_at: Option<String>,
+    met_at: Option<String>,
+    /// running | paused | met | stopped
+    status: &'static str,
+    kept: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+struct MessageOut {
+    direction: String,
+    kind: String,
+    created_at: String,
+    from: String,
+    to: String,
+    subject: String,
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Content {
+    reporter: String,
+    subject: String,
+    asset: String,
+    form: std::collections::BTreeMap<String, String>,
+    messages: Vec<MessageOut>,
+}
+
+#[derive(Debug, Serialize)]
+struct TicketOut {
+    reference: String,
+    state: String,
+    outcome: String,
+    severity: String,
+    cvss_vector: String,
+    cvss_score: Option<f64>,
+    weakness: String,
+    weakness_name: Option<&'static str>,
+    asset_host: String,
+    received_at: String,
+    acknowledged_at: Option<String>,
+    ack_latency_ms: Option<i64>,
+    diagnosed_at: Option<String>,
+    resolved_at: Option<String>,
+    closed_at: Option<String>,
+    disclose_on: String,
+    assignee: String,
+    bounty_tier: String,
+    bounty_amount: Option<i64>,
+    bounty_paid_at: Option<String>,
+    credit: Option<String>,
+    purged_at: Option<String>,
+    erased_at: Option<String>,
+    clocks: Vec<ClockOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<Content>,
+}
+
+fn clock_out(c: &Clock) -> ClockOut {
+    let (status, met_at) = match &c.status {
+        ClockStatus::Running => ("running", None),
+        ClockStatus::Paused { .. } => ("paused", None),
+        ClockStatus::Met { at } => ("met", Some(format_ms(*at))),
+        ClockStatus::Stopped { .. } => ("stopped", None),
+    };
+    ClockOut { clock: c.kind.as_str(), due_at: c.due_at.map(format_ms), met_at, status, kept: c.kept() }
+}
+
+fn collect(store: &Store, config: &Config, with_content: bool) -> anyhow::Result<Vec<TicketOut>> {
+    let conn = store.conn();
+    let mut out = Vec::new();
+    for t in tickets::list_tickets(conn, None)? {
+        let (_, clocks) = crate::intake::clocks::compute(conn, config, &t)?;
+        let content = if with_content {
+            let form = crate::store::form::sections(conn, t.id)?.into_iter().collect();
+            let messages = tickets::messages(conn, t.id)?
+                .into_iter()
+                .map(|m| MessageOut {
+                    direction: m.direction,
+                    kind: m.kind,
+                    created_at: format_ms(m.created_at),
+                    from: m.from,
+                    to: m.to,
+                    subject: m.subject,
+                    text: m.body_text,
+                })
+                .collect();
+            Some(Content {
+                reporter: t.reporter.clone(),
+                subject: t.subject.clone(),
+                asset: t.asset.clone(),
+                form,
+                messages,
+            })
+        } else {
+            None
+        };
+        out.push(TicketOut {
+            reference: t.reference.clone(),
+            state: t.state.as_str().into(),
+            outcome: t.outcome.clone(),
+            severity: t.severity.clone(),
+            cvss_vector: t.cvss_vector.clone(),
+            cvss_score: t.cvss_score,
+            weakness: t.weakness.clone(),
+            weakness_name: crate::cwe::name(&t.weakness),
+            asset_host: asset_host(&t.asset).unwrap_or_default(),
+            received_at: format_ms(t.received_at),
+            acknowledged_at: t.acknowledged_at.map(format_ms),
+            ack_latency_ms: t.ack_latency_ms,
+            diagnosed_at: t.diagnosed_at.map(format_ms),
+            resolved_at: t.resolved_at.map(format_ms),
+            closed_at: t.closed_at.map(format_ms),
+            disclose_on: t.disclose_on.clone(),
+            assignee: t.assignee.clone(),
+            bounty_tier: t.bounty_tier.clone(),
+            bounty_amount: t.bounty_amount,
+            bounty_paid_at: t.bounty_paid_at.map(format_ms),
+            credit: t.credit.clone(),
+            purged_at: t.purged_at.map(format_ms),
+            erased_at: t.erased_at.map(format_ms),
+            clocks: clocks.iter().map(clock_out).collect(),
+            content,
+        });
+    }
+    Ok(out)
+}
+
+/// One CSV field (RFC 4180), defused for spreadsheets: a value a researcher chose that starts like a formula
+/// (`=`, `+`, `-`, `@`, tab, CR) is prefixed with `'` so that opening the file never runs it.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+}
+
+fn csv(rows: &[TicketOut], with_content: bool) -> String {
+    let mut header = vec![
+        "reference",
+        "state",
+        "outcome",
+        "severity",
+        "cvss_score",
+        "cvss_vector",
+        "weakness",
+        "weakness_name",
+        "asset_host",
+        "received_at",
+        "acknowledged_at",
+        "diagnosed_at",
+        "resolved_at",
+        "closed_at",
+        "acknowledge_due",
+        "acknowledge_kept",
+        "diagnosis_due",
+        "diagnosis_kept",
+        "fix_due",
+        "fix_kept",
+        "disclosure_due",
+        "bounty_tier",
+        "bounty_amount",
+        "bounty_paid_at",
+        "credit",
+        "purged_at",
+    ];
+    if with_content {
+        header.extend(["reporter", "subject", "asset"]);
+    }
+    let mut out = header.join(",") + "\r\n";
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    for r in rows {
+        let clock = |k: ClockKind| r.clocks.iter().find(|c| c.clock == k.as_str());
+        let due = |k| clock(k).and_then(|c| c.due_at.clone()).unwrap_or_default();
+        let kept = |k| clock(k).and_then(|c| c.kept).map(|b| b.to_string()).unwrap_or_default();
+        let mut fields = vec![
+            r.reference.clone(),
+            r.state.clone(),
+            r.outcome.clone(),
+            r.severity.clone(),
+            r.cvss_score.map(|s| format!("{s:.1}")).unwrap_or_default(),
+            r.cvss_vector.clone(),
+            r.weakness.clone(),
+            r.weakness_name.unwrap_or_default().to_string(),
+            r.asset_host.clone(),
+            r.received_at.clone(),
+            opt(&r.acknowledged_at),
+            opt(&r.diagnosed_at),
+            opt(&r.resolved_at),
+            opt(&r.closed_at),
+            due(ClockKind::Acknowledge),
+            kept(ClockKind::Acknowledge),
+            due(ClockKind::Diagnosis),
+            kept(ClockKind::Diagnosis),
+            due(ClockKind::Fix),
+            kept(ClockKind::Fix),
+            due(ClockKind::Disclosure),
+            r.bounty_tier.clone(),
+            r.bounty_amount.map(|a| a.to_string()).unwrap_or_default(),
+            opt(&r.bounty_paid_at),
+            opt(&r.credit),
+            opt(&r.purged_at),
+        ];
+        if let Some(c) = &r.content {
+            fields.extend([c.reporter.clone(), c.subject.clone(), c.asset.clone()]);
+        } else if with_content {
+            fields.extend([String::new(), String::new(), String::new()]);
+        }
+        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn write_out(data: &[u8], output: Option<PathBuf>) -> anyhow::Result<()> {
+    match output {
+        Some(path) => std::fs::write(&path, data)?,
+        None => std::io::stdout().write_all(data)?,
+    }
+    Ok(())
+}
+
+pub fn export(
+    store: &Store,
+    config: &Config,
+    format: ExportFormat,
+    with_content: bool,
+    output: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let rows = collect(store, config, with_content)?;
+    let data = match format {
+        ExportFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
+        ExportFormat::Csv => csv(&rows, with_content),
+    };
+    write_out(data.as_bytes(), output)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn advisory(
+    store: &Store,
+    config: &Config,
+    reference: &str,
+    output: Option<PathBuf>,
+    now: Option<jiff::Timestamp>,
+) -> anyhow::Result<ExitCode> {
+    let conn = store.conn();
+    let Some(t) = tickets::ticket_by_reference(conn, reference.trim())? else {
+        return Err(Exit { code: 1, message: format!("no ticket {reference}") }.into());
+    };
+    let form = crate::store::form::sections(conn, t.id)?;
+    let now = now.unwrap_or_else(jiff::Timestamp::now).as_millisecond();
+    let doc = crate::advisory::csaf(config, &t, &form, now).map_err(|e| Exit { code: 1, message: e.to_string() })?;
+    write_out((serde_json::to_string_pretty(&doc)? + "\n").as_bytes(), output)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\"\nthere"), "\"say \"\"hi\"\"\nthere\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("-1"), "'-1");
+    }
+}
