@@ -148,6 +148,18 @@ pub enum Command {
         #[arg(long, value_name = "T")]
         now: Option<jiff::Timestamp>,
     },
+    /// Response statistics: reports by state and outcome, time to acknowledge / diagnose / fix (median and
+    /// 90th percentile), the share of promises kept, open breaches.
+    Stats {
+        /// Only reports received on or after this date (YYYY-MM-DD, in the policy's time zone).
+        #[arg(long, value_name = "DATE")]
+        since: Option<jiff::civil::Date>,
+        #[arg(long)]
+        json: bool,
+        /// Judge open promises as of this instant.
+        #[arg(long, value_name = "T")]
+        now: Option<jiff::Timestamp>,
+    },
     /// The organisation's OpenPGP key.
     Key {
         #[command(subcommand)]

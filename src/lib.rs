@@ -41,6 +41,7 @@ pub mod openpgp;
 pub mod outbox;
 pub mod publish;
 pub mod render;
+pub mod stats;
 pub mod store;
 pub mod timers;
 pub mod tls;

@@ -216,6 +216,22 @@ fn the_recognition_policy_keeps_its_clocks_and_escalates_each_broken_promise_onc
     expect(&desk, &cto, "[MK-2026-0001] Promise broken: disclosure date 2027-02-03 reached before the fix", 1);
     desk.once_at("2027-02-04T09:00:30Z");
     exactly(&desk, &cto, "MK-2026-0001", 2);
+
+    // The statistics tell the same story: acknowledgements kept, every diagnosis and the fix broken.
+    let stats = desk.json(&["stats", "--json", "--now", "2027-02-05T00:00:00Z"]);
+    assert_eq!(stats["reports"], 2);
+    let promise =
+        |clock: &str| stats["promises"].as_array().unwrap().iter().find(|p| p["clock"] == clock).unwrap().clone();
+    assert_eq!(
+        (promise("acknowledge")["kept"].as_u64(), promise("acknowledge")["broken"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!((promise("diagnosis")["kept"].as_u64(), promise("diagnosis")["broken"].as_u64()), (Some(0), Some(2)));
+    assert_eq!((promise("fix")["kept"].as_u64(), promise("fix")["broken"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(stats["open_breaches"].as_array().unwrap().len(), 3);
+    assert_eq!(stats["time_to_acknowledge"]["n"], 2);
+    let text = desk.vdpd_ok(&["stats", "--now", "2027-02-05T00:00:00Z"]);
+    assert!(text.contains("open breaches: 3") && text.contains("acknowledge          2/2 (100 %)"), "{text}");
 }
 
 /// A researcher's mail, signed by nobody, with their key in an Autocrypt header (as Thunderbird sends it).
@@ -343,6 +359,15 @@ fn the_recognition_policy_through_a_whole_ticket_life() {
     assert!(day.contains("today, 2027-01-15") && day.contains("The vulnerability is fixed"), "{day}");
     exactly(&desk, &r, "Coordinated disclosure date", 2);
     expect(&desk, &alice.address, "[MK-2026-0001] Today: disclosure date 2027-01-15", 1);
+
+    // Every promise kept, and how fast.
+    let stats = desk.json(&["stats", "--json", "--since", "2026-11-01", "--now", "2026-12-16T00:00:00Z"]);
+    for p in stats["promises"].as_array().unwrap() {
+        assert_eq!((p["kept"].as_u64(), p["broken"].as_u64()), (Some(1), Some(0)), "{stats}");
+    }
+    assert_eq!(stats["time_to_fix"]["median_ms"], 21 * 86_400_000_i64);
+    assert_eq!(stats["by_outcome"].as_array().unwrap()[0], serde_json::json!(["fixed", 1]));
+    assert_eq!(desk.json(&["stats", "--json", "--since", "2026-12-01"])["reports"], 0);
 
     // The advisory draft credits her too.
     let csaf = common::valid_csaf(&desk, "MK-2026-0001");

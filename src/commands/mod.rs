@@ -6,6 +6,7 @@ mod key;
 mod mail;
 mod publish;
 mod purge;
+mod stats;
 mod status;
 mod tickets;
 
@@ -111,6 +112,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Advisory { reference, format: _, output, now } => {
             let config = load_config(&cli.config)?;
             export::advisory(&open_store(&cli.config)?, &config, &reference, output, now)
+        }
+        Command::Stats { since, json, now } => {
+            let config = load_config(&cli.config)?;
+            stats::run(&open_store(&cli.config)?, &config, since, json, now)
         }
         Command::Key { command } => match command {
             KeyCommand::Generate { userid, validity, force } => key::generate(&cli.config, userid, &validity, force),

@@ -12,7 +12,12 @@ use crate::store::{self, StoreError, tickets::TicketRow};
 
 /// The facts of a stored ticket that its clocks depend on.
 pub(crate) fn facts(conn: &Connection, t: &TicketRow) -> Result<Facts, StoreError> {
-    Ok(Facts {
+    Ok(facts_with(t, store::tickets::waits(conn, t.id)?))
+}
+
+/// The facts of a ticket whose waits were read already (statistics read them all at once).
+pub(crate) fn facts_with(t: &TicketRow, waits: Vec<(i64, Option<i64>)>) -> Facts {
+    Facts {
         state: t.state,
         received_at: t.received_at,
         acknowledged_at: t.acknowledged_at,
@@ -22,11 +27,11 @@ pub(crate) fn facts(conn: &Connection, t: &TicketRow) -> Result<Facts, StoreErro
         resolved_at: t.resolved_at,
         closed_at: t.closed_at,
         outcome: t.outcome.clone(),
-        waits: store::tickets::waits(conn, t.id)?,
+        waits,
         last_update_at: t.last_update_at,
         purged: t.purged_at.is_some(),
         erased: t.erased_at.is_some(),
-    })
+    }
 }
 
 /// The ticket's clocks now.

@@ -279,6 +279,30 @@ fn finish_ticket((mut row, state): (TicketRow, String)) -> Result<TicketRow, Sto
     Ok(row)
 }
 
+/// Tickets received at or after `since`, oldest first.
+pub fn received_since(conn: &Connection, since: i64) -> Result<Vec<TicketRow>, StoreError> {
+    let mut stmt =
+        conn.prepare(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE received_at >= ?1 ORDER BY id"))?;
+    let rows = stmt.query_map([since], ticket_row)?;
+    rows.map(|r| finish_ticket(r?)).collect()
+}
+
+/// A ticket's waits on the researcher: (from, until), `None` while still waiting.
+pub type Waits = Vec<(i64, Option<i64>)>;
+
+/// Every ticket's waits on the researcher, by ticket id (one query, for statistics).
+pub fn all_waits(conn: &Connection) -> Result<std::collections::HashMap<i64, Waits>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT ticket_id, started_at, ended_at FROM ticket_waits ORDER BY ticket_id, started_at, id")?;
+    let mut out: std::collections::HashMap<i64, Waits> = std::collections::HashMap::new();
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?)))?;
+    for row in rows {
+        let (id, from, until) = row?;
+        out.entry(id).or_default().push((from, until));
+    }
+    Ok(out)
+}
+
 pub fn list_tickets(conn: &Connection, state: Option<TicketState>) -> Result<Vec<TicketRow>, StoreError> {
     let mut stmt =
         conn.prepare(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE ?1 IS NULL OR state = ?1 ORDER BY id"))?;

@@ -1,0 +1,171 @@
+//! Response statistics: the figures researchers judge a programme by — how many reports and what became of
+//! them, how fast they were acknowledged, diagnosed and fixed (median and 90th percentile), how often each
+//! promise was kept, and which promises are broken right now. Pure: the command hands in the tickets with
+//! their clocks.
+
+use serde::Serialize;
+
+use crate::engine::clocks::{Clock, ClockKind, ClockStatus};
+use crate::store::tickets::TicketRow;
+
+/// Median and 90th percentile of a set of durations (milliseconds).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spread {
+    pub n: usize,
+    pub median_ms: Option<i64>,
+    pub p90_ms: Option<i64>,
+}
+
+impl Spread {
+    fn of(mut values: Vec<i64>) -> Spread {
+        values.sort_unstable();
+        // Nearest-rank percentiles: always a value that occurred.
+        let rank = |p: f64| -> Option<i64> {
+            if values.is_empty() {
+                return None;
+            }
+            let i = ((p * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1;
+            Some(values[i])
+        };
+        Spread { n: values.len(), median_ms: rank(0.5), p90_ms: rank(0.9) }
+    }
+}
+
+/// How one kind of promise fared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Promise {
+    pub clock: &'static str,
+    /// Met no later than due.
+    pub kept: usize,
+    /// Met late, or running past due.
+    pub broken: usize,
+    /// `kept / (kept + broken)`, if any was decided.
+    pub share_kept: Option<f64>,
+}
+
+/// A promise running past its due time now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Breach {
+    pub reference: String,
+    pub clock: &'static str,
+    pub due_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub reports: usize,
+    pub by_state: Vec<(String, usize)>,
+    /// fixed (resolved, or closed after resolution) | duplicate | not-applicable | informative | open.
+    pub by_outcome: Vec<(String, usize)>,
+    pub time_to_acknowledge: Spread,
+    pub time_to_diagnosis: Spread,
+    pub time_to_fix: Spread,
+    pub promises: Vec<Promise>,
+    pub open_breaches: Vec<Breach>,
+}
+
+fn count<'a>(items: impl Iterator<Item = &'a str>, order: &[&str]) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = order.iter().map(|k| (k.to_string(), 0)).collect();
+    for item in items {
+        match counts.iter_mut().find(|(k, _)| k == item) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((item.to_string(), 1)),
+        }
+    }
+    counts
+}
+
+/// The statistics of `tickets` (each with its clocks) as they stand at `now`.
+pub fn compute(tickets: &[(TicketRow, Vec<Clock>)], now: i64) -> Stats {
+    let by_state = count(
+        tickets.iter().map(|(t, _)| t.state.as_str()),
+        &["new", "triage", "accepted", "fixing", "resolved", "closed"],
+    );
+    let outcome = |t: &TicketRow| -> &'static str {
+        match t.outcome.as_str() {
+            "duplicate" => "duplicate",
+            "not-applicable" => "not-applicable",
+            "informative" => "informative",
+            _ if t.resolved_at.is_some() => "fixed",
+            _ => "open",
+        }
+    };
+    let by_outcome = count(
+        tickets.iter().map(|(t, _)| outcome(t)),
+        &["fixed", "duplicate", "not-applicable", "informative", "open"],
+    );
+    let spread = |f: &dyn Fn(&TicketRow) -> Option<i64>| {
+        Spread::of(tickets.iter().filter_map(|(t, _)| f(t)).filter(|d| *d >= 0).collect())
+    };
+    let mut promises = Vec::new();
+    let mut open_breaches = Vec::new();
+    for kind in [ClockKind::Acknowledge, ClockKind::Diagnosis, ClockKind::Fix] {
+        let (mut kept, mut broken) = (0, 0);
+        for (t, clocks) in tickets {
+            let Some(c) = clocks.iter().find(|c| c.kind == kind) else { continue };
+            match (c.kept(), &c.status) {
+                (Some(true), _) => kept += 1,
+                (Some(false), _) => broken += 1,
+                (None, ClockStatus::Running) if c.overdue(now) => {
+                    broken += 1;
+                    open_breaches.push(Breach {
+                        reference: t.reference.clone(),
+                        clock: kind.as_str(),
+                        due_at: c.due_at.unwrap_or(now),
+                    });
+                }
+                _ => {}
+            }
+        }
+        let decided = kept + broken;
+        promises.push(Promise {
+            clock: kind.as_str(),
+            kept,
+            broken,
+            share_kept: (decided > 0).then(|| kept as f64 / decided as f64),
+        });
+    }
+    open_breaches.sort_by_key(|b| b.due_at);
+    Stats {
+        reports: tickets.len(),
+        by_state,
+        by_outcome,
+        time_to_acknowledge: spread(&|t| t.ack_latency_ms),
+        time_to_diagnosis: spread(&|t| t.diagnosed_at.map(|d| d - t.received_at)),
+        time_to_fix: spread(&|t| t.resolved_at.map(|d| d - t.received_at)),
+        promises,
+        open_breaches,
+    }
+}
+
+/// A duration as people read it: "0.4 s", "12 min", "3.5 h", "4.2 days".
+pub fn human(ms: i64) -> String {
+    let s = ms as f64 / 1000.0;
+    match s {
+        s if s < 60.0 => format!("{s:.1} s"),
+        s if s < 3600.0 => format!("{:.0} min", s / 60.0),
+        s if s < 86_400.0 => format!("{:.1} h", s / 3600.0),
+        s => format!("{:.1} days", s / 86_400.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let s = Spread::of(vec![5, 1, 4, 2, 3, 6, 7, 8, 9, 10]);
+        assert_eq!((s.n, s.median_ms, s.p90_ms), (10, Some(5), Some(9)));
+        assert_eq!(Spread::of(vec![]).median_ms, None);
+        assert_eq!(Spread::of(vec![42]).p90_ms, Some(42));
+    }
+
+    #[test]
+    fn durations_read_like_people_say_them() {
+        assert_eq!(human(400), "0.4 s");
+        assert_eq!(human(12 * 60_000), "12 min");
+        assert_eq!(human(3 * 3_600_000 + 1_800_000), "3.5 h");
+        assert_eq!(human(4 * 86_400_000 + 17_280_000), "4.2 days");
+    }
+}
