@@ -158,6 +158,17 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
     rt.health("daemon.pid", std::process::id().to_string()).await;
     rt.health("daemon.started_at", rt.clock.now_ms().to_string()).await;
     rt.health("daemon.stopped_at", String::new()).await;
+    // A port that is taken fails the start, loudly, before anything else runs.
+    let metrics = match rt.config().metrics {
+        Some(addr) => {
+            let listener = crate::metrics::bind(addr)
+                .await
+                .map_err(|e| std::io::Error::new(e.kind(), format!("[metrics] listen = \"{addr}\": {e}")))?;
+            tracing::info!(%addr, "serving Prometheus metrics at /metrics");
+            Some(listener)
+        }
+        None => None,
+    };
     // A changed policy (new deadlines, reminder points, holidays) applies to tickets already open.
     let (env, now) = (rt.env.clone(), rt.clock.now_ms());
     rt.db.call(move |s| timers::replan_if_policy_changed(s, &env, now)).await?;
@@ -186,6 +197,9 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
     tracker.spawn(timer_loop(rt.clone(), outbox_wake.clone(), timer_wake.clone(), cancel.clone()));
     if let Some(wd) = watchdog {
         tracker.spawn(watchdog_loop(heartbeat.clone(), wd, cancel.clone()));
+    }
+    if let Some(listener) = metrics {
+        tracker.spawn(crate::metrics::serve(listener, rt.db.clone(), rt.clock, cancel.clone()));
     }
     heartbeat.beat();
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status("running")]);

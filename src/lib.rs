@@ -37,6 +37,7 @@ pub mod imap;
 pub mod intake;
 pub mod lock;
 pub mod mailtext;
+pub mod metrics;
 pub mod openpgp;
 pub mod outbox;
 pub mod publish;

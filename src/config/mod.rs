@@ -43,6 +43,8 @@ pub struct Config {
     pub retention: Retention,
     pub recognition: Recognition,
     pub security_txt: SecurityTxt,
+    /// Where `vdpd run` serves Prometheus metrics, if anywhere.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -366,6 +368,19 @@ impl Config {
         let calendar = v.calendar(raw.calendar);
         let retention = v.retention(raw.retention);
         let security_txt = v.security_txt(raw.security_txt);
+        let metrics = raw.metrics.and_then(|m| {
+            let listen = v.required("metrics.listen", m.listen)?;
+            match listen.parse::<std::net::SocketAddr>() {
+                Ok(addr) => Some(addr),
+                Err(_) => {
+                    v.problem(
+                        "metrics.listen",
+                        format!("{listen:?}: write an address and port, e.g. \"127.0.0.1:9464\""),
+                    );
+                    None
+                }
+            }
+        });
         let staff = v.staff(raw.staff, &dir);
         let scope = v.scope(raw.scope);
         let bounty = v.bounty(raw.bounty);
@@ -397,6 +412,7 @@ impl Config {
             retention: retention?,
             recognition: recognition?,
             security_txt: security_txt?,
+            metrics,
         })
     }
 }

@@ -41,6 +41,12 @@ pub struct RawConfig {
     pub recognition: RawRecognition,
     #[serde(default)]
     pub security_txt: RawSecurityTxt,
+    pub metrics: Option<RawMetrics>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawMetrics {
+    pub listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -135,7 +135,7 @@ pub fn auto_replies_to_since(conn: &Connection, recipient: &str, since: i64) -> 
 }
 
 /// The outbox at a glance.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxCounts {
     pub queued: i64,
     pub sending: i64,
