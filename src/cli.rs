@@ -160,6 +160,13 @@ pub enum Command {
         #[arg(long, value_name = "T")]
         now: Option<jiff::Timestamp>,
     },
+    /// Print shell completions for bash, zsh, fish, elvish or PowerShell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `vdpd manpage | man -l -`.
+    Manpage,
     /// The organisation's OpenPGP key.
     Key {
         #[command(subcommand)]

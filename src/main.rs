@@ -18,6 +18,14 @@ fn main() -> ExitCode {
     }
     match commands::execute(cli) {
         Ok(code) => code,
+        // Output piped into `head` and closed early is not a failure.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             let code = e.downcast_ref::<Exit>().map_or(1, |x| x.code);
             eprintln!("vdpd: {e:#}");

@@ -117,6 +117,16 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&cli.config)?;
             stats::run(&open_store(&cli.config)?, &config, since, json, now)
         }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "vdpd", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Manpage => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Key { command } => match command {
             KeyCommand::Generate { userid, validity, force } => key::generate(&cli.config, userid, &validity, force),
             KeyCommand::Import { file, force } => key::import(&cli.config, &file, force),
