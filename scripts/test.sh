@@ -28,4 +28,9 @@ echo "[test] cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 echo "[test] cargo test"
 cargo test --locked --all-targets
+if [ -z "${VDPD_SKIP_PACKAGE:-}" ]; then
+  echo "[test] the Debian package: build, install, configure, check, purge"
+  scripts/package.sh
+  scripts/package-test.sh
+fi
 echo "[test] all passed"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs the Debian package built by scripts/package.sh on this machine and checks what it did, then sets it
+# up as the README's "Operations" section says, runs `vdpd check`, and purges it again.
+# Needs root (dpkg). Part of scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+deb=$(ls target/debian/vdpd_*.deb | tail -n 1)
+fail() { echo "[package-test] FAIL: $*" >&2; exit 1; }
+ok() { echo "[package-test] ok: $*"; }
+
+if [ -e /usr/bin/vdpd ] && ! dpkg -s vdpd >/dev/null 2>&1; then
+  fail "/usr/bin/vdpd exists but is not from the package: refusing to overwrite it"
+fi
+as_root env DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" >/dev/null
+trap 'as_root dpkg --purge vdpd >/dev/null 2>&1 || true' EXIT
+
+[ -x /usr/bin/vdpd ] || fail "no /usr/bin/vdpd"
+/usr/bin/vdpd --version | grep -q '^vdpd ' || fail "vdpd --version"
+getent passwd vdpd >/dev/null || fail "no vdpd user"
+[ "$(stat -c '%U %a' /var/lib/vdpd)" = "vdpd 700" ] || fail "/var/lib/vdpd is $(stat -c '%U %a' /var/lib/vdpd)"
+[ -f /lib/systemd/system/vdpd.service ] || fail "no unit"
+state=$(systemctl is-enabled vdpd.service 2>/dev/null || true)
+[ "$state" != enabled ] || fail "the service was enabled before it is configured"
+[ ! -e /run/vdpd.pid ] && ! pgrep -x vdpd >/dev/null || fail "vdpd was started before it is configured"
+dpkg-query -W -f='${Conffiles}\n' vdpd | grep -q '/etc/vdpd/policy.toml' || fail "policy.toml is not a conffile"
+for f in /etc/vdpd/templates/acknowledgement.txt /usr/share/man/man1/vdpd.1.gz \
+         /usr/share/bash-completion/completions/vdpd /usr/share/zsh/vendor-completions/_vdpd \
+         /usr/share/fish/vendor_completions.d/vdpd.fish /usr/share/doc/vdpd/examples/bounty/policy.toml; do
+  [ -f "$f" ] || fail "missing $f"
+done
+ok "installed: binary, user, state directory, unit (not enabled), configuration, man page, completions"
+
+# Set it up as the README says (as root, like an admin).
+as_root sh -c 'umask 077; echo "imap secret" > /etc/vdpd/imap-password; echo "smtp secret" > /etc/vdpd/smtp-password'
+as_root runuser -u vdpd -- /usr/bin/vdpd key generate --userid "Example Security <security@example.com>" >/dev/null
+[ "$(stat -c '%U %a' /var/lib/vdpd/openpgp/organisation.key)" = "vdpd 600" ] || fail "the key is not vdpd's, mode 0600"
+as_root /usr/bin/vdpd check > target/package-check.txt || { cat target/package-check.txt; fail "vdpd check"; }
+grep -q "all checks passed" target/package-check.txt || fail "vdpd check did not pass"
+ok "configured: vdpd check passes"
+
+as_root dpkg --purge vdpd >/dev/null
+trap - EXIT
+[ ! -e /usr/bin/vdpd ] || fail "/usr/bin/vdpd left behind"
+! getent passwd vdpd >/dev/null || fail "the vdpd user was left behind"
+[ ! -e /var/lib/vdpd ] || fail "/var/lib/vdpd left behind"
+ok "purged"
