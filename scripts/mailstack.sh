@@ -5,6 +5,8 @@
 #           smtpd 127.0.0.1:$MAILSTACK_SUBMISSION_PORT (1587; STARTTLS + AUTH required)
 #     → Dovecot LMTP (unix socket) → Maildir under $MAILSTACK_ROOT/mail
 #   Dovecot IMAP 127.0.0.1:$MAILSTACK_IMAP_PORT (1143; STARTTLS offered), IMAPS :$MAILSTACK_IMAPS_PORT (1993); IDLE.
+#   An OAuth2 provider http://127.0.0.1:$MAILSTACK_OAUTH_PORT (1890; scripts/oauth2-server.py): its token
+#   endpoint, and the tokeninfo Dovecot's oauth2 passdb checks XOAUTH2/OAUTHBEARER logins (IMAP and SMTP) with.
 #
 # Every address @example.test exists and logs in with the password "pass" (tests invent one mailbox per test,
 # so they can run in parallel). Recipients named reject-*@example.test are refused at RCPT with 550, to test
@@ -20,6 +22,8 @@ SMTP_PORT=${MAILSTACK_SMTP_PORT:-2525}
 SUBM_PORT=${MAILSTACK_SUBMISSION_PORT:-1587}
 IMAP_PORT=${MAILSTACK_IMAP_PORT:-1143}
 IMAPS_PORT=${MAILSTACK_IMAPS_PORT:-1993}
+OAUTH_PORT=${MAILSTACK_OAUTH_PORT:-1890}
+HERE=$(cd "$(dirname "$0")" && pwd)
 VMAIL_ID=${MAILSTACK_VMAIL_ID:-5000}
 DOMAIN=example.test
 
@@ -30,6 +34,7 @@ LOG=$ROOT/log
 SPOOL=$ROOT/spool
 DC_PIDFILE=$RUN/master.pid
 PF_PIDFILE=$SPOOL/pid/master.pid
+OAUTH_PIDFILE=$RUN/oauth2.pid
 
 log() { printf '[mailstack] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -41,6 +46,7 @@ do_install() {
   command -v postfix >/dev/null || need+=(postfix)
   command -v gpg >/dev/null || need+=(gnupg)
   command -v openssl >/dev/null || need+=(openssl)
+  [ -x /usr/bin/python3 ] || need+=(python3)
   [ ${#need[@]} -eq 0 ] && { log "mail stack packages already installed"; return 0; }
   log "installing: ${need[*]}"
   # Keep the packages' postinst scripts from starting system daemons.
@@ -85,6 +91,13 @@ write_config() {
     chmod 644 "$t/cert.pem" "$t/ca.pem"
   fi
 
+  put "$ETC/dovecot-oauth2.conf.ext" <<EOF
+tokeninfo_url = http://127.0.0.1:$OAUTH_PORT/tokeninfo?access_token=
+username_attribute = email
+active_attribute = active
+active_value = true
+EOF
+
   put "$ETC/dovecot.conf" <<EOF
 base_dir = $RUN
 state_dir = $ROOT/state
@@ -96,18 +109,24 @@ ssl = yes
 ssl_cert = <$ROOT/tls/cert.pem
 ssl_key = <$ROOT/tls/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 auth_failure_delay = 0
 login_trusted_networks = 127.0.0.0/8
 mail_location = maildir:~/Maildir
 mail_max_userip_connections = 200
 passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $ETC/dovecot-oauth2.conf.ext
+}
+passdb {
   driver = static
+  mechanisms = plain login
   args = password=pass
 }
 userdb {
   driver = static
-  args = uid=$VMAIL_ID gid=$VMAIL_ID home=$ROOT/mail/%d/%n
+  args = uid=$VMAIL_ID gid=$VMAIL_ID home=$ROOT/mail/%d/%n allow_all_users=yes
 }
 service imap-login {
   inet_listener imap {
@@ -238,7 +257,7 @@ start_dovecot() {
 
 stop_pids() { # TERM the given masters and their children, KILL what survives 15 s
   local pids=$1 all="" pid k i alive
-  for pid in $pids; do all+=" $pid $(ps -o pid= --ppid "$pid" | tr '\n' ' ')"; done
+  for pid in $pids; do all+=" $pid $(ps -o pid= --ppid "$pid" | tr '\n' ' ' || true)"; done
   kill -TERM $pids 2>/dev/null || true
   for ((i = 0; i < 150; i++)); do
     alive=
@@ -250,10 +269,19 @@ stop_pids() { # TERM the given masters and their children, KILL what survives 15
   return 0
 }
 
+start_oauth() {
+  if pid_alive "$OAUTH_PIDFILE" python3 >/dev/null; then return 0; fi
+  [ -x /usr/bin/python3 ] || die "python3 is needed for the OAuth2 provider (run '$0 install')"
+  nohup /usr/bin/python3 "$HERE/oauth2-server.py" --port "$OAUTH_PORT" --pidfile "$OAUTH_PIDFILE" \
+    </dev/null >>"$LOG/oauth2.log" 2>&1 &
+  wait_port "$OAUTH_PORT"
+}
+
 do_start() {
   [ "$(id -u)" = 0 ] || die "must run as root"
   command -v dovecot >/dev/null && command -v postfix >/dev/null || die "run '$0 install' first"
   write_config
+  start_oauth
   start_dovecot
   local pid
   if pid=$(pid_alive "$PF_PIDFILE" master); then
@@ -263,13 +291,14 @@ do_start() {
       { cat "$LOG/postfix-start.log" "$LOG/postfix.log" >&2; die "postfix start failed"; }
   fi
   wait_port "$SMTP_PORT"; wait_port "$SUBM_PORT"
-  log "up: smtp=$SMTP_PORT submission=$SUBM_PORT imap=$IMAP_PORT imaps=$IMAPS_PORT root=$ROOT"
+  log "up: smtp=$SMTP_PORT submission=$SUBM_PORT imap=$IMAP_PORT imaps=$IMAPS_PORT oauth2=$OAUTH_PORT root=$ROOT"
 }
 
 do_stop() {
   local pids="" pid
   if pid=$(pid_alive "$PF_PIDFILE" master); then pids+=" $pid"; fi
   if pid=$(pid_alive "$DC_PIDFILE" dovecot); then pids+=" $pid"; fi
+  if pid=$(pid_alive "$OAUTH_PIDFILE" python3); then pids+=" $pid"; fi
   [ -z "$pids" ] && { log "not running"; return 0; }
   stop_pids "$pids"
   log "stopped"
@@ -300,6 +329,7 @@ do_status() {
   local pid
   if pid=$(pid_alive "$DC_PIDFILE" dovecot); then echo "dovecot running pid $pid"; else echo "dovecot stopped"; fi
   if pid=$(pid_alive "$PF_PIDFILE" master); then echo "postfix running pid $pid"; else echo "postfix stopped"; fi
+  if pid=$(pid_alive "$OAUTH_PIDFILE" python3); then echo "oauth2 running pid $pid"; else echo "oauth2 stopped"; fi
 }
 
 do_env() { # what tests need to find the stack
@@ -309,6 +339,7 @@ MAILSTACK_SMTP_PORT=$SMTP_PORT
 MAILSTACK_SUBMISSION_PORT=$SUBM_PORT
 MAILSTACK_IMAP_PORT=$IMAP_PORT
 MAILSTACK_IMAPS_PORT=$IMAPS_PORT
+MAILSTACK_OAUTH_PORT=$OAUTH_PORT
 MAILSTACK_CA=$ROOT/tls/ca.pem
 EOF
 }

@@ -64,16 +64,20 @@ pub struct Runtime {
     pub db: Db,
     pub mailer: Mailer,
     pub clock: Clock,
+    /// OAuth2 access tokens, for IMAP or SMTP with `auth = "xoauth2"`.
+    pub tokens: Option<Arc<crate::oauth2::TokenSource>>,
 }
 
 impl Runtime {
     /// Loads templates (refusing ones that do not render) and keys (refusing a secret key others can read),
     /// opens the store and prepares SMTP.
     pub fn open(config: Config, clock: Clock) -> Result<Runtime, DaemonError> {
-        let store = Store::open(&config.store.path)?;
-        let mailer = Mailer::new(&config.smtp)?;
+        let db = Db::new(Store::open(&config.store.path)?);
+        let tokens =
+            config.oauth2.clone().map(|o| Arc::new(crate::oauth2::TokenSource::new(o, db.clone(), &config.store.path)));
+        let mailer = Mailer::new(&config.smtp, tokens.clone())?;
         let env = load_env(config)?;
-        Ok(Runtime { live: SharedEnv::new(env.clone()), env, db: Db::new(store), mailer, clock })
+        Ok(Runtime { live: SharedEnv::new(env.clone()), env, db, mailer, clock, tokens })
     }
 
     fn config(&self) -> &Config {
@@ -198,6 +202,9 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
     if let Some(wd) = watchdog {
         tracker.spawn(watchdog_loop(heartbeat.clone(), wd, cancel.clone()));
     }
+    if rt.tokens.is_some() {
+        tracker.spawn(oauth2_loop(rt.clone(), outbox_wake.clone(), cancel.clone()));
+    }
     if let Some(listener) = metrics {
         tracker.spawn(crate::metrics::serve(listener, rt.db.clone(), rt.clock, cancel.clone()));
     }
@@ -279,7 +286,7 @@ async fn mailbox_loop(rt: Runtime, cfg: ImapConfig, ctx: sync::SyncContext, rene
     let mut failures = 0u32;
     while !ctx.cancel.is_cancelled() {
         rt.health("imap.state", "connecting".into()).await;
-        let error = match imap::connect(&cfg).await {
+        let error = match imap::connect(&cfg, rt.tokens.as_deref()).await {
             Ok((session, caps)) => {
                 tracing::info!(host = %cfg.host, idle = caps.idle, r#move = caps.r#move, "IMAP connected");
                 let (error, synced) = serve_mailbox(&rt, &cfg, &ctx, session, caps, renewal).await;
@@ -463,6 +470,56 @@ async fn timer_loop(rt: Runtime, outbox_wake: Arc<Notify>, wake: Arc<Notify>, ca
     }
 }
 
+/// Refreshes the OAuth2 access token when it is due (so an idle daemon never logs in with an expired one) and,
+/// while refreshing fails, raises the alarm: a mail to the escalation contacts at most once a day, if SMTP
+/// still works. Returns whether that mail was queued.
+async fn oauth2_check(rt: &Runtime) -> bool {
+    let Some(tokens) = &rt.tokens else { return false };
+    let result = tokens.token().await;
+    let state = rt.db.call(|s| store::health::value(s.conn(), "oauth2.state")).await.ok().flatten().unwrap_or_default();
+    let failing = match &result {
+        Err(e) => Some(e.to_string()),
+        Ok(_) => state.strip_prefix("failing: ").map(str::to_string),
+    };
+    let Some(problem) = failing else { return false };
+    let detail = format!(
+        "Refreshing the OAuth2 access token fails: {problem}\n\nvdpd logs in to the mailbox with OAuth2 (auth = \"xoauth2\"). \
+         Put a new refresh token in place ([oauth2] refresh_token_file) and run `systemctl reload vdpd`, or check \
+         the client's registration at the provider."
+    );
+    let env = rt.live.current();
+    let now = rt.clock.now_ms();
+    match rt
+        .db
+        .call(move |s| s.write(|tx| intake::timed::admin_alert(tx, &env, "OAuth2 token refresh failing", &detail, now)))
+        .await
+    {
+        Ok(queued) => queued,
+        Err(e) => {
+            tracing::error!(error = %e, "could not queue the OAuth2 alert");
+            false
+        }
+    }
+}
+
+/// Runs [`oauth2_check`] often enough to refresh before expiry.
+async fn oauth2_loop(rt: Runtime, outbox_wake: Arc<Notify>, cancel: CancellationToken) {
+    let every = rt
+        .config()
+        .oauth2
+        .as_ref()
+        .map_or(IDLE_CHECK, |o| (o.refresh_before / 2).clamp(Duration::from_secs(1), IDLE_CHECK));
+    while !cancel.is_cancelled() {
+        if oauth2_check(&rt).await {
+            outbox_wake.notify_one();
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = cancel.cancelled() => break,
+        }
+    }
+}
+
 /// Pings systemd's watchdog while the mailbox loop beats; stops pinging (and so gets the service restarted)
 /// when it does not.
 async fn watchdog_loop(heartbeat: Heartbeat, interval: Duration, cancel: CancellationToken) {
@@ -509,7 +566,7 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
             outbox_wake: Arc::new(Notify::new()),
             timer_wake: Arc::new(Notify::new()),
         };
-        match imap::connect(&cfg).await {
+        match imap::connect(&cfg, rt.tokens.as_deref()).await {
             Ok((mut session, caps)) => {
                 let result = match sync::prepare(&mut session, &cfg).await {
                     Ok(()) => sync::sync(&mut session, caps, &cfg, &ctx).await,
@@ -543,6 +600,7 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
         })
         .await?
         .fired;
+    oauth2_check(&rt).await;
     report.delivery =
         outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(30), None).await?;
     if report.delivery.connection_failed {

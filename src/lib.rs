@@ -38,6 +38,7 @@ pub mod intake;
 pub mod lock;
 pub mod mailtext;
 pub mod metrics;
+pub mod oauth2;
 pub mod openpgp;
 pub mod outbox;
 pub mod publish;

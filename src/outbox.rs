@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::{AsyncSmtpTransport, PoolConfig};
 use lettre::{AsyncTransport, Tokio1Executor};
@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
-use crate::config::{SmtpConfig, TlsMode};
+use crate::config::{SmtpAuth, SmtpConfig, TlsMode};
 use crate::lock::{self, FileLock};
 use crate::store::outbox::{OutboxRow, SendResult};
 use crate::store::{Db, StoreError};
@@ -51,11 +51,17 @@ pub enum Attempt {
     Connection(String),
 }
 
-/// The SMTP side: a pooled lettre transport.
+type Transport = AsyncSmtpTransport<Tokio1Executor>;
+
+/// The SMTP side: a pooled lettre transport. With `auth = "xoauth2"` the transport is rebuilt whenever the
+/// access token changes (lettre's credentials are fixed per transport); its pool goes with the old one.
 #[derive(Clone)]
 pub struct Mailer {
-    transport: Arc<AsyncSmtpTransport<Tokio1Executor>>,
     config: SmtpConfig,
+    tls: Tls,
+    tokens: Option<Arc<crate::oauth2::TokenSource>>,
+    /// The transport, and the access token it logs in with (`None` for a password or no AUTH).
+    current: Arc<tokio::sync::Mutex<(Option<String>, Arc<Transport>)>>,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -65,8 +71,9 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// Builds the transport (reading the password, if any). Does not connect.
-    pub fn new(config: &SmtpConfig) -> Result<Mailer, OutboxError> {
+    /// Builds the transport (reading the password, if any). Does not connect. `tokens` is needed for
+    /// `auth = "xoauth2"`.
+    pub fn new(config: &SmtpConfig, tokens: Option<Arc<crate::oauth2::TokenSource>>) -> Result<Mailer, OutboxError> {
         let tls_params = || -> Result<TlsParameters, OutboxError> {
             let mut b = TlsParameters::builder(config.host.clone());
             if let Some(ca) = &config.ca_file {
@@ -82,21 +89,42 @@ impl Mailer {
             TlsMode::Starttls => Tls::Required(tls_params()?),
             TlsMode::None => Tls::None,
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
-            .port(config.port)
-            .tls(tls)
-            .timeout(Some(config.timeout))
-            .pool_config(PoolConfig::new().max_size(config.concurrency as u32).idle_timeout(Duration::from_secs(60)));
-        if let Some((user, password)) = &config.auth {
-            let password = password.resolve().map_err(OutboxError::Password)?;
-            builder = builder.credentials(Credentials::new(user.clone(), password));
+        let credentials = match &config.auth {
+            Some(SmtpAuth::Password { username, password }) => {
+                let password = password.resolve().map_err(OutboxError::Password)?;
+                Some((Credentials::new(username.clone(), password), None))
+            }
+            // The first token is fetched on the first delivery.
+            Some(SmtpAuth::XOAuth2 { .. }) | None => None,
+        };
+        let transport = Arc::new(build(config, &tls, credentials));
+        Ok(Mailer {
+            config: config.clone(),
+            tls,
+            tokens,
+            current: Arc::new(tokio::sync::Mutex::new((None, transport))),
+        })
+    }
+
+    /// The transport to send with: for XOAUTH2, one logging in with a valid access token.
+    async fn transport(&self) -> Result<Arc<Transport>, String> {
+        let Some(SmtpAuth::XOAuth2 { username }) = &self.config.auth else {
+            return Ok(self.current.lock().await.1.clone());
+        };
+        let tokens = self.tokens.as_ref().ok_or("auth = \"xoauth2\" but no [oauth2] token source")?;
+        let token = tokens.token().await.map_err(|e| e.to_string())?;
+        let mut current = self.current.lock().await;
+        if current.0.as_deref() != Some(token.as_str()) {
+            let credentials = Credentials::new(username.clone(), token.clone());
+            *current =
+                (Some(token), Arc::new(build(&self.config, &self.tls, Some((credentials, Some(Mechanism::Xoauth2))))));
         }
-        Ok(Mailer { transport: Arc::new(builder.build()), config: config.clone() })
+        Ok(current.1.clone())
     }
 
     /// Connects, greets and (if configured) logs in: what `vdpd check --connect` uses.
     pub async fn test_connection(&self) -> Result<(), String> {
-        match self.transport.test_connection().await {
+        match self.transport().await?.test_connection().await {
             Ok(true) => Ok(()),
             Ok(false) => Err("the server did not accept a connection".into()),
             Err(e) => Err(describe(&e)),
@@ -114,7 +142,12 @@ impl Mailer {
                 return Attempt::Permanent(format!("bad envelope address: {} → {}", row.envelope_from, row.recipient));
             }
         };
-        match self.transport.send_raw(&envelope, &row.raw).await {
+        let transport = match self.transport().await {
+            Ok(t) => t,
+            // No token: like an unreachable server, the mail waits and is retried.
+            Err(e) => return Attempt::Connection(e),
+        };
+        match transport.send_raw(&envelope, &row.raw).await {
             Ok(response) => Attempt::Sent(
                 format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" ")).trim().to_string(),
             ),
@@ -123,6 +156,25 @@ impl Mailer {
             Err(e) => Attempt::Connection(describe(&e)),
         }
     }
+}
+
+fn build(
+    config: &SmtpConfig,
+    tls: &Tls,
+    credentials: Option<(Credentials, Option<Mechanism>)>,
+) -> AsyncSmtpTransport<Tokio1Executor> {
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
+        .port(config.port)
+        .tls(tls.clone())
+        .timeout(Some(config.timeout))
+        .pool_config(PoolConfig::new().max_size(config.concurrency as u32).idle_timeout(Duration::from_secs(60)));
+    if let Some((c, mechanism)) = credentials {
+        builder = builder.credentials(c);
+        if let Some(m) = mechanism {
+            builder = builder.authentication(vec![m]);
+        }
+    }
+    builder.build()
 }
 
 /// lettre's error with those of its causes that its own message does not already include, on one line.

@@ -37,6 +37,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("staff_confirmation.txt", include_str!("../templates/staff_confirmation.txt")),
     ("staff_error.txt", include_str!("../templates/staff_error.txt")),
     ("staff_warning.txt", include_str!("../templates/staff_warning.txt")),
+    ("admin_alert.txt", include_str!("../templates/admin_alert.txt")),
     ("to_researcher.txt", include_str!("../templates/to_researcher.txt")),
     ("outcome_duplicate.txt", include_str!("../templates/outcome_duplicate.txt")),
     ("outcome_not_applicable.txt", include_str!("../templates/outcome_not_applicable.txt")),
@@ -256,7 +257,7 @@ impl Templates {
             let outcome = full.outcome.clone().unwrap_or_default();
             match *name {
                 "report_form.txt" | "form_missing.txt" => least.form = Some(FormContext::default()),
-                "staff_warning.txt" => least.warning = full.warning.clone(),
+                "staff_warning.txt" | "admin_alert.txt" => least.warning = full.warning.clone(),
                 "outcome_bounty.txt" => {
                     least.outcome = Some(OutcomeContext { bounty: outcome.bounty, ..OutcomeContext::default() })
                 }

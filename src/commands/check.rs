@@ -69,24 +69,52 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
     check_policy(&mut r, &config);
     check_openpgp(&mut r, &config);
     if let Some(i) = &config.imap {
-        r.check("imap password", i.password.resolve(), |_| source_name(&i.password));
+        match &i.auth {
+            crate::config::ImapAuth::Password(p) => {
+                r.check("imap password", p.resolve(), |_| source_name(p));
+            }
+            crate::config::ImapAuth::XOAuth2 => r.ok("imap login", format!("XOAUTH2 as {}", i.username)),
+        }
         if let Some(ca) = &i.ca_file {
             r.check("imap ca_file", crate::tls::read_ca_file(ca), |c| format!("{} certificate(s)", c.len()));
         }
     } else {
         r.ok("imap", "not configured: mail arrives only through `vdpd ingest`");
     }
-    if let Some((_, p)) = &config.smtp.auth {
-        r.check("smtp password", p.resolve(), |_| source_name(p));
+    match &config.smtp.auth {
+        Some(crate::config::SmtpAuth::Password { password, .. }) => {
+            r.check("smtp password", password.resolve(), |_| source_name(password));
+        }
+        Some(crate::config::SmtpAuth::XOAuth2 { username }) => r.ok("smtp login", format!("XOAUTH2 as {username}")),
+        None => {}
     }
-    let mailer = r.check("smtp setup", Mailer::new(&config.smtp), |_| {
+    if let Some(o) = &config.oauth2 {
+        r.check("oauth2 refresh token", o.refresh_token.resolve(), |_| source_name(&o.refresh_token));
+        if let Some(s) = &o.client_secret {
+            r.check("oauth2 client secret", s.resolve(), |_| source_name(s));
+        }
+    }
+    // Logging in with OAuth2 refreshes a token, which the store keeps (a rotated refresh token must not be lost).
+    let tokens = match (&config.oauth2, connect) {
+        (Some(o), true) => r
+            .check("store for OAuth2 tokens", crate::store::Store::open(&config.store.path), |_| "open".into())
+            .map(|s| {
+                std::sync::Arc::new(crate::oauth2::TokenSource::new(
+                    o.clone(),
+                    crate::store::Db::new(s),
+                    &config.store.path,
+                ))
+            }),
+        _ => None,
+    };
+    let mailer = r.check("smtp setup", Mailer::new(&config.smtp, tokens.clone()), |_| {
         format!("{}:{} ({} TLS)", config.smtp.host, config.smtp.port, config.smtp.tls)
     });
 
     if connect {
         if let Some(i) = &config.imap {
             let outcome = rt.block_on(async {
-                let (mut session, caps) = imap::connect(i).await?;
+                let (mut session, caps) = imap::connect(i, tokens.as_deref()).await?;
                 let mailbox = imap::timed(i.timeout, "SELECT", session.select(&i.mailbox)).await?;
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(5), session.logout()).await;
                 Ok::<_, imap::ImapError>((caps, mailbox.exists, mailbox.uid_validity))

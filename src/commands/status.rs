@@ -11,6 +11,12 @@ use crate::lock::{self, FileLock, LockError};
 use crate::store::{Store, health, intake, outbox, tickets, timers};
 
 #[derive(Debug, Serialize)]
+struct OAuth2Json {
+    state: Option<String>,
+    failing_since: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
 struct NextTimerJson {
     kind: String,
     reference: String,
@@ -30,6 +36,9 @@ struct StatusJson {
     promises_broken: i64,
     /// The next timer to fire.
     next_timer: Option<NextTimerJson>,
+    /// With `auth = "xoauth2"`: the token's state ("ok: …" or "failing: …") and since when it fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oauth2: Option<OAuth2Json>,
     /// Warnings staff got (or, past the daily cap, did not get): forged staff mail, quarantined mail.
     staff_warnings: std::collections::BTreeMap<String, i64>,
 }
@@ -129,6 +138,10 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         tickets: ticket_counts,
         timers_fired: fired,
         promises_broken: tickets::count_events(conn, "promise broken")?,
+        oauth2: config.oauth2.as_ref().map(|_| OAuth2Json {
+            state: h.get("oauth2.state").map(|(v, _)| v.to_string()),
+            failing_since: ms("oauth2.failing_since").map(format_ms),
+        }),
         next_timer: timers::next_pending(conn)?.map(|(due, kind, reference)| NextTimerJson {
             kind,
             reference,
@@ -164,6 +177,10 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         }
     } else {
         println!("imap:     not configured (mail arrives through `vdpd ingest`)");
+    }
+    if let Some(o) = &out.oauth2 {
+        let since = o.failing_since.as_deref().map(|t| format!(" (since {t})")).unwrap_or_default();
+        println!("oauth2:   {}{since}", o.state.as_deref().unwrap_or("no token yet"));
     }
     let smtp_last = ms("smtp.last_ok").map(|t| format!("{} ({})", when(t), ago(t, now))).unwrap_or("never".into());
     println!("smtp:     {}; last delivery: {smtp_last}", h.get("smtp.state").map(|(v, _)| v).unwrap_or("unknown"));

@@ -45,6 +45,8 @@ pub struct Config {
     pub security_txt: SecurityTxt,
     /// Where `vdpd run` serves Prometheus metrics, if anywhere.
     pub metrics: Option<std::net::SocketAddr>,
+    /// Needed when IMAP or SMTP logs in with XOAUTH2.
+    pub oauth2: Option<OAuth2Config>,
 }
 
 #[derive(Debug, Clone)]
@@ -136,7 +138,8 @@ pub struct ImapConfig {
     pub tls: TlsMode,
     pub ca_file: Option<PathBuf>,
     pub username: String,
-    pub password: PasswordSource,
+    /// How vdpd logs in: a password, or an OAuth2 access token (XOAUTH2, for Microsoft 365 and Google).
+    pub auth: ImapAuth,
     pub mailbox: String,
     /// Move handled mail here; when `None` it is flagged `\Seen` and left in place.
     pub processed_mailbox: Option<String>,
@@ -155,7 +158,7 @@ pub struct SmtpConfig {
     pub tls: TlsMode,
     pub ca_file: Option<PathBuf>,
     /// `None`: no AUTH (a local relay that trusts the host).
-    pub auth: Option<(String, PasswordSource)>,
+    pub auth: Option<SmtpAuth>,
     /// Parallel SMTP transactions; also the bound on acknowledgements that can go twice after a crash.
     pub concurrency: usize,
     pub timeout: std::time::Duration,
@@ -164,6 +167,41 @@ pub struct SmtpConfig {
     pub retry_max: std::time::Duration,
     /// A message still undelivered this long after it was queued is marked failed.
     pub give_up_after: std::time::Duration,
+}
+
+/// How vdpd logs in to IMAP.
+#[derive(Debug, Clone)]
+pub enum ImapAuth {
+    Password(PasswordSource),
+    /// SASL XOAUTH2 with an access token from `[oauth2]`.
+    XOAuth2,
+}
+
+/// How vdpd logs in to SMTP.
+#[derive(Debug, Clone)]
+pub enum SmtpAuth {
+    Password {
+        username: String,
+        password: PasswordSource,
+    },
+    /// SASL XOAUTH2 with an access token from `[oauth2]`.
+    XOAuth2 {
+        username: String,
+    },
+}
+
+/// The OAuth2 client vdpd is, for mailboxes that want tokens instead of passwords (Microsoft 365, Google):
+/// it trades its refresh token for access tokens at `token_url`, before they expire.
+#[derive(Debug, Clone)]
+pub struct OAuth2Config {
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: Option<PasswordSource>,
+    pub refresh_token: PasswordSource,
+    pub scopes: Vec<String>,
+    /// Refresh this long before the access token expires.
+    pub refresh_before: std::time::Duration,
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -355,6 +393,20 @@ impl Config {
         let organisation = v.organisation(raw.organisation);
         let imap = raw.imap.map(|r| v.imap(r, &dir));
         let smtp = v.smtp(raw.smtp, &dir);
+        let oauth2 = raw.oauth2.map(|r| v.oauth2(r, &dir));
+        let wants_oauth2 = matches!(&imap, Some(Some(i)) if matches!(i.auth, ImapAuth::XOAuth2))
+            || matches!(&smtp, Some(s) if matches!(s.auth, Some(SmtpAuth::XOAuth2 { .. })));
+        if wants_oauth2 && oauth2.is_none() {
+            v.problem(
+                "oauth2",
+                "auth = \"xoauth2\" needs an [oauth2] section (token_url, client_id, refresh_token_file)",
+            );
+        }
+        let oauth2 = match oauth2 {
+            Some(Some(o)) => Some(o),
+            Some(None) => return None,
+            None => None,
+        };
         let store = v.required("store.path", raw.store.path).map(|p| StoreConfig { path: dir.join(p) });
         let limits = v.limits(raw.limits);
         let templates =
@@ -413,6 +465,7 @@ impl Config {
             recognition: recognition?,
             security_txt: security_txt?,
             metrics,
+            oauth2,
         })
     }
 }
@@ -564,9 +617,27 @@ impl Validator<'_> {
         let host = self.required("imap.host", r.host);
         let username = self.required("imap.username", r.username);
         let password = self.password("imap", r.password_file, r.password_env, dir);
-        if password.is_none() && !self.problems.iter().any(|p| p.key == "imap.password_env") {
-            self.problem("imap.password_file", "IMAP needs a password: set password_file or password_env");
-        }
+        let auth = match r.auth.as_deref().unwrap_or("password") {
+            "password" => {
+                if password.is_none() && !self.problems.iter().any(|p| p.key == "imap.password_env") {
+                    self.problem("imap.password_file", "IMAP needs a password: set password_file or password_env");
+                }
+                password.map(ImapAuth::Password)
+            }
+            "xoauth2" => {
+                if password.is_some() {
+                    self.problem(
+                        "imap.auth",
+                        "auth = \"xoauth2\" logs in with a token from [oauth2]: remove the password",
+                    );
+                }
+                Some(ImapAuth::XOAuth2)
+            }
+            other => {
+                self.problem("imap.auth", format!("{other:?}: choose \"password\" or \"xoauth2\""));
+                None
+            }
+        };
         let ca_file = self.ca_file("imap.ca_file", r.ca_file, dir);
         let poll_interval =
             self.duration("imap.poll_interval", r.poll_interval, PolicyDuration::new(60, Unit::Seconds));
@@ -594,7 +665,7 @@ impl Validator<'_> {
             tls,
             ca_file,
             username: username?,
-            password: password?,
+            auth: auth?,
             mailbox,
             processed_mailbox: r.processed_mailbox,
             idle: r.idle.unwrap_or(true),
@@ -607,8 +678,25 @@ impl Validator<'_> {
         let tls = self.tls("smtp", &r.host, r.tls);
         let host = self.required("smtp.host", r.host);
         let password = self.password("smtp", r.password_file, r.password_env, dir);
+        let xoauth2 = match r.auth.as_deref() {
+            None | Some("password") => false,
+            Some("xoauth2") => true,
+            Some(other) => {
+                self.problem("smtp.auth", format!("{other:?}: choose \"password\" or \"xoauth2\""));
+                false
+            }
+        };
         let auth = match (r.username, password) {
-            (Some(u), Some(p)) => Some((u, p)),
+            (Some(username), None) if xoauth2 => Some(SmtpAuth::XOAuth2 { username }),
+            (_, Some(_)) if xoauth2 => {
+                self.problem("smtp.auth", "auth = \"xoauth2\" logs in with a token from [oauth2]: remove the password");
+                None
+            }
+            (None, None) if xoauth2 => {
+                self.problem("smtp.username", "auth = \"xoauth2\" needs the username (the mailbox's address)");
+                None
+            }
+            (Some(username), Some(password)) => Some(SmtpAuth::Password { username, password }),
             (None, None) => None,
             (Some(_), None) => {
                 if !self.problems.iter().any(|p| p.key == "smtp.password_env") {
@@ -652,6 +740,67 @@ impl Validator<'_> {
             retry_max,
             give_up_after,
         })
+    }
+
+    fn oauth2(&mut self, r: raw::RawOAuth2, dir: &Path) -> Option<OAuth2Config> {
+        let token_url = self.required("oauth2.token_url", r.token_url);
+        if let Some(u) = &token_url {
+            let host = u.split_once("://").map(|(_, rest)| rest.split(['/', ':', '?']).next().unwrap_or(""));
+            let ok = match (u.starts_with("https://"), u.starts_with("http://"), host) {
+                (true, _, Some(h)) => !h.is_empty(),
+                (_, true, Some(h)) => is_loopback(h),
+                _ => false,
+            };
+            if !ok {
+                self.problem(
+                    "oauth2.token_url",
+                    format!("{u:?}: an https:// URL (http:// only to a loopback address)"),
+                );
+            }
+        }
+        let client_id = self.required("oauth2.client_id", r.client_id);
+        let client_secret =
+            self.password_pair("oauth2", "client_secret", r.client_secret_file, r.client_secret_env, dir);
+        let refresh_token =
+            self.password_pair("oauth2", "refresh_token", r.refresh_token_file, r.refresh_token_env, dir);
+        if refresh_token.is_none() && !self.problems.iter().any(|p| p.key.starts_with("oauth2.refresh_token")) {
+            self.problem("oauth2.refresh_token_file", "set refresh_token_file or refresh_token_env");
+        }
+        let refresh_before =
+            self.duration("oauth2.refresh_before", r.refresh_before, PolicyDuration::new(5, Unit::Minutes));
+        let ca_file = self.ca_file("oauth2.ca_file", r.ca_file, dir);
+        Some(OAuth2Config {
+            token_url: token_url?,
+            client_id: client_id?,
+            client_secret,
+            refresh_token: refresh_token?,
+            scopes: r.scopes.unwrap_or_default(),
+            refresh_before,
+            ca_file,
+        })
+    }
+
+    /// A secret given as `<name>_file` or `<name>_env` (not both).
+    fn password_pair(
+        &mut self,
+        section: &str,
+        name: &str,
+        file: Option<PathBuf>,
+        env: Option<String>,
+        dir: &Path,
+    ) -> Option<PasswordSource> {
+        match (file, env) {
+            (Some(_), Some(_)) => {
+                self.problem(
+                    &format!("{section}.{name}_env"),
+                    format!("set either {name}_file or {name}_env, not both"),
+                );
+                None
+            }
+            (Some(name), None) => Some(PasswordSource::File { name, config_dir: dir.to_path_buf() }),
+            (None, Some(var)) => Some(PasswordSource::Env(var)),
+            (None, None) => None,
+        }
     }
 
     fn limits(&mut self, r: raw::RawLimits) -> Option<Limits> {

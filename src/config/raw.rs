@@ -42,6 +42,20 @@ pub struct RawConfig {
     #[serde(default)]
     pub security_txt: RawSecurityTxt,
     pub metrics: Option<RawMetrics>,
+    pub oauth2: Option<RawOAuth2>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawOAuth2 {
+    pub token_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret_file: Option<PathBuf>,
+    pub client_secret_env: Option<String>,
+    pub refresh_token_file: Option<PathBuf>,
+    pub refresh_token_env: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub refresh_before: Option<PolicyDuration>,
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +90,7 @@ pub struct RawImap {
     pub username: Option<String>,
     pub password_file: Option<PathBuf>,
     pub password_env: Option<String>,
+    pub auth: Option<String>,
     pub mailbox: Option<String>,
     pub processed_mailbox: Option<String>,
     pub idle: Option<bool>,
@@ -92,6 +107,7 @@ pub struct RawSmtp {
     pub username: Option<String>,
     pub password_file: Option<PathBuf>,
     pub password_env: Option<String>,
+    pub auth: Option<String>,
     pub concurrency: Option<usize>,
     pub timeout: Option<PolicyDuration>,
     pub retry_initial: Option<PolicyDuration>,

@@ -388,6 +388,8 @@ pub mod kind {
     pub const STATUS_UPDATE: &str = "status-update";
     pub const STAFF_REMINDER: &str = "staff-reminder";
     pub const ESCALATION: &str = "escalation";
+    /// vdpd itself needs attention (its mailbox login failing).
+    pub const ADMIN_ALERT: &str = "admin-alert";
     pub const DISCLOSURE_REMINDER: &str = "disclosure-reminder";
     pub const DISCLOSURE_DUE: &str = "disclosure-due";
     pub const RETENTION_RECEIPT: &str = "retention-receipt";

@@ -36,6 +36,8 @@ pub enum ImapError {
     Login { user: String, message: String },
     #[error("IMAP password: {0}")]
     Password(std::io::Error),
+    #[error(transparent)]
+    OAuth2(#[from] crate::oauth2::OAuthError),
     #[error("{what} timed out after {secs}s")]
     Timeout { what: &'static str, secs: u64 },
     #[error("IMAP: {0}")]
@@ -77,9 +79,37 @@ impl Caps {
     }
 }
 
-/// Connects, secures, logs in and reads the capabilities.
-pub async fn connect(cfg: &ImapConfig) -> Result<(Session, Caps), ImapError> {
-    let password = cfg.password.resolve().map_err(ImapError::Password)?;
+/// How a connection logs in: the password, or an access token for XOAUTH2.
+enum Login {
+    Password(String),
+    Token(String),
+}
+
+/// SASL XOAUTH2: the initial response, then (if the server answers with an error challenge) an empty one to
+/// let it finish with NO.
+struct XOAuth2 {
+    response: Option<String>,
+}
+
+impl async_imap::Authenticator for XOAuth2 {
+    type Response = String;
+    fn process(&mut self, _challenge: &[u8]) -> String {
+        self.response.take().unwrap_or_default()
+    }
+}
+
+/// Connects, secures, logs in and reads the capabilities. `tokens` is needed for `auth = "xoauth2"`.
+pub async fn connect(
+    cfg: &ImapConfig,
+    tokens: Option<&crate::oauth2::TokenSource>,
+) -> Result<(Session, Caps), ImapError> {
+    let login = match (&cfg.auth, tokens) {
+        (crate::config::ImapAuth::Password(p), _) => Login::Password(p.resolve().map_err(ImapError::Password)?),
+        (crate::config::ImapAuth::XOAuth2, Some(t)) => Login::Token(t.token().await?),
+        (crate::config::ImapAuth::XOAuth2, None) => {
+            return Err(ImapError::Server("auth = \"xoauth2\" but no [oauth2] token source".into()));
+        }
+    };
     let t = cfg.timeout;
     let tcp = match tokio::time::timeout(t, TcpStream::connect((cfg.host.as_str(), cfg.port))).await {
         Ok(Ok(tcp)) => tcp,
@@ -105,7 +135,14 @@ pub async fn connect(cfg: &ImapConfig) -> Result<(Session, Caps), ImapError> {
     if cfg.tls != TlsMode::Starttls {
         greeting(&mut client, t).await?;
     }
-    let mut session = match tokio::time::timeout(t, client.login(&cfg.username, &password)).await {
+    let attempt = match &login {
+        Login::Password(password) => tokio::time::timeout(t, client.login(&cfg.username, password)).await,
+        Login::Token(token) => {
+            let auth = XOAuth2 { response: Some(crate::oauth2::xoauth2_response(&cfg.username, token)) };
+            tokio::time::timeout(t, client.authenticate("XOAUTH2", auth)).await
+        }
+    };
+    let mut session = match attempt {
         Ok(Ok(s)) => s,
         Ok(Err((e, _))) => {
             return Err(ImapError::Login { user: cfg.username.clone(), message: e.to_string() });

@@ -115,6 +115,29 @@ fn breach(tx: &Tx<'_>, env: &Env, t: &TicketRow, c: &Clock, now: i64) -> Result<
     Ok(())
 }
 
+/// Tells the escalation contacts that vdpd itself needs attention (e.g. its mailbox login failing), at most
+/// once a day while the problem lasts. Returns whether a mail was queued.
+pub(crate) fn admin_alert(tx: &Tx<'_>, env: &Env, what: &str, detail: &str, now: i64) -> Result<bool, HandleError> {
+    let last = store::health::value(tx, "alert.mailed_at")?.and_then(|v| v.parse::<i64>().ok());
+    if last.is_some_and(|t| now - t < engine::DAY_MS) {
+        return Ok(false);
+    }
+    let recipients = escalation_contacts(env, now);
+    if recipients.is_empty() {
+        return Ok(false);
+    }
+    let mut ctx = TicketContext::new(&env.config, "", "", "", "", now);
+    ctx.warning = Some(detail.to_string());
+    ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
+    let plan = engine::MailPlan {
+        subject: format!("[vdpd] Attention: {what}"),
+        ..engine::staff_plan(kind::ADMIN_ALERT, "admin_alert.txt", "", "", "")
+    };
+    outgoing::enqueue(tx, env, None, &plan, &recipients, &ctx, &[], now)?;
+    store::health::set(tx, "alert.mailed_at", &now.to_string(), now)?;
+    Ok(true)
+}
+
 /// Who hears of a broken promise: `[staff] escalation`, or every staff member when it names nobody.
 fn escalation_contacts(env: &Env, now: i64) -> Vec<Recipient> {
     let contacts = &env.config.staff.escalation;

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("sql/002_openpgp_form.sql")),
     (3, include_str!("sql/003_staff.sql")),
     (4, include_str!("sql/004_policy.sql")),
+    (5, include_str!("sql/005_oauth2.sql")),
 ];
 
 /// The newest schema version this build knows.

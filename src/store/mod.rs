@@ -14,6 +14,7 @@ pub mod form;
 pub mod health;
 pub mod intake;
 mod migrations;
+pub mod oauth2;
 pub mod openpgp;
 pub mod outbox;
 pub mod retention;

@@ -22,9 +22,14 @@ use imap::Imap;
 #[derive(Debug, Clone)]
 pub struct Stack {
     pub smtp: u16,
+    pub submission: u16,
     pub imap: u16,
     pub imaps: u16,
+    /// The OAuth2 provider (scripts/oauth2-server.py).
+    pub oauth: u16,
     pub ca: PathBuf,
+    /// Postfix's log (deliveries are waited for in it).
+    pub log: PathBuf,
 }
 
 fn env_port(name: &str, default: u16) -> u16 {
@@ -36,13 +41,16 @@ impl Stack {
         let root = std::env::var("MAILSTACK_ROOT").unwrap_or_else(|_| "/tmp/vdpd-mailstack".into());
         let stack = Stack {
             smtp: env_port("MAILSTACK_SMTP_PORT", 2525),
+            submission: env_port("MAILSTACK_SUBMISSION_PORT", 1587),
             imap: env_port("MAILSTACK_IMAP_PORT", 1143),
             imaps: env_port("MAILSTACK_IMAPS_PORT", 1993),
+            oauth: env_port("MAILSTACK_OAUTH_PORT", 1890),
+            log: Path::new(&root).join("log/postfix.log"),
             ca: std::env::var("MAILSTACK_CA")
                 .map(PathBuf::from)
                 .unwrap_or_else(|_| Path::new(&root).join("tls/ca.pem")),
         };
-        for port in [stack.smtp, stack.imap, stack.imaps] {
+        for port in [stack.smtp, stack.submission, stack.imap, stack.imaps, stack.oauth] {
             assert!(
                 std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
                 "nothing listens on 127.0.0.1:{port}: start the mail stack with `sudo scripts/mailstack.sh start` \
@@ -78,6 +86,11 @@ pub struct Options {
     /// Extra TOML appended to the policy.
     pub extra: String,
     pub limits: String,
+    /// Log in to IMAP with XOAUTH2, with this refresh token from the stack's OAuth2 provider.
+    pub oauth2_refresh: Option<String>,
+    /// Send through the submission port with XOAUTH2 too (else plain SMTP without AUTH).
+    pub oauth2_smtp: bool,
+    pub oauth2_refresh_before: &'static str,
 }
 
 impl Default for Options {
@@ -92,6 +105,9 @@ impl Default for Options {
             idle: true,
             extra: String::new(),
             limits: String::new(),
+            oauth2_refresh: None,
+            oauth2_smtp: false,
+            oauth2_refresh_before: "5m",
         }
     }
 }
@@ -127,6 +143,26 @@ impl Desk {
             _ => self.stack.imap,
         });
         let processed = if o.processed_mailbox { "processed_mailbox = \"Processed\"\n" } else { "" };
+        let imap_login = match &o.oauth2_refresh {
+            Some(_) => "auth = \"xoauth2\"".to_string(),
+            None => "password_file = \"imap.pass\"".to_string(),
+        };
+        let (smtp_port, smtp_login) = match (o.oauth2_smtp, o.smtp_port) {
+            (true, _) => (self.stack.submission, format!("username = \"{}\"\nauth = \"xoauth2\"\n", self.security)),
+            (false, Some(p)) => (p, String::new()),
+            (false, None) => (self.stack.smtp, String::new()),
+        };
+        let oauth2 = match &o.oauth2_refresh {
+            Some(token) => {
+                std::fs::write(self.dir.path().join("oauth2-refresh-token"), format!("{token}\n")).unwrap();
+                format!(
+                    "\n[oauth2]\ntoken_url = \"http://127.0.0.1:{}/token\"\nclient_id = \"vdpd-test\"\n\
+                     refresh_token_file = \"oauth2-refresh-token\"\nscopes = [\"imap\", \"smtp\"]\nrefresh_before = \"{}\"\n",
+                    self.stack.oauth, o.oauth2_refresh_before
+                )
+            }
+            None => String::new(),
+        };
         let text = format!(
             r#"[organisation]
 name = "Example Security"
@@ -140,7 +176,7 @@ port = {imap_port}
 tls = "{imap_tls}"
 ca_file = "{ca}"
 username = "{security}"
-password_file = "imap.pass"
+{imap_login}
 mailbox = "{mailbox}"
 {processed}idle = {idle}
 poll_interval = "2s"
@@ -151,7 +187,7 @@ host = "127.0.0.1"
 port = {smtp_port}
 tls = "starttls"
 ca_file = "{ca}"
-retry_initial = "1s"
+{smtp_login}retry_initial = "1s"
 retry_max = "2s"
 timeout = "10s"
 
@@ -171,6 +207,7 @@ critical = "7 days"
 high = "30 days"
 medium = "60 days"
 low = "90 days"
+{oauth2}
 {extra}
 "#,
             security = self.security,
@@ -179,7 +216,7 @@ low = "90 days"
             idle = o.idle,
             mailbox = o.mailbox,
             timeout = o.imap_timeout,
-            smtp_port = o.smtp_port.unwrap_or(self.stack.smtp),
+            smtp_port = smtp_port,
             limits = o.limits,
             extra = o.extra,
         );
@@ -290,8 +327,11 @@ low = "90 days"
     }
 
     /// Sends a message to the security address through Postfix.
+    /// Waits until Postfix has delivered it, so that the next `vdpd once` finds it.
     pub fn send(&self, from: &str, message: &[u8]) {
-        smtp::send(self.stack.smtp, from, &self.security, message);
+        let offset = std::fs::metadata(&self.stack.log).map_or(0, |m| m.len());
+        let qid = smtp::send(self.stack.smtp, from, &self.security, message);
+        smtp::wait_delivered(&self.stack.log, offset, &qid);
     }
 
     /// Puts a message straight into the security INBOX (exact bytes, no MTA in between).

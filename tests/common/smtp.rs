@@ -19,10 +19,35 @@ fn reply(reader: &mut BufReader<TcpStream>) -> (u16, String) {
     }
 }
 
-/// Sends one message; panics unless Postfix accepts it (250 after DATA).
-pub fn send(port: u16, mail_from: &str, rcpt: &str, message: &[u8]) {
+/// Sends one message; panics unless Postfix accepts it (250 after DATA). Returns Postfix's queue id.
+pub fn send(port: u16, mail_from: &str, rcpt: &str, message: &[u8]) -> String {
     let (code, text) = try_send(port, mail_from, rcpt, message);
     assert_eq!(code, 250, "SMTP send failed: {text}");
+    text.split("queued as ").nth(1).map(|q| q.trim().to_string()).unwrap_or_default()
+}
+
+/// Waits until Postfix has delivered (or given up on) the message with queue id `qid`: its log says
+/// "<qid>: removed". Tests that hand mail to Postfix and then run vdpd must not race the delivery.
+/// Only the log written after `offset` (its length before the message was sent) is read.
+pub fn wait_delivered(log: &std::path::Path, offset: u64, qid: &str) {
+    use std::io::{Read, Seek};
+    if qid.is_empty() {
+        return;
+    }
+    let needle = format!("{qid}: removed");
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        let mut tail = String::new();
+        if let Ok(mut f) = std::fs::File::open(log)
+            && f.seek(std::io::SeekFrom::Start(offset)).is_ok()
+            && f.read_to_string(&mut tail).is_ok()
+            && tail.contains(&needle)
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("Postfix did not deliver {qid} within 30s (see {})", log.display());
 }
 
 /// Sends one message; returns the final reply code and text.
