@@ -9,7 +9,7 @@
 #   endpoint, and the tokeninfo Dovecot's oauth2 passdb checks XOAUTH2/OAUTHBEARER logins (IMAP and SMTP) with.
 #
 # Every address @example.test exists and logs in with the password "pass" (tests invent one mailbox per test,
-# so they can run in parallel). Recipients named reject-*@example.test are refused at RCPT with 550, to test
+# so they can run in parallel). Mail to @sink.example.test is accepted and then discarded (benchmarks). Recipients named reject-*@example.test are refused at RCPT with 550, to test
 # permanent SMTP failures. Nothing leaves the machine: other domains bounce. Nothing under /etc is written.
 #
 # Usage: mailstack.sh install | start | stop | restart-dovecot | status | env | clean
@@ -182,6 +182,9 @@ virtual_mailbox_maps = static:ok
 smtpd_recipient_restrictions = check_recipient_access regexp:$PFDIR/recipient_access, permit_mynetworks, reject_unauth_destination
 message_size_limit = 104857600
 virtual_transport = lmtp:unix:$RUN/lmtp
+# The benchmark's researchers: mail to sink.example.test is accepted and queued like any other, then
+# discarded (in production it would leave for other machines).
+transport_maps = inline:{ sink.example.test=discard: }
 default_transport = error:outbound mail is disabled in this test stack
 relay_transport = \$default_transport
 smtpd_tls_cert_file = $ROOT/tls/cert.pem

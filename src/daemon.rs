@@ -62,6 +62,9 @@ pub struct Runtime {
     /// The environment `vdpd run` works with: the same, until a SIGHUP replaces it.
     pub live: SharedEnv,
     pub db: Db,
+    /// A second connection for the outbox loop: in WAL mode it reads and claims while the mailbox loop's
+    /// connection is busy classifying and rendering (SQLite still serialises the writes themselves).
+    pub outbox_db: Db,
     pub mailer: Mailer,
     pub clock: Clock,
     /// OAuth2 access tokens, for IMAP or SMTP with `auth = "xoauth2"`.
@@ -73,11 +76,12 @@ impl Runtime {
     /// opens the store and prepares SMTP.
     pub fn open(config: Config, clock: Clock) -> Result<Runtime, DaemonError> {
         let db = Db::new(Store::open(&config.store.path)?);
+        let outbox_db = Db::new(Store::open(&config.store.path)?);
         let tokens =
             config.oauth2.clone().map(|o| Arc::new(crate::oauth2::TokenSource::new(o, db.clone(), &config.store.path)));
         let mailer = Mailer::new(&config.smtp, tokens.clone())?;
         let env = load_env(config)?;
-        Ok(Runtime { live: SharedEnv::new(env.clone()), env, db, mailer, clock, tokens })
+        Ok(Runtime { live: SharedEnv::new(env.clone()), env, db, outbox_db, mailer, clock, tokens })
     }
 
     fn config(&self) -> &Config {
@@ -381,9 +385,15 @@ async fn outbox_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, 
         if let Some(h) = &heartbeat {
             h.beat();
         }
-        let pass =
-            outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(5), Some(&cancel))
-                .await;
+        let pass = outbox::deliver_due(
+            &rt.outbox_db,
+            &rt.mailer,
+            &rt.clock,
+            rt.store_path(),
+            Duration::from_secs(5),
+            Some(&cancel),
+        )
+        .await;
         let mut pause = None;
         match pass {
             Ok(r) if r.connection_failed => {

@@ -43,6 +43,7 @@ pub mod openpgp;
 pub mod outbox;
 pub mod publish;
 pub mod render;
+pub mod smtp;
 pub mod stats;
 pub mod store;
 pub mod timers;

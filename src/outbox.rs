@@ -15,9 +15,7 @@ use std::time::Duration;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::transport::smtp::{AsyncSmtpTransport, PoolConfig};
-use lettre::{AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -51,17 +49,15 @@ pub enum Attempt {
     Connection(String),
 }
 
-type Transport = AsyncSmtpTransport<Tokio1Executor>;
-
-/// The SMTP side: a pooled lettre transport. With `auth = "xoauth2"` the transport is rebuilt whenever the
-/// access token changes (lettre's credentials are fixed per transport); its pool goes with the old one.
+/// The SMTP side: pooled connections (see [`crate::smtp`]) and how to log in.
 #[derive(Clone)]
 pub struct Mailer {
     config: SmtpConfig,
-    tls: Tls,
+    client: Arc<crate::smtp::Client>,
+    /// With a password: the login, read once.
+    password: Option<crate::smtp::Login>,
+    /// With `auth = "xoauth2"`: where access tokens come from.
     tokens: Option<Arc<crate::oauth2::TokenSource>>,
-    /// The transport, and the access token it logs in with (`None` for a password or no AUTH).
-    current: Arc<tokio::sync::Mutex<(Option<String>, Arc<Transport>)>>,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -71,64 +67,56 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// Builds the transport (reading the password, if any). Does not connect. `tokens` is needed for
+    /// Prepares the client (reading the password, if any). Does not connect. `tokens` is needed for
     /// `auth = "xoauth2"`.
     pub fn new(config: &SmtpConfig, tokens: Option<Arc<crate::oauth2::TokenSource>>) -> Result<Mailer, OutboxError> {
-        let tls_params = || -> Result<TlsParameters, OutboxError> {
-            let mut b = TlsParameters::builder(config.host.clone());
-            if let Some(ca) = &config.ca_file {
-                let pem = std::fs::read(ca).map_err(|e| OutboxError::Tls(format!("{}: {e}", ca.display())))?;
-                let cert =
-                    Certificate::from_pem(&pem).map_err(|e| OutboxError::Tls(format!("{}: {e}", ca.display())))?;
-                b = b.add_root_certificate(cert);
+        let starttls = match config.tls {
+            TlsMode::Starttls => {
+                let mut b = TlsParameters::builder(config.host.clone());
+                if let Some(ca) = &config.ca_file {
+                    let pem = std::fs::read(ca).map_err(|e| OutboxError::Tls(format!("{}: {e}", ca.display())))?;
+                    let cert =
+                        Certificate::from_pem(&pem).map_err(|e| OutboxError::Tls(format!("{}: {e}", ca.display())))?;
+                    b = b.add_root_certificate(cert);
+                }
+                Some(b.build_rustls().map_err(|e| OutboxError::Tls(e.to_string()))?)
             }
-            b.build_rustls().map_err(|e| OutboxError::Tls(e.to_string()))
+            _ => None,
         };
-        let tls = match config.tls {
-            TlsMode::Implicit => Tls::Wrapper(tls_params()?),
-            TlsMode::Starttls => Tls::Required(tls_params()?),
-            TlsMode::None => Tls::None,
+        let password = match &config.auth {
+            Some(SmtpAuth::Password { username, password }) => Some(crate::smtp::Login {
+                credentials: Credentials::new(username.clone(), password.resolve().map_err(OutboxError::Password)?),
+                mechanisms: vec![Mechanism::Plain, Mechanism::Login],
+            }),
+            _ => None,
         };
-        let credentials = match &config.auth {
-            Some(SmtpAuth::Password { username, password }) => {
-                let password = password.resolve().map_err(OutboxError::Password)?;
-                Some((Credentials::new(username.clone(), password), None))
-            }
-            // The first token is fetched on the first delivery.
-            Some(SmtpAuth::XOAuth2 { .. }) | None => None,
-        };
-        let transport = Arc::new(build(config, &tls, credentials));
-        Ok(Mailer {
-            config: config.clone(),
-            tls,
-            tokens,
-            current: Arc::new(tokio::sync::Mutex::new((None, transport))),
-        })
+        let client = crate::smtp::Client::new(config, starttls).map_err(OutboxError::Tls)?;
+        Ok(Mailer { config: config.clone(), client: Arc::new(client), password, tokens })
     }
 
-    /// The transport to send with: for XOAUTH2, one logging in with a valid access token.
-    async fn transport(&self) -> Result<Arc<Transport>, String> {
-        let Some(SmtpAuth::XOAuth2 { username }) = &self.config.auth else {
-            return Ok(self.current.lock().await.1.clone());
-        };
-        let tokens = self.tokens.as_ref().ok_or("auth = \"xoauth2\" but no [oauth2] token source")?;
-        let token = tokens.token().await.map_err(|e| e.to_string())?;
-        let mut current = self.current.lock().await;
-        if current.0.as_deref() != Some(token.as_str()) {
-            let credentials = Credentials::new(username.clone(), token.clone());
-            *current =
-                (Some(token), Arc::new(build(&self.config, &self.tls, Some((credentials, Some(Mechanism::Xoauth2))))));
+    /// The login for a new connection: the password, or a fresh XOAUTH2 access token.
+    async fn login(&self) -> Result<Option<crate::smtp::Login>, String> {
+        match &self.config.auth {
+            Some(SmtpAuth::XOAuth2 { username }) => {
+                let tokens = self.tokens.as_ref().ok_or("auth = \"xoauth2\" but no [oauth2] token source")?;
+                let token = tokens.token().await.map_err(|e| e.to_string())?;
+                Ok(Some(crate::smtp::Login {
+                    credentials: Credentials::new(username.clone(), token),
+                    mechanisms: vec![Mechanism::Xoauth2],
+                }))
+            }
+            _ => Ok(self.password.clone()),
         }
-        Ok(current.1.clone())
     }
 
     /// Connects, greets and (if configured) logs in: what `vdpd check --connect` uses.
     pub async fn test_connection(&self) -> Result<(), String> {
-        match self.transport().await?.test_connection().await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err("the server did not accept a connection".into()),
-            Err(e) => Err(describe(&e)),
-        }
+        let login = self.login().await?;
+        self.client.test(login.as_ref()).await.map_err(|f| match f {
+            crate::smtp::Failure::Connection(m)
+            | crate::smtp::Failure::Transient(m)
+            | crate::smtp::Failure::Permanent(m) => m,
+        })
     }
 
     /// One SMTP transaction for one row.
@@ -142,54 +130,18 @@ impl Mailer {
                 return Attempt::Permanent(format!("bad envelope address: {} → {}", row.envelope_from, row.recipient));
             }
         };
-        let transport = match self.transport().await {
-            Ok(t) => t,
+        let login = match self.login().await {
+            Ok(l) => l,
             // No token: like an unreachable server, the mail waits and is retried.
             Err(e) => return Attempt::Connection(e),
         };
-        match transport.send_raw(&envelope, &row.raw).await {
-            Ok(response) => Attempt::Sent(
-                format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" ")).trim().to_string(),
-            ),
-            Err(e) if e.is_permanent() => Attempt::Permanent(describe(&e)),
-            Err(e) if e.is_transient() => Attempt::Transient(describe(&e)),
-            Err(e) => Attempt::Connection(describe(&e)),
+        match self.client.send(&envelope, &row.raw, login.as_ref()).await {
+            Ok(response) => Attempt::Sent(response),
+            Err(crate::smtp::Failure::Permanent(e)) => Attempt::Permanent(e),
+            Err(crate::smtp::Failure::Transient(e)) => Attempt::Transient(e),
+            Err(crate::smtp::Failure::Connection(e)) => Attempt::Connection(e),
         }
     }
-}
-
-fn build(
-    config: &SmtpConfig,
-    tls: &Tls,
-    credentials: Option<(Credentials, Option<Mechanism>)>,
-) -> AsyncSmtpTransport<Tokio1Executor> {
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
-        .port(config.port)
-        .tls(tls.clone())
-        .timeout(Some(config.timeout))
-        .pool_config(PoolConfig::new().max_size(config.concurrency as u32).idle_timeout(Duration::from_secs(60)));
-    if let Some((c, mechanism)) = credentials {
-        builder = builder.credentials(c);
-        if let Some(m) = mechanism {
-            builder = builder.authentication(vec![m]);
-        }
-    }
-    builder.build()
-}
-
-/// lettre's error with those of its causes that its own message does not already include, on one line.
-fn describe(e: &lettre::transport::smtp::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !s.contains(&c) {
-            s.push_str(": ");
-            s.push_str(&c);
-        }
-        source = cause.source();
-    }
-    s
 }
 
 /// What one delivery pass did.

@@ -11,12 +11,12 @@ use crate::engine::clocks::{self, Clock, Facts};
 use crate::store::{self, StoreError, tickets::TicketRow};
 
 /// The facts of a stored ticket that its clocks depend on.
-pub(crate) fn facts(conn: &Connection, t: &TicketRow) -> Result<Facts, StoreError> {
+pub fn facts(conn: &Connection, t: &TicketRow) -> Result<Facts, StoreError> {
     Ok(facts_with(t, store::tickets::waits(conn, t.id)?))
 }
 
 /// The facts of a ticket whose waits were read already (statistics read them all at once).
-pub(crate) fn facts_with(t: &TicketRow, waits: Vec<(i64, Option<i64>)>) -> Facts {
+pub fn facts_with(t: &TicketRow, waits: Vec<(i64, Option<i64>)>) -> Facts {
     Facts {
         state: t.state,
         received_at: t.received_at,
@@ -35,14 +35,14 @@ pub(crate) fn facts_with(t: &TicketRow, waits: Vec<(i64, Option<i64>)>) -> Facts
 }
 
 /// The ticket's clocks now.
-pub(crate) fn compute(conn: &Connection, config: &Config, t: &TicketRow) -> Result<(Facts, Vec<Clock>), StoreError> {
+pub fn compute(conn: &Connection, config: &Config, t: &TicketRow) -> Result<(Facts, Vec<Clock>), StoreError> {
     let f = facts(conn, t)?;
     let c = clocks::compute(&f, &config.sla, &config.calendar);
     Ok((f, c))
 }
 
 /// Plans the ticket's timers from its current facts.
-pub(crate) fn sync(conn: &Connection, config: &Config, ticket_id: i64, now: i64) -> Result<(), StoreError> {
+pub fn sync(conn: &Connection, config: &Config, ticket_id: i64, now: i64) -> Result<(), StoreError> {
     let Some(t) = store::tickets::ticket_by_id(conn, ticket_id)? else { return Ok(()) };
     let (f, c) = compute(conn, config, &t)?;
     store::timers::sync(conn, ticket_id, &clocks::timers(&f, &c, config), now)

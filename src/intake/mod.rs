@@ -15,7 +15,7 @@
 //!    recorded against the message, and the caller stops and retries later.
 
 mod apply;
-pub(crate) mod clocks;
+pub mod clocks;
 mod outgoing;
 mod retention;
 mod staff;
@@ -93,7 +93,7 @@ impl IncomingMail {
     /// The identity of this copy of the message: its IMAP coordinates, or the hash of its bytes.
     pub fn intake_key(&self) -> String {
         match &self.source {
-            Source::Imap { mailbox, uidvalidity, uid } => format!("imap:{mailbox}:{uidvalidity}:{uid}"),
+            Source::Imap { mailbox, uidvalidity, uid } => store::intake::imap_key(mailbox, *uidvalidity, *uid),
             Source::Ingest => format!("sha256:{}", classify::sha256_hex(&self.raw)),
         }
     }

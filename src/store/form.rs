@@ -42,10 +42,9 @@ pub struct Classification {
 
 /// Updates the fields that are `Some`.
 pub fn set_classification(conn: &Connection, ticket_id: i64, c: &Classification) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE tickets SET asset = coalesce(?2, asset), weakness = coalesce(?3, weakness), severity = coalesce(?4, severity),
+    conn.prepare_cached("UPDATE tickets SET asset = coalesce(?2, asset), weakness = coalesce(?3, weakness), severity = coalesce(?4, severity),
              cvss_vector = coalesce(?5, cvss_vector), cvss_score = coalesce(?6, cvss_score)
-         WHERE id = ?1",
+         WHERE id = ?1")?.execute(
         params![ticket_id, c.asset, c.weakness, c.severity, c.cvss_vector, c.cvss_score],
     )?;
     Ok(())
@@ -53,21 +52,21 @@ pub fn set_classification(conn: &Connection, ticket_id: i64, c: &Classification)
 
 /// Records that the form is complete; false if it already was.
 pub fn mark_complete(conn: &Connection, ticket_id: i64, now: i64) -> Result<bool, StoreError> {
-    Ok(conn.execute(
-        "UPDATE tickets SET form_complete_at = ?2 WHERE id = ?1 AND form_complete_at IS NULL",
-        params![ticket_id, now],
-    )? == 1)
+    Ok(conn
+        .prepare_cached("UPDATE tickets SET form_complete_at = ?2 WHERE id = ?1 AND form_complete_at IS NULL")?
+        .execute(params![ticket_id, now])?
+        == 1)
 }
 
 pub fn is_complete(conn: &Connection, ticket_id: i64) -> Result<bool, StoreError> {
-    Ok(conn.query_row("SELECT form_complete_at IS NOT NULL FROM tickets WHERE id = ?1", [ticket_id], |r| r.get(0))?)
+    Ok(conn
+        .prepare_cached("SELECT form_complete_at IS NOT NULL FROM tickets WHERE id = ?1")?
+        .query_row([ticket_id], |r| r.get(0))?)
 }
 
 /// Moves a ticket to `state`.
 pub fn set_state(conn: &Connection, ticket_id: i64, state: TicketState, now: i64) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE tickets SET state = ?2, updated_at = max(updated_at, ?3) WHERE id = ?1",
-        params![ticket_id, state.as_str(), now],
-    )?;
+    conn.prepare_cached("UPDATE tickets SET state = ?2, updated_at = max(updated_at, ?3) WHERE id = ?1")?
+        .execute(params![ticket_id, state.as_str(), now])?;
     Ok(())
 }

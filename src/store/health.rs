@@ -34,5 +34,5 @@ pub fn read(conn: &Connection) -> Result<Health, StoreError> {
 /// One health value, if set.
 pub fn value(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
     use rusqlite::OptionalExtension;
-    Ok(conn.query_row("SELECT value FROM health WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    Ok(conn.prepare_cached("SELECT value FROM health WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)
 }

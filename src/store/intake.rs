@@ -95,12 +95,11 @@ pub fn begin(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<Begin, StoreEr
         if status != IntakeStatus::Pending {
             return Ok(Begin::Done { id, status });
         }
-        conn.execute("UPDATE intake SET attempts = attempts + 1 WHERE id = ?1", [id])?;
+        conn.prepare_cached("UPDATE intake SET attempts = attempts + 1 WHERE id = ?1")?.execute([id])?;
         return Ok(Begin::Process { id, attempts: attempts + 1 });
     }
-    conn.execute(
-        "INSERT INTO intake (intake_key, source, mailbox, uidvalidity, uid, size, raw, truncated, fetched_at, attempts, status, server_done)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 'pending', ?10)",
+    conn.prepare_cached("INSERT INTO intake (intake_key, source, mailbox, uidvalidity, uid, size, raw, truncated, fetched_at, attempts, status, server_done)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 'pending', ?10)")?.execute(
         params![
             rec.key,
             rec.source,
@@ -121,7 +120,8 @@ pub fn begin(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<Begin, StoreEr
 /// Gives back an attempt that ended in a transient failure (disk full, locked database), so that only
 /// crashes count towards quarantine.
 pub fn undo_attempt(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.execute("UPDATE intake SET attempts = max(attempts - 1, 0) WHERE id = ?1 AND status = 'pending'", [id])?;
+    conn.prepare_cached("UPDATE intake SET attempts = max(attempts - 1, 0) WHERE id = ?1 AND status = 'pending'")?
+        .execute([id])?;
     Ok(())
 }
 
@@ -140,28 +140,28 @@ pub struct IntakeFinal<'a> {
 
 /// Records the outcome and, for fetched mail, advances the mailbox cursor past it.
 pub fn finish(conn: &Connection, id: i64, f: &IntakeFinal<'_>) -> Result<(), StoreError> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE intake SET status = ?2, reason = ?3, message_id = ?4, dedup_key = ?5, from_addr = ?6, subject = ?7,
                 ticket_id = ?8, processed_at = ?9
          WHERE id = ?1",
-        params![
-            id,
-            f.status.as_str(),
-            f.reason,
-            f.message_id,
-            f.dedup_key,
-            f.from_addr,
-            f.subject,
-            f.ticket_id,
-            f.processed_at
-        ],
-    )?;
-    conn.execute(
+    )?
+    .execute(params![
+        id,
+        f.status.as_str(),
+        f.reason,
+        f.message_id,
+        f.dedup_key,
+        f.from_addr,
+        f.subject,
+        f.ticket_id,
+        f.processed_at
+    ])?;
+    conn.prepare_cached(
         "UPDATE mailbox_state SET last_uid = max(last_uid, i.uid), updated_at = i.processed_at
          FROM (SELECT mailbox, uidvalidity, uid, processed_at FROM intake WHERE id = ?1) AS i
          WHERE mailbox_state.mailbox = i.mailbox AND mailbox_state.uidvalidity = i.uidvalidity",
-        [id],
-    )?;
+    )?
+    .execute([id])?;
     Ok(())
 }
 
@@ -178,10 +178,12 @@ pub fn find_dedup(conn: &Connection, dedup_key: &str) -> Result<Option<(i64, Opt
 
 /// Puts a quarantined message back to pending so that it is processed again (after an upgrade or a fix).
 pub fn requeue(conn: &Connection, id: i64) -> Result<bool, StoreError> {
-    Ok(conn.execute(
-        "UPDATE intake SET status = 'pending', attempts = 0, reason = '' WHERE id = ?1 AND status = 'quarantined'",
-        [id],
-    )? == 1)
+    Ok(conn
+        .prepare_cached(
+            "UPDATE intake SET status = 'pending', attempts = 0, reason = '' WHERE id = ?1 AND status = 'quarantined'",
+        )?
+        .execute([id])?
+        == 1)
 }
 
 /// A row of the intake journal, for the CLI.
@@ -279,9 +281,8 @@ pub fn cursor(conn: &Connection, mailbox: &str) -> Result<Option<MailboxCursor>,
 /// Starts a mailbox over at a new UIDVALIDITY (first sight, or the server renumbered it). Everything is
 /// fetched again; deduplication by Message-ID keeps that from creating tickets twice.
 pub fn reset_cursor(conn: &Connection, mailbox: &str, uidvalidity: u32, now: i64) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, 0, ?3)
-         ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at",
+    conn.prepare_cached("INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, 0, ?3)
+         ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at")?.execute(
         params![mailbox, uidvalidity, now],
     )?;
     Ok(())
@@ -297,19 +298,25 @@ pub fn server_pending(conn: &Connection, mailbox: &str, uidvalidity: u32) -> Res
     Ok(rows)
 }
 
+/// The intake key of a message fetched over IMAP: its coordinates.
+pub fn imap_key(mailbox: &str, uidvalidity: u32, uid: u32) -> String {
+    format!("imap:{mailbox}:{uidvalidity}:{uid}")
+}
+
 pub fn mark_server_done(conn: &Connection, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<(), StoreError> {
-    let mut stmt =
-        conn.prepare_cached("UPDATE intake SET server_done = 1 WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3")?;
+    // By the intake key (its unique index): the coordinates alone would scan the table.
+    let mut stmt = conn.prepare_cached("UPDATE intake SET server_done = 1 WHERE intake_key = ?1")?;
     for uid in uids {
-        stmt.execute(params![mailbox, uidvalidity, uid])?;
+        stmt.execute([imap_key(mailbox, uidvalidity, *uid)])?;
     }
     Ok(())
 }
 
 /// Forgets server work for a UIDVALIDITY that no longer exists (those UIDs mean nothing now).
 pub fn abandon_server_pending(conn: &Connection, mailbox: &str, current_uidvalidity: u32) -> Result<usize, StoreError> {
-    Ok(conn.execute(
-        "UPDATE intake SET server_done = 1 WHERE mailbox = ?1 AND uidvalidity != ?2 AND server_done = 0",
-        params![mailbox, current_uidvalidity],
-    )?)
+    Ok(conn
+        .prepare_cached(
+            "UPDATE intake SET server_done = 1 WHERE mailbox = ?1 AND uidvalidity != ?2 AND server_done = 0",
+        )?
+        .execute(params![mailbox, current_uidvalidity])?)
 }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("sql/003_staff.sql")),
     (4, include_str!("sql/004_policy.sql")),
     (5, include_str!("sql/005_oauth2.sql")),
+    (6, include_str!("sql/006_queue_index.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -30,11 +30,10 @@ pub fn get(conn: &Connection, name: &str) -> Result<Option<TokenRow>, StoreError
 }
 
 pub fn put(conn: &Connection, name: &str, row: &TokenRow, now: i64) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO oauth2_tokens (name, refresh_token, source_sha256, access_token, expires_at, updated_at)
+    conn.prepare_cached("INSERT INTO oauth2_tokens (name, refresh_token, source_sha256, access_token, expires_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (name) DO UPDATE SET refresh_token = excluded.refresh_token, source_sha256 = excluded.source_sha256,
-             access_token = excluded.access_token, expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+             access_token = excluded.access_token, expires_at = excluded.expires_at, updated_at = excluded.updated_at")?.execute(
         params![name, row.refresh_token, row.source_sha256, row.access_token, row.expires_at, now],
     )?;
     Ok(())

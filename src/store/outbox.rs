@@ -84,7 +84,9 @@ pub fn claim_due(conn: &Connection, now: i64, limit: usize) -> Result<Vec<Outbox
 
 /// Rows left `sending` by a process that died: back to the queue, due now.
 pub fn reset_orphans(conn: &Connection, now: i64) -> Result<usize, StoreError> {
-    Ok(conn.execute("UPDATE outbox SET status = 'queued', next_attempt_at = ?1 WHERE status = 'sending'", [now])?)
+    Ok(conn
+        .prepare_cached("UPDATE outbox SET status = 'queued', next_attempt_at = ?1 WHERE status = 'sending'")?
+        .execute([now])?)
 }
 
 /// How one SMTP attempt ended.
@@ -100,24 +102,26 @@ pub enum SendResult {
 
 pub fn record_result(conn: &Connection, id: i64, result: &SendResult, now: i64) -> Result<(), StoreError> {
     match result {
-        SendResult::Sent { response } => conn.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?2, smtp_response = ?3, last_error = '' WHERE id = ?1",
-            params![id, now, response],
-        )?,
-        SendResult::Deferred { error, retry_at } => conn.execute(
-            "UPDATE outbox SET status = 'queued', next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
-            params![id, retry_at, error],
-        )?,
-        SendResult::Failed { error } => {
-            conn.execute("UPDATE outbox SET status = 'failed', last_error = ?2 WHERE id = ?1", params![id, error])?
-        }
+        SendResult::Sent { response } => conn
+            .prepare_cached(
+                "UPDATE outbox SET status = 'sent', sent_at = ?2, smtp_response = ?3, last_error = '' WHERE id = ?1",
+            )?
+            .execute(params![id, now, response])?,
+        SendResult::Deferred { error, retry_at } => conn
+            .prepare_cached("UPDATE outbox SET status = 'queued', next_attempt_at = ?2, last_error = ?3 WHERE id = ?1")?
+            .execute(params![id, retry_at, error])?,
+        SendResult::Failed { error } => conn
+            .prepare_cached("UPDATE outbox SET status = 'failed', last_error = ?2 WHERE id = ?1")?
+            .execute(params![id, error])?,
     };
     Ok(())
 }
 
 /// When the next queued row becomes due, if any.
 pub fn next_due(conn: &Connection) -> Result<Option<i64>, StoreError> {
-    Ok(conn.query_row("SELECT min(next_attempt_at) FROM outbox WHERE status = 'queued'", [], |r| r.get(0))?)
+    Ok(conn
+        .prepare_cached("SELECT min(next_attempt_at) FROM outbox WHERE status = 'queued'")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// Auto-replies enqueued for a ticket since `since` (the RFC 3834 loop guard).
@@ -158,8 +162,9 @@ pub fn counts(conn: &Connection) -> Result<OutboxCounts, StoreError> {
             _ => {}
         }
     }
-    c.oldest_undelivered_at =
-        conn.query_row("SELECT min(created_at) FROM outbox WHERE status IN ('queued', 'sending')", [], |r| r.get(0))?;
+    c.oldest_undelivered_at = conn
+        .prepare_cached("SELECT min(created_at) FROM outbox WHERE status IN ('queued', 'sending')")?
+        .query_row([], |r| r.get(0))?;
     Ok(c)
 }
 

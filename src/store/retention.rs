@@ -46,19 +46,19 @@ const QUOTING_EVENTS: &str = "('ticket opened', 'researcher wrote')";
 /// duplicate hints, the path and query may carry detail). Mail still queued keeps its bytes until it is sent.
 pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i64) -> Result<Purge, StoreError> {
     let done = preview(conn, ticket_id)?;
-    conn.execute("UPDATE messages SET body_text = '', subject = '' WHERE ticket_id = ?1", [ticket_id])?;
-    conn.execute("UPDATE attachments SET data = NULL, name = '' WHERE ticket_id = ?1", [ticket_id])?;
-    conn.execute("DELETE FROM form_sections WHERE ticket_id = ?1", [ticket_id])?;
-    conn.execute("UPDATE intake SET raw = NULL, subject = '' WHERE ticket_id = ?1", [ticket_id])?;
-    conn.execute("UPDATE outbox SET raw = x'' WHERE ticket_id = ?1 AND status IN ('sent', 'failed')", [ticket_id])?;
+    conn.prepare_cached("UPDATE messages SET body_text = '', subject = '' WHERE ticket_id = ?1")?
+        .execute([ticket_id])?;
+    conn.prepare_cached("UPDATE attachments SET data = NULL, name = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
+    conn.prepare_cached("DELETE FROM form_sections WHERE ticket_id = ?1")?.execute([ticket_id])?;
+    conn.prepare_cached("UPDATE intake SET raw = NULL, subject = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
+    conn.prepare_cached("UPDATE outbox SET raw = x'' WHERE ticket_id = ?1 AND status IN ('sent', 'failed')")?
+        .execute([ticket_id])?;
     conn.execute(
         &format!("UPDATE timeline SET detail = '' WHERE ticket_id = ?1 AND event IN {QUOTING_EVENTS}"),
         [ticket_id],
     )?;
-    conn.execute(
-        "UPDATE tickets SET subject = '', asset = ?2, purged_at = ?3 WHERE id = ?1",
-        params![ticket_id, asset_host, now],
-    )?;
+    conn.prepare_cached("UPDATE tickets SET subject = '', asset = ?2, purged_at = ?3 WHERE id = ?1")?
+        .execute(params![ticket_id, asset_host, now])?;
     Ok(done)
 }
 
@@ -86,33 +86,34 @@ pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64
         erase_ticket.execute(params![id, now])?;
         scrub_timeline.execute(params![id, address])?;
     }
-    conn.execute("DELETE FROM participants WHERE address = ?1", [address])?;
-    conn.execute("UPDATE messages SET from_addr = '' WHERE from_addr = ?1", [address])?;
-    conn.execute("UPDATE messages SET to_addr = '' WHERE to_addr = ?1", [address])?;
+    conn.prepare_cached("DELETE FROM participants WHERE address = ?1")?.execute([address])?;
+    conn.prepare_cached("UPDATE messages SET from_addr = '' WHERE from_addr = ?1")?.execute([address])?;
+    conn.prepare_cached("UPDATE messages SET to_addr = '' WHERE to_addr = ?1")?.execute([address])?;
     // The dedup key names the sender too; a unique placeholder keeps its index happy.
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE intake SET from_addr = '', raw = NULL, subject = '', dedup_key = 'erased:' || id WHERE from_addr = ?1",
-        [address],
-    )?;
-    conn.execute(
+    )?
+    .execute([address])?;
+    conn.prepare_cached(
         "UPDATE outbox SET recipient = '', raw = x'' WHERE recipient = ?1 AND status IN ('sent', 'failed')",
-        [address],
-    )?;
-    conn.execute("DELETE FROM openpgp_certs WHERE address = ?1", [address])?;
-    conn.execute("UPDATE timeline SET actor = '(erased)' WHERE actor = ?1", [address])?;
+    )?
+    .execute([address])?;
+    conn.prepare_cached("DELETE FROM openpgp_certs WHERE address = ?1")?.execute([address])?;
+    conn.prepare_cached("UPDATE timeline SET actor = '(erased)' WHERE actor = ?1")?.execute([address])?;
     Ok(())
 }
 
 /// Blanks an outbox row that was sent or failed for a ticket whose content is gone: its bytes (purged or
 /// erased) and its recipient (erased).
 pub fn after_delivery(conn: &Connection, outbox_id: i64) -> Result<(), StoreError> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE outbox SET raw = x'',
              recipient = CASE WHEN (SELECT erased_at FROM tickets WHERE id = outbox.ticket_id) IS NOT NULL
                               THEN '' ELSE recipient END
          WHERE id = ?1 AND status IN ('sent', 'failed')
-           AND ticket_id IN (SELECT id FROM tickets WHERE purged_at IS NOT NULL OR erased_at IS NOT NULL)",
-        [outbox_id],
-    )?;
+           AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = outbox.ticket_id
+                       AND (t.purged_at IS NOT NULL OR t.erased_at IS NOT NULL))",
+    )?
+    .execute([outbox_id])?;
     Ok(())
 }

@@ -8,13 +8,13 @@ use crate::engine::TicketState;
 /// Allocates the next reference of `year`: `{prefix}-{year}-{seq:04}`. The sequence row only ever grows, so
 /// a reference is never handed out twice, even if its ticket is later deleted.
 pub fn next_reference(conn: &Connection, prefix: &str, year: i16) -> Result<String, StoreError> {
-    let seq: i64 = conn.query_row(
-        "INSERT INTO ticket_sequence (year, last) VALUES (?1, 1)
+    let seq: i64 = conn
+        .prepare_cached(
+            "INSERT INTO ticket_sequence (year, last) VALUES (?1, 1)
          ON CONFLICT (year) DO UPDATE SET last = last + 1
          RETURNING last",
-        [year],
-        |r| r.get(0),
-    )?;
+        )?
+        .query_row([year], |r| r.get(0))?;
     Ok(format!("{prefix}-{year}-{seq:04}"))
 }
 
@@ -29,16 +29,17 @@ pub struct NewTicket<'a> {
 }
 
 pub fn insert_ticket(conn: &Connection, t: &NewTicket<'_>) -> Result<i64, StoreError> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO tickets (reference, state, subject, reporter, created_at, updated_at, received_at)
          VALUES (?1, 'new', ?2, ?3, ?4, ?4, ?5)",
-        params![t.reference, t.subject, t.reporter, t.created_at, t.received_at],
-    )?;
+    )?
+    .execute(params![t.reference, t.subject, t.reporter, t.created_at, t.received_at])?;
     Ok(conn.last_insert_rowid())
 }
 
 pub fn touch_ticket(conn: &Connection, ticket_id: i64, now: i64) -> Result<(), StoreError> {
-    conn.execute("UPDATE tickets SET updated_at = max(updated_at, ?2) WHERE id = ?1", params![ticket_id, now])?;
+    conn.prepare_cached("UPDATE tickets SET updated_at = max(updated_at, ?2) WHERE id = ?1")?
+        .execute(params![ticket_id, now])?;
     Ok(())
 }
 
@@ -50,11 +51,11 @@ pub fn add_participant(
     role: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO participants (ticket_id, address, name, role, added_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (ticket_id, address) DO NOTHING",
-        params![ticket_id, address, name, role, now],
-    )?;
+    )?
+    .execute(params![ticket_id, address, name, role, now])?;
     Ok(())
 }
 
@@ -322,7 +323,8 @@ pub fn ticket_by_reference(conn: &Connection, reference: &str) -> Result<Option<
 }
 
 pub fn ticket_by_id(conn: &Connection, id: i64) -> Result<Option<TicketRow>, StoreError> {
-    conn.query_row(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?1"), [id], ticket_row)
+    conn.prepare_cached(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?1"))?
+        .query_row([id], ticket_row)
         .optional()?
         .map(finish_ticket)
         .transpose()
@@ -338,7 +340,7 @@ pub struct ParticipantRow {
 
 pub fn participants(conn: &Connection, ticket_id: i64) -> Result<Vec<ParticipantRow>, StoreError> {
     let mut stmt =
-        conn.prepare("SELECT address, name, role, added_at FROM participants WHERE ticket_id = ?1 ORDER BY id")?;
+        conn.prepare_cached("SELECT address, name, role, added_at FROM participants WHERE ticket_id = ?1 ORDER BY id")?;
     let rows = stmt
         .query_map([ticket_id], |r| {
             Ok(ParticipantRow { address: r.get(0)?, name: r.get(1)?, role: r.get(2)?, added_at: r.get(3)? })
@@ -374,7 +376,7 @@ pub struct MessageRow {
 pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, StoreError> {
     // An outgoing message has one outbox row per recipient; show the least advanced one (a message is only
     // "sent" once every recipient has it).
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT m.id, m.message_id, m.direction, m.kind, m.from_addr, m.to_addr, m.subject, m.created_at,
                 CASE WHEN m.direction = 'in' THEN 'received' ELSE coalesce(
                     (SELECT o.status FROM outbox o WHERE o.message_row = m.id
@@ -456,43 +458,42 @@ pub enum TicketUpdate<'a> {
 pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate<'_>, now: i64) -> Result<(), StoreError> {
     match u {
         TicketUpdate::State(state) => {
-            conn.execute(
+            conn.prepare_cached(
                 "UPDATE tickets SET state = ?2,
                      resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 WHEN ?2 = 'closed' THEN resolved_at ELSE NULL END,
                      closed_at = CASE WHEN ?2 = 'closed' THEN ?3 ELSE NULL END
                  WHERE id = ?1",
-                params![ticket_id, state.as_str(), now],
-            )?;
+            )?
+            .execute(params![ticket_id, state.as_str(), now])?;
         }
         TicketUpdate::Severity { band, vector, score } => {
-            conn.execute(
+            conn.prepare_cached(
                 "UPDATE tickets SET severity = ?2, cvss_vector = coalesce(?3, ''), cvss_score = ?4 WHERE id = ?1",
-                params![ticket_id, band, vector, score],
-            )?;
+            )?
+            .execute(params![ticket_id, band, vector, score])?;
         }
         TicketUpdate::Assignee(a) => {
-            conn.execute("UPDATE tickets SET assignee = ?2 WHERE id = ?1", params![ticket_id, a])?;
+            conn.prepare_cached("UPDATE tickets SET assignee = ?2 WHERE id = ?1")?.execute(params![ticket_id, a])?;
         }
         TicketUpdate::Outcome { outcome, detail } => {
-            conn.execute(
-                "UPDATE tickets SET outcome = ?2, outcome_detail = ?3 WHERE id = ?1",
-                params![ticket_id, outcome, detail],
-            )?;
+            conn.prepare_cached("UPDATE tickets SET outcome = ?2, outcome_detail = ?3 WHERE id = ?1")?
+                .execute(params![ticket_id, outcome, detail])?;
         }
         TicketUpdate::Bounty { tier, amount } => {
-            conn.execute(
-                "UPDATE tickets SET bounty_tier = ?2, bounty_amount = ?3, bounty_awarded_at = ?4, bounty_paid_at = NULL WHERE id = ?1",
+            conn.prepare_cached("UPDATE tickets SET bounty_tier = ?2, bounty_amount = ?3, bounty_awarded_at = ?4, bounty_paid_at = NULL WHERE id = ?1")?.execute(
                 params![ticket_id, tier, amount, now],
             )?;
         }
         TicketUpdate::Paid => {
-            conn.execute("UPDATE tickets SET bounty_paid_at = ?2 WHERE id = ?1", params![ticket_id, now])?;
+            conn.prepare_cached("UPDATE tickets SET bounty_paid_at = ?2 WHERE id = ?1")?
+                .execute(params![ticket_id, now])?;
         }
         TicketUpdate::DiscloseOn(date) => {
-            conn.execute("UPDATE tickets SET disclose_on = ?2 WHERE id = ?1", params![ticket_id, date])?;
+            conn.prepare_cached("UPDATE tickets SET disclose_on = ?2 WHERE id = ?1")?
+                .execute(params![ticket_id, date])?;
         }
         TicketUpdate::Credit(c) => {
-            conn.execute("UPDATE tickets SET credit = ?2 WHERE id = ?1", params![ticket_id, c])?;
+            conn.prepare_cached("UPDATE tickets SET credit = ?2 WHERE id = ?1")?.execute(params![ticket_id, c])?;
         }
     }
     touch_ticket(conn, ticket_id, now)
@@ -553,40 +554,41 @@ pub fn is_erased(conn: &Connection, ticket_id: i64) -> Result<bool, StoreError> 
 
 /// Records the first diagnosis (staff answered the researcher or decided the report); later ones change nothing.
 pub fn set_diagnosed(conn: &Connection, ticket_id: i64, now: i64) -> Result<bool, StoreError> {
-    Ok(conn.execute(
-        "UPDATE tickets SET diagnosed_at = ?2 WHERE id = ?1 AND diagnosed_at IS NULL",
-        params![ticket_id, now],
-    )? == 1)
+    Ok(conn
+        .prepare_cached("UPDATE tickets SET diagnosed_at = ?2 WHERE id = ?1 AND diagnosed_at IS NULL")?
+        .execute(params![ticket_id, now])?
+        == 1)
 }
 
 /// The researcher heard from us with news (the periodic status mail counts from here).
 pub fn set_last_update(conn: &Connection, ticket_id: i64, now: i64) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE tickets SET last_update_at = max(coalesce(last_update_at, 0), ?2) WHERE id = ?1",
-        params![ticket_id, now],
-    )?;
+    conn.prepare_cached("UPDATE tickets SET last_update_at = max(coalesce(last_update_at, 0), ?2) WHERE id = ?1")?
+        .execute(params![ticket_id, now])?;
     Ok(())
 }
 
 /// A status enquiry was answered with the status (the throttle counts from here).
 pub fn set_last_enquiry(conn: &Connection, ticket_id: i64, now: i64) -> Result<(), StoreError> {
-    conn.execute("UPDATE tickets SET last_enquiry_at = ?2 WHERE id = ?1", params![ticket_id, now])?;
+    conn.prepare_cached("UPDATE tickets SET last_enquiry_at = ?2 WHERE id = ?1")?.execute(params![ticket_id, now])?;
     Ok(())
 }
 
 /// The researcher's own answer about public credit.
 pub fn set_credit_consent(conn: &Connection, ticket_id: i64, consent: &str) -> Result<(), StoreError> {
-    conn.execute("UPDATE tickets SET credit_consent = ?2 WHERE id = ?1", params![ticket_id, consent])?;
+    conn.prepare_cached("UPDATE tickets SET credit_consent = ?2 WHERE id = ?1")?
+        .execute(params![ticket_id, consent])?;
     Ok(())
 }
 
 /// Starts waiting on the researcher, unless already waiting. Returns whether a wait began.
 pub fn start_wait(conn: &Connection, ticket_id: i64, now: i64, reason: &str) -> Result<bool, StoreError> {
-    Ok(conn.execute(
-        "INSERT INTO ticket_waits (ticket_id, started_at, reason)
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO ticket_waits (ticket_id, started_at, reason)
          SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM ticket_waits WHERE ticket_id = ?1 AND ended_at IS NULL)",
-        params![ticket_id, now, reason],
-    )? == 1)
+        )?
+        .execute(params![ticket_id, now, reason])?
+        == 1)
 }
 
 /// Ends the open wait, if any. Returns its reason.

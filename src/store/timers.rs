@@ -57,9 +57,9 @@ pub fn mark_fired(conn: &Connection, id: i64, now: i64) -> Result<bool, StoreErr
 
 /// When the next timer is due, if any.
 pub fn next_due(conn: &Connection) -> Result<Option<i64>, StoreError> {
-    Ok(conn.query_row("SELECT min(due_at) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL", [], |r| {
-        r.get(0)
-    })?)
+    Ok(conn
+        .prepare_cached("SELECT min(due_at) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// Timers that fired, per kind (e.g. broken acknowledgement promises), for `vdpd status`.
