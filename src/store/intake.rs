@@ -86,9 +86,8 @@ pub enum Begin {
 /// pending by a process that died.
 pub fn begin(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<Begin, StoreError> {
     let existing: Option<(i64, String, i64)> = conn
-        .query_row("SELECT id, status, attempts FROM intake WHERE intake_key = ?1", [rec.key], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .prepare_cached("SELECT id, status, attempts FROM intake WHERE intake_key = ?1")?
+        .query_row([rec.key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     if let Some((id, status, attempts)) = existing {
         let status: IntakeStatus = parse_column("intake.status", status)?;
@@ -168,8 +167,8 @@ pub fn finish(conn: &Connection, id: i64, f: &IntakeFinal<'_>) -> Result<(), Sto
 /// The message an earlier delivery with this identity became, if any: (intake id, ticket).
 pub fn find_dedup(conn: &Connection, dedup_key: &str) -> Result<Option<(i64, Option<i64>)>, StoreError> {
     Ok(conn
+        .prepare_cached("SELECT id, ticket_id FROM intake WHERE dedup_key = ?1 AND status IN ('ticket', 'correspondence', 'dropped', 'answered')")?
         .query_row(
-            "SELECT id, ticket_id FROM intake WHERE dedup_key = ?1 AND status IN ('ticket', 'correspondence', 'dropped', 'answered')",
             [dedup_key],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -272,9 +271,8 @@ pub struct MailboxCursor {
 
 pub fn cursor(conn: &Connection, mailbox: &str) -> Result<Option<MailboxCursor>, StoreError> {
     Ok(conn
-        .query_row("SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = ?1", [mailbox], |r| {
-            Ok(MailboxCursor { uidvalidity: r.get(0)?, last_uid: r.get(1)? })
-        })
+        .prepare_cached("SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = ?1")?
+        .query_row([mailbox], |r| Ok(MailboxCursor { uidvalidity: r.get(0)?, last_uid: r.get(1)? }))
         .optional()?)
 }
 

@@ -14,18 +14,17 @@ pub struct TokenRow {
 
 pub fn get(conn: &Connection, name: &str) -> Result<Option<TokenRow>, StoreError> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT refresh_token, source_sha256, access_token, expires_at FROM oauth2_tokens WHERE name = ?1",
-            [name],
-            |r| {
-                Ok(TokenRow {
-                    refresh_token: r.get(0)?,
-                    source_sha256: r.get(1)?,
-                    access_token: r.get(2)?,
-                    expires_at: r.get(3)?,
-                })
-            },
-        )
+        )?
+        .query_row([name], |r| {
+            Ok(TokenRow {
+                refresh_token: r.get(0)?,
+                source_sha256: r.get(1)?,
+                access_token: r.get(2)?,
+                expires_at: r.get(3)?,
+            })
+        })
         .optional()?)
 }
 

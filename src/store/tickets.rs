@@ -179,13 +179,12 @@ pub fn count_tickets_by_reporter_since(conn: &Connection, reporter: &str, since:
 /// Returns the latency when this was the first acknowledgement.
 pub fn record_acknowledged(conn: &Connection, ticket_id: i64, sent_at: i64) -> Result<Option<i64>, StoreError> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "UPDATE tickets SET acknowledged_at = ?2, ack_latency_ms = ?2 - received_at
              WHERE id = ?1 AND acknowledged_at IS NULL
              RETURNING ack_latency_ms",
-            params![ticket_id, sent_at],
-            |r| r.get(0),
-        )
+        )?
+        .query_row(params![ticket_id, sent_at], |r| r.get(0))
         .optional()?)
 }
 
@@ -594,8 +593,8 @@ pub fn start_wait(conn: &Connection, ticket_id: i64, now: i64, reason: &str) -> 
 /// Ends the open wait, if any. Returns its reason.
 pub fn end_wait(conn: &Connection, ticket_id: i64, now: i64) -> Result<Option<String>, StoreError> {
     Ok(conn
+        .prepare_cached("UPDATE ticket_waits SET ended_at = max(started_at, ?2) WHERE ticket_id = ?1 AND ended_at IS NULL RETURNING reason")?
         .query_row(
-            "UPDATE ticket_waits SET ended_at = max(started_at, ?2) WHERE ticket_id = ?1 AND ended_at IS NULL RETURNING reason",
             params![ticket_id, now],
             |r| r.get(0),
         )
@@ -614,19 +613,17 @@ pub fn waits(conn: &Connection, ticket_id: i64) -> Result<Vec<(i64, Option<i64>)
 /// of the ticket.
 pub fn thread_anchor(conn: &Connection, ticket_id: i64) -> Result<(Option<String>, Option<String>), StoreError> {
     let first: Option<String> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT message_id FROM messages WHERE ticket_id = ?1 AND message_id != '' ORDER BY id LIMIT 1",
-            [ticket_id],
-            |r| r.get(0),
-        )
+        )?
+        .query_row([ticket_id], |r| r.get(0))
         .optional()?;
     let last_in: Option<String> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT message_id FROM messages WHERE ticket_id = ?1 AND direction = 'in' AND kind IN ('report', 'reply')
              AND message_id != '' ORDER BY id DESC LIMIT 1",
-            [ticket_id],
-            |r| r.get(0),
-        )
+        )?
+        .query_row([ticket_id], |r| r.get(0))
         .optional()?;
     Ok((last_in, first))
 }
@@ -694,11 +691,8 @@ pub fn attachments(conn: &Connection, ticket_id: i64) -> Result<Vec<AttachmentRo
 /// The bytes of one attachment of a ticket (`None` if there is no such attachment or it was purged).
 pub fn attachment_data(conn: &Connection, ticket_id: i64, id: i64) -> Result<Option<(String, Vec<u8>)>, StoreError> {
     Ok(conn
-        .query_row(
-            "SELECT name, data FROM attachments WHERE ticket_id = ?1 AND id = ?2 AND data IS NOT NULL",
-            params![ticket_id, id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT name, data FROM attachments WHERE ticket_id = ?1 AND id = ?2 AND data IS NOT NULL")?
+        .query_row(params![ticket_id, id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
 

@@ -142,11 +142,10 @@ pub fn due_of_kind(conn: &Connection, kind: &str, now: i64) -> Result<Vec<(Timer
 pub fn next_pending(conn: &Connection) -> Result<Option<(i64, String, String)>, StoreError> {
     use rusqlite::OptionalExtension;
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT t.due_at, t.kind, k.reference FROM timers t JOIN tickets k ON k.id = t.ticket_id
              WHERE t.fired_at IS NULL AND t.cancelled_at IS NULL ORDER BY t.due_at, t.id LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?)
 }
