@@ -239,7 +239,11 @@ fn latency(n: usize) -> Vec<Row> {
         "latency",
         Options { limits: format!("new_tickets_per_sender_per_day = {}", n + 1), ..Options::default() },
     );
-    let mut daemon = desk.spawn_run();
+    let mut daemon = desk.spawn_run_with(|c| {
+        if let Ok(filter) = std::env::var("BENCH_LOG") {
+            c.env("VDPD_LOG", filter);
+        }
+    });
     common::wait_until(Duration::from_secs(60), "IDLE", || desk.status()["imap"]["state"] == "idle");
     let researcher = format!("lat-{}@example.test", desk.id);
     let inbox = maildir(&desk, &researcher).join("new");
@@ -254,6 +258,7 @@ fn latency(n: usize) -> Vec<Row> {
             "x",
         );
         let start = Instant::now();
+        let sent_at = jiff::Timestamp::now();
         common::smtp::send(desk.stack.smtp, &researcher, &desk.security, &msg);
         loop {
             if std::fs::read_dir(&inbox).map(|d| d.count()).unwrap_or(0) > before {
@@ -263,10 +268,17 @@ fn latency(n: usize) -> Vec<Row> {
             std::thread::sleep(Duration::from_millis(2));
         }
         samples.push(start.elapsed().as_secs_f64() * 1000.0);
+        if std::env::var_os("BENCH_VERBOSE").is_some() {
+            println!("  report {i}: sent at {sent_at}, acknowledged after {:.0} ms", samples[i]);
+        }
         // Let the daemon return to IDLE, as a real gap between reports would.
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(daemon.terminate(Duration::from_secs(60)).success());
+    if std::env::var_os("BENCH_LOG").is_some() {
+        std::fs::copy(&daemon.log, "latency-daemon.log").unwrap();
+        println!("  the daemon's log: latency-daemon.log");
+    }
     samples.sort_by(f64::total_cmp);
     let (p50, p99) = (percentile(&samples, 0.5), percentile(&samples, 0.99));
     println!("  p50 {p50:.0} ms, p99 {p99:.0} ms, max {:.0} ms", samples.last().unwrap());

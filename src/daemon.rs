@@ -358,6 +358,7 @@ async fn serve_mailbox(
             rt.health("imap.state", "idle".into()).await;
             match idle::wait(session, renewal, &ctx.cancel, cfg.timeout).await {
                 Ok((s, wake)) => {
+                    tracing::debug!(?wake, "IDLE ended");
                     session = s;
                     ctx.heartbeat.beat();
                     if wake == idle::Wake::Cancelled {

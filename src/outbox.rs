@@ -224,46 +224,63 @@ pub async fn deliver_due(
     let concurrency = mailer.config.concurrency;
     let mut report = DeliveryReport::default();
     let mut inflight: JoinSet<(OutboxRow, Attempt)> = JoinSet::new();
+    let now = clock.now_ms();
+    let mut claimed = db.call(move |s| s.write(|tx| crate::store::outbox::claim_due(tx, now, concurrency))).await?;
     loop {
-        let cancelled = cancel.is_some_and(|c| c.is_cancelled());
-        // Claim whenever a slot is free: mail enqueued while we were sending is due too.
-        if !cancelled && !report.connection_failed && inflight.len() < concurrency {
-            let want = concurrency - inflight.len();
-            let now = clock.now_ms();
-            let rows = db.call(move |s| s.write(|tx| crate::store::outbox::claim_due(tx, now, want))).await?;
-            for row in rows {
-                let mailer = mailer.clone();
-                inflight.spawn(async move {
-                    let attempt = mailer.send(&row).await;
-                    (row, attempt)
-                });
-            }
+        for row in claimed.drain(..) {
+            let mailer = mailer.clone();
+            inflight.spawn(async move {
+                let attempt = mailer.send(&row).await;
+                (row, attempt)
+            });
         }
         let Some(joined) = inflight.join_next().await else {
             break;
         };
-        let (row, attempt) = joined.expect("send tasks do not panic");
+        // Whatever else finished meanwhile is recorded in the same transaction, which also claims the mail
+        // that fills the free slots (mail enqueued while we were sending is due too): one commit for several
+        // mails. Mail sent but not yet recorded still holds its slot, so the bound on mail sent twice after a
+        // crash stays `concurrency`, as the README says.
+        let mut finished = vec![joined.expect("send tasks do not panic")];
+        while let Some(joined) = inflight.try_join_next() {
+            finished.push(joined.expect("send tasks do not panic"));
+        }
         let now = clock.now_ms();
-        let result = settle(&row, &attempt, &mailer.config, now);
-        match (&attempt, &result) {
-            (Attempt::Connection(e), _) => {
-                report.connection_failed = true;
-                tracing::warn!(outbox_id = row.id, error = %e, "SMTP server unreachable; mail stays queued");
+        let mut results = Vec::with_capacity(finished.len());
+        for (row, attempt) in finished {
+            let result = settle(&row, &attempt, &mailer.config, now);
+            match (&attempt, &result) {
+                (Attempt::Connection(e), _) => {
+                    report.connection_failed = true;
+                    tracing::warn!(outbox_id = row.id, error = %e, "SMTP server unreachable; mail stays queued");
+                }
+                (_, SendResult::Deferred { error, .. }) => {
+                    tracing::warn!(outbox_id = row.id, kind = %row.kind, error = %error, "delivery deferred")
+                }
+                (_, SendResult::Failed { error }) => {
+                    tracing::error!(outbox_id = row.id, kind = %row.kind, error = %error, "delivery failed permanently")
+                }
+                (_, SendResult::Sent { .. }) => tracing::debug!(outbox_id = row.id, kind = %row.kind, "delivered"),
             }
-            (_, SendResult::Deferred { error, .. }) => {
-                tracing::warn!(outbox_id = row.id, kind = %row.kind, error = %error, "delivery deferred")
+            match &result {
+                SendResult::Sent { .. } => report.sent += 1,
+                SendResult::Deferred { .. } => report.deferred += 1,
+                SendResult::Failed { .. } => report.failed += 1,
             }
-            (_, SendResult::Failed { error }) => {
-                tracing::error!(outbox_id = row.id, kind = %row.kind, error = %error, "delivery failed permanently")
-            }
-            (_, SendResult::Sent { .. }) => tracing::debug!(outbox_id = row.id, kind = %row.kind, "delivered"),
+            results.push((row, result));
         }
-        match &result {
-            SendResult::Sent { .. } => report.sent += 1,
-            SendResult::Deferred { .. } => report.deferred += 1,
-            SendResult::Failed { .. } => report.failed += 1,
-        }
-        db.call(move |s| s.write(|tx| record(tx, &row, &result, now))).await?;
+        let cancelled = cancel.is_some_and(|c| c.is_cancelled());
+        let want = if cancelled || report.connection_failed { 0 } else { concurrency - inflight.len() };
+        claimed = db
+            .call(move |s| {
+                s.write(|tx| {
+                    for (row, result) in &results {
+                        record(tx, row, result, now)?;
+                    }
+                    if want == 0 { Ok(Vec::new()) } else { crate::store::outbox::claim_due(tx, now, want) }
+                })
+            })
+            .await?;
     }
     if report.connection_failed {
         // Rows this pass did not try keep their schedule; the daemon tries again at the next due time.

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::types::UnsolicitedResponse;
 use tokio_util::sync::CancellationToken;
 
 use super::{ImapError, Session, timed};
@@ -28,8 +29,19 @@ pub async fn wait(
     cancel: &CancellationToken,
     op_timeout: Duration,
 ) -> Result<(Session, Wake), ImapError> {
+    // async-imap files untagged responses that arrive outside a command's own results in a side channel.
+    // What is there now was announced before the pass that just ended looked at the mailbox: stale. What
+    // arrives while IDLE starts (before the server's "+ idling") is new mail the wait below would not see.
+    let unsolicited = session.unsolicited_responses.clone();
+    while unsolicited.try_recv().is_ok() {}
     let mut handle = session.idle();
     timed(op_timeout, "IDLE", handle.init()).await?;
+    let announced = std::iter::from_fn(|| unsolicited.try_recv().ok())
+        .any(|r| matches!(r, UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)));
+    if announced {
+        let session = timed(op_timeout, "IDLE DONE", handle.done()).await?;
+        return Ok((session, Wake::Data));
+    }
     let response = {
         let (fut, stop) = handle.wait_with_timeout(renewal);
         tokio::pin!(fut);

@@ -23,8 +23,9 @@ use crate::store::{Db, IntakeStatus, intake as intake_sql};
 
 /// Messages fetched per `UID FETCH BODY.PEEK[]` command.
 const BATCH_MESSAGES: usize = 64;
-/// Bytes fetched per command (a single larger message is fetched alone).
-const BATCH_BYTES: u64 = 32 * 1024 * 1024;
+/// Bytes fetched per command (a single larger message is fetched alone). Two batches are in memory at once
+/// (one processed, the next downloaded).
+const BATCH_BYTES: u64 = 16 * 1024 * 1024;
 /// UIDs per STORE/MOVE command.
 const UIDS_PER_COMMAND: usize = 500;
 
@@ -97,6 +98,7 @@ pub async fn sync(
     let t = cfg.timeout;
     let mut report = SyncReport::default();
     let selected = timed(t, "SELECT", session.select(&cfg.mailbox)).await?;
+    tracing::debug!(mailbox = %cfg.mailbox, "selected");
     let uidvalidity = selected
         .uid_validity
         .ok_or_else(|| ImapError::Server(format!("SELECT {} returned no UIDVALIDITY", cfg.mailbox)))?;
@@ -140,49 +142,115 @@ pub async fn sync(
             break;
         }
         listed_up_to = new.last().map_or(listed_up_to, |&(uid, _)| uid);
-        for batch in batches(&new, cfg_max(ctx)) {
-            let mut bodies = fetch_bodies(session, t, &batch, cfg_max(ctx)).await?;
-            let mut done = Vec::with_capacity(batch.len());
-            for &(uid, size) in &batch {
-                if ctx.cancel.is_cancelled() {
-                    break;
+        let batches = batches(&new, cfg_max(ctx));
+        // A pipeline: while batch k is processed (the store's thread), the session moves batch k-1 (already
+        // durable) and downloads batch k+1. The server round trips then cost no time of their own; at most two
+        // batches' bodies are in memory.
+        let mut bodies = Some(fetch_bodies(session, t, &batches[0], cfg_max(ctx)).await?);
+        let mut finish: Option<Vec<u32>> = None;
+        for (k, batch) in batches.iter().enumerate() {
+            let current = bodies.take().unwrap_or_default();
+            let work = process_batch(ctx, cfg, uidvalidity, batch, current, &mut report, &mut last_uid);
+            let io = async {
+                if let Some(done) = finish.take() {
+                    finish_on_server(session, caps, cfg, ctx, uidvalidity, done).await?;
                 }
-                // Expunged between the two FETCH commands: nothing to do.
-                let Some((raw, truncated)) = bodies.remove(&uid) else {
-                    continue;
-                };
-                let mail = IncomingMail {
-                    source: Source::Imap { mailbox: cfg.mailbox.clone(), uidvalidity, uid },
-                    size: (size as usize).max(raw.len()),
-                    raw,
-                    truncated,
-                };
-                let env = ctx.env.current();
+                match batches.get(k + 1) {
+                    Some(next) if !ctx.cancel.is_cancelled() => {
+                        fetch_bodies(session, t, next, cfg_max(ctx)).await.map(Some)
+                    }
+                    _ => Ok(None),
+                }
+            };
+            let (done, next) = tokio::join!(work, io);
+            let done = done?;
+            bodies = next?;
+            if !done.is_empty() {
                 let now = ctx.clock.now_ms();
-                let processed = ctx.db.call(move |s| intake::process(s, &env, &mail, now)).await?;
-                if processed.enqueued {
-                    ctx.outbox_wake.notify_one();
-                }
-                if processed.reference.is_some() {
-                    ctx.timer_wake.notify_one();
-                }
-                report.fetched += 1;
-                report.count(processed.status);
-                done.push(uid);
-                last_uid = last_uid.max(uid);
-                ctx.heartbeat.beat();
+                ctx.db.call(move |s| s.durable_barrier(now)).await?;
+                finish = Some(done);
             }
-            if done.is_empty() {
-                continue;
+            if ctx.cancel.is_cancelled() {
+                break;
             }
-            let now = ctx.clock.now_ms();
-            ctx.db.call(move |s| s.durable_barrier(now)).await?;
+        }
+        if let Some(done) = finish.take() {
             finish_on_server(session, caps, cfg, ctx, uidvalidity, done).await?;
         }
         // Mail that arrived while this batch was processed is announced in responses async-imap keeps to
         // itself; so look again until nothing is new.
     }
     Ok(report)
+}
+
+/// Processes one downloaded batch in UID order; returns the UIDs whose outcome is committed.
+///
+/// The whole batch runs in one visit to the store's thread (a hand-over per message cost more than some
+/// messages take). Shutdown is checked between messages; an error stops the batch after what is committed.
+async fn process_batch(
+    ctx: &SyncContext,
+    cfg: &ImapConfig,
+    uidvalidity: u32,
+    batch: &[(u32, u32)],
+    mut bodies: HashMap<u32, (Vec<u8>, bool)>,
+    report: &mut SyncReport,
+    last_uid: &mut u32,
+) -> Result<Vec<u32>, ImapError> {
+    tracing::debug!(messages = bodies.len(), "fetched");
+    let mails: Vec<IncomingMail> = batch
+        .iter()
+        .filter_map(|&(uid, size)| {
+            // Expunged between the two FETCH commands: nothing to do.
+            let (raw, truncated) = bodies.remove(&uid)?;
+            Some(IncomingMail {
+                source: Source::Imap { mailbox: cfg.mailbox.clone(), uidvalidity, uid },
+                size: (size as usize).max(raw.len()),
+                raw,
+                truncated,
+            })
+        })
+        .collect();
+    let env = ctx.env.current();
+    let (cancel, clock, heartbeat) = (ctx.cancel.clone(), ctx.clock, ctx.heartbeat.clone());
+    let (outbox_wake, timer_wake) = (ctx.outbox_wake.clone(), ctx.timer_wake.clone());
+    let (outcomes, error) = ctx
+        .db
+        .call(move |s| {
+            let mut outcomes = Vec::with_capacity(mails.len());
+            for mail in &mails {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let Source::Imap { uid, .. } = mail.source else { unreachable!("built above") };
+                match intake::process(s, &env, mail, clock.now_ms()) {
+                    Ok(processed) => {
+                        if processed.enqueued {
+                            outbox_wake.notify_one();
+                        }
+                        if processed.reference.is_some() {
+                            timer_wake.notify_one();
+                        }
+                        heartbeat.beat();
+                        outcomes.push((uid, processed.status));
+                    }
+                    Err(e) => return (outcomes, Some(e)),
+                }
+            }
+            (outcomes, None)
+        })
+        .await;
+    let mut done = Vec::with_capacity(outcomes.len());
+    for (uid, status) in outcomes {
+        report.fetched += 1;
+        report.count(status);
+        done.push(uid);
+        *last_uid = (*last_uid).max(uid);
+    }
+    match error {
+        // What was committed before the error is finished on the server by the next pass (it is pending).
+        Some(e) => Err(e.into()),
+        None => Ok(done),
+    }
 }
 
 fn cfg_max(ctx: &SyncContext) -> u64 {
@@ -192,14 +260,20 @@ fn cfg_max(ctx: &SyncContext) -> u64 {
 /// UIDs above `last_uid` with their sizes, ascending.
 async fn list_new(session: &mut Session, t: Duration, last_uid: u32) -> Result<Vec<(u32, u32)>, ImapError> {
     let set = format!("{}:*", last_uid.saturating_add(1));
-    let stream = timed(t, "UID FETCH", session.uid_fetch(&set, "(UID RFC822.SIZE)")).await?;
-    let fetched = timed(t, "UID FETCH", stream.try_collect::<Vec<_>>()).await?;
-    // `n:*` always returns the highest message, even when its UID is below n: filter.
-    let mut new: Vec<(u32, u32)> = fetched
-        .iter()
-        .filter_map(|f| f.uid.map(|uid| (uid, f.size.unwrap_or(0))))
-        .filter(|&(uid, _)| uid > last_uid)
-        .collect();
+    // Each response async-imap hands out owns a whole read buffer (4 KiB at least): keep the two numbers and
+    // drop the response at once, or a 10,000-message backlog holds tens of megabytes of buffers here.
+    let collect = async {
+        let mut stream = session.uid_fetch(&set, "(UID RFC822.SIZE)").await?;
+        let mut new = Vec::new();
+        while let Some(f) = stream.try_next().await? {
+            // `n:*` always returns the highest message, even when its UID is below n: filter.
+            if let Some(uid) = f.uid.filter(|&uid| uid > last_uid) {
+                new.push((uid, f.size.unwrap_or(0)));
+            }
+        }
+        Ok::<_, async_imap::error::Error>(new)
+    };
+    let mut new = timed(t, "UID FETCH", collect).await?;
     new.sort_unstable();
     new.dedup_by_key(|(uid, _)| *uid);
     Ok(new)
@@ -235,19 +309,23 @@ async fn fetch_bodies(
     for (uids, query, truncated) in [(small, "(UID BODY.PEEK[])", false), (big, "(UID BODY.PEEK[HEADER])", true)] {
         let uids: Vec<u32> = uids.iter().map(|&&(uid, _)| uid).collect();
         for set in uid_sets(&uids, UIDS_PER_COMMAND) {
-            // Large transfers get time in proportion to their size on top of the base timeout.
-            let stream = timed(t, "UID FETCH", session.uid_fetch(&set, query)).await?;
-            let fetched = timed(t * 4, "UID FETCH (bodies)", stream.try_collect::<Vec<_>>()).await?;
-            for f in fetched {
-                let Some(uid) = f.uid else { continue };
-                if !uids.contains(&uid) {
-                    continue;
+            // Copy each body out and drop its response (and the read buffer it owns) before the next arrives.
+            let collect = async {
+                let mut stream = session.uid_fetch(&set, query).await?;
+                while let Some(f) = stream.try_next().await? {
+                    let Some(uid) = f.uid else { continue };
+                    if !uids.contains(&uid) {
+                        continue;
+                    }
+                    let bytes = if truncated { f.header() } else { f.body() };
+                    if let Some(bytes) = bytes {
+                        out.insert(uid, (bytes.to_vec(), truncated));
+                    }
                 }
-                let bytes = if truncated { f.header() } else { f.body() };
-                if let Some(bytes) = bytes {
-                    out.insert(uid, (bytes.to_vec(), truncated));
-                }
-            }
+                Ok::<_, async_imap::error::Error>(())
+            };
+            // Large transfers get more time than the base timeout.
+            timed(t * 4, "UID FETCH (bodies)", collect).await?;
         }
     }
     Ok(out)
@@ -298,7 +376,7 @@ mod tests {
         let many: Vec<(u32, u32)> = (1..=130).map(|u| (u, 1000)).collect();
         let b = batches(&many, 25 << 20);
         assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![64, 64, 2]);
-        let big: Vec<(u32, u32)> = vec![(1, 20 << 20), (2, 20 << 20), (3, 1000)];
+        let big: Vec<(u32, u32)> = vec![(1, 10 << 20), (2, 10 << 20), (3, 1000)];
         let b = batches(&big, 25 << 20);
         assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![1, 2]);
         // An oversized message costs only its header: it does not get a batch of its own.
