@@ -132,6 +132,16 @@ pub fn read(
             shape.parts, limits.max_mime_parts
         ));
     }
+    // Two From headers, or one naming several mailboxes: which one is the sender is up to whoever reads it
+    // (a classic way to make a filter and a reader disagree). Nobody gets answered; staff look at it.
+    let from_headers = message.headers().iter().filter(|h| h.name.as_str().eq_ignore_ascii_case("From")).count();
+    if from_headers > 1 {
+        return quarantine(format!("{from_headers} From headers: the sender is ambiguous"));
+    }
+    let from_mailboxes = message.from().map_or(0, |a| a.iter().count());
+    if from_mailboxes > 1 {
+        return quarantine(format!("the From header names {from_mailboxes} addresses: the sender is ambiguous"));
+    }
     let Some(sender) = mailtext::normalize_address(from_addr) else {
         return quarantine(if from_addr.is_empty() {
             "no usable From address: nobody to answer".into()

@@ -1,6 +1,7 @@
 //! `vdpd tickets list|show`. The JSON is a stable interface for scripts: fields are added, never renamed or
 //! removed; times are RFC 3339 strings in UTC.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -203,34 +204,61 @@ struct SectionJson {
 }
 
 pub fn list(store: &Store, state: Option<TicketState>, json: bool) -> anyhow::Result<ExitCode> {
-    let rows = tickets::list_tickets(store.conn(), state)?;
-    if json {
-        let out: Vec<TicketJson> = rows.iter().map(TicketJson::from).collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(ExitCode::SUCCESS);
+    // One buffered, locked writer: with 100,000 tickets, a write(2) per line was most of the time taken.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let written = if json {
+        let rows = tickets::list_tickets(store.conn(), state)?;
+        let list: Vec<TicketJson> = rows.iter().map(TicketJson::from).collect();
+        serde_json::to_writer_pretty(&mut out, &list).map_err(std::io::Error::from).and_then(|()| writeln!(out))
+    } else {
+        write_list(&mut out, &tickets::list_summaries(store.conn(), state)?)
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        // `vdpd tickets list | head`: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e.into()),
     }
+}
+
+fn write_list(out: &mut impl Write, rows: &[tickets::TicketSummary]) -> std::io::Result<()> {
     if rows.is_empty() {
-        println!("no tickets");
-        return Ok(ExitCode::SUCCESS);
+        return writeln!(out, "no tickets");
     }
-    println!("{:<16} {:<9} {:<19} {:>9}  {:<32} SUBJECT", "REFERENCE", "STATE", "CREATED", "ACK", "REPORTER");
-    for t in &rows {
+    writeln!(out, "{:<16} {:<9} {:<19} {:>9}  {:<32} SUBJECT", "REFERENCE", "STATE", "CREATED", "ACK", "REPORTER")?;
+    for t in rows {
         let ack = match t.ack_latency_ms {
-            Some(ms) if ms < 10_000 => format!("{:.1}s", ms as f64 / 1000.0),
+            // Integer arithmetic: float formatting was a tenth of the listing's time.
+            Some(ms) if (0..10_000).contains(&ms) => format!("{}.{}s", ms / 1000, ms % 1000 / 100),
             Some(ms) => format!("{}s", ms / 1000),
             None => "-".into(),
         };
-        println!(
+        let created = jiff::Timestamp::from_millisecond(t.created_at)
+            .map(|ts| jiff::tz::TimeZone::UTC.to_datetime(ts))
+            .map(|d| {
+                format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                    d.year(),
+                    d.month(),
+                    d.day(),
+                    d.hour(),
+                    d.minute(),
+                    d.second()
+                )
+            })
+            .unwrap_or_else(|_| "?".into());
+        writeln!(
+            out,
             "{:<16} {:<9} {:<19} {:>9}  {:<32} {}",
             t.reference,
-            t.state.as_str(),
-            when(t.created_at),
+            t.state,
+            created,
             ack,
             truncate(&t.reporter, 32),
             truncate(&t.subject, 60)
-        );
+        )?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyhow::Result<ExitCode> {

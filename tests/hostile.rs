@@ -1,0 +1,292 @@
+//! The hostile-mail corpus: every file under tests/hostile/ with its expected outcome in
+//! tests/hostile/expected.toml (MIME bombs, encoding tricks, header injection, forged staff mail, two
+//! auto-responders answering each other, a mail storm from one sender).
+//!
+//! Each file is fed to `vdpd ingest` exactly as it would be fetched (placeholders `{{SECURITY}}`,
+//! `{{RESEARCHER}}`, `{{STAFF}}`, `{{ID}}` and `{{N}}` are filled in first). The outcome is what vdpd
+//! recorded for it: ticket, correspondence, dropped, quarantined … and the reason, which must name the cause.
+//! Whatever happens, no mail vdpd writes may carry a header smuggled in by the input.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Desk, Options};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    mail: Vec<Single>,
+    sequence: Vec<Sequence>,
+}
+
+/// One message, one outcome.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Single {
+    file: String,
+    what: String,
+    /// The status vdpd records: ticket, correspondence, dropped, duplicate, answered, quarantined.
+    outcome: String,
+    /// A part of the recorded reason (for dropped and quarantined mail).
+    #[serde(default)]
+    reason: Option<String>,
+    /// Mail queued to the sender because of it (the acknowledgement, a form request …); default: any.
+    #[serde(default)]
+    replies: Option<i64>,
+    /// Warnings to staff it caused (forged staff mail).
+    #[serde(default)]
+    staff_warnings: Option<i64>,
+    /// `(Message-ID prefix, part of the OpenPGP error recorded on that message)`.
+    #[serde(default)]
+    crypto_error: Option<(String, String)>,
+}
+
+/// The same file several times from one sender (`{{N}}` counts), after an optional first message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sequence {
+    what: String,
+    #[serde(default)]
+    first: Option<String>,
+    file: String,
+    times: usize,
+    /// How many of the repeated messages end in each status.
+    outcomes: std::collections::BTreeMap<String, usize>,
+    #[serde(default)]
+    reason: Option<String>,
+    /// At most this many mails queued to the sender in all.
+    max_replies: i64,
+}
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile")
+}
+
+struct Bench {
+    desk: Desk,
+    staff: String,
+}
+
+impl Bench {
+    fn new(name: &str) -> Bench {
+        let desk = Desk::new(name);
+        let staff = format!("staff-{}@example.test", desk.id);
+        // Staff authenticated by DKIM results from our own MX: a forged From, or results from anyone
+        // else, must run nothing.
+        desk.write_policy(&Options {
+            extra: format!(
+                "\n[openpgp]\n\n[staff]\nauthentication = \"dkim\"\ntrusted_authserv_id = \"mx.example.test\"\n\
+                 [[staff.members]]\naddress = \"{staff}\"\n"
+            ),
+            ..Options::default()
+        });
+        desk.vdpd_ok(&["key", "generate"]);
+        Bench { desk, staff }
+    }
+
+    /// The file with its placeholders filled in.
+    fn render(&self, file: &str, researcher: &str, n: usize) -> Vec<u8> {
+        let raw = std::fs::read(corpus().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let mut out = raw;
+        for (key, value) in [
+            ("{{SECURITY}}", self.desk.security.as_str()),
+            ("{{RESEARCHER}}", researcher),
+            ("{{STAFF}}", self.staff.as_str()),
+            ("{{ID}}", self.desk.id.as_str()),
+            ("{{N}}", &n.to_string()),
+        ] {
+            out = replace(&out, key.as_bytes(), value.as_bytes());
+        }
+        out
+    }
+
+    /// Feeds one message to `vdpd ingest`; returns what it recorded ("status" or "status: reason" or
+    /// "status REF").
+    fn ingest(&self, raw: &[u8]) -> String {
+        let path = self.desk.dir.path().join(format!("in-{}.eml", common::unique("m")));
+        std::fs::write(&path, raw).unwrap();
+        let out = self.desk.vdpd(&["ingest", "--no-deliver", "--now", "2026-11-23T10:00:00Z", path.to_str().unwrap()]);
+        assert!(out.status.success(), "vdpd ingest failed (a crash on hostile input?): {}", common::show(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let prefix = format!("{}: ", path.display());
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no outcome in {stdout}"))
+            .to_string()
+    }
+
+    /// 0 before the first message has created the store.
+    fn count(&self, sql: &str, param: &str) -> i64 {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        match rusqlite::Connection::open_with_flags(self.desk.store_path(), flags) {
+            Ok(conn) => conn.query_row(sql, [param], |r| r.get(0)).unwrap_or(0),
+            Err(_) => 0,
+        }
+    }
+
+    fn kinds_to(&self, address: &str) -> Vec<String> {
+        let conn = rusqlite::Connection::open(self.desk.store_path()).unwrap();
+        let mut stmt = conn.prepare("SELECT kind FROM outbox WHERE recipient = ?1 ORDER BY id").unwrap();
+        stmt.query_map([address], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    }
+
+    fn replies_to(&self, address: &str) -> i64 {
+        self.count("SELECT count(*) FROM outbox WHERE recipient = ?1", address)
+    }
+
+    /// Warnings recorded for staff (each also mailed to them, within the policy's daily cap).
+    fn staff_warnings(&self) -> i64 {
+        self.count("SELECT count(*) FROM staff_warnings WHERE kind <> ?1", "")
+    }
+
+    /// The OpenPGP error recorded on the message with this Message-ID prefix.
+    fn crypto_error(&self, message_id: &str) -> String {
+        let conn = rusqlite::Connection::open(self.desk.store_path()).unwrap();
+        conn.query_row("SELECT crypto_error FROM messages WHERE message_id LIKE ?1", [format!("<{message_id}%")], |r| {
+            r.get(0)
+        })
+        .unwrap_or_default()
+    }
+
+    /// No mail vdpd queued carries a header that the corpus tried to smuggle in.
+    fn assert_no_injected_headers(&self) {
+        let conn = rusqlite::Connection::open(self.desk.store_path()).unwrap();
+        let mut stmt = conn.prepare("SELECT id, kind, raw FROM outbox").unwrap();
+        let rows: Vec<(i64, String, Vec<u8>)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+        assert!(!rows.is_empty());
+        for (id, kind, raw) in rows {
+            let text = String::from_utf8_lossy(&raw);
+            let head = text.split("\r\n\r\n").next().unwrap_or("");
+            for line in head.split("\r\n") {
+                let l = line.to_ascii_lowercase();
+                assert!(!l.starts_with("bcc:"), "outbox {id} ({kind}) carries an injected Bcc: {head}");
+                assert!(
+                    !l.contains("victim@example.test") || l.starts_with("subject:") || l.starts_with(' '),
+                    "outbox {id} ({kind}) names the injected address in a header: {line}"
+                );
+            }
+        }
+    }
+}
+
+fn replace(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if haystack[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn expected() -> Expected {
+    let text = std::fs::read_to_string(corpus().join("expected.toml")).unwrap();
+    toml::from_str(&text).unwrap()
+}
+
+#[test]
+fn every_file_of_the_corpus_has_an_expectation() {
+    let e = expected();
+    let mut named: Vec<String> = e.mail.iter().map(|m| m.file.clone()).collect();
+    for s in &e.sequence {
+        named.push(s.file.clone());
+        named.extend(s.first.clone());
+    }
+    for entry in std::fs::read_dir(corpus()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        if name.ends_with(".eml") {
+            assert!(named.contains(&name), "{name} has no expected outcome in expected.toml");
+        }
+    }
+}
+
+#[test]
+fn each_hostile_message_gets_its_expected_outcome() {
+    let bench = Bench::new("hostile-corpus");
+    let mut failures = Vec::new();
+    for (k, m) in expected().mail.iter().enumerate() {
+        let researcher = format!("h{k}-{}@example.test", bench.desk.id);
+        let warnings_before = bench.staff_warnings();
+        let got = bench.ingest(&bench.render(&m.file, &researcher, 0));
+        let status = got.split([':', ' ']).next().unwrap_or("").to_string();
+        let mut problems = Vec::new();
+        if status != m.outcome {
+            problems.push(format!("outcome {status:?}, expected {:?}", m.outcome));
+        }
+        if let Some(reason) = &m.reason
+            && !got.contains(reason.as_str())
+        {
+            problems.push(format!("reason lacks {reason:?}"));
+        }
+        if let Some(n) = m.replies {
+            let replies = bench.replies_to(&researcher);
+            if replies != n {
+                problems.push(format!("{replies} replies, expected {n}"));
+            }
+        }
+        if let Some(n) = m.staff_warnings {
+            let warnings = bench.staff_warnings() - warnings_before;
+            if warnings != n {
+                problems.push(format!("{warnings} staff warnings, expected {n}"));
+            }
+        }
+        if let Some((mid, error)) = &m.crypto_error {
+            let recorded = bench.crypto_error(mid);
+            if !recorded.contains(error.as_str()) {
+                problems.push(format!("OpenPGP error {recorded:?} lacks {error:?}"));
+            }
+        }
+        eprintln!("{:<36} {got}", m.file);
+        if !problems.is_empty() {
+            failures.push(format!("{} ({}): {} — got {got:?}", m.file, m.what, problems.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "the corpus:\n{}", failures.join("\n"));
+    bench.assert_no_injected_headers();
+    // Nothing is left half-done, and `vdpd status` still answers.
+    assert_eq!(bench.count("SELECT count(*) FROM intake WHERE status = ?1", "pending"), 0);
+    bench.desk.vdpd_ok(&["status"]);
+}
+
+#[test]
+fn storms_and_auto_responder_loops_are_bounded() {
+    for (k, s) in expected().sequence.iter().enumerate() {
+        // A desk of its own per sequence: references start at EX-2026-0001.
+        let bench = Bench::new(&format!("hostile-seq{k}"));
+        let researcher = format!("s{k}-{}@example.test", bench.desk.id);
+        if let Some(first) = &s.first {
+            let got = bench.ingest(&bench.render(first, &researcher, 0));
+            assert!(got.starts_with("ticket EX-2026-0001"), "{}: the first message: {got}", s.what);
+        }
+        let mut outcomes: std::collections::BTreeMap<String, usize> = Default::default();
+        let mut reasons = Vec::new();
+        for n in 1..=s.times {
+            let got = bench.ingest(&bench.render(&s.file, &researcher, n));
+            let status = got.split([':', ' ']).next().unwrap_or("").to_string();
+            *outcomes.entry(status).or_default() += 1;
+            reasons.push(got);
+        }
+        eprintln!("{}: {outcomes:?}\n  {}", s.what, reasons.join("\n  "));
+        assert_eq!(outcomes, s.outcomes, "{}: {reasons:#?}", s.what);
+        if let Some(reason) = &s.reason {
+            assert!(reasons.iter().any(|r| r.contains(reason.as_str())), "{}: no {reason:?} in {reasons:#?}", s.what);
+        }
+        let replies = bench.replies_to(&researcher);
+        eprintln!("  mail to the sender: {:?}", bench.kinds_to(&researcher));
+        assert!(
+            replies <= s.max_replies,
+            "{}: {replies} mails to the sender, at most {} expected",
+            s.what,
+            s.max_replies
+        );
+    }
+}
