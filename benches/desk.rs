@@ -204,11 +204,11 @@ fn backlog(n: usize) -> Vec<Row> {
     vec![
         (format!("backlog {n}: seconds until all acknowledged"), elapsed, "s", String::new(), true),
         (format!("backlog {n}: messages per second"), rate, "msg/s", ">= 450".into(), rate >= 450.0),
-        (format!("backlog {n}: vdpd CPU seconds per message"), cpu / n as f64, "s", String::new(), true),
+        (format!("backlog {n}: vdpd CPU per message"), cpu * 1000.0 / n as f64, "ms", String::new(), true),
         (
-            format!("backlog {n}: machine CPU seconds per message (vdpd, Postfix, Dovecot)"),
-            busy / n as f64,
-            "s",
+            format!("backlog {n}: machine CPU per message (vdpd, Postfix, Dovecot)"),
+            busy * 1000.0 / n as f64,
+            "ms",
             String::new(),
             true,
         ),

@@ -28,6 +28,10 @@ echo "[test] cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 echo "[test] cargo test"
 cargo test --locked --all-targets
+if [ -z "${VDPD_SKIP_FUZZ:-}" ]; then
+  echo "[test] fuzz smoke run: each cargo-fuzz target for 30 s from the committed corpus"
+  scripts/fuzz.sh all 30
+fi
 if [ -z "${VDPD_SKIP_PACKAGE:-}" ]; then
   echo "[test] the Debian package: build, install, configure, check, purge"
   scripts/package.sh
