@@ -246,9 +246,10 @@ fn band_from_cvss(s: cvss::Severity) -> Severity {
 
 /// The first `CWE-n` of a value: `None` if there is none, an error if it is malformed.
 pub fn cwe(value: &str) -> Option<Result<String, String>> {
-    let upper = value.to_uppercase();
-    let start = upper.find("CWE")?;
-    let rest = upper[start + 3..].trim_start_matches([' ', '-', ':', '_']);
+    // Matched in place, ASCII-insensitively: an upper-cased copy can differ in length ('ſ' becomes 'S', 'ﬀ'
+    // becomes "FF"), and an index found in it once cut the original inside a character (found by fuzzing).
+    let start = value.as_bytes().windows(3).position(|w| w.eq_ignore_ascii_case(b"CWE"))?;
+    let rest = value[start + 3..].trim_start_matches([' ', '-', ':', '_']);
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     Some(match digits.parse::<u32>() {
         // CWE identifiers run from 1 to a little over 1400; leave room for the list to grow.
