@@ -11,17 +11,7 @@ source scripts/lib.sh
 install_packages
 check_rust
 
-stack=scripts/mailstack.sh
-started=
-stack_status=$(as_root "$stack" status)
-if [[ "$stack_status" != *"dovecot running"*"postfix running"* ]]; then
-  as_root "$stack" start
-  started=1
-fi
-stop_stack() { [ -n "$started" ] && as_root "$stack" stop || true; }
-trap stop_stack EXIT
-eval "$(as_root "$stack" env)"
-export MAILSTACK_ROOT MAILSTACK_SMTP_PORT MAILSTACK_SUBMISSION_PORT MAILSTACK_IMAP_PORT MAILSTACK_IMAPS_PORT MAILSTACK_OAUTH_PORT MAILSTACK_CA
+use_mailstack
 
 echo "[bench] machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -r)"
 echo "[bench] $(rustc --version); $(dovecot --version 2>/dev/null | head -1 | sed 's/^/Dovecot /'); $(postconf -d mail_version 2>/dev/null | sed 's/mail_version = /Postfix /')"

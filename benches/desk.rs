@@ -123,20 +123,9 @@ fn machine_busy() -> f64 {
     [0, 1, 2, 5, 6, 7].iter().filter_map(|i| cpu.get(*i)).sum::<f64>() / 100.0
 }
 
+/// 0 until the store exists.
 fn count(db: &Path, sql: &str) -> i64 {
-    rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
-        .unwrap_or(0)
-}
-
-/// The Maildir of an address of the stack (created by logging in once).
-fn maildir(desk: &Desk, address: &str) -> PathBuf {
-    let mut imap = common::imap::Imap::login(desk.stack.imap, address, "pass");
-    imap.select("INBOX");
-    imap.logout();
-    let root = std::env::var("MAILSTACK_ROOT").unwrap_or_else(|_| "/tmp/vdpd-mailstack".into());
-    let (local, domain) = address.split_once('@').unwrap();
-    Path::new(&root).join("mail").join(domain).join(local).join("Maildir")
+    common::count(db, sql).max(0)
 }
 
 fn report_bytes(desk: &Desk, i: usize) -> Vec<u8> {
@@ -156,12 +145,7 @@ fn report_bytes(desk: &Desk, i: usize) -> Vec<u8> {
 fn backlog(n: usize) -> Vec<Row> {
     println!("backlog: {n} reports in the mailbox");
     let desk = Desk::with("bench", Options { processed_mailbox: true, ..Options::default() });
-    let new = maildir(&desk, &desk.security).join("new");
-    for i in 0..n {
-        let path = new.join(format!("1700000000.bench{i}.host"));
-        std::fs::write(&path, report_bytes(&desk, i)).unwrap();
-    }
-    let _ = std::process::Command::new("chown").args(["-R", "5000:5000"]).arg(&new).status();
+    desk.fill_inbox((0..n).map(|i| report_bytes(&desk, i)));
     let db = desk.store_path();
     let busy0 = machine_busy();
     let start = Instant::now();
@@ -246,7 +230,7 @@ fn latency(n: usize) -> Vec<Row> {
     });
     common::wait_until(Duration::from_secs(60), "IDLE", || desk.status()["imap"]["state"] == "idle");
     let researcher = format!("lat-{}@example.test", desk.id);
-    let inbox = maildir(&desk, &researcher).join("new");
+    let inbox = desk.maildir(&researcher).join("new");
     let mut samples = Vec::with_capacity(n);
     for i in 0..n {
         let before = std::fs::read_dir(&inbox).map(|d| d.count()).unwrap_or(0);

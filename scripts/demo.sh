@@ -14,18 +14,8 @@ echo "[demo] building vdpd (release)"
 cargo build --release --locked --quiet
 vdpd=$PWD/target/release/vdpd
 
-stack=$PWD/scripts/mailstack.sh
-started=
-# (Capture first: with pipefail, grep -q closing the pipe early would make a running stack look stopped.)
-stack_status=$(as_root "$stack" status)
-if [[ "$stack_status" != *"dovecot running"*"postfix running"* ]]; then
-  as_root "$stack" start
-  started=1
-fi
+use_mailstack
 demo=$(mktemp -d /tmp/vdpd-demo.XXXXXX)
-cleanup() { [ -n "$started" ] && as_root "$stack" stop || true; }
-trap cleanup EXIT
-eval "$(as_root "$stack" env)"
 
 run_id=$(date +%s)
 security="security-$run_id@example.test"

@@ -1,4 +1,5 @@
-# Shared by scripts/demo.sh and scripts/test.sh: system packages and the Rust toolchain check.
+# Shared by scripts/demo.sh, scripts/test.sh and bench/run.sh: system packages, the Rust toolchain check and
+# the mail stack.
 
 # Debian packages the build, the tests and the demo need.
 VDPD_PACKAGES=(
@@ -53,4 +54,21 @@ check_rust() {
     echo "[setup] rustc $v is too old: vdpd needs 1.95 or newer" >&2
     exit 1
   fi
+}
+
+VDPD_MAILSTACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/mailstack.sh
+
+# Starts the real mail stack (scripts/mailstack.sh) unless it already runs — and then stops it again when
+# the calling script exits (an EXIT trap) — and exports where it listens (the MAILSTACK_* variables).
+use_mailstack() {
+  local status
+  # (Capture first: with pipefail, grep -q closing the pipe early would make a running stack look stopped.)
+  status=$(as_root "$VDPD_MAILSTACK" status)
+  if [[ "$status" != *"dovecot running"*"postfix running"*"oauth2 running"* ]]; then
+    as_root "$VDPD_MAILSTACK" start
+    trap 'as_root "$VDPD_MAILSTACK" stop || true' EXIT
+  fi
+  eval "$(as_root "$VDPD_MAILSTACK" env)"
+  export MAILSTACK_ROOT MAILSTACK_SMTP_PORT MAILSTACK_SUBMISSION_PORT MAILSTACK_IMAP_PORT MAILSTACK_IMAPS_PORT \
+    MAILSTACK_OAUTH_PORT MAILSTACK_CA
 }

@@ -9,18 +9,7 @@ source scripts/lib.sh
 install_packages
 check_rust
 
-stack=scripts/mailstack.sh
-started=
-# (Capture first: with pipefail, grep -q closing the pipe early would make a running stack look stopped.)
-stack_status=$(as_root "$stack" status)
-if [[ "$stack_status" != *"dovecot running"*"postfix running"*"oauth2 running"* ]]; then
-  as_root "$stack" start
-  started=1
-fi
-stop_stack() { [ -n "$started" ] && as_root "$stack" stop || true; }
-trap stop_stack EXIT
-eval "$(as_root "$stack" env)"
-export MAILSTACK_ROOT MAILSTACK_SMTP_PORT MAILSTACK_SUBMISSION_PORT MAILSTACK_IMAP_PORT MAILSTACK_IMAPS_PORT MAILSTACK_OAUTH_PORT MAILSTACK_CA
+use_mailstack
 
 echo "[test] cargo fmt --check"
 cargo fmt --check

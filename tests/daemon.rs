@@ -17,8 +17,7 @@ fn wait_idle(desk: &Desk) {
 }
 
 fn count(desk: &Desk, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open_with_flags(desk.store_path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY);
-    conn.and_then(|c| c.query_row(sql, [], |r| r.get(0))).unwrap_or(0)
+    common::count(&desk.store_path(), sql)
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{Desk, Options, report, wait_until};
+use common::{Desk, Options, count, report, wait_until};
 
 const T: Duration = Duration::from_secs(60);
 
@@ -37,11 +37,6 @@ fn assert_root() {
 unsafe extern "C" {
     #[link_name = "geteuid"]
     fn libc_geteuid() -> u32;
-}
-
-fn count(db: &Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY);
-    conn.and_then(|c| c.query_row(sql, [], |r| r.get(0))).unwrap_or(-1)
 }
 
 /// A small deterministic generator: the seed is printed, and `VDPD_FAULT_SEED` replays a run.
@@ -85,23 +80,9 @@ fn backlog_report(desk: &Desk, i: usize) -> Vec<u8> {
     )
 }
 
-/// Puts `n` reports straight into the security INBOX's Maildir (as if they had arrived while vdpd was away):
-/// thousands of APPENDs would take longer than the test itself.
+/// `n` reports waiting in the security INBOX.
 fn fill_inbox(desk: &Desk, n: usize) {
-    let mut imap = common::imap::Imap::login(desk.stack.imap, &desk.security, "pass");
-    imap.select("INBOX");
-    imap.logout();
-    let root = std::env::var("MAILSTACK_ROOT").unwrap_or_else(|_| "/tmp/vdpd-mailstack".into());
-    let (local, domain) = desk.security.split_once('@').unwrap();
-    let maildir = PathBuf::from(root).join("mail").join(domain).join(local).join("Maildir");
-    let new = maildir.join("new");
-    for i in 0..n {
-        std::fs::write(new.join(format!("1700000000.fault{i}.host")), backlog_report(desk, i)).unwrap();
-    }
-    // The files belong to the mail user, like the ones Dovecot writes.
-    let owner = std::fs::metadata(&maildir).map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap();
-    let status = Command::new("chown").arg("-R").arg(format!("{owner}:{owner}")).arg(&new).status().unwrap();
-    assert!(status.success());
+    desk.fill_inbox((0..n).map(|i| backlog_report(desk, i)));
 }
 
 /// Deliveries Postfix logged, per recipient, for the recipients of this desk's backlog.
@@ -163,6 +144,12 @@ fn tickets(desk: &Desk) -> i64 {
     count(&desk.store_path(), "SELECT count(*) FROM tickets")
 }
 
+/// Every one of `n` reports has its ticket and its acknowledgement accepted by SMTP (store at `db`).
+fn backlog_done(db: &Path, n: usize) -> bool {
+    count(db, "SELECT count(*) FROM tickets") >= n as i64
+        && count(db, "SELECT count(*) FROM outbox WHERE kind = 'acknowledgement' AND status = 'sent'") >= n as i64
+}
+
 fn acks_sent(desk: &Desk) -> i64 {
     count(&desk.store_path(), "SELECT count(*) FROM outbox WHERE kind = 'acknowledgement' AND status = 'sent'")
 }
@@ -190,7 +177,7 @@ fn twenty_kill_9s_during_a_2000_message_backlog_lose_nothing_and_double_nothing(
     }
     let mut daemon = desk.spawn_run();
     wait_until(Duration::from_secs(300), "every report ticketed and acknowledged", || {
-        tickets(&desk) >= N as i64 && acks_sent(&desk) >= N as i64
+        backlog_done(&desk.store_path(), N)
     });
     let delivered = wait_all_delivered(&desk, N);
     assert!(daemon.terminate(T).success());
@@ -360,10 +347,7 @@ fn a_full_disk_under_the_store_is_a_clear_error_and_loses_nothing_once_space_ret
     // Room again: the daemon goes on by itself.
     let grown = Command::new("mount").args(["-o", "remount,size=64m"]).arg(&mount).status();
     assert!(grown.unwrap().success());
-    wait_until(Duration::from_secs(180), "every report ticketed and acknowledged", || {
-        count(&db, "SELECT count(*) FROM tickets") >= N as i64
-            && count(&db, "SELECT count(*) FROM outbox WHERE kind = 'acknowledgement' AND status = 'sent'") >= N as i64
-    });
+    wait_until(Duration::from_secs(180), "every report ticketed and acknowledged", || backlog_done(&db, N));
     let delivered = wait_all_delivered(&desk, N);
     assert!(daemon.terminate(T).success());
     assert_eq!(count(&db, "SELECT count(*) FROM tickets"), N as i64);
@@ -408,9 +392,7 @@ fn sigterm_during_a_batch_is_graceful_and_leaves_nothing_half_done() {
     assert_eq!(imap.count("INBOX") as i64, N as i64 - made);
     imap.logout();
     let mut daemon = desk.spawn_run();
-    wait_until(Duration::from_secs(180), "the rest of the backlog", || {
-        tickets(&desk) >= N as i64 && acks_sent(&desk) >= N as i64
-    });
+    wait_until(Duration::from_secs(180), "the rest of the backlog", || backlog_done(&db, N));
     wait_all_delivered(&desk, N);
     assert!(daemon.terminate(T).success());
     assert_backlog_exact(&desk, N);

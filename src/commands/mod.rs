@@ -191,8 +191,20 @@ fn ingest(
 
 /// Formats a store timestamp for tables.
 fn when(ms: i64) -> String {
+    // Formatted by hand: strftime was a tenth of `vdpd tickets list`'s time on 100,000 tickets.
     jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+        .map(|t| {
+            let d = jiff::tz::TimeZone::UTC.to_datetime(t);
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                d.year(),
+                d.month(),
+                d.day(),
+                d.hour(),
+                d.minute(),
+                d.second()
+            )
+        })
         .unwrap_or_else(|_| "?".into())
 }
 

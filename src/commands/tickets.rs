@@ -228,31 +228,20 @@ fn write_list(out: &mut impl Write, rows: &[tickets::TicketSummary]) -> std::io:
     writeln!(out, "{:<16} {:<9} {:<19} {:>9}  {:<32} SUBJECT", "REFERENCE", "STATE", "CREATED", "ACK", "REPORTER")?;
     for t in rows {
         let ack = match t.ack_latency_ms {
-            // Integer arithmetic: float formatting was a tenth of the listing's time.
-            Some(ms) if (0..10_000).contains(&ms) => format!("{}.{}s", ms / 1000, ms % 1000 / 100),
+            // Tenths of a second, rounded, in integers: float formatting was a tenth of the listing's time.
+            Some(ms) if (0..10_000).contains(&ms) => {
+                let tenths = (ms + 50) / 100;
+                format!("{}.{}s", tenths / 10, tenths % 10)
+            }
             Some(ms) => format!("{}s", ms / 1000),
             None => "-".into(),
         };
-        let created = jiff::Timestamp::from_millisecond(t.created_at)
-            .map(|ts| jiff::tz::TimeZone::UTC.to_datetime(ts))
-            .map(|d| {
-                format!(
-                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-                    d.year(),
-                    d.month(),
-                    d.day(),
-                    d.hour(),
-                    d.minute(),
-                    d.second()
-                )
-            })
-            .unwrap_or_else(|_| "?".into());
         writeln!(
             out,
             "{:<16} {:<9} {:<19} {:>9}  {:<32} {}",
             t.reference,
             t.state,
-            created,
+            when(t.created_at),
             ack,
             truncate(&t.reporter, 32),
             truncate(&t.subject, 60)

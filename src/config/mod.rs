@@ -586,24 +586,6 @@ impl Validator<'_> {
         Some(mode)
     }
 
-    fn password(
-        &mut self,
-        section: &str,
-        file: Option<PathBuf>,
-        env: Option<String>,
-        dir: &Path,
-    ) -> Option<PasswordSource> {
-        match (file, env) {
-            (Some(_), Some(_)) => {
-                self.problem(&format!("{section}.password_env"), "set either password_file or password_env, not both");
-                None
-            }
-            (Some(name), None) => Some(PasswordSource::File { name, config_dir: dir.to_path_buf() }),
-            (None, Some(var)) => Some(PasswordSource::Env(var)),
-            (None, None) => None,
-        }
-    }
-
     fn ca_file(&mut self, key: &str, ca: Option<PathBuf>, dir: &Path) -> Option<PathBuf> {
         ca.map(|p| dir.join(p)).inspect(|p| {
             if !p.exists() {
@@ -616,7 +598,7 @@ impl Validator<'_> {
         let tls = self.tls("imap", &r.host, r.tls);
         let host = self.required("imap.host", r.host);
         let username = self.required("imap.username", r.username);
-        let password = self.password("imap", r.password_file, r.password_env, dir);
+        let password = self.password_pair("imap", "password", r.password_file, r.password_env, dir);
         let auth = match r.auth.as_deref().unwrap_or("password") {
             "password" => {
                 if password.is_none() && !self.problems.iter().any(|p| p.key == "imap.password_env") {
@@ -677,7 +659,7 @@ impl Validator<'_> {
     fn smtp(&mut self, r: raw::RawSmtp, dir: &Path) -> Option<SmtpConfig> {
         let tls = self.tls("smtp", &r.host, r.tls);
         let host = self.required("smtp.host", r.host);
-        let password = self.password("smtp", r.password_file, r.password_env, dir);
+        let password = self.password_pair("smtp", "password", r.password_file, r.password_env, dir);
         let xoauth2 = match r.auth.as_deref() {
             None | Some("password") => false,
             Some("xoauth2") => true,

@@ -197,17 +197,13 @@ async fn process_batch(
     last_uid: &mut u32,
 ) -> Result<Vec<u32>, ImapError> {
     tracing::debug!(messages = bodies.len(), "fetched");
-    let mails: Vec<IncomingMail> = batch
+    let mails: Vec<(u32, IncomingMail)> = batch
         .iter()
         .filter_map(|&(uid, size)| {
             // Expunged between the two FETCH commands: nothing to do.
             let (raw, truncated) = bodies.remove(&uid)?;
-            Some(IncomingMail {
-                source: Source::Imap { mailbox: cfg.mailbox.clone(), uidvalidity, uid },
-                size: (size as usize).max(raw.len()),
-                raw,
-                truncated,
-            })
+            let source = Source::Imap { mailbox: cfg.mailbox.clone(), uidvalidity, uid };
+            Some((uid, IncomingMail { source, size: (size as usize).max(raw.len()), raw, truncated }))
         })
         .collect();
     let env = ctx.env.current();
@@ -217,11 +213,10 @@ async fn process_batch(
         .db
         .call(move |s| {
             let mut outcomes = Vec::with_capacity(mails.len());
-            for mail in &mails {
+            for (uid, mail) in &mails {
                 if cancel.is_cancelled() {
                     break;
                 }
-                let Source::Imap { uid, .. } = mail.source else { unreachable!("built above") };
                 match intake::process(s, &env, mail, clock.now_ms()) {
                     Ok(processed) => {
                         if processed.enqueued {
@@ -231,7 +226,7 @@ async fn process_batch(
                             timer_wake.notify_one();
                         }
                         heartbeat.beat();
-                        outcomes.push((uid, processed.status));
+                        outcomes.push((*uid, processed.status));
                     }
                     Err(e) => return (outcomes, Some(e)),
                 }

@@ -279,14 +279,6 @@ fn finish_ticket((mut row, state): (TicketRow, String)) -> Result<TicketRow, Sto
     Ok(row)
 }
 
-/// Tickets received at or after `since`, oldest first.
-pub fn received_since(conn: &Connection, since: i64) -> Result<Vec<TicketRow>, StoreError> {
-    let mut stmt =
-        conn.prepare(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE received_at >= ?1 ORDER BY id"))?;
-    let rows = stmt.query_map([since], ticket_row)?;
-    rows.map(|r| finish_ticket(r?)).collect()
-}
-
 /// Calls `f` with each ticket received at or after `since`, oldest first, one row at a time, for statistics:
 /// 100,000 tickets need not be held at once (most of `vdpd stats`'s time went to building and moving that),
 /// and only the columns the clocks and the figures read are filled; the other text columns are empty.

@@ -264,6 +264,30 @@ low = "90 days"
         self.dir.path().join("vdpd.sqlite")
     }
 
+    /// The Maildir of an address of the stack (created by logging in once).
+    pub fn maildir(&self, address: &str) -> PathBuf {
+        let mut imap = Imap::login(self.stack.imap, address, "pass");
+        imap.select("INBOX");
+        imap.logout();
+        let root = std::env::var("MAILSTACK_ROOT").unwrap_or_else(|_| "/tmp/vdpd-mailstack".into());
+        let (local, domain) = address.split_once('@').unwrap();
+        Path::new(&root).join("mail").join(domain).join(local).join("Maildir")
+    }
+
+    /// Puts messages straight into the security INBOX's Maildir, as if they had arrived while vdpd was away
+    /// (thousands of APPENDs would take longer than the test). Needs the rights of the mail user (root).
+    pub fn fill_inbox(&self, messages: impl IntoIterator<Item = Vec<u8>>) {
+        let maildir = self.maildir(&self.security);
+        let new = maildir.join("new");
+        for (i, raw) in messages.into_iter().enumerate() {
+            std::fs::write(new.join(format!("1700000000.fill{i}.host")), raw).unwrap();
+        }
+        // The files belong to the mail user, like the ones Dovecot writes.
+        let owner = std::fs::metadata(&maildir).map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap();
+        let status = Command::new("chown").arg("-R").arg(format!("{owner}:{owner}")).arg(&new).status().unwrap();
+        assert!(status.success(), "chown the messages to the mail user");
+    }
+
     pub fn command(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_vdpd"));
         c.arg("--config").arg(&self.config).env_remove("VDPD_LOG").env_remove("NOTIFY_SOCKET");
@@ -443,6 +467,13 @@ impl Drop for Daemon {
 pub fn signal(pid: u32, name: &str) {
     let ok = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().unwrap().success();
     assert!(ok, "kill -{name} {pid}");
+}
+
+/// The single number `sql` selects from the store at `db`; -1 when the store cannot be read (yet), so that
+/// an assertion of 0 never passes on a store that is not there.
+pub fn count(db: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY);
+    conn.and_then(|c| c.query_row(sql, [], |r| r.get(0))).unwrap_or(-1)
 }
 
 pub fn show(out: &Output) -> String {
