@@ -368,6 +368,7 @@ fn fill_store(desk: &Desk, n: usize) {
                                 to_addr: "security@example.test",
                                 subject: "Reflected XSS on the search page",
                                 body_text: "the q parameter is reflected without encoding",
+                                unsigned_text: "",
                                 created_at: now,
                                 encrypted: false,
                                 signature: "none",

@@ -59,6 +59,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("hall_of_fame.html", include_str!("../templates/hall_of_fame.html")),
     ("hall_of_fame.md", include_str!("../templates/hall_of_fame.md")),
     ("_staff_help.txt", include_str!("../templates/_staff_help.txt")),
+    ("_researcher_mail.txt", include_str!("../templates/_researcher_mail.txt")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -196,6 +197,11 @@ impl Templates {
         });
         full.duplicate_hint = vec!["EX-2026-0003 (open; same asset and CWE-79)".into()];
         full.enquiry = Some("answered with the status".into());
+        full.unsigned = Some(NamedText {
+            name: "The part below was NOT signed".into(),
+            value: "#state closed\nan unsigned footer".into(),
+        });
+        full.key_notice = Some("vdpd learned a key for researcher@example.org on first use".into());
         full.clock = Some(ClockContext {
             name: "first diagnosis".into(),
             promise: "7 business days".into(),
@@ -343,6 +349,11 @@ pub struct TicketContext {
     pub status: Option<StatusContext>,
     /// What retention or erasure deleted, and what stays.
     pub retention: Option<RetentionContext>,
+    /// Text the researcher's mail carried outside its signed (or encrypted) content: `name` says so in
+    /// words, `value` is the text (for staff).
+    pub unsigned: Option<NamedText>,
+    /// What the mail taught vdpd about the researcher's key (for staff).
+    pub key_notice: Option<String>,
 }
 
 /// One promise, for reminders, escalations and disclosure notices.
@@ -581,6 +592,8 @@ impl TicketContext {
             clock: None,
             status: None,
             retention: None,
+            unsigned: None,
+            key_notice: None,
         }
     }
 }
@@ -764,6 +777,7 @@ mod tests {
             domain: "example.test".into(),
             ticket_prefix: "EX".into(),
             policy_url: None,
+            trusted_authserv_id: None,
         }
     }
 

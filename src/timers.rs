@@ -20,9 +20,17 @@ pub struct FireReport {
 /// Fires every timer due at `now`, oldest first.
 pub fn fire_due(store: &mut Store, env: &Env, now: i64) -> Result<FireReport, StoreError> {
     let mut report = FireReport::default();
+    // Mail that became no ticket keeps its raw bytes only for `retention.unticketed_mail`.
+    let before = env.config.calendar.sub(now, env.config.retention.unticketed_mail);
+    let purged = store.write(|tx| crate::store::retention::purge_unticketed_raw(tx, before, 1000, now))?;
+    if purged > 0 {
+        tracing::info!(messages = purged, "raw bytes of mail that became no ticket purged (retention.unticketed_mail)");
+    }
     loop {
         let due = timers::due(store.conn(), now, 100)?;
         if due.is_empty() {
+            // A purge among them left the deleted content in the WAL: truncate it now.
+            store.scrub_if_pending()?;
             return Ok(report);
         }
         for t in due {

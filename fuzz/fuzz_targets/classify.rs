@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let keyring = Keyring {
         org: Some(common::org()),
         certs: &[],
+        held_addresses: &[],
         limits: common::limits(),
         now: std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_790_000_000),
     };

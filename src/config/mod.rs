@@ -59,6 +59,9 @@ pub struct Organisation {
     /// References look like `{prefix}-{year}-{seq:04}`.
     pub ticket_prefix: String,
     pub policy_url: Option<String>,
+    /// The authserv-id of the organisation's own MX (lower-cased): the one `Authentication-Results` header
+    /// vdpd believes, and only where the policy asks it to (DKIM staff mode, `openpgp.learn_keys = "dmarc"`).
+    pub trusted_authserv_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,7 +216,12 @@ pub struct StoreConfig {
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_message_bytes: usize,
+    /// The largest header block (of the message, or of any MIME part) read at all.
+    pub max_header_bytes: usize,
     pub new_tickets_per_sender_per_day: u32,
+    /// New tickets from all senders together within an hour: beyond it, reports are recorded and kept but
+    /// not answered, so a flood of forged senders cannot turn the desk into a backscatter source.
+    pub new_tickets_per_hour: u32,
     pub auto_replies_per_ticket_per_day: u32,
     pub max_mime_depth: usize,
     pub max_mime_parts: usize,
@@ -223,7 +231,9 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_message_bytes: 25 * 1024 * 1024,
+            max_header_bytes: 256 * 1024,
             new_tickets_per_sender_per_day: 5,
+            new_tickets_per_hour: 60,
             auto_replies_per_ticket_per_day: 5,
             max_mime_depth: 32,
             max_mime_parts: 500,
@@ -390,7 +400,9 @@ impl Config {
 
     fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<Config> {
         let dir = config_dir(path);
-        let organisation = v.organisation(raw.organisation);
+        let authserv_id =
+            v.authserv_id(raw.organisation.trusted_authserv_id.clone(), raw.staff.trusted_authserv_id.clone());
+        let organisation = v.organisation(raw.organisation, authserv_id.clone());
         let imap = raw.imap.map(|r| v.imap(r, &dir));
         let smtp = v.smtp(raw.smtp, &dir);
         let oauth2 = raw.oauth2.map(|r| v.oauth2(r, &dir));
@@ -413,7 +425,7 @@ impl Config {
             TemplatesConfig { dir: dir.join(raw.templates.dir.unwrap_or_else(|| PathBuf::from("templates"))) };
         let sla = v.sla(raw.sla);
         let store_dir = store.as_ref().map(|s| config_dir(&s.path)).unwrap_or_else(|| dir.clone());
-        let openpgp = raw.openpgp.map(|r| v.openpgp(r, &store_dir));
+        let openpgp = raw.openpgp.map(|r| v.openpgp(r, &store_dir, authserv_id.as_deref()));
         let recognition = v.recognition(raw.recognition);
         let hall_of_fame = recognition.as_ref().is_some_and(|r| r.hall_of_fame);
         let report_form = v.report_form(raw.report_form, hall_of_fame);
@@ -433,7 +445,7 @@ impl Config {
                 }
             }
         });
-        let staff = v.staff(raw.staff, &dir);
+        let staff = v.staff(raw.staff, &dir, authserv_id.as_deref());
         let scope = v.scope(raw.scope);
         let bounty = v.bounty(raw.bounty);
         let openpgp = match openpgp {
@@ -530,7 +542,32 @@ impl Validator<'_> {
         }
     }
 
-    fn organisation(&mut self, r: raw::RawOrganisation) -> Option<Organisation> {
+    /// The trusted authserv-id: `[organisation] trusted_authserv_id`, or (its older place, still read)
+    /// `[staff] trusted_authserv_id`.
+    fn authserv_id(&mut self, org: Option<String>, staff: Option<String>) -> Option<String> {
+        let (key, id) = match (org, staff) {
+            (Some(a), Some(b)) if !a.eq_ignore_ascii_case(&b) => {
+                self.problem(
+                    "staff.trusted_authserv_id",
+                    format!(
+                        "{b:?} differs from organisation.trusted_authserv_id {a:?}: set it once, in [organisation]"
+                    ),
+                );
+                return None;
+            }
+            (Some(a), _) => ("organisation.trusted_authserv_id", a),
+            (None, Some(b)) => ("staff.trusted_authserv_id", b),
+            (None, None) => return None,
+        };
+        if policy::is_hostname(&id.to_ascii_lowercase()) {
+            Some(id.to_ascii_lowercase())
+        } else {
+            self.problem(key, format!("{id:?}: give the authserv-id your MX writes, e.g. \"mx.example.com\""));
+            None
+        }
+    }
+
+    fn organisation(&mut self, r: raw::RawOrganisation, trusted_authserv_id: Option<String>) -> Option<Organisation> {
         let name = self.required("organisation.name", r.name);
         let security_address = self.address("organisation.security_address", r.security_address);
         let prefix = self.required("organisation.ticket_prefix", r.ticket_prefix);
@@ -559,6 +596,7 @@ impl Validator<'_> {
             domain,
             ticket_prefix: prefix?.to_ascii_uppercase(),
             policy_url: r.policy_url,
+            trusted_authserv_id,
         })
     }
 
@@ -789,9 +827,11 @@ impl Validator<'_> {
         let d = Limits::default();
         let l = Limits {
             max_message_bytes: r.max_message_bytes.unwrap_or(d.max_message_bytes),
+            max_header_bytes: r.max_header_bytes.unwrap_or(d.max_header_bytes),
             new_tickets_per_sender_per_day: r
                 .new_tickets_per_sender_per_day
                 .unwrap_or(d.new_tickets_per_sender_per_day),
+            new_tickets_per_hour: r.new_tickets_per_hour.unwrap_or(d.new_tickets_per_hour),
             auto_replies_per_ticket_per_day: r
                 .auto_replies_per_ticket_per_day
                 .unwrap_or(d.auto_replies_per_ticket_per_day),
@@ -802,8 +842,14 @@ impl Validator<'_> {
         if !(1024..=1024 * 1024 * 1024).contains(&l.max_message_bytes) {
             self.problem("limits.max_message_bytes", "must be between 1 KiB and 1 GiB");
         }
+        if !(8 * 1024..=16 * 1024 * 1024).contains(&l.max_header_bytes) {
+            self.problem("limits.max_header_bytes", "must be between 8 KiB and 16 MiB");
+        }
         if l.new_tickets_per_sender_per_day == 0 {
             self.problem("limits.new_tickets_per_sender_per_day", "must be at least 1");
+        }
+        if l.new_tickets_per_hour == 0 {
+            self.problem("limits.new_tickets_per_hour", "must be at least 1");
         }
         if !(1..=64).contains(&l.max_mime_depth) {
             self.problem("limits.max_mime_depth", "must be between 1 and 64");
@@ -956,20 +1002,42 @@ acknowledge = "24h"
     }
 
     #[test]
-    fn staff_authentication_is_one_way_never_both() {
+    fn staff_authentication_is_chosen_and_the_trusted_authserv_id_named_once() {
         let members = "[[staff.members]]\naddress = \"alice@example.com\"\ncert = \"alice.asc\"\n";
-        let both = format!("{MINIMAL}\n[staff]\ntrusted_authserv_id = \"mx.example.com\"\n{members}");
-        assert!(parse(&both).unwrap_err().iter().any(|p| p.key == "staff.trusted_authserv_id"));
+        // Naming the MX does not switch staff to DKIM: the mode is chosen explicitly.
+        let with_id = |text: &str, id: &str| {
+            text.replace(
+                "ticket_prefix = \"ex\"\n",
+                &format!("ticket_prefix = \"ex\"\ntrusted_authserv_id = \"{id}\"\n"),
+            )
+        };
+        let named = with_id(&format!("{MINIMAL}\n{members}"), "mx.example.com");
+        let c = parse(&named).unwrap();
+        assert_eq!(c.staff.authentication, StaffAuth::OpenPgp);
+        assert_eq!(c.organisation.trusted_authserv_id.as_deref(), Some("mx.example.com"));
         let dkim_without_id = format!("{MINIMAL}\n[staff]\nauthentication = \"dkim\"\n{members}");
-        assert!(parse(&dkim_without_id).unwrap_err().iter().any(|p| p.key == "staff.trusted_authserv_id"));
+        assert!(parse(&dkim_without_id).unwrap_err().iter().any(|p| p.key == "organisation.trusted_authserv_id"));
         let no_cert = format!("{MINIMAL}\n[[staff.members]]\naddress = \"bob@example.com\"\n");
         assert!(parse(&no_cert).unwrap_err()[0].message.contains("needs the member's certificate"));
+        // Its older place, [staff], is still read.
         let dkim = format!(
-            "{MINIMAL}\n[staff]\nauthentication = \"dkim\"\ntrusted_authserv_id = \"MX.example.com\"\n[[staff.members]]\naddress = \"bob@example.com\"\n"
+            "{MINIMAL}\n[staff]\nauthentication = \"dkim\"\ntrusted_authserv_id = \"MX.example.com\"\n[[staff.members]]\naddress = \"bob@example.com\"\ndkim_proof = \"smtp.auth\"\nlogin = \"Bob\"\n"
         );
+        let c = parse(&dkim).unwrap();
+        assert_eq!(c.staff.authentication, StaffAuth::Dkim { authserv_id: "mx.example.com".into() });
+        assert_eq!(c.staff.members[0].dkim_proof, DkimProof::SmtpAuth { login: "bob".into() });
+        // Two different ids, or a login without smtp.auth, are mistakes.
+        let twice = with_id(&dkim, "other.example.com");
+        assert!(parse(&twice).unwrap_err().iter().any(|p| p.message.contains("differs")));
+        let stray = dkim.replace("dkim_proof = \"smtp.auth\"\n", "");
+        assert!(parse(&stray).unwrap_err().iter().any(|p| p.key == "staff.members.0.login"));
+        // Learning keys only from DMARC-passing mail needs the MX named.
+        let dmarc = format!("{MINIMAL}\n[openpgp]\nlearn_keys = \"dmarc\"\n");
+        assert!(parse(&dmarc).unwrap_err().iter().any(|p| p.key == "openpgp.learn_keys"));
+        let dmarc = with_id(&dmarc, "mx.example.com");
         assert_eq!(
-            parse(&dkim).unwrap().staff.authentication,
-            StaffAuth::Dkim { authserv_id: "mx.example.com".into() }
+            parse(&dmarc).unwrap().openpgp.unwrap().learn_keys,
+            LearnKeys::DmarcAligned { authserv_id: "mx.example.com".into() }
         );
     }
 

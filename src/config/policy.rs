@@ -20,6 +20,19 @@ pub struct OpenPgpConfig {
     pub max_compression_ratio: usize,
     /// Offer our key in an Autocrypt header on every mail.
     pub autocrypt: bool,
+    /// When a researcher's first key is taken.
+    pub learn_keys: LearnKeys,
+}
+
+/// When vdpd takes a researcher's first key (trust on first use). Replacing a held key always needs a
+/// signature by it, whatever this says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LearnKeys {
+    /// From the first mail that offers one for the sender's address.
+    FirstUse,
+    /// Only from mail whose From passed DMARC (or DKIM aligned with the From domain) in the one
+    /// `Authentication-Results` header of the trusted authserv-id: a forged From cannot plant a key.
+    DmarcAligned { authserv_id: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +187,9 @@ impl ReportForm {
 pub struct Staff {
     pub members: Vec<StaffMember>,
     pub authentication: StaffAuth,
+    /// A staff signature counts only if it was made at most this long before vdpd received the mail (and
+    /// at most [`MAX_SIGNATURE_SKEW_MS`] after): a signature is evidence of when as well as who.
+    pub max_signature_age_ms: i64,
     /// Researchers' attachments travel with staff notifications up to this many bytes in total; beyond, they are
     /// listed (name, type, size, hash) and kept for `vdpd tickets show`.
     pub max_attachment_bytes: usize,
@@ -189,6 +205,7 @@ impl Default for Staff {
         Staff {
             members: Vec::new(),
             authentication: StaffAuth::OpenPgp,
+            max_signature_age_ms: 3 * 24 * 3600 * 1000,
             max_attachment_bytes: 10 * 1024 * 1024,
             warnings_per_day: 20,
             escalation: Vec::new(),
@@ -308,6 +325,24 @@ pub struct StaffMember {
     pub name: String,
     /// The member's OpenPGP certificate file (absolute).
     pub cert: Option<PathBuf>,
+    /// In DKIM mode: what besides a pass for the member's domain their mail must show.
+    pub dkim_proof: DkimProof,
+}
+
+/// How long a staff signature may be in the future of the receiving clock (clock skew).
+pub const MAX_SIGNATURE_SKEW_MS: i64 = 10 * 60 * 1000;
+
+/// What a member's mail must show in DKIM mode, in the trusted `Authentication-Results` header.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum DkimProof {
+    /// `dkim=pass header.d=<the member's domain>`: the domain signed it — anyone who can send as that
+    /// domain could have.
+    #[default]
+    Domain,
+    /// …and `auth=pass smtp.auth=<login>`: the member logged in to the organisation's submission server.
+    SmtpAuth { login: String },
+    /// …and the DKIM identity `header.i` is the member's own address.
+    Identity,
 }
 
 /// The default phrases of a key request.
@@ -327,7 +362,27 @@ impl Validator<'_> {
         }
     }
 
-    pub(super) fn openpgp(&mut self, r: raw::RawOpenPgp, store_dir: &Path) -> Option<OpenPgpConfig> {
+    pub(super) fn openpgp(
+        &mut self,
+        r: raw::RawOpenPgp,
+        store_dir: &Path,
+        authserv_id: Option<&str>,
+    ) -> Option<OpenPgpConfig> {
+        let learn_keys = match (r.learn_keys.as_deref().unwrap_or("first-use"), authserv_id) {
+            ("first-use", _) => Some(LearnKeys::FirstUse),
+            ("dmarc", Some(id)) => Some(LearnKeys::DmarcAligned { authserv_id: id.to_string() }),
+            ("dmarc", None) => {
+                self.problem(
+                    "openpgp.learn_keys",
+                    "\"dmarc\" needs organisation.trusted_authserv_id: the authserv-id of your own MX",
+                );
+                None
+            }
+            (other, _) => {
+                self.problem("openpgp.learn_keys", format!("{other:?}: choose \"first-use\" or \"dmarc\""));
+                None
+            }
+        };
         let report_detail = self.choice(
             "openpgp.report_detail",
             r.report_detail,
@@ -365,6 +420,7 @@ impl Validator<'_> {
             max_decrypted_bytes,
             max_compression_ratio,
             autocrypt: r.autocrypt.unwrap_or(true),
+            learn_keys: learn_keys?,
         })
     }
 
@@ -433,7 +489,7 @@ impl Validator<'_> {
         Some(ReportForm { enabled: r.enabled.unwrap_or(true), delivery: delivery?, sections })
     }
 
-    pub(super) fn staff(&mut self, r: raw::RawStaff, dir: &Path) -> Option<Staff> {
+    pub(super) fn staff(&mut self, r: raw::RawStaff, dir: &Path, authserv_id: Option<&str>) -> Option<Staff> {
         let mut members = Vec::new();
         for (i, m) in r.members.unwrap_or_default().into_iter().enumerate() {
             let Some(address) = self.address(&format!("staff.members.{i}.address"), m.address) else {
@@ -442,10 +498,47 @@ impl Validator<'_> {
             if members.iter().any(|x: &StaffMember| x.address == address) {
                 self.problem(&format!("staff.members.{i}.address"), format!("{address} is listed twice"));
             }
-            members.push(StaffMember { address, name: m.name.unwrap_or_default(), cert: m.cert.map(|c| dir.join(c)) });
+            let dkim_proof = match m.dkim_proof.as_deref().unwrap_or("domain") {
+                "domain" => DkimProof::Domain,
+                "smtp.auth" => DkimProof::SmtpAuth {
+                    login: m.login.clone().unwrap_or_else(|| address.clone()).trim().to_ascii_lowercase(),
+                },
+                "header.i" => DkimProof::Identity,
+                other => {
+                    self.problem(
+                        &format!("staff.members.{i}.dkim_proof"),
+                        format!("{other:?}: choose \"domain\", \"smtp.auth\" or \"header.i\""),
+                    );
+                    DkimProof::Domain
+                }
+            };
+            if m.login.is_some() && !matches!(dkim_proof, DkimProof::SmtpAuth { .. }) {
+                self.problem(&format!("staff.members.{i}.login"), "set only with dkim_proof = \"smtp.auth\"");
+            }
+            members.push(StaffMember {
+                address,
+                name: m.name.unwrap_or_default(),
+                cert: m.cert.map(|c| dir.join(c)),
+                dkim_proof,
+            });
         }
-        let authentication = match (r.authentication.as_deref().unwrap_or("openpgp"), r.trusted_authserv_id) {
-            ("openpgp", None) => {
+        let max_signature_age_ms = match r.max_signature_age.map(|d| (d, d.exact())) {
+            None => Staff::default().max_signature_age_ms,
+            Some((_, Some(e)))
+                if e >= std::time::Duration::from_secs(600) && e <= std::time::Duration::from_secs(30 * 86_400) =>
+            {
+                i64::try_from(e.as_millis()).unwrap_or(i64::MAX)
+            }
+            Some((d, _)) => {
+                self.problem(
+                    "staff.max_signature_age",
+                    format!("{d}: give between 10 minutes and 30 days in minutes, hours or days"),
+                );
+                Staff::default().max_signature_age_ms
+            }
+        };
+        let authentication = match (r.authentication.as_deref().unwrap_or("openpgp"), authserv_id) {
+            ("openpgp", _) => {
                 for (i, m) in members.iter().enumerate() {
                     if m.cert.is_none() {
                         self.problem(
@@ -459,18 +552,11 @@ impl Validator<'_> {
                 }
                 StaffAuth::OpenPgp
             }
-            ("openpgp", Some(_)) => {
+            ("dkim", Some(id)) => StaffAuth::Dkim { authserv_id: id.to_string() },
+            ("dkim", None) => {
                 self.problem(
-                    "staff.trusted_authserv_id",
-                    "set only with authentication = \"dkim\" (staff mail is authenticated one way, never both)",
-                );
-                StaffAuth::OpenPgp
-            }
-            ("dkim", Some(id)) if is_hostname(&id) => StaffAuth::Dkim { authserv_id: id.to_ascii_lowercase() },
-            ("dkim", _) => {
-                self.problem(
-                    "staff.trusted_authserv_id",
-                    "authentication = \"dkim\" needs the authserv-id of your own MX (e.g. \"mx.example.com\")",
+                    "organisation.trusted_authserv_id",
+                    "staff.authentication = \"dkim\" needs the authserv-id of your own MX (e.g. \"mx.example.com\")",
                 );
                 StaffAuth::OpenPgp
             }
@@ -489,6 +575,7 @@ impl Validator<'_> {
         Some(Staff {
             members,
             authentication,
+            max_signature_age_ms,
             max_attachment_bytes: r.max_attachment_bytes.unwrap_or(d.max_attachment_bytes),
             warnings_per_day: r.warnings_per_day.unwrap_or(d.warnings_per_day),
             escalation,
@@ -597,7 +684,7 @@ impl Validator<'_> {
 }
 
 /// A DNS name: labels of letters, digits and dashes.
-fn is_hostname(s: &str) -> bool {
+pub(super) fn is_hostname(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.split('.')
@@ -639,14 +726,28 @@ pub enum Holiday {
 }
 
 /// What happens to report data after a ticket ends.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Retention {
     /// Report content is purged this long after resolution (or closing). `None`: kept.
     pub after_resolution: Option<PolicyDuration>,
+    /// The raw bytes of mail that became no ticket (quarantined, dropped, a second delivery, a key request)
+    /// are purged this long after it arrived; what happened to it stays on record.
+    pub unticketed_mail: PolicyDuration,
     /// Tell the researcher when their report data was deleted.
     pub receipt: bool,
     /// The policy's request that researchers delete what they retrieved (quoted in the receipt).
     pub researcher_deletion_duty: Option<String>,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            after_resolution: None,
+            unticketed_mail: PolicyDuration::new(30, super::Unit::Days),
+            receipt: true,
+            researcher_deletion_duty: None,
+        }
+    }
 }
 
 /// Public credit for researchers.
@@ -836,6 +937,7 @@ impl Validator<'_> {
         }
         Some(Retention {
             after_resolution: r.after_resolution,
+            unticketed_mail: r.unticketed_mail.unwrap_or(PolicyDuration::new(30, super::Unit::Days)),
             receipt: r.receipt.unwrap_or(true),
             researcher_deletion_duty: r.researcher_deletion_duty,
         })

@@ -79,6 +79,7 @@ pub struct RawOrganisation {
     pub security_address: Option<String>,
     pub ticket_prefix: Option<String>,
     pub policy_url: Option<String>,
+    pub trusted_authserv_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,7 +124,9 @@ pub struct RawStore {
 #[derive(Debug, Default, Deserialize)]
 pub struct RawLimits {
     pub max_message_bytes: Option<usize>,
+    pub max_header_bytes: Option<usize>,
     pub new_tickets_per_sender_per_day: Option<u32>,
+    pub new_tickets_per_hour: Option<u32>,
     pub auto_replies_per_ticket_per_day: Option<u32>,
     pub max_mime_depth: Option<usize>,
     pub max_mime_parts: Option<usize>,
@@ -158,6 +161,7 @@ pub struct RawCalendar {
 #[derive(Debug, Default, Deserialize)]
 pub struct RawRetention {
     pub after_resolution: Option<PolicyDuration>,
+    pub unticketed_mail: Option<PolicyDuration>,
     pub receipt: Option<bool>,
     pub researcher_deletion_duty: Option<String>,
 }
@@ -185,6 +189,7 @@ pub struct RawOpenPgp {
     pub max_decrypted_bytes: Option<usize>,
     pub max_compression_ratio: Option<usize>,
     pub autocrypt: Option<bool>,
+    pub learn_keys: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,6 +213,7 @@ pub struct RawStaff {
     pub members: Option<Vec<RawMember>>,
     pub authentication: Option<String>,
     pub trusted_authserv_id: Option<String>,
+    pub max_signature_age: Option<PolicyDuration>,
     pub max_attachment_bytes: Option<usize>,
     pub warnings_per_day: Option<u32>,
     pub escalation: Option<Vec<String>>,
@@ -258,6 +264,8 @@ pub struct RawMember {
     pub address: Option<String>,
     pub name: Option<String>,
     pub cert: Option<PathBuf>,
+    pub dkim_proof: Option<String>,
+    pub login: Option<String>,
 }
 
 /// Deserializes the file, returning the raw config and the dotted path of every key serde did not use.

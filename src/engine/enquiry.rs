@@ -82,11 +82,18 @@ const NEW_CONTENT: &[&str] = &[
 /// Whether a researcher's mail only asks for news.
 pub fn is_status_enquiry(inbound: &Inbound, sections: &[FormSection], prefix: &str) -> bool {
     // A key sent along as a file or pasted is news; the Autocrypt header many clients add to every mail is not.
-    let sent_a_key = inbound.crypto.keys.iter().any(|k| k.source != crate::classify::pgp::KeySource::Autocrypt);
-    if !inbound.attachments.is_empty() || sent_a_key || inbound.crypto.error.is_some() {
+    let sent_a_key = inbound
+        .body
+        .keys
+        .iter()
+        .chain(&inbound.outside.keys)
+        .any(|k| k.source != crate::classify::pgp::KeySource::Autocrypt);
+    // A partly signed mail (text beside a signed block) is for a person to read too.
+    let partly = !inbound.outside.text.trim().is_empty();
+    if inbound.all_attachments().next().is_some() || sent_a_key || partly || inbound.crypto.error.is_some() {
         return false;
     }
-    let own = super::staff::strip_quotes_and_signature(&inbound.text);
+    let own = super::staff::strip_quotes_and_signature(&inbound.body.text);
     if own.chars().count() > MAX_CHARS || own.lines().filter(|l| !l.trim().is_empty()).count() > MAX_LINES {
         return false;
     }
@@ -118,18 +125,8 @@ mod tests {
     fn mail(subject: &str, text: &str) -> Inbound {
         Inbound {
             message_id: Some("<m@research.test>".into()),
-            sender: "alice@research.test".into(),
             sender_name: "Alice".into(),
-            subject: subject.into(),
-            thread_ids: vec![],
-            references: vec![],
-            subject_refs: vec![],
-            automatic: None,
-            text: text.into(),
-            crypto: Default::default(),
-            attachments: vec![],
-            auth_results: vec![],
-            dedup_key: String::new(),
+            ..Inbound::for_tests("alice@research.test", subject, text)
         }
     }
 
@@ -180,7 +177,7 @@ mod tests {
     #[test]
     fn files_and_keys_are_content() {
         let mut m = mail("Re: [EX-2026-0001] XSS", "Any update?");
-        m.attachments.push(crate::classify::Attachment {
+        m.body.attachments.push(crate::classify::Attachment {
             name: "poc.html".into(),
             content_type: "text/html".into(),
             data: b"<script>".to_vec(),

@@ -89,6 +89,8 @@ pub struct Facts {
     pub candidates: Vec<ThreadCandidate>,
     /// Tickets the sender opened in the last 24 hours.
     pub sender_tickets_last_day: u32,
+    /// Tickets anyone opened in the last hour.
+    pub tickets_last_hour: u32,
     /// Whether the sender is staff, and proved it.
     pub staff: staff::StaffCheck,
 }
@@ -107,11 +109,14 @@ pub enum Decision {
     /// A short mail outside any ticket asking for our OpenPGP key: answered with the key, no ticket.
     KeyRequest,
     /// An authenticated staff mail about a ticket: commands run, text is relayed.
-    Staff { ticket_id: i64, reference: String, member: String },
+    Staff { ticket_id: i64, reference: String, member: String, proof: staff::Proof },
     /// An authenticated staff mail that names no ticket.
-    StaffNoTicket { member: String },
+    StaffNoTicket { member: String, proof: staff::Proof },
     /// Mail from a staff address that failed authentication: runs nothing, relays nothing; staff are warned.
     StaffRejected { member: String, reason: String, ticket_id: Option<i64> },
+    /// A new report beyond `limits.new_tickets_per_hour`: recorded and kept (`vdpd mail retry` makes it a
+    /// ticket), not answered — a flood of forged senders must not make the desk a backscatter source.
+    Flood { reason: String },
 }
 
 /// Decides what an incoming mail is. Order matters: a duplicate is a duplicate even if it is also an
@@ -130,12 +135,20 @@ pub fn decide(inbound: &Inbound, facts: &Facts, config: &Config) -> Decision {
     // Staff need not be participants: any ticket the mail names is theirs to work.
     match &facts.staff {
         staff::StaffCheck::NotStaff => {}
-        staff::StaffCheck::Authenticated { member } => {
+        staff::StaffCheck::Authenticated { member, proof } => {
             return match facts.candidates.first() {
-                Some(c) => {
-                    Decision::Staff { ticket_id: c.ticket_id, reference: c.reference.clone(), member: member.clone() }
-                }
-                None => Decision::StaffNoTicket { member: member.clone() },
+                Some(c) => match unbound(inbound, proof, &c.reference) {
+                    Some(reason) => {
+                        Decision::StaffRejected { member: member.clone(), reason, ticket_id: Some(c.ticket_id) }
+                    }
+                    None => Decision::Staff {
+                        ticket_id: c.ticket_id,
+                        reference: c.reference.clone(),
+                        member: member.clone(),
+                        proof: proof.clone(),
+                    },
+                },
+                None => Decision::StaffNoTicket { member: member.clone(), proof: proof.clone() },
             };
         }
         staff::StaffCheck::Failed { member, reason } => {
@@ -156,6 +169,15 @@ pub fn decide(inbound: &Inbound, facts: &Facts, config: &Config) -> Decision {
     {
         return Decision::KeyRequest;
     }
+    if facts.tickets_last_hour >= limits.new_tickets_per_hour {
+        return Decision::Flood {
+            reason: format!(
+                "flood: {} new tickets in the last hour (limits.new_tickets_per_hour = {}): kept without a ticket or a \
+                 reply; `vdpd mail retry` makes it a ticket",
+                facts.tickets_last_hour, limits.new_tickets_per_hour
+            ),
+        };
+    }
     if facts.sender_tickets_last_day >= limits.new_tickets_per_sender_per_day {
         return Decision::Drop {
             reason: format!(
@@ -168,6 +190,24 @@ pub fn decide(inbound: &Inbound, facts: &Facts, config: &Config) -> Decision {
     Decision::NewTicket
 }
 
+/// Why a signed staff mail may not act on `reference`: its signed content names other tickets (in its
+/// protected Subject or as `[REF]` in its text), so its headers were changed or it is being replayed onto
+/// another ticket.
+fn unbound(inbound: &Inbound, proof: &staff::Proof, reference: &str) -> Option<String> {
+    let names = &inbound.body_names;
+    if !matches!(proof, staff::Proof::Signature { .. }) || names.is_empty() {
+        return None;
+    }
+    if names.iter().any(|n| n.eq_ignore_ascii_case(reference)) {
+        return None;
+    }
+    Some(format!(
+        "the signed content names {}, but the mail was addressed to {reference}: a signed staff mail acts only on the \
+         ticket it names (write other tickets' references without brackets)",
+        names.join(", ")
+    ))
+}
+
 /// The longest text (quotes and signature excluded) a key request may have: a report that happens to
 /// mention "public key" must become a ticket, not a key in return.
 pub const KEY_REQUEST_MAX_CHARS: usize = 1000;
@@ -178,6 +218,7 @@ pub fn looks_like_key_request(inbound: &Inbound, patterns: &[String], sections: 
     // armour line says "PGP PUBLIC KEY").
     let mut in_armour = false;
     let own: String = inbound
+        .body
         .text
         .lines()
         .take_while(|l| l.trim_end() != "-- ")

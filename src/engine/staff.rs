@@ -1,16 +1,18 @@
 //! Staff by mail: who is staff, and what their commands do.
 //!
 //! A mail is a staff mail only when its From is a `[staff]` member *and* it proves it: by a good OpenPGP
-//! signature by that member's own certificate (default), or — if the policy says so instead — by a DKIM pass
-//! for the From domain in an `Authentication-Results` header of the one trusted authserv-id. Anything else from
-//! a staff address runs nothing and relays nothing.
+//! signature by that member's own certificate over the mail's signed content (default), made within
+//! `staff.max_signature_age` before it arrived and never seen before; or — if the policy says so instead —
+//! by the DKIM verdict of the one trusted authserv-id in the one `Authentication-Results` header it wrote.
+//! Anything else from a staff address runs nothing and relays nothing.
 //!
-//! Commands are `#word argument` lines at the top of the body. A mail's commands are checked together against
-//! the ticket as it would be after each one ([`plan`]) and apply all together or not at all; every error names
-//! its line. Pure code: the store facts it needs (does `#duplicate REF` exist?) come in as values.
+//! Commands are `#word argument` lines at the top of the signed content. A mail's commands are checked
+//! together against the ticket as it would be after each one ([`plan`]) and apply all together or not at
+//! all; every error names its line. Pure code: the store facts it needs (does `#duplicate REF` exist? was
+//! this signature used before?) come in as values.
 
 use crate::classify::Inbound;
-use crate::config::{Config, Staff, StaffAuth};
+use crate::config::{Config, DkimProof, MAX_SIGNATURE_SKEW_MS, Staff, StaffAuth, StaffMember};
 use crate::engine::TicketState;
 use crate::form;
 use crate::openpgp::read::Signature;
@@ -22,66 +24,243 @@ pub enum StaffCheck {
     #[default]
     NotStaff,
     /// From a staff member, proven.
-    Authenticated { member: String },
+    Authenticated { member: String, proof: Proof },
     /// From a staff address, not proven: runs nothing.
     Failed { member: String, reason: String },
 }
 
-/// Decides whether `inbound` is an authenticated staff mail. `fingerprints` are the members' certificate
-/// fingerprints (address, fingerprint).
-pub fn authenticate(inbound: &Inbound, staff: &Staff, fingerprints: &[(String, String)]) -> StaffCheck {
+/// What proved a staff mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    /// The member's OpenPGP signature: recorded when the mail is applied, so that it counts once.
+    Signature { signer: String, signed_at: i64, digest: String },
+    /// The trusted MX's DKIM verdict.
+    Dkim,
+}
+
+/// What authentication knows besides the mail: the members' certificate fingerprints (address,
+/// fingerprint), the time of receipt, and when the mail's signature was accepted before, if it was.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence<'a> {
+    pub fingerprints: &'a [(String, String)],
+    pub now: i64,
+    pub accepted_before: Option<i64>,
+}
+
+/// Decides whether `inbound` is an authenticated staff mail.
+pub fn authenticate(inbound: &Inbound, staff: &Staff, evidence: &Evidence<'_>) -> StaffCheck {
     let Some(member) = staff.member(&inbound.sender) else {
         return StaffCheck::NotStaff;
     };
-    let member = member.address.clone();
-    let fail = |reason: String| StaffCheck::Failed { member: member.clone(), reason };
+    let address = member.address.clone();
+    let fail = |reason: String| StaffCheck::Failed { member: address.clone(), reason };
     match &staff.authentication {
-        StaffAuth::OpenPgp => {
-            let own = fingerprints.iter().find(|(a, _)| a.eq_ignore_ascii_case(&member)).map(|(_, f)| f.as_str());
-            match &inbound.crypto.signature {
-                Signature::Good { cert } if Some(cert.as_str()) == own => StaffCheck::Authenticated { member },
-                Signature::Good { cert } => match fingerprints.iter().find(|(_, f)| f == cert) {
-                    Some((other, _)) => fail(format!("signed by the key of {other}, not by the key of {member}")),
-                    None => fail(format!("signed by {cert}, which is not {member}'s certificate")),
-                },
-                Signature::Unknown { issuer } => fail(format!("signed by an unknown key ({issuer})")),
-                Signature::Bad { reason } => fail(format!("bad signature: {reason}")),
-                Signature::None if inbound.crypto.error.is_some() => {
-                    fail(format!("could not be decrypted: {}", inbound.crypto.error.as_deref().unwrap_or("")))
-                }
-                Signature::None => fail("not signed (staff mail must carry the member's OpenPGP signature)".into()),
+        StaffAuth::OpenPgp => match openpgp_proof(inbound, &address, staff, evidence) {
+            Ok(proof) => StaffCheck::Authenticated { member: address.clone(), proof },
+            Err(why) => fail(why),
+        },
+        StaffAuth::Dkim { authserv_id } => match dkim_check(&inbound.auth_results, authserv_id, member) {
+            Ok(()) => StaffCheck::Authenticated { member: address.clone(), proof: Proof::Dkim },
+            Err(why) => fail(why),
+        },
+    }
+}
+
+fn openpgp_proof(inbound: &Inbound, member: &str, staff: &Staff, evidence: &Evidence<'_>) -> Result<Proof, String> {
+    if let Some(note) = &inbound.crypto.note {
+        return Err(note.clone());
+    }
+    let own = evidence.fingerprints.iter().find(|(a, _)| a.eq_ignore_ascii_case(member)).map(|(_, f)| f.as_str());
+    let (cert, signed_at, digest) = match &inbound.body.signature {
+        Signature::Good { cert, signed_at, digest } if Some(cert.as_str()) == own => (cert, *signed_at, digest),
+        Signature::Good { cert, .. } => {
+            return Err(match evidence.fingerprints.iter().find(|(_, f)| f == cert) {
+                Some((other, _)) => format!("signed by the key of {other}, not by the key of {member}"),
+                None => format!("signed by {cert}, which is not {member}'s certificate"),
+            });
+        }
+        Signature::Unknown { issuer } => return Err(format!("signed by an unknown key ({issuer})")),
+        Signature::Bad { reason } => return Err(format!("bad signature: {reason}")),
+        Signature::None if inbound.crypto.error.is_some() => {
+            return Err(format!("could not be decrypted: {}", inbound.crypto.error.as_deref().unwrap_or("")));
+        }
+        Signature::None => {
+            return Err(if inbound.all_attachments().any(|a| a.content_type.contains("pgp")) {
+                "only an attachment is signed, not the mail (staff mail must carry the member's OpenPGP signature)"
+                    .into()
+            } else {
+                "not signed (staff mail must carry the member's OpenPGP signature)".into()
+            });
+        }
+    };
+    let age = evidence.now - signed_at;
+    if age > staff.max_signature_age_ms {
+        return Err(format!(
+            "the signature was made {} before the mail arrived, longer than staff.max_signature_age ({}): an old \
+             signature may be a replay — sign the mail again",
+            span(age),
+            span(staff.max_signature_age_ms)
+        ));
+    }
+    if -age > MAX_SIGNATURE_SKEW_MS {
+        return Err(format!(
+            "the signature is dated {} after the mail arrived: check the clock of the signing computer",
+            span(-age)
+        ));
+    }
+    if let Some(at) = evidence.accepted_before {
+        return Err(format!(
+            "replay: this very signature was already accepted {} earlier; a signature counts once — sign a new mail",
+            span(evidence.now - at)
+        ));
+    }
+    Ok(Proof::Signature { signer: cert.clone(), signed_at, digest: digest.clone() })
+}
+
+/// A duration for people: "3 days 2 hours", "12 minutes", "40 seconds".
+pub fn span(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    let unit = |n: i64, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
+    match (d, h, m) {
+        (0, 0, 0) => unit(s, "second"),
+        (0, 0, m) => unit(m, "minute"),
+        (0, h, 0) => unit(h, "hour"),
+        (0, h, m) => format!("{} {}", unit(h, "hour"), unit(m, "minute")),
+        (d, 0, _) => unit(d, "day"),
+        (d, h, _) => format!("{} {}", unit(d, "day"), unit(h, "hour")),
+    }
+}
+
+/// One `Authentication-Results` header, read (RFC 8601): its authserv-id and its results, each a method,
+/// a result and properties (`header.d`, `smtp.auth`, …), with comments removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthResults {
+    pub authserv_id: String,
+    pub results: Vec<AuthResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthResult {
+    pub method: String,
+    pub result: String,
+    pub props: Vec<(String, String)>,
+}
+
+impl AuthResult {
+    pub fn prop(&self, name: &str) -> Option<&str> {
+        self.props.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parses one header value; `None` when it has no authserv-id.
+pub fn parse_auth_results(value: &str) -> Option<AuthResults> {
+    // Comments first: "(1024-bit key; unprotected)" may hold semicolons.
+    let mut clean = String::with_capacity(value.len());
+    let mut depth = 0usize;
+    let mut quoted = false;
+    for c in value.chars() {
+        match c {
+            '"' if depth == 0 => {
+                quoted = !quoted;
+                clean.push(c);
+            }
+            '(' if !quoted => depth += 1,
+            ')' if !quoted && depth > 0 => depth -= 1,
+            _ if depth == 0 => clean.push(c),
+            _ => {}
+        }
+    }
+    let mut sections = clean.split(';');
+    let authserv_id = sections.next()?.split_whitespace().next()?.to_ascii_lowercase();
+    let results = sections
+        .filter_map(|section| {
+            let mut words = section.split_whitespace();
+            let (method, result) = words.next()?.split_once('=')?;
+            let props = words
+                .filter_map(|w| w.split_once('='))
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.trim_matches('"').to_ascii_lowercase()))
+                .collect();
+            Some(AuthResult { method: method.to_ascii_lowercase(), result: result.to_ascii_lowercase(), props })
+        })
+        .collect();
+    Some(AuthResults { authserv_id, results })
+}
+
+/// The one `Authentication-Results` header of `authserv_id`. Several of them make the mail unauthenticated:
+/// the MX must remove such headers from incoming mail, so a second one is a forgery that got through (and
+/// which one is genuine cannot be told).
+pub fn trusted_results(results: &[String], authserv_id: &str) -> Result<AuthResults, String> {
+    let ours: Vec<AuthResults> =
+        results.iter().filter_map(|r| parse_auth_results(r)).filter(|r| r.authserv_id == authserv_id).collect();
+    match ours.len() {
+        0 => Err(format!("no Authentication-Results from the trusted {authserv_id}")),
+        1 => Ok(ours.into_iter().next().expect("one")),
+        n => Err(format!(
+            "{n} Authentication-Results headers claim to come from the trusted {authserv_id}: the MX must remove such \
+             headers from incoming mail, so which one it wrote cannot be told"
+        )),
+    }
+}
+
+/// DKIM staff authentication: a `dkim=pass` for the member's domain in the trusted header, and the
+/// per-member proof their entry asks for.
+pub fn dkim_check(results: &[String], authserv_id: &str, member: &StaffMember) -> Result<(), String> {
+    let header = trusted_results(results, authserv_id)?;
+    let domain = member.address.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    let passes: Vec<&AuthResult> = header
+        .results
+        .iter()
+        .filter(|r| r.method == "dkim" && r.result == "pass" && r.prop("header.d") == Some(domain))
+        .collect();
+    if passes.is_empty() {
+        return Err(format!("no dkim=pass for {domain} from {authserv_id}"));
+    }
+    match &member.dkim_proof {
+        DkimProof::Domain => Ok(()),
+        DkimProof::Identity => {
+            if passes.iter().any(|r| r.prop("header.i") == Some(member.address.as_str())) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "no DKIM signature with the identity header.i={} (staff.members dkim_proof)",
+                    member.address
+                ))
             }
         }
-        StaffAuth::Dkim { authserv_id } => {
-            let domain = member.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
-            match dkim_pass(&inbound.auth_results, authserv_id, domain) {
-                Ok(()) => StaffCheck::Authenticated { member },
-                Err(why) => fail(why),
+        DkimProof::SmtpAuth { login } => {
+            let authed = header
+                .results
+                .iter()
+                .any(|r| r.method == "auth" && r.result == "pass" && r.prop("smtp.auth") == Some(login.as_str()));
+            if authed {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{authserv_id} recorded no auth=pass smtp.auth={login}: the mail was not submitted by the member's \
+                     login (staff.members dkim_proof)"
+                ))
             }
         }
     }
 }
 
-/// Checks the topmost `Authentication-Results` of `authserv_id` for `dkim=pass` with `header.d=domain`.
-/// Headers of any other authserv-id are ignored: anyone can write them.
-pub fn dkim_pass(results: &[String], authserv_id: &str, domain: &str) -> Result<(), String> {
-    let ours = results.iter().find(|r| {
-        r.split(';')
-            .next()
-            .and_then(|id| id.split_whitespace().next())
-            .is_some_and(|id| id.eq_ignore_ascii_case(authserv_id))
-    });
-    let Some(header) = ours else {
-        return Err(format!("no Authentication-Results from the trusted {authserv_id}"));
-    };
-    let passed = header.split(';').skip(1).any(|result| {
-        let r = result.trim().to_ascii_lowercase();
-        r.starts_with("dkim=pass")
-            && r.split_whitespace().any(|kv| {
-                kv.strip_prefix("header.d=").is_some_and(|d| d.trim_matches(['"', ';']) == domain.to_ascii_lowercase())
-            })
-    });
-    if passed { Ok(()) } else { Err(format!("no dkim=pass for {domain} from {authserv_id}")) }
+/// Whether the From domain passed DMARC (or DKIM strictly aligned with it) in the trusted header: what
+/// `openpgp.learn_keys = "dmarc"` asks before a first key is taken.
+pub fn dmarc_aligned(results: &[String], authserv_id: &str, sender: &str) -> Result<(), String> {
+    let header = trusted_results(results, authserv_id)?;
+    let domain = sender.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    let dmarc = header
+        .results
+        .iter()
+        .any(|r| r.method == "dmarc" && r.result == "pass" && r.prop("header.from").is_none_or(|d| d == domain));
+    let dkim =
+        header.results.iter().any(|r| r.method == "dkim" && r.result == "pass" && r.prop("header.d") == Some(domain));
+    if dmarc || dkim {
+        Ok(())
+    } else {
+        Err(format!("no dmarc=pass (or aligned dkim=pass) for {domain} from {authserv_id}"))
+    }
 }
 
 /// One command.
@@ -114,6 +293,19 @@ pub enum Command {
     Waiting,
     /// The researcher asked us to erase their personal data.
     Erase,
+    /// The researcher's OpenPGP key: show it, forget it, or take one they offered.
+    Key(KeyCommand),
+}
+
+/// What `#key` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCommand {
+    /// List the key held for the researcher and the keys they offered that were not taken.
+    Show,
+    /// Forget the held key: mail goes in clear until a new one is offered (and learned on first use).
+    Reset,
+    /// Hold this offered key (a fingerprint `#key show` lists).
+    Accept(String),
 }
 
 /// A command with where it was written.
@@ -172,6 +364,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("#cleartext", "send this mail's text to a researcher without a key although the policy asks for encryption"),
     ("#waiting", "this mail asks the researcher something: the ticket waits on their answer"),
     ("#erase", "erase the researcher's personal data, as they asked (all their tickets; they get a receipt)"),
+    (
+        "#key show|reset|accept FINGERPRINT",
+        "the researcher's OpenPGP key: list it and the keys offered, forget it, or take an offered one",
+    ),
 ];
 
 /// Reads the commands at the top of a staff mail's text, and the text to relay after them.
@@ -297,6 +493,19 @@ fn command(line: &str, config: &Config) -> Result<Command, String> {
         "#cleartext" => no_args(Command::Cleartext),
         "#waiting" | "#wait" => no_args(Command::Waiting),
         "#erase" => no_args(Command::Erase),
+        "#key" => match args.first().map(|a| a.to_ascii_lowercase()).as_deref() {
+            Some("show") if args.len() == 1 => Ok(Command::Key(KeyCommand::Show)),
+            Some("reset") if args.len() == 1 => Ok(Command::Key(KeyCommand::Reset)),
+            Some("accept") => {
+                let fpr: String = args[1..].concat().to_ascii_uppercase();
+                if fpr.len() == 40 && fpr.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    Ok(Command::Key(KeyCommand::Accept(fpr)))
+                } else {
+                    Err("give the key's 40-digit fingerprint (#key show lists the keys offered)".into())
+                }
+            }
+            _ => Err("#key show, #key reset, or #key accept FINGERPRINT".into()),
+        },
         _ => Err(format!(
             "unknown command (one of: {})",
             COMMANDS.iter().map(|(c, _)| c.split_whitespace().next().unwrap_or(c)).collect::<Vec<_>>().join(" ")
@@ -355,6 +564,10 @@ pub struct TicketView {
     pub suggested_clause: Option<(String, Option<String>)>,
     /// The researcher's personal data was erased.
     pub erased: bool,
+    /// The fingerprint of the key held for the researcher, if one is.
+    pub researcher_key: Option<String>,
+    /// Fingerprints of keys the researcher offered that were not taken.
+    pub offered_keys: Vec<String>,
 }
 
 /// A change to make, in order.
@@ -387,6 +600,9 @@ pub enum Change {
     Reopen,
     Waiting,
     Erase,
+    KeyShow,
+    KeyReset,
+    KeyAccept(String),
 }
 
 /// Checks every command against the ticket as the earlier commands of the same mail leave it. `existing` lists
@@ -528,6 +744,25 @@ pub fn plan(
                     err("the researcher's personal data was already erased".into());
                 } else {
                     changes.push(Change::Erase);
+                }
+            }
+            Command::Key(KeyCommand::Show) => changes.push(Change::KeyShow),
+            Command::Key(_) if t.erased => err("the researcher's personal data was erased: there is no key".into()),
+            Command::Key(KeyCommand::Reset) => match t.researcher_key.take() {
+                Some(_) => changes.push(Change::KeyReset),
+                None => err("no key is held for the researcher".into()),
+            },
+            Command::Key(KeyCommand::Accept(fpr)) => {
+                if t.researcher_key.as_deref() == Some(fpr.as_str()) {
+                    err(format!("{fpr} is already the researcher's key"));
+                } else if !t.offered_keys.iter().any(|o| o.eq_ignore_ascii_case(fpr)) {
+                    err(format!(
+                        "the researcher never offered the key {fpr} (#key show lists the keys they offered: {})",
+                        if t.offered_keys.is_empty() { "none".to_string() } else { t.offered_keys.join(", ") }
+                    ));
+                } else {
+                    changes.push(Change::KeyAccept(fpr.clone()));
+                    t.researcher_key = Some(fpr.clone());
                 }
             }
             Command::Reopen => {

@@ -7,6 +7,7 @@ fn org() -> Organisation {
         domain: "example.test".into(),
         ticket_prefix: "EX".into(),
         policy_url: None,
+        trusted_authserv_id: None,
     }
 }
 
@@ -21,18 +22,9 @@ fn config(extra: &str) -> Config {
 fn mail() -> Inbound {
     Inbound {
         message_id: Some("<r1@research.test>".into()),
-        sender: "alice@research.test".into(),
         sender_name: "Alice".into(),
-        subject: "XSS in login".into(),
-        thread_ids: vec![],
-        references: vec![],
-        subject_refs: vec![],
-        automatic: None,
-        text: "details".into(),
-        crypto: Default::default(),
-        attachments: vec![],
-        auth_results: vec![],
         dedup_key: "mid:<r1@research.test>:alice@research.test".into(),
+        ..Inbound::for_tests("alice@research.test", "XSS in login", "details")
     }
 }
 
@@ -166,7 +158,11 @@ fn states_parse_case_insensitively_and_refuse_unknown() {
 #[test]
 fn key_requests_are_short_outside_tickets_and_only_with_openpgp() {
     let with_pgp = config("[openpgp]\n");
-    let ask = |subject: &str, text: &str| Inbound { subject: subject.into(), text: text.into(), ..mail() };
+    let ask = |subject: &str, text: &str| Inbound {
+        subject: subject.into(),
+        body: crate::classify::Body { text: text.into(), ..Default::default() },
+        ..mail()
+    };
     let request = ask("PGP key?", "Hello, could you send me your public key? Thanks");
     assert_eq!(decide(&request, &Facts::default(), &with_pgp), Decision::KeyRequest);
     // Without an organisation key there is nothing to send: it is a report like any other.
@@ -209,21 +205,33 @@ fn form_progress_tracks_missing_mandatory_sections() {
     assert!(!form_progress(&before, &rest, &sections, true).newly_complete);
 }
 
+fn proof() -> staff::Proof {
+    staff::Proof::Signature { signer: "AAAA".into(), signed_at: 0, digest: "d1".into() }
+}
+
 #[test]
 fn staff_mail_is_decided_by_its_authentication() {
     let cfg = config("");
     let authenticated = Facts {
         candidates: vec![candidate(7, false)],
-        staff: staff::StaffCheck::Authenticated { member: "alice@example.test".into() },
+        staff: staff::StaffCheck::Authenticated { member: "alice@example.test".into(), proof: proof() },
         ..Facts::default()
     };
     // Staff need not be participants.
     assert_eq!(
         decide(&mail(), &authenticated, &cfg),
-        Decision::Staff { ticket_id: 7, reference: "EX-2026-0007".into(), member: "alice@example.test".into() }
+        Decision::Staff {
+            ticket_id: 7,
+            reference: "EX-2026-0007".into(),
+            member: "alice@example.test".into(),
+            proof: proof()
+        }
     );
     let no_ticket = Facts { candidates: vec![], ..authenticated.clone() };
-    assert_eq!(decide(&mail(), &no_ticket, &cfg), Decision::StaffNoTicket { member: "alice@example.test".into() });
+    assert_eq!(
+        decide(&mail(), &no_ticket, &cfg),
+        Decision::StaffNoTicket { member: "alice@example.test".into(), proof: proof() }
+    );
     let failed = Facts {
         candidates: vec![candidate(7, true)],
         staff: staff::StaffCheck::Failed { member: "alice@example.test".into(), reason: "not signed".into() },
@@ -241,4 +249,47 @@ fn staff_mail_is_decided_by_its_authentication() {
     // Machine mail from staff (their out-of-office) is dropped like any other.
     let auto = Inbound { automatic: Some("auto-submitted: auto-replied".into()), ..mail() };
     assert!(matches!(decide(&auto, &authenticated, &cfg), Decision::Drop { .. }));
+}
+
+#[test]
+fn a_signed_staff_mail_acts_only_on_the_ticket_its_signed_content_names() {
+    let cfg = config("");
+    let facts = Facts {
+        candidates: vec![candidate(7, false)],
+        staff: staff::StaffCheck::Authenticated { member: "alice@example.test".into(), proof: proof() },
+        ..Facts::default()
+    };
+    // Its protected Subject (or a [REF] in its text) names EX-2026-0001; the headers point at 0007.
+    let moved = Inbound { body_names: vec!["EX-2026-0001".into()], ..mail() };
+    match decide(&moved, &facts, &cfg) {
+        Decision::StaffRejected { reason, ticket_id: Some(7), .. } => {
+            assert!(reason.contains("names EX-2026-0001") && reason.contains("EX-2026-0007"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Naming this ticket (among others) is fine, and so is naming none.
+    let bound = Inbound { body_names: vec!["EX-2026-0003".into(), "EX-2026-0007".into()], ..mail() };
+    assert!(matches!(decide(&bound, &facts, &cfg), Decision::Staff { ticket_id: 7, .. }));
+    assert!(matches!(decide(&mail(), &facts, &cfg), Decision::Staff { ticket_id: 7, .. }));
+    // DKIM proves no content: the rule is for signatures.
+    let dkim = Facts {
+        staff: staff::StaffCheck::Authenticated { member: "alice@example.test".into(), proof: staff::Proof::Dkim },
+        ..facts
+    };
+    assert!(matches!(decide(&moved, &dkim, &cfg), Decision::Staff { ticket_id: 7, .. }));
+}
+
+#[test]
+fn a_flood_of_new_reports_is_kept_but_not_answered() {
+    let cfg = config("[limits]\nnew_tickets_per_hour = 3\n");
+    let calm = Facts { tickets_last_hour: 2, ..Facts::default() };
+    assert_eq!(decide(&mail(), &calm, &cfg), Decision::NewTicket);
+    let flood = Facts { tickets_last_hour: 3, ..Facts::default() };
+    match decide(&mail(), &flood, &cfg) {
+        Decision::Flood { reason } => assert!(reason.contains("limits.new_tickets_per_hour = 3"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // Correspondence on a ticket is never held back.
+    let reply = Facts { candidates: vec![candidate(7, true)], ..flood };
+    assert!(matches!(decide(&mail(), &reply, &cfg), Decision::Correspondence { .. }));
 }

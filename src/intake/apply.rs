@@ -9,8 +9,11 @@ use super::{Env, HandleError, Processed, staff, status};
 use crate::classify::{self, Inbound};
 use crate::config::{Config, ReportDetail, SectionKind};
 use crate::engine::{self, DAY_MS, Decision, Facts, FormProgress, TicketState, kind};
+
+/// An hour in milliseconds: the window of `limits.new_tickets_per_hour`.
+const HOUR_MS: i64 = 3600 * 1000;
 use crate::form;
-use crate::openpgp::{self, read::Signature};
+use crate::openpgp::read::Signature;
 use crate::render::{FormContext, NamedText, SectionContext, TicketContext};
 use crate::store::{self, IntakeStatus};
 
@@ -57,11 +60,18 @@ pub(super) fn handle(
         }
     };
 
+    let accepted_before = match &inbound.body.signature {
+        Signature::Good { digest, .. } => store::openpgp::accepted_at(tx, digest)?,
+        _ => None,
+    };
+    let fingerprints = staff::fingerprints(env);
+    let evidence = engine::staff::Evidence { fingerprints: &fingerprints, now, accepted_before };
     let facts = Facts {
         duplicate_of: store::intake::find_dedup(tx, &inbound.dedup_key)?,
         candidates: store::tickets::thread_candidates(tx, &inbound.thread_ids, &inbound.subject_refs, &inbound.sender)?,
         sender_tickets_last_day: store::tickets::count_tickets_by_reporter_since(tx, &inbound.sender, now - DAY_MS)?,
-        staff: engine::staff::authenticate(&inbound, &config.staff, &staff::fingerprints(env)),
+        tickets_last_hour: store::tickets::count_tickets_since(tx, now - HOUR_MS)?,
+        staff: engine::staff::authenticate(&inbound, &config.staff, &evidence),
     };
     let finish = |status: IntakeStatus, reason: &str, ticket_id: Option<i64>, dedup: bool| {
         store::intake::finish(
@@ -96,8 +106,15 @@ pub(super) fn handle(
             processed.status = IntakeStatus::Dropped;
             processed.reason = reason;
         }
+        Decision::Flood { reason } => {
+            tracing::warn!(intake_id = id, "new report over limits.new_tickets_per_hour: kept, not answered");
+            finish(IntakeStatus::Dropped, &reason, None, true)?;
+            processed.enqueued |= staff::flood_warning(tx, env, now)?;
+            processed.status = IntakeStatus::Dropped;
+            processed.reason = reason;
+        }
         Decision::KeyRequest => {
-            remember_key(tx, &inbound, None, now)?;
+            super::keys::learn(tx, env, &inbound, id, None, now)?;
             let sent = store::outbox::auto_replies_to_since(tx, &inbound.sender, now - DAY_MS)?;
             let reason = if engine::may_auto_reply(sent, &config.limits) {
                 let plan = engine::key_reply_plan(&inbound, &config.organisation);
@@ -126,14 +143,16 @@ pub(super) fn handle(
             processed.status = IntakeStatus::Correspondence;
             processed.reference = Some(reference);
         }
-        Decision::Staff { ticket_id, reference, member } => {
+        Decision::Staff { ticket_id, reference, member, proof } => {
+            accept_proof(tx, id, &proof, now)?;
             staff::handle(tx, env, id, &inbound, ticket_id, &reference, &member, now, &mut processed)?;
             super::clocks::sync(tx, config, ticket_id, now)?;
             finish(IntakeStatus::Correspondence, &format!("staff mail from {member}"), Some(ticket_id), true)?;
             processed.status = IntakeStatus::Correspondence;
             processed.reference = Some(reference);
         }
-        Decision::StaffNoTicket { member } => {
+        Decision::StaffNoTicket { member, proof } => {
+            accept_proof(tx, id, &proof, now)?;
             processed.enqueued |= staff::no_ticket(tx, env, &inbound, &member, now)?;
             let reason = format!("staff mail from {member} naming no ticket: told the sender");
             finish(IntakeStatus::Answered, &reason, None, true)?;
@@ -157,6 +176,14 @@ pub(super) fn handle(
         }
     }
     Ok(processed)
+}
+
+/// Records the signature that proved a staff mail: it counts once.
+fn accept_proof(tx: &Tx<'_>, intake_id: i64, proof: &engine::staff::Proof, now: i64) -> Result<(), HandleError> {
+    if let engine::staff::Proof::Signature { signer, signed_at, digest } = proof {
+        store::openpgp::accept(tx, digest, signer, store::openpgp::Purpose::Staff, Some(intake_id), *signed_at, now)?;
+    }
+    Ok(())
 }
 
 fn new_ticket(
@@ -187,7 +214,7 @@ fn new_ticket(
     store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "ticket opened", &inbound.subject)?;
     note_crypto(tx, ticket_id, inbound, now)?;
     // The key first: the acknowledgement is encrypted if the report brought one.
-    remember_key(tx, inbound, Some(ticket_id), now)?;
+    let key_news = super::keys::learn(tx, env, inbound, intake_id, Some(ticket_id), now)?;
     let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
     let ticket = (ticket_id, reference.as_str());
 
@@ -228,7 +255,7 @@ fn new_ticket(
         "staff_new_report.txt",
         "New report",
         Some(inbound),
-        None,
+        staff::Extra { key_notice: key_news, ..staff::Extra::default() },
         now,
     )?;
     // The acknowledgement is the researcher's first news; the periodic status mail counts from it. A report
@@ -256,7 +283,7 @@ fn correspondence(
     store::tickets::touch_ticket(tx, ticket_id, now)?;
     store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "researcher wrote", &inbound.subject)?;
     note_crypto(tx, ticket_id, inbound, now)?;
-    remember_key(tx, inbound, Some(ticket_id), now)?;
+    let key_news = super::keys::learn(tx, env, inbound, intake_id, Some(ticket_id), now)?;
     let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
     let ticket = (ticket_id, reference);
     let Some(row) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(()) };
@@ -273,7 +300,7 @@ fn correspondence(
             "staff_correspondence.txt",
             "Status enquiry",
             Some(inbound),
-            Some(outcome.describe()),
+            staff::Extra { enquiry: Some(outcome.describe()), key_notice: key_news },
             now,
         )?;
         return Ok(());
@@ -308,7 +335,7 @@ fn correspondence(
             "staff_report_complete.txt",
             "Report complete",
             Some(inbound),
-            None,
+            staff::Extra { key_notice: key_news, ..staff::Extra::default() },
             now,
         )?;
         return Ok(());
@@ -321,7 +348,7 @@ fn correspondence(
         "staff_correspondence.txt",
         "Researcher wrote",
         Some(inbound),
-        None,
+        staff::Extra { key_notice: key_news, ..staff::Extra::default() },
         now,
     )?;
     if inbound.crypto.error.is_some() {
@@ -390,15 +417,16 @@ pub(super) fn record_incoming(
             from_addr: &inbound.sender,
             to_addr: &config.organisation.security_address,
             subject: &inbound.subject,
-            body_text: &inbound.text,
+            body_text: &inbound.body.text,
+            unsigned_text: &inbound.outside.text,
             created_at: now,
             encrypted: c.encrypted,
-            signature: c.signature.kind(),
-            signer: c.signature.detail(),
+            signature: inbound.body.signature.kind(),
+            signer: inbound.body.signature.detail(),
             crypto_error: c.error.as_deref().unwrap_or(""),
         },
     )?;
-    for a in &inbound.attachments {
+    for a in inbound.all_attachments() {
         store::tickets::insert_attachment(tx, ticket_id, row, &a.name, &a.content_type, &a.data, now)?;
     }
     Ok(row)
@@ -414,68 +442,20 @@ fn note_crypto(tx: &Tx<'_>, ticket_id: i64, inbound: &Inbound, now: i64) -> Resu
     if let Some(e) = &c.error {
         notes.push(format!("could not be decrypted: {e}"));
     }
-    match &c.signature {
+    if let Some(n) = &c.note {
+        notes.push(n.clone());
+    }
+    match &inbound.body.signature {
         Signature::None => {}
-        Signature::Good { cert } => notes.push(format!("good signature by {cert}")),
+        Signature::Good { cert, .. } => notes.push(format!("good signature by {cert}")),
         Signature::Unknown { issuer } => notes.push(format!("signed by an unknown key {issuer}")),
         Signature::Bad { reason } => notes.push(format!("BAD signature: {reason}")),
     }
+    if inbound.body.signature != Signature::None && !inbound.outside.text.trim().is_empty() {
+        notes.push("partly signed: text beside the signed part was not signed".into());
+    }
     if !notes.is_empty() {
         store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "openpgp", &notes.join("; "))?;
-    }
-    Ok(())
-}
-
-/// Stores a key the sender offered for their own address.
-///
-/// Trust on first use: the first key for an address is taken. A different key later replaces it only if the
-/// mail that brings it is signed by the key we hold — so mail that merely claims to come from a researcher
-/// cannot make us encrypt to somebody else's key.
-fn remember_key(tx: &Tx<'_>, inbound: &Inbound, ticket_id: Option<i64>, now: i64) -> Result<(), HandleError> {
-    let sender = &inbound.sender;
-    let note = |event: &str, detail: String| -> Result<(), HandleError> {
-        tracing::info!(address = %sender, "{event}: {detail}");
-        if let Some(t) = ticket_id {
-            store::tickets::add_timeline(tx, t, now, sender, event, &detail)?;
-        }
-        Ok(())
-    };
-    let Some(offer) = inbound.crypto.keys.iter().find(|k| openpgp::has_address(&k.cert, sender)) else {
-        if let Some(k) = inbound.crypto.keys.first() {
-            note(
-                "researcher key ignored",
-                format!("{} has no user ID with the address {sender}", k.cert.fingerprint().to_hex()),
-            )?;
-        }
-        return Ok(());
-    };
-    let fpr = offer.cert.fingerprint().to_hex();
-    let existing = store::openpgp::cert_of(tx, sender)?;
-    match existing {
-        None => {
-            store::openpgp::set_cert(tx, sender, &fpr, &openpgp::binary(&offer.cert), offer.source.as_str(), now)?;
-            note("researcher key stored", format!("{fpr} (from {})", offer.source.as_str()))?;
-        }
-        Some((known, bytes)) if known == fpr => {
-            // The same key, perhaps with new subkeys or a later expiry: merge.
-            if let Some(old) = classify::pgp::cert_from_bytes(&bytes)
-                && let Ok((merged, changed)) = old.insert_packets(offer.cert.clone().into_packets())
-                && changed
-            {
-                store::openpgp::set_cert(tx, sender, &fpr, &openpgp::binary(&merged), offer.source.as_str(), now)?;
-            }
-        }
-        Some((known, _)) => {
-            if inbound.crypto.signature == (Signature::Good { cert: known.clone() }) {
-                store::openpgp::set_cert(tx, sender, &fpr, &openpgp::binary(&offer.cert), offer.source.as_str(), now)?;
-                note("researcher key replaced", format!("{known} → {fpr} (the mail was signed by {known})"))?;
-            } else {
-                note(
-                    "researcher key change refused",
-                    format!("{fpr} offered, but the mail is not signed by the key we hold ({known})"),
-                )?;
-            }
-        }
     }
     Ok(())
 }
@@ -495,7 +475,8 @@ fn form_step(
         return Ok(None);
     }
     let before = store::form::sections(tx, ticket_id)?;
-    let parsed = form::parse(&inbound.text, &form_cfg.sections);
+    // Form answers come from what the mail vouches for: a signed block's text, not what stands beside it.
+    let parsed = form::parse(&inbound.body.text, &form_cfg.sections);
     for (name, value) in &parsed.values {
         store::form::set_section(tx, ticket_id, name, value, message_row, now)?;
     }

@@ -16,6 +16,7 @@
 
 mod apply;
 pub mod clocks;
+mod keys;
 mod outgoing;
 mod retention;
 mod staff;
@@ -171,7 +172,7 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
 
     // Parse outside the transaction: a 20 MB message must not hold the write lock while it is read.
     let config = &env.config;
-    let certs = match verification_certs(store, env, &mail.raw) {
+    let (certs, held_addresses) = match verification_certs(store, env, &mail.raw) {
         Ok(c) => c,
         Err(e) if e.is_transient() => {
             let _ = store.write(|tx| store::intake::undo_attempt(tx, id));
@@ -182,6 +183,7 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
     let keyring = classify::Keyring {
         org: env.keys.org.as_ref(),
         certs: &certs,
+        held_addresses: &held_addresses,
         limits: env.decrypt_limits(),
         now: system_time(now),
     };
@@ -272,9 +274,15 @@ fn quarantine(
     })
 }
 
-/// The certificates that may verify this message's signature: the sender's known one and the staff's.
-fn verification_certs(store: &Store, env: &Env, raw: &[u8]) -> Result<Vec<crate::openpgp::Cert>, StoreError> {
+/// The certificates that may verify this message's signature (the sender's known one and the staff's), and
+/// the addresses they stand for: a certificate the mail itself offers for one of those never verifies it.
+fn verification_certs(
+    store: &Store,
+    env: &Env,
+    raw: &[u8],
+) -> Result<(Vec<crate::openpgp::Cert>, Vec<String>), StoreError> {
     let mut certs: Vec<crate::openpgp::Cert> = env.keys.staff_certs().cloned().collect();
+    let mut held: Vec<String> = env.keys.staff.iter().filter(|s| s.cert.is_some()).map(|s| s.address.clone()).collect();
     let sender = std::panic::catch_unwind(|| {
         mail_parser::MessageParser::default()
             .parse_headers(raw)
@@ -288,8 +296,14 @@ fn verification_certs(store: &Store, env: &Env, raw: &[u8]) -> Result<Vec<crate:
         && let Some(cert) = classify::pgp::cert_from_bytes(&bytes)
     {
         certs.push(cert);
+        held.push(sender);
     }
-    Ok(certs)
+    // Every address a held certificate names, and our own, count as held identities too.
+    held.extend(certs.iter().flat_map(crate::openpgp::addresses));
+    held.push(env.config.organisation.security_address.clone());
+    held.sort();
+    held.dedup();
+    Ok((certs, held))
 }
 
 /// A store timestamp as the `SystemTime` OpenPGP wants (so that `--now` governs signature checks too).

@@ -174,6 +174,7 @@ pub(super) fn enqueue<C: Serialize>(
                 to_addr: &to_list,
                 subject: &plan.subject,
                 body_text: &body,
+                unsigned_text: "",
                 created_at: now,
                 encrypted: all_encrypted,
                 signature: if all_encrypted { "good" } else { "none" },

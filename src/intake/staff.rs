@@ -97,7 +97,7 @@ fn files_for_staff(env: &Env, inbound: &Inbound) -> (Vec<OutFile>, Vec<Attachmen
     let mut budget = env.config.staff.max_attachment_bytes;
     let mut files = Vec::new();
     let mut listed = Vec::new();
-    for a in &inbound.attachments {
+    for a in inbound.all_attachments() {
         let attached = a.data.len() <= budget;
         if attached {
             budget -= a.data.len();
@@ -114,6 +114,15 @@ fn files_for_staff(env: &Env, inbound: &Inbound) -> (Vec<OutFile>, Vec<Attachmen
     (files, listed)
 }
 
+/// What a notification says besides the researcher's mail.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Extra {
+    /// A status enquiry and what vdpd did with it.
+    pub enquiry: Option<String>,
+    /// What the mail taught vdpd about the researcher's key (learned on first use, changed, refused).
+    pub key_notice: Option<String>,
+}
+
 /// Tells staff (the assignee, or everyone) about a ticket event, with the researcher's words and files.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn notify(
@@ -124,7 +133,7 @@ pub(super) fn notify(
     template: &'static str,
     what: &str,
     inbound: Option<&Inbound>,
-    enquiry: Option<String>,
+    extra: Extra,
     now: i64,
 ) -> Result<bool, HandleError> {
     let Some(t) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(false) };
@@ -144,10 +153,12 @@ pub(super) fn notify(
         return Ok(false);
     }
     let mut ctx = ticket_context(tx, env, &t, now)?;
-    ctx.enquiry = enquiry;
+    ctx.enquiry = extra.enquiry;
+    ctx.key_notice = extra.key_notice;
     let mut files = Vec::new();
     if let Some(inbound) = inbound {
-        ctx.text = Some(inbound.text.clone());
+        ctx.text = Some(inbound.body.text.clone());
+        ctx.unsigned = unsigned_part(inbound);
         ctx.signature = Some(signature_words(inbound));
         ctx.decrypt_error = inbound.crypto.error.clone();
         let (f, listed) = files_for_staff(env, inbound);
@@ -160,18 +171,41 @@ pub(super) fn notify(
     Ok(true)
 }
 
+/// The signature verdict in words, for staff: it belongs to the text shown as the researcher's words, and
+/// says so when text beside it was not signed.
 fn signature_words(inbound: &Inbound) -> String {
     use crate::openpgp::read::Signature;
-    let mut s = match &inbound.crypto.signature {
+    let mut s = match &inbound.body.signature {
         Signature::None => "not signed".to_string(),
-        Signature::Good { cert } => format!("good signature by {cert}"),
+        Signature::Good { cert, .. } => format!("good signature by {cert}"),
         Signature::Unknown { issuer } => format!("signed by an unknown key ({issuer})"),
         Signature::Bad { reason } => format!("BAD signature ({reason})"),
     };
+    if let Some(note) = &inbound.crypto.note {
+        s = format!("not signed: {note}");
+    }
+    if inbound.body.signature != Signature::None && unsigned_part(inbound).is_some() {
+        s.push_str(" — over the text above only: the part below was NOT signed");
+    }
     if inbound.crypto.decrypted {
         s.push_str("; was encrypted");
     }
     s
+}
+
+/// Text the mail carried outside its signed (or encrypted) content, with words that say so.
+fn unsigned_part(inbound: &Inbound) -> Option<NamedText> {
+    use crate::openpgp::read::Signature;
+    let text = inbound.outside.text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let label = if inbound.body.signature != Signature::None {
+        "The part below was NOT signed (it came beside the signed text): it counts for nothing"
+    } else {
+        "The part below came outside the encrypted part: anyone on the way could have read or changed it"
+    };
+    Some(NamedText { name: label.to_string(), value: text.to_string() })
 }
 
 /// Warns every staff member (forged staff mail, quarantined mail), at most `staff.warnings_per_day` times a
@@ -218,6 +252,22 @@ pub(super) fn warn(
     let plan = engine::MailPlan { subject, ..engine::staff_plan(kind::STAFF_WARNING, "staff_warning.txt", "", "", "") };
     outgoing::enqueue(tx, env, ticket, &plan, &recipients, &ctx, &[], now)?;
     Ok(true)
+}
+
+/// New reports beyond `limits.new_tickets_per_hour`: staff hear of it once an hour (within the daily cap of
+/// warnings), not once a message.
+pub(super) fn flood_warning(tx: &Tx<'_>, env: &Env, now: i64) -> Result<bool, HandleError> {
+    const KIND: &str = "flood of new reports";
+    if store::staff::last_warning_at(tx, KIND)?.is_some_and(|at| now - at < 3600 * 1000) {
+        return Ok(false);
+    }
+    let detail = format!(
+        "more than {} new reports arrived within an hour (limits.new_tickets_per_hour): the ones beyond that are kept \
+         without a ticket or a reply, so that a flood of forged senders gets no answers. `vdpd mail list --status \
+         dropped` lists them; `vdpd mail retry ID` makes one a ticket.",
+        env.config.limits.new_tickets_per_hour
+    );
+    warn(tx, env, KIND, &detail, None, None, now)
 }
 
 /// A quarantined message: staff hear of it (within the daily cap).
@@ -313,7 +363,8 @@ pub(super) fn handle(
     processed: &mut Processed,
 ) -> Result<(), HandleError> {
     let config = &env.config;
-    let parsed = cmd::parse(&inbound.text, config);
+    // Commands and the words to relay come from the signed content only: text beside it is ignored.
+    let parsed = cmd::parse(&inbound.body.text, config);
     let internal = parsed.has(&Command::Internal);
     let message_kind = if internal { "staff-note" } else { "staff" };
     apply::record_incoming(tx, ticket_id, message_kind, intake_id, inbound, config, now)?;
@@ -336,6 +387,8 @@ pub(super) fn handle(
         credit_consent: ticket.credit_consent.clone(),
         suggested_clause: suggested_clause(tx, env, &ticket)?,
         erased: ticket.erased_at.is_some(),
+        researcher_key: store::openpgp::cert_of(tx, &ticket.reporter)?.map(|(fpr, _)| fpr),
+        offered_keys: store::openpgp::offers(tx, &ticket.reporter)?.into_iter().map(|o| o.fingerprint).collect(),
     };
     let today = jiff::Timestamp::from_millisecond(now)
         .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date())
@@ -626,6 +679,25 @@ fn apply_change(
             done.push("the ticket waits on the researcher's answer".into());
         }
         Change::Erase => {}
+        Change::KeyShow => done.extend(super::keys::describe(tx, &ticket.reporter, now)?),
+        Change::KeyReset => {
+            let old = store::openpgp::cert_of(tx, &ticket.reporter)?.map(|(f, _)| f).unwrap_or_default();
+            store::openpgp::forget(tx, &ticket.reporter)?;
+            timeline("researcher key reset", &old)?;
+            done.push(format!(
+                "the researcher's key {old} was forgotten: mail to them goes unencrypted until they offer a key again \
+                 (which is then learned on first use)"
+            ));
+        }
+        Change::KeyAccept(fpr) => match super::keys::accept_offer(tx, &ticket.reporter, fpr, now)? {
+            Ok(fpr) => {
+                timeline("researcher key accepted", &fpr)?;
+                done.push(format!(
+                    "the researcher's key is now {fpr} (accepted by {member}): mail to them is encrypted to it"
+                ));
+            }
+            Err(why) => done.push(format!("key not accepted: {why}")),
+        },
         Change::Reopen => {
             store::tickets::update(tx, id, &TicketUpdate::Outcome { outcome: "", detail: "" }, now)?;
             store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Triage), now)?;

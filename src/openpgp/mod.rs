@@ -94,3 +94,44 @@ pub fn binary(cert: &Cert) -> Vec<u8> {
     use openpgp::serialize::SerializeInto;
     cert.to_vec().unwrap_or_default()
 }
+
+/// The largest certificate vdpd keeps from a mail, once sanitised: a real one (primary key, a few user IDs
+/// and subkeys with their self-signatures) is a few kilobytes.
+pub const MAX_OFFERED_CERT_BYTES: usize = 64 * 1024;
+
+/// A certificate offered in a mail, reduced to what its owner vouches for: the primary key, user IDs and
+/// subkeys with their self-signatures and self-revocations. Secret key material, third-party certifications
+/// (anyone can add those, and a flood of them is a known way to make a key unusable), user attributes
+/// (photos) and unknown components are dropped. `None` when nothing usable is left or it is still larger
+/// than [`MAX_OFFERED_CERT_BYTES`].
+pub fn sanitise_offered(cert: Cert) -> Option<Cert> {
+    use openpgp::Packet;
+    let cert = cert.strip_secret_key_material();
+    let primary = cert.primary_key();
+    let mut packets: Vec<Packet> = vec![primary.key().clone().into()];
+    packets.extend(primary.self_signatures().chain(primary.self_revocations()).cloned().map(Packet::from));
+    for uid in cert.userids() {
+        packets.push(uid.userid().clone().into());
+        packets.extend(uid.self_signatures().chain(uid.self_revocations()).cloned().map(Packet::from));
+    }
+    for key in cert.keys().subkeys() {
+        packets.push(key.key().clone().into());
+        packets.extend(key.self_signatures().chain(key.self_revocations()).cloned().map(Packet::from));
+    }
+    let clean = Cert::from_packets(packets.into_iter()).ok()?;
+    (binary(&clean).len() <= MAX_OFFERED_CERT_BYTES).then_some(clean)
+}
+
+/// The e-mail addresses of a certificate's user IDs, lower-cased.
+pub fn addresses(cert: &Cert) -> Vec<String> {
+    cert.userids()
+        .filter_map(|u| u.userid().email_normalized().ok().flatten())
+        .map(|e| e.to_ascii_lowercase())
+        .collect()
+}
+
+/// Whether two certificates share any key (primary or subkey): a copy of a held certificate, or a
+/// certificate built around one of its keys.
+pub fn shares_a_key(a: &Cert, b: &Cert) -> bool {
+    a.keys().any(|ka| b.keys().any(|kb| ka.key().fingerprint() == kb.key().fingerprint()))
+}

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("sql/004_policy.sql")),
     (5, include_str!("sql/005_oauth2.sql")),
     (6, include_str!("sql/006_queue_index.sql")),
+    (7, include_str!("sql/007_trust.sql")),
 ];
 
 /// The newest schema version this build knows.

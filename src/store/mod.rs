@@ -118,6 +118,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted and overwritten content is zeroed, not left in free pages: purge and erasure must leave
+        // nothing readable in the file (the WAL is truncated after them: `scrub_if_pending`).
+        conn.pragma_update(None, "secure_delete", "ON")?;
         migrations::migrate(&mut conn)?;
         Ok(Store { conn, path: path.to_path_buf() })
     }
@@ -152,7 +155,28 @@ impl Store {
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         let result = self.write(|tx| health::set(tx, "store.durable_at", &now.to_string(), now));
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        result
+        result?;
+        self.scrub_if_pending()?;
+        Ok(())
+    }
+
+    /// After a purge or an erasure (which mark the store with [`SCRUB_PENDING`]): copies the write-ahead log
+    /// into the database and truncates it, so that the old versions of the pages — with the content that was
+    /// deleted — are gone from the WAL too. Busy readers can keep it from finishing; then it is tried again
+    /// at the next call. Returns whether it ran to the end.
+    pub fn scrub_if_pending(&mut self) -> Result<bool, StoreError> {
+        if health::value(&self.conn, SCRUB_PENDING)?.is_none() {
+            return Ok(false);
+        }
+        let (busy, _, _): (i64, i64, i64) =
+            self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        if busy != 0 {
+            return Ok(false);
+        }
+        self.conn.execute("DELETE FROM health WHERE key = ?1", [SCRUB_PENDING])?;
+        // The delete itself went to the (now empty) WAL: checkpoint that too.
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(true)
     }
 
     /// The schema version this database is at.
@@ -160,6 +184,9 @@ impl Store {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 }
+
+/// The health key a purge or an erasure sets: the WAL still holds what they deleted.
+pub const SCRUB_PENDING: &str = "store.scrub_pending";
 
 /// The daemon's handle on the store: a shared connection used from tokio's blocking pool.
 #[derive(Clone, Debug)]

@@ -26,7 +26,9 @@ pub struct Purge {
 pub fn preview(conn: &Connection, ticket_id: i64) -> Result<Purge, StoreError> {
     let count = |sql: &str| -> Result<i64, StoreError> { Ok(conn.query_row(sql, [ticket_id], |r| r.get(0))?) };
     Ok(Purge {
-        messages: count("SELECT count(*) FROM messages WHERE ticket_id = ?1 AND (body_text != '' OR subject != '')")?,
+        messages: count(
+            "SELECT count(*) FROM messages WHERE ticket_id = ?1 AND (body_text != '' OR subject != '' OR unsigned_text != '')",
+        )?,
         attachments: count("SELECT count(*) FROM attachments WHERE ticket_id = ?1 AND data IS NOT NULL")?,
         attachment_bytes: count(
             "SELECT coalesce(sum(length(data)), 0) FROM attachments WHERE ticket_id = ?1 AND data IS NOT NULL",
@@ -46,7 +48,7 @@ const QUOTING_EVENTS: &str = "('ticket opened', 'researcher wrote')";
 /// duplicate hints, the path and query may carry detail). Mail still queued keeps its bytes until it is sent.
 pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i64) -> Result<Purge, StoreError> {
     let done = preview(conn, ticket_id)?;
-    conn.prepare_cached("UPDATE messages SET body_text = '', subject = '' WHERE ticket_id = ?1")?
+    conn.prepare_cached("UPDATE messages SET body_text = '', unsigned_text = '', subject = '' WHERE ticket_id = ?1")?
         .execute([ticket_id])?;
     conn.prepare_cached("UPDATE attachments SET data = NULL, name = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
     conn.prepare_cached("DELETE FROM form_sections WHERE ticket_id = ?1")?.execute([ticket_id])?;
@@ -59,6 +61,7 @@ pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i6
     )?;
     conn.prepare_cached("UPDATE tickets SET subject = '', asset = ?2, purged_at = ?3 WHERE id = ?1")?
         .execute(params![ticket_id, asset_host, now])?;
+    super::health::set(conn, super::SCRUB_PENDING, "purge", now)?;
     Ok(done)
 }
 
@@ -98,8 +101,17 @@ pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64
         "UPDATE outbox SET recipient = '', raw = x'' WHERE recipient = ?1 AND status IN ('sent', 'failed')",
     )?
     .execute([address])?;
+    // Their keys: held, offered, and the record of signatures they made.
+    conn.prepare_cached(
+        "DELETE FROM accepted_signatures WHERE signer IN
+             (SELECT fingerprint FROM openpgp_certs WHERE address = ?1
+              UNION SELECT fingerprint FROM openpgp_offers WHERE address = ?1)",
+    )?
+    .execute([address])?;
     conn.prepare_cached("DELETE FROM openpgp_certs WHERE address = ?1")?.execute([address])?;
+    conn.prepare_cached("DELETE FROM openpgp_offers WHERE address = ?1")?.execute([address])?;
     conn.prepare_cached("UPDATE timeline SET actor = '(erased)' WHERE actor = ?1")?.execute([address])?;
+    super::health::set(conn, super::SCRUB_PENDING, "erasure", now)?;
     Ok(())
 }
 
@@ -116,4 +128,23 @@ pub fn after_delivery(conn: &Connection, outbox_id: i64) -> Result<(), StoreErro
     )?
     .execute([outbox_id])?;
     Ok(())
+}
+
+/// Purges the raw bytes of mail that became no ticket (quarantined, dropped, a second delivery, answered
+/// without a ticket) and arrived before `before`: what happened to it — status, reason, sender, size —
+/// stays on record. At most `limit` rows at a time; returns how many were purged.
+pub fn purge_unticketed_raw(conn: &Connection, before: i64, limit: usize, now: i64) -> Result<usize, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE intake SET raw = NULL WHERE id IN (
+                 SELECT id FROM intake
+                 WHERE status IN ('quarantined', 'dropped', 'duplicate', 'answered') AND fetched_at < ?1
+                   AND raw IS NOT NULL
+                 LIMIT ?2)",
+        )?
+        .execute(params![before, limit as i64])?;
+    if n > 0 {
+        super::health::set(conn, super::SCRUB_PENDING, "unticketed mail", now)?;
+    }
+    Ok(n)
 }

@@ -34,3 +34,9 @@ pub fn warning_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreErro
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
+
+/// When a warning of this kind was last recorded, if ever (a flood is announced once an hour, not once a
+/// message).
+pub fn last_warning_at(conn: &Connection, kind: &str) -> Result<Option<i64>, StoreError> {
+    Ok(conn.prepare_cached("SELECT max(at) FROM staff_warnings WHERE kind = ?1")?.query_row([kind], |r| r.get(0))?)
+}

@@ -71,6 +71,8 @@ pub struct MessageInsert<'a> {
     pub to_addr: &'a str,
     pub subject: &'a str,
     pub body_text: &'a str,
+    /// Text outside the signed content (see `classify::Outside`).
+    pub unsigned_text: &'a str,
     pub created_at: i64,
     pub encrypted: bool,
     /// `none`, `good`, `unknown` or `bad`.
@@ -82,8 +84,8 @@ pub struct MessageInsert<'a> {
 pub fn insert_message(conn: &Connection, m: &MessageInsert<'_>) -> Result<i64, StoreError> {
     conn.prepare_cached(
         "INSERT INTO messages (ticket_id, direction, kind, message_id, intake_id, from_addr, to_addr, subject, body_text,
-                               created_at, encrypted, signature, signer, crypto_error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                               created_at, encrypted, signature, signer, crypto_error, unsigned_text)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         m.ticket_id,
@@ -99,7 +101,8 @@ pub fn insert_message(conn: &Connection, m: &MessageInsert<'_>) -> Result<i64, S
         m.encrypted,
         m.signature,
         m.signer,
-        m.crypto_error
+        m.crypto_error,
+        m.unsigned_text
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -173,6 +176,11 @@ pub fn count_tickets_by_reporter_since(conn: &Connection, reporter: &str, since:
     Ok(conn
         .prepare_cached("SELECT count(*) FROM tickets WHERE reporter = ?1 AND created_at >= ?2")?
         .query_row(params![reporter, since], |r| r.get(0))?)
+}
+
+/// Tickets anyone opened since `since` (the hourly cap on new tickets).
+pub fn count_tickets_since(conn: &Connection, since: i64) -> Result<u32, StoreError> {
+    Ok(conn.prepare_cached("SELECT count(*) FROM tickets WHERE created_at >= ?1")?.query_row([since], |r| r.get(0))?)
 }
 
 /// Records SMTP acceptance of a ticket's first acknowledgement and the latency from receipt.

@@ -44,35 +44,38 @@ hall_of_fame = true
 }
 
 fn mail(from: &str, signature: Signature) -> Inbound {
-    Inbound {
-        message_id: None,
-        sender: from.into(),
-        sender_name: String::new(),
-        subject: "Re: [EX-2026-0001] x".into(),
-        thread_ids: vec![],
-        references: vec![],
-        subject_refs: vec!["EX-2026-0001".into()],
-        automatic: None,
-        text: String::new(),
-        crypto: crate::classify::Crypto { signature, ..Default::default() },
-        attachments: vec![],
-        auth_results: vec![],
-        dedup_key: String::new(),
-    }
+    let mut m = Inbound::for_tests(from, "Re: [EX-2026-0001] x", "");
+    m.subject_refs = vec!["EX-2026-0001".into()];
+    m.body.signature = signature;
+    m
 }
 
 fn fprs() -> Vec<(String, String)> {
     vec![("alice@example.test".into(), "AAAA".into()), ("bob@example.test".into(), "BBBB".into())]
 }
 
+/// Received at 1 December 2026, 12:00 UTC.
+const NOW: i64 = 1_796_126_400_000;
+const HOUR: i64 = 3600 * 1000;
+
+fn good(cert: &str) -> Signature {
+    Signature::Good { cert: cert.into(), signed_at: NOW - HOUR, digest: format!("digest-{cert}") }
+}
+
+fn check(m: &Inbound, staff: &crate::config::Staff, accepted_before: Option<i64>) -> StaffCheck {
+    authenticate(m, staff, &Evidence { fingerprints: &fprs(), now: NOW, accepted_before })
+}
+
 #[test]
 fn only_a_good_signature_by_the_members_own_key_authenticates() {
     let c = config("");
-    let good = |cert: &str| Signature::Good { cert: cert.into() };
-    assert_eq!(authenticate(&mail("carol@research.test", good("AAAA")), &c.staff, &fprs()), StaffCheck::NotStaff);
+    assert_eq!(check(&mail("carol@research.test", good("AAAA")), &c.staff, None), StaffCheck::NotStaff);
     assert_eq!(
-        authenticate(&mail("Alice@Example.test", good("AAAA")), &c.staff, &fprs()),
-        StaffCheck::Authenticated { member: "alice@example.test".into() }
+        check(&mail("Alice@Example.test", good("AAAA")), &c.staff, None),
+        StaffCheck::Authenticated {
+            member: "alice@example.test".into(),
+            proof: Proof::Signature { signer: "AAAA".into(), signed_at: NOW - HOUR, digest: "digest-AAAA".into() }
+        }
     );
     let cases = [
         (good("BBBB"), "signed by the key of bob@example.test"),
@@ -82,7 +85,7 @@ fn only_a_good_signature_by_the_members_own_key_authenticates() {
         (Signature::None, "not signed"),
     ];
     for (sig, want) in cases {
-        match authenticate(&mail("alice@example.test", sig.clone()), &c.staff, &fprs()) {
+        match check(&mail("alice@example.test", sig.clone()), &c.staff, None) {
             StaffCheck::Failed { member, reason } => {
                 assert_eq!(member, "alice@example.test");
                 assert!(reason.contains(want), "{sig:?}: {reason}");
@@ -92,34 +95,132 @@ fn only_a_good_signature_by_the_members_own_key_authenticates() {
     }
 }
 
+fn failure(check: StaffCheck) -> String {
+    match check {
+        StaffCheck::Failed { reason, .. } => reason,
+        other => panic!("accepted: {other:?}"),
+    }
+}
+
 #[test]
-fn dkim_is_trusted_only_from_the_named_authserv_id() {
+fn a_signature_counts_once_and_only_while_it_is_fresh() {
+    let c = config("");
+    let signed_at = |at: i64| Signature::Good { cert: "AAAA".into(), signed_at: at, digest: "d".into() };
+    // Within the window (3 days by default) and up to ten minutes ahead of our clock: accepted.
+    for at in [NOW - 3 * 24 * HOUR + 60_000, NOW, NOW + 9 * 60_000] {
+        assert!(matches!(
+            check(&mail("alice@example.test", signed_at(at)), &c.staff, None),
+            StaffCheck::Authenticated { .. }
+        ));
+    }
+    let old = failure(check(&mail("alice@example.test", signed_at(NOW - 4 * 24 * HOUR)), &c.staff, None));
+    assert!(old.contains("4 days") && old.contains("staff.max_signature_age (3 days)"), "{old}");
+    let future = failure(check(&mail("alice@example.test", signed_at(NOW + HOUR)), &c.staff, None));
+    assert!(future.contains("1 hour after the mail arrived"), "{future}");
+    // The same signature a second time, whatever mail it comes in: a replay.
+    let replay = failure(check(&mail("alice@example.test", signed_at(NOW)), &c.staff, Some(NOW - 2 * HOUR)));
+    assert!(replay.contains("replay") && replay.contains("2 hours"), "{replay}");
+    // The window is the policy's.
+    let short = config("[staff]\nmax_signature_age = \"1h\"\n");
+    assert!(
+        failure(check(&mail("alice@example.test", signed_at(NOW - 2 * HOUR)), &short.staff, None)).contains("1 hour")
+    );
+    for bad in ["\"1 minute\"", "\"31 days\"", "\"2 business days\""] {
+        let text = format!("[staff]\nmax_signature_age = {bad}\n");
+        let problems = std::panic::catch_unwind(|| config(&text)).is_err();
+        assert!(problems, "{bad} should be refused");
+    }
+}
+
+#[test]
+fn several_signed_blocks_give_no_authority() {
+    let c = config("");
+    let mut m = mail("alice@example.test", good("AAAA"));
+    m.crypto.note = Some("the mail has 2 signed or encrypted parts: none of them vouches for the whole mail".into());
+    assert!(failure(check(&m, &c.staff, None)).contains("2 signed or encrypted parts"));
+}
+
+fn dkim_staff(proof: crate::config::DkimProof) -> crate::config::Staff {
     let c = config("").staff;
-    let dkim = crate::config::Staff {
+    let mut staff = crate::config::Staff {
         authentication: crate::config::StaffAuth::Dkim { authserv_id: "mx.example.test".into() },
         ..c
     };
+    staff.members[0].dkim_proof = proof;
+    staff
+}
+
+#[test]
+fn dkim_is_trusted_only_from_the_one_header_of_the_named_authserv_id() {
+    let dkim = dkim_staff(crate::config::DkimProof::Domain);
     let with = |results: &[&str]| Inbound {
         auth_results: results.iter().map(|s| s.to_string()).collect(),
         ..mail("alice@example.test", Signature::None)
     };
     let ok = "mx.example.test; dkim=pass header.d=example.test header.s=sel; spf=pass";
-    assert!(matches!(authenticate(&with(&[ok]), &dkim, &[]), StaffCheck::Authenticated { .. }));
+    assert!(matches!(check(&with(&[ok]), &dkim, None), StaffCheck::Authenticated { proof: Proof::Dkim, .. }));
+    // Comments may hold semicolons; a version number may follow the authserv-id.
+    let commented = "mx.example.test 1; dkim=pass (2048-bit key; unprotected) header.d=example.test";
+    assert!(matches!(check(&with(&[commented]), &dkim, None), StaffCheck::Authenticated { .. }));
     // An attacker's own header, from another authserv-id, proves nothing.
     let forged = "evil.test; dkim=pass header.d=example.test";
-    assert!(matches!(authenticate(&with(&[forged]), &dkim, &[]), StaffCheck::Failed { .. }));
+    assert!(failure(check(&with(&[forged]), &dkim, None)).contains("no Authentication-Results from the trusted"));
     // Our MX says fail, or passes another domain.
     assert!(matches!(
-        authenticate(&with(&["mx.example.test; dkim=fail header.d=example.test"]), &dkim, &[]),
+        check(&with(&["mx.example.test; dkim=fail header.d=example.test"]), &dkim, None),
         StaffCheck::Failed { .. }
     ));
     assert!(matches!(
-        authenticate(&with(&["mx.example.test; dkim=pass header.d=evil.test"]), &dkim, &[]),
+        check(&with(&["mx.example.test; dkim=pass header.d=evil.test"]), &dkim, None),
         StaffCheck::Failed { .. }
     ));
-    // The topmost header of our MX counts; a lower, forged one of the same id does not.
+    // Two headers claiming our MX: one is a forgery that got through, and which cannot be told. Neither counts,
+    // in either order.
     let top_fail = "mx.example.test; dkim=none";
-    assert!(matches!(authenticate(&with(&[top_fail, ok]), &dkim, &[]), StaffCheck::Failed { .. }));
+    for pair in [[top_fail, ok], [ok, top_fail], [ok, ok]] {
+        let why = failure(check(&with(&pair), &dkim, None));
+        assert!(why.contains("2 Authentication-Results headers"), "{why}");
+    }
+}
+
+#[test]
+fn dkim_members_can_be_asked_for_their_own_login_or_identity() {
+    let by_login = dkim_staff(crate::config::DkimProof::SmtpAuth { login: "alice".into() });
+    let by_identity = dkim_staff(crate::config::DkimProof::Identity);
+    let with = |r: &str| Inbound { auth_results: vec![r.to_string()], ..mail("alice@example.test", Signature::None) };
+    let domain_only = "mx.example.test; dkim=pass header.d=example.test header.i=@example.test";
+    assert!(failure(check(&with(domain_only), &by_login, None)).contains("smtp.auth=alice"));
+    assert!(failure(check(&with(domain_only), &by_identity, None)).contains("header.i=alice@example.test"));
+    let logged_in = "mx.example.test; auth=pass smtp.auth=alice; dkim=pass header.d=example.test";
+    assert!(matches!(check(&with(logged_in), &by_login, None), StaffCheck::Authenticated { .. }));
+    let someone_else = "mx.example.test; auth=pass smtp.auth=mallory; dkim=pass header.d=example.test";
+    assert!(matches!(check(&with(someone_else), &by_login, None), StaffCheck::Failed { .. }));
+    let own_identity = "mx.example.test; dkim=pass header.d=example.test header.i=alice@example.test";
+    assert!(matches!(check(&with(own_identity), &by_identity, None), StaffCheck::Authenticated { .. }));
+}
+
+#[test]
+fn dmarc_alignment_reads_only_the_trusted_header() {
+    let ok = ["mx.example.test; dmarc=pass header.from=research.test; dkim=pass header.d=research.test".to_string()];
+    assert!(dmarc_aligned(&ok, "mx.example.test", "ada@research.test").is_ok());
+    let dkim_only = ["mx.example.test; dkim=pass header.d=research.test".to_string()];
+    assert!(dmarc_aligned(&dkim_only, "mx.example.test", "ada@research.test").is_ok());
+    // A DKIM pass for another domain is not aligned with From.
+    let unaligned =
+        ["mx.example.test; dkim=pass header.d=mailer.test; dmarc=fail header.from=research.test".to_string()];
+    assert!(dmarc_aligned(&unaligned, "mx.example.test", "ada@research.test").is_err());
+    let forged = ["evil.test; dmarc=pass header.from=research.test".to_string()];
+    assert!(dmarc_aligned(&forged, "mx.example.test", "ada@research.test").is_err());
+}
+
+#[test]
+fn spans_read_like_people_write_them() {
+    assert_eq!(span(40_000), "40 seconds");
+    assert_eq!(span(12 * 60_000), "12 minutes");
+    assert_eq!(span(HOUR), "1 hour");
+    assert_eq!(span(2 * HOUR + 5 * 60_000), "2 hours 5 minutes");
+    assert_eq!(span(3 * 24 * HOUR), "3 days");
+    assert_eq!(span(4 * 24 * HOUR + 2 * HOUR), "4 days 2 hours");
 }
 
 #[test]
@@ -175,6 +276,8 @@ fn view(state: TicketState) -> TicketView {
         credit_consent: "Ada L. (https://ada.example)".into(),
         suggested_clause: None,
         erased: false,
+        researcher_key: None,
+        offered_keys: Vec::new(),
     }
 }
 
@@ -290,4 +393,29 @@ fn waiting_and_erasure() {
     assert_eq!(plan(&view(TicketState::Closed), &parse("#erase\n", &c), &[], today()).unwrap(), [Change::Erase]);
     let erased = TicketView { erased: true, ..view(TicketState::Closed) };
     assert!(plan(&erased, &parse("#erase\n", &c), &[], today()).unwrap_err()[0].why.contains("already erased"));
+}
+
+#[test]
+fn key_commands_show_reset_and_accept_only_what_was_offered() {
+    let c = config("");
+    assert_eq!(parse("#key show\n", &c).commands[0].command, Command::Key(KeyCommand::Show));
+    let fpr = "0123456789ABCDEF0123456789ABCDEF01234567";
+    // Fingerprints are pasted with spaces and in lower case.
+    let spaced = "#key accept 0123 4567 89ab cdef 0123  4567 89AB CDEF 0123 4567\n";
+    assert_eq!(parse(spaced, &c).commands[0].command, Command::Key(KeyCommand::Accept(fpr.into())));
+    for bad in ["#key\n", "#key accept 1234\n", "#key show all\n", "#key forget\n"] {
+        assert!(!parse(bad, &c).errors.is_empty(), "{bad:?}");
+    }
+    let t = view(TicketState::Triage);
+    let reset = parse("#key reset\n", &c);
+    assert!(plan(&t, &reset, &[], today()).unwrap_err()[0].why.contains("no key is held"));
+    let held = TicketView { researcher_key: Some("FFFF".into()), ..t.clone() };
+    assert_eq!(plan(&held, &reset, &[], today()).unwrap(), [Change::KeyReset]);
+    let accept = parse(&format!("#key accept {fpr}\n"), &c);
+    assert!(plan(&held, &accept, &[], today()).unwrap_err()[0].why.contains("never offered"));
+    let offered = TicketView { offered_keys: vec![fpr.into()], ..held.clone() };
+    assert_eq!(plan(&offered, &accept, &[], today()).unwrap(), [Change::KeyAccept(fpr.into())]);
+    let erased = TicketView { erased: true, ..offered };
+    assert!(plan(&erased, &accept, &[], today()).is_err());
+    assert_eq!(plan(&t, &parse("#key show\n", &c), &[], today()).unwrap(), [Change::KeyShow]);
 }

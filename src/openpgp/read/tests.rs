@@ -28,7 +28,16 @@ fn encrypted_and_signed_round_trip_with_signature_verdicts() {
     let opened = decrypt(&ct, Some(&org), std::slice::from_ref(alice.public()), &LIMITS, now()).unwrap();
     assert_eq!(opened.plaintext, b"Asset*: example.test");
     assert!(opened.encrypted);
-    assert_eq!(opened.signature, Signature::Good { cert: alice.fingerprint() });
+    match &opened.signature {
+        Signature::Good { cert, signed_at, digest } => {
+            assert_eq!(cert, &alice.fingerprint());
+            // The signature says when it was made, and has an identity of its own.
+            let made = jiff::Timestamp::try_from(now()).unwrap().as_millisecond() / 1000 * 1000;
+            assert_eq!(*signed_at, made);
+            assert_eq!(digest.len(), 64);
+        }
+        other => panic!("{other:?}"),
+    }
     // Without her certificate the signer is unknown, but the text is still readable.
     let opened = decrypt(&ct, Some(&org), &[], &LIMITS, now()).unwrap();
     assert_eq!(opened.signature.kind(), "unknown");
@@ -132,7 +141,24 @@ fn detached_and_inline_signatures() {
         s.finalize().unwrap();
     }
     let certs = std::slice::from_ref(alice.public());
-    assert_eq!(verify_detached(data, &sig, certs, now()), Signature::Good { cert: alice.fingerprint() });
+    let first = verify_detached(data, &sig, certs, now());
+    assert!(matches!(&first, Signature::Good { cert, .. } if *cert == alice.fingerprint()), "{first:?}");
+    // The same signature verified twice is the same signature (replay protection remembers this digest);
+    // another signature over the same bytes is another.
+    assert_eq!(verify_detached(data, &sig, certs, now()), first);
+    let mut again = Vec::new();
+    {
+        let m = Message::new(&mut again);
+        let m = openpgp::serialize::stream::Armorer::new(m).kind(openpgp::armor::Kind::Signature).build().unwrap();
+        let mut s = Signer::new(m, alice.signer(now()).unwrap()).unwrap().detached().build().unwrap();
+        s.write_all(data).unwrap();
+        s.finalize().unwrap();
+    }
+    let second = verify_detached(data, &again, certs, now());
+    match (&first, &second) {
+        (Signature::Good { digest: a, .. }, Signature::Good { digest: b, .. }) => assert_ne!(a, b),
+        other => panic!("{other:?}"),
+    }
     assert_eq!(verify_detached(b"tampered", &sig, certs, now()).kind(), "bad");
     assert_eq!(verify_detached(data, &sig, &[], now()).kind(), "unknown");
     assert_eq!(verify_detached(data, b"garbage", certs, now()).kind(), "bad");
