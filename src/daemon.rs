@@ -645,7 +645,7 @@ pub fn read_message(mut reader: impl std::io::Read, max: usize) -> std::io::Resu
         let header_end = find_header_end(&raw).unwrap_or(raw.len().min(64 * 1024));
         raw.truncate(header_end.min(1024 * 1024));
     }
-    Ok(IncomingMail { source: Source::Ingest, raw, size, truncated })
+    Ok(IncomingMail { source: Source::Ingest, raw, size, truncated, admitted: false })
 }
 
 fn find_header_end(raw: &[u8]) -> Option<usize> {

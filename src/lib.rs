@@ -19,7 +19,8 @@
 //! - [`intake`]: one message through classify → engine → store, in one transaction.
 //! - [`imap`]: fetching from the mailbox; [`outbox`]: delivering by SMTP; [`timers`]: due clocks.
 //! - [`daemon`]: wiring of the loops, signals and systemd notification; [`heartbeat`]: proof of life for the
-//!   watchdog; [`lock`]: one fetcher and one deliverer per store; [`tls`]: trust anchors.
+//!   watchdog; [`lock`]: one fetcher and one deliverer per store; [`tls`]: trust anchors; [`fsx`]: files
+//!   opened without following links, and written for the admin with mode 0600.
 //! - [`cli`]: the command line (clap definitions); [`commands`]: what each command does.
 
 pub mod advisory;
@@ -32,6 +33,7 @@ pub mod cwe;
 pub mod daemon;
 pub mod engine;
 pub mod form;
+pub mod fsx;
 pub mod heartbeat;
 pub mod imap;
 pub mod intake;

@@ -5,7 +5,7 @@
 //!   `ingest` from the MTA). Because the kernel drops a lock when its process dies, a row found `sending` by
 //!   the holder of this lock is known to be an orphan of a dead process and can be retried at once.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -73,13 +73,8 @@ impl Drop for FileLock {
 }
 
 fn open(path: &Path) -> Result<File, LockError> {
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(|source| LockError::Io { path: path.to_path_buf(), source })
+    // A symbolic link in its place is refused: the lock's holder writes its pid into the file.
+    crate::fsx::open_or_create_nofollow(path).map_err(|source| LockError::Io { path: path.to_path_buf(), source })
 }
 
 #[cfg(test)]

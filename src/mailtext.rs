@@ -44,6 +44,36 @@ fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
+/// Text a sender wrote, made safe to print on a terminal: control characters other than line breaks and
+/// tabs (ESC, which starts a terminal escape sequence, BEL, backspace, a bare CR that rewrites a line …), C1
+/// controls, and invisible formatting characters (bidi overrides) are shown as `\u{…}` instead of acting
+/// on the terminal. Text stored before it was cleaned, or cleaned for another purpose, goes through here
+/// on its way to the screen.
+pub fn for_terminal(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_for_terminal(s, false)
+}
+
+/// [`for_terminal`] for a one-line field: line breaks and tabs are escaped too.
+pub fn for_terminal_line(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_for_terminal(s, true)
+}
+
+fn escape_for_terminal(s: &str, one_line: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| (c.is_control() && (one_line || !matches!(c, '\n' | '\t'))) || is_invisible_format(c);
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A file name we can show and use: no path, no control characters, no leading dots, bounded.
 pub fn clean_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
@@ -239,5 +269,14 @@ mod tests {
         );
         assert!(find_reference_tags("[EX-26-0001] [EX-2026-] [EX-2026-x] [EX-2026-1", "EX").is_empty());
         assert!(find_reference_tags("[EXAMPLE-2026-0001]", "EX").is_empty());
+    }
+
+    #[test]
+    fn terminal_output_shows_control_characters_instead_of_obeying_them() {
+        // A subject that would clear the screen and retitle the terminal, and a bidi override.
+        assert_eq!(for_terminal_line("a\x1b[2Jb\x07\u{202E}c"), "a\\u{1b}[2Jb\\u{7}\\u{202e}c");
+        assert_eq!(for_terminal("line one\n\tindented\rover"), "line one\n\tindented\\u{d}over");
+        assert_eq!(for_terminal_line("one\ntwo"), "one\\u{a}two");
+        assert!(matches!(for_terminal("plain text"), std::borrow::Cow::Borrowed(_)));
     }
 }

@@ -44,10 +44,7 @@ fn with_run_idling_an_acknowledgement_arrives_within_two_seconds() {
 #[test]
 fn kill_9_in_the_middle_of_a_500_message_backlog_loses_nothing_and_doubles_nothing() {
     const N: usize = 500;
-    let desk = Desk::with(
-        "backlog",
-        Options { limits: "new_tickets_per_sender_per_day = 100000".into(), ..Options::default() },
-    );
+    let desk = Desk::with("backlog", Options { limits: common::BACKLOG_LIMITS.into(), ..Options::default() });
     let alice = desk.researcher(1);
     let mut imap = common::imap::Imap::login(desk.stack.imap, &desk.security, "pass");
     let mut ids = HashSet::new();

@@ -137,7 +137,7 @@ fn assert_backlog_exact(desk: &Desk, n: usize) {
 }
 
 fn backlog_desk(name: &str) -> Desk {
-    Desk::with(name, Options { limits: "new_tickets_per_sender_per_day = 100000".into(), ..Options::default() })
+    Desk::with(name, Options { limits: common::BACKLOG_LIMITS.into(), ..Options::default() })
 }
 
 fn tickets(desk: &Desk) -> i64 {

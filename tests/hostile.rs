@@ -32,7 +32,8 @@ struct Single {
     /// A part of the recorded reason (for dropped and quarantined mail).
     #[serde(default)]
     reason: Option<String>,
-    /// Mail queued to the sender because of it (the acknowledgement, a form request …); default: any.
+    /// Every mail queued because of it, to anyone but staff (the acknowledgement, a form request, an
+    /// answer to a forged sender …); default: any.
     #[serde(default)]
     replies: Option<i64>,
     /// Warnings to staff it caused (forged staff mail).
@@ -56,7 +57,7 @@ struct Sequence {
     outcomes: std::collections::BTreeMap<String, usize>,
     #[serde(default)]
     reason: Option<String>,
-    /// At most this many mails queued to the sender in all.
+    /// At most this many mails queued because of the sequence, to anyone but staff.
     max_replies: i64,
 }
 
@@ -118,13 +119,21 @@ impl Bench {
             .to_string()
     }
 
-    /// 0 before the first message has created the store.
+    /// A number from the store; 0 before the first message has created it. A query that fails panics:
+    /// a broken count must never pass for "nothing happened".
     fn count(&self, sql: &str, param: &str) -> i64 {
-        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
-        match rusqlite::Connection::open_with_flags(self.desk.store_path(), flags) {
-            Ok(conn) => conn.query_row(sql, [param], |r| r.get(0)).unwrap_or(0),
-            Err(_) => 0,
+        if !self.desk.store_path().exists() {
+            return 0;
         }
+        let conn =
+            rusqlite::Connection::open_with_flags(self.desk.store_path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap_or_else(|e| panic!("the store cannot be opened: {e}"));
+        conn.query_row(sql, [param], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The newest outbox row so far (what a message causes is every row after it).
+    fn last_outbox_row(&self) -> i64 {
+        self.count("SELECT coalesce(max(id), 0) FROM outbox WHERE ?1 = ?1", "")
     }
 
     fn kinds_to(&self, address: &str) -> Vec<String> {
@@ -133,8 +142,19 @@ impl Bench {
         stmt.query_map([address], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
     }
 
-    fn replies_to(&self, address: &str) -> i64 {
-        self.count("SELECT count(*) FROM outbox WHERE recipient = ?1", address)
+    /// Mail queued after outbox row `after`, to anyone but staff: whatever a message (forged staff mail, a
+    /// bounce, mail from our own address, a flood of strangers) made vdpd send.
+    fn replies_since(&self, after: i64) -> i64 {
+        if !self.desk.store_path().exists() {
+            return 0;
+        }
+        let conn = rusqlite::Connection::open(self.desk.store_path()).unwrap();
+        conn.query_row(
+            "SELECT count(*) FROM outbox WHERE id > ?1 AND recipient <> ?2",
+            rusqlite::params![after, self.staff],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("counting the outbox: {e}"))
     }
 
     /// Warnings recorded for staff (each also mailed to them, within the policy's daily cap).
@@ -216,6 +236,7 @@ fn each_hostile_message_gets_its_expected_outcome() {
     for (k, m) in expected().mail.iter().enumerate() {
         let researcher = format!("h{k}-{}@example.test", bench.desk.id);
         let warnings_before = bench.staff_warnings();
+        let outbox_before = bench.last_outbox_row();
         let got = bench.ingest(&bench.render(&m.file, &researcher, 0));
         let status = got.split([':', ' ']).next().unwrap_or("").to_string();
         let mut problems = Vec::new();
@@ -228,7 +249,7 @@ fn each_hostile_message_gets_its_expected_outcome() {
             problems.push(format!("reason lacks {reason:?}"));
         }
         if let Some(n) = m.replies {
-            let replies = bench.replies_to(&researcher);
+            let replies = bench.replies_since(outbox_before);
             if replies != n {
                 problems.push(format!("{replies} replies, expected {n}"));
             }
@@ -267,6 +288,7 @@ fn storms_and_auto_responder_loops_are_bounded() {
             let got = bench.ingest(&bench.render(first, &researcher, 0));
             assert!(got.starts_with("ticket EX-2026-0001"), "{}: the first message: {got}", s.what);
         }
+        let outbox_before = bench.last_outbox_row();
         let mut outcomes: std::collections::BTreeMap<String, usize> = Default::default();
         let mut reasons = Vec::new();
         for n in 1..=s.times {
@@ -280,13 +302,8 @@ fn storms_and_auto_responder_loops_are_bounded() {
         if let Some(reason) = &s.reason {
             assert!(reasons.iter().any(|r| r.contains(reason.as_str())), "{}: no {reason:?} in {reasons:#?}", s.what);
         }
-        let replies = bench.replies_to(&researcher);
+        let replies = bench.replies_since(outbox_before);
         eprintln!("  mail to the sender: {:?}", bench.kinds_to(&researcher));
-        assert!(
-            replies <= s.max_replies,
-            "{}: {replies} mails to the sender, at most {} expected",
-            s.what,
-            s.max_replies
-        );
+        assert!(replies <= s.max_replies, "{}: {replies} mails queued, at most {} expected", s.what, s.max_replies);
     }
 }

@@ -6,67 +6,10 @@ mod common;
 use std::time::Duration;
 
 use common::gpg::{self, Gpg, autocrypt, clearsigned, mime_signed, open, timeline};
+use common::team::{Team, team};
 use common::{Desk, Options, header, parse};
 
 const T: Duration = Duration::from_secs(30);
-
-const POLICY: &str = r#"
-[openpgp]
-
-[[scope.out_of_scope]]
-id = "dos"
-wording = "Denial-of-service attacks (DDoS, flood)."
-hints = ["ddos", "flood"]
-
-[[scope.out_of_scope]]
-id = "sub-processor"
-wording = "Our sub-processors' sites and services (Hetzner, OpenAI, Stripe, Twilio, etc.): report directly to the sub-processor concerned."
-sub_processors = [{ name = "Stripe", contact = "https://stripe.com/docs/security" }]
-
-[recognition]
-hall_of_fame = true
-
-[bounty]
-enabled = true
-currency = "GBP"
-payment = "by card via PayPal or Stripe, on receipt of the invoice"
-invoice_fields = ["your company's legally registered name", "its address", "contact information"]
-
-[[bounty.tiers]]
-id = "minor"
-amount = 50
-meaning = "A minor security problem"
-"#;
-
-struct Team {
-    desk: Desk,
-    alice: Gpg,
-    bob: Gpg,
-    researcher: Gpg,
-}
-
-fn team(name: &str, extra: &str) -> Team {
-    let desk = Desk::with(name, Options::default());
-    let alice = Gpg::new(&format!("alice-{}@example.test", desk.id));
-    let bob = Gpg::new(&format!("bob-{}@example.test", desk.id));
-    let researcher = Gpg::new(&desk.researcher(1));
-    let mut toml = format!("\n[scope]\ndomains = [\"app.example.test\"]\n{POLICY}\n{extra}\n");
-    for (who, g) in [("Alice", &alice), ("Bob", &bob)] {
-        let cert = g.export_to(desk.dir.path());
-        toml.push_str(&format!(
-            "\n[[staff.members]]\naddress = \"{}\"\nname = \"{who}\"\ncert = \"{}\"\n",
-            g.address,
-            cert.display()
-        ));
-    }
-    desk.write_policy(&Options { extra: toml, ..Options::default() });
-    desk.vdpd_ok(&["key", "generate"]);
-    let org = desk.vdpd(&["key", "export"]).stdout;
-    for g in [&alice, &bob, &researcher] {
-        g.import(&org);
-    }
-    Team { desk, alice, bob, researcher }
-}
 
 #[test]
 fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {

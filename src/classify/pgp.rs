@@ -287,6 +287,13 @@ fn open_entity(
         })
         .sum();
     if protected == 0 {
+        if depth == 0 && signed_attachment(message) {
+            crypto.note = Some(
+                "only an attachment is signed (a signature over a file, or an attached signed mail): it says nothing \
+                 about the mail itself"
+                    .into(),
+            );
+        }
         return Ok(Layer { covered: piece(message, &[]), ..Layer::default() });
     }
     if protected > 1 || depth > MAX_LAYERS {
@@ -633,6 +640,22 @@ fn find_protected(message: &Message<'_>) -> Vec<Found> {
         }
     }
     found
+}
+
+/// Whether the mail carries a signature only as an attachment: a detached `application/pgp-signature`
+/// file, or an attached message that is itself signed.
+fn signed_attachment(message: &Message<'_>) -> bool {
+    message.attachments.iter().filter_map(|&id| message.parts.get(id as usize)).any(|p| match &p.body {
+        PartType::Message(inner) => {
+            let root = inner.root_part();
+            is(root, "multipart", "signed")
+                || inner
+                    .text_body
+                    .iter()
+                    .any(|&t| text_of(inner, t as usize).is_some_and(|t| !inline_blocks(&t).is_empty()))
+        }
+        _ => is(p, "application", "pgp-signature"),
+    })
 }
 
 /// The part ids of `root` and everything below it.

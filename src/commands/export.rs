@@ -232,7 +232,8 @@ fn csv(rows: &[TicketOut], with_content: bool) -> String {
 
 fn write_out(data: &[u8], output: Option<PathBuf>) -> anyhow::Result<()> {
     match output {
-        Some(path) => std::fs::write(&path, data)?,
+        // Report content for the admin: mode 0600 whatever the umask.
+        Some(path) => crate::fsx::write_private(&path, data)?,
         None => std::io::stdout().write_all(data)?,
     }
     Ok(())

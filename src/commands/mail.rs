@@ -43,9 +43,9 @@ pub fn list(store: &Store, status: Option<&str>, limit: usize, json: bool) -> an
             r.id,
             when(r.fetched_at),
             r.status,
-            clip(&r.from_addr, 32),
-            clip(&r.subject, 40),
-            r.reason
+            clip(&crate::mailtext::for_terminal_line(&r.from_addr), 32),
+            clip(&crate::mailtext::for_terminal_line(&r.subject), 40),
+            crate::mailtext::for_terminal_line(&r.reason)
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -69,12 +69,12 @@ pub fn show(store: &Store, id: i64, raw: bool) -> anyhow::Result<ExitCode> {
     println!("  size:        {} bytes{}", row.size, if row.truncated { " (only the header kept)" } else { "" });
     println!("  outcome:     {}", row.status);
     if !row.reason.is_empty() {
-        println!("  reason:      {}", row.reason);
+        println!("  reason:      {}", crate::mailtext::for_terminal_line(&row.reason));
     }
     println!("  attempts:    {}", row.attempts);
-    println!("  from:        {}", row.from_addr);
-    println!("  subject:     {}", row.subject);
-    println!("  message-id:  {}", row.message_id.as_deref().unwrap_or("-"));
+    println!("  from:        {}", crate::mailtext::for_terminal_line(&row.from_addr));
+    println!("  subject:     {}", crate::mailtext::for_terminal_line(&row.subject));
+    println!("  message-id:  {}", crate::mailtext::for_terminal_line(row.message_id.as_deref().unwrap_or("-")));
     if let Some(t) = row.ticket_id
         && let Some(ticket) = crate::store::tickets::ticket_by_id(store.conn(), t)?
     {
@@ -90,17 +90,26 @@ pub fn retry(tokio: &tokio::runtime::Runtime, rt: Runtime, id: i64) -> anyhow::R
         let Some((row, Some(raw))) = intake_sql::get(s.conn(), id)? else {
             return Ok(None);
         };
-        if row.status != "quarantined" {
-            return Err(Exit { code: 1, message: format!("message #{id} is {}, not quarantined", row.status) }.into());
+        // Quarantined mail, or a new report the caps on new tickets held back (an admin's retry admits it).
+        if !s.write(|tx| intake_sql::requeue(tx, id))? {
+            let what = if row.status == "dropped" { format!("dropped ({})", row.reason) } else { row.status.clone() };
+            return Err(Exit {
+                code: 1,
+                message: format!(
+                    "message #{id} is {what}: only quarantined mail and reports held back by the caps on new tickets \
+                     (rate limit, flood) can be retried"
+                ),
+            }
+            .into());
         }
-        s.write(|tx| intake_sql::requeue(tx, id))?;
         let source = match (row.mailbox, row.uidvalidity, row.uid) {
             (Some(mailbox), Some(v), Some(uid)) => {
                 Source::Imap { mailbox, uidvalidity: u32::try_from(v)?, uid: u32::try_from(uid)? }
             }
             _ => Source::Ingest,
         };
-        let mail = IncomingMail { source, raw, size: usize::try_from(row.size)?, truncated: row.truncated };
+        let mail =
+            IncomingMail { source, raw, size: usize::try_from(row.size)?, truncated: row.truncated, admitted: true };
         let processed = intake::process(s, &env, &mail, now)?;
         s.durable_barrier(now)?;
         Ok(Some(processed))

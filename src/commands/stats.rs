@@ -89,7 +89,9 @@ fn entries(store: &Store, config: &Config, since: i64) -> anyhow::Result<Vec<sta
                 scope.spawn(move || {
                     let conn = rusqlite::Connection::open_with_flags(
                         path,
-                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+                            | rusqlite::OpenFlags::SQLITE_OPEN_NOFOLLOW,
                     )?;
                     conn.busy_timeout(std::time::Duration::from_secs(10))?;
                     one(&conn, (part, parts))

@@ -190,7 +190,13 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         .unwrap_or_default();
     println!("outbox:   {} queued, {} sending, {} sent, {} failed{oldest}", ob.queued, ob.sending, ob.sent, ob.failed);
     for f in &out.outbox.recent_failures {
-        println!("          failed #{} {} to {}: {}", f.outbox_id, f.reference, f.recipient, f.error);
+        println!(
+            "          failed #{} {} to {}: {}",
+            f.outbox_id,
+            f.reference,
+            crate::mailtext::for_terminal_line(&f.recipient),
+            crate::mailtext::for_terminal_line(&f.error)
+        );
     }
     let join = |m: &std::collections::BTreeMap<String, i64>| {
         if m.is_empty() {

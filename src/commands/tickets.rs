@@ -110,6 +110,10 @@ struct MessageJson {
     /// The signer's fingerprint (good), the issuer (unknown) or the reason (bad).
     signer: String,
     crypto_error: String,
+    /// The text (decrypted; for incoming mail, what its signature covers when it was signed).
+    text: String,
+    /// Text an incoming mail carried beside its signed part: unsigned, shown for what it is.
+    unsigned_text: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -243,11 +247,16 @@ fn write_list(out: &mut impl Write, rows: &[tickets::TicketSummary]) -> std::io:
             t.state,
             when(t.created_at),
             ack,
-            truncate(&t.reporter, 32),
-            truncate(&t.subject, 60)
+            truncate(&line(&t.reporter), 32),
+            truncate(&line(&t.subject), 60)
         )?;
     }
     Ok(())
+}
+
+/// A one-line field a sender may have written, safe for the terminal.
+fn line(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::mailtext::for_terminal_line(s)
 }
 
 pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyhow::Result<ExitCode> {
@@ -294,6 +303,8 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
                     signature: m.signature.clone(),
                     signer: m.signer.clone(),
                     crypto_error: m.crypto_error.clone(),
+                    text: m.body_text.clone(),
+                    unsigned_text: m.unsigned_text.clone(),
                 })
                 .collect(),
             attachments: attachments.clone(),
@@ -324,23 +335,23 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}  {}", t.reference, t.subject);
+    println!("{}  {}", t.reference, line(&t.subject));
     println!("  state:         {}", t.state);
-    println!("  reporter:      {}", t.reporter);
+    println!("  reporter:      {}", line(&t.reporter));
     println!("  received:      {}", when(t.received_at));
     match (t.acknowledged_at, t.ack_latency_ms) {
         (Some(at), Some(ms)) => println!("  acknowledged:  {} ({} ms after receipt)", when(at), ms),
         _ => println!("  acknowledged:  not yet"),
     }
     if !t.asset.is_empty() {
-        println!("  asset:         {}", t.asset);
+        println!("  asset:         {}", line(&t.asset));
     }
     if !t.severity.is_empty() {
         let cvss = t.cvss_score.map(|s| format!(" (CVSS {s:.1} {})", t.cvss_vector)).unwrap_or_default();
         println!("  severity:      {}{cvss}", t.severity);
     }
     if !t.weakness.is_empty() {
-        println!("  weakness:      {}", t.weakness);
+        println!("  weakness:      {}", line(&t.weakness));
     }
     println!(
         "  report form:   {}",
@@ -349,19 +360,46 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
     println!("\nParticipants:");
     for p in &participants {
         let name = if p.name.is_empty() { String::new() } else { format!(" ({})", p.name) };
-        println!("  {:<10} {}{}", p.role, p.address, name);
+        println!("  {:<10} {}{}", p.role, line(&p.address), line(&name));
     }
     println!("\nMessages:");
     for m in &messages {
         let arrow = if m.direction == "in" { "←" } else { "→" };
         let peer = if m.direction == "in" { &m.from } else { &m.to };
-        println!("  {} {} {:<16} {:<10} {} {}", when(m.created_at), arrow, m.kind, m.status, peer, m.message_id);
+        println!(
+            "  {} {} {:<16} {:<10} {} {}",
+            when(m.created_at),
+            arrow,
+            m.kind,
+            m.status,
+            line(peer),
+            line(&m.message_id)
+        );
         if !m.last_error.is_empty() {
-            println!("      error: {}", m.last_error);
+            println!("      error: {}", line(&m.last_error));
+        }
+        if m.direction == "in" {
+            let verdict = match m.signature.as_str() {
+                "none" => String::new(),
+                other => format!(
+                    " (signature: {other}{})",
+                    if m.signer.is_empty() { String::new() } else { format!(" {}", line(&m.signer)) }
+                ),
+            };
+            println!("      subject: {}{verdict}", line(&m.subject));
+            for l in crate::mailtext::for_terminal(&m.body_text).lines() {
+                println!("      | {l}");
+            }
+            if !m.unsigned_text.is_empty() {
+                println!("      NOT SIGNED (beside the signed part; it counts for nothing):");
+                for l in crate::mailtext::for_terminal(&m.unsigned_text).lines() {
+                    println!("      ! {l}");
+                }
+            }
         }
     }
     if !t.assignee.is_empty() {
-        println!("  assignee:      {}", t.assignee);
+        println!("  assignee:      {}", line(&t.assignee));
     }
     if !t.outcome.is_empty() {
         println!("  outcome:       {}", t.outcome);
@@ -374,18 +412,26 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
         println!("  disclosure:    {} (negotiated)", t.disclose_on);
     }
     if let Some(c) = &t.credit {
-        println!("  credit:        {}", if c.is_empty() { "none (no public credit)" } else { c });
+        println!("  credit:        {}", if c.is_empty() { "none (no public credit)".into() } else { line(c) });
     }
     if !attachments.is_empty() {
         println!("\nAttachments:");
         for a in &attachments {
             let kept = if a.kept { "" } else { " (purged)" };
-            println!("  #{:<4} {} ({}, {} bytes, sha256 {}){kept}", a.id, a.name, a.content_type, a.size, a.sha256);
+            println!(
+                "  #{:<4} {} ({}, {} bytes, sha256 {}){kept}",
+                a.id,
+                line(&a.name),
+                line(&a.content_type),
+                a.size,
+                a.sha256
+            );
         }
     }
     if !form.is_empty() {
         println!("\nReport form:");
         for (section, value) in &form {
+            let value = crate::mailtext::for_terminal(value);
             let mut lines = value.lines();
             println!("  {section}: {}", lines.next().unwrap_or(""));
             for l in lines {
@@ -412,8 +458,8 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
     }
     println!("\nTimeline:");
     for e in &timeline {
-        let detail = if e.detail.is_empty() { String::new() } else { format!(": {}", e.detail) };
-        println!("  {}  {:<24} {}{}", when(e.at), e.actor, e.event, detail);
+        let detail = if e.detail.is_empty() { String::new() } else { format!(": {}", line(&e.detail)) };
+        println!("  {}  {:<24} {}{}", when(e.at), line(&e.actor), e.event, detail);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -446,7 +492,7 @@ pub fn attachment(
     };
     match output {
         Some(path) => {
-            std::fs::write(path, &data)?;
+            crate::fsx::write_private(path, &data)?;
             eprintln!("{name}: {} bytes written to {}", data.len(), path.display());
         }
         None => {

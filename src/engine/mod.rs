@@ -91,6 +91,8 @@ pub struct Facts {
     pub sender_tickets_last_day: u32,
     /// Tickets anyone opened in the last hour.
     pub tickets_last_hour: u32,
+    /// An admin asked for this mail to be processed again: the caps on new tickets do not hold it back.
+    pub admitted: bool,
     /// Whether the sender is staff, and proved it.
     pub staff: staff::StaffCheck,
 }
@@ -169,7 +171,7 @@ pub fn decide(inbound: &Inbound, facts: &Facts, config: &Config) -> Decision {
     {
         return Decision::KeyRequest;
     }
-    if facts.tickets_last_hour >= limits.new_tickets_per_hour {
+    if facts.tickets_last_hour >= limits.new_tickets_per_hour && !facts.admitted {
         return Decision::Flood {
             reason: format!(
                 "flood: {} new tickets in the last hour (limits.new_tickets_per_hour = {}): kept without a ticket or a \
@@ -178,7 +180,7 @@ pub fn decide(inbound: &Inbound, facts: &Facts, config: &Config) -> Decision {
             ),
         };
     }
-    if facts.sender_tickets_last_day >= limits.new_tickets_per_sender_per_day {
+    if facts.sender_tickets_last_day >= limits.new_tickets_per_sender_per_day && !facts.admitted {
         return Decision::Drop {
             reason: format!(
                 "rate limit: {} new tickets from this sender in the last 24 hours (limits.new_tickets_per_sender_per_day = {})",

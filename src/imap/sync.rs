@@ -203,7 +203,7 @@ async fn process_batch(
             // Expunged between the two FETCH commands: nothing to do.
             let (raw, truncated) = bodies.remove(&uid)?;
             let source = Source::Imap { mailbox: cfg.mailbox.clone(), uidvalidity, uid };
-            Some((uid, IncomingMail { source, size: (size as usize).max(raw.len()), raw, truncated }))
+            Some((uid, IncomingMail { source, size: (size as usize).max(raw.len()), raw, truncated, admitted: false }))
         })
         .collect();
     let env = ctx.env.current();

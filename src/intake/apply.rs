@@ -24,6 +24,7 @@ pub(super) fn handle(
     env: &Env,
     id: i64,
     read: classify::Read,
+    admitted: bool,
     now: i64,
 ) -> Result<Processed, HandleError> {
     let config = &env.config;
@@ -71,6 +72,7 @@ pub(super) fn handle(
         candidates: store::tickets::thread_candidates(tx, &inbound.thread_ids, &inbound.subject_refs, &inbound.sender)?,
         sender_tickets_last_day: store::tickets::count_tickets_by_reporter_since(tx, &inbound.sender, now - DAY_MS)?,
         tickets_last_hour: store::tickets::count_tickets_since(tx, now - HOUR_MS)?,
+        admitted,
         staff: engine::staff::authenticate(&inbound, &config.staff, &evidence),
     };
     let finish = |status: IntakeStatus, reason: &str, ticket_id: Option<i64>, dedup: bool| {

@@ -88,6 +88,9 @@ pub struct IncomingMail {
     /// The size of the whole message (as the server announced it, for IMAP).
     pub size: usize,
     pub truncated: bool,
+    /// An admin asked for this message to be processed again (`vdpd mail retry`): the caps on new tickets
+    /// (per sender, per hour) that held it back do not apply.
+    pub admitted: bool,
 }
 
 impl IncomingMail {
@@ -191,9 +194,9 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
         classify::read(&mail.raw, mail.size, mail.truncated, &config.limits, &config.organisation, &keyring)
     }));
     let outcome = match read {
-        Ok(read) => {
-            std::panic::catch_unwind(AssertUnwindSafe(|| store.write(|tx| apply::handle(tx, env, id, read, now))))
-        }
+        Ok(read) => std::panic::catch_unwind(AssertUnwindSafe(|| {
+            store.write(|tx| apply::handle(tx, env, id, read, mail.admitted, now))
+        })),
         Err(panic) => Err(panic),
     };
     match outcome {

@@ -369,6 +369,29 @@ pub(super) fn handle(
     let message_kind = if internal { "staff-note" } else { "staff" };
     apply::record_incoming(tx, ticket_id, message_kind, intake_id, inbound, config, now)?;
     let Some(ticket) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(()) };
+    // Commands beside the signed content did nothing; whoever put them there wanted them to. Staff hear of
+    // it (the member in their confirmation, everyone in a warning).
+    let unsigned: Vec<&str> = inbound
+        .outside
+        .text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.strip_prefix('#').is_some_and(|c| c.starts_with(|ch: char| ch.is_ascii_alphabetic())))
+        .collect();
+    let mut ignored = None;
+    if !unsigned.is_empty() {
+        let listed = unsigned.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ");
+        ignored = Some(format!("IGNORED, not signed: {listed} — only what your signature covers counts"));
+        let detail = format!(
+            "a mail signed by {member} (subject {:?}) carried commands outside its signed content: {listed}. They were \
+             ignored; only the signed part was acted on. If {member} did not add them, someone tampered with the \
+             mail or reused their signed text.",
+            inbound.subject
+        );
+        let message = MessageContext { id: intake_id, from: inbound.sender.clone(), subject: inbound.subject.clone() };
+        store::tickets::add_timeline(tx, ticket_id, now, member, "unsigned commands ignored", &listed)?;
+        warn(tx, env, "unsigned commands ignored", &detail, Some((ticket_id, reference)), Some(message), now)?;
+    }
     let existing: Vec<String> = parsed
         .commands
         .iter()
@@ -402,7 +425,7 @@ pub(super) fn handle(
             tracing::info!(ticket = %reference, staff = %member, "staff commands refused: {}", lines.join("; "));
             if let Some(me) = me {
                 let mut ctx = ticket_context(tx, env, &ticket, now)?;
-                ctx.errors = lines;
+                ctx.errors = lines.into_iter().chain(ignored).collect();
                 ctx.staff_member = Some(member.to_string());
                 ctx.encrypted = outgoing::will_encrypt(env, &me);
                 let plan = engine::MailPlan {
@@ -418,6 +441,9 @@ pub(super) fn handle(
 
     let mut done: Vec<String> = Vec::new();
     let mut notices: Vec<String> = Vec::new();
+    if let Some(ignored) = &ignored {
+        done.push(ignored.clone());
+    }
     for change in changes.iter().filter(|c| **c != Change::Erase) {
         apply_change(tx, env, &ticket, change, member, now, &mut done, &mut notices)?;
     }

@@ -39,7 +39,13 @@ fn report(from: &str, mid: &str, subject: &str) -> String {
 }
 
 fn ingest(store: &mut Store, raw: &str) -> Processed {
-    let mail = IncomingMail { source: Source::Ingest, raw: raw.as_bytes().to_vec(), size: raw.len(), truncated: false };
+    let mail = IncomingMail {
+        source: Source::Ingest,
+        raw: raw.as_bytes().to_vec(),
+        size: raw.len(),
+        truncated: false,
+        admitted: false,
+    };
     process(store, &env(), &mail, NOW).unwrap()
 }
 
@@ -49,6 +55,7 @@ fn imap(store: &mut Store, uid: u32, raw: &str) -> Processed {
         raw: raw.as_bytes().to_vec(),
         size: raw.len(),
         truncated: false,
+        admitted: false,
     };
     process(store, &env(), &mail, NOW).unwrap()
 }
@@ -187,7 +194,13 @@ fn the_daily_limit_drops_further_reports_without_reply() {
 fn a_message_that_killed_the_process_three_times_is_quarantined() {
     let mut store = Store::open_in_memory().unwrap();
     let raw = report("alice@research.test", "<r1@research.test>", "XSS");
-    let mail = IncomingMail { source: Source::Ingest, raw: raw.as_bytes().to_vec(), size: raw.len(), truncated: false };
+    let mail = IncomingMail {
+        source: Source::Ingest,
+        raw: raw.as_bytes().to_vec(),
+        size: raw.len(),
+        truncated: false,
+        admitted: false,
+    };
     let key = mail.intake_key();
     // Three attempts that "died": begin() was committed, processing never finished.
     for _ in 0..MAX_ATTEMPTS {
@@ -222,6 +235,7 @@ fn oversized_and_unparseable_mail_is_quarantined_and_the_cursor_moves_on() {
         raw: b"From: a@research.test\r\nSubject: big\r\n\r\n".to_vec(),
         size: 100 * 1024 * 1024,
         truncated: true,
+        admitted: false,
     };
     let p = process(&mut store, &env(), &mail, NOW).unwrap();
     assert_eq!(p.status, IntakeStatus::Quarantined);

@@ -58,18 +58,21 @@ impl OrgKey {
     /// Reads the secret key, refusing a file others can read, a certificate without secrets, or one that
     /// cannot both sign and decrypt now.
     pub fn load(path: &Path, address: &str) -> Result<OrgKey, KeyError> {
-        let meta = match std::fs::metadata(path) {
-            Ok(m) => m,
+        // One open, without following a symbolic link; mode and bytes come from the same file.
+        let mut file = match crate::fsx::open_nofollow(path) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(KeyError::Missing { path: path.to_path_buf(), address: address.to_string() });
             }
             Err(e) => return Err(io(path)(e)),
         };
+        let meta = file.metadata().map_err(io(path))?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(KeyError::Permissions { path: path.to_path_buf(), mode });
         }
-        let bytes = std::fs::read(path).map_err(io(path))?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io(path))?;
         let cert = Cert::from_bytes(&bytes)
             .map_err(|e| KeyError::Parse { path: path.to_path_buf(), message: format!("{e:#}") })?;
         Self::from_cert(cert, &path.display().to_string())

@@ -179,7 +179,9 @@ pub fn find_dedup(conn: &Connection, dedup_key: &str) -> Result<Option<(i64, Opt
 pub fn requeue(conn: &Connection, id: i64) -> Result<bool, StoreError> {
     Ok(conn
         .prepare_cached(
-            "UPDATE intake SET status = 'pending', attempts = 0, reason = '' WHERE id = ?1 AND status = 'quarantined'",
+            "UPDATE intake SET status = 'pending', attempts = 0, reason = '', dedup_key = NULL
+             WHERE id = ?1 AND (status = 'quarantined' OR (status = 'dropped' AND ticket_id IS NULL
+                 AND (reason LIKE 'rate limit:%' OR reason LIKE 'flood:%')))",
         )?
         .execute([id])?
         == 1)

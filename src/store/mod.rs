@@ -97,7 +97,10 @@ impl Store {
                 ),
             })?;
         }
-        let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        // A symbolic link in the database's place is refused (SQLITE_OPEN_NOFOLLOW).
+        let flags = rusqlite::OpenFlags::default() | rusqlite::OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
         Self::setup(conn, path)
     }
 

@@ -454,6 +454,8 @@ pub struct MessageRow {
     pub last_error: String,
     pub intake_id: Option<i64>,
     pub body_text: String,
+    /// Text the mail carried outside its signed content.
+    pub unsigned_text: String,
     pub encrypted: bool,
     pub signature: String,
     pub signer: String,
@@ -472,7 +474,7 @@ pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, St
                 coalesce((SELECT max(o.attempts) FROM outbox o WHERE o.message_row = m.id), 0),
                 (SELECT max(o.sent_at) FROM outbox o WHERE o.message_row = m.id),
                 coalesce((SELECT group_concat(o.last_error, '; ') FROM outbox o WHERE o.message_row = m.id AND o.last_error != ''), ''),
-                m.intake_id, m.body_text, m.encrypted, m.signature, m.signer, m.crypto_error
+                m.intake_id, m.body_text, m.encrypted, m.signature, m.signer, m.crypto_error, m.unsigned_text
          FROM messages m WHERE m.ticket_id = ?1 ORDER BY m.created_at, m.id",
     )?;
     let rows = stmt
@@ -496,6 +498,7 @@ pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, St
                 signature: r.get(15)?,
                 signer: r.get(16)?,
                 crypto_error: r.get(17)?,
+                unsigned_text: r.get(18)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -141,6 +141,22 @@ impl Gpg {
         self.ok(&["--clearsign", "--local-user", &self.address], Some(data))
     }
 
+    /// A signed (not encrypted) OpenPGP message, armoured: `gpg --sign --armor`.
+    pub fn sign_armor(&self, data: &[u8]) -> Vec<u8> {
+        self.ok(&["--armor", "--sign", "--local-user", &self.address], Some(data))
+    }
+
+    /// Revokes our key with the revocation certificate GnuPG made when it generated the key (reason: none
+    /// given, which OpenPGP treats as a compromise: no signature by the key counts any more).
+    pub fn revoke(&self) {
+        let path = self.home.path().join("openpgp-revocs.d").join(format!("{}.rev", self.fingerprint));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // GnuPG prefixes the armour with ':' so that it is not imported by accident.
+        self.import(
+            text.replace(":-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----").as_bytes(),
+        );
+    }
+
     pub fn detach_sign(&self, data: &[u8]) -> Vec<u8> {
         self.ok(&["--armor", "--detach-sign", "--local-user", &self.address], Some(data))
     }
@@ -194,6 +210,11 @@ pub fn pgp_mime_signed(headers: &str, entity: &[u8], signature: &[u8]) -> Vec<u8
     m.extend_from_slice(&crlf(signature));
     m.extend_from_slice(b"\r\n--sig-boundary--\r\n");
     m
+}
+
+/// Line endings made CRLF, for text.
+pub fn crlf_str(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
 }
 
 /// Line endings made CRLF.

@@ -10,6 +10,7 @@ pub mod gpg;
 pub mod imap;
 pub mod proxy;
 pub mod smtp;
+pub mod team;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -62,12 +63,26 @@ impl Stack {
     }
 }
 
+/// The reference vdpd gives the `n`-th ticket it opens this year (`EX-2026-0001`). Tests that run on the
+/// system clock must not write the year out: the suite has to pass in any year. (The year is read once per
+/// test process; a run that spans midnight on 31 December is the one case this gets wrong.)
+pub fn ex(n: u32) -> String {
+    static YEAR: std::sync::OnceLock<i16> = std::sync::OnceLock::new();
+    let year = *YEAR.get_or_init(|| jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).year());
+    format!("EX-{year}-{n:04}")
+}
+
 /// A unique, short id for one test's addresses.
 pub fn unique(name: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     format!("{name}-{}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), nanos % 100_000)
 }
+
+/// `[limits]` for a backlog of thousands of distinct reports arriving at once: the per-sender and hourly
+/// caps on new tickets (5 a day, 60 an hour as shipped) would hold most of them back, as designed against
+/// floods; backlog tests measure throughput and crash safety instead.
+pub const BACKLOG_LIMITS: &str = "new_tickets_per_sender_per_day = 100000\nnew_tickets_per_hour = 1000000";
 
 /// How a desk's policy differs from the default.
 #[derive(Debug, Clone)]
