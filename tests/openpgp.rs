@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::gpg::{self, Gpg, attached_key, autocrypt, timeline_events};
-use common::{Desk, Options, header, parse, report};
+use common::{Desk, Options, ex, header, parse, report};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -434,7 +434,7 @@ fn check_reports_the_key_and_staff_certificates_and_the_daemon_refuses_an_expose
 }
 
 #[test]
-fn a_researchers_key_is_only_replaced_by_mail_signed_with_the_key_we_hold() {
+fn a_researchers_key_is_only_replaced_by_a_key_inside_content_signed_with_the_key_we_hold() {
     let desk = desk("tofu", None, "");
     let address = desk.researcher(1);
     let first = Gpg::new(&address);
@@ -442,20 +442,21 @@ fn a_researchers_key_is_only_replaced_by_mail_signed_with_the_key_we_hold() {
     let sec = desk.security.clone();
     let mail = |n: u32, extra: &str, body: &str| {
         format!(
-            "From: {address}\r\nTo: {sec}\r\nSubject: Re: [EX-2026-0001] n{n}\r\nMessage-ID: <t{n}-{id}@r.test>\r\n{extra}\r\n{body}\r\n",
+            "From: {address}\r\nTo: {sec}\r\nSubject: Re: [{r}] n{n}\r\nMessage-ID: <t{n}-{id}@r.test>\r\n{extra}\r\n{body}\r\n",
+            r = ex(1),
             id = desk.id
         )
     };
     // Trust on first use.
     desk.send(
         &address,
-        mail(0, &autocrypt(&first), "first report").replace("Re: [EX-2026-0001] n0", "report").as_bytes(),
+        mail(0, &autocrypt(&first), "first report").replace(&format!("Re: [{}] n0", ex(1)), "report").as_bytes(),
     );
     desk.once_ok();
     // Someone forging her address offers another key, unsigned: refused.
     desk.send(&address, mail(1, &autocrypt(&second), "use this key").as_bytes());
     desk.once_ok();
-    let events = timeline_events(&desk.show("EX-2026-0001"));
+    let events = timeline_events(&desk.show(&ex(1)));
     assert!(events.contains(&"researcher key change refused".to_string()), "{events:?}");
     // vdpd keeps encrypting to the first key: the next answer opens with it.
     desk.send(&address, mail(2, "", "Asset: x.example").as_bytes());
@@ -463,17 +464,123 @@ fn a_researchers_key_is_only_replaced_by_mail_signed_with_the_key_we_hold() {
     let latest = desk.wait_inbox(&address, 2, T).pop().unwrap();
     let (_, status) = first.decrypt(&gpg::encrypted_payload(&latest));
     assert!(status.contains("DECRYPTION_OKAY"));
-    // She rotates her key herself: the new key in a mail signed with the old one is taken.
+    // A mail signed with the old key, with the new key in an Autocrypt header: the header is outside what
+    // the signature covers, so it does not count either.
     let signed = String::from_utf8(first.clearsign(b"my new key is in the Autocrypt header\n")).unwrap();
     desk.send(&address, mail(3, &autocrypt(&second), &signed.replace('\n', "\r\n")).as_bytes());
     desk.once_ok();
-    let events = timeline_events(&desk.show("EX-2026-0001"));
+    let show = desk.show(&ex(1));
+    let refused = show["timeline"].as_array().unwrap().iter().filter(|e| e["event"] == "researcher key change refused");
+    assert!(refused.last().unwrap()["detail"].as_str().unwrap().contains("outside any signed content"), "{show}");
+    // She rotates her key herself: the new key inside a mail signed with the old one is taken.
+    let rotation = format!("My new key:\n\n{}", String::from_utf8(second.export()).unwrap());
+    let signed = String::from_utf8(first.clearsign(rotation.as_bytes())).unwrap();
+    desk.send(&address, mail(4, "", &signed.replace('\n', "\r\n")).as_bytes());
+    desk.once_ok();
+    let events = timeline_events(&desk.show(&ex(1)));
     assert!(events.contains(&"researcher key replaced".to_string()), "{events:?}");
-    desk.send(&address, mail(4, "", "Severity: low").as_bytes());
+    desk.send(&address, mail(5, "", "Severity: low").as_bytes());
     desk.once_ok();
     let latest = desk.wait_inbox(&address, 3, T).pop().unwrap();
     let (_, status) = second.decrypt(&gpg::encrypted_payload(&latest));
     assert!(status.contains("DECRYPTION_OKAY"));
+}
+
+#[test]
+fn a_researchers_signed_mail_resent_with_an_attackers_autocrypt_header_keeps_her_key() {
+    let staff = Gpg::new(&format!("staff-{}@example.test", common::unique("h")));
+    let desk = desk("hijack", Some(&staff), "");
+    staff.import(&desk.vdpd(&["key", "export"]).stdout);
+    let address = desk.researcher(1);
+    let ada = Gpg::new(&address);
+    // The attacker's key carries Ada's user ID.
+    let mallory = Gpg::new(&address);
+    let sec = desk.security.clone();
+    let report = format!(
+        "From: {address}\r\nTo: {sec}\r\nSubject: Stored XSS\r\nMessage-ID: <h0-{id}@r.test>\r\n{ac}\r\nAsset: https://app.example.test/\r\n",
+        id = desk.id,
+        ac = autocrypt(&ada)
+    );
+    desk.send(&address, report.as_bytes());
+    desk.once_ok();
+    // Ada's genuine signed follow-up, captured and re-sent by Mallory with his key in the header.
+    let signed = String::from_utf8(ada.clearsign(b"Steps to reproduce: post a comment with <script>.\n")).unwrap();
+    let replayed = format!(
+        "From: {address}\r\nTo: {sec}\r\nSubject: Re: [{r}] Stored XSS\r\nMessage-ID: <h1-{id}@evil.test>\r\n{ac}\r\n{body}",
+        r = ex(1),
+        id = desk.id,
+        ac = autocrypt(&mallory),
+        body = signed.replace('\n', "\r\n")
+    );
+    desk.send(&address, replayed.as_bytes());
+    desk.once_ok();
+    // The next mail to Ada opens with her key, not Mallory's.
+    let inbox = desk.wait_inbox(&address, 2, T);
+    let latest = inbox.last().unwrap();
+    assert!(mallory.run(&["--decrypt"], Some(&gpg::encrypted_payload(latest))).stdout.is_empty());
+    let (_, status) = ada.decrypt(&gpg::encrypted_payload(latest));
+    assert!(status.contains("DECRYPTION_OKAY"));
+    // Staff are told in the notification: a new key was offered and not taken.
+    let note = desk.wait_inbox(&staff.address, 2, T).pop().unwrap();
+    let plain = gpg::open(&staff, &note);
+    assert!(
+        plain.contains(&format!("was offered a new key {}", mallory.fingerprint)) && plain.contains("NOT taken"),
+        "{plain}"
+    );
+    assert!(plain.contains(&format!("#key accept {}", mallory.fingerprint)), "{plain}");
+    let held = common::count(
+        &desk.store_path(),
+        &format!(
+            "SELECT count(*) FROM openpgp_certs WHERE address = '{address}' AND fingerprint = '{}'",
+            ada.fingerprint
+        ),
+    );
+    assert_eq!(held, 1);
+}
+
+#[test]
+fn learning_keys_only_from_dmarc_passing_mail_refuses_a_forged_first_key() {
+    let desk = desk("dmarc", None, "");
+    // The authserv-id of our MX, named once for the whole policy, and keys learned only behind DMARC.
+    let text = std::fs::read_to_string(&desk.config)
+        .unwrap()
+        .replace("ticket_prefix = \"EX\"\n", "ticket_prefix = \"EX\"\ntrusted_authserv_id = \"mx.example.test\"\n")
+        .replace("[openpgp]\n", "[openpgp]\nlearn_keys = \"dmarc\"\n");
+    std::fs::write(&desk.config, text).unwrap();
+    let forged = desk.researcher(1);
+    let genuine = desk.researcher(2);
+    let mallory = Gpg::new(&forged);
+    let ada = Gpg::new(&genuine);
+    let mail = |from: &str, g: &Gpg, results: &str, n: u32| {
+        format!(
+            "{results}From: {from}\r\nTo: {}\r\nSubject: report {n}\r\nMessage-ID: <d{n}-{}@r.test>\r\n{}\r\nAsset: x\r\n",
+            desk.security,
+            desk.id,
+            autocrypt(g)
+        )
+    };
+    let domain = "example.test";
+    // No DMARC pass from our MX (a pass claimed by someone else's server counts for nothing).
+    desk.send(
+        &forged,
+        mail(&forged, &mallory, &format!("Authentication-Results: evil.test; dmarc=pass header.from={domain}\r\n"), 1)
+            .as_bytes(),
+    );
+    desk.append(mail(&genuine, &ada, &format!("Authentication-Results: mx.example.test; dmarc=pass header.from={domain}; dkim=pass header.d={domain}\r\n"), 2).as_bytes());
+    desk.once_ok();
+    let held = |a: &str| {
+        common::count(&desk.store_path(), &format!("SELECT count(*) FROM openpgp_certs WHERE address = '{a}'"))
+    };
+    let offered = |a: &str| {
+        common::count(&desk.store_path(), &format!("SELECT count(*) FROM openpgp_offers WHERE address = '{a}'"))
+    };
+    assert_eq!((held(&forged), offered(&forged)), (0, 1), "not learned, kept as an offer staff may accept");
+    assert_eq!((held(&genuine), offered(&genuine)), (1, 0));
+    let ack = desk.wait_inbox(&forged, 1, T).remove(0);
+    assert!(
+        !header(&ack, "Content-Type").unwrap().starts_with("multipart/encrypted"),
+        "nothing encrypted to a planted key"
+    );
 }
 
 #[test]

@@ -337,3 +337,82 @@ fn two_signed_blocks_or_a_signed_attachment_give_no_authority() {
     assert!(reasons.iter().any(|r| r.contains("only an attachment is signed")), "{reasons:?}");
     assert_eq!(warnings(&t, "unauthenticated staff mail"), 2);
 }
+
+fn held_key(t: &Team) -> Option<String> {
+    let conn = rusqlite::Connection::open(t.desk.store_path()).unwrap();
+    conn.query_row("SELECT fingerprint FROM openpgp_certs WHERE address = ?1", [&t.researcher.address], |r| r.get(0))
+        .ok()
+}
+
+#[test]
+fn a_key_planted_on_first_use_is_announced_and_staff_reset_or_accept_keys_by_mail() {
+    let t = team("keys", "");
+    let ada = &t.researcher;
+    let mallory = Gpg::new(&ada.address);
+    // Mallory writes first, as Ada, with his key: trust on first use takes it, and staff are told.
+    let first = format!(
+        "From: {a}\r\nTo: {s}\r\nSubject: Login bypass\r\nMessage-ID: <planted-{id}@evil.test>\r\n{ac}\r\nAsset: https://app.example.test/\r\n",
+        a = ada.address,
+        s = t.desk.security,
+        id = t.desk.id,
+        ac = gpg::autocrypt(&mallory)
+    );
+    t.desk.send(&ada.address, first.as_bytes());
+    t.desk.once_ok();
+    assert_eq!(held_key(&t).as_deref(), Some(mallory.fingerprint.as_str()));
+    let note = open(&t.bob, &t.desk.wait_inbox(&t.bob.address, 1, T).remove(0));
+    assert!(
+        note.contains(&format!("learned a key for {} on first use: {}", ada.address, mallory.fingerprint)),
+        "{note}"
+    );
+    let subject = format!("Re: [{}] New report: Login bypass", ex(1));
+    let command = |body: &str| clearsigned(&t.alice, &t.alice.address, &t.desk.security, &subject, body);
+    // Alice looks, and forgets it.
+    t.desk.send(&t.alice.address, &command("#key show\n#internal\n"));
+    t.desk.once_ok();
+    let shown = open(&t.alice, &t.desk.wait_inbox(&t.alice.address, 2, T).pop().unwrap());
+    assert!(
+        shown.contains(&format!("key held for {}: {} (learned on first use", ada.address, mallory.fingerprint)),
+        "{shown}"
+    );
+    t.desk.send(&t.alice.address, &command("#key reset\n#internal\n"));
+    t.desk.once_ok();
+    let reset = open(&t.alice, &t.desk.wait_inbox(&t.alice.address, 3, T).pop().unwrap());
+    assert!(reset.contains(&format!("the researcher's key {} was forgotten", mallory.fingerprint)), "{reset}");
+    assert_eq!(held_key(&t), None);
+    // The next mail to the address goes in clear; Ada's own key, when she offers it, is learned.
+    let reply = format!(
+        "From: {a}\r\nTo: {s}\r\nSubject: Re: [{r}] Login bypass\r\nMessage-ID: <ada-{id}@r.test>\r\n{ac}\r\nAny news?\r\n",
+        a = ada.address,
+        s = t.desk.security,
+        r = ex(1),
+        id = t.desk.id,
+        ac = gpg::autocrypt(ada)
+    );
+    t.desk.send(&ada.address, reply.as_bytes());
+    t.desk.once_ok();
+    assert_eq!(held_key(&t).as_deref(), Some(ada.fingerprint.as_str()));
+    let answer = t.desk.wait_inbox(&ada.address, 2, T).pop().unwrap();
+    let (_, status) = ada.decrypt(&gpg::encrypted_payload(&answer));
+    assert!(status.contains("DECRYPTION_OKAY"));
+    // Mallory offers his key again: refused now (not signed by the key held), kept as an offer; staff could
+    // take it with #key accept — here they would only if they knew it was Ada's.
+    let again = first.replace("planted-", "again-").replace("Login bypass", &format!("Re: [{}] Login bypass", ex(1)));
+    t.desk.send(&ada.address, again.as_bytes());
+    t.desk.once_ok();
+    assert_eq!(held_key(&t).as_deref(), Some(ada.fingerprint.as_str()));
+    t.desk.send(&t.alice.address, &command(&format!("#key accept {}\n#internal\n", mallory.fingerprint)));
+    t.desk.once_ok();
+    assert_eq!(held_key(&t).as_deref(), Some(mallory.fingerprint.as_str()), "staff decide");
+    // A fingerprint nobody offered is refused with the list of offers.
+    let unknown = "0123456789ABCDEF0123456789ABCDEF01234567";
+    t.desk.send(&t.alice.address, &command(&format!("#key accept {unknown}\n#internal\n")));
+    t.desk.once_ok();
+    let error = t
+        .desk
+        .wait_inbox(&t.alice.address, 6, T)
+        .into_iter()
+        .find(|m| header(m, "Subject").unwrap().contains("Not done"))
+        .expect("an error");
+    assert!(open(&t.alice, &error).contains(&format!("never offered the key {unknown}")));
+}
