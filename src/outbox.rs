@@ -286,6 +286,8 @@ pub async fn deliver_due(
         // Rows this pass did not try keep their schedule; the daemon tries again at the next due time.
         tracing::warn!("SMTP delivery paused: server unreachable");
     }
+    // A delivered erasure or retention receipt was blanked: truncate the WAL that still holds its bytes.
+    db.call(|s| s.scrub_if_pending()).await?;
     Ok(report)
 }
 
@@ -294,7 +296,7 @@ fn record(tx: &rusqlite::Transaction<'_>, row: &OutboxRow, result: &SendResult, 
     use crate::store::{outbox, retention, tickets, timers};
     outbox::record_result(tx, row.id, result, now)?;
     let Some(ticket_id) = row.ticket_id else { return Ok(()) };
-    retention::after_delivery(tx, row.id)?;
+    retention::after_delivery(tx, row.id, now)?;
     // Once a researcher's data is erased, not even the timeline names where the last mail went.
     let to = if tickets::is_erased(tx, ticket_id)? { "(erased)" } else { row.recipient.as_str() };
     match result {

@@ -657,12 +657,10 @@ pub fn compose(
     let to_name = mailtext::clean_header_text(envelope.to_name, mailtext::MAX_NAME_CHARS);
     let to = Mailbox::new((!to_name.is_empty()).then_some(to_name), envelope.to.parse().map_err(|e| bad(&e))?);
     let system_date = SystemTime::try_from(date).map_err(|e| bad(&e))?;
-    let mut builder = Message::builder()
-        .from(from)
-        .to(to)
-        .subject(mailtext::clean_header_text(&plan.subject, 2 * mailtext::MAX_SUBJECT_CHARS))
-        .message_id(Some(message_id.to_string()))
-        .date(system_date);
+    let subject = mailtext::clean_header_text(&plan.subject, 2 * mailtext::MAX_SUBJECT_CHARS);
+    // Encrypted mail shows only the reference outside (RFC 9788 header protection); the Subject itself is
+    // set below, once we know which.
+    let mut builder = Message::builder().from(from).to(to).message_id(Some(message_id.to_string())).date(system_date);
     if let Some(id) = &plan.in_reply_to {
         builder = builder.in_reply_to(id.clone());
     }
@@ -709,10 +707,23 @@ pub fn compose(
     };
     let message = match envelope.encrypt {
         Some((recipient, key)) => {
+            // The real header fields, encoded exactly as the clear-text mail would carry them, go inside.
+            let clear = match &content {
+                Content::Single(p) => builder.clone().subject(subject.clone()).singlepart(p.clone()),
+                Content::Multi(m) => builder.clone().subject(subject.clone()).multipart(m.clone()),
+            }
+            .map_err(|e| bad(&e))?
+            .formatted();
+            let outer_subject = match mailtext::find_reference_tags(&subject, &org.ticket_prefix).first() {
+                Some(reference) => format!("[{reference}]"),
+                None => "[...]".to_string(),
+            };
             let entity = match &content {
                 Content::Single(p) => p.formatted(),
                 Content::Multi(m) => m.formatted(),
             };
+            let entity = protect_headers(&entity, &clear, &outer_subject);
+            builder = builder.subject(outer_subject);
             let armoured = crate::openpgp::write::sign_and_encrypt(&entity, &[recipient], key, system_date)?;
             let version = SinglePart::builder()
                 .header(ContentType::parse("application/pgp-encrypted").map_err(|e| bad(&e))?)
@@ -726,12 +737,66 @@ pub fn compose(
             builder.multipart(outer)
         }
         None => match content {
-            Content::Single(p) => builder.singlepart(p),
-            Content::Multi(m) => builder.multipart(m),
+            Content::Single(p) => builder.subject(subject).singlepart(p),
+            Content::Multi(m) => builder.subject(subject).multipart(m),
         },
     }
     .map_err(|e| bad(&e))?;
     Ok(message.formatted())
+}
+
+/// The header fields that travel inside the encryption (RFC 9788 §2: the Cryptographic Payload carries the
+/// message's real header fields; the outer copies are for transport and threading).
+const PROTECTED_HEADERS: [&str; 8] =
+    ["From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References", "Reply-To"];
+
+/// Puts the protected header fields of `clear` (the mail as it would go in clear text) at the top of the
+/// cryptographic payload `entity`, marks it as carrying them (`hp="cipher"`, RFC 9788, and the older
+/// `protected-headers="v1"` Thunderbird and Delta Chat read), and records what the outside says
+/// (`HP-Outer`): only the Subject differs, obscured to the ticket reference.
+fn protect_headers(entity: &[u8], clear: &[u8], outer_subject: &str) -> Vec<u8> {
+    let fields = |bytes: &[u8]| -> Vec<String> {
+        let text = String::from_utf8_lossy(bytes);
+        let head = text.split("\r\n\r\n").next().unwrap_or("").to_string();
+        let mut out: Vec<String> = Vec::new();
+        for line in head.split("\r\n") {
+            match out.last_mut() {
+                Some(last) if line.starts_with([' ', '\t']) => {
+                    last.push_str("\r\n");
+                    last.push_str(line);
+                }
+                _ => out.push(line.to_string()),
+            }
+        }
+        out
+    };
+    let name_of = |field: &str| field.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mut head = String::new();
+    for field in fields(clear).iter().filter(|f| PROTECTED_HEADERS.iter().any(|p| p.eq_ignore_ascii_case(&name_of(f))))
+    {
+        head.push_str(field);
+        head.push_str("\r\n");
+    }
+    for field in fields(clear).iter().filter(|f| PROTECTED_HEADERS.iter().any(|p| p.eq_ignore_ascii_case(&name_of(f))))
+    {
+        let outer = if name_of(field) == "subject" { format!("Subject: {outer_subject}") } else { field.clone() };
+        head.push_str("HP-Outer: ");
+        head.push_str(&outer);
+        head.push_str("\r\n");
+    }
+    let split = entity.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(entity.len());
+    for field in fields(&entity[..split]) {
+        if name_of(&field) == "content-type" {
+            head.push_str(&field);
+            head.push_str("; hp=\"cipher\"; protected-headers=\"v1\"\r\n");
+        } else if !field.is_empty() {
+            head.push_str(&field);
+            head.push_str("\r\n");
+        }
+    }
+    let mut out = head.into_bytes();
+    out.extend_from_slice(&entity[split..]);
+    out
 }
 
 enum Content {
@@ -843,5 +908,39 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.starts_with("<ex-2026-0001.") && a.ends_with("@example.test>"), "{a}");
         assert!(mailtext::clean_message_id(&a).is_some());
+    }
+
+    #[test]
+    fn encrypted_mail_shows_only_the_reference_outside_and_carries_its_real_headers_inside() {
+        let key = OrgKey::generate("Sec <security@example.test>", None).unwrap();
+        let alice = OrgKey::generate("Alice <alice@research.test>", None).unwrap();
+        let mut plan = plan();
+        plan.subject = "[EX-2026-0001] Re: Stored XSS in the admin panel".into();
+        let envelope = Envelope { encrypt: Some((alice.public(), &key)), ..plain(&plan) };
+        // The keys were made just now.
+        let now = jiff::Timestamp::now();
+        let raw = compose(&plan, "The details.\n", &org(), "<a@example.test>", now, &envelope).unwrap();
+        let outer = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(outer.subject(), Some("[EX-2026-0001]"), "the report's subject stays inside");
+        assert_eq!(outer.in_reply_to().as_text(), Some("r1@research.test"), "threading still works outside");
+        let armoured = String::from_utf8_lossy(&raw);
+        let start = armoured.find("-----BEGIN PGP MESSAGE-----").unwrap();
+        let end = armoured.find("-----END PGP MESSAGE-----").unwrap() + 25;
+        let opened = crate::openpgp::read::decrypt(
+            armoured[start..end].as_bytes(),
+            Some(&alice),
+            std::slice::from_ref(key.public()),
+            &crate::openpgp::read::Limits { max_plaintext: 1 << 20, max_ratio: 100 },
+            SystemTime::try_from(now).unwrap(),
+        )
+        .unwrap();
+        let inner = mail_parser::MessageParser::default().parse(&opened.plaintext).unwrap();
+        assert_eq!(inner.subject(), Some("[EX-2026-0001] Re: Stored XSS in the admin panel"));
+        assert_eq!(inner.message_id(), Some("a@example.test"));
+        let ct = mail_parser::MimeHeaders::content_type(inner.root_part()).unwrap();
+        assert_eq!((ct.attribute("hp"), ct.attribute("protected-headers")), (Some("cipher"), Some("v1")));
+        let head = String::from_utf8_lossy(&opened.plaintext);
+        assert!(head.contains("HP-Outer: Subject: [EX-2026-0001]\r\n"), "{head}");
+        assert!(inner.body_text(0).unwrap().contains("The details."));
     }
 }

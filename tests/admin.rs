@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::gpg::Gpg;
+use common::gpg::{self, Gpg};
 use common::{Desk, Options};
 
 #[test]
@@ -29,7 +29,12 @@ fn security_txt_is_written_from_the_policy_and_clear_signed_by_the_organisation_
     researcher.import(&desk.vdpd(&["key", "export"]).stdout);
     let out = researcher.run(&["--status-fd", "1", "--verify"], Some(signed.as_bytes()));
     let status = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && status.contains("GOODSIG"), "{status}\n{}", String::from_utf8_lossy(&out.stderr));
+    let org = researcher.fingerprint_of(&desk.security);
+    assert!(
+        out.status.success() && gpg::signed_by(&status, &org),
+        "signed by the organisation key {org}: {status}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // The fields, as RFC 9116 defines them: Contact and Expires present, Expires once and in the future.
     let body: Vec<&str> = signed

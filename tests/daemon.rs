@@ -8,7 +8,7 @@ use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
 use common::proxy::{Mode, Proxy};
-use common::{Desk, Options, Stack, header, parse, report, wait_until};
+use common::{Desk, Options, Stack, ex, header, parse, report, wait_until};
 
 const T: Duration = Duration::from_secs(60);
 
@@ -99,6 +99,7 @@ fn kill_9_in_the_middle_of_a_500_message_backlog_loses_nothing_and_doubles_nothi
 /// daemon lives, and the ordinary report behind them is acknowledged.
 #[test]
 fn hostile_mail_is_processed_or_quarantined_and_never_blocks_the_mailbox() {
+    let ex5 = ex(5);
     let desk = Desk::new("hostile");
     let x = desk.researcher(1);
     let sec = desk.security.clone();
@@ -191,7 +192,7 @@ fn hostile_mail_is_processed_or_quarantined_and_never_blocks_the_mailbox() {
     }
     let pwn =
         acks.iter().find(|a| parse(a).subject().unwrap_or("").contains("pwn")).expect("ack for the CR/LF subject");
-    assert_eq!(parse(pwn).subject().unwrap(), "[EX-2026-0005] Re: pwn Bcc: victim@example.test body");
+    assert_eq!(parse(pwn).subject().unwrap(), format!("[{ex5}] Re: pwn Bcc: victim@example.test body").as_str());
     assert!(daemon.terminate(T).success());
 }
 
@@ -340,6 +341,7 @@ fn sighup_reloads_policy_and_templates_and_refuses_a_broken_one() {
 
 #[test]
 fn logs_are_json_on_request_and_carry_no_report_content() {
+    let ex1 = ex(1);
     let desk = Desk::new("logs");
     let alice = desk.researcher(1);
     desk.send(
@@ -357,7 +359,7 @@ fn logs_are_json_on_request_and_carry_no_report_content() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     let lines: Vec<serde_json::Value> =
         stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
-    assert!(lines.iter().any(|l| l["fields"]["ticket"] == "EX-2026-0001"), "{stderr}");
+    assert!(lines.iter().any(|l| l["fields"]["ticket"] == ex1.as_str()), "{stderr}");
     for marker in ["Subject-Marker-7Q2", "Body-Marker-9K4", "asset-marker-3x", "Step-Marker-5J8", "imap.pass"] {
         assert!(!stderr.contains(marker), "{marker} in the log:\n{stderr}");
     }

@@ -37,6 +37,7 @@ fn org_fingerprint(desk: &Desk) -> String {
 
 #[test]
 fn a_researcher_with_only_gnupg_completes_the_encrypted_exchange_and_staff_read_it_encrypted() {
+    let ex1 = ex(1);
     let staff_addr = format!("staff-{}@example.test", common::unique("s"));
     let staff = Gpg::new(&staff_addr);
     let desk = desk("exchange", Some(&staff), "");
@@ -94,7 +95,7 @@ Steps to reproduce:\n\
 Contact email: alice@research.test\n",
     );
     let headers = format!(
-        "From: Alice <{a}>\r\nTo: {sec}\r\nSubject: Re: [EX-2026-0001] Re: Reflected XSS on the search page\r\n\
+        "From: Alice <{a}>\r\nTo: {sec}\r\nSubject: Re: [{ex1}] Re: Reflected XSS on the search page\r\n\
          Message-ID: <x2-{id}@research.test>\r\nIn-Reply-To: {ack_id}\r\nReferences: {mid} {ack_id}\r\n{ac}",
         a = alice.address,
         id = desk.id,
@@ -103,7 +104,7 @@ Contact email: alice@research.test\n",
     desk.send(&alice.address, &gpg::pgp_mime_encrypted(&headers, &alice.encrypt_sign(&sec, &entity)));
     desk.once_ok();
 
-    let show = desk.show("EX-2026-0001");
+    let show = desk.show(ex1.as_str());
     let reply = &show["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "reply").unwrap().clone();
     assert_eq!(reply["encrypted"], true);
     assert_eq!(reply["signature"], "good", "{reply}");
@@ -120,11 +121,11 @@ Contact email: alice@research.test\n",
     // vdpd's answer names exactly the missing section, and is encrypted to her and signed by us.
     let inbox = desk.wait_inbox(&alice.address, 2, T);
     let missing = &inbox[1];
-    assert_eq!(header(missing, "Subject").unwrap(), "[EX-2026-0001] Re: Reflected XSS on the search page");
+    assert_eq!(gpg::subject(&alice, missing), format!("[{ex1}] Re: Reflected XSS on the search page"));
+    assert_eq!(header(missing, "Subject").unwrap(), format!("[{ex1}]"), "outside, only the reference");
     assert!(header(missing, "Content-Type").unwrap().starts_with("multipart/encrypted"));
     let (plain, status) = alice.decrypt(&gpg::encrypted_payload(missing));
-    assert!(status.contains("[GNUPG:] GOODSIG"), "signed by the organisation key:\n{status}");
-    assert!(status.contains(&format!("VALIDSIG {fpr}")) || status.contains("VALIDSIG"), "{status}");
+    assert!(gpg::signed_by(&status, &fpr), "signed by the organisation key {fpr}:\n{status}");
     let plain = String::from_utf8_lossy(&plain);
     let still = &plain[plain.find("We still need:").expect("names what is missing")..];
     assert!(still.contains("Contact name"), "{plain}");
@@ -137,14 +138,14 @@ Contact email: alice@research.test\n",
     // 3. The last section, as inline PGP in a plain text mail.
     let inline = alice.encrypt_sign(&sec, b"Contact name: Alice Example\n");
     let m = format!(
-        "From: {a}\r\nTo: {sec}\r\nSubject: Re: [EX-2026-0001] name\r\nMessage-ID: <x3-{id}@research.test>\r\n\r\n{body}\r\n",
+        "From: {a}\r\nTo: {sec}\r\nSubject: Re: [{ex1}] name\r\nMessage-ID: <x3-{id}@research.test>\r\n\r\n{body}\r\n",
         a = alice.address,
         id = desk.id,
         body = String::from_utf8_lossy(&inline).replace('\n', "\r\n")
     );
     desk.send(&alice.address, m.as_bytes());
     desk.once_ok();
-    let show = desk.show("EX-2026-0001");
+    let show = desk.show(ex1.as_str());
     assert_eq!(show["state"], "triage");
     assert!(show["form_complete_at"].is_string());
     assert!(timeline_events(&show).contains(&"report form complete".to_string()));
@@ -154,31 +155,31 @@ Contact email: alice@research.test\n",
     // Staff are told, encrypted to their certificate and signed by ours.
     // Staff heard of the new report, of the first reply, and now of the completed form.
     let staff_inbox = desk.wait_inbox(&staff.address, 3, T);
-    let subjects: Vec<String> = staff_inbox.iter().map(|m| header(m, "Subject").unwrap()).collect();
-    assert!(subjects[0].starts_with("[EX-2026-0001] New report"), "{subjects:?}");
-    assert!(subjects[1].starts_with("[EX-2026-0001] Researcher wrote"), "{subjects:?}");
+    staff.import(&desk.vdpd(&["key", "export"]).stdout);
+    let subjects: Vec<String> = staff_inbox.iter().map(|m| gpg::subject(&staff, m)).collect();
+    assert!(subjects[0].starts_with(format!("[{ex1}] New report").as_str()), "{subjects:?}");
+    assert!(subjects[1].starts_with(format!("[{ex1}] Researcher wrote").as_str()), "{subjects:?}");
     let note = staff_inbox
         .into_iter()
-        .find(|m| header(m, "Subject").unwrap().starts_with("[EX-2026-0001] Report complete"))
+        .find(|m| gpg::subject(&staff, m).starts_with(format!("[{ex1}] Report complete").as_str()))
         .expect("the completed form");
     assert!(
         !String::from_utf8_lossy(&note).contains("app.example.test/search"),
         "nothing readable outside the encryption"
     );
-    staff.import(&desk.vdpd(&["key", "export"]).stdout);
     let (plain, status) = staff.decrypt(&gpg::encrypted_payload(&note));
-    assert!(status.contains("GOODSIG"), "{status}");
+    assert!(gpg::signed_by(&status, &fpr), "{status}");
     let plain = String::from_utf8_lossy(&plain);
     assert!(plain.contains("Asset:") && plain.contains("https://app.example.test/search"), "{plain}");
     assert!(plain.contains("critical (CVSS 9.8"), "{plain}");
     assert!(plain.contains(&format!("good signature by {}", alice.fingerprint)), "{plain}");
     // Nothing more to the researcher once the form is complete.
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(desk.inbox(&alice.address).len(), 2);
+    assert_eq!(desk.queued_to(&alice.address), 2);
 }
 
 #[test]
 fn a_mail_encrypted_to_the_wrong_key_gets_an_answer_that_says_so_with_the_right_key() {
+    let ex1 = ex(1);
     let desk = desk("wrongkey", None, "");
     let alice = Gpg::new(&desk.researcher(1));
     let other = Gpg::new(&format!("other-{}@example.test", desk.id));
@@ -203,7 +204,7 @@ fn a_mail_encrypted_to_the_wrong_key_gets_an_answer_that_says_so_with_the_right_
     assert!(text.contains(&fpr), "{text}");
     alice.import(&attached_key(answer));
     assert_eq!(alice.fingerprint_of(&desk.security), fpr);
-    let show = desk.show("EX-2026-0001");
+    let show = desk.show(ex1.as_str());
     assert!(show["messages"][0]["crypto_error"].as_str().unwrap().contains("not encrypted to our key"));
 }
 
@@ -265,9 +266,8 @@ fn a_compression_bomb_and_a_100_deep_packet_nesting_are_refused_cleanly() {
     let out = desk.once_ok();
     assert!(out.contains("fetched 3: 3 new tickets"), "{out}");
     assert!(started.elapsed() < Duration::from_secs(60), "bounded work: {:?}", started.elapsed());
-    let errors: Vec<String> = (1..=2)
-        .map(|i| desk.show(&format!("EX-2026-000{i}"))["messages"][0]["crypto_error"].as_str().unwrap().to_string())
-        .collect();
+    let errors: Vec<String> =
+        (1..=2).map(|i| desk.show(&ex(i))["messages"][0]["crypto_error"].as_str().unwrap().to_string()).collect();
     assert!(errors[0].contains("compression bomb"), "{errors:?}");
     assert!(errors[1].contains("nested more than"), "{errors:?}");
     // Each researcher is told why.
@@ -278,13 +278,14 @@ fn a_compression_bomb_and_a_100_deep_packet_nesting_are_refused_cleanly() {
 
 #[test]
 fn signatures_are_recorded_good_unknown_or_bad() {
+    let ex1 = ex(1);
     let desk = desk("sigs", None, "");
     let alice = Gpg::new(&desk.researcher(1));
     let bob = Gpg::new(&format!("bob-{}@example.test", desk.id));
     let sec = desk.security.clone();
     let h = |n: u32, extra: &str| {
         format!(
-            "From: {a}\r\nTo: {sec}\r\nSubject: Re: [EX-2026-0001] note {n}\r\nMessage-ID: <s{n}-{id}@r.test>\r\n{extra}",
+            "From: {a}\r\nTo: {sec}\r\nSubject: Re: [{ex1}] note {n}\r\nMessage-ID: <s{n}-{id}@r.test>\r\n{extra}",
             a = alice.address,
             id = desk.id
         )
@@ -310,7 +311,7 @@ fn signatures_are_recorded_good_unknown_or_bad() {
     let by_bob = String::from_utf8(bob.clearsign(b"Impact: none\n")).unwrap();
     desk.send(&alice.address, format!("{}\r\n{}", h(2, ""), by_bob).as_bytes());
     desk.once_ok();
-    let show = desk.show("EX-2026-0001");
+    let show = desk.show(ex1.as_str());
     let sigs: Vec<(String, String)> = show["messages"]
         .as_array()
         .unwrap()
@@ -365,7 +366,7 @@ fn keys_come_from_attachments_and_pasted_blocks_and_then_everything_is_encrypted
         let (plain, status) = person.decrypt(&gpg::encrypted_payload(&ack));
         assert!(status.contains("DECRYPTION_OKAY"), "{status}");
         let plain = String::from_utf8_lossy(&plain);
-        assert!(plain.contains("EX-2026-000") && plain.contains("Asset*:"), "{plain}");
+        assert!(plain.contains(&ex(1)[..11]) && plain.contains("Asset*:"), "{plain}");
         assert!(plain.contains("application/pgp-keys"), "our key travels inside the encryption");
     }
 }
@@ -586,12 +587,13 @@ fn learning_keys_only_from_dmarc_passing_mail_refuses_a_forged_first_key() {
 
 #[test]
 fn report_detail_is_not_repeated_in_clear_text_to_a_researcher_without_a_key() {
+    let ex1 = ex(1);
     let desk = desk("detail", None, "");
     let dave = desk.researcher(4);
     desk.send(&dave, &report(&dave, &desk.security, "SSRF", &format!("<d0-{}@r.test>", desk.id), "first"));
     desk.once_ok();
     let partial = format!(
-        "From: {dave}\r\nTo: {}\r\nSubject: Re: [EX-2026-0001] SSRF\r\nMessage-ID: <d1-{}@r.test>\r\n\r\nAsset: https://internal.example.test/secret-path\r\nSeverity: high\r\n",
+        "From: {dave}\r\nTo: {}\r\nSubject: Re: [{ex1}] SSRF\r\nMessage-ID: <d1-{}@r.test>\r\n\r\nAsset: https://internal.example.test/secret-path\r\nSeverity: high\r\n",
         desk.security, desk.id
     );
     desk.send(&dave, partial.as_bytes());
@@ -604,6 +606,7 @@ fn report_detail_is_not_repeated_in_clear_text_to_a_researcher_without_a_key() {
 
 #[test]
 fn the_form_can_follow_the_acknowledgement_as_a_second_mail() {
+    let ex1 = ex(1);
     let desk = Desk::with("separate", Options::default());
     desk.write_policy(&Options {
         extra: "\n[openpgp]\n\n[report_form]\ndelivery = \"separate\"\n".into(),
@@ -615,7 +618,7 @@ fn the_form_can_follow_the_acknowledgement_as_a_second_mail() {
     desk.once_ok();
     let inbox = desk.wait_inbox(&erin, 2, T);
     let bodies: Vec<String> = inbox.iter().map(|m| parse(m).body_text(0).unwrap().to_string()).collect();
-    let ack = bodies.iter().find(|b| b.contains("opened ticket EX-2026-0001")).expect("the acknowledgement");
+    let ack = bodies.iter().find(|b| b.contains(format!("opened ticket {ex1}").as_str())).expect("the acknowledgement");
     assert!(!ack.contains("Asset*:"), "the acknowledgement alone:\n{ack}");
     let form = bodies.iter().find(|b| b.contains("Asset*:")).expect("the form, separately");
     assert!(form.contains("Steps to reproduce*:"));

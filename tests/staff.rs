@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use common::gpg::{self, Gpg, autocrypt, clearsigned, mime_signed, open, timeline};
 use common::team::{Team, team};
-use common::{Desk, Options, header, parse};
+use common::{Desk, Options, ex, header, parse};
 
 const T: Duration = Duration::from_secs(30);
 
 #[test]
 fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {
+    let ex1 = ex(1);
     let Team { desk, alice, bob, researcher } = team("lifecycle", "");
     let sec = desk.security.clone();
     let r = researcher.address.clone();
@@ -32,10 +33,12 @@ fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {
     // Both staff members hear of it, encrypted, with the researcher's words, the form, scope, clocks and the file.
     for member in [&alice, &bob] {
         let note = desk.wait_inbox(&member.address, 1, T).remove(0);
-        assert!(header(&note, "Subject").unwrap().starts_with("[EX-2026-0001] New report: Stored XSS in comments"));
+        assert!(
+            gpg::subject(member, &note).starts_with(format!("[{ex1}] New report: Stored XSS in comments").as_str())
+        );
         assert_eq!(header(&note, "Reply-To").unwrap(), sec);
         let (plain, status) = member.decrypt(&gpg::encrypted_payload(&note));
-        assert!(status.contains("GOODSIG"));
+        assert!(gpg::signed_by(&status, &member.fingerprint_of(&sec)), "{status}");
         let plain = String::from_utf8_lossy(&plain);
         for want in [
             "runs for every visitor",
@@ -48,29 +51,30 @@ fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {
         }
         assert!(plain.contains("print('proof of concept')"), "the file travels with it:\n{plain}");
     }
-    let show = desk.show("EX-2026-0001");
+    let show = desk.show(ex1.as_str());
     assert_eq!(show["attachments"][0]["name"], "poc.py");
     let id = show["attachments"][0]["id"].as_i64().unwrap().to_string();
     assert_eq!(
-        desk.command().args(["tickets", "attachment", "EX-2026-0001", &id]).output().unwrap().stdout,
+        desk.command().args(["tickets", "attachment", ex1.as_str(), &id]).output().unwrap().stdout,
         b"print('proof of concept')"
     );
 
     // Alice takes it: signed commands, then her words, then what her mail client adds.
-    let subject = "Re: [EX-2026-0001] New report: Stored XSS in comments";
+    let subject = &format!("Re: [{ex1}] New report: Stored XSS in comments");
     let body = "#assign ALICE\n#state accepted\n#severity high\n\nThanks, we can reproduce it and are working on a fix.\n\nOn Mon, 23 Nov 2026, vdpd wrote:\n> The researcher wrote: secret quoted stuff\n\n-- \nAlice, security team\n";
     desk.send(
         &alice.address,
         &clearsigned(&alice, &alice.address, &sec, subject, &body.replace("ALICE", &alice.address)),
     );
     desk.once_ok();
-    let show = desk.show("EX-2026-0001");
+    let show = desk.show(ex1.as_str());
     assert_eq!(
         (show["state"].as_str(), show["severity"].as_str(), show["assignee"].as_str()),
         (Some("accepted"), Some("high"), Some(alice.address.as_str()))
     );
     let to_researcher = desk.wait_inbox(&r, 2, T).pop().unwrap();
-    assert_eq!(header(&to_researcher, "Subject").unwrap(), "[EX-2026-0001] Re: Stored XSS in comments");
+    assert_eq!(gpg::subject(&researcher, &to_researcher), format!("[{ex1}] Re: Stored XSS in comments"));
+    assert_eq!(header(&to_researcher, "Subject").unwrap(), format!("[{ex1}]"), "outside, only the reference");
     assert_eq!(header(&to_researcher, "In-Reply-To").unwrap(), format!("<rep-{}@research.test>", desk.id));
     assert!(header(&to_researcher, "Auto-Submitted").is_none(), "a person's words");
     let text = open(&researcher, &to_researcher);
@@ -85,13 +89,19 @@ fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {
     assert!(c.contains("state: new → accepted"), "{c}");
     assert!(c.contains("severity: high") && c.contains("sent to the researcher (encrypted)"), "{c}");
     assert!(c.contains(&format!("assigned to {}", alice.address)), "{c}");
-    desk.send(&r, format!("From: {r}\r\nTo: {sec}\r\nSubject: Re: [EX-2026-0001] ok\r\nMessage-ID: <r2-{}@r.test>\r\n\r\nGreat, thanks!\r\n", desk.id).as_bytes());
+    desk.send(
+        &r,
+        format!(
+            "From: {r}\r\nTo: {sec}\r\nSubject: Re: [{ex1}] ok\r\nMessage-ID: <r2-{}@r.test>\r\n\r\nGreat, thanks!\r\n",
+            desk.id
+        )
+        .as_bytes(),
+    );
     desk.once_ok();
     let heard = desk.wait_inbox(&alice.address, 3, T).pop().unwrap();
-    assert!(header(&heard, "Subject").unwrap().starts_with("[EX-2026-0001] Researcher wrote"));
+    assert!(gpg::subject(&alice, &heard).starts_with(format!("[{ex1}] Researcher wrote").as_str()));
     assert!(open(&alice, &heard).contains("Great, thanks!"));
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(desk.inbox(&bob.address).len(), 1, "Bob heard of the new report only: Alice is the assignee");
+    assert_eq!(desk.queued_to(&bob.address), 1, "Bob heard of the new report only: Alice is the assignee");
 
     // A bounty, as a PGP/MIME signed mail.
     desk.send(&alice.address, &mime_signed(&alice, &sec, subject, "#bounty minor\n"));
@@ -110,7 +120,7 @@ fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {
     desk.once_ok();
     let fixed = open(&researcher, &desk.wait_inbox(&r, 4, T).pop().unwrap());
     assert!(fixed.contains("Fixed in release 2.3.") && fixed.contains("confirm that the fix"), "{fixed}");
-    assert_eq!(desk.show("EX-2026-0001")["state"], "resolved");
+    assert_eq!(desk.show(ex1.as_str())["state"], "resolved");
 
     // Paid, credited, closed — in one mail.
     desk.send(
@@ -129,12 +139,12 @@ fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {
         last.contains("has been paid") && last.contains("credit you as \"Ada L.\"") && last.contains("2027-03-01"),
         "{last}"
     );
-    let show = desk.show("EX-2026-0001");
+    let show = desk.show(ex1.as_str());
     assert_eq!(show["state"], "closed");
     assert_eq!(show["credit"], "Ada L.");
     assert!(show["bounty_paid_at"].is_string() && show["closed_at"].is_string());
     // Every change is on the timeline with who made it.
-    let events = timeline(&desk, "EX-2026-0001");
+    let events = timeline(&desk, ex1.as_str());
     for event in [
         "assigned",
         "state changed",
@@ -154,6 +164,7 @@ fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {
 
 #[test]
 fn unsigned_misattributed_and_forged_staff_mail_runs_nothing_and_warns_staff() {
+    let ex1 = ex(1);
     let Team { desk, alice, bob, researcher } = team("forged", "");
     let sec = desk.security.clone();
     let r = researcher.address.clone();
@@ -163,8 +174,8 @@ fn unsigned_misattributed_and_forged_staff_mail_runs_nothing_and_warns_staff() {
             .as_slice(),
     );
     desk.once_ok();
-    let before = desk.show("EX-2026-0001");
-    let subject = "Re: [EX-2026-0001] New report: IDOR";
+    let before = desk.show(ex1.as_str());
+    let subject = &format!("Re: [{ex1}] New report: IDOR");
     let mallory = Gpg::new(&alice.address);
     // Unsigned; signed by Bob but From Alice; signed by a key that merely carries Alice's address.
     let unsigned = format!(
@@ -183,14 +194,13 @@ fn unsigned_misattributed_and_forged_staff_mail_runs_nothing_and_warns_staff() {
     );
     let out = desk.once_ok();
     assert!(out.contains("3 dropped"), "{out}");
-    let after = desk.show("EX-2026-0001");
+    let after = desk.show(ex1.as_str());
     assert_eq!(after["state"], before["state"]);
     let incoming = |show: &serde_json::Value| {
         show["messages"].as_array().unwrap().iter().filter(|m| m["direction"] == "in").count()
     };
     assert_eq!(incoming(&after), incoming(&before), "nothing recorded as correspondence");
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(desk.inbox(&r).len(), 1, "nothing relayed to the researcher");
+    assert_eq!(desk.queued_to(&r), 1, "nothing relayed to the researcher");
     let reasons: Vec<String> = desk.mail("dropped").iter().map(|d| d["reason"].as_str().unwrap().to_string()).collect();
     assert!(reasons.iter().any(|x| x.contains("not signed")), "{reasons:?}");
     assert!(reasons.iter().any(|x| x.contains(&format!("signed by the key of {}", bob.address))), "{reasons:?}");
@@ -199,17 +209,18 @@ fn unsigned_misattributed_and_forged_staff_mail_runs_nothing_and_warns_staff() {
     let warnings: Vec<Vec<u8>> = desk
         .wait_inbox(&bob.address, 4, T)
         .into_iter()
-        .filter(|m| header(m, "Subject").unwrap().contains("Warning: unauthenticated staff mail"))
+        .filter(|m| gpg::subject(&bob, m).contains("Warning: unauthenticated staff mail"))
         .collect();
     assert_eq!(warnings.len(), 3);
     assert!(open(&bob, &warnings[0]).contains("failed authentication"));
-    let events = timeline(&desk, "EX-2026-0001");
+    let events = timeline(&desk, ex1.as_str());
     assert_eq!(events.iter().filter(|(_, e, _)| e == "unauthenticated staff mail ignored").count(), 3);
     assert_eq!(desk.status()["staff_warnings"]["unauthenticated staff mail"], 3);
 }
 
 #[test]
 fn a_bad_command_names_its_line_and_changes_nothing() {
+    let ex1 = ex(1);
     let Team { desk, alice, researcher, .. } = team("badcmd", "");
     let sec = desk.security.clone();
     let r = researcher.address.clone();
@@ -219,7 +230,7 @@ fn a_bad_command_names_its_line_and_changes_nothing() {
             .as_slice(),
     );
     desk.once_ok();
-    let subject = "Re: [EX-2026-0001] New report: CSRF";
+    let subject = &format!("Re: [{ex1}] New report: CSRF");
     desk.send(
         &alice.address,
         &clearsigned(
@@ -231,20 +242,20 @@ fn a_bad_command_names_its_line_and_changes_nothing() {
         ),
     );
     desk.once_ok();
-    assert_eq!(desk.show("EX-2026-0001")["state"], "new");
+    assert_eq!(desk.show(ex1.as_str())["state"], "new");
     let error = desk.wait_inbox(&alice.address, 2, T).pop().unwrap();
-    assert!(header(&error, "Subject").unwrap().starts_with("[EX-2026-0001] Not done"));
+    assert!(gpg::subject(&alice, &error).starts_with(format!("[{ex1}] Not done").as_str()));
     let text = open(&alice, &error);
     assert!(text.contains("line 2: \"#bounty huge\": no bounty tier \"huge\" (known: minor)"), "{text}");
     assert!(text.contains("line 3: \"#state sideways\": unknown state"), "{text}");
     assert!(!text.contains("line 1"), "the good line is not an error:\n{text}");
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(desk.inbox(&r).len(), 1, "nothing relayed when the commands fail");
-    assert!(timeline(&desk, "EX-2026-0001").iter().any(|(_, e, _)| e == "staff commands refused"));
+    assert_eq!(desk.queued_to(&r), 1, "nothing relayed when the commands fail");
+    assert!(timeline(&desk, ex1.as_str()).iter().any(|(_, e, _)| e == "staff commands refused"));
 }
 
 #[test]
 fn internal_notes_stay_with_staff() {
+    let ex1 = ex(1);
     let Team { desk, alice, bob, researcher } = team("internal", "");
     let sec = desk.security.clone();
     let r = researcher.address.clone();
@@ -260,18 +271,17 @@ fn internal_notes_stay_with_staff() {
             &alice,
             &alice.address,
             &sec,
-            "Re: [EX-2026-0001] New report: SSRF",
+            format!("Re: [{ex1}] New report: SSRF").as_str(),
             "#internal\n#state triage\nLooks like a duplicate of last month's; checking.\n",
         ),
     );
     desk.once_ok();
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(desk.inbox(&r).len(), 1, "the researcher hears nothing of an internal note");
-    assert_eq!(desk.show("EX-2026-0001")["state"], "triage");
+    assert_eq!(desk.queued_to(&r), 1, "the researcher hears nothing of an internal note");
+    assert_eq!(desk.show(ex1.as_str())["state"], "triage");
     let note = desk.wait_inbox(&bob.address, 2, T).pop().unwrap();
-    assert!(header(&note, "Subject").unwrap().contains(&format!("Note from {}", alice.address)));
+    assert!(gpg::subject(&bob, &note).contains(&format!("Note from {}", alice.address)));
     assert!(open(&bob, &note).contains("checking."));
-    let kinds: Vec<String> = desk.show("EX-2026-0001")["messages"]
+    let kinds: Vec<String> = desk.show(ex1.as_str())["messages"]
         .as_array()
         .unwrap()
         .iter()
@@ -282,6 +292,9 @@ fn internal_notes_stay_with_staff() {
 
 #[test]
 fn outcomes_quote_the_policy_and_never_leak_the_other_ticket() {
+    let ex1 = ex(1);
+    let ex2 = ex(2);
+    let ex3 = ex(3);
     let Team { desk, alice, researcher, .. } = team("outcomes", "");
     let sec = desk.security.clone();
     let r = researcher.address.clone();
@@ -306,13 +319,19 @@ fn outcomes_quote_the_policy_and_never_leak_the_other_ticket() {
             &alice,
             &alice.address,
             &sec,
-            "Re: [EX-2026-0002] New report",
+            format!("Re: [{ex2}] New report").as_str(),
             "#not-applicable sub-processor Stripe\n",
         ),
     );
     desk.send(
         &alice.address,
-        &clearsigned(&alice, &alice.address, &sec, "Re: [EX-2026-0003] New report", "#duplicate EX-2026-0001\n"),
+        &clearsigned(
+            &alice,
+            &alice.address,
+            &sec,
+            format!("Re: [{ex3}] New report").as_str(),
+            format!("#duplicate {ex1}\n").as_str(),
+        ),
     );
     desk.once_ok();
     let inbox = desk.wait_inbox(&r, 4, T);
@@ -324,13 +343,14 @@ fn outcomes_quote_the_policy_and_never_leak_the_other_ticket() {
         "{na}"
     );
     let dup = texts.iter().find(|t| t.contains("duplicate")).expect("the duplicate notice");
-    assert!(!dup.contains("EX-2026-0001") && !dup.contains("Old report"), "the other ticket stays secret:\n{dup}");
-    assert_eq!(desk.show("EX-2026-0003")["outcome"], "duplicate");
-    assert_eq!(desk.show("EX-2026-0002")["state"], "closed");
+    assert!(!dup.contains(ex1.as_str()) && !dup.contains("Old report"), "the other ticket stays secret:\n{dup}");
+    assert_eq!(desk.show(ex3.as_str())["outcome"], "duplicate");
+    assert_eq!(desk.show(ex2.as_str())["state"], "closed");
 }
 
 #[test]
 fn report_detail_waits_for_a_key_unless_cleartext_is_asked_for() {
+    let ex1 = ex(1);
     let Team { desk, alice, .. } = team("cleartext", "");
     let sec = desk.security.clone();
     let nokey = desk.researcher(7);
@@ -346,7 +366,7 @@ fn report_detail_waits_for_a_key_unless_cleartext_is_asked_for() {
         .as_slice(),
     );
     desk.once_ok();
-    let subject = "Re: [EX-2026-0001] New report: Open redirect";
+    let subject = &format!("Re: [{ex1}] New report: Open redirect");
     desk.send(
         &alice.address,
         &clearsigned(&alice, &alice.address, &sec, subject, "The redirect parameter is now validated.\n"),
@@ -354,8 +374,7 @@ fn report_detail_waits_for_a_key_unless_cleartext_is_asked_for() {
     desk.once_ok();
     let confirmation = open(&alice, &desk.wait_inbox(&alice.address, 2, T).pop().unwrap());
     assert!(confirmation.contains("your text was NOT sent"), "{confirmation}");
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(desk.inbox(&nokey).len(), 1);
+    assert_eq!(desk.queued_to(&nokey), 1);
     desk.send(
         &alice.address,
         &clearsigned(&alice, &alice.address, &sec, subject, "#cleartext\nThe redirect parameter is now validated.\n"),
@@ -375,16 +394,17 @@ fn staff_mail_without_a_ticket_and_quarantined_mail_are_answered_and_reported() 
     let answer = desk
         .wait_inbox(&alice.address, 2, T)
         .into_iter()
-        .find(|m| header(m, "Subject").unwrap().starts_with("Not done"))
+        .find(|m| gpg::subject(&alice, m).starts_with("Not done"))
         .expect("told");
     assert!(open(&alice, &answer).contains("names no ticket"));
     let warning = desk.wait_inbox(&bob.address, 1, T).pop().unwrap();
-    assert!(header(&warning, "Subject").unwrap().contains("Warning: quarantined mail"));
+    assert!(gpg::subject(&bob, &warning).contains("Warning: quarantined mail"));
     assert!(open(&bob, &warning).contains("vdpd mail show"));
 }
 
 #[test]
 fn dkim_staff_authentication_trusts_only_the_named_authserv_id() {
+    let ex1 = ex(1);
     let desk = Desk::with("dkim", Options::default());
     let alice = format!("alice-{}@example.test", desk.id);
     let r = desk.researcher(1);
@@ -398,14 +418,14 @@ fn dkim_staff_authentication_trusts_only_the_named_authserv_id() {
     desk.once_ok();
     let mail = |results: &str, n: u32| {
         format!(
-            "{results}From: {alice}\r\nTo: {}\r\nSubject: Re: [EX-2026-0001] XXE\r\nMessage-ID: <k{n}-{}@example.test>\r\n\r\n#state accepted\r\n",
+            "{results}From: {alice}\r\nTo: {}\r\nSubject: Re: [{ex1}] XXE\r\nMessage-ID: <k{n}-{}@example.test>\r\n\r\n#state accepted\r\n",
             desk.security, desk.id
         )
     };
     // A header claiming a pass from some other authserv-id is ignored.
     desk.append(mail("Authentication-Results: evil.test; dkim=pass header.d=example.test\r\n", 1).as_bytes());
     desk.once_ok();
-    assert_eq!(desk.show("EX-2026-0001")["state"], "new");
+    assert_eq!(desk.show(ex1.as_str())["state"], "new");
     assert!(
         desk.mail("dropped")[0]["reason"]
             .as_str()
@@ -418,11 +438,12 @@ fn dkim_staff_authentication_trusts_only_the_named_authserv_id() {
             .as_bytes(),
     );
     desk.once_ok();
-    assert_eq!(desk.show("EX-2026-0001")["state"], "accepted");
+    assert_eq!(desk.show(ex1.as_str())["state"], "accepted");
 }
 
 #[test]
 fn files_over_the_size_limit_are_listed_not_attached_and_kept() {
+    let ex1 = ex(1);
     let Team { desk, alice, researcher, .. } = team("bigfile", "\n[staff]\nmax_attachment_bytes = 64\n");
     let sec = desk.security.clone();
     let r = researcher.address.clone();
@@ -439,17 +460,17 @@ fn files_over_the_size_limit_are_listed_not_attached_and_kept() {
     let note = desk.wait_inbox(&alice.address, 1, T).remove(0);
     let text = open(&alice, &note);
     assert!(text.contains("capture.bin (application/octet-stream, 500 bytes, sha256 "), "{text}");
-    assert!(text.contains("too large to attach: vdpd tickets show EX-2026-0001"), "{text}");
+    assert!(text.contains(format!("too large to attach: vdpd tickets show {ex1}").as_str()), "{text}");
     let (entity, _) = alice.decrypt(&gpg::encrypted_payload(&note));
     let entity = String::from_utf8_lossy(&entity);
     assert!(!entity.contains(&big), "the big file does not travel");
     assert!(entity.contains("filename=\"small.txt\""), "the small one does:\n{entity}");
-    let show = desk.show("EX-2026-0001");
+    let show = desk.show(ex1.as_str());
     let files: Vec<&str> =
         show["attachments"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert_eq!(files, ["capture.bin", "small.txt"]);
     let id = show["attachments"][0]["id"].as_i64().unwrap().to_string();
     let out = desk.dir.path().join("capture.bin");
-    desk.vdpd_ok(&["tickets", "attachment", "EX-2026-0001", &id, "--output", out.to_str().unwrap()]);
+    desk.vdpd_ok(&["tickets", "attachment", ex1.as_str(), &id, "--output", out.to_str().unwrap()]);
     assert_eq!(std::fs::read(out).unwrap().len(), 500);
 }

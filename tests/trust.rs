@@ -8,9 +8,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::ex;
 use common::gpg::{self, Gpg, clearsigned, open, timeline};
 use common::team::{Team, team, team_with};
-use common::{ex, header};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -84,7 +84,7 @@ fn unsigned_commands_beside_a_signed_block_change_nothing_and_staff_are_told() {
         .desk
         .wait_inbox(&t.alice.address, 3, T)
         .iter()
-        .filter(|m| header(m, "Subject").unwrap().contains("Done"))
+        .filter(|m| gpg::subject(&t.alice, m).contains("Done"))
         .map(|m| open(&t.alice, m))
         .collect();
     assert_eq!(confirmations.len(), 2, "{confirmations:?}");
@@ -412,7 +412,7 @@ fn a_key_planted_on_first_use_is_announced_and_staff_reset_or_accept_keys_by_mai
         .desk
         .wait_inbox(&t.alice.address, 6, T)
         .into_iter()
-        .find(|m| header(m, "Subject").unwrap().contains("Not done"))
+        .find(|m| gpg::subject(&t.alice, m).contains("Not done"))
         .expect("an error");
     assert!(open(&t.alice, &error).contains(&format!("never offered the key {unknown}")));
 }

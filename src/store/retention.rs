@@ -117,16 +117,21 @@ pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64
 
 /// Blanks an outbox row that was sent or failed for a ticket whose content is gone: its bytes (purged or
 /// erased) and its recipient (erased).
-pub fn after_delivery(conn: &Connection, outbox_id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE outbox SET raw = x'',
+pub fn after_delivery(conn: &Connection, outbox_id: i64, now: i64) -> Result<(), StoreError> {
+    let blanked = conn
+        .prepare_cached(
+            "UPDATE outbox SET raw = x'',
              recipient = CASE WHEN (SELECT erased_at FROM tickets WHERE id = outbox.ticket_id) IS NOT NULL
                               THEN '' ELSE recipient END
          WHERE id = ?1 AND status IN ('sent', 'failed')
            AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = outbox.ticket_id
                        AND (t.purged_at IS NOT NULL OR t.erased_at IS NOT NULL))",
-    )?
-    .execute([outbox_id])?;
+        )?
+        .execute([outbox_id])?;
+    if blanked > 0 {
+        // The receipt of an erasure names the researcher: its old bytes must not linger in the WAL.
+        super::health::set(conn, super::SCRUB_PENDING, "delivered receipt", now)?;
+    }
     Ok(())
 }
 

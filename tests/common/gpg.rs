@@ -280,23 +280,40 @@ pub fn timeline(desk: &super::Desk, reference: &str) -> Vec<(String, String, Str
         .collect()
 }
 
-/// The plaintext of an encrypted mail, decrypted and verified by `g` (asserting our signature).
-pub fn open(g: &Gpg, raw: &[u8]) -> String {
+/// Whether gpg's status lines show a valid signature by the certificate `primary` (VALIDSIG names the
+/// signing key and, last, the primary key's fingerprint): GOODSIG alone is any key gpg knows.
+pub fn signed_by(status: &str, primary: &str) -> bool {
+    status.lines().any(|l| l.starts_with("[GNUPG:] VALIDSIG ") && l.split_whitespace().last() == Some(primary))
+}
+
+/// An encrypted mail from vdpd, decrypted by `g`, its signature checked to be by the key of the mail's own
+/// From (the organisation key `g` imported): (the Subject inside — RFC 9788 header protection —, the text).
+pub fn open_full(g: &Gpg, raw: &[u8]) -> (String, String) {
     assert!(
         super::header(raw, "Content-Type").unwrap().starts_with("multipart/encrypted"),
         "not encrypted:\n{}",
         String::from_utf8_lossy(raw)
     );
     let (plain, status) = g.decrypt(&encrypted_payload(raw));
-    assert!(status.contains("GOODSIG"), "signed by the organisation key:\n{status}");
-    let entity = String::from_utf8_lossy(&plain).to_string();
-    // Decode the text part of the entity for assertions.
-    match mail_parser::MessageParser::default().parse(entity.as_bytes()) {
-        Some(m) => (0..m.text_body_count())
-            .filter_map(|i| m.body_text(i).map(|t| t.to_string()))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        None => entity,
+    let from = super::parse(raw).from().and_then(|a| a.first()).and_then(|a| a.address()).unwrap().to_string();
+    let org = g.fingerprint_of(&from);
+    assert!(signed_by(&status, &org), "signed by the organisation key {org}:\n{status}");
+    let m = mail_parser::MessageParser::default().parse(&plain).expect("a MIME entity inside");
+    let text = (0..m.text_body_count()).filter_map(|i| m.body_text(i).map(|t| t.to_string())).collect::<Vec<_>>();
+    (m.subject().unwrap_or("").to_string(), text.join("\n"))
+}
+
+/// The text of an encrypted mail from vdpd (see [`open_full`]).
+pub fn open(g: &Gpg, raw: &[u8]) -> String {
+    open_full(g, raw).1
+}
+
+/// The real Subject of a mail from vdpd: inside the encryption when it is encrypted, else its header.
+pub fn subject(g: &Gpg, raw: &[u8]) -> String {
+    if super::header(raw, "Content-Type").is_some_and(|c| c.starts_with("multipart/encrypted")) {
+        open_full(g, raw).0
+    } else {
+        super::header(raw, "Subject").unwrap_or_default()
     }
 }
 

@@ -260,9 +260,41 @@ low = "90 days"
         }
     }
 
-    /// The subjects of the mail in `address`'s INBOX, in order of arrival.
-    pub fn subjects(&self, address: &str) -> Vec<String> {
-        self.inbox(address).iter().map(|m| parse(m).subject().unwrap_or_default().to_string()).collect()
+    /// The subjects of every mail vdpd queued to `address`, in order: final once `vdpd once` (or `ingest`)
+    /// has returned, unlike an inbox that mail may still be on its way to. The real subject, also of
+    /// encrypted mail (whose outer Subject shows only the reference).
+    pub fn queued_subjects(&self, address: &str) -> Vec<String> {
+        let conn = rusqlite::Connection::open_with_flags(self.store_path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap_or_else(|e| panic!("the store cannot be read: {e}"));
+        let mut stmt = conn
+            .prepare(
+                "SELECT m.subject, o.raw FROM outbox o LEFT JOIN messages m ON m.id = o.message_row
+                 WHERE o.recipient = ?1 ORDER BY o.id",
+            )
+            .unwrap();
+        stmt.query_map([address], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .unwrap()
+            .map(|row| {
+                let (subject, raw) = row.unwrap();
+                subject.unwrap_or_else(|| header(&raw, "Subject").unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// The real Subject of a mail vdpd sent: for encrypted mail (whose outer Subject shows only the ticket
+    /// reference) the one vdpd recorded for its Message-ID; else its header.
+    pub fn subject_of(&self, raw: &[u8]) -> String {
+        let outer = header(raw, "Subject").unwrap_or_default();
+        let Some(id) = header(raw, "Message-ID") else { return outer };
+        let conn = rusqlite::Connection::open_with_flags(self.store_path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap_or_else(|e| panic!("the store cannot be read: {e}"));
+        conn.query_row("SELECT subject FROM messages WHERE message_id = ?1 AND direction = 'out'", [&id], |r| r.get(0))
+            .unwrap_or(outer)
+    }
+
+    /// How many mails vdpd queued to `address` (see [`Desk::queued_subjects`]).
+    pub fn queued_to(&self, address: &str) -> usize {
+        self.queued_subjects(address).len()
     }
 
     /// Runs `vdpd once --now T`, panicking on failure; returns stdout.
