@@ -144,11 +144,28 @@ pub struct Outside {
     pub keys: Vec<OfferedKey>,
 }
 
+/// A file found in an entity, before it is taken out of it: its bytes either still inside the entity's own
+/// buffer (a part with no transfer encoding) or already decoded into a buffer of their own.
+#[derive(Debug)]
+struct FoundFile {
+    name: String,
+    content_type: String,
+    data: FileBytes,
+}
+
+#[derive(Debug)]
+enum FileBytes {
+    /// Decoded (base64, quoted-printable): owned already.
+    Owned(Vec<u8>),
+    /// A range of the buffer the entity was parsed from.
+    In(std::ops::Range<usize>),
+}
+
 /// Readable content of one piece of a mail.
 #[derive(Debug, Default)]
 struct Piece {
     text: String,
-    attachments: Vec<Attachment>,
+    attachments: Vec<FoundFile>,
     keys: Vec<OfferedKey>,
 }
 
@@ -239,7 +256,8 @@ pub fn open(
         .chain(offered.iter().filter(|k| may_verify(keyring, &k.cert)).map(|k| k.cert.clone()))
         .collect();
     let mut ctx = Ctx { keyring, mime, sender, verifiers };
-    let layer = open_entity(message, raw, &mut ctx, crypto, 0)?;
+    let mut layer = open_entity(message, raw, &mut ctx, crypto, 0)?;
+    settle(&mut layer, Buffer::Borrowed(raw));
     let mut outside = layer.outside;
     // The outer Autocrypt header is outside every signature (RFC 3156 signs only the body).
     for k in offered.into_iter().filter(|k| k.source == KeySource::Autocrypt) {
@@ -248,7 +266,7 @@ pub fn open(
     Ok((
         Body {
             text: mailtext::clean_body_text(&layer.covered.text, MAX_TEXT_BYTES),
-            attachments: layer.covered.attachments,
+            attachments: attachments_of(layer.covered.attachments),
             keys: layer.covered.keys,
             signature: layer.signature,
             protection: layer.protection,
@@ -256,7 +274,7 @@ pub fn open(
         },
         Outside {
             text: mailtext::clean_body_text(&outside.text, MAX_TEXT_BYTES),
-            attachments: outside.attachments,
+            attachments: attachments_of(outside.attachments),
             keys: outside.keys,
         },
     ))
@@ -294,20 +312,20 @@ fn open_entity(
                     .into(),
             );
         }
-        return Ok(Layer { covered: piece(message, &[]), ..Layer::default() });
+        return Ok(Layer { covered: piece(message, raw, &[]), ..Layer::default() });
     }
     if protected > 1 || depth > MAX_LAYERS {
         if protected > 1 {
             crypto.note = Some(several(protected));
         }
-        return Ok(Layer { covered: readable(message, ctx, crypto), ..Layer::default() });
+        return Ok(Layer { covered: readable(message, raw, ctx, crypto), ..Layer::default() });
     }
     match found[0] {
         Found::Mime { part, encrypted } => {
             let skip = subtree(message, part);
-            let outside = piece(message, &skip);
+            let outside = piece(message, raw, &skip);
             let mut layer = if encrypted {
-                open_encrypted(message, part, ctx, crypto, depth)?
+                open_encrypted(message, part, raw, ctx, crypto, depth)?
             } else {
                 open_signed(message, part, raw, ctx, crypto, depth)?
             };
@@ -318,7 +336,7 @@ fn open_entity(
             let text = text_of(message, part).unwrap_or_default();
             let mut layer = open_text(&text, ctx, crypto, depth);
             // The other text parts and every file are outside the block.
-            layer.outside.append(piece(message, &[part]));
+            layer.outside.append(piece(message, raw, &[part]));
             Ok(layer)
         }
     }
@@ -346,10 +364,11 @@ fn open_signed(
     let data = boundary.and_then(|b| signed_entity(raw, node.offset_body as usize, b));
     let (Some(signature), Some(data)) = (parts.get(1), data) else {
         crypto.error = Some("multipart/signed without a signature part".into());
-        return Ok(Layer { covered: piece(message, &[]), ..Layer::default() });
+        return Ok(Layer { covered: piece(message, raw, &[]), ..Layer::default() });
     };
     let verdict = read::verify_detached(&data, signature.contents(), &ctx.verifiers, ctx.keyring.now);
     let mut layer = open_inner_entity(&data, ctx, crypto, depth)?;
+    settle(&mut layer, Buffer::Owned(data));
     // The signature covers the whole entity, whatever is inside it.
     let inner_outside = std::mem::take(&mut layer.outside);
     layer.covered.append(inner_outside);
@@ -363,24 +382,23 @@ fn open_signed(
 fn open_encrypted(
     message: &Message<'_>,
     part: usize,
+    raw: &[u8],
     ctx: &mut Ctx<'_, '_>,
     crypto: &mut Crypto,
     depth: u8,
 ) -> Result<Layer, String> {
     crypto.encrypted = true;
     let parts = children(message, &message.parts[part]);
-    let payload = parts
-        .iter()
-        .find(|p| is(p, "application", "octet-stream"))
-        .or_else(|| parts.get(1))
-        .map(|p| p.contents().to_vec());
+    // Borrowed, not copied: the payload can be most of a 25 MB mail.
+    let payload =
+        parts.iter().find(|p| is(p, "application", "octet-stream")).or_else(|| parts.get(1)).map(|p| p.contents());
     let Some(payload) = payload else {
         crypto.error = Some("multipart/encrypted without an encrypted part".into());
-        return Ok(Layer { covered: piece(message, &[]), ..Layer::default() });
+        return Ok(Layer { covered: piece(message, raw, &[]), ..Layer::default() });
     };
-    let opened = match decrypt(&payload, ctx, crypto) {
+    let opened = match decrypt(payload, ctx, crypto) {
         Some(o) => o,
-        None => return Ok(Layer { covered: piece(message, &[part]), ..Layer::default() }),
+        None => return Ok(Layer { covered: piece(message, raw, &[part]), ..Layer::default() }),
     };
     let is_mime = MessageParser::default()
         .parse_headers(&opened.plaintext)
@@ -391,13 +409,14 @@ fn open_encrypted(
         open_text(&String::from_utf8_lossy(&opened.plaintext), ctx, crypto, depth + 1)
     };
     let mut signature = opened.signature;
+    settle(&mut layer, Buffer::Owned(opened.plaintext));
     // A key that only the decrypted content revealed may verify it (a first mail with the key attached).
     if matches!(signature, Signature::Unknown { .. }) {
         let mut inside = layer.covered.keys.clone();
         inside.extend(layer.outside.keys.iter().cloned());
         if ctx.admit(&inside)
             && let Ok(again) =
-                read::decrypt(&payload, ctx.keyring.org, &ctx.verifiers, &ctx.keyring.limits, ctx.keyring.now)
+                read::decrypt(payload, ctx.keyring.org, &ctx.verifiers, &ctx.keyring.limits, ctx.keyring.now)
         {
             signature = again.signature;
         }
@@ -490,8 +509,8 @@ fn open_text(text: &str, ctx: &mut Ctx<'_, '_>, crypto: &mut Crypto, depth: u8) 
 
 /// The text of a mail that gives no authority (several signed or encrypted parts), made readable: each
 /// inline block replaced by its text, decrypted where it was encrypted.
-fn readable(message: &Message<'_>, ctx: &mut Ctx<'_, '_>, crypto: &mut Crypto) -> Piece {
-    let mut p = piece(message, &[]);
+fn readable(message: &Message<'_>, raw: &[u8], ctx: &mut Ctx<'_, '_>, crypto: &mut Crypto) -> Piece {
+    let mut p = piece(message, raw, &[]);
     p.text = readable_text(&p.text, ctx, crypto);
     p
 }
@@ -683,8 +702,9 @@ fn text_of<'m>(message: &'m Message<'_>, id: usize) -> Option<std::borrow::Cow<'
     }
 }
 
-/// The readable text, files and keys of `message`, leaving out the parts `skip` lists.
-fn piece(message: &Message<'_>, skip: &[usize]) -> Piece {
+/// The readable text, files and keys of `message` (parsed from `raw`), leaving out the parts `skip` lists.
+/// A file without transfer encoding stays a range of `raw` until [`settle`] takes it out.
+fn piece(message: &Message<'_>, raw: &[u8], skip: &[usize]) -> Piece {
     let mut p = Piece::default();
     for &id in &message.text_body {
         let id = id as usize;
@@ -718,10 +738,17 @@ fn piece(message: &Message<'_>, skip: &[usize]) -> Piece {
         ) {
             continue;
         }
-        p.attachments.push(Attachment {
+        let contents = part.contents();
+        let (base, at) = (raw.as_ptr() as usize, contents.as_ptr() as usize);
+        let data = if at >= base && at + contents.len() <= base + raw.len() {
+            FileBytes::In(at - base..at - base + contents.len())
+        } else {
+            FileBytes::Owned(contents.to_vec())
+        };
+        p.attachments.push(FoundFile {
             name: name.unwrap_or_else(|| format!("attachment-{}", i + 1)),
             content_type: mailtext::clean_header_text(&content_type, 100),
-            data: part.contents().to_vec(),
+            data,
         });
     }
     p
@@ -757,6 +784,64 @@ fn key_attachment(part: &MessagePart<'_>, keys: &mut Vec<OfferedKey>) -> bool {
         }
     }
     is_key
+}
+
+/// Where a layer's files still point into: the buffer its entity was parsed from.
+enum Buffer<'a> {
+    /// The mail as received: its files are copied out.
+    Borrowed(&'a [u8]),
+    /// A signed entity or a decrypted plaintext, ours to consume: the largest file takes the buffer over
+    /// instead of being copied, so a mail at the decryption cap does not cost twice the cap for its files.
+    Owned(Vec<u8>),
+}
+
+/// Takes every file of `layer` out of `buffer` (ranges become bytes of their own).
+fn settle(layer: &mut Layer, buffer: Buffer<'_>) {
+    let mut files: Vec<&mut FoundFile> =
+        layer.covered.attachments.iter_mut().chain(layer.outside.attachments.iter_mut()).collect();
+    let largest = files
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| match &f.data {
+            FileBytes::In(r) => Some((i, r.len())),
+            FileBytes::Owned(_) => None,
+        })
+        .max_by_key(|(_, len)| *len)
+        .map(|(i, _)| i);
+    let bytes: &[u8] = match &buffer {
+        Buffer::Borrowed(b) => b,
+        Buffer::Owned(v) => v,
+    };
+    for (i, f) in files.iter_mut().enumerate() {
+        if let FileBytes::In(r) = &f.data
+            && (Some(i) != largest || matches!(buffer, Buffer::Borrowed(_)))
+        {
+            f.data = FileBytes::Owned(bytes.get(r.clone()).unwrap_or_default().to_vec());
+        }
+    }
+    if let (Some(i), Buffer::Owned(mut v)) = (largest, buffer)
+        && let FileBytes::In(r) = &files[i].data
+    {
+        let r = r.clone();
+        v.truncate(r.end.min(v.len()));
+        v.drain(..r.start.min(v.len()));
+        v.shrink_to_fit();
+        files[i].data = FileBytes::Owned(v);
+    }
+}
+
+fn attachments_of(files: Vec<FoundFile>) -> Vec<Attachment> {
+    files
+        .into_iter()
+        .map(|f| Attachment {
+            name: f.name,
+            content_type: f.content_type,
+            data: match f.data {
+                FileBytes::Owned(v) => v,
+                FileBytes::In(_) => Vec::new(),
+            },
+        })
+        .collect()
 }
 
 /// Keys pasted as armoured blocks into text.

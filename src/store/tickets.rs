@@ -741,9 +741,12 @@ pub fn insert_attachment(
     data: &[u8],
     now: i64,
 ) -> Result<i64, StoreError> {
+    // The bytes are streamed into a zero-filled blob of their size: binding them would make SQLite copy
+    // them twice (its own copy of the value, then the record it builds), and one hostile mail's files at
+    // the decryption cap must not cost three times the cap.
     conn.prepare_cached(
-        "INSERT INTO attachments (ticket_id, message_row, name, content_type, size, sha256, data, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO attachments (ticket_id, message_row, name, content_type, size, sha256, created_at, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, zeroblob(?8))",
     )?
     .execute(params![
         ticket_id,
@@ -752,10 +755,17 @@ pub fn insert_attachment(
         content_type,
         data.len() as i64,
         crate::classify::sha256_hex(data),
-        data,
-        now
+        now,
+        data.len() as i64
     ])?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    if !data.is_empty() {
+        let mut blob = conn.blob_open(rusqlite::MAIN_DB, "attachments", "data", id, false)?;
+        for (i, chunk) in data.chunks(1 << 20).enumerate() {
+            blob.write_at(chunk, i << 20)?;
+        }
+    }
+    Ok(id)
 }
 
 const ATTACHMENT_COLUMNS: &str = "id, name, content_type, size, sha256, data IS NOT NULL, created_at";
