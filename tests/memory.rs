@@ -16,6 +16,8 @@ use common::gpg::Gpg;
 const CAP: u64 = 50 * 1024 * 1024;
 
 /// Runs `cmd` to its end; returns (stdout, the child's peak resident set in bytes).
+// The child is reaped by wait4 (which std's wait cannot do: it does not return the child's rusage).
+#[allow(clippy::zombie_processes)]
 fn peak_rss(mut cmd: Command) -> (String, u64) {
     let child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let pid = child.id() as libc::pid_t;
