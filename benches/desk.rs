@@ -123,9 +123,10 @@ fn machine_busy() -> f64 {
     [0, 1, 2, 5, 6, 7].iter().filter_map(|i| cpu.get(*i)).sum::<f64>() / 100.0
 }
 
-/// 0 until the store exists.
+/// 0 until the store exists (the daemon is still starting); a store that exists and cannot be counted
+/// panics (`common::count`).
 fn count(db: &Path, sql: &str) -> i64 {
-    common::count(db, sql).max(0)
+    if db.exists() { common::count(db, sql) } else { 0 }
 }
 
 fn report_bytes(desk: &Desk, i: usize) -> Vec<u8> {

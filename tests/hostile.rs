@@ -42,6 +42,18 @@ struct Single {
     /// `(Message-ID prefix, part of the OpenPGP error recorded on that message)`.
     #[serde(default)]
     crypto_error: Option<(String, String)>,
+    /// `(Message-ID prefix, the signature verdict recorded: none, good, unknown or bad)`.
+    #[serde(default)]
+    signature: Option<(String, String)>,
+    /// `(Message-ID prefix, text)`: what must be in the recorded signed content (what the mail vouches for)…
+    #[serde(default)]
+    signed_text: Option<(String, String)>,
+    /// …what must not be in it…
+    #[serde(default)]
+    signed_text_lacks: Option<(String, String)>,
+    /// …and what must be in the text recorded as outside the signature.
+    #[serde(default)]
+    unsigned_text: Option<(String, String)>,
 }
 
 /// The same file several times from one sender (`{{N}}` counts), after an optional first message.
@@ -164,11 +176,18 @@ impl Bench {
 
     /// The OpenPGP error recorded on the message with this Message-ID prefix.
     fn crypto_error(&self, message_id: &str) -> String {
+        self.message_column(message_id, "crypto_error")
+    }
+
+    /// A column of the incoming message recorded with this Message-ID prefix (panics if there is none).
+    fn message_column(&self, message_id: &str, column: &str) -> String {
         let conn = rusqlite::Connection::open(self.desk.store_path()).unwrap();
-        conn.query_row("SELECT crypto_error FROM messages WHERE message_id LIKE ?1", [format!("<{message_id}%")], |r| {
-            r.get(0)
-        })
-        .unwrap_or_default()
+        conn.query_row(
+            &format!("SELECT {column} FROM messages WHERE direction = 'in' AND message_id LIKE ?1"),
+            [format!("<{message_id}%")],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("no message <{message_id}…>: {e}"))
     }
 
     /// No mail vdpd queued carries a header that the corpus tried to smuggle in.
@@ -264,6 +283,25 @@ fn each_hostile_message_gets_its_expected_outcome() {
             let recorded = bench.crypto_error(mid);
             if !recorded.contains(error.as_str()) {
                 problems.push(format!("OpenPGP error {recorded:?} lacks {error:?}"));
+            }
+        }
+        if let Some((mid, verdict)) = &m.signature {
+            let recorded = bench.message_column(mid, "signature");
+            if &recorded != verdict {
+                problems.push(format!("signature {recorded:?}, expected {verdict:?}"));
+            }
+        }
+        for (field, column, present) in [
+            (&m.signed_text, "body_text", true),
+            (&m.signed_text_lacks, "body_text", false),
+            (&m.unsigned_text, "unsigned_text", true),
+        ] {
+            if let Some((mid, text)) = field {
+                let recorded = bench.message_column(mid, column);
+                if recorded.contains(text.as_str()) != present {
+                    let how = if present { "lacks" } else { "holds" };
+                    problems.push(format!("{column} {recorded:?} {how} {text:?}"));
+                }
             }
         }
         eprintln!("{:<36} {got}", m.file);

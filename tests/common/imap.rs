@@ -121,12 +121,14 @@ impl Imap {
             .collect()
     }
 
+    /// The number of messages in `mailbox`. A failed STATUS panics: "the mailbox is empty" must never be
+    /// what a broken query looks like.
     pub fn count(&mut self, mailbox: &str) -> usize {
         let (r, status) = self.command(&format!("STATUS \"{mailbox}\" (MESSAGES)"));
-        if !status.contains("OK") {
-            return 0;
-        }
-        r.iter().find_map(|u| u.text.split("MESSAGES ").nth(1)?.split(')').next()?.trim().parse().ok()).unwrap_or(0)
+        assert!(status.contains("OK"), "STATUS {mailbox}: {status}");
+        r.iter()
+            .find_map(|u| u.text.split("MESSAGES ").nth(1)?.split(')').next()?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("STATUS {mailbox} named no MESSAGES count"))
     }
 
     pub fn append(&mut self, mailbox: &str, message: &[u8]) {

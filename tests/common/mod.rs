@@ -516,11 +516,23 @@ pub fn signal(pid: u32, name: &str) {
     assert!(ok, "kill -{name} {pid}");
 }
 
-/// The single number `sql` selects from the store at `db`; -1 when the store cannot be read (yet), so that
-/// an assertion of 0 never passes on a store that is not there.
+/// The single number `sql` selects from the store at `db`; -1 while the store does not exist yet (or has no
+/// schema yet), so that
+/// an assertion of 0 never passes on a store that is not there. A store that exists but cannot be read, or
+/// a query that fails, panics: a broken count must never look like "nothing happened".
 pub fn count(db: &Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY);
-    conn.and_then(|c| c.query_row(sql, [], |r| r.get(0))).unwrap_or(-1)
+    if !db.exists() {
+        return -1;
+    }
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap_or_else(|e| panic!("{}: {e}", db.display()));
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    match conn.query_row(sql, [], |r| r.get(0)) {
+        Ok(n) => n,
+        // Created a moment ago, its schema not committed yet: as good as not there.
+        Err(e) if e.to_string().contains("no such table") => -1,
+        Err(e) => panic!("{sql}: {e}"),
+    }
 }
 
 pub fn show(out: &Output) -> String {
