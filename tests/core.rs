@@ -427,3 +427,64 @@ fn quarantined_mail_can_be_inspected_and_retried_after_the_cause_is_fixed() {
     assert_eq!(desk.wait_inbox(&alice, 1, T).len(), 1);
     assert!(desk.mail("quarantined").is_empty());
 }
+
+#[test]
+fn mail_that_became_no_ticket_keeps_its_bytes_only_for_the_retention_period() {
+    let desk = Desk::new("unticketed");
+    let path = desk.dir.path().join("garbage.eml");
+    // A message that cannot be read at all (no usable header): quarantined, its bytes kept for staff.
+    std::fs::write(&path, b"\x00\x01 not mail at all").unwrap();
+    desk.vdpd_ok(&["ingest", "--no-deliver", "--now", "2026-11-01T10:00:00Z", path.to_str().unwrap()]);
+    let id = desk.mail("quarantined")[0]["id"].as_i64().unwrap().to_string();
+    assert!(desk.vdpd(&["mail", "show", &id, "--raw"]).status.success());
+    // Within retention.unticketed_mail (30 days by default) they stay; after it, only the record does.
+    desk.once_at("2026-11-30T10:00:00Z");
+    assert_eq!(desk.vdpd(&["mail", "show", &id, "--raw"]).stdout, b"\x00\x01 not mail at all");
+    desk.once_at("2026-12-01T10:00:01Z");
+    let out = desk.vdpd(&["mail", "show", &id, "--raw"]);
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no longer kept"),
+        "{}",
+        common::show(&out)
+    );
+    assert_eq!(desk.mail("quarantined").len(), 1, "what happened to it stays on record");
+}
+
+#[test]
+fn a_senders_control_characters_are_shown_not_obeyed_and_admin_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let desk = Desk::new("terminal");
+    let alice = desk.researcher(1);
+    // A body that would clear the terminal, retitle it and ring its bell, and a file with it.
+    let report = format!(
+        "From: {alice}\r\nTo: {s}\r\nSubject: XSS\r\nMessage-ID: <esc-{id}@r.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee \x1b[2J\x1b]0;pwned\x07 here.\r\n\
+         --b\r\nContent-Type: text/plain; name=\"poc.txt\"\r\nContent-Disposition: attachment; filename=\"poc.txt\"\r\n\r\nproof\r\n--b--\r\n",
+        s = desk.security,
+        id = desk.id
+    );
+    desk.send(&alice, report.as_bytes());
+    desk.once_ok();
+    let ex1 = ex(1);
+    let out = desk.vdpd(&["tickets", "show", &ex1]);
+    assert!(out.status.success());
+    assert!(!out.stdout.iter().any(|&b| b == 0x1b || b == 0x07), "raw control bytes on the terminal");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("See \\u{1b}[2J\\u{1b}]0;pwned\\u{7} here."), "{text}");
+    // What vdpd writes for the admin is theirs alone, whatever the umask.
+    let export = desk.dir.path().join("export.json");
+    desk.vdpd_ok(&["export", "--with-content", "--output", export.to_str().unwrap()]);
+    let file = desk.dir.path().join("poc.txt");
+    let id = desk.show(&ex1)["attachments"][0]["id"].as_i64().unwrap().to_string();
+    desk.vdpd_ok(&["tickets", "attachment", &ex1, &id, "--output", file.to_str().unwrap()]);
+    for path in [&export, &file] {
+        assert_eq!(std::fs::metadata(path).unwrap().permissions().mode() & 0o777, 0o600, "{}", path.display());
+    }
+    // A symbolic link planted in the state directory is not followed.
+    let lock = std::path::PathBuf::from(format!("{}.lock", desk.store_path().display()));
+    let _ = std::fs::remove_file(&lock);
+    std::os::unix::fs::symlink(desk.dir.path().join("elsewhere"), &lock).unwrap();
+    let out = desk.vdpd(&["once"]);
+    assert!(!out.status.success(), "{}", common::show(&out));
+    assert!(!desk.dir.path().join("elsewhere").exists(), "nothing was created through the link");
+}
