@@ -96,7 +96,7 @@ fn a_reply_joins_its_ticket_and_a_stranger_quoting_the_reference_gets_a_ticket_o
         first["messages"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect();
     assert_eq!(kinds, ["report", "acknowledgement", "reply"]);
     // Correspondence gets no automatic answer.
-    assert_eq!(desk.inbox(&alice).len(), 1);
+    assert_eq!(desk.queued_to(&alice), 1);
 
     let second = desk.show(ex2.as_str());
     assert_eq!(second["reporter"], mallory);
@@ -170,7 +170,7 @@ fn an_out_of_office_reply_in_a_thread_neither_answers_nor_touches_the_ticket() {
     assert_eq!(after["state"], before["state"]);
     assert_eq!(after["updated_at"], before["updated_at"]);
     assert_eq!(after["messages"].as_array().unwrap().len(), 2, "the auto-reply is not correspondence");
-    assert_eq!(desk.inbox(&alice).len(), 1, "only the acknowledgement");
+    assert_eq!(desk.queued_to(&alice), 1, "only the acknowledgement");
     let dropped = desk.mail("dropped");
     assert_eq!(dropped.len(), 1);
     assert!(dropped[0]["ticket_id"].is_number(), "the drop is recorded against the ticket: {dropped:?}");
@@ -235,6 +235,7 @@ fn an_smtp_outage_delays_the_acknowledgement_and_loses_nothing() {
     assert_eq!(header(&inbox[0], "Subject").unwrap(), format!("[{ex1}] Re: RCE").as_str());
     common::wait_until(T, "the outbox to record the delivery", || desk.status()["outbox"]["sent"] == 1);
     assert!(daemon.terminate(T).success());
+    assert_eq!(desk.queued_to(&alice), 1, "queued once, however long SMTP was down");
     assert_eq!(desk.inbox(&alice).len(), 1);
 }
 

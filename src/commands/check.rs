@@ -230,6 +230,34 @@ fn check_policy(r: &mut Report, config: &Config) {
     if config.staff.members.is_empty() {
         r.warn("staff", "no [[staff.members]]: nobody is told of new reports (they are only in `vdpd tickets`)");
     }
+    // How staff prove themselves, in words an admin can check against the README's trust model.
+    let age = crate::engine::staff::span(config.staff.max_signature_age_ms);
+    match &config.staff.authentication {
+        crate::config::StaffAuth::OpenPgp => r.ok(
+            "staff proof",
+            format!("the member's OpenPGP signature over the signed content, made within {age} and used once"),
+        ),
+        crate::config::StaffAuth::Dkim { authserv_id } => {
+            let weak: Vec<&str> = config
+                .staff
+                .members
+                .iter()
+                .filter(|m| m.dkim_proof == crate::config::DkimProof::Domain)
+                .map(|m| m.address.as_str())
+                .collect();
+            r.ok("staff proof", format!("DKIM, as the one Authentication-Results header of {authserv_id} records it"));
+            if !weak.is_empty() {
+                r.warn(
+                    "staff proof",
+                    format!(
+                        "{}: a DKIM pass for the domain is all it takes (anyone who can send as the domain can act as \
+                         them); set dkim_proof = \"smtp.auth\" or \"header.i\"",
+                        weak.join(", ")
+                    ),
+                );
+            }
+        }
+    }
     let escalation = if config.staff.escalation.is_empty() {
         "every staff member".to_string()
     } else {
@@ -309,6 +337,19 @@ fn check_openpgp(r: &mut Report, config: &Config) {
         }
         Err(e) => r.fail("openpgp key", e),
     }
+    r.ok(
+        "researcher keys",
+        match &o.learn_keys {
+            crate::config::LearnKeys::FirstUse => {
+                "the first key offered is learned (staff are told); a new one only from inside content signed by the old"
+                    .to_string()
+            }
+            crate::config::LearnKeys::DmarcAligned { authserv_id } => format!(
+                "a first key only from mail that passed DMARC at {authserv_id}; a new one only from inside content signed \
+                 by the old"
+            ),
+        },
+    );
     let required = o.staff_encryption == crate::config::StaffEncryption::Required;
     for m in &config.staff.members {
         let what = format!("staff {}", m.address);

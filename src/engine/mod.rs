@@ -89,8 +89,8 @@ pub struct Facts {
     pub candidates: Vec<ThreadCandidate>,
     /// Tickets the sender opened in the last 24 hours.
     pub sender_tickets_last_day: u32,
-    /// Tickets anyone opened in the last hour.
-    pub tickets_last_hour: u32,
+    /// `limits.new_tickets_per_hour` tickets were opened in the last hour already.
+    pub hour_cap_reached: bool,
     /// An admin asked for this mail to be processed again: the caps on new tickets do not hold it back.
     pub admitted: bool,
     /// Whether the sender is staff, and proved it.
@@ -171,12 +171,12 @@ pub fn decide(inbound: &Inbound, facts: &Facts, config: &Config) -> Decision {
     {
         return Decision::KeyRequest;
     }
-    if facts.tickets_last_hour >= limits.new_tickets_per_hour && !facts.admitted {
+    if facts.hour_cap_reached && !facts.admitted {
         return Decision::Flood {
             reason: format!(
-                "flood: {} new tickets in the last hour (limits.new_tickets_per_hour = {}): kept without a ticket or a \
-                 reply; `vdpd mail retry` makes it a ticket",
-                facts.tickets_last_hour, limits.new_tickets_per_hour
+                "flood: {0} new tickets in the last hour already (limits.new_tickets_per_hour = {0}): kept without a \
+                 ticket or a reply; `vdpd mail retry` makes it a ticket",
+                limits.new_tickets_per_hour
             ),
         };
     }

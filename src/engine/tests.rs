@@ -282,9 +282,9 @@ fn a_signed_staff_mail_acts_only_on_the_ticket_its_signed_content_names() {
 #[test]
 fn a_flood_of_new_reports_is_kept_but_not_answered() {
     let cfg = config("[limits]\nnew_tickets_per_hour = 3\n");
-    let calm = Facts { tickets_last_hour: 2, ..Facts::default() };
+    let calm = Facts { hour_cap_reached: false, ..Facts::default() };
     assert_eq!(decide(&mail(), &calm, &cfg), Decision::NewTicket);
-    let flood = Facts { tickets_last_hour: 3, ..Facts::default() };
+    let flood = Facts { hour_cap_reached: true, ..Facts::default() };
     match decide(&mail(), &flood, &cfg) {
         Decision::Flood { reason } => assert!(reason.contains("limits.new_tickets_per_hour = 3"), "{reason}"),
         other => panic!("{other:?}"),

@@ -71,7 +71,7 @@ pub(super) fn handle(
         duplicate_of: store::intake::find_dedup(tx, &inbound.dedup_key)?,
         candidates: store::tickets::thread_candidates(tx, &inbound.thread_ids, &inbound.subject_refs, &inbound.sender)?,
         sender_tickets_last_day: store::tickets::count_tickets_by_reporter_since(tx, &inbound.sender, now - DAY_MS)?,
-        tickets_last_hour: store::tickets::count_tickets_since(tx, now - HOUR_MS)?,
+        hour_cap_reached: store::tickets::opened_at_least_since(tx, config.limits.new_tickets_per_hour, now - HOUR_MS)?,
         admitted,
         staff: engine::staff::authenticate(&inbound, &config.staff, &evidence),
     };

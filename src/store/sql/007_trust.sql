@@ -35,9 +35,6 @@ CREATE TABLE openpgp_offers (
     PRIMARY KEY (address, fingerprint)
 ) STRICT;
 
--- The hourly cap on new tickets (limits.new_tickets_per_hour) counts tickets by creation time.
-CREATE INDEX tickets_created ON tickets(created_at);
-
 -- An attachment's bytes go last in its row: SQLite streams a file into a zeroblob without building the whole
 -- record in memory only when the blob is the record's last field (one hostile mail's files at the
 -- decryption cap cost three times the cap otherwise).
