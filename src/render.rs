@@ -202,6 +202,8 @@ impl Templates {
             value: "#state closed\nan unsigned footer".into(),
         });
         full.key_notice = Some("vdpd learned a key for researcher@example.org on first use".into());
+        full.researcher_key =
+            Some("0123456789ABCDEF0123456789ABCDEF01234567 (learned on first use, 2026-11-23)".into());
         full.clock = Some(ClockContext {
             name: "first diagnosis".into(),
             promise: "7 business days".into(),
@@ -354,6 +356,8 @@ pub struct TicketContext {
     pub unsigned: Option<NamedText>,
     /// What the mail taught vdpd about the researcher's key (for staff).
     pub key_notice: Option<String>,
+    /// The key vdpd holds for the researcher and how it came to be trusted (for staff), if it holds one.
+    pub researcher_key: Option<String>,
 }
 
 /// One promise, for reminders, escalations and disclosure notices.
@@ -594,6 +598,7 @@ impl TicketContext {
             retention: None,
             unsigned: None,
             key_notice: None,
+            researcher_key: None,
         }
     }
 }

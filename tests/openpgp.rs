@@ -530,6 +530,8 @@ fn a_researchers_signed_mail_resent_with_an_attackers_autocrypt_header_keeps_her
         "{plain}"
     );
     assert!(plain.contains(&format!("#key accept {}", mallory.fingerprint)), "{plain}");
+    // Every notification names the key held and how it came to be trusted.
+    assert!(plain.contains(&format!("Their key:  {} (learned on first use", ada.fingerprint)), "{plain}");
     let held = common::count(
         &desk.store_path(),
         &format!(

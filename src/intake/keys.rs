@@ -181,6 +181,22 @@ fn merge(
     Ok(())
 }
 
+/// The held key in one line, for every staff notification: so that a key learned on first use — also one
+/// learned from a key request, before any ticket — is never trusted unseen.
+pub(super) fn summary(tx: &Tx<'_>, address: &str) -> Result<Option<String>, HandleError> {
+    Ok(store::openpgp::held(tx, address)?.map(|h| {
+        let how = match h.trust {
+            Trust::FirstUse => "learned on first use",
+            Trust::SignedChange => "a change signed by the key held before",
+            Trust::StaffAccepted => "accepted by staff",
+        };
+        let since = jiff::Timestamp::from_millisecond(h.added_at)
+            .map(|t| t.strftime("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        format!("{} ({how}, from {}, {since})", h.fingerprint, h.source)
+    }))
+}
+
 /// What `#key show` reports about a researcher's key.
 pub(super) fn describe(tx: &Tx<'_>, address: &str, now: i64) -> Result<Vec<String>, HandleError> {
     let when = |ms: i64| {

@@ -48,6 +48,7 @@ pub(super) fn ticket_context(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) ->
         .collect::<Vec<_>>()
         .join("\n");
     ctx.scope_hint = hints::scope_hint(&t.asset, &format!("{}\n{report_text}", t.subject), &config.scope);
+    ctx.researcher_key = super::keys::summary(tx, &t.reporter)?;
     ctx.duplicate_hint = duplicate_hint(tx, env, t, now)?;
     let (_, clocks) = super::clocks::compute(tx, config, t)?;
     ctx.clocks = engine::clocks::describe(&clocks, &config.calendar, now)
