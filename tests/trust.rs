@@ -416,3 +416,23 @@ fn a_key_planted_on_first_use_is_announced_and_staff_reset_or_accept_keys_by_mai
         .expect("an error");
     assert!(open(&t.alice, &error).contains(&format!("never offered the key {unknown}")));
 }
+
+#[test]
+fn where_the_policy_asks_a_signed_staff_mail_must_name_its_ticket() {
+    let t = team("named", "\n[staff]\nsignature_must_name_ticket = true\n");
+    report(&t, 1, "Open redirect");
+    let subject = format!("Re: [{}] New report: Open redirect", ex(1));
+    // Text Alice signed for somebody else names no ticket: it acts nowhere.
+    t.desk.send(
+        &t.alice.address,
+        &clearsigned(&t.alice, &t.alice.address, &t.desk.security, &subject, "#state accepted\n"),
+    );
+    t.desk.once_ok();
+    assert_eq!(t.desk.show(&ex(1))["state"], "new");
+    assert!(dropped_reasons(&t).iter().any(|r| r.contains("names no ticket")), "{:?}", dropped_reasons(&t));
+    // Quoting the notification names it.
+    let quoting = format!("#state accepted\n\n> [{}] New report: Open redirect\n", ex(1));
+    t.desk.send(&t.alice.address, &clearsigned(&t.alice, &t.alice.address, &t.desk.security, &subject, &quoting));
+    t.desk.once_ok();
+    assert_eq!(t.desk.show(&ex(1))["state"], "accepted");
+}

@@ -190,6 +190,9 @@ pub struct Staff {
     /// A staff signature counts only if it was made at most this long before vdpd received the mail (and
     /// at most [`MAX_SIGNATURE_SKEW_MS`] after): a signature is evidence of when as well as who.
     pub max_signature_age_ms: i64,
+    /// Every signed staff mail must name its ticket inside what it signs (protected Subject, or `[REF]` in
+    /// the text): a member's fresh signed text taken from elsewhere then acts nowhere.
+    pub signature_must_name_ticket: bool,
     /// Researchers' attachments travel with staff notifications up to this many bytes in total; beyond, they are
     /// listed (name, type, size, hash) and kept for `vdpd tickets show`.
     pub max_attachment_bytes: usize,
@@ -206,6 +209,7 @@ impl Default for Staff {
             members: Vec::new(),
             authentication: StaffAuth::OpenPgp,
             max_signature_age_ms: 3 * 24 * 3600 * 1000,
+            signature_must_name_ticket: false,
             max_attachment_bytes: 10 * 1024 * 1024,
             warnings_per_day: 20,
             escalation: Vec::new(),
@@ -576,6 +580,7 @@ impl Validator<'_> {
             members,
             authentication,
             max_signature_age_ms,
+            signature_must_name_ticket: r.signature_must_name_ticket.unwrap_or(false),
             max_attachment_bytes: r.max_attachment_bytes.unwrap_or(d.max_attachment_bytes),
             warnings_per_day: r.warnings_per_day.unwrap_or(d.warnings_per_day),
             escalation,

@@ -214,6 +214,7 @@ pub struct RawStaff {
     pub authentication: Option<String>,
     pub trusted_authserv_id: Option<String>,
     pub max_signature_age: Option<PolicyDuration>,
+    pub signature_must_name_ticket: Option<bool>,
     pub max_attachment_bytes: Option<usize>,
     pub warnings_per_day: Option<u32>,
     pub escalation: Option<Vec<String>>,

@@ -139,7 +139,7 @@ pub fn decide(inbound: &Inbound, facts: &Facts, config: &Config) -> Decision {
         staff::StaffCheck::NotStaff => {}
         staff::StaffCheck::Authenticated { member, proof } => {
             return match facts.candidates.first() {
-                Some(c) => match unbound(inbound, proof, &c.reference) {
+                Some(c) => match unbound(inbound, proof, &c.reference, config.staff.signature_must_name_ticket) {
                     Some(reason) => {
                         Decision::StaffRejected { member: member.clone(), reason, ticket_id: Some(c.ticket_id) }
                     }
@@ -194,11 +194,19 @@ pub fn decide(inbound: &Inbound, facts: &Facts, config: &Config) -> Decision {
 
 /// Why a signed staff mail may not act on `reference`: its signed content names other tickets (in its
 /// protected Subject or as `[REF]` in its text), so its headers were changed or it is being replayed onto
-/// another ticket.
-fn unbound(inbound: &Inbound, proof: &staff::Proof, reference: &str) -> Option<String> {
+/// another ticket; or it names none where the policy asks every signed staff mail to name its ticket.
+fn unbound(inbound: &Inbound, proof: &staff::Proof, reference: &str, must_name: bool) -> Option<String> {
     let names = &inbound.body_names;
-    if !matches!(proof, staff::Proof::Signature { .. }) || names.is_empty() {
+    if !matches!(proof, staff::Proof::Signature { .. }) {
         return None;
+    }
+    if names.is_empty() {
+        return must_name.then(|| {
+            format!(
+                "the signed content names no ticket, and staff.signature_must_name_ticket asks it to name {reference}: \
+                 quote the notification you answer, or keep the Subject inside the signature (PGP/MIME)"
+            )
+        });
     }
     if names.iter().any(|n| n.eq_ignore_ascii_case(reference)) {
         return None;

@@ -277,6 +277,17 @@ fn a_signed_staff_mail_acts_only_on_the_ticket_its_signed_content_names() {
         ..facts
     };
     assert!(matches!(decide(&moved, &dkim, &cfg), Decision::Staff { ticket_id: 7, .. }));
+    // Where the policy asks for it, a signature that names no ticket acts on none.
+    let strict = config("[staff]\nsignature_must_name_ticket = true\n");
+    let facts = Facts {
+        staff: staff::StaffCheck::Authenticated { member: "alice@example.test".into(), proof: proof() },
+        ..dkim
+    };
+    match decide(&mail(), &facts, &strict) {
+        Decision::StaffRejected { reason, .. } => assert!(reason.contains("names no ticket"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(decide(&bound, &facts, &strict), Decision::Staff { .. }));
 }
 
 #[test]
