@@ -325,7 +325,7 @@ fn open_entity(
             let skip = subtree(message, part);
             let outside = piece(message, raw, &skip);
             let mut layer = if encrypted {
-                open_encrypted(message, part, raw, ctx, crypto, depth)?
+                open_encrypted(message, part, ctx, crypto, depth)?
             } else {
                 open_signed(message, part, raw, ctx, crypto, depth)?
             };
@@ -364,7 +364,7 @@ fn open_signed(
     let data = boundary.and_then(|b| signed_entity(raw, node.offset_body as usize, b));
     let (Some(signature), Some(data)) = (parts.get(1), data) else {
         crypto.error = Some("multipart/signed without a signature part".into());
-        return Ok(Layer { covered: piece(message, raw, &[]), ..Layer::default() });
+        return Ok(Layer { covered: only(message, raw, part), ..Layer::default() });
     };
     let verdict = read::verify_detached(&data, signature.contents(), &ctx.verifiers, ctx.keyring.now);
     let mut layer = open_inner_entity(&data, ctx, crypto, depth)?;
@@ -382,7 +382,6 @@ fn open_signed(
 fn open_encrypted(
     message: &Message<'_>,
     part: usize,
-    raw: &[u8],
     ctx: &mut Ctx<'_, '_>,
     crypto: &mut Crypto,
     depth: u8,
@@ -394,11 +393,11 @@ fn open_encrypted(
         parts.iter().find(|p| is(p, "application", "octet-stream")).or_else(|| parts.get(1)).map(|p| p.contents());
     let Some(payload) = payload else {
         crypto.error = Some("multipart/encrypted without an encrypted part".into());
-        return Ok(Layer { covered: piece(message, raw, &[]), ..Layer::default() });
+        return Ok(Layer::default());
     };
     let opened = match decrypt(payload, ctx, crypto) {
         Some(o) => o,
-        None => return Ok(Layer { covered: piece(message, raw, &[part]), ..Layer::default() }),
+        None => return Ok(Layer::default()),
     };
     let is_mime = MessageParser::default()
         .parse_headers(&opened.plaintext)
@@ -675,6 +674,14 @@ fn signed_attachment(message: &Message<'_>) -> bool {
         }
         _ => is(p, "application", "pgp-signature"),
     })
+}
+
+/// What `part` and the parts below it hold, read as plain content (a signed part whose signature is
+/// missing): what lies beside it is the caller's.
+fn only(message: &Message<'_>, raw: &[u8], part: usize) -> Piece {
+    let inside = subtree(message, part);
+    let others: Vec<usize> = (0..message.parts.len()).filter(|i| !inside.contains(i)).collect();
+    piece(message, raw, &others)
 }
 
 /// The part ids of `root` and everything below it.

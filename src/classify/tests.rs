@@ -465,4 +465,18 @@ mod signed_content {
         let huge = format!("{HEAD}X-Junk: {}\r\n\r\nbody\r\n", "j".repeat(300 * 1024));
         assert!(read_str(&huge).verdict.unwrap_err().contains("limits.max_header_bytes"));
     }
+
+    #[test]
+    fn an_undecryptable_mail_keeps_its_error_and_no_ciphertext_as_a_file() {
+        let raw = format!(
+            "{HEAD}MIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"e\"\r\n\r\n\
+             --e\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n--e\r\n\
+             Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\nContent-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n\
+             -----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA1234\r\n-----END PGP MESSAGE-----\r\n--e--\r\n"
+        );
+        let i = read_with(&raw, &[], &[]);
+        assert!(i.crypto.encrypted && !i.crypto.decrypted);
+        assert!(i.crypto.error.is_some());
+        assert_eq!(i.all_attachments().count(), 0, "the ciphertext is not a researcher's file");
+    }
 }

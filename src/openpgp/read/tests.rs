@@ -128,32 +128,29 @@ fn deeply_nested_packets_are_refused() {
     assert_eq!(decrypt(&shallow, Some(&org), &[], &LIMITS, now()).unwrap().plaintext, b"fine");
 }
 
+/// An armoured detached signature by `key` over `data`.
+fn detached(key: &OrgKey, data: &[u8]) -> Vec<u8> {
+    let mut sig = Vec::new();
+    let m = Message::new(&mut sig);
+    let m = openpgp::serialize::stream::Armorer::new(m).kind(openpgp::armor::Kind::Signature).build().unwrap();
+    let mut s = Signer::new(m, key.signer(now()).unwrap()).unwrap().detached().build().unwrap();
+    s.write_all(data).unwrap();
+    s.finalize().unwrap();
+    sig
+}
+
 #[test]
 fn detached_and_inline_signatures() {
     let alice = key("Alice <alice@example.test>");
     let data = b"Content-Type: text/plain\r\n\r\nhello\r\n";
-    let mut sig = Vec::new();
-    {
-        let m = Message::new(&mut sig);
-        let m = openpgp::serialize::stream::Armorer::new(m).kind(openpgp::armor::Kind::Signature).build().unwrap();
-        let mut s = Signer::new(m, alice.signer(now()).unwrap()).unwrap().detached().build().unwrap();
-        s.write_all(data).unwrap();
-        s.finalize().unwrap();
-    }
+    let sig = detached(&alice, data);
     let certs = std::slice::from_ref(alice.public());
     let first = verify_detached(data, &sig, certs, now());
     assert!(matches!(&first, Signature::Good { cert, .. } if *cert == alice.fingerprint()), "{first:?}");
     // The same signature verified twice is the same signature (replay protection remembers this digest);
     // another signature over the same bytes is another.
     assert_eq!(verify_detached(data, &sig, certs, now()), first);
-    let mut again = Vec::new();
-    {
-        let m = Message::new(&mut again);
-        let m = openpgp::serialize::stream::Armorer::new(m).kind(openpgp::armor::Kind::Signature).build().unwrap();
-        let mut s = Signer::new(m, alice.signer(now()).unwrap()).unwrap().detached().build().unwrap();
-        s.write_all(data).unwrap();
-        s.finalize().unwrap();
-    }
+    let again = detached(&alice, data);
     let second = verify_detached(data, &again, certs, now());
     match (&first, &second) {
         (Signature::Good { digest: a, .. }, Signature::Good { digest: b, .. }) => assert_ne!(a, b),
