@@ -776,14 +776,16 @@ fn protect_headers(entity: &[u8], clear: &[u8], outer_subject: &str) -> Vec<u8> 
         out
     };
     let name_of = |field: &str| field.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+    let protected: Vec<String> = fields(clear)
+        .into_iter()
+        .filter(|f| PROTECTED_HEADERS.iter().any(|p| p.eq_ignore_ascii_case(&name_of(f))))
+        .collect();
     let mut head = String::new();
-    for field in fields(clear).iter().filter(|f| PROTECTED_HEADERS.iter().any(|p| p.eq_ignore_ascii_case(&name_of(f))))
-    {
+    for field in &protected {
         head.push_str(field);
         head.push_str("\r\n");
     }
-    for field in fields(clear).iter().filter(|f| PROTECTED_HEADERS.iter().any(|p| p.eq_ignore_ascii_case(&name_of(f))))
-    {
+    for field in &protected {
         let outer = if name_of(field) == "subject" { format!("Subject: {outer_subject}") } else { field.clone() };
         head.push_str("HP-Outer: ");
         head.push_str(&outer);

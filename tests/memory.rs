@@ -52,20 +52,9 @@ fn encrypted_mail(desk: &Desk, tag: &str, armoured: &[u8]) -> Vec<u8> {
 
 /// gpg, encrypting whatever `write` produces to the desk's key with zlib at its strongest.
 fn encrypt_stream(g: &Gpg, to: &str, write: impl FnOnce(&mut dyn Write) + Send + 'static) -> Vec<u8> {
-    let mut child = Command::new("gpg")
-        .env("GNUPGHOME", g.home.path())
-        .args(["--batch", "--quiet", "--trust-model", "always", "--compress-algo", "zlib", "-z", "9"])
-        .args(["--armor", "--encrypt", "--recipient", to])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gpg runs");
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || write(&mut stdin));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    assert!(out.status.success());
+    let args = ["--compress-algo", "zlib", "-z", "9", "--armor", "--encrypt", "--recipient", to];
+    let out = g.run_streaming(&args, write);
+    assert!(out.status.success(), "gpg: {}", String::from_utf8_lossy(&out.stderr));
     out.stdout
 }
 

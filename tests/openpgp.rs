@@ -16,12 +16,7 @@ fn desk(name: &str, staff: Option<&Gpg>, extra: &str) -> Desk {
     toml.push_str(extra);
     let desk = Desk::with(name, Options::default());
     if let Some(s) = staff {
-        let cert = s.export_to(desk.dir.path());
-        toml.push_str(&format!(
-            "\n[[staff.members]]\naddress = \"{}\"\nname = \"Sam Staff\"\ncert = \"{}\"\n",
-            s.address,
-            cert.display()
-        ));
+        toml.push_str(&s.staff_member("Sam Staff", desk.dir.path()));
     }
     desk.write_policy(&Options { extra: toml, ..Options::default() });
     let out = desk.vdpd_ok(&["key", "generate", "--userid", &format!("Example Security <{}>", desk.security)]);

@@ -44,6 +44,18 @@ pub struct Summary {
     pub message_id: Option<String>,
 }
 
+impl Summary {
+    /// From (the first address), Subject and Message-ID of a parsed message, sanitised.
+    fn of(message: &mail_parser::Message<'_>) -> Summary {
+        let from = message.from().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("");
+        Summary {
+            from: mailtext::clean_header_text(from, 254),
+            subject: mailtext::clean_header_text(message.subject().unwrap_or(""), mailtext::MAX_SUBJECT_CHARS),
+            message_id: message.message_id().and_then(mailtext::clean_message_id),
+        }
+    }
+}
+
 /// A message understood well enough to act on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inbound {
@@ -148,11 +160,7 @@ pub fn read(
     };
     let from = message.from().and_then(|a| a.first());
     let from_addr = from.and_then(|a| a.address()).unwrap_or("");
-    let summary = Summary {
-        from: mailtext::clean_header_text(from_addr, 254),
-        subject: mailtext::clean_header_text(message.subject().unwrap_or(""), mailtext::MAX_SUBJECT_CHARS),
-        message_id: message.message_id().and_then(mailtext::clean_message_id),
-    };
+    let summary = Summary::of(&message);
     let quarantine = |reason: String| Read { summary: summary.clone(), verdict: Err(reason) };
 
     if truncated || size > limits.max_message_bytes {
@@ -363,24 +371,14 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// From and Subject of a message refused before parsing, read from its header alone (so that the
-/// quarantine is still searchable); empty when even that is too large.
-fn summary_of_headers(raw: &[u8], limits: &Limits) -> Summary {
+/// From and Subject of a message that is refused or could not be processed, read from its header alone (so
+/// that the quarantine is still searchable); empty when even the header is over `limits.max_header_bytes`.
+pub(crate) fn summary_of_headers(raw: &[u8], limits: &Limits) -> Summary {
     let len = header_block_len(raw);
     if len > limits.max_header_bytes {
         return Summary::default();
     }
-    match MessageParser::default().parse_headers(&raw[..len.min(raw.len())]) {
-        Some(m) => Summary {
-            from: mailtext::clean_header_text(
-                m.from().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or(""),
-                254,
-            ),
-            subject: mailtext::clean_header_text(m.subject().unwrap_or(""), mailtext::MAX_SUBJECT_CHARS),
-            message_id: m.message_id().and_then(mailtext::clean_message_id),
-        },
-        None => Summary::default(),
-    }
+    MessageParser::default().parse_headers(&raw[..len.min(raw.len())]).map(|m| Summary::of(&m)).unwrap_or_default()
 }
 
 /// Refuses MIME structure beyond the limits: nesting depth, number of parts, and part header blocks over

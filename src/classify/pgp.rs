@@ -285,8 +285,8 @@ pub fn open(
 enum Found {
     /// A `multipart/signed` (`encrypted: false`) or `multipart/encrypted` part, by part id.
     Mime { part: usize, encrypted: bool },
-    /// Inline armour in a text body part, by part id.
-    Inline { part: usize },
+    /// Inline armour in a text body part, by part id, with how many blocks it holds.
+    Inline { part: usize, blocks: usize },
 }
 
 fn open_entity(
@@ -301,7 +301,7 @@ fn open_entity(
         .iter()
         .map(|f| match f {
             Found::Mime { .. } => 1,
-            Found::Inline { part } => text_of(message, *part).map_or(0, |t| inline_blocks(&t).len()),
+            Found::Inline { blocks, .. } => *blocks,
         })
         .sum();
     if protected == 0 {
@@ -332,7 +332,7 @@ fn open_entity(
             layer.outside.append(outside);
             Ok(layer)
         }
-        Found::Inline { part } => {
+        Found::Inline { part, .. } => {
             let text = text_of(message, part).unwrap_or_default();
             let mut layer = open_text(&text, ctx, crypto, depth);
             // The other text parts and every file are outside the block.
@@ -651,10 +651,12 @@ fn find_protected(message: &Message<'_>) -> Vec<Found> {
         if mime_parts.get(id).copied().unwrap_or(true) {
             continue;
         }
-        if message.parts.get(id).is_some_and(|p| !is_attachment(p))
-            && text_of(message, id).is_some_and(|t| !inline_blocks(&t).is_empty())
-        {
-            found.push(Found::Inline { part: id });
+        if message.parts.get(id).is_none_or(is_attachment) {
+            continue;
+        }
+        let blocks = text_of(message, id).map_or(0, |t| inline_blocks(&t).len());
+        if blocks > 0 {
+            found.push(Found::Inline { part: id, blocks });
         }
     }
     found
@@ -778,7 +780,7 @@ fn keys_in(message: &Message<'_>) -> Vec<OfferedKey> {
 
 /// The keys in an attachment that is a key: `application/pgp-keys`, or a file named like a key that holds
 /// an armoured key block.
-fn key_attachment(part: &MessagePart<'_>, keys: &mut Vec<OfferedKey>) -> bool {
+fn key_attachment(part: &MessagePart<'_>, keys: &mut Vec<OfferedKey>) {
     let bytes = part.contents();
     let named_like_key = part
         .attachment_name()
@@ -790,7 +792,6 @@ fn key_attachment(part: &MessagePart<'_>, keys: &mut Vec<OfferedKey>) -> bool {
             add_cert(keys, cert, KeySource::Attachment);
         }
     }
-    is_key
 }
 
 /// Where a layer's files still point into: the buffer its entity was parsed from.

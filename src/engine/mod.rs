@@ -23,6 +23,8 @@ pub use calendar::Measure;
 
 /// Milliseconds in the "per day" of the daily limits: a rolling 24 hours.
 pub const DAY_MS: i64 = 24 * 3600 * 1000;
+/// Milliseconds in the "per hour" of `limits.new_tickets_per_hour` (and of the flood warning's pace).
+pub const HOUR_MS: i64 = 3600 * 1000;
 
 /// Where a ticket stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

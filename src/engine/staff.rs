@@ -93,13 +93,21 @@ fn openpgp_proof(inbound: &Inbound, member: &str, staff: &Staff, evidence: &Evid
             });
         }
     };
-    let age = evidence.now - signed_at;
-    if age > staff.max_signature_age_ms {
+    fresh_and_unused(signed_at, evidence.now, staff.max_signature_age_ms, evidence.accepted_before)?;
+    Ok(Proof::Signature { signer: cert.clone(), signed_at, digest: digest.clone() })
+}
+
+/// A signature is evidence of *when* as well as *who*: it counts only if it was made at most `max_age_ms`
+/// before the mail arrived at `now` (and at most [`MAX_SIGNATURE_SKEW_MS`] after), and only if it was never
+/// accepted before (`accepted_before`: when it was). The one rule for staff mail and key changes alike.
+pub fn fresh_and_unused(signed_at: i64, now: i64, max_age_ms: i64, accepted_before: Option<i64>) -> Result<(), String> {
+    let age = now - signed_at;
+    if age > max_age_ms {
         return Err(format!(
             "the signature was made {} before the mail arrived, longer than staff.max_signature_age ({}): an old \
              signature may be a replay — sign the mail again",
             span(age),
-            span(staff.max_signature_age_ms)
+            span(max_age_ms)
         ));
     }
     if -age > MAX_SIGNATURE_SKEW_MS {
@@ -108,13 +116,13 @@ fn openpgp_proof(inbound: &Inbound, member: &str, staff: &Staff, evidence: &Evid
             span(-age)
         ));
     }
-    if let Some(at) = evidence.accepted_before {
+    if let Some(at) = accepted_before {
         return Err(format!(
             "replay: this very signature was already accepted {} earlier; a signature counts once — sign a new mail",
-            span(evidence.now - at)
+            span(now - at)
         ));
     }
-    Ok(Proof::Signature { signer: cert.clone(), signed_at, digest: digest.clone() })
+    Ok(())
 }
 
 /// A duration for people: "3 days 2 hours", "12 minutes", "40 seconds".

@@ -8,10 +8,7 @@ use super::outgoing::{self, Recipient};
 use super::{Env, HandleError, Processed, staff, status};
 use crate::classify::{self, Inbound};
 use crate::config::{Config, ReportDetail, SectionKind};
-use crate::engine::{self, DAY_MS, Decision, Facts, FormProgress, TicketState, kind};
-
-/// An hour in milliseconds: the window of `limits.new_tickets_per_hour`.
-const HOUR_MS: i64 = 3600 * 1000;
+use crate::engine::{self, DAY_MS, Decision, Facts, FormProgress, HOUR_MS, TicketState, kind};
 use crate::form;
 use crate::openpgp::read::Signature;
 use crate::render::{FormContext, NamedText, SectionContext, TicketContext};

@@ -13,8 +13,8 @@
 use super::apply::Tx;
 use super::{Env, HandleError};
 use crate::classify::{Inbound, OfferedKey};
-use crate::config::{LearnKeys, MAX_SIGNATURE_SKEW_MS};
-use crate::engine::staff::{dmarc_aligned, span};
+use crate::config::LearnKeys;
+use crate::engine::staff::{dmarc_aligned, fresh_and_unused};
 use crate::openpgp::{self, Cert, read::Signature};
 use crate::store::{self, openpgp::Offer, openpgp::Purpose, openpgp::Trust};
 
@@ -123,15 +123,9 @@ pub(super) fn learn(
         (true, None) => {
             Some(format!("the content that carries it is not signed by the key we hold ({})", held.fingerprint))
         }
-        (true, Some((signed_at, _))) if now - signed_at > window || signed_at - now > MAX_SIGNATURE_SKEW_MS => {
-            Some(format!(
-                "the signature was made {} from receipt, outside staff.max_signature_age ({})",
-                span((now - signed_at).abs()),
-                span(window)
-            ))
+        (true, Some((signed_at, digest))) => {
+            fresh_and_unused(signed_at, now, window, store::openpgp::accepted_at(tx, digest)?).err()
         }
-        (true, Some((_, digest))) => store::openpgp::accepted_at(tx, digest)?
-            .map(|at| format!("replay: the signature was already used {} earlier", span(now - at))),
     };
     if let Some(why) = refused {
         offer(candidate, &why)?;
@@ -185,11 +179,7 @@ fn merge(
 /// learned from a key request, before any ticket — is never trusted unseen.
 pub(super) fn summary(tx: &Tx<'_>, address: &str) -> Result<Option<String>, HandleError> {
     Ok(store::openpgp::held(tx, address)?.map(|h| {
-        let how = match h.trust {
-            Trust::FirstUse => "learned on first use",
-            Trust::SignedChange => "a change signed by the key held before",
-            Trust::StaffAccepted => "accepted by staff",
-        };
+        let how = h.trust.describe();
         let since = jiff::Timestamp::from_millisecond(h.added_at)
             .map(|t| t.strftime("%Y-%m-%d").to_string())
             .unwrap_or_default();
@@ -206,11 +196,7 @@ pub(super) fn describe(tx: &Tx<'_>, address: &str, now: i64) -> Result<Vec<Strin
     match store::openpgp::held(tx, address)? {
         None => out.push(format!("no key is held for {address}: mail to them is not encrypted")),
         Some(h) => {
-            let how = match h.trust {
-                Trust::FirstUse => "learned on first use",
-                Trust::SignedChange => "a change signed by the key held before",
-                Trust::StaffAccepted => "accepted by staff",
-            };
+            let how = h.trust.describe();
             out.push(format!(
                 "key held for {address}: {} ({how}, from {}, since {})",
                 h.fingerprint,

@@ -230,21 +230,8 @@ fn quarantine(
     now: i64,
 ) -> Result<Processed, IntakeError> {
     // Reading the summary may be what failed; never let it fail twice.
-    let summary = std::panic::catch_unwind(|| {
-        let parsed = mail_parser::MessageParser::default().parse_headers(&mail.raw);
-        parsed.map(|m| {
-            (
-                crate::mailtext::clean_header_text(
-                    m.from().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or(""),
-                    254,
-                ),
-                crate::mailtext::clean_header_text(m.subject().unwrap_or(""), crate::mailtext::MAX_SUBJECT_CHARS),
-            )
-        })
-    })
-    .ok()
-    .flatten()
-    .unwrap_or_default();
+    let limits = &env.config.limits;
+    let summary = std::panic::catch_unwind(|| classify::summary_of_headers(&mail.raw, limits)).unwrap_or_default();
     tracing::warn!(intake_id = id, reason, "message quarantined");
     store.write(|tx| {
         store::intake::finish(
@@ -255,15 +242,15 @@ fn quarantine(
                 reason,
                 message_id: None,
                 dedup_key: None,
-                from_addr: &summary.0,
-                subject: &summary.1,
+                from_addr: &summary.from,
+                subject: &summary.subject,
                 ticket_id: None,
                 processed_at: now,
             },
         )
     })?;
     // Staff hear of it; a failure to tell them must not undo the record of the quarantine.
-    let notice = store.write(|tx| staff::quarantine_notice(tx, env, id, &summary.0, &summary.1, reason, now));
+    let notice = store.write(|tx| staff::quarantine_notice(tx, env, id, &summary.from, &summary.subject, reason, now));
     if let Err(e) = &notice {
         tracing::error!(intake_id = id, error = %e, "could not tell staff about a quarantined message");
     }

@@ -259,7 +259,7 @@ pub(super) fn warn(
 /// warnings), not once a message.
 pub(super) fn flood_warning(tx: &Tx<'_>, env: &Env, now: i64) -> Result<bool, HandleError> {
     const KIND: &str = "flood of new reports";
-    if store::staff::last_warning_at(tx, KIND)?.is_some_and(|at| now - at < 3600 * 1000) {
+    if store::staff::last_warning_at(tx, KIND)?.is_some_and(|at| now - at < engine::HOUR_MS) {
         return Ok(false);
     }
     let detail = format!(

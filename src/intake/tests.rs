@@ -38,15 +38,19 @@ fn report(from: &str, mid: &str, subject: &str) -> String {
     format!("From: {from}\r\nTo: security@example.test\r\nSubject: {subject}\r\nMessage-ID: {mid}\r\n\r\nDetails.\r\n")
 }
 
-fn ingest(store: &mut Store, raw: &str) -> Processed {
-    let mail = IncomingMail {
+/// `raw` as `vdpd ingest` takes it in.
+fn ingested(raw: &str) -> IncomingMail {
+    IncomingMail {
         source: Source::Ingest,
         raw: raw.as_bytes().to_vec(),
         size: raw.len(),
         truncated: false,
         admitted: false,
-    };
-    process(store, &env(), &mail, NOW).unwrap()
+    }
+}
+
+fn ingest(store: &mut Store, raw: &str) -> Processed {
+    process(store, &env(), &ingested(raw), NOW).unwrap()
 }
 
 fn imap(store: &mut Store, uid: u32, raw: &str) -> Processed {
@@ -194,13 +198,7 @@ fn the_daily_limit_drops_further_reports_without_reply() {
 fn a_message_that_killed_the_process_three_times_is_quarantined() {
     let mut store = Store::open_in_memory().unwrap();
     let raw = report("alice@research.test", "<r1@research.test>", "XSS");
-    let mail = IncomingMail {
-        source: Source::Ingest,
-        raw: raw.as_bytes().to_vec(),
-        size: raw.len(),
-        truncated: false,
-        admitted: false,
-    };
+    let mail = ingested(&raw);
     let key = mail.intake_key();
     // Three attempts that "died": begin() was committed, processing never finished.
     for _ in 0..MAX_ATTEMPTS {

@@ -25,6 +25,15 @@ impl Trust {
         }
     }
 
+    /// How the key came to be held, in words for staff.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Trust::FirstUse => "learned on first use",
+            Trust::SignedChange => "a change signed by the key held before",
+            Trust::StaffAccepted => "accepted by staff",
+        }
+    }
+
     fn parse(s: &str) -> Trust {
         match s {
             "signed-change" => Trust::SignedChange,

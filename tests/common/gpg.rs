@@ -84,6 +84,15 @@ impl Gpg {
 
     /// Runs gpg with `args`, feeding `input` on stdin.
     pub fn run(&self, args: &[&str], input: Option<&[u8]>) -> Output {
+        let data = input.map(<[u8]>::to_vec).unwrap_or_default();
+        self.run_streaming(args, move |stdin| {
+            let _ = stdin.write_all(&data);
+        })
+    }
+
+    /// Runs gpg with `args`, its stdin fed by `write` on a thread of its own (input too large to hold, like
+    /// the hundreds of MiB of a compression bomb).
+    pub fn run_streaming(&self, args: &[&str], write: impl FnOnce(&mut dyn Write) + Send + 'static) -> Output {
         let mut child = self
             .command()
             .args(args)
@@ -93,10 +102,7 @@ impl Gpg {
             .spawn()
             .expect("gpg runs (is gnupg installed?)");
         let mut stdin = child.stdin.take().unwrap();
-        let data = input.map(<[u8]>::to_vec).unwrap_or_default();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&data);
-        });
+        let writer = std::thread::spawn(move || write(&mut stdin));
         let out = child.wait_with_output().unwrap();
         writer.join().unwrap();
         out
@@ -124,6 +130,16 @@ impl Gpg {
     /// Our public key, armoured.
     pub fn export(&self) -> Vec<u8> {
         self.ok(&["--armor", "--export", &self.address], None)
+    }
+
+    /// A `[[staff.members]]` entry for us, our certificate exported into `dir` for the policy to name.
+    pub fn staff_member(&self, name: &str, dir: &Path) -> String {
+        let cert = self.export_to(dir);
+        format!(
+            "\n[[staff.members]]\naddress = \"{}\"\nname = \"{name}\"\ncert = \"{}\"\n",
+            self.address,
+            cert.display()
+        )
     }
 
     pub fn export_to(&self, dir: &Path) -> PathBuf {

@@ -51,12 +51,7 @@ pub fn team_with(name: &str, extra: &str, make: fn(&str) -> Gpg) -> Team {
     let researcher = make(&desk.researcher(1));
     let mut toml = format!("\n[scope]\ndomains = [\"app.example.test\"]\n{POLICY}\n{extra}\n");
     for (who, g) in [("Alice", &alice), ("Bob", &bob)] {
-        let cert = g.export_to(desk.dir.path());
-        toml.push_str(&format!(
-            "\n[[staff.members]]\naddress = \"{}\"\nname = \"{who}\"\ncert = \"{}\"\n",
-            g.address,
-            cert.display()
-        ));
+        toml.push_str(&g.staff_member(who, desk.dir.path()));
     }
     desk.write_policy(&Options { extra: toml, ..Options::default() });
     desk.vdpd_ok(&["key", "generate"]);
