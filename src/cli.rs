@@ -79,6 +79,14 @@ pub enum Command {
         #[arg(long)]
         connect: bool,
     },
+    /// Make the running daemon of this store read its policy, templates and keys again (SIGHUP), and wait
+    /// for its answer: exits 78 if it refused the new configuration (and keeps the running one), 69 if no
+    /// daemon runs. `systemctl reload vdpd` runs this.
+    Reload {
+        /// How long to wait for the daemon's answer.
+        #[arg(long, value_name = "DURATION", default_value = "30s")]
+        wait: crate::config::PolicyDuration,
+    },
     /// Health at a glance: daemon, IMAP, SMTP, outbox, intake, clocks.
     Status {
         #[arg(long)]

@@ -96,7 +96,7 @@ impl Runtime {
         let now = self.clock.now_ms();
         let result = self.db.call(move |s| s.write(|tx| store::health::set(tx, key, &value, now))).await;
         if let Err(e) = result {
-            tracing::warn!(error = %e, key, "could not record health");
+            tracing::warn!(key, "could not record health {key}: {e}");
         }
     }
 }
@@ -114,28 +114,36 @@ fn load_env(config: Config) -> Result<Env, DaemonError> {
 /// check is refused with a clear log line and the running one stays in use. Transport settings ([imap],
 /// [smtp]) take effect only at the next start; another store is refused.
 async fn reload(rt: &Runtime, timer_wake: &Notify) {
+    let outcome = match reload_env(rt, timer_wake).await {
+        Ok(()) => "ok".to_string(),
+        Err(why) => {
+            tracing::error!("reload refused, the running configuration stays in use:\n{why}");
+            format!("refused: {why}")
+        }
+    };
+    // For `vdpd reload`, which waits for this record: stamped with the real time, so that two reloads under
+    // a fixed test clock still differ.
+    let now = jiff::Timestamp::now().as_millisecond();
+    let key = crate::commands::RELOAD_KEY;
+    if let Err(e) = rt.db.call(move |s| s.write(|tx| store::health::set(tx, key, &outcome, now))).await {
+        tracing::warn!("could not record the reload's outcome: {e}");
+    }
+}
+
+/// The work of [`reload`]; the error says why the new configuration was refused.
+async fn reload_env(rt: &Runtime, timer_wake: &Notify) -> Result<(), String> {
     let path = rt.config().path.clone();
     let old = rt.live.current();
-    let loaded = tokio::task::spawn_blocking(move || -> Result<Env, String> {
+    let env = tokio::task::spawn_blocking(move || -> Result<Env, String> {
         let config = Config::load(&path).map_err(|e| e.to_string())?;
         load_env(config).map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| e.to_string())
-    .and_then(|r| r);
-    let env = match loaded {
-        Ok(env) if env.config.store.path != old.config.store.path => {
-            tracing::error!(
-                "reload refused: store.path changed (restart vdpd to use another store); the running configuration stays in use"
-            );
-            return;
-        }
-        Ok(env) => env,
-        Err(e) => {
-            tracing::error!("reload refused, the running configuration stays in use:\n{e}");
-            return;
-        }
-    };
+    .and_then(|r| r)?;
+    if env.config.store.path != old.config.store.path {
+        return Err("store.path changed (restart vdpd to use another store)".into());
+    }
     let transport = |c: &Config| format!("{:?}{:?}", c.imap, c.smtp);
     if transport(&env.config) != transport(&old.config) {
         tracing::warn!(
@@ -145,12 +153,13 @@ async fn reload(rt: &Runtime, timer_wake: &Notify) {
     rt.live.replace(env.clone());
     let now = rt.clock.now_ms();
     match rt.db.call(move |s| timers::replan_if_policy_changed(s, &env, now)).await {
-        Ok(n) if n > 0 => tracing::info!(tickets = n, "timers re-planned for the new policy"),
+        Ok(n) if n > 0 => tracing::info!(tickets = n, "timers re-planned for the new policy ({n} tickets)"),
         Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "re-planning timers after the reload failed"),
+        Err(e) => tracing::error!("re-planning timers after the reload failed: {e}"),
     }
     timer_wake.notify_one();
     tracing::info!("configuration reloaded: policy, templates and keys");
+    Ok(())
 }
 
 /// `vdpd run`: until SIGTERM or SIGINT.
@@ -421,7 +430,7 @@ async fn outbox_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, 
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "outbox pass failed");
+                tracing::error!("outbox pass failed: {e}");
                 pause = Some(rt.config().smtp.retry_initial);
             }
         }
@@ -466,7 +475,7 @@ async fn timer_loop(rt: Runtime, outbox_wake: Arc<Notify>, wake: Arc<Notify>, ca
                 outbox_wake.notify_one();
             }
             Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "firing timers failed"),
+            Err(e) => tracing::error!("firing timers failed: {e}"),
         }
         let next = rt.db.call(|s| store::timers::next_due(s.conn())).await.ok().flatten();
         let now = rt.clock.now_ms();
@@ -507,7 +516,7 @@ async fn oauth2_check(rt: &Runtime) -> bool {
     {
         Ok(queued) => queued,
         Err(e) => {
-            tracing::error!(error = %e, "could not queue the OAuth2 alert");
+            tracing::error!("could not queue the OAuth2 alert: {e}");
             false
         }
     }
@@ -541,8 +550,8 @@ async fn watchdog_loop(heartbeat: Heartbeat, interval: Duration, cancel: Cancell
             complained = false;
         } else if !complained {
             tracing::error!(
-                silent_for_s = heartbeat.age().as_secs(),
-                "the mailbox loop stopped making progress; no longer feeding the watchdog so that systemd restarts vdpd"
+                "the mailbox loop has made no progress for {}s; no longer feeding the watchdog so that systemd restarts vdpd",
+                heartbeat.age().as_secs()
             );
             complained = true;
         }
@@ -684,7 +693,7 @@ pub async fn ingest(rt: Runtime, inputs: Vec<Input>, deliver: bool) -> Result<In
         match outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(10), None).await {
             Ok(d) => report.delivery = Some(d),
             // The messages are safely stored; the daemon (or the next `once`) delivers.
-            Err(e) => tracing::warn!(error = %e, "delivery after ingest failed; the mail stays queued"),
+            Err(e) => tracing::warn!("delivery after ingest failed, the mail stays queued: {e}"),
         }
     }
     Ok(report)

@@ -72,6 +72,26 @@ impl Drop for FileLock {
     }
 }
 
+/// Who holds the lock at `path` now, without creating the file or taking the lock for longer than the probe:
+/// `None` if nobody does (or the file does not exist), else the holder's pid as it wrote it.
+pub fn holder(path: &Path) -> Result<Option<String>, LockError> {
+    let file = match crate::fsx::open_nofollow(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(LockError::Io { path: path.to_path_buf(), source }),
+    };
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            Ok(None)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Ok(Some(std::fs::read_to_string(path).unwrap_or_default().trim().to_string()))
+        }
+        Err(std::fs::TryLockError::Error(source)) => Err(LockError::Io { path: path.to_path_buf(), source }),
+    }
+}
+
 fn open(path: &Path) -> Result<File, LockError> {
     // A symbolic link in its place is refused: the lock's holder writes its pid into the file.
     crate::fsx::open_or_create_nofollow(path).map_err(|source| LockError::Io { path: path.to_path_buf(), source })
@@ -90,7 +110,11 @@ mod tests {
             Err(LockError::Busy { holder, .. }) => assert_eq!(holder, Some(std::process::id().to_string())),
             other => panic!("{other:?}"),
         }
+        assert_eq!(holder(&path).unwrap(), Some(std::process::id().to_string()));
         drop(first);
+        assert_eq!(holder(&path).unwrap(), None);
+        assert_eq!(holder(&dir.path().join("absent.lock")).unwrap(), None);
+        assert!(!dir.path().join("absent.lock").exists(), "a probe creates nothing");
         FileLock::acquire_within(&path, Duration::from_secs(1)).unwrap();
     }
 

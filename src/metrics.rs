@@ -157,7 +157,7 @@ pub async fn serve(listener: TcpListener, db: Db, clock: crate::clock::Clock, ca
         let (mut stream, _) = match accepted {
             Ok(a) => a,
             Err(e) => {
-                tracing::warn!(error = %e, "metrics: accept failed");
+                tracing::warn!("metrics: accept failed: {e}");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -192,7 +192,7 @@ async fn answer(stream: &mut tokio::net::TcpStream, db: &Db, clock: crate::clock
         match db.call(move |s| snapshot(s, now)).await {
             Ok(s) => ("200 OK", render(&s)),
             Err(e) => {
-                tracing::warn!(error = %e, "metrics: reading the store failed");
+                tracing::warn!("metrics: reading the store failed: {e}");
                 ("503 Service Unavailable", format!("store unavailable: {e}\n"))
             }
         }

@@ -144,7 +144,7 @@ impl TokenSource {
             })
             .await;
         if let Err(e) = r {
-            tracing::warn!(error = %e, "could not record the OAuth2 state");
+            tracing::warn!("could not record the OAuth2 state: {e}");
         }
     }
 

@@ -218,7 +218,7 @@ pub async fn deliver_due(
     let now = clock.now_ms();
     let orphans = db.call(move |s| s.write(|tx| crate::store::outbox::reset_orphans(tx, now))).await?;
     if orphans > 0 {
-        tracing::warn!(orphans, "mail left mid-send by a previous process is queued again (it may arrive twice)");
+        tracing::warn!("{orphans} mails left mid-send by a previous process are queued again (they may arrive twice)");
     }
 
     let concurrency = mailer.config.concurrency;
@@ -252,13 +252,13 @@ pub async fn deliver_due(
             match (&attempt, &result) {
                 (Attempt::Connection(e), _) => {
                     report.connection_failed = true;
-                    tracing::warn!(outbox_id = row.id, error = %e, "SMTP server unreachable; mail stays queued");
+                    tracing::warn!(outbox_id = row.id, "SMTP server unreachable, mail {} stays queued: {e}", row.id);
                 }
                 (_, SendResult::Deferred { error, .. }) => {
-                    tracing::warn!(outbox_id = row.id, kind = %row.kind, error = %error, "delivery deferred")
+                    tracing::warn!(outbox_id = row.id, kind = %row.kind, "delivery of mail {} ({}) deferred: {error}", row.id, row.kind)
                 }
                 (_, SendResult::Failed { error }) => {
-                    tracing::error!(outbox_id = row.id, kind = %row.kind, error = %error, "delivery failed permanently")
+                    tracing::error!(outbox_id = row.id, kind = %row.kind, "delivery of mail {} ({}) failed permanently: {error}", row.id, row.kind)
                 }
                 (_, SendResult::Sent { .. }) => tracing::debug!(outbox_id = row.id, kind = %row.kind, "delivered"),
             }

@@ -46,7 +46,7 @@ pub fn fire_due(store: &mut Store, env: &Env, now: i64) -> Result<FireReport, St
                 Ok(false) => {}
                 Err(HandleError::Store(e)) => return Err(e),
                 Err(HandleError::Render(e)) => {
-                    tracing::error!(timer = %t.kind, ticket_id = t.ticket_id, "timer failed: {e}");
+                    tracing::error!(kind = %t.kind, ticket_id = t.ticket_id, "timer {} of ticket {} failed: {e}", t.kind, t.ticket_id);
                     let detail = format!("{}: {e}", t.kind);
                     store.write(|tx| {
                         if timers::mark_fired(tx, t.id, now)? {

@@ -299,8 +299,12 @@ fn systemd_gets_ready_watchdog_and_stopping_and_the_watchdog_starves_when_the_fe
 }
 
 #[test]
-fn sighup_reloads_policy_and_templates_and_refuses_a_broken_one() {
+fn reload_rereads_policy_and_templates_and_refuses_a_broken_one() {
     let desk = Desk::new("reload");
+    // No daemon yet: `vdpd reload` says so (69) and creates nothing.
+    let none = desk.vdpd(&["reload"]);
+    assert_eq!(none.status.code(), Some(69), "{}", String::from_utf8_lossy(&none.stderr));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no vdpd daemon is running"));
     let mut daemon = desk.spawn_run();
     wait_idle(&desk);
     let alice = desk.researcher(1);
@@ -319,8 +323,10 @@ fn sighup_reloads_policy_and_templates_and_refuses_a_broken_one() {
     std::fs::create_dir_all(&templates).unwrap();
     std::fs::write(templates.join("acknowledgement.txt"), "RELOADED acknowledgement of {{ ticket.reference }}\n")
         .unwrap();
-    common::signal(daemon.pid(), "HUP");
-    wait_until(T, "the reload", || daemon.log_text().contains("configuration reloaded"));
+    // `vdpd reload` (what ExecReload runs) signals the daemon and returns when it has reloaded.
+    let reloaded = desk.vdpd(&["reload"]);
+    assert!(reloaded.status.success(), "{}", String::from_utf8_lossy(&reloaded.stderr));
+    assert!(daemon.log_text().contains("configuration reloaded"), "{}", daemon.log_text());
     send(2);
     let second = desk.wait_inbox(&alice, 2, T).remove(1);
     assert!(String::from_utf8_lossy(&second).contains("RELOADED acknowledgement of EX-"), "{}", daemon.log_text());
@@ -328,9 +334,16 @@ fn sighup_reloads_policy_and_templates_and_refuses_a_broken_one() {
     // A broken policy is refused with its problem named, and the running configuration stays in use.
     let good = std::fs::read_to_string(&desk.config).unwrap();
     std::fs::write(&desk.config, good.replace("acknowledge = \"24h\"", "acknowledge = \"soon\"")).unwrap();
+    let refused = desk.vdpd(&["reload"]);
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(78), "{why}");
+    assert!(why.contains("refused the new configuration") && why.contains("sla.acknowledge"), "{why}");
+    assert!(daemon.log_text().contains("reload refused"), "{}", daemon.log_text());
+    // A plain SIGHUP (what an admin's `kill -HUP` sends) does the same.
+    std::fs::write(&desk.config, &good).unwrap();
     common::signal(daemon.pid(), "HUP");
-    wait_until(T, "the refusal", || daemon.log_text().contains("reload refused"));
-    assert!(daemon.log_text().contains("sla.acknowledge"), "{}", daemon.log_text());
+    wait_until(T, "the reload", || daemon.log_text().matches("configuration reloaded").count() == 2);
+    std::fs::write(&desk.config, good.replace("acknowledge = \"24h\"", "acknowledge = \"soon\"")).unwrap();
     send(3);
     let third = desk.wait_inbox(&alice, 3, T).remove(2);
     assert!(String::from_utf8_lossy(&third).contains("RELOADED acknowledgement of EX-"));

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use super::{Exit, load_config};
+use super::{Exit, load_config, refuse_root_on_service_state, shown_args};
 use crate::config::Config;
 use crate::openpgp::keys::OrgKey;
 use crate::openpgp::{self, Cert};
@@ -23,25 +23,27 @@ fn key_path(config: &Config) -> anyhow::Result<std::path::PathBuf> {
     }
 }
 
-/// "2y", "18 months", "90d", "never" → a validity period.
-pub fn parse_validity(s: &str) -> Result<Option<Duration>, String> {
-    let t = s.trim().to_lowercase();
-    if t == "never" {
+/// "2 years", "3y", "18 months", "90 days", "never" → a validity period, in the one duration syntax of
+/// policy.toml (months and years on the calendar, counted from `now`).
+pub fn parse_validity(s: &str, now: jiff::Timestamp) -> Result<Option<Duration>, String> {
+    use crate::config::{PolicyDuration, Unit};
+    if s.trim().eq_ignore_ascii_case("never") {
         return Ok(None);
     }
-    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
-    let n: u64 = digits.parse().map_err(|_| format!("{s:?}: write e.g. 2y, 18 months, 365d or never"))?;
-    let unit = t[digits.len()..].trim();
-    let days = match unit {
-        "y" | "year" | "years" => n * 365,
-        "m" | "month" | "months" => n * 30,
-        "d" | "day" | "days" => n,
-        _ => return Err(format!("{s:?}: write e.g. 2y, 18 months, 365d or never")),
-    };
-    if days == 0 {
+    let d: PolicyDuration = s.parse().map_err(|e| format!("{e}; or \"never\""))?;
+    if d.amount == 0 {
         return Err("the validity must be more than zero".into());
     }
-    Ok(Some(Duration::from_secs(days * 86_400)))
+    let span = match d.unit {
+        Unit::Months => jiff::Span::new().try_months(i64::from(d.amount)),
+        Unit::Years => jiff::Span::new().try_years(i64::from(d.amount)),
+        Unit::BusinessDays => return Err(format!("{s:?}: a key's validity is in calendar units (days, months, years)")),
+        _ => return d.exact().map(Some).ok_or_else(|| format!("{s:?} is too long")),
+    };
+    let from = now.to_zoned_datetime(jiff::tz::TimeZone::UTC);
+    let until = span.and_then(|span| from.checked_add(span)).map_err(|_| format!("{s:?} is too long"))?;
+    let secs = until.timestamp().as_second() - now.as_second();
+    Ok(Some(Duration::from_secs(u64::try_from(secs).unwrap_or(0))))
 }
 
 fn describe(key: &OrgKey, path: &Path) {
@@ -57,8 +59,9 @@ fn describe(key: &OrgKey, path: &Path) {
 
 pub fn generate(config_path: &Path, userid: Option<String>, validity: &str, force: bool) -> anyhow::Result<ExitCode> {
     let config = load_config(config_path)?;
+    refuse_root_on_service_state(&config, &shown_args())?;
     let path = key_path(&config)?;
-    let validity = parse_validity(validity).map_err(|m| Exit { code: 2, message: m })?;
+    let validity = parse_validity(validity, jiff::Timestamp::now()).map_err(|m| Exit { code: 2, message: m })?;
     let userid =
         userid.unwrap_or_else(|| format!("{} <{}>", config.organisation.name, config.organisation.security_address));
     let key = OrgKey::generate(&userid, validity)?;
@@ -76,6 +79,7 @@ pub fn generate(config_path: &Path, userid: Option<String>, validity: &str, forc
 pub fn import(config_path: &Path, file: &Path, force: bool) -> anyhow::Result<ExitCode> {
     use sequoia_openpgp::parse::Parse;
     let config = load_config(config_path)?;
+    refuse_root_on_service_state(&config, &shown_args())?;
     let path = key_path(&config)?;
     let bytes = std::fs::read(file).map_err(|e| Exit { code: 1, message: format!("{}: {e}", file.display()) })?;
     let cert = Cert::from_bytes(&bytes)
@@ -100,10 +104,16 @@ mod tests {
 
     #[test]
     fn validities() {
-        assert_eq!(parse_validity("never"), Ok(None));
-        assert_eq!(parse_validity("2y"), Ok(Some(Duration::from_secs(730 * 86_400))));
-        assert_eq!(parse_validity("18 months"), Ok(Some(Duration::from_secs(540 * 86_400))));
-        assert!(parse_validity("0d").is_err());
-        assert!(parse_validity("soon").is_err());
+        let now: jiff::Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
+        let days = |n: u64| Ok(Some(Duration::from_secs(n * 86_400)));
+        assert_eq!(parse_validity("never", now), Ok(None));
+        // 2027 and 2028: one leap day.
+        assert_eq!(parse_validity("2y", now), days(731));
+        assert_eq!(parse_validity("1 year", now), days(365));
+        assert_eq!(parse_validity("18 months", now), days(547));
+        assert_eq!(parse_validity("90 days", now), days(90));
+        for bad in ["0d", "soon", "5 business days", "2"] {
+            assert!(parse_validity(bad, now).is_err(), "{bad}");
+        }
     }
 }

@@ -6,6 +6,9 @@ mod key;
 mod mail;
 mod publish;
 mod purge;
+mod reload;
+
+pub use reload::RELOAD_KEY;
 mod stats;
 mod status;
 mod tickets;
@@ -83,6 +86,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Ingest { now, no_deliver, files } => ingest(&tokio, &cli.config, now, no_deliver, files),
         Command::Status { json } => status::run(&cli.config, json),
+        Command::Reload { wait } => reload::run(&cli.config, wait),
         Command::Tickets { command } => match command {
             TicketsCommand::List { state, json } => tickets::list(&open_store(&cli.config)?, state, json),
             TicketsCommand::Show { reference, json } => {
@@ -140,12 +144,81 @@ fn load_config(path: &Path) -> anyhow::Result<Config> {
 }
 
 fn open_store(config_path: &Path) -> anyhow::Result<Store> {
-    let config = load_config(config_path)?;
-    Store::open(&config.store.path).with_context(|| format!("opening the store {}", config.store.path.display()))
+    open_existing_store(&load_config(config_path)?)
+}
+
+/// A command that creates files beside the store (the store itself, locks, the organisation key, the
+/// outbox's work) must not run as root against a state directory that belongs to the service user: what it
+/// created would be root's, and the service could no longer open it. It is refused, naming the invocation
+/// that works. (SQLite hands its own -wal and -shm files to the database's owner, so reading as root is safe.)
+fn refuse_root_on_service_state(config: &Config, args: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(());
+    }
+    let dir = config.store.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let Ok(meta) = std::fs::metadata(dir) else { return Ok(()) };
+    if meta.uid() == 0 {
+        return Ok(());
+    }
+    let user = user_name(meta.uid()).unwrap_or_else(|| format!("#{}", meta.uid()));
+    Err(Exit {
+        code: exit::CONFIG,
+        message: format!(
+            "{} belongs to the user {user}, and files this command creates there as root would lock the service out: \
+             run it as that user instead:\n  sudo -u {user} vdpd --config {} {args}",
+            dir.display(),
+            config.path.display()
+        ),
+    }
+    .into())
+}
+
+/// This invocation's arguments without `--config`, to show the same command run as another user.
+fn shown_args() -> String {
+    let mut out = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--config" || a == "-c" {
+            args.next();
+        } else if !a.starts_with("--config=") {
+            out.push(a);
+        }
+    }
+    out.join(" ")
+}
+
+/// The login name of `uid`, from /etc/passwd.
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    })
+}
+
+/// The store, for a command that reads or changes what is in it: a missing store is an error (a query must
+/// not leave an empty store, owned by whoever asked, where the service will later create its own).
+fn open_existing_store(config: &Config) -> anyhow::Result<Store> {
+    let path = &config.store.path;
+    if !path.exists() {
+        return Err(Exit {
+            code: exit::CONFIG,
+            message: format!(
+                "there is no store at {}: vdpd creates it when the daemon first runs (`systemctl start vdpd`, `vdpd run` or `vdpd once`)",
+                path.display()
+            ),
+        }
+        .into());
+    }
+    Store::open(path).with_context(|| format!("opening the store {}", path.display()))
 }
 
 fn runtime(config_path: &Path, now: Option<jiff::Timestamp>) -> anyhow::Result<Runtime> {
     let config = load_config(config_path)?;
+    refuse_root_on_service_state(&config, &shown_args())?;
     let clock = now.map_or(Clock::System, Clock::Fixed);
     Ok(Runtime::open(config, clock)?)
 }

@@ -9,7 +9,7 @@ use crate::cli::HallOfFameFormat;
 use crate::openpgp::keys::OrgKey;
 use crate::publish;
 use crate::render::Templates;
-use crate::store::{Store, tickets};
+use crate::store::tickets;
 
 /// Writes `data` to `output` (atomically: a temporary file renamed over it, so a web server never serves half a
 /// file) or to standard output.
@@ -64,7 +64,7 @@ pub fn hall_of_fame(config_path: &Path, format: HallOfFameFormat, output: Option
         }
         .into());
     }
-    let store = Store::open(&config.store.path)?;
+    let store = super::open_existing_store(&config)?;
     let rows = tickets::credited(store.conn())?;
     let hof = publish::hall_of_fame(&config, &rows);
     let templates = Templates::load(&config.templates.dir)?;

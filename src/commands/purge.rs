@@ -55,7 +55,7 @@ pub fn run(
                     Ok(done) => done,
                     Err(HandleError::Store(e)) => return Err(e),
                     Err(HandleError::Render(e)) => {
-                        tracing::error!(ticket = %reference, "purge not done, the receipt cannot be rendered: {e}");
+                        tracing::error!(ticket = %reference, "{reference}: purge not done, the receipt cannot be rendered: {e}");
                         false
                     }
                 };
@@ -85,7 +85,7 @@ pub fn run(
             None,
         ));
         if let Err(e) = d {
-            tracing::warn!(error = %e, "the receipts stay queued for the daemon");
+            tracing::warn!("the receipts stay queued for the daemon: {e}");
         }
     }
     if json {

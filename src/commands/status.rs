@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::{ago, load_config, when};
 use crate::clock::format_ms;
-use crate::lock::{self, FileLock, LockError};
-use crate::store::{Store, health, intake, outbox, tickets, timers};
+use crate::lock;
+use crate::store::{health, intake, outbox, tickets, timers};
 
 #[derive(Debug, Serialize)]
 struct OAuth2Json {
@@ -86,17 +86,14 @@ struct FailureJson {
 
 pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let config = load_config(config_path)?;
-    let store = Store::open(&config.store.path)?;
+    let store = super::open_existing_store(&config)?;
     let conn = store.conn();
     let h = health::read(conn)?;
     let now = jiff::Timestamp::now().as_millisecond();
     let ms = |key: &str| h.get(key).and_then(|(v, _)| v.parse::<i64>().ok());
 
-    let (running, pid) = match FileLock::try_acquire(&lock::path_beside(&config.store.path, ".lock")) {
-        Ok(_) => (false, None),
-        Err(LockError::Busy { holder, .. }) => (true, holder),
-        Err(e) => return Err(e.into()),
-    };
+    let holder = lock::holder(&lock::path_beside(&config.store.path, ".lock"))?;
+    let (running, pid) = (holder.is_some(), holder);
     let ob = outbox::counts(conn)?;
     let failures = outbox::recent_failures(conn, 5)?;
     let intake_counts: std::collections::BTreeMap<String, i64> = intake::counts(conn)?.into_iter().collect();

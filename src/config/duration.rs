@@ -16,6 +16,7 @@ pub enum Unit {
     BusinessDays,
     Weeks,
     Months,
+    Years,
 }
 
 /// A duration with the unit it was written in.
@@ -31,7 +32,7 @@ impl PolicyDuration {
     }
 
     /// The exact length for units that have one (seconds to weeks, a day counted as 24 hours); `None` for
-    /// months and business days, which only a calendar can resolve.
+    /// months, years and business days, which only a calendar can resolve.
     pub fn exact(&self) -> Option<std::time::Duration> {
         let secs = match self.unit {
             Unit::Seconds => 1,
@@ -39,7 +40,7 @@ impl PolicyDuration {
             Unit::Hours => 3600,
             Unit::Days => 86_400,
             Unit::Weeks => 7 * 86_400,
-            Unit::Months | Unit::BusinessDays => return None,
+            Unit::Months | Unit::Years | Unit::BusinessDays => return None,
         };
         Some(std::time::Duration::from_secs(u64::from(self.amount) * secs))
     }
@@ -55,6 +56,7 @@ impl fmt::Display for PolicyDuration {
             Unit::BusinessDays => ("business day", "business days"),
             Unit::Weeks => ("week", "weeks"),
             Unit::Months => ("month", "months"),
+            Unit::Years => ("year", "years"),
         };
         let word = if self.amount == 1 { one } else { many };
         write!(f, "{} {}", self.amount, word)
@@ -64,7 +66,7 @@ impl fmt::Display for PolicyDuration {
 /// Why a duration string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{0:?} is not a duration: write a whole number and a unit, e.g. \"30s\", \"24h\", \"7 business days\", \"1 month\""
+    "{0:?} is not a duration: write a whole number and a unit, e.g. \"30s\", \"24h\", \"7 business days\", \"1 month\", \"1 year\""
 )]
 pub struct ParseDurationError(pub String);
 
@@ -89,6 +91,7 @@ impl std::str::FromStr for PolicyDuration {
             "business day" | "business days" | "working day" | "working days" | "bd" => Unit::BusinessDays,
             "w" | "week" | "weeks" => Unit::Weeks,
             "month" | "months" | "mo" => Unit::Months,
+            "y" | "yr" | "yrs" | "year" | "years" => Unit::Years,
             _ => return Err(err()),
         };
         Ok(PolicyDuration { amount, unit })
@@ -118,6 +121,8 @@ mod tests {
             ("30s", PolicyDuration::new(30, Unit::Seconds)),
             ("5m", PolicyDuration::new(5, Unit::Minutes)),
             ("2 weeks", PolicyDuration::new(2, Unit::Weeks)),
+            ("1 year", PolicyDuration::new(1, Unit::Years)),
+            ("3y", PolicyDuration::new(3, Unit::Years)),
         ];
         for (text, want) in cases {
             assert_eq!(text.parse::<PolicyDuration>(), Ok(want), "{text}");

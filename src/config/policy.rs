@@ -1054,6 +1054,7 @@ impl Validator<'_> {
         let expires = r.expires.unwrap_or(d.expires);
         let too_long = match expires.unit {
             super::Unit::Months => expires.amount > 12,
+            super::Unit::Years => expires.amount > 1,
             super::Unit::BusinessDays => expires.amount > 260,
             _ => expires.exact().is_none_or(|e| e > std::time::Duration::from_secs(366 * 86_400)),
         };

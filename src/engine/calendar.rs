@@ -46,7 +46,7 @@ impl Calendar {
     pub fn add(&self, start: i64, duration: PolicyDuration) -> i64 {
         match duration.unit {
             Unit::BusinessDays => self.advance_working(start, i64::from(duration.amount) * DAY),
-            Unit::Days | Unit::Weeks | Unit::Months => self.calendar_shift(start, duration, 1),
+            Unit::Days | Unit::Weeks | Unit::Months | Unit::Years => self.calendar_shift(start, duration, 1),
             _ => start.saturating_add(exact_ms(duration)),
         }
     }
@@ -55,7 +55,7 @@ impl Calendar {
     pub fn sub(&self, end: i64, duration: PolicyDuration) -> i64 {
         match duration.unit {
             Unit::BusinessDays => self.rewind_working(end, i64::from(duration.amount) * DAY),
-            Unit::Days | Unit::Weeks | Unit::Months => self.calendar_shift(end, duration, -1),
+            Unit::Days | Unit::Weeks | Unit::Months | Unit::Years => self.calendar_shift(end, duration, -1),
             _ => end.saturating_sub(exact_ms(duration)),
         }
     }
@@ -226,6 +226,7 @@ impl Calendar {
         let span = match duration.unit {
             Unit::Days => Span::new().try_days(amount),
             Unit::Weeks => Span::new().try_weeks(amount),
+            Unit::Years => Span::new().try_years(amount),
             _ => Span::new().try_months(amount),
         };
         let Ok(ts) = Timestamp::from_millisecond(t) else { return t };

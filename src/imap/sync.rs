@@ -113,8 +113,9 @@ pub async fn sync(
                 Some(c) if c.uidvalidity == uidvalidity => (c.last_uid, false),
                 other => {
                     if let Some(old) = other {
-                        tracing::warn!(mailbox = %mailbox, old = old.uidvalidity, new = uidvalidity,
-                            "UIDVALIDITY changed: rescanning the whole mailbox (duplicates are recognised)");
+                        tracing::warn!(mailbox = %mailbox,
+                            "UIDVALIDITY of {mailbox} changed from {} to {uidvalidity}: rescanning the whole mailbox (duplicates are recognised)",
+                            old.uidvalidity);
                     }
                     s.write(|tx| {
                         intake_sql::reset_cursor(tx, &mailbox, uidvalidity, now)?;

@@ -36,7 +36,7 @@ pub(super) fn handle(
     let inbound = match read.verdict {
         Ok(inbound) => inbound,
         Err(reason) => {
-            tracing::warn!(intake_id = id, reason = %reason, "message quarantined");
+            tracing::warn!(intake_id = id, "message {id} quarantined: {reason}");
             store::intake::finish(
                 tx,
                 id,
@@ -106,7 +106,7 @@ pub(super) fn handle(
             processed.reason = reason;
         }
         Decision::Flood { reason } => {
-            tracing::warn!(intake_id = id, "new report over limits.new_tickets_per_hour: kept, not answered");
+            tracing::warn!(intake_id = id, "new report {id} over limits.new_tickets_per_hour: kept, not answered");
             finish(IntakeStatus::Dropped, &reason, None, true)?;
             processed.enqueued |= staff::flood_warning(tx, env, now)?;
             processed.status = IntakeStatus::Dropped;

@@ -214,7 +214,7 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            tracing::error!(intake_id = id, panic = %what, "internal error while processing a message; quarantined");
+            tracing::error!(intake_id = id, "internal error while processing message {id}, quarantined: {what}");
             quarantine(store, env, id, mail, &format!("internal error while processing: {what}"), now)
         }
     }
@@ -232,7 +232,7 @@ fn quarantine(
     // Reading the summary may be what failed; never let it fail twice.
     let limits = &env.config.limits;
     let summary = std::panic::catch_unwind(|| classify::summary_of_headers(&mail.raw, limits)).unwrap_or_default();
-    tracing::warn!(intake_id = id, reason, "message quarantined");
+    tracing::warn!(intake_id = id, "message {id} quarantined: {reason}");
     store.write(|tx| {
         store::intake::finish(
             tx,
@@ -252,7 +252,7 @@ fn quarantine(
     // Staff hear of it; a failure to tell them must not undo the record of the quarantine.
     let notice = store.write(|tx| staff::quarantine_notice(tx, env, id, &summary.from, &summary.subject, reason, now));
     if let Err(e) = &notice {
-        tracing::error!(intake_id = id, error = %e, "could not tell staff about a quarantined message");
+        tracing::error!(intake_id = id, "could not tell staff about quarantined message {id}: {e}");
     }
     Ok(Processed {
         intake_id: id,

@@ -103,7 +103,7 @@ pub(super) fn auto_reply<C: Serialize>(
             plan.kind
         );
         store::tickets::add_timeline(tx, ticket.0, now, "vdpd", "auto-reply suppressed", &why)?;
-        tracing::warn!(ticket = %ticket.1, "{why}");
+        tracing::warn!(ticket = %ticket.1, "{}: {why}", ticket.1);
         return Ok(false);
     }
     enqueue(tx, env, Some(ticket), plan, std::slice::from_ref(to), ctx, &[], now)?;

@@ -148,7 +148,7 @@ pub(super) fn notify(
             "staff member not notified",
             &format!("{address}: {why}"),
         )?;
-        tracing::error!(ticket = %t.reference, staff = %address, "staff member not notified: {why}");
+        tracing::error!(ticket = %t.reference, "{}: staff member {address} not notified: {why}", t.reference);
     }
     if recipients.is_empty() {
         return Ok(false);
@@ -233,11 +233,12 @@ pub(super) fn warn(
         now,
     )?;
     // The detail can quote a subject (report content): the log names only what happened and where.
+    let about = ticket.map_or(String::new(), |t| format!("{}: ", t.1));
     tracing::warn!(
         kind = warning_kind,
         ticket = ticket.map_or("", |t| t.1),
-        message = message.as_ref().map(|m| m.id),
-        "staff warning recorded (`vdpd status`; the staff mail and staff_warnings have the detail)"
+        message_id = message.as_ref().map(|m| m.id),
+        "{about}staff warning {warning_kind} recorded (`vdpd status`; the staff mail and staff_warnings have the detail)"
     );
     if !mail {
         return Ok(false);

@@ -18,7 +18,7 @@ pub(crate) fn fire(tx: &Tx<'_>, env: &Env, ticket_id: i64, timer_kind: &str, now
     let config = &env.config;
     let Some(t) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(()) };
     let Some(what) = TimerKind::parse(timer_kind) else {
-        tracing::warn!(ticket = %t.reference, kind = timer_kind, "unknown timer kind ignored");
+        tracing::warn!(ticket = %t.reference, kind = timer_kind, "{}: unknown timer kind {timer_kind:?} ignored", t.reference);
         return Ok(());
     };
     let (_, clocks) = super::clocks::compute(tx, config, &t)?;
@@ -92,7 +92,7 @@ fn breach(tx: &Tx<'_>, env: &Env, t: &TicketRow, c: &Clock, now: i64) -> Result<
         _ => format!("the {} was due {due} ({})", c.kind.label(), c.promise),
     };
     store::tickets::add_timeline(tx, t.id, now, "vdpd", "promise broken", &detail)?;
-    tracing::error!(ticket = %t.reference, clock = c.kind.as_str(), "promise broken: {detail}");
+    tracing::error!(ticket = %t.reference, kind = c.kind.as_str(), "{}: promise broken: {detail}", t.reference);
     let recipients = escalation_contacts(env, now);
     if recipients.is_empty() {
         return Ok(());
