@@ -37,7 +37,7 @@ tls = "implicit"
 ca_file = "$MAILSTACK_CA"
 username = "$security"
 password_file = "imap-password"
-processed_mailbox = "Processed"
+processed_mailbox = "vdpd/processed"
 
 [smtp]
 host = "127.0.0.1"

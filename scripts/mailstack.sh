@@ -91,6 +91,15 @@ write_config() {
     chmod 644 "$t/cert.pem" "$t/ca.pem"
   fi
 
+  if [ ! -s "$ROOT/tls/selfsigned.pem" ]; then
+    # A small site's certificate: self-signed by `openssl req -x509`, which marks it CA:TRUE. Dovecot presents
+    # it on 127.0.0.2 and 127.0.0.3 (`local` blocks), so that tests can pin it the way such sites are used.
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.2" \
+      -addext "subjectAltName=IP:127.0.0.2" -addext "basicConstraints=critical,CA:TRUE" \
+      -keyout "$ROOT/tls/selfsigned.key" -out "$ROOT/tls/selfsigned.pem" 2>/dev/null
+    chmod 600 "$ROOT/tls/selfsigned.key"; chmod 644 "$ROOT/tls/selfsigned.pem"
+  fi
+
   put "$ETC/dovecot-oauth2.conf.ext" <<EOF
 tokeninfo_url = http://127.0.0.1:$OAUTH_PORT/tokeninfo?access_token=
 username_attribute = email
@@ -103,11 +112,26 @@ base_dir = $RUN
 state_dir = $ROOT/state
 instance_name = vdpd-mailstack
 protocols = imap lmtp
-listen = 127.0.0.1
+listen = 127.0.0.1, 127.0.0.2, 127.0.0.3, 127.0.0.4
 log_path = $LOG/dovecot.log
 ssl = yes
 ssl_cert = <$ROOT/tls/cert.pem
 ssl_key = <$ROOT/tls/key.pem
+local 127.0.0.2 {
+  ssl_cert = <$ROOT/tls/selfsigned.pem
+  ssl_key = <$ROOT/tls/selfsigned.key
+}
+# The same certificate where its name (127.0.0.2) is wrong: a pinned certificate's name is still checked.
+local 127.0.0.3 {
+  ssl_cert = <$ROOT/tls/selfsigned.pem
+  ssl_key = <$ROOT/tls/selfsigned.key
+}
+# A server without MOVE, UIDPLUS or IDLE, as older and smaller servers are.
+local 127.0.0.4 {
+  protocol imap {
+    imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+ NAMESPACE
+  }
+}
 disable_plaintext_auth = no
 auth_mechanisms = plain login xoauth2 oauthbearer
 auth_failure_delay = 0

@@ -14,7 +14,12 @@ if [ -e /usr/bin/vdpd ] && ! dpkg -s vdpd >/dev/null 2>&1; then
   fail "/usr/bin/vdpd exists but is not from the package: refusing to overwrite it"
 fi
 as_root env DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" >/dev/null
-trap 'as_root dpkg --purge vdpd >/dev/null 2>&1 || true' EXIT
+cleanup() {
+  as_root dpkg --purge vdpd >/dev/null 2>&1 || true
+  as_root rm -rf /var/lib/vdpd
+  as_root deluser --system vdpd >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
 
 [ -x /usr/bin/vdpd ] || fail "no /usr/bin/vdpd"
 /usr/bin/vdpd --version | grep -q '^vdpd ' || fail "vdpd --version"
@@ -30,7 +35,21 @@ for f in /etc/vdpd/templates/acknowledgement.txt /usr/share/man/man1/vdpd.1.gz \
          /usr/share/fish/vendor_completions.d/vdpd.fish /usr/share/doc/vdpd/examples/bounty/policy.toml; do
   [ -f "$f" ] || fail "missing $f"
 done
-ok "installed: binary, user, state directory, unit (not enabled), configuration, man page, completions"
+[ -f /lib/systemd/system/vdpd@.service ] || fail "no vdpd@.service"
+for secret in imap-password smtp-password; do
+  [ "$(stat -c '%U %a %s' /etc/vdpd/$secret)" = "root 600 0" ] || fail "/etc/vdpd/$secret is not an empty root-only file"
+done
+ok "installed: binary, user, state directory, units (not enabled), configuration, password files, man page, completions"
+
+# A query as root on a fresh install creates nothing; a command that would create files in the service's
+# state directory as root is refused with the invocation that works.
+status=$(as_root /usr/bin/vdpd status 2>&1 || true)
+[[ "$status" == *"there is no store"* ]] || fail "vdpd status on a fresh install said: $status"
+[ -z "$(ls -A /var/lib/vdpd)" ] || fail "vdpd status left files in /var/lib/vdpd: $(ls -A /var/lib/vdpd)"
+once=$(as_root /usr/bin/vdpd once 2>&1 || true)
+[[ "$once" == *"sudo -u vdpd vdpd --config /etc/vdpd/policy.toml once"* ]] || fail "vdpd once as root said: $once"
+[ -z "$(ls -A /var/lib/vdpd)" ] || fail "vdpd once as root left files in /var/lib/vdpd"
+ok "as root: queries create no store, writers are refused with the right invocation"
 
 # Set it up as the README says (as root, like an admin).
 as_root sh -c 'umask 077; echo "imap secret" > /etc/vdpd/imap-password; echo "smtp secret" > /etc/vdpd/smtp-password'
@@ -40,9 +59,15 @@ as_root /usr/bin/vdpd check > target/package-check.txt || { cat target/package-c
 grep -q "all checks passed" target/package-check.txt || fail "vdpd check did not pass"
 ok "configured: vdpd check passes"
 
-as_root dpkg --purge vdpd >/dev/null
+as_root dpkg --remove vdpd >/dev/null
+[ ! -e /usr/bin/vdpd ] || fail "/usr/bin/vdpd left behind by remove"
+[ -f /etc/vdpd/policy.toml ] && [ -f /etc/vdpd/imap-password ] || fail "remove took the configuration"
+[ -f /var/lib/vdpd/openpgp/organisation.key ] || fail "remove took the state directory"
+ok "removed: configuration and state kept"
+as_root dpkg --purge vdpd > target/package-purge.txt 2>&1
+[ ! -e /etc/vdpd ] || fail "/etc/vdpd left behind by purge"
+[ -f /var/lib/vdpd/openpgp/organisation.key ] && getent passwd vdpd >/dev/null || fail "purge took the store or its user"
+grep -q "kept /var/lib/vdpd" target/package-purge.txt || fail "purge did not say it kept the store"
+ok "purged: configuration gone, store and its user kept (and said so)"
+cleanup
 trap - EXIT
-[ ! -e /usr/bin/vdpd ] || fail "/usr/bin/vdpd left behind"
-! getent passwd vdpd >/dev/null || fail "the vdpd user was left behind"
-[ ! -e /var/lib/vdpd ] || fail "/var/lib/vdpd left behind"
-ok "purged"

@@ -18,6 +18,7 @@ vdpd=target/release/vdpd
 "$vdpd" completions bash > target/assets/vdpd.bash
 "$vdpd" completions zsh > target/assets/_vdpd
 "$vdpd" completions fish > target/assets/vdpd.fish
+scripts/units.sh target/assets
 # Symbols go to a separate -dbgsym package, as Debian does it: the service binary stays small.
 cargo deb --no-build --dbgsym --quiet
 ls target/debian/*.deb target/debian/*.ddeb

@@ -69,6 +69,8 @@ pub struct Runtime {
     pub clock: Clock,
     /// OAuth2 access tokens, for IMAP or SMTP with `auth = "xoauth2"`.
     pub tokens: Option<Arc<crate::oauth2::TokenSource>>,
+    /// Woken by a reload: a mailbox loop waiting out a configuration error tries the new one at once.
+    pub imap_retry: Arc<Notify>,
 }
 
 impl Runtime {
@@ -81,7 +83,8 @@ impl Runtime {
             config.oauth2.clone().map(|o| Arc::new(crate::oauth2::TokenSource::new(o, db.clone(), &config.store.path)));
         let mailer = Mailer::new(&config.smtp, tokens.clone())?;
         let env = load_env(config)?;
-        Ok(Runtime { live: SharedEnv::new(env.clone()), env, db, outbox_db, mailer, clock, tokens })
+        let imap_retry = Arc::new(Notify::new());
+        Ok(Runtime { live: SharedEnv::new(env.clone()), env, db, outbox_db, mailer, clock, tokens, imap_retry })
     }
 
     fn config(&self) -> &Config {
@@ -144,11 +147,11 @@ async fn reload_env(rt: &Runtime, timer_wake: &Notify) -> Result<(), String> {
     if env.config.store.path != old.config.store.path {
         return Err("store.path changed (restart vdpd to use another store)".into());
     }
-    let transport = |c: &Config| format!("{:?}{:?}", c.imap, c.smtp);
-    if transport(&env.config) != transport(&old.config) {
-        tracing::warn!(
-            "[imap] and [smtp] changes take effect when vdpd restarts; the rest of the policy is in use now"
-        );
+    if format!("{:?}", env.config.smtp) != format!("{:?}", old.config.smtp) {
+        tracing::warn!("[smtp] changes take effect when vdpd restarts; the rest of the policy is in use now");
+    }
+    if format!("{:?}", env.config.imap) != format!("{:?}", old.config.imap) {
+        tracing::info!("[imap] changes take effect at the next IMAP connection (at once if the last one failed)");
     }
     rt.live.replace(env.clone());
     let now = rt.clock.now_ms();
@@ -158,6 +161,7 @@ async fn reload_env(rt: &Runtime, timer_wake: &Notify) -> Result<(), String> {
         Err(e) => tracing::error!("re-planning timers after the reload failed: {e}"),
     }
     timer_wake.notify_one();
+    rt.imap_retry.notify_one();
     tracing::info!("configuration reloaded: policy, templates and keys");
     Ok(())
 }
@@ -201,7 +205,8 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
             timer_wake: timer_wake.clone(),
         };
         let renewal = watchdog.map_or(IDLE_RENEWAL, |wd| IDLE_RENEWAL.min(wd / 2));
-        tracker.spawn(mailbox_loop(rt.clone(), imap_cfg, ctx, renewal));
+        let _ = imap_cfg;
+        tracker.spawn(mailbox_loop(rt.clone(), ctx, renewal));
     } else {
         tracing::info!("no [imap] section: mail arrives only through `vdpd ingest`");
     }
@@ -294,15 +299,33 @@ fn jitter_unit() -> f64 {
     f64::from(u16::from_le_bytes(b)) / f64::from(u16::MAX)
 }
 
-/// Connect → fetch → IDLE (or sleep) → fetch …, reconnecting with backoff on any error.
-async fn mailbox_loop(rt: Runtime, cfg: ImapConfig, ctx: sync::SyncContext, renewal: Duration) {
+/// Connect → fetch → IDLE (or sleep) → fetch …, reconnecting with backoff on a network error. A permanent
+/// refusal (see [`imap::ImapError::is_permanent`]) is a configuration error: logged at error priority as
+/// such, shown by `vdpd status` and the metrics, mailed once to the escalation contacts, and tried again
+/// only slowly or after a reload. Each connection uses `[imap]` as the running policy has it now.
+async fn mailbox_loop(rt: Runtime, ctx: sync::SyncContext, renewal: Duration) {
     let mut failures = 0u32;
+    let mut config_error: Option<String> = None;
     while !ctx.cancel.is_cancelled() {
+        let Some(cfg) = rt.live.current().config.imap.clone() else { break };
         rt.health("imap.state", "connecting".into()).await;
-        let error = match imap::connect(&cfg, rt.tokens.as_deref()).await {
-            Ok((session, caps)) => {
-                tracing::info!(host = %cfg.host, idle = caps.idle, r#move = caps.r#move, "IMAP connected");
-                let (error, synced) = serve_mailbox(&rt, &cfg, &ctx, session, caps, renewal).await;
+        let error = match imap::open(&cfg, rt.tokens.as_deref()).await {
+            Ok(opened) => {
+                if config_error.take().is_some() {
+                    tracing::info!("the IMAP configuration error is resolved");
+                    rt.health("imap.config_error", String::new()).await;
+                }
+                let caps = opened.caps;
+                tracing::info!(host = %cfg.host, idle = caps.idle, r#move = caps.r#move,
+                    "IMAP connected to {}: {}", cfg.host, opened.summary);
+                if opened.names.processed.is_some() && !caps.r#move && !caps.uidplus {
+                    tracing::warn!(
+                        "the IMAP server offers neither MOVE nor UIDPLUS: handled mail is copied to {:?} and flagged \\Seen but stays in {:?} (a plain EXPUNGE could remove others' deleted mail)",
+                        opened.names.processed.as_deref().unwrap_or_default(),
+                        opened.names.inbox
+                    );
+                }
+                let (error, synced) = serve_mailbox(&rt, &cfg, &ctx, opened, renewal).await;
                 if synced {
                     failures = 0;
                 }
@@ -310,10 +333,39 @@ async fn mailbox_loop(rt: Runtime, cfg: ImapConfig, ctx: sync::SyncContext, rene
             }
             Err(e) => Some(e),
         };
-        if let Some(e) = error {
+        let Some(e) = error else {
+            ctx.heartbeat.beat();
+            continue;
+        };
+        if e.is_permanent() {
+            let text = e.to_string();
+            let wait = RECONNECT_MAX;
+            tracing::error!(
+                "IMAP configuration error: {text}. Fix the policy or the mail account, then `systemctl reload vdpd` (tried again every {}s until then)",
+                wait.as_secs()
+            );
+            rt.health("imap.state", format!("configuration error: {text}")).await;
+            rt.health("imap.last_error", text.clone()).await;
+            if config_error.as_deref() != Some(text.as_str()) {
+                // Written when it changes, so that `vdpd status` says since when it stands.
+                rt.health("imap.config_error", text.clone()).await;
+                if imap_alert(&rt, &text).await {
+                    ctx.outbox_wake.notify_one();
+                }
+            }
+            config_error = Some(text);
+            tokio::select! {
+                _ = sleep_alive(wait, &ctx.heartbeat, &ctx.cancel) => {}
+                _ = rt.imap_retry.notified() => tracing::info!("trying the IMAP connection again after the reload"),
+            }
+        } else {
             failures = failures.saturating_add(1);
             let delay = reconnect_delay(failures);
-            tracing::warn!(error = %e, retry_in_s = delay.as_secs(), "IMAP connection lost or failed");
+            tracing::warn!(
+                retry_in_s = delay.as_secs(),
+                "IMAP connection lost or failed (retry in {}s): {e}",
+                delay.as_secs()
+            );
             rt.health("imap.state", format!("disconnected: {e}")).await;
             rt.health("imap.last_error", e.to_string()).await;
             sleep_alive(delay, &ctx.heartbeat, &ctx.cancel).await;
@@ -322,26 +374,48 @@ async fn mailbox_loop(rt: Runtime, cfg: ImapConfig, ctx: sync::SyncContext, rene
     }
 }
 
+/// The escalation contacts hear of an IMAP configuration error (at most one such alert a day). Returns
+/// whether mail was queued.
+async fn imap_alert(rt: &Runtime, problem: &str) -> bool {
+    let detail = format!(
+        "vdpd cannot read the security mailbox: {problem}\n\nThis is a configuration problem, not a network fault: \
+         no report is fetched until it is fixed. Correct [imap] in the policy (or the mail account), then run \
+         `systemctl reload vdpd`; `vdpd check --connect` shows whether the server accepts it."
+    );
+    let env = rt.live.current();
+    let now = rt.clock.now_ms();
+    match rt
+        .db
+        .call(move |s| {
+            s.write(|tx| intake::timed::admin_alert(tx, &env, "the security mailbox cannot be read", &detail, now))
+        })
+        .await
+    {
+        Ok(queued) => queued,
+        Err(e) => {
+            tracing::error!("could not queue the IMAP alert: {e}");
+            false
+        }
+    }
+}
+
 /// Runs one connection until it fails (returned) or shutdown. The flag says whether a fetch pass succeeded.
 async fn serve_mailbox(
     rt: &Runtime,
     cfg: &ImapConfig,
     ctx: &sync::SyncContext,
-    mut session: imap::Session,
-    caps: imap::Caps,
+    opened: imap::Opened,
     renewal: Duration,
 ) -> (Option<imap::ImapError>, bool) {
+    let imap::Opened { mut session, caps, names, .. } = opened;
     let mut synced = false;
-    if let Err(e) = sync::prepare(&mut session, cfg).await {
-        return (Some(e), synced);
-    }
     let use_idle = cfg.idle && caps.idle;
     if cfg.idle && !caps.idle {
         tracing::warn!("the IMAP server does not offer IDLE; polling every {}s", cfg.poll_interval.as_secs());
     }
     loop {
         rt.health("imap.state", "fetching".into()).await;
-        match sync::sync(&mut session, caps, cfg, ctx).await {
+        match sync::sync(&mut session, caps, cfg, &names, ctx).await {
             Ok(report) => {
                 synced = true;
                 ctx.heartbeat.beat();
@@ -568,8 +642,11 @@ pub struct OnceReport {
     pub fetch: Option<sync::SyncReport>,
     pub timers_fired: usize,
     pub delivery: outbox::DeliveryReport,
-    /// Connection failures (IMAP or SMTP) that make `once` exit non-zero.
+    /// Connection failures (IMAP or SMTP) that make `once` exit 69.
     pub failures: Vec<String>,
+    /// Refusals only the admin can fix (a mailbox the server refuses, a refused login or certificate):
+    /// `once` exits 78.
+    pub config_errors: Vec<String>,
 }
 
 /// `vdpd once`: fetch everything new, process it, fire due timers, deliver the outbox.
@@ -586,27 +663,28 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
             outbox_wake: Arc::new(Notify::new()),
             timer_wake: Arc::new(Notify::new()),
         };
-        match imap::connect(&cfg, rt.tokens.as_deref()).await {
-            Ok((mut session, caps)) => {
-                let result = match sync::prepare(&mut session, &cfg).await {
-                    Ok(()) => sync::sync(&mut session, caps, &cfg, &ctx).await,
-                    Err(e) => Err(e),
-                };
-                match result {
-                    Ok(r) => {
-                        rt.health("imap.last_fetch_ok", rt.clock.now_ms().to_string()).await;
-                        report.fetch = Some(r);
-                    }
-                    Err(e) => {
-                        rt.health("imap.last_error", e.to_string()).await;
-                        report.failures.push(format!("IMAP: {e}"));
-                    }
-                }
+        let result = match imap::open(&cfg, rt.tokens.as_deref()).await {
+            Ok(imap::Opened { mut session, caps, names, .. }) => {
+                let r = sync::sync(&mut session, caps, &cfg, &names, &ctx).await;
                 let _ = tokio::time::timeout(Duration::from_secs(5), session.logout()).await;
+                r
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(r) => {
+                rt.health("imap.last_fetch_ok", rt.clock.now_ms().to_string()).await;
+                rt.health("imap.config_error", String::new()).await;
+                report.fetch = Some(r);
             }
             Err(e) => {
                 rt.health("imap.last_error", e.to_string()).await;
-                report.failures.push(format!("IMAP: {e}"));
+                if e.is_permanent() {
+                    rt.health("imap.config_error", e.to_string()).await;
+                    report.config_errors.push(format!("IMAP configuration error: {e}"));
+                } else {
+                    report.failures.push(format!("IMAP: {e}"));
+                }
             }
         }
     }

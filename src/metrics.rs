@@ -28,6 +28,8 @@ pub struct Snapshot {
     pub outbox_oldest_age_s: Option<f64>,
     pub promises_broken: i64,
     pub imap_state: Option<String>,
+    /// A refusal only the admin can fix is standing (`imap.config_error`).
+    pub imap_config_error: bool,
     pub imap_last_fetch_ok_s: Option<f64>,
 }
 
@@ -43,6 +45,7 @@ pub fn snapshot(store: &Store, now_ms: i64) -> Result<Snapshot, StoreError> {
         outbox: ob,
         promises_broken: tickets::count_events(conn, "promise broken")?,
         imap_state: h.get("imap.state").map(|(v, _)| v.to_string()),
+        imap_config_error: h.get("imap.config_error").is_some_and(|(v, _)| !v.is_empty()),
         imap_last_fetch_ok_s: h
             .get("imap.last_fetch_ok")
             .and_then(|(v, _)| v.parse::<f64>().ok())
@@ -124,6 +127,12 @@ pub fn render(s: &Snapshot) -> String {
         "gauge",
         "The IMAP connection's state.",
         vec![(format!("{{state=\"{}\"}}", label(word)), 1.0)],
+    );
+    metric(
+        "vdpd_imap_config_error",
+        "gauge",
+        "1 while the IMAP server refuses what the configuration asks (login, certificate, mailbox): an admin must act.",
+        vec![(String::new(), f64::from(u8::from(s.imap_config_error)))],
     );
     if let Some(t) = s.imap_last_fetch_ok_s {
         metric(
@@ -221,6 +230,7 @@ mod tests {
             outbox_oldest_age_s: Some(12.5),
             promises_broken: 4,
             imap_state: Some("disconnected: connection \"refused\"".into()),
+            imap_config_error: true,
             imap_last_fetch_ok_s: Some(1_790_000_000.0),
         };
         let text = render(&s);
@@ -229,6 +239,7 @@ mod tests {
             "vdpd_tickets_created_total 3",
             "vdpd_tickets{state=\"new\"} 2",
             "vdpd_quarantined_total 1",
+            "vdpd_imap_config_error 1",
             "vdpd_outbox_depth 2",
             "vdpd_outbox_oldest_age_seconds 12.5",
             "vdpd_mail_failed_total 1",

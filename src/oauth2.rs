@@ -259,7 +259,8 @@ async fn post_form(url: &str, form: &[(&str, String)], ca_file: Option<&Path>) -
         let tcp = TcpStream::connect((host, port)).await.map_err(|e| err(format!("connecting: {e}")))?;
         let mut raw = Vec::new();
         if tls {
-            let config = crate::tls::client_config(ca_file).map_err(|e| err(e.to_string()))?;
+            let config = crate::tls::client_config(crate::tls::Trust { ca_file, fingerprint: None, section: "oauth2" })
+                .map_err(|e| err(e.to_string()))?;
             let name = crate::tls::server_name(host).map_err(|e| err(e.to_string()))?;
             let mut s = tokio_rustls::TlsConnector::from(config)
                 .connect(name, tcp)

@@ -15,12 +15,11 @@ use std::time::Duration;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
-use crate::config::{SmtpAuth, SmtpConfig, TlsMode};
+use crate::config::{SmtpAuth, SmtpConfig};
 use crate::lock::{self, FileLock};
 use crate::store::outbox::{OutboxRow, SendResult};
 use crate::store::{Db, StoreError};
@@ -70,19 +69,6 @@ impl Mailer {
     /// Prepares the client (reading the password, if any). Does not connect. `tokens` is needed for
     /// `auth = "xoauth2"`.
     pub fn new(config: &SmtpConfig, tokens: Option<Arc<crate::oauth2::TokenSource>>) -> Result<Mailer, OutboxError> {
-        let starttls = match config.tls {
-            TlsMode::Starttls => {
-                let mut b = TlsParameters::builder(config.host.clone());
-                if let Some(ca) = &config.ca_file {
-                    let pem = std::fs::read(ca).map_err(|e| OutboxError::Tls(format!("{}: {e}", ca.display())))?;
-                    let cert =
-                        Certificate::from_pem(&pem).map_err(|e| OutboxError::Tls(format!("{}: {e}", ca.display())))?;
-                    b = b.add_root_certificate(cert);
-                }
-                Some(b.build_rustls().map_err(|e| OutboxError::Tls(e.to_string()))?)
-            }
-            _ => None,
-        };
         let password = match &config.auth {
             Some(SmtpAuth::Password { username, password }) => Some(crate::smtp::Login {
                 credentials: Credentials::new(username.clone(), password.resolve().map_err(OutboxError::Password)?),
@@ -90,7 +76,7 @@ impl Mailer {
             }),
             _ => None,
         };
-        let client = crate::smtp::Client::new(config, starttls).map_err(OutboxError::Tls)?;
+        let client = crate::smtp::Client::new(config).map_err(OutboxError::Tls)?;
         Ok(Mailer { config: config.clone(), client: Arc::new(client), password, tokens })
     }
 
@@ -346,8 +332,9 @@ mod tests {
         SmtpConfig {
             host: "127.0.0.1".into(),
             port: 25,
-            tls: TlsMode::None,
+            tls: crate::config::TlsMode::None,
             ca_file: None,
+            tls_fingerprint: None,
             auth: None,
             concurrency: 4,
             timeout: Duration::from_secs(30),

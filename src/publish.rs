@@ -13,7 +13,9 @@ pub fn security_txt(config: &Config, fingerprint: Option<&str>, now: i64) -> Str
     let org = &config.organisation;
     // Expires: the policy's period, on the calendar; RFC 9116 wants an RFC 3339 instant.
     let expires = match st.expires.unit {
-        Unit::BusinessDays | Unit::Days | Unit::Weeks | Unit::Months | Unit::Years => config.calendar.add(now, st.expires),
+        Unit::BusinessDays | Unit::Days | Unit::Weeks | Unit::Months | Unit::Years => {
+            config.calendar.add(now, st.expires)
+        }
         _ => now.saturating_add(st.expires.exact().map_or(0, |d| d.as_millis() as i64)),
     };
     let expires = jiff::Timestamp::from_millisecond(expires).map(|t| t.round(jiff::Unit::Second).unwrap_or(t));

@@ -5,6 +5,11 @@
 //! delayed ACK of the message — about 40 ms per mail, which capped a backlog at ~80 acknowledgements a second
 //! on loopback. Here every socket has `TCP_NODELAY`; the pool keeps idle connections for a minute and checks
 //! one with NOOP only when it has been idle for more than a few seconds.
+//!
+//! TLS, implicit or STARTTLS, is done here with [`crate::tls`]'s verifier (pinning, advice in words) rather
+//! than by lettre, whose own STARTTLS upgrade cannot take a custom verifier. The plaintext part of STARTTLS is
+//! three commands; bytes the server sends after its `220` to STARTTLS and before the handshake are refused
+//! (the plaintext command injection of CVE-2011-0411 and its kin).
 
 use std::io;
 use std::net::SocketAddr;
@@ -15,9 +20,9 @@ use std::time::{Duration, Instant};
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
 use lettre::transport::smtp::extension::ClientId;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::config::{SmtpConfig, TlsMode};
@@ -45,40 +50,90 @@ pub struct Login {
     pub mechanisms: Vec<Mechanism>,
 }
 
-/// Implicit TLS on a socket we opened: rustls over tokio, as lettre wants a stream.
+/// TLS on a socket we opened: rustls over tokio, as lettre wants a stream. After our own STARTTLS, `greeting`
+/// holds a `220` line for lettre to read first, as it reads a greeting on every new stream (and then sends
+/// EHLO again, as RFC 3207 wants after the upgrade).
 #[derive(Debug)]
-struct TlsSocket(tokio_rustls::client::TlsStream<TcpStream>);
+struct TlsSocket {
+    tls: tokio_rustls::client::TlsStream<TcpStream>,
+    greeting: Vec<u8>,
+}
 
 impl AsyncRead for TlsSocket {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
+        if !self.greeting.is_empty() {
+            let n = self.greeting.len().min(buf.remaining());
+            buf.put_slice(&self.greeting[..n]);
+            self.greeting.drain(..n);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.tls).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for TlsSocket {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
+        Pin::new(&mut self.tls).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+        Pin::new(&mut self.tls).poll_flush(cx)
     }
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
+        Pin::new(&mut self.tls).poll_shutdown(cx)
     }
 }
 
 impl AsyncTokioStream for TlsSocket {
     fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.0.get_ref().0.peer_addr()
+        self.tls.get_ref().0.peer_addr()
     }
+}
+
+/// Reads one SMTP reply (all its lines); fails unless its code is `want`. Bounded: a server that talks
+/// without end is an error, not a buffer that grows.
+async fn read_reply(r: &mut BufReader<TcpStream>, want: u16) -> Result<Vec<String>, String> {
+    let mut lines = Vec::new();
+    for _ in 0..64 {
+        let mut line = Vec::new();
+        let n = (&mut *r).take(1000).read_until(b'\n', &mut line).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("the server closed the connection".into());
+        }
+        let text = String::from_utf8_lossy(&line).trim_end().to_string();
+        let code: Option<u16> = text.get(..3).and_then(|c| c.parse().ok());
+        let last = text.as_bytes().get(3) != Some(&b'-');
+        lines.push(text);
+        if last {
+            return match code {
+                Some(c) if c == want => Ok(lines),
+                _ => Err(lines.join(" / ")),
+            };
+        }
+    }
+    Err("the server's reply has too many lines".into())
+}
+
+/// The plaintext part of STARTTLS: greeting, EHLO, STARTTLS. Returns the socket, ready for the handshake.
+async fn starttls(tcp: TcpStream, hello: &ClientId) -> Result<TcpStream, String> {
+    let mut r = BufReader::new(tcp);
+    read_reply(&mut r, 220).await.map_err(|e| format!("greeting: {e}"))?;
+    r.get_mut().write_all(format!("EHLO {hello}\r\n").as_bytes()).await.map_err(|e| e.to_string())?;
+    let ehlo = read_reply(&mut r, 250).await.map_err(|e| format!("EHLO: {e}"))?;
+    if !ehlo.iter().any(|l| l.get(4..).is_some_and(|k| k.trim().eq_ignore_ascii_case("STARTTLS"))) {
+        return Err("the server does not offer STARTTLS (tls = \"starttls\")".into());
+    }
+    r.get_mut().write_all(b"STARTTLS\r\n").await.map_err(|e| e.to_string())?;
+    read_reply(&mut r, 220).await.map_err(|e| format!("STARTTLS: {e}"))?;
+    if !r.buffer().is_empty() {
+        return Err("the server sent data after agreeing to STARTTLS, before the TLS handshake: refused".into());
+    }
+    Ok(r.into_inner())
 }
 
 /// Connections to one SMTP server.
 pub struct Client {
     config: SmtpConfig,
-    /// For STARTTLS (lettre upgrades the socket).
-    starttls: Option<TlsParameters>,
-    /// For implicit TLS (we wrap the socket).
+    /// For implicit TLS and STARTTLS (we wrap the socket).
     rustls: Option<Arc<rustls::ClientConfig>>,
     hello: ClientId,
     idle: tokio::sync::Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
@@ -116,14 +171,15 @@ fn classify(e: &lettre::transport::smtp::Error) -> Failure {
 }
 
 impl Client {
-    pub fn new(config: &SmtpConfig, starttls: Option<TlsParameters>) -> Result<Client, String> {
+    pub fn new(config: &SmtpConfig) -> Result<Client, String> {
         let rustls = match config.tls {
-            TlsMode::Implicit => Some(crate::tls::client_config(config.ca_file.as_deref()).map_err(|e| e.to_string())?),
-            _ => None,
+            TlsMode::Implicit | TlsMode::Starttls => {
+                Some(crate::tls::client_config(config.trust()).map_err(|e| e.to_string())?)
+            }
+            TlsMode::None => None,
         };
         Ok(Client {
             config: config.clone(),
-            starttls,
             rustls,
             hello: ClientId::default(),
             idle: tokio::sync::Mutex::new(Vec::new()),
@@ -143,13 +199,19 @@ impl Client {
         let _ = tcp.set_nodelay(true);
         let setup = async {
             let mut conn = match (&self.rustls, c.tls) {
-                (Some(cfg), TlsMode::Implicit) => {
+                (Some(cfg), TlsMode::Implicit | TlsMode::Starttls) => {
+                    let (tcp, greeting) = if c.tls == TlsMode::Starttls {
+                        let tcp = starttls(tcp, &self.hello).await.map_err(|e| fail("STARTTLS with", &e))?;
+                        (tcp, b"220 TLS established\r\n".to_vec())
+                    } else {
+                        (tcp, Vec::new())
+                    };
                     let name = crate::tls::server_name(&c.host).map_err(|e| fail("TLS with", &e))?;
                     let tls = tokio_rustls::TlsConnector::from(cfg.clone())
                         .connect(name, tcp)
                         .await
-                        .map_err(|e| fail("TLS handshake with", &e))?;
-                    AsyncSmtpConnection::connect_with_transport(Box::new(TlsSocket(tls)), &self.hello)
+                        .map_err(|e| fail("TLS handshake with", &crate::tls::describe_handshake_error(&e)))?;
+                    AsyncSmtpConnection::connect_with_transport(Box::new(TlsSocket { tls, greeting }), &self.hello)
                         .await
                         .map_err(|e| classify(&e))?
                 }
@@ -157,13 +219,6 @@ impl Client {
                     .await
                     .map_err(|e| classify(&e))?,
             };
-            if c.tls == TlsMode::Starttls {
-                if !conn.can_starttls() {
-                    return Err(fail("STARTTLS refused:", &"the server does not offer it"));
-                }
-                let params = self.starttls.clone().ok_or_else(|| fail("STARTTLS with", &"no TLS parameters"))?;
-                conn.starttls(params, &self.hello).await.map_err(|e| classify(&e))?;
-            }
             if let Some(l) = login {
                 conn.auth(&l.mechanisms, &l.credentials).await.map_err(|e| match classify(&e) {
                     // A refused login is a configuration problem, not the mail's: keep the mail queued.

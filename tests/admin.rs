@@ -112,16 +112,6 @@ fn exports_carry_metadata_and_clocks_and_content_only_when_asked() {
 }
 
 /// One HTTP GET on loopback, the answer as text.
-fn http_get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
 #[test]
 fn prometheus_metrics_show_what_status_shows() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -137,17 +127,17 @@ fn prometheus_metrics_show_what_status_shows() {
     desk.send(&alice, &common::report(&alice, &desk.security, "XSS", &format!("<m1-{}@r.test>", desk.id), "x"));
     desk.wait_inbox(&alice, 1, std::time::Duration::from_secs(30));
     common::wait_until(std::time::Duration::from_secs(30), "the ticket in the metrics", || {
-        http_get(port, "/metrics").lines().any(|l| l == "vdpd_tickets_created_total 1")
+        common::http_get(port, "/metrics").lines().any(|l| l == "vdpd_tickets_created_total 1")
     });
-    let answer = http_get(port, "/metrics");
+    let answer = common::http_get(port, "/metrics");
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.contains("text/plain; version=0.0.4"), "{answer}");
     for line in ["vdpd_mail_fetched_total{outcome=\"ticket\"} 1", "vdpd_outbox_depth 0", "vdpd_sla_breaches_total 0"] {
         assert!(answer.lines().any(|l| l == line), "{line:?} missing:\n{answer}");
     }
     common::wait_until(std::time::Duration::from_secs(30), "IMAP idle in the metrics", || {
-        http_get(port, "/metrics").lines().any(|l| l == "vdpd_imap_connected 1")
+        common::http_get(port, "/metrics").lines().any(|l| l == "vdpd_imap_connected 1")
     });
-    assert!(http_get(port, "/").starts_with("HTTP/1.1 404"));
+    assert!(common::http_get(port, "/").starts_with("HTTP/1.1 404"));
     // The port is taken now: a second daemon on another store refuses to start, and says why.
     let other = Desk::with(
         "metrics2",

@@ -52,7 +52,7 @@ fn a_report_gets_an_acknowledgement_with_reference_and_threading_headers() {
     // The report left the inbox for the processed mailbox only after it was committed.
     let mut imap = common::imap::Imap::login(desk.stack.imap, &desk.security, "pass");
     assert_eq!(imap.count("INBOX"), 0);
-    assert_eq!(imap.count("Processed"), 1);
+    assert_eq!(imap.count(common::PROCESSED), 1);
     imap.logout();
 }
 
@@ -347,7 +347,9 @@ fn check_names_file_line_and_key_and_status_reads_health() {
     let ok = desk.vdpd(&["check", "--connect"]);
     assert!(ok.status.success(), "{}", common::show(&ok));
     let text = String::from_utf8_lossy(&ok.stdout);
-    assert!(text.contains("ok    imap login") && text.contains("IDLE yes"), "{text}");
+    // The shipped processed_mailbox ("vdpd/processed") in the server's own naming, created by the check.
+    assert!(text.contains("ok    imap: ") && text.contains("IDLE yes"), "{text}");
+    assert!(text.contains("created \"vdpd.processed\""), "{text}");
     assert!(text.contains("ok    smtp connection"), "{text}");
 
     let policy = std::fs::read_to_string(&desk.config).unwrap();

@@ -91,7 +91,7 @@ fn kill_9_in_the_middle_of_a_500_message_backlog_loses_nothing_and_doubles_nothi
     assert!(extra <= kills * 4, "{extra} duplicate acknowledgements after {kills} kills");
     let mut imap = common::imap::Imap::login(desk.stack.imap, &desk.security, "pass");
     assert_eq!(imap.count("INBOX"), 0, "everything moved to Processed");
-    assert_eq!(imap.count("Processed"), N);
+    assert_eq!(imap.count(common::PROCESSED), N);
     imap.logout();
 }
 
@@ -290,7 +290,7 @@ fn systemd_gets_ready_watchdog_and_stopping_and_the_watchdog_starves_when_the_fe
         "the watchdog was fed while the fetcher hung:\n{}",
         daemon.log_text()
     );
-    assert!(daemon.log_text().contains("stopped making progress"), "{}", daemon.log_text());
+    assert!(daemon.log_text().contains("has made no progress"), "{}", daemon.log_text());
 
     // Cutting the connection unblocks the fetcher; SIGTERM then stops the daemon with STOPPING=1.
     gate.set(Mode::Down);
@@ -331,19 +331,32 @@ fn reload_rereads_policy_and_templates_and_refuses_a_broken_one() {
     let second = desk.wait_inbox(&alice, 2, T).remove(1);
     assert!(String::from_utf8_lossy(&second).contains("RELOADED acknowledgement of EX-"), "{}", daemon.log_text());
 
-    // A broken policy is refused with its problem named, and the running configuration stays in use.
+    // A broken policy is refused with its problem named, and the running configuration stays in use:
+    // `vdpd reload` reads it first and does not disturb the daemon with it.
     let good = std::fs::read_to_string(&desk.config).unwrap();
     std::fs::write(&desk.config, good.replace("acknowledge = \"24h\"", "acknowledge = \"soon\"")).unwrap();
     let refused = desk.vdpd(&["reload"]);
     let why = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(78), "{why}");
-    assert!(why.contains("refused the new configuration") && why.contains("sla.acknowledge"), "{why}");
-    assert!(daemon.log_text().contains("reload refused"), "{}", daemon.log_text());
-    // A plain SIGHUP (what an admin's `kill -HUP` sends) does the same.
+    assert!(why.contains("not reloaded") && why.contains("sla.acknowledge"), "{why}");
+    // What only the daemon can check (a template that does not render) is refused by the daemon, and
+    // `vdpd reload` reports its answer.
     std::fs::write(&desk.config, &good).unwrap();
+    std::fs::write(templates.join("acknowledgement.txt"), "{% if %}broken\n").unwrap();
+    let refused = desk.vdpd(&["reload"]);
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(78), "{why}");
+    assert!(why.contains("refused the new configuration") && why.contains("acknowledgement.txt"), "{why}");
+    assert!(daemon.log_text().contains("reload refused"), "{}", daemon.log_text());
+    // A plain SIGHUP (what an admin's `kill -HUP` sends) is a reload too.
+    std::fs::write(templates.join("acknowledgement.txt"), "RELOADED acknowledgement of {{ ticket.reference }}\n")
+        .unwrap();
     common::signal(daemon.pid(), "HUP");
     wait_until(T, "the reload", || daemon.log_text().matches("configuration reloaded").count() == 2);
     std::fs::write(&desk.config, good.replace("acknowledge = \"24h\"", "acknowledge = \"soon\"")).unwrap();
+    common::signal(daemon.pid(), "HUP");
+    wait_until(T, "the refusal", || daemon.log_text().matches("reload refused").count() == 2);
+    assert!(daemon.log_text().contains("sla.acknowledge"), "{}", daemon.log_text());
     send(3);
     let third = desk.wait_inbox(&alice, 3, T).remove(2);
     assert!(String::from_utf8_lossy(&third).contains("RELOADED acknowledgement of EX-"));

@@ -114,23 +114,32 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
     if connect {
         if let Some(i) = &config.imap {
             let outcome = rt.block_on(async {
-                let (mut session, caps) = imap::connect(i, tokens.as_deref()).await?;
-                let mailbox = imap::timed(i.timeout, "SELECT", session.select(&i.mailbox)).await?;
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), session.logout()).await;
-                Ok::<_, imap::ImapError>((caps, mailbox.exists, mailbox.uid_validity))
+                let mut opened = imap::open(i, tokens.as_deref()).await?;
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), opened.session.logout()).await;
+                Ok::<_, imap::ImapError>((opened.caps, opened.summary))
             });
-            r.check("imap login", outcome, |(caps, exists, uidvalidity)| {
+            if let Some((caps, summary)) = r.check("imap", outcome, |(caps, summary)| {
                 format!(
-                    "{}@{}:{} mailbox {} holds {exists} message(s), UIDVALIDITY {}; IDLE {}, MOVE {}",
+                    "{}@{}:{}: {summary}; IDLE {}, MOVE {}, UIDPLUS {}",
                     i.username,
                     i.host,
                     i.port,
-                    i.mailbox,
-                    uidvalidity.map_or("?".into(), |v| v.to_string()),
                     yes(caps.idle),
-                    yes(caps.r#move)
+                    yes(caps.r#move),
+                    yes(caps.uidplus)
                 )
-            });
+            }) {
+                let _ = summary;
+                if i.processed_mailbox.is_some() && !caps.r#move && !caps.uidplus {
+                    r.warn("imap", "the server offers neither MOVE nor UIDPLUS: handled mail is copied to the processed mailbox and flagged, but stays in the mailbox");
+                }
+                if i.idle && !caps.idle {
+                    r.warn(
+                        "imap",
+                        format!("the server does not offer IDLE: vdpd polls every {}s", i.poll_interval.as_secs()),
+                    );
+                }
+            }
         }
         if let Some(m) = &mailer {
             let outcome = rt.block_on(m.test_connection());

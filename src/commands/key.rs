@@ -37,7 +37,9 @@ pub fn parse_validity(s: &str, now: jiff::Timestamp) -> Result<Option<Duration>,
     let span = match d.unit {
         Unit::Months => jiff::Span::new().try_months(i64::from(d.amount)),
         Unit::Years => jiff::Span::new().try_years(i64::from(d.amount)),
-        Unit::BusinessDays => return Err(format!("{s:?}: a key's validity is in calendar units (days, months, years)")),
+        Unit::BusinessDays => {
+            return Err(format!("{s:?}: a key's validity is in calendar units (days, months, years)"));
+        }
         _ => return d.exact().map(Some).ok_or_else(|| format!("{s:?} is too long")),
     };
     let from = now.to_zoned_datetime(jiff::tz::TimeZone::UTC);
@@ -110,7 +112,7 @@ mod tests {
         // 2027 and 2028: one leap day.
         assert_eq!(parse_validity("2y", now), days(731));
         assert_eq!(parse_validity("1 year", now), days(365));
-        assert_eq!(parse_validity("18 months", now), days(547));
+        assert_eq!(parse_validity("18 months", now), days(548));
         assert_eq!(parse_validity("90 days", now), days(90));
         for bad in ["0d", "soon", "5 business days", "2"] {
             assert!(parse_validity(bad, now).is_err(), "{bad}");

@@ -78,7 +78,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 "timers fired: {}; mail sent: {}, deferred: {}, failed: {}",
                 report.timers_fired, d.sent, d.deferred, d.failed
             );
-            if report.failures.is_empty() {
+            if !report.config_errors.is_empty() {
+                let all: Vec<String> = report.config_errors.iter().chain(&report.failures).cloned().collect();
+                Err(Exit { code: exit::CONFIG, message: all.join("; ") }.into())
+            } else if report.failures.is_empty() {
                 Ok(ExitCode::SUCCESS)
             } else {
                 Err(Exit { code: exit::UNAVAILABLE, message: report.failures.join("; ") }.into())

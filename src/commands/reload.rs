@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use super::{Exit, exit, load_config, open_existing_store};
+use super::{Exit, exit, open_existing_store};
 use crate::lock;
 use crate::store::health;
 
@@ -19,7 +19,11 @@ pub const RELOAD_KEY: &str = "daemon.reload";
 pub fn run(config_path: &Path, wait: crate::config::PolicyDuration) -> anyhow::Result<ExitCode> {
     // Months and business days have no fixed length: a wait in them is taken as the default.
     let wait = wait.exact().unwrap_or(Duration::from_secs(30));
-    let config = load_config(config_path)?;
+    // A policy that does not load is refused here, before the daemon is disturbed: it keeps the one it has.
+    let config = crate::config::Config::load(config_path).map_err(|e| Exit {
+        code: exit::CONFIG,
+        message: format!("not reloaded: the new configuration is invalid, and the running daemon keeps its own:\n{e}"),
+    })?;
     let lock_path = lock::path_beside(&config.store.path, ".lock");
     let not_running = || Exit {
         code: exit::UNAVAILABLE,
@@ -63,7 +67,9 @@ pub fn run(config_path: &Path, wait: crate::config::PolicyDuration) -> anyhow::R
                 }
                 Some(why) => Err(Exit {
                     code: exit::CONFIG,
-                    message: format!("vdpd (pid {pid}) refused the new configuration and keeps the running one:\n{why}"),
+                    message: format!(
+                        "vdpd (pid {pid}) refused the new configuration and keeps the running one:\n{why}"
+                    ),
                 }
                 .into()),
             };

@@ -58,6 +58,8 @@ struct ImapJson {
     state_since: Option<String>,
     last_fetch_ok: Option<String>,
     last_error: Option<String>,
+    /// A standing refusal only the admin can fix.
+    config_error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -115,6 +117,7 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
             state_since: h.get("imap.state").map(|(_, at)| format_ms(at)),
             last_fetch_ok: ms("imap.last_fetch_ok").map(format_ms),
             last_error: h.get("imap.last_error").map(|(v, at)| format!("{v} (at {})", format_ms(at))),
+            config_error: h.get("imap.config_error").filter(|(v, _)| !v.is_empty()).map(|(v, _)| v.to_string()),
         },
         smtp: SmtpJson {
             state: h.get("smtp.state").map(|(v, _)| v.to_string()),
@@ -169,8 +172,16 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         let fetch =
             ms("imap.last_fetch_ok").map(|t| format!("{} ({})", when(t), ago(t, now))).unwrap_or("never".into());
         println!("imap:     {state}; last successful fetch: {fetch}");
-        if let Some((e, at)) = h.get("imap.last_error") {
-            println!("          last error {}: {e}", ago(at, now));
+        match h.get("imap.config_error").filter(|(v, _)| !v.is_empty()) {
+            Some((e, at)) => println!(
+                "          CONFIGURATION ERROR since {}: {e}\n          fix the policy or the mail account, then `systemctl reload vdpd`",
+                ago(at, now)
+            ),
+            None => {
+                if let Some((e, at)) = h.get("imap.last_error") {
+                    println!("          last error {}: {e}", ago(at, now));
+                }
+            }
         }
     } else {
         println!("imap:     not configured (mail arrives through `vdpd ingest`)");

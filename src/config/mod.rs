@@ -140,6 +140,8 @@ pub struct ImapConfig {
     pub port: u16,
     pub tls: TlsMode,
     pub ca_file: Option<PathBuf>,
+    /// Pins the server's certificate by its SHA-256 (see [`crate::tls`]).
+    pub tls_fingerprint: Option<crate::tls::Fingerprint>,
     pub username: String,
     /// How vdpd logs in: a password, or an OAuth2 access token (XOAUTH2, for Microsoft 365 and Google).
     pub auth: ImapAuth,
@@ -154,12 +156,20 @@ pub struct ImapConfig {
     pub timeout: std::time::Duration,
 }
 
+impl ImapConfig {
+    pub fn trust(&self) -> crate::tls::Trust<'_> {
+        crate::tls::Trust { ca_file: self.ca_file.as_deref(), fingerprint: self.tls_fingerprint, section: "imap" }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SmtpConfig {
     pub host: String,
     pub port: u16,
     pub tls: TlsMode,
     pub ca_file: Option<PathBuf>,
+    /// Pins the server's certificate by its SHA-256 (see [`crate::tls`]).
+    pub tls_fingerprint: Option<crate::tls::Fingerprint>,
     /// `None`: no AUTH (a local relay that trusts the host).
     pub auth: Option<SmtpAuth>,
     /// Parallel SMTP transactions; also the bound on acknowledgements that can go twice after a crash.
@@ -170,6 +180,12 @@ pub struct SmtpConfig {
     pub retry_max: std::time::Duration,
     /// A message still undelivered this long after it was queued is marked failed.
     pub give_up_after: std::time::Duration,
+}
+
+impl SmtpConfig {
+    pub fn trust(&self) -> crate::tls::Trust<'_> {
+        crate::tls::Trust { ca_file: self.ca_file.as_deref(), fingerprint: self.tls_fingerprint, section: "smtp" }
+    }
 }
 
 /// How vdpd logs in to IMAP.
@@ -624,6 +640,10 @@ impl Validator<'_> {
         Some(mode)
     }
 
+    fn fingerprint(&mut self, key: &str, value: Option<String>) -> Option<crate::tls::Fingerprint> {
+        value.and_then(|v| v.parse().map_err(|e| self.problem(key, e)).ok())
+    }
+
     fn ca_file(&mut self, key: &str, ca: Option<PathBuf>, dir: &Path) -> Option<PathBuf> {
         ca.map(|p| dir.join(p)).inspect(|p| {
             if !p.exists() {
@@ -659,6 +679,7 @@ impl Validator<'_> {
             }
         };
         let ca_file = self.ca_file("imap.ca_file", r.ca_file, dir);
+        let tls_fingerprint = self.fingerprint("imap.tls_fingerprint", r.tls_fingerprint);
         let poll_interval =
             self.duration("imap.poll_interval", r.poll_interval, PolicyDuration::new(60, Unit::Seconds));
         let timeout = self.duration("imap.timeout", r.timeout, PolicyDuration::new(60, Unit::Seconds));
@@ -684,6 +705,7 @@ impl Validator<'_> {
             port,
             tls,
             ca_file,
+            tls_fingerprint,
             username: username?,
             auth: auth?,
             mailbox,
@@ -730,6 +752,7 @@ impl Validator<'_> {
             }
         };
         let ca_file = self.ca_file("smtp.ca_file", r.ca_file, dir);
+        let tls_fingerprint = self.fingerprint("smtp.tls_fingerprint", r.tls_fingerprint);
         let concurrency = r.concurrency.unwrap_or(4);
         if !(1..=64).contains(&concurrency) {
             self.problem("smtp.concurrency", "must be between 1 and 64");
@@ -753,6 +776,7 @@ impl Validator<'_> {
             port,
             tls,
             ca_file,
+            tls_fingerprint,
             auth,
             concurrency,
             timeout,

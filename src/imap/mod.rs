@@ -5,6 +5,7 @@
 //! line of defence behind these timeouts.)
 
 pub mod idle;
+pub mod names;
 pub mod sync;
 
 use std::fmt;
@@ -12,6 +13,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use async_imap::types::Capabilities;
+use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
@@ -30,6 +32,13 @@ pub enum ImapError {
     Connect { host: String, port: u16, source: std::io::Error },
     #[error("TLS: {0}")]
     Tls(String),
+    /// The server's certificate was refused: only the admin can fix that.
+    #[error("TLS: {0}")]
+    Certificate(String),
+    /// The server refused what the configuration asks for (a mailbox it cannot hold or does not have, a
+    /// command it forbids): no reconnect will help until the policy or the server changes.
+    #[error("{0}")]
+    Config(String),
     #[error("the server did not greet us properly: {0}")]
     Greeting(String),
     #[error("login refused for {user}: {message}")]
@@ -48,6 +57,59 @@ pub enum ImapError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Intake(#[from] crate::intake::IntakeError),
+}
+
+impl ImapError {
+    /// Whether only the admin can fix this: a login the server refuses, a certificate vdpd refuses, a
+    /// mailbox the server refuses or does not have ([`refused`]). Such errors are configuration errors,
+    /// reported as such (error priority, `vdpd status`, one mail to the escalation contacts) and retried
+    /// slowly, not a reconnect loop that looks like a network fault.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            ImapError::Certificate(_) | ImapError::Config(_) | ImapError::Password(_) => true,
+            ImapError::Login { message, .. } => !sounds_transient(message),
+            _ => false,
+        }
+    }
+}
+
+/// The server's own words in an async-imap NO: it hands over the text of the tagged response as the Debug
+/// form of imap-proto's outcome (`outcome: Outcome { code: …, information: Some("…") }`).
+pub fn server_words(text: &str) -> String {
+    let Some(start) = ["information: Some(\"", "info: Some(\""].iter().find_map(|k| text.find(k).map(|i| i + k.len()))
+    else {
+        return text.trim().to_string();
+    };
+    let mut out = String::new();
+    let mut chars = text[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            '"' => break,
+            c => out.push(c),
+        }
+    }
+    out.trim().to_string()
+}
+
+/// A refusal that says "not now" rather than "not this". imap-proto drops the RFC 5530 codes it does not
+/// know ([UNAVAILABLE], [INUSE], [NONEXISTENT], …), so the words decide.
+fn sounds_transient(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    ["internal error", "temporar", "try again", "unavailable", "in use", "server bug", "[inuse]", "[serverbug]"]
+        .iter()
+        .any(|w| t.contains(w))
+}
+
+/// A NO from the server to `what` (SELECT, CREATE, COPY, MOVE of the configured mailboxes), as a configuration
+/// error in the server's words, unless they say "not now".
+pub fn refused(e: ImapError, what: impl FnOnce() -> String) -> ImapError {
+    match e {
+        ImapError::Protocol(async_imap::error::Error::No(text)) if !sounds_transient(&text) => {
+            ImapError::Config(format!("{}: the server says \"{}\"", what(), server_words(&text)))
+        }
+        other => other,
+    }
 }
 
 /// Runs an IMAP operation under the configured timeout.
@@ -71,12 +133,112 @@ pub struct Caps {
     pub idle: bool,
     pub r#move: bool,
     pub uidplus: bool,
+    pub namespace: bool,
 }
 
 impl Caps {
     fn from(c: &Capabilities) -> Caps {
-        Caps { idle: c.has_str("IDLE"), r#move: c.has_str("MOVE"), uidplus: c.has_str("UIDPLUS") }
+        Caps {
+            idle: c.has_str("IDLE"),
+            r#move: c.has_str("MOVE"),
+            uidplus: c.has_str("UIDPLUS"),
+            namespace: c.has_str("NAMESPACE"),
+        }
     }
+}
+
+/// The server's names of the mailboxes the policy names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailboxes {
+    pub naming: names::Naming,
+    /// `[imap] mailbox` on this server.
+    pub inbox: String,
+    /// `[imap] processed_mailbox` on this server.
+    pub processed: Option<String>,
+}
+
+/// A connection ready for fetch passes: logged in, names resolved, mailbox selectable, processed mailbox
+/// present.
+pub struct Opened {
+    pub session: Session,
+    pub caps: Caps,
+    pub names: Mailboxes,
+    /// What `vdpd check --connect` shows of the mailboxes.
+    pub summary: String,
+}
+
+/// Connects, logs in, resolves the mailbox names and prepares the mailboxes.
+pub async fn open(cfg: &ImapConfig, tokens: Option<&crate::oauth2::TokenSource>) -> Result<Opened, ImapError> {
+    let (mut session, caps) = connect(cfg, tokens).await?;
+    let names = resolve(&mut session, caps, cfg).await?;
+    let summary = sync::prepare(&mut session, cfg, &names).await?;
+    Ok(Opened { session, caps, names, summary })
+}
+
+/// An IMAP quoted string (for the LIST pattern, which async-imap passes unquoted).
+pub fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Asks the server how it names mailboxes (NAMESPACE, else the delimiter of `LIST "" ""`) and translates the
+/// configured names. A name the server cannot hold is a configuration error.
+pub async fn resolve(session: &mut Session, caps: Caps, cfg: &ImapConfig) -> Result<Mailboxes, ImapError> {
+    let t = cfg.timeout;
+    let from_namespace = if caps.namespace { namespace(session, t).await? } else { None };
+    let naming = match from_namespace {
+        Some((prefix, delimiter)) => names::Naming { delimiter, prefix },
+        None => {
+            let root = {
+                let names = timed(t, "LIST", session.list(Some(""), Some("\"\""))).await?;
+                timed(t, "LIST", names.try_collect::<Vec<_>>()).await?
+            };
+            let delimiter = root.first().and_then(|n| n.delimiter()).and_then(|d| d.chars().next());
+            names::Naming { delimiter, prefix: String::new() }
+        }
+    };
+    let name = |key: &str, configured: &str| {
+        naming.server_name(configured).map_err(|e| ImapError::Config(format!("[imap] {key}: {e}")))
+    };
+    let inbox = name("mailbox", &cfg.mailbox)?;
+    let processed = cfg.processed_mailbox.as_deref().map(|p| name("processed_mailbox", p)).transpose()?;
+    Ok(Mailboxes { inbox, processed, naming })
+}
+
+/// NAMESPACE (RFC 2342), spoken on the raw stream: async-imap's parser does not know the response and would
+/// fail the whole connection on it. Safe between commands: after a completed command the server sends
+/// nothing unasked until it is selected, so no byte of it sits in async-imap's buffer.
+async fn namespace(session: &mut Session, t: Duration) -> Result<Option<(String, Option<char>)>, ImapError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const TAG: &[u8] = b"vdpdns ";
+    let exchange = async {
+        let stream = session.as_mut();
+        let io = |e: std::io::Error| ImapError::Server(format!("NAMESPACE: {e}"));
+        stream.write_all(b"vdpdns NAMESPACE\r\n").await.map_err(io)?;
+        stream.flush().await.map_err(io)?;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut chunk).await.map_err(io)?;
+            if n == 0 {
+                return Err(ImapError::Server("NAMESPACE: the server closed the connection".into()));
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if buf.len() > 64 * 1024 {
+                return Err(ImapError::Server("NAMESPACE: the server's answer is too long".into()));
+            }
+            let done = buf.ends_with(b"\r\n") && buf.split(|&b| b == b'\n').any(|line| line.starts_with(TAG));
+            if done {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let status = text.lines().find(|l| l.as_bytes().starts_with(TAG)).unwrap_or_default();
+        if !status[TAG.len()..].to_ascii_uppercase().starts_with("OK") {
+            return Ok(None);
+        }
+        Ok(text.lines().find_map(names::parse_namespace))
+    };
+    timed(t, "NAMESPACE", exchange).await
 }
 
 /// How a connection logs in: the password, or an access token for XOAUTH2.
@@ -145,7 +307,11 @@ pub async fn connect(
     let mut session = match attempt {
         Ok(Ok(s)) => s,
         Ok(Err((e, _))) => {
-            return Err(ImapError::Login { user: cfg.username.clone(), message: e.to_string() });
+            let message = match &e {
+                async_imap::error::Error::No(text) => format!("the server says \"{}\"", server_words(text)),
+                other => other.to_string(),
+            };
+            return Err(ImapError::Login { user: cfg.username.clone(), message });
         }
         Err(_) => {
             return Err(ImapError::Timeout { what: "login", secs: t.as_secs() });
@@ -156,12 +322,17 @@ pub async fn connect(
 }
 
 async fn secure(cfg: &ImapConfig, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ImapError> {
-    let config = tls::client_config(cfg.ca_file.as_deref()).map_err(|e| ImapError::Tls(e.to_string()))?;
+    let config = tls::client_config(cfg.trust()).map_err(|e| ImapError::Tls(e.to_string()))?;
     let name = tls::server_name(&cfg.host).map_err(|e| ImapError::Tls(e.to_string()))?;
     let connector = tokio_rustls::TlsConnector::from(config);
     match tokio::time::timeout(cfg.timeout, connector.connect(name, tcp)).await {
         Ok(Ok(s)) => Ok(s),
-        Ok(Err(e)) => Err(ImapError::Tls(format!("handshake with {}: {e}", cfg.host))),
+        Ok(Err(e)) if tls::is_certificate_error(&e) => {
+            Err(ImapError::Certificate(format!("{}: {}", cfg.host, tls::describe_handshake_error(&e))))
+        }
+        Ok(Err(e)) => {
+            Err(ImapError::Tls(format!("handshake with {}: {}", cfg.host, tls::describe_handshake_error(&e))))
+        }
         Err(_) => Err(ImapError::Timeout { what: "TLS handshake", secs: cfg.timeout.as_secs() }),
     }
 }
@@ -214,6 +385,23 @@ pub fn uid_sets(uids: &[u32], max: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_servers_words_out_of_async_imaps_debug_text() {
+        let no = r#"outcome: Outcome { code: None, information: Some("Mailbox doesn't exist: Missing.Box (0.001 + 0.000 secs).") }"#;
+        assert_eq!(server_words(no), "Mailbox doesn't exist: Missing.Box (0.001 + 0.000 secs).");
+        assert_eq!(
+            server_words(r#"code: None, info: Some("Authentication \"failed\".")"#),
+            r#"Authentication "failed"."#
+        );
+        assert_eq!(server_words("plain"), "plain");
+        let e = refused(ImapError::Protocol(async_imap::error::Error::No(no.into())), || "SELECT".into());
+        assert!(e.is_permanent(), "{e}");
+        let busy =
+            r#"outcome: Outcome { code: None, information: Some("Internal error occurred. Refer to server log") }"#;
+        let e = refused(ImapError::Protocol(async_imap::error::Error::No(busy.into())), || "SELECT".into());
+        assert!(!e.is_permanent(), "{e}");
+    }
 
     #[test]
     fn uid_sets_compress_ranges_and_chunk() {

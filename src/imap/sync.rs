@@ -14,7 +14,7 @@ use futures_util::TryStreamExt;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{Caps, ImapError, Session, timed, uid_sets};
+use super::{Caps, ImapError, Mailboxes, Session, quote, refused, timed, uid_sets};
 use crate::clock::Clock;
 use crate::config::ImapConfig;
 use crate::heartbeat::Heartbeat;
@@ -73,19 +73,35 @@ impl SyncReport {
     }
 }
 
-/// Creates the processed mailbox if it is configured and missing.
-pub async fn prepare(session: &mut Session, cfg: &ImapConfig) -> Result<(), ImapError> {
-    if let Some(dest) = &cfg.processed_mailbox {
+/// Checks that the mailbox can be selected and that the processed mailbox exists (creating it if it does
+/// not): a server that refuses either is a configuration error in its own words, found at connection time
+/// rather than after the first message is processed. Returns what `vdpd check --connect` shows.
+pub async fn prepare(session: &mut Session, cfg: &ImapConfig, names: &Mailboxes) -> Result<String, ImapError> {
+    let t = cfg.timeout;
+    let selected = timed(t, "SELECT", session.select(&names.inbox)).await.map_err(|e| {
+        refused(e, || {
+            format!("[imap] mailbox = {:?} (on the server {:?}) cannot be selected", cfg.mailbox, names.inbox)
+        })
+    })?;
+    let mut shown = format!("mailbox {:?} holds {} message(s)", names.inbox, selected.exists);
+    if let (Some(configured), Some(dest)) = (&cfg.processed_mailbox, &names.processed) {
         let existing = {
-            let names = timed(cfg.timeout, "LIST", session.list(None, Some(dest))).await?;
-            timed(cfg.timeout, "LIST", names.try_collect::<Vec<_>>()).await?
+            let found = timed(t, "LIST", session.list(Some(""), Some(&quote(dest)))).await?;
+            timed(t, "LIST", found.try_collect::<Vec<_>>()).await?
         };
         if existing.iter().all(|n| n.name() != dest) {
-            timed(cfg.timeout, "CREATE", session.create(dest)).await?;
-            tracing::info!(mailbox = %dest, "created the processed mailbox");
+            timed(t, "CREATE", session.create(dest)).await.map_err(|e| {
+                refused(e, || {
+                    format!("[imap] processed_mailbox = {configured:?} (on the server {dest:?}) cannot be created")
+                })
+            })?;
+            tracing::info!(mailbox = %dest, "created the processed mailbox {dest}");
+            shown.push_str(&format!("; created {dest:?}"));
+        } else {
+            shown.push_str(&format!("; handled mail moves to {dest:?}"));
         }
     }
-    Ok(())
+    Ok(shown)
 }
 
 /// Fetches and processes everything new; returns when the mailbox has nothing more (or on shutdown).
@@ -93,11 +109,14 @@ pub async fn sync(
     session: &mut Session,
     caps: Caps,
     cfg: &ImapConfig,
+    names: &Mailboxes,
     ctx: &SyncContext,
 ) -> Result<SyncReport, ImapError> {
     let t = cfg.timeout;
     let mut report = SyncReport::default();
-    let selected = timed(t, "SELECT", session.select(&cfg.mailbox)).await?;
+    let selected = timed(t, "SELECT", session.select(&names.inbox))
+        .await
+        .map_err(|e| refused(e, || format!("[imap] mailbox = {:?} cannot be selected", cfg.mailbox)))?;
     tracing::debug!(mailbox = %cfg.mailbox, "selected");
     let uidvalidity = selected
         .uid_validity
@@ -131,7 +150,7 @@ pub async fn sync(
     report.rescanned = rescanned;
     if !pending.is_empty() {
         // A previous run committed these but died before flagging or moving them.
-        finish_on_server(session, caps, cfg, ctx, uidvalidity, pending).await?;
+        finish_on_server(session, caps, cfg, names, ctx, uidvalidity, pending).await?;
     }
 
     // How far the listing has looked; a message that vanished before its body could be fetched is not listed
@@ -154,7 +173,7 @@ pub async fn sync(
             let work = process_batch(ctx, cfg, uidvalidity, batch, current, &mut report, &mut last_uid);
             let io = async {
                 if let Some(done) = finish.take() {
-                    finish_on_server(session, caps, cfg, ctx, uidvalidity, done).await?;
+                    finish_on_server(session, caps, cfg, names, ctx, uidvalidity, done).await?;
                 }
                 match batches.get(k + 1) {
                     Some(next) if !ctx.cancel.is_cancelled() => {
@@ -176,7 +195,7 @@ pub async fn sync(
             }
         }
         if let Some(done) = finish.take() {
-            finish_on_server(session, caps, cfg, ctx, uidvalidity, done).await?;
+            finish_on_server(session, caps, cfg, names, ctx, uidvalidity, done).await?;
         }
         // Mail that arrived while this batch was processed is announced in responses async-imap keeps to
         // itself; so look again until nothing is new.
@@ -332,25 +351,32 @@ async fn finish_on_server(
     session: &mut Session,
     caps: Caps,
     cfg: &ImapConfig,
+    names: &Mailboxes,
     ctx: &SyncContext,
     uidvalidity: u32,
     uids: Vec<u32>,
 ) -> Result<(), ImapError> {
     let t = cfg.timeout;
     for set in uid_sets(&uids, UIDS_PER_COMMAND) {
-        match &cfg.processed_mailbox {
-            Some(dest) if caps.r#move => timed(t, "UID MOVE", session.uid_mv(&set, dest)).await?,
-            Some(dest) => {
-                timed(t, "UID COPY", session.uid_copy(&set, dest)).await?;
-                let s = timed(t, "UID STORE", session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)")).await?;
+        fn into(dest: &str) -> impl FnOnce(ImapError) -> ImapError + '_ {
+            move |e| refused(e, || format!("moving handled mail into {dest:?}"))
+        }
+        match &names.processed {
+            Some(dest) if caps.r#move => timed(t, "UID MOVE", session.uid_mv(&set, dest)).await.map_err(into(dest))?,
+            // Without MOVE: COPY, then \Deleted and UID EXPUNGE of exactly these messages (UIDPLUS).
+            Some(dest) if caps.uidplus => {
+                timed(t, "UID COPY", session.uid_copy(&set, dest)).await.map_err(into(dest))?;
+                let s = timed(t, "UID STORE", session.uid_store(&set, "+FLAGS.SILENT (\\Seen \\Deleted)")).await?;
                 timed(t, "UID STORE", s.try_collect::<Vec<_>>()).await?;
-                if caps.uidplus {
-                    let s = timed(t, "UID EXPUNGE", session.uid_expunge(&set)).await?;
-                    timed(t, "UID EXPUNGE", s.try_collect::<Vec<_>>()).await?;
-                } else {
-                    let s = timed(t, "EXPUNGE", session.expunge()).await?;
-                    timed(t, "EXPUNGE", s.try_collect::<Vec<_>>()).await?;
-                }
+                let s = timed(t, "UID EXPUNGE", session.uid_expunge(&set)).await?;
+                timed(t, "UID EXPUNGE", s.try_collect::<Vec<_>>()).await?;
+            }
+            // Neither: a plain EXPUNGE would also remove whatever else someone marked \Deleted in the mailbox,
+            // so handled mail is copied and flagged, and stays (see the warning at connection time).
+            Some(dest) => {
+                timed(t, "UID COPY", session.uid_copy(&set, dest)).await.map_err(into(dest))?;
+                let s = timed(t, "UID STORE", session.uid_store(&set, "+FLAGS.SILENT (\\Seen)")).await?;
+                timed(t, "UID STORE", s.try_collect::<Vec<_>>()).await?;
             }
             None => {
                 let s = timed(t, "UID STORE", session.uid_store(&set, "+FLAGS.SILENT (\\Seen)")).await?;

@@ -91,13 +91,17 @@ pub(super) fn handle(
     match engine::decide(&inbound, &facts, config) {
         Decision::Duplicate { of_intake, ticket_id } => {
             let reason = format!("second delivery of message #{of_intake}");
-            tracing::info!(intake_id = id, duplicate_of = of_intake, "duplicate delivery ignored");
+            tracing::info!(
+                intake_id = id,
+                duplicate_of = of_intake,
+                "message {id} ignored: a duplicate delivery of message {of_intake}"
+            );
             finish(IntakeStatus::Duplicate, &reason, ticket_id, false)?;
             processed.status = IntakeStatus::Duplicate;
             processed.reason = reason;
         }
         Decision::Drop { reason, ticket_id } => {
-            tracing::info!(intake_id = id, reason = %reason, "message dropped");
+            tracing::info!(intake_id = id, "message {id} dropped: {reason}");
             finish(IntakeStatus::Dropped, &reason, ticket_id, true)?;
             if let Some(t) = ticket_id {
                 store::tickets::add_timeline(tx, t, now, &inbound.sender, "mail dropped", &reason)?;
@@ -129,7 +133,7 @@ pub(super) fn handle(
                     "request for our OpenPGP key: not answered, {sent} automatic replies to this address in 24 hours"
                 )
             };
-            tracing::info!(intake_id = id, "{reason}");
+            tracing::info!(intake_id = id, "message {id}: {reason}");
             finish(IntakeStatus::Answered, &reason, None, true)?;
             processed.status = IntakeStatus::Answered;
             processed.reason = reason;
@@ -138,7 +142,7 @@ pub(super) fn handle(
             correspondence(tx, env, id, &inbound, ticket_id, &reference, now, &mut processed)?;
             super::clocks::sync(tx, config, ticket_id, now)?;
             finish(IntakeStatus::Correspondence, "", Some(ticket_id), true)?;
-            tracing::info!(ticket = %reference, intake_id = id, "correspondence added to ticket");
+            tracing::info!(ticket = %reference, intake_id = id, "{reference}: message {id} added as correspondence");
             processed.status = IntakeStatus::Correspondence;
             processed.reference = Some(reference);
         }
@@ -169,7 +173,7 @@ pub(super) fn handle(
             let (ticket_id, reference) = new_ticket(tx, env, id, &inbound, now, &mut processed)?;
             super::clocks::sync(tx, config, ticket_id, now)?;
             finish(IntakeStatus::Ticket, "", Some(ticket_id), true)?;
-            tracing::info!(ticket = %reference, intake_id = id, "ticket opened");
+            tracing::info!(ticket = %reference, intake_id = id, "{reference}: ticket opened from message {id}");
             processed.status = IntakeStatus::Ticket;
             processed.reference = Some(reference);
         }

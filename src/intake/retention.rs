@@ -45,7 +45,7 @@ pub(crate) fn purge(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<P
     let host = hints::asset_host(&t.asset).unwrap_or_default();
     let done = store::retention::purge_ticket(tx, t.id, &host, now)?;
     store::tickets::add_timeline(tx, t.id, now, "vdpd", "report content purged", &describe(&done))?;
-    tracing::info!(ticket = %t.reference, "report content purged under the retention policy");
+    tracing::info!(ticket = %t.reference, "{}: report content purged under the retention policy", t.reference);
     super::clocks::sync(tx, config, t.id, now)?;
     Ok(done)
 }
@@ -93,6 +93,6 @@ pub(super) fn erase(tx: &Tx<'_>, env: &Env, t: &TicketRow, member: &str, now: i6
     for id in &ids {
         super::clocks::sync(tx, config, *id, now)?;
     }
-    tracing::info!(ticket = %t.reference, tickets = ids.len(), "researcher's personal data erased on request");
+    tracing::info!(ticket = %t.reference, tickets = ids.len(), "{}: the researcher's personal data erased on request ({} tickets)", t.reference, ids.len());
     Ok(references)
 }

@@ -424,7 +424,7 @@ pub(super) fn handle(
         Err(errors) => {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             store::tickets::add_timeline(tx, ticket_id, now, member, "staff commands refused", &lines.join("; "))?;
-            tracing::info!(ticket = %reference, staff = %member, "staff commands refused: {}", lines.join("; "));
+            tracing::info!(ticket = %reference, staff = %member, "{reference}: commands of {member} refused: {}", lines.join("; "));
             if let Some(me) = me {
                 let mut ctx = ticket_context(tx, env, &ticket, now)?;
                 ctx.errors = lines.into_iter().chain(ignored).collect();
@@ -534,7 +534,7 @@ pub(super) fn handle(
     if done.is_empty() {
         done.push("nothing to do: no commands and no text".into());
     }
-    tracing::info!(ticket = %reference, staff = %member, "staff mail: {}", done.join("; "));
+    tracing::info!(ticket = %reference, staff = %member, "{reference}: mail of {member}: {}", done.join("; "));
 
     // The member gets a confirmation; the rest of the staff see what happened.
     let ticket = store::tickets::ticket_by_id(tx, ticket_id)?.unwrap_or(ticket);

@@ -84,6 +84,10 @@ pub fn unique(name: &str) -> String {
 /// floods; backlog tests measure throughput and crash safety instead.
 pub const BACKLOG_LIMITS: &str = "new_tickets_per_sender_per_day = 100000\nnew_tickets_per_hour = 1000000";
 
+/// Where `processed_mailbox = "vdpd/processed"` (the shipped value) lives on the stack's Dovecot (Maildir++
+/// levels are separated by dots).
+pub const PROCESSED: &str = "vdpd.processed";
+
 /// How a desk's policy differs from the default.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -157,7 +161,8 @@ impl Desk {
             "implicit" => self.stack.imaps,
             _ => self.stack.imap,
         });
-        let processed = if o.processed_mailbox { "processed_mailbox = \"Processed\"\n" } else { "" };
+        // The shipped value: vdpd translates it into the server's naming (PROCESSED on the stack's Dovecot).
+        let processed = if o.processed_mailbox { "processed_mailbox = \"vdpd/processed\"\n" } else { "" };
         let imap_login = match &o.oauth2_refresh {
             Some(_) => "auth = \"xoauth2\"".to_string(),
             None => "password_file = \"imap.pass\"".to_string(),
@@ -372,7 +377,10 @@ low = "90 days"
         self.json(&["tickets", "show", reference, "--json"])
     }
 
+    /// `vdpd status --json`. A daemon spawned a moment ago may not have created its store yet (and status
+    /// never creates one): wait for it briefly.
     pub fn status(&self) -> serde_json::Value {
+        wait_until(Duration::from_secs(10), "the store to exist", || self.store_path().exists());
         self.json(&["status", "--json"])
     }
 
@@ -533,6 +541,17 @@ pub fn count(db: &Path, sql: &str) -> i64 {
         Err(e) if e.to_string().contains("no such table") => -1,
         Err(e) => panic!("{sql}: {e}"),
     }
+}
+
+/// A plain HTTP GET on loopback (the metrics endpoint), the whole answer as text.
+pub fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
 }
 
 pub fn show(out: &Output) -> String {
