@@ -10,8 +10,9 @@ VDPD_PACKAGES=(
   gnupg nettle-dev libclang1-14 libclang-common-14-dev
   # the IANA time zones of [calendar] (jiff reads /usr/share/zoneinfo)
   tzdata
-  # systemd-analyze rates the unit's hardening in the tests
-  systemd
+  # systemd-analyze rates the unit's hardening in the tests; the systemd suite boots a minimal Debian 12 in
+  # systemd-nspawn; lintian checks the Debian package
+  systemd systemd-container debootstrap lintian
   # the tests validate CSAF advisories against the OASIS schema
   python3 python3-jsonschema
 )
@@ -57,6 +58,14 @@ check_rust() {
 }
 
 VDPD_MAILSTACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/mailstack.sh
+VDPD_STARTED_MAILSTACK=
+
+# Stops the mail stack if use_mailstack started it (a script with an EXIT trap of its own calls this from it).
+stop_started_mailstack() {
+  if [ -n "$VDPD_STARTED_MAILSTACK" ]; then
+    as_root "$VDPD_MAILSTACK" stop || true
+  fi
+}
 
 # Starts the real mail stack (scripts/mailstack.sh) unless it already runs — and then stops it again when
 # the calling script exits (an EXIT trap) — and exports where it listens (the MAILSTACK_* variables).
@@ -66,7 +75,8 @@ use_mailstack() {
   status=$(as_root "$VDPD_MAILSTACK" status)
   if [[ "$status" != *"dovecot running"*"postfix running"*"oauth2 running"* ]]; then
     as_root "$VDPD_MAILSTACK" start
-    trap 'as_root "$VDPD_MAILSTACK" stop || true' EXIT
+    VDPD_STARTED_MAILSTACK=1
+    trap stop_started_mailstack EXIT
   fi
   eval "$(as_root "$VDPD_MAILSTACK" env)"
   export MAILSTACK_ROOT MAILSTACK_SMTP_PORT MAILSTACK_SUBMISSION_PORT MAILSTACK_IMAP_PORT MAILSTACK_IMAPS_PORT \

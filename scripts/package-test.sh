@@ -10,6 +10,10 @@ deb=$(ls target/debian/vdpd_*.deb | tail -n 1)
 fail() { echo "[package-test] FAIL: $*" >&2; exit 1; }
 ok() { echo "[package-test] ok: $*"; }
 
+report=$(lintian --fail-on error,warning --tag-display-limit 0 "$deb" 2>&1) \
+  || { echo "$report" | grep -v "running with root privileges" >&2; fail "lintian reports errors or warnings"; }
+ok "lintian: no errors, no warnings"
+
 if [ -e /usr/bin/vdpd ] && ! dpkg -s vdpd >/dev/null 2>&1; then
   fail "/usr/bin/vdpd exists but is not from the package: refusing to overwrite it"
 fi

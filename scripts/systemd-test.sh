@@ -10,7 +10,8 @@
 #
 # The minbase rootfs is cached in $VDPD_NSPAWN_CACHE (default /var/cache/vdpd-test) and copied per run.
 # Skips, saying why, where nspawn cannot run (not root, no systemd-nspawn, no debootstrap mirror).
-# Usage: scripts/systemd-test.sh   (needs root and the mail stack: scripts/test.sh runs it)
+# Usage: scripts/systemd-test.sh   (needs root; starts the mail stack if it is not running; scripts/test.sh
+# runs it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -25,7 +26,8 @@ command -v systemd-nspawn >/dev/null || skip "systemd-nspawn is not installed (p
 command -v debootstrap >/dev/null || skip "debootstrap is not installed"
 deb=$(ls target/debian/vdpd_*.deb 2>/dev/null | tail -n 1)
 [ -n "$deb" ] || fail "no target/debian/vdpd_*.deb: run scripts/package.sh first"
-: "${MAILSTACK_ROOT:?the mail stack must run (scripts/mailstack.sh start; eval \"\$(scripts/mailstack.sh env)\")}"
+command -v swaks >/dev/null || fail "swaks is not installed (scripts/lib.sh install_packages)"
+use_mailstack
 
 CACHE=${VDPD_NSPAWN_CACHE:-/var/cache/vdpd-test}
 BASE=$CACHE/bookworm-minbase
@@ -50,6 +52,7 @@ cleanup() {
     kill -9 "$NSPAWN_PID" 2>/dev/null || true
   fi
   rm -rf "$WORK"
+  stop_started_mailstack
 }
 trap cleanup EXIT
 cp -a "$BASE" "$ROOTFS"
@@ -118,7 +121,7 @@ install -m 0600 "$ROOTFS/etc/vdpd/smtp-password" "$ROOTFS/etc/vdpd/psirt/smtp-pa
 sed -i 's/^ticket_prefix = .*/ticket_prefix = "PSIRT"/' "$ROOTFS/etc/vdpd/psirt/policy.toml"
 # A short watchdog for the watchdog check (a drop-in, as an admin would add one).
 mkdir -p "$ROOTFS/etc/systemd/system/vdpd.service.d"
-printf '[Service]\nWatchdogSec=6s\n' > "$ROOTFS/etc/systemd/system/vdpd.service.d/watchdog.conf"
+printf '[Service]\nWatchdogSec=6s\nTimeoutAbortSec=5s\n' > "$ROOTFS/etc/systemd/system/vdpd.service.d/watchdog.conf"
 
 # ---- boot ---------------------------------------------------------------------------------------------
 systemd-nspawn --register=no --keep-unit -q -D "$ROOTFS" -b --console=pipe > "$WORK/nspawn.log" 2>&1 &
@@ -216,7 +219,8 @@ ok "vdpd@psirt runs beside vdpd with its own policy, state and references"
 # ---- the watchdog restarts a stopped daemon ------------------------------------------------------------
 pid=$(in_ct systemctl show -p MainPID --value vdpd)
 restarts=$(in_ct systemctl show -p NRestarts --value vdpd)
-kill -STOP "$pid"
+# MainPID is the container's own pid: signal it from inside (the shell's kill; there is no /bin/kill).
+in_ct sh -c "kill -STOP $pid"
 for _ in $(seq 1 60); do
   now=$(in_ct systemctl show -p MainPID --value vdpd)
   [ "$now" != "$pid" ] && [ "$now" != 0 ] && [ "$(in_ct systemctl is-active vdpd)" = active ] && break

@@ -25,5 +25,9 @@ if [ -z "${VDPD_SKIP_PACKAGE:-}" ]; then
   echo "[test] the Debian package: build, install, configure, check, purge"
   scripts/package.sh
   scripts/package-test.sh
+  if [ -z "${VDPD_SKIP_SYSTEMD:-}" ]; then
+    echo "[test] the package under a real systemd: minimal Debian 12 in systemd-nspawn"
+    scripts/systemd-test.sh
+  fi
 fi
 echo "[test] all passed"

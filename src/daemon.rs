@@ -185,7 +185,7 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
             let listener = crate::metrics::bind(addr)
                 .await
                 .map_err(|e| std::io::Error::new(e.kind(), format!("[metrics] listen = \"{addr}\": {e}")))?;
-            tracing::info!(%addr, "serving Prometheus metrics at /metrics");
+            tracing::info!(%addr, "serving Prometheus metrics at http://{addr}/metrics");
             Some(listener)
         }
         None => None,
@@ -228,7 +228,7 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
     }
     heartbeat.beat();
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status("running")]);
-    tracing::info!(pid = std::process::id(), "vdpd running");
+    tracing::info!(pid = std::process::id(), "vdpd running (pid {})", std::process::id());
 
     wait_for_shutdown_signal(&rt, &timer_wake).await?;
     tracing::info!("stopping: finishing the message in hand and mail being sent");
@@ -428,7 +428,13 @@ async fn serve_mailbox(
                         dropped = report.dropped,
                         duplicates = report.duplicates,
                         quarantined = report.quarantined,
-                        "mailbox pass done"
+                        "mailbox pass: {} fetched, {} new tickets, {} correspondence, {} dropped, {} duplicates, {} quarantined",
+                        report.fetched,
+                        report.tickets,
+                        report.correspondence,
+                        report.dropped,
+                        report.duplicates,
+                        report.quarantined
                     );
                 }
             }
@@ -545,7 +551,7 @@ async fn timer_loop(rt: Runtime, outbox_wake: Arc<Notify>, wake: Arc<Notify>, ca
         let now = rt.clock.now_ms();
         match rt.db.call(move |s| timers::fire_due(s, &env, now)).await {
             Ok(r) if r.fired > 0 || r.failed > 0 => {
-                tracing::info!(fired = r.fired, failed = r.failed, "timers fired");
+                tracing::info!(fired = r.fired, failed = r.failed, "timers fired: {}, failed: {}", r.fired, r.failed);
                 outbox_wake.notify_one();
             }
             Ok(_) => {}

@@ -106,7 +106,7 @@ impl TokenSource {
                     now,
                 )
                 .await;
-                tracing::info!(until = %until, "OAuth2 access token refreshed");
+                tracing::info!(until = %until, "OAuth2 access token refreshed, valid until {until}");
                 *cache = Some(c.clone());
                 Ok(c.token)
             }

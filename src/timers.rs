@@ -24,7 +24,10 @@ pub fn fire_due(store: &mut Store, env: &Env, now: i64) -> Result<FireReport, St
     let before = env.config.calendar.sub(now, env.config.retention.unticketed_mail);
     let purged = store.write(|tx| crate::store::retention::purge_unticketed_raw(tx, before, 1000, now))?;
     if purged > 0 {
-        tracing::info!(messages = purged, "raw bytes of mail that became no ticket purged (retention.unticketed_mail)");
+        tracing::info!(
+            messages = purged,
+            "raw bytes of {purged} mails that became no ticket purged (retention.unticketed_mail)"
+        );
     }
     loop {
         let due = timers::due(store.conn(), now, 100)?;
@@ -107,7 +110,11 @@ pub fn replan_if_policy_changed(store: &mut Store, env: &Env, now: i64) -> Resul
     }
     store.write(|tx| health::set(tx, PLANNED_WITH, &fingerprint, now))?;
     if !ids.is_empty() {
-        tracing::info!(tickets = ids.len(), "the policy's promises changed: timers re-planned");
+        tracing::info!(
+            tickets = ids.len(),
+            "the policy's promises changed: timers of {} tickets re-planned",
+            ids.len()
+        );
     }
     Ok(ids.len())
 }

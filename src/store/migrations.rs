@@ -43,7 +43,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             .and_then(|()| tx.pragma_update(None, "user_version", version))
             .and_then(|()| tx.commit())
             .map_err(|source| StoreError::Migration { version, source })?;
-        tracing::info!(version, "database schema migrated");
+        tracing::info!(version, "database schema migrated to version {version}");
     }
     Ok(())
 }
