@@ -58,13 +58,31 @@ check_rust() {
 }
 
 VDPD_MAILSTACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/mailstack.sh
+VDPD_CYRUS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cyrus.sh
 VDPD_STARTED_MAILSTACK=
+VDPD_STARTED_CYRUS=
 
-# Stops the mail stack if use_mailstack started it (a script with an EXIT trap of its own calls this from it).
+# Stops the servers use_mailstack and use_cyrus started (a script with an EXIT trap of its own calls this
+# from it).
 stop_started_mailstack() {
+  if [ -n "$VDPD_STARTED_CYRUS" ]; then
+    as_root "$VDPD_CYRUS" stop || true
+  fi
   if [ -n "$VDPD_STARTED_MAILSTACK" ]; then
     as_root "$VDPD_MAILSTACK" stop || true
   fi
+}
+
+# Starts Cyrus IMAP (scripts/cyrus.sh; after use_mailstack) unless it runs, stops it again at exit, and
+# exports its ports.
+use_cyrus() {
+  if [[ "$(as_root "$VDPD_CYRUS" status)" != *"cyrus running"* ]]; then
+    as_root "$VDPD_CYRUS" start
+    VDPD_STARTED_CYRUS=1
+    trap stop_started_mailstack EXIT
+  fi
+  eval "$(as_root "$VDPD_CYRUS" env)"
+  export CYRUS_IMAP_PORT CYRUS_IMAPS_PORT
 }
 
 # Starts the real mail stack (scripts/mailstack.sh) unless it already runs — and then stops it again when
@@ -81,4 +99,21 @@ use_mailstack() {
   eval "$(as_root "$VDPD_MAILSTACK" env)"
   export MAILSTACK_ROOT MAILSTACK_SMTP_PORT MAILSTACK_SUBMISSION_PORT MAILSTACK_IMAP_PORT MAILSTACK_IMAPS_PORT \
     MAILSTACK_OAUTH_PORT MAILSTACK_CA
+}
+
+# A minimal Debian 12 root file system (debootstrap --variant=minbase), cached in $VDPD_NSPAWN_CACHE (default
+# /var/cache/vdpd-test) for the systemd suite (booted in systemd-nspawn) and the Cyrus IMAP server of the tests
+# (which Debian cannot install beside Dovecot). Prints its path; returns 1 if debootstrap fails (no mirror).
+VDPD_NSPAWN_CACHE=${VDPD_NSPAWN_CACHE:-/var/cache/vdpd-test}
+minbase_rootfs() {
+  local base=$VDPD_NSPAWN_CACHE/bookworm-minbase mirror=${VDPD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+  if [ ! -x "$base/usr/bin/systemctl" ]; then
+    echo "[setup] debootstrap a minimal Debian 12 into $base (once; about a minute)" >&2
+    as_root rm -rf "$base.tmp"; as_root mkdir -p "$VDPD_NSPAWN_CACHE"
+    # adduser and tzdata are the vdpd package's dependencies: in the cache, dpkg -i needs no network.
+    as_root debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,ca-certificates,adduser,tzdata \
+      bookworm "$base.tmp" "$mirror" > "$VDPD_NSPAWN_CACHE/debootstrap.log" 2>&1 || return 1
+    as_root mv "$base.tmp" "$base"
+  fi
+  echo "$base"
 }

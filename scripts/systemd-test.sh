@@ -29,18 +29,7 @@ deb=$(ls target/debian/vdpd_*.deb 2>/dev/null | tail -n 1)
 command -v swaks >/dev/null || fail "swaks is not installed (scripts/lib.sh install_packages)"
 use_mailstack
 
-CACHE=${VDPD_NSPAWN_CACHE:-/var/cache/vdpd-test}
-BASE=$CACHE/bookworm-minbase
-MIRROR=${VDPD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-if [ ! -x "$BASE/usr/bin/systemctl" ]; then
-  say "debootstrap a minimal Debian 12 into $BASE (once; about a minute)"
-  rm -rf "$BASE.tmp"; mkdir -p "$CACHE"
-  # adduser and tzdata are the package's dependencies: in the cache, dpkg -i needs no network.
-  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,ca-certificates,adduser,tzdata \
-    bookworm "$BASE.tmp" "$MIRROR" > "$CACHE/debootstrap.log" 2>&1 \
-    || skip "debootstrap failed (no Debian mirror reachable?): see $CACHE/debootstrap.log"
-  mv "$BASE.tmp" "$BASE"
-fi
+BASE=$(minbase_rootfs) || skip "debootstrap failed (no Debian mirror reachable?): see $VDPD_NSPAWN_CACHE/debootstrap.log"
 
 WORK=$(mktemp -d /var/tmp/vdpd-nspawn.XXXXXX)
 ROOTFS=$WORK/root

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs what it needs, starts a real Postfix + Dovecot
-# on loopback, runs the format and lint gates and every test, and stops what it started.
+# on loopback and a real Cyrus IMAP (in a chroot), runs the format and lint gates and every test — the
+# package under a real systemd too — and stops what it started.
 # Usage: scripts/test.sh   (as root, or as a user with sudo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ install_packages
 check_rust
 
 use_mailstack
+use_cyrus
 
 echo "[test] cargo fmt --check"
 cargo fmt --check
