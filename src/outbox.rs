@@ -53,8 +53,6 @@ pub enum Attempt {
 pub struct Mailer {
     config: SmtpConfig,
     client: Arc<crate::smtp::Client>,
-    /// With a password: the login, read once.
-    password: Option<crate::smtp::Login>,
     /// With `auth = "xoauth2"`: where access tokens come from.
     tokens: Option<Arc<crate::oauth2::TokenSource>>,
 }
@@ -66,18 +64,12 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// Prepares the client (reading the password, if any). Does not connect. `tokens` is needed for
-    /// `auth = "xoauth2"`.
+    /// Prepares the client. Does not connect, and reads no password: that happens per new connection, so
+    /// that a command that delivers nothing (`ingest --no-deliver`) needs none, and a replaced password file
+    /// is used without a restart. `tokens` is needed for `auth = "xoauth2"`.
     pub fn new(config: &SmtpConfig, tokens: Option<Arc<crate::oauth2::TokenSource>>) -> Result<Mailer, OutboxError> {
-        let password = match &config.auth {
-            Some(SmtpAuth::Password { username, password }) => Some(crate::smtp::Login {
-                credentials: Credentials::new(username.clone(), password.resolve().map_err(OutboxError::Password)?),
-                mechanisms: vec![Mechanism::Plain, Mechanism::Login],
-            }),
-            _ => None,
-        };
         let client = crate::smtp::Client::new(config).map_err(OutboxError::Tls)?;
-        Ok(Mailer { config: config.clone(), client: Arc::new(client), password, tokens })
+        Ok(Mailer { config: config.clone(), client: Arc::new(client), tokens })
     }
 
     /// The login for a new connection: the password, or a fresh XOAUTH2 access token.
@@ -91,7 +83,18 @@ impl Mailer {
                     mechanisms: vec![Mechanism::Xoauth2],
                 }))
             }
-            _ => Ok(self.password.clone()),
+            Some(SmtpAuth::Password { username, password }) => {
+                let source = password.clone();
+                let secret = tokio::task::spawn_blocking(move || source.resolve())
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| OutboxError::Password(e).to_string())?;
+                Ok(Some(crate::smtp::Login {
+                    credentials: Credentials::new(username.clone(), secret),
+                    mechanisms: vec![Mechanism::Plain, Mechanism::Login],
+                }))
+            }
+            None => Ok(None),
         }
     }
 

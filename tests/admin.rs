@@ -151,3 +151,43 @@ fn prometheus_metrics_show_what_status_shows() {
     );
     assert!(daemon.terminate(std::time::Duration::from_secs(30)).success());
 }
+
+/// The README's trial run, as written there: the shipped policy.toml copied with only the store (and the
+/// templates directory) pointed elsewhere, a key, the shipped sample report ingested without a mail server,
+/// and what vdpd understood shown by `tickets`. No server is contacted, no password is read.
+#[test]
+fn the_readme_trial_run_works_on_the_shipped_policy_without_a_mail_server() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(root.join("policy.toml")).unwrap();
+    let trial = shipped
+        .replace("path = \"/var/lib/vdpd/vdpd.sqlite\"", "path = \"vdpd.sqlite\"")
+        .replace("dir = \"templates\"", &format!("dir = \"{}\"", root.join("templates").display()));
+    assert_ne!(trial, shipped);
+    let config = dir.path().join("policy.toml");
+    std::fs::write(&config, trial).unwrap();
+    let vdpd = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vdpd"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env_remove("VDPD_CONFIG")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "vdpd {args:?}: {}", common::show(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    vdpd(&["key", "generate"]);
+    let sample = root.join("examples/sample-report.eml");
+    vdpd(&["ingest", "--no-deliver", "--now", "2026-12-01T10:00:00Z", sample.to_str().unwrap()]);
+    let list = vdpd(&["tickets", "list"]);
+    assert!(list.contains("EX-2026-0001") && list.contains("Stored XSS"), "{list}");
+    let show: serde_json::Value = serde_json::from_str(&vdpd(&["tickets", "show", "EX-2026-0001", "--json"])).unwrap();
+    let messages = show["messages"].as_array().unwrap();
+    assert!(messages.iter().any(|m| m["direction"] == "in"), "{show}");
+    assert!(
+        messages.iter().any(|m| m["direction"] == "out" && m["status"] == "queued"),
+        "the acknowledgement waits, queued, for the daemon: {show}"
+    );
+    assert!(!dir.path().join("smtp-password").exists());
+}
