@@ -205,8 +205,7 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
             timer_wake: timer_wake.clone(),
         };
         let renewal = watchdog.map_or(IDLE_RENEWAL, |wd| IDLE_RENEWAL.min(wd / 2));
-        let _ = imap_cfg;
-        tracker.spawn(mailbox_loop(rt.clone(), ctx, renewal));
+        tracker.spawn(mailbox_loop(rt.clone(), imap_cfg, ctx, renewal));
     } else {
         tracing::info!("no [imap] section: mail arrives only through `vdpd ingest`");
     }
@@ -303,11 +302,13 @@ fn jitter_unit() -> f64 {
 /// refusal (see [`imap::ImapError::is_permanent`]) is a configuration error: logged at error priority as
 /// such, shown by `vdpd status` and the metrics, mailed once to the escalation contacts, and tried again
 /// only slowly or after a reload. Each connection uses `[imap]` as the running policy has it now.
-async fn mailbox_loop(rt: Runtime, ctx: sync::SyncContext, renewal: Duration) {
+async fn mailbox_loop(rt: Runtime, first: ImapConfig, ctx: sync::SyncContext, renewal: Duration) {
     let mut failures = 0u32;
     let mut config_error: Option<String> = None;
     while !ctx.cancel.is_cancelled() {
-        let Some(cfg) = rt.live.current().config.imap.clone() else { break };
+        // A reload that removed [imap] changes nothing until a restart: this loop is also the watchdog's
+        // proof of life.
+        let cfg = rt.live.current().config.imap.clone().unwrap_or_else(|| first.clone());
         rt.health("imap.state", "connecting".into()).await;
         let error = match imap::open(&cfg, rt.tokens.as_deref()).await {
             Ok(opened) => {

@@ -443,11 +443,57 @@ low = "90 days"
             }
             assert!(
                 start.elapsed() < timeout,
-                "{address} has {} message(s), expected {n} within {timeout:?}",
-                all.len()
+                "{address} has {} message(s), expected {n} within {timeout:?}\n{}",
+                all.len(),
+                self.diagnosis()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// What the store says about mail and events, for a failure message: every outbox row and the last
+    /// timeline entries and staff warnings (a mail that never arrived was never queued, or is waiting, or
+    /// failed — these tell which).
+    pub fn diagnosis(&self) -> String {
+        let path = self.store_path();
+        let Ok(conn) = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+            return format!("(no store at {})", path.display());
+        };
+        let rows = |sql: &str| -> Vec<String> {
+            let Ok(mut stmt) = conn.prepare(sql) else { return vec![format!("({sql}: cannot prepare)")] };
+            let n = stmt.column_count();
+            stmt.query_map([], |r| {
+                Ok((0..n)
+                    .map(|i| match r.get_ref(i) {
+                        Ok(rusqlite::types::ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+                        Ok(rusqlite::types::ValueRef::Integer(v)) => v.to_string(),
+                        Ok(rusqlite::types::ValueRef::Null) => "-".into(),
+                        _ => "?".into(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" | "))
+            })
+            .map(|it| it.filter_map(Result::ok).collect())
+            .unwrap_or_default()
+        };
+        let mut out = String::from("outbox (id | kind | recipient | status | attempts | last_error):\n");
+        for r in rows("SELECT id, kind, recipient, status, attempts, last_error FROM outbox ORDER BY id") {
+            out.push_str(&format!("  {r}\n"));
+        }
+        out.push_str("timeline, last 30 (ticket | actor | event | detail):\n");
+        for r in rows("SELECT ticket_id, actor, event, substr(detail, 1, 160) FROM timeline ORDER BY id DESC LIMIT 30")
+        {
+            out.push_str(&format!("  {r}\n"));
+        }
+        out.push_str("staff warnings (kind | detail):\n");
+        for r in rows("SELECT kind, substr(detail, 1, 200) FROM staff_warnings ORDER BY id") {
+            out.push_str(&format!("  {r}\n"));
+        }
+        out.push_str("intake (id | status | reason):\n");
+        for r in rows("SELECT id, status, substr(coalesce(reason, ''), 1, 160) FROM intake ORDER BY id DESC LIMIT 20") {
+            out.push_str(&format!("  {r}\n"));
+        }
+        out
     }
 }
 
