@@ -295,10 +295,25 @@ pub fn is_certificate_error(e: &std::io::Error) -> bool {
     )
 }
 
-/// A TLS handshake error in words: the verifier's advice when there is one.
+/// A TLS handshake error in words, with what to change: the verifier's advice for a refused certificate, and
+/// the usual causes of the other failures.
 pub fn describe_handshake_error(e: &std::io::Error) -> String {
     match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
         Some(rustls::Error::InvalidCertificate(CertificateError::Other(other))) => other.0.to_string(),
+        // What a plain-text greeting ("* OK", "220 ") looks like to a TLS client.
+        Some(rustls::Error::InvalidMessage(m)) => format!(
+            "the server did not answer in TLS ({m:?}): is the port one that speaks TLS from the first byte? \
+             993 (IMAP) and 465 (SMTP) do, with tls = \"implicit\"; 143 and 587 speak plain text first, with \
+             tls = \"starttls\""
+        ),
+        Some(rustls::Error::PeerIncompatible(p)) => format!(
+            "the server and vdpd have no TLS version or cipher suite in common ({p:?}): vdpd speaks TLS 1.2 and \
+             1.3 with current cipher suites; the server's TLS settings must allow them"
+        ),
+        Some(rustls::Error::AlertReceived(alert)) => format!(
+            "the server ended the handshake ({alert:?}): it may refuse TLS 1.2/1.3, the name vdpd asked for (the \
+             host setting, sent as SNI), or want a client certificate; its log says which"
+        ),
         Some(other) => other.to_string(),
         None => e.to_string(),
     }

@@ -205,6 +205,15 @@ fn a_pinned_self_signed_certificate_is_trusted_as_exactly_that_certificate() {
     assert!(!ok && text.contains("not valid for name") && text.contains("set [imap] host"), "{text}");
     let (ok, text) = imap("127.0.0.3", None, Some(&printed));
     assert!(!ok && text.contains("not valid for name"), "{text}");
+    // The usual mistake: implicit TLS to a port that speaks plain text first.
+    edit(&desk, |p| {
+        table(p, "imap").insert("port".into(), i64::from(desk.stack.imap).into());
+    });
+    let (ok, text) = imap("127.0.0.1", Some(&desk.stack.ca), None);
+    assert!(!ok && text.contains("did not answer in TLS") && text.contains("tls = \"starttls\""), "{text}");
+    edit(&desk, |p| {
+        table(p, "imap").insert("port".into(), i64::from(desk.stack.imaps).into());
+    });
     // A pin is exact: the server on 127.0.0.1 presents another certificate.
     let (ok, text) = imap("127.0.0.1", None, Some(&printed));
     assert!(!ok && text.contains("not the one [imap] tls_fingerprint pins"), "{text}");
