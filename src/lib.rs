@@ -29,7 +29,8 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
-pub mod cwe;
+// The pure modules that moved into the core crate, at the paths the rest of the code knows them by.
+pub use vdpd_core::cwe;
 pub mod daemon;
 pub mod engine;
 pub mod form;

@@ -9,7 +9,6 @@
 //! Secrets are not read here. A [`PasswordSource`] says where the password lives and is resolved only by the
 //! code that connects, so that `vdpd tickets list` run by an admin works without access to the credentials.
 
-mod duration;
 mod policy;
 mod raw;
 
@@ -17,8 +16,8 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-pub use duration::{ParseDurationError, PolicyDuration, Unit};
 pub use policy::*;
+pub use vdpd_core::duration::{ParseDurationError, PolicyDuration, Unit};
 
 /// A fully validated configuration.
 #[derive(Debug, Clone)]
