@@ -5,6 +5,7 @@
 //! `CancellationToken` on SIGTERM/SIGINT and awaited through a `TaskTracker`. Nothing here decides policy;
 //! it only moves work between the edges and [`crate::intake`].
 
+use crate::store::health::Key as HealthKey;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,11 +96,11 @@ impl Runtime {
         self.config().store.path.clone()
     }
 
-    async fn health(&self, key: &'static str, value: String) {
+    async fn health(&self, key: HealthKey, value: String) {
         let now = self.clock.now_ms();
         let result = self.db.call(move |s| s.write(|tx| store::health::set(tx, key, &value, now))).await;
         if let Err(e) = result {
-            tracing::warn!(key, "could not record health {key}: {e}");
+            tracing::warn!(key = key.as_str(), "could not record health {key}: {e}");
         }
     }
 }
@@ -127,7 +128,7 @@ async fn reload(rt: &Runtime, timer_wake: &Notify) {
     // For `vdpd reload`, which waits for this record: stamped with the real time, so that two reloads under
     // a fixed test clock still differ.
     let now = jiff::Timestamp::now().as_millisecond();
-    let key = crate::commands::RELOAD_KEY;
+    let key = HealthKey::DaemonReload;
     if let Err(e) = rt.db.call(move |s| s.write(|tx| store::health::set(tx, key, &outcome, now))).await {
         tracing::warn!("could not record the reload's outcome: {e}");
     }
@@ -176,9 +177,9 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
     let timer_wake = Arc::new(Notify::new());
     let watchdog = sd_notify::watchdog_enabled();
 
-    rt.health("daemon.pid", std::process::id().to_string()).await;
-    rt.health("daemon.started_at", rt.clock.now_ms().to_string()).await;
-    rt.health("daemon.stopped_at", String::new()).await;
+    rt.health(HealthKey::DaemonPid, std::process::id().to_string()).await;
+    rt.health(HealthKey::DaemonStartedAt, rt.clock.now_ms().to_string()).await;
+    rt.health(HealthKey::DaemonStoppedAt, String::new()).await;
     // A port that is taken fails the start, loudly, before anything else runs.
     let metrics = match rt.config().metrics {
         Some(addr) => {
@@ -240,8 +241,8 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
             SHUTDOWN_GRACE.as_secs()
         );
     }
-    rt.health("daemon.stopped_at", rt.clock.now_ms().to_string()).await;
-    rt.health("imap.state", "stopped".into()).await;
+    rt.health(HealthKey::DaemonStoppedAt, rt.clock.now_ms().to_string()).await;
+    rt.health(HealthKey::ImapState, "stopped".into()).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -309,12 +310,12 @@ async fn mailbox_loop(rt: Runtime, first: ImapConfig, ctx: sync::SyncContext, re
         // A reload that removed [imap] changes nothing until a restart: this loop is also the watchdog's
         // proof of life.
         let cfg = rt.live.current().config.imap.clone().unwrap_or_else(|| first.clone());
-        rt.health("imap.state", "connecting".into()).await;
+        rt.health(HealthKey::ImapState, "connecting".into()).await;
         let error = match imap::open(&cfg, rt.tokens.as_deref()).await {
             Ok(opened) => {
                 if config_error.take().is_some() {
                     tracing::info!("the IMAP configuration error is resolved");
-                    rt.health("imap.config_error", String::new()).await;
+                    rt.health(HealthKey::ImapConfigError, String::new()).await;
                 }
                 let caps = opened.caps;
                 tracing::info!(host = %cfg.host, idle = caps.idle, r#move = caps.r#move,
@@ -345,11 +346,11 @@ async fn mailbox_loop(rt: Runtime, first: ImapConfig, ctx: sync::SyncContext, re
                 "IMAP configuration error: {text}. Fix the policy or the mail account, then `systemctl reload vdpd` (tried again every {}s until then)",
                 wait.as_secs()
             );
-            rt.health("imap.state", format!("configuration error: {text}")).await;
-            rt.health("imap.last_error", text.clone()).await;
+            rt.health(HealthKey::ImapState, format!("configuration error: {text}")).await;
+            rt.health(HealthKey::ImapLastError, text.clone()).await;
             if config_error.as_deref() != Some(text.as_str()) {
                 // Written when it changes, so that `vdpd status` says since when it stands.
-                rt.health("imap.config_error", text.clone()).await;
+                rt.health(HealthKey::ImapConfigError, text.clone()).await;
                 if imap_alert(&rt, &text).await {
                     ctx.outbox_wake.notify_one();
                 }
@@ -367,8 +368,8 @@ async fn mailbox_loop(rt: Runtime, first: ImapConfig, ctx: sync::SyncContext, re
                 "IMAP connection lost or failed (retry in {}s): {e}",
                 delay.as_secs()
             );
-            rt.health("imap.state", format!("disconnected: {e}")).await;
-            rt.health("imap.last_error", e.to_string()).await;
+            rt.health(HealthKey::ImapState, format!("disconnected: {e}")).await;
+            rt.health(HealthKey::ImapLastError, e.to_string()).await;
             sleep_alive(delay, &ctx.heartbeat, &ctx.cancel).await;
         }
         ctx.heartbeat.beat();
@@ -415,12 +416,12 @@ async fn serve_mailbox(
         tracing::warn!("the IMAP server does not offer IDLE; polling every {}s", cfg.poll_interval.as_secs());
     }
     loop {
-        rt.health("imap.state", "fetching".into()).await;
+        rt.health(HealthKey::ImapState, "fetching".into()).await;
         match sync::sync(&mut session, caps, cfg, &names, ctx).await {
             Ok(report) => {
                 synced = true;
                 ctx.heartbeat.beat();
-                rt.health("imap.last_fetch_ok", rt.clock.now_ms().to_string()).await;
+                rt.health(HealthKey::ImapLastFetchOk, rt.clock.now_ms().to_string()).await;
                 if report.fetched > 0 {
                     tracing::info!(
                         fetched = report.fetched,
@@ -445,7 +446,7 @@ async fn serve_mailbox(
             break;
         }
         if use_idle {
-            rt.health("imap.state", "idle".into()).await;
+            rt.health(HealthKey::ImapState, "idle".into()).await;
             match idle::wait(session, renewal, &ctx.cancel, cfg.timeout).await {
                 Ok((s, wake)) => {
                     tracing::debug!(?wake, "IDLE ended");
@@ -458,7 +459,7 @@ async fn serve_mailbox(
                 Err(e) => return (Some(e), synced),
             }
         } else {
-            rt.health("imap.state", "polling".into()).await;
+            rt.health(HealthKey::ImapState, "polling".into()).await;
             sleep_alive(cfg.poll_interval, &ctx.heartbeat, &ctx.cancel).await;
             if ctx.cancel.is_cancelled() {
                 break;
@@ -495,7 +496,7 @@ async fn outbox_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, 
                     rt.config().smtp.retry_max,
                     jitter_unit(),
                 );
-                rt.health("smtp.state", format!("unreachable (retry in {}s)", delay.as_secs())).await;
+                rt.health(HealthKey::SmtpState, format!("unreachable (retry in {}s)", delay.as_secs())).await;
                 pause = Some(delay);
             }
             Ok(r) => {
@@ -504,9 +505,9 @@ async fn outbox_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, 
                 }
                 outage = 0;
                 if r.sent + r.failed + r.deferred > 0 {
-                    rt.health("smtp.state", "ok".into()).await;
+                    rt.health(HealthKey::SmtpState, "ok".into()).await;
                     if r.sent > 0 {
-                        rt.health("smtp.last_ok", rt.clock.now_ms().to_string()).await;
+                        rt.health(HealthKey::SmtpLastOk, rt.clock.now_ms().to_string()).await;
                     }
                 }
             }
@@ -577,7 +578,8 @@ async fn timer_loop(rt: Runtime, outbox_wake: Arc<Notify>, wake: Arc<Notify>, ca
 async fn oauth2_check(rt: &Runtime) -> bool {
     let Some(tokens) = &rt.tokens else { return false };
     let result = tokens.token().await;
-    let state = rt.db.call(|s| store::health::value(s.conn(), "oauth2.state")).await.ok().flatten().unwrap_or_default();
+    let state =
+        rt.db.call(|s| store::health::value(s.conn(), HealthKey::OAuth2State)).await.ok().flatten().unwrap_or_default();
     let failing = match &result {
         Err(e) => Some(e.to_string()),
         Ok(_) => state.strip_prefix("failing: ").map(str::to_string),
@@ -680,14 +682,14 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
         };
         match result {
             Ok(r) => {
-                rt.health("imap.last_fetch_ok", rt.clock.now_ms().to_string()).await;
-                rt.health("imap.config_error", String::new()).await;
+                rt.health(HealthKey::ImapLastFetchOk, rt.clock.now_ms().to_string()).await;
+                rt.health(HealthKey::ImapConfigError, String::new()).await;
                 report.fetch = Some(r);
             }
             Err(e) => {
-                rt.health("imap.last_error", e.to_string()).await;
+                rt.health(HealthKey::ImapLastError, e.to_string()).await;
                 if e.is_permanent() {
-                    rt.health("imap.config_error", e.to_string()).await;
+                    rt.health(HealthKey::ImapConfigError, e.to_string()).await;
                     report.config_errors.push(format!("IMAP configuration error: {e}"));
                 } else {
                     report.failures.push(format!("IMAP: {e}"));
@@ -709,11 +711,11 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
     report.delivery =
         outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(30), None).await?;
     if report.delivery.connection_failed {
-        rt.health("smtp.state", "unreachable".into()).await;
+        rt.health(HealthKey::SmtpState, "unreachable".into()).await;
         report.failures.push("SMTP: server unreachable; mail stays queued".into());
     } else if report.delivery.sent > 0 {
-        rt.health("smtp.state", "ok".into()).await;
-        rt.health("smtp.last_ok", rt.clock.now_ms().to_string()).await;
+        rt.health(HealthKey::SmtpState, "ok".into()).await;
+        rt.health(HealthKey::SmtpLastOk, rt.clock.now_ms().to_string()).await;
     }
     Ok(report)
 }

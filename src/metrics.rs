@@ -6,6 +6,7 @@
 //! bounded request, a timeout and a cap on concurrent connections — enough for a Prometheus server on the same
 //! host or network, nothing a browser or the internet should see.
 
+use crate::store::health::Key as HealthKey;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,10 +45,10 @@ pub fn snapshot(store: &Store, now_ms: i64) -> Result<Snapshot, StoreError> {
         outbox_oldest_age_s: ob.oldest_undelivered_at.map(|t| (now_ms - t).max(0) as f64 / 1000.0),
         outbox: ob,
         promises_broken: tickets::count_events(conn, "promise broken")?,
-        imap_state: h.get("imap.state").map(|(v, _)| v.to_string()),
-        imap_config_error: h.get("imap.config_error").is_some_and(|(v, _)| !v.is_empty()),
+        imap_state: h.get(HealthKey::ImapState).map(|(v, _)| v.to_string()),
+        imap_config_error: h.get(HealthKey::ImapConfigError).is_some_and(|(v, _)| !v.is_empty()),
         imap_last_fetch_ok_s: h
-            .get("imap.last_fetch_ok")
+            .get(HealthKey::ImapLastFetchOk)
             .and_then(|(v, _)| v.parse::<f64>().ok())
             .map(|ms| ms / 1000.0),
     })

@@ -11,6 +11,7 @@
 //!
 //! The HTTP side is a single POST: a few lines over tokio and rustls rather than an HTTP client crate.
 
+use crate::store::health::Key as HealthKey;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -100,8 +101,8 @@ impl TokenSource {
                 let until = crate::clock::format_ms(c.expires_at);
                 self.health(
                     vec![
-                        ("oauth2.state", format!("ok: access token valid until {until}")),
-                        ("oauth2.failing_since", String::new()),
+                        (HealthKey::OAuth2State, format!("ok: access token valid until {until}")),
+                        (HealthKey::OAuth2FailingSince, String::new()),
                     ],
                     now,
                 )
@@ -112,12 +113,15 @@ impl TokenSource {
             }
             Err(e) => {
                 tracing::error!("{e}; vdpd cannot log in to the mailbox once the current token expires");
-                let since = match self.db.call(|s| health::value(s.conn(), "oauth2.failing_since")).await {
+                let since = match self.db.call(|s| health::value(s.conn(), HealthKey::OAuth2FailingSince)).await {
                     Ok(Some(v)) if !v.is_empty() => v,
                     _ => now.to_string(),
                 };
-                self.health(vec![("oauth2.state", format!("failing: {e}")), ("oauth2.failing_since", since)], now)
-                    .await;
+                self.health(
+                    vec![(HealthKey::OAuth2State, format!("failing: {e}")), (HealthKey::OAuth2FailingSince, since)],
+                    now,
+                )
+                .await;
                 // A token that still works keeps working until it expires.
                 let still = cache
                     .clone()
@@ -131,13 +135,13 @@ impl TokenSource {
         }
     }
 
-    async fn health(&self, values: Vec<(&'static str, String)>, now: i64) {
+    async fn health(&self, values: Vec<(HealthKey, String)>, now: i64) {
         let r = self
             .db
             .call(move |s| {
                 s.write(|tx| {
                     for (k, v) in &values {
-                        health::set(tx, k, v, now)?;
+                        health::set(tx, *k, v, now)?;
                     }
                     Ok::<_, crate::store::StoreError>(())
                 })

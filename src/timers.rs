@@ -64,9 +64,6 @@ pub fn fire_due(store: &mut Store, env: &Env, now: i64) -> Result<FireReport, St
     }
 }
 
-/// The health key holding the fingerprint of the promises the timers were last planned with.
-const PLANNED_WITH: &str = "timers.planned_with";
-
 /// What the timers of a ticket depend on in the policy, as one string: a change in it (a new reminder point,
 /// another deadline, holidays added) re-plans every live ticket.
 fn promises_fingerprint(env: &Env) -> String {
@@ -96,7 +93,7 @@ fn promises_fingerprint(env: &Env) -> String {
 /// store comes from a version that planned fewer of them). Returns how many tickets were re-planned.
 pub fn replan_if_policy_changed(store: &mut Store, env: &Env, now: i64) -> Result<usize, StoreError> {
     let fingerprint = promises_fingerprint(env);
-    if health::value(store.conn(), PLANNED_WITH)?.as_deref() == Some(fingerprint.as_str()) {
+    if health::value(store.conn(), health::Key::TimersPlannedWith)?.as_deref() == Some(fingerprint.as_str()) {
         return Ok(0);
     }
     let ids = tickets::live_ids(store.conn())?;
@@ -108,7 +105,7 @@ pub fn replan_if_policy_changed(store: &mut Store, env: &Env, now: i64) -> Resul
             Ok::<_, StoreError>(())
         })?;
     }
-    store.write(|tx| health::set(tx, PLANNED_WITH, &fingerprint, now))?;
+    store.write(|tx| health::set(tx, health::Key::TimersPlannedWith, &fingerprint, now))?;
     if !ids.is_empty() {
         tracing::info!(
             tickets = ids.len(),

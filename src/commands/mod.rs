@@ -8,7 +8,6 @@ mod publish;
 mod purge;
 mod reload;
 
-pub use reload::RELOAD_KEY;
 mod stats;
 mod status;
 mod tickets;

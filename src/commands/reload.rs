@@ -11,10 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::{Exit, exit, open_existing_store};
 use crate::lock;
-use crate::store::health;
-
-/// The health key the daemon writes after every SIGHUP: `ok` or `refused: why`.
-pub const RELOAD_KEY: &str = "daemon.reload";
+use crate::store::health::{self, Key as HealthKey};
 
 pub fn run(config_path: &Path, wait: crate::config::PolicyDuration) -> anyhow::Result<ExitCode> {
     // Months and business days have no fixed length: a wait in them is taken as the default.
@@ -34,8 +31,8 @@ pub fn run(config_path: &Path, wait: crate::config::PolicyDuration) -> anyhow::R
     let h = health::read(store.conn())?;
     // The lock is also held by `vdpd once`, which has no SIGHUP handler (the signal would kill it): only a
     // `vdpd run` that recorded its pid and has not recorded a stop is signalled.
-    let daemon_pid = h.get("daemon.pid").map(|(v, _)| v.to_string());
-    let stopped = h.get("daemon.stopped_at").is_some_and(|(v, _)| !v.is_empty());
+    let daemon_pid = h.get(HealthKey::DaemonPid).map(|(v, _)| v.to_string());
+    let stopped = h.get(HealthKey::DaemonStoppedAt).is_some_and(|(v, _)| !v.is_empty());
     let pid: i32 = match (daemon_pid, stopped) {
         (Some(p), false) if p == holder => p.parse().map_err(|_| not_running())?,
         _ => {
@@ -49,7 +46,7 @@ pub fn run(config_path: &Path, wait: crate::config::PolicyDuration) -> anyhow::R
             .into());
         }
     };
-    let before = h.get(RELOAD_KEY).map(|(v, at)| (v.to_string(), at));
+    let before = h.get(HealthKey::DaemonReload).map(|(v, at)| (v.to_string(), at));
     // SAFETY: kill(2) with a pid read from the lock its holder wrote and still holds; no memory is involved.
     if unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
         let e = std::io::Error::last_os_error();
@@ -58,7 +55,7 @@ pub fn run(config_path: &Path, wait: crate::config::PolicyDuration) -> anyhow::R
     let start = Instant::now();
     while start.elapsed() < wait {
         std::thread::sleep(Duration::from_millis(100));
-        let now = health::read(store.conn())?.get(RELOAD_KEY).map(|(v, at)| (v.to_string(), at));
+        let now = health::read(store.conn())?.get(HealthKey::DaemonReload).map(|(v, at)| (v.to_string(), at));
         if let Some((outcome, _)) = now.filter(|n| Some(n) != before.as_ref()) {
             return match outcome.strip_prefix("refused: ") {
                 None => {

@@ -1,5 +1,6 @@
 //! `vdpd status`: is the daemon running, is mail coming in and going out, is anything stuck.
 
+use crate::store::health::Key as HealthKey;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -92,7 +93,7 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let conn = store.conn();
     let h = health::read(conn)?;
     let now = jiff::Timestamp::now().as_millisecond();
-    let ms = |key: &str| h.get(key).and_then(|(v, _)| v.parse::<i64>().ok());
+    let ms = |key: HealthKey| h.get(key).and_then(|(v, _)| v.parse::<i64>().ok());
 
     let holder = lock::holder(&lock::path_beside(&config.store.path, ".lock"))?;
     let (running, pid) = (holder.is_some(), holder);
@@ -108,20 +109,20 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         daemon: DaemonJson {
             running,
             pid,
-            started_at: ms("daemon.started_at").map(format_ms),
-            stopped_at: ms("daemon.stopped_at").map(format_ms),
+            started_at: ms(HealthKey::DaemonStartedAt).map(format_ms),
+            stopped_at: ms(HealthKey::DaemonStoppedAt).map(format_ms),
         },
         imap: ImapJson {
             configured: config.imap.is_some(),
-            state: h.get("imap.state").map(|(v, _)| v.to_string()),
-            state_since: h.get("imap.state").map(|(_, at)| format_ms(at)),
-            last_fetch_ok: ms("imap.last_fetch_ok").map(format_ms),
-            last_error: h.get("imap.last_error").map(|(v, at)| format!("{v} (at {})", format_ms(at))),
-            config_error: h.get("imap.config_error").filter(|(v, _)| !v.is_empty()).map(|(v, _)| v.to_string()),
+            state: h.get(HealthKey::ImapState).map(|(v, _)| v.to_string()),
+            state_since: h.get(HealthKey::ImapState).map(|(_, at)| format_ms(at)),
+            last_fetch_ok: ms(HealthKey::ImapLastFetchOk).map(format_ms),
+            last_error: h.get(HealthKey::ImapLastError).map(|(v, at)| format!("{v} (at {})", format_ms(at))),
+            config_error: h.get(HealthKey::ImapConfigError).filter(|(v, _)| !v.is_empty()).map(|(v, _)| v.to_string()),
         },
         smtp: SmtpJson {
-            state: h.get("smtp.state").map(|(v, _)| v.to_string()),
-            last_ok: ms("smtp.last_ok").map(format_ms),
+            state: h.get(HealthKey::SmtpState).map(|(v, _)| v.to_string()),
+            last_ok: ms(HealthKey::SmtpLastOk).map(format_ms),
         },
         outbox: OutboxJson {
             queued: ob.queued,
@@ -139,8 +140,8 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         timers_fired: fired,
         promises_broken: tickets::count_events(conn, "promise broken")?,
         oauth2: config.oauth2.as_ref().map(|_| OAuth2Json {
-            state: h.get("oauth2.state").map(|(v, _)| v.to_string()),
-            failing_since: ms("oauth2.failing_since").map(format_ms),
+            state: h.get(HealthKey::OAuth2State).map(|(v, _)| v.to_string()),
+            failing_since: ms(HealthKey::OAuth2FailingSince).map(format_ms),
         }),
         next_timer: timers::next_pending(conn)?.map(|(due, kind, reference)| NextTimerJson {
             kind,
@@ -155,30 +156,33 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     }
 
     let daemon = if running {
-        let since =
-            ms("daemon.started_at").map(|t| format!(", since {} ({})", when(t), ago(t, now))).unwrap_or_default();
+        let since = ms(HealthKey::DaemonStartedAt)
+            .map(|t| format!(", since {} ({})", when(t), ago(t, now)))
+            .unwrap_or_default();
         format!("running (pid {}{since})", out.daemon.pid.as_deref().unwrap_or("?"))
     } else {
-        match ms("daemon.stopped_at") {
+        match ms(HealthKey::DaemonStoppedAt) {
             Some(t) => format!("not running (stopped {} ({}))", when(t), ago(t, now)),
-            None if ms("daemon.started_at").is_some() => "not running (it did not stop cleanly)".into(),
+            None if ms(HealthKey::DaemonStartedAt).is_some() => "not running (it did not stop cleanly)".into(),
             None => "not running (never started on this store)".into(),
         }
     };
     println!("daemon:   {daemon}");
     if config.imap.is_some() {
-        let state =
-            h.get("imap.state").map(|(v, at)| format!("{v} (since {})", ago(at, now))).unwrap_or("unknown".into());
+        let state = h
+            .get(HealthKey::ImapState)
+            .map(|(v, at)| format!("{v} (since {})", ago(at, now)))
+            .unwrap_or("unknown".into());
         let fetch =
-            ms("imap.last_fetch_ok").map(|t| format!("{} ({})", when(t), ago(t, now))).unwrap_or("never".into());
+            ms(HealthKey::ImapLastFetchOk).map(|t| format!("{} ({})", when(t), ago(t, now))).unwrap_or("never".into());
         println!("imap:     {state}; last successful fetch: {fetch}");
-        match h.get("imap.config_error").filter(|(v, _)| !v.is_empty()) {
+        match h.get(HealthKey::ImapConfigError).filter(|(v, _)| !v.is_empty()) {
             Some((e, at)) => println!(
                 "          CONFIGURATION ERROR since {}: {e}\n          fix the policy or the mail account, then `systemctl reload vdpd`",
                 ago(at, now)
             ),
             None => {
-                if let Some((e, at)) = h.get("imap.last_error") {
+                if let Some((e, at)) = h.get(HealthKey::ImapLastError) {
                     println!("          last error {}: {e}", ago(at, now));
                 }
             }
@@ -190,8 +194,12 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         let since = o.failing_since.as_deref().map(|t| format!(" (since {t})")).unwrap_or_default();
         println!("oauth2:   {}{since}", o.state.as_deref().unwrap_or("no token yet"));
     }
-    let smtp_last = ms("smtp.last_ok").map(|t| format!("{} ({})", when(t), ago(t, now))).unwrap_or("never".into());
-    println!("smtp:     {}; last delivery: {smtp_last}", h.get("smtp.state").map(|(v, _)| v).unwrap_or("unknown"));
+    let smtp_last =
+        ms(HealthKey::SmtpLastOk).map(|t| format!("{} ({})", when(t), ago(t, now))).unwrap_or("never".into());
+    println!(
+        "smtp:     {}; last delivery: {smtp_last}",
+        h.get(HealthKey::SmtpState).map(|(v, _)| v).unwrap_or("unknown")
+    );
     let oldest = ob
         .oldest_undelivered_at
         .map(|t| format!("; oldest undelivered: {} ({})", when(t), ago(t, now)))

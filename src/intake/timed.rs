@@ -11,6 +11,7 @@ use super::{Env, HandleError, retention, staff};
 use crate::engine::clocks::{Clock, ClockKind, ClockStatus, TimerKind};
 use crate::engine::{self, TicketState, kind};
 use crate::render::{ClockContext, TicketContext};
+use crate::store::health::Key as HealthKey;
 use crate::store::{self, tickets::TicketRow};
 
 /// Acts on the timer `timer_kind` of a ticket at `now`, then re-plans the ticket's timers.
@@ -118,7 +119,7 @@ fn breach(tx: &Tx<'_>, env: &Env, t: &TicketRow, c: &Clock, now: i64) -> Result<
 /// Tells the escalation contacts that vdpd itself needs attention (e.g. its mailbox login failing), at most
 /// once a day while the problem lasts. Returns whether a mail was queued.
 pub(crate) fn admin_alert(tx: &Tx<'_>, env: &Env, what: &str, detail: &str, now: i64) -> Result<bool, HandleError> {
-    let last = store::health::value(tx, "alert.mailed_at")?.and_then(|v| v.parse::<i64>().ok());
+    let last = store::health::value(tx, HealthKey::AlertMailedAt)?.and_then(|v| v.parse::<i64>().ok());
     if last.is_some_and(|t| now - t < engine::DAY_MS) {
         return Ok(false);
     }
@@ -134,7 +135,7 @@ pub(crate) fn admin_alert(tx: &Tx<'_>, env: &Env, what: &str, detail: &str, now:
         ..engine::staff_plan(kind::ADMIN_ALERT, "admin_alert.txt", "", "", "")
     };
     outgoing::enqueue(tx, env, None, &plan, &recipients, &ctx, &[], now)?;
-    store::health::set(tx, "alert.mailed_at", &now.to_string(), now)?;
+    store::health::set(tx, HealthKey::AlertMailedAt, &now.to_string(), now)?;
     Ok(true)
 }
 

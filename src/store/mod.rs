@@ -156,19 +156,19 @@ impl Store {
     /// `synchronous = FULL` syncs the write-ahead log, and with it all frames before it.
     pub fn durable_barrier(&mut self, now: i64) -> Result<(), StoreError> {
         self.conn.pragma_update(None, "synchronous", "FULL")?;
-        let result = self.write(|tx| health::set(tx, "store.durable_at", &now.to_string(), now));
+        let result = self.write(|tx| health::set(tx, health::Key::StoreDurableAt, &now.to_string(), now));
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         result?;
         self.scrub_if_pending()?;
         Ok(())
     }
 
-    /// After a purge or an erasure (which mark the store with [`SCRUB_PENDING`]): copies the write-ahead log
+    /// After a purge or an erasure (which mark the store with [`health::Key::StoreScrubPending`]): copies the write-ahead log
     /// into the database and truncates it, so that the old versions of the pages — with the content that was
     /// deleted — are gone from the WAL too. Busy readers can keep it from finishing; then it is tried again
     /// at the next call. Returns whether it ran to the end.
     pub fn scrub_if_pending(&mut self) -> Result<bool, StoreError> {
-        if health::value(&self.conn, SCRUB_PENDING)?.is_none() {
+        if health::value(&self.conn, health::Key::StoreScrubPending)?.is_none() {
             return Ok(false);
         }
         let (busy, _, _): (i64, i64, i64) =
@@ -176,7 +176,7 @@ impl Store {
         if busy != 0 {
             return Ok(false);
         }
-        self.conn.execute("DELETE FROM health WHERE key = ?1", [SCRUB_PENDING])?;
+        self.conn.execute("DELETE FROM health WHERE key = ?1", [health::Key::StoreScrubPending.as_str()])?;
         // The delete itself went to the (now empty) WAL: checkpoint that too.
         self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(true)
@@ -187,9 +187,6 @@ impl Store {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 }
-
-/// The health key a purge or an erasure sets: the WAL still holds what they deleted.
-pub const SCRUB_PENDING: &str = "store.scrub_pending";
 
 /// The daemon's handle on the store: a shared connection used from tokio's blocking pool.
 #[derive(Clone, Debug)]

@@ -61,7 +61,7 @@ pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i6
     )?;
     conn.prepare_cached("UPDATE tickets SET subject = '', asset = ?2, purged_at = ?3 WHERE id = ?1")?
         .execute(params![ticket_id, asset_host, now])?;
-    super::health::set(conn, super::SCRUB_PENDING, "purge", now)?;
+    super::health::set(conn, super::health::Key::StoreScrubPending, "purge", now)?;
     Ok(done)
 }
 
@@ -111,7 +111,7 @@ pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64
     conn.prepare_cached("DELETE FROM openpgp_certs WHERE address = ?1")?.execute([address])?;
     conn.prepare_cached("DELETE FROM openpgp_offers WHERE address = ?1")?.execute([address])?;
     conn.prepare_cached("UPDATE timeline SET actor = '(erased)' WHERE actor = ?1")?.execute([address])?;
-    super::health::set(conn, super::SCRUB_PENDING, "erasure", now)?;
+    super::health::set(conn, super::health::Key::StoreScrubPending, "erasure", now)?;
     Ok(())
 }
 
@@ -130,7 +130,7 @@ pub fn after_delivery(conn: &Connection, outbox_id: i64, now: i64) -> Result<(),
         .execute([outbox_id])?;
     if blanked > 0 {
         // The receipt of an erasure names the researcher: its old bytes must not linger in the WAL.
-        super::health::set(conn, super::SCRUB_PENDING, "delivered receipt", now)?;
+        super::health::set(conn, super::health::Key::StoreScrubPending, "delivered receipt", now)?;
     }
     Ok(())
 }
@@ -149,7 +149,7 @@ pub fn purge_unticketed_raw(conn: &Connection, before: i64, limit: usize, now: i
         )?
         .execute(params![before, limit as i64])?;
     if n > 0 {
-        super::health::set(conn, super::SCRUB_PENDING, "unticketed mail", now)?;
+        super::health::set(conn, super::health::Key::StoreScrubPending, "unticketed mail", now)?;
     }
     Ok(n)
 }
