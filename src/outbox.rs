@@ -294,7 +294,9 @@ fn record(tx: &rusqlite::Transaction<'_>, row: &OutboxRow, result: &SendResult, 
             if row.kind == "acknowledgement"
                 && let Some(latency) = tickets::record_acknowledged(tx, ticket_id, now)?
             {
-                timers::cancel(tx, ticket_id, crate::engine::clocks::kind::ACKNOWLEDGE, now)?;
+                let acknowledge =
+                    crate::engine::clocks::TimerKind::Breach(crate::engine::clocks::ClockKind::Acknowledge);
+                timers::cancel(tx, ticket_id, &acknowledge.to_string(), now)?;
                 detail = format!("{detail} ({latency} ms after receipt)");
             }
             tickets::add_timeline(tx, ticket_id, now, "vdpd", &format!("{} delivered", row.kind), &detail)?;

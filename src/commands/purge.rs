@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::clock::format_ms;
 use crate::daemon::Runtime;
-use crate::engine::clocks::kind::RETENTION;
+use crate::engine::clocks::TimerKind;
 use crate::intake::{HandleError, timed};
 use crate::outbox;
 use crate::store::{StoreError, retention, tickets, timers};
@@ -39,14 +39,14 @@ pub fn run(
     let now = rt.clock.now_ms();
     let rows = tokio.block_on(rt.db.call(move |s| -> Result<Vec<PurgeJson>, StoreError> {
         let mut out = Vec::new();
-        for (timer, reference) in timers::due_of_kind(s.conn(), RETENTION, now)? {
+        for (timer, reference) in timers::due_of_kind(s.conn(), &TimerKind::Retention.to_string(), now)? {
             let Some(t) = tickets::ticket_by_id(s.conn(), timer.ticket_id)? else { continue };
             let content = retention::preview(s.conn(), t.id)?;
             let mut purged = false;
             if !dry_run {
                 let result = s.write(|tx| {
                     if timers::mark_fired(tx, timer.id, now)? {
-                        timed::fire(tx, &env, t.id, RETENTION, now)?;
+                        timed::fire(tx, &env, t.id, &TimerKind::Retention.to_string(), now)?;
                         return Ok(true);
                     }
                     Ok::<_, HandleError>(false)

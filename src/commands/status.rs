@@ -231,7 +231,8 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         println!("warnings: {}", join(&out.staff_warnings));
     }
     if out.promises_broken > 0 {
-        let ack = out.timers_fired.get(crate::engine::clocks::kind::ACKNOWLEDGE).copied().unwrap_or(0);
+        let acknowledge = crate::engine::clocks::TimerKind::Breach(crate::engine::clocks::ClockKind::Acknowledge);
+        let ack = out.timers_fired.get(&acknowledge.to_string()).copied().unwrap_or(0);
         let of_which = if ack > 0 {
             format!(" ({ack} acknowledgement deadline(s) passed while the acknowledgement was undelivered)")
         } else {

@@ -8,6 +8,8 @@
 //! pauses or restarts as the state changes" without any code that stops, pauses or restarts it, and a timer
 //! that fired stays fired: a promise is never escalated twice.
 
+use std::fmt;
+
 use jiff::civil::Date;
 use serde::Serialize;
 
@@ -246,9 +248,10 @@ fn paused_deadline(cal: &Calendar, start: i64, duration: PolicyDuration, waits: 
     Deadline::Due(cal.advance(measure, t, left))
 }
 
-/// Timer kinds. A timer is (ticket, kind); kinds that depend on a policy value carry it, so a changed policy
-/// plans a new timer instead of reusing a fired one.
-pub mod kind {
+/// The words of stored timer kinds; only [`TimerKind`]'s `Display` and `parse` use them. A timer is (ticket,
+/// kind); kinds that depend on a policy value carry it, so a changed policy plans a new timer instead of
+/// reusing a fired one.
+mod kind {
     /// The acknowledgement promise broke (SMTP has not accepted the acknowledgement in time).
     pub const ACKNOWLEDGE: &str = "acknowledge";
     pub const RETENTION: &str = "retention";
@@ -259,19 +262,38 @@ pub mod kind {
     pub const DISCLOSURE_DUE: &str = "disclosure:due";
 }
 
-/// What a timer kind means.
+/// What a timer is for: the one representation of a timer kind. The store keeps its `Display` form (e.g.
+/// `diagnosis:reminder:2 business days`), and [`TimerKind::parse`] reads it back; a ticket's planned timers
+/// are compared by that form, so a changed reminder point is a different timer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimerKind {
     /// The clock ran out.
     Breach(ClockKind),
-    /// Some time before the clock runs out (the policy's reminder point, as written).
-    Reminder(ClockKind, String),
+    /// Some time before the clock runs out (the policy's reminder point).
+    Reminder(ClockKind, PolicyDuration),
     DisclosureDue,
-    StatusUpdate,
+    /// The periodic status mail, counted from the last update (ms) — a new update is a new timer.
+    StatusUpdate {
+        since: i64,
+    },
     Retention,
 }
 
+impl fmt::Display for TimerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TimerKind::Breach(ClockKind::Acknowledge) => f.write_str(kind::ACKNOWLEDGE),
+            TimerKind::Breach(k) => write!(f, "{}:{}", k.as_str(), kind::BREACH),
+            TimerKind::Reminder(k, before) => write!(f, "{}:{}:{before}", k.as_str(), kind::REMINDER),
+            TimerKind::DisclosureDue => f.write_str(kind::DISCLOSURE_DUE),
+            TimerKind::StatusUpdate { since } => write!(f, "{}{since}", kind::STATUS_UPDATE_PREFIX),
+            TimerKind::Retention => f.write_str(kind::RETENTION),
+        }
+    }
+}
+
 impl TimerKind {
+    /// A stored timer kind read back; `None` for one this version does not know.
     pub fn parse(kind: &str) -> Option<TimerKind> {
         if kind == kind::ACKNOWLEDGE {
             return Some(TimerKind::Breach(ClockKind::Acknowledge));
@@ -282,14 +304,14 @@ impl TimerKind {
         if kind == kind::DISCLOSURE_DUE {
             return Some(TimerKind::DisclosureDue);
         }
-        if kind.starts_with(kind::STATUS_UPDATE_PREFIX) {
-            return Some(TimerKind::StatusUpdate);
+        if let Some(since) = kind.strip_prefix(kind::STATUS_UPDATE_PREFIX) {
+            return since.parse().ok().map(|since| TimerKind::StatusUpdate { since });
         }
         let mut parts = kind.splitn(3, ':');
         let clock = ClockKind::parse(parts.next()?)?;
         match (parts.next()?, parts.next()) {
             (kind::BREACH, None) => Some(TimerKind::Breach(clock)),
-            (kind::REMINDER, Some(before)) => Some(TimerKind::Reminder(clock, before.to_string())),
+            (kind::REMINDER, Some(before)) => before.parse().ok().map(|b| TimerKind::Reminder(clock, b)),
             _ => None,
         }
     }
@@ -297,14 +319,13 @@ impl TimerKind {
 
 /// The timers the ticket should have now: (kind, due). Mail to staff waits for working hours unless the
 /// ticket is critical; so does the periodic status mail (a person's working day is when news comes).
-pub fn timers(f: &Facts, clocks: &[Clock], config: &Config) -> Vec<(String, i64)> {
+pub fn timers(f: &Facts, clocks: &[Clock], config: &Config) -> Vec<(TimerKind, i64)> {
     let cal = &config.calendar;
     let sla = &config.sla;
     let staff_time = |t: i64| if f.critical() { t } else { cal.next_working_time(t) };
     let mut out = Vec::new();
     for c in clocks {
         let (ClockStatus::Running, Some(due)) = (&c.status, c.due_at) else { continue };
-        let k = c.kind.as_str();
         let reminders: &[PolicyDuration] = match c.kind {
             ClockKind::Acknowledge => &[],
             ClockKind::Diagnosis | ClockKind::Fix => &sla.reminders,
@@ -313,13 +334,13 @@ pub fn timers(f: &Facts, clocks: &[Clock], config: &Config) -> Vec<(String, i64)
         for r in reminders {
             let at = cal.sub(due, *r);
             if at > c.started_at {
-                out.push((format!("{k}:{}:{r}", kind::REMINDER), staff_time(at)));
+                out.push((TimerKind::Reminder(c.kind, *r), staff_time(at)));
             }
         }
         match c.kind {
-            ClockKind::Acknowledge => out.push((kind::ACKNOWLEDGE.to_string(), due)),
-            ClockKind::Disclosure => out.push((kind::DISCLOSURE_DUE.to_string(), staff_time(due))),
-            _ => out.push((format!("{k}:{}", kind::BREACH), staff_time(due))),
+            ClockKind::Acknowledge => out.push((TimerKind::Breach(ClockKind::Acknowledge), due)),
+            ClockKind::Disclosure => out.push((TimerKind::DisclosureDue, staff_time(due))),
+            k => out.push((TimerKind::Breach(k), staff_time(due))),
         }
     }
     let open = !matches!(f.state, TicketState::Resolved | TicketState::Closed);
@@ -328,14 +349,14 @@ pub fn timers(f: &Facts, clocks: &[Clock], config: &Config) -> Vec<(String, i64)
         && !f.erased
     {
         let base = f.last_update_at.unwrap_or(f.received_at);
-        out.push((format!("{}{base}", kind::STATUS_UPDATE_PREFIX), staff_time(cal.add(base, every))));
+        out.push((TimerKind::StatusUpdate { since: base }, staff_time(cal.add(base, every))));
     }
     if let Some(after) = config.retention.after_resolution
         && !open
         && !f.purged
         && let Some(end) = f.resolved_at.or(f.closed_at)
     {
-        out.push((kind::RETENTION.to_string(), cal.add(end, after)));
+        out.push((TimerKind::Retention, cal.add(end, after)));
     }
     out
 }

@@ -45,5 +45,7 @@ pub fn compute(conn: &Connection, config: &Config, t: &TicketRow) -> Result<(Fac
 pub fn sync(conn: &Connection, config: &Config, ticket_id: i64, now: i64) -> Result<(), StoreError> {
     let Some(t) = store::tickets::ticket_by_id(conn, ticket_id)? else { return Ok(()) };
     let (f, c) = compute(conn, config, &t)?;
-    store::timers::sync(conn, ticket_id, &clocks::timers(&f, &c, config), now)
+    let desired: Vec<(String, i64)> =
+        clocks::timers(&f, &c, config).into_iter().map(|(k, due)| (k.to_string(), due)).collect();
+    store::timers::sync(conn, ticket_id, &desired, now)
 }

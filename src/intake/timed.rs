@@ -34,7 +34,7 @@ pub(crate) fn fire(tx: &Tx<'_>, env: &Env, ticket_id: i64, timer_kind: &str, now
         TimerKind::Reminder(k, before) => {
             if let Some(c) = clock(k).filter(|c| c.status == ClockStatus::Running && c.due_at.is_some_and(|d| now < d))
             {
-                remind_staff(tx, env, &t, c, Some(before.clone()), now)?;
+                remind_staff(tx, env, &t, c, Some(before.to_string()), now)?;
                 if k == ClockKind::Disclosure {
                     remind_researcher(tx, env, &t, c, "upcoming", now)?;
                 }
@@ -49,7 +49,7 @@ pub(crate) fn fire(tx: &Tx<'_>, env: &Env, ticket_id: i64, timer_kind: &str, now
                 remind_staff(tx, env, &t, c, None, now)?;
             }
         }
-        TimerKind::StatusUpdate => {
+        TimerKind::StatusUpdate { .. } => {
             if open && status::periodic(tx, env, &t, now)? {
                 store::tickets::add_timeline(tx, t.id, now, "vdpd", "status update", "the periodic status mail")?;
             }

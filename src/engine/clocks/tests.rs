@@ -23,8 +23,8 @@ fn by_kind(clocks: &[Clock], kind: ClockKind) -> &Clock {
     clocks.iter().find(|c| c.kind == kind).unwrap()
 }
 
-fn timer<'a>(timers: &'a [(String, i64)], kind: &str) -> Option<&'a i64> {
-    timers.iter().find(|(k, _)| k == kind).map(|(_, due)| due)
+fn timer<'a>(timers: &'a [(TimerKind, i64)], kind: &str) -> Option<&'a i64> {
+    timers.iter().find(|(k, _)| k.to_string() == kind).map(|(_, due)| due)
 }
 
 #[test]
@@ -84,7 +84,13 @@ fn waiting_on_the_researcher_pauses_the_diagnosis_clock_when_the_policy_says_so(
     assert_eq!(d.left_ms, Some(5 * 86_400_000));
     assert_eq!(d.due_at, None);
     let t = timers(&waiting, &clocks, &c);
-    assert!(!t.iter().any(|(k, _)| k.starts_with("diagnosis:")), "a paused clock has no timers: {t:?}");
+    assert!(
+        !t.iter().any(|(k, _)| matches!(
+            k,
+            TimerKind::Breach(ClockKind::Diagnosis) | TimerKind::Reminder(ClockKind::Diagnosis, _)
+        )),
+        "a paused clock has no timers: {t:?}"
+    );
     let lines = describe(&clocks, &c.calendar, ms("2026-11-26T10:00:00Z"));
     assert_eq!(
         lines[1].1,
@@ -126,7 +132,10 @@ fn clocks_stop_and_restart_with_the_ticket() {
     let clocks = compute(&f, &c.sla, &c.calendar);
     assert_eq!(by_kind(&clocks, ClockKind::Diagnosis).kept(), Some(true));
     let t = timers(&f, &clocks, &c);
-    assert!(!t.iter().any(|(k, _)| k.starts_with("diagnosis:")));
+    assert!(!t.iter().any(|(k, _)| matches!(
+        k,
+        TimerKind::Breach(ClockKind::Diagnosis) | TimerKind::Reminder(ClockKind::Diagnosis, _)
+    )));
     assert!(timer(&t, &update).is_none());
     assert!(timer(&t, &format!("status-update:{}", ms("2026-11-24T15:00:00Z"))).is_some());
 
@@ -136,7 +145,13 @@ fn clocks_stop_and_restart_with_the_ticket() {
     let clocks = compute(&f, &c.sla, &c.calendar);
     assert_eq!(by_kind(&clocks, ClockKind::Fix).kept(), Some(true));
     let t = timers(&f, &clocks, &c);
-    assert!(!t.iter().any(|(k, _)| k.starts_with("status-update") || k.starts_with("fix:")), "{t:?}");
+    assert!(
+        !t.iter().any(|(k, _)| matches!(
+            k,
+            TimerKind::StatusUpdate { .. } | TimerKind::Breach(ClockKind::Fix) | TimerKind::Reminder(ClockKind::Fix, _)
+        )),
+        "{t:?}"
+    );
     assert_eq!(timer(&t, "retention"), Some(&ms("2027-02-28T12:00:00Z")));
     assert!(timer(&t, "disclosure:due").is_some(), "the disclosure date still comes");
 
@@ -155,8 +170,8 @@ fn clocks_stop_and_restart_with_the_ticket() {
     assert!(matches!(by_kind(&clocks, ClockKind::Fix).status, ClockStatus::Stopped { .. }));
     assert!(matches!(by_kind(&clocks, ClockKind::Disclosure).status, ClockStatus::Stopped { .. }));
     let t = timers(&f, &clocks, &c);
-    let kinds: Vec<&str> = t.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(kinds, ["retention"]);
+    let kinds: Vec<&TimerKind> = t.iter().map(|(k, _)| k).collect();
+    assert_eq!(kinds, [&TimerKind::Retention]);
     // Purged: nothing at all.
     f.purged = true;
     assert!(timers(&f, &compute(&f, &c.sla, &c.calendar), &c).is_empty());
@@ -186,13 +201,29 @@ fn timer_kinds_read_back() {
     assert_eq!(TimerKind::parse("fix:breach"), Some(TimerKind::Breach(ClockKind::Fix)));
     assert_eq!(
         TimerKind::parse("diagnosis:reminder:2 business days"),
-        Some(TimerKind::Reminder(ClockKind::Diagnosis, "2 business days".into()))
+        Some(TimerKind::Reminder(ClockKind::Diagnosis, "2 business days".parse().unwrap()))
     );
     assert_eq!(TimerKind::parse("disclosure:due"), Some(TimerKind::DisclosureDue));
-    assert_eq!(TimerKind::parse("status-update:1790000000000"), Some(TimerKind::StatusUpdate));
+    assert_eq!(
+        TimerKind::parse("status-update:1790000000000"),
+        Some(TimerKind::StatusUpdate { since: 1_790_000_000_000 })
+    );
     assert_eq!(TimerKind::parse("retention"), Some(TimerKind::Retention));
-    for bad in ["", "fix", "fix:nothing", "moon:breach", "fix:breach:x"] {
+    for bad in ["", "fix", "fix:nothing", "moon:breach", "fix:breach:x", "fix:reminder:soon", "status-update:x"] {
         assert_eq!(TimerKind::parse(bad), None, "{bad}");
+    }
+    // What is stored reads back as itself.
+    for stored in [
+        "acknowledge",
+        "fix:breach",
+        "diagnosis:breach",
+        "diagnosis:reminder:2 business days",
+        "disclosure:reminder:14 days",
+        "disclosure:due",
+        "status-update:1790000000000",
+        "retention",
+    ] {
+        assert_eq!(TimerKind::parse(stored).map(|k| k.to_string()).as_deref(), Some(stored));
     }
 }
 
