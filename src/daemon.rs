@@ -320,12 +320,8 @@ async fn mailbox_loop(rt: Runtime, first: ImapConfig, ctx: sync::SyncContext, re
                 let caps = opened.caps;
                 tracing::info!(host = %cfg.host, idle = caps.idle, r#move = caps.r#move,
                     "IMAP connected to {}: {}", cfg.host, opened.summary);
-                if opened.names.processed.is_some() && !caps.r#move && !caps.uidplus {
-                    tracing::warn!(
-                        "the IMAP server offers neither MOVE nor UIDPLUS: handled mail is copied to {:?} and flagged \\Seen but stays in {:?} (a plain EXPUNGE could remove others' deleted mail)",
-                        opened.names.processed.as_deref().unwrap_or_default(),
-                        opened.names.inbox
-                    );
+                for limitation in opened.limitations(&cfg) {
+                    tracing::warn!("{limitation}");
                 }
                 let (error, synced) = serve_mailbox(&rt, &cfg, &ctx, opened, renewal).await;
                 if synced {
@@ -412,9 +408,6 @@ async fn serve_mailbox(
     let imap::Opened { mut session, caps, names, .. } = opened;
     let mut synced = false;
     let use_idle = cfg.idle && caps.idle;
-    if cfg.idle && !caps.idle {
-        tracing::warn!("the IMAP server does not offer IDLE; polling every {}s", cfg.poll_interval.as_secs());
-    }
     loop {
         rt.health(HealthKey::ImapState, "fetching".into()).await;
         match sync::sync(&mut session, caps, cfg, &names, ctx).await {

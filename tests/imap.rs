@@ -28,6 +28,22 @@ fn check(desk: &Desk) -> (bool, String) {
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
+/// Sets `[section]`'s `ca_file` and `tls_fingerprint` (absent where `None`), then runs `check --connect`.
+fn trust(desk: &Desk, section: &str, ca: Option<&std::path::Path>, fpr: Option<&str>) -> (bool, String) {
+    edit(desk, |p| {
+        let t = table(p, section);
+        t.remove("ca_file");
+        t.remove("tls_fingerprint");
+        if let Some(ca) = ca {
+            t.insert("ca_file".into(), ca.display().to_string().into());
+        }
+        if let Some(f) = fpr {
+            t.insert("tls_fingerprint".into(), f.into());
+        }
+    });
+    check(desk)
+}
+
 fn tls_file(name: &str) -> PathBuf {
     PathBuf::from(std::env::var("MAILSTACK_ROOT").unwrap_or_else(|_| "/tmp/vdpd-mailstack".into()))
         .join("tls")
@@ -173,18 +189,9 @@ fn a_pinned_self_signed_certificate_is_trusted_as_exactly_that_certificate() {
     let selfsigned = tls_file("selfsigned.pem");
     let imap = |host: &str, ca: Option<&std::path::Path>, fpr: Option<&str>| {
         edit(&desk, |p| {
-            let t = table(p, "imap");
-            t.insert("host".into(), host.into());
-            t.remove("ca_file");
-            t.remove("tls_fingerprint");
-            if let Some(ca) = ca {
-                t.insert("ca_file".into(), ca.display().to_string().into());
-            }
-            if let Some(f) = fpr {
-                t.insert("tls_fingerprint".into(), f.into());
-            }
+            table(p, "imap").insert("host".into(), host.into());
         });
-        check(&desk)
+        trust(&desk, "imap", ca, fpr)
     };
 
     // The server's own CA:TRUE certificate in ca_file: pinned, accepted.
@@ -221,20 +228,7 @@ fn a_pinned_self_signed_certificate_is_trusted_as_exactly_that_certificate() {
     // SMTP (STARTTLS through Postfix) takes the same pins and gives the same advice.
     let leaf = tls_file("cert.pem");
     imap("127.0.0.1", Some(&desk.stack.ca), None);
-    let smtp = |ca: Option<&std::path::Path>, fpr: Option<&str>| {
-        edit(&desk, |p| {
-            let t = table(p, "smtp");
-            t.remove("ca_file");
-            t.remove("tls_fingerprint");
-            if let Some(ca) = ca {
-                t.insert("ca_file".into(), ca.display().to_string().into());
-            }
-            if let Some(f) = fpr {
-                t.insert("tls_fingerprint".into(), f.into());
-            }
-        });
-        check(&desk)
-    };
+    let smtp = |ca: Option<&std::path::Path>, fpr: Option<&str>| trust(&desk, "smtp", ca, fpr);
     let (ok, text) = smtp(None, None);
     assert!(!ok && text.contains("not signed by a public CA") && text.contains("tls_fingerprint"), "{text}");
     let (ok, text) = smtp(None, Some(&openssl_fingerprint(&leaf)));

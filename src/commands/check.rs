@@ -115,10 +115,11 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
         if let Some(i) = &config.imap {
             let outcome = rt.block_on(async {
                 let mut opened = imap::open(i, tokens.as_deref()).await?;
+                let limitations = opened.limitations(i);
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(5), opened.session.logout()).await;
-                Ok::<_, imap::ImapError>((opened.caps, opened.summary))
+                Ok::<_, imap::ImapError>((opened.caps, opened.summary, limitations))
             });
-            if let Some((caps, summary)) = r.check("imap", outcome, |(caps, summary)| {
+            if let Some((_, _, limitations)) = r.check("imap", outcome, |(caps, summary, _)| {
                 format!(
                     "{}@{}:{}: {summary}; IDLE {}, MOVE {}, UIDPLUS {}",
                     i.username,
@@ -129,15 +130,8 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
                     yes(caps.uidplus)
                 )
             }) {
-                let _ = summary;
-                if i.processed_mailbox.is_some() && !caps.r#move && !caps.uidplus {
-                    r.warn("imap", "the server offers neither MOVE nor UIDPLUS: handled mail is copied to the processed mailbox and flagged, but stays in the mailbox");
-                }
-                if i.idle && !caps.idle {
-                    r.warn(
-                        "imap",
-                        format!("the server does not offer IDLE: vdpd polls every {}s", i.poll_interval.as_secs()),
-                    );
+                for limitation in limitations {
+                    r.warn("imap", limitation);
                 }
             }
         }

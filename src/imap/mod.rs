@@ -150,7 +150,6 @@ impl Caps {
 /// The server's names of the mailboxes the policy names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mailboxes {
-    pub naming: names::Naming,
     /// `[imap] mailbox` on this server.
     pub inbox: String,
     /// `[imap] processed_mailbox` on this server.
@@ -165,6 +164,27 @@ pub struct Opened {
     pub names: Mailboxes,
     /// What `vdpd check --connect` shows of the mailboxes.
     pub summary: String,
+}
+
+impl Opened {
+    /// What this server lacks that changes how vdpd works with it, in words: logged when the daemon
+    /// connects, warned of by `vdpd check --connect`.
+    pub fn limitations(&self, cfg: &ImapConfig) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(dest) = &self.names.processed
+            && !self.caps.r#move
+            && !self.caps.uidplus
+        {
+            out.push(format!(
+                "the IMAP server offers neither MOVE nor UIDPLUS: handled mail is copied to {dest:?} and flagged \\Seen but stays in {:?} (a plain EXPUNGE could remove others' deleted mail)",
+                self.names.inbox
+            ));
+        }
+        if cfg.idle && !self.caps.idle {
+            out.push(format!("the IMAP server does not offer IDLE: vdpd polls every {}s", cfg.poll_interval.as_secs()));
+        }
+        out
+    }
 }
 
 /// Connects, logs in, resolves the mailbox names and prepares the mailboxes.
@@ -201,7 +221,7 @@ pub async fn resolve(session: &mut Session, caps: Caps, cfg: &ImapConfig) -> Res
     };
     let inbox = name("mailbox", &cfg.mailbox)?;
     let processed = cfg.processed_mailbox.as_deref().map(|p| name("processed_mailbox", p)).transpose()?;
-    Ok(Mailboxes { inbox, processed, naming })
+    Ok(Mailboxes { inbox, processed })
 }
 
 /// NAMESPACE (RFC 2342), spoken on the raw stream: async-imap's parser does not know the response and would
@@ -209,11 +229,11 @@ pub async fn resolve(session: &mut Session, caps: Caps, cfg: &ImapConfig) -> Res
 /// nothing unasked until it is selected, so no byte of it sits in async-imap's buffer.
 async fn namespace(session: &mut Session, t: Duration) -> Result<Option<(String, Option<char>)>, ImapError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    const TAG: &[u8] = b"vdpdns ";
+    const TAG: &str = "vdpdns ";
     let exchange = async {
         let stream = session.as_mut();
         let io = |e: std::io::Error| ImapError::Server(format!("NAMESPACE: {e}"));
-        stream.write_all(b"vdpdns NAMESPACE\r\n").await.map_err(io)?;
+        stream.write_all(format!("{TAG}NAMESPACE\r\n").as_bytes()).await.map_err(io)?;
         stream.flush().await.map_err(io)?;
         let mut buf = Vec::new();
         let mut chunk = [0u8; 4096];
@@ -226,14 +246,18 @@ async fn namespace(session: &mut Session, t: Duration) -> Result<Option<(String,
             if buf.len() > 64 * 1024 {
                 return Err(ImapError::Server("NAMESPACE: the server's answer is too long".into()));
             }
-            let done = buf.ends_with(b"\r\n") && buf.split(|&b| b == b'\n').any(|line| line.starts_with(TAG));
+            let done =
+                buf.ends_with(b"\r\n") && buf.split(|&b| b == b'\n').any(|line| line.starts_with(TAG.as_bytes()));
             if done {
                 break;
             }
         }
         let text = String::from_utf8_lossy(&buf).into_owned();
-        let status = text.lines().find(|l| l.as_bytes().starts_with(TAG)).unwrap_or_default();
-        if !status[TAG.len()..].to_ascii_uppercase().starts_with("OK") {
+        let ok = text
+            .lines()
+            .find_map(|l| l.strip_prefix(TAG))
+            .is_some_and(|status| status.get(..2).is_some_and(|w| w.eq_ignore_ascii_case("OK")));
+        if !ok {
             return Ok(None);
         }
         Ok(text.lines().find_map(names::parse_namespace))

@@ -97,8 +97,9 @@ pub fn encode_utf7(name: &str) -> String {
     out
 }
 
-/// A modified UTF-7 name decoded, for showing server names to people; `None` if it is not valid.
-pub fn decode_utf7(name: &str) -> Option<String> {
+/// A modified UTF-7 name decoded, `None` if it is not valid: the inverse the tests check encoding against.
+#[cfg(test)]
+fn decode_utf7(name: &str) -> Option<String> {
     let mut out = String::with_capacity(name.len());
     let mut rest = name;
     while let Some(i) = rest.find('&') {
