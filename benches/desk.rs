@@ -337,7 +337,7 @@ fn idle_floor(desk: &Desk, n: usize) -> Vec<f64> {
 /// built through vdpd's own store functions in a few transactions.
 fn fill_store(desk: &Desk, n: usize) {
     use vdpd::store::{Store, tickets};
-    let config = vdpd::config::Config::load(&desk.config).unwrap();
+    let config = vdpd::config::load(&desk.config).unwrap();
     let mut store = Store::open(&desk.store_path()).unwrap();
     let t0 = "2026-01-05T09:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond();
     for chunk in 0..n.div_ceil(5000) {

@@ -139,7 +139,7 @@ async fn reload_env(rt: &Runtime, timer_wake: &Notify) -> Result<(), String> {
     let path = rt.config().path.clone();
     let old = rt.live.current();
     let env = tokio::task::spawn_blocking(move || -> Result<Env, String> {
-        let config = Config::load(&path).map_err(|e| e.to_string())?;
+        let config = crate::config::load(&path).map_err(|e| e.to_string())?;
         load_env(config).map_err(|e| e.to_string())
     })
     .await

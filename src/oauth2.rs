@@ -155,13 +155,12 @@ impl TokenSource {
     async fn refresh(&self, row: Option<sql::TokenRow>, now: i64) -> Result<Cached, OAuthError> {
         let cfg = self.cfg.clone();
         let (configured, secret) = tokio::task::spawn_blocking(move || {
-            let rt = cfg
-                .refresh_token
-                .resolve()
+            let rt = crate::config::read_password(&cfg.refresh_token)
                 .map_err(|e| OAuthError::Secret { what: "refresh token", message: e.to_string() })?;
             let secret = match &cfg.client_secret {
                 Some(s) => Some(
-                    s.resolve().map_err(|e| OAuthError::Secret { what: "client secret", message: e.to_string() })?,
+                    crate::config::read_password(s)
+                        .map_err(|e| OAuthError::Secret { what: "client secret", message: e.to_string() })?,
                 ),
                 None => None,
             };

@@ -85,7 +85,7 @@ impl Mailer {
             }
             Some(SmtpAuth::Password { username, password }) => {
                 let source = password.clone();
-                let secret = tokio::task::spawn_blocking(move || source.resolve())
+                let secret = tokio::task::spawn_blocking(move || crate::config::read_password(&source))
                     .await
                     .map_err(|e| e.to_string())?
                     .map_err(|e| OutboxError::Password(e).to_string())?;

@@ -125,7 +125,7 @@ mod tests {
              policy_url = \"https://example.test/policy\"\n\
              [smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[store]\npath = \"/tmp/x.sqlite\"\n[sla]\nacknowledge = \"24h\"\n{extra}"
         );
-        Config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml")).unwrap()
+        crate::config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml")).unwrap()
     }
 
     #[test]
@@ -159,7 +159,7 @@ mod tests {
                    [store]\npath = \"/tmp/x\"\n[sla]\nacknowledge = \"24h\"\n\
                    [security_txt]\ncanonical = [\"http://e.test/security.txt\"]\nexpires = \"13 months\"\ncontacts = [\"call me\"]\n";
         let Err(crate::config::ConfigError::Invalid { problems }) =
-            Config::parse(bad, std::path::Path::new("/etc/vdpd/policy.toml"))
+            crate::config::parse(bad, std::path::Path::new("/etc/vdpd/policy.toml"))
         else {
             panic!("accepted")
         };

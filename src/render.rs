@@ -897,7 +897,7 @@ mod tests {
     #[test]
     fn every_shipped_template_renders_in_bare_and_full_contexts() {
         let config =
-            crate::config::Config::parse(include_str!("../policy.toml"), std::path::Path::new("/etc/vdpd/policy.toml"))
+            crate::config::parse(include_str!("../policy.toml"), std::path::Path::new("/etc/vdpd/policy.toml"))
                 .unwrap();
         let templates = Templates::load(std::path::Path::new("templates")).unwrap();
         assert!(

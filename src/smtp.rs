@@ -174,7 +174,7 @@ impl Client {
     pub fn new(config: &SmtpConfig) -> Result<Client, String> {
         let rustls = match config.tls {
             TlsMode::Implicit | TlsMode::Starttls => {
-                Some(crate::tls::client_config(config.trust()).map_err(|e| e.to_string())?)
+                Some(crate::tls::client_config(config.into()).map_err(|e| e.to_string())?)
             }
             TlsMode::None => None,
         };

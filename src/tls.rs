@@ -36,68 +36,26 @@ pub enum TlsError {
     Setup(String),
 }
 
-/// A certificate's SHA-256 fingerprint, as `tls_fingerprint` takes it and `openssl x509 -fingerprint -sha256`
-/// prints it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint(pub [u8; 32]);
+pub use vdpd_core::config::Fingerprint;
 
-impl Fingerprint {
-    pub fn of(der: &[u8]) -> Fingerprint {
-        let digest = ring::digest::digest(&ring::digest::SHA256, der);
-        let mut out = [0u8; 32];
-        out.copy_from_slice(digest.as_ref());
-        Fingerprint(out)
+/// A certificate's fingerprint: SHA-256 over its DER.
+pub fn fingerprint_of(der: &[u8]) -> Fingerprint {
+    let digest = ring::digest::digest(&ring::digest::SHA256, der);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    Fingerprint(out)
+}
+
+/// What an IMAP or SMTP section of the policy trusts.
+impl<'a> From<&'a crate::config::ImapConfig> for Trust<'a> {
+    fn from(c: &'a crate::config::ImapConfig) -> Self {
+        Trust { ca_file: c.ca_file.as_deref(), fingerprint: c.tls_fingerprint, section: "imap" }
     }
 }
 
-impl fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("sha256:")?;
-        for (i, b) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(":")?;
-            }
-            write!(f, "{b:02X}")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl std::str::FromStr for Fingerprint {
-    type Err = String;
-
-    /// `sha256:` followed by 64 hex digits, with or without colons, in either case (also openssl's
-    /// `sha256 Fingerprint=AB:CD:…` pasted whole).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
-        let lower = t.to_ascii_lowercase();
-        let hex = lower
-            .strip_prefix("sha256:")
-            .or_else(|| lower.strip_prefix("sha256 fingerprint="))
-            .or_else(|| lower.strip_prefix("sha256="))
-            .ok_or_else(|| format!("{t:?}: write \"sha256:\" and the certificate's SHA-256 in hex"))?;
-        let digits: Vec<u8> = hex.bytes().filter(|&b| b != b':').collect();
-        if digits.len() != 64 || !digits.iter().all(u8::is_ascii_hexdigit) {
-            return Err(format!("{t:?}: a SHA-256 fingerprint has 64 hex digits"));
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in digits.chunks(2).enumerate() {
-            let pair = std::str::from_utf8(pair).map_err(|e| e.to_string())?;
-            out[i] = u8::from_str_radix(pair, 16).map_err(|e| e.to_string())?;
-        }
-        Ok(Fingerprint(out))
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Fingerprint {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+impl<'a> From<&'a crate::config::SmtpConfig> for Trust<'a> {
+    fn from(c: &'a crate::config::SmtpConfig) -> Self {
+        Trust { ca_file: c.ca_file.as_deref(), fingerprint: c.tls_fingerprint, section: "smtp" }
     }
 }
 
@@ -197,7 +155,7 @@ impl Verifier {
     }
 
     fn advise(&self, e: rustls::Error, end_entity: &CertificateDer<'_>, name: &ServerName<'_>) -> rustls::Error {
-        let fpr = Fingerprint::of(end_entity);
+        let fpr = fingerprint_of(end_entity);
         let s = &self.section;
         let host = name.to_str();
         let ca = self
@@ -245,7 +203,7 @@ impl ServerCertVerifier for Verifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         if let Some(want) = self.fingerprint {
-            let got = Fingerprint::of(end_entity);
+            let got = fingerprint_of(end_entity);
             if got != want {
                 return Err(refuse(format!(
                     "the server's certificate is {got}, not the one [{}] tls_fingerprint pins ({want}): if the server's certificate was replaced, check the new one and pin it",
@@ -325,7 +283,7 @@ mod tests {
 
     #[test]
     fn fingerprints_parse_as_openssl_prints_them() {
-        let f = Fingerprint::of(b"certificate");
+        let f = fingerprint_of(b"certificate");
         let shown = f.to_string();
         assert!(shown.starts_with("sha256:") && shown.len() == 7 + 95, "{shown}");
         assert_eq!(shown.parse::<Fingerprint>(), Ok(f));

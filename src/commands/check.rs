@@ -71,7 +71,7 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
     if let Some(i) = &config.imap {
         match &i.auth {
             crate::config::ImapAuth::Password(p) => {
-                r.check("imap password", p.resolve(), |_| source_name(p));
+                r.check("imap password", crate::config::read_password(p), |_| source_name(p));
             }
             crate::config::ImapAuth::XOAuth2 => r.ok("imap login", format!("XOAUTH2 as {}", i.username)),
         }
@@ -83,15 +83,17 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
     }
     match &config.smtp.auth {
         Some(crate::config::SmtpAuth::Password { password, .. }) => {
-            r.check("smtp password", password.resolve(), |_| source_name(password));
+            r.check("smtp password", crate::config::read_password(password), |_| source_name(password));
         }
         Some(crate::config::SmtpAuth::XOAuth2 { username }) => r.ok("smtp login", format!("XOAUTH2 as {username}")),
         None => {}
     }
     if let Some(o) = &config.oauth2 {
-        r.check("oauth2 refresh token", o.refresh_token.resolve(), |_| source_name(&o.refresh_token));
+        r.check("oauth2 refresh token", crate::config::read_password(&o.refresh_token), |_| {
+            source_name(&o.refresh_token)
+        });
         if let Some(s) = &o.client_secret {
-            r.check("oauth2 client secret", s.resolve(), |_| source_name(s));
+            r.check("oauth2 client secret", crate::config::read_password(s), |_| source_name(s));
         }
     }
     // Logging in with OAuth2 refreshes a token, which the store keeps (a rotated refresh token must not be lost).

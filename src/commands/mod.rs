@@ -142,7 +142,8 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn load_config(path: &Path) -> anyhow::Result<Config> {
-    Config::load(path).map_err(|e| Exit { code: exit::CONFIG, message: format!("invalid configuration:\n{e}") }.into())
+    crate::config::load(path)
+        .map_err(|e| Exit { code: exit::CONFIG, message: format!("invalid configuration:\n{e}") }.into())
 }
 
 fn open_store(config_path: &Path) -> anyhow::Result<Store> {

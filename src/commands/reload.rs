@@ -17,7 +17,7 @@ pub fn run(config_path: &Path, wait: crate::config::PolicyDuration) -> anyhow::R
     // Months and business days have no fixed length: a wait in them is taken as the default.
     let wait = wait.exact().unwrap_or(Duration::from_secs(30));
     // A policy that does not load is refused here, before the daemon is disturbed: it keeps the one it has.
-    let config = crate::config::Config::load(config_path).map_err(|e| Exit {
+    let config = crate::config::load(config_path).map_err(|e| Exit {
         code: exit::CONFIG,
         message: format!("not reloaded: the new configuration is invalid, and the running daemon keeps its own:\n{e}"),
     })?;

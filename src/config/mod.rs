@@ -1,350 +1,21 @@
-//! `policy.toml` → a validated [`Config`].
+//! `policy.toml` → a validated [`Config`] (the types are the core's: `vdpd_core::config`).
 //!
 //! Two phases, as ripgrep parses its flags: serde reads the file into the raw structs of [`raw`] (which know
-//! nothing but shapes), then [`Config::from_raw`] checks meaning and builds the types the rest of the program
-//! uses. Every problem is collected, not just the first, and each one names the file, the line and the key, so an
-//! admin fixes a broken policy in one round instead of ten. Unknown keys are errors: a misspelt
-//! `procesed_mailbox` that silently does nothing is how mail ends up flagged instead of moved.
+//! nothing but shapes), then `from_raw` checks meaning and builds the core's types. Every problem is collected,
+//! not just the first, and each one names the file, the line and the key, so an admin fixes a broken policy in
+//! one round instead of ten. Unknown keys are errors: a misspelt `procesed_mailbox` that silently does nothing
+//! is how mail ends up flagged instead of moved.
 //!
-//! Secrets are not read here. A [`PasswordSource`] says where the password lives and is resolved only by the
-//! code that connects, so that `vdpd tickets list` run by an admin works without access to the credentials.
+//! This is shell code because validating reads the filesystem (a CA file or certificate the policy names must
+//! exist). Secrets are not read here: [`read_password`] resolves a [`PasswordSource`] only in the code that
+//! connects.
 
 mod policy;
 mod raw;
 
-use std::fmt;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-pub use policy::*;
-pub use vdpd_core::duration::{ParseDurationError, PolicyDuration, Unit};
-
-/// A fully validated configuration.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// The file this was read from (for messages and for resolving relative paths).
-    pub path: PathBuf,
-    pub organisation: Organisation,
-    /// `None` when the deployment takes mail only through `vdpd ingest` (an MTA pipe).
-    pub imap: Option<ImapConfig>,
-    pub smtp: SmtpConfig,
-    pub store: StoreConfig,
-    pub limits: Limits,
-    pub templates: TemplatesConfig,
-    pub sla: Sla,
-    /// `None`: no organisation key; mail is neither decrypted nor encrypted.
-    pub openpgp: Option<OpenPgpConfig>,
-    pub report_form: ReportForm,
-    pub staff: Staff,
-    pub scope: Scope,
-    pub bounty: Bounty,
-    pub calendar: Calendar,
-    pub retention: Retention,
-    pub recognition: Recognition,
-    pub security_txt: SecurityTxt,
-    /// Where `vdpd run` serves Prometheus metrics, if anywhere.
-    pub metrics: Option<std::net::SocketAddr>,
-    /// Needed when IMAP or SMTP logs in with XOAUTH2.
-    pub oauth2: Option<OAuth2Config>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Organisation {
-    pub name: String,
-    /// Lower-cased; the From of everything vdpd sends and the address whose own mail is a loop.
-    pub security_address: String,
-    /// The part after `@`, used for our Message-IDs.
-    pub domain: String,
-    /// References look like `{prefix}-{year}-{seq:04}`.
-    pub ticket_prefix: String,
-    pub policy_url: Option<String>,
-    /// The authserv-id of the organisation's own MX (lower-cased): the one `Authentication-Results` header
-    /// vdpd believes, and only where the policy asks it to (DKIM staff mode, `openpgp.learn_keys = "dmarc"`).
-    pub trusted_authserv_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsMode {
-    /// TLS from the first byte (IMAPS 993, SMTPS 465).
-    Implicit,
-    /// Plain connection upgraded with STARTTLS; refusing to continue if the server does not offer it.
-    Starttls,
-    /// No TLS at all: allowed only to a loopback address.
-    None,
-}
-
-impl fmt::Display for TlsMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TlsMode::Implicit => "implicit",
-            TlsMode::Starttls => "starttls",
-            TlsMode::None => "none",
-        })
-    }
-}
-
-/// Where a password comes from. Resolved at connect time by [`PasswordSource::resolve`].
-#[derive(Debug, Clone)]
-pub enum PasswordSource {
-    /// A file; a relative name is looked up in `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`) first,
-    /// then next to the policy file.
-    File { name: PathBuf, config_dir: PathBuf },
-    /// An environment variable.
-    Env(String),
-}
-
-impl PasswordSource {
-    /// Reads the secret. A single trailing newline (as `echo` writes) is not part of it.
-    pub fn resolve(&self) -> Result<String, std::io::Error> {
-        match self {
-            PasswordSource::Env(var) => std::env::var(var).map_err(|_| {
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    format!("environment variable {var} is not set (or not UTF-8)"),
-                )
-            }),
-            PasswordSource::File { name, config_dir } => {
-                let path = Self::locate(name, config_dir);
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-                let text = text.strip_suffix('\n').unwrap_or(&text);
-                let text = text.strip_suffix('\r').unwrap_or(text);
-                Ok(text.to_string())
-            }
-        }
-    }
-
-    fn locate(name: &Path, config_dir: &Path) -> PathBuf {
-        let creds = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
-        Self::locate_in(name, creds.as_deref(), config_dir)
-    }
-
-    fn locate_in(name: &Path, credentials_dir: Option<&Path>, config_dir: &Path) -> PathBuf {
-        if name.is_absolute() {
-            return name.to_path_buf();
-        }
-        if let Some(dir) = credentials_dir {
-            let candidate = dir.join(name);
-            if candidate.exists() {
-                return candidate;
-            }
-        }
-        config_dir.join(name)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct ImapConfig {
-    pub host: String,
-    pub port: u16,
-    pub tls: TlsMode,
-    pub ca_file: Option<PathBuf>,
-    /// Pins the server's certificate by its SHA-256 (see [`crate::tls`]).
-    pub tls_fingerprint: Option<crate::tls::Fingerprint>,
-    pub username: String,
-    /// How vdpd logs in: a password, or an OAuth2 access token (XOAUTH2, for Microsoft 365 and Google).
-    pub auth: ImapAuth,
-    pub mailbox: String,
-    /// Move handled mail here; when `None` it is flagged `\Seen` and left in place.
-    pub processed_mailbox: Option<String>,
-    pub idle: bool,
-    /// How often to look for mail when IDLE is off or not offered; also the longest one IDLE lasts before it is
-    /// renewed (never more than 29 minutes, RFC 2177).
-    pub poll_interval: std::time::Duration,
-    /// The longest any single IMAP command may take before the connection is declared dead.
-    pub timeout: std::time::Duration,
-}
-
-impl ImapConfig {
-    pub fn trust(&self) -> crate::tls::Trust<'_> {
-        crate::tls::Trust { ca_file: self.ca_file.as_deref(), fingerprint: self.tls_fingerprint, section: "imap" }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct SmtpConfig {
-    pub host: String,
-    pub port: u16,
-    pub tls: TlsMode,
-    pub ca_file: Option<PathBuf>,
-    /// Pins the server's certificate by its SHA-256 (see [`crate::tls`]).
-    pub tls_fingerprint: Option<crate::tls::Fingerprint>,
-    /// `None`: no AUTH (a local relay that trusts the host).
-    pub auth: Option<SmtpAuth>,
-    /// Parallel SMTP transactions; also the bound on acknowledgements that can go twice after a crash.
-    pub concurrency: usize,
-    pub timeout: std::time::Duration,
-    /// First retry delay after a transient failure; doubles per attempt up to `retry_max`.
-    pub retry_initial: std::time::Duration,
-    pub retry_max: std::time::Duration,
-    /// A message still undelivered this long after it was queued is marked failed.
-    pub give_up_after: std::time::Duration,
-}
-
-impl SmtpConfig {
-    pub fn trust(&self) -> crate::tls::Trust<'_> {
-        crate::tls::Trust { ca_file: self.ca_file.as_deref(), fingerprint: self.tls_fingerprint, section: "smtp" }
-    }
-}
-
-/// How vdpd logs in to IMAP.
-#[derive(Debug, Clone)]
-pub enum ImapAuth {
-    Password(PasswordSource),
-    /// SASL XOAUTH2 with an access token from `[oauth2]`.
-    XOAuth2,
-}
-
-/// How vdpd logs in to SMTP.
-#[derive(Debug, Clone)]
-pub enum SmtpAuth {
-    Password {
-        username: String,
-        password: PasswordSource,
-    },
-    /// SASL XOAUTH2 with an access token from `[oauth2]`.
-    XOAuth2 {
-        username: String,
-    },
-}
-
-/// The OAuth2 client vdpd is, for mailboxes that want tokens instead of passwords (Microsoft 365, Google):
-/// it trades its refresh token for access tokens at `token_url`, before they expire.
-#[derive(Debug, Clone)]
-pub struct OAuth2Config {
-    pub token_url: String,
-    pub client_id: String,
-    pub client_secret: Option<PasswordSource>,
-    pub refresh_token: PasswordSource,
-    pub scopes: Vec<String>,
-    /// Refresh this long before the access token expires.
-    pub refresh_before: std::time::Duration,
-    pub ca_file: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone)]
-pub struct StoreConfig {
-    pub path: PathBuf,
-}
-
-/// Every limit explicit, so that hostile mail meets a number, not an assumption.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    pub max_message_bytes: usize,
-    /// The largest header block (of the message, or of any MIME part) read at all.
-    pub max_header_bytes: usize,
-    pub new_tickets_per_sender_per_day: u32,
-    /// New tickets from all senders together within an hour: beyond it, reports are recorded and kept but
-    /// not answered, so a flood of forged senders cannot turn the desk into a backscatter source.
-    pub new_tickets_per_hour: u32,
-    pub auto_replies_per_ticket_per_day: u32,
-    pub max_mime_depth: usize,
-    pub max_mime_parts: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_message_bytes: 25 * 1024 * 1024,
-            max_header_bytes: 256 * 1024,
-            new_tickets_per_sender_per_day: 5,
-            new_tickets_per_hour: 60,
-            auto_replies_per_ticket_per_day: 5,
-            max_mime_depth: 32,
-            max_mime_parts: 500,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct TemplatesConfig {
-    /// Templates found here override the built-in ones of the same name.
-    pub dir: PathBuf,
-}
-
-/// The promises with dates in them, as the published policy states them.
-#[derive(Debug, Clone)]
-pub struct Sla {
-    pub acknowledge: PolicyDuration,
-    pub first_diagnosis: Option<PolicyDuration>,
-    /// Fix deadlines by severity band, most severe first.
-    pub fix: Vec<(Severity, PolicyDuration)>,
-    pub disclosure: Option<PolicyDuration>,
-    /// While the ticket waits on the researcher (details asked for), the diagnosis clock stands still.
-    pub pause_diagnosis_while_waiting: bool,
-    /// Until the fix, the researcher hears from us at least this often (a status mail when nobody wrote).
-    pub status_updates: Option<PolicyDuration>,
-    /// A status enquiry within this long of the last one answered gets a polite notice instead of the status.
-    pub status_enquiry_interval: Option<PolicyDuration>,
-    /// Staff are reminded this long before the diagnosis and fix deadlines.
-    pub reminders: Vec<PolicyDuration>,
-    /// Staff and researcher are reminded this long before the disclosure date.
-    pub disclosure_reminders: Vec<PolicyDuration>,
-}
-
-impl Sla {
-    /// Only the acknowledgement promise: what a policy without dates still promises.
-    pub fn acknowledge_only(acknowledge: PolicyDuration) -> Sla {
-        Sla {
-            acknowledge,
-            first_diagnosis: None,
-            fix: Vec::new(),
-            disclosure: None,
-            pause_diagnosis_while_waiting: false,
-            status_updates: None,
-            status_enquiry_interval: None,
-            reminders: Vec::new(),
-            disclosure_reminders: Vec::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Critical,
-    High,
-    Medium,
-    Low,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 4] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low];
-
-    /// The band named `s` (as stored: lower-case).
-    pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Severity::Critical => "critical",
-            Severity::High => "high",
-            Severity::Medium => "medium",
-            Severity::Low => "low",
-        }
-    }
-}
-
-/// One thing wrong with a policy file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub file: PathBuf,
-    /// 1-based; `None` when the key is absent from the file (a missing required key names its section's line).
-    pub line: Option<usize>,
-    /// Dotted key path, e.g. `imap.tls`.
-    pub key: String,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{}: {}: {}", self.file.display(), line, self.key, self.message),
-            None => write!(f, "{}: {}: {}", self.file.display(), self.key, self.message),
-        }
-    }
-}
+pub use vdpd_core::config::*;
 
 /// Why a policy file could not be used. Lists every problem found.
 #[derive(Debug, thiserror::Error)]
@@ -355,153 +26,132 @@ pub enum ConfigError {
     Invalid { problems: Vec<Problem> },
 }
 
-impl Config {
-    /// Reads and validates a policy file.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        Self::parse(&text, path)
-    }
+/// Reads and validates a policy file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    parse(&text, path)
+}
 
-    /// Validates policy text as if it had been read from `path` (which is used for messages and to resolve
-    /// relative paths).
-    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let map = raw::SourceMap::new(text);
-        let mut problems = Vec::new();
-        let raw = match raw::read(text) {
-            Ok((raw, unknown)) => {
-                for key in unknown {
-                    problems.push(Problem {
-                        file: path.to_path_buf(),
-                        line: map.line_of_key(&key),
-                        message: "unknown key (misspelt, or in the wrong section?)".into(),
-                        key,
-                    });
-                }
-                Some(raw)
-            }
-            Err(e) => {
-                let (line, key) = match e.span() {
-                    Some(span) => (Some(map.line_at(span.start)), map.key_at(span.start)),
-                    None => (None, None),
-                };
+/// Validates policy text as if it had been read from `path` (which is used for messages and to resolve
+/// relative paths).
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let map = raw::SourceMap::new(text);
+    let mut problems = Vec::new();
+    let raw = match raw::read(text) {
+        Ok((raw, unknown)) => {
+            for key in unknown {
                 problems.push(Problem {
                     file: path.to_path_buf(),
-                    line,
-                    key: key.unwrap_or_else(|| "(file)".into()),
-                    message: e.message().trim().to_string(),
+                    line: map.line_of_key(&key),
+                    message: "unknown key (misspelt, or in the wrong section?)".into(),
+                    key,
                 });
-                None
             }
-        };
-        let Some(raw) = raw else {
-            return Err(ConfigError::Invalid { problems });
-        };
-        let mut v = Validator { file: path.to_path_buf(), map: &map, problems };
-        let config = Config::from_raw(raw, path, &mut v);
-        if v.problems.is_empty() {
-            Ok(config.expect("no problems means every field was set"))
-        } else {
-            let mut problems = v.problems;
-            problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
-            Err(ConfigError::Invalid { problems })
+            Some(raw)
         }
-    }
-
-    /// The directory the policy file is in: relative paths in it are relative to here.
-    pub fn dir(&self) -> PathBuf {
-        config_dir(&self.path)
-    }
-
-    fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<Config> {
-        let dir = config_dir(path);
-        let authserv_id =
-            v.authserv_id(raw.organisation.trusted_authserv_id.clone(), raw.staff.trusted_authserv_id.clone());
-        let organisation = v.organisation(raw.organisation, authserv_id.clone());
-        let imap = raw.imap.map(|r| v.imap(r, &dir));
-        let smtp = v.smtp(raw.smtp, &dir);
-        let oauth2 = raw.oauth2.map(|r| v.oauth2(r, &dir));
-        let wants_oauth2 = matches!(&imap, Some(Some(i)) if matches!(i.auth, ImapAuth::XOAuth2))
-            || matches!(&smtp, Some(s) if matches!(s.auth, Some(SmtpAuth::XOAuth2 { .. })));
-        if wants_oauth2 && oauth2.is_none() {
-            v.problem(
-                "oauth2",
-                "auth = \"xoauth2\" needs an [oauth2] section (token_url, client_id, refresh_token_file)",
-            );
+        Err(e) => {
+            let (line, key) = match e.span() {
+                Some(span) => (Some(map.line_at(span.start)), map.key_at(span.start)),
+                None => (None, None),
+            };
+            problems.push(Problem {
+                file: path.to_path_buf(),
+                line,
+                key: key.unwrap_or_else(|| "(file)".into()),
+                message: e.message().trim().to_string(),
+            });
+            None
         }
-        let oauth2 = match oauth2 {
-            Some(Some(o)) => Some(o),
-            Some(None) => return None,
-            None => None,
-        };
-        let store = v.required("store.path", raw.store.path).map(|p| StoreConfig { path: dir.join(p) });
-        let limits = v.limits(raw.limits);
-        let templates =
-            TemplatesConfig { dir: dir.join(raw.templates.dir.unwrap_or_else(|| PathBuf::from("templates"))) };
-        let sla = v.sla(raw.sla);
-        let store_dir = store.as_ref().map(|s| config_dir(&s.path)).unwrap_or_else(|| dir.clone());
-        let openpgp = raw.openpgp.map(|r| v.openpgp(r, &store_dir, authserv_id.as_deref()));
-        let recognition = v.recognition(raw.recognition);
-        let hall_of_fame = recognition.as_ref().is_some_and(|r| r.hall_of_fame);
-        let report_form = v.report_form(raw.report_form, hall_of_fame);
-        let calendar = v.calendar(raw.calendar);
-        let retention = v.retention(raw.retention);
-        let security_txt = v.security_txt(raw.security_txt);
-        let metrics = raw.metrics.and_then(|m| {
-            let listen = v.required("metrics.listen", m.listen)?;
-            match listen.parse::<std::net::SocketAddr>() {
-                Ok(addr) => Some(addr),
-                Err(_) => {
-                    v.problem(
-                        "metrics.listen",
-                        format!("{listen:?}: write an address and port, e.g. \"127.0.0.1:9464\""),
-                    );
-                    None
-                }
-            }
-        });
-        let staff = v.staff(raw.staff, &dir, authserv_id.as_deref());
-        let scope = v.scope(raw.scope);
-        let bounty = v.bounty(raw.bounty);
-        let openpgp = match openpgp {
-            Some(Some(o)) => Some(o),
-            Some(None) => return None,
-            None => None,
-        };
-        let imap = match imap {
-            Some(Some(i)) => Some(i),
-            Some(None) => return None,
-            None => None,
-        };
-        Some(Config {
-            path: path.to_path_buf(),
-            organisation: organisation?,
-            imap,
-            smtp: smtp?,
-            store: store?,
-            limits: limits?,
-            templates,
-            sla: sla?,
-            openpgp,
-            report_form: report_form?,
-            staff: staff?,
-            scope: scope?,
-            bounty: bounty?,
-            calendar: calendar?,
-            retention: retention?,
-            recognition: recognition?,
-            security_txt: security_txt?,
-            metrics,
-            oauth2,
-        })
+    };
+    let Some(raw) = raw else {
+        return Err(ConfigError::Invalid { problems });
+    };
+    let mut v = Validator { file: path.to_path_buf(), map: &map, problems };
+    let config = from_raw(raw, path, &mut v);
+    if v.problems.is_empty() {
+        Ok(config.expect("no problems means every field was set"))
+    } else {
+        let mut problems = v.problems;
+        problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+        Err(ConfigError::Invalid { problems })
     }
 }
 
-fn config_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<Config> {
+    let dir = config_dir(path);
+    let authserv_id =
+        v.authserv_id(raw.organisation.trusted_authserv_id.clone(), raw.staff.trusted_authserv_id.clone());
+    let organisation = v.organisation(raw.organisation, authserv_id.clone());
+    let imap = raw.imap.map(|r| v.imap(r, &dir));
+    let smtp = v.smtp(raw.smtp, &dir);
+    let oauth2 = raw.oauth2.map(|r| v.oauth2(r, &dir));
+    let wants_oauth2 = matches!(&imap, Some(Some(i)) if matches!(i.auth, ImapAuth::XOAuth2))
+        || matches!(&smtp, Some(s) if matches!(s.auth, Some(SmtpAuth::XOAuth2 { .. })));
+    if wants_oauth2 && oauth2.is_none() {
+        v.problem("oauth2", "auth = \"xoauth2\" needs an [oauth2] section (token_url, client_id, refresh_token_file)");
     }
+    let oauth2 = match oauth2 {
+        Some(Some(o)) => Some(o),
+        Some(None) => return None,
+        None => None,
+    };
+    let store = v.required("store.path", raw.store.path).map(|p| StoreConfig { path: dir.join(p) });
+    let limits = v.limits(raw.limits);
+    let templates = TemplatesConfig { dir: dir.join(raw.templates.dir.unwrap_or_else(|| PathBuf::from("templates"))) };
+    let sla = v.sla(raw.sla);
+    let store_dir = store.as_ref().map(|s| config_dir(&s.path)).unwrap_or_else(|| dir.clone());
+    let openpgp = raw.openpgp.map(|r| v.openpgp(r, &store_dir, authserv_id.as_deref()));
+    let recognition = v.recognition(raw.recognition);
+    let hall_of_fame = recognition.as_ref().is_some_and(|r| r.hall_of_fame);
+    let report_form = v.report_form(raw.report_form, hall_of_fame);
+    let calendar = v.calendar(raw.calendar);
+    let retention = v.retention(raw.retention);
+    let security_txt = v.security_txt(raw.security_txt);
+    let metrics = raw.metrics.and_then(|m| {
+        let listen = v.required("metrics.listen", m.listen)?;
+        match listen.parse::<std::net::SocketAddr>() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                v.problem("metrics.listen", format!("{listen:?}: write an address and port, e.g. \"127.0.0.1:9464\""));
+                None
+            }
+        }
+    });
+    let staff = v.staff(raw.staff, &dir, authserv_id.as_deref());
+    let scope = v.scope(raw.scope);
+    let bounty = v.bounty(raw.bounty);
+    let openpgp = match openpgp {
+        Some(Some(o)) => Some(o),
+        Some(None) => return None,
+        None => None,
+    };
+    let imap = match imap {
+        Some(Some(i)) => Some(i),
+        Some(None) => return None,
+        None => None,
+    };
+    Some(Config {
+        path: path.to_path_buf(),
+        organisation: organisation?,
+        imap,
+        smtp: smtp?,
+        store: store?,
+        limits: limits?,
+        templates,
+        sla: sla?,
+        openpgp,
+        report_form: report_form?,
+        staff: staff?,
+        scope: scope?,
+        bounty: bounty?,
+        calendar: calendar?,
+        retention: retention?,
+        recognition: recognition?,
+        security_txt: security_txt?,
+        metrics,
+        oauth2,
+    })
 }
 
 /// Collects problems with their lines while turning raw values into validated ones.
@@ -918,10 +568,44 @@ impl Validator<'_> {
     }
 }
 
-/// True for `localhost` and for IPv4/IPv6 loopback addresses.
-pub fn is_loopback(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+/// Reads the secret a [`PasswordSource`] names: at connect time, never when the policy is loaded.
+/// (`vdpd tickets list` run by an admin works without access to the credentials.)
+/// A single trailing newline (as `echo` writes) is not part of it.
+pub fn read_password(source: &PasswordSource) -> Result<String, std::io::Error> {
+    match source {
+        PasswordSource::Env(var) => std::env::var(var).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("environment variable {var} is not set (or not UTF-8)"),
+            )
+        }),
+        PasswordSource::File { name, config_dir } => {
+            let path = locate(name, config_dir);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            Ok(text.to_string())
+        }
+    }
+}
+
+fn locate(name: &Path, config_dir: &Path) -> PathBuf {
+    let creds = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+    locate_in(name, creds.as_deref(), config_dir)
+}
+
+fn locate_in(name: &Path, credentials_dir: Option<&Path>, config_dir: &Path) -> PathBuf {
+    if name.is_absolute() {
+        return name.to_path_buf();
+    }
+    if let Some(dir) = credentials_dir {
+        let candidate = dir.join(name);
+        if candidate.exists() {
+            return candidate;
+        }
+    }
+    config_dir.join(name)
 }
 
 #[cfg(test)]
@@ -947,7 +631,7 @@ acknowledge = "24h"
 "#;
 
     fn parse(text: &str) -> Result<Config, Vec<Problem>> {
-        Config::parse(text, Path::new("/etc/vdpd/policy.toml")).map_err(|e| match e {
+        super::parse(text, Path::new("/etc/vdpd/policy.toml")).map_err(|e| match e {
             ConfigError::Invalid { problems } => problems,
             other => panic!("{other}"),
         })
@@ -1016,7 +700,7 @@ acknowledge = "24h"
 
     #[test]
     fn the_shipped_policy_is_valid() {
-        let c = Config::parse(include_str!("../../policy.toml"), Path::new("/etc/vdpd/policy.toml")).unwrap();
+        let c = super::parse(include_str!("../../policy.toml"), Path::new("/etc/vdpd/policy.toml")).unwrap();
         assert_eq!(c.organisation.ticket_prefix, "EX");
         assert_eq!(c.imap.unwrap().processed_mailbox.as_deref(), Some("vdpd/processed"));
         assert!(c.smtp.auth.is_some());
@@ -1097,12 +781,12 @@ acknowledge = "24h"
         std::fs::write(dir.path().join("imap.pass"), "from-config-dir\n").unwrap();
         let src = PasswordSource::File { name: "imap.pass".into(), config_dir: dir.path().to_path_buf() };
         // Without a credential of that name the file next to the policy is used.
-        assert_eq!(src.resolve().unwrap(), "from-config-dir");
+        assert_eq!(read_password(&src).unwrap(), "from-config-dir");
         let name = Path::new("imap.pass");
         // A credentials directory without that credential falls back to the policy's directory...
-        assert_eq!(PasswordSource::locate_in(name, Some(&creds), dir.path()), dir.path().join(name));
+        assert_eq!(locate_in(name, Some(&creds), dir.path()), dir.path().join(name));
         // ...and one with it wins.
         std::fs::write(creds.join("imap.pass"), "from-credentials\n").unwrap();
-        assert_eq!(PasswordSource::locate_in(name, Some(&creds), dir.path()), creds.join(name));
+        assert_eq!(locate_in(name, Some(&creds), dir.path()), creds.join(name));
     }
 }

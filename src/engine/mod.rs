@@ -5,7 +5,6 @@
 //! the mails that follow ([`MailPlan`]) and the clocks to set. It does no IO at all — no database, no
 //! network, no clock of its own — which is why most of vdpd's rules are tested here, table-driven.
 
-mod calendar;
 pub mod clocks;
 pub mod enquiry;
 pub mod hints;
@@ -19,7 +18,7 @@ use crate::form;
 use crate::mailtext;
 use crate::store::tickets::ThreadCandidate;
 
-pub use calendar::Measure;
+pub use vdpd_core::calendar::Measure;
 
 /// Milliseconds in the "per day" of the daily limits: a rolling 24 hours.
 pub const DAY_MS: i64 = 24 * 3600 * 1000;

@@ -290,7 +290,9 @@ pub async fn connect(
     tokens: Option<&crate::oauth2::TokenSource>,
 ) -> Result<(Session, Caps), ImapError> {
     let login = match (&cfg.auth, tokens) {
-        (crate::config::ImapAuth::Password(p), _) => Login::Password(p.resolve().map_err(ImapError::Password)?),
+        (crate::config::ImapAuth::Password(p), _) => {
+            Login::Password(crate::config::read_password(p).map_err(ImapError::Password)?)
+        }
         (crate::config::ImapAuth::XOAuth2, Some(t)) => Login::Token(t.token().await?),
         (crate::config::ImapAuth::XOAuth2, None) => {
             return Err(ImapError::Server("auth = \"xoauth2\" but no [oauth2] token source".into()));
@@ -346,7 +348,7 @@ pub async fn connect(
 }
 
 async fn secure(cfg: &ImapConfig, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ImapError> {
-    let config = tls::client_config(cfg.trust()).map_err(|e| ImapError::Tls(e.to_string()))?;
+    let config = tls::client_config(cfg.into()).map_err(|e| ImapError::Tls(e.to_string()))?;
     let name = tls::server_name(&cfg.host).map_err(|e| ImapError::Tls(e.to_string()))?;
     let connector = tokio_rustls::TlsConnector::from(config);
     match tokio::time::timeout(cfg.timeout, connector.connect(name, tcp)).await {

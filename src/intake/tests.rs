@@ -23,7 +23,7 @@ first_diagnosis = "7 business days"
 "#;
 
 fn env() -> Env {
-    let config = Config::parse(POLICY, Path::new("/nonexistent/policy.toml")).unwrap();
+    let config = crate::config::parse(POLICY, Path::new("/nonexistent/policy.toml")).unwrap();
     let templates = Templates::load(Path::new("/nonexistent/templates")).unwrap();
     Env {
         config: Arc::new(config),

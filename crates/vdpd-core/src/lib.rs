@@ -2,11 +2,13 @@
 //! clock. The `vdpd` crate (the shell) does the IO and passes what it read in; the compiler keeps IO out of
 //! here through this crate's dependencies, and clippy (`clippy.toml` beside `Cargo.toml`) through std.
 //!
-//! Moving in, module by module (issue 12): so far durations as policies write them and CWE names. The policy
-//! model, mail text handling (once addresses are checked without lettre), classification, the form, the
-//! calendar and clocks, staff commands and `decide` follow.
+//! Moving in, module by module (issue 12): so far durations as policies write them, CWE names, the validated
+//! configuration (`config`: the types; reading and checking `policy.toml` is the shell's) and the working
+//! calendar. Mail text handling, the form, clocks, staff commands and `decide` follow.
 
 #![forbid(unsafe_code)]
 
+pub mod calendar;
+pub mod config;
 pub mod cwe;
 pub mod duration;

@@ -40,7 +40,7 @@ amount = 100
 hall_of_fame = true
 {extra}"#
     );
-    Config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml")).unwrap()
+    crate::config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml")).unwrap()
 }
 
 fn mail(from: &str, signature: Signature) -> Inbound {

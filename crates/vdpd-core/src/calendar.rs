@@ -253,7 +253,7 @@ mod tests {
 
     fn london() -> Calendar {
         Calendar {
-            time_zone: TimeZone::get("Europe/London").unwrap(),
+            time_zone: TimeZone::posix("GMT0BST,M3.5.0/1,M10.5.0").unwrap(),
             zone_name: "Europe/London".into(),
             working_hours: Some(("09:00".parse().unwrap(), "17:30".parse().unwrap())),
             holidays: vec![
