@@ -39,7 +39,7 @@ pub mod heartbeat;
 pub mod imap;
 pub mod intake;
 pub mod lock;
-pub mod mailtext;
+pub use vdpd_core::mailtext;
 pub mod metrics;
 pub mod oauth2;
 pub mod openpgp;

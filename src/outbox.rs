@@ -320,6 +320,48 @@ fn record(tx: &rusqlite::Transaction<'_>, row: &OutboxRow, result: &SendResult, 
 mod tests {
     use super::*;
 
+    /// The core checks address syntax without lettre; what it accepts, lettre must accept for the envelope,
+    /// and what lettre refuses the core must refuse (or a stored address could never be mailed).
+    #[test]
+    fn the_cores_address_check_agrees_with_lettre() {
+        let cases = [
+            "a@example.test",
+            "first.last+tag@sub.example.test",
+            "o'brien@example.test",
+            "\"quoted local\"@example.test",
+            "user@[192.0.2.1]",
+            "user@[IPv6:2001:db8::1]",
+            "user@2001:db8::1",
+            "user@xn--bcher-kva.example",
+            "user@bücher.example",
+            "üser@example.test",
+            "a@localhost",
+            "a@b@example.test",
+            "@example.test",
+            "a@",
+            "a",
+            "a..b@example.test",
+            ".a@example.test",
+            "a.@example.test",
+            "a@-example.test",
+            "a@example-.test",
+            "a@exa_mple.test",
+            "a@example..test",
+            "a b@example.test",
+            "a@example.test\r\nBcc: x@y.z",
+            "a\u{0}@example.test",
+            &format!("{}@example.test", "l".repeat(65)),
+            &format!("a@{}.test", "d".repeat(64)),
+        ];
+        for a in cases {
+            assert_eq!(
+                crate::mailtext::is_valid_address(a),
+                a.parse::<lettre::Address>().is_ok(),
+                "{a:?}: core and lettre disagree"
+            );
+        }
+    }
+
     fn row(attempts: i64, created_at: i64) -> OutboxRow {
         OutboxRow {
             id: 1,

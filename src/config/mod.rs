@@ -187,8 +187,8 @@ impl Validator<'_> {
 
     fn address(&mut self, key: &str, value: Option<String>) -> Option<String> {
         let value = self.required(key, value)?;
-        match value.parse::<lettre::Address>() {
-            Ok(a) if !value.contains(['<', '>', ' ', '\r', '\n']) => Some(a.to_string().to_ascii_lowercase()),
+        match vdpd_core::mailtext::is_valid_address(&value) {
+            true if !value.contains(['<', '>', ' ', '\r', '\n']) => Some(value.to_ascii_lowercase()),
             _ => {
                 self.problem(key, format!("{value:?} is not a plain email address (write local@domain)"));
                 None

@@ -12,3 +12,4 @@ pub mod calendar;
 pub mod config;
 pub mod cwe;
 pub mod duration;
+pub mod mailtext;

@@ -121,7 +121,24 @@ pub fn normalize_address(s: &str) -> Option<String> {
         && a.len() <= 254
         && a.chars().all(|c| !c.is_control() && !c.is_whitespace() && !matches!(c, '<' | '>' | ',' | ';' | '"'))
         && (domain.contains('.') || domain == "localhost");
-    (ok && a.parse::<lettre::Address>().is_ok()).then_some(a)
+    (ok && is_valid_address(&a)).then_some(a)
+}
+
+/// Whether `a` is a `local@domain` address that the SMTP library will accept for an envelope and a header:
+/// the same syntax rules lettre applies (RFC 5322 local part; a DNS name, an IDN that converts to one, or an
+/// IP literal), checked here so that the core decides without the crate that sends mail. A shell test keeps
+/// the two in agreement.
+pub fn is_valid_address(a: &str) -> bool {
+    use email_address::EmailAddress;
+    let Some((local, domain)) = a.rsplit_once('@') else {
+        return false;
+    };
+    let ascii_domain_ok = |d: &str| {
+        EmailAddress::is_valid_domain(d)
+            || d.strip_prefix('[').and_then(|d| d.strip_suffix(']')).unwrap_or(d).parse::<std::net::IpAddr>().is_ok()
+    };
+    EmailAddress::is_valid_local_part(local)
+        && (ascii_domain_ok(domain) || idna::domain_to_ascii(domain).is_ok_and(|d| ascii_domain_ok(&d)))
 }
 
 /// The subject without leading reply/forward markers (`Re:`, `AW:`, `Fwd:` …) and without any ticket
