@@ -33,7 +33,7 @@ pub mod config;
 pub use vdpd_core::cwe;
 pub mod daemon;
 pub mod engine;
-pub mod form;
+pub use vdpd_core::form;
 pub mod fsx;
 pub mod heartbeat;
 pub mod imap;

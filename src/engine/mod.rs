@@ -7,7 +7,7 @@
 
 pub mod clocks;
 pub mod enquiry;
-pub mod hints;
+pub use vdpd_core::hints;
 pub mod staff;
 
 use serde::Serialize;

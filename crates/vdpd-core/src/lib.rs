@@ -12,4 +12,6 @@ pub mod calendar;
 pub mod config;
 pub mod cwe;
 pub mod duration;
+pub mod form;
+pub mod hints;
 pub mod mailtext;

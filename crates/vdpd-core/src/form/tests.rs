@@ -183,6 +183,6 @@ fn weaknesses_next_to_characters_that_change_length_in_upper_case() {
     assert_eq!(cwe("ſſſ cwe-79"), Some(Ok("CWE-79".into())));
     assert_eq!(cwe("ﬀ CWE: 89 ﬃ"), Some(Ok("CWE-89".into())));
     assert!(matches!(cwe("İİ cwe ſ"), Some(Err(e)) if e.contains("cwe ſ")));
-    let crash = include_bytes!("../../fuzz/regressions/form/crash-0c7ffcf5695377a4a11ea4b7f52389bbfc0ed692");
+    let crash = include_bytes!("../../../../fuzz/regressions/form/crash-0c7ffcf5695377a4a11ea4b7f52389bbfc0ed692");
     let _ = parse_default(&String::from_utf8_lossy(crash));
 }
