@@ -1,12 +1,12 @@
 //! The validated configuration: the policy a desk enacts and how it reaches its mail servers, as values.
 //!
-//! These are the types the rest of vdpd reads. Making them from `policy.toml` — reading the file, checking
-//! each value and naming the line of every problem — is the shell's (`vdpd::config`), since it reads files
-//! (certificates named in the policy must exist); this module only says what a valid configuration is.
-//! Secrets are never here: a [`PasswordSource`] says where a password lives, and the shell reads it when it
-//! connects.
+//! These are the types the rest of vdpd reads, and [`parse`] makes them from the text of `policy.toml`,
+//! naming the line of every problem. Reading the file is the shell's (`vdpd::config::load`), and so is reading
+//! secrets: a [`PasswordSource`] only says where a password lives.
 
 mod policy;
+mod raw;
+mod read;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::duration::{ParseDurationError, PolicyDuration, Unit};
 pub use policy::*;
+pub use read::{Machine, parse};
 
 /// A fully validated configuration.
 #[derive(Debug, Clone)]

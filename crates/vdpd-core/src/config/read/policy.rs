@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{
+use super::{Validator, raw};
+use crate::config::{
     Bounty, Calendar, Clause, DEFAULT_KEY_REQUEST_PATTERNS, DkimProof, FormDelivery, FormSection, Holiday, LearnKeys,
     OUTCOME_TIERS, OpenPgpConfig, PolicyDuration, Recognition, ReportDetail, ReportForm, Retention, SCOPE_CLASSES,
-    Scope, SectionKind, SecurityTxt, Staff, StaffAuth, StaffEncryption, StaffMember, SubProcessor, Tier, Validator,
-    raw,
+    Scope, SectionKind, SecurityTxt, Staff, StaffAuth, StaffEncryption, StaffMember, SubProcessor, Tier,
 };
 
 /// An identifier staff type in commands: letters, digits and dashes.
@@ -362,12 +362,12 @@ impl Validator<'_> {
     pub(super) fn calendar(&mut self, r: raw::RawCalendar) -> Option<Calendar> {
         let mut c = Calendar::default();
         if let Some(name) = r.time_zone {
-            match jiff::tz::TimeZone::get(&name) {
-                Ok(tz) => {
+            match self.machine.time_zone(&name) {
+                Some(tz) => {
                     c.time_zone = tz;
                     c.zone_name = name;
                 }
-                Err(_) => self.problem(
+                None => self.problem(
                     "calendar.time_zone",
                     format!(
                         "{name:?} is not a known time zone: write an IANA name such as \"Europe/London\" (and make \
