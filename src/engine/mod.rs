@@ -5,12 +5,9 @@
 //! the mails that follow ([`MailPlan`]) and the clocks to set. It does no IO at all — no database, no
 //! network, no clock of its own — which is why most of vdpd's rules are tested here, table-driven.
 
-pub mod clocks;
 pub mod enquiry;
 pub use vdpd_core::hints;
 pub mod staff;
-
-use serde::Serialize;
 
 use crate::classify::Inbound;
 use crate::config::{Config, FormSection, Limits, Organisation};
@@ -19,67 +16,13 @@ use crate::mailtext;
 use crate::store::tickets::ThreadCandidate;
 
 pub use vdpd_core::calendar::Measure;
+pub use vdpd_core::clocks;
+pub use vdpd_core::ticket::TicketState;
 
 /// Milliseconds in the "per day" of the daily limits: a rolling 24 hours.
 pub const DAY_MS: i64 = 24 * 3600 * 1000;
 /// Milliseconds in the "per hour" of `limits.new_tickets_per_hour` (and of the flood warning's pace).
 pub const HOUR_MS: i64 = 3600 * 1000;
-
-/// Where a ticket stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TicketState {
-    /// Received and acknowledged; nobody has looked yet.
-    New,
-    /// Being assessed.
-    Triage,
-    /// Confirmed as a valid vulnerability.
-    Accepted,
-    /// A fix is being made.
-    Fixing,
-    /// Fixed; waiting for the researcher's confirmation and the disclosure date.
-    Resolved,
-    /// Done.
-    Closed,
-}
-
-impl TicketState {
-    pub const ALL: [TicketState; 6] = [
-        TicketState::New,
-        TicketState::Triage,
-        TicketState::Accepted,
-        TicketState::Fixing,
-        TicketState::Resolved,
-        TicketState::Closed,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            TicketState::New => "new",
-            TicketState::Triage => "triage",
-            TicketState::Accepted => "accepted",
-            TicketState::Fixing => "fixing",
-            TicketState::Resolved => "resolved",
-            TicketState::Closed => "closed",
-        }
-    }
-}
-
-impl std::str::FromStr for TicketState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        TicketState::ALL
-            .into_iter()
-            .find(|t| t.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown state {s:?} (one of: {})", TicketState::ALL.map(|t| t.as_str()).join(", ")))
-    }
-}
-
-impl std::fmt::Display for TicketState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// What the store knows that bears on an incoming mail.
 #[derive(Debug, Clone, Default)]

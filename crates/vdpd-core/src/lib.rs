@@ -9,9 +9,11 @@
 #![forbid(unsafe_code)]
 
 pub mod calendar;
+pub mod clocks;
 pub mod config;
 pub mod cwe;
 pub mod duration;
 pub mod form;
 pub mod hints;
 pub mod mailtext;
+pub mod ticket;

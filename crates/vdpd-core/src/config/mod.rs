@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 pub use crate::duration::{ParseDurationError, PolicyDuration, Unit};
 pub use policy::*;
+#[cfg(test)]
+pub(crate) use read::TestMachine;
 pub use read::{Machine, parse};
 
 /// A fully validated configuration.

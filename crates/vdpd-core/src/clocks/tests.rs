@@ -12,7 +12,7 @@ fn config(extra: &str) -> Config {
          holidays = [\"12-25\", \"2026-12-28\", \"01-01\"]\n\
          [retention]\nafter_resolution = \"1 month\"\n"
     );
-    crate::config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml")).unwrap()
+    crate::config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml"), &crate::config::TestMachine).unwrap()
 }
 
 fn ms(s: &str) -> i64 {

@@ -13,8 +13,8 @@ use std::fmt;
 use jiff::civil::Date;
 use serde::Serialize;
 
-use super::TicketState;
 use crate::config::{Calendar, Config, PolicyDuration, Severity, Sla};
+use crate::ticket::TicketState;
 
 /// A ticket's facts that the clocks depend on (times in milliseconds since the epoch).
 #[derive(Debug, Clone)]

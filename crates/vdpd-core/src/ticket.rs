@@ -1,0 +1,59 @@
+//! A ticket as the policy sees it: where it stands.
+
+use serde::Serialize;
+
+/// Where a ticket stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TicketState {
+    /// Received and acknowledged; nobody has looked yet.
+    New,
+    /// Being assessed.
+    Triage,
+    /// Confirmed as a valid vulnerability.
+    Accepted,
+    /// A fix is being made.
+    Fixing,
+    /// Fixed; waiting for the researcher's confirmation and the disclosure date.
+    Resolved,
+    /// Done.
+    Closed,
+}
+
+impl TicketState {
+    pub const ALL: [TicketState; 6] = [
+        TicketState::New,
+        TicketState::Triage,
+        TicketState::Accepted,
+        TicketState::Fixing,
+        TicketState::Resolved,
+        TicketState::Closed,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TicketState::New => "new",
+            TicketState::Triage => "triage",
+            TicketState::Accepted => "accepted",
+            TicketState::Fixing => "fixing",
+            TicketState::Resolved => "resolved",
+            TicketState::Closed => "closed",
+        }
+    }
+}
+
+impl std::str::FromStr for TicketState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        TicketState::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown state {s:?} (one of: {})", TicketState::ALL.map(|t| t.as_str()).join(", ")))
+    }
+}
+
+impl std::fmt::Display for TicketState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
