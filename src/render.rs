@@ -919,8 +919,8 @@ mod tests {
 
     #[test]
     fn encrypted_mail_shows_only_the_reference_outside_and_carries_its_real_headers_inside() {
-        let key = OrgKey::generate("Sec <security@example.test>", None).unwrap();
-        let alice = OrgKey::generate("Alice <alice@research.test>", None).unwrap();
+        let key = OrgKey::generate("Sec <security@example.test>", None, std::time::SystemTime::now()).unwrap();
+        let alice = OrgKey::generate("Alice <alice@research.test>", None, std::time::SystemTime::now()).unwrap();
         let mut plan = plan();
         plan.subject = "[EX-2026-0001] Re: Stored XSS in the admin panel".into();
         let envelope = Envelope { encrypt: Some((alice.public(), &key)), ..plain(&plan) };

@@ -19,7 +19,7 @@ pub fn config() -> &'static Config {
 /// recipient check into the packet parser and decompression.
 pub fn org() -> &'static OrgKey {
     static KEY: OnceLock<OrgKey> = OnceLock::new();
-    KEY.get_or_init(|| OrgKey::generate("Fuzz Security <security@example.com>", None).expect("key generation"))
+    KEY.get_or_init(|| OrgKey::generate("Fuzz Security <security@example.com>", None, std::time::SystemTime::now()).expect("key generation"))
 }
 
 /// Tight limits, so that a bomb shows as a bounded error quickly instead of slowing the fuzzer.

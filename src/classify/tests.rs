@@ -229,7 +229,7 @@ mod signed_content {
     }
 
     fn person(address: &str) -> OrgKey {
-        OrgKey::generate(&format!("Person <{address}>"), None).unwrap()
+        OrgKey::generate(&format!("Person <{address}>"), None, now()).unwrap()
     }
 
     fn clearsign(key: &OrgKey, text: &str) -> String {

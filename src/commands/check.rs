@@ -8,7 +8,7 @@ use crate::config::{Config, PasswordSource};
 use std::time::{Duration, SystemTime};
 
 use crate::imap;
-use crate::openpgp::keys::{self, OrgKey};
+use crate::openpgp::keys;
 use crate::outbox::Mailer;
 use crate::render::{Origin, Templates};
 
@@ -303,7 +303,7 @@ fn check_openpgp(r: &mut Report, config: &Config) {
         }
         return;
     };
-    match OrgKey::load(&o.key, &config.organisation.security_address) {
+    match keys::load(&o.key, &config.organisation.security_address) {
         Ok(key) => {
             let info = key.info(now);
             let expires = info

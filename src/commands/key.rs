@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{Exit, load_config, refuse_root_on_service_state, shown_args};
 use crate::config::Config;
-use crate::openpgp::keys::OrgKey;
+use crate::openpgp::keys::{self, OrgKey};
 use crate::openpgp::{self, Cert};
 
 fn key_path(config: &Config) -> anyhow::Result<std::path::PathBuf> {
@@ -66,14 +66,14 @@ pub fn generate(config_path: &Path, userid: Option<String>, validity: &str, forc
     let validity = parse_validity(validity, jiff::Timestamp::now()).map_err(|m| Exit { code: 2, message: m })?;
     let userid =
         userid.unwrap_or_else(|| format!("{} <{}>", config.organisation.name, config.organisation.security_address));
-    let key = OrgKey::generate(&userid, validity)?;
+    let key = OrgKey::generate(&userid, validity, std::time::SystemTime::now())?;
     if !openpgp::has_address(key.public(), &config.organisation.security_address) {
         eprintln!(
             "warning: the user ID {userid:?} does not carry {}; mail clients match keys by address",
             config.organisation.security_address
         );
     }
-    key.save(&path, force)?;
+    keys::save(&key, &path, force)?;
     describe(&key, &path);
     Ok(ExitCode::SUCCESS)
 }
@@ -86,15 +86,15 @@ pub fn import(config_path: &Path, file: &Path, force: bool) -> anyhow::Result<Ex
     let bytes = std::fs::read(file).map_err(|e| Exit { code: 1, message: format!("{}: {e}", file.display()) })?;
     let cert = Cert::from_bytes(&bytes)
         .map_err(|e| Exit { code: 1, message: format!("{}: not an OpenPGP key: {e:#}", file.display()) })?;
-    let key = OrgKey::from_cert(cert, &file.display().to_string())?;
-    key.save(&path, force)?;
+    let key = OrgKey::from_cert(cert, &file.display().to_string(), std::time::SystemTime::now())?;
+    keys::save(&key, &path, force)?;
     describe(&key, &path);
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn export(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = load_config(config_path)?;
-    let key = OrgKey::load(&key_path(&config)?, &config.organisation.security_address)?;
+    let key = keys::load(&key_path(&config)?, &config.organisation.security_address)?;
     use std::io::Write;
     std::io::stdout().write_all(&openpgp::armored(key.public()))?;
     Ok(ExitCode::SUCCESS)

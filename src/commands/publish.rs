@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use super::{Exit, load_config};
 use crate::cli::HallOfFameFormat;
-use crate::openpgp::keys::OrgKey;
 use crate::publish;
 use crate::render::Templates;
 use crate::store::tickets;
@@ -36,7 +35,9 @@ pub fn security_txt(
     let config = load_config(config_path)?;
     let now = now.unwrap_or_else(jiff::Timestamp::now);
     let key = match &config.openpgp {
-        Some(o) if o.key.exists() || sign => Some(OrgKey::load(&o.key, &config.organisation.security_address)?),
+        Some(o) if o.key.exists() || sign => {
+            Some(crate::openpgp::keys::load(&o.key, &config.organisation.security_address)?)
+        }
         _ => None,
     };
     if sign && key.is_none() {

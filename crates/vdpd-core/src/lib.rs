@@ -16,4 +16,16 @@ pub mod duration;
 pub mod form;
 pub mod hints;
 pub mod mailtext;
+pub mod openpgp;
 pub mod ticket;
+
+/// What the core's tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::time::{Duration, SystemTime};
+
+    /// The instant the core's tests happen at (2026-09-21): the core reads no clock, and neither do its tests.
+    pub fn now() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000)
+    }
+}

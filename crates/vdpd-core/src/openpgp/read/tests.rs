@@ -12,11 +12,11 @@ use crate::openpgp::write::sign_and_encrypt;
 const LIMITS: Limits = Limits { max_plaintext: 10 * 1024 * 1024, max_ratio: 100 };
 
 fn key(uid: &str) -> OrgKey {
-    OrgKey::generate(uid, None).unwrap()
+    OrgKey::generate(uid, None, now()).unwrap()
 }
 
 fn now() -> SystemTime {
-    SystemTime::now()
+    crate::testing::now()
 }
 
 #[test]
@@ -133,7 +133,7 @@ fn detached(key: &OrgKey, data: &[u8]) -> Vec<u8> {
     let mut sig = Vec::new();
     let m = Message::new(&mut sig);
     let m = openpgp::serialize::stream::Armorer::new(m).kind(openpgp::armor::Kind::Signature).build().unwrap();
-    let mut s = Signer::new(m, key.signer(now()).unwrap()).unwrap().detached().build().unwrap();
+    let mut s = Signer::new(m, key.signer(now()).unwrap()).unwrap().detached().creation_time(now()).build().unwrap();
     s.write_all(data).unwrap();
     s.finalize().unwrap();
     sig
@@ -164,7 +164,8 @@ fn detached_and_inline_signatures() {
     let mut csf = Vec::new();
     {
         let m = Message::new(&mut csf);
-        let mut s = Signer::new(m, alice.signer(now()).unwrap()).unwrap().cleartext().build().unwrap();
+        let mut s =
+            Signer::new(m, alice.signer(now()).unwrap()).unwrap().cleartext().creation_time(now()).build().unwrap();
         s.write_all(b"Title: XSS\nAsset*: example.test\n").unwrap();
         s.finalize().unwrap();
     }

@@ -50,7 +50,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_refusals() {
-        let key = OrgKey::generate("Sec <security@example.test>", None).unwrap();
+        let key = OrgKey::generate("Sec <security@example.test>", None, crate::testing::now()).unwrap();
         let h = header("security@example.test", key.public());
         // Folded as a mail header would be.
         let folded = h.replace("keydata=", "keydata=\r\n ");
