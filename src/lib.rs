@@ -24,7 +24,7 @@
 //! - [`cli`]: the command line (clap definitions); [`commands`]: what each command does.
 
 pub mod advisory;
-pub mod classify;
+pub use vdpd_core::classify;
 pub mod cli;
 pub mod clock;
 pub mod commands;
@@ -32,7 +32,7 @@ pub mod config;
 // The pure modules that moved into the core crate, at the paths the rest of the code knows them by.
 pub use vdpd_core::cwe;
 pub mod daemon;
-pub mod engine;
+pub use vdpd_core::engine;
 pub use vdpd_core::form;
 pub mod fsx;
 pub mod heartbeat;

@@ -10,7 +10,7 @@ use vdpd::openpgp::keys::OrgKey;
 pub fn config() -> &'static Config {
     static CONFIG: OnceLock<Config> = OnceLock::new();
     CONFIG.get_or_init(|| {
-        Config::parse(include_str!("../../policy.toml"), Path::new("/etc/vdpd/policy.toml"))
+        vdpd::config::parse(include_str!("../../policy.toml"), Path::new("/etc/vdpd/policy.toml"))
             .expect("the shipped policy parses")
     })
 }

@@ -120,16 +120,7 @@ pub fn add_timeline(
     Ok(())
 }
 
-/// A ticket an incoming message may belong to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ThreadCandidate {
-    pub ticket_id: i64,
-    pub reference: String,
-    /// Whether the sender of the incoming message is a participant of this ticket.
-    pub sender_is_participant: bool,
-    /// True when found through In-Reply-To/References (stronger evidence than a subject tag).
-    pub by_header: bool,
-}
+pub use vdpd_core::ticket::ThreadCandidate;
 
 /// Tickets named by Message-IDs (In-Reply-To/References) or by references (subject tags), with whether
 /// `sender` takes part in each. Header matches come first.

@@ -9,10 +9,12 @@
 #![forbid(unsafe_code)]
 
 pub mod calendar;
+pub mod classify;
 pub mod clocks;
 pub mod config;
 pub mod cwe;
 pub mod duration;
+pub mod engine;
 pub mod form;
 pub mod hints;
 pub mod mailtext;

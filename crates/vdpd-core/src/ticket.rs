@@ -1,4 +1,4 @@
-//! A ticket as the policy sees it: where it stands.
+//! A ticket as the policy sees it: where it stands, and how an incoming mail may belong to one.
 
 use serde::Serialize;
 
@@ -56,4 +56,15 @@ impl std::fmt::Display for TicketState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A ticket an incoming message may belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadCandidate {
+    pub ticket_id: i64,
+    pub reference: String,
+    /// Whether the sender of the incoming message is a participant of this ticket.
+    pub sender_is_participant: bool,
+    /// True when found through In-Reply-To/References (stronger evidence than a subject tag).
+    pub by_header: bool,
 }

@@ -17,7 +17,7 @@ fn keyring() -> Keyring<'static> {
         certs: &[],
         held_addresses: &[],
         limits: crate::openpgp::read::Limits { max_plaintext: 10 << 20, max_ratio: 100 },
-        now: std::time::SystemTime::now(),
+        now: crate::testing::now(),
     }
 }
 
@@ -225,7 +225,7 @@ mod signed_content {
     use crate::openpgp::read::Signature;
 
     fn now() -> SystemTime {
-        SystemTime::now()
+        crate::testing::now()
     }
 
     fn person(address: &str) -> OrgKey {
@@ -241,7 +241,8 @@ mod signed_content {
         {
             let m = Message::new(&mut sig);
             let m = Armorer::new(m).kind(openpgp::armor::Kind::Signature).build().unwrap();
-            let mut s = Signer::new(m, key.signer(now()).unwrap()).unwrap().detached().build().unwrap();
+            let mut s =
+                Signer::new(m, key.signer(now()).unwrap()).unwrap().detached().creation_time(now()).build().unwrap();
             s.write_all(data).unwrap();
             s.finalize().unwrap();
         }

@@ -16,7 +16,7 @@ fn config(extra: &str) -> Config {
         "[organisation]\nname = \"Example\"\nsecurity_address = \"security@example.test\"\nticket_prefix = \"EX\"\n\
          [smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[store]\npath = \"/tmp/x.sqlite\"\n[sla]\nacknowledge = \"24h\"\n{extra}"
     );
-    crate::config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml")).unwrap()
+    crate::config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml"), &crate::config::TestMachine).unwrap()
 }
 
 fn mail() -> Inbound {

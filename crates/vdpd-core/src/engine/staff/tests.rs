@@ -40,7 +40,7 @@ amount = 100
 hall_of_fame = true
 {extra}"#
     );
-    crate::config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml")).unwrap()
+    crate::config::parse(&text, std::path::Path::new("/etc/vdpd/policy.toml"), &crate::config::TestMachine).unwrap()
 }
 
 fn mail(from: &str, signature: Signature) -> Inbound {

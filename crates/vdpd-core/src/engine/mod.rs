@@ -6,18 +6,18 @@
 //! network, no clock of its own — which is why most of vdpd's rules are tested here, table-driven.
 
 pub mod enquiry;
-pub use vdpd_core::hints;
+pub use crate::hints;
 pub mod staff;
 
 use crate::classify::Inbound;
 use crate::config::{Config, FormSection, Limits, Organisation};
 use crate::form;
 use crate::mailtext;
-use crate::store::tickets::ThreadCandidate;
+use crate::ticket::ThreadCandidate;
 
-pub use vdpd_core::calendar::Measure;
-pub use vdpd_core::clocks;
-pub use vdpd_core::ticket::TicketState;
+pub use crate::calendar::Measure;
+pub use crate::clocks;
+pub use crate::ticket::TicketState;
 
 /// Milliseconds in the "per day" of the daily limits: a rolling 24 hours.
 pub const DAY_MS: i64 = 24 * 3600 * 1000;

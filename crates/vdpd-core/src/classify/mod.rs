@@ -373,7 +373,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// From and Subject of a message that is refused or could not be processed, read from its header alone (so
 /// that the quarantine is still searchable); empty when even the header is over `limits.max_header_bytes`.
-pub(crate) fn summary_of_headers(raw: &[u8], limits: &Limits) -> Summary {
+pub fn summary_of_headers(raw: &[u8], limits: &Limits) -> Summary {
     let len = header_block_len(raw);
     if len > limits.max_header_bytes {
         return Summary::default();
