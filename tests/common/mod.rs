@@ -248,7 +248,16 @@ low = "90 days"
     /// this test's mail servers, store and security address; `adjust` changes what else the test needs
     /// (staff, escalation contacts).
     pub fn use_example(&self, example: &str, adjust: impl FnOnce(&mut toml::Table)) {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(example);
+        self.use_policy_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(example), adjust);
+    }
+
+    /// Replaces this desk's policy by the shipped `policy.toml` (and `templates/`) as the package installs them,
+    /// keeping this test's mail servers, store and security address, as [`Desk::use_example`] does.
+    pub fn use_shipped(&self, adjust: impl FnOnce(&mut toml::Table)) {
+        self.use_policy_of(Path::new(env!("CARGO_MANIFEST_DIR")), adjust);
+    }
+
+    fn use_policy_of(&self, dir: &Path, adjust: impl FnOnce(&mut toml::Table)) {
         let mut policy: toml::Table = std::fs::read_to_string(dir.join("policy.toml")).unwrap().parse().unwrap();
         let ours: toml::Table = std::fs::read_to_string(&self.config).unwrap().parse().unwrap();
         for key in ["imap", "smtp", "store"] {
