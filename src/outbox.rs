@@ -110,13 +110,38 @@ impl Mailer {
 
     /// One SMTP transaction for one row.
     pub async fn send(&self, row: &OutboxRow) -> Attempt {
-        let envelope = match (row.envelope_from.parse(), row.recipient.parse()) {
-            (Ok(from), Ok(to)) => match Envelope::new(Some(from), vec![to]) {
+        self.send_to(&row.envelope_from, std::slice::from_ref(&row.recipient), &row.raw).await
+    }
+
+    /// One SMTP transaction for rows holding the same message (a notification to several team members):
+    /// one `MAIL FROM`, a `RCPT TO` per row, the bytes once. The server then queues one message instead of one
+    /// per recipient. A permanent refusal may concern one recipient only (an unknown address), so then each
+    /// row is tried on its own: one bad address never fails the others' mail.
+    pub async fn send_rows(&self, rows: &[OutboxRow]) -> Vec<Attempt> {
+        let [first, ..] = rows else { return Vec::new() };
+        if rows.len() > 1 {
+            let recipients: Vec<String> = rows.iter().map(|r| r.recipient.clone()).collect();
+            let attempt = self.send_to(&first.envelope_from, &recipients, &first.raw).await;
+            if !matches!(attempt, Attempt::Permanent(_)) {
+                return vec![attempt; rows.len()];
+            }
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(self.send(row).await);
+        }
+        out
+    }
+
+    async fn send_to(&self, from: &str, recipients: &[String], raw: &[u8]) -> Attempt {
+        let to: Result<Vec<lettre::Address>, _> = recipients.iter().map(|r| r.parse()).collect();
+        let envelope = match (from.parse(), to) {
+            (Ok(from), Ok(to)) => match Envelope::new(Some(from), to) {
                 Ok(e) => e,
                 Err(e) => return Attempt::Permanent(format!("bad envelope: {e}")),
             },
             _ => {
-                return Attempt::Permanent(format!("bad envelope address: {} → {}", row.envelope_from, row.recipient));
+                return Attempt::Permanent(format!("bad envelope address: {from} → {}", recipients.join(", ")));
             }
         };
         let login = match self.login().await {
@@ -124,13 +149,26 @@ impl Mailer {
             // No token: like an unreachable server, the mail waits and is retried.
             Err(e) => return Attempt::Connection(e),
         };
-        match self.client.send(&envelope, &row.raw, login.as_ref()).await {
+        match self.client.send(&envelope, raw, login.as_ref()).await {
             Ok(response) => Attempt::Sent(response),
             Err(crate::smtp::Failure::Permanent(e)) => Attempt::Permanent(e),
             Err(crate::smtp::Failure::Transient(e)) => Attempt::Transient(e),
             Err(crate::smtp::Failure::Connection(e)) => Attempt::Connection(e),
         }
     }
+}
+
+/// Claimed rows in SMTP transactions: rows with the same sender and the same bytes (one message to several
+/// team members) travel together, in the order claimed.
+fn transactions(rows: Vec<OutboxRow>) -> Vec<Vec<OutboxRow>> {
+    let mut out: Vec<Vec<OutboxRow>> = Vec::new();
+    for row in rows {
+        match out.iter_mut().find(|g| g[0].envelope_from == row.envelope_from && g[0].raw == row.raw) {
+            Some(group) => group.push(row),
+            None => out.push(vec![row]),
+        }
+    }
+    out
 }
 
 /// What one delivery pass did.
@@ -212,15 +250,18 @@ pub async fn deliver_due(
 
     let concurrency = mailer.config.concurrency;
     let mut report = DeliveryReport::default();
-    let mut inflight: JoinSet<(OutboxRow, Attempt)> = JoinSet::new();
+    let mut inflight: JoinSet<Vec<(OutboxRow, Attempt)>> = JoinSet::new();
+    // Rows being sent (a transaction may carry several): never more than `concurrency`.
+    let mut rows_in_flight = 0usize;
     let now = clock.now_ms();
     let mut claimed = db.call(move |s| s.write(|tx| crate::store::outbox::claim_due(tx, now, concurrency))).await?;
     loop {
-        for row in claimed.drain(..) {
+        for rows in transactions(std::mem::take(&mut claimed)) {
+            rows_in_flight += rows.len();
             let mailer = mailer.clone();
             inflight.spawn(async move {
-                let attempt = mailer.send(&row).await;
-                (row, attempt)
+                let attempts = mailer.send_rows(&rows).await;
+                rows.into_iter().zip(attempts).collect()
             });
         }
         let Some(joined) = inflight.join_next().await else {
@@ -230,10 +271,11 @@ pub async fn deliver_due(
         // that fills the free slots (mail enqueued while we were sending is due too): one commit for several
         // mails. Mail sent but not yet recorded still holds its slot, so the bound on mail sent twice after a
         // crash stays `concurrency`, as the README says.
-        let mut finished = vec![joined.expect("send tasks do not panic")];
+        let mut finished = joined.expect("send tasks do not panic");
         while let Some(joined) = inflight.try_join_next() {
-            finished.push(joined.expect("send tasks do not panic"));
+            finished.extend(joined.expect("send tasks do not panic"));
         }
+        rows_in_flight -= finished.len();
         let now = clock.now_ms();
         let mut results = Vec::with_capacity(finished.len());
         for (row, attempt) in finished {
@@ -259,7 +301,7 @@ pub async fn deliver_due(
             results.push((row, result));
         }
         let cancelled = cancel.is_some_and(|c| c.is_cancelled());
-        let want = if cancelled || report.connection_failed { 0 } else { concurrency - inflight.len() };
+        let want = if cancelled || report.connection_failed { 0 } else { concurrency - rows_in_flight };
         claimed = db
             .call(move |s| {
                 s.write(|tx| {
@@ -373,6 +415,24 @@ mod tests {
             attempts,
             created_at,
         }
+    }
+
+    /// Rows holding one message to several team members go in one SMTP transaction; different bytes or a
+    /// different sender never share one, and the claimed order is kept.
+    #[test]
+    fn rows_of_one_message_share_a_transaction() {
+        let mk = |id: i64, to: &str, raw: &[u8]| OutboxRow { id, recipient: to.into(), raw: raw.to_vec(), ..row(1, 0) };
+        let mut other_sender = mk(5, "d@example.test", b"notification");
+        other_sender.envelope_from = "psirt@example.test".into();
+        let rows = vec![
+            mk(1, "a@example.test", b"notification"),
+            mk(2, "r@research.test", b"acknowledgement"),
+            mk(3, "b@example.test", b"notification"),
+            mk(4, "c@example.test", b"notification "),
+            other_sender,
+        ];
+        let ids: Vec<Vec<i64>> = transactions(rows).iter().map(|g| g.iter().map(|r| r.id).collect()).collect();
+        assert_eq!(ids, vec![vec![1, 3], vec![2], vec![4], vec![5]]);
     }
 
     fn smtp() -> SmtpConfig {

@@ -623,14 +623,16 @@ pub fn new_message_id(reference: Option<&str>, domain: &str) -> String {
 /// Who a composed mail goes to and what OpenPGP does to it.
 #[derive(Debug, Clone, Copy)]
 pub struct Envelope<'a> {
-    pub to: &'a str,
-    pub to_name: &'a str,
+    /// Who the mail is addressed to, (address, display name): one researcher, or several members of the desk's
+    /// own team, who then get one message addressed to them all (composed, signed and encrypted once).
+    pub to: &'a [(&'a str, &'a str)],
     /// Attach this public certificate (`application/pgp-keys`).
     pub attach_key: Option<&'a Cert>,
     /// The `Autocrypt:` header value, if we offer our key.
     pub autocrypt: Option<&'a str>,
-    /// Sign with the organisation key and encrypt to this certificate (PGP/MIME, RFC 3156).
-    pub encrypt: Option<(&'a Cert, &'a OrgKey)>,
+    /// Sign with the organisation key and encrypt to these certificates, one per addressee (PGP/MIME,
+    /// RFC 3156): one encrypted payload that each of them (and the organisation key) can open.
+    pub encrypt: Option<(&'a [&'a Cert], &'a OrgKey)>,
     /// A `Reply-To:` (staff notifications: answers go to the security address, threaded by `[REF]`).
     pub reply_to: Option<&'a str>,
     /// Files to attach (researchers' attachments forwarded to staff).
@@ -659,13 +661,15 @@ pub fn compose(
         Some(mailtext::clean_header_text(&org.name, mailtext::MAX_NAME_CHARS)),
         org.security_address.parse().map_err(|e| bad(&e))?,
     );
-    let to_name = mailtext::clean_header_text(envelope.to_name, mailtext::MAX_NAME_CHARS);
-    let to = Mailbox::new((!to_name.is_empty()).then_some(to_name), envelope.to.parse().map_err(|e| bad(&e))?);
     let system_date = SystemTime::try_from(date).map_err(|e| bad(&e))?;
     let subject = mailtext::clean_header_text(&plan.subject, 2 * mailtext::MAX_SUBJECT_CHARS);
     // Encrypted mail shows only the reference outside (RFC 9788 header protection); the Subject itself is
     // set below, once we know which.
-    let mut builder = Message::builder().from(from).to(to).message_id(Some(message_id.to_string())).date(system_date);
+    let mut builder = Message::builder().from(from).message_id(Some(message_id.to_string())).date(system_date);
+    for (address, name) in envelope.to {
+        let name = mailtext::clean_header_text(name, mailtext::MAX_NAME_CHARS);
+        builder = builder.to(Mailbox::new((!name.is_empty()).then_some(name), address.parse().map_err(|e| bad(&e))?));
+    }
     if let Some(id) = &plan.in_reply_to {
         builder = builder.in_reply_to(id.clone());
     }
@@ -711,7 +715,7 @@ pub fn compose(
         Content::Multi(parts.into_iter().fold(MultiPart::mixed().singlepart(text), |m, p| m.singlepart(p)))
     };
     let message = match envelope.encrypt {
-        Some((recipient, key)) => {
+        Some((recipients, key)) => {
             // The real header fields, encoded exactly as the clear-text mail would carry them, go inside.
             let clear = match &content {
                 Content::Single(p) => builder.clone().subject(subject.clone()).singlepart(p.clone()),
@@ -729,7 +733,7 @@ pub fn compose(
             };
             let entity = protect_headers(&entity, &clear, &outer_subject);
             builder = builder.subject(outer_subject);
-            let armoured = crate::openpgp::write::sign_and_encrypt(&entity, &[recipient], key, system_date)?;
+            let armoured = crate::openpgp::write::sign_and_encrypt(&entity, recipients, key, system_date)?;
             let version = SinglePart::builder()
                 .header(ContentType::parse("application/pgp-encrypted").map_err(|e| bad(&e))?)
                 .body(String::from("Version: 1\r\n"));
@@ -830,16 +834,12 @@ mod tests {
         }
     }
 
-    fn plain(plan: &MailPlan) -> Envelope<'_> {
-        Envelope {
-            to: &plan.to,
-            to_name: &plan.to_name,
-            attach_key: None,
-            autocrypt: None,
-            encrypt: None,
-            reply_to: None,
-            files: &[],
-        }
+    fn to(plan: &MailPlan) -> [(&str, &str); 1] {
+        [(plan.to.as_str(), plan.to_name.as_str())]
+    }
+
+    fn plain<'a>(to: &'a [(&'a str, &'a str)]) -> Envelope<'a> {
+        Envelope { to, attach_key: None, autocrypt: None, encrypt: None, reply_to: None, files: &[] }
     }
 
     fn org() -> Organisation {
@@ -855,13 +855,14 @@ mod tests {
 
     #[test]
     fn composed_mail_has_threading_and_rfc3834_headers_and_no_injection() {
+        let plan = plan();
         let raw = compose(
-            &plan(),
+            &plan,
             "Hello\nthere\n",
             &org(),
             "<ex-1.abc@example.test>",
             "2026-11-23T10:00:00Z".parse().unwrap(),
-            &plain(&plan()),
+            &plain(&to(&plan)),
         )
         .unwrap();
         let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
@@ -883,8 +884,8 @@ mod tests {
         let subject = format!("[EX-2026-0001] Re: {}", "Ünïcödé wörds ".repeat(14).trim_end());
         plan.subject = subject.clone();
         plan.to_name = "Ä".repeat(90);
-        let raw =
-            compose(&plan, "x", &org(), "<a@b.c>", "2026-11-23T10:00:00Z".parse().unwrap(), &plain(&plan)).unwrap();
+        let raw = compose(&plan, "x", &org(), "<a@b.c>", "2026-11-23T10:00:00Z".parse().unwrap(), &plain(&to(&plan)))
+            .unwrap();
         let text = String::from_utf8(raw.clone()).unwrap();
         let header = &text[..text.find("\r\n\r\n").unwrap()];
         assert!(header.is_ascii(), "RFC 2047-encoded");
@@ -923,7 +924,9 @@ mod tests {
         let alice = OrgKey::generate("Alice <alice@research.test>", None, std::time::SystemTime::now()).unwrap();
         let mut plan = plan();
         plan.subject = "[EX-2026-0001] Re: Stored XSS in the admin panel".into();
-        let envelope = Envelope { encrypt: Some((alice.public(), &key)), ..plain(&plan) };
+        let to = to(&plan);
+        let certs = [alice.public()];
+        let envelope = Envelope { encrypt: Some((&certs, &key)), ..plain(&to) };
         // The keys were made just now.
         let now = jiff::Timestamp::now();
         let raw = compose(&plan, "The details.\n", &org(), "<a@example.test>", now, &envelope).unwrap();

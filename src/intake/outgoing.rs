@@ -1,5 +1,6 @@
-//! Mail that follows from a message: rendered once, composed per recipient (signed and encrypted where it can
-//! be), and written to the ticket and the outbox in the caller's transaction.
+//! Mail that follows from a message: rendered once, composed once per researcher and once for the team members
+//! it goes to (signed and encrypted where it can be), and written to the ticket and the outbox in the caller's
+//! transaction.
 
 use serde::Serialize;
 
@@ -17,6 +18,10 @@ pub(super) struct Recipient {
     pub name: String,
     /// Their certificate, if we have one that can receive encrypted mail now.
     pub cert: Option<Cert>,
+    /// On the organisation's side (a staff member or an escalation contact): a mail to several of them is one
+    /// message addressed to them all, composed, signed and encrypted once. A researcher always gets a message
+    /// of their own and never sees who else received it.
+    pub team: bool,
 }
 
 fn usable_for_encryption(cert: &Cert, now: i64) -> bool {
@@ -33,7 +38,7 @@ pub(super) fn researcher(
     let cert = store::openpgp::cert_of(tx, address)?
         .and_then(|(_, bytes)| crate::classify::pgp::cert_from_bytes(&bytes))
         .filter(|c| usable_for_encryption(c, now));
-    Ok(Recipient { address: address.to_string(), name: name.to_string(), cert })
+    Ok(Recipient { address: address.to_string(), name: name.to_string(), cert, team: false })
 }
 
 /// Whether mail to `r` will be encrypted.
@@ -76,7 +81,7 @@ pub(super) fn staff(env: &Env, now: i64) -> (Vec<Recipient>, Vec<(String, String
             skipped.push((s.address.clone(), "no usable certificate, and staff mail must be encrypted".to_string()));
             continue;
         }
-        out.push(Recipient { address: s.address.clone(), name: s.name.clone(), cert });
+        out.push(Recipient { address: s.address.clone(), name: s.name.clone(), cert, team: true });
     }
     (out, skipped)
 }
@@ -111,7 +116,8 @@ pub(super) fn auto_reply<C: Serialize>(
 }
 
 /// Renders a planned mail and writes it to the ticket's messages (one row) and the outbox (one row per
-/// recipient, each composed for that recipient: encrypted to their certificate when we have one).
+/// recipient, in the order given): each researcher's copy composed for them, the team members' as one message
+/// to all of them we encrypt to (sealed once for all their certificates) and one to the rest.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn enqueue<C: Serialize>(
     tx: &rusqlite::Transaction<'_>,
@@ -135,26 +141,36 @@ pub(super) fn enqueue<C: Serialize>(
         (Some(k), Some(o)) if o.autocrypt => Some(autocrypt::header(&org.security_address, k.public())),
         _ => None,
     };
-    let mut composed = Vec::with_capacity(recipients.len());
-    for r in recipients {
+    // One message per group: the team members we encrypt to, the team members we cannot, and each researcher
+    // alone. Signing and encrypting cost more than everything else a mail needs (an X25519 key agreement per
+    // certificate, a signature, the system's randomness each time), so a notification to three staff members is
+    // sealed once with three recipients, not three times.
+    let encrypts = |r: &Recipient| r.cert.is_some() && org_key.is_some();
+    let mut groups: Vec<Vec<&Recipient>> = Vec::new();
+    for want in [true, false] {
+        let team: Vec<&Recipient> = recipients.iter().filter(|r| r.team && encrypts(r) == want).collect();
+        if !team.is_empty() {
+            groups.push(team);
+        }
+    }
+    groups.extend(recipients.iter().filter(|r| !r.team).map(|r| vec![r]));
+    let mut composed: Vec<(&Recipient, std::rc::Rc<Vec<u8>>, bool)> = Vec::with_capacity(recipients.len());
+    for group in &groups {
+        let to: Vec<(&str, &str)> = group.iter().map(|r| (r.address.as_str(), r.name.as_str())).collect();
+        let certs: Vec<&Cert> = group.iter().filter_map(|r| r.cert.as_ref()).collect();
+        let encrypted = encrypts(group[0]);
         let envelope = Envelope {
-            to: &r.address,
-            to_name: &r.name,
+            to: &to,
             attach_key: org_key.filter(|_| plan.attach_key).map(|k| k.public()),
             autocrypt: autocrypt.as_deref(),
-            encrypt: match (&r.cert, org_key) {
-                (Some(cert), Some(key)) => Some((cert, key)),
-                _ => None,
-            },
+            encrypt: org_key.filter(|_| encrypted).map(|key| (certs.as_slice(), key)),
             reply_to: plan.reply_to_desk.then_some(org.security_address.as_str()),
             files,
         };
-        composed.push((
-            r,
-            render::compose(plan, &body, org, &message_id, date, &envelope)?,
-            envelope.encrypt.is_some(),
-        ));
+        let raw = std::rc::Rc::new(render::compose(plan, &body, org, &message_id, date, &envelope)?);
+        composed.extend(group.iter().map(|r| (*r, raw.clone(), encrypted)));
     }
+    composed.sort_by_key(|(r, ..)| recipients.iter().position(|x| std::ptr::eq(x, *r)));
     let all_encrypted = composed.iter().all(|(_, _, e)| *e);
     let to_list = recipients.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", ");
     let signer = match org_key {
@@ -185,6 +201,7 @@ pub(super) fn enqueue<C: Serialize>(
         None => None,
     };
     for (r, raw, _) in &composed {
+        let raw: &[u8] = raw;
         store::outbox::enqueue(
             tx,
             &store::outbox::NewOutgoing {

@@ -152,6 +152,7 @@ fn escalation_contacts(env: &Env, now: i64) -> Vec<Recipient> {
                 address: a.clone(),
                 name: String::new(),
                 cert: None,
+                team: true,
             })
         })
         .collect()
