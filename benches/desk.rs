@@ -241,7 +241,15 @@ fn backlog_run(label: &str, n: usize, setup: impl FnOnce(&Desk)) -> (Vec<Row>, f
     let (hwm, _, c) = proc_stats(pid);
     peak = peak.max(hwm);
     cpu = f64::max(cpu, c);
-    assert!(daemon.terminate(Duration::from_secs(60)).success());
+    let status = daemon.terminate(Duration::from_secs(60));
+    if !status.success() {
+        let log = std::fs::read_to_string(&daemon.log).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        panic!(
+            "vdpd run ended with {status} after SIGTERM; the end of its log:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
     let rate = n as f64 / elapsed;
     let cpu_ms = cpu * 1000.0 / n as f64;
     println!(

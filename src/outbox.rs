@@ -254,7 +254,8 @@ pub async fn deliver_due(
     // Rows being sent (a transaction may carry several): never more than `concurrency`.
     let mut rows_in_flight = 0usize;
     let now = clock.now_ms();
-    let mut claimed = db.call(move |s| s.write(|tx| crate::store::outbox::claim_due(tx, now, concurrency))).await?;
+    let mut claimed =
+        db.call(move |s| s.write(|tx| crate::store::outbox::claim_due(tx, now, concurrency, concurrency))).await?;
     loop {
         for rows in transactions(std::mem::take(&mut claimed)) {
             rows_in_flight += rows.len();
@@ -308,7 +309,7 @@ pub async fn deliver_due(
                     for (row, result) in &results {
                         record(tx, row, result, now)?;
                     }
-                    if want == 0 { Ok(Vec::new()) } else { crate::store::outbox::claim_due(tx, now, want) }
+                    if want == 0 { Ok(Vec::new()) } else { crate::store::outbox::claim_due(tx, now, want, concurrency) }
                 })
             })
             .await?;

@@ -6,7 +6,7 @@
 //! back to `queued`, which is the one window where a mail can be delivered twice (at-least-once, bounded by
 //! the number of rows in flight at the moment of the crash).
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
 
@@ -55,31 +55,70 @@ pub struct OutboxRow {
     pub created_at: i64,
 }
 
-/// Claims up to `limit` due rows: marks them `sending` and counts the attempt. Call inside a transaction
-/// and commit before sending.
-pub fn claim_due(conn: &Connection, now: i64, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+/// Claims up to `limit` due rows (the free sending slots, of `capacity` in all): marks them `sending` and
+/// counts the attempt. Call inside a transaction and commit before sending.
+///
+/// Whole messages are claimed: the rows of one message to several team members (one `message_row`) go in one
+/// SMTP transaction, so a message whose rows do not all fit in `limit` waits for more free slots (it is not
+/// split, and nothing behind it overtakes it) — unless it is larger than `capacity`, when it goes `limit` rows
+/// at a time. `limit` still bounds the rows being sent, and with them the mail a crash can send twice.
+pub fn claim_due(conn: &Connection, now: i64, limit: usize, capacity: usize) -> Result<Vec<OutboxRow>, StoreError> {
+    let mut due = conn.prepare_cached(
+        "SELECT id, message_row FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1
+         ORDER BY next_attempt_at, id LIMIT ?2",
+    )?;
+    let candidates = due
+        .query_map(params![now, (limit + 64) as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let ids = whole_messages(&candidates, limit, capacity);
+    let mut claim = conn.prepare_cached(
         "UPDATE outbox SET status = 'sending', attempts = attempts + 1, last_attempt_at = ?1
-         WHERE id IN (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1
-                      ORDER BY next_attempt_at, id LIMIT ?2)
+         WHERE id = ?2 AND status = 'queued'
          RETURNING id, ticket_id, kind, envelope_from, recipient, raw, attempts, created_at",
     )?;
-    let mut rows = stmt
-        .query_map(params![now, limit as i64], |r| {
-            Ok(OutboxRow {
-                id: r.get(0)?,
-                ticket_id: r.get(1)?,
-                kind: r.get(2)?,
-                envelope_from: r.get(3)?,
-                recipient: r.get(4)?,
-                raw: r.get(5)?,
-                attempts: r.get(6)?,
-                created_at: r.get(7)?,
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = claim
+            .query_row(params![now, id], |r| {
+                Ok(OutboxRow {
+                    id: r.get(0)?,
+                    ticket_id: r.get(1)?,
+                    kind: r.get(2)?,
+                    envelope_from: r.get(3)?,
+                    recipient: r.get(4)?,
+                    raw: r.get(5)?,
+                    attempts: r.get(6)?,
+                    created_at: r.get(7)?,
+                })
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    rows.sort_by_key(|r| r.id);
+            .optional()?;
+        rows.extend(row);
+    }
     Ok(rows)
+}
+
+/// Which of the due rows (id, message) to claim, in order: whole messages while they fit in `limit`; of a
+/// message larger than `capacity`, the first `limit` rows.
+fn whole_messages(candidates: &[(i64, Option<i64>)], limit: usize, capacity: usize) -> Vec<i64> {
+    let mut groups: Vec<(Option<i64>, Vec<i64>)> = Vec::new();
+    for &(id, message) in candidates {
+        match groups.iter_mut().find(|(m, _)| message.is_some() && *m == message) {
+            Some((_, ids)) => ids.push(id),
+            None => groups.push((message, vec![id])),
+        }
+    }
+    let mut out = Vec::new();
+    for (_, ids) in groups {
+        if out.len() + ids.len() <= limit {
+            out.extend(ids);
+        } else {
+            if out.is_empty() && ids.len() > capacity {
+                out.extend(ids.into_iter().take(limit));
+            }
+            break;
+        }
+    }
+    out
 }
 
 /// Rows left `sending` by a process that died: back to the queue, due now.
@@ -178,4 +217,26 @@ pub fn recent_failures(conn: &Connection, limit: usize) -> Result<Vec<(i64, Stri
         .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_messages;
+
+    #[test]
+    fn messages_are_claimed_whole_in_order_within_the_limit() {
+        // An acknowledgement (message 1), a notification to three members (message 2), a mail with no
+        // message row, another notification to two (message 4).
+        let due = [(1, Some(1)), (2, Some(2)), (3, Some(2)), (4, Some(2)), (5, None), (6, Some(4)), (7, Some(4))];
+        assert_eq!(whole_messages(&due, 4, 4), vec![1, 2, 3, 4]);
+        assert_eq!(whole_messages(&due, 6, 6), vec![1, 2, 3, 4, 5]);
+        // A message that does not fit in the free slots waits for more, and nothing behind it overtakes it...
+        assert_eq!(whole_messages(&due, 3, 4), vec![1]);
+        assert_eq!(whole_messages(&due[1..], 2, 4), Vec::<i64>::new());
+        // ...unless it is larger than all the slots: then it goes as many rows at a time as are free.
+        assert_eq!(whole_messages(&due[1..], 2, 2), vec![2, 3]);
+        assert_eq!(whole_messages(&due[1..], 1, 2), vec![2]);
+        // Rows without a message row are separate mails.
+        assert_eq!(whole_messages(&[(5, None), (8, None)], 1, 4), vec![5]);
+    }
 }
