@@ -64,35 +64,10 @@ pub fn fire_due(store: &mut Store, env: &Env, now: i64) -> Result<FireReport, St
     }
 }
 
-/// What the timers of a ticket depend on in the policy, as one string: a change in it (a new reminder point,
-/// another deadline, holidays added) re-plans every live ticket.
-fn promises_fingerprint(env: &Env) -> String {
-    let c = &env.config;
-    let show = |d: &Option<crate::config::PolicyDuration>| d.map(|d| d.to_string()).unwrap_or_default();
-    let list = |v: &[crate::config::PolicyDuration]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
-    let text = format!(
-        "ack={};diag={};pause={};fix={:?};disc={};updates={};reminders={};disc_reminders={};tz={};days={:?};hours={:?};holidays={:?};retention={}",
-        c.sla.acknowledge,
-        show(&c.sla.first_diagnosis),
-        c.sla.pause_diagnosis_while_waiting,
-        c.sla.fix.iter().map(|(s, d)| format!("{}:{d}", s.as_str())).collect::<Vec<_>>(),
-        show(&c.sla.disclosure),
-        show(&c.sla.status_updates),
-        list(&c.sla.reminders),
-        list(&c.sla.disclosure_reminders),
-        c.calendar.zone_name,
-        c.calendar.working_days,
-        c.calendar.working_hours,
-        c.calendar.holidays,
-        show(&c.retention.after_resolution),
-    );
-    crate::classify::sha256_hex(text.as_bytes())
-}
-
 /// Re-plans the timers of every live ticket if the policy's promises changed since they were planned (or the
 /// store comes from a version that planned fewer of them). Returns how many tickets were re-planned.
 pub fn replan_if_policy_changed(store: &mut Store, env: &Env, now: i64) -> Result<usize, StoreError> {
-    let fingerprint = promises_fingerprint(env);
+    let fingerprint = crate::engine::clocks::TimerPolicy::of(&env.config).fingerprint();
     if health::value(store.conn(), health::Key::TimersPlannedWith)?.as_deref() == Some(fingerprint.as_str()) {
         return Ok(0);
     }

@@ -74,7 +74,7 @@ fn entries(store: &Store, config: &Config, since: i64) -> anyhow::Result<Vec<sta
         let mut out = Vec::new();
         tickets::each_received_since(conn, since, part, |t| {
             let f = crate::intake::clocks::facts_with(&t, waits.remove(&t.id).unwrap_or_default());
-            out.push(stats::Entry::new(&t, clocks::compute(&f, &config.sla, &config.calendar)));
+            out.push(stats::Entry::new(&t, clocks::compute(&f, &clocks::TimerPolicy::of(config))));
         })?;
         Ok(out)
     };

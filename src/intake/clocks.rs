@@ -37,7 +37,7 @@ pub fn facts_with(t: &TicketRow, waits: Vec<(i64, Option<i64>)>) -> Facts {
 /// The ticket's clocks now.
 pub fn compute(conn: &Connection, config: &Config, t: &TicketRow) -> Result<(Facts, Vec<Clock>), StoreError> {
     let f = facts(conn, t)?;
-    let c = clocks::compute(&f, &config.sla, &config.calendar);
+    let c = clocks::compute(&f, &clocks::TimerPolicy::of(config));
     Ok((f, c))
 }
 
@@ -45,7 +45,9 @@ pub fn compute(conn: &Connection, config: &Config, t: &TicketRow) -> Result<(Fac
 pub fn sync(conn: &Connection, config: &Config, ticket_id: i64, now: i64) -> Result<(), StoreError> {
     let Some(t) = store::tickets::ticket_by_id(conn, ticket_id)? else { return Ok(()) };
     let (f, c) = compute(conn, config, &t)?;
-    let desired: Vec<(String, i64)> =
-        clocks::timers(&f, &c, config).into_iter().map(|(k, due)| (k.to_string(), due)).collect();
+    let desired: Vec<(String, i64)> = clocks::timers(&f, &c, &clocks::TimerPolicy::of(config))
+        .into_iter()
+        .map(|(k, due)| (k.to_string(), due))
+        .collect();
     store::timers::sync(conn, ticket_id, &desired, now)
 }

@@ -146,8 +146,33 @@ impl Clock {
     }
 }
 
+/// What the timer plan reads from the policy, and nothing else: [`compute`] and [`timers`] take this rather than
+/// the whole [`Config`], so the fingerprint that tells a running desk to re-plan every open ticket (a hash of
+/// all of it, [`TimerPolicy::fingerprint`]) cannot miss a setting the plan depends on — a new field of `Sla` or
+/// `Calendar` is in the hash without anyone remembering to add it.
+#[derive(Debug, Clone, Copy)]
+pub struct TimerPolicy<'a> {
+    pub sla: &'a Sla,
+    pub calendar: &'a Calendar,
+    /// `retention.after_resolution`: when a resolved ticket's content is purged.
+    pub purge_after: Option<PolicyDuration>,
+}
+
+impl<'a> TimerPolicy<'a> {
+    pub fn of(config: &'a Config) -> TimerPolicy<'a> {
+        TimerPolicy { sla: &config.sla, calendar: &config.calendar, purge_after: config.retention.after_resolution }
+    }
+
+    /// A digest of everything the plan reads (its `Debug` form, which the compiler derives field by field).
+    /// A change of it re-plans every live ticket; a change that does not matter only costs one re-plan.
+    pub fn fingerprint(&self) -> String {
+        crate::classify::sha256_hex(format!("{self:?}").as_bytes())
+    }
+}
+
 /// The ticket's clocks under the policy, in the order they come due.
-pub fn compute(f: &Facts, sla: &Sla, cal: &Calendar) -> Vec<Clock> {
+pub fn compute(f: &Facts, policy: &TimerPolicy<'_>) -> Vec<Clock> {
+    let (sla, cal) = (policy.sla, policy.calendar);
     let mut out = Vec::new();
     let start = f.received_at;
     let clock = |kind, promise: String, due_at| Clock {
@@ -319,9 +344,8 @@ impl TimerKind {
 
 /// The timers the ticket should have now: (kind, due). Mail to staff waits for working hours unless the
 /// ticket is critical; so does the periodic status mail (a person's working day is when news comes).
-pub fn timers(f: &Facts, clocks: &[Clock], config: &Config) -> Vec<(TimerKind, i64)> {
-    let cal = &config.calendar;
-    let sla = &config.sla;
+pub fn timers(f: &Facts, clocks: &[Clock], policy: &TimerPolicy<'_>) -> Vec<(TimerKind, i64)> {
+    let (sla, cal) = (policy.sla, policy.calendar);
     let staff_time = |t: i64| if f.critical() { t } else { cal.next_working_time(t) };
     let mut out = Vec::new();
     for c in clocks {
@@ -351,7 +375,7 @@ pub fn timers(f: &Facts, clocks: &[Clock], config: &Config) -> Vec<(TimerKind, i
         let base = f.last_update_at.unwrap_or(f.received_at);
         out.push((TimerKind::StatusUpdate { since: base }, staff_time(cal.add(base, every))));
     }
-    if let Some(after) = config.retention.after_resolution
+    if let Some(after) = policy.purge_after
         && !open
         && !f.purged
         && let Some(end) = f.resolved_at.or(f.closed_at)

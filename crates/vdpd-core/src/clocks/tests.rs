@@ -32,7 +32,7 @@ fn the_recognition_policy_over_christmas() {
     let c = config("");
     // Monday 21 December 2026, 10:00 GMT.
     let f = Facts { severity: Some(Severity::Low), ..Facts::new(TicketState::New, ms("2026-12-21T10:00:00Z")) };
-    let clocks = compute(&f, &c.sla, &c.calendar);
+    let clocks = compute(&f, &TimerPolicy::of(&c));
     let kinds: Vec<ClockKind> = clocks.iter().map(|c| c.kind).collect();
     assert_eq!(kinds, [ClockKind::Acknowledge, ClockKind::Diagnosis, ClockKind::Fix, ClockKind::Disclosure]);
     assert_eq!(by_kind(&clocks, ClockKind::Acknowledge).due_at, Some(ms("2026-12-23T10:00:00Z")));
@@ -41,7 +41,7 @@ fn the_recognition_policy_over_christmas() {
     assert_eq!(by_kind(&clocks, ClockKind::Fix).due_at, Some(ms("2027-03-21T10:00:00Z")));
     assert_eq!(by_kind(&clocks, ClockKind::Disclosure).due_at, Some(ms("2027-03-21T10:00:00Z")));
 
-    let t = timers(&f, &clocks, &c);
+    let t = timers(&f, &clocks, &TimerPolicy::of(&c));
     assert_eq!(timer(&t, "acknowledge"), Some(&ms("2026-12-23T10:00:00Z")));
     assert_eq!(timer(&t, "diagnosis:breach"), Some(&ms("2027-01-04T10:00:00Z")));
     // Two business days before Monday 4 January 10:00 is Wednesday 30 December 10:00.
@@ -60,10 +60,10 @@ fn critical_tickets_do_not_wait_for_working_hours() {
     let c = config("");
     // Friday 27 November 2026, 20:00: a critical fix is due 7 days later, Friday 4 December 20:00.
     let f = Facts { severity: Some(Severity::Critical), ..Facts::new(TicketState::Triage, ms("2026-11-27T20:00:00Z")) };
-    let t = timers(&f, &compute(&f, &c.sla, &c.calendar), &c);
+    let t = timers(&f, &compute(&f, &TimerPolicy::of(&c)), &TimerPolicy::of(&c));
     assert_eq!(timer(&t, "fix:breach"), Some(&ms("2026-12-04T20:00:00Z")));
     let low = Facts { severity: Some(Severity::Low), ..f };
-    let t = timers(&low, &compute(&low, &c.sla, &c.calendar), &c);
+    let t = timers(&low, &compute(&low, &TimerPolicy::of(&c)), &TimerPolicy::of(&c));
     // The diagnosis breach (Tuesday 8 December 20:00) waits for Wednesday 09:00.
     assert_eq!(timer(&t, "diagnosis:breach"), Some(&ms("2026-12-09T09:00:00Z")));
 }
@@ -74,16 +74,16 @@ fn waiting_on_the_researcher_pauses_the_diagnosis_clock_when_the_policy_says_so(
     let waiting = Facts { waits: vec![(ms("2026-11-25T10:00:00Z"), None)], ..Facts::new(TicketState::New, received) };
     // Without the setting, waiting changes nothing.
     let c = config("");
-    let d = by_kind(&compute(&waiting, &c.sla, &c.calendar), ClockKind::Diagnosis).clone();
+    let d = by_kind(&compute(&waiting, &TimerPolicy::of(&c)), ClockKind::Diagnosis).clone();
     assert_eq!((d.status, d.due_at), (ClockStatus::Running, Some(ms("2026-12-02T10:00:00Z"))));
 
     let c = config("pause_diagnosis_while_waiting = true");
-    let clocks = compute(&waiting, &c.sla, &c.calendar);
+    let clocks = compute(&waiting, &TimerPolicy::of(&c));
     let d = by_kind(&clocks, ClockKind::Diagnosis);
     assert_eq!(d.status, ClockStatus::Paused { since: ms("2026-11-25T10:00:00Z") });
     assert_eq!(d.left_ms, Some(5 * 86_400_000));
     assert_eq!(d.due_at, None);
-    let t = timers(&waiting, &clocks, &c);
+    let t = timers(&waiting, &clocks, &TimerPolicy::of(&c));
     assert!(
         !t.iter().any(|(k, _)| matches!(
             k,
@@ -100,12 +100,12 @@ fn waiting_on_the_researcher_pauses_the_diagnosis_clock_when_the_policy_says_so(
     // The researcher answered the next Monday at 10:00: five business days are left from then.
     let answered =
         Facts { waits: vec![(ms("2026-11-25T10:00:00Z"), Some(ms("2026-11-30T10:00:00Z")))], ..waiting.clone() };
-    let d = by_kind(&compute(&answered, &c.sla, &c.calendar), ClockKind::Diagnosis).clone();
+    let d = by_kind(&compute(&answered, &TimerPolicy::of(&c)), ClockKind::Diagnosis).clone();
     assert_eq!((d.status, d.due_at), (ClockStatus::Running, Some(ms("2026-12-07T10:00:00Z"))));
 
     // A wait that begins after the clock ran out changes nothing: the promise was already broken.
     let late = Facts { waits: vec![(ms("2026-12-10T10:00:00Z"), None)], ..waiting };
-    let d = by_kind(&compute(&late, &c.sla, &c.calendar), ClockKind::Diagnosis).clone();
+    let d = by_kind(&compute(&late, &TimerPolicy::of(&c)), ClockKind::Diagnosis).clone();
     assert_eq!(d.due_at, Some(ms("2026-12-02T10:00:00Z")));
     assert!(d.overdue(ms("2026-12-10T11:00:00Z")));
 }
@@ -120,7 +120,7 @@ fn clocks_stop_and_restart_with_the_ticket() {
         last_update_at: Some(received + 2_000),
         ..Facts::new(TicketState::Triage, received)
     };
-    let t = timers(&f, &compute(&f, &c.sla, &c.calendar), &c);
+    let t = timers(&f, &compute(&f, &TimerPolicy::of(&c)), &TimerPolicy::of(&c));
     assert!(timer(&t, "acknowledge").is_none(), "an acknowledged ticket has no acknowledgement timer");
     let update = format!("status-update:{}", received + 2_000);
     // 14 days after Monday 23 November 10:00:02 is Monday 7 December, in working hours.
@@ -129,9 +129,9 @@ fn clocks_stop_and_restart_with_the_ticket() {
     // Staff answered: the diagnosis clock is met, and the status mail counts from their answer.
     f.diagnosed_at = Some(ms("2026-11-24T15:00:00Z"));
     f.last_update_at = f.diagnosed_at;
-    let clocks = compute(&f, &c.sla, &c.calendar);
+    let clocks = compute(&f, &TimerPolicy::of(&c));
     assert_eq!(by_kind(&clocks, ClockKind::Diagnosis).kept(), Some(true));
-    let t = timers(&f, &clocks, &c);
+    let t = timers(&f, &clocks, &TimerPolicy::of(&c));
     assert!(!t.iter().any(|(k, _)| matches!(
         k,
         TimerKind::Breach(ClockKind::Diagnosis) | TimerKind::Reminder(ClockKind::Diagnosis, _)
@@ -142,9 +142,9 @@ fn clocks_stop_and_restart_with_the_ticket() {
     // Resolved: the fix is met, no more status mails, the purge is planned a month later.
     f.state = TicketState::Resolved;
     f.resolved_at = Some(ms("2027-01-31T12:00:00Z"));
-    let clocks = compute(&f, &c.sla, &c.calendar);
+    let clocks = compute(&f, &TimerPolicy::of(&c));
     assert_eq!(by_kind(&clocks, ClockKind::Fix).kept(), Some(true));
-    let t = timers(&f, &clocks, &c);
+    let t = timers(&f, &clocks, &TimerPolicy::of(&c));
     assert!(
         !t.iter().any(|(k, _)| matches!(
             k,
@@ -158,7 +158,7 @@ fn clocks_stop_and_restart_with_the_ticket() {
     // Reopened: the fix clock runs again towards its first deadline.
     f.state = TicketState::Triage;
     f.resolved_at = None;
-    let t = timers(&f, &compute(&f, &c.sla, &c.calendar), &c);
+    let t = timers(&f, &compute(&f, &TimerPolicy::of(&c)), &TimerPolicy::of(&c));
     assert!(timer(&t, "fix:breach").is_some());
     assert!(timer(&t, "retention").is_none());
 
@@ -166,15 +166,15 @@ fn clocks_stop_and_restart_with_the_ticket() {
     f.state = TicketState::Closed;
     f.outcome = "not-applicable".into();
     f.closed_at = Some(ms("2026-12-01T10:00:00Z"));
-    let clocks = compute(&f, &c.sla, &c.calendar);
+    let clocks = compute(&f, &TimerPolicy::of(&c));
     assert!(matches!(by_kind(&clocks, ClockKind::Fix).status, ClockStatus::Stopped { .. }));
     assert!(matches!(by_kind(&clocks, ClockKind::Disclosure).status, ClockStatus::Stopped { .. }));
-    let t = timers(&f, &clocks, &c);
+    let t = timers(&f, &clocks, &TimerPolicy::of(&c));
     let kinds: Vec<&TimerKind> = t.iter().map(|(k, _)| k).collect();
     assert_eq!(kinds, [&TimerKind::Retention]);
     // Purged: nothing at all.
     f.purged = true;
-    assert!(timers(&f, &compute(&f, &c.sla, &c.calendar), &c).is_empty());
+    assert!(timers(&f, &compute(&f, &TimerPolicy::of(&c)), &TimerPolicy::of(&c)).is_empty());
 }
 
 #[test]
@@ -184,10 +184,10 @@ fn a_negotiated_date_moves_the_disclosure() {
         disclose_on: Some("2027-01-15".parse().unwrap()),
         ..Facts::new(TicketState::Accepted, ms("2026-11-23T10:00:00Z"))
     };
-    let clocks = compute(&f, &c.sla, &c.calendar);
+    let clocks = compute(&f, &TimerPolicy::of(&c));
     let d = by_kind(&clocks, ClockKind::Disclosure);
     assert_eq!((d.promise.as_str(), d.due_at), ("agreed", Some(ms("2027-01-15T00:00:00Z"))));
-    let t = timers(&f, &clocks, &c);
+    let t = timers(&f, &clocks, &TimerPolicy::of(&c));
     // Friday 15 January: staff hear of it at 09:00 that day; the 1-day reminder, Thursday at 09:00.
     assert_eq!(timer(&t, "disclosure:due"), Some(&ms("2027-01-15T09:00:00Z")));
     assert_eq!(timer(&t, "disclosure:reminder:1 day"), Some(&ms("2027-01-14T09:00:00Z")));
@@ -236,11 +236,37 @@ fn described_for_staff() {
         severity: Some(Severity::Critical),
         ..Facts::new(TicketState::Triage, received)
     };
-    let lines = describe(&compute(&f, &c.sla, &c.calendar), &c.calendar, received + 10 * 86_400_000);
+    let lines = describe(&compute(&f, &TimerPolicy::of(&c)), &c.calendar, received + 10 * 86_400_000);
     let names: Vec<&str> = lines.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["acknowledgement", "first diagnosis", "fix (critical)", "disclosure"]);
     assert_eq!(lines[0].1, "sent 2026-11-23 10:00 GMT");
     assert_eq!(lines[1].1, "OVERDUE since 2026-12-02 10:00 GMT (7 business days)");
     assert_eq!(lines[2].1, "OVERDUE since 2026-11-30 10:00 GMT (7 days)");
     assert_eq!(lines[3].1, "on 2027-02-21 10:00 GMT (90 days after the report)");
+}
+
+/// The re-plan fingerprint follows everything the plan reads — including settings nobody listed by hand — and
+/// nothing else.
+#[test]
+fn the_replan_fingerprint_covers_what_the_plan_reads() {
+    let base = config("");
+    let fp = |c: &Config| TimerPolicy::of(c).fingerprint();
+    assert_eq!(fp(&base), fp(&config("")), "the same policy, the same fingerprint");
+    let mut unrelated = base.clone();
+    unrelated.organisation.name = "Another name".into();
+    unrelated.limits.new_tickets_per_hour += 1;
+    assert_eq!(fp(&base), fp(&unrelated), "settings the plan does not read");
+    let changes: [(&str, fn(&mut Config)); 6] = [
+        ("a reminder", |c| c.sla.reminders.push(PolicyDuration::new(1, crate::config::Unit::Days))),
+        ("the acknowledgement", |c| c.sla.acknowledge = PolicyDuration::new(12, crate::config::Unit::Hours)),
+        ("status updates", |c| c.sla.status_updates = Some(PolicyDuration::new(14, crate::config::Unit::Days))),
+        ("a holiday", |c| c.calendar.holidays.clear()),
+        ("working hours", |c| c.calendar.working_hours = None),
+        ("retention", |c| c.retention.after_resolution = None),
+    ];
+    for (what, change) in changes {
+        let mut changed = base.clone();
+        change(&mut changed);
+        assert_ne!(fp(&base), fp(&changed), "{what} changes the plan");
+    }
 }
