@@ -55,8 +55,7 @@ pub(super) fn ticket_context(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) ->
         .into_iter()
         .map(|(name, value)| NamedText { name, value })
         .collect();
-    ctx.commands =
-        cmd::COMMANDS.iter().map(|(c, what)| NamedText { name: c.to_string(), value: what.to_string() }).collect();
+    ctx.commands = cmd::help().into_iter().map(|(c, what)| NamedText { name: c, value: what.to_string() }).collect();
     Ok(ctx)
 }
 
@@ -338,8 +337,7 @@ pub(super) fn no_ticket(
         "your mail names no ticket: keep the reference (e.g. [{}-2026-0001]) in the subject, or answer one of vdpd's mails",
         env.config.organisation.ticket_prefix
     )];
-    ctx.commands =
-        cmd::COMMANDS.iter().map(|(c, what)| NamedText { name: c.to_string(), value: what.to_string() }).collect();
+    ctx.commands = cmd::help().into_iter().map(|(c, what)| NamedText { name: c, value: what.to_string() }).collect();
     ctx.encrypted = outgoing::will_encrypt(env, &to);
     let plan = engine::MailPlan {
         subject: format!("Not done: {}", inbound.subject),

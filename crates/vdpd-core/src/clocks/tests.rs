@@ -256,7 +256,8 @@ fn the_replan_fingerprint_covers_what_the_plan_reads() {
     unrelated.organisation.name = "Another name".into();
     unrelated.limits.new_tickets_per_hour += 1;
     assert_eq!(fp(&base), fp(&unrelated), "settings the plan does not read");
-    let changes: [(&str, fn(&mut Config)); 6] = [
+    type Change = (&'static str, fn(&mut Config));
+    let changes: [Change; 6] = [
         ("a reminder", |c| c.sla.reminders.push(PolicyDuration::new(1, crate::config::Unit::Days))),
         ("the acknowledgement", |c| c.sla.acknowledge = PolicyDuration::new(12, crate::config::Unit::Hours)),
         ("status updates", |c| c.sla.status_updates = Some(PolicyDuration::new(14, crate::config::Unit::Days))),

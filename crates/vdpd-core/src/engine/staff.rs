@@ -354,29 +354,258 @@ impl Parsed {
     }
 }
 
-/// The command names, for help texts.
-pub const COMMANDS: &[(&str, &str)] = &[
-    ("#state triage|accepted|fixing|resolved|closed", "move the ticket (silently)"),
-    ("#severity critical|high|medium|low|CVSS:3.1/…", "set the severity"),
-    ("#assign ADDRESS", "give the ticket to a staff member (notifications go to them)"),
-    ("#duplicate REF", "close as a duplicate of another ticket (the researcher is not told which)"),
-    ("#not-applicable [CLAUSE [SUB-PROCESSOR]]", "close as out of scope, quoting the policy clause"),
-    ("#informative", "close as informative"),
-    ("#bounty TIER", "award a bounty tier (and ask for the invoice details)"),
-    ("#paid", "record that the bounty was paid"),
-    ("#resolved", "mark fixed and ask the researcher to confirm the fix"),
-    ("#disclose YYYY-MM-DD", "set the negotiated disclosure date"),
-    ("#credit NAME|none", "confirm how the researcher is credited"),
-    ("#reopen", "reopen a resolved or closed ticket"),
-    ("#internal", "keep this mail's text with staff"),
-    ("#cleartext", "send this mail's text to a researcher without a key although the policy asks for encryption"),
-    ("#waiting", "this mail asks the researcher something: the ticket waits on their answer"),
-    ("#erase", "erase the researcher's personal data, as they asked (all their tickets; they get a receipt)"),
-    (
-        "#key show|reset|accept FINGERPRINT",
-        "the researcher's OpenPGP key: list it and the keys offered, forget it, or take an offered one",
-    ),
+/// One staff command, in one place: the word staff type and its other spellings, the usage and help the
+/// staff help text shows, and how its arguments are read. Help and parser both come from [`REGISTRY`], so they
+/// cannot drift apart; what a command then does to a ticket is [`plan`]'s.
+pub struct Spec {
+    /// The command word, with its `#`.
+    pub name: &'static str,
+    /// Other spellings staff type (`#fixed` for `#resolved`).
+    pub aliases: &'static [&'static str],
+    /// The arguments, as the help shows them (empty: none).
+    pub usage: &'static str,
+    pub help: &'static str,
+    parse: fn(&Args<'_>, &Config) -> Result<Command, String>,
+}
+
+impl Spec {
+    /// `#name usage`, as the help text lists it.
+    pub fn synopsis(&self) -> String {
+        if self.usage.is_empty() { self.name.to_string() } else { format!("{} {}", self.name, self.usage) }
+    }
+
+    fn answers_to(&self, word: &str) -> bool {
+        self.name == word || self.aliases.contains(&word)
+    }
+}
+
+/// A command line's arguments.
+struct Args<'a> {
+    /// The command word as typed, lower-cased.
+    name: &'a str,
+    words: Vec<&'a str>,
+    /// The arguments joined by single spaces.
+    rest: String,
+}
+
+impl Args<'_> {
+    fn none(&self, c: Command) -> Result<Command, String> {
+        if self.words.is_empty() { Ok(c) } else { Err(format!("{} takes no argument", self.name)) }
+    }
+}
+
+/// Every staff command, in the order the help lists them.
+pub const REGISTRY: &[Spec] = &[
+    Spec {
+        name: "#state",
+        aliases: &[],
+        usage: "triage|accepted|fixing|resolved|closed",
+        help: "move the ticket (silently)",
+        parse: |a, _| {
+            let state: TicketState = a.rest.parse()?;
+            if state == TicketState::New {
+                return Err("a ticket cannot go back to new (use #state triage)".into());
+            }
+            Ok(Command::State(state))
+        },
+    },
+    Spec {
+        name: "#severity",
+        aliases: &[],
+        usage: "critical|high|medium|low|CVSS:3.1/…",
+        help: "set the severity",
+        parse: |a, _| {
+            if a.rest.is_empty() {
+                return Err("give a severity: critical, high, medium, low, or a CVSS vector".into());
+            }
+            let scored = form::severity(&a.rest)?;
+            Ok(Command::Severity { band: scored.band, vector: scored.vector, score: scored.score })
+        },
+    },
+    Spec {
+        name: "#assign",
+        aliases: &[],
+        usage: "ADDRESS",
+        help: "give the ticket to a staff member (notifications go to them)",
+        parse: |a, config| {
+            let who = crate::mailtext::normalize_address(&a.rest).ok_or("give the address of a staff member")?;
+            if config.staff.member(&who).is_none() {
+                return Err(format!("{who} is not a staff member"));
+            }
+            Ok(Command::Assign(who))
+        },
+    },
+    Spec {
+        name: "#duplicate",
+        aliases: &[],
+        usage: "REF",
+        help: "close as a duplicate of another ticket (the researcher is not told which)",
+        parse: |a, config| {
+            let r = a.rest.trim_matches(['[', ']']).to_ascii_uppercase();
+            if crate::mailtext::find_reference_tags(&format!("[{r}]"), &config.organisation.ticket_prefix).is_empty() {
+                return Err(format!(
+                    "give the reference of the original ticket, e.g. {}-2026-0001",
+                    config.organisation.ticket_prefix
+                ));
+            }
+            Ok(Command::Duplicate(r))
+        },
+    },
+    Spec {
+        name: "#not-applicable",
+        aliases: &["#not_applicable", "#n/a"],
+        usage: "[CLAUSE [SUB-PROCESSOR]]",
+        help: "close as out of scope, quoting the policy clause",
+        parse: |a, config| {
+            let clause = a.words.first().map(|c| c.to_string());
+            let sub = (a.words.len() > 1).then(|| a.words[1..].join(" "));
+            if let Some(id) = &clause {
+                let Some(c) = config.scope.clause(id) else {
+                    let known: Vec<&str> = config.scope.out_of_scope.iter().map(|c| c.id.as_str()).collect();
+                    return Err(format!("no out-of-scope clause {id:?} in the policy (known: {})", list(&known)));
+                };
+                if let Some(name) = &sub
+                    && !c.sub_processors.iter().any(|s| s.name.eq_ignore_ascii_case(name))
+                {
+                    let known: Vec<&str> = c.sub_processors.iter().map(|s| s.name.as_str()).collect();
+                    return Err(format!("clause {id} names no sub-processor {name:?} (known: {})", list(&known)));
+                }
+            }
+            Ok(Command::NotApplicable { clause, sub_processor: sub })
+        },
+    },
+    Spec {
+        name: "#informative",
+        aliases: &[],
+        usage: "",
+        help: "close as informative",
+        parse: |a, _| a.none(Command::Informative),
+    },
+    Spec {
+        name: "#bounty",
+        aliases: &[],
+        usage: "TIER",
+        help: "award a bounty tier (and ask for the invoice details)",
+        parse: |a, config| {
+            let rest = &a.rest;
+            if !config.bounty.enabled {
+                return Err("the policy has no bounty ([bounty] enabled = false)".into());
+            }
+            if crate::config::OUTCOME_TIERS.iter().any(|o| o.eq_ignore_ascii_case(rest)) {
+                return Err(format!("{rest:?} is an outcome, not a bounty: use #{}", rest.to_ascii_lowercase()));
+            }
+            if config.bounty.tier(rest).is_none() {
+                let known: Vec<&str> = config.bounty.tiers.iter().map(|t| t.id.as_str()).collect();
+                return Err(format!("no bounty tier {rest:?} (known: {})", list(&known)));
+            }
+            Ok(Command::Bounty(rest.to_ascii_lowercase()))
+        },
+    },
+    Spec {
+        name: "#paid",
+        aliases: &[],
+        usage: "",
+        help: "record that the bounty was paid",
+        parse: |a, _| a.none(Command::Paid),
+    },
+    Spec {
+        name: "#resolved",
+        aliases: &["#fixed"],
+        usage: "",
+        help: "mark fixed and ask the researcher to confirm the fix",
+        parse: |a, _| a.none(Command::Resolved),
+    },
+    Spec {
+        name: "#disclose",
+        aliases: &[],
+        usage: "YYYY-MM-DD",
+        help: "set the negotiated disclosure date",
+        parse: |a, _| {
+            let rest = &a.rest;
+            let date: jiff::civil::Date =
+                rest.parse().map_err(|_| format!("{rest:?} is not a date: write YYYY-MM-DD"))?;
+            Ok(Command::Disclose(date))
+        },
+    },
+    Spec {
+        name: "#credit",
+        aliases: &[],
+        usage: "NAME|none",
+        help: "confirm how the researcher is credited",
+        parse: |a, config| {
+            if a.rest.is_empty() {
+                return Err("give the name to credit, or none".into());
+            }
+            let clean = crate::mailtext::clean_header_text(&a.rest, 200);
+            let credit = (!clean.eq_ignore_ascii_case("none")).then_some(clean);
+            if credit.is_some() && !config.recognition.hall_of_fame {
+                return Err(
+                    "the policy credits nobody publicly ([recognition] hall_of_fame = false): only #credit none".into(),
+                );
+            }
+            Ok(Command::Credit(credit))
+        },
+    },
+    Spec {
+        name: "#reopen",
+        aliases: &[],
+        usage: "",
+        help: "reopen a resolved or closed ticket",
+        parse: |a, _| a.none(Command::Reopen),
+    },
+    Spec {
+        name: "#internal",
+        aliases: &[],
+        usage: "",
+        help: "keep this mail's text with staff",
+        parse: |a, _| a.none(Command::Internal),
+    },
+    Spec {
+        name: "#cleartext",
+        aliases: &[],
+        usage: "",
+        help: "send this mail's text to a researcher without a key although the policy asks for encryption",
+        parse: |a, _| a.none(Command::Cleartext),
+    },
+    Spec {
+        name: "#waiting",
+        aliases: &["#wait"],
+        usage: "",
+        help: "this mail asks the researcher something: the ticket waits on their answer",
+        parse: |a, _| a.none(Command::Waiting),
+    },
+    Spec {
+        name: "#erase",
+        aliases: &[],
+        usage: "",
+        help: "erase the researcher's personal data, as they asked (all their tickets; they get a receipt)",
+        parse: |a, _| a.none(Command::Erase),
+    },
+    Spec {
+        name: "#key",
+        aliases: &[],
+        usage: "show|reset|accept FINGERPRINT",
+        help: "the researcher's OpenPGP key: list it and the keys offered, forget it, or take an offered one",
+        parse: |a, _| match a.words.first().map(|w| w.to_ascii_lowercase()).as_deref() {
+            Some("show") if a.words.len() == 1 => Ok(Command::Key(KeyCommand::Show)),
+            Some("reset") if a.words.len() == 1 => Ok(Command::Key(KeyCommand::Reset)),
+            Some("accept") => {
+                let fpr: String = a.words[1..].concat().to_ascii_uppercase();
+                if fpr.len() == 40 && fpr.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    Ok(Command::Key(KeyCommand::Accept(fpr)))
+                } else {
+                    Err("give the key's 40-digit fingerprint (#key show lists the keys offered)".into())
+                }
+            }
+            _ => Err("#key show, #key reset, or #key accept FINGERPRINT".into()),
+        },
+    },
 ];
+
+/// The staff help's list: (synopsis, what it does), in [`REGISTRY`] order.
+pub fn help() -> Vec<(String, &'static str)> {
+    REGISTRY.iter().map(|s| (s.synopsis(), s.help)).collect()
+}
 
 /// Reads the commands at the top of a staff mail's text, and the text to relay after them.
 pub fn parse(text: &str, config: &Config) -> Parsed {
@@ -410,114 +639,13 @@ pub fn parse(text: &str, config: &Config) -> Parsed {
 fn command(line: &str, config: &Config) -> Result<Command, String> {
     let mut words = line.split_whitespace();
     let name = words.next().unwrap_or("").to_ascii_lowercase();
-    let args: Vec<&str> = words.collect();
-    let rest = args.join(" ");
-    let no_args = |c: Command| if args.is_empty() { Ok(c) } else { Err(format!("{name} takes no argument")) };
-    match name.as_str() {
-        "#state" => {
-            let state: TicketState = rest.parse()?;
-            if state == TicketState::New {
-                return Err("a ticket cannot go back to new (use #state triage)".into());
-            }
-            Ok(Command::State(state))
+    let words: Vec<&str> = words.collect();
+    let args = Args { name: &name, rest: words.join(" "), words };
+    match REGISTRY.iter().find(|s| s.answers_to(&name)) {
+        Some(spec) => (spec.parse)(&args, config),
+        None => {
+            Err(format!("unknown command (one of: {})", REGISTRY.iter().map(|s| s.name).collect::<Vec<_>>().join(" ")))
         }
-        "#severity" => {
-            if rest.is_empty() {
-                return Err("give a severity: critical, high, medium, low, or a CVSS vector".into());
-            }
-            let scored = form::severity(&rest)?;
-            Ok(Command::Severity { band: scored.band, vector: scored.vector, score: scored.score })
-        }
-        "#assign" => {
-            let who = crate::mailtext::normalize_address(&rest).ok_or("give the address of a staff member")?;
-            if config.staff.member(&who).is_none() {
-                return Err(format!("{who} is not a staff member"));
-            }
-            Ok(Command::Assign(who))
-        }
-        "#duplicate" => {
-            let r = rest.trim_matches(['[', ']']).to_ascii_uppercase();
-            if crate::mailtext::find_reference_tags(&format!("[{r}]"), &config.organisation.ticket_prefix).is_empty() {
-                return Err(format!(
-                    "give the reference of the original ticket, e.g. {}-2026-0001",
-                    config.organisation.ticket_prefix
-                ));
-            }
-            Ok(Command::Duplicate(r))
-        }
-        "#not-applicable" | "#not_applicable" | "#n/a" => {
-            let clause = args.first().map(|c| c.to_string());
-            let sub = (args.len() > 1).then(|| args[1..].join(" "));
-            if let Some(id) = &clause {
-                let Some(c) = config.scope.clause(id) else {
-                    let known: Vec<&str> = config.scope.out_of_scope.iter().map(|c| c.id.as_str()).collect();
-                    return Err(format!("no out-of-scope clause {id:?} in the policy (known: {})", list(&known)));
-                };
-                if let Some(name) = &sub
-                    && !c.sub_processors.iter().any(|s| s.name.eq_ignore_ascii_case(name))
-                {
-                    let known: Vec<&str> = c.sub_processors.iter().map(|s| s.name.as_str()).collect();
-                    return Err(format!("clause {id} names no sub-processor {name:?} (known: {})", list(&known)));
-                }
-            }
-            Ok(Command::NotApplicable { clause, sub_processor: sub })
-        }
-        "#informative" => no_args(Command::Informative),
-        "#bounty" => {
-            if !config.bounty.enabled {
-                return Err("the policy has no bounty ([bounty] enabled = false)".into());
-            }
-            if crate::config::OUTCOME_TIERS.iter().any(|o| o.eq_ignore_ascii_case(&rest)) {
-                return Err(format!("{rest:?} is an outcome, not a bounty: use #{}", rest.to_ascii_lowercase()));
-            }
-            if config.bounty.tier(&rest).is_none() {
-                let known: Vec<&str> = config.bounty.tiers.iter().map(|t| t.id.as_str()).collect();
-                return Err(format!("no bounty tier {rest:?} (known: {})", list(&known)));
-            }
-            Ok(Command::Bounty(rest.to_ascii_lowercase()))
-        }
-        "#paid" => no_args(Command::Paid),
-        "#resolved" | "#fixed" => no_args(Command::Resolved),
-        "#disclose" => {
-            let date: jiff::civil::Date =
-                rest.parse().map_err(|_| format!("{rest:?} is not a date: write YYYY-MM-DD"))?;
-            Ok(Command::Disclose(date))
-        }
-        "#credit" => {
-            if rest.is_empty() {
-                return Err("give the name to credit, or none".into());
-            }
-            let clean = crate::mailtext::clean_header_text(&rest, 200);
-            let credit = (!clean.eq_ignore_ascii_case("none")).then_some(clean);
-            if credit.is_some() && !config.recognition.hall_of_fame {
-                return Err(
-                    "the policy credits nobody publicly ([recognition] hall_of_fame = false): only #credit none".into(),
-                );
-            }
-            Ok(Command::Credit(credit))
-        }
-        "#reopen" => no_args(Command::Reopen),
-        "#internal" => no_args(Command::Internal),
-        "#cleartext" => no_args(Command::Cleartext),
-        "#waiting" | "#wait" => no_args(Command::Waiting),
-        "#erase" => no_args(Command::Erase),
-        "#key" => match args.first().map(|a| a.to_ascii_lowercase()).as_deref() {
-            Some("show") if args.len() == 1 => Ok(Command::Key(KeyCommand::Show)),
-            Some("reset") if args.len() == 1 => Ok(Command::Key(KeyCommand::Reset)),
-            Some("accept") => {
-                let fpr: String = args[1..].concat().to_ascii_uppercase();
-                if fpr.len() == 40 && fpr.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    Ok(Command::Key(KeyCommand::Accept(fpr)))
-                } else {
-                    Err("give the key's 40-digit fingerprint (#key show lists the keys offered)".into())
-                }
-            }
-            _ => Err("#key show, #key reset, or #key accept FINGERPRINT".into()),
-        },
-        _ => Err(format!(
-            "unknown command (one of: {})",
-            COMMANDS.iter().map(|(c, _)| c.split_whitespace().next().unwrap_or(c)).collect::<Vec<_>>().join(" ")
-        )),
     }
 }
 

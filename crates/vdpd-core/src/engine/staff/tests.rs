@@ -419,3 +419,27 @@ fn key_commands_show_reset_and_accept_only_what_was_offered() {
     assert!(plan(&erased, &accept, &[], today()).is_err());
     assert_eq!(plan(&t, &parse("#key show\n", &c), &[], today()).unwrap(), [Change::KeyShow]);
 }
+
+/// The registry is the one list of commands: every name and alias reaches its own command (never "unknown"),
+/// no spelling belongs to two, and the help lists each command once, as staff type it.
+#[test]
+fn every_registered_command_is_parsed_and_listed_once() {
+    let c = config("");
+    let mut seen: Vec<&str> = Vec::new();
+    for spec in REGISTRY {
+        for word in std::iter::once(&spec.name).chain(spec.aliases) {
+            assert!(word.starts_with('#') && *word == word.to_ascii_lowercase(), "{word}");
+            assert!(!seen.contains(word), "{word} is registered twice");
+            seen.push(word);
+            let parsed = parse(word, &c);
+            let unknown = parsed.errors.iter().any(|e| e.why.starts_with("unknown command"));
+            assert!(!unknown, "{word} is registered but not parsed: {parsed:?}");
+        }
+    }
+    let help = help();
+    assert_eq!(help.len(), REGISTRY.len());
+    assert!(help.iter().any(|(s, _)| s == "#key show|reset|accept FINGERPRINT"), "{help:?}");
+    assert!(help.iter().any(|(s, _)| s == "#paid"), "a command without arguments is listed bare");
+    let unknown = parse("#frobnicate", &c);
+    assert!(unknown.errors[0].why.contains("#state") && unknown.errors[0].why.contains("#key"), "{unknown:?}");
+}
