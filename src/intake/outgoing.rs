@@ -25,7 +25,7 @@ pub(super) struct Recipient {
 }
 
 fn usable_for_encryption(cert: &Cert, now: i64) -> bool {
-    !openpgp::cert_info(cert, system_time(now)).encryption_keys.is_empty()
+    openpgp::can_encrypt_to(cert, system_time(now))
 }
 
 /// A researcher as a recipient, with the certificate we hold for them.

@@ -5,6 +5,6 @@
 pub mod keys;
 
 pub use vdpd_core::openpgp::{
-    Cert, CertInfo, MAX_OFFERED_CERT_BYTES, addresses, armored, autocrypt, binary, cert_info, has_address, policy,
-    read, sanitise_offered, shares_a_key, write,
+    Cert, CertInfo, MAX_OFFERED_CERT_BYTES, addresses, armored, autocrypt, binary, can_encrypt_to, cert_info,
+    has_address, policy, read, sanitise_offered, shares_a_key, write,
 };

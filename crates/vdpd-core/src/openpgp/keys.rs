@@ -156,6 +156,18 @@ mod tests {
         assert!(err.to_string().contains("no secret key material"), "{err}");
     }
 
+    /// The quick test asked for every recipient says what the full report says, before and after expiry.
+    #[test]
+    fn can_encrypt_to_agrees_with_the_certificate_report() {
+        let key = OrgKey::generate("x <x@example.test>", Some(Duration::from_secs(86400)), now()).unwrap();
+        for t in [now(), now() + Duration::from_secs(3600), now() + Duration::from_secs(2 * 86400)] {
+            let full = !crate::openpgp::cert_info(key.public(), t).encryption_keys.is_empty();
+            assert_eq!(crate::openpgp::can_encrypt_to(key.public(), t), full, "{t:?}");
+        }
+        assert!(crate::openpgp::can_encrypt_to(key.public(), now()));
+        assert!(!crate::openpgp::can_encrypt_to(key.public(), now() + Duration::from_secs(2 * 86400)));
+    }
+
     #[test]
     fn a_generated_key_can_sign_and_decrypt_and_is_v4() {
         let key = OrgKey::generate("x <x@example.test>", Some(Duration::from_secs(86400 * 365)), now()).unwrap();

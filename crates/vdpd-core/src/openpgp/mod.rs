@@ -77,6 +77,14 @@ pub fn cert_info(cert: &Cert, now: SystemTime) -> CertInfo {
     info
 }
 
+/// Whether `cert` has a key that can receive encrypted mail at `now` (valid under the policy, alive, not
+/// revoked): what [`cert_info`] reports as `encryption_keys`, without building the rest of its report — it is
+/// asked for every recipient of every mail.
+pub fn can_encrypt_to(cert: &Cert, now: SystemTime) -> bool {
+    cert.with_policy(policy(), now)
+        .is_ok_and(|valid| valid.keys().alive().revoked(false).for_transport_encryption().next().is_some())
+}
+
 /// Whether a certificate has a user ID with this e-mail address (case-insensitive).
 pub fn has_address(cert: &Cert, address: &str) -> bool {
     cert.userids()
