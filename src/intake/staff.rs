@@ -67,14 +67,26 @@ fn duplicate_hint(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<Vec
     }
     let since = env.config.calendar.sub(now, env.config.scope.duplicate_window);
     let mut out = Vec::new();
+    let mut more = 0;
     for (reference, asset, state, outcome) in store::tickets::same_weakness(tx, &t.weakness, t.id, since)? {
         if hints::same_flaw(&t.asset, &t.weakness, &asset, &t.weakness) {
+            if out.len() == MAX_DUPLICATE_HINTS {
+                more += 1;
+                continue;
+            }
             let how = if outcome.is_empty() { state } else { format!("{state} as {outcome}") };
             out.push(format!("{reference} ({how}; same asset and {})", t.weakness));
         }
     }
+    if more > 0 {
+        out.push(format!("and {more} more with the same asset and {}", t.weakness));
+    }
     Ok(out)
 }
+
+/// The earliest possible duplicates a staff notification names one by one (the first is usually the original);
+/// a flood of the same report would otherwise list hundreds in every notification.
+const MAX_DUPLICATE_HINTS: usize = 10;
 
 /// The out-of-scope clause a report's words point to (the first, in the policy's order), with the
 /// sub-processor it names.

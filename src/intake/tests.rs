@@ -243,3 +243,40 @@ fn oversized_and_unparseable_mail_is_quarantined_and_the_cursor_moves_on() {
     assert_eq!(cursor.last_uid, 2);
     assert_eq!(store::intake::server_pending(store.conn(), "INBOX", 7).unwrap(), vec![1, 2]);
 }
+
+/// A flood of the same report: each staff notification names the first ten earlier tickets with the same
+/// asset and weakness and counts the rest, instead of listing every one.
+#[test]
+fn a_flood_of_one_report_names_ten_possible_duplicates_and_counts_the_rest() {
+    let policy = format!(
+        "{POLICY}\n[staff]\nauthentication = \"dkim\"\ntrusted_authserv_id = \"mx.example.test\"\n\n\
+         [[staff.members]]\naddress = \"alice@example.test\"\nname = \"Alice\"\n"
+    )
+    .replace("new_tickets_per_sender_per_day = 3", "new_tickets_per_sender_per_day = 100\nnew_tickets_per_hour = 1000");
+    let mut env = env();
+    env.config = Arc::new(crate::config::parse(&policy, Path::new("/nonexistent/policy.toml")).unwrap());
+    let alice =
+        crate::openpgp::keys::StaffKey { address: "alice@example.test".into(), name: "Alice".into(), cert: None };
+    env.keys = Arc::new(crate::openpgp::keys::Keys { org: None, staff: vec![alice] });
+    let mut store = Store::open_in_memory().unwrap();
+    for i in 1..=13 {
+        let raw = format!(
+            "From: r{i}@research.test\r\nTo: security@example.test\r\nSubject: XSS {i}\r\nMessage-ID: <f{i}@research.test>\r\n\r\n\
+             Asset: https://app.example.test/search\r\nWeakness: CWE-79\r\nSeverity: medium\r\n"
+        );
+        let p = process(&mut store, &env, &ingested(&raw), NOW + i).unwrap();
+        assert_eq!(p.status, IntakeStatus::Ticket, "{p:?}");
+    }
+    let mut stmt =
+        store.conn().prepare("SELECT raw FROM outbox WHERE recipient = 'alice@example.test' ORDER BY id").unwrap();
+    let to_staff: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .map(|r| String::from_utf8(r.unwrap()).unwrap())
+        .collect();
+    let last = to_staff.last().expect("staff were told of the last report");
+    let named = last.matches("; same asset and CWE-79)").count();
+    assert_eq!(named, 10, "{last}");
+    assert!(last.contains("EX-2026-0001 (new; same asset and CWE-79)"), "the original comes first: {last}");
+    assert!(last.contains("and 2 more with the same asset and CWE-79"), "{last}");
+}
