@@ -92,7 +92,7 @@ fn strip_decoration(l: &str) -> &str {
 const GROUP_HEADINGS: [&str; 4] = ["contact details", "contact", "contact information", "report"];
 
 /// Which section a line opens, and the rest of the line after the colon.
-fn header<'a>(line: &'a str, sections: &[FormSection]) -> Option<(usize, &'a str)> {
+fn header<'a>(line: &'a str, labels: &Labels) -> Option<(usize, &'a str)> {
     let l = strip_decoration(line);
     let (label, rest) = match l.find([':', '：']) {
         Some(i) => (&l[..i], l[i..].trim_start_matches([':', '：'])),
@@ -106,15 +106,26 @@ fn header<'a>(line: &'a str, sections: &[FormSection]) -> Option<(usize, &'a str
     if wanted.is_empty() {
         return None;
     }
-    sections
-        .iter()
-        .position(|s| normalise_label(&s.name) == wanted || s.aliases.iter().any(|a| normalise_label(a) == wanted))
-        .map(|i| (i, rest.trim()))
+    labels.iter().find(|(_, l)| *l == wanted).map(|(i, _)| (*i, rest.trim()))
+}
+
+/// Every label that opens a section (its name and its aliases), normalised once per mail rather than once per
+/// line: (section index, label).
+type Labels = Vec<(usize, String)>;
+
+fn labels(sections: &[FormSection]) -> Labels {
+    let mut out = Vec::new();
+    for (i, s) in sections.iter().enumerate() {
+        out.push((i, normalise_label(&s.name)));
+        out.extend(s.aliases.iter().map(|a| (i, normalise_label(a))));
+    }
+    out
 }
 
 /// Reads the sections of `sections` out of a mail's text.
 pub fn parse(text: &str, sections: &[FormSection]) -> Parsed {
     let hints: Vec<&str> = sections.iter().map(|s| s.hint.as_str()).filter(|h| !h.is_empty()).collect();
+    let labels = labels(sections);
     let mut found: Vec<Option<String>> = vec![None; sections.len()];
     let mut current: Option<usize> = None;
     for raw_line in text.lines() {
@@ -128,7 +139,7 @@ pub fn parse(text: &str, sections: &[FormSection]) -> Parsed {
             current = None;
             continue;
         }
-        if let Some((i, rest)) = header(line, sections) {
+        if let Some((i, rest)) = header(line, &labels) {
             current = Some(i);
             let slot = found[i].get_or_insert_with(String::new);
             if !slot.is_empty() {
