@@ -67,8 +67,8 @@ fn cvss_v3(t: &TicketRow) -> Option<Value> {
 
 /// The advisory for `t`, whose report form answers are `form` (empty once purged).
 pub fn csaf(config: &Config, t: &TicketRow, form: &[(String, String)], now: i64) -> Result<Value, AdvisoryError> {
-    if !t.outcome.is_empty() {
-        return Err(AdvisoryError::NoFlaw { reference: t.reference.clone(), outcome: t.outcome.clone() });
+    if let Some(outcome) = t.outcome {
+        return Err(AdvisoryError::NoFlaw { reference: t.reference.clone(), outcome: outcome.to_string() });
     }
     let Some(resolved_at) = t.resolved_at else {
         return Err(AdvisoryError::NotResolved { reference: t.reference.clone() });

@@ -94,12 +94,10 @@ pub struct Entry {
 impl Entry {
     pub fn new(t: &TicketRow, mut clocks: Vec<Clock>) -> Entry {
         clocks.retain(|c| matches!(c.kind, ClockKind::Acknowledge | ClockKind::Diagnosis | ClockKind::Fix));
-        let outcome = match t.outcome.as_str() {
-            "duplicate" => "duplicate",
-            "not-applicable" => "not-applicable",
-            "informative" => "informative",
-            _ if t.resolved_at.is_some() => "fixed",
-            _ => "open",
+        let outcome = match t.outcome {
+            Some(o) => o.as_str(),
+            None if t.resolved_at.is_some() => "fixed",
+            None => "open",
         };
         Entry {
             reference: t.reference.clone(),

@@ -118,7 +118,7 @@ fn collect(store: &Store, config: &Config, with_content: bool) -> anyhow::Result
         out.push(TicketOut {
             reference: t.reference.clone(),
             state: t.state.as_str().into(),
-            outcome: t.outcome.clone(),
+            outcome: t.outcome.map(|o| o.to_string()).unwrap_or_default(),
             severity: t.severity.clone(),
             cvss_vector: t.cvss_vector.clone(),
             cvss_score: t.cvss_score,

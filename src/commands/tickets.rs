@@ -72,7 +72,7 @@ impl From<&tickets::TicketRow> for TicketJson {
             cvss_score: t.cvss_score,
             form_complete_at: t.form_complete_at.map(format_ms),
             assignee: t.assignee.clone(),
-            outcome: t.outcome.clone(),
+            outcome: t.outcome.map(|o| o.to_string()).unwrap_or_default(),
             bounty_tier: t.bounty_tier.clone(),
             bounty_amount: t.bounty_amount,
             bounty_awarded_at: t.bounty_awarded_at.map(format_ms),
@@ -401,8 +401,8 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
     if !t.assignee.is_empty() {
         println!("  assignee:      {}", line(&t.assignee));
     }
-    if !t.outcome.is_empty() {
-        println!("  outcome:       {}", t.outcome);
+    if let Some(outcome) = t.outcome {
+        println!("  outcome:       {outcome}");
     }
     if !t.bounty_tier.is_empty() {
         let paid = t.bounty_paid_at.map_or("not paid yet".to_string(), |at| format!("paid {}", when(at)));

@@ -26,7 +26,7 @@ pub fn facts_with(t: &TicketRow, waits: Vec<(i64, Option<i64>)>) -> Facts {
         disclose_on: t.disclose_on.parse().ok(),
         resolved_at: t.resolved_at,
         closed_at: t.closed_at,
-        outcome: t.outcome.clone(),
+        outcome: t.outcome,
         waits,
         last_update_at: t.last_update_at,
         purged: t.purged_at.is_some(),

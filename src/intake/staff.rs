@@ -416,7 +416,7 @@ pub(super) fn handle(
     let view = cmd::TicketView {
         reference: ticket.reference.clone(),
         state: ticket.state,
-        outcome: ticket.outcome.clone(),
+        outcome: ticket.outcome,
         bounty_tier: ticket.bounty_tier.clone(),
         bounty_paid: ticket.bounty_paid_at.is_some(),
         credit_consent: ticket.credit_consent.clone(),
@@ -636,7 +636,7 @@ fn apply_change(
             done.push(format!("assigned to {who}"));
         }
         Change::Outcome { outcome, detail, clause, sub_processor } => {
-            store::tickets::update(tx, id, &TicketUpdate::Outcome { outcome, detail }, now)?;
+            store::tickets::update(tx, id, &TicketUpdate::Outcome { outcome: Some(*outcome), detail }, now)?;
             store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Closed), now)?;
             let shown = if detail.is_empty() { String::new() } else { format!(" ({detail})") };
             timeline("closed", &format!("{outcome}{shown}"))?;
@@ -652,13 +652,13 @@ fn apply_change(
                             .map(|s| NamedText { name: s.name.clone(), value: s.contact.clone() })
                     })
                 }),
-                meaning: config.bounty.tier(outcome).map(|t| t.meaning.clone()).filter(|m| !m.is_empty()),
+                meaning: config.bounty.tier(outcome.as_str()).map(|t| t.meaning.clone()).filter(|m| !m.is_empty()),
                 ..OutcomeContext::default()
             };
-            let template = match *outcome {
-                "duplicate" => "outcome_duplicate.txt",
-                "not-applicable" => "outcome_not_applicable.txt",
-                _ => "outcome_informative.txt",
+            let template = match outcome {
+                vdpd_core::ticket::Outcome::Duplicate => "outcome_duplicate.txt",
+                vdpd_core::ticket::Outcome::NotApplicable => "outcome_not_applicable.txt",
+                vdpd_core::ticket::Outcome::Informative => "outcome_informative.txt",
             };
             notice(template, outcome_ctx)?;
         }
@@ -737,7 +737,7 @@ fn apply_change(
             Err(why) => done.push(format!("key not accepted: {why}")),
         },
         Change::Reopen => {
-            store::tickets::update(tx, id, &TicketUpdate::Outcome { outcome: "", detail: "" }, now)?;
+            store::tickets::update(tx, id, &TicketUpdate::Outcome { outcome: None, detail: "" }, now)?;
             store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Triage), now)?;
             timeline("reopened", &format!("{} → triage", ticket.state))?;
             done.push(format!("reopened: {} → triage", ticket.state));

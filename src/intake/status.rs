@@ -32,7 +32,7 @@ fn context(
     let interval = config.sla.status_enquiry_interval;
     Ok(StatusContext {
         state: t.state.as_str().into(),
-        outcome: (!t.outcome.is_empty()).then(|| t.outcome.clone()),
+        outcome: t.outcome.map(|o| o.to_string()),
         details_missing,
         severity: (!t.severity.is_empty()).then(|| t.severity.clone()),
         fixed_on: t.resolved_at.map(|at| cal.show_date(at)),

@@ -120,7 +120,22 @@ pub fn add_timeline(
     Ok(())
 }
 
+use vdpd_core::ticket::Outcome;
 pub use vdpd_core::ticket::ThreadCandidate;
+
+/// `tickets.outcome`: '' while no outcome was chosen, else an [`Outcome`]; anything else is a corrupt store.
+fn outcome_column(column: usize, value: String) -> rusqlite::Result<Option<Outcome>> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    value.parse().map(Some).map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            rusqlite::types::Type::Text,
+            format!("tickets.outcome: {e}").into(),
+        )
+    })
+}
 
 /// Tickets named by Message-IDs (In-Reply-To/References) or by references (subject tags), with whether
 /// `sender` takes part in each. Header matches come first.
@@ -219,7 +234,7 @@ pub struct TicketRow {
     pub cvss_score: Option<f64>,
     pub form_complete_at: Option<i64>,
     pub assignee: String,
-    pub outcome: String,
+    pub outcome: Option<Outcome>,
     pub outcome_detail: String,
     pub bounty_tier: String,
     pub bounty_amount: Option<i64>,
@@ -264,7 +279,7 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TicketRow, String)> {
             cvss_score: r.get(14)?,
             form_complete_at: r.get(15)?,
             assignee: r.get(16)?,
-            outcome: r.get(17)?,
+            outcome: outcome_column(17, r.get(17)?)?,
             outcome_detail: r.get(18)?,
             bounty_tier: r.get(19)?,
             bounty_amount: r.get(20)?,
@@ -327,7 +342,7 @@ pub fn each_received_since(
             cvss_score: None,
             form_complete_at: None,
             assignee: String::new(),
-            outcome: r.get(9)?,
+            outcome: outcome_column(9, r.get(9)?)?,
             outcome_detail: String::new(),
             bounty_tier: String::new(),
             bounty_amount: None,
@@ -538,10 +553,21 @@ pub fn ticket_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError
 #[derive(Debug, Clone, PartialEq)]
 pub enum TicketUpdate<'a> {
     State(TicketState),
-    Severity { band: &'a str, vector: Option<&'a str>, score: Option<f64> },
+    Severity {
+        band: &'a str,
+        vector: Option<&'a str>,
+        score: Option<f64>,
+    },
     Assignee(&'a str),
-    Outcome { outcome: &'a str, detail: &'a str },
-    Bounty { tier: &'a str, amount: i64 },
+    /// `None` clears it (a reopened ticket).
+    Outcome {
+        outcome: Option<Outcome>,
+        detail: &'a str,
+    },
+    Bounty {
+        tier: &'a str,
+        amount: i64,
+    },
     Paid,
     DiscloseOn(&'a str),
     Credit(Option<&'a str>),
@@ -570,7 +596,7 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate<'_>, now: i64)
         }
         TicketUpdate::Outcome { outcome, detail } => {
             conn.prepare_cached("UPDATE tickets SET outcome = ?2, outcome_detail = ?3 WHERE id = ?1")?
-                .execute(params![ticket_id, outcome, detail])?;
+                .execute(params![ticket_id, outcome.map_or("", |o| o.as_str()), detail])?;
         }
         TicketUpdate::Bounty { tier, amount } => {
             conn.prepare_cached("UPDATE tickets SET bounty_tier = ?2, bounty_amount = ?3, bounty_awarded_at = ?4, bounty_paid_at = NULL WHERE id = ?1")?.execute(

@@ -14,7 +14,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::config::{Calendar, Config, PolicyDuration, Severity, Sla};
-use crate::ticket::TicketState;
+use crate::ticket::{Outcome, TicketState};
 
 /// A ticket's facts that the clocks depend on (times in milliseconds since the epoch).
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ pub struct Facts {
     pub resolved_at: Option<i64>,
     pub closed_at: Option<i64>,
     /// '' or duplicate | not-applicable | informative.
-    pub outcome: String,
+    pub outcome: Option<Outcome>,
     /// Times the ticket waited on the researcher: (from, until); `None` while still waiting.
     pub waits: Vec<(i64, Option<i64>)>,
     /// When the researcher last heard from us with news.
@@ -49,7 +49,7 @@ impl Facts {
             disclose_on: None,
             resolved_at: None,
             closed_at: None,
-            outcome: String::new(),
+            outcome: None,
             waits: Vec::new(),
             last_update_at: None,
             purged: false,
@@ -221,9 +221,8 @@ pub fn compute(f: &Facts, policy: &TimerPolicy<'_>) -> Vec<Clock> {
         c.severity = Some(sev);
         if let Some(at) = f.resolved_at {
             c.status = ClockStatus::Met { at };
-        } else if !f.outcome.is_empty() {
-            c.status =
-                ClockStatus::Stopped { at: f.closed_at.unwrap_or(start), why: format!("closed as {}", f.outcome) };
+        } else if let Some(outcome) = f.outcome {
+            c.status = ClockStatus::Stopped { at: f.closed_at.unwrap_or(start), why: format!("closed as {outcome}") };
         } else if let Some(at) = f.closed_at {
             c.status = ClockStatus::Stopped { at, why: "closed".into() };
         }
@@ -237,9 +236,8 @@ pub fn compute(f: &Facts, policy: &TimerPolicy<'_>) -> Vec<Clock> {
     };
     if let Some((promise, due)) = disclosure {
         let mut c = clock(ClockKind::Disclosure, promise, Some(due));
-        if !f.outcome.is_empty() {
-            c.status =
-                ClockStatus::Stopped { at: f.closed_at.unwrap_or(start), why: format!("closed as {}", f.outcome) };
+        if let Some(outcome) = f.outcome {
+            c.status = ClockStatus::Stopped { at: f.closed_at.unwrap_or(start), why: format!("closed as {outcome}") };
         }
         out.push(c);
     }

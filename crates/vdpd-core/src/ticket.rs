@@ -58,6 +58,47 @@ impl std::fmt::Display for TicketState {
     }
 }
 
+/// How staff closed a ticket other than by a fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// A duplicate of another ticket (`#duplicate REF`).
+    Duplicate,
+    /// Out of scope under a clause of the policy (`#not-applicable`).
+    NotApplicable,
+    /// Informative, not a vulnerability to fix (`#informative`).
+    Informative,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 3] = [Outcome::Duplicate, Outcome::NotApplicable, Outcome::Informative];
+
+    /// What the store keeps and staff read.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Duplicate => "duplicate",
+            Outcome::NotApplicable => "not-applicable",
+            Outcome::Informative => "informative",
+        }
+    }
+}
+
+impl std::str::FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| format!("unknown outcome {s:?} (one of: {})", Outcome::ALL.map(|o| o.as_str()).join(", ")))
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A ticket an incoming message may belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadCandidate {
@@ -67,4 +108,21 @@ pub struct ThreadCandidate {
     pub sender_is_participant: bool,
     /// True when found through In-Reply-To/References (stronger evidence than a subject tag).
     pub by_header: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the store keeps reads back as the same outcome; nothing else is one.
+    #[test]
+    fn outcomes_round_trip_through_their_words() {
+        for o in Outcome::ALL {
+            assert_eq!(o.as_str().parse::<Outcome>(), Ok(o));
+            assert_eq!(o.to_string(), o.as_str());
+        }
+        for bad in ["", "Duplicate", "fixed", "not_applicable"] {
+            assert!(bad.parse::<Outcome>().is_err(), "{bad:?}");
+        }
+    }
 }

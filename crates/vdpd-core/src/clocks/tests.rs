@@ -164,7 +164,7 @@ fn clocks_stop_and_restart_with_the_ticket() {
 
     // Closed as not applicable: no fix and no disclosure are due any more.
     f.state = TicketState::Closed;
-    f.outcome = "not-applicable".into();
+    f.outcome = Some(crate::ticket::Outcome::NotApplicable);
     f.closed_at = Some(ms("2026-12-01T10:00:00Z"));
     let clocks = compute(&f, &TimerPolicy::of(&c));
     assert!(matches!(by_kind(&clocks, ClockKind::Fix).status, ClockStatus::Stopped { .. }));

@@ -16,6 +16,7 @@ use crate::config::{Config, DkimProof, MAX_SIGNATURE_SKEW_MS, Staff, StaffAuth, 
 use crate::engine::TicketState;
 use crate::form;
 use crate::openpgp::read::Signature;
+use crate::ticket::Outcome;
 
 /// Whether a mail comes from staff.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -690,7 +691,7 @@ pub fn strip_quotes_and_signature(text: &str) -> String {
 pub struct TicketView {
     pub reference: String,
     pub state: TicketState,
-    pub outcome: String,
+    pub outcome: Option<Outcome>,
     pub bounty_tier: String,
     pub bounty_paid: bool,
     /// The researcher's own answer about public credit: '' (none yet), 'none', or how to credit them.
@@ -719,9 +720,9 @@ pub enum Change {
         score: Option<f64>,
     },
     Assign(String),
-    /// `outcome`: duplicate | not-applicable | informative; closes the ticket.
+    /// Closes the ticket with this outcome.
     Outcome {
-        outcome: &'static str,
+        outcome: Outcome,
         detail: String,
         clause: Option<String>,
         sub_processor: Option<String>,
@@ -779,13 +780,13 @@ pub fn plan(
                     err("the ticket is closed: #reopen it first".into());
                 } else {
                     changes.push(Change::Outcome {
-                        outcome: "duplicate",
+                        outcome: Outcome::Duplicate,
                         detail: r.clone(),
                         clause: None,
                         sub_processor: None,
                     });
                     t.state = TicketState::Closed;
-                    t.outcome = "duplicate".into();
+                    t.outcome = Some(Outcome::Duplicate);
                 }
             }
             Command::NotApplicable { clause, sub_processor } => {
@@ -797,13 +798,13 @@ pub fn plan(
                     err("the ticket is closed: #reopen it first".into());
                 } else {
                     changes.push(Change::Outcome {
-                        outcome: "not-applicable",
+                        outcome: Outcome::NotApplicable,
                         detail: clause.clone().unwrap_or_default(),
                         clause: clause.clone(),
                         sub_processor: sub_processor.clone(),
                     });
                     t.state = TicketState::Closed;
-                    t.outcome = "not-applicable".into();
+                    t.outcome = Some(Outcome::NotApplicable);
                 }
             }
             Command::Informative => {
@@ -811,18 +812,18 @@ pub fn plan(
                     err("the ticket is closed: #reopen it first".into());
                 } else {
                     changes.push(Change::Outcome {
-                        outcome: "informative",
+                        outcome: Outcome::Informative,
                         detail: String::new(),
                         clause: None,
                         sub_processor: None,
                     });
                     t.state = TicketState::Closed;
-                    t.outcome = "informative".into();
+                    t.outcome = Some(Outcome::Informative);
                 }
             }
             Command::Bounty(tier) => {
-                if !t.outcome.is_empty() {
-                    err(format!("the ticket was closed as {}: no bounty", t.outcome));
+                if let Some(outcome) = t.outcome {
+                    err(format!("the ticket was closed as {outcome}: no bounty"));
                 } else if t.state == TicketState::New || t.state == TicketState::Triage {
                     err(format!("the ticket is still {}: accept it first (#state accepted)", t.state));
                 } else {
@@ -844,8 +845,8 @@ pub fn plan(
             Command::Resolved => {
                 if matches!(t.state, TicketState::Resolved | TicketState::Closed) {
                     err(format!("the ticket is already {}", t.state));
-                } else if !t.outcome.is_empty() {
-                    err(format!("the ticket was closed as {}", t.outcome));
+                } else if let Some(outcome) = t.outcome {
+                    err(format!("the ticket was closed as {outcome}"));
                 } else {
                     changes.push(Change::Resolved);
                     t.state = TicketState::Resolved;
@@ -907,7 +908,7 @@ pub fn plan(
                 } else {
                     changes.push(Change::Reopen);
                     t.state = TicketState::Triage;
-                    t.outcome.clear();
+                    t.outcome = None;
                 }
             }
             Command::Internal | Command::Cleartext => {}

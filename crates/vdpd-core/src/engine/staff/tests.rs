@@ -270,7 +270,7 @@ fn view(state: TicketState) -> TicketView {
     TicketView {
         reference: "EX-2026-0001".into(),
         state,
-        outcome: String::new(),
+        outcome: None,
         bounty_tier: String::new(),
         bounty_paid: false,
         credit_consent: "Ada L. (https://ada.example)".into(),
@@ -325,7 +325,7 @@ fn outcomes_close_and_only_reopen_opens() {
     let p = parse("#not-applicable sub-processor Stripe\n", &c);
     match &plan(&view(TicketState::Triage), &p, &[], today()).unwrap()[0] {
         Change::Outcome { outcome, sub_processor, .. } => {
-            assert_eq!((*outcome, sub_processor.as_deref()), ("not-applicable", Some("Stripe")))
+            assert_eq!((*outcome, sub_processor.as_deref()), (Outcome::NotApplicable, Some("Stripe")))
         }
         other => panic!("{other:?}"),
     }
@@ -369,7 +369,7 @@ fn bare_not_applicable_uses_the_clause_the_report_points_to() {
     assert_eq!(
         changes,
         [Change::Outcome {
-            outcome: "not-applicable",
+            outcome: Outcome::NotApplicable,
             detail: "sub-processor".into(),
             clause: Some("sub-processor".into()),
             sub_processor: Some("Stripe".into()),
