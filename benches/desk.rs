@@ -434,7 +434,10 @@ fn fill_store(desk: &Desk, n: usize) {
                         },
                     )?;
                     tickets::add_participant(tx, id, &reporter, "Researcher", "reporter", now)?;
-                    for (dir, kind) in [("in", "report"), ("out", "acknowledgement")] {
+                    for (dir, kind) in [
+                        (vdpd::store::tickets::Direction::In, "report"),
+                        (vdpd::store::tickets::Direction::Out, "acknowledgement"),
+                    ] {
                         tickets::insert_message(
                             tx,
                             &tickets::MessageInsert {

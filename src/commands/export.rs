@@ -28,7 +28,7 @@ struct ClockOut {
 
 #[derive(Debug, Serialize)]
 struct MessageOut {
-    direction: String,
+    direction: vdpd_core::ticket::Direction,
     kind: String,
     created_at: String,
     from: String,

@@ -93,7 +93,7 @@ impl From<&tickets::TicketRow> for TicketJson {
 #[derive(Debug, Serialize)]
 struct MessageJson {
     message_id: String,
-    direction: String,
+    direction: vdpd_core::ticket::Direction,
     kind: String,
     status: String,
     from: String,
@@ -288,7 +288,7 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
                 .iter()
                 .map(|m| MessageJson {
                     message_id: m.message_id.clone(),
-                    direction: m.direction.clone(),
+                    direction: m.direction,
                     kind: m.kind.clone(),
                     status: m.status.clone(),
                     from: m.from.clone(),
@@ -364,8 +364,8 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
     }
     println!("\nMessages:");
     for m in &messages {
-        let arrow = if m.direction == "in" { "←" } else { "→" };
-        let peer = if m.direction == "in" { &m.from } else { &m.to };
+        let arrow = if m.direction == vdpd_core::ticket::Direction::In { "←" } else { "→" };
+        let peer = if m.direction == vdpd_core::ticket::Direction::In { &m.from } else { &m.to };
         println!(
             "  {} {} {:<16} {:<10} {} {}",
             when(m.created_at),
@@ -378,7 +378,7 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
         if !m.last_error.is_empty() {
             println!("      error: {}", line(&m.last_error));
         }
-        if m.direction == "in" {
+        if m.direction == vdpd_core::ticket::Direction::In {
             let verdict = match m.signature.as_str() {
                 "none" => String::new(),
                 other => format!(

@@ -413,7 +413,7 @@ pub(super) fn record_incoming(
         tx,
         &store::tickets::MessageInsert {
             ticket_id,
-            direction: "in",
+            direction: vdpd_core::ticket::Direction::In,
             kind,
             message_id: inbound.message_id.as_deref().unwrap_or(""),
             intake_id: Some(intake_id),

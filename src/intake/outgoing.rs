@@ -182,7 +182,7 @@ pub(super) fn enqueue<C: Serialize>(
             tx,
             &store::tickets::MessageInsert {
                 ticket_id,
-                direction: "out",
+                direction: vdpd_core::ticket::Direction::Out,
                 kind: plan.kind,
                 message_id: &message_id,
                 intake_id: None,

@@ -43,7 +43,7 @@ pub(super) fn ticket_context(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) ->
     ctx.form = Some(form);
     let report_text = store::tickets::messages(tx, t.id)?
         .into_iter()
-        .filter(|m| m.direction == "in" && matches!(m.kind.as_str(), "report" | "reply"))
+        .filter(|m| m.direction == vdpd_core::ticket::Direction::In && matches!(m.kind.as_str(), "report" | "reply"))
         .map(|m| m.body_text)
         .collect::<Vec<_>>()
         .join("\n");
@@ -93,7 +93,7 @@ const MAX_DUPLICATE_HINTS: usize = 10;
 fn suggested_clause(tx: &Tx<'_>, env: &Env, t: &TicketRow) -> Result<Option<(String, Option<String>)>, HandleError> {
     let text = store::tickets::messages(tx, t.id)?
         .into_iter()
-        .filter(|m| m.direction == "in" && matches!(m.kind.as_str(), "report" | "reply"))
+        .filter(|m| m.direction == vdpd_core::ticket::Direction::In && matches!(m.kind.as_str(), "report" | "reply"))
         .map(|m| m.body_text)
         .collect::<Vec<_>>()
         .join("\n");

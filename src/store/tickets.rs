@@ -63,7 +63,7 @@ pub fn add_participant(
 #[derive(Debug, Clone)]
 pub struct MessageInsert<'a> {
     pub ticket_id: i64,
-    pub direction: &'a str,
+    pub direction: Direction,
     pub kind: &'a str,
     pub message_id: &'a str,
     pub intake_id: Option<i64>,
@@ -89,7 +89,7 @@ pub fn insert_message(conn: &Connection, m: &MessageInsert<'_>) -> Result<i64, S
     )?
     .execute(params![
         m.ticket_id,
-        m.direction,
+        m.direction.as_str(),
         m.kind,
         m.message_id,
         m.intake_id,
@@ -120,8 +120,19 @@ pub fn add_timeline(
     Ok(())
 }
 
-use vdpd_core::ticket::Outcome;
 pub use vdpd_core::ticket::ThreadCandidate;
+pub use vdpd_core::ticket::{Direction, Outcome};
+
+/// `messages.direction`: `in` or `out`; anything else is a corrupt store.
+fn direction_column(column: usize, value: String) -> rusqlite::Result<Direction> {
+    value.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            rusqlite::types::Type::Text,
+            format!("messages.direction: {e}").into(),
+        )
+    })
+}
 
 /// `tickets.outcome`: '' while no outcome was chosen, else an [`Outcome`]; anything else is a corrupt store.
 fn outcome_column(column: usize, value: String) -> rusqlite::Result<Option<Outcome>> {
@@ -460,7 +471,7 @@ pub fn participants(conn: &Connection, ticket_id: i64) -> Result<Vec<Participant
 pub struct MessageRow {
     pub id: i64,
     pub message_id: String,
-    pub direction: String,
+    pub direction: Direction,
     pub kind: String,
     pub from: String,
     pub to: String,
@@ -500,7 +511,7 @@ pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, St
             Ok(MessageRow {
                 id: r.get(0)?,
                 message_id: r.get(1)?,
-                direction: r.get(2)?,
+                direction: direction_column(2, r.get(2)?)?,
                 kind: r.get(3)?,
                 from: r.get(4)?,
                 to: r.get(5)?,

@@ -99,6 +99,43 @@ impl std::fmt::Display for Outcome {
     }
 }
 
+/// Which way a message of a ticket went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Mail we received (a report, a reply, a staff mail).
+    In,
+    /// Mail we sent.
+    Out,
+}
+
+impl Direction {
+    /// What the store keeps.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+impl std::str::FromStr for Direction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "in" => Ok(Direction::In),
+            "out" => Ok(Direction::Out),
+            _ => Err(format!("unknown direction {s:?} (in or out)")),
+        }
+    }
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A ticket an incoming message may belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadCandidate {
@@ -124,5 +161,13 @@ mod tests {
         for bad in ["", "Duplicate", "fixed", "not_applicable"] {
             assert!(bad.parse::<Outcome>().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn directions_round_trip_through_their_words() {
+        for d in [Direction::In, Direction::Out] {
+            assert_eq!(d.as_str().parse::<Direction>(), Ok(d));
+        }
+        assert!("IN".parse::<Direction>().is_err());
     }
 }
