@@ -433,7 +433,7 @@ fn fill_store(desk: &Desk, n: usize) {
                             received_at: now,
                         },
                     )?;
-                    tickets::add_participant(tx, id, &reporter, "Researcher", "reporter", now)?;
+                    tickets::add_participant(tx, id, &reporter, "Researcher", tickets::Role::Reporter, now)?;
                     for (dir, kind) in [
                         (vdpd::store::tickets::Direction::In, "report"),
                         (vdpd::store::tickets::Direction::Out, "acknowledgement"),

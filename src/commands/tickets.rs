@@ -128,7 +128,7 @@ struct TimelineJson {
 struct ParticipantJson {
     address: String,
     name: String,
-    role: String,
+    role: crate::store::tickets::Role,
     added_at: String,
 }
 
@@ -280,7 +280,7 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
                 .map(|p| ParticipantJson {
                     address: p.address.clone(),
                     name: p.name.clone(),
-                    role: p.role.clone(),
+                    role: p.role,
                     added_at: format_ms(p.added_at),
                 })
                 .collect(),

@@ -212,7 +212,14 @@ fn new_ticket(
             received_at: now,
         },
     )?;
-    store::tickets::add_participant(tx, ticket_id, &inbound.sender, &inbound.sender_name, "reporter", now)?;
+    store::tickets::add_participant(
+        tx,
+        ticket_id,
+        &inbound.sender,
+        &inbound.sender_name,
+        store::tickets::Role::Reporter,
+        now,
+    )?;
     let message_row = record_incoming(tx, ticket_id, "report", intake_id, inbound, config, now)?;
     store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "ticket opened", &inbound.subject)?;
     note_crypto(tx, ticket_id, inbound, now)?;

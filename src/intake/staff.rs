@@ -31,7 +31,7 @@ pub(super) fn ticket_context(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) ->
     let config = &env.config;
     let name = store::tickets::participants(tx, t.id)?
         .into_iter()
-        .find(|p| p.role == "reporter")
+        .find(|p| p.role == store::tickets::Role::Reporter)
         .map(|p| p.name)
         .unwrap_or_default();
     let mut ctx = TicketContext::new(config, &t.reference, &t.subject, &t.reporter, &name, t.received_at);
@@ -471,7 +471,7 @@ pub(super) fn handle(
     // The researcher's answer: the member's words and the notices of what was decided.
     let reporter_name = store::tickets::participants(tx, ticket_id)?
         .into_iter()
-        .find(|p| p.role == "reporter")
+        .find(|p| p.role == store::tickets::Role::Reporter)
         .map(|p| p.name)
         .unwrap_or_default();
     let researcher = outgoing::researcher(tx, &ticket.reporter, &reporter_name, now)?;

@@ -144,7 +144,7 @@ pub(super) fn reporter(tx: &Tx<'_>, t: &TicketRow, now: i64) -> Result<Option<Re
     }
     let name = store::tickets::participants(tx, t.id)?
         .into_iter()
-        .find(|p| p.role == "reporter")
+        .find(|p| p.role == store::tickets::Role::Reporter)
         .map(|p| p.name)
         .unwrap_or_default();
     Ok(Some(outgoing::researcher(tx, &t.reporter, &name, now)?))

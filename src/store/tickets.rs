@@ -48,14 +48,14 @@ pub fn add_participant(
     ticket_id: i64,
     address: &str,
     name: &str,
-    role: &str,
+    role: Role,
     now: i64,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO participants (ticket_id, address, name, role, added_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (ticket_id, address) DO NOTHING",
     )?
-    .execute(params![ticket_id, address, name, role, now])?;
+    .execute(params![ticket_id, address, name, role.as_str(), now])?;
     Ok(())
 }
 
@@ -121,7 +121,18 @@ pub fn add_timeline(
 }
 
 pub use vdpd_core::ticket::ThreadCandidate;
-pub use vdpd_core::ticket::{Direction, Outcome};
+pub use vdpd_core::ticket::{Direction, Outcome, Role};
+
+/// `participants.role`; anything not a [`Role`] is a corrupt store.
+fn role_column(column: usize, value: String) -> rusqlite::Result<Role> {
+    value.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            rusqlite::types::Type::Text,
+            format!("participants.role: {e}").into(),
+        )
+    })
+}
 
 /// `messages.direction`: `in` or `out`; anything else is a corrupt store.
 fn direction_column(column: usize, value: String) -> rusqlite::Result<Direction> {
@@ -450,7 +461,7 @@ pub fn ticket_by_id(conn: &Connection, id: i64) -> Result<Option<TicketRow>, Sto
 pub struct ParticipantRow {
     pub address: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub added_at: i64,
 }
 
@@ -459,7 +470,12 @@ pub fn participants(conn: &Connection, ticket_id: i64) -> Result<Vec<Participant
         conn.prepare_cached("SELECT address, name, role, added_at FROM participants WHERE ticket_id = ?1 ORDER BY id")?;
     let rows = stmt
         .query_map([ticket_id], |r| {
-            Ok(ParticipantRow { address: r.get(0)?, name: r.get(1)?, role: r.get(2)?, added_at: r.get(3)? })
+            Ok(ParticipantRow {
+                address: r.get(0)?,
+                name: r.get(1)?,
+                role: role_column(2, r.get(2)?)?,
+                added_at: r.get(3)?,
+            })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)

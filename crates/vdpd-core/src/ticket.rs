@@ -54,7 +54,7 @@ impl std::str::FromStr for TicketState {
 
 impl std::fmt::Display for TicketState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -95,7 +95,40 @@ impl std::str::FromStr for Outcome {
 
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
+    }
+}
+
+/// What a participant is to a ticket: who may write to it and hear from it as a researcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The researcher who sent the report.
+    Reporter,
+}
+
+impl Role {
+    /// What the store keeps.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Reporter => "reporter",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "reporter" => Ok(Role::Reporter),
+            _ => Err(format!("unknown participant role {s:?}")),
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
     }
 }
 
@@ -132,7 +165,7 @@ impl std::str::FromStr for Direction {
 
 impl std::fmt::Display for Direction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -169,5 +202,7 @@ mod tests {
             assert_eq!(d.as_str().parse::<Direction>(), Ok(d));
         }
         assert!("IN".parse::<Direction>().is_err());
+        assert_eq!(Role::Reporter.as_str().parse::<Role>(), Ok(Role::Reporter));
+        assert!("staff".parse::<Role>().is_err());
     }
 }
