@@ -280,3 +280,24 @@ fn a_flood_of_one_report_names_ten_possible_duplicates_and_counts_the_rest() {
     assert!(last.contains("EX-2026-0001 (new; same asset and CWE-79)"), "the original comes first: {last}");
     assert!(last.contains("and 2 more with the same asset and CWE-79"), "{last}");
 }
+
+/// The store's words for the core's types are read back by column name and checked: a value that is no outcome
+/// (or role) makes the row an error naming its column, never an open ticket or a stranger.
+#[test]
+fn a_stored_value_that_is_no_outcome_or_role_is_a_corrupt_row() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, &report("Alice <alice@research.test>", "<c1@research.test>", "XSS"));
+    let t = store::tickets::ticket_by_id(store.conn(), 1).unwrap().unwrap();
+    assert_eq!(t.outcome, None);
+    let p = store::tickets::participants(store.conn(), 1).unwrap();
+    assert_eq!(p[0].role, store::tickets::Role::Reporter);
+    store.conn().execute("UPDATE tickets SET outcome = 'not-applicable' WHERE id = 1", []).unwrap();
+    let t = store::tickets::ticket_by_id(store.conn(), 1).unwrap().unwrap();
+    assert_eq!(t.outcome, Some(store::tickets::Outcome::NotApplicable));
+    store.conn().execute("UPDATE tickets SET outcome = 'bogus' WHERE id = 1", []).unwrap();
+    let err = store::tickets::ticket_by_id(store.conn(), 1).unwrap_err().to_string();
+    assert!(err.contains("outcome"), "{err}");
+    store.conn().execute("UPDATE participants SET role = 'owner'", []).unwrap();
+    let err = store::tickets::participants(store.conn(), 1).unwrap_err().to_string();
+    assert!(err.contains("role"), "{err}");
+}

@@ -123,40 +123,20 @@ pub fn add_timeline(
 pub use vdpd_core::ticket::ThreadCandidate;
 pub use vdpd_core::ticket::{Direction, Outcome, Role};
 
-/// `participants.role`; anything not a [`Role`] is a corrupt store.
-fn role_column(column: usize, value: String) -> rusqlite::Result<Role> {
+/// A text column read as one of the core's types (a role, a direction, an outcome), by name: a value that does
+/// not parse is a corrupt row, reported with its column and the reason.
+fn parsed<T: std::str::FromStr<Err = String>>(r: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<T> {
+    let i = r.as_ref().column_index(column)?;
+    let value: String = r.get(i)?;
     value.parse().map_err(|e: String| {
-        rusqlite::Error::FromSqlConversionFailure(
-            column,
-            rusqlite::types::Type::Text,
-            format!("participants.role: {e}").into(),
-        )
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, format!("{column}: {e}").into())
     })
 }
 
-/// `messages.direction`: `in` or `out`; anything else is a corrupt store.
-fn direction_column(column: usize, value: String) -> rusqlite::Result<Direction> {
-    value.parse().map_err(|e: String| {
-        rusqlite::Error::FromSqlConversionFailure(
-            column,
-            rusqlite::types::Type::Text,
-            format!("messages.direction: {e}").into(),
-        )
-    })
-}
-
-/// `tickets.outcome`: '' while no outcome was chosen, else an [`Outcome`]; anything else is a corrupt store.
-fn outcome_column(column: usize, value: String) -> rusqlite::Result<Option<Outcome>> {
-    if value.is_empty() {
-        return Ok(None);
-    }
-    value.parse().map(Some).map_err(|e: String| {
-        rusqlite::Error::FromSqlConversionFailure(
-            column,
-            rusqlite::types::Type::Text,
-            format!("tickets.outcome: {e}").into(),
-        )
-    })
+/// `tickets.outcome`: '' while no outcome was chosen.
+fn outcome_at(r: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<Option<Outcome>> {
+    let value: String = r.get(column)?;
+    if value.is_empty() { Ok(None) } else { parsed(r, column).map(Some) }
 }
 
 /// Tickets named by Message-IDs (In-Reply-To/References) or by references (subject tags), with whether
@@ -284,41 +264,41 @@ const TICKET_COLUMNS: &str =
 fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TicketRow, String)> {
     Ok((
         TicketRow {
-            id: r.get(0)?,
-            reference: r.get(1)?,
+            id: r.get("id")?,
+            reference: r.get("reference")?,
             state: TicketState::New,
-            subject: r.get(3)?,
-            reporter: r.get(4)?,
-            created_at: r.get(5)?,
-            updated_at: r.get(6)?,
-            received_at: r.get(7)?,
-            acknowledged_at: r.get(8)?,
-            ack_latency_ms: r.get(9)?,
-            asset: r.get(10)?,
-            weakness: r.get(11)?,
-            severity: r.get(12)?,
-            cvss_vector: r.get(13)?,
-            cvss_score: r.get(14)?,
-            form_complete_at: r.get(15)?,
-            assignee: r.get(16)?,
-            outcome: outcome_column(17, r.get(17)?)?,
-            outcome_detail: r.get(18)?,
-            bounty_tier: r.get(19)?,
-            bounty_amount: r.get(20)?,
-            bounty_awarded_at: r.get(21)?,
-            bounty_paid_at: r.get(22)?,
-            disclose_on: r.get(23)?,
-            credit: r.get(24)?,
-            resolved_at: r.get(25)?,
-            closed_at: r.get(26)?,
-            diagnosed_at: r.get(27)?,
-            last_update_at: r.get(28)?,
-            last_enquiry_at: r.get(29)?,
-            purged_at: r.get(30)?,
-            erased_at: r.get(31)?,
-            credit_consent: r.get(32)?,
+            subject: r.get("subject")?,
+            reporter: r.get("reporter")?,
+            created_at: r.get("created_at")?,
+            updated_at: r.get("updated_at")?,
+            received_at: r.get("received_at")?,
+            acknowledged_at: r.get("acknowledged_at")?,
+            ack_latency_ms: r.get("ack_latency_ms")?,
+            asset: r.get("asset")?,
+            weakness: r.get("weakness")?,
+            severity: r.get("severity")?,
+            cvss_vector: r.get("cvss_vector")?,
+            cvss_score: r.get("cvss_score")?,
+            form_complete_at: r.get("form_complete_at")?,
+            assignee: r.get("assignee")?,
+            outcome: outcome_at(r, "outcome")?,
+            outcome_detail: r.get("outcome_detail")?,
+            bounty_tier: r.get("bounty_tier")?,
+            bounty_amount: r.get("bounty_amount")?,
+            bounty_awarded_at: r.get("bounty_awarded_at")?,
+            bounty_paid_at: r.get("bounty_paid_at")?,
+            disclose_on: r.get("disclose_on")?,
+            credit: r.get("credit")?,
+            resolved_at: r.get("resolved_at")?,
+            closed_at: r.get("closed_at")?,
+            diagnosed_at: r.get("diagnosed_at")?,
+            last_update_at: r.get("last_update_at")?,
+            last_enquiry_at: r.get("last_enquiry_at")?,
+            purged_at: r.get("purged_at")?,
+            erased_at: r.get("erased_at")?,
+            credit_consent: r.get("credit_consent")?,
         },
-        r.get(2)?,
+        r.get("state")?,
     ))
 }
 
@@ -343,6 +323,8 @@ pub fn each_received_since(
          severity, outcome, disclose_on, resolved_at, closed_at, diagnosed_at, last_update_at, purged_at, erased_at
          FROM tickets WHERE received_at >= ?1 AND id % ?2 = ?3 ORDER BY id",
     )?;
+    // By position: `vdpd stats` reads every ticket through here, and a lookup by name per column per row
+    // would cost a measurable share of it.
     let mut rows = stmt.query([since, parts.max(1), part])?;
     while let Some(r) = rows.next()? {
         let state: String = r.get(2)?;
@@ -364,7 +346,7 @@ pub fn each_received_since(
             cvss_score: None,
             form_complete_at: None,
             assignee: String::new(),
-            outcome: outcome_column(9, r.get(9)?)?,
+            outcome: outcome_at(r, "outcome")?,
             outcome_detail: String::new(),
             bounty_tier: String::new(),
             bounty_amount: None,
@@ -470,12 +452,7 @@ pub fn participants(conn: &Connection, ticket_id: i64) -> Result<Vec<Participant
         conn.prepare_cached("SELECT address, name, role, added_at FROM participants WHERE ticket_id = ?1 ORDER BY id")?;
     let rows = stmt
         .query_map([ticket_id], |r| {
-            Ok(ParticipantRow {
-                address: r.get(0)?,
-                name: r.get(1)?,
-                role: role_column(2, r.get(2)?)?,
-                added_at: r.get(3)?,
-            })
+            Ok(ParticipantRow { address: r.get(0)?, name: r.get(1)?, role: parsed(r, "role")?, added_at: r.get(3)? })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
@@ -527,7 +504,7 @@ pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, St
             Ok(MessageRow {
                 id: r.get(0)?,
                 message_id: r.get(1)?,
-                direction: direction_column(2, r.get(2)?)?,
+                direction: parsed(r, "direction")?,
                 kind: r.get(3)?,
                 from: r.get(4)?,
                 to: r.get(5)?,
