@@ -295,9 +295,12 @@ fn a_stored_value_that_is_no_outcome_or_role_is_a_corrupt_row() {
     let t = store::tickets::ticket_by_id(store.conn(), 1).unwrap().unwrap();
     assert_eq!(t.outcome, Some(store::tickets::Outcome::NotApplicable));
     store.conn().execute("UPDATE tickets SET outcome = 'bogus' WHERE id = 1", []).unwrap();
-    let err = store::tickets::ticket_by_id(store.conn(), 1).unwrap_err().to_string();
-    assert!(err.contains("outcome"), "{err}");
+    let err = store::tickets::ticket_by_id(store.conn(), 1).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { column: "tickets.outcome", .. }), "{err}");
+    store.conn().execute("UPDATE tickets SET outcome = '', state = 'lost' WHERE id = 1", []).unwrap();
+    let err = store::tickets::ticket_by_id(store.conn(), 1).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { column: "tickets.state", .. }), "{err}");
     store.conn().execute("UPDATE participants SET role = 'owner'", []).unwrap();
-    let err = store::tickets::participants(store.conn(), 1).unwrap_err().to_string();
-    assert!(err.contains("role"), "{err}");
+    let err = store::tickets::participants(store.conn(), 1).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { column: "participants.role", .. }), "{err}");
 }

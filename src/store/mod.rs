@@ -38,7 +38,7 @@ pub enum StoreError {
     #[error("database {}: {source}", path.display())]
     Open { path: PathBuf, source: rusqlite::Error },
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(#[source] rusqlite::Error),
     #[error("migration to schema version {version} failed: {source}")]
     Migration { version: i64, source: rusqlite::Error },
     #[error("the database has schema version {found}, newer than this vdpd understands ({supported}); upgrade vdpd")]
@@ -220,9 +220,32 @@ impl Db {
     }
 }
 
+impl From<rusqlite::Error> for StoreError {
+    /// A corrupt column found inside a row mapping ([`column`]) travels through rusqlite as a conversion
+    /// failure carrying the [`StoreError::Corrupt`]; it comes out as that again.
+    fn from(e: rusqlite::Error) -> StoreError {
+        match e {
+            rusqlite::Error::FromSqlConversionFailure(i, ty, source) => match source.downcast::<StoreError>() {
+                Ok(corrupt) => *corrupt,
+                Err(source) => StoreError::Sqlite(rusqlite::Error::FromSqlConversionFailure(i, ty, source)),
+            },
+            e => StoreError::Sqlite(e),
+        }
+    }
+}
+
 /// Converts a stored text column back into an enum, reporting corruption instead of panicking.
 pub(crate) fn parse_column<T: std::str::FromStr>(column: &'static str, value: String) -> Result<T, StoreError> {
     value.parse().map_err(|_| StoreError::Corrupt { column, value })
+}
+
+/// [`parse_column`] inside a row mapping: reads `table.column` of the row by its column name and parses it; a
+/// value that does not parse becomes [`StoreError::Corrupt`] once the error leaves rusqlite.
+pub(crate) fn column<T: std::str::FromStr>(r: &rusqlite::Row<'_>, column: &'static str) -> rusqlite::Result<T> {
+    let name = column.rsplit('.').next().unwrap_or(column);
+    let i = r.as_ref().column_index(name)?;
+    parse_column(column, r.get(i)?)
+        .map_err(|corrupt| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(corrupt)))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{StoreError, parse_column};
+use super::{StoreError, column, parse_column};
 use crate::engine::TicketState;
 
 /// Allocates the next reference of `year`: `{prefix}-{year}-{seq:04}`. The sequence row only ever grows, so
@@ -123,20 +123,10 @@ pub fn add_timeline(
 pub use vdpd_core::ticket::ThreadCandidate;
 pub use vdpd_core::ticket::{Direction, Outcome, Role};
 
-/// A text column read as one of the core's types (a role, a direction, an outcome), by name: a value that does
-/// not parse is a corrupt row, reported with its column and the reason.
-fn parsed<T: std::str::FromStr<Err = String>>(r: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<T> {
-    let i = r.as_ref().column_index(column)?;
-    let value: String = r.get(i)?;
-    value.parse().map_err(|e: String| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, format!("{column}: {e}").into())
-    })
-}
-
 /// `tickets.outcome`: '' while no outcome was chosen.
-fn outcome_at(r: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<Option<Outcome>> {
-    let value: String = r.get(column)?;
-    if value.is_empty() { Ok(None) } else { parsed(r, column).map(Some) }
+fn outcome_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Outcome>> {
+    let value: String = r.get("outcome")?;
+    if value.is_empty() { Ok(None) } else { column(r, "tickets.outcome").map(Some) }
 }
 
 /// Tickets named by Message-IDs (In-Reply-To/References) or by references (subject tags), with whether
@@ -261,50 +251,42 @@ const TICKET_COLUMNS: &str =
      outcome_detail, bounty_tier, bounty_amount, bounty_awarded_at, bounty_paid_at, disclose_on, credit, resolved_at,
      closed_at, diagnosed_at, last_update_at, last_enquiry_at, purged_at, erased_at, credit_consent";
 
-fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TicketRow, String)> {
-    Ok((
-        TicketRow {
-            id: r.get("id")?,
-            reference: r.get("reference")?,
-            state: TicketState::New,
-            subject: r.get("subject")?,
-            reporter: r.get("reporter")?,
-            created_at: r.get("created_at")?,
-            updated_at: r.get("updated_at")?,
-            received_at: r.get("received_at")?,
-            acknowledged_at: r.get("acknowledged_at")?,
-            ack_latency_ms: r.get("ack_latency_ms")?,
-            asset: r.get("asset")?,
-            weakness: r.get("weakness")?,
-            severity: r.get("severity")?,
-            cvss_vector: r.get("cvss_vector")?,
-            cvss_score: r.get("cvss_score")?,
-            form_complete_at: r.get("form_complete_at")?,
-            assignee: r.get("assignee")?,
-            outcome: outcome_at(r, "outcome")?,
-            outcome_detail: r.get("outcome_detail")?,
-            bounty_tier: r.get("bounty_tier")?,
-            bounty_amount: r.get("bounty_amount")?,
-            bounty_awarded_at: r.get("bounty_awarded_at")?,
-            bounty_paid_at: r.get("bounty_paid_at")?,
-            disclose_on: r.get("disclose_on")?,
-            credit: r.get("credit")?,
-            resolved_at: r.get("resolved_at")?,
-            closed_at: r.get("closed_at")?,
-            diagnosed_at: r.get("diagnosed_at")?,
-            last_update_at: r.get("last_update_at")?,
-            last_enquiry_at: r.get("last_enquiry_at")?,
-            purged_at: r.get("purged_at")?,
-            erased_at: r.get("erased_at")?,
-            credit_consent: r.get("credit_consent")?,
-        },
-        r.get("state")?,
-    ))
-}
-
-fn finish_ticket((mut row, state): (TicketRow, String)) -> Result<TicketRow, StoreError> {
-    row.state = parse_column("tickets.state", state)?;
-    Ok(row)
+fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
+    Ok(TicketRow {
+        id: r.get("id")?,
+        reference: r.get("reference")?,
+        state: column(r, "tickets.state")?,
+        subject: r.get("subject")?,
+        reporter: r.get("reporter")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        received_at: r.get("received_at")?,
+        acknowledged_at: r.get("acknowledged_at")?,
+        ack_latency_ms: r.get("ack_latency_ms")?,
+        asset: r.get("asset")?,
+        weakness: r.get("weakness")?,
+        severity: r.get("severity")?,
+        cvss_vector: r.get("cvss_vector")?,
+        cvss_score: r.get("cvss_score")?,
+        form_complete_at: r.get("form_complete_at")?,
+        assignee: r.get("assignee")?,
+        outcome: outcome_at(r)?,
+        outcome_detail: r.get("outcome_detail")?,
+        bounty_tier: r.get("bounty_tier")?,
+        bounty_amount: r.get("bounty_amount")?,
+        bounty_awarded_at: r.get("bounty_awarded_at")?,
+        bounty_paid_at: r.get("bounty_paid_at")?,
+        disclose_on: r.get("disclose_on")?,
+        credit: r.get("credit")?,
+        resolved_at: r.get("resolved_at")?,
+        closed_at: r.get("closed_at")?,
+        diagnosed_at: r.get("diagnosed_at")?,
+        last_update_at: r.get("last_update_at")?,
+        last_enquiry_at: r.get("last_enquiry_at")?,
+        purged_at: r.get("purged_at")?,
+        erased_at: r.get("erased_at")?,
+        credit_consent: r.get("credit_consent")?,
+    })
 }
 
 /// Calls `f` with each ticket received at or after `since`, oldest first, one row at a time, for statistics:
@@ -346,7 +328,7 @@ pub fn each_received_since(
             cvss_score: None,
             form_complete_at: None,
             assignee: String::new(),
-            outcome: outcome_at(r, "outcome")?,
+            outcome: outcome_at(r)?,
             outcome_detail: String::new(),
             bounty_tier: String::new(),
             bounty_amount: None,
@@ -387,7 +369,7 @@ pub fn list_tickets(conn: &Connection, state: Option<TicketState>) -> Result<Vec
     let mut stmt =
         conn.prepare(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE ?1 IS NULL OR state = ?1 ORDER BY id"))?;
     let rows = stmt.query_map([state.map(|s| s.as_str())], ticket_row)?;
-    rows.map(|r| finish_ticket(r?)).collect()
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The columns `vdpd tickets list` prints, for every ticket (or those in `state`), in order.
@@ -426,17 +408,15 @@ pub fn ticket_by_reference(conn: &Connection, reference: &str) -> Result<Option<
         [reference],
         ticket_row,
     )
-    .optional()?
-    .map(finish_ticket)
-    .transpose()
+    .optional()
+    .map_err(StoreError::from)
 }
 
 pub fn ticket_by_id(conn: &Connection, id: i64) -> Result<Option<TicketRow>, StoreError> {
     conn.prepare_cached(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?1"))?
         .query_row([id], ticket_row)
-        .optional()?
-        .map(finish_ticket)
-        .transpose()
+        .optional()
+        .map_err(StoreError::from)
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -452,7 +432,12 @@ pub fn participants(conn: &Connection, ticket_id: i64) -> Result<Vec<Participant
         conn.prepare_cached("SELECT address, name, role, added_at FROM participants WHERE ticket_id = ?1 ORDER BY id")?;
     let rows = stmt
         .query_map([ticket_id], |r| {
-            Ok(ParticipantRow { address: r.get(0)?, name: r.get(1)?, role: parsed(r, "role")?, added_at: r.get(3)? })
+            Ok(ParticipantRow {
+                address: r.get(0)?,
+                name: r.get(1)?,
+                role: column(r, "participants.role")?,
+                added_at: r.get(3)?,
+            })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
@@ -504,7 +489,7 @@ pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, St
             Ok(MessageRow {
                 id: r.get(0)?,
                 message_id: r.get(1)?,
-                direction: parsed(r, "direction")?,
+                direction: column(r, "messages.direction")?,
                 kind: r.get(3)?,
                 from: r.get(4)?,
                 to: r.get(5)?,
@@ -656,7 +641,7 @@ pub fn credited(conn: &Connection) -> Result<Vec<TicketRow>, StoreError> {
         "SELECT {TICKET_COLUMNS} FROM tickets WHERE credit IS NOT NULL AND credit != '' ORDER BY resolved_at, id"
     ))?;
     let rows = stmt.query_map([], ticket_row)?;
-    rows.map(|r| finish_ticket(r?)).collect()
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Tickets whose clocks can still plan timers (content not purged, researcher not erased), by id.
