@@ -30,9 +30,12 @@ fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {
     desk.once_ok();
     assert_eq!(desk.wait_inbox(&r, 1, T).len(), 1, "the acknowledgement");
 
-    // Both staff members hear of it, encrypted, with the researcher's words, the form, scope, clocks and the file.
+    // Both staff members hear of it, encrypted, with the researcher's words, the form, scope, clocks and the file:
+    // one message addressed to both, sealed once, which each opens with their own key.
+    let mut notes = Vec::new();
     for member in [&alice, &bob] {
         let note = desk.wait_inbox(&member.address, 1, T).remove(0);
+        notes.push(note.clone());
         assert!(
             gpg::subject(member, &note).starts_with(format!("[{ex1}] New report: Stored XSS in comments").as_str())
         );
@@ -51,6 +54,10 @@ fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {
         }
         assert!(plain.contains("print('proof of concept')"), "the file travels with it:\n{plain}");
     }
+    assert_eq!(header(&notes[0], "Message-ID"), header(&notes[1], "Message-ID"), "one message to the team");
+    assert_eq!(gpg::encrypted_payload(&notes[0]), gpg::encrypted_payload(&notes[1]), "sealed once");
+    let to = header(&notes[0], "To").unwrap();
+    assert!(to.contains(&alice.address) && to.contains(&bob.address), "addressed to both: {to}");
     let show = desk.show(ex1.as_str());
     assert_eq!(show["attachments"][0]["name"], "poc.py");
     let id = show["attachments"][0]["id"].as_i64().unwrap().to_string();

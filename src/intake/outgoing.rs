@@ -144,34 +144,34 @@ pub(super) fn enqueue<C: Serialize>(
     // One message per group: the team members we encrypt to, the team members we cannot, and each researcher
     // alone. Signing and encrypting cost more than everything else a mail needs (an X25519 key agreement per
     // certificate, a signature, the system's randomness each time), so a notification to three staff members is
-    // sealed once with three recipients, not three times.
-    let encrypts = |r: &Recipient| r.cert.is_some() && org_key.is_some();
-    let mut groups: Vec<Vec<&Recipient>> = Vec::new();
-    for want in [true, false] {
-        let team: Vec<&Recipient> = recipients.iter().filter(|r| r.team && encrypts(r) == want).collect();
-        if !team.is_empty() {
-            groups.push(team);
-        }
-    }
-    groups.extend(recipients.iter().filter(|r| !r.team).map(|r| vec![r]));
-    let mut composed: Vec<(&Recipient, std::rc::Rc<Vec<u8>>, bool)> = Vec::with_capacity(recipients.len());
+    // sealed once with three recipients, not three times. Groups hold indices into `recipients`.
+    let encrypts = |r: &Recipient| will_encrypt(env, r);
+    let mut groups: Vec<Vec<usize>> = [true, false]
+        .into_iter()
+        .map(|want| (0..recipients.len()).filter(|&i| recipients[i].team && encrypts(&recipients[i]) == want).collect())
+        .filter(|g: &Vec<usize>| !g.is_empty())
+        .collect();
+    groups.extend((0..recipients.len()).filter(|&i| !recipients[i].team).map(|i| vec![i]));
+    let mut raws: Vec<Vec<u8>> = Vec::with_capacity(groups.len());
+    let mut raw_of = vec![0; recipients.len()];
     for group in &groups {
-        let to: Vec<(&str, &str)> = group.iter().map(|r| (r.address.as_str(), r.name.as_str())).collect();
-        let certs: Vec<&Cert> = group.iter().filter_map(|r| r.cert.as_ref()).collect();
-        let encrypted = encrypts(group[0]);
+        let members: Vec<&Recipient> = group.iter().map(|&i| &recipients[i]).collect();
+        let to: Vec<(&str, &str)> = members.iter().map(|r| (r.address.as_str(), r.name.as_str())).collect();
+        let certs: Vec<&Cert> = members.iter().filter_map(|r| r.cert.as_ref()).collect();
         let envelope = Envelope {
             to: &to,
             attach_key: org_key.filter(|_| plan.attach_key).map(|k| k.public()),
             autocrypt: autocrypt.as_deref(),
-            encrypt: org_key.filter(|_| encrypted).map(|key| (certs.as_slice(), key)),
+            encrypt: org_key.filter(|_| encrypts(members[0])).map(|key| (certs.as_slice(), key)),
             reply_to: plan.reply_to_desk.then_some(org.security_address.as_str()),
             files,
         };
-        let raw = std::rc::Rc::new(render::compose(plan, &body, org, &message_id, date, &envelope)?);
-        composed.extend(group.iter().map(|r| (*r, raw.clone(), encrypted)));
+        for &i in group {
+            raw_of[i] = raws.len();
+        }
+        raws.push(render::compose(plan, &body, org, &message_id, date, &envelope)?);
     }
-    composed.sort_by_key(|(r, ..)| recipients.iter().position(|x| std::ptr::eq(x, *r)));
-    let all_encrypted = composed.iter().all(|(_, _, e)| *e);
+    let all_encrypted = recipients.iter().all(encrypts);
     let to_list = recipients.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", ");
     let signer = match org_key {
         Some(k) if all_encrypted => k.fingerprint(),
@@ -200,8 +200,8 @@ pub(super) fn enqueue<C: Serialize>(
         )?),
         None => None,
     };
-    for (r, raw, _) in &composed {
-        let raw: &[u8] = raw;
+    for (r, &raw) in recipients.iter().zip(&raw_of) {
+        let raw = &raws[raw];
         store::outbox::enqueue(
             tx,
             &store::outbox::NewOutgoing {
