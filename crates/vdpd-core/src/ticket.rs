@@ -58,114 +58,73 @@ impl std::fmt::Display for TicketState {
     }
 }
 
-/// How staff closed a ticket other than by a fix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// A duplicate of another ticket (`#duplicate REF`).
-    Duplicate,
-    /// Out of scope under a clause of the policy (`#not-applicable`).
-    NotApplicable,
-    /// Informative, not a vulnerability to fix (`#informative`).
-    Informative,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 3] = [Outcome::Duplicate, Outcome::NotApplicable, Outcome::Informative];
-
-    /// What the store keeps and staff read.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Outcome::Duplicate => "duplicate",
-            Outcome::NotApplicable => "not-applicable",
-            Outcome::Informative => "informative",
+/// An enum of the words the store keeps: each variant with its one word, `ALL`, `as_str`, an exact `FromStr`
+/// (the error names what was expected) and a width-aware `Display`. One definition for every such type, so they
+/// read and write their words the same way.
+macro_rules! stored_words {
+    ($(#[$meta:meta])* pub enum $name:ident ($what:literal) { $($(#[$vmeta:meta])* $variant:ident = $word:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $word)] $variant,)+
         }
-    }
-}
 
-impl std::str::FromStr for Outcome {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Outcome::ALL
-            .into_iter()
-            .find(|o| o.as_str() == s)
-            .ok_or_else(|| format!("unknown outcome {s:?} (one of: {})", Outcome::ALL.map(|o| o.as_str()).join(", ")))
-    }
-}
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),+];
 
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-/// What a participant is to a ticket: who may write to it and hear from it as a researcher.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    /// The researcher who sent the report.
-    Reporter,
-}
-
-impl Role {
-    /// What the store keeps.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Role::Reporter => "reporter",
+            /// What the store keeps.
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    $($name::$variant => $word,)+
+                }
+            }
         }
-    }
-}
 
-impl std::str::FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "reporter" => Ok(Role::Reporter),
-            _ => Err(format!("unknown participant role {s:?}")),
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| {
+                    let words: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
+                    format!("unknown {} {s:?} (one of: {})", $what, words.join(", "))
+                })
+            }
         }
-    }
-}
 
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-/// Which way a message of a ticket went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// Mail we received (a report, a reply, a staff mail).
-    In,
-    /// Mail we sent.
-    Out,
-}
-
-impl Direction {
-    /// What the store keeps.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Direction::In => "in",
-            Direction::Out => "out",
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(self.as_str())
+            }
         }
+    };
+}
+
+stored_words! {
+    /// How staff closed a ticket other than by a fix.
+    pub enum Outcome ("outcome") {
+        /// A duplicate of another ticket (`#duplicate REF`).
+        Duplicate = "duplicate",
+        /// Out of scope under a clause of the policy (`#not-applicable`).
+        NotApplicable = "not-applicable",
+        /// Informative, not a vulnerability to fix (`#informative`).
+        Informative = "informative",
     }
 }
 
-impl std::str::FromStr for Direction {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "in" => Ok(Direction::In),
-            "out" => Ok(Direction::Out),
-            _ => Err(format!("unknown direction {s:?} (in or out)")),
-        }
+stored_words! {
+    /// What a participant is to a ticket: who may write to it and hear from it as a researcher.
+    pub enum Role ("participant role") {
+        /// The researcher who sent the report.
+        Reporter = "reporter",
     }
 }
 
-impl std::fmt::Display for Direction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
+stored_words! {
+    /// Which way a message of a ticket went.
+    pub enum Direction ("direction") {
+        /// Mail we received (a report, a reply, a staff mail).
+        In = "in",
+        /// Mail we sent.
+        Out = "out",
     }
 }
 
@@ -187,7 +146,7 @@ mod tests {
     /// What the store keeps reads back as the same outcome; nothing else is one.
     #[test]
     fn outcomes_round_trip_through_their_words() {
-        for o in Outcome::ALL {
+        for &o in Outcome::ALL {
             assert_eq!(o.as_str().parse::<Outcome>(), Ok(o));
             assert_eq!(o.to_string(), o.as_str());
         }
