@@ -68,7 +68,10 @@ fn duplicate_hint(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<Vec
     let since = env.config.calendar.sub(now, env.config.scope.duplicate_window);
     let mut out = Vec::new();
     let mut more = 0;
-    for (reference, asset, state, outcome) in store::tickets::same_weakness(tx, &t.weakness, t.id, since)? {
+    let candidates = store::tickets::same_weakness(tx, &t.weakness, t.id, since)?;
+    // At the cap, there may be more matches than were looked at: the count is a lower bound then.
+    let at_least = if candidates.len() >= store::tickets::SAME_WEAKNESS_MAX { "at least " } else { "" };
+    for (reference, asset, state, outcome) in candidates {
         if hints::same_flaw(&t.asset, &t.weakness, &asset, &t.weakness) {
             if out.len() == MAX_DUPLICATE_HINTS {
                 more += 1;
@@ -79,7 +82,7 @@ fn duplicate_hint(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<Vec
         }
     }
     if more > 0 {
-        out.push(format!("and {more} more with the same asset and {}", t.weakness));
+        out.push(format!("and {at_least}{more} more with the same asset and {}", t.weakness));
     }
     Ok(out)
 }

@@ -67,6 +67,7 @@ pub fn claim_due(conn: &Connection, now: i64, limit: usize, capacity: usize) -> 
         "SELECT id, message_row FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1
          ORDER BY next_attempt_at, id LIMIT ?2",
     )?;
+    // A look beyond `limit`: enough to see whether the message at the edge fits whole.
     let candidates = due
         .query_map(params![now, (limit + 64) as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?)))?
         .collect::<Result<Vec<_>, _>>()?;

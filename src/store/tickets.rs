@@ -607,8 +607,13 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate<'_>, now: i64)
     touch_ticket(conn, ticket_id, now)
 }
 
+/// The most candidates [`same_weakness`] returns: a flood of one report must not make every notification
+/// read the whole table.
+pub const SAME_WEAKNESS_MAX: usize = 200;
+
 /// Tickets other than `except` that name `weakness` and are open, or ended at or after `since`:
-/// (reference, asset, state, outcome). Candidates for the duplicate hint.
+/// (reference, asset, state, outcome), oldest first, at most [`SAME_WEAKNESS_MAX`]. Candidates for the
+/// duplicate hint.
 pub fn same_weakness(
     conn: &Connection,
     weakness: &str,
@@ -622,10 +627,12 @@ pub fn same_weakness(
         "SELECT reference, asset, state, outcome FROM tickets
          WHERE weakness = ?1 AND id != ?2 AND erased_at IS NULL
            AND (state NOT IN ('resolved', 'closed') OR coalesce(closed_at, resolved_at, updated_at) >= ?3)
-         ORDER BY id LIMIT 200",
+         ORDER BY id LIMIT ?4",
     )?;
     let rows = stmt
-        .query_map(params![weakness, except, since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .query_map(params![weakness, except, since, SAME_WEAKNESS_MAX as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
