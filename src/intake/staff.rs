@@ -55,8 +55,13 @@ pub(super) fn ticket_context(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) ->
         .into_iter()
         .map(|(name, value)| NamedText { name, value })
         .collect();
-    ctx.commands = cmd::help().into_iter().map(|(c, what)| NamedText { name: c, value: what.to_string() }).collect();
+    ctx.commands = command_help();
     Ok(ctx)
+}
+
+/// The staff commands as the help in staff mail lists them.
+fn command_help() -> Vec<NamedText> {
+    cmd::help().into_iter().map(|(c, what)| NamedText { name: c, value: what.to_string() }).collect()
 }
 
 /// Open or recent tickets that name the same weakness on the same asset: only unreported flaws may be in
@@ -352,7 +357,7 @@ pub(super) fn no_ticket(
         "your mail names no ticket: keep the reference (e.g. [{}-2026-0001]) in the subject, or answer one of vdpd's mails",
         env.config.organisation.ticket_prefix
     )];
-    ctx.commands = cmd::help().into_iter().map(|(c, what)| NamedText { name: c, value: what.to_string() }).collect();
+    ctx.commands = command_help();
     ctx.encrypted = outgoing::will_encrypt(env, &to);
     let plan = engine::MailPlan {
         subject: format!("Not done: {}", inbound.subject),
