@@ -435,8 +435,8 @@ fn fill_store(desk: &Desk, n: usize) {
                     )?;
                     tickets::add_participant(tx, id, &reporter, "Researcher", tickets::Role::Reporter, now)?;
                     for (dir, kind) in [
-                        (vdpd::store::tickets::Direction::In, "report"),
-                        (vdpd::store::tickets::Direction::Out, "acknowledgement"),
+                        (vdpd::store::tickets::Direction::In, vdpd::mail::MessageKind::Report),
+                        (vdpd::store::tickets::Direction::Out, vdpd::mail::MessageKind::Acknowledgement),
                     ] {
                         tickets::insert_message(
                             tx,

@@ -39,6 +39,7 @@ pub mod heartbeat;
 pub mod imap;
 pub mod intake;
 pub mod lock;
+pub use vdpd_core::mail;
 pub use vdpd_core::mailtext;
 pub mod metrics;
 pub mod oauth2;

@@ -334,7 +334,7 @@ fn record(tx: &rusqlite::Transaction<'_>, row: &OutboxRow, result: &SendResult, 
     match result {
         SendResult::Sent { response } => {
             let mut detail = format!("to {to}: {response}");
-            if row.kind == "acknowledgement"
+            if row.kind == vdpd_core::mail::MessageKind::Acknowledgement
                 && let Some(latency) = tickets::record_acknowledged(tx, ticket_id, now)?
             {
                 let acknowledge =
@@ -409,7 +409,7 @@ mod tests {
         OutboxRow {
             id: 1,
             ticket_id: None,
-            kind: "acknowledgement".into(),
+            kind: vdpd_core::mail::MessageKind::Acknowledgement,
             envelope_from: "security@example.test".into(),
             recipient: "a@research.test".into(),
             raw: vec![],

@@ -21,6 +21,8 @@ use crate::engine::MailPlan;
 use crate::mailtext;
 use crate::openpgp::Cert;
 use crate::openpgp::keys::OrgKey;
+pub use vdpd_core::mail::context::*;
+use vdpd_core::mail::{Mail, Notice};
 
 /// Every template vdpd uses, with its built-in text.
 /// Every template vdpd uses, with its built-in text. Names starting with `_` are pieces that others include.
@@ -147,98 +149,6 @@ impl Templates {
     /// template that would fail on the first real mail.
     pub fn self_test(&self, config: &Config) -> Result<(), RenderError> {
         let bare = TicketContext::new(config, "EX-2026-0001", "Sample subject", "researcher@example.org", "Sam", 0);
-        let mut full = bare.clone();
-        let sections = &config.report_form.sections;
-        full.form = Some(FormContext {
-            request: true,
-            sections: sections.iter().map(SectionContext::from).collect(),
-            missing: sections.iter().filter(|s| s.mandatory).map(|s| s.name.clone()).collect(),
-            answered: vec!["Title".into()],
-            problems: vec![NamedText { name: "Severity".into(), value: "the CVSS vector does not parse".into() }],
-            received: vec![NamedText { name: "Asset".into(), value: "https://app.example.org/\nsecond line".into() }],
-            severity: Some("critical (CVSS 9.8)".into()),
-        });
-        full.key = Some(KeyContext { fingerprint: "0123456789ABCDEF0123456789ABCDEF01234567".into() });
-        full.decrypt_error = Some("the message is not encrypted to our key".into());
-        full.signature = Some("good (0123456789ABCDEF0123456789ABCDEF01234567)".into());
-        full.encrypted = true;
-        full.text = Some("Thanks, we can reproduce it.\nA fix is on its way.".into());
-        full.attachments = vec![AttachmentContext {
-            name: "poc.py".into(),
-            content_type: "text/x-python".into(),
-            size: 1234,
-            sha256: "ab".repeat(32),
-            attached: false,
-        }];
-        full.scope_hint = vec!["in scope: app.example.org is under example.org".into()];
-        full.clocks = vec![NamedText { name: "first diagnosis".into(), value: "due 2026-12-02 09:00 UTC".into() }];
-        full.commands = vec![NamedText { name: "#state …".into(), value: "move the ticket".into() }];
-        full.changes = vec!["state: triage → accepted".into()];
-        full.errors = vec!["line 1: \"#state fixed\": unknown state".into()];
-        full.warning = Some("a mail from the staff address failed authentication".into());
-        full.notices = vec!["The issue is fixed.".into()];
-        full.staff_member = Some("alice@example.org".into());
-        full.message = Some(MessageContext { id: 7, from: "x@example.net".into(), subject: "s".into() });
-        full.outcome = Some(OutcomeContext {
-            clause: Some("Denial-of-service attacks.".into()),
-            sub_processor: Some(NamedText { name: "Stripe".into(), value: "https://stripe.com/docs/security".into() }),
-            bounty: Some(BountyContext {
-                tier: "minor".into(),
-                amount: 50,
-                currency: "GBP".into(),
-                meaning: "A minor security problem.".into(),
-                payment: "by card via PayPal or Stripe".into(),
-                invoice_fields: vec!["legal name".into(), "address".into()],
-                approximate: true,
-            }),
-            disclose_on: Some("2027-02-21".into()),
-            credit: Some("Ada L.".into()),
-            meaning: Some("Reports about things that we have specifically noted as out of scope.".into()),
-        });
-        full.duplicate_hint = vec!["EX-2026-0003 (open; same asset and CWE-79)".into()];
-        full.enquiry = Some("answered with the status".into());
-        full.unsigned = Some(NamedText {
-            name: "The part below was NOT signed".into(),
-            value: "#state closed\nan unsigned footer".into(),
-        });
-        full.key_notice = Some("vdpd learned a key for researcher@example.org on first use".into());
-        full.researcher_key =
-            Some("0123456789ABCDEF0123456789ABCDEF01234567 (learned on first use, 2026-11-23)".into());
-        full.clock = Some(ClockContext {
-            name: "first diagnosis".into(),
-            promise: "7 business days".into(),
-            due: "2026-12-02 09:00 GMT".into(),
-            due_date: "2026-12-02".into(),
-            state: "upcoming".into(),
-            before: Some("2 business days".into()),
-            severity: Some("high".into()),
-            assignee: "alice@example.org".into(),
-            ticket_state: "triage".into(),
-        });
-        full.status = Some(StatusContext {
-            state: "fixing".into(),
-            outcome: None,
-            details_missing: false,
-            severity: Some("high".into()),
-            fixed_on: Some("2026-12-01".into()),
-            disclosure_on: Some("2027-02-21".into()),
-            disclosure_agreed: true,
-            bounty: Some("50 GBP".into()),
-            bounty_paid: true,
-            credit: Some("Ada L.".into()),
-            periodic: false,
-            next_update: Some("2026-12-07".into()),
-            enquiry_interval: Some("14 days".into()),
-            next_enquiry_from: Some("2026-12-07".into()),
-            last_answered: Some("2026-11-23".into()),
-        });
-        full.retention = Some(RetentionContext {
-            after: Some("1 month".into()),
-            ended_on: Some("2026-12-01".into()),
-            researcher_duty: Some("Delete any data you retrieved within a month of the fix.".into()),
-            other_tickets: vec!["EX-2026-0009".into()],
-        });
-        // Each template also renders with the least it is ever given: what its callers always provide.
         for (name, _) in &self.origins {
             if name.starts_with("hall_of_fame") {
                 for credits in [
@@ -259,347 +169,23 @@ impl Templates {
                     };
                     self.render(name, &hof)?;
                 }
-                continue;
             }
-            let mut least = bare.clone();
-            let outcome = full.outcome.clone().unwrap_or_default();
-            match *name {
-                "report_form.txt" | "form_missing.txt" => least.form = Some(FormContext::default()),
-                "staff_warning.txt" | "admin_alert.txt" => least.warning = full.warning.clone(),
-                "outcome_bounty.txt" => {
-                    least.outcome = Some(OutcomeContext { bounty: outcome.bounty, ..OutcomeContext::default() })
-                }
-                "outcome_disclose.txt" => {
-                    least.outcome =
-                        Some(OutcomeContext { disclose_on: outcome.disclose_on, ..OutcomeContext::default() })
-                }
-                "outcome_credit.txt" => {
-                    least.outcome = Some(OutcomeContext { credit: outcome.credit, ..OutcomeContext::default() })
-                }
-                n if n.starts_with("outcome_") => least.outcome = Some(OutcomeContext::default()),
-                "status.txt" => least.status = Some(StatusContext::default()),
-                "status_throttled.txt" => {
-                    least.status = Some(StatusContext {
-                        enquiry_interval: Some("14 days".into()),
-                        next_enquiry_from: Some("2026-12-07".into()),
-                        last_answered: Some("2026-11-23".into()),
-                        ..StatusContext::default()
-                    })
-                }
-                "staff_reminder.txt" | "escalation.txt" | "disclosure_reminder.txt" => {
-                    least.clock = Some(ClockContext::default())
-                }
-                "retention_receipt.txt" | "erasure_receipt.txt" => least.retention = Some(RetentionContext::default()),
-                _ => {}
+        }
+        // Every mail and notice renders with the least its type guarantees (a bare context) and with
+        // everything a context can carry.
+        for base in [bare, TicketContext::sample(config)] {
+            for mail in Mail::samples(&base) {
+                let mut ctx = base.clone();
+                mail.fill(&mut ctx);
+                self.render(mail.template(), &ctx)?;
             }
-            self.render(name, &least)?;
-            self.render(name, &full)?;
+            for notice in Notice::samples(&base) {
+                let mut ctx = base.clone();
+                notice.fill(&mut ctx);
+                self.render(notice.template(), &ctx)?;
+            }
         }
         Ok(())
-    }
-}
-
-/// What ticket templates can use. Field names are the template variables: keep them stable, admins' templates
-/// depend on them.
-#[derive(Debug, Clone, Serialize)]
-pub struct TicketContext {
-    pub organisation: OrgContext,
-    pub ticket: TicketInfo,
-    pub researcher: Person,
-    /// When the first message of the ticket arrived (RFC 2822-style, UTC).
-    pub received_at: String,
-    pub sla: SlaContext,
-    /// The report form: what to ask for, what is missing, what was received.
-    pub form: Option<FormContext>,
-    /// The organisation key, when it is attached or named.
-    pub key: Option<KeyContext>,
-    /// Why the researcher's message could not be decrypted.
-    pub decrypt_error: Option<String>,
-    /// The signature verdict of the researcher's message, in words (for staff).
-    pub signature: Option<String>,
-    /// This mail is encrypted.
-    pub encrypted: bool,
-    /// The researcher's words (staff notifications), or a staff member's words (mail to the researcher).
-    pub text: Option<String>,
-    /// Files that came with the researcher's mail; `attached` says whether they travel with this mail.
-    pub attachments: Vec<AttachmentContext>,
-    /// What the policy's scope says about the report.
-    pub scope_hint: Vec<String>,
-    /// The SLA clocks: (name, state).
-    pub clocks: Vec<NamedText>,
-    /// The staff commands, for help.
-    pub commands: Vec<NamedText>,
-    /// What a staff mail changed, or why nothing was.
-    pub changes: Vec<String>,
-    pub errors: Vec<String>,
-    /// A warning to staff (forged staff mail, quarantined mail).
-    pub warning: Option<String>,
-    /// Outcome notices for the researcher, already rendered.
-    pub notices: Vec<String>,
-    pub outcome: Option<OutcomeContext>,
-    /// The staff member who acted.
-    pub staff_member: Option<String>,
-    /// The message a notice is about (quarantine): id, from, subject.
-    pub message: Option<MessageContext>,
-    /// Possible duplicates of this report (for staff): "EX-2026-0003 (open, same asset and CWE-79)".
-    pub duplicate_hint: Vec<String>,
-    /// A status enquiry and what vdpd did with it (for staff).
-    pub enquiry: Option<String>,
-    /// The clock a reminder, an escalation or a disclosure notice is about.
-    pub clock: Option<ClockContext>,
-    /// The ticket's status, as the researcher reads it.
-    pub status: Option<StatusContext>,
-    /// What retention or erasure deleted, and what stays.
-    pub retention: Option<RetentionContext>,
-    /// Text the researcher's mail carried outside its signed (or encrypted) content: `name` says so in
-    /// words, `value` is the text (for staff).
-    pub unsigned: Option<NamedText>,
-    /// What the mail taught vdpd about the researcher's key (for staff).
-    pub key_notice: Option<String>,
-    /// The key vdpd holds for the researcher and how it came to be trusted (for staff), if it holds one.
-    pub researcher_key: Option<String>,
-}
-
-/// One promise, for reminders, escalations and disclosure notices.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ClockContext {
-    /// "first diagnosis", "fix", "disclosure", "acknowledgement".
-    pub name: String,
-    /// The policy's words: "7 business days", "agreed".
-    pub promise: String,
-    /// When it is (or was) due: "2026-12-02 09:00 GMT".
-    pub due: String,
-    /// The date alone: "2026-12-02".
-    pub due_date: String,
-    /// upcoming | reached | broken.
-    pub state: String,
-    /// For a reminder: the policy's reminder point ("2 business days").
-    pub before: Option<String>,
-    /// For a severity-dependent clock.
-    pub severity: Option<String>,
-    /// Who works the ticket ("" when nobody was assigned).
-    pub assignee: String,
-    /// The ticket's state.
-    pub ticket_state: String,
-}
-
-/// Where a ticket stands, in terms a researcher may be told.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct StatusContext {
-    /// new | triage | accepted | fixing | resolved | closed.
-    pub state: String,
-    /// duplicate | not-applicable | informative, when closed with one.
-    pub outcome: Option<String>,
-    /// The report form still lacks mandatory sections.
-    pub details_missing: bool,
-    pub severity: Option<String>,
-    /// When it was fixed (date).
-    pub fixed_on: Option<String>,
-    /// The coordinated disclosure date (date), with whether it was agreed.
-    pub disclosure_on: Option<String>,
-    pub disclosure_agreed: bool,
-    /// "50 GBP", and whether it was paid.
-    pub bounty: Option<String>,
-    pub bounty_paid: bool,
-    pub credit: Option<String>,
-    /// This is the periodic status mail, not an answer to an enquiry.
-    pub periodic: bool,
-    /// The next periodic status mail (date), if the policy sends them.
-    pub next_update: Option<String>,
-    /// The policy's interval between answered enquiries ("14 days").
-    pub enquiry_interval: Option<String>,
-    /// From when the next enquiry is answered (date).
-    pub next_enquiry_from: Option<String>,
-    /// When the last enquiry was answered (date).
-    pub last_answered: Option<String>,
-}
-
-/// What a purge deleted.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct RetentionContext {
-    /// The policy's retention period ("1 month"), for the purge; `None` for an erasure on request.
-    pub after: Option<String>,
-    /// When the ticket was resolved or closed (date).
-    pub ended_on: Option<String>,
-    /// The researcher's own deletion duty, in the policy's words.
-    pub researcher_duty: Option<String>,
-    /// Other tickets the erasure covered.
-    pub other_tickets: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AttachmentContext {
-    pub name: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-    pub attached: bool,
-}
-
-/// What an outcome template needs.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct OutcomeContext {
-    /// The policy clause quoted for "not applicable".
-    pub clause: Option<String>,
-    pub sub_processor: Option<NamedText>,
-    pub bounty: Option<BountyContext>,
-    /// The negotiated disclosure date.
-    pub disclose_on: Option<String>,
-    /// How the researcher will be credited (`none` for no credit).
-    pub credit: Option<String>,
-    /// What the outcome means under the bounty programme (its tier of the same name), in the policy's words.
-    pub meaning: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct BountyContext {
-    pub tier: String,
-    pub amount: u32,
-    pub currency: String,
-    pub meaning: String,
-    pub payment: String,
-    pub invoice_fields: Vec<String>,
-    /// The policy gives amounts as approximations ("~50 GBP").
-    pub approximate: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct MessageContext {
-    pub id: i64,
-    pub from: String,
-    pub subject: String,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct FormContext {
-    /// Show the whole form (a request), not only what is missing.
-    pub request: bool,
-    pub sections: Vec<SectionContext>,
-    pub missing: Vec<String>,
-    /// The names of the sections answered so far.
-    pub answered: Vec<String>,
-    pub problems: Vec<NamedText>,
-    /// Answers received; empty when the mail may not carry report detail.
-    pub received: Vec<NamedText>,
-    /// "critical (CVSS 9.8)".
-    pub severity: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SectionContext {
-    pub name: String,
-    pub mandatory: bool,
-    pub hint: String,
-}
-
-impl From<&crate::config::FormSection> for SectionContext {
-    fn from(s: &crate::config::FormSection) -> Self {
-        SectionContext { name: s.name.clone(), mandatory: s.mandatory, hint: s.hint.clone() }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct NamedText {
-    pub name: String,
-    pub value: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct KeyContext {
-    /// Upper-case hex, as GnuPG shows it.
-    pub fingerprint: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct OrgContext {
-    pub name: String,
-    pub security_address: String,
-    pub policy_url: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TicketInfo {
-    pub reference: String,
-    pub subject: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Person {
-    pub address: String,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SlaContext {
-    pub acknowledge: String,
-    pub first_diagnosis: Option<String>,
-    pub fix: Vec<FixContext>,
-    pub disclosure: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct FixContext {
-    pub severity: &'static str,
-    pub within: String,
-}
-
-impl TicketContext {
-    pub fn new(
-        config: &Config,
-        reference: &str,
-        subject: &str,
-        researcher: &str,
-        researcher_name: &str,
-        received_at_ms: i64,
-    ) -> TicketContext {
-        let org = &config.organisation;
-        let sla = &config.sla;
-        TicketContext {
-            organisation: OrgContext {
-                name: org.name.clone(),
-                security_address: org.security_address.clone(),
-                policy_url: org.policy_url.clone(),
-            },
-            ticket: TicketInfo { reference: reference.into(), subject: subject.into() },
-            researcher: Person { address: researcher.into(), name: researcher_name.into() },
-            // In the policy's own time zone: the researcher reads the promises in it.
-            received_at: jiff::Timestamp::from_millisecond(received_at_ms)
-                .map(|t| {
-                    t.to_zoned_datetime(config.calendar.time_zone.clone()).strftime("%a, %d %b %Y %H:%M %Z").to_string()
-                })
-                .unwrap_or_default(),
-            sla: SlaContext {
-                acknowledge: sla.acknowledge.to_string(),
-                first_diagnosis: sla.first_diagnosis.map(|d| d.to_string()),
-                fix: sla.fix.iter().map(|(s, d)| FixContext { severity: s.as_str(), within: d.to_string() }).collect(),
-                disclosure: sla.disclosure.map(|d| d.to_string()),
-            },
-            form: None,
-            key: None,
-            decrypt_error: None,
-            signature: None,
-            encrypted: false,
-            text: None,
-            attachments: Vec::new(),
-            scope_hint: Vec::new(),
-            clocks: Vec::new(),
-            commands: Vec::new(),
-            changes: Vec::new(),
-            errors: Vec::new(),
-            warning: None,
-            notices: Vec::new(),
-            outcome: None,
-            staff_member: None,
-            message: None,
-            duplicate_hint: Vec::new(),
-            enquiry: None,
-            clock: None,
-            status: None,
-            retention: None,
-            unsigned: None,
-            key_notice: None,
-            researcher_key: None,
-        }
     }
 }
 
@@ -821,22 +407,17 @@ mod tests {
 
     fn plan() -> MailPlan {
         MailPlan {
-            kind: "acknowledgement",
-            template: "acknowledgement.txt",
-            to: "alice@research.test".into(),
-            to_name: "Alice\r\nBcc: evil@x.test".into(),
+            mail: Mail::Acknowledgement { form: None },
             subject: "[EX-2026-0001] Re: Ünïcode\r\nBcc: evil@x.test".into(),
             in_reply_to: Some("<r1@research.test>".into()),
             references: vec!["<r0@research.test>".into(), "<r1@research.test>".into()],
             auto: crate::engine::Auto::Replied,
-            attach_key: false,
             reply_to_desk: false,
         }
     }
 
-    fn to(plan: &MailPlan) -> [(&str, &str); 1] {
-        [(plan.to.as_str(), plan.to_name.as_str())]
-    }
+    /// The researcher, with a name that tries header injection.
+    const TO: [(&str, &str); 1] = [("alice@research.test", "Alice\r\nBcc: evil@x.test")];
 
     fn plain<'a>(to: &'a [(&'a str, &'a str)]) -> Envelope<'a> {
         Envelope { to, attach_key: None, autocrypt: None, encrypt: None, reply_to: None, files: &[] }
@@ -862,7 +443,7 @@ mod tests {
             &org(),
             "<ex-1.abc@example.test>",
             "2026-11-23T10:00:00Z".parse().unwrap(),
-            &plain(&to(&plan)),
+            &plain(&TO),
         )
         .unwrap();
         let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
@@ -883,9 +464,9 @@ mod tests {
         let mut plan = plan();
         let subject = format!("[EX-2026-0001] Re: {}", "Ünïcödé wörds ".repeat(14).trim_end());
         plan.subject = subject.clone();
-        plan.to_name = "Ä".repeat(90);
-        let raw = compose(&plan, "x", &org(), "<a@b.c>", "2026-11-23T10:00:00Z".parse().unwrap(), &plain(&to(&plan)))
-            .unwrap();
+        let name = "Ä".repeat(90);
+        let to = [("alice@research.test", name.as_str())];
+        let raw = compose(&plan, "x", &org(), "<a@b.c>", "2026-11-23T10:00:00Z".parse().unwrap(), &plain(&to)).unwrap();
         let text = String::from_utf8(raw.clone()).unwrap();
         let header = &text[..text.find("\r\n\r\n").unwrap()];
         assert!(header.is_ascii(), "RFC 2047-encoded");
@@ -909,6 +490,36 @@ mod tests {
         Templates::load(std::path::Path::new("/nonexistent")).unwrap().self_test(&config).unwrap();
     }
 
+    /// Every template file is a mail's, a notice's, a piece others include (`_…`) or the hall of fame: the
+    /// self-test renders mails and notices, so a template no mail names would go untested (and unused).
+    #[test]
+    fn every_builtin_template_belongs_to_a_mail_or_a_notice() {
+        let mut files: Vec<&str> =
+            BUILTIN.iter().map(|(n, _)| *n).filter(|n| !n.starts_with('_') && !n.starts_with("hall_of_fame")).collect();
+        files.sort_unstable();
+        assert_eq!(files, vdpd_core::mail::templates());
+        let shipped: std::collections::BTreeSet<String> =
+            std::fs::read_dir("templates").unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let builtin: std::collections::BTreeSet<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(shipped, builtin, "templates/ and the built-in copies hold the same files");
+    }
+
+    /// A broken template is caught by the self-test whichever mail uses it.
+    #[test]
+    fn the_self_test_renders_every_mail_template() {
+        let config =
+            crate::config::parse(include_str!("../policy.toml"), std::path::Path::new("/etc/vdpd/policy.toml"))
+                .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for name in vdpd_core::mail::templates() {
+            std::fs::write(dir.path().join(name), "{{ no_such_variable }}").unwrap();
+            let templates = Templates::load(dir.path()).unwrap();
+            let err = templates.self_test(&config).expect_err(name);
+            assert!(err.to_string().contains(name), "{name}: {err}");
+            std::fs::remove_file(dir.path().join(name)).unwrap();
+        }
+    }
+
     #[test]
     fn message_ids_are_unique_and_in_our_domain() {
         let a = new_message_id(Some("EX-2026-0001"), "example.test");
@@ -924,7 +535,7 @@ mod tests {
         let alice = OrgKey::generate("Alice <alice@research.test>", None, std::time::SystemTime::now()).unwrap();
         let mut plan = plan();
         plan.subject = "[EX-2026-0001] Re: Stored XSS in the admin panel".into();
-        let to = to(&plan);
+        let to = TO;
         let certs = [alice.public()];
         let envelope = Envelope { encrypt: Some((&certs, &key)), ..plain(&to) };
         // The keys were made just now.

@@ -29,7 +29,7 @@ struct ClockOut {
 #[derive(Debug, Serialize)]
 struct MessageOut {
     direction: vdpd_core::ticket::Direction,
-    kind: String,
+    kind: vdpd_core::mail::MessageKind,
     created_at: String,
     from: String,
     to: String,

@@ -94,7 +94,7 @@ impl From<&tickets::TicketRow> for TicketJson {
 struct MessageJson {
     message_id: String,
     direction: vdpd_core::ticket::Direction,
-    kind: String,
+    kind: vdpd_core::mail::MessageKind,
     status: String,
     from: String,
     to: String,
@@ -289,7 +289,7 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
                 .map(|m| MessageJson {
                     message_id: m.message_id.clone(),
                     direction: m.direction,
-                    kind: m.kind.clone(),
+                    kind: m.kind,
                     status: m.status.clone(),
                     from: m.from.clone(),
                     to: m.to.clone(),

@@ -8,8 +8,9 @@ use super::outgoing::{self, Recipient};
 use super::{Env, HandleError, Processed, staff, status};
 use crate::classify::{self, Inbound};
 use crate::config::{Config, ReportDetail, SectionKind};
-use crate::engine::{self, DAY_MS, Decision, Facts, FormProgress, HOUR_MS, TicketState, kind};
+use crate::engine::{self, DAY_MS, Decision, Facts, FormProgress, HOUR_MS, TicketState};
 use crate::form;
+use crate::mail::{Mail, MessageKind};
 use crate::openpgp::read::Signature;
 use crate::render::{FormContext, NamedText, SectionContext, TicketContext};
 use crate::store::{self, IntakeStatus};
@@ -220,7 +221,7 @@ fn new_ticket(
         store::tickets::Role::Reporter,
         now,
     )?;
-    let message_row = record_incoming(tx, ticket_id, "report", intake_id, inbound, config, now)?;
+    let message_row = record_incoming(tx, ticket_id, MessageKind::Report, intake_id, inbound, config, now)?;
     store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "ticket opened", &inbound.subject)?;
     note_crypto(tx, ticket_id, inbound, now)?;
     // The key first: the acknowledgement is encrypted if the report brought one.
@@ -232,20 +233,14 @@ fn new_ticket(
     let incomplete = progress.as_ref().is_some_and(|(p, _)| !p.missing.is_empty());
     let with_ack = config.report_form.delivery == crate::config::FormDelivery::WithAcknowledgement;
 
-    let mut ctx = base_context(env, ticket, inbound, &researcher, now);
-    let mut plan =
-        engine::reply_plan(kind::ACKNOWLEDGEMENT, "acknowledgement.txt", &reference, inbound, &config.organisation);
-    if incomplete && with_ack {
-        ctx.form = Some(form_context(env, tx, ticket_id, progress.as_ref(), true, false)?);
-        plan.attach_key = true;
-    }
+    let ctx = base_context(env, ticket, inbound, &researcher, now);
+    let form = if incomplete { Some(form_context(env, tx, ticket_id, progress.as_ref(), true, false)?) } else { None };
+    // The form goes with the acknowledgement or after it, as the policy says (and our key with it).
+    let (with, after) = if with_ack { (form, None) } else { (None, form) };
+    let plan = engine::reply_plan(Mail::Acknowledgement { form: with }, &reference, inbound, &config.organisation);
     processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, &researcher, &ctx, now)?;
-    if incomplete && !with_ack {
-        let mut ctx = base_context(env, ticket, inbound, &researcher, now);
-        ctx.form = Some(form_context(env, tx, ticket_id, progress.as_ref(), true, false)?);
-        let mut plan =
-            engine::reply_plan(kind::REPORT_FORM, "report_form.txt", &reference, inbound, &config.organisation);
-        plan.attach_key = true;
+    if let Some(form) = after {
+        let plan = engine::reply_plan(Mail::ReportForm { form }, &reference, inbound, &config.organisation);
         processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, &researcher, &ctx, now)?;
     }
     if inbound.crypto.error.is_some() {
@@ -261,8 +256,7 @@ fn new_ticket(
         tx,
         env,
         ticket_id,
-        kind::STAFF_NEW_REPORT,
-        "staff_new_report.txt",
+        Mail::StaffNewReport,
         "New report",
         Some(inbound),
         staff::Extra { key_notice: key_news, ..staff::Extra::default() },
@@ -289,7 +283,7 @@ fn correspondence(
     processed: &mut Processed,
 ) -> Result<(), HandleError> {
     let config = &env.config;
-    let message_row = record_incoming(tx, ticket_id, "reply", intake_id, inbound, config, now)?;
+    let message_row = record_incoming(tx, ticket_id, MessageKind::Reply, intake_id, inbound, config, now)?;
     store::tickets::touch_ticket(tx, ticket_id, now)?;
     store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "researcher wrote", &inbound.subject)?;
     note_crypto(tx, ticket_id, inbound, now)?;
@@ -306,8 +300,7 @@ fn correspondence(
             tx,
             env,
             ticket_id,
-            kind::STAFF_CORRESPONDENCE,
-            "staff_correspondence.txt",
+            Mail::StaffCorrespondence,
             "Status enquiry",
             Some(inbound),
             staff::Extra { enquiry: Some(outcome.describe()), key_notice: key_news },
@@ -341,8 +334,7 @@ fn correspondence(
             tx,
             env,
             ticket_id,
-            kind::STAFF_REPORT_COMPLETE,
-            "staff_report_complete.txt",
+            Mail::StaffReportComplete,
             "Report complete",
             Some(inbound),
             staff::Extra { key_notice: key_news, ..staff::Extra::default() },
@@ -354,8 +346,7 @@ fn correspondence(
         tx,
         env,
         ticket_id,
-        kind::STAFF_CORRESPONDENCE,
-        "staff_correspondence.txt",
+        Mail::StaffCorrespondence,
         "Researcher wrote",
         Some(inbound),
         staff::Extra { key_notice: key_news, ..staff::Extra::default() },
@@ -369,13 +360,12 @@ fn correspondence(
         return Ok(());
     };
     if progress.attempted {
-        let mut ctx = base_context(env, ticket, inbound, &researcher, now);
+        let ctx = base_context(env, ticket, inbound, &researcher, now);
         let show_detail = outgoing::will_encrypt(env, &researcher)
             || config.openpgp.as_ref().is_none_or(|o| o.report_detail == ReportDetail::PlaintextAllowed);
         let mut form = form_context(env, tx, ticket_id, Some(&(progress, parsed)), false, show_detail)?;
         form.sections.clear();
-        ctx.form = Some(form);
-        let plan = engine::reply_plan(kind::FORM_MISSING, "form_missing.txt", reference, inbound, &config.organisation);
+        let plan = engine::reply_plan(Mail::FormMissing { form }, reference, inbound, &config.organisation);
         processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, &researcher, &ctx, now)?;
     }
     Ok(())
@@ -398,18 +388,16 @@ fn undecryptable_reply(
     to: &Recipient,
     now: i64,
 ) -> Result<bool, HandleError> {
-    let mut ctx = base_context(env, ticket, inbound, to, now);
-    ctx.decrypt_error = inbound.crypto.error.clone();
-    let mut plan =
-        engine::reply_plan(kind::UNDECRYPTABLE, "undecryptable.txt", ticket.1, inbound, &env.config.organisation);
-    plan.attach_key = true;
+    let ctx = base_context(env, ticket, inbound, to, now);
+    let error = inbound.crypto.error.clone().unwrap_or_default();
+    let plan = engine::reply_plan(Mail::Undecryptable { error }, ticket.1, inbound, &env.config.organisation);
     outgoing::auto_reply(tx, env, ticket, &plan, to, &ctx, now)
 }
 
 pub(super) fn record_incoming(
     tx: &Tx<'_>,
     ticket_id: i64,
-    kind: &str,
+    kind: MessageKind,
     intake_id: i64,
     inbound: &Inbound,
     config: &Config,

@@ -2,13 +2,11 @@
 //! it goes to (signed and encrypted where it can be), and written to the ticket and the outbox in the caller's
 //! transaction.
 
-use serde::Serialize;
-
 use super::{Env, HandleError, system_time};
 use crate::config::StaffEncryption;
 use crate::engine::{self, Auto, DAY_MS, MailPlan};
 use crate::openpgp::{self, Cert, autocrypt};
-use crate::render::{self, Envelope, KeyContext, OutFile, RenderError};
+use crate::render::{self, Envelope, KeyContext, OutFile, RenderError, TicketContext};
 use crate::store::{self, StoreError};
 
 /// Someone a mail goes to.
@@ -92,20 +90,20 @@ pub(super) fn key_context(env: &Env) -> Option<KeyContext> {
 }
 
 /// Enqueues an automatic reply unless the ticket has had its daily share; returns whether it was enqueued.
-pub(super) fn auto_reply<C: Serialize>(
+pub(super) fn auto_reply(
     tx: &rusqlite::Transaction<'_>,
     env: &Env,
     ticket: (i64, &str),
     plan: &MailPlan,
     to: &Recipient,
-    ctx: &C,
+    ctx: &TicketContext,
     now: i64,
 ) -> Result<bool, HandleError> {
     let sent_today = store::outbox::auto_replies_since(tx, ticket.0, now - DAY_MS)?;
     if !engine::may_auto_reply(sent_today, &env.config.limits) {
         let why = format!(
             "{} not sent: {sent_today} automatic replies in the last 24 hours (limits.auto_replies_per_ticket_per_day)",
-            plan.kind
+            plan.mail.kind()
         );
         store::tickets::add_timeline(tx, ticket.0, now, "vdpd", "auto-reply suppressed", &why)?;
         tracing::warn!(ticket = %ticket.1, "{}: {why}", ticket.1);
@@ -115,17 +113,17 @@ pub(super) fn auto_reply<C: Serialize>(
     Ok(true)
 }
 
-/// Renders a planned mail and writes it to the ticket's messages (one row) and the outbox (one row per
+/// Renders a planned mail (its template with `ctx` and what the mail itself carries) and writes it to the ticket's messages (one row) and the outbox (one row per
 /// recipient, in the order given): each researcher's copy composed for them, the team members' as one message
 /// to all of them we encrypt to (sealed once for all their certificates) and one to the rest.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn enqueue<C: Serialize>(
+pub(super) fn enqueue(
     tx: &rusqlite::Transaction<'_>,
     env: &Env,
     ticket: Option<(i64, &str)>,
     plan: &MailPlan,
     recipients: &[Recipient],
-    ctx: &C,
+    ctx: &TicketContext,
     files: &[OutFile],
     now: i64,
 ) -> Result<(), HandleError> {
@@ -133,7 +131,10 @@ pub(super) fn enqueue<C: Serialize>(
         return Ok(());
     }
     let org = &env.config.organisation;
-    let body = env.templates.render(plan.template, ctx)?;
+    let mut ctx = ctx.clone();
+    plan.mail.fill(&mut ctx);
+    let body = env.templates.render(plan.mail.template(), &ctx)?;
+    let kind = plan.mail.kind();
     let message_id = render::new_message_id(ticket.map(|(_, r)| r), &org.domain);
     let date = jiff::Timestamp::from_millisecond(now).map_err(|e| RenderError::Message(e.to_string()))?;
     let org_key = env.keys.org.as_ref();
@@ -160,7 +161,7 @@ pub(super) fn enqueue<C: Serialize>(
         let certs: Vec<&Cert> = members.iter().filter_map(|r| r.cert.as_ref()).collect();
         let envelope = Envelope {
             to: &to,
-            attach_key: org_key.filter(|_| plan.attach_key).map(|k| k.public()),
+            attach_key: org_key.filter(|_| plan.mail.attaches_key()).map(|k| k.public()),
             autocrypt: autocrypt.as_deref(),
             encrypt: org_key.filter(|_| encrypts(members[0])).map(|key| (certs.as_slice(), key)),
             reply_to: plan.reply_to_desk.then_some(org.security_address.as_str()),
@@ -183,7 +184,7 @@ pub(super) fn enqueue<C: Serialize>(
             &store::tickets::MessageInsert {
                 ticket_id,
                 direction: vdpd_core::ticket::Direction::Out,
-                kind: plan.kind,
+                kind,
                 message_id: &message_id,
                 intake_id: None,
                 from_addr: &org.security_address,
@@ -207,7 +208,7 @@ pub(super) fn enqueue<C: Serialize>(
             &store::outbox::NewOutgoing {
                 message_row,
                 ticket_id: ticket.map(|(id, _)| id),
-                kind: plan.kind,
+                kind,
                 auto_reply: plan.auto == Auto::Replied,
                 envelope_from: &org.security_address,
                 recipient: &r.address,
@@ -218,7 +219,7 @@ pub(super) fn enqueue<C: Serialize>(
     }
     if let Some((ticket_id, _)) = ticket {
         let how = if all_encrypted { " (encrypted)" } else { "" };
-        store::tickets::add_timeline(tx, ticket_id, now, "vdpd", &format!("{} queued{how}", plan.kind), &to_list)?;
+        store::tickets::add_timeline(tx, ticket_id, now, "vdpd", &format!("{kind} queued{how}"), &to_list)?;
     }
     Ok(())
 }

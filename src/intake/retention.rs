@@ -5,7 +5,8 @@
 use super::apply::Tx;
 use super::status::{reporter, to_reporter_plan};
 use super::{Env, HandleError, outgoing};
-use crate::engine::{hints, kind};
+use crate::engine::hints;
+use crate::mail::Mail;
 use crate::render::{RetentionContext, TicketContext};
 use crate::store::{self, retention::Purge, tickets::TicketRow};
 
@@ -26,20 +27,13 @@ pub(crate) fn purge(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<P
     {
         let mut ctx = TicketContext::new(config, &t.reference, &t.subject, &to.address, &to.name, t.received_at);
         ctx.encrypted = outgoing::will_encrypt(env, &to);
-        ctx.retention = Some(RetentionContext {
+        let retention = RetentionContext {
             after: config.retention.after_resolution.map(|d| d.to_string()),
             ended_on: t.resolved_at.or(t.closed_at).map(|at| config.calendar.show_date(at)),
             researcher_duty: config.retention.researcher_deletion_duty.clone(),
             other_tickets: Vec::new(),
-        });
-        let plan = to_reporter_plan(
-            tx,
-            t,
-            &to,
-            kind::RETENTION_RECEIPT,
-            "retention_receipt.txt",
-            "Your report data was deleted",
-        )?;
+        };
+        let plan = to_reporter_plan(tx, t, Mail::RetentionReceipt { retention }, "Your report data was deleted")?;
         outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), &ctx, &[], now)?;
     }
     let host = hints::asset_host(&t.asset).unwrap_or_default();
@@ -65,14 +59,13 @@ pub(super) fn erase(tx: &Tx<'_>, env: &Env, t: &TicketRow, member: &str, now: i6
     }
     let mut ctx = TicketContext::new(config, &t.reference, &t.subject, &to.address, &to.name, t.received_at);
     ctx.encrypted = outgoing::will_encrypt(env, &to);
-    ctx.retention = Some(RetentionContext {
+    let retention = RetentionContext {
         after: None,
         ended_on: None,
         researcher_duty: config.retention.researcher_deletion_duty.clone(),
         other_tickets: references.iter().filter(|r| **r != t.reference).cloned().collect(),
-    });
-    let plan =
-        to_reporter_plan(tx, t, &to, kind::ERASURE_RECEIPT, "erasure_receipt.txt", "Your personal data was erased")?;
+    };
+    let plan = to_reporter_plan(tx, t, Mail::ErasureReceipt { retention }, "Your personal data was erased")?;
     outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), &ctx, &[], now)?;
     for id in &ids {
         let Some(other) = store::tickets::ticket_by_id(tx, *id)? else { continue };

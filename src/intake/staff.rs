@@ -10,7 +10,8 @@ use crate::classify::Inbound;
 use crate::config::ReportDetail;
 use crate::engine::hints;
 use crate::engine::staff::{self as cmd, Change, Command};
-use crate::engine::{self, DAY_MS, TicketState, kind};
+use crate::engine::{self, DAY_MS, TicketState};
+use crate::mail::{Mail, MessageKind, Notice};
 use crate::render::{
     AttachmentContext, BountyContext, MessageContext, NamedText, OutFile, OutcomeContext, RetentionContext,
     TicketContext,
@@ -149,8 +150,7 @@ pub(super) fn notify(
     tx: &Tx<'_>,
     env: &Env,
     ticket_id: i64,
-    mail_kind: &'static str,
-    template: &'static str,
+    mail: Mail,
     what: &str,
     inbound: Option<&Inbound>,
     extra: Extra,
@@ -186,7 +186,7 @@ pub(super) fn notify(
         ctx.attachments = listed;
     }
     ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
-    let plan = engine::staff_plan(mail_kind, template, &t.reference, what, &t.subject);
+    let plan = engine::staff_plan(mail, &t.reference, what, &t.subject);
     outgoing::enqueue(tx, env, Some((ticket_id, &t.reference)), &plan, &recipients, &ctx, &files, now)?;
     Ok(true)
 }
@@ -263,14 +263,13 @@ pub(super) fn warn(
         return Ok(false);
     }
     let mut ctx = TicketContext::new(&env.config, ticket.map_or("", |t| t.1), "", "", "", now);
-    ctx.warning = Some(detail.to_string());
-    ctx.message = message;
     ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
     let subject = match ticket {
         Some((_, r)) => format!("[{r}] Warning: {warning_kind}"),
         None => format!("[vdpd] Warning: {warning_kind}"),
     };
-    let plan = engine::MailPlan { subject, ..engine::staff_plan(kind::STAFF_WARNING, "staff_warning.txt", "", "", "") };
+    let mail = Mail::StaffWarning { warning: detail.to_string(), message };
+    let plan = engine::MailPlan { subject, ..engine::staff_plan(mail, "", "", "") };
     outgoing::enqueue(tx, env, ticket, &plan, &recipients, &ctx, &[], now)?;
     Ok(true)
 }
@@ -353,7 +352,7 @@ pub(super) fn no_ticket(
 ) -> Result<bool, HandleError> {
     let Some(to) = outgoing::staff_member(env, member, now) else { return Ok(false) };
     let mut ctx = TicketContext::new(&env.config, "", &inbound.subject, "", "", now);
-    ctx.errors = vec![format!(
+    let errors = vec![format!(
         "your mail names no ticket: keep the reference (e.g. [{}-2026-0001]) in the subject, or answer one of vdpd's mails",
         env.config.organisation.ticket_prefix
     )];
@@ -362,7 +361,7 @@ pub(super) fn no_ticket(
     let plan = engine::MailPlan {
         subject: format!("Not done: {}", inbound.subject),
         in_reply_to: inbound.message_id.clone(),
-        ..engine::staff_plan(kind::STAFF_ERROR, "staff_error.txt", "", "", "")
+        ..engine::staff_plan(Mail::StaffError { member: None, errors }, "", "", "")
     };
     outgoing::enqueue(tx, env, None, &plan, &[to], &ctx, &[], now)?;
     Ok(true)
@@ -386,7 +385,7 @@ pub(super) fn handle(
     // Commands and the words to relay come from the signed content only: text beside it is ignored.
     let parsed = cmd::parse(&inbound.body.text, config);
     let internal = parsed.has(&Command::Internal);
-    let message_kind = if internal { "staff-note" } else { "staff" };
+    let message_kind = if internal { MessageKind::StaffNote } else { MessageKind::Staff };
     apply::record_incoming(tx, ticket_id, message_kind, intake_id, inbound, config, now)?;
     let Some(ticket) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(()) };
     // Commands beside the signed content did nothing; whoever put them there wanted them to. Staff hear of
@@ -445,12 +444,12 @@ pub(super) fn handle(
             tracing::info!(ticket = %reference, staff = %member, "{reference}: commands of {member} refused: {}", lines.join("; "));
             if let Some(me) = me {
                 let mut ctx = ticket_context(tx, env, &ticket, now)?;
-                ctx.errors = lines.into_iter().chain(ignored).collect();
-                ctx.staff_member = Some(member.to_string());
                 ctx.encrypted = outgoing::will_encrypt(env, &me);
+                let errors = lines.into_iter().chain(ignored).collect();
+                let mail = Mail::StaffError { member: Some(member.to_string()), errors };
                 let plan = engine::MailPlan {
                     in_reply_to: inbound.message_id.clone(),
-                    ..engine::staff_plan(kind::STAFF_ERROR, "staff_error.txt", reference, "Not done", &inbound.subject)
+                    ..engine::staff_plan(mail, reference, "Not done", &inbound.subject)
                 };
                 outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &[me], &ctx, &[], now)?;
                 processed.enqueued = true;
@@ -503,8 +502,6 @@ pub(super) fn handle(
         }
         if text.is_some() || !notices.is_empty() {
             let mut ctx = ticket_context(tx, env, &ticket, now)?;
-            ctx.text = text.clone();
-            ctx.notices = notices.clone();
             ctx.encrypted = encrypted;
             let (last_in, first) = store::tickets::thread_anchor(tx, ticket_id)?;
             let references = first.into_iter().chain(last_in.clone()).fold(Vec::new(), |mut v, id| {
@@ -514,10 +511,9 @@ pub(super) fn handle(
                 v
             });
             let plan = engine::to_researcher_plan(
+                Mail::ToResearcher { text: text.clone(), notices: notices.clone() },
                 reference,
                 &ticket.subject,
-                &researcher.address,
-                &researcher.name,
                 last_in,
                 references,
                 &config.organisation.ticket_prefix,
@@ -558,18 +554,11 @@ pub(super) fn handle(
     let ticket = store::tickets::ticket_by_id(tx, ticket_id)?.unwrap_or(ticket);
     if let Some(me) = me {
         let mut ctx = ticket_context(tx, env, &ticket, now)?;
-        ctx.changes = done.clone();
-        ctx.staff_member = Some(member.to_string());
         ctx.encrypted = outgoing::will_encrypt(env, &me);
+        let mail = Mail::StaffConfirmation { member: member.to_string(), changes: done.clone() };
         let plan = engine::MailPlan {
             in_reply_to: inbound.message_id.clone(),
-            ..engine::staff_plan(
-                kind::STAFF_CONFIRMATION,
-                "staff_confirmation.txt",
-                reference,
-                "Done",
-                &inbound.subject,
-            )
+            ..engine::staff_plan(mail, reference, "Done", &inbound.subject)
         };
         outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &[me], &ctx, &[], now)?;
         processed.enqueued = true;
@@ -578,13 +567,10 @@ pub(super) fn handle(
     let others: Vec<Recipient> = others;
     if !others.is_empty() {
         let mut ctx = ticket_context(tx, env, &ticket, now)?;
-        ctx.changes = done;
-        ctx.staff_member = Some(member.to_string());
-        ctx.text = Some(parsed.text.clone());
         ctx.encrypted = others.iter().all(|r| outgoing::will_encrypt(env, r));
         let what = if internal { format!("Note from {member}") } else { format!("{member} worked the ticket") };
-        let plan =
-            engine::staff_plan(kind::STAFF_CORRESPONDENCE, "staff_activity.txt", reference, &what, &ticket.subject);
+        let mail = Mail::StaffActivity { member: member.to_string(), changes: done, text: parsed.text.clone() };
+        let plan = engine::staff_plan(mail, reference, &what, &ticket.subject);
         outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &others, &ctx, &[], now)?;
     }
     Ok(())
@@ -605,17 +591,17 @@ fn apply_change(
     let config = &env.config;
     let id = ticket.id;
     let timeline = |event: &str, detail: &str| store::tickets::add_timeline(tx, id, now, member, event, detail);
-    let mut notice = |template: &str, outcome: OutcomeContext| -> Result<(), HandleError> {
+    let mut notice = |notice: Notice| -> Result<(), HandleError> {
         let mut ctx =
             TicketContext::new(config, &ticket.reference, &ticket.subject, &ticket.reporter, "", ticket.received_at);
-        ctx.outcome = Some(outcome);
+        notice.fill(&mut ctx);
         // The researcher's own deletion duty (quoted when the flaw is resolved).
         ctx.retention = config
             .retention
             .researcher_deletion_duty
             .clone()
             .map(|duty| RetentionContext { researcher_duty: Some(duty), ..RetentionContext::default() });
-        notices.push(env.templates.render(template, &ctx)?.trim_end().to_string());
+        notices.push(env.templates.render(notice.template(), &ctx)?.trim_end().to_string());
         Ok(())
     };
     match change {
@@ -650,7 +636,7 @@ fn apply_change(
             timeline("closed", &format!("{outcome}{shown}"))?;
             done.push(format!("closed as {outcome}{shown}"));
             let clause = clause.as_deref().and_then(|c| config.scope.clause(c));
-            let outcome_ctx = OutcomeContext {
+            let context = OutcomeContext {
                 clause: clause.map(|c| c.wording.clone()),
                 sub_processor: clause.and_then(|c| {
                     sub_processor.as_deref().and_then(|name| {
@@ -663,12 +649,7 @@ fn apply_change(
                 meaning: config.bounty.tier(outcome.as_str()).map(|t| t.meaning.clone()).filter(|m| !m.is_empty()),
                 ..OutcomeContext::default()
             };
-            let template = match outcome {
-                vdpd_core::ticket::Outcome::Duplicate => "outcome_duplicate.txt",
-                vdpd_core::ticket::Outcome::NotApplicable => "outcome_not_applicable.txt",
-                vdpd_core::ticket::Outcome::Informative => "outcome_informative.txt",
-            };
-            notice(template, outcome_ctx)?;
+            notice(Notice::Closed { outcome: *outcome, context })?;
         }
         Change::Bounty { tier } => {
             let Some(t) = config.bounty.tier(tier) else { return Ok(()) };
@@ -676,47 +657,43 @@ fn apply_change(
             let what = format!("{} ({} {})", t.id, t.amount, config.bounty.currency);
             timeline("bounty awarded", &what)?;
             done.push(format!("bounty: {what}"));
-            notice(
-                "outcome_bounty.txt",
-                OutcomeContext {
-                    bounty: Some(BountyContext {
-                        tier: t.id.clone(),
-                        amount: t.amount,
-                        currency: config.bounty.currency.clone(),
-                        meaning: t.meaning.clone(),
-                        payment: config.bounty.payment.clone(),
-                        invoice_fields: config.bounty.invoice_fields.clone(),
-                        approximate: config.bounty.approximate,
-                    }),
-                    ..OutcomeContext::default()
+            notice(Notice::Bounty {
+                bounty: BountyContext {
+                    tier: t.id.clone(),
+                    amount: t.amount,
+                    currency: config.bounty.currency.clone(),
+                    meaning: t.meaning.clone(),
+                    payment: config.bounty.payment.clone(),
+                    invoice_fields: config.bounty.invoice_fields.clone(),
+                    approximate: config.bounty.approximate,
                 },
-            )?;
+            })?;
         }
         Change::Paid => {
             store::tickets::update(tx, id, &TicketUpdate::Paid, now)?;
             timeline("bounty paid", &ticket.bounty_tier)?;
             done.push("bounty paid".into());
-            notice("outcome_paid.txt", OutcomeContext::default())?;
+            notice(Notice::Paid)?;
         }
         Change::Resolved => {
             store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Resolved), now)?;
             timeline("resolved", "the researcher is asked to confirm the fix")?;
             done.push(format!("state: {} → resolved; the researcher is asked to confirm the fix", ticket.state));
-            notice("outcome_resolved.txt", OutcomeContext::default())?;
+            notice(Notice::Resolved)?;
         }
         Change::Disclose(date) => {
             let d = date.to_string();
             store::tickets::update(tx, id, &TicketUpdate::DiscloseOn(&d), now)?;
             timeline("disclosure date set", &d)?;
             done.push(format!("disclosure date: {d}"));
-            notice("outcome_disclose.txt", OutcomeContext { disclose_on: Some(d), ..OutcomeContext::default() })?;
+            notice(Notice::Disclose { on: d })?;
         }
         Change::Credit(c) => {
             store::tickets::update(tx, id, &TicketUpdate::Credit(Some(c.as_deref().unwrap_or(""))), now)?;
             let shown = c.clone().unwrap_or_else(|| "none".into());
             timeline("credit confirmed", &shown)?;
             done.push(format!("credit: {shown}"));
-            notice("outcome_credit.txt", OutcomeContext { credit: Some(shown), ..OutcomeContext::default() })?;
+            notice(Notice::Credit { credit: shown })?;
         }
         Change::Waiting => {
             if store::tickets::start_wait(tx, id, now, "staff")? {

@@ -6,7 +6,8 @@ use super::outgoing::{self, Recipient};
 use super::{Env, HandleError};
 use crate::classify::Inbound;
 use crate::engine::clocks::{ClockKind, ClockStatus};
-use crate::engine::{self, Auto, TicketState, kind};
+use crate::engine::{self, Auto, TicketState};
+use crate::mail::Mail;
 use crate::render::{StatusContext, TicketContext};
 use crate::store::{self, tickets::TicketRow};
 
@@ -106,8 +107,8 @@ pub(super) fn answer_enquiry(
     let ticket = (t.id, t.reference.as_str());
     let outcome = match throttled_until {
         None => {
-            ctx.status = Some(context(tx, env, t, now, Some(now))?);
-            let plan = engine::reply_plan(kind::STATUS, "status.txt", &t.reference, inbound, &config.organisation);
+            let status = context(tx, env, t, now, Some(now))?;
+            let plan = engine::reply_plan(Mail::Status { status }, &t.reference, inbound, &config.organisation);
             if outgoing::auto_reply(tx, env, ticket, &plan, researcher, &ctx, now)? {
                 store::tickets::set_last_enquiry(tx, t.id, now)?;
                 store::tickets::set_last_update(tx, t.id, now)?;
@@ -118,14 +119,9 @@ pub(super) fn answer_enquiry(
         }
         Some(until) => {
             let base = t.last_update_at.unwrap_or(t.received_at);
-            ctx.status = Some(context(tx, env, t, base, t.last_enquiry_at)?);
-            let plan = engine::reply_plan(
-                kind::STATUS_THROTTLED,
-                "status_throttled.txt",
-                &t.reference,
-                inbound,
-                &config.organisation,
-            );
+            let status = context(tx, env, t, base, t.last_enquiry_at)?;
+            let plan =
+                engine::reply_plan(Mail::StatusThrottled { status }, &t.reference, inbound, &config.organisation);
             if outgoing::auto_reply(tx, env, ticket, &plan, researcher, &ctx, now)? {
                 Enquiry::Throttled { next_from: cal.show_date(until) }
             } else {
@@ -155,9 +151,7 @@ pub(super) fn reporter(tx: &Tx<'_>, t: &TicketRow, now: i64) -> Result<Option<Re
 pub(super) fn to_reporter_plan(
     tx: &Tx<'_>,
     t: &TicketRow,
-    to: &Recipient,
-    mail_kind: &'static str,
-    template: &'static str,
+    mail: Mail,
     subject: &str,
 ) -> Result<engine::MailPlan, HandleError> {
     let (last_in, first) = store::tickets::thread_anchor(tx, t.id)?;
@@ -168,15 +162,11 @@ pub(super) fn to_reporter_plan(
         references.push(id.clone());
     }
     Ok(engine::MailPlan {
-        kind: mail_kind,
-        template,
-        to: to.address.clone(),
-        to_name: to.name.clone(),
+        mail,
         subject: format!("[{}] {subject}", t.reference),
         in_reply_to: last_in,
         references,
         auto: Auto::Generated,
-        attach_key: false,
         reply_to_desk: false,
     })
 }
@@ -190,8 +180,7 @@ pub(crate) fn periodic(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Resul
     ctx.encrypted = outgoing::will_encrypt(env, &to);
     let mut status = context(tx, env, t, now, t.last_enquiry_at)?;
     status.periodic = true;
-    ctx.status = Some(status);
-    let plan = to_reporter_plan(tx, t, &to, kind::STATUS_UPDATE, "status.txt", "Status of your report")?;
+    let plan = to_reporter_plan(tx, t, Mail::StatusUpdate { status }, "Status of your report")?;
     outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), &ctx, &[], now)?;
     Ok(true)
 }

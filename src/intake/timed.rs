@@ -9,7 +9,8 @@ use super::outgoing::{self, Recipient};
 use super::status::{self, reporter, to_reporter_plan};
 use super::{Env, HandleError, retention, staff};
 use crate::engine::clocks::{Clock, ClockKind, ClockStatus, TimerKind};
-use crate::engine::{self, TicketState, kind};
+use crate::engine::{self, TicketState};
+use crate::mail::Mail;
 use crate::render::{ClockContext, TicketContext};
 use crate::store::health::Key as HealthKey;
 use crate::store::{self, tickets::TicketRow};
@@ -100,7 +101,7 @@ fn breach(tx: &Tx<'_>, env: &Env, t: &TicketRow, c: &Clock, now: i64) -> Result<
     }
     // The escalation carries no report content: it may reach contacts without a certificate.
     let mut ctx = TicketContext::new(config, &t.reference, "", "", "", t.received_at);
-    ctx.clock = Some(clock_context(env, t, c, None, "broken"));
+    let clock = clock_context(env, t, c, None, "broken");
     ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
     let what = match c.kind {
         ClockKind::Disclosure => {
@@ -110,7 +111,7 @@ fn breach(tx: &Tx<'_>, env: &Env, t: &TicketRow, c: &Clock, now: i64) -> Result<
     };
     let plan = engine::MailPlan {
         subject: format!("[{}] Promise broken: {what}", t.reference),
-        ..engine::staff_plan(kind::ESCALATION, "escalation.txt", &t.reference, "", "")
+        ..engine::staff_plan(Mail::Escalation { clock }, &t.reference, "", "")
     };
     outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, &recipients, &ctx, &[], now)?;
     Ok(())
@@ -128,11 +129,10 @@ pub(crate) fn admin_alert(tx: &Tx<'_>, env: &Env, what: &str, detail: &str, now:
         return Ok(false);
     }
     let mut ctx = TicketContext::new(&env.config, "", "", "", "", now);
-    ctx.warning = Some(detail.to_string());
     ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
     let plan = engine::MailPlan {
         subject: format!("[vdpd] Attention: {what}"),
-        ..engine::staff_plan(kind::ADMIN_ALERT, "admin_alert.txt", "", "", "")
+        ..engine::staff_plan(Mail::AdminAlert { warning: detail.to_string() }, "", "", "")
     };
     outgoing::enqueue(tx, env, None, &plan, &recipients, &ctx, &[], now)?;
     store::health::set(tx, HealthKey::AlertMailedAt, &now.to_string(), now)?;
@@ -177,8 +177,8 @@ fn remind_staff(
         return Ok(());
     }
     let mut ctx = staff::ticket_context(tx, env, t, now)?;
-    ctx.clock = Some(clock_context(env, t, c, before.clone(), state));
-    ctx.status = Some(status::current(tx, env, t)?);
+    let clock = clock_context(env, t, c, before.clone(), state);
+    let status = status::current(tx, env, t)?;
     ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
     let name = match c.severity {
         Some(sev) => format!("{} ({})", c.kind.label(), sev.as_str()),
@@ -189,7 +189,7 @@ fn remind_staff(
         None => format!("{} date {}", c.kind.label(), cal.show_date(c.due_at.unwrap_or(now))),
     };
     let label = if before.is_some() { "Reminder" } else { "Today" };
-    let plan = engine::staff_plan(kind::STAFF_REMINDER, "staff_reminder.txt", &t.reference, label, &what);
+    let plan = engine::staff_plan(Mail::StaffReminder { clock, status }, &t.reference, label, &what);
     outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, &recipients, &ctx, &[], now)?;
     Ok(())
 }
@@ -206,12 +206,14 @@ fn remind_researcher(
     let Some(to) = reporter(tx, t, now)? else { return Ok(()) };
     let mut ctx = TicketContext::new(&env.config, &t.reference, &t.subject, &to.address, &to.name, t.received_at);
     ctx.encrypted = outgoing::will_encrypt(env, &to);
-    ctx.clock = Some(clock_context(env, t, c, None, state));
-    ctx.status = Some(status::current(tx, env, t)?);
-    let subject =
-        if state == "reached" { "Coordinated disclosure date" } else { "Coordinated disclosure date coming up" };
-    let mail_kind = if state == "reached" { kind::DISCLOSURE_DUE } else { kind::DISCLOSURE_REMINDER };
-    let plan = to_reporter_plan(tx, t, &to, mail_kind, "disclosure_reminder.txt", subject)?;
+    let clock = clock_context(env, t, c, None, state);
+    let status = status::current(tx, env, t)?;
+    let (mail, subject) = if state == "reached" {
+        (Mail::DisclosureDue { clock, status }, "Coordinated disclosure date")
+    } else {
+        (Mail::DisclosureReminder { clock, status }, "Coordinated disclosure date coming up")
+    };
+    let plan = to_reporter_plan(tx, t, mail, subject)?;
     outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), &ctx, &[], now)?;
     Ok(())
 }

@@ -8,6 +8,8 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use vdpd_core::mail::MessageKind;
+
 use super::StoreError;
 
 /// A mail to enqueue, already rendered to its final bytes.
@@ -15,7 +17,7 @@ use super::StoreError;
 pub struct NewOutgoing<'a> {
     pub message_row: Option<i64>,
     pub ticket_id: Option<i64>,
-    pub kind: &'a str,
+    pub kind: MessageKind,
     /// RFC 3834 auto-reply (counts towards the per-ticket daily limit).
     pub auto_reply: bool,
     pub envelope_from: &'a str,
@@ -32,7 +34,7 @@ pub fn enqueue(conn: &Connection, m: &NewOutgoing<'_>) -> Result<i64, StoreError
     .execute(params![
         m.message_row,
         m.ticket_id,
-        m.kind,
+        m.kind.as_str(),
         m.auto_reply,
         m.envelope_from,
         m.recipient,
@@ -47,7 +49,7 @@ pub fn enqueue(conn: &Connection, m: &NewOutgoing<'_>) -> Result<i64, StoreError
 pub struct OutboxRow {
     pub id: i64,
     pub ticket_id: Option<i64>,
-    pub kind: String,
+    pub kind: MessageKind,
     pub envelope_from: String,
     pub recipient: String,
     pub raw: Vec<u8>,
@@ -84,7 +86,7 @@ pub fn claim_due(conn: &Connection, now: i64, limit: usize, capacity: usize) -> 
                 Ok(OutboxRow {
                     id: r.get(0)?,
                     ticket_id: r.get(1)?,
-                    kind: r.get(2)?,
+                    kind: super::column(r, "outbox.kind")?,
                     envelope_from: r.get(3)?,
                     recipient: r.get(4)?,
                     raw: r.get(5)?,

@@ -4,6 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{StoreError, column, parse_column};
 use crate::engine::TicketState;
+use vdpd_core::mail::MessageKind;
 
 /// Allocates the next reference of `year`: `{prefix}-{year}-{seq:04}`. The sequence row only ever grows, so
 /// a reference is never handed out twice, even if its ticket is later deleted.
@@ -64,7 +65,7 @@ pub fn add_participant(
 pub struct MessageInsert<'a> {
     pub ticket_id: i64,
     pub direction: Direction,
-    pub kind: &'a str,
+    pub kind: MessageKind,
     pub message_id: &'a str,
     pub intake_id: Option<i64>,
     pub from_addr: &'a str,
@@ -90,7 +91,7 @@ pub fn insert_message(conn: &Connection, m: &MessageInsert<'_>) -> Result<i64, S
     .execute(params![
         m.ticket_id,
         m.direction.as_str(),
-        m.kind,
+        m.kind.as_str(),
         m.message_id,
         m.intake_id,
         m.from_addr,
@@ -450,7 +451,7 @@ pub struct MessageRow {
     pub id: i64,
     pub message_id: String,
     pub direction: Direction,
-    pub kind: String,
+    pub kind: MessageKind,
     pub from: String,
     pub to: String,
     pub subject: String,
@@ -490,7 +491,7 @@ pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, St
                 id: r.get(0)?,
                 message_id: r.get(1)?,
                 direction: column(r, "messages.direction")?,
-                kind: r.get(3)?,
+                kind: column(r, "messages.kind")?,
                 from: r.get(4)?,
                 to: r.get(5)?,
                 subject: r.get(6)?,

@@ -2,9 +2,11 @@
 //! clock. The `vdpd` crate (the shell) does the IO and passes what it read in; the compiler keeps IO out of
 //! here through this crate's dependencies, and clippy (`clippy.toml` beside `Cargo.toml`) through std.
 //!
-//! Moving in, module by module (issue 12): so far durations as policies write them, CWE names, the validated
-//! configuration (`config`: the types; reading and checking `policy.toml` is the shell's) and the working
-//! calendar. Mail text handling, the form, clocks, staff commands and `decide` follow.
+//! Here: the validated configuration (`config`: the types and the reading of `policy.toml`'s text), durations
+//! and the working calendar, clocks and their timers, the ticket's words, mail text handling, classification
+//! of a raw message, the form, OpenPGP reading and writing, every mail vdpd writes (`mail`), staff
+//! commands and `decide`. What a decision causes is still carried out by the shell's intake (issue 12 moves
+//! it here as plans).
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +19,7 @@ pub mod duration;
 pub mod engine;
 pub mod form;
 pub mod hints;
+pub mod mail;
 pub mod mailtext;
 pub mod openpgp;
 pub mod ticket;

@@ -97,6 +97,7 @@ macro_rules! stored_words {
         }
     };
 }
+pub(crate) use stored_words;
 
 stored_words! {
     /// How staff closed a ticket other than by a fix.

@@ -12,6 +12,7 @@ pub mod staff;
 use crate::classify::Inbound;
 use crate::config::{Config, FormSection, Limits, Organisation};
 use crate::form;
+use crate::mail::Mail;
 use crate::mailtext;
 use crate::ticket::ThreadCandidate;
 
@@ -227,23 +228,18 @@ pub fn may_auto_reply(auto_replies_last_day: u32, limits: &Limits) -> bool {
     auto_replies_last_day < limits.auto_replies_per_ticket_per_day
 }
 
-/// A mail to send, before rendering: who, which template, and how it threads.
+/// A mail to send, before rendering: what it is, how it is addressed and how it threads. Who receives it is
+/// the caller's (the researcher, the staff under the encryption policy).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailPlan {
-    /// Kind recorded on the message and outbox rows (e.g. `acknowledgement`).
-    pub kind: &'static str,
-    /// Template file name under `templates/`.
-    pub template: &'static str,
-    pub to: String,
-    pub to_name: String,
+    /// What it is: its template, its kind, what its template needs.
+    pub mail: Mail,
     pub subject: String,
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
     /// Whether a machine wrote it (RFC 3834), which decides its `Auto-Submitted` header and whether it counts
     /// towards the per-ticket limit of automatic replies.
     pub auto: Auto,
-    /// Attach the organisation's public key (`application/pgp-keys`).
-    pub attach_key: bool,
     /// Set `Reply-To:` to the security address (mail to staff: their answers thread back by `[REF]`).
     pub reply_to_desk: bool,
 }
@@ -263,13 +259,7 @@ pub enum Auto {
 const MAX_REFERENCES: usize = 10;
 
 /// The reply to a researcher's mail in ticket `reference`: `[REF] Re: <their subject>`, threaded under it.
-pub fn reply_plan(
-    kind: &'static str,
-    template: &'static str,
-    reference: &str,
-    inbound: &Inbound,
-    org: &Organisation,
-) -> MailPlan {
+pub fn reply_plan(mail: Mail, reference: &str, inbound: &Inbound, org: &Organisation) -> MailPlan {
     let base = mailtext::base_subject(&inbound.subject, &org.ticket_prefix);
     let subject =
         if base.is_empty() { format!("[{reference}] Re: your report") } else { format!("[{reference}] Re: {base}") };
@@ -285,15 +275,11 @@ pub fn reply_plan(
         references.extend(tail);
     }
     MailPlan {
-        kind,
-        template,
-        to: inbound.sender.clone(),
-        to_name: inbound.sender_name.clone(),
+        mail,
         subject,
         in_reply_to: inbound.message_id.clone(),
         references,
         auto: Auto::Replied,
-        attach_key: false,
         reply_to_desk: false,
     }
 }
@@ -302,31 +288,23 @@ pub fn reply_plan(
 pub fn key_reply_plan(inbound: &Inbound, org: &Organisation) -> MailPlan {
     let base = mailtext::base_subject(&inbound.subject, &org.ticket_prefix);
     MailPlan {
-        kind: kind::PUBLIC_KEY,
-        template: "public_key.txt",
-        to: inbound.sender.clone(),
-        to_name: inbound.sender_name.clone(),
+        mail: Mail::PublicKey,
         subject: if base.is_empty() { "Our OpenPGP key".into() } else { format!("Re: {base}") },
         in_reply_to: inbound.message_id.clone(),
         references: inbound.message_id.iter().cloned().collect(),
         auto: Auto::Replied,
-        attach_key: true,
         reply_to_desk: false,
     }
 }
 
 /// A notification to staff about a ticket.
-pub fn staff_plan(kind: &'static str, template: &'static str, reference: &str, what: &str, subject: &str) -> MailPlan {
+pub fn staff_plan(mail: Mail, reference: &str, what: &str, subject: &str) -> MailPlan {
     MailPlan {
-        kind,
-        template,
-        to: String::new(),
-        to_name: String::new(),
+        mail,
         subject: format!("[{reference}] {what}: {subject}"),
         in_reply_to: None,
         references: Vec::new(),
         auto: Auto::Generated,
-        attach_key: false,
         reply_to_desk: true,
     }
 }
@@ -334,20 +312,16 @@ pub fn staff_plan(kind: &'static str, template: &'static str, reference: &str, w
 /// A mail to the researcher decided by staff (their words, an outcome): threaded under the researcher's latest
 /// message, written by a person.
 pub fn to_researcher_plan(
+    mail: Mail,
     reference: &str,
     subject: &str,
-    to: &str,
-    to_name: &str,
     in_reply_to: Option<String>,
     references: Vec<String>,
     prefix: &str,
 ) -> MailPlan {
     let base = mailtext::base_subject(subject, prefix);
     MailPlan {
-        kind: kind::TO_RESEARCHER,
-        template: "to_researcher.txt",
-        to: to.to_string(),
-        to_name: to_name.to_string(),
+        mail,
         subject: if base.is_empty() {
             format!("[{reference}] Your report")
         } else {
@@ -356,39 +330,8 @@ pub fn to_researcher_plan(
         in_reply_to,
         references,
         auto: Auto::No,
-        attach_key: false,
         reply_to_desk: false,
     }
-}
-
-/// Mail kinds, as recorded on message and outbox rows (and named in `vdpd tickets show`).
-pub mod kind {
-    pub const ACKNOWLEDGEMENT: &str = "acknowledgement";
-    pub const REPORT_FORM: &str = "report-form";
-    pub const FORM_MISSING: &str = "form-missing";
-    pub const UNDECRYPTABLE: &str = "undecryptable";
-    pub const PUBLIC_KEY: &str = "public-key";
-    pub const STAFF_REPORT_COMPLETE: &str = "staff-report-complete";
-    pub const STAFF_NEW_REPORT: &str = "staff-new-report";
-    pub const STAFF_CORRESPONDENCE: &str = "staff-correspondence";
-    pub const STAFF_WARNING: &str = "staff-warning";
-    pub const STAFF_CONFIRMATION: &str = "staff-confirmation";
-    pub const STAFF_ERROR: &str = "staff-error";
-    pub const TO_RESEARCHER: &str = "staff-reply";
-    /// The status, in answer to a researcher's enquiry.
-    pub const STATUS: &str = "status";
-    /// A polite "not again so soon" to an enquiry within the policy's interval.
-    pub const STATUS_THROTTLED: &str = "status-throttled";
-    /// The periodic status mail ("keep the researcher informed").
-    pub const STATUS_UPDATE: &str = "status-update";
-    pub const STAFF_REMINDER: &str = "staff-reminder";
-    pub const ESCALATION: &str = "escalation";
-    /// vdpd itself needs attention (its mailbox login failing).
-    pub const ADMIN_ALERT: &str = "admin-alert";
-    pub const DISCLOSURE_REMINDER: &str = "disclosure-reminder";
-    pub const DISCLOSURE_DUE: &str = "disclosure-due";
-    pub const RETENTION_RECEIPT: &str = "retention-receipt";
-    pub const ERASURE_RECEIPT: &str = "erasure-receipt";
 }
 
 #[cfg(test)]

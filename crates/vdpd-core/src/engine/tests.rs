@@ -122,27 +122,26 @@ fn auto_reply_guard() {
 
 #[test]
 fn acknowledgement_threads_under_the_report() {
-    let plan = reply_plan("acknowledgement", "acknowledgement.txt", "EX-2026-0007", &mail(), &org());
+    let plan = reply_plan(Mail::Acknowledgement { form: None }, "EX-2026-0007", &mail(), &org());
     assert_eq!(plan.subject, "[EX-2026-0007] Re: XSS in login");
     assert_eq!(plan.in_reply_to.as_deref(), Some("<r1@research.test>"));
     assert_eq!(plan.references, vec!["<r1@research.test>"]);
-    assert_eq!(plan.to, "alice@research.test");
     assert_eq!(plan.auto, Auto::Replied);
 }
 
 #[test]
 fn reply_subject_does_not_pile_up_prefixes_or_leak_other_tags() {
     let m = Inbound { subject: "Re: [EX-2026-0001] RE: XSS".into(), ..mail() };
-    assert_eq!(reply_plan("a", "a.txt", "EX-2026-0002", &m, &org()).subject, "[EX-2026-0002] Re: XSS");
+    assert_eq!(reply_plan(Mail::PublicKey, "EX-2026-0002", &m, &org()).subject, "[EX-2026-0002] Re: XSS");
     let empty = Inbound { subject: String::new(), ..mail() };
-    assert_eq!(reply_plan("a", "a.txt", "EX-2026-0002", &empty, &org()).subject, "[EX-2026-0002] Re: your report");
+    assert_eq!(reply_plan(Mail::PublicKey, "EX-2026-0002", &empty, &org()).subject, "[EX-2026-0002] Re: your report");
 }
 
 #[test]
 fn references_are_their_thread_plus_their_message_trimmed() {
     let long: Vec<String> = (0..20).map(|i| format!("<m{i}@x.test>")).collect();
     let m = Inbound { references: long, ..mail() };
-    let refs = reply_plan("a", "a.txt", "EX-2026-0002", &m, &org()).references;
+    let refs = reply_plan(Mail::PublicKey, "EX-2026-0002", &m, &org()).references;
     assert_eq!(refs.len(), MAX_REFERENCES);
     assert_eq!(refs.first().map(String::as_str), Some("<m0@x.test>"));
     assert_eq!(refs.last().map(String::as_str), Some("<r1@research.test>"));
