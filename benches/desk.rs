@@ -459,7 +459,7 @@ fn fill_store(desk: &Desk, n: usize) {
                             },
                         )?;
                     }
-                    tickets::add_timeline(tx, id, now, &reporter, "ticket opened", "Reflected XSS")?;
+                    tickets::add_timeline(tx, id, now, &reporter, tickets::Event::TicketOpened, "Reflected XSS")?;
                     tickets::record_acknowledged(tx, id, now + 150)?;
                     tickets::set_last_update(tx, id, now)?;
                     let state = ["triage", "accepted", "fixing", "resolved", "closed"][i % 5];

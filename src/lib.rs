@@ -41,6 +41,7 @@ pub mod intake;
 pub mod lock;
 pub use vdpd_core::mail;
 pub use vdpd_core::mailtext;
+pub use vdpd_core::timeline;
 pub mod metrics;
 pub mod oauth2;
 pub mod openpgp;

@@ -44,7 +44,7 @@ pub fn snapshot(store: &Store, now_ms: i64) -> Result<Snapshot, StoreError> {
         tickets_by_state: tickets::ticket_counts(conn)?,
         outbox_oldest_age_s: ob.oldest_undelivered_at.map(|t| (now_ms - t).max(0) as f64 / 1000.0),
         outbox: ob,
-        promises_broken: tickets::count_events(conn, "promise broken")?,
+        promises_broken: tickets::count_events(conn, tickets::Event::PromiseBroken)?,
         imap_state: h.get(HealthKey::ImapState).map(|(v, _)| v.to_string()),
         imap_config_error: h.get(HealthKey::ImapConfigError).is_some_and(|(v, _)| !v.is_empty()),
         imap_last_fetch_ok_s: h

@@ -23,6 +23,7 @@ use crate::config::{SmtpAuth, SmtpConfig};
 use crate::lock::{self, FileLock};
 use crate::store::outbox::{OutboxRow, SendResult};
 use crate::store::{Db, StoreError};
+use crate::timeline::{BY_VDPD, Event};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
@@ -342,17 +343,10 @@ fn record(tx: &rusqlite::Transaction<'_>, row: &OutboxRow, result: &SendResult, 
                 timers::cancel(tx, ticket_id, &acknowledge.to_string(), now)?;
                 detail = format!("{detail} ({latency} ms after receipt)");
             }
-            tickets::add_timeline(tx, ticket_id, now, "vdpd", &format!("{} delivered", row.kind), &detail)?;
+            tickets::add_timeline(tx, ticket_id, now, BY_VDPD, Event::Delivered(row.kind), &detail)?;
         }
         SendResult::Failed { error } => {
-            tickets::add_timeline(
-                tx,
-                ticket_id,
-                now,
-                "vdpd",
-                &format!("{} failed", row.kind),
-                &format!("to {to}: {error}"),
-            )?;
+            tickets::add_timeline(tx, ticket_id, now, BY_VDPD, Event::Failed(row.kind), &format!("to {to}: {error}"))?;
         }
         SendResult::Deferred { .. } => {}
     }

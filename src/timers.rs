@@ -7,6 +7,7 @@
 
 use crate::intake::{Env, HandleError, timed};
 use crate::store::{Store, StoreError, health, tickets, timers};
+use crate::timeline::{BY_VDPD, Event};
 
 /// What firing did, for logs and `once`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -53,7 +54,7 @@ pub fn fire_due(store: &mut Store, env: &Env, now: i64) -> Result<FireReport, St
                     let detail = format!("{}: {e}", t.kind);
                     store.write(|tx| {
                         if timers::mark_fired(tx, t.id, now)? {
-                            tickets::add_timeline(tx, t.ticket_id, now, "vdpd", "timer failed", &detail)?;
+                            tickets::add_timeline(tx, t.ticket_id, now, BY_VDPD, Event::TimerFailed, &detail)?;
                         }
                         Ok::<_, StoreError>(())
                     })?;

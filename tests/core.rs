@@ -4,6 +4,7 @@
 mod common;
 
 use std::time::Duration;
+use vdpd::timeline::Event;
 
 use common::{Desk, Options, ex, header, parse, report, smtp};
 
@@ -383,13 +384,8 @@ fn a_missed_acknowledgement_promise_is_recorded_when_its_clock_runs_out() {
     {
         let out = desk.vdpd(&["once", "--now", now]);
         assert_eq!(out.status.code(), Some(69));
-        let events: Vec<String> = desk.show("EX-2026-0001")["timeline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["event"].as_str().unwrap().to_string())
-            .collect();
-        let missed = events.iter().filter(|e| *e == "promise broken").count();
+        let events = common::gpg::timeline_events(&desk.show("EX-2026-0001"));
+        let missed = events.iter().filter(|e| **e == Event::PromiseBroken).count();
         assert_eq!(missed, usize::from(broken), "at {now}: {events:?}");
     }
     assert_eq!(desk.status()["timers_fired"]["acknowledge"], 1);

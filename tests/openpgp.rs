@@ -3,6 +3,7 @@
 mod common;
 
 use std::time::Duration;
+use vdpd::timeline::Event;
 
 use common::gpg::{self, Gpg, attached_key, autocrypt, timeline_events};
 use common::{Desk, Options, ex, header, parse, report};
@@ -111,7 +112,7 @@ Contact email: alice@research.test\n",
     assert_eq!(show["state"], "new");
     let sections: Vec<&str> = show["form"].as_array().unwrap().iter().map(|s| s["section"].as_str().unwrap()).collect();
     assert!(sections.contains(&"Steps to reproduce") && sections.contains(&"Severity"), "{sections:?}");
-    assert!(timeline_events(&show).contains(&"researcher key stored".to_string()));
+    assert!(timeline_events(&show).contains(&Event::KeyStored));
 
     // vdpd's answer names exactly the missing section, and is encrypted to her and signed by us.
     let inbox = desk.wait_inbox(&alice.address, 2, T);
@@ -143,7 +144,7 @@ Contact email: alice@research.test\n",
     let show = desk.show(ex1.as_str());
     assert_eq!(show["state"], "triage");
     assert!(show["form_complete_at"].is_string());
-    assert!(timeline_events(&show).contains(&"report form complete".to_string()));
+    assert!(timeline_events(&show).contains(&Event::FormComplete));
     let last = show["messages"].as_array().unwrap().iter().rfind(|m| m["kind"] == "reply").unwrap().clone();
     assert_eq!((last["encrypted"].as_bool(), last["signature"].as_str()), (Some(true), Some("good")));
 
@@ -323,7 +324,7 @@ fn signatures_are_recorded_good_unknown_or_bad() {
     assert_eq!(sigs[1].0, "bad", "{sigs:?}");
     assert_eq!(sigs[2].0, "unknown", "{sigs:?}");
     assert!(bob.fingerprint.ends_with(&sigs[2].1[sigs[2].1.len() - 16..]), "the issuer is named: {sigs:?}");
-    assert!(timeline_events(&show).iter().any(|e| e == "openpgp"));
+    assert!(timeline_events(&show).contains(&Event::OpenPgp));
 }
 
 #[test]
@@ -453,7 +454,7 @@ fn a_researchers_key_is_only_replaced_by_a_key_inside_content_signed_with_the_ke
     desk.send(&address, mail(1, &autocrypt(&second), "use this key").as_bytes());
     desk.once_ok();
     let events = timeline_events(&desk.show(&ex(1)));
-    assert!(events.contains(&"researcher key change refused".to_string()), "{events:?}");
+    assert!(events.contains(&Event::KeyChangeRefused), "{events:?}");
     // vdpd keeps encrypting to the first key: the next answer opens with it.
     desk.send(&address, mail(2, "", "Asset: x.example").as_bytes());
     desk.once_ok();
@@ -475,7 +476,7 @@ fn a_researchers_key_is_only_replaced_by_a_key_inside_content_signed_with_the_ke
     desk.send(&address, mail(4, "", &signed.replace('\n', "\r\n")).as_bytes());
     desk.once_ok();
     let events = timeline_events(&desk.show(&ex(1)));
-    assert!(events.contains(&"researcher key replaced".to_string()), "{events:?}");
+    assert!(events.contains(&Event::KeyReplaced), "{events:?}");
     desk.send(&address, mail(5, "", "Severity: low").as_bytes());
     desk.once_ok();
     let latest = desk.wait_inbox(&address, 3, T).pop().unwrap();

@@ -6,6 +6,7 @@
 mod common;
 
 use std::time::Duration;
+use vdpd::timeline::Event;
 
 use common::gpg::{Gpg, autocrypt, clearsigned, open, timeline_events};
 use common::{Desk, Options, parse, report, table};
@@ -359,7 +360,7 @@ fn the_recognition_policy_through_a_whole_ticket_life() {
     assert_eq!(clock(&show, "fix")["due_at"], "2026-12-23T10:00:00Z", "high: 30 days from the report");
     desk.send(&r, &from_researcher(&ada, &desk, &format!("Re: [MK-2026-0001] {subject}"), 4, "Firefox 133 on Linux."));
     desk.once_at("2026-12-03T10:00:00Z");
-    assert!(timeline_events(&desk.show("MK-2026-0001")).contains(&"no longer waiting on the researcher".to_string()));
+    assert!(timeline_events(&desk.show("MK-2026-0001")).contains(&Event::NoLongerWaiting));
 
     // A negotiated date, the fix, the credit Ada agreed to.
     staff_mail(&desk, &alice, "MK-2026-0001", "2026-12-10T10:00:00Z", "#disclose 2027-01-15\n");

@@ -4,6 +4,7 @@
 mod common;
 
 use std::time::Duration;
+use vdpd::timeline::Event;
 
 use common::gpg::{self, Gpg, autocrypt, clearsigned, mime_signed, open, timeline};
 use common::team::{Team, team};
@@ -153,17 +154,17 @@ fn a_staff_member_takes_a_report_from_arrival_to_resolution_by_mail() {
     // Every change is on the timeline with who made it.
     let events = timeline(&desk, ex1.as_str());
     for event in [
-        "assigned",
-        "state changed",
-        "severity set",
-        "bounty awarded",
-        "resolved",
-        "bounty paid",
-        "credit confirmed",
-        "disclosure date set",
+        Event::Assigned,
+        Event::StateChanged,
+        Event::SeveritySet,
+        Event::BountyAwarded,
+        Event::Resolved,
+        Event::BountyPaid,
+        Event::CreditConfirmed,
+        Event::DisclosureDateSet,
     ] {
         assert!(
-            events.iter().any(|(actor, e, _)| e == event && actor == &alice.address),
+            events.iter().any(|(actor, e, _)| *e == event && actor == &alice.address),
             "{event} by Alice: {events:?}"
         );
     }
@@ -221,7 +222,7 @@ fn unsigned_misattributed_and_forged_staff_mail_runs_nothing_and_warns_staff() {
     assert_eq!(warnings.len(), 3);
     assert!(open(&bob, &warnings[0]).contains("failed authentication"));
     let events = timeline(&desk, ex1.as_str());
-    assert_eq!(events.iter().filter(|(_, e, _)| e == "unauthenticated staff mail ignored").count(), 3);
+    assert_eq!(events.iter().filter(|(_, e, _)| *e == Event::UnauthenticatedStaffMail).count(), 3);
     assert_eq!(desk.status()["staff_warnings"]["unauthenticated staff mail"], 3);
 }
 
@@ -257,7 +258,7 @@ fn a_bad_command_names_its_line_and_changes_nothing() {
     assert!(text.contains("line 3: \"#state sideways\": unknown state"), "{text}");
     assert!(!text.contains("line 1"), "the good line is not an error:\n{text}");
     assert_eq!(desk.queued_to(&r), 1, "nothing relayed when the commands fail");
-    assert!(timeline(&desk, ex1.as_str()).iter().any(|(_, e, _)| e == "staff commands refused"));
+    assert!(timeline(&desk, ex1.as_str()).iter().any(|(_, e, _)| *e == Event::StaffCommandsRefused));
 }
 
 #[test]

@@ -7,6 +7,7 @@
 mod common;
 
 use std::time::Duration;
+use vdpd::timeline::Event;
 
 use common::ex;
 use common::gpg::{self, Gpg, clearsigned, open, timeline};
@@ -92,9 +93,9 @@ fn unsigned_commands_beside_a_signed_block_change_nothing_and_staff_are_told() {
         confirmations.iter().any(|c| c.contains("IGNORED, not signed: \"#state closed\", \"#informative\"")),
         "{confirmations:?}"
     );
-    let events: Vec<String> = timeline(&t.desk, &ex(1)).into_iter().map(|(_, e, _)| e).collect();
-    assert!(events.iter().filter(|e| *e == "unsigned commands ignored").count() == 2, "{events:?}");
-    assert!(!events.iter().any(|e| e == "state changed" || e == "closed"), "{events:?}");
+    let events: Vec<Event> = timeline(&t.desk, &ex(1)).into_iter().map(|(_, e, _)| e).collect();
+    assert!(events.iter().filter(|e| **e == Event::UnsignedCommandsIgnored).count() == 2, "{events:?}");
+    assert!(!events.iter().any(|e| *e == Event::StateChanged || *e == Event::Closed), "{events:?}");
 }
 
 #[test]

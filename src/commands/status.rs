@@ -138,7 +138,7 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         intake: intake_counts,
         tickets: ticket_counts,
         timers_fired: fired,
-        promises_broken: tickets::count_events(conn, "promise broken")?,
+        promises_broken: tickets::count_events(conn, tickets::Event::PromiseBroken)?,
         oauth2: config.oauth2.as_ref().map(|_| OAuth2Json {
             state: h.get(HealthKey::OAuth2State).map(|(v, _)| v.to_string()),
             failing_since: ms(HealthKey::OAuth2FailingSince).map(format_ms),

@@ -14,6 +14,7 @@ use crate::mail::{Mail, MessageKind};
 use crate::openpgp::read::Signature;
 use crate::render::{FormContext, NamedText, SectionContext, TicketContext};
 use crate::store::{self, IntakeStatus};
+use crate::timeline::{BY_VDPD, Event};
 
 pub(super) type Tx<'a> = rusqlite::Transaction<'a>;
 
@@ -105,7 +106,7 @@ pub(super) fn handle(
             tracing::info!(intake_id = id, "message {id} dropped: {reason}");
             finish(IntakeStatus::Dropped, &reason, ticket_id, true)?;
             if let Some(t) = ticket_id {
-                store::tickets::add_timeline(tx, t, now, &inbound.sender, "mail dropped", &reason)?;
+                store::tickets::add_timeline(tx, t, now, &inbound.sender, Event::MailDropped, &reason)?;
             }
             processed.status = IntakeStatus::Dropped;
             processed.reason = reason;
@@ -222,7 +223,7 @@ fn new_ticket(
         now,
     )?;
     let message_row = record_incoming(tx, ticket_id, MessageKind::Report, intake_id, inbound, config, now)?;
-    store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "ticket opened", &inbound.subject)?;
+    store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::TicketOpened, &inbound.subject)?;
     note_crypto(tx, ticket_id, inbound, now)?;
     // The key first: the acknowledgement is encrypted if the report brought one.
     let key_news = super::keys::learn(tx, env, inbound, intake_id, Some(ticket_id), now)?;
@@ -285,7 +286,7 @@ fn correspondence(
     let config = &env.config;
     let message_row = record_incoming(tx, ticket_id, MessageKind::Reply, intake_id, inbound, config, now)?;
     store::tickets::touch_ticket(tx, ticket_id, now)?;
-    store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "researcher wrote", &inbound.subject)?;
+    store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::ResearcherWrote, &inbound.subject)?;
     note_crypto(tx, ticket_id, inbound, now)?;
     let key_news = super::keys::learn(tx, env, inbound, intake_id, Some(ticket_id), now)?;
     let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
@@ -310,14 +311,7 @@ fn correspondence(
     }
     // The researcher answered: the ticket no longer waits on them (unless the form still lacks sections).
     if let Some(reason) = store::tickets::end_wait(tx, ticket_id, now)? {
-        store::tickets::add_timeline(
-            tx,
-            ticket_id,
-            now,
-            &inbound.sender,
-            "no longer waiting on the researcher",
-            &reason,
-        )?;
+        store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::NoLongerWaiting, &reason)?;
     }
     let progress = if inbound.crypto.error.is_some() || store::form::is_complete(tx, ticket_id)? {
         None
@@ -453,7 +447,7 @@ fn note_crypto(tx: &Tx<'_>, ticket_id: i64, inbound: &Inbound, now: i64) -> Resu
         notes.push("partly signed: text beside the signed part was not signed".into());
     }
     if !notes.is_empty() {
-        store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "openpgp", &notes.join("; "))?;
+        store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::OpenPgp, &notes.join("; "))?;
     }
     Ok(())
 }
@@ -495,7 +489,7 @@ fn form_step(
     let progress = engine::form_progress(&before, &parsed, &form_cfg.sections, was_complete);
     if !parsed.values.is_empty() {
         let names: Vec<&str> = parsed.values.iter().map(|(n, _)| n.as_str()).collect();
-        store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, "report form answered", &names.join(", "))?;
+        store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::FormAnswered, &names.join(", "))?;
     }
     Ok(Some((progress, parsed)))
 }
@@ -581,6 +575,6 @@ fn mark_form_complete(tx: &Tx<'_>, ticket_id: i64, now: i64) -> Result<(), Handl
     if t.as_ref().is_some_and(|t| t.state == TicketState::New) {
         store::tickets::update(tx, ticket_id, &store::tickets::TicketUpdate::State(TicketState::Triage), now)?;
     }
-    store::tickets::add_timeline(tx, ticket_id, now, "vdpd", "report form complete", "ticket moved to triage")?;
+    store::tickets::add_timeline(tx, ticket_id, now, BY_VDPD, Event::FormComplete, "ticket moved to triage")?;
     Ok(())
 }

@@ -17,6 +17,7 @@ use crate::config::LearnKeys;
 use crate::engine::staff::{dmarc_aligned, fresh_and_unused};
 use crate::openpgp::{self, Cert, read::Signature};
 use crate::store::{self, openpgp::Offer, openpgp::Purpose, openpgp::Trust};
+use crate::timeline::Event;
 
 fn source_words(k: &OfferedKey) -> &'static str {
     match k.source {
@@ -37,7 +38,7 @@ pub(super) fn learn(
     now: i64,
 ) -> Result<Option<String>, HandleError> {
     let sender = &inbound.sender;
-    let note = |event: &str, detail: &str| -> Result<(), HandleError> {
+    let note = |event: Event, detail: &str| -> Result<(), HandleError> {
         tracing::info!(address = %sender, "{event}: {detail}");
         if let Some(t) = ticket_id {
             store::tickets::add_timeline(tx, t, now, sender, event, detail)?;
@@ -50,7 +51,7 @@ pub(super) fn learn(
     if inside.is_empty() && outside.is_empty() {
         if let Some(k) = inbound.body.keys.iter().chain(&inbound.outside.keys).next() {
             note(
-                "researcher key ignored",
+                Event::KeyIgnored,
                 &format!("{} has no user ID with the address {sender}", k.cert.fingerprint().to_hex()),
             )?;
         }
@@ -76,7 +77,7 @@ pub(super) fn learn(
         {
             let reason = format!("not learned: {why} (openpgp.learn_keys = \"dmarc\")");
             offer(k, &reason)?;
-            note("researcher key not learned", &format!("{fpr}: {reason}"))?;
+            note(Event::KeyNotLearned, &format!("{fpr}: {reason}"))?;
             return Ok(Some(format!(
                 "{sender} offered the key {fpr} ({}), but it was not learned: {why}. Mail to them stays unencrypted; \
                  `#key accept {fpr}` takes it if you know it is theirs.",
@@ -84,7 +85,7 @@ pub(super) fn learn(
             )));
         }
         store::openpgp::set_cert(tx, sender, &fpr, &openpgp::binary(&k.cert), k.source.as_str(), Trust::FirstUse, now)?;
-        note("researcher key stored", &format!("{fpr} (from {}; trust on first use)", k.source.as_str()))?;
+        note(Event::KeyStored, &format!("{fpr} (from {}; trust on first use)", k.source.as_str()))?;
         return Ok(Some(format!(
             "vdpd learned a key for {sender} on first use: {fpr}, from {}{}. Nothing vouches for it but this mail: if \
              you doubt it, `#key show`, and `#key reset` forgets it.",
@@ -129,7 +130,7 @@ pub(super) fn learn(
     };
     if let Some(why) = refused {
         offer(candidate, &why)?;
-        note("researcher key change refused", &format!("{fpr} offered: {why}"))?;
+        note(Event::KeyChangeRefused, &format!("{fpr} offered: {why}"))?;
         return Ok(Some(format!(
             "{sender} was offered a new key {fpr}, and it was NOT taken: {why}. Mail to them stays encrypted to {}. If \
              they really changed keys: `#key accept {fpr}`.",
@@ -147,10 +148,7 @@ pub(super) fn learn(
         Trust::SignedChange,
         now,
     )?;
-    note(
-        "researcher key replaced",
-        &format!("{} → {fpr} (in content signed by {})", held.fingerprint, held.fingerprint),
-    )?;
+    note(Event::KeyReplaced, &format!("{} → {fpr} (in content signed by {})", held.fingerprint, held.fingerprint))?;
     Ok(Some(format!(
         "{sender} changed keys: {} → {fpr}, in content signed by the old key. Mail to them is encrypted to the new one.",
         held.fingerprint

@@ -8,6 +8,7 @@ use crate::engine::{self, Auto, DAY_MS, MailPlan};
 use crate::openpgp::{self, Cert, autocrypt};
 use crate::render::{self, Envelope, KeyContext, OutFile, RenderError, TicketContext};
 use crate::store::{self, StoreError};
+use crate::timeline::{BY_VDPD, Event};
 
 /// Someone a mail goes to.
 #[derive(Debug, Clone)]
@@ -105,7 +106,7 @@ pub(super) fn auto_reply(
             "{} not sent: {sent_today} automatic replies in the last 24 hours (limits.auto_replies_per_ticket_per_day)",
             plan.mail.kind()
         );
-        store::tickets::add_timeline(tx, ticket.0, now, "vdpd", "auto-reply suppressed", &why)?;
+        store::tickets::add_timeline(tx, ticket.0, now, BY_VDPD, Event::AutoReplySuppressed, &why)?;
         tracing::warn!(ticket = %ticket.1, "{}: {why}", ticket.1);
         return Ok(false);
     }
@@ -218,8 +219,14 @@ pub(super) fn enqueue(
         )?;
     }
     if let Some((ticket_id, _)) = ticket {
-        let how = if all_encrypted { " (encrypted)" } else { "" };
-        store::tickets::add_timeline(tx, ticket_id, now, "vdpd", &format!("{kind} queued{how}"), &to_list)?;
+        store::tickets::add_timeline(
+            tx,
+            ticket_id,
+            now,
+            BY_VDPD,
+            Event::Queued { kind, encrypted: all_encrypted },
+            &to_list,
+        )?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use crate::engine::hints;
 use crate::mail::Mail;
 use crate::render::{RetentionContext, TicketContext};
 use crate::store::{self, retention::Purge, tickets::TicketRow};
+use crate::timeline::{BY_VDPD, Event};
 
 fn describe(p: &Purge) -> String {
     format!(
@@ -38,7 +39,7 @@ pub(crate) fn purge(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<P
     }
     let host = hints::asset_host(&t.asset).unwrap_or_default();
     let done = store::retention::purge_ticket(tx, t.id, &host, now)?;
-    store::tickets::add_timeline(tx, t.id, now, "vdpd", "report content purged", &describe(&done))?;
+    store::tickets::add_timeline(tx, t.id, now, BY_VDPD, Event::ContentPurged, &describe(&done))?;
     tracing::info!(ticket = %t.reference, "{}: report content purged under the retention policy", t.reference);
     super::clocks::sync(tx, config, t.id, now)?;
     Ok(done)
@@ -78,7 +79,7 @@ pub(super) fn erase(tx: &Tx<'_>, env: &Env, t: &TicketRow, member: &str, now: i6
             *id,
             now,
             member,
-            "personal data erased",
+            Event::PersonalDataErased,
             "on the researcher's request: address, name, key, credit and report content deleted",
         )?;
     }

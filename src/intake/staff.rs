@@ -17,6 +17,7 @@ use crate::render::{
     TicketContext,
 };
 use crate::store::{self, tickets::TicketRow, tickets::TicketUpdate};
+use crate::timeline::{BY_VDPD, Event};
 
 /// (address, certificate fingerprint) of every member with a certificate.
 pub(super) fn fingerprints(env: &Env) -> Vec<(String, String)> {
@@ -163,8 +164,8 @@ pub(super) fn notify(
             tx,
             ticket_id,
             now,
-            "vdpd",
-            "staff member not notified",
+            BY_VDPD,
+            Event::StaffNotNotified,
             &format!("{address}: {why}"),
         )?;
         tracing::error!(ticket = %t.reference, "{}: staff member {address} not notified: {why}", t.reference);
@@ -327,7 +328,7 @@ pub(super) fn rejected(
         inbound.subject
     );
     if let Some((id, _)) = &ticket {
-        store::tickets::add_timeline(tx, *id, now, member, "unauthenticated staff mail ignored", reason)?;
+        store::tickets::add_timeline(tx, *id, now, member, Event::UnauthenticatedStaffMail, reason)?;
     }
     let message = MessageContext { id: intake_id, from: inbound.sender.clone(), subject: inbound.subject.clone() };
     warn(
@@ -408,7 +409,7 @@ pub(super) fn handle(
             inbound.subject
         );
         let message = MessageContext { id: intake_id, from: inbound.sender.clone(), subject: inbound.subject.clone() };
-        store::tickets::add_timeline(tx, ticket_id, now, member, "unsigned commands ignored", &listed)?;
+        store::tickets::add_timeline(tx, ticket_id, now, member, Event::UnsignedCommandsIgnored, &listed)?;
         warn(tx, env, "unsigned commands ignored", &detail, Some((ticket_id, reference)), Some(message), now)?;
     }
     let existing: Vec<String> = parsed
@@ -440,7 +441,7 @@ pub(super) fn handle(
         Ok(changes) => changes,
         Err(errors) => {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            store::tickets::add_timeline(tx, ticket_id, now, member, "staff commands refused", &lines.join("; "))?;
+            store::tickets::add_timeline(tx, ticket_id, now, member, Event::StaffCommandsRefused, &lines.join("; "))?;
             tracing::info!(ticket = %reference, staff = %member, "{reference}: commands of {member} refused: {}", lines.join("; "));
             if let Some(me) = me {
                 let mut ctx = ticket_context(tx, env, &ticket, now)?;
@@ -531,7 +532,7 @@ pub(super) fn handle(
             processed.enqueued = true;
             let how = if encrypted { "encrypted" } else { "in clear text" };
             done.push(format!("sent to the researcher ({how})"));
-            store::tickets::add_timeline(tx, ticket_id, now, member, "staff wrote to the researcher", how)?;
+            store::tickets::add_timeline(tx, ticket_id, now, member, Event::StaffWroteToResearcher, how)?;
             // Staff answered the researcher: that is the first diagnosis, and news for the status clock.
             store::tickets::set_diagnosed(tx, ticket_id, now)?;
             store::tickets::set_last_update(tx, ticket_id, now)?;
@@ -590,7 +591,7 @@ fn apply_change(
 ) -> Result<(), HandleError> {
     let config = &env.config;
     let id = ticket.id;
-    let timeline = |event: &str, detail: &str| store::tickets::add_timeline(tx, id, now, member, event, detail);
+    let timeline = |event: Event, detail: &str| store::tickets::add_timeline(tx, id, now, member, event, detail);
     let mut notice = |notice: Notice| -> Result<(), HandleError> {
         let mut ctx =
             TicketContext::new(config, &ticket.reference, &ticket.subject, &ticket.reporter, "", ticket.received_at);
@@ -607,7 +608,7 @@ fn apply_change(
     match change {
         Change::State { from, to } => {
             store::tickets::update(tx, id, &TicketUpdate::State(*to), now)?;
-            timeline("state changed", &format!("{from} → {to}"))?;
+            timeline(Event::StateChanged, &format!("{from} → {to}"))?;
             done.push(format!("state: {from} → {to}"));
         }
         Change::Severity { band, vector, score } => {
@@ -621,19 +622,19 @@ fn apply_change(
                 Some(s) => format!("{} (CVSS {s:.1})", band.as_str()),
                 None => band.as_str().to_string(),
             };
-            timeline("severity set", &what)?;
+            timeline(Event::SeveritySet, &what)?;
             done.push(format!("severity: {what}"));
         }
         Change::Assign(who) => {
             store::tickets::update(tx, id, &TicketUpdate::Assignee(who), now)?;
-            timeline("assigned", who)?;
+            timeline(Event::Assigned, who)?;
             done.push(format!("assigned to {who}"));
         }
         Change::Outcome { outcome, detail, clause, sub_processor } => {
             store::tickets::update(tx, id, &TicketUpdate::Outcome { outcome: Some(*outcome), detail }, now)?;
             store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Closed), now)?;
             let shown = if detail.is_empty() { String::new() } else { format!(" ({detail})") };
-            timeline("closed", &format!("{outcome}{shown}"))?;
+            timeline(Event::Closed, &format!("{outcome}{shown}"))?;
             done.push(format!("closed as {outcome}{shown}"));
             let clause = clause.as_deref().and_then(|c| config.scope.clause(c));
             let context = OutcomeContext {
@@ -655,7 +656,7 @@ fn apply_change(
             let Some(t) = config.bounty.tier(tier) else { return Ok(()) };
             store::tickets::update(tx, id, &TicketUpdate::Bounty { tier: &t.id, amount: i64::from(t.amount) }, now)?;
             let what = format!("{} ({} {})", t.id, t.amount, config.bounty.currency);
-            timeline("bounty awarded", &what)?;
+            timeline(Event::BountyAwarded, &what)?;
             done.push(format!("bounty: {what}"));
             notice(Notice::Bounty {
                 bounty: BountyContext {
@@ -671,33 +672,33 @@ fn apply_change(
         }
         Change::Paid => {
             store::tickets::update(tx, id, &TicketUpdate::Paid, now)?;
-            timeline("bounty paid", &ticket.bounty_tier)?;
+            timeline(Event::BountyPaid, &ticket.bounty_tier)?;
             done.push("bounty paid".into());
             notice(Notice::Paid)?;
         }
         Change::Resolved => {
             store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Resolved), now)?;
-            timeline("resolved", "the researcher is asked to confirm the fix")?;
+            timeline(Event::Resolved, "the researcher is asked to confirm the fix")?;
             done.push(format!("state: {} → resolved; the researcher is asked to confirm the fix", ticket.state));
             notice(Notice::Resolved)?;
         }
         Change::Disclose(date) => {
             let d = date.to_string();
             store::tickets::update(tx, id, &TicketUpdate::DiscloseOn(&d), now)?;
-            timeline("disclosure date set", &d)?;
+            timeline(Event::DisclosureDateSet, &d)?;
             done.push(format!("disclosure date: {d}"));
             notice(Notice::Disclose { on: d })?;
         }
         Change::Credit(c) => {
             store::tickets::update(tx, id, &TicketUpdate::Credit(Some(c.as_deref().unwrap_or(""))), now)?;
             let shown = c.clone().unwrap_or_else(|| "none".into());
-            timeline("credit confirmed", &shown)?;
+            timeline(Event::CreditConfirmed, &shown)?;
             done.push(format!("credit: {shown}"));
             notice(Notice::Credit { credit: shown })?;
         }
         Change::Waiting => {
             if store::tickets::start_wait(tx, id, now, "staff")? {
-                timeline("waiting on the researcher", "staff asked a question")?;
+                timeline(Event::WaitingOnResearcher, "staff asked a question")?;
             }
             done.push("the ticket waits on the researcher's answer".into());
         }
@@ -706,7 +707,7 @@ fn apply_change(
         Change::KeyReset => {
             let old = store::openpgp::cert_of(tx, &ticket.reporter)?.map(|(f, _)| f).unwrap_or_default();
             store::openpgp::forget(tx, &ticket.reporter)?;
-            timeline("researcher key reset", &old)?;
+            timeline(Event::KeyReset, &old)?;
             done.push(format!(
                 "the researcher's key {old} was forgotten: mail to them goes unencrypted until they offer a key again \
                  (which is then learned on first use)"
@@ -714,7 +715,7 @@ fn apply_change(
         }
         Change::KeyAccept(fpr) => match super::keys::accept_offer(tx, &ticket.reporter, fpr, now)? {
             Ok(fpr) => {
-                timeline("researcher key accepted", &fpr)?;
+                timeline(Event::KeyAccepted, &fpr)?;
                 done.push(format!(
                     "the researcher's key is now {fpr} (accepted by {member}): mail to them is encrypted to it"
                 ));
@@ -724,7 +725,7 @@ fn apply_change(
         Change::Reopen => {
             store::tickets::update(tx, id, &TicketUpdate::Outcome { outcome: None, detail: "" }, now)?;
             store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Triage), now)?;
-            timeline("reopened", &format!("{} → triage", ticket.state))?;
+            timeline(Event::Reopened, &format!("{} → triage", ticket.state))?;
             done.push(format!("reopened: {} → triage", ticket.state));
         }
     }

@@ -10,6 +10,7 @@ use crate::engine::{self, Auto, TicketState};
 use crate::mail::Mail;
 use crate::render::{StatusContext, TicketContext};
 use crate::store::{self, tickets::TicketRow};
+use crate::timeline::Event;
 
 /// Where a ticket stands, for the researcher. `update_base`: when the researcher will have last heard from us
 /// once this mail is out (the next periodic status mail counts from it). `enquiry_base`: when an enquiry was
@@ -129,7 +130,7 @@ pub(super) fn answer_enquiry(
             }
         }
     };
-    store::tickets::add_timeline(tx, t.id, now, &inbound.sender, "status enquiry", &outcome.describe())?;
+    store::tickets::add_timeline(tx, t.id, now, &inbound.sender, Event::StatusEnquiry, &outcome.describe())?;
     Ok(outcome)
 }
 

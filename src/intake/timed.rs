@@ -14,6 +14,7 @@ use crate::mail::Mail;
 use crate::render::{ClockContext, TicketContext};
 use crate::store::health::Key as HealthKey;
 use crate::store::{self, tickets::TicketRow};
+use crate::timeline::{BY_VDPD, Event};
 
 /// Acts on the timer `timer_kind` of a ticket at `now`, then re-plans the ticket's timers.
 pub(crate) fn fire(tx: &Tx<'_>, env: &Env, ticket_id: i64, timer_kind: &str, now: i64) -> Result<(), HandleError> {
@@ -52,7 +53,7 @@ pub(crate) fn fire(tx: &Tx<'_>, env: &Env, ticket_id: i64, timer_kind: &str, now
         }
         TimerKind::StatusUpdate { .. } => {
             if open && status::periodic(tx, env, &t, now)? {
-                store::tickets::add_timeline(tx, t.id, now, "vdpd", "status update", "the periodic status mail")?;
+                store::tickets::add_timeline(tx, t.id, now, BY_VDPD, Event::StatusUpdate, "the periodic status mail")?;
             }
         }
         TimerKind::Retention => {
@@ -93,7 +94,7 @@ fn breach(tx: &Tx<'_>, env: &Env, t: &TicketRow, c: &Clock, now: i64) -> Result<
         ClockKind::Disclosure => format!("the disclosure date {due} came before the fix"),
         _ => format!("the {} was due {due} ({})", c.kind.label(), c.promise),
     };
-    store::tickets::add_timeline(tx, t.id, now, "vdpd", "promise broken", &detail)?;
+    store::tickets::add_timeline(tx, t.id, now, BY_VDPD, Event::PromiseBroken, &detail)?;
     tracing::error!(ticket = %t.reference, kind = c.kind.as_str(), "{}: promise broken: {detail}", t.reference);
     let recipients = escalation_contacts(env, now);
     if recipients.is_empty() {
@@ -171,8 +172,8 @@ fn remind_staff(
     let state = if before.is_some() { "upcoming" } else { "reached" };
     let (recipients, _) = outgoing::staff_for(env, &t.assignee, None, now);
     let due = cal.show(c.due_at.unwrap_or(now));
-    let event = if before.is_some() { "reminder" } else { "date reached" };
-    store::tickets::add_timeline(tx, t.id, now, "vdpd", event, &format!("{} {due}", c.kind.label()))?;
+    let event = if before.is_some() { Event::Reminder } else { Event::DateReached };
+    store::tickets::add_timeline(tx, t.id, now, BY_VDPD, event, &format!("{} {due}", c.kind.label()))?;
     if recipients.is_empty() {
         return Ok(());
     }

@@ -41,9 +41,6 @@ pub fn preview(conn: &Connection, ticket_id: i64) -> Result<Purge, StoreError> {
     })
 }
 
-/// Timeline events whose detail quotes the researcher (their subject).
-const QUOTING_EVENTS: &str = "('ticket opened', 'researcher wrote')";
-
 /// Deletes a ticket's report content; `asset_host` replaces the asset (the host is kept for statistics and
 /// duplicate hints, the path and query may carry detail). Mail still queued keeps its bytes until it is sent.
 pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i64) -> Result<Purge, StoreError> {
@@ -55,10 +52,11 @@ pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i6
     conn.prepare_cached("UPDATE intake SET raw = NULL, subject = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
     conn.prepare_cached("UPDATE outbox SET raw = x'' WHERE ticket_id = ?1 AND status IN ('sent', 'failed')")?
         .execute([ticket_id])?;
-    conn.execute(
-        &format!("UPDATE timeline SET detail = '' WHERE ticket_id = ?1 AND event IN {QUOTING_EVENTS}"),
-        [ticket_id],
-    )?;
+    // The events whose detail quotes the researcher (their subject).
+    let mut quoting = conn.prepare_cached("UPDATE timeline SET detail = '' WHERE ticket_id = ?1 AND event = ?2")?;
+    for event in vdpd_core::timeline::Event::QUOTING {
+        quoting.execute(params![ticket_id, event.to_string()])?;
+    }
     conn.prepare_cached("UPDATE tickets SET subject = '', asset = ?2, purged_at = ?3 WHERE id = ?1")?
         .execute(params![ticket_id, asset_host, now])?;
     super::health::set(conn, super::health::Key::StoreScrubPending, "purge", now)?;

@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{StoreError, column, parse_column};
 use crate::engine::TicketState;
 use vdpd_core::mail::MessageKind;
+pub use vdpd_core::timeline::{BY_VDPD, Event};
 
 /// Allocates the next reference of `year`: `{prefix}-{year}-{seq:04}`. The sequence row only ever grows, so
 /// a reference is never handed out twice, even if its ticket is later deleted.
@@ -113,11 +114,11 @@ pub fn add_timeline(
     ticket_id: i64,
     at: i64,
     actor: &str,
-    event: &str,
+    event: Event,
     detail: &str,
 ) -> Result<(), StoreError> {
     conn.prepare_cached("INSERT INTO timeline (ticket_id, at, actor, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![ticket_id, at, actor, event, detail])?;
+        .execute(params![ticket_id, at, actor, event.to_string(), detail])?;
     Ok(())
 }
 
@@ -638,9 +639,11 @@ pub fn same_weakness(
     Ok(rows)
 }
 
-/// How many times `event` was recorded on any ticket's timeline (e.g. "promise broken").
-pub fn count_events(conn: &Connection, event: &str) -> Result<i64, StoreError> {
-    Ok(conn.prepare_cached("SELECT count(*) FROM timeline WHERE event = ?1")?.query_row([event], |r| r.get(0))?)
+/// How many times `event` was recorded on any ticket's timeline (e.g. a broken promise).
+pub fn count_events(conn: &Connection, event: Event) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM timeline WHERE event = ?1")?
+        .query_row([event.to_string()], |r| r.get(0))?)
 }
 
 /// Tickets with a confirmed public credit (for the hall of fame).

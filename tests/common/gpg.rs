@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+pub use vdpd::timeline::Event;
 
 pub struct Gpg {
     pub home: tempfile::TempDir,
@@ -280,8 +281,8 @@ pub fn mime_signed(g: &Gpg, to: &str, subject: &str, body: &str) -> Vec<u8> {
     pgp_mime_signed(&headers, &entity, &g.detach_sign(&entity))
 }
 
-/// A ticket's timeline: (actor, event, detail).
-pub fn timeline(desk: &super::Desk, reference: &str) -> Vec<(String, String, String)> {
+/// A ticket's timeline: (actor, event, detail); every event must be one vdpd knows.
+pub fn timeline(desk: &super::Desk, reference: &str) -> Vec<(String, Event, String)> {
     desk.show(reference)["timeline"]
         .as_array()
         .unwrap()
@@ -289,7 +290,7 @@ pub fn timeline(desk: &super::Desk, reference: &str) -> Vec<(String, String, Str
         .map(|e| {
             (
                 e["actor"].as_str().unwrap().into(),
-                e["event"].as_str().unwrap().into(),
+                e["event"].as_str().unwrap().parse().unwrap(),
                 e["detail"].as_str().unwrap().into(),
             )
         })
@@ -345,7 +346,7 @@ pub fn attached_key(raw: &[u8]) -> Vec<u8> {
         .expect("a key attached")
 }
 
-/// The events of a ticket's timeline, as `tickets show --json` lists them.
-pub fn timeline_events(show: &serde_json::Value) -> Vec<String> {
-    show["timeline"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect()
+/// The events of a ticket's timeline, as `tickets show --json` lists them (each one vdpd knows).
+pub fn timeline_events(show: &serde_json::Value) -> Vec<Event> {
+    show["timeline"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().parse().unwrap()).collect()
 }

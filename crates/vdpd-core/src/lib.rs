@@ -23,6 +23,7 @@ pub mod mail;
 pub mod mailtext;
 pub mod openpgp;
 pub mod ticket;
+pub mod timeline;
 
 /// What the core's tests share.
 #[cfg(test)]
