@@ -469,7 +469,7 @@ fn fill_store(desk: &Desk, n: usize) {
                         tx,
                         id,
                         &tickets::TicketUpdate::Severity {
-                            band: ["low", "medium", "high", "critical"][i % 4],
+                            band: vdpd::config::Severity::ALL[i % 4],
                             vector: None,
                             score: None,
                         },

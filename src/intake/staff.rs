@@ -9,14 +9,11 @@ use super::{Env, HandleError, Processed};
 use crate::classify::Inbound;
 use crate::config::ReportDetail;
 use crate::engine::hints;
-use crate::engine::staff::{self as cmd, Change, Command};
-use crate::engine::{self, DAY_MS, TicketState};
-use crate::mail::{Mail, MessageKind, Notice};
-use crate::render::{
-    AttachmentContext, BountyContext, MessageContext, NamedText, OutFile, OutcomeContext, RetentionContext,
-    TicketContext,
-};
-use crate::store::{self, tickets::TicketRow, tickets::TicketUpdate};
+use crate::engine::staff::{self as cmd, Command, Effect};
+use crate::engine::{self, DAY_MS};
+use crate::mail::{Mail, MessageKind};
+use crate::render::{AttachmentContext, MessageContext, NamedText, OutFile, RetentionContext, TicketContext};
+use crate::store::{self, tickets::TicketRow};
 use crate::timeline::{BY_VDPD, Event};
 
 /// (address, certificate fingerprint) of every member with a certificate.
@@ -437,8 +434,8 @@ pub(super) fn handle(
         .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date())
         .unwrap_or_default();
     let me = outgoing::staff_member(env, member, now);
-    let changes = match cmd::plan(&view, &parsed, &existing, today) {
-        Ok(changes) => changes,
+    let effects = match cmd::plan(&view, &parsed, &existing, today, config) {
+        Ok(effects) => effects,
         Err(errors) => {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             store::tickets::add_timeline(tx, ticket_id, now, member, Event::StaffCommandsRefused, &lines.join("; "))?;
@@ -464,16 +461,9 @@ pub(super) fn handle(
     if let Some(ignored) = &ignored {
         done.push(ignored.clone());
     }
-    for change in changes.iter().filter(|c| **c != Change::Erase) {
-        apply_change(tx, env, &ticket, change, member, now, &mut done, &mut notices)?;
-    }
-    // A decision is a diagnosis: the first-diagnosis clock stops.
-    if changes.iter().any(|c| match c {
-        Change::State { to, .. } => !matches!(to, TicketState::New | TicketState::Triage),
-        Change::Outcome { .. } | Change::Resolved => true,
-        _ => false,
-    }) {
-        store::tickets::set_diagnosed(tx, ticket_id, now)?;
+    tracing::debug!(ticket = %reference, staff = %member, "{reference}: the commands of {member} plan {effects:?}");
+    for effect in effects.iter().filter(|e| **e != Effect::Erase) {
+        apply_effect(tx, env, &ticket, effect, member, now, &mut done, &mut notices)?;
     }
 
     // The researcher's answer: the member's words and the notices of what was decided.
@@ -539,7 +529,7 @@ pub(super) fn handle(
         }
     }
     // Erasure comes last: everything above that goes to the researcher is composed while we still know them.
-    if changes.contains(&Change::Erase) {
+    if effects.contains(&Effect::Erase) {
         let covered = super::retention::erase(tx, env, &ticket, member, now)?;
         done.push(format!(
             "the researcher's personal data was erased ({}); they get a receipt",
@@ -577,13 +567,15 @@ pub(super) fn handle(
     Ok(())
 }
 
-/// Applies one change: the store, the timeline, what the member is told, and the notice for the researcher.
+/// Carries out one effect a staff command planned: the store, the timeline, what the member is told, and the
+/// notice for the researcher. What each command does is decided in the core ([`cmd::REGISTRY`]); this only
+/// knows how to do each kind of effect.
 #[allow(clippy::too_many_arguments)]
-fn apply_change(
+fn apply_effect(
     tx: &Tx<'_>,
     env: &Env,
     ticket: &TicketRow,
-    change: &Change,
+    effect: &Effect,
     member: &str,
     now: i64,
     done: &mut Vec<String>,
@@ -592,128 +584,43 @@ fn apply_change(
     let config = &env.config;
     let id = ticket.id;
     let timeline = |event: Event, detail: &str| store::tickets::add_timeline(tx, id, now, member, event, detail);
-    let mut notice = |notice: Notice| -> Result<(), HandleError> {
-        let mut ctx =
-            TicketContext::new(config, &ticket.reference, &ticket.subject, &ticket.reporter, "", ticket.received_at);
-        notice.fill(&mut ctx);
-        // The researcher's own deletion duty (quoted when the flaw is resolved).
-        ctx.retention = config
-            .retention
-            .researcher_deletion_duty
-            .clone()
-            .map(|duty| RetentionContext { researcher_duty: Some(duty), ..RetentionContext::default() });
-        notices.push(env.templates.render(notice.template(), &ctx)?.trim_end().to_string());
-        Ok(())
-    };
-    match change {
-        Change::State { from, to } => {
-            store::tickets::update(tx, id, &TicketUpdate::State(*to), now)?;
-            timeline(Event::StateChanged, &format!("{from} → {to}"))?;
-            done.push(format!("state: {from} → {to}"));
+    match effect {
+        Effect::Update(update) => store::tickets::update(tx, id, update, now)?,
+        Effect::Timeline(event, detail) => timeline(*event, detail)?,
+        Effect::Done(line) => done.push(line.clone()),
+        Effect::Notice(notice) => {
+            let mut ctx = TicketContext::new(
+                config,
+                &ticket.reference,
+                &ticket.subject,
+                &ticket.reporter,
+                "",
+                ticket.received_at,
+            );
+            notice.fill(&mut ctx);
+            // The researcher's own deletion duty (quoted when the flaw is resolved).
+            ctx.retention = config
+                .retention
+                .researcher_deletion_duty
+                .clone()
+                .map(|duty| RetentionContext { researcher_duty: Some(duty), ..RetentionContext::default() });
+            notices.push(env.templates.render(notice.template(), &ctx)?.trim_end().to_string());
         }
-        Change::Severity { band, vector, score } => {
-            store::tickets::update(
-                tx,
-                id,
-                &TicketUpdate::Severity { band: band.as_str(), vector: vector.as_deref(), score: *score },
-                now,
-            )?;
-            let what = match score {
-                Some(s) => format!("{} (CVSS {s:.1})", band.as_str()),
-                None => band.as_str().to_string(),
-            };
-            timeline(Event::SeveritySet, &what)?;
-            done.push(format!("severity: {what}"));
+        Effect::Diagnosed => {
+            store::tickets::set_diagnosed(tx, id, now)?;
         }
-        Change::Assign(who) => {
-            store::tickets::update(tx, id, &TicketUpdate::Assignee(who), now)?;
-            timeline(Event::Assigned, who)?;
-            done.push(format!("assigned to {who}"));
-        }
-        Change::Outcome { outcome, detail, clause, sub_processor } => {
-            store::tickets::update(tx, id, &TicketUpdate::Outcome { outcome: Some(*outcome), detail }, now)?;
-            store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Closed), now)?;
-            let shown = if detail.is_empty() { String::new() } else { format!(" ({detail})") };
-            timeline(Event::Closed, &format!("{outcome}{shown}"))?;
-            done.push(format!("closed as {outcome}{shown}"));
-            let clause = clause.as_deref().and_then(|c| config.scope.clause(c));
-            let context = OutcomeContext {
-                clause: clause.map(|c| c.wording.clone()),
-                sub_processor: clause.and_then(|c| {
-                    sub_processor.as_deref().and_then(|name| {
-                        c.sub_processors
-                            .iter()
-                            .find(|s| s.name.eq_ignore_ascii_case(name))
-                            .map(|s| NamedText { name: s.name.clone(), value: s.contact.clone() })
-                    })
-                }),
-                meaning: config.bounty.tier(outcome.as_str()).map(|t| t.meaning.clone()).filter(|m| !m.is_empty()),
-                ..OutcomeContext::default()
-            };
-            notice(Notice::Closed { outcome: *outcome, context })?;
-        }
-        Change::Bounty { tier } => {
-            let Some(t) = config.bounty.tier(tier) else { return Ok(()) };
-            store::tickets::update(tx, id, &TicketUpdate::Bounty { tier: &t.id, amount: i64::from(t.amount) }, now)?;
-            let what = format!("{} ({} {})", t.id, t.amount, config.bounty.currency);
-            timeline(Event::BountyAwarded, &what)?;
-            done.push(format!("bounty: {what}"));
-            notice(Notice::Bounty {
-                bounty: BountyContext {
-                    tier: t.id.clone(),
-                    amount: t.amount,
-                    currency: config.bounty.currency.clone(),
-                    meaning: t.meaning.clone(),
-                    payment: config.bounty.payment.clone(),
-                    invoice_fields: config.bounty.invoice_fields.clone(),
-                    approximate: config.bounty.approximate,
-                },
-            })?;
-        }
-        Change::Paid => {
-            store::tickets::update(tx, id, &TicketUpdate::Paid, now)?;
-            timeline(Event::BountyPaid, &ticket.bounty_tier)?;
-            done.push("bounty paid".into());
-            notice(Notice::Paid)?;
-        }
-        Change::Resolved => {
-            store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Resolved), now)?;
-            timeline(Event::Resolved, "the researcher is asked to confirm the fix")?;
-            done.push(format!("state: {} → resolved; the researcher is asked to confirm the fix", ticket.state));
-            notice(Notice::Resolved)?;
-        }
-        Change::Disclose(date) => {
-            let d = date.to_string();
-            store::tickets::update(tx, id, &TicketUpdate::DiscloseOn(&d), now)?;
-            timeline(Event::DisclosureDateSet, &d)?;
-            done.push(format!("disclosure date: {d}"));
-            notice(Notice::Disclose { on: d })?;
-        }
-        Change::Credit(c) => {
-            store::tickets::update(tx, id, &TicketUpdate::Credit(Some(c.as_deref().unwrap_or(""))), now)?;
-            let shown = c.clone().unwrap_or_else(|| "none".into());
-            timeline(Event::CreditConfirmed, &shown)?;
-            done.push(format!("credit: {shown}"));
-            notice(Notice::Credit { credit: shown })?;
-        }
-        Change::Waiting => {
+        Effect::Wait => {
             if store::tickets::start_wait(tx, id, now, "staff")? {
                 timeline(Event::WaitingOnResearcher, "staff asked a question")?;
             }
-            done.push("the ticket waits on the researcher's answer".into());
         }
-        Change::Erase => {}
-        Change::KeyShow => done.extend(super::keys::describe(tx, &ticket.reporter, now)?),
-        Change::KeyReset => {
-            let old = store::openpgp::cert_of(tx, &ticket.reporter)?.map(|(f, _)| f).unwrap_or_default();
+        // Erasure is carried out last, by the caller.
+        Effect::Erase => {}
+        Effect::KeyShow => done.extend(super::keys::describe(tx, &ticket.reporter, now)?),
+        Effect::KeyReset => {
             store::openpgp::forget(tx, &ticket.reporter)?;
-            timeline(Event::KeyReset, &old)?;
-            done.push(format!(
-                "the researcher's key {old} was forgotten: mail to them goes unencrypted until they offer a key again \
-                 (which is then learned on first use)"
-            ));
         }
-        Change::KeyAccept(fpr) => match super::keys::accept_offer(tx, &ticket.reporter, fpr, now)? {
+        Effect::KeyAccept(fpr) => match super::keys::accept_offer(tx, &ticket.reporter, fpr, now)? {
             Ok(fpr) => {
                 timeline(Event::KeyAccepted, &fpr)?;
                 done.push(format!(
@@ -722,12 +629,6 @@ fn apply_change(
             }
             Err(why) => done.push(format!("key not accepted: {why}")),
         },
-        Change::Reopen => {
-            store::tickets::update(tx, id, &TicketUpdate::Outcome { outcome: None, detail: "" }, now)?;
-            store::tickets::update(tx, id, &TicketUpdate::State(TicketState::Triage), now)?;
-            timeline(Event::Reopened, &format!("{} → triage", ticket.state))?;
-            done.push(format!("reopened: {} → triage", ticket.state));
-        }
     }
     Ok(())
 }

@@ -540,32 +540,10 @@ pub fn ticket_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError
     Ok(rows)
 }
 
-/// A change staff made to a ticket, as the store records it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TicketUpdate<'a> {
-    State(TicketState),
-    Severity {
-        band: &'a str,
-        vector: Option<&'a str>,
-        score: Option<f64>,
-    },
-    Assignee(&'a str),
-    /// `None` clears it (a reopened ticket).
-    Outcome {
-        outcome: Option<Outcome>,
-        detail: &'a str,
-    },
-    Bounty {
-        tier: &'a str,
-        amount: i64,
-    },
-    Paid,
-    DiscloseOn(&'a str),
-    Credit(Option<&'a str>),
-}
+pub use vdpd_core::ticket::TicketUpdate;
 
 /// Applies one staff change. State changes keep `resolved_at`/`closed_at` in step.
-pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate<'_>, now: i64) -> Result<(), StoreError> {
+pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate, now: i64) -> Result<(), StoreError> {
     match u {
         TicketUpdate::State(state) => {
             conn.prepare_cached(
@@ -580,7 +558,7 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate<'_>, now: i64)
             conn.prepare_cached(
                 "UPDATE tickets SET severity = ?2, cvss_vector = coalesce(?3, ''), cvss_score = ?4 WHERE id = ?1",
             )?
-            .execute(params![ticket_id, band, vector, score])?;
+            .execute(params![ticket_id, band.as_str(), vector, score])?;
         }
         TicketUpdate::Assignee(a) => {
             conn.prepare_cached("UPDATE tickets SET assignee = ?2 WHERE id = ?1")?.execute(params![ticket_id, a])?;
@@ -600,7 +578,7 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate<'_>, now: i64)
         }
         TicketUpdate::DiscloseOn(date) => {
             conn.prepare_cached("UPDATE tickets SET disclose_on = ?2 WHERE id = ?1")?
-                .execute(params![ticket_id, date])?;
+                .execute(params![ticket_id, date.to_string()])?;
         }
         TicketUpdate::Credit(c) => {
             conn.prepare_cached("UPDATE tickets SET credit = ?2 WHERE id = ?1")?.execute(params![ticket_id, c])?;

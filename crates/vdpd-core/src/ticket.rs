@@ -129,6 +129,33 @@ stored_words! {
     }
 }
 
+/// A change to a ticket's own fields (what staff commands decide), as the store records it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TicketUpdate {
+    /// The store keeps `resolved_at`/`closed_at` in step.
+    State(TicketState),
+    Severity {
+        band: crate::config::Severity,
+        vector: Option<String>,
+        score: Option<f64>,
+    },
+    Assignee(String),
+    /// `None` clears it (a reopened ticket).
+    Outcome {
+        outcome: Option<Outcome>,
+        detail: String,
+    },
+    /// A bounty awarded (an earlier payment no longer counts).
+    Bounty {
+        tier: String,
+        amount: u32,
+    },
+    Paid,
+    DiscloseOn(jiff::civil::Date),
+    /// How the researcher is credited: '' for not at all.
+    Credit(String),
+}
+
 /// A ticket an incoming message may belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadCandidate {

@@ -15,8 +15,10 @@ use crate::classify::Inbound;
 use crate::config::{Config, DkimProof, MAX_SIGNATURE_SKEW_MS, Staff, StaffAuth, StaffMember};
 use crate::engine::TicketState;
 use crate::form;
+use crate::mail::{BountyContext, NamedText, Notice, OutcomeContext};
 use crate::openpgp::read::Signature;
-use crate::ticket::Outcome;
+use crate::ticket::{Outcome, TicketUpdate};
+use crate::timeline::Event;
 
 /// Whether a mail comes from staff.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -324,6 +326,8 @@ pub struct Line {
     pub number: usize,
     pub text: String,
     pub command: Command,
+    /// The name of the [`Spec`] that read it, and will plan it.
+    pub spec: &'static str,
 }
 
 /// A problem with one command line.
@@ -356,8 +360,9 @@ impl Parsed {
 }
 
 /// One staff command, in one place: the word staff type and its other spellings, the usage and help the
-/// staff help text shows, and how its arguments are read. Help and parser both come from [`REGISTRY`], so they
-/// cannot drift apart; what a command then does to a ticket is [`plan`]'s.
+/// staff help text shows, how its arguments are read and what it does to a ticket. Help, parser and planner
+/// all come from [`REGISTRY`], so they cannot drift apart, and a new command is one entry here (with its
+/// `Command` variant): the shell carries out [`Effect`]s, whichever command planned them.
 pub struct Spec {
     /// The command word, with its `#`.
     pub name: &'static str,
@@ -367,6 +372,9 @@ pub struct Spec {
     pub usage: &'static str,
     pub help: &'static str,
     parse: fn(&Args<'_>, &Config) -> Result<Command, String>,
+    /// What the command does to the ticket as the mail's earlier commands leave it (given the command its
+    /// own `parse` made): effects added to the plan, or why it cannot.
+    plan: fn(&Command, &mut Planning<'_>) -> Result<(), String>,
 }
 
 impl Spec {
@@ -395,6 +403,15 @@ impl Args<'_> {
     }
 }
 
+/// The command a spec's `plan` is handed, as the same spec's `parse` made it.
+macro_rules! given {
+    ($c:expr, $pat:pat) => {
+        let $pat = $c else {
+            return Err(format!("internal error: {:?} planned by the wrong command", $c));
+        };
+    };
+}
+
 /// Every staff command, in the order the help lists them.
 pub const REGISTRY: &[Spec] = &[
     Spec {
@@ -409,6 +426,23 @@ pub const REGISTRY: &[Spec] = &[
             }
             Ok(Command::State(state))
         },
+        plan: |c, p| {
+            given!(c, Command::State(to));
+            let (from, to) = (p.ticket.state, *to);
+            if to == from {
+                return Err(format!("the ticket is already {to}"));
+            }
+            if from == TicketState::Closed {
+                return Err("the ticket is closed: #reopen it first".into());
+            }
+            p.set(TicketUpdate::State(to));
+            p.record(Event::StateChanged, format!("{from} → {to}"), format!("state: {from} → {to}"));
+            if !matches!(to, TicketState::New | TicketState::Triage) {
+                p.effects.push(Effect::Diagnosed);
+            }
+            p.ticket.state = to;
+            Ok(())
+        },
     },
     Spec {
         name: "#severity",
@@ -422,6 +456,16 @@ pub const REGISTRY: &[Spec] = &[
             let scored = form::severity(&a.rest)?;
             Ok(Command::Severity { band: scored.band, vector: scored.vector, score: scored.score })
         },
+        plan: |c, p| {
+            given!(c, Command::Severity { band, vector, score });
+            let what = match score {
+                Some(s) => format!("{} (CVSS {s:.1})", band.as_str()),
+                None => band.as_str().to_string(),
+            };
+            p.set(TicketUpdate::Severity { band: *band, vector: vector.clone(), score: *score });
+            p.record(Event::SeveritySet, what.clone(), format!("severity: {what}"));
+            Ok(())
+        },
     },
     Spec {
         name: "#assign",
@@ -434,6 +478,12 @@ pub const REGISTRY: &[Spec] = &[
                 return Err(format!("{who} is not a staff member"));
             }
             Ok(Command::Assign(who))
+        },
+        plan: |c, p| {
+            given!(c, Command::Assign(who));
+            p.set(TicketUpdate::Assignee(who.clone()));
+            p.record(Event::Assigned, who.clone(), format!("assigned to {who}"));
+            Ok(())
         },
     },
     Spec {
@@ -450,6 +500,16 @@ pub const REGISTRY: &[Spec] = &[
                 ));
             }
             Ok(Command::Duplicate(r))
+        },
+        plan: |c, p| {
+            given!(c, Command::Duplicate(r));
+            if r.eq_ignore_ascii_case(&p.ticket.reference) {
+                return Err("a ticket cannot duplicate itself".into());
+            }
+            if !p.existing.iter().any(|e| e.eq_ignore_ascii_case(r)) {
+                return Err(format!("there is no ticket {r}"));
+            }
+            p.close(Outcome::Duplicate, r.clone(), None, None)
         },
     },
     Spec {
@@ -474,6 +534,16 @@ pub const REGISTRY: &[Spec] = &[
             }
             Ok(Command::NotApplicable { clause, sub_processor: sub })
         },
+        plan: |c, p| {
+            given!(c, Command::NotApplicable { clause, sub_processor });
+            // Bare: the clause the report's words point to.
+            let (clause, sub_processor) = match (clause, &p.ticket.suggested_clause) {
+                (None, Some((c, sp))) => (Some(c.clone()), sp.clone()),
+                _ => (clause.clone(), sub_processor.clone()),
+            };
+            let detail = clause.clone().unwrap_or_default();
+            p.close(Outcome::NotApplicable, detail, clause.as_deref(), sub_processor.as_deref())
+        },
     },
     Spec {
         name: "#informative",
@@ -481,6 +551,10 @@ pub const REGISTRY: &[Spec] = &[
         usage: "",
         help: "close as informative",
         parse: |a, _| a.none(Command::Informative),
+        plan: |c, p| {
+            given!(c, Command::Informative);
+            p.close(Outcome::Informative, String::new(), None, None)
+        },
     },
     Spec {
         name: "#bounty",
@@ -501,6 +575,33 @@ pub const REGISTRY: &[Spec] = &[
             }
             Ok(Command::Bounty(rest.to_ascii_lowercase()))
         },
+        plan: |c, p| {
+            given!(c, Command::Bounty(tier));
+            if let Some(outcome) = p.ticket.outcome {
+                return Err(format!("the ticket was closed as {outcome}: no bounty"));
+            }
+            if matches!(p.ticket.state, TicketState::New | TicketState::Triage) {
+                return Err(format!("the ticket is still {}: accept it first (#state accepted)", p.ticket.state));
+            }
+            let b = &p.config.bounty;
+            let t = b.tier(tier).ok_or_else(|| format!("no bounty tier {tier:?}"))?;
+            let bounty = BountyContext {
+                tier: t.id.clone(),
+                amount: t.amount,
+                currency: b.currency.clone(),
+                meaning: t.meaning.clone(),
+                payment: b.payment.clone(),
+                invoice_fields: b.invoice_fields.clone(),
+                approximate: b.approximate,
+            };
+            let what = format!("{} ({} {})", t.id, t.amount, b.currency);
+            p.set(TicketUpdate::Bounty { tier: t.id.clone(), amount: t.amount });
+            p.record(Event::BountyAwarded, what.clone(), format!("bounty: {what}"));
+            p.notice(Notice::Bounty { bounty });
+            p.ticket.bounty_tier = tier.clone();
+            p.ticket.bounty_paid = false;
+            Ok(())
+        },
     },
     Spec {
         name: "#paid",
@@ -508,6 +609,20 @@ pub const REGISTRY: &[Spec] = &[
         usage: "",
         help: "record that the bounty was paid",
         parse: |a, _| a.none(Command::Paid),
+        plan: |c, p| {
+            given!(c, Command::Paid);
+            if p.ticket.bounty_tier.is_empty() {
+                return Err("no bounty was awarded (#bounty TIER first)".into());
+            }
+            if p.ticket.bounty_paid {
+                return Err("the bounty is already recorded as paid".into());
+            }
+            p.set(TicketUpdate::Paid);
+            p.record(Event::BountyPaid, p.ticket.bounty_tier.clone(), "bounty paid");
+            p.notice(Notice::Paid);
+            p.ticket.bounty_paid = true;
+            Ok(())
+        },
     },
     Spec {
         name: "#resolved",
@@ -515,6 +630,26 @@ pub const REGISTRY: &[Spec] = &[
         usage: "",
         help: "mark fixed and ask the researcher to confirm the fix",
         parse: |a, _| a.none(Command::Resolved),
+        plan: |c, p| {
+            given!(c, Command::Resolved);
+            let from = p.ticket.state;
+            if matches!(from, TicketState::Resolved | TicketState::Closed) {
+                return Err(format!("the ticket is already {from}"));
+            }
+            if let Some(outcome) = p.ticket.outcome {
+                return Err(format!("the ticket was closed as {outcome}"));
+            }
+            p.set(TicketUpdate::State(TicketState::Resolved));
+            p.record(
+                Event::Resolved,
+                "the researcher is asked to confirm the fix",
+                format!("state: {from} → resolved; the researcher is asked to confirm the fix"),
+            );
+            p.notice(Notice::Resolved);
+            p.effects.push(Effect::Diagnosed);
+            p.ticket.state = TicketState::Resolved;
+            Ok(())
+        },
     },
     Spec {
         name: "#disclose",
@@ -526,6 +661,16 @@ pub const REGISTRY: &[Spec] = &[
             let date: jiff::civil::Date =
                 rest.parse().map_err(|_| format!("{rest:?} is not a date: write YYYY-MM-DD"))?;
             Ok(Command::Disclose(date))
+        },
+        plan: |c, p| {
+            given!(c, Command::Disclose(date));
+            if *date < p.today {
+                return Err(format!("{date} is in the past"));
+            }
+            p.set(TicketUpdate::DiscloseOn(*date));
+            p.record(Event::DisclosureDateSet, date.to_string(), format!("disclosure date: {date}"));
+            p.notice(Notice::Disclose { on: date.to_string() });
+            Ok(())
         },
     },
     Spec {
@@ -546,6 +691,25 @@ pub const REGISTRY: &[Spec] = &[
             }
             Ok(Command::Credit(credit))
         },
+        plan: |c, p| {
+            given!(c, Command::Credit(credit));
+            let consent = &p.ticket.credit_consent;
+            if credit.is_some() && consent.is_empty() {
+                return Err(
+                    "the researcher has not agreed to public credit: ask them to answer \"Credit: name, handle or \
+                            link\" (or none)"
+                        .into(),
+                );
+            }
+            if credit.is_some() && consent.eq_ignore_ascii_case("none") {
+                return Err("the researcher declined public credit (their Credit answer was none)".into());
+            }
+            let shown = credit.clone().unwrap_or_else(|| "none".into());
+            p.set(TicketUpdate::Credit(credit.clone().unwrap_or_default()));
+            p.record(Event::CreditConfirmed, shown.clone(), format!("credit: {shown}"));
+            p.notice(Notice::Credit { credit: shown });
+            Ok(())
+        },
     },
     Spec {
         name: "#reopen",
@@ -553,6 +717,19 @@ pub const REGISTRY: &[Spec] = &[
         usage: "",
         help: "reopen a resolved or closed ticket",
         parse: |a, _| a.none(Command::Reopen),
+        plan: |c, p| {
+            given!(c, Command::Reopen);
+            let from = p.ticket.state;
+            if !matches!(from, TicketState::Resolved | TicketState::Closed) {
+                return Err(format!("the ticket is {from}, not resolved or closed"));
+            }
+            p.set(TicketUpdate::Outcome { outcome: None, detail: String::new() });
+            p.set(TicketUpdate::State(TicketState::Triage));
+            p.record(Event::Reopened, format!("{from} → triage"), format!("reopened: {from} → triage"));
+            p.ticket.state = TicketState::Triage;
+            p.ticket.outcome = None;
+            Ok(())
+        },
     },
     Spec {
         name: "#internal",
@@ -560,6 +737,11 @@ pub const REGISTRY: &[Spec] = &[
         usage: "",
         help: "keep this mail's text with staff",
         parse: |a, _| a.none(Command::Internal),
+        plan: |c, _| {
+            // What it does is the shell's when it relays: nothing goes to the researcher.
+            given!(c, Command::Internal);
+            Ok(())
+        },
     },
     Spec {
         name: "#cleartext",
@@ -567,6 +749,11 @@ pub const REGISTRY: &[Spec] = &[
         usage: "",
         help: "send this mail's text to a researcher without a key although the policy asks for encryption",
         parse: |a, _| a.none(Command::Cleartext),
+        plan: |c, _| {
+            // Read by the shell when it decides whether to withhold the text.
+            given!(c, Command::Cleartext);
+            Ok(())
+        },
     },
     Spec {
         name: "#waiting",
@@ -574,6 +761,18 @@ pub const REGISTRY: &[Spec] = &[
         usage: "",
         help: "this mail asks the researcher something: the ticket waits on their answer",
         parse: |a, _| a.none(Command::Waiting),
+        plan: |c, p| {
+            given!(c, Command::Waiting);
+            if p.internal {
+                return Err("#waiting means the mail asks the researcher something: it cannot go with #internal".into());
+            }
+            if matches!(p.ticket.state, TicketState::Resolved | TicketState::Closed) {
+                return Err(format!("the ticket is {}: nothing to wait for", p.ticket.state));
+            }
+            p.effects.push(Effect::Wait);
+            p.effects.push(Effect::Done("the ticket waits on the researcher's answer".into()));
+            Ok(())
+        },
     },
     Spec {
         name: "#erase",
@@ -581,6 +780,14 @@ pub const REGISTRY: &[Spec] = &[
         usage: "",
         help: "erase the researcher's personal data, as they asked (all their tickets; they get a receipt)",
         parse: |a, _| a.none(Command::Erase),
+        plan: |c, p| {
+            given!(c, Command::Erase);
+            if p.ticket.erased {
+                return Err("the researcher's personal data was already erased".into());
+            }
+            p.effects.push(Effect::Erase);
+            Ok(())
+        },
     },
     Spec {
         name: "#key",
@@ -599,6 +806,42 @@ pub const REGISTRY: &[Spec] = &[
                 }
             }
             _ => Err("#key show, #key reset, or #key accept FINGERPRINT".into()),
+        },
+        plan: |c, p| {
+            given!(c, Command::Key(what));
+            if *what != KeyCommand::Show && p.ticket.erased {
+                return Err("the researcher's personal data was erased: there is no key".into());
+            }
+            match what {
+                KeyCommand::Show => p.effects.push(Effect::KeyShow),
+                KeyCommand::Reset => {
+                    let old = p.ticket.researcher_key.take().ok_or("no key is held for the researcher")?;
+                    p.effects.push(Effect::KeyReset);
+                    p.record(
+                        Event::KeyReset,
+                        old.clone(),
+                        format!(
+                            "the researcher's key {old} was forgotten: mail to them goes unencrypted until they offer a key \
+                             again (which is then learned on first use)"
+                        ),
+                    );
+                }
+                KeyCommand::Accept(fpr) => {
+                    if p.ticket.researcher_key.as_deref() == Some(fpr.as_str()) {
+                        return Err(format!("{fpr} is already the researcher's key"));
+                    }
+                    if !p.ticket.offered_keys.iter().any(|o| o.eq_ignore_ascii_case(fpr)) {
+                        let offered = &p.ticket.offered_keys;
+                        return Err(format!(
+                            "the researcher never offered the key {fpr} (#key show lists the keys they offered: {})",
+                            if offered.is_empty() { "none".to_string() } else { offered.join(", ") }
+                        ));
+                    }
+                    p.effects.push(Effect::KeyAccept(fpr.clone()));
+                    p.ticket.researcher_key = Some(fpr.clone());
+                }
+            }
+            Ok(())
         },
     },
 ];
@@ -628,7 +871,7 @@ pub fn parse(text: &str, config: &Config) -> Parsed {
             break;
         }
         match command(line, config) {
-            Ok(c) => parsed.commands.push(Line { number: i + 1, text: line.to_string(), command: c }),
+            Ok((spec, c)) => parsed.commands.push(Line { number: i + 1, text: line.to_string(), command: c, spec }),
             Err(why) => parsed.errors.push(LineError { number: i + 1, text: line.to_string(), why }),
         }
         i += 1;
@@ -637,13 +880,13 @@ pub fn parse(text: &str, config: &Config) -> Parsed {
     parsed
 }
 
-fn command(line: &str, config: &Config) -> Result<Command, String> {
+fn command(line: &str, config: &Config) -> Result<(&'static str, Command), String> {
     let mut words = line.split_whitespace();
     let name = words.next().unwrap_or("").to_ascii_lowercase();
     let words: Vec<&str> = words.collect();
     let args = Args { name: &name, rest: words.join(" "), words };
     match REGISTRY.iter().find(|s| s.answers_to(&name)) {
-        Some(spec) => (spec.parse)(&args, config),
+        Some(spec) => Ok((spec.name, (spec.parse)(&args, config)?)),
         None => {
             Err(format!("unknown command (one of: {})", REGISTRY.iter().map(|s| s.name).collect::<Vec<_>>().join(" ")))
         }
@@ -707,215 +950,124 @@ pub struct TicketView {
     pub offered_keys: Vec<String>,
 }
 
-/// A change to make, in order.
+/// What a staff mail's commands do, in order, for the shell to carry out in the mail's transaction.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Change {
-    State {
-        from: TicketState,
-        to: TicketState,
-    },
-    Severity {
-        band: crate::config::Severity,
-        vector: Option<String>,
-        score: Option<f64>,
-    },
-    Assign(String),
-    /// Closes the ticket with this outcome.
-    Outcome {
-        outcome: Outcome,
-        detail: String,
-        clause: Option<String>,
-        sub_processor: Option<String>,
-    },
-    Bounty {
-        tier: String,
-    },
-    Paid,
-    Resolved,
-    Disclose(jiff::civil::Date),
-    Credit(Option<String>),
-    Reopen,
-    Waiting,
-    Erase,
+pub enum Effect {
+    /// Change the ticket's own fields.
+    Update(TicketUpdate),
+    /// Record on the ticket's timeline, by the member.
+    Timeline(Event, String),
+    /// Tell the member, in their confirmation.
+    Done(String),
+    /// Tell the researcher, in the mail that carries the member's words (boxed: a bounty's notice is large).
+    Notice(Box<Notice>),
+    /// A decision about the report: the first-diagnosis clock is met.
+    Diagnosed,
+    /// The mail asks the researcher something: the ticket waits on their answer.
+    Wait,
+    /// List the key held for the researcher and the ones they offered (the shell reads them).
     KeyShow,
+    /// Forget the researcher's key.
     KeyReset,
+    /// Hold this key the researcher offered.
     KeyAccept(String),
+    /// Erase the researcher's personal data, after everything else the mail causes (what goes to the
+    /// researcher is composed while we still know them).
+    Erase,
 }
 
-/// Checks every command against the ticket as the earlier commands of the same mail leave it. `existing` lists
-/// the references that exist (for `#duplicate`); `today` is the date in UTC.
+/// A staff mail's commands being planned: the ticket as the earlier commands of the same mail leave it, and
+/// the effects so far.
+pub struct Planning<'a> {
+    pub ticket: TicketView,
+    pub effects: Vec<Effect>,
+    config: &'a Config,
+    /// The references that exist (for `#duplicate`).
+    existing: &'a [String],
+    /// The date in UTC.
+    today: jiff::civil::Date,
+    /// The mail carries `#internal`.
+    internal: bool,
+}
+
+impl Planning<'_> {
+    fn set(&mut self, update: TicketUpdate) {
+        self.effects.push(Effect::Update(update));
+    }
+
+    /// Something the researcher is told.
+    fn notice(&mut self, notice: Notice) {
+        self.effects.push(Effect::Notice(Box::new(notice)));
+    }
+
+    /// A timeline entry and the member's line about it.
+    fn record(&mut self, event: Event, detail: impl Into<String>, done: impl Into<String>) {
+        self.effects.push(Effect::Timeline(event, detail.into()));
+        self.effects.push(Effect::Done(done.into()));
+    }
+
+    /// Closes the ticket with an outcome, and tells the researcher what it means (the policy's clause).
+    fn close(
+        &mut self,
+        outcome: Outcome,
+        detail: String,
+        clause: Option<&str>,
+        sub_processor: Option<&str>,
+    ) -> Result<(), String> {
+        if self.ticket.state == TicketState::Closed {
+            return Err("the ticket is closed: #reopen it first".into());
+        }
+        let config = self.config;
+        let clause = clause.and_then(|c| config.scope.clause(c));
+        let context = OutcomeContext {
+            clause: clause.map(|c| c.wording.clone()),
+            sub_processor: clause.and_then(|c| {
+                let name = sub_processor?;
+                let s = c.sub_processors.iter().find(|s| s.name.eq_ignore_ascii_case(name))?;
+                Some(NamedText { name: s.name.clone(), value: s.contact.clone() })
+            }),
+            meaning: config.bounty.tier(outcome.as_str()).map(|t| t.meaning.clone()).filter(|m| !m.is_empty()),
+            ..OutcomeContext::default()
+        };
+        let shown = if detail.is_empty() { String::new() } else { format!(" ({detail})") };
+        self.set(TicketUpdate::Outcome { outcome: Some(outcome), detail });
+        self.set(TicketUpdate::State(TicketState::Closed));
+        self.record(Event::Closed, format!("{outcome}{shown}"), format!("closed as {outcome}{shown}"));
+        self.notice(Notice::Closed { outcome, context });
+        self.effects.push(Effect::Diagnosed);
+        self.ticket.state = TicketState::Closed;
+        self.ticket.outcome = Some(outcome);
+        Ok(())
+    }
+}
+
+/// Checks every command against the ticket as the earlier commands of the same mail leave it, each by its own
+/// [`Spec::plan`]: all of them plan, or the mail does nothing and the errors say why. `existing` lists the
+/// references that exist (for `#duplicate`); `today` is the date in UTC.
 pub fn plan(
     ticket: &TicketView,
     parsed: &Parsed,
     existing: &[String],
     today: jiff::civil::Date,
-) -> Result<Vec<Change>, Vec<LineError>> {
+    config: &Config,
+) -> Result<Vec<Effect>, Vec<LineError>> {
     let mut errors = parsed.errors.clone();
-    let mut t = ticket.clone();
-    let mut changes = Vec::new();
-    let closed_with_outcome = |t: &TicketView| t.state == TicketState::Closed;
+    let mut p = Planning {
+        ticket: ticket.clone(),
+        effects: Vec::new(),
+        config,
+        existing,
+        today,
+        internal: parsed.has(&Command::Internal),
+    };
     for l in &parsed.commands {
-        let mut err = |why: String| errors.push(LineError { number: l.number, text: l.text.clone(), why });
-        match &l.command {
-            Command::State(to) => {
-                if *to == t.state {
-                    err(format!("the ticket is already {to}"));
-                } else if t.state == TicketState::Closed {
-                    err("the ticket is closed: #reopen it first".into());
-                } else {
-                    changes.push(Change::State { from: t.state, to: *to });
-                    t.state = *to;
-                }
-            }
-            Command::Severity { band, vector, score } => {
-                changes.push(Change::Severity { band: *band, vector: vector.clone(), score: *score })
-            }
-            Command::Assign(who) => changes.push(Change::Assign(who.clone())),
-            Command::Duplicate(r) => {
-                if r.eq_ignore_ascii_case(&t.reference) {
-                    err("a ticket cannot duplicate itself".into());
-                } else if !existing.iter().any(|e| e.eq_ignore_ascii_case(r)) {
-                    err(format!("there is no ticket {r}"));
-                } else if closed_with_outcome(&t) {
-                    err("the ticket is closed: #reopen it first".into());
-                } else {
-                    changes.push(Change::Outcome {
-                        outcome: Outcome::Duplicate,
-                        detail: r.clone(),
-                        clause: None,
-                        sub_processor: None,
-                    });
-                    t.state = TicketState::Closed;
-                    t.outcome = Some(Outcome::Duplicate);
-                }
-            }
-            Command::NotApplicable { clause, sub_processor } => {
-                let (clause, sub_processor) = match (clause, &t.suggested_clause) {
-                    (None, Some((c, sp))) => (&Some(c.clone()), &sp.clone()),
-                    _ => (clause, sub_processor),
-                };
-                if closed_with_outcome(&t) {
-                    err("the ticket is closed: #reopen it first".into());
-                } else {
-                    changes.push(Change::Outcome {
-                        outcome: Outcome::NotApplicable,
-                        detail: clause.clone().unwrap_or_default(),
-                        clause: clause.clone(),
-                        sub_processor: sub_processor.clone(),
-                    });
-                    t.state = TicketState::Closed;
-                    t.outcome = Some(Outcome::NotApplicable);
-                }
-            }
-            Command::Informative => {
-                if closed_with_outcome(&t) {
-                    err("the ticket is closed: #reopen it first".into());
-                } else {
-                    changes.push(Change::Outcome {
-                        outcome: Outcome::Informative,
-                        detail: String::new(),
-                        clause: None,
-                        sub_processor: None,
-                    });
-                    t.state = TicketState::Closed;
-                    t.outcome = Some(Outcome::Informative);
-                }
-            }
-            Command::Bounty(tier) => {
-                if let Some(outcome) = t.outcome {
-                    err(format!("the ticket was closed as {outcome}: no bounty"));
-                } else if t.state == TicketState::New || t.state == TicketState::Triage {
-                    err(format!("the ticket is still {}: accept it first (#state accepted)", t.state));
-                } else {
-                    changes.push(Change::Bounty { tier: tier.clone() });
-                    t.bounty_tier = tier.clone();
-                    t.bounty_paid = false;
-                }
-            }
-            Command::Paid => {
-                if t.bounty_tier.is_empty() {
-                    err("no bounty was awarded (#bounty TIER first)".into());
-                } else if t.bounty_paid {
-                    err("the bounty is already recorded as paid".into());
-                } else {
-                    changes.push(Change::Paid);
-                    t.bounty_paid = true;
-                }
-            }
-            Command::Resolved => {
-                if matches!(t.state, TicketState::Resolved | TicketState::Closed) {
-                    err(format!("the ticket is already {}", t.state));
-                } else if let Some(outcome) = t.outcome {
-                    err(format!("the ticket was closed as {outcome}"));
-                } else {
-                    changes.push(Change::Resolved);
-                    t.state = TicketState::Resolved;
-                }
-            }
-            Command::Disclose(date) => {
-                if *date < today {
-                    err(format!("{date} is in the past"));
-                } else {
-                    changes.push(Change::Disclose(*date));
-                }
-            }
-            Command::Credit(Some(_)) if t.credit_consent.is_empty() => err(
-                "the researcher has not agreed to public credit: ask them to answer \"Credit: name, handle or link\" (or none)"
-                    .into(),
-            ),
-            Command::Credit(Some(_)) if t.credit_consent.eq_ignore_ascii_case("none") => {
-                err("the researcher declined public credit (their Credit answer was none)".into())
-            }
-            Command::Credit(c) => changes.push(Change::Credit(c.clone())),
-            Command::Waiting => {
-                if parsed.has(&Command::Internal) {
-                    err("#waiting means the mail asks the researcher something: it cannot go with #internal".into());
-                } else if matches!(t.state, TicketState::Resolved | TicketState::Closed) {
-                    err(format!("the ticket is {}: nothing to wait for", t.state));
-                } else {
-                    changes.push(Change::Waiting);
-                }
-            }
-            Command::Erase => {
-                if t.erased {
-                    err("the researcher's personal data was already erased".into());
-                } else {
-                    changes.push(Change::Erase);
-                }
-            }
-            Command::Key(KeyCommand::Show) => changes.push(Change::KeyShow),
-            Command::Key(_) if t.erased => err("the researcher's personal data was erased: there is no key".into()),
-            Command::Key(KeyCommand::Reset) => match t.researcher_key.take() {
-                Some(_) => changes.push(Change::KeyReset),
-                None => err("no key is held for the researcher".into()),
-            },
-            Command::Key(KeyCommand::Accept(fpr)) => {
-                if t.researcher_key.as_deref() == Some(fpr.as_str()) {
-                    err(format!("{fpr} is already the researcher's key"));
-                } else if !t.offered_keys.iter().any(|o| o.eq_ignore_ascii_case(fpr)) {
-                    err(format!(
-                        "the researcher never offered the key {fpr} (#key show lists the keys they offered: {})",
-                        if t.offered_keys.is_empty() { "none".to_string() } else { t.offered_keys.join(", ") }
-                    ));
-                } else {
-                    changes.push(Change::KeyAccept(fpr.clone()));
-                    t.researcher_key = Some(fpr.clone());
-                }
-            }
-            Command::Reopen => {
-                if !matches!(t.state, TicketState::Resolved | TicketState::Closed) {
-                    err(format!("the ticket is {}, not resolved or closed", t.state));
-                } else {
-                    changes.push(Change::Reopen);
-                    t.state = TicketState::Triage;
-                    t.outcome = None;
-                }
-            }
-            Command::Internal | Command::Cleartext => {}
+        let spec = REGISTRY.iter().find(|s| s.name == l.spec).expect("a parsed command names its spec");
+        if let Err(why) = (spec.plan)(&l.command, &mut p) {
+            errors.push(LineError { number: l.number, text: l.text.clone(), why });
         }
     }
     if errors.is_empty() {
-        Ok(changes)
+        Ok(p.effects)
     } else {
         errors.sort_by_key(|e| e.number);
         Err(errors)

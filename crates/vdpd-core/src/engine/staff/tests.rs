@@ -285,19 +285,70 @@ fn today() -> jiff::civil::Date {
     jiff::civil::date(2026, 11, 23)
 }
 
+/// Plans `text` against `t` with the test policy.
+fn planned(t: &TicketView, text: &str, existing: &[String]) -> Result<Vec<Effect>, Vec<LineError>> {
+    let c = config("");
+    plan(t, &parse(text, &c), existing, today(), &c)
+}
+
+/// The ticket fields a plan changes, in order.
+fn updates(effects: &[Effect]) -> Vec<TicketUpdate> {
+    effects.iter().filter_map(|e| if let Effect::Update(u) = e { Some(u.clone()) } else { None }).collect()
+}
+
+/// What the member is told, in order.
+fn done(effects: &[Effect]) -> Vec<String> {
+    effects.iter().filter_map(|e| if let Effect::Done(d) = e { Some(d.clone()) } else { None }).collect()
+}
+
+fn notices(effects: &[Effect]) -> Vec<Notice> {
+    effects.iter().filter_map(|e| if let Effect::Notice(n) = e { Some((**n).clone()) } else { None }).collect()
+}
+
 #[test]
 fn a_mails_commands_are_checked_in_order_and_apply_together_or_not_at_all() {
-    let c = config("");
-    let p = parse("#state accepted\n#bounty minor\n#resolved\n#disclose 2027-02-01\n#credit Ada L.\n", &c);
-    let changes = plan(&view(TicketState::Triage), &p, &[], today()).unwrap();
-    assert_eq!(changes.len(), 5);
-    assert_eq!(changes[0], Change::State { from: TicketState::Triage, to: TicketState::Accepted });
-    assert_eq!(changes[1], Change::Bounty { tier: "minor".into() });
-    assert_eq!(changes[4], Change::Credit(Some("Ada L.".into())));
+    let text = "#state accepted\n#bounty minor\n#resolved\n#disclose 2027-02-01\n#credit Ada L.\n";
+    let effects = planned(&view(TicketState::Triage), text, &[]).unwrap();
+    assert_eq!(
+        updates(&effects),
+        [
+            TicketUpdate::State(TicketState::Accepted),
+            TicketUpdate::Bounty { tier: "minor".into(), amount: 50 },
+            TicketUpdate::State(TicketState::Resolved),
+            TicketUpdate::DiscloseOn(jiff::civil::date(2027, 2, 1)),
+            TicketUpdate::Credit("Ada L.".into()),
+        ]
+    );
+    assert_eq!(
+        done(&effects),
+        [
+            "state: triage → accepted",
+            "bounty: minor (50 GBP)",
+            "state: accepted → resolved; the researcher is asked to confirm the fix",
+            "disclosure date: 2027-02-01",
+            "credit: Ada L.",
+        ]
+    );
+    // Each change is on the timeline; the researcher hears of the bounty, the fix, the date and the credit.
+    let events: Vec<Event> =
+        effects.iter().filter_map(|e| if let Effect::Timeline(ev, _) = e { Some(*ev) } else { None }).collect();
+    assert_eq!(
+        events,
+        [Event::StateChanged, Event::BountyAwarded, Event::Resolved, Event::DisclosureDateSet, Event::CreditConfirmed]
+    );
+    let n = notices(&effects);
+    assert!(matches!(&n[0], Notice::Bounty { bounty } if bounty.amount == 50 && bounty.currency == "GBP"), "{n:?}");
+    assert_eq!(
+        n[1..],
+        [Notice::Resolved, Notice::Disclose { on: "2027-02-01".into() }, Notice::Credit { credit: "Ada L.".into() }]
+    );
+    // Accepting the report is a decision about it: the diagnosis is made.
+    assert!(effects.contains(&Effect::Diagnosed));
 
     // One bad line refuses the whole mail, naming every bad line.
-    let p = parse("#bounty minor\n#state accepted\n#paid\n#disclose 2020-01-01\n", &c);
-    let errors = plan(&view(TicketState::Triage), &p, &[], today()).unwrap_err();
+    let errors =
+        planned(&view(TicketState::Triage), "#bounty minor\n#state accepted\n#paid\n#disclose 2020-01-01\n", &[])
+            .unwrap_err();
     let lines: Vec<usize> = errors.iter().map(|e| e.number).collect();
     assert_eq!(lines, [1, 3, 4], "{errors:?}");
     assert!(errors[0].why.contains("still triage"));
@@ -306,26 +357,54 @@ fn a_mails_commands_are_checked_in_order_and_apply_together_or_not_at_all() {
 }
 
 #[test]
+fn only_decisions_count_as_the_diagnosis() {
+    let t = view(TicketState::Triage);
+    for (text, diagnosed) in [
+        ("#state accepted\n", true),
+        ("#informative\n", true),
+        ("#resolved\n", true),
+        ("#severity high\n", false),
+        ("#assign alice@example.test\n", false),
+        ("#waiting\n", false),
+    ] {
+        let effects = planned(&t, text, &[]).unwrap();
+        assert_eq!(effects.contains(&Effect::Diagnosed), diagnosed, "{text}");
+    }
+}
+
+#[test]
 fn outcomes_close_and_only_reopen_opens() {
-    let c = config("");
     let existing = vec!["EX-2026-0003".to_string()];
-    let p = parse("#duplicate EX-2026-0003\n#state fixing\n", &c);
-    let errors = plan(&view(TicketState::Triage), &p, &existing, today()).unwrap_err();
+    let errors =
+        planned(&view(TicketState::Triage), "#duplicate EX-2026-0003\n#state fixing\n", &existing).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert!(errors[0].why.contains("closed: #reopen it first"));
-    let p = parse("#duplicate EX-2026-0003\n", &c);
-    assert!(plan(&view(TicketState::Triage), &p, &existing, today()).is_ok());
-    let p = parse("#duplicate EX-2026-0009\n#duplicate EX-2026-0001\n", &c);
-    let errors = plan(&view(TicketState::Triage), &p, &existing, today()).unwrap_err();
+    let effects = planned(&view(TicketState::Triage), "#duplicate EX-2026-0003\n", &existing).unwrap();
+    assert_eq!(
+        updates(&effects),
+        [
+            TicketUpdate::Outcome { outcome: Some(Outcome::Duplicate), detail: "EX-2026-0003".into() },
+            TicketUpdate::State(TicketState::Closed)
+        ]
+    );
+    assert!(matches!(&notices(&effects)[..], [Notice::Closed { outcome: Outcome::Duplicate, .. }]));
+    let errors = planned(&view(TicketState::Triage), "#duplicate EX-2026-0009\n#duplicate EX-2026-0001\n", &existing)
+        .unwrap_err();
     assert!(errors[0].why.contains("no ticket EX-2026-0009"));
     assert!(errors[1].why.contains("cannot duplicate itself"));
-    let p = parse("#reopen\n", &c);
-    assert!(plan(&view(TicketState::Accepted), &p, &existing, today()).is_err());
-    assert_eq!(plan(&view(TicketState::Closed), &p, &existing, today()).unwrap(), vec![Change::Reopen]);
-    let p = parse("#not-applicable sub-processor Stripe\n", &c);
-    match &plan(&view(TicketState::Triage), &p, &[], today()).unwrap()[0] {
-        Change::Outcome { outcome, sub_processor, .. } => {
-            assert_eq!((*outcome, sub_processor.as_deref()), (Outcome::NotApplicable, Some("Stripe")))
+    assert!(planned(&view(TicketState::Accepted), "#reopen\n", &existing).is_err());
+    let effects = planned(&view(TicketState::Closed), "#reopen\n", &existing).unwrap();
+    assert_eq!(
+        updates(&effects),
+        [TicketUpdate::Outcome { outcome: None, detail: String::new() }, TicketUpdate::State(TicketState::Triage)]
+    );
+    assert_eq!(done(&effects), ["reopened: closed → triage"]);
+    let effects = planned(&view(TicketState::Triage), "#not-applicable sub-processor Stripe\n", &[]).unwrap();
+    match &notices(&effects)[..] {
+        [Notice::Closed { outcome: Outcome::NotApplicable, context }] => {
+            // The researcher reads the policy's own clause and where to report to the sub-processor.
+            assert!(context.clause.as_deref().is_some_and(|c| !c.is_empty()), "{context:?}");
+            assert_eq!(context.sub_processor.as_ref().map(|s| s.name.as_str()), Some("Stripe"));
         }
         other => panic!("{other:?}"),
     }
@@ -342,16 +421,17 @@ fn no_bounty_without_a_programme() {
 
 #[test]
 fn credit_only_with_the_researchers_consent_and_a_hall_of_fame() {
-    let c = config("");
-    let p = parse("#credit Ada L.\n", &c);
     let asked_nothing = TicketView { credit_consent: String::new(), ..view(TicketState::Resolved) };
-    let e = plan(&asked_nothing, &p, &[], today()).unwrap_err();
+    let e = planned(&asked_nothing, "#credit Ada L.\n", &[]).unwrap_err();
     assert!(e[0].why.contains("has not agreed"), "{e:?}");
     let declined = TicketView { credit_consent: "none".into(), ..view(TicketState::Resolved) };
-    assert!(plan(&declined, &p, &[], today()).unwrap_err()[0].why.contains("declined"));
-    assert_eq!(plan(&view(TicketState::Resolved), &p, &[], today()).unwrap(), [Change::Credit(Some("Ada L.".into()))]);
+    assert!(planned(&declined, "#credit Ada L.\n", &[]).unwrap_err()[0].why.contains("declined"));
+    let effects = planned(&view(TicketState::Resolved), "#credit Ada L.\n", &[]).unwrap();
+    assert_eq!(updates(&effects), [TicketUpdate::Credit("Ada L.".into())]);
     // "none" is always allowed: it only records that nobody is credited.
-    assert!(plan(&asked_nothing, &parse("#credit none\n", &c), &[], today()).is_ok());
+    let effects = planned(&asked_nothing, "#credit none\n", &[]).unwrap();
+    assert_eq!(updates(&effects), [TicketUpdate::Credit(String::new())]);
+    assert_eq!(notices(&effects), [Notice::Credit { credit: "none".into() }]);
     // Without a hall of fame, nobody is credited by name.
     let mut no_hof = config("");
     no_hof.recognition.hall_of_fame = false;
@@ -360,39 +440,36 @@ fn credit_only_with_the_researchers_consent_and_a_hall_of_fame() {
 
 #[test]
 fn bare_not_applicable_uses_the_clause_the_report_points_to() {
-    let c = config("");
     let suggested = TicketView {
         suggested_clause: Some(("sub-processor".into(), Some("Stripe".into()))),
         ..view(TicketState::Triage)
     };
-    let changes = plan(&suggested, &parse("#not-applicable\n", &c), &[], today()).unwrap();
+    let effects = planned(&suggested, "#not-applicable\n", &[]).unwrap();
     assert_eq!(
-        changes,
-        [Change::Outcome {
-            outcome: Outcome::NotApplicable,
-            detail: "sub-processor".into(),
-            clause: Some("sub-processor".into()),
-            sub_processor: Some("Stripe".into()),
-        }]
+        updates(&effects)[0],
+        TicketUpdate::Outcome { outcome: Some(Outcome::NotApplicable), detail: "sub-processor".into() }
     );
+    assert!(matches!(&notices(&effects)[0], Notice::Closed { context, .. }
+        if context.sub_processor.as_ref().is_some_and(|s| s.name == "Stripe")));
     // A clause staff name wins over the suggestion.
-    let changes = plan(&suggested, &parse("#not-applicable dos\n", &c), &[], today()).unwrap();
-    assert!(matches!(&changes[0], Change::Outcome { clause: Some(c), sub_processor: None, .. } if c == "dos"));
+    let effects = planned(&suggested, "#not-applicable dos\n", &[]).unwrap();
+    assert_eq!(
+        updates(&effects)[0],
+        TicketUpdate::Outcome { outcome: Some(Outcome::NotApplicable), detail: "dos".into() }
+    );
+    assert!(matches!(&notices(&effects)[0], Notice::Closed { context, .. } if context.sub_processor.is_none()));
 }
 
 #[test]
 fn waiting_and_erasure() {
-    let c = config("");
-    assert_eq!(
-        plan(&view(TicketState::Triage), &parse("#waiting\nWhich browser?\n", &c), &[], today()).unwrap(),
-        [Change::Waiting]
-    );
-    let e = plan(&view(TicketState::Triage), &parse("#waiting\n#internal\n", &c), &[], today()).unwrap_err();
+    let effects = planned(&view(TicketState::Triage), "#waiting\nWhich browser?\n", &[]).unwrap();
+    assert_eq!(effects[0], Effect::Wait);
+    let e = planned(&view(TicketState::Triage), "#waiting\n#internal\n", &[]).unwrap_err();
     assert!(e[0].why.contains("cannot go with #internal"));
-    assert!(plan(&view(TicketState::Closed), &parse("#wait\n", &c), &[], today()).is_err());
-    assert_eq!(plan(&view(TicketState::Closed), &parse("#erase\n", &c), &[], today()).unwrap(), [Change::Erase]);
+    assert!(planned(&view(TicketState::Closed), "#wait\n", &[]).is_err());
+    assert_eq!(planned(&view(TicketState::Closed), "#erase\n", &[]).unwrap(), [Effect::Erase]);
     let erased = TicketView { erased: true, ..view(TicketState::Closed) };
-    assert!(plan(&erased, &parse("#erase\n", &c), &[], today()).unwrap_err()[0].why.contains("already erased"));
+    assert!(planned(&erased, "#erase\n", &[]).unwrap_err()[0].why.contains("already erased"));
 }
 
 #[test]
@@ -407,17 +484,17 @@ fn key_commands_show_reset_and_accept_only_what_was_offered() {
         assert!(!parse(bad, &c).errors.is_empty(), "{bad:?}");
     }
     let t = view(TicketState::Triage);
-    let reset = parse("#key reset\n", &c);
-    assert!(plan(&t, &reset, &[], today()).unwrap_err()[0].why.contains("no key is held"));
+    assert!(planned(&t, "#key reset\n", &[]).unwrap_err()[0].why.contains("no key is held"));
     let held = TicketView { researcher_key: Some("FFFF".into()), ..t.clone() };
-    assert_eq!(plan(&held, &reset, &[], today()).unwrap(), [Change::KeyReset]);
-    let accept = parse(&format!("#key accept {fpr}\n"), &c);
-    assert!(plan(&held, &accept, &[], today()).unwrap_err()[0].why.contains("never offered"));
+    let effects = planned(&held, "#key reset\n", &[]).unwrap();
+    assert_eq!(effects[..2], [Effect::KeyReset, Effect::Timeline(Event::KeyReset, "FFFF".into())]);
+    let accept = format!("#key accept {fpr}\n");
+    assert!(planned(&held, &accept, &[]).unwrap_err()[0].why.contains("never offered"));
     let offered = TicketView { offered_keys: vec![fpr.into()], ..held.clone() };
-    assert_eq!(plan(&offered, &accept, &[], today()).unwrap(), [Change::KeyAccept(fpr.into())]);
+    assert_eq!(planned(&offered, &accept, &[]).unwrap(), [Effect::KeyAccept(fpr.into())]);
     let erased = TicketView { erased: true, ..offered };
-    assert!(plan(&erased, &accept, &[], today()).is_err());
-    assert_eq!(plan(&t, &parse("#key show\n", &c), &[], today()).unwrap(), [Change::KeyShow]);
+    assert!(planned(&erased, &accept, &[]).is_err());
+    assert_eq!(planned(&t, "#key show\n", &[]).unwrap(), [Effect::KeyShow]);
 }
 
 /// The registry is the one list of commands: every name and alias reaches its own command (never "unknown"),
