@@ -324,8 +324,14 @@ pub async fn deliver_due(
     Ok(report)
 }
 
-/// Writes a result, and what it means for the ticket (an acknowledgement accepted stops its clock).
-fn record(tx: &rusqlite::Transaction<'_>, row: &OutboxRow, result: &SendResult, now: i64) -> Result<(), StoreError> {
+/// Writes a result, and what it means for the ticket (an acknowledgement accepted stops its clock). Public
+/// for the tests that deliver without a server (`tests/lives.rs`): what they record is what a delivery does.
+pub fn record(
+    tx: &rusqlite::Transaction<'_>,
+    row: &OutboxRow,
+    result: &SendResult,
+    now: i64,
+) -> Result<(), StoreError> {
     use crate::store::{outbox, retention, tickets, timers};
     outbox::record_result(tx, row.id, result, now)?;
     let Some(ticket_id) = row.ticket_id else { return Ok(()) };

@@ -1,0 +1,519 @@
+//! Whole ticket lives on an in-memory store, in milliseconds, without root or servers: the two yardstick
+//! policies as shipped in `examples/` (with one staff member and the escalation contact they name), mail
+//! in through `intake::process` as `vdpd ingest` hands it over, time moved by hand, timers fired by
+//! `timers::fire_due`, and the outbox "delivered" by recording what a server's acceptance records. Keys are
+//! made with sequoia at the instant the life starts; staff sign with them, researchers encrypt with them, and
+//! every mail we send is opened with its recipient's key to read what they would read.
+//!
+//! The mail-stack suites (`policy.rs`, `staff.rs`, `openpgp.rs`, …) run the same policies through Postfix,
+//! Dovecot and GnuPG; this tier checks the policy's behaviour itself, one table row per step.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use vdpd::classify;
+use vdpd::config::Config;
+use vdpd::intake::{Env, IncomingMail, Processed, Source};
+use vdpd::openpgp::keys::{Keys, OrgKey, StaffKey};
+use vdpd::render::Templates;
+use vdpd::store::{IntakeStatus, Store, outbox::SendResult};
+use vdpd::timeline::Event;
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+fn ms(rfc3339: &str) -> i64 {
+    rfc3339.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+}
+
+fn at(ms: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(ms as u64)
+}
+
+/// A mail as its recipient reads it.
+#[derive(Debug, Clone)]
+struct Got {
+    to: String,
+    kind: String,
+    subject: String,
+    text: String,
+    encrypted: bool,
+}
+
+/// Someone who writes to the desk and reads its mail.
+struct Person {
+    address: String,
+    key: OrgKey,
+}
+
+struct Life {
+    store: Store,
+    env: Env,
+    now: i64,
+    org: OrgKey,
+    alice: Person,
+    cto: Person,
+    sam: Person,
+    /// Every mail delivered so far, in order.
+    got: Vec<Got>,
+    n: u32,
+}
+
+impl Life {
+    /// `examples/<example>` with Alice as its one staff member; the life starts at `start`.
+    fn new(example: &str, start: &str) -> Life {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(example);
+        let text = std::fs::read_to_string(dir.join("policy.toml")).unwrap();
+        let config: Config = vdpd::config::parse(&text, &dir.join("policy.toml")).unwrap();
+        let domain = config.organisation.domain.clone();
+        let alice_address = format!("alice@{domain}");
+        let text = format!(
+            "{text}\n[[staff.members]]\naddress = \"{alice_address}\"\nname = \"Alice\"\ncert = \"staff/alice.asc\"\n"
+        );
+        let config: Config = vdpd::config::parse(&text, &dir.join("policy.toml")).unwrap();
+        let now = ms(start);
+        // Keys made a day before the life starts, as a real desk's are long before its mail.
+        let made = at(now - DAY);
+        let person = |address: &str| Person {
+            address: address.to_string(),
+            key: OrgKey::generate(&format!("<{address}>"), None, made).unwrap(),
+        };
+        let org = OrgKey::generate(&format!("<{}>", config.organisation.security_address), None, made).unwrap();
+        let alice = person(&alice_address);
+        let cto = person(&config.staff.escalation[0]);
+        let keys = Keys {
+            org: Some(org.clone()),
+            staff: vec![StaffKey {
+                address: alice.address.clone(),
+                name: "Alice".into(),
+                cert: Some(alice.key.public().clone()),
+            }],
+        };
+        let templates = Templates::load(&dir.join("templates")).unwrap();
+        templates.self_test(&config).unwrap();
+        Life {
+            store: Store::open_in_memory().unwrap(),
+            env: Env { config: Arc::new(config), templates: Arc::new(templates), keys: Arc::new(keys) },
+            now,
+            org,
+            alice,
+            cto,
+            sam: person("sam@research.example"),
+            got: Vec::new(),
+            n: 0,
+        }
+    }
+
+    fn security(&self) -> String {
+        self.env.config.organisation.security_address.clone()
+    }
+
+    fn advance(&mut self, by: i64) {
+        self.now += by;
+    }
+
+    fn ingest(&mut self, raw: String) -> Processed {
+        let mail = IncomingMail {
+            source: Source::Ingest,
+            size: raw.len(),
+            raw: raw.into_bytes(),
+            truncated: false,
+            admitted: false,
+        };
+        vdpd::intake::process(&mut self.store, &self.env, &mail, self.now).unwrap()
+    }
+
+    fn header(&mut self, from: &str, subject: &str) -> String {
+        self.n += 1;
+        format!(
+            "From: {from}\r\nTo: {}\r\nSubject: {subject}\r\nMessage-ID: <m{}@research.example>\r\nDate: {}\r\n",
+            self.security(),
+            self.n,
+            jiff::Timestamp::from_millisecond(self.now).unwrap().strftime("%a, %d %b %Y %H:%M:%S +0000"),
+        )
+    }
+
+    /// Sam writes in clear text.
+    fn sam_writes(&mut self, subject: &str, text: &str) -> Processed {
+        let from = self.sam.address.clone();
+        let h = self.header(&from, subject);
+        self.ingest(format!("{h}Content-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n", text.replace('\n', "\r\n")))
+    }
+
+    /// Sam writes encrypted to our key and signed with his, his key attached inside (as the form asks).
+    fn sam_writes_encrypted(&mut self, subject: &str, text: &str) -> Processed {
+        let from = self.sam.address.clone();
+        let h = self.header(&from, subject);
+        let key = String::from_utf8(vdpd::openpgp::armored(self.sam.key.public())).unwrap();
+        let inner = format!(
+            "Content-Type: multipart/mixed; boundary=\"in\"\r\n\r\n--in\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n\
+             --in\r\nContent-Type: application/pgp-keys\r\n\r\n{key}\r\n--in--\r\n",
+            text.replace('\n', "\r\n")
+        );
+        let sealed =
+            vdpd::openpgp::write::sign_and_encrypt(inner.as_bytes(), &[self.org.public()], &self.sam.key, at(self.now))
+                .unwrap();
+        let sealed = String::from_utf8(sealed).unwrap();
+        self.ingest(format!(
+            "{h}MIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"out\"\r\n\r\n\
+             --out\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n\
+             --out\r\nContent-Type: application/octet-stream\r\n\r\n{sealed}\r\n--out--\r\n"
+        ))
+    }
+
+    /// Alice answers about `reference`, her text clear-signed with her key (now).
+    fn alice_writes(&mut self, reference: &str, text: &str) -> Processed {
+        let from = self.alice.address.clone();
+        let h = self.header(&from, &format!("Re: [{reference}] the report"));
+        let signed = vdpd::openpgp::write::clearsign(text.as_bytes(), &self.alice.key, at(self.now)).unwrap();
+        self.ingest(format!("{h}Content-Type: text/plain; charset=utf-8\r\n\r\n{}", String::from_utf8(signed).unwrap()))
+    }
+
+    fn fire(&mut self) {
+        vdpd::timers::fire_due(&mut self.store, &self.env, self.now).unwrap();
+    }
+
+    /// Everything the outbox has due is accepted by the server; returns what each recipient reads.
+    fn deliver(&mut self) -> Vec<Got> {
+        let now = self.now;
+        let rows = self
+            .store
+            .write(|tx| {
+                let rows = vdpd::store::outbox::claim_due(tx, now, 1000, 1000)?;
+                for row in &rows {
+                    vdpd::outbox::record(tx, row, &SendResult::Sent { response: "250 2.0.0 Ok".into() }, now)?;
+                }
+                Ok::<_, vdpd::store::StoreError>(rows)
+            })
+            .unwrap();
+        let mut out = Vec::new();
+        for row in rows {
+            let reader = [&self.alice, &self.cto, &self.sam].into_iter().find(|p| p.address == row.recipient);
+            let got = self.read(&row.raw, reader.map(|p| &p.key));
+            out.push(Got { to: row.recipient.clone(), kind: row.kind.to_string(), ..got });
+        }
+        self.got.extend(out.clone());
+        out
+    }
+
+    /// Opens a mail we sent with the recipient's key, as their mail client would.
+    fn read(&self, raw: &[u8], key: Option<&OrgKey>) -> Got {
+        let certs = [self.org.public().clone()];
+        let keyring = classify::Keyring {
+            org: key,
+            certs: &certs,
+            held_addresses: &[],
+            limits: vdpd::openpgp::read::Limits { max_plaintext: 10 << 20, max_ratio: 100 },
+            now: at(self.now),
+        };
+        let c = &self.env.config;
+        let read = classify::read(raw, raw.len(), false, &c.limits, &c.organisation, &keyring);
+        let inbound = read.verdict.unwrap();
+        assert_eq!(inbound.crypto.error, None, "our own mail opens with its recipient's key");
+        Got {
+            to: String::new(),
+            kind: String::new(),
+            subject: inbound.subject,
+            text: inbound.body.text.split_whitespace().collect::<Vec<_>>().join(" "),
+            encrypted: inbound.crypto.decrypted,
+        }
+    }
+
+    fn show(&self, reference: &str) -> vdpd::store::tickets::TicketRow {
+        vdpd::store::tickets::ticket_by_reference(self.store.conn(), reference).unwrap().unwrap()
+    }
+
+    fn events(&self, reference: &str) -> Vec<Event> {
+        let t = self.show(reference);
+        vdpd::store::tickets::timeline(self.store.conn(), t.id)
+            .unwrap()
+            .iter()
+            .map(|e| e.event.parse().unwrap())
+            .collect()
+    }
+}
+
+/// Expects exactly the mails `want` (recipient, kind, words each must contain) among `got`, in any order.
+#[track_caller]
+fn expect(got: &[Got], want: &[(&str, &str, &[&str])]) {
+    assert_eq!(got.len(), want.len(), "mails: {got:#?}");
+    for (to, kind, words) in want {
+        let m = got
+            .iter()
+            .find(|g| g.to == *to && g.kind == *kind)
+            .unwrap_or_else(|| panic!("no {kind} to {to} in {got:#?}"));
+        for w in *words {
+            assert!(m.text.contains(w) || m.subject.contains(w), "{w:?} in the {kind} to {to}:\n{}", m.text);
+        }
+    }
+}
+
+/// The bounty policy (`examples/bounty`): a first mail in clear text, the detail over encrypted mail,
+/// enquiries at most once a fortnight, a bounty decided, paid and the flaw fixed, and the content purged a
+/// month after resolution with a receipt.
+#[test]
+fn the_bounty_policy_from_first_mail_to_purge() {
+    let mut l = Life::new("bounty", "2026-11-23T10:00:00Z");
+    let (sam, alice) = (l.sam.address.clone(), l.alice.address.clone());
+    let p = l.sam_writes("XSS on app.dronedesk.io", "Reflected XSS on https://app.dronedesk.io/search\nSam");
+    assert_eq!((p.status, p.reference.as_deref()), (IntakeStatus::Ticket, Some("DD-2026-0001")));
+    // 4.1 the acknowledgement with the reference; 4.2 the table, asked for over encrypted mail, with our key;
+    // staff hear of it encrypted (staff_encryption = "required").
+    let got = l.deliver();
+    expect(
+        &got,
+        &[
+            (&sam, "acknowledgement", &["DD-2026-0001", "within 24 hours", "Computer Misuse Act"]),
+            (&sam, "report-form", &["Asset*:", "Severity*:", "Steps to reproduce*:"]),
+            (&alice, "staff-new-report", &["New report", "app.dronedesk.io"]),
+        ],
+    );
+    assert!(got.iter().filter(|g| g.to == alice).all(|g| g.encrypted));
+    assert!(got.iter().filter(|g| g.to == sam).all(|g| !g.encrypted), "we hold no key of Sam's yet");
+    // The acknowledgement was accepted in time: its promise is kept and its timer gone.
+    let t = l.show("DD-2026-0001");
+    assert!(t.acknowledged_at.is_some());
+
+    // The detail, encrypted and signed, with Sam's key inside.
+    l.advance(4 * HOUR);
+    let detail = "Title: Reflected XSS in search\nAsset: https://app.dronedesk.io/search\nWeakness: CWE-79\n\
+                  Severity: medium CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N\n\
+                  Description: The q parameter is reflected unencoded.\n\
+                  Steps to reproduce: open /search?q=<svg/onload=alert(1)>\nContact name: Sam Researcher\n\
+                  Contact email: sam@research.example\n";
+    let p = l.sam_writes_encrypted("Re: [DD-2026-0001] XSS on app.dronedesk.io", detail);
+    assert_eq!(p.status, IntakeStatus::Correspondence);
+    expect(&l.deliver(), &[(&alice, "staff-report-complete", &["Report complete", "in scope: app.dronedesk.io"])]);
+    let t = l.show("DD-2026-0001");
+    assert_eq!((t.state.as_str(), t.severity.as_str()), ("triage", "medium"));
+    assert!(l.events("DD-2026-0001").contains(&Event::KeyStored));
+
+    // 4.3: status enquiries at most once every 14 days; each answer is encrypted to the key Sam sent.
+    for (after, kind) in [(DAY, "status"), (3 * DAY, "status-throttled"), (13 * DAY, "status")] {
+        l.advance(after);
+        l.sam_writes("Re: [DD-2026-0001] XSS on app.dronedesk.io", "Hello, any news on my report?");
+        let got = l.deliver();
+        let answer = got.iter().find(|g| g.to == sam).unwrap_or_else(|| panic!("{got:#?}"));
+        assert_eq!(answer.kind, kind, "{got:#?}");
+        assert!(answer.encrypted);
+        expect(&got[1..], &[(&alice, "staff-correspondence", &["Status enquiry"])]);
+    }
+
+    // Staff accept it and award a tier; Sam reads the bounty's meaning and what to invoice.
+    l.advance(HOUR);
+    l.alice_writes("DD-2026-0001", "#state accepted\n#bounty minor\n\nThanks, we can reproduce it.");
+    let got = l.deliver();
+    expect(
+        &got,
+        &[
+            (&sam, "staff-reply", &["Thanks, we can reproduce it.", "50 GBP", "legally registered name"]),
+            (&alice, "staff-confirmation", &["state: triage → accepted", "bounty: minor (50 GBP)"]),
+        ],
+    );
+    assert!(got.iter().all(|g| g.encrypted));
+    let t = l.show("DD-2026-0001");
+    assert_eq!((t.state.as_str(), t.bounty_tier.as_str(), t.bounty_amount), ("accepted", "minor", Some(50)));
+    assert!(t.diagnosed_at.is_some(), "staff answered: the diagnosis is made");
+
+    // Fixed and paid: Sam is asked to confirm and reminded of his own deletion duty (5.2).
+    l.advance(DAY);
+    l.alice_writes("DD-2026-0001", "#resolved\n#paid\n");
+    expect(
+        &l.deliver(),
+        &[
+            (&sam, "staff-reply", &["confirm", "securely deleted", "paid"]),
+            (&alice, "staff-confirmation", &["resolved", "bounty paid"]),
+        ],
+    );
+    let resolved = l.show("DD-2026-0001").resolved_at.unwrap();
+
+    // A month after resolution the report content goes, and Sam gets a receipt.
+    l.now = resolved + 31 * DAY;
+    l.fire();
+    expect(&l.deliver(), &[(&sam, "retention-receipt", &["DD-2026-0001"])]);
+    let t = l.show("DD-2026-0001");
+    assert!(t.purged_at.is_some());
+    assert_eq!(t.subject, "");
+    assert!(l.events("DD-2026-0001").contains(&Event::ContentPurged));
+}
+
+/// Report detail goes only encrypted under the bounty policy: staff words to a researcher without a key
+/// are withheld (and the member told so) unless they say `#cleartext`.
+#[test]
+fn the_bounty_policy_withholds_detail_from_a_researcher_without_a_key() {
+    let mut l = Life::new("bounty", "2026-11-24T09:00:00Z");
+    let (sam, alice) = (l.sam.address.clone(), l.alice.address.clone());
+    l.sam_writes("XSS", "Reflected XSS on https://app.dronedesk.io/search");
+    l.deliver();
+    l.advance(HOUR);
+    l.alice_writes("DD-2026-0001", "The payload is in the q parameter, line 3 of search.js.");
+    expect(&l.deliver(), &[(&alice, "staff-confirmation", &["NOT sent", "#cleartext"])]);
+    l.advance(HOUR);
+    l.alice_writes("DD-2026-0001", "#cleartext\n\nThe payload is in the q parameter.");
+    let got = l.deliver();
+    expect(
+        &got,
+        &[
+            (&sam, "staff-reply", &["The payload is in the q parameter."]),
+            (&alice, "staff-confirmation", &["sent to the researcher (in clear text)"]),
+        ],
+    );
+    let reply = got.iter().find(|g| g.to == sam).unwrap();
+    assert!(!reply.encrypted, "Sam has no key: the words go in clear text, as Alice asked");
+}
+
+/// The recognition policy (`examples/recognition`): the form with the acknowledgement, the 7-business-day
+/// diagnosis clock with its reminder two business days before and the escalation when it breaks (weekends
+/// do not count), the periodic status mail, and erasure on the researcher's request.
+#[test]
+fn the_recognition_policy_keeps_its_diagnosis_promise_and_erases_on_request() {
+    // Monday 23 November 2026, 10:00 in Amsterdam.
+    let mut l = Life::new("recognition", "2026-11-23T09:00:00Z");
+    let (sam, alice, cto) = (l.sam.address.clone(), l.alice.address.clone(), l.cto.address.clone());
+    let report = "Description: stored XSS in the dashboard's project name\nURLs: https://app.mykonci.com/dashboard\n\
+                  Steps to reproduce: create a project named <img src=x onerror=alert(1)>\nCredit: Sam R.\n";
+    let p = l.sam_writes("Stored XSS in the dashboard", report);
+    assert_eq!(p.reference.as_deref(), Some("MK-2026-0001"));
+    let got = l.deliver();
+    expect(
+        &got,
+        &[
+            (&sam, "acknowledgement", &["MK-2026-0001", "7 business days"]),
+            (&alice, "staff-new-report", &["New report", "Report form (complete)"]),
+        ],
+    );
+    assert_eq!(l.show("MK-2026-0001").credit_consent, "Sam R.");
+
+    // Nothing from staff: the reminder comes two business days before the deadline (Tuesday 2 December,
+    // 7 business days after a Monday), then the escalation when it passes.
+    let fire_at = |l: &mut Life, when: &str| {
+        l.now = ms(when);
+        l.fire();
+        l.deliver()
+    };
+    assert!(fire_at(&mut l, "2026-11-27T17:00:00Z").is_empty(), "Friday: not yet");
+    let got = fire_at(&mut l, "2026-11-30T09:30:00Z");
+    expect(&got, &[(&alice, "staff-reminder", &["first diagnosis", "2 business days"])]);
+    assert!(fire_at(&mut l, "2026-12-02T08:00:00Z").is_empty(), "the morning it is due: not broken yet");
+    let got = fire_at(&mut l, "2026-12-02T10:00:00Z");
+    expect(&got, &[(&cto, "escalation", &["MK-2026-0001", "first diagnosis"])]);
+    assert!(l.events("MK-2026-0001").contains(&Event::PromiseBroken));
+    // Broken once is escalated once.
+    assert!(fire_at(&mut l, "2026-12-03T10:00:00Z").is_empty());
+
+    // The researcher hears from us every fortnight without news.
+    let got = fire_at(&mut l, "2026-12-08T10:00:00Z");
+    expect(&got, &[(&sam, "status-update", &["MK-2026-0001"])]);
+
+    // They ask us to erase their data: a receipt, and nothing of them left on the ticket.
+    l.advance(HOUR);
+    l.alice_writes("MK-2026-0001", "#erase\n");
+    let got = l.deliver();
+    expect(
+        &got,
+        &[(&sam, "erasure-receipt", &["erased"]), (&alice, "staff-confirmation", &["personal data was erased"])],
+    );
+    let t = l.show("MK-2026-0001");
+    assert!(t.erased_at.is_some());
+    assert_eq!((t.reporter.as_str(), t.credit_consent.as_str()), ("", ""));
+    assert!(l.events("MK-2026-0001").contains(&Event::PersonalDataErased));
+}
+
+/// An acknowledgement the SMTP server never accepts breaks the promise: recorded once and escalated.
+#[test]
+fn an_acknowledgement_never_sent_breaks_its_promise() {
+    let mut l = Life::new("bounty", "2026-11-23T10:00:00Z");
+    let cto = l.cto.address.clone();
+    l.sam_writes("XSS", "Reflected XSS on https://app.dronedesk.io/search");
+    // The server is down for a day and a half: nothing is delivered.
+    l.advance(23 * HOUR);
+    l.fire();
+    assert!(!l.events("DD-2026-0001").contains(&Event::PromiseBroken));
+    l.advance(2 * HOUR);
+    l.fire();
+    assert!(l.events("DD-2026-0001").contains(&Event::PromiseBroken));
+    l.advance(12 * HOUR);
+    l.fire();
+    let got = l.deliver();
+    let escalations: Vec<&Got> = got.iter().filter(|g| g.kind == "escalation").collect();
+    assert_eq!(escalations.len(), 1, "{got:#?}");
+    assert_eq!(escalations[0].to, cto);
+    assert!(escalations[0].text.contains("acknowledgement"), "{}", escalations[0].text);
+}
+
+/// Caps slow a flood but never lose a report: beyond the per-sender daily cap a report is kept and
+/// dropped without an answer, and the next day the sender is answered again.
+#[test]
+fn a_senders_flood_is_kept_without_answers() {
+    let mut l = Life::new("bounty", "2026-11-23T10:00:00Z");
+    let cap = l.env.config.limits.new_tickets_per_sender_per_day as usize;
+    let mut statuses = Vec::new();
+    for i in 0..cap + 2 {
+        l.advance(60_000);
+        statuses.push(l.sam_writes(&format!("finding {i}"), "Reflected XSS on https://app.dronedesk.io/").status);
+    }
+    assert!(statuses[..cap].iter().all(|s| *s == IntakeStatus::Ticket), "{statuses:?}");
+    assert!(statuses[cap..].iter().all(|s| *s == IntakeStatus::Dropped), "{statuses:?}");
+    let acks = l.deliver().iter().filter(|g| g.kind == "acknowledgement").count();
+    assert_eq!(acks, cap);
+    l.advance(DAY);
+    assert_eq!(l.sam_writes("next day", "Another one").status, IntakeStatus::Ticket);
+}
+
+/// What counts as the diagnosis the recognition policy promises within 7 business days: a decision about
+/// the report or an answer to the researcher stops the clock; bookkeeping does not.
+#[test]
+fn the_recognition_policy_counts_decisions_and_answers_as_the_diagnosis() {
+    for (staff_mail, diagnosed) in [
+        ("#state accepted\n", true),
+        ("#informative\n", true),
+        ("#cleartext\n\nThanks, we are looking into it.", true),
+        // Withheld (encrypted-only, and Sam sent no key): an answer he never gets is none.
+        ("Thanks, we are looking into it.", false),
+        ("#severity high\n", false),
+        ("#internal\n\nLooks like a dup of last month's.", false),
+    ] {
+        let mut l = Life::new("recognition", "2026-11-23T09:00:00Z");
+        let report =
+            "Description: stored XSS\nURLs: https://app.mykonci.com/dashboard\nSteps to reproduce: see above\n";
+        l.sam_writes("Stored XSS", report);
+        l.deliver();
+        l.advance(DAY);
+        l.alice_writes("MK-2026-0001", staff_mail);
+        l.deliver();
+        assert_eq!(l.show("MK-2026-0001").diagnosed_at.is_some(), diagnosed, "{staff_mail:?}");
+        // Past the deadline (Wednesday 2 December): escalated only if nothing counted.
+        l.now = ms("2026-12-02T12:00:00Z");
+        l.fire();
+        let escalated = l.deliver().iter().any(|g| g.kind == "escalation");
+        assert_eq!(escalated, !diagnosed, "{staff_mail:?}");
+    }
+}
+
+/// A report without the policy's mandatory sections gets the form with its acknowledgement, and the
+/// researcher's answer completes it: staff get the whole report in one mail.
+#[test]
+fn the_recognition_policy_asks_for_what_a_report_lacks() {
+    let mut l = Life::new("recognition", "2026-11-23T09:00:00Z");
+    let (sam, alice) = (l.sam.address.clone(), l.alice.address.clone());
+    l.sam_writes("XSS", "There is an XSS in your dashboard.");
+    let got = l.deliver();
+    expect(
+        &got,
+        &[
+            (&sam, "acknowledgement", &["MK-2026-0001", "Description*:", "URLs*:", "Steps to reproduce*:"]),
+            (&alice, "staff-new-report", &["New report"]),
+        ],
+    );
+    l.advance(HOUR);
+    l.sam_writes(
+        "Re: [MK-2026-0001] XSS",
+        "Description: stored XSS in the project name\nURLs: https://app.mykonci.com/dashboard\n\
+         Steps to reproduce: name a project <img src=x onerror=alert(1)>\n",
+    );
+    expect(&l.deliver(), &[(&alice, "staff-report-complete", &["Report complete", "stored XSS in the project name"])]);
+    let t = l.show("MK-2026-0001");
+    assert!(t.form_complete_at.is_some());
+    assert!(l.events("MK-2026-0001").contains(&Event::FormComplete));
+}
