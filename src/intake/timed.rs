@@ -8,7 +8,8 @@ use super::apply::Tx;
 use super::outgoing::{self, Recipient};
 use super::status::{self, reporter, to_reporter_plan};
 use super::{Env, HandleError, retention, staff};
-use crate::engine::clocks::{Clock, ClockKind, ClockStatus, TimerKind};
+use crate::engine::clocks::{Clock, ClockKind, TimerKind};
+use crate::engine::timer::{self, TicketFacts, TimerAction};
 use crate::engine::{self, TicketState};
 use crate::mail::Mail;
 use crate::render::{ClockContext, TicketContext};
@@ -25,39 +26,33 @@ pub(crate) fn fire(tx: &Tx<'_>, env: &Env, ticket_id: i64, timer_kind: &str, now
         return Ok(());
     };
     let (_, clocks) = super::clocks::compute(tx, config, &t)?;
-    let clock = |k: ClockKind| clocks.iter().find(|c| c.kind == k);
-    let open = !matches!(t.state, TicketState::Resolved | TicketState::Closed);
-    match what {
-        TimerKind::Breach(k) => {
-            if let Some(c) = clock(k).filter(|c| c.overdue(now)) {
-                breach(tx, env, &t, c, now)?;
+    let facts = TicketFacts {
+        open: !matches!(t.state, TicketState::Resolved | TicketState::Closed),
+        resolved: t.resolved_at.is_some(),
+        purged: t.purged_at.is_some(),
+    };
+    let actions = timer::decide(&what, &clocks, facts, now);
+    tracing::debug!(ticket = %t.reference, "{}: timer {what} fired: {actions:?}", t.reference);
+    for action in actions {
+        match action {
+            TimerAction::Breach(c) => breach(tx, env, &t, &c, now)?,
+            TimerAction::RemindStaff { clock, before } => remind_staff(tx, env, &t, &clock, before, now)?,
+            TimerAction::RemindResearcher { clock, reached } => {
+                remind_researcher(tx, env, &t, &clock, if reached { "reached" } else { "upcoming" }, now)?
             }
-        }
-        TimerKind::Reminder(k, before) => {
-            if let Some(c) = clock(k).filter(|c| c.status == ClockStatus::Running && c.due_at.is_some_and(|d| now < d))
-            {
-                remind_staff(tx, env, &t, c, Some(before.to_string()), now)?;
-                if k == ClockKind::Disclosure {
-                    remind_researcher(tx, env, &t, c, "upcoming", now)?;
+            TimerAction::StatusUpdate => {
+                if status::periodic(tx, env, &t, now)? {
+                    store::tickets::add_timeline(
+                        tx,
+                        t.id,
+                        now,
+                        BY_VDPD,
+                        Event::StatusUpdate,
+                        "the periodic status mail",
+                    )?;
                 }
             }
-        }
-        TimerKind::DisclosureDue => {
-            if let Some(c) = clock(ClockKind::Disclosure).filter(|c| c.status == ClockStatus::Running) {
-                remind_researcher(tx, env, &t, c, "reached", now)?;
-                if t.resolved_at.is_none() {
-                    breach(tx, env, &t, c, now)?;
-                }
-                remind_staff(tx, env, &t, c, None, now)?;
-            }
-        }
-        TimerKind::StatusUpdate { .. } => {
-            if open && status::periodic(tx, env, &t, now)? {
-                store::tickets::add_timeline(tx, t.id, now, BY_VDPD, Event::StatusUpdate, "the periodic status mail")?;
-            }
-        }
-        TimerKind::Retention => {
-            if !open && t.purged_at.is_none() {
+            TimerAction::Purge => {
                 retention::purge(tx, env, &t, now)?;
             }
         }
@@ -86,14 +81,7 @@ fn clock_context(env: &Env, t: &TicketRow, c: &Clock, before: Option<String>, st
 /// that calls this fires once).
 fn breach(tx: &Tx<'_>, env: &Env, t: &TicketRow, c: &Clock, now: i64) -> Result<(), HandleError> {
     let config = &env.config;
-    let due = config.calendar.show(c.due_at.unwrap_or(c.started_at));
-    let detail = match c.kind {
-        ClockKind::Acknowledge => {
-            format!("no acknowledgement accepted by SMTP within the promised {}; check `vdpd status`", c.promise)
-        }
-        ClockKind::Disclosure => format!("the disclosure date {due} came before the fix"),
-        _ => format!("the {} was due {due} ({})", c.kind.label(), c.promise),
-    };
+    let detail = timer::breach_detail(c, &config.calendar);
     store::tickets::add_timeline(tx, t.id, now, BY_VDPD, Event::PromiseBroken, &detail)?;
     tracing::error!(ticket = %t.reference, kind = c.kind.as_str(), "{}: promise broken: {detail}", t.reference);
     let recipients = escalation_contacts(env, now);
@@ -108,7 +96,7 @@ fn breach(tx: &Tx<'_>, env: &Env, t: &TicketRow, c: &Clock, now: i64) -> Result<
         ClockKind::Disclosure => {
             format!("disclosure date {} reached before the fix", config.calendar.show_date(c.due_at.unwrap_or(now)))
         }
-        _ => format!("{} was due {due}", c.kind.label()),
+        _ => format!("{} was due {}", c.kind.label(), config.calendar.show(c.due_at.unwrap_or(c.started_at))),
     };
     let plan = engine::MailPlan {
         subject: format!("[{}] Promise broken: {what}", t.reference),

@@ -8,6 +8,7 @@
 pub mod enquiry;
 pub use crate::hints;
 pub mod staff;
+pub mod timer;
 
 use crate::classify::Inbound;
 use crate::config::{Config, FormSection, Limits, Organisation};
