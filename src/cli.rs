@@ -71,6 +71,14 @@ pub enum Command {
         /// Only store and process; leave delivery to the daemon.
         #[arg(long)]
         no_deliver: bool,
+        /// Show what each message would do — the ticket's changes, its timeline, the mail that would be
+        /// queued, staff warnings — and change nothing: it is processed in a copy of the store, so no ticket,
+        /// mail or intake record is made and a staff member's signature is not spent.
+        #[arg(long, conflicts_with = "no_deliver")]
+        dry_run: bool,
+        /// With --dry-run: print it as JSON.
+        #[arg(long, requires = "dry_run")]
+        json: bool,
         /// Message files; none or `-` reads one message from standard input.
         files: Vec<PathBuf>,
     },

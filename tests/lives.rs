@@ -517,3 +517,54 @@ fn the_recognition_policy_asks_for_what_a_report_lacks() {
     assert!(t.form_complete_at.is_some());
     assert!(l.events("MK-2026-0001").contains(&Event::FormComplete));
 }
+
+/// `vdpd ingest --dry-run` processes a mail in a copy of the store: it shows what the staff member's
+/// commands would change and send, and the real store is untouched — the same signed mail then works.
+#[test]
+fn a_dry_run_shows_what_a_staff_mail_would_do_and_changes_nothing() {
+    let mut l = Life::new("bounty", "2026-11-23T10:00:00Z");
+    let (sam, alice) = (l.sam.address.clone(), l.alice.address.clone());
+    l.sam_writes("XSS", "Reflected XSS on https://app.dronedesk.io/search");
+    l.deliver();
+    l.advance(HOUR);
+    let from = alice.clone();
+    let h = l.header(&from, "Re: [DD-2026-0001] the report");
+    let signed =
+        vdpd::openpgp::write::clearsign(b"#state accepted\n#severity high\n", &l.alice.key, at(l.now)).unwrap();
+    let raw = format!("{h}Content-Type: text/plain; charset=utf-8\r\n\r\n{}", String::from_utf8(signed).unwrap());
+    let mail = IncomingMail {
+        source: Source::Ingest,
+        size: raw.len(),
+        raw: raw.clone().into_bytes(),
+        truncated: false,
+        admitted: false,
+    };
+    let outbox_before: i64 = l.store.conn().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
+
+    let run = vdpd::intake::dry_run::dry_run(&l.store, &l.env, &mail, l.now).unwrap();
+    assert_eq!(run.processed.status, IntakeStatus::Correspondence);
+    let t = &run.tickets[0];
+    assert_eq!((t.reference.as_str(), t.new), ("DD-2026-0001", false));
+    let change = |field: &str| t.fields.iter().find(|f| f.field == field).map(|f| (f.before.clone(), f.after.clone()));
+    assert_eq!(change("state"), Some((Some("new".into()), "accepted".into())));
+    assert_eq!(change("severity"), Some((Some("".into()), "high".into())));
+    assert!(t.fields.iter().all(|f| f.field != "updated_at"), "{:?}", t.fields);
+    let events: Vec<&str> = run.added.timeline.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(events, ["state changed", "severity set", "staff-confirmation queued (encrypted)"]);
+    let mails: Vec<(&str, &str)> = run.added.mails.iter().map(|m| (m.kind.as_str(), m.recipient.as_str())).collect();
+    assert_eq!(mails, [("staff-confirmation", alice.as_str())]);
+    assert!(run.added.mails[0].encrypted);
+
+    // Nothing happened: no intake record, no change, no mail; the signature was not spent.
+    let t = l.show("DD-2026-0001");
+    assert_eq!((t.state.as_str(), t.severity.as_str()), ("new", ""));
+    let outbox_after: i64 = l.store.conn().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
+    assert_eq!(outbox_after, outbox_before);
+    let intake: i64 = l.store.conn().query_row("SELECT count(*) FROM intake", [], |r| r.get(0)).unwrap();
+    assert_eq!(intake, 1, "only Sam's report");
+    assert_eq!(l.ingest(raw).status, IntakeStatus::Correspondence);
+    assert_eq!(l.show("DD-2026-0001").state.as_str(), "accepted");
+    expect(&l.deliver(), &[(&alice, "staff-confirmation", &["state: new → accepted", "severity: high"])]);
+    // Sam heard nothing: the commands were silent.
+    assert!(l.got.iter().all(|g| g.to != sam || g.kind != "staff-reply"));
+}

@@ -482,3 +482,62 @@ fn files_over_the_size_limit_are_listed_not_attached_and_kept() {
     desk.vdpd_ok(&["tickets", "attachment", ex1.as_str(), &id, "--output", out.to_str().unwrap()]);
     assert_eq!(std::fs::read(out).unwrap().len(), 500);
 }
+
+/// `vdpd ingest --dry-run` on a GnuPG-signed staff mail shows what its commands would change and send,
+/// changes nothing, and leaves the signature unspent: the same mail then works when it really arrives.
+#[test]
+fn a_dry_run_of_a_signed_staff_mail_shows_its_effects_and_spends_nothing() {
+    let ex1 = ex(1);
+    let Team { desk, alice, bob: _, researcher } = team("dryrun", "");
+    let (sec, r) = (desk.security.clone(), researcher.address.clone());
+    desk.send(
+        &r,
+        format!(
+            "From: {r}\r\nTo: {sec}\r\nSubject: XSS\r\nMessage-ID: <dr-{}@research.test>\r\n\r\nAsset: https://app.example.test/\r\n",
+            desk.id
+        )
+        .as_bytes(),
+    );
+    desk.once_ok();
+    let body = format!("#assign {}\n#severity critical\n", alice.address);
+    let mail = clearsigned(&alice, &alice.address, &sec, &format!("Re: [{ex1}] New report: XSS"), &body);
+    let file = desk.dir.path().join("staff.eml");
+    std::fs::write(&file, &mail).unwrap();
+    let out = desk.vdpd_ok(&["ingest", "--dry-run", "--json", file.to_str().unwrap()]);
+    let run: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let run = &run[0];
+    assert_eq!(
+        (run["status"].as_str(), run["reference"].as_str()),
+        (Some("correspondence"), Some(ex1.as_str())),
+        "{run}"
+    );
+    let fields: Vec<(&str, &str)> = run["tickets"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| Some((f["field"].as_str()?, f["after"].as_str()?)))
+        .collect();
+    assert!(
+        fields.contains(&("assignee", alice.address.as_str())) && fields.contains(&("severity", "critical")),
+        "{fields:?}"
+    );
+    let mails: Vec<&str> = run["mails"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    assert!(mails.contains(&"staff-confirmation"), "{run}");
+    // The text form says the same, and that nothing was done.
+    let text = desk.vdpd_ok(&["ingest", "--dry-run", file.to_str().unwrap()]);
+    assert!(text.contains(&format!("would be correspondence {ex1}")), "{text}");
+    assert!(text.contains("severity: \"\" → \"critical\""), "{text}");
+    assert!(text.contains("nothing was stored or sent"), "{text}");
+    // Nothing changed; nothing was mailed.
+    let show = desk.show(ex1.as_str());
+    assert_eq!((show["severity"].as_str(), show["assignee"].as_str()), (Some(""), Some("")));
+    assert!(!timeline(&desk, ex1.as_str()).iter().any(|(_, e, _)| *e == Event::SeveritySet));
+    // The same mail, delivered: its signature counts now (it was not spent by the dry run).
+    desk.send(&alice.address, &mail);
+    desk.once_ok();
+    let show = desk.show(ex1.as_str());
+    assert_eq!(
+        (show["severity"].as_str(), show["assignee"].as_str()),
+        (Some("critical"), Some(alice.address.as_str()))
+    );
+}

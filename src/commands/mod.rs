@@ -44,6 +44,8 @@ pub struct Exit {
 /// The default log filter for a command: chatty daemons, quiet queries.
 pub fn default_log_filter(command: &Command) -> &'static str {
     match command {
+        // A dry run's processing would log "ticket opened" and the like, of things that do not happen.
+        Command::Ingest { dry_run: true, .. } => "warn",
         Command::Run | Command::Once { .. } | Command::Ingest { .. } | Command::Check { .. } => "info",
         _ => "warn",
     }
@@ -86,7 +88,12 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(Exit { code: exit::UNAVAILABLE, message: report.failures.join("; ") }.into())
             }
         }
-        Command::Ingest { now, no_deliver, files } => ingest(&tokio, &cli.config, now, no_deliver, files),
+        Command::Ingest { now, no_deliver: _, dry_run: true, json, files } => {
+            dry_run(&tokio, &cli.config, now, json, files)
+        }
+        Command::Ingest { now, no_deliver, dry_run: false, json: _, files } => {
+            ingest(&tokio, &cli.config, now, no_deliver, files)
+        }
         Command::Status { json } => status::run(&cli.config, json),
         Command::Reload { wait } => reload::run(&cli.config, wait),
         Command::Tickets { command } => match command {
@@ -226,6 +233,113 @@ fn runtime(config_path: &Path, now: Option<jiff::Timestamp>) -> anyhow::Result<R
     Ok(Runtime::open(config, clock)?)
 }
 
+/// The messages named (none or `-`: standard input), as `ingest` reads them.
+fn read_inputs(files: &[std::path::PathBuf], max: usize) -> anyhow::Result<Vec<Input>> {
+    let mut inputs = Vec::new();
+    if files.is_empty() || files.iter().any(|f| f.as_os_str() == "-") {
+        let mail = daemon::read_message(std::io::stdin().lock(), max).context("reading standard input")?;
+        inputs.push(Input { name: "-".into(), mail });
+    }
+    for f in files.iter().filter(|f| f.as_os_str() != "-") {
+        let file = std::fs::File::open(f).with_context(|| format!("opening {}", f.display()))?;
+        let mail = daemon::read_message(file, max).with_context(|| format!("reading {}", f.display()))?;
+        inputs.push(Input { name: f.display().to_string(), mail });
+    }
+    Ok(inputs)
+}
+
+/// A one-line field a sender may have written, safe for the terminal.
+fn line(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::mailtext::for_terminal_line(s)
+}
+
+/// `vdpd ingest --dry-run`: each message processed in a copy of the store; what it did there is shown.
+fn dry_run(
+    tokio: &tokio::runtime::Runtime,
+    config_path: &Path,
+    now: Option<jiff::Timestamp>,
+    json: bool,
+    files: Vec<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let rt = runtime(config_path, now)?;
+    let inputs = read_inputs(&files, rt.env.config.limits.max_message_bytes)?;
+    let mut out = Vec::new();
+    for input in inputs {
+        let env = rt.env.clone();
+        let now = rt.clock.now_ms();
+        let mail = input.mail;
+        let run = tokio
+            .block_on(rt.db.call(move |s| crate::intake::dry_run::dry_run(s, &env, &mail, now)))
+            .map_err(|crate::intake::IntakeError::Store(e)| e)?;
+        out.push((input.name, run));
+    }
+    if json {
+        let list: Vec<serde_json::Value> = out
+            .iter()
+            .map(|(name, run)| {
+                let p = &run.processed;
+                let mut v = serde_json::to_value(run).unwrap_or_default();
+                v["input"] = name.as_str().into();
+                v["status"] = p.status.to_string().into();
+                v["reference"] = p.reference.clone().into();
+                v["reason"] = p.reason.clone().into();
+                v["already"] = p.already.into();
+                v
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (name, run) in &out {
+        let p = &run.processed;
+        let what = match (&p.reference, p.already) {
+            (_, true) => "already processed: it would do nothing".to_string(),
+            (Some(r), _) if p.reason.is_empty() => format!("would be {} {r}", p.status),
+            (Some(r), _) => format!("would be {} {r} ({})", p.status, line(&p.reason)),
+            (None, _) if p.reason.is_empty() => format!("would be {}", p.status),
+            (None, _) => format!("would be {}: {}", p.status, line(&p.reason)),
+        };
+        println!("{name}: {what}");
+        for t in &run.tickets {
+            println!("  ticket {}{}", t.reference, if t.new { " (new)" } else { "" });
+            for f in &t.fields {
+                let show = |v: &serde_json::Value| match v {
+                    serde_json::Value::String(s) => format!("{:?}", line(s)),
+                    serde_json::Value::Null => "none".to_string(),
+                    n if f.field.ends_with("_at") => n.as_i64().map_or_else(|| n.to_string(), when),
+                    other => other.to_string(),
+                };
+                match &f.before {
+                    Some(b) => println!("    {}: {} → {}", f.field, show(b), show(&f.after)),
+                    None => println!("    {}: {}", f.field, show(&f.after)),
+                }
+            }
+        }
+        if !run.added.timeline.is_empty() {
+            println!("  timeline:");
+            for e in &run.added.timeline {
+                let detail = if e.detail.is_empty() { String::new() } else { format!(": {}", line(&e.detail)) };
+                println!("    {} {} — {}{detail}", e.reference, line(&e.actor), e.event);
+            }
+        }
+        if run.added.mails.is_empty() {
+            println!("  no mail would be sent");
+        } else {
+            println!("  mail that would be queued:");
+            for m in &run.added.mails {
+                let how = if m.encrypted { "encrypted" } else { "clear text" };
+                println!("    {} to {} ({how}): {}", m.kind, line(&m.recipient), line(&m.subject));
+            }
+        }
+        for w in &run.added.warnings {
+            let mailed = if w.mailed { "mailed to staff" } else { "recorded, over the daily cap of warning mails" };
+            println!("  staff warning ({mailed}): {}: {}", w.kind, line(&w.detail));
+        }
+    }
+    println!("(dry run: nothing was stored or sent; a signature it carries is still unused)");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn ingest(
     tokio: &tokio::runtime::Runtime,
     config_path: &Path,
@@ -237,18 +351,7 @@ fn ingest(
     let tempfail =
         |e: anyhow::Error| -> anyhow::Error { Exit { code: exit::TEMPFAIL, message: format!("{e:#}") }.into() };
     let rt = runtime(config_path, now).map_err(tempfail)?;
-    let max = rt.env.config.limits.max_message_bytes;
-    let mut inputs = Vec::new();
-    if files.is_empty() || files.iter().any(|f| f.as_os_str() == "-") {
-        let mail =
-            daemon::read_message(std::io::stdin().lock(), max).context("reading standard input").map_err(tempfail)?;
-        inputs.push(Input { name: "-".into(), mail });
-    }
-    for f in files.iter().filter(|f| f.as_os_str() != "-") {
-        let file = std::fs::File::open(f).with_context(|| format!("opening {}", f.display()))?;
-        let mail = daemon::read_message(file, max).with_context(|| format!("reading {}", f.display()))?;
-        inputs.push(Input { name: f.display().to_string(), mail });
-    }
+    let inputs = read_inputs(&files, rt.env.config.limits.max_message_bytes).map_err(tempfail)?;
     let report = tokio.block_on(daemon::ingest(rt, inputs, !no_deliver)).map_err(|e| tempfail(e.into()))?;
     for (name, p) in &report.processed {
         let what = match (&p.reference, p.already) {

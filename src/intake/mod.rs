@@ -16,6 +16,7 @@
 
 mod apply;
 pub mod clocks;
+pub mod dry_run;
 mod keys;
 mod outgoing;
 mod retention;
