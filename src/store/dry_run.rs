@@ -68,31 +68,38 @@ pub fn added_since(conn: &Connection, marks: &Marks) -> Result<Added, StoreError
              WHERE e.id > ?1 ORDER BY e.id",
         )?
         .query_map([marks.timeline], |r| {
-            Ok(AddedEvent { reference: r.get(0)?, actor: r.get(1)?, event: r.get(2)?, detail: r.get(3)? })
+            Ok(AddedEvent {
+                reference: r.get("reference")?,
+                actor: r.get("actor")?,
+                event: r.get("event")?,
+                detail: r.get("detail")?,
+            })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mails = conn
         .prepare(
-            "SELECT o.kind, o.recipient, m.subject, substr(o.raw, 1, 16384) FROM outbox o
+            "SELECT o.kind, o.recipient, m.subject, substr(o.raw, 1, 16384) AS head FROM outbox o
              LEFT JOIN messages m ON m.id = o.message_row WHERE o.id > ?1 ORDER BY o.id",
         )?
         .query_map([marks.outbox], |r| {
-            let head: Vec<u8> = r.get(3)?;
+            let head: Vec<u8> = r.get("head")?;
             let parsed = mail_parser::MessageParser::default().parse_headers(&head[..]);
             let encrypted = parsed
                 .as_ref()
                 .and_then(|m| m.content_type())
                 .is_some_and(|ct| ct.ctype() == "multipart" && ct.subtype() == Some("encrypted"));
             // Mail outside a ticket records no subject: its own header says it.
-            let subject: Option<String> = r.get(2)?;
+            let subject: Option<String> = r.get("subject")?;
             let subject =
                 subject.unwrap_or_else(|| parsed.and_then(|m| m.subject().map(str::to_string)).unwrap_or_default());
-            Ok(AddedMail { kind: r.get(0)?, recipient: r.get(1)?, subject, encrypted })
+            Ok(AddedMail { kind: r.get("kind")?, recipient: r.get("recipient")?, subject, encrypted })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let warnings = conn
         .prepare("SELECT kind, detail, mailed FROM staff_warnings WHERE id > ?1 ORDER BY id")?
-        .query_map([marks.warnings], |r| Ok(AddedWarning { kind: r.get(0)?, detail: r.get(1)?, mailed: r.get(2)? }))?
+        .query_map([marks.warnings], |r| {
+            Ok(AddedWarning { kind: r.get("kind")?, detail: r.get("detail")?, mailed: r.get("mailed")? })
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     let ticket_ids = conn
         .prepare("SELECT DISTINCT ticket_id FROM timeline WHERE id > ?1 ORDER BY ticket_id")?

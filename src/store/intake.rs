@@ -214,22 +214,22 @@ const INTAKE_COLUMNS: &str =
 
 fn intake_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IntakeRow> {
     Ok(IntakeRow {
-        id: r.get(0)?,
-        source: r.get(1)?,
-        mailbox: r.get(2)?,
-        uidvalidity: r.get(3)?,
-        uid: r.get(4)?,
-        size: r.get(5)?,
-        truncated: r.get(6)?,
-        fetched_at: r.get(7)?,
-        attempts: r.get(8)?,
-        status: r.get(9)?,
-        reason: r.get(10)?,
-        message_id: r.get(11)?,
-        from_addr: r.get(12)?,
-        subject: r.get(13)?,
-        ticket_id: r.get(14)?,
-        intake_key: r.get(15)?,
+        id: r.get("id")?,
+        source: r.get("source")?,
+        mailbox: r.get("mailbox")?,
+        uidvalidity: r.get("uidvalidity")?,
+        uid: r.get("uid")?,
+        size: r.get("size")?,
+        truncated: r.get("truncated")?,
+        fetched_at: r.get("fetched_at")?,
+        attempts: r.get("attempts")?,
+        status: r.get("status")?,
+        reason: r.get("reason")?,
+        message_id: r.get("message_id")?,
+        from_addr: r.get("from_addr")?,
+        subject: r.get("subject")?,
+        ticket_id: r.get("ticket_id")?,
+        intake_key: r.get("intake_key")?,
     })
 }
 
@@ -251,7 +251,7 @@ pub type IntakeWithRaw = (IntakeRow, Option<Vec<u8>>);
 pub fn get(conn: &Connection, id: i64) -> Result<Option<IntakeWithRaw>, StoreError> {
     Ok(conn
         .query_row(&format!("SELECT {INTAKE_COLUMNS}, raw FROM intake WHERE id = ?1"), [id], |r| {
-            Ok((intake_row(r)?, r.get(16)?))
+            Ok((intake_row(r)?, r.get("raw")?))
         })
         .optional()?)
 }
@@ -274,7 +274,9 @@ pub struct MailboxCursor {
 pub fn cursor(conn: &Connection, mailbox: &str) -> Result<Option<MailboxCursor>, StoreError> {
     Ok(conn
         .prepare_cached("SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = ?1")?
-        .query_row([mailbox], |r| Ok(MailboxCursor { uidvalidity: r.get(0)?, last_uid: r.get(1)? }))
+        .query_row([mailbox], |r| {
+            Ok(MailboxCursor { uidvalidity: r.get("uidvalidity")?, last_uid: r.get("last_uid")? })
+        })
         .optional()?)
 }
 

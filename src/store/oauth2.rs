@@ -19,10 +19,10 @@ pub fn get(conn: &Connection, name: &str) -> Result<Option<TokenRow>, StoreError
         )?
         .query_row([name], |r| {
             Ok(TokenRow {
-                refresh_token: r.get(0)?,
-                source_sha256: r.get(1)?,
-                access_token: r.get(2)?,
-                expires_at: r.get(3)?,
+                refresh_token: r.get("refresh_token")?,
+                source_sha256: r.get("source_sha256")?,
+                access_token: r.get("access_token")?,
+                expires_at: r.get("expires_at")?,
             })
         })
         .optional()?)

@@ -84,14 +84,14 @@ pub fn claim_due(conn: &Connection, now: i64, limit: usize, capacity: usize) -> 
         let row = claim
             .query_row(params![now, id], |r| {
                 Ok(OutboxRow {
-                    id: r.get(0)?,
-                    ticket_id: r.get(1)?,
+                    id: r.get("id")?,
+                    ticket_id: r.get("ticket_id")?,
                     kind: super::column(r, "outbox.kind")?,
-                    envelope_from: r.get(3)?,
-                    recipient: r.get(4)?,
-                    raw: r.get(5)?,
-                    attempts: r.get(6)?,
-                    created_at: r.get(7)?,
+                    envelope_from: r.get("envelope_from")?,
+                    recipient: r.get("recipient")?,
+                    raw: r.get("raw")?,
+                    attempts: r.get("attempts")?,
+                    created_at: r.get("created_at")?,
                 })
             })
             .optional()?;

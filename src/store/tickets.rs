@@ -391,6 +391,7 @@ pub fn list_summaries(conn: &Connection, state: Option<TicketState>) -> Result<V
         "SELECT reference, state, created_at, ack_latency_ms, reporter, subject FROM tickets
          WHERE ?1 IS NULL OR state = ?1 ORDER BY id",
     )?;
+    // By position, like `each_received_since`: this lists every ticket.
     let rows = stmt.query_map([state.map(|s| s.as_str())], |r| {
         Ok(TicketSummary {
             reference: r.get(0)?,
@@ -435,10 +436,10 @@ pub fn participants(conn: &Connection, ticket_id: i64) -> Result<Vec<Participant
     let rows = stmt
         .query_map([ticket_id], |r| {
             Ok(ParticipantRow {
-                address: r.get(0)?,
-                name: r.get(1)?,
+                address: r.get("address")?,
+                name: r.get("name")?,
                 role: column(r, "participants.role")?,
-                added_at: r.get(3)?,
+                added_at: r.get("added_at")?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -479,35 +480,35 @@ pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, St
                 CASE WHEN m.direction = 'in' THEN 'received' ELSE coalesce(
                     (SELECT o.status FROM outbox o WHERE o.message_row = m.id
                      ORDER BY CASE o.status WHEN 'failed' THEN 0 WHEN 'queued' THEN 1 WHEN 'sending' THEN 2 ELSE 3 END
-                     LIMIT 1), 'unknown') END,
-                coalesce((SELECT max(o.attempts) FROM outbox o WHERE o.message_row = m.id), 0),
-                (SELECT max(o.sent_at) FROM outbox o WHERE o.message_row = m.id),
-                coalesce((SELECT group_concat(o.last_error, '; ') FROM outbox o WHERE o.message_row = m.id AND o.last_error != ''), ''),
+                     LIMIT 1), 'unknown') END AS status,
+                coalesce((SELECT max(o.attempts) FROM outbox o WHERE o.message_row = m.id), 0) AS attempts,
+                (SELECT max(o.sent_at) FROM outbox o WHERE o.message_row = m.id) AS sent_at,
+                coalesce((SELECT group_concat(o.last_error, '; ') FROM outbox o WHERE o.message_row = m.id AND o.last_error != ''), '') AS last_error,
                 m.intake_id, m.body_text, m.encrypted, m.signature, m.signer, m.crypto_error, m.unsigned_text
          FROM messages m WHERE m.ticket_id = ?1 ORDER BY m.created_at, m.id",
     )?;
     let rows = stmt
         .query_map([ticket_id], |r| {
             Ok(MessageRow {
-                id: r.get(0)?,
-                message_id: r.get(1)?,
+                id: r.get("id")?,
+                message_id: r.get("message_id")?,
                 direction: column(r, "messages.direction")?,
                 kind: column(r, "messages.kind")?,
-                from: r.get(4)?,
-                to: r.get(5)?,
-                subject: r.get(6)?,
-                created_at: r.get(7)?,
-                status: r.get(8)?,
-                attempts: r.get(9)?,
-                sent_at: r.get(10)?,
-                last_error: r.get(11)?,
-                intake_id: r.get(12)?,
-                body_text: r.get(13)?,
-                encrypted: r.get(14)?,
-                signature: r.get(15)?,
-                signer: r.get(16)?,
-                crypto_error: r.get(17)?,
-                unsigned_text: r.get(18)?,
+                from: r.get("from_addr")?,
+                to: r.get("to_addr")?,
+                subject: r.get("subject")?,
+                created_at: r.get("created_at")?,
+                status: r.get("status")?,
+                attempts: r.get("attempts")?,
+                sent_at: r.get("sent_at")?,
+                last_error: r.get("last_error")?,
+                intake_id: r.get("intake_id")?,
+                body_text: r.get("body_text")?,
+                encrypted: r.get("encrypted")?,
+                signature: r.get("signature")?,
+                signer: r.get("signer")?,
+                crypto_error: r.get("crypto_error")?,
+                unsigned_text: r.get("unsigned_text")?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -527,7 +528,12 @@ pub fn timeline(conn: &Connection, ticket_id: i64) -> Result<Vec<TimelineRow>, S
         conn.prepare("SELECT at, actor, event, detail FROM timeline WHERE ticket_id = ?1 ORDER BY at, id")?;
     let rows = stmt
         .query_map([ticket_id], |r| {
-            Ok(TimelineRow { at: r.get(0)?, actor: r.get(1)?, event: r.get(2)?, detail: r.get(3)? })
+            Ok(TimelineRow {
+                at: r.get("at")?,
+                actor: r.get("actor")?,
+                event: r.get("event")?,
+                detail: r.get("detail")?,
+            })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
@@ -775,17 +781,17 @@ pub fn insert_attachment(
     Ok(id)
 }
 
-const ATTACHMENT_COLUMNS: &str = "id, name, content_type, size, sha256, data IS NOT NULL, created_at";
+const ATTACHMENT_COLUMNS: &str = "id, name, content_type, size, sha256, data IS NOT NULL AS kept, created_at";
 
 fn attachment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttachmentRow> {
     Ok(AttachmentRow {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        content_type: r.get(2)?,
-        size: r.get(3)?,
-        sha256: r.get(4)?,
-        kept: r.get(5)?,
-        created_at: r.get(6)?,
+        id: r.get("id")?,
+        name: r.get("name")?,
+        content_type: r.get("content_type")?,
+        size: r.get("size")?,
+        sha256: r.get("sha256")?,
+        kept: r.get("kept")?,
+        created_at: r.get("created_at")?,
     })
 }
 

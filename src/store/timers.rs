@@ -41,7 +41,12 @@ pub fn due(conn: &Connection, now: i64, limit: usize) -> Result<Vec<TimerRow>, S
     )?;
     let rows = stmt
         .query_map(params![now, limit as i64], |r| {
-            Ok(TimerRow { id: r.get(0)?, ticket_id: r.get(1)?, kind: r.get(2)?, due_at: r.get(3)? })
+            Ok(TimerRow {
+                id: r.get("id")?,
+                ticket_id: r.get("ticket_id")?,
+                kind: r.get("kind")?,
+                due_at: r.get("due_at")?,
+            })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
@@ -108,7 +113,12 @@ pub fn for_ticket(conn: &Connection, ticket_id: i64) -> Result<Vec<TimerView>, S
             "SELECT kind, due_at, fired_at, cancelled_at FROM timers WHERE ticket_id = ?1 ORDER BY due_at, id",
         )?
         .query_map([ticket_id], |r| {
-            Ok(TimerView { kind: r.get(0)?, due_at: r.get(1)?, fired_at: r.get(2)?, cancelled_at: r.get(3)? })
+            Ok(TimerView {
+                kind: r.get("kind")?,
+                due_at: r.get("due_at")?,
+                fired_at: r.get("fired_at")?,
+                cancelled_at: r.get("cancelled_at")?,
+            })
         })?
         .collect::<Result<_, _>>()?;
     Ok(rows)
@@ -132,7 +142,13 @@ pub fn due_of_kind(conn: &Connection, kind: &str, now: i64) -> Result<Vec<(Timer
              ORDER BY t.due_at, t.id",
         )?
         .query_map(params![kind, now], |r| {
-            Ok((TimerRow { id: r.get(0)?, ticket_id: r.get(1)?, kind: r.get(2)?, due_at: r.get(3)? }, r.get(4)?))
+            let timer = TimerRow {
+                id: r.get("id")?,
+                ticket_id: r.get("ticket_id")?,
+                kind: r.get("kind")?,
+                due_at: r.get("due_at")?,
+            };
+            Ok((timer, r.get("reference")?))
         })?
         .collect::<Result<_, _>>()?;
     Ok(rows)
