@@ -7,7 +7,7 @@
 use super::outgoing::{self, Recipient};
 use super::{Env, HandleError, Processed, staff, status};
 use crate::classify::{self, Inbound};
-use crate::config::{Config, ReportDetail, SectionKind};
+use crate::config::{Config, SectionKind};
 use crate::engine::{self, DAY_MS, Decision, Facts, FormProgress, HOUR_MS, TicketState};
 use crate::form;
 use crate::mail::{Mail, MessageKind};
@@ -231,44 +231,14 @@ fn new_ticket(
     let ticket = (ticket_id, reference.as_str());
 
     let progress = form_step(tx, env, ticket_id, Some(message_row), inbound, now)?;
-    let incomplete = progress.as_ref().is_some_and(|(p, _)| !p.missing.is_empty());
-    let with_ack = config.report_form.delivery == crate::config::FormDelivery::WithAcknowledgement;
-
-    let ctx = base_context(env, ticket, inbound, &researcher, now);
-    let form = if incomplete { Some(form_context(env, tx, ticket_id, progress.as_ref(), true, false)?) } else { None };
-    // The form goes with the acknowledgement or after it, as the policy says (and our key with it).
-    let (with, after) = if with_ack { (form, None) } else { (None, form) };
-    let plan = engine::reply_plan(Mail::Acknowledgement { form: with }, &reference, inbound, &config.organisation);
-    processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, &researcher, &ctx, now)?;
-    if let Some(form) = after {
-        let plan = engine::reply_plan(Mail::ReportForm { form }, &reference, inbound, &config.organisation);
-        processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, &researcher, &ctx, now)?;
-    }
-    if inbound.crypto.error.is_some() {
-        processed.enqueued |= undecryptable_reply(tx, env, ticket, inbound, &researcher, now)?;
-    }
-    if let Some((p, _)) = &progress
-        && p.newly_complete
-    {
-        mark_form_complete(tx, ticket_id, now)?;
-    }
-    // Staff hear of every new report (a complete form shows as such in the same mail).
-    processed.enqueued |= staff::notify(
-        tx,
-        env,
-        ticket_id,
-        Mail::StaffNewReport,
-        "New report",
-        Some(inbound),
-        staff::Extra { key_notice: key_news, ..staff::Extra::default() },
-        now,
-    )?;
-    // The acknowledgement is the researcher's first news; the periodic status mail counts from it. A report
-    // whose form we asked for waits on the researcher.
-    store::tickets::set_last_update(tx, ticket_id, now)?;
-    if incomplete {
-        store::tickets::start_wait(tx, ticket_id, now, "form")?;
-    }
+    let facts = engine::researcher::Facts {
+        form: progress.as_ref().map(|(p, _)| p.clone()),
+        undecryptable: inbound.crypto.error.is_some(),
+        ..engine::researcher::Facts::default()
+    };
+    let steps = engine::researcher::new_report(&facts, config.report_form.delivery);
+    let mut mail = ResearcherMail { ticket, inbound, researcher, progress, key_news, row: None, now };
+    mail.carry_out(tx, env, &steps, processed)?;
     Ok((ticket_id, reference))
 }
 
@@ -292,77 +262,123 @@ fn correspondence(
     let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
     let ticket = (ticket_id, reference);
     let Some(row) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(()) };
-    if engine::enquiry::is_status_enquiry(inbound, &config.report_form.sections, &config.organisation.ticket_prefix) {
-        // Only news asked for: the status (or the policy's throttle notice); staff see it too. A question is
-        // no answer: a ticket waiting on the researcher goes on waiting.
-        let outcome = status::answer_enquiry(tx, env, inbound, &row, &researcher, now)?;
-        processed.enqueued |= outcome != status::Enquiry::Suppressed;
-        processed.enqueued |= staff::notify(
-            tx,
-            env,
-            ticket_id,
-            Mail::StaffCorrespondence,
-            "Status enquiry",
-            Some(inbound),
-            staff::Extra { enquiry: Some(outcome.describe()), key_notice: key_news },
-            now,
-        )?;
-        return Ok(());
-    }
-    // The researcher answered: the ticket no longer waits on them (unless the form still lacks sections).
-    if let Some(reason) = store::tickets::end_wait(tx, ticket_id, now)? {
-        store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::NoLongerWaiting, &reason)?;
-    }
-    let progress = if inbound.crypto.error.is_some() || store::form::is_complete(tx, ticket_id)? {
-        None
-    } else {
+    let enquiry =
+        engine::enquiry::is_status_enquiry(inbound, &config.report_form.sections, &config.organisation.ticket_prefix);
+    let undecryptable = inbound.crypto.error.is_some();
+    let progress = if engine::researcher::reads_form(enquiry, undecryptable, store::form::is_complete(tx, ticket_id)?) {
         form_step(tx, env, ticket_id, Some(message_row), inbound, now)?
+    } else {
+        None
     };
-    if progress.as_ref().is_some_and(|(p, _)| !p.missing.is_empty()) && row.form_complete_at.is_none() {
-        store::tickets::start_wait(tx, ticket_id, now, "form")?;
-    }
-    // Staff hear of every researcher mail: as the completed form when it completes it.
-    if progress.as_ref().is_some_and(|(p, _)| p.newly_complete) {
-        mark_form_complete(tx, ticket_id, now)?;
-        processed.enqueued |= staff::notify(
-            tx,
-            env,
-            ticket_id,
-            Mail::StaffReportComplete,
-            "Report complete",
-            Some(inbound),
-            staff::Extra { key_notice: key_news, ..staff::Extra::default() },
-            now,
-        )?;
-        return Ok(());
-    }
-    processed.enqueued |= staff::notify(
-        tx,
-        env,
-        ticket_id,
-        Mail::StaffCorrespondence,
-        "Researcher wrote",
-        Some(inbound),
-        staff::Extra { key_notice: key_news, ..staff::Extra::default() },
-        now,
-    )?;
-    if inbound.crypto.error.is_some() {
-        processed.enqueued |= undecryptable_reply(tx, env, ticket, inbound, &researcher, now)?;
-        return Ok(());
-    }
-    let Some((progress, parsed)) = progress else {
-        return Ok(());
+    let facts = engine::researcher::Facts {
+        form: progress.as_ref().map(|(p, _)| p.clone()),
+        undecryptable,
+        enquiry,
+        form_complete_before: row.form_complete_at.is_some(),
     };
-    if progress.attempted {
-        let ctx = base_context(env, ticket, inbound, &researcher, now);
-        let show_detail = outgoing::will_encrypt(env, &researcher)
-            || config.openpgp.as_ref().is_none_or(|o| o.report_detail == ReportDetail::PlaintextAllowed);
-        let mut form = form_context(env, tx, ticket_id, Some(&(progress, parsed)), false, show_detail)?;
-        form.sections.clear();
-        let plan = engine::reply_plan(Mail::FormMissing { form }, reference, inbound, &config.organisation);
-        processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, &researcher, &ctx, now)?;
+    let steps = engine::researcher::correspondence(&facts);
+    let mut mail = ResearcherMail { ticket, inbound, researcher, progress, key_news, row: Some(row), now };
+    mail.carry_out(tx, env, &steps, processed)
+}
+
+/// A researcher's mail being carried out: what the steps the core decided need.
+struct ResearcherMail<'a> {
+    ticket: (i64, &'a str),
+    inbound: &'a Inbound,
+    researcher: Recipient,
+    /// What the mail did to the form, when it was read.
+    progress: Option<(FormProgress, form::Parsed)>,
+    /// What the mail taught us about the researcher's key, for staff.
+    key_news: Option<String>,
+    /// The ticket as it was before the mail (correspondence).
+    row: Option<store::tickets::TicketRow>,
+    now: i64,
+}
+
+impl ResearcherMail<'_> {
+    fn carry_out(
+        &mut self,
+        tx: &Tx<'_>,
+        env: &Env,
+        steps: &[engine::researcher::Step],
+        processed: &mut Processed,
+    ) -> Result<(), HandleError> {
+        use engine::researcher::{News, Step};
+        let config = &env.config;
+        let (ticket_id, reference) = self.ticket;
+        let (inbound, now) = (self.inbound, self.now);
+        tracing::debug!(ticket = %reference, "{reference}: the researcher's mail causes {steps:?}");
+        let ctx = base_context(env, self.ticket, inbound, &self.researcher, now);
+        let org = &config.organisation;
+        let mut enquiry = None;
+        for step in steps {
+            match step {
+                Step::Acknowledge { with_form } => {
+                    let form = match with_form {
+                        true => Some(form_context(env, tx, ticket_id, self.progress.as_ref(), true, false)?),
+                        false => None,
+                    };
+                    let plan = engine::reply_plan(Mail::Acknowledgement { form }, reference, inbound, org);
+                    processed.enqueued |=
+                        outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, &ctx, now)?;
+                }
+                Step::SendForm => {
+                    let form = form_context(env, tx, ticket_id, self.progress.as_ref(), true, false)?;
+                    let plan = engine::reply_plan(Mail::ReportForm { form }, reference, inbound, org);
+                    processed.enqueued |=
+                        outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, &ctx, now)?;
+                }
+                Step::SendFormMissing => {
+                    // What they sent is quoted back only where it is safe to: encrypted, or when the policy
+                    // allows report detail in clear text.
+                    let encrypted = outgoing::will_encrypt(env, &self.researcher);
+                    let show_detail = engine::may_send_detail(config.openpgp.as_ref(), encrypted);
+                    let mut form = form_context(env, tx, ticket_id, self.progress.as_ref(), false, show_detail)?;
+                    form.sections.clear();
+                    let plan = engine::reply_plan(Mail::FormMissing { form }, reference, inbound, org);
+                    processed.enqueued |=
+                        outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, &ctx, now)?;
+                }
+                Step::SendUndecryptable => {
+                    processed.enqueued |= undecryptable_reply(tx, env, self.ticket, inbound, &self.researcher, now)?;
+                }
+                Step::AnswerEnquiry => {
+                    let Some(row) = &self.row else { continue };
+                    let outcome = status::answer_enquiry(tx, env, inbound, row, &self.researcher, now)?;
+                    processed.enqueued |= outcome != status::Enquiry::Suppressed;
+                    enquiry = Some(outcome.describe());
+                }
+                Step::Notify(news) => {
+                    let (mail, what) = match news {
+                        News::NewReport => (Mail::StaffNewReport, "New report"),
+                        News::ReportComplete => (Mail::StaffReportComplete, "Report complete"),
+                        News::ResearcherWrote => (Mail::StaffCorrespondence, "Researcher wrote"),
+                        News::StatusEnquiry => (Mail::StaffCorrespondence, "Status enquiry"),
+                    };
+                    let extra = staff::Extra { enquiry: enquiry.take(), key_notice: self.key_news.clone() };
+                    processed.enqueued |= staff::notify(tx, env, ticket_id, mail, what, Some(inbound), extra, now)?;
+                }
+                Step::FormComplete => mark_form_complete(tx, ticket_id, now)?,
+                Step::WaitForForm => {
+                    store::tickets::start_wait(tx, ticket_id, now, "form")?;
+                }
+                Step::EndWait => {
+                    if let Some(reason) = store::tickets::end_wait(tx, ticket_id, now)? {
+                        store::tickets::add_timeline(
+                            tx,
+                            ticket_id,
+                            now,
+                            &inbound.sender,
+                            Event::NoLongerWaiting,
+                            &reason,
+                        )?;
+                    }
+                }
+                Step::Informed => store::tickets::set_last_update(tx, ticket_id, now)?,
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The context every ticket template starts from.

@@ -7,7 +7,6 @@ use super::apply::{self, Tx};
 use super::outgoing::{self, Recipient};
 use super::{Env, HandleError, Processed};
 use crate::classify::Inbound;
-use crate::config::ReportDetail;
 use crate::engine::hints;
 use crate::engine::staff::{self as cmd, Command, Effect};
 use crate::engine::{self, DAY_MS};
@@ -479,9 +478,7 @@ pub(super) fn handle(
         done.push("nothing went to the researcher (#internal)".into());
     } else {
         let withhold = text.is_some()
-            && !encrypted
-            && env.keys.org.is_some()
-            && config.openpgp.as_ref().is_some_and(|o| o.report_detail == ReportDetail::EncryptedOnly)
+            && !engine::may_send_detail(config.openpgp.as_ref(), encrypted)
             && !parsed.has(&Command::Cleartext);
         if withhold {
             text = None;

@@ -7,6 +7,7 @@
 
 pub mod enquiry;
 pub use crate::hints;
+pub mod researcher;
 pub mod staff;
 pub mod timer;
 
@@ -222,6 +223,13 @@ pub fn form_progress(
     let missing: Vec<String> =
         sections.iter().filter(|s| s.mandatory && !answered(&s.name)).map(|s| s.name.clone()).collect();
     FormProgress { newly_complete: !was_complete && missing.is_empty(), missing, attempted: parsed.attempted() }
+}
+
+/// May report detail (staff's words, the answers a researcher sent) go to the researcher in this mail? Always
+/// when it is encrypted to them; in clear text only when the policy allows it (`report_detail =
+/// "plaintext-allowed"`, or no OpenPGP at all). Staff can override it for one mail (`#cleartext`).
+pub fn may_send_detail(openpgp: Option<&crate::config::OpenPgpConfig>, encrypted: bool) -> bool {
+    encrypted || openpgp.is_none_or(|o| o.report_detail == crate::config::ReportDetail::PlaintextAllowed)
 }
 
 /// May another automatic reply go to this ticket today? The RFC 3834 guard against two machines talking.

@@ -303,3 +303,13 @@ fn a_flood_of_new_reports_is_kept_but_not_answered() {
     let reply = Facts { candidates: vec![candidate(7, true)], ..flood };
     assert!(matches!(decide(&mail(), &reply, &cfg), Decision::Correspondence { .. }));
 }
+
+#[test]
+fn report_detail_goes_in_clear_text_only_where_the_policy_allows_it() {
+    let only = config("[openpgp]\nkey = \"k\"\nreport_detail = \"encrypted-only\"\n").openpgp.unwrap();
+    let plain = config("[openpgp]\nkey = \"k\"\nreport_detail = \"plaintext-allowed\"\n").openpgp.unwrap();
+    assert!(may_send_detail(Some(&only), true));
+    assert!(!may_send_detail(Some(&only), false));
+    assert!(may_send_detail(Some(&plain), false));
+    assert!(may_send_detail(None, false), "without OpenPGP there is no other way");
+}

@@ -1,0 +1,200 @@
+//! What a researcher's mail causes, once the engine has said it opens a ticket or joins one: which answers go
+//! back (the acknowledgement, the form with it or after it, what the form still lacks, the help for a mail we
+//! could not decrypt, the status), what staff hear, when the ticket starts or stops waiting on the
+//! researcher, and when a completed form moves it to triage.
+//!
+//! The shell gathers the facts (it reads the form out of the mail and records the answers first), asks here,
+//! and carries out the [`Step`]s in order in the mail's transaction.
+
+use crate::config::FormDelivery;
+use crate::engine::FormProgress;
+
+/// What the shell found out about the mail before deciding.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// What the mail did to the report form; `None` when the form was not read (the policy has none, the mail
+    /// could not be decrypted, or the form was complete already).
+    pub form: Option<FormProgress>,
+    /// The mail was encrypted and we could not decrypt it.
+    pub undecryptable: bool,
+    /// A status enquiry (correspondence only): news asked for, nothing else.
+    pub enquiry: bool,
+    /// The ticket's form was complete before this mail (correspondence only).
+    pub form_complete_before: bool,
+}
+
+/// What staff are told of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum News {
+    NewReport,
+    /// The researcher's mail completed the report form: the whole report, in one mail.
+    ReportComplete,
+    ResearcherWrote,
+    StatusEnquiry,
+}
+
+/// One thing a researcher's mail causes, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The acknowledgement, with the report form when the policy sends it along and the report lacks sections.
+    Acknowledge { with_form: bool },
+    /// The report form as a mail of its own (`delivery = "separate"`).
+    SendForm,
+    /// What the answered form still lacks or got wrong.
+    SendFormMissing,
+    /// Why we could not read their mail, and our key again.
+    SendUndecryptable,
+    /// The status (or the policy's "not again so soon").
+    AnswerEnquiry,
+    /// Staff hear of the mail.
+    Notify(News),
+    /// The form is complete: recorded, and a `new` ticket moves to triage.
+    FormComplete,
+    /// The ticket waits on the researcher's answer to the form.
+    WaitForForm,
+    /// The researcher answered: whatever the ticket waited for, it no longer waits.
+    EndWait,
+    /// The researcher has had news from us (the periodic status mail counts from here).
+    Informed,
+}
+
+/// Whether a reply's form is read at all: not for an enquiry (a question is no answer), not for a mail we
+/// could not decrypt, and not once the form is complete.
+pub fn reads_form(enquiry: bool, undecryptable: bool, form_complete: bool) -> bool {
+    !enquiry && !undecryptable && !form_complete
+}
+
+/// A new report.
+pub fn new_report(facts: &Facts, delivery: FormDelivery) -> Vec<Step> {
+    let incomplete = facts.form.as_ref().is_some_and(|p| !p.missing.is_empty());
+    let with_ack = delivery == FormDelivery::WithAcknowledgement;
+    let mut steps = vec![Step::Acknowledge { with_form: incomplete && with_ack }];
+    if incomplete && !with_ack {
+        steps.push(Step::SendForm);
+    }
+    if facts.undecryptable {
+        steps.push(Step::SendUndecryptable);
+    }
+    if facts.form.as_ref().is_some_and(|p| p.newly_complete) {
+        steps.push(Step::FormComplete);
+    }
+    // Staff hear of every new report (a complete form shows as such in the same mail).
+    steps.push(Step::Notify(News::NewReport));
+    // The acknowledgement is the researcher's first news; a report whose form we asked for waits on them.
+    steps.push(Step::Informed);
+    if incomplete {
+        steps.push(Step::WaitForForm);
+    }
+    steps
+}
+
+/// A later mail of the researcher's on their ticket.
+pub fn correspondence(facts: &Facts) -> Vec<Step> {
+    if facts.enquiry {
+        // Only news asked for: the status; staff see it too. A question is no answer: a ticket waiting on the
+        // researcher goes on waiting.
+        return vec![Step::AnswerEnquiry, Step::Notify(News::StatusEnquiry)];
+    }
+    let mut steps = vec![Step::EndWait];
+    let form = facts.form.as_ref();
+    // Still short of mandatory sections: the ticket goes on waiting for them.
+    if form.is_some_and(|p| !p.missing.is_empty()) && !facts.form_complete_before {
+        steps.push(Step::WaitForForm);
+    }
+    if form.is_some_and(|p| p.newly_complete) {
+        steps.extend([Step::FormComplete, Step::Notify(News::ReportComplete)]);
+        return steps;
+    }
+    steps.push(Step::Notify(News::ResearcherWrote));
+    if facts.undecryptable {
+        steps.push(Step::SendUndecryptable);
+    } else if form.is_some_and(|p| p.attempted) {
+        steps.push(Step::SendFormMissing);
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(missing: &[&str], attempted: bool, newly_complete: bool) -> Option<FormProgress> {
+        Some(FormProgress { missing: missing.iter().map(|s| s.to_string()).collect(), attempted, newly_complete })
+    }
+
+    #[test]
+    fn a_new_report_is_acknowledged_and_asked_for_what_it_lacks() {
+        use FormDelivery::{Separate, WithAcknowledgement};
+        use Step::*;
+        let complete = progress(&[], true, true);
+        let lacking = progress(&["Asset"], false, false);
+        let rows: Vec<(Option<FormProgress>, bool, FormDelivery, Vec<Step>)> = vec![
+            // No form in the policy.
+            (None, false, Separate, vec![Acknowledge { with_form: false }, Notify(News::NewReport), Informed]),
+            (
+                complete.clone(),
+                false,
+                WithAcknowledgement,
+                vec![Acknowledge { with_form: false }, FormComplete, Notify(News::NewReport), Informed],
+            ),
+            (
+                lacking.clone(),
+                false,
+                WithAcknowledgement,
+                vec![Acknowledge { with_form: true }, Notify(News::NewReport), Informed, WaitForForm],
+            ),
+            (
+                lacking.clone(),
+                false,
+                Separate,
+                vec![Acknowledge { with_form: false }, SendForm, Notify(News::NewReport), Informed, WaitForForm],
+            ),
+            // Encrypted to a key we do not have: the form was not read; the researcher hears why.
+            (
+                None,
+                true,
+                Separate,
+                vec![Acknowledge { with_form: false }, SendUndecryptable, Notify(News::NewReport), Informed],
+            ),
+        ];
+        for (i, (form, undecryptable, delivery, want)) in rows.into_iter().enumerate() {
+            let facts = Facts { form, undecryptable, ..Facts::default() };
+            assert_eq!(new_report(&facts, delivery), want, "row {i}");
+        }
+    }
+
+    #[test]
+    fn a_reply_ends_the_wait_and_completes_or_asks_again() {
+        use Step::*;
+        let rows: Vec<(Facts, Vec<Step>)> = vec![
+            // An enquiry is answered and waits on: it is no answer.
+            (Facts { enquiry: true, ..Facts::default() }, vec![AnswerEnquiry, Notify(News::StatusEnquiry)]),
+            // The answer completes the form: staff get the whole report.
+            (
+                Facts { form: progress(&[], true, true), ..Facts::default() },
+                vec![EndWait, FormComplete, Notify(News::ReportComplete)],
+            ),
+            // Part of the form: still waiting, and told what is missing.
+            (
+                Facts { form: progress(&["Impact"], true, false), ..Facts::default() },
+                vec![EndWait, WaitForForm, Notify(News::ResearcherWrote), SendFormMissing],
+            ),
+            // Prose that answers nothing: waiting goes on, no nagging.
+            (
+                Facts { form: progress(&["Impact"], false, false), ..Facts::default() },
+                vec![EndWait, WaitForForm, Notify(News::ResearcherWrote)],
+            ),
+            // After the form is complete, a reply is just a reply.
+            (Facts { form_complete_before: true, ..Facts::default() }, vec![EndWait, Notify(News::ResearcherWrote)]),
+            (
+                Facts { undecryptable: true, ..Facts::default() },
+                vec![EndWait, Notify(News::ResearcherWrote), SendUndecryptable],
+            ),
+        ];
+        for (i, (facts, want)) in rows.into_iter().enumerate() {
+            assert_eq!(correspondence(&facts), want, "row {i}");
+        }
+        assert!(reads_form(false, false, false));
+        assert!(!reads_form(true, false, false) && !reads_form(false, true, false) && !reads_form(false, false, true));
+    }
+}
