@@ -360,7 +360,7 @@ impl ResearcherMail<'_> {
                 }
                 Step::FormComplete => mark_form_complete(tx, ticket_id, now)?,
                 Step::WaitForForm => {
-                    store::tickets::start_wait(tx, ticket_id, now, "form")?;
+                    store::tickets::start_wait(tx, ticket_id, now, store::tickets::WaitReason::Form)?;
                 }
                 Step::EndWait => {
                     if let Some(reason) = store::tickets::end_wait(tx, ticket_id, now)? {
@@ -370,7 +370,7 @@ impl ResearcherMail<'_> {
                             now,
                             &inbound.sender,
                             Event::NoLongerWaiting,
-                            &reason,
+                            reason.as_str(),
                         )?;
                     }
                 }

@@ -607,7 +607,7 @@ fn apply_effect(
             store::tickets::set_diagnosed(tx, id, now)?;
         }
         Effect::Wait => {
-            if store::tickets::start_wait(tx, id, now, "staff")? {
+            if store::tickets::start_wait(tx, id, now, store::tickets::WaitReason::Staff)? {
                 timeline(Event::WaitingOnResearcher, "staff asked a question")?;
             }
         }

@@ -284,7 +284,7 @@ fn a_flood_of_one_report_names_ten_possible_duplicates_and_counts_the_rest() {
 /// The store's words for the core's types are read back by column name and checked: a value that is no outcome
 /// (or role) makes the row an error naming its column, never an open ticket or a stranger.
 #[test]
-fn a_stored_value_that_is_no_outcome_or_role_is_a_corrupt_row() {
+fn a_stored_value_that_is_no_outcome_role_or_wait_reason_is_a_corrupt_row() {
     let mut store = Store::open_in_memory().unwrap();
     ingest(&mut store, &report("Alice <alice@research.test>", "<c1@research.test>", "XSS"));
     let t = store::tickets::ticket_by_id(store.conn(), 1).unwrap().unwrap();
@@ -303,4 +303,13 @@ fn a_stored_value_that_is_no_outcome_or_role_is_a_corrupt_row() {
     store.conn().execute("UPDATE participants SET role = 'owner'", []).unwrap();
     let err = store::tickets::participants(store.conn(), 1).unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { column: "participants.role", .. }), "{err}");
+    // A wait reads back as what it waited for (the report lacked the form's sections), and a word that is none
+    // is a corrupt row too.
+    assert_eq!(store::tickets::end_wait(store.conn(), 1, NOW).unwrap(), Some(store::tickets::WaitReason::Form));
+    assert!(store::tickets::start_wait(store.conn(), 1, NOW, store::tickets::WaitReason::Staff).unwrap());
+    assert_eq!(store::tickets::end_wait(store.conn(), 1, NOW + 1).unwrap(), Some(store::tickets::WaitReason::Staff));
+    assert!(store::tickets::start_wait(store.conn(), 1, NOW + 2, store::tickets::WaitReason::Form).unwrap());
+    store.conn().execute("UPDATE ticket_waits SET reason = 'coffee' WHERE ended_at IS NULL", []).unwrap();
+    let err = store::tickets::end_wait(store.conn(), 1, NOW + 3).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { column: "ticket_waits.reason", .. }), "{err}");
 }

@@ -123,7 +123,7 @@ pub fn add_timeline(
 }
 
 pub use vdpd_core::ticket::ThreadCandidate;
-pub use vdpd_core::ticket::{Direction, Outcome, Role};
+pub use vdpd_core::ticket::{Direction, Outcome, Role, WaitReason};
 
 /// `tickets.outcome`: '' while no outcome was chosen.
 fn outcome_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Outcome>> {
@@ -684,24 +684,21 @@ pub fn set_credit_consent(conn: &Connection, ticket_id: i64, consent: &str) -> R
 }
 
 /// Starts waiting on the researcher, unless already waiting. Returns whether a wait began.
-pub fn start_wait(conn: &Connection, ticket_id: i64, now: i64, reason: &str) -> Result<bool, StoreError> {
+pub fn start_wait(conn: &Connection, ticket_id: i64, now: i64, reason: WaitReason) -> Result<bool, StoreError> {
     Ok(conn
         .prepare_cached(
             "INSERT INTO ticket_waits (ticket_id, started_at, reason)
          SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM ticket_waits WHERE ticket_id = ?1 AND ended_at IS NULL)",
         )?
-        .execute(params![ticket_id, now, reason])?
+        .execute(params![ticket_id, now, reason.as_str()])?
         == 1)
 }
 
 /// Ends the open wait, if any. Returns its reason.
-pub fn end_wait(conn: &Connection, ticket_id: i64, now: i64) -> Result<Option<String>, StoreError> {
+pub fn end_wait(conn: &Connection, ticket_id: i64, now: i64) -> Result<Option<WaitReason>, StoreError> {
     Ok(conn
         .prepare_cached("UPDATE ticket_waits SET ended_at = max(started_at, ?2) WHERE ticket_id = ?1 AND ended_at IS NULL RETURNING reason")?
-        .query_row(
-            params![ticket_id, now],
-            |r| r.get(0),
-        )
+        .query_row(params![ticket_id, now], |r| column(r, "ticket_waits.reason"))
         .optional()?)
 }
 

@@ -120,6 +120,16 @@ stored_words! {
 }
 
 stored_words! {
+    /// What a ticket waits on the researcher for (a clock that the policy pauses meanwhile stands still).
+    pub enum WaitReason ("wait reason") {
+        /// The report form's mandatory sections.
+        Form = "form",
+        /// The answer to a staff member's question (`#waiting`).
+        Staff = "staff",
+    }
+}
+
+stored_words! {
     /// Which way a message of a ticket went.
     pub enum Direction ("direction") {
         /// Mail we received (a report, a reply, a staff mail).
