@@ -90,7 +90,9 @@ pub(super) fn handle(
             },
         )
     };
-    match engine::decide(&inbound, &facts, config) {
+    let decision = engine::decide(&inbound, &facts, config);
+    tracing::debug!(intake_id = id, "message {id}: {decision:?}");
+    match decision {
         Decision::Duplicate { of_intake, ticket_id } => {
             let reason = format!("second delivery of message #{of_intake}");
             tracing::info!(
