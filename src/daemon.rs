@@ -107,7 +107,7 @@ impl Runtime {
 
 /// The policy, templates and keys of a configuration, each checked: templates must render, the secret key
 /// must not be readable by others.
-fn load_env(config: Config) -> Result<Env, DaemonError> {
+pub fn load_env(config: Config) -> Result<Env, DaemonError> {
     let templates = Templates::load(&config.templates.dir)?;
     templates.self_test(&config)?;
     let keys = Keys::load(&config)?;

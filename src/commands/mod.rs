@@ -88,9 +88,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(Exit { code: exit::UNAVAILABLE, message: report.failures.join("; ") }.into())
             }
         }
-        Command::Ingest { now, no_deliver: _, dry_run: true, json, files } => {
-            dry_run(&tokio, &cli.config, now, json, files)
-        }
+        Command::Ingest { now, no_deliver: _, dry_run: true, json, files } => dry_run(&cli.config, now, json, files),
         Command::Ingest { now, no_deliver, dry_run: false, json: _, files } => {
             ingest(&tokio, &cli.config, now, no_deliver, files)
         }
@@ -255,21 +253,20 @@ fn line(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// `vdpd ingest --dry-run`: each message processed in a copy of the store; what it did there is shown.
 fn dry_run(
-    tokio: &tokio::runtime::Runtime,
     config_path: &Path,
     now: Option<jiff::Timestamp>,
     json: bool,
     files: Vec<std::path::PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let rt = runtime(config_path, now)?;
-    let inputs = read_inputs(&files, rt.env.config.limits.max_message_bytes)?;
+    // A query: it only reads the store (an existing one; it makes none), so root may run it too.
+    let config = load_config(config_path)?;
+    let store = open_existing_store(&config)?;
+    let env = daemon::load_env(config)?;
+    let clock = now.map_or(Clock::System, Clock::Fixed);
+    let inputs = read_inputs(&files, env.config.limits.max_message_bytes)?;
     let mut out = Vec::new();
     for input in inputs {
-        let env = rt.env.clone();
-        let now = rt.clock.now_ms();
-        let mail = input.mail;
-        let run = tokio
-            .block_on(rt.db.call(move |s| crate::intake::dry_run::dry_run(s, &env, &mail, now)))
+        let run = crate::intake::dry_run::dry_run(&store, &env, &input.mail, clock.now_ms())
             .map_err(|crate::intake::IntakeError::Store(e)| e)?;
         out.push((input.name, run));
     }
