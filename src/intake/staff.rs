@@ -473,57 +473,42 @@ pub(super) fn handle(
         .unwrap_or_default();
     let researcher = outgoing::researcher(tx, &ticket.reporter, &reporter_name, now)?;
     let encrypted = outgoing::will_encrypt(env, &researcher);
-    let mut text = (!parsed.text.is_empty()).then(|| parsed.text.clone());
-    if internal {
-        done.push("nothing went to the researcher (#internal)".into());
-    } else {
-        let withhold = text.is_some()
-            && !engine::may_send_detail(config.openpgp.as_ref(), encrypted)
-            && !parsed.has(&Command::Cleartext);
-        if withhold {
-            text = None;
-            done.push(
-                "your text was NOT sent: the researcher has no OpenPGP key and the policy sends report detail only encrypted \
-                 (ask for their key, or add #cleartext to send it anyway)"
-                    .into(),
-            );
-        }
-        if text.is_some() || !notices.is_empty() {
-            let mut ctx = ticket_context(tx, env, &ticket, now)?;
-            ctx.encrypted = encrypted;
-            let (last_in, first) = store::tickets::thread_anchor(tx, ticket_id)?;
-            let references = first.into_iter().chain(last_in.clone()).fold(Vec::new(), |mut v, id| {
-                if !v.contains(&id) {
-                    v.push(id);
-                }
-                v
-            });
-            let plan = engine::to_researcher_plan(
-                Mail::ToResearcher { text: text.clone(), notices: notices.clone() },
-                reference,
-                &ticket.subject,
-                last_in,
-                references,
-                &config.organisation.ticket_prefix,
-            );
-            outgoing::enqueue(
-                tx,
-                env,
-                Some((ticket_id, reference)),
-                &plan,
-                std::slice::from_ref(&researcher),
-                &ctx,
-                &[],
-                now,
-            )?;
-            processed.enqueued = true;
-            let how = if encrypted { "encrypted" } else { "in clear text" };
-            done.push(format!("sent to the researcher ({how})"));
-            store::tickets::add_timeline(tx, ticket_id, now, member, Event::StaffWroteToResearcher, how)?;
-            // Staff answered the researcher: that is the first diagnosis, and news for the status clock.
-            store::tickets::set_diagnosed(tx, ticket_id, now)?;
-            store::tickets::set_last_update(tx, ticket_id, now)?;
-        }
+    let relay = cmd::relay(&parsed, !notices.is_empty(), encrypted, config.openpgp.as_ref());
+    done.extend(relay.done);
+    if let Some(text) = relay.send {
+        let mut ctx = ticket_context(tx, env, &ticket, now)?;
+        ctx.encrypted = encrypted;
+        let (last_in, first) = store::tickets::thread_anchor(tx, ticket_id)?;
+        let references = first.into_iter().chain(last_in.clone()).fold(Vec::new(), |mut v, id| {
+            if !v.contains(&id) {
+                v.push(id);
+            }
+            v
+        });
+        let plan = engine::to_researcher_plan(
+            Mail::ToResearcher { text, notices: notices.clone() },
+            reference,
+            &ticket.subject,
+            last_in,
+            references,
+            &config.organisation.ticket_prefix,
+        );
+        outgoing::enqueue(
+            tx,
+            env,
+            Some((ticket_id, reference)),
+            &plan,
+            std::slice::from_ref(&researcher),
+            &ctx,
+            &[],
+            now,
+        )?;
+        processed.enqueued = true;
+        let how = if encrypted { "encrypted" } else { "in clear text" };
+        store::tickets::add_timeline(tx, ticket_id, now, member, Event::StaffWroteToResearcher, how)?;
+        // Staff answered the researcher: that is the first diagnosis, and news for the status clock.
+        store::tickets::set_diagnosed(tx, ticket_id, now)?;
+        store::tickets::set_last_update(tx, ticket_id, now)?;
     }
     // Erasure comes last: everything above that goes to the researcher is composed while we still know them.
     if effects.contains(&Effect::Erase) {

@@ -1041,6 +1041,45 @@ impl Planning<'_> {
     }
 }
 
+/// What of a staff mail goes to the researcher, and what the member is told about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relay {
+    /// `Some`: a mail goes to the researcher, with the member's words when they may go (`Some(text)`) and the
+    /// notices of what the commands decided. `None`: nothing goes.
+    pub send: Option<Option<String>>,
+    /// The member's confirmation lines about it.
+    pub done: Vec<String>,
+}
+
+/// Decides the relay: nothing of an `#internal` mail; the words only where report detail may go (encrypted to
+/// the researcher, or the policy allows clear text, or the member said `#cleartext`); a mail whenever there are
+/// words or notices to send.
+pub fn relay(
+    parsed: &Parsed,
+    has_notices: bool,
+    encrypted: bool,
+    openpgp: Option<&crate::config::OpenPgpConfig>,
+) -> Relay {
+    if parsed.has(&Command::Internal) {
+        return Relay { send: None, done: vec!["nothing went to the researcher (#internal)".into()] };
+    }
+    let mut done = Vec::new();
+    let mut text = (!parsed.text.is_empty()).then(|| parsed.text.clone());
+    if text.is_some() && !super::may_send_detail(openpgp, encrypted) && !parsed.has(&Command::Cleartext) {
+        text = None;
+        done.push(
+            "your text was NOT sent: the researcher has no OpenPGP key and the policy sends report detail only encrypted \
+             (ask for their key, or add #cleartext to send it anyway)"
+                .into(),
+        );
+    }
+    if text.is_none() && !has_notices {
+        return Relay { send: None, done };
+    }
+    done.push(format!("sent to the researcher ({})", if encrypted { "encrypted" } else { "in clear text" }));
+    Relay { send: Some(text), done }
+}
+
 /// Checks every command against the ticket as the earlier commands of the same mail leave it, each by its own
 /// [`Spec::plan`]: all of them plan, or the mail does nothing and the errors say why. `existing` lists the
 /// references that exist (for `#duplicate`); `today` is the date in UTC.

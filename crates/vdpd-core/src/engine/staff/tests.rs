@@ -520,3 +520,31 @@ fn every_registered_command_is_parsed_and_listed_once() {
     let unknown = parse("#frobnicate", &c);
     assert!(unknown.errors[0].why.contains("#state") && unknown.errors[0].why.contains("#key"), "{unknown:?}");
 }
+
+#[test]
+fn staff_words_reach_the_researcher_only_where_detail_may_go() {
+    let c = config("");
+    let only = config("[openpgp]\nkey = \"k\"\nreport_detail = \"encrypted-only\"\n").openpgp;
+    let words = "Thanks, we can reproduce it.";
+    let relay = |text: &str, notices: bool, encrypted: bool, policy: &Option<crate::config::OpenPgpConfig>| {
+        super::relay(&parse(text, &c), notices, encrypted, policy.as_ref())
+    };
+    // Encrypted, or the policy allows clear text: the words go.
+    assert_eq!(relay(words, false, true, &only).send, Some(Some(words.to_string())));
+    assert_eq!(relay(words, false, false, &None).send, Some(Some(words.to_string())));
+    // Clear text under encrypted-only: withheld, and the member is told how to send anyway.
+    let r = relay(words, false, false, &only);
+    assert_eq!(r.send, None);
+    assert!(r.done[0].contains("NOT sent") && r.done[0].contains("#cleartext"), "{r:?}");
+    // With notices to send, the mail goes without the words.
+    let r = relay(&format!("#resolved\n\n{words}"), true, false, &only);
+    assert_eq!(r.send, Some(None));
+    assert_eq!(r.done.len(), 2);
+    assert_eq!(r.done[1], "sent to the researcher (in clear text)");
+    // #cleartext overrides the policy for this mail; #internal sends nothing at all.
+    assert_eq!(relay(&format!("#cleartext\n\n{words}"), false, false, &only).send, Some(Some(words.to_string())));
+    let r = relay(&format!("#internal\n\n{words}"), true, true, &only);
+    assert_eq!((r.send, r.done), (None, vec!["nothing went to the researcher (#internal)".to_string()]));
+    // Nothing to say: nothing goes, nothing to tell.
+    assert_eq!(relay("#severity high\n", false, true, &only), Relay { send: None, done: vec![] });
+}
