@@ -383,7 +383,7 @@ fn the_recognition_policy_keeps_its_diagnosis_promise_and_erases_on_request() {
             (&alice, "staff-new-report", &["New report", "Report form (complete)"]),
         ],
     );
-    assert_eq!(l.show("MK-2026-0001").credit_consent, "Sam R.");
+    assert_eq!(l.show("MK-2026-0001").credit_consent, vdpd::store::tickets::CreditConsent::Given("Sam R.".into()));
 
     // Nothing from staff: the reminder comes two business days before the deadline (Tuesday 2 December,
     // 7 business days after a Monday), then the escalation when it passes.
@@ -416,7 +416,7 @@ fn the_recognition_policy_keeps_its_diagnosis_promise_and_erases_on_request() {
     );
     let t = l.show("MK-2026-0001");
     assert!(t.erased_at.is_some());
-    assert_eq!((t.reporter.as_str(), t.credit_consent.as_str()), ("", ""));
+    assert_eq!((t.reporter.as_str(), &t.credit_consent), ("", &vdpd::store::tickets::CreditConsent::NotAnswered));
     assert!(l.events("MK-2026-0001").contains(&Event::PersonalDataErased));
 }
 

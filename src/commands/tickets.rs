@@ -85,7 +85,7 @@ impl From<&tickets::TicketRow> for TicketJson {
             last_update_at: t.last_update_at.map(format_ms),
             purged_at: t.purged_at.map(format_ms),
             erased_at: t.erased_at.map(format_ms),
-            credit_consent: t.credit_consent.clone(),
+            credit_consent: t.credit_consent.stored().to_string(),
         }
     }
 }

@@ -495,12 +495,7 @@ fn form_step(
     // with it.
     for s in form_cfg.sections.iter().filter(|s| s.kind == SectionKind::Credit) {
         if let Some(value) = parsed.get(&s.name) {
-            let answer = crate::mailtext::clean_header_text(value.lines().next().unwrap_or(""), 200);
-            let declined = ["none", "no", "n/a", "no thanks", "no, thanks", "anonymous", "-"]
-                .iter()
-                .any(|n| answer.trim_end_matches('.').eq_ignore_ascii_case(n));
-            let consent = if declined || answer.is_empty() { "none".to_string() } else { answer };
-            store::tickets::set_credit_consent(tx, ticket_id, &consent)?;
+            store::tickets::set_credit_consent(tx, ticket_id, &store::tickets::CreditConsent::from_answer(value))?;
         }
     }
     let was_complete = store::form::is_complete(tx, ticket_id)?;

@@ -123,7 +123,7 @@ pub fn add_timeline(
 }
 
 pub use vdpd_core::ticket::ThreadCandidate;
-pub use vdpd_core::ticket::{Direction, Outcome, Role, WaitReason};
+pub use vdpd_core::ticket::{CreditConsent, Direction, Outcome, Role, WaitReason};
 
 /// `tickets.outcome`: '' while no outcome was chosen.
 fn outcome_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Outcome>> {
@@ -243,8 +243,8 @@ pub struct TicketRow {
     pub last_enquiry_at: Option<i64>,
     pub purged_at: Option<i64>,
     pub erased_at: Option<i64>,
-    /// The researcher's own answer about public credit: '' (not asked/answered), 'none', or how to credit.
-    pub credit_consent: String,
+    /// The researcher's own answer about public credit.
+    pub credit_consent: CreditConsent,
 }
 
 const TICKET_COLUMNS: &str =
@@ -287,7 +287,7 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
         last_enquiry_at: r.get("last_enquiry_at")?,
         purged_at: r.get("purged_at")?,
         erased_at: r.get("erased_at")?,
-        credit_consent: r.get("credit_consent")?,
+        credit_consent: CreditConsent::from_stored(&r.get::<_, String>("credit_consent")?),
     })
 }
 
@@ -345,7 +345,7 @@ pub fn each_received_since(
             last_enquiry_at: None,
             purged_at: r.get(15)?,
             erased_at: r.get(16)?,
-            credit_consent: String::new(),
+            credit_consent: CreditConsent::NotAnswered,
         });
     }
     Ok(())
@@ -677,9 +677,9 @@ pub fn set_last_enquiry(conn: &Connection, ticket_id: i64, now: i64) -> Result<(
 }
 
 /// The researcher's own answer about public credit.
-pub fn set_credit_consent(conn: &Connection, ticket_id: i64, consent: &str) -> Result<(), StoreError> {
+pub fn set_credit_consent(conn: &Connection, ticket_id: i64, consent: &CreditConsent) -> Result<(), StoreError> {
     conn.prepare_cached("UPDATE tickets SET credit_consent = ?2 WHERE id = ?1")?
-        .execute(params![ticket_id, consent])?;
+        .execute(params![ticket_id, consent.stored()])?;
     Ok(())
 }
 

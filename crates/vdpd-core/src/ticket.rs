@@ -139,6 +139,55 @@ stored_words! {
     }
 }
 
+/// The researcher's own answer about public credit: their consent (and how to credit them) or their refusal.
+/// Staff can credit a researcher by name only with it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CreditConsent {
+    /// Not asked, or not answered yet.
+    #[default]
+    NotAnswered,
+    /// They declined ("none", "no", "anonymous", …).
+    Declined,
+    /// How they want to be credited: a name, a handle, a link.
+    Given(String),
+}
+
+impl CreditConsent {
+    /// Reads a researcher's answer to the form's credit section (its first line).
+    pub fn from_answer(answer: &str) -> CreditConsent {
+        let answer = crate::mailtext::clean_header_text(answer.lines().next().unwrap_or(""), 200);
+        let declined = ["none", "no", "n/a", "no thanks", "no, thanks", "anonymous", "-"]
+            .iter()
+            .any(|n| answer.trim_end_matches('.').eq_ignore_ascii_case(n));
+        if declined || answer.is_empty() { CreditConsent::Declined } else { CreditConsent::Given(answer) }
+    }
+
+    /// What the store keeps: '' not answered, 'none' declined, else how to credit them.
+    pub fn stored(&self) -> &str {
+        match self {
+            CreditConsent::NotAnswered => "",
+            CreditConsent::Declined => "none",
+            CreditConsent::Given(how) => how,
+        }
+    }
+
+    /// The stored word read back.
+    pub fn from_stored(s: &str) -> CreditConsent {
+        match s {
+            "" => CreditConsent::NotAnswered,
+            "none" => CreditConsent::Declined,
+            how => CreditConsent::Given(how.to_string()),
+        }
+    }
+}
+
+/// As the store keeps it (what `tickets show --json` has always printed).
+impl Serialize for CreditConsent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.stored())
+    }
+}
+
 /// A change to a ticket's own fields (what staff commands decide), as the store records it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TicketUpdate {
@@ -180,6 +229,24 @@ pub struct ThreadCandidate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_credit_answer_is_consent_or_refusal_and_reads_back_from_the_store() {
+        for (answer, want) in [
+            ("Ada L. (https://ada.example)\nmore", CreditConsent::Given("Ada L. (https://ada.example)".into())),
+            ("None.", CreditConsent::Declined),
+            ("no, thanks", CreditConsent::Declined),
+            ("Anonymous", CreditConsent::Declined),
+            ("   ", CreditConsent::Declined),
+            ("Bob\r\nBcc: x@evil.test", CreditConsent::Given("Bob".into())),
+        ] {
+            let got = CreditConsent::from_answer(answer);
+            assert_eq!(got, want, "{answer:?}");
+            assert_eq!(CreditConsent::from_stored(got.stored()), got);
+        }
+        assert_eq!(CreditConsent::from_stored(""), CreditConsent::NotAnswered);
+        assert_eq!(CreditConsent::NotAnswered.stored(), "");
+    }
 
     /// What the store keeps reads back as the same outcome; nothing else is one.
     #[test]

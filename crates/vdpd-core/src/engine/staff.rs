@@ -17,7 +17,7 @@ use crate::engine::TicketState;
 use crate::form;
 use crate::mail::{BountyContext, NamedText, Notice, OutcomeContext};
 use crate::openpgp::read::Signature;
-use crate::ticket::{Outcome, TicketUpdate};
+use crate::ticket::{CreditConsent, Outcome, TicketUpdate};
 use crate::timeline::Event;
 
 /// Whether a mail comes from staff.
@@ -694,14 +694,14 @@ pub const REGISTRY: &[Spec] = &[
         plan: |c, p| {
             given!(c, Command::Credit(credit));
             let consent = &p.ticket.credit_consent;
-            if credit.is_some() && consent.is_empty() {
+            if credit.is_some() && *consent == CreditConsent::NotAnswered {
                 return Err(
                     "the researcher has not agreed to public credit: ask them to answer \"Credit: name, handle or \
                             link\" (or none)"
                         .into(),
                 );
             }
-            if credit.is_some() && consent.eq_ignore_ascii_case("none") {
+            if credit.is_some() && *consent == CreditConsent::Declined {
                 return Err("the researcher declined public credit (their Credit answer was none)".into());
             }
             let shown = credit.clone().unwrap_or_else(|| "none".into());
@@ -937,8 +937,8 @@ pub struct TicketView {
     pub outcome: Option<Outcome>,
     pub bounty_tier: String,
     pub bounty_paid: bool,
-    /// The researcher's own answer about public credit: '' (none yet), 'none', or how to credit them.
-    pub credit_consent: String,
+    /// The researcher's own answer about public credit.
+    pub credit_consent: CreditConsent,
     /// The out-of-scope clause (and sub-processor) the report's words point to: what a bare
     /// `#not-applicable` uses.
     pub suggested_clause: Option<(String, Option<String>)>,

@@ -273,7 +273,7 @@ fn view(state: TicketState) -> TicketView {
         outcome: None,
         bounty_tier: String::new(),
         bounty_paid: false,
-        credit_consent: "Ada L. (https://ada.example)".into(),
+        credit_consent: CreditConsent::Given("Ada L. (https://ada.example)".into()),
         suggested_clause: None,
         erased: false,
         researcher_key: None,
@@ -421,10 +421,10 @@ fn no_bounty_without_a_programme() {
 
 #[test]
 fn credit_only_with_the_researchers_consent_and_a_hall_of_fame() {
-    let asked_nothing = TicketView { credit_consent: String::new(), ..view(TicketState::Resolved) };
+    let asked_nothing = TicketView { credit_consent: CreditConsent::NotAnswered, ..view(TicketState::Resolved) };
     let e = planned(&asked_nothing, "#credit Ada L.\n", &[]).unwrap_err();
     assert!(e[0].why.contains("has not agreed"), "{e:?}");
-    let declined = TicketView { credit_consent: "none".into(), ..view(TicketState::Resolved) };
+    let declined = TicketView { credit_consent: CreditConsent::Declined, ..view(TicketState::Resolved) };
     assert!(planned(&declined, "#credit Ada L.\n", &[]).unwrap_err()[0].why.contains("declined"));
     let effects = planned(&view(TicketState::Resolved), "#credit Ada L.\n", &[]).unwrap();
     assert_eq!(updates(&effects), [TicketUpdate::Credit("Ada L.".into())]);
