@@ -247,7 +247,7 @@ fn read_inputs(files: &[std::path::PathBuf], max: usize) -> anyhow::Result<Vec<I
 }
 
 /// A one-line field a sender may have written, safe for the terminal.
-fn line(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn line(s: &str) -> std::borrow::Cow<'_, str> {
     crate::mailtext::for_terminal_line(s)
 }
 

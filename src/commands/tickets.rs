@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::{Exit, when};
+use super::{Exit, line, when};
 use crate::clock::format_ms;
 use crate::config::Config;
 use crate::engine::TicketState;
@@ -252,11 +252,6 @@ fn write_list(out: &mut impl Write, rows: &[tickets::TicketSummary]) -> std::io:
         )?;
     }
     Ok(())
-}
-
-/// A one-line field a sender may have written, safe for the terminal.
-fn line(s: &str) -> std::borrow::Cow<'_, str> {
-    crate::mailtext::for_terminal_line(s)
 }
 
 pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyhow::Result<ExitCode> {
