@@ -129,7 +129,7 @@ pub(super) fn handle(
                     TicketContext::new(config, "", &inbound.subject, &inbound.sender, &inbound.sender_name, now);
                 ctx.key = outgoing::key_context(env);
                 let to = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
-                outgoing::enqueue(tx, env, None, &plan, &[to], &ctx, &[], now)?;
+                outgoing::enqueue(tx, env, None, &plan, &[to], ctx, &[], now)?;
                 processed.enqueued = true;
                 "request for our OpenPGP key: answered with the key".to_string()
             } else {
@@ -310,6 +310,7 @@ impl ResearcherMail<'_> {
         let (ticket_id, reference) = self.ticket;
         let (inbound, now) = (self.inbound, self.now);
         tracing::debug!(ticket = %reference, "{reference}: the researcher's mail causes {steps:?}");
+        // Each answer starts from this (small) context; what a mail needs beyond it comes with the mail.
         let ctx = base_context(env, self.ticket, inbound, &self.researcher, now);
         let org = &config.organisation;
         let mut enquiry = None;
@@ -322,13 +323,13 @@ impl ResearcherMail<'_> {
                     };
                     let plan = engine::reply_plan(Mail::Acknowledgement { form }, reference, inbound, org);
                     processed.enqueued |=
-                        outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, &ctx, now)?;
+                        outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, ctx.clone(), now)?;
                 }
                 Step::SendForm => {
                     let form = form_context(env, tx, ticket_id, self.progress.as_ref(), true, false)?;
                     let plan = engine::reply_plan(Mail::ReportForm { form }, reference, inbound, org);
                     processed.enqueued |=
-                        outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, &ctx, now)?;
+                        outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, ctx.clone(), now)?;
                 }
                 Step::SendFormMissing => {
                     // What they sent is quoted back only where it is safe to: encrypted, or when the policy
@@ -339,7 +340,7 @@ impl ResearcherMail<'_> {
                     form.sections.clear();
                     let plan = engine::reply_plan(Mail::FormMissing { form }, reference, inbound, org);
                     processed.enqueued |=
-                        outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, &ctx, now)?;
+                        outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, ctx.clone(), now)?;
                 }
                 Step::SendUndecryptable => {
                     processed.enqueued |= undecryptable_reply(tx, env, self.ticket, inbound, &self.researcher, now)?;
@@ -403,7 +404,7 @@ fn undecryptable_reply(
     let ctx = base_context(env, ticket, inbound, to, now);
     let error = inbound.crypto.error.clone().unwrap_or_default();
     let plan = engine::reply_plan(Mail::Undecryptable { error }, ticket.1, inbound, &env.config.organisation);
-    outgoing::auto_reply(tx, env, ticket, &plan, to, &ctx, now)
+    outgoing::auto_reply(tx, env, ticket, &plan, to, ctx, now)
 }
 
 pub(super) fn record_incoming(

@@ -97,7 +97,7 @@ pub(super) fn auto_reply(
     ticket: (i64, &str),
     plan: &MailPlan,
     to: &Recipient,
-    ctx: &TicketContext,
+    ctx: TicketContext,
     now: i64,
 ) -> Result<bool, HandleError> {
     let sent_today = store::outbox::auto_replies_since(tx, ticket.0, now - DAY_MS)?;
@@ -124,7 +124,7 @@ pub(super) fn enqueue(
     ticket: Option<(i64, &str)>,
     plan: &MailPlan,
     recipients: &[Recipient],
-    ctx: &TicketContext,
+    mut ctx: TicketContext,
     files: &[OutFile],
     now: i64,
 ) -> Result<(), HandleError> {
@@ -132,7 +132,7 @@ pub(super) fn enqueue(
         return Ok(());
     }
     let org = &env.config.organisation;
-    let mut ctx = ctx.clone();
+    // The context is the caller's to give away: a staff notification's carries the researcher's whole text.
     plan.mail.fill(&mut ctx);
     let body = env.templates.render(plan.mail.template(), &ctx)?;
     let kind = plan.mail.kind();

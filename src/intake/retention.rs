@@ -35,7 +35,7 @@ pub(crate) fn purge(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<P
             other_tickets: Vec::new(),
         };
         let plan = to_reporter_plan(tx, t, Mail::RetentionReceipt { retention }, "Your report data was deleted")?;
-        outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), &ctx, &[], now)?;
+        outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), ctx, &[], now)?;
     }
     let host = hints::asset_host(&t.asset).unwrap_or_default();
     let done = store::retention::purge_ticket(tx, t.id, &host, now)?;
@@ -67,7 +67,7 @@ pub(super) fn erase(tx: &Tx<'_>, env: &Env, t: &TicketRow, member: &str, now: i6
         other_tickets: references.iter().filter(|r| **r != t.reference).cloned().collect(),
     };
     let plan = to_reporter_plan(tx, t, Mail::ErasureReceipt { retention }, "Your personal data was erased")?;
-    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), &ctx, &[], now)?;
+    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), ctx, &[], now)?;
     for id in &ids {
         let Some(other) = store::tickets::ticket_by_id(tx, *id)? else { continue };
         if other.purged_at.is_none() {

@@ -184,7 +184,7 @@ pub(super) fn notify(
     }
     ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
     let plan = engine::staff_plan(mail, &t.reference, what, &t.subject);
-    outgoing::enqueue(tx, env, Some((ticket_id, &t.reference)), &plan, &recipients, &ctx, &files, now)?;
+    outgoing::enqueue(tx, env, Some((ticket_id, &t.reference)), &plan, &recipients, ctx, &files, now)?;
     Ok(true)
 }
 
@@ -267,7 +267,7 @@ pub(super) fn warn(
     };
     let mail = Mail::StaffWarning { warning: detail.to_string(), message };
     let plan = engine::MailPlan { subject, ..engine::staff_plan(mail, "", "", "") };
-    outgoing::enqueue(tx, env, ticket, &plan, &recipients, &ctx, &[], now)?;
+    outgoing::enqueue(tx, env, ticket, &plan, &recipients, ctx, &[], now)?;
     Ok(true)
 }
 
@@ -360,7 +360,7 @@ pub(super) fn no_ticket(
         in_reply_to: inbound.message_id.clone(),
         ..engine::staff_plan(Mail::StaffError { member: None, errors }, "", "", "")
     };
-    outgoing::enqueue(tx, env, None, &plan, &[to], &ctx, &[], now)?;
+    outgoing::enqueue(tx, env, None, &plan, &[to], ctx, &[], now)?;
     Ok(true)
 }
 
@@ -448,7 +448,7 @@ pub(super) fn handle(
                     in_reply_to: inbound.message_id.clone(),
                     ..engine::staff_plan(mail, reference, "Not done", &inbound.subject)
                 };
-                outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &[me], &ctx, &[], now)?;
+                outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &[me], ctx, &[], now)?;
                 processed.enqueued = true;
             }
             return Ok(());
@@ -499,7 +499,7 @@ pub(super) fn handle(
             Some((ticket_id, reference)),
             &plan,
             std::slice::from_ref(&researcher),
-            &ctx,
+            ctx,
             &[],
             now,
         )?;
@@ -533,7 +533,7 @@ pub(super) fn handle(
             in_reply_to: inbound.message_id.clone(),
             ..engine::staff_plan(mail, reference, "Done", &inbound.subject)
         };
-        outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &[me], &ctx, &[], now)?;
+        outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &[me], ctx, &[], now)?;
         processed.enqueued = true;
     }
     let (others, _) = outgoing::staff_for(env, &ticket.assignee, Some(member), now);
@@ -544,7 +544,7 @@ pub(super) fn handle(
         let what = if internal { format!("Note from {member}") } else { format!("{member} worked the ticket") };
         let mail = Mail::StaffActivity { member: member.to_string(), changes: done, text: parsed.text.clone() };
         let plan = engine::staff_plan(mail, reference, &what, &ticket.subject);
-        outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &others, &ctx, &[], now)?;
+        outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &others, ctx, &[], now)?;
     }
     Ok(())
 }

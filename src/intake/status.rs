@@ -110,7 +110,7 @@ pub(super) fn answer_enquiry(
         None => {
             let status = context(tx, env, t, now, Some(now))?;
             let plan = engine::reply_plan(Mail::Status { status }, &t.reference, inbound, &config.organisation);
-            if outgoing::auto_reply(tx, env, ticket, &plan, researcher, &ctx, now)? {
+            if outgoing::auto_reply(tx, env, ticket, &plan, researcher, ctx, now)? {
                 store::tickets::set_last_enquiry(tx, t.id, now)?;
                 store::tickets::set_last_update(tx, t.id, now)?;
                 Enquiry::Answered
@@ -123,7 +123,7 @@ pub(super) fn answer_enquiry(
             let status = context(tx, env, t, base, t.last_enquiry_at)?;
             let plan =
                 engine::reply_plan(Mail::StatusThrottled { status }, &t.reference, inbound, &config.organisation);
-            if outgoing::auto_reply(tx, env, ticket, &plan, researcher, &ctx, now)? {
+            if outgoing::auto_reply(tx, env, ticket, &plan, researcher, ctx, now)? {
                 Enquiry::Throttled { next_from: cal.show_date(until) }
             } else {
                 Enquiry::Suppressed
@@ -182,7 +182,7 @@ pub(crate) fn periodic(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Resul
     let mut status = context(tx, env, t, now, t.last_enquiry_at)?;
     status.periodic = true;
     let plan = to_reporter_plan(tx, t, Mail::StatusUpdate { status }, "Status of your report")?;
-    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), &ctx, &[], now)?;
+    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), ctx, &[], now)?;
     Ok(true)
 }
 

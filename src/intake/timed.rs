@@ -102,7 +102,7 @@ fn breach(tx: &Tx<'_>, env: &Env, t: &TicketRow, c: &Clock, now: i64) -> Result<
         subject: format!("[{}] Promise broken: {what}", t.reference),
         ..engine::staff_plan(Mail::Escalation { clock }, &t.reference, "", "")
     };
-    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, &recipients, &ctx, &[], now)?;
+    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, &recipients, ctx, &[], now)?;
     Ok(())
 }
 
@@ -123,7 +123,7 @@ pub(crate) fn admin_alert(tx: &Tx<'_>, env: &Env, what: &str, detail: &str, now:
         subject: format!("[vdpd] Attention: {what}"),
         ..engine::staff_plan(Mail::AdminAlert { warning: detail.to_string() }, "", "", "")
     };
-    outgoing::enqueue(tx, env, None, &plan, &recipients, &ctx, &[], now)?;
+    outgoing::enqueue(tx, env, None, &plan, &recipients, ctx, &[], now)?;
     store::health::set(tx, HealthKey::AlertMailedAt, &now.to_string(), now)?;
     Ok(true)
 }
@@ -179,7 +179,7 @@ fn remind_staff(
     };
     let label = if before.is_some() { "Reminder" } else { "Today" };
     let plan = engine::staff_plan(Mail::StaffReminder { clock, status }, &t.reference, label, &what);
-    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, &recipients, &ctx, &[], now)?;
+    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, &recipients, ctx, &[], now)?;
     Ok(())
 }
 
@@ -203,6 +203,6 @@ fn remind_researcher(
         (Mail::DisclosureReminder { clock, status }, "Coordinated disclosure date coming up")
     };
     let plan = to_reporter_plan(tx, t, mail, subject)?;
-    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), &ctx, &[], now)?;
+    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), ctx, &[], now)?;
     Ok(())
 }
