@@ -23,6 +23,7 @@ use crate::lock::{self, FileLock};
 use crate::openpgp::keys::Keys;
 use crate::outbox::{self, Mailer};
 use crate::render::Templates;
+use crate::seal;
 use crate::store::{self, Db, Store, StoreError};
 use crate::timers;
 
@@ -210,10 +211,14 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
     } else {
         tracing::info!("no [imap] section: mail arrives only through `vdpd ingest`");
     }
+    // Whatever queues mail wakes the sealing task (`outbox_wake`), which wakes the outbox once the bytes are
+    // made (`deliver_wake`).
+    let deliver_wake = Arc::new(Notify::new());
+    tracker.spawn(seal_loop(rt.clone(), cancel.clone(), outbox_wake.clone(), deliver_wake.clone()));
     tracker.spawn(outbox_loop(
         rt.clone(),
         cancel.clone(),
-        outbox_wake.clone(),
+        deliver_wake.clone(),
         rt.config().imap.is_none().then(|| heartbeat.clone()),
     ));
     tracker.spawn(timer_loop(rt.clone(), outbox_wake.clone(), timer_wake.clone(), cancel.clone()));
@@ -463,6 +468,24 @@ async fn serve_mailbox(
     (None, synced)
 }
 
+/// Seals queued mail ([`crate::seal`]) whenever woken (mail was queued) or every [`IDLE_CHECK`] (mail queued
+/// by another process, or left by a crash), and wakes the outbox after each pass. It uses the outbox's
+/// connection: the mailbox loop's stays free for intake while mail is sealed.
+async fn seal_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, deliver: Arc<Notify>) {
+    while !cancel.is_cancelled() {
+        let env = rt.live.current();
+        if let Err(e) = seal::seal_pending(&rt.outbox_db, &env, &rt.clock).await {
+            tracing::error!("sealing queued mail failed: {e}");
+        }
+        deliver.notify_one();
+        tokio::select! {
+            _ = tokio::time::sleep(IDLE_CHECK) => {}
+            _ = wake.notified() => {}
+            _ = cancel.cancelled() => break,
+        }
+    }
+}
+
 /// Delivers due mail whenever woken, when the next retry is due, or every [`IDLE_CHECK`].
 async fn outbox_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, heartbeat: Option<Heartbeat>) {
     let mut outage = 0u32;
@@ -701,6 +724,7 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
         .await?
         .fired;
     oauth2_check(&rt).await;
+    seal::seal_pending(&rt.db, &rt.env, &rt.clock).await?;
     report.delivery =
         outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(30), None).await?;
     if report.delivery.connection_failed {
@@ -770,6 +794,10 @@ pub async fn ingest(rt: Runtime, inputs: Vec<Input>, deliver: bool) -> Result<In
     let now = rt.clock.now_ms();
     rt.db.call(move |s| s.durable_barrier(now)).await?;
     if deliver && report.processed.iter().any(|(_, p)| p.enqueued) {
+        // Sealing failures are recorded against their mail; a store error leaves it for the daemon.
+        if let Err(e) = seal::seal_pending(&rt.db, &rt.env, &rt.clock).await {
+            tracing::warn!("sealing after ingest failed, the mail stays queued: {e}");
+        }
         match outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(10), None).await {
             Ok(d) => report.delivery = Some(d),
             // The messages are safely stored; the daemon (or the next `once`) delivers.

@@ -48,6 +48,7 @@ pub mod openpgp;
 pub mod outbox;
 pub mod publish;
 pub mod render;
+pub mod seal;
 pub mod smtp;
 pub mod stats;
 pub mod store;

@@ -5,8 +5,9 @@
 //! leaves a deployment without it. Undefined variables are errors (strict mode), and `vdpd check` renders every
 //! template with a sample context, so a typo is caught before it reaches a researcher.
 //!
-//! [`compose`] turns a [`MailPlan`] and a rendered body into the exact bytes that are stored in the outbox and
-//! later sent: what is stored is what goes out.
+//! [`compose`] turns a planned mail's [`Headers`] and rendered body into the exact bytes that are stored in the
+//! outbox and later sent: what is stored is what goes out. It runs after the transaction that queued the mail
+//! has committed ([`crate::seal`]), because signing and encrypting are the dearest part of a mail.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -17,7 +18,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::config::{Config, Organisation};
-use crate::engine::MailPlan;
+use crate::engine::Headers;
 use crate::mailtext;
 use crate::openpgp::Cert;
 use crate::openpgp::keys::OrgKey;
@@ -226,16 +227,32 @@ pub struct Envelope<'a> {
 }
 
 /// A file attached to an outgoing mail.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OutFile {
     pub name: String,
     pub content_type: String,
+    /// Kept as base64 while the mail waits to be sealed (see [`crate::seal`]).
+    #[serde(with = "base64_bytes")]
     pub data: Vec<u8>,
+}
+
+mod base64_bytes {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
+    pub fn serialize<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Builds the final RFC 5322 bytes of a planned mail.
 pub fn compose(
-    plan: &MailPlan,
+    plan: &Headers,
     body: &str,
     org: &Organisation,
     message_id: &str,
@@ -405,8 +422,8 @@ enum Content {
 mod tests {
     use super::*;
 
-    fn plan() -> MailPlan {
-        MailPlan {
+    fn plan() -> crate::engine::MailPlan {
+        crate::engine::MailPlan {
             mail: Mail::Acknowledgement { form: None },
             subject: "[EX-2026-0001] Re: Ünïcode\r\nBcc: evil@x.test".into(),
             in_reply_to: Some("<r1@research.test>".into()),
@@ -438,7 +455,7 @@ mod tests {
     fn composed_mail_has_threading_and_rfc3834_headers_and_no_injection() {
         let plan = plan();
         let raw = compose(
-            &plan,
+            &plan.headers(),
             "Hello\nthere\n",
             &org(),
             "<ex-1.abc@example.test>",
@@ -466,7 +483,9 @@ mod tests {
         plan.subject = subject.clone();
         let name = "Ä".repeat(90);
         let to = [("alice@research.test", name.as_str())];
-        let raw = compose(&plan, "x", &org(), "<a@b.c>", "2026-11-23T10:00:00Z".parse().unwrap(), &plain(&to)).unwrap();
+        let raw =
+            compose(&plan.headers(), "x", &org(), "<a@b.c>", "2026-11-23T10:00:00Z".parse().unwrap(), &plain(&to))
+                .unwrap();
         let text = String::from_utf8(raw.clone()).unwrap();
         let header = &text[..text.find("\r\n\r\n").unwrap()];
         assert!(header.is_ascii(), "RFC 2047-encoded");
@@ -540,7 +559,7 @@ mod tests {
         let envelope = Envelope { encrypt: Some((&certs, &key)), ..plain(&to) };
         // The keys were made just now.
         let now = jiff::Timestamp::now();
-        let raw = compose(&plan, "The details.\n", &org(), "<a@example.test>", now, &envelope).unwrap();
+        let raw = compose(&plan.headers(), "The details.\n", &org(), "<a@example.test>", now, &envelope).unwrap();
         let outer = mail_parser::MessageParser::default().parse(&raw).unwrap();
         assert_eq!(outer.subject(), Some("[EX-2026-0001]"), "the report's subject stays inside");
         assert_eq!(outer.in_reply_to().as_text(), Some("r1@research.test"), "threading still works outside");

@@ -174,9 +174,11 @@ impl Life {
         vdpd::timers::fire_due(&mut self.store, &self.env, self.now).unwrap();
     }
 
-    /// Everything the outbox has due is accepted by the server; returns what each recipient reads.
+    /// Everything queued is sealed, as the daemon's sealing task does after each commit, and everything the
+    /// outbox then has due is accepted by the server; returns what each recipient reads.
     fn deliver(&mut self) -> Vec<Got> {
         let now = self.now;
+        vdpd::seal::seal_all(&mut self.store, &self.env, now).unwrap();
         let rows = self
             .store
             .write(|tx| {

@@ -43,6 +43,8 @@ pub fn dry_run(store: &Store, env: &Env, mail: &IncomingMail, now: i64) -> Resul
     let mut copy = store.copy_in_memory()?;
     let marks = store::dry_run::marks(copy.conn())?;
     let processed = process(&mut copy, env, mail, now)?;
+    // Sealed as the daemon would, so that what is shown is what would be sent.
+    crate::seal::seal_all(&mut copy, env, now)?;
     let added = store::dry_run::added_since(copy.conn(), &marks)?;
     let mut tickets = Vec::new();
     for &id in &added.ticket_ids {

@@ -1,12 +1,14 @@
-//! Mail that follows from a message: rendered once, composed once per researcher and once for the team members
-//! it goes to (signed and encrypted where it can be), and written to the ticket and the outbox in the caller's
-//! transaction.
+//! Mail that follows from a message: rendered once, and written to the ticket and the outbox in the caller's
+//! transaction with what its final bytes are to be made of — once per researcher and once for the team
+//! members it goes to (signed and encrypted where it can be). [`crate::seal`] makes those bytes after the
+//! commit.
 
 use super::{Env, HandleError, system_time};
 use crate::config::StaffEncryption;
 use crate::engine::{self, Auto, DAY_MS, MailPlan};
-use crate::openpgp::{self, Cert, autocrypt};
-use crate::render::{self, Envelope, KeyContext, OutFile, RenderError, TicketContext};
+use crate::openpgp::{self, Cert};
+use crate::render::{self, KeyContext, OutFile, RenderError, TicketContext};
+use crate::seal::Composition;
 use crate::store::{self, StoreError};
 use crate::timeline::{BY_VDPD, Event};
 
@@ -114,9 +116,11 @@ pub(super) fn auto_reply(
     Ok(true)
 }
 
-/// Renders a planned mail (its template with `ctx` and what the mail itself carries) and writes it to the ticket's messages (one row) and the outbox (one row per
-/// recipient, in the order given): each researcher's copy composed for them, the team members' as one message
-/// to all of them we encrypt to (sealed once for all their certificates) and one to the rest.
+/// Renders a planned mail (its template with `ctx` and what the mail itself carries) and writes it to the
+/// ticket's messages (one row) and the outbox (one row per recipient, in the order given), with what its
+/// final bytes are to be made of: each researcher's copy composed for them alone, the team members' as one
+/// message to all of them we encrypt to (sealed once for all their certificates) and one to the rest. The
+/// bytes themselves are made after the commit ([`crate::seal`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn enqueue(
     tx: &rusqlite::Transaction<'_>,
@@ -137,12 +141,7 @@ pub(super) fn enqueue(
     let body = env.templates.render(plan.mail.template(), &ctx)?;
     let kind = plan.mail.kind();
     let message_id = render::new_message_id(ticket.map(|(_, r)| r), &org.domain);
-    let date = jiff::Timestamp::from_millisecond(now).map_err(|e| RenderError::Message(e.to_string()))?;
     let org_key = env.keys.org.as_ref();
-    let autocrypt = match (org_key, &env.config.openpgp) {
-        (Some(k), Some(o)) if o.autocrypt => Some(autocrypt::header(&org.security_address, k.public())),
-        _ => None,
-    };
     // One message per group: the team members we encrypt to, the team members we cannot, and each researcher
     // alone. Signing and encrypting cost more than everything else a mail needs (an X25519 key agreement per
     // certificate, a signature, the system's randomness each time), so a notification to three staff members is
@@ -154,24 +153,30 @@ pub(super) fn enqueue(
         .filter(|g: &Vec<usize>| !g.is_empty())
         .collect();
     groups.extend((0..recipients.len()).filter(|&i| !recipients[i].team).map(|i| vec![i]));
-    let mut raws: Vec<Vec<u8>> = Vec::with_capacity(groups.len());
-    let mut raw_of = vec![0; recipients.len()];
+    let headers = plan.headers();
+    let mut seals: Vec<i64> = Vec::with_capacity(groups.len());
+    let mut seal_of = vec![0; recipients.len()];
     for group in &groups {
         let members: Vec<&Recipient> = group.iter().map(|&i| &recipients[i]).collect();
-        let to: Vec<(&str, &str)> = members.iter().map(|r| (r.address.as_str(), r.name.as_str())).collect();
-        let certs: Vec<&Cert> = members.iter().filter_map(|r| r.cert.as_ref()).collect();
-        let envelope = Envelope {
-            to: &to,
-            attach_key: org_key.filter(|_| plan.mail.attaches_key()).map(|k| k.public()),
-            autocrypt: autocrypt.as_deref(),
-            encrypt: org_key.filter(|_| encrypts(members[0])).map(|key| (certs.as_slice(), key)),
-            reply_to: plan.reply_to_desk.then_some(org.security_address.as_str()),
-            files,
+        let composition = Composition {
+            headers: headers.clone(),
+            body: body.clone(),
+            message_id: message_id.clone(),
+            date: now,
+            to: members.iter().map(|r| (r.address.clone(), r.name.clone())).collect(),
+            attach_key: org_key.is_some() && plan.mail.attaches_key(),
+            autocrypt: env.config.openpgp.as_ref().is_some_and(|o| o.autocrypt),
+            reply_to: plan.reply_to_desk.then(|| org.security_address.clone()),
+            encrypt_to: encrypts(members[0])
+                .then(|| members.iter().filter_map(|r| r.cert.as_ref()).map(|c| c.fingerprint().to_hex()).collect()),
+            files: files.to_vec(),
         };
+        let text = serde_json::to_string(&composition).map_err(|e| RenderError::Message(e.to_string()))?;
+        let id = store::outbox::new_seal(tx, &text, now)?;
         for &i in group {
-            raw_of[i] = raws.len();
+            seal_of[i] = seals.len();
         }
-        raws.push(render::compose(plan, &body, org, &message_id, date, &envelope)?);
+        seals.push(id);
     }
     let all_encrypted = recipients.iter().all(encrypts);
     let to_list = recipients.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", ");
@@ -202,18 +207,18 @@ pub(super) fn enqueue(
         )?),
         None => None,
     };
-    for (r, &raw) in recipients.iter().zip(&raw_of) {
-        let raw = &raws[raw];
+    for (r, &seal) in recipients.iter().zip(&seal_of) {
         store::outbox::enqueue(
             tx,
             &store::outbox::NewOutgoing {
+                seal: Some(seals[seal]),
                 message_row,
                 ticket_id: ticket.map(|(id, _)| id),
                 kind,
                 auto_reply: plan.auto == Auto::Replied,
                 envelope_from: &org.security_address,
                 recipient: &r.address,
-                raw,
+                raw: &[],
                 created_at: now,
             },
         )?;

@@ -50,7 +50,8 @@ fn ingested(raw: &str) -> IncomingMail {
 }
 
 fn ingest(store: &mut Store, raw: &str) -> Processed {
-    process(store, &env(), &ingested(raw), NOW).unwrap()
+    let processed = process(store, &env(), &ingested(raw), NOW).unwrap();
+    sealed(store, processed)
 }
 
 fn imap(store: &mut Store, uid: u32, raw: &str) -> Processed {
@@ -61,7 +62,14 @@ fn imap(store: &mut Store, uid: u32, raw: &str) -> Processed {
         truncated: false,
         admitted: false,
     };
-    process(store, &env(), &mail, NOW).unwrap()
+    let processed = process(store, &env(), &mail, NOW).unwrap();
+    sealed(store, processed)
+}
+
+/// What the daemon's sealing task does after each commit: the queued rows get their final bytes.
+fn sealed(store: &mut Store, processed: Processed) -> Processed {
+    crate::seal::seal_all(store, &env(), NOW).unwrap();
+    processed
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
@@ -267,6 +275,7 @@ fn a_flood_of_one_report_names_ten_possible_duplicates_and_counts_the_rest() {
         let p = process(&mut store, &env, &ingested(&raw), NOW + i).unwrap();
         assert_eq!(p.status, IntakeStatus::Ticket, "{p:?}");
     }
+    crate::seal::seal_all(&mut store, &env, NOW).unwrap();
     let mut stmt =
         store.conn().prepare("SELECT raw FROM outbox WHERE recipient = 'alice@example.test' ORDER BY id").unwrap();
     let to_staff: Vec<String> = stmt

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("sql/005_oauth2.sql")),
     (6, include_str!("sql/006_queue_index.sql")),
     (7, include_str!("sql/007_trust.sql")),
+    (8, include_str!("sql/008_sealing.sql")),
 ];
 
 /// The newest schema version this build knows.

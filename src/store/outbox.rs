@@ -1,6 +1,6 @@
 //! SQL for the outbox: mail committed for delivery, one row per recipient.
 //!
-//! Row life: `queued` → (claimed: attempts + 1, committed *before* the SMTP transaction) `sending` →
+//! Row life: `sealing` (its bytes not made yet: see [`crate::seal`]) → `queued` → (claimed: attempts + 1, committed *before* the SMTP transaction) `sending` →
 //! `sent` | `queued` again with a later `next_attempt_at` (transient failure) | `failed` (permanent, or too
 //! old). A row found `sending` by the next process to take the outbox lock was interrupted mid-send: it goes
 //! back to `queued`, which is the one window where a mail can be delivered twice (at-least-once, bounded by
@@ -12,9 +12,11 @@ use vdpd_core::mail::MessageKind;
 
 use super::StoreError;
 
-/// A mail to enqueue, already rendered to its final bytes.
+/// A mail to enqueue: its final bytes, or the composition ([`new_seal`]) they will be sealed from.
 #[derive(Debug, Clone)]
 pub struct NewOutgoing<'a> {
+    /// The composition this row waits for (`raw` is then empty): the row is `sealing`, not yet `queued`.
+    pub seal: Option<i64>,
     pub message_row: Option<i64>,
     pub ticket_id: Option<i64>,
     pub kind: MessageKind,
@@ -28,8 +30,8 @@ pub struct NewOutgoing<'a> {
 
 pub fn enqueue(conn: &Connection, m: &NewOutgoing<'_>) -> Result<i64, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO outbox (message_row, ticket_id, kind, auto_reply, envelope_from, recipient, raw, status, attempts, created_at, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', 0, ?8, ?8)",
+        "INSERT INTO outbox (message_row, ticket_id, kind, auto_reply, envelope_from, recipient, raw, status, attempts, created_at, next_attempt_at, seal_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?9 IS NULL THEN 'queued' ELSE 'sealing' END, 0, ?8, ?8, ?9)",
     )?
     .execute(params![
         m.message_row,
@@ -39,9 +41,76 @@ pub fn enqueue(conn: &Connection, m: &NewOutgoing<'_>) -> Result<i64, StoreError
         m.envelope_from,
         m.recipient,
         m.raw,
-        m.created_at
+        m.created_at,
+        m.seal
     ])?;
     Ok(conn.last_insert_rowid())
+}
+
+/// Records a mail's composition (serialised by [`crate::seal`]) for the rows that will wait on it.
+pub fn new_seal(conn: &Connection, composition: &str, created_at: i64) -> Result<i64, StoreError> {
+    conn.prepare_cached("INSERT INTO outbox_seal (composition, created_at) VALUES (?1, ?2)")?
+        .execute(params![composition, created_at])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Up to `limit` compositions waiting to be sealed, oldest first: (id, composition, the addresses of the rows
+/// waiting on it).
+pub fn pending_seals(conn: &Connection, limit: usize) -> Result<Vec<(i64, String, Vec<String>)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT id, composition FROM outbox_seal ORDER BY id LIMIT ?1")?;
+    let seals = stmt
+        .query_map([limit as i64], |r| Ok((r.get::<_, i64>("id")?, r.get::<_, String>("composition")?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut recipients = conn.prepare_cached("SELECT recipient FROM outbox WHERE seal_id = ?1 ORDER BY id")?;
+    let mut out = Vec::with_capacity(seals.len());
+    for (id, composition) in seals {
+        let to = recipients.query_map([id], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+        out.push((id, composition, to));
+    }
+    Ok(out)
+}
+
+/// The sealed bytes of composition `seal`: its rows become `queued` (due when they were created, so sealing
+/// never reorders the queue) and the composition is deleted. Returns the rows released.
+pub fn sealed(conn: &Connection, seal: i64, raw: &[u8]) -> Result<usize, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE outbox SET raw = ?2, status = 'queued', seal_id = NULL WHERE seal_id = ?1 AND status = 'sealing'",
+        )?
+        .execute(params![seal, raw])?;
+    conn.prepare_cached("DELETE FROM outbox_seal WHERE id = ?1")?.execute([seal])?;
+    Ok(n)
+}
+
+/// The rows waiting on composition `seal` that cannot be sealed; the caller records them as failed
+/// ([`crate::outbox::record`]) and then [`discard_seal`]s the composition.
+pub fn sealing_rows(conn: &Connection, seal: i64) -> Result<Vec<OutboxRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, ticket_id, kind, envelope_from, recipient, raw, attempts, created_at FROM outbox
+         WHERE seal_id = ?1 AND status = 'sealing' ORDER BY id",
+    )?;
+    let rows = stmt.query_map([seal], outbox_row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Deletes a composition and unlinks its rows (after they were recorded as failed).
+pub fn discard_seal(conn: &Connection, seal: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE outbox SET seal_id = NULL WHERE seal_id = ?1")?.execute([seal])?;
+    conn.prepare_cached("DELETE FROM outbox_seal WHERE id = ?1")?.execute([seal])?;
+    Ok(())
+}
+
+fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: r.get("id")?,
+        ticket_id: r.get("ticket_id")?,
+        kind: super::column(r, "outbox.kind")?,
+        envelope_from: r.get("envelope_from")?,
+        recipient: r.get("recipient")?,
+        raw: r.get("raw")?,
+        attempts: r.get("attempts")?,
+        created_at: r.get("created_at")?,
+    })
 }
 
 /// A row claimed for sending.
@@ -81,20 +150,7 @@ pub fn claim_due(conn: &Connection, now: i64, limit: usize, capacity: usize) -> 
     )?;
     let mut rows = Vec::with_capacity(ids.len());
     for id in ids {
-        let row = claim
-            .query_row(params![now, id], |r| {
-                Ok(OutboxRow {
-                    id: r.get("id")?,
-                    ticket_id: r.get("ticket_id")?,
-                    kind: super::column(r, "outbox.kind")?,
-                    envelope_from: r.get("envelope_from")?,
-                    recipient: r.get("recipient")?,
-                    raw: r.get("raw")?,
-                    attempts: r.get("attempts")?,
-                    created_at: r.get("created_at")?,
-                })
-            })
-            .optional()?;
+        let row = claim.query_row(params![now, id], outbox_row).optional()?;
         rows.extend(row);
     }
     Ok(rows)
@@ -187,7 +243,7 @@ pub struct OutboxCounts {
     pub sending: i64,
     pub sent: i64,
     pub failed: i64,
-    /// Creation time of the oldest mail not yet delivered (queued or sending).
+    /// Creation time of the oldest mail not yet delivered (sealing, queued or sending).
     pub oldest_undelivered_at: Option<i64>,
 }
 
@@ -197,7 +253,8 @@ pub fn counts(conn: &Connection) -> Result<OutboxCounts, StoreError> {
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
         let (status, n) = row?;
         match status.as_str() {
-            "queued" => c.queued = n,
+            // Waiting to be sealed is waiting to go.
+            "queued" | "sealing" => c.queued += n,
             "sending" => c.sending = n,
             "sent" => c.sent = n,
             "failed" => c.failed = n,
@@ -205,7 +262,7 @@ pub fn counts(conn: &Connection) -> Result<OutboxCounts, StoreError> {
         }
     }
     c.oldest_undelivered_at = conn
-        .prepare_cached("SELECT min(created_at) FROM outbox WHERE status IN ('queued', 'sending')")?
+        .prepare_cached("SELECT min(created_at) FROM outbox WHERE status IN ('sealing', 'queued', 'sending')")?
         .query_row([], |r| r.get(0))?;
     Ok(c)
 }

@@ -253,8 +253,32 @@ pub struct MailPlan {
     pub reply_to_desk: bool,
 }
 
+impl MailPlan {
+    /// The header fields the plan decides, as the mail's final bytes carry them.
+    pub fn headers(&self) -> Headers {
+        Headers {
+            subject: self.subject.clone(),
+            in_reply_to: self.in_reply_to.clone(),
+            references: self.references.clone(),
+            auto: self.auto,
+        }
+    }
+}
+
+/// The header fields of a planned mail that are not about who receives it: what the shell composes the final
+/// bytes with, after the transaction that queued the mail has committed (so they are kept, serialised, until
+/// then).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Headers {
+    pub subject: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub auto: Auto,
+}
+
 /// RFC 3834: who wrote a mail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Auto {
     /// Written by a person (a staff member's words relayed, an outcome they decided): no `Auto-Submitted`.
     No,

@@ -1,0 +1,404 @@
+//! Sealing: a queued mail's final bytes, made after the transaction that queued it has committed.
+//!
+//! The change that causes a mail (a report opening a ticket, a staff command, a fired timer) decides
+//! everything about it in its own transaction: what it says (the template is rendered there, because the
+//! ticket's messages record the text), who receives it, which certificates it is encrypted to, its
+//! Message-ID and date. What is left — building the MIME message, attaching our key, signing and encrypting
+//! — is the dearest part of a mail (an X25519 key agreement per certificate, a signature, the system's
+//! randomness each time), and it needs nothing from the store. So the transaction records a [`Composition`]
+//! and leaves the outbox rows `sealing`; [`seal_pending`] (the daemon's sealing task, and every command that
+//! delivers) seals them outside any transaction and the store's writer lock, on a blocking thread, and a
+//! short transaction puts the bytes in the rows, which become `queued`.
+//!
+//! Nothing is lost and nothing is weakened in between: a crash leaves the composition, which the next process
+//! seals; a mail decided encrypted is sealed for exactly the certificates decided (by fingerprint), and when
+//! one of them is no longer held the mail fails with that reason — it is never sent in clear instead.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::engine::Headers;
+use crate::intake::Env;
+use crate::openpgp::{Cert, autocrypt};
+use crate::render::{self, Envelope, OutFile};
+use crate::store::outbox::SendResult;
+use crate::store::{self, Db, Store, StoreError};
+
+/// How many compositions one pass reads, seals and settles at a time: few enough that the rows they release
+/// reach the outbox soon, enough that a backlog is not one transaction per mail.
+const BATCH: usize = 32;
+
+/// Everything a mail's final bytes are made of, but the keys: decided, and stored, in the transaction that
+/// queues the mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Composition {
+    pub headers: Headers,
+    /// The rendered template.
+    pub body: String,
+    pub message_id: String,
+    /// When the mail was decided (milliseconds since the epoch): its `Date:`.
+    pub date: i64,
+    /// (address, display name) of each addressee: one researcher, or members of the desk's team.
+    pub to: Vec<(String, String)>,
+    /// Our public certificate goes with it (if the organisation key is still there when it is sealed).
+    pub attach_key: bool,
+    /// An `Autocrypt:` header offers our key.
+    pub autocrypt: bool,
+    pub reply_to: Option<String>,
+    /// Signed by the organisation key and encrypted to these certificates (fingerprints, one per addressee)
+    /// and ours; `None`: sent in clear.
+    pub encrypt_to: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<OutFile>,
+}
+
+/// What a sealing pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SealReport {
+    /// Compositions sealed (each releases one row per addressee).
+    pub sealed: usize,
+    /// Compositions that could not be sealed: their rows failed, with the reason.
+    pub failed: usize,
+}
+
+/// A composition read from the store, with the certificates the store holds for its addressees (a
+/// researcher's; staff certificates come from the policy).
+struct Job {
+    id: i64,
+    composition: Result<Composition, String>,
+    held: Vec<Vec<u8>>,
+}
+
+fn read_jobs(store: &Store, limit: usize) -> Result<Vec<Job>, StoreError> {
+    let conn = store.conn();
+    let mut jobs = Vec::new();
+    for (id, text, recipients) in store::outbox::pending_seals(conn, limit)? {
+        let composition =
+            serde_json::from_str::<Composition>(&text).map_err(|e| format!("unreadable composition: {e}"));
+        let mut held = Vec::new();
+        if composition.as_ref().is_ok_and(|c| c.encrypt_to.is_some()) {
+            for address in &recipients {
+                held.extend(store::openpgp::cert_of(conn, address)?.map(|(_, bytes)| bytes));
+            }
+        }
+        jobs.push(Job { id, composition, held });
+    }
+    Ok(jobs)
+}
+
+/// The final bytes of one composition, with the keys of `env`.
+fn seal(job: &Job, env: &Env) -> Result<Vec<u8>, String> {
+    let c = job.composition.as_ref().map_err(Clone::clone)?;
+    let org = &env.config.organisation;
+    let org_key = env.keys.org.as_ref();
+    let held: Vec<Cert> = job.held.iter().filter_map(|b| crate::classify::pgp::cert_from_bytes(b)).collect();
+    let encrypt = match &c.encrypt_to {
+        None => None,
+        Some(fingerprints) => {
+            let key =
+                org_key.ok_or("the mail was to be encrypted, but the organisation key is gone (not sent in clear)")?;
+            let mut certs = Vec::with_capacity(fingerprints.len());
+            for fp in fingerprints {
+                let found = env
+                    .keys
+                    .staff
+                    .iter()
+                    .filter_map(|s| s.cert.as_ref())
+                    .chain(&held)
+                    .find(|cert| cert.fingerprint().to_hex().eq_ignore_ascii_case(fp));
+                certs.push(found.ok_or_else(|| {
+                    format!(
+                        "certificate {fp} is no longer held: the mail was to be encrypted to it (not sent in clear)"
+                    )
+                })?);
+            }
+            Some((certs, key))
+        }
+    };
+    let autocrypt = match (org_key, &env.config.openpgp) {
+        (Some(k), Some(o)) if c.autocrypt && o.autocrypt => Some(autocrypt::header(&org.security_address, k.public())),
+        _ => None,
+    };
+    let to: Vec<(&str, &str)> = c.to.iter().map(|(a, n)| (a.as_str(), n.as_str())).collect();
+    let envelope = Envelope {
+        to: &to,
+        attach_key: org_key.filter(|_| c.attach_key).map(|k| k.public()),
+        autocrypt: autocrypt.as_deref(),
+        encrypt: encrypt.as_ref().map(|(certs, key)| (certs.as_slice(), *key)),
+        reply_to: c.reply_to.as_deref(),
+        files: &c.files,
+    };
+    let date = jiff::Timestamp::from_millisecond(c.date).map_err(|e| e.to_string())?;
+    render::compose(&c.headers, &c.body, org, &c.message_id, date, &envelope).map_err(|e| e.to_string())
+}
+
+/// Seals each job (the CPU-heavy part: call it off the async executor and outside any transaction).
+fn seal_jobs(jobs: &[Job], env: &Env) -> Vec<(i64, Result<Vec<u8>, String>)> {
+    jobs.iter()
+        .map(|job| {
+            let sealed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| seal(job, env)))
+                .unwrap_or_else(|_| Err("sealing panicked".to_string()));
+            (job.id, sealed)
+        })
+        .collect()
+}
+
+/// Puts sealed bytes in their rows; records the rows of a composition that could not be sealed as failed
+/// deliveries (timeline and all), with the reason.
+fn settle(store: &mut Store, results: Vec<(i64, Result<Vec<u8>, String>)>, now: i64) -> Result<SealReport, StoreError> {
+    store.write(|tx| {
+        let mut report = SealReport::default();
+        for (id, result) in &results {
+            match result {
+                Ok(raw) => {
+                    store::outbox::sealed(tx, *id, raw)?;
+                    report.sealed += 1;
+                }
+                Err(error) => {
+                    let error = format!("could not be sealed: {error}");
+                    for row in store::outbox::sealing_rows(tx, *id)? {
+                        tracing::error!(outbox_id = row.id, kind = %row.kind, "mail {} ({}) {error}", row.id, row.kind);
+                        crate::outbox::record(tx, &row, &SendResult::Failed { error: error.clone() }, now)?;
+                    }
+                    store::outbox::discard_seal(tx, *id)?;
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    })
+}
+
+/// Seals every waiting composition, in this thread: for the tests and the dry run, which hold the store
+/// themselves.
+pub fn seal_all(store: &mut Store, env: &Env, now: i64) -> Result<SealReport, StoreError> {
+    let mut total = SealReport::default();
+    loop {
+        let jobs = read_jobs(store, BATCH)?;
+        if jobs.is_empty() {
+            return Ok(total);
+        }
+        let report = settle(store, seal_jobs(&jobs, env), now)?;
+        total.sealed += report.sealed;
+        total.failed += report.failed;
+    }
+}
+
+/// Seals every waiting composition: read in one short visit to the store, sealed on a blocking thread of
+/// their own (the store stays free for intake and delivery meanwhile), settled in one short transaction;
+/// [`BATCH`] at a time until none is left.
+pub async fn seal_pending(db: &Db, env: &Env, clock: &Clock) -> Result<SealReport, StoreError> {
+    let mut total = SealReport::default();
+    loop {
+        let jobs = db.call(|s| read_jobs(s, BATCH)).await?;
+        if jobs.is_empty() {
+            return Ok(total);
+        }
+        let env = env.clone();
+        let results = tokio::task::spawn_blocking(move || seal_jobs(&jobs, &env))
+            .await
+            .expect("sealing does not panic: each job's panic is caught");
+        let now = clock.now_ms();
+        let report = db.call(move |s| settle(s, results, now)).await?;
+        if report.sealed + report.failed > 0 {
+            tracing::debug!(sealed = report.sealed, failed = report.failed, "sealed {} mails", report.sealed);
+        }
+        total.sealed += report.sealed;
+        total.failed += report.failed;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::intake::{IncomingMail, Source};
+    use crate::openpgp::keys::{Keys, OrgKey, StaffKey};
+    use crate::render::Templates;
+
+    const NOW: i64 = 1_795_000_000_000; // 2026-11-18
+
+    const POLICY: &str = r#"
+[organisation]
+name = "Example"
+security_address = "security@example.test"
+ticket_prefix = "EX"
+
+[smtp]
+host = "127.0.0.1"
+tls = "none"
+
+[store]
+path = "vdpd.sqlite"
+
+[sla]
+acknowledge = "24h"
+
+[staff]
+authentication = "dkim"
+trusted_authserv_id = "mx.example.test"
+
+[[staff.members]]
+address = "alice@example.test"
+name = "Alice"
+
+[[staff.members]]
+address = "bob@example.test"
+name = "Bob"
+"#;
+
+    fn key(userid: &str) -> OrgKey {
+        let made = SystemTime::UNIX_EPOCH + Duration::from_millis(NOW as u64) - Duration::from_secs(86_400);
+        OrgKey::generate(userid, None, made).unwrap()
+    }
+
+    /// The desk's key, and Alice and Bob as staff with certificates of their own: every notification is
+    /// encrypted to both.
+    fn env(org: &OrgKey, alice: &OrgKey, bob: &OrgKey) -> Env {
+        let config = crate::config::parse(POLICY, Path::new("/nonexistent/policy.toml")).unwrap();
+        let staff = [("alice@example.test", "Alice", alice), ("bob@example.test", "Bob", bob)]
+            .map(|(a, n, k)| StaffKey { address: a.into(), name: n.into(), cert: Some(k.public().clone()) });
+        Env {
+            config: Arc::new(config),
+            templates: Arc::new(Templates::load(Path::new("/nonexistent/templates")).unwrap()),
+            keys: Arc::new(Keys { org: Some(org.clone()), staff: staff.to_vec() }),
+        }
+    }
+
+    fn report(store: &mut Store, env: &Env) {
+        let raw = "From: r@research.test\r\nTo: security@example.test\r\nSubject: Stored XSS in the admin panel\r\n\
+                   Message-ID: <r1@research.test>\r\n\r\nAsset: https://app.example.test/admin\r\nWeakness: CWE-79\r\n";
+        let mail = IncomingMail {
+            source: Source::Ingest,
+            raw: raw.as_bytes().to_vec(),
+            size: raw.len(),
+            truncated: false,
+            admitted: false,
+        };
+        crate::intake::process(store, env, &mail, NOW).unwrap();
+    }
+
+    /// (recipient, status, raw, last error) of every outbox row.
+    fn rows(store: &Store) -> Vec<(String, String, Vec<u8>, String)> {
+        let mut stmt =
+            store.conn().prepare("SELECT recipient, status, raw, last_error FROM outbox ORDER BY id").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
+    }
+
+    fn count(store: &Store, sql: &str) -> i64 {
+        store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// What the transaction of a report leaves: the acknowledgement and the team's notification decided and
+    /// waiting, no bytes made. A process that dies then leaves them for the next one, which seals each once:
+    /// the researcher's in clear (they have no key), the team's as one message encrypted to both members.
+    #[test]
+    fn mail_is_sealed_after_the_commit_and_survives_a_crash_before_it() {
+        let (org, alice, bob) =
+            (key("Sec <security@example.test>"), key("Alice <alice@example.test>"), key("Bob <bob@example.test>"));
+        let env = env(&org, &alice, &bob);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vdpd.sqlite");
+        let mut store = Store::open(&path).unwrap();
+        report(&mut store, &env);
+        let waiting = rows(&store);
+        assert_eq!(waiting.len(), 3, "{waiting:?}");
+        assert!(waiting.iter().all(|(_, status, raw, _)| status == "sealing" && raw.is_empty()), "{waiting:?}");
+        assert_eq!(count(&store, "SELECT count(*) FROM outbox_seal"), 2, "one composition per message");
+        assert_eq!(crate::store::outbox::claim_due(store.conn(), NOW, 10, 10).unwrap().len(), 0, "nothing to send yet");
+        drop(store);
+
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(seal_all(&mut store, &env, NOW).unwrap(), SealReport { sealed: 2, failed: 0 });
+        assert_eq!(count(&store, "SELECT count(*) FROM outbox_seal"), 0);
+        assert_eq!(seal_all(&mut store, &env, NOW).unwrap(), SealReport::default(), "each sealed once");
+        let sealed = rows(&store);
+        assert!(sealed.iter().all(|(_, status, raw, _)| status == "queued" && !raw.is_empty()), "{sealed:?}");
+        let ack = String::from_utf8_lossy(&sealed[0].2);
+        assert_eq!(sealed[0].0, "r@research.test");
+        assert!(ack.contains("Subject: [EX-2026-0001] Re: Stored XSS in the admin panel\r\n"), "{ack}");
+        let team: Vec<_> = sealed[1..].iter().collect();
+        assert_eq!(team[0].2, team[1].2, "one message for the team");
+        let outer = mail_parser::MessageParser::default().parse(&team[0].2).unwrap();
+        let content_type = mail_parser::MimeHeaders::content_type(&outer).unwrap();
+        assert_eq!((content_type.ctype(), content_type.subtype()), ("multipart", Some("encrypted")));
+        assert_eq!(outer.subject(), Some("[EX-2026-0001]"), "the report's subject travels inside");
+        let text = String::from_utf8_lossy(&team[0].2);
+        let armoured = &text[text.find("-----BEGIN PGP MESSAGE-----").unwrap()..];
+        for reader in [&alice, &bob] {
+            let opened = crate::openpgp::read::decrypt(
+                armoured.as_bytes(),
+                Some(reader),
+                std::slice::from_ref(org.public()),
+                &crate::openpgp::read::Limits { max_plaintext: 1 << 20, max_ratio: 100 },
+                SystemTime::UNIX_EPOCH + Duration::from_millis(NOW as u64),
+            )
+            .unwrap();
+            let inner = String::from_utf8_lossy(&opened.plaintext);
+            assert!(inner.contains("Stored XSS in the admin panel"), "{inner}");
+        }
+        let due = crate::store::outbox::claim_due(store.conn(), NOW, 10, 10).unwrap();
+        assert_eq!(due.len(), 3, "all due, in the order they were queued");
+    }
+
+    /// A member's certificate replaced between the commit and the sealing (a reload): the notification that
+    /// was decided encrypted to the old one fails with the reason, and nothing goes in clear instead; the
+    /// researcher's acknowledgement is not held up by it.
+    #[test]
+    fn a_certificate_gone_before_sealing_fails_the_mail_and_never_sends_it_in_clear() {
+        let (org, alice, bob) =
+            (key("Sec <security@example.test>"), key("Alice <alice@example.test>"), key("Bob <bob@example.test>"));
+        let mut store = Store::open_in_memory().unwrap();
+        report(&mut store, &env(&org, &alice, &bob));
+        let reloaded = env(&org, &key("Alice <alice@example.test>"), &bob);
+        assert_eq!(seal_all(&mut store, &reloaded, NOW).unwrap(), SealReport { sealed: 1, failed: 1 });
+        let after = rows(&store);
+        assert_eq!(after[0].1, "queued", "the acknowledgement goes");
+        for (to, status, raw, error) in &after[1..] {
+            assert_eq!(status, "failed", "{to}");
+            assert!(raw.is_empty(), "no bytes were made for {to}");
+            assert!(error.contains("no longer held") && error.contains("not sent in clear"), "{error}");
+        }
+        assert_eq!(count(&store, "SELECT count(*) FROM outbox_seal"), 0);
+        let failed = count(
+            &store,
+            &format!(
+                "SELECT count(*) FROM timeline WHERE event = '{}'",
+                crate::timeline::Event::Failed(crate::mail::MessageKind::StaffNewReport)
+            ),
+        );
+        assert_eq!(failed, 2, "the ticket's timeline says so, once per member");
+    }
+
+    /// A composition keeps everything through its stored form, attachments too.
+    #[test]
+    fn a_composition_survives_its_stored_form() {
+        let c = Composition {
+            headers: Headers {
+                subject: "[EX-1] Re: x".into(),
+                in_reply_to: Some("<a@b>".into()),
+                references: vec!["<a@b>".into()],
+                auto: crate::engine::Auto::Generated,
+            },
+            body: "Hello\n".into(),
+            message_id: "<ex-1.abc@example.test>".into(),
+            date: NOW,
+            to: vec![("a@example.test".into(), "A".into())],
+            attach_key: true,
+            autocrypt: false,
+            reply_to: Some("security@example.test".into()),
+            encrypt_to: Some(vec!["ABCD".into()]),
+            files: vec![OutFile {
+                name: "poc.bin".into(),
+                content_type: "application/octet-stream".into(),
+                data: vec![0, 255, 10],
+            }],
+        };
+        let text = serde_json::to_string(&c).unwrap();
+        assert!(text.contains("\"data\":\"AP8K\""), "bytes as base64: {text}");
+        assert_eq!(serde_json::from_str::<Composition>(&text).unwrap(), c);
+    }
+}
