@@ -67,6 +67,8 @@ pub struct Runtime {
     /// A second connection for the outbox loop: in WAL mode it reads and claims while the mailbox loop's
     /// connection is busy classifying and rendering (SQLite still serialises the writes themselves).
     pub outbox_db: Db,
+    /// A third for the sealing task, whose reads and short writes then never wait behind the outbox's.
+    pub seal_db: Db,
     pub mailer: Mailer,
     pub clock: Clock,
     /// OAuth2 access tokens, for IMAP or SMTP with `auth = "xoauth2"`.
@@ -81,12 +83,23 @@ impl Runtime {
     pub fn open(config: Config, clock: Clock) -> Result<Runtime, DaemonError> {
         let db = Db::new(Store::open(&config.store.path)?);
         let outbox_db = Db::new(Store::open(&config.store.path)?);
+        let seal_db = Db::new(Store::open(&config.store.path)?);
         let tokens =
             config.oauth2.clone().map(|o| Arc::new(crate::oauth2::TokenSource::new(o, db.clone(), &config.store.path)));
         let mailer = Mailer::new(&config.smtp, tokens.clone())?;
         let env = load_env(config)?;
         let imap_retry = Arc::new(Notify::new());
-        Ok(Runtime { live: SharedEnv::new(env.clone()), env, db, outbox_db, mailer, clock, tokens, imap_retry })
+        Ok(Runtime {
+            live: SharedEnv::new(env.clone()),
+            env,
+            db,
+            outbox_db,
+            seal_db,
+            mailer,
+            clock,
+            tokens,
+            imap_retry,
+        })
     }
 
     fn config(&self) -> &Config {
@@ -469,12 +482,12 @@ async fn serve_mailbox(
 }
 
 /// Seals queued mail ([`crate::seal`]) whenever woken (mail was queued) or every [`IDLE_CHECK`] (mail queued
-/// by another process, or left by a crash), and wakes the outbox after each pass. It uses the outbox's
-/// connection: the mailbox loop's stays free for intake while mail is sealed.
+/// by another process, or left by a crash), and wakes the outbox after each pass. It has a connection of its
+/// own: the mailbox loop's stays free for intake, and the outbox's for delivery, while mail is sealed.
 async fn seal_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, deliver: Arc<Notify>) {
     while !cancel.is_cancelled() {
         let env = rt.live.current();
-        if let Err(e) = seal::seal_pending(&rt.outbox_db, &env, &rt.clock).await {
+        if let Err(e) = seal::seal_pending(&rt.seal_db, &env, &rt.clock).await {
             tracing::error!("sealing queued mail failed: {e}");
         }
         deliver.notify_one();

@@ -1,7 +1,6 @@
-//! Mail that follows from a message: rendered once, and written to the ticket and the outbox in the caller's
-//! transaction with what its final bytes are to be made of — once per researcher and once for the team
-//! members it goes to (signed and encrypted where it can be). [`crate::seal`] makes those bytes after the
-//! commit.
+//! Mail that follows from a message: rendered once, composed once per researcher and once for the team members
+//! it goes to, and written to the ticket and the outbox in the caller's transaction. Mail that is signed and
+//! encrypted is written as what its bytes are to be made of: [`crate::seal`] makes them after the commit.
 
 use super::{Env, HandleError, system_time};
 use crate::config::StaffEncryption;
@@ -119,8 +118,8 @@ pub(super) fn auto_reply(
 /// Renders a planned mail (its template with `ctx` and what the mail itself carries) and writes it to the
 /// ticket's messages (one row) and the outbox (one row per recipient, in the order given), with what its
 /// final bytes are to be made of: each researcher's copy composed for them alone, the team members' as one
-/// message to all of them we encrypt to (sealed once for all their certificates) and one to the rest. The
-/// bytes themselves are made after the commit ([`crate::seal`]).
+/// message to all of them we encrypt to (sealed once for all their certificates) and one to the rest. Mail in
+/// clear is composed here; signed and encrypted mail is sealed after the commit ([`crate::seal`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn enqueue(
     tx: &rusqlite::Transaction<'_>,
@@ -154,8 +153,13 @@ pub(super) fn enqueue(
         .collect();
     groups.extend((0..recipients.len()).filter(|&i| !recipients[i].team).map(|i| vec![i]));
     let headers = plan.headers();
-    let mut seals: Vec<i64> = Vec::with_capacity(groups.len());
-    let mut seal_of = vec![0; recipients.len()];
+    // Each group's bytes: made now (clear text), or sealed after the commit (signed and encrypted).
+    enum Made {
+        Now(Vec<u8>),
+        Later(i64),
+    }
+    let mut made_by_group: Vec<Made> = Vec::with_capacity(groups.len());
+    let mut made_of = vec![0; recipients.len()];
     for group in &groups {
         let members: Vec<&Recipient> = group.iter().map(|&i| &recipients[i]).collect();
         let composition = Composition {
@@ -171,12 +175,16 @@ pub(super) fn enqueue(
                 .then(|| members.iter().filter_map(|r| r.cert.as_ref()).map(|c| c.fingerprint().to_hex()).collect()),
             files: files.to_vec(),
         };
-        let text = serde_json::to_string(&composition).map_err(|e| RenderError::Message(e.to_string()))?;
-        let id = store::outbox::new_seal(tx, &text, now)?;
+        let made = if composition.is_dear() {
+            let text = serde_json::to_string(&composition).map_err(|e| RenderError::Message(e.to_string()))?;
+            Made::Later(store::outbox::new_seal(tx, &text, now)?)
+        } else {
+            Made::Now(crate::seal::compose(&composition, env, &[]).map_err(RenderError::Message)?)
+        };
         for &i in group {
-            seal_of[i] = seals.len();
+            made_of[i] = made_by_group.len();
         }
-        seals.push(id);
+        made_by_group.push(made);
     }
     let all_encrypted = recipients.iter().all(encrypts);
     let to_list = recipients.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", ");
@@ -207,18 +215,22 @@ pub(super) fn enqueue(
         )?),
         None => None,
     };
-    for (r, &seal) in recipients.iter().zip(&seal_of) {
+    for (r, &made) in recipients.iter().zip(&made_of) {
+        let (raw, seal) = match &made_by_group[made] {
+            Made::Now(raw) => (raw.as_slice(), None),
+            Made::Later(id) => (&[][..], Some(*id)),
+        };
         store::outbox::enqueue(
             tx,
             &store::outbox::NewOutgoing {
-                seal: Some(seals[seal]),
+                seal,
                 message_row,
                 ticket_id: ticket.map(|(id, _)| id),
                 kind,
                 auto_reply: plan.auto == Auto::Replied,
                 envelope_from: &org.security_address,
                 recipient: &r.address,
-                raw: &[],
+                raw,
                 created_at: now,
             },
         )?;
