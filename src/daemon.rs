@@ -224,14 +224,15 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
     } else {
         tracing::info!("no [imap] section: mail arrives only through `vdpd ingest`");
     }
-    // Whatever queues mail wakes the sealing task (`outbox_wake`), which wakes the outbox once the bytes are
-    // made (`deliver_wake`).
-    let deliver_wake = Arc::new(Notify::new());
-    tracker.spawn(seal_loop(rt.clone(), cancel.clone(), outbox_wake.clone(), deliver_wake.clone()));
+    // Whatever queues mail wakes the outbox (`outbox_wake`), which wakes the sealing task (`seal_wake`), which
+    // wakes the outbox again whenever it has released sealed mail.
+    let seal_wake = Arc::new(Notify::new());
+    tracker.spawn(seal_loop(rt.clone(), cancel.clone(), seal_wake.clone(), outbox_wake.clone()));
     tracker.spawn(outbox_loop(
         rt.clone(),
         cancel.clone(),
-        deliver_wake.clone(),
+        outbox_wake.clone(),
+        seal_wake.clone(),
         rt.config().imap.is_none().then(|| heartbeat.clone()),
     ));
     tracker.spawn(timer_loop(rt.clone(), outbox_wake.clone(), timer_wake.clone(), cancel.clone()));
@@ -481,16 +482,16 @@ async fn serve_mailbox(
     (None, synced)
 }
 
-/// Seals queued mail ([`crate::seal`]) whenever woken (mail was queued) or every [`IDLE_CHECK`] (mail queued
-/// by another process, or left by a crash), and wakes the outbox after each pass. It has a connection of its
-/// own: the mailbox loop's stays free for intake, and the outbox's for delivery, while mail is sealed.
-async fn seal_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, deliver: Arc<Notify>) {
+/// Seals queued mail ([`crate::seal`]) whenever the outbox is woken (mail was queued) or every
+/// [`IDLE_CHECK`] (mail queued by another process, or left by a crash), and wakes the outbox whenever it has
+/// released mail. It has a connection of its own: the mailbox loop's stays free for intake, and the outbox's
+/// for delivery, while mail is sealed.
+async fn seal_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, outbox: Arc<Notify>) {
     while !cancel.is_cancelled() {
         let env = rt.live.current();
-        if let Err(e) = seal::seal_pending(&rt.seal_db, &env, &rt.clock).await {
+        if let Err(e) = seal::seal_pending(&rt.seal_db, &env, &rt.clock, Some(&outbox)).await {
             tracing::error!("sealing queued mail failed: {e}");
         }
-        deliver.notify_one();
         tokio::select! {
             _ = tokio::time::sleep(IDLE_CHECK) => {}
             _ = wake.notified() => {}
@@ -500,9 +501,17 @@ async fn seal_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, de
 }
 
 /// Delivers due mail whenever woken, when the next retry is due, or every [`IDLE_CHECK`].
-async fn outbox_loop(rt: Runtime, cancel: CancellationToken, wake: Arc<Notify>, heartbeat: Option<Heartbeat>) {
+async fn outbox_loop(
+    rt: Runtime,
+    cancel: CancellationToken,
+    wake: Arc<Notify>,
+    seal: Arc<Notify>,
+    heartbeat: Option<Heartbeat>,
+) {
     let mut outage = 0u32;
     while !cancel.is_cancelled() {
+        // Mail was queued (or time passed): what of it is to be signed and encrypted is the sealing task's.
+        seal.notify_one();
         if let Some(h) = &heartbeat {
             h.beat();
         }
@@ -737,7 +746,7 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
         .await?
         .fired;
     oauth2_check(&rt).await;
-    seal::seal_pending(&rt.db, &rt.env, &rt.clock).await?;
+    seal::seal_pending(&rt.db, &rt.env, &rt.clock, None).await?;
     report.delivery =
         outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(30), None).await?;
     if report.delivery.connection_failed {
@@ -808,7 +817,7 @@ pub async fn ingest(rt: Runtime, inputs: Vec<Input>, deliver: bool) -> Result<In
     rt.db.call(move |s| s.durable_barrier(now)).await?;
     if deliver && report.processed.iter().any(|(_, p)| p.enqueued) {
         // Sealing failures are recorded against their mail; a store error leaves it for the daemon.
-        if let Err(e) = seal::seal_pending(&rt.db, &rt.env, &rt.clock).await {
+        if let Err(e) = seal::seal_pending(&rt.db, &rt.env, &rt.clock, None).await {
             tracing::warn!("sealing after ingest failed, the mail stays queued: {e}");
         }
         match outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(10), None).await {

@@ -16,6 +16,7 @@
 //! seals; a mail decided encrypted is sealed for exactly the certificates decided (by fingerprint), and when
 //! one of them is no longer held the mail fails with that reason — it is never sent in clear instead.
 
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
@@ -50,6 +51,11 @@ pub struct Composition {
     /// Signed by the organisation key and encrypted to these certificates (fingerprints, one per addressee)
     /// and ours; `None`: sent in clear.
     pub encrypt_to: Option<Vec<String>>,
+    /// The certificates among those that the policy does not hold (a researcher's: the store's copy may be
+    /// gone by the time the mail is sealed — an erasure deletes it in the very transaction that queues its
+    /// receipt), as base64 of their binary form. Staff certificates are found by fingerprint in the policy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certs: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<OutFile>,
 }
@@ -70,36 +76,36 @@ pub struct SealReport {
     pub failed: usize,
 }
 
-/// A composition read from the store, with the certificates the store holds for its addressees (a
-/// researcher's; staff certificates come from the policy).
+/// A composition read from the store (or why it could not be read).
 struct Job {
     id: i64,
     composition: Result<Composition, String>,
-    held: Vec<Vec<u8>>,
 }
 
 fn read_jobs(store: &Store, limit: usize) -> Result<Vec<Job>, StoreError> {
-    let conn = store.conn();
-    let mut jobs = Vec::new();
-    for (id, text, recipients) in store::outbox::pending_seals(conn, limit)? {
-        let composition =
-            serde_json::from_str::<Composition>(&text).map_err(|e| format!("unreadable composition: {e}"));
-        let mut held = Vec::new();
-        if composition.as_ref().is_ok_and(|c| c.encrypt_to.is_some()) {
-            for address in &recipients {
-                held.extend(store::openpgp::cert_of(conn, address)?.map(|(_, bytes)| bytes));
-            }
-        }
-        jobs.push(Job { id, composition, held });
-    }
-    Ok(jobs)
+    Ok(store::outbox::pending_seals(store.conn(), limit)?
+        .into_iter()
+        .map(|(id, text)| Job {
+            id,
+            composition: serde_json::from_str(&text).map_err(|e| format!("unreadable composition: {e}")),
+        })
+        .collect())
 }
 
-/// The final bytes of one stored composition, with the keys of `env`.
+/// The final bytes of one stored composition, with the keys of `env` and the certificates it carries.
 fn seal(job: &Job, env: &Env) -> Result<Vec<u8>, String> {
     let c = job.composition.as_ref().map_err(Clone::clone)?;
-    let held: Vec<Cert> = job.held.iter().filter_map(|b| crate::classify::pgp::cert_from_bytes(b)).collect();
+    let mut held = Vec::with_capacity(c.certs.len());
+    for text in &c.certs {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| format!("certificate: {e}"))?;
+        held.push(crate::classify::pgp::cert_from_bytes(&bytes).ok_or("a certificate it carries does not parse")?);
+    }
     compose(c, env, &held)
+}
+
+/// A certificate as a [`Composition`] carries it.
+pub fn carried(cert: &Cert) -> String {
+    base64::engine::general_purpose::STANDARD.encode(crate::openpgp::binary(cert))
 }
 
 /// The final bytes of a composition, with the keys of `env` and the researchers' certificates `held`.
@@ -204,8 +210,15 @@ pub fn seal_all(store: &mut Store, env: &Env, now: i64) -> Result<SealReport, St
 
 /// Seals every waiting composition: read in one short visit to the store, sealed on a blocking thread of
 /// their own (the store stays free for intake and delivery meanwhile), settled in one short transaction;
-/// [`BATCH`] at a time until none is left.
-pub async fn seal_pending(db: &Db, env: &Env, clock: &Clock) -> Result<SealReport, StoreError> {
+/// [`BATCH`] at a time until none is left. `sealed` is woken after each batch that released mail (the
+/// daemon's outbox: in a backlog, sealing never runs dry while intake goes on, and mail must not wait for it
+/// to).
+pub async fn seal_pending(
+    db: &Db,
+    env: &Env,
+    clock: &Clock,
+    sealed: Option<&tokio::sync::Notify>,
+) -> Result<SealReport, StoreError> {
     let mut total = SealReport::default();
     loop {
         let jobs = db.call(|s| read_jobs(s, BATCH)).await?;
@@ -220,6 +233,9 @@ pub async fn seal_pending(db: &Db, env: &Env, clock: &Clock) -> Result<SealRepor
         let report = db.call(move |s| settle(s, results, now)).await?;
         if report.sealed + report.failed > 0 {
             tracing::debug!(sealed = report.sealed, failed = report.failed, "sealed {} mails", report.sealed);
+            if let Some(n) = sealed {
+                n.notify_one();
+            }
         }
         total.sealed += report.sealed;
         total.failed += report.failed;
@@ -394,6 +410,49 @@ name = "Bob"
         assert_eq!(failed, 2, "the ticket's timeline says so, once per member");
     }
 
+    /// A researcher's certificate deleted between the commit and the sealing — an erasure deletes it in the
+    /// transaction that queues the receipt — does not stop mail decided encrypted to it: the composition
+    /// carries the certificate.
+    #[test]
+    fn a_researchers_certificate_deleted_after_the_decision_still_seals_their_mail() {
+        let (org, alice, bob) =
+            (key("Sec <security@example.test>"), key("Alice <alice@example.test>"), key("Bob <bob@example.test>"));
+        let sam = key("Sam <r@research.test>");
+        let env = env(&org, &alice, &bob);
+        let mut store = Store::open_in_memory().unwrap();
+        let fingerprint = sam.public().fingerprint().to_hex();
+        let bytes = crate::openpgp::binary(sam.public());
+        store
+            .write(|tx| {
+                store::openpgp::set_cert(
+                    tx,
+                    "r@research.test",
+                    &fingerprint,
+                    &bytes,
+                    "test",
+                    store::openpgp::Trust::FirstUse,
+                    NOW,
+                )
+            })
+            .unwrap();
+        report(&mut store, &env);
+        assert_eq!(rows(&store)[0].1, "sealing", "the acknowledgement is encrypted to Sam, so it waits too");
+        store.write(|tx| store::openpgp::forget(tx, "r@research.test")).unwrap();
+        assert_eq!(seal_all(&mut store, &env, NOW).unwrap(), SealReport { sealed: 2, failed: 0 });
+        let ack = &rows(&store)[0];
+        let text = String::from_utf8_lossy(&ack.2);
+        let armoured = &text[text.find("-----BEGIN PGP MESSAGE-----").unwrap()..];
+        let opened = crate::openpgp::read::decrypt(
+            armoured.as_bytes(),
+            Some(&sam),
+            std::slice::from_ref(org.public()),
+            &crate::openpgp::read::Limits { max_plaintext: 1 << 20, max_ratio: 100 },
+            SystemTime::UNIX_EPOCH + Duration::from_millis(NOW as u64),
+        )
+        .unwrap();
+        assert!(String::from_utf8_lossy(&opened.plaintext).contains("EX-2026-0001"));
+    }
+
     /// A composition keeps everything through its stored form, attachments too.
     #[test]
     fn a_composition_survives_its_stored_form() {
@@ -412,6 +471,7 @@ name = "Bob"
             autocrypt: false,
             reply_to: Some("security@example.test".into()),
             encrypt_to: Some(vec!["ABCD".into()]),
+            certs: vec!["AAEC".into()],
             files: vec![OutFile {
                 name: "poc.bin".into(),
                 content_type: "application/octet-stream".into(),

@@ -76,7 +76,7 @@ pub fn run(
         Ok(out)
     }))?;
     if deliver && rows.iter().any(|r| r.purged) {
-        if let Err(e) = tokio.block_on(crate::seal::seal_pending(&rt.db, &rt.env, &rt.clock)) {
+        if let Err(e) = tokio.block_on(crate::seal::seal_pending(&rt.db, &rt.env, &rt.clock, None)) {
             tracing::warn!("the receipts stay queued for the daemon: {e}");
         }
         let d = tokio.block_on(outbox::deliver_due(

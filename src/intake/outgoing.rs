@@ -173,6 +173,12 @@ pub(super) fn enqueue(
             reply_to: plan.reply_to_desk.then(|| org.security_address.clone()),
             encrypt_to: encrypts(members[0])
                 .then(|| members.iter().filter_map(|r| r.cert.as_ref()).map(|c| c.fingerprint().to_hex()).collect()),
+            certs: members
+                .iter()
+                .filter(|r| !r.team && encrypts(r))
+                .filter_map(|r| r.cert.as_ref())
+                .map(crate::seal::carried)
+                .collect(),
             files: files.to_vec(),
         };
         let made = if composition.is_dear() {

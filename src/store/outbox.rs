@@ -54,20 +54,13 @@ pub fn new_seal(conn: &Connection, composition: &str, created_at: i64) -> Result
     Ok(conn.last_insert_rowid())
 }
 
-/// Up to `limit` compositions waiting to be sealed, oldest first: (id, composition, the addresses of the rows
-/// waiting on it).
-pub fn pending_seals(conn: &Connection, limit: usize) -> Result<Vec<(i64, String, Vec<String>)>, StoreError> {
+/// Up to `limit` compositions waiting to be sealed, oldest first: (id, composition).
+pub fn pending_seals(conn: &Connection, limit: usize) -> Result<Vec<(i64, String)>, StoreError> {
     let mut stmt = conn.prepare_cached("SELECT id, composition FROM outbox_seal ORDER BY id LIMIT ?1")?;
     let seals = stmt
-        .query_map([limit as i64], |r| Ok((r.get::<_, i64>("id")?, r.get::<_, String>("composition")?)))?
+        .query_map([limit as i64], |r| Ok((r.get("id")?, r.get("composition")?)))?
         .collect::<Result<Vec<_>, _>>()?;
-    let mut recipients = conn.prepare_cached("SELECT recipient FROM outbox WHERE seal_id = ?1 ORDER BY id")?;
-    let mut out = Vec::with_capacity(seals.len());
-    for (id, composition) in seals {
-        let to = recipients.query_map([id], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
-        out.push((id, composition, to));
-    }
-    Ok(out)
+    Ok(seals)
 }
 
 /// The sealed bytes of composition `seal`: its rows become `queued` (due when they were created, so sealing

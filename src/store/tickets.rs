@@ -474,12 +474,15 @@ pub struct MessageRow {
 
 pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, StoreError> {
     // An outgoing message has one outbox row per recipient; show the least advanced one (a message is only
-    // "sent" once every recipient has it).
+    // "sent" once every recipient has it). A row waiting to be sealed is queued, as far as anyone reading
+    // the ticket is concerned (the word list of the JSON interface stays as documented).
     let mut stmt = conn.prepare_cached(
         "SELECT m.id, m.message_id, m.direction, m.kind, m.from_addr, m.to_addr, m.subject, m.created_at,
                 CASE WHEN m.direction = 'in' THEN 'received' ELSE coalesce(
-                    (SELECT o.status FROM outbox o WHERE o.message_row = m.id
-                     ORDER BY CASE o.status WHEN 'failed' THEN 0 WHEN 'queued' THEN 1 WHEN 'sending' THEN 2 ELSE 3 END
+                    (SELECT CASE o.status WHEN 'sealing' THEN 'queued' ELSE o.status END FROM outbox o
+                     WHERE o.message_row = m.id
+                     ORDER BY CASE o.status WHEN 'failed' THEN 0 WHEN 'sealing' THEN 1 WHEN 'queued' THEN 1
+                                            WHEN 'sending' THEN 2 ELSE 3 END
                      LIMIT 1), 'unknown') END AS status,
                 coalesce((SELECT max(o.attempts) FROM outbox o WHERE o.message_row = m.id), 0) AS attempts,
                 (SELECT max(o.sent_at) FROM outbox o WHERE o.message_row = m.id) AS sent_at,

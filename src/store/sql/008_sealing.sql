@@ -19,3 +19,8 @@ CREATE INDEX outbox_sealing ON outbox(seal_id) WHERE seal_id IS NOT NULL;
 -- queue index, the claim never visits the table for rows it does not take.
 CREATE INDEX outbox_queue_message ON outbox(status, next_attempt_at, message_row);
 DROP INDEX outbox_queue;
+
+-- Every change of a row's status rewrote its entries in two status indexes. `outbox_status` (status,
+-- created_at) served nothing the queue index does not: the counts by status and the oldest undelivered mail
+-- read the few rows not yet sent through `outbox_queue_message`.
+DROP INDEX outbox_status;
