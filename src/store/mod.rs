@@ -140,12 +140,6 @@ impl Store {
         // Deleted and overwritten content is zeroed, not left in free pages: purge and erasure must leave
         // nothing readable in the file (the WAL is truncated after them: `scrub_if_pending`).
         conn.pragma_update(None, "secure_delete", "ON")?;
-        // The WAL is copied back into the database every this many pages (SQLite's default is 1,000: 4 MB).
-        // The same hot pages — the tables' and indexes' last leaves, the outbox queue — are written again by
-        // nearly every transaction; copied back four times less often, most of them are copied once for many
-        // changes (measured: checkpoints were a sixth of vdpd's CPU in the backlog benchmark). The WAL is
-        // truncated after a purge or an erasure whatever its size (`scrub_if_pending`).
-        conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
         migrations::migrate(&mut conn)?;
         Ok(Store { conn, path: path.to_path_buf() })
     }

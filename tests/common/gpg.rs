@@ -78,7 +78,9 @@ impl Gpg {
             "always",
         ]);
         if let Some(t) = self.clock.borrow().as_deref() {
-            c.args(["--faked-system-time", t]);
+            // Frozen ("!"): a signature made a second after the clock was set would not be live yet at the
+            // `--now` the desk is run with.
+            c.args(["--faked-system-time", &format!("{t}!")]);
         }
         c
     }
