@@ -1,31 +1,12 @@
-//! Researchers' keys: what a mail may teach vdpd about the key it encrypts to, and staff's `#key` commands.
-//!
-//! - A first key for an address is taken from the first mail that offers one (trust on first use) — or,
-//!   with `openpgp.learn_keys = "dmarc"`, only from mail whose From passed DMARC at the trusted MX — and
-//!   staff are told, since nothing vouches for it but the mail itself.
-//! - A held key is replaced only by a key carried inside the mail's signed content, signed by the held key,
-//!   within `staff.max_signature_age` and never before: an `Autocrypt:` header or a key beside the
-//!   signature never replaces one. Anything else offered is kept as an offer staff may take
-//!   (`#key accept FINGERPRINT`).
-//! - A copy of the held key (same fingerprint) is merged: new subkeys and self-signatures only its owner can
-//!   make, and nothing of the held one (revocations, expiry) is lost.
+//! Researchers' keys: carrying out what the core decides a mail teaches about its sender's key
+//! ([`vdpd_core::engine::keys`], where the rules are), and staff's `#key` commands.
 
 use super::apply::Tx;
 use super::{Env, HandleError};
-use crate::classify::{Inbound, OfferedKey};
-use crate::config::LearnKeys;
-use crate::engine::staff::{dmarc_aligned, fresh_and_unused};
+use crate::classify::Inbound;
+use crate::engine::keys::{self as decide, KeyChange, KeyFacts};
 use crate::openpgp::{self, Cert, read::Signature};
 use crate::store::{self, openpgp::Offer, openpgp::Purpose, openpgp::Trust};
-use crate::timeline::Event;
-
-fn source_words(k: &OfferedKey) -> &'static str {
-    match k.source {
-        crate::classify::KeySource::Autocrypt => "the Autocrypt header",
-        crate::classify::KeySource::Attachment => "an attached key",
-        crate::classify::KeySource::Inline => "a pasted key block",
-    }
-}
 
 /// Learns what `inbound` teaches about its sender's key. Returns what staff should be told (a key learned
 /// on first use, a key change, a change refused), which is also on the ticket's timeline.
@@ -38,121 +19,76 @@ pub(super) fn learn(
     now: i64,
 ) -> Result<Option<String>, HandleError> {
     let sender = &inbound.sender;
-    let note = |event: Event, detail: &str| -> Result<(), HandleError> {
-        tracing::info!(address = %sender, "{event}: {detail}");
-        if let Some(t) = ticket_id {
-            store::tickets::add_timeline(tx, t, now, sender, event, detail)?;
-        }
-        Ok(())
-    };
-    let own = |k: &&OfferedKey| openpgp::has_address(&k.cert, sender);
-    let inside: Vec<&OfferedKey> = inbound.body.keys.iter().filter(own).collect();
-    let outside: Vec<&OfferedKey> = inbound.outside.keys.iter().filter(own).collect();
-    if inside.is_empty() && outside.is_empty() {
-        if let Some(k) = inbound.body.keys.iter().chain(&inbound.outside.keys).next() {
-            note(
-                Event::KeyIgnored,
-                &format!("{} has no user ID with the address {sender}", k.cert.fingerprint().to_hex()),
-            )?;
-        }
+    if inbound.body.keys.is_empty() && inbound.outside.keys.is_empty() {
         return Ok(None);
     }
-    let offer = |k: &OfferedKey, reason: &str| -> Result<(), HandleError> {
-        let o = Offer {
-            fingerprint: k.cert.fingerprint().to_hex(),
-            cert: openpgp::binary(&k.cert),
-            source: k.source.as_str().to_string(),
-            reason: reason.to_string(),
-            offered_at: now,
-        };
-        store::openpgp::record_offer(tx, sender, &o, Some(intake_id))?;
-        Ok(())
-    };
-    let Some(held) = store::openpgp::held(tx, sender)? else {
-        // First use: a key inside signed content is preferred to one beside it.
-        let k = inside.first().or(outside.first()).copied().expect("one key at least");
-        let fpr = k.cert.fingerprint().to_hex();
-        if let Some(LearnKeys::DmarcAligned { authserv_id }) = env.config.openpgp.as_ref().map(|o| &o.learn_keys)
-            && let Err(why) = dmarc_aligned(&inbound.auth_results, authserv_id, sender)
-        {
-            let reason = format!("not learned: {why} (openpgp.learn_keys = \"dmarc\")");
-            offer(k, &reason)?;
-            note(Event::KeyNotLearned, &format!("{fpr}: {reason}"))?;
-            return Ok(Some(format!(
-                "{sender} offered the key {fpr} ({}), but it was not learned: {why}. Mail to them stays unencrypted; \
-                 `#key accept {fpr}` takes it if you know it is theirs.",
-                source_words(k)
-            )));
-        }
-        store::openpgp::set_cert(tx, sender, &fpr, &openpgp::binary(&k.cert), k.source.as_str(), Trust::FirstUse, now)?;
-        note(Event::KeyStored, &format!("{fpr} (from {}; trust on first use)", k.source.as_str()))?;
-        return Ok(Some(format!(
-            "vdpd learned a key for {sender} on first use: {fpr}, from {}{}. Nothing vouches for it but this mail: if \
-             you doubt it, `#key show`, and `#key reset` forgets it.",
-            source_words(k),
-            if inside.iter().any(|i| i.cert.fingerprint() == k.cert.fingerprint())
-                && inbound.body.signature != Signature::None
-            {
-                ", inside the signed content"
-            } else {
-                ""
-            }
-        )));
-    };
-
-    // The held key, offered again: merge what only its owner can add.
-    if let Some(same) = inside.iter().chain(&outside).find(|k| k.cert.fingerprint().to_hex() == held.fingerprint) {
-        merge(tx, sender, &held, &same.cert, now)?;
-    }
-    let new: Vec<&&OfferedKey> =
-        inside.iter().chain(&outside).filter(|k| k.cert.fingerprint().to_hex() != held.fingerprint).collect();
-    let Some(candidate) = new.first() else { return Ok(None) };
-    let fpr = candidate.cert.fingerprint().to_hex();
-    let covered = inside.iter().any(|k| k.cert.fingerprint() == candidate.cert.fingerprint());
-    let verdict = match &inbound.body.signature {
-        Signature::Good { cert, signed_at, digest } if *cert == held.fingerprint => Some((*signed_at, digest)),
+    let held = store::openpgp::held(tx, sender)?;
+    let signature_used_at = match &inbound.body.signature {
+        Signature::Good { digest, .. } => store::openpgp::accepted_at(tx, digest)?,
         _ => None,
     };
-    let window = env.config.staff.max_signature_age_ms;
-    let refused = match (covered, verdict) {
-        (false, _) => Some(format!(
-            "it came in {}, outside any signed content: only a key inside content signed by the key we hold ({}) \
-             replaces it",
-            source_words(candidate),
-            held.fingerprint
-        )),
-        (true, None) => {
-            Some(format!("the content that carries it is not signed by the key we hold ({})", held.fingerprint))
-        }
-        (true, Some((signed_at, digest))) => {
-            fresh_and_unused(signed_at, now, window, store::openpgp::accepted_at(tx, digest)?).err()
-        }
-    };
-    if let Some(why) = refused {
-        offer(candidate, &why)?;
-        note(Event::KeyChangeRefused, &format!("{fpr} offered: {why}"))?;
-        return Ok(Some(format!(
-            "{sender} was offered a new key {fpr}, and it was NOT taken: {why}. Mail to them stays encrypted to {}. If \
-             they really changed keys: `#key accept {fpr}`.",
-            held.fingerprint
-        )));
-    }
-    let (signed_at, digest) = verdict.expect("checked above");
-    store::openpgp::accept(tx, digest, &held.fingerprint, Purpose::KeyChange, Some(intake_id), signed_at, now)?;
-    store::openpgp::set_cert(
-        tx,
-        sender,
-        &fpr,
-        &openpgp::binary(&candidate.cert),
-        candidate.source.as_str(),
-        Trust::SignedChange,
+    let facts = KeyFacts {
+        held: held.as_ref().map(|h| h.fingerprint.as_str()),
+        signature_used_at,
+        learn: env.config.openpgp.as_ref().map(|o| &o.learn_keys),
+        max_signature_age_ms: env.config.staff.max_signature_age_ms,
         now,
-    )?;
-    note(Event::KeyReplaced, &format!("{} → {fpr} (in content signed by {})", held.fingerprint, held.fingerprint))?;
-    Ok(Some(format!(
-        "{sender} changed keys: {} → {fpr}, in content signed by the old key. Mail to them is encrypted to the new one.",
-        held.fingerprint
-    )))
+    };
+    let plan = decide::learn(inbound, &facts);
+    tracing::debug!(address = %sender, ?plan.merge, change = ?plan.change, "key decision");
+    let keys = decide::offered(inbound);
+    if let (Some(i), Some(held)) = (plan.merge, &held) {
+        merge(tx, sender, held, &keys[i].cert, now)?;
+    }
+    match &plan.change {
+        KeyChange::Nothing => {}
+        KeyChange::Learned { key } => {
+            let k = keys[*key];
+            let fpr = k.cert.fingerprint().to_hex();
+            store::openpgp::set_cert(
+                tx,
+                sender,
+                &fpr,
+                &openpgp::binary(&k.cert),
+                k.source.as_str(),
+                Trust::FirstUse,
+                now,
+            )?;
+        }
+        KeyChange::Offered { key, reason } => {
+            let k = keys[*key];
+            let offer = Offer {
+                fingerprint: k.cert.fingerprint().to_hex(),
+                cert: openpgp::binary(&k.cert),
+                source: k.source.as_str().to_string(),
+                reason: reason.clone(),
+                offered_at: now,
+            };
+            store::openpgp::record_offer(tx, sender, &offer, Some(intake_id))?;
+        }
+        KeyChange::Replaced { key, signed_at, digest } => {
+            let k = keys[*key];
+            let old = held.as_ref().map(|h| h.fingerprint.as_str()).unwrap_or_default();
+            store::openpgp::accept(tx, digest, old, Purpose::KeyChange, Some(intake_id), *signed_at, now)?;
+            let fpr = k.cert.fingerprint().to_hex();
+            store::openpgp::set_cert(
+                tx,
+                sender,
+                &fpr,
+                &openpgp::binary(&k.cert),
+                k.source.as_str(),
+                Trust::SignedChange,
+                now,
+            )?;
+        }
+    }
+    if let Some((event, detail)) = &plan.event {
+        tracing::info!(address = %sender, "{event}: {detail}");
+        if let Some(t) = ticket_id {
+            store::tickets::add_timeline(tx, t, now, sender, *event, detail)?;
+        }
+    }
+    Ok(plan.staff_note)
 }
 
 /// Merges an offered copy of the held certificate into it (a union: nothing held is lost).

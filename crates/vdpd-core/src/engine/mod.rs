@@ -6,6 +6,7 @@
 //! network, no clock of its own — which is why most of vdpd's rules are tested here, table-driven.
 
 pub mod enquiry;
+pub mod keys;
 pub use crate::hints;
 pub mod researcher;
 pub mod staff;
