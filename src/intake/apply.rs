@@ -7,7 +7,7 @@
 use super::outgoing::{self, Recipient};
 use super::{Env, HandleError, Processed, staff, status};
 use crate::classify::{self, Inbound};
-use crate::config::{Config, SectionKind};
+use crate::config::Config;
 use crate::engine::{self, DAY_MS, Decision, Facts, FormProgress, HOUR_MS, TicketState};
 use crate::form;
 use crate::mail::{Mail, MessageKind};
@@ -486,47 +486,20 @@ fn form_step(
         return Ok(None);
     }
     let before = store::form::sections(tx, ticket_id)?;
+    let was_complete = store::form::is_complete(tx, ticket_id)?;
     // Form answers come from what the mail vouches for: a signed block's text, not what stands beside it.
-    let parsed = form::parse(&inbound.body.text, &form_cfg.sections);
-    for (name, value) in &parsed.values {
+    let answers = engine::form_answers(&inbound.body.text, &form_cfg.sections, &before, was_complete);
+    for (name, value) in &answers.parsed.values {
         store::form::set_section(tx, ticket_id, name, value, message_row, now)?;
     }
-    store::form::set_classification(tx, ticket_id, &classification(&parsed, &form_cfg.sections))?;
-    // The researcher's own answer about public credit is their consent (or refusal): staff can credit only
-    // with it.
-    for s in form_cfg.sections.iter().filter(|s| s.kind == SectionKind::Credit) {
-        if let Some(value) = parsed.get(&s.name) {
-            store::tickets::set_credit_consent(tx, ticket_id, &store::tickets::CreditConsent::from_answer(value))?;
-        }
+    store::form::set_classification(tx, ticket_id, &answers.classification)?;
+    if let Some(consent) = &answers.credit {
+        store::tickets::set_credit_consent(tx, ticket_id, consent)?;
     }
-    let was_complete = store::form::is_complete(tx, ticket_id)?;
-    let progress = engine::form_progress(&before, &parsed, &form_cfg.sections, was_complete);
-    if !parsed.values.is_empty() {
-        let names: Vec<&str> = parsed.values.iter().map(|(n, _)| n.as_str()).collect();
-        store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::FormAnswered, &names.join(", "))?;
+    if let Some(names) = answers.answered() {
+        store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::FormAnswered, &names)?;
     }
-    Ok(Some((progress, parsed)))
-}
-
-/// What the form says about the flaw: asset, CWE, severity.
-fn classification(parsed: &form::Parsed, sections: &[crate::config::FormSection]) -> store::form::Classification {
-    let mut c = store::form::Classification::default();
-    for s in sections {
-        let Some(value) = parsed.get(&s.name) else { continue };
-        match s.kind {
-            SectionKind::Asset => c.asset = value.lines().next().map(|l| l.trim().to_string()),
-            SectionKind::Weakness => c.weakness = form::cwe(value).and_then(Result::ok),
-            SectionKind::Severity => {
-                if let Ok(scored) = form::severity(value) {
-                    c.severity = Some(scored.band.as_str().to_string());
-                    c.cvss_vector = scored.vector;
-                    c.cvss_score = scored.score;
-                }
-            }
-            _ => {}
-        }
-    }
-    c
+    Ok(Some((answers.progress, answers.parsed)))
 }
 
 /// The form as templates see it. `request`: the whole form; `show_detail`: repeat the answers received.

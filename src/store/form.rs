@@ -30,15 +30,7 @@ pub fn sections(conn: &Connection, ticket_id: i64) -> Result<Vec<(String, String
     Ok(rows)
 }
 
-/// What the form says about the flaw, kept on the ticket for lists, scope checks and statistics.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Classification {
-    pub asset: Option<String>,
-    pub weakness: Option<String>,
-    pub severity: Option<String>,
-    pub cvss_vector: Option<String>,
-    pub cvss_score: Option<f64>,
-}
+pub use vdpd_core::ticket::Classification;
 
 /// Updates the fields that are `Some`.
 pub fn set_classification(conn: &Connection, ticket_id: i64, c: &Classification) -> Result<(), StoreError> {

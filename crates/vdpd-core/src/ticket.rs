@@ -270,3 +270,13 @@ mod tests {
         assert!("staff".parse::<Role>().is_err());
     }
 }
+
+/// What the report form says about the flaw, kept on the ticket for lists, scope checks and statistics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Classification {
+    pub asset: Option<String>,
+    pub weakness: Option<String>,
+    pub severity: Option<String>,
+    pub cvss_vector: Option<String>,
+    pub cvss_score: Option<f64>,
+}

@@ -226,6 +226,58 @@ pub fn form_progress(
     FormProgress { newly_complete: !was_complete && missing.is_empty(), missing, attempted: parsed.attempted() }
 }
 
+/// What a mail's form answers establish: the answers, what they say about the flaw, the researcher's word on
+/// public credit, and where the form stands. Read from the text the mail vouches for (a signed block's, not
+/// what stands beside it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormAnswers {
+    pub parsed: form::Parsed,
+    /// Asset, weakness and severity, where the answers give them (a field left `None` keeps the ticket's).
+    pub classification: crate::ticket::Classification,
+    /// The answer to a credit section is the researcher's consent (or refusal): staff can credit only with it.
+    pub credit: Option<crate::ticket::CreditConsent>,
+    pub progress: FormProgress,
+}
+
+impl FormAnswers {
+    /// The sections answered, for the timeline (`None` when the mail answered none).
+    pub fn answered(&self) -> Option<String> {
+        (!self.parsed.values.is_empty())
+            .then(|| self.parsed.values.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))
+    }
+}
+
+/// Reads the form out of `text`, given what was answered before and whether the form was complete.
+pub fn form_answers(
+    text: &str,
+    sections: &[FormSection],
+    answered_before: &[(String, String)],
+    was_complete: bool,
+) -> FormAnswers {
+    use crate::config::SectionKind;
+    let parsed = form::parse(text, sections);
+    let mut classification = crate::ticket::Classification::default();
+    let mut credit = None;
+    for s in sections {
+        let Some(value) = parsed.get(&s.name) else { continue };
+        match s.kind {
+            SectionKind::Asset => classification.asset = value.lines().next().map(|l| l.trim().to_string()),
+            SectionKind::Weakness => classification.weakness = form::cwe(value).and_then(Result::ok),
+            SectionKind::Severity => {
+                if let Ok(scored) = form::severity(value) {
+                    classification.severity = Some(scored.band.as_str().to_string());
+                    classification.cvss_vector = scored.vector;
+                    classification.cvss_score = scored.score;
+                }
+            }
+            SectionKind::Credit => credit = Some(crate::ticket::CreditConsent::from_answer(value)),
+            _ => {}
+        }
+    }
+    let progress = form_progress(answered_before, &parsed, sections, was_complete);
+    FormAnswers { parsed, classification, credit, progress }
+}
+
 /// May report detail (staff's words, the answers a researcher sent) go to the researcher in this mail? Always
 /// when it is encrypted to them; in clear text only when the policy allows it (`report_detail =
 /// "plaintext-allowed"`, or no OpenPGP at all). Staff can override it for one mail (`#cleartext`).

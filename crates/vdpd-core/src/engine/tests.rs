@@ -204,6 +204,27 @@ fn form_progress_tracks_missing_mandatory_sections() {
     assert!(!form_progress(&before, &rest, &sections, true).newly_complete);
 }
 
+/// What the form's answers establish besides the answers themselves: the flaw's asset (its first line),
+/// CWE and severity with the CVSS score, and the researcher's word on credit.
+#[test]
+fn form_answers_classify_the_flaw_and_carry_the_credit_consent() {
+    let sections = crate::config::ReportForm::default_sections();
+    let text = "Asset: https://app.example.test/search\n  (the search page)\nWeakness: stored XSS, CWE-79\n\
+                Severity: CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N\nCredit: anonymous\n";
+    let a = form_answers(text, &sections, &[], false);
+    assert_eq!(a.classification.asset.as_deref(), Some("https://app.example.test/search"));
+    assert_eq!(a.classification.weakness.as_deref(), Some("CWE-79"));
+    assert_eq!(a.classification.severity.as_deref(), Some("medium"));
+    assert_eq!(a.classification.cvss_score, Some(6.1));
+    assert_eq!(a.credit, Some(crate::ticket::CreditConsent::Declined));
+    assert_eq!(a.answered().as_deref(), Some("Asset, Weakness, Severity, Credit"));
+    assert!(a.progress.attempted && !a.progress.newly_complete);
+    let named = form_answers("Credit: Ada Lovelace\n", &sections, &[], false);
+    assert!(matches!(named.credit, Some(crate::ticket::CreditConsent::Given(_))), "{:?}", named.credit);
+    let none = form_answers("Just prose, no form.", &sections, &[], false);
+    assert_eq!((none.answered(), none.credit, none.classification), (None, None, Default::default()));
+}
+
 fn proof() -> staff::Proof {
     staff::Proof::Signature { signer: "AAAA".into(), signed_at: 0, digest: "d1".into() }
 }
