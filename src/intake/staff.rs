@@ -504,7 +504,7 @@ pub(super) fn handle(
             now,
         )?;
         processed.enqueued = true;
-        let how = if encrypted { "encrypted" } else { "in clear text" };
+        let how = crate::engine::staff::sent_how(encrypted);
         store::tickets::add_timeline(tx, ticket_id, now, member, Event::StaffWroteToResearcher, how)?;
         // Staff answered the researcher: that is the first diagnosis, and news for the status clock.
         store::tickets::set_diagnosed(tx, ticket_id, now)?;

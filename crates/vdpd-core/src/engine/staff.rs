@@ -1076,8 +1076,13 @@ pub fn relay(
     if text.is_none() && !has_notices {
         return Relay { send: None, done };
     }
-    done.push(format!("sent to the researcher ({})", if encrypted { "encrypted" } else { "in clear text" }));
+    done.push(format!("sent to the researcher ({})", sent_how(encrypted)));
     Relay { send: Some(text), done }
+}
+
+/// How a mail went to the researcher, in the words of the member's confirmation and the ticket's timeline.
+pub fn sent_how(encrypted: bool) -> &'static str {
+    if encrypted { "encrypted" } else { "in clear text" }
 }
 
 /// Checks every command against the ticket as the earlier commands of the same mail leave it, each by its own
