@@ -187,6 +187,83 @@ fn twenty_kill_9s_during_a_2000_message_backlog_lose_nothing_and_double_nothing(
     assert!(twice <= KILLS * 4, "{twice} acknowledgements delivered twice after {KILLS} kills (bound {})", KILLS * 4);
 }
 
+/// kill -9s while the shipped policy seals the team's encrypted notifications after each commit: every
+/// notification that was decided is sealed once (the next process seals what a killed one left), encrypted
+/// to the three members, and delivered; nothing fails and nothing goes in clear.
+#[test]
+fn kill_9s_while_notifications_are_sealed_lose_none_and_send_none_in_clear() {
+    const N: usize = 300;
+    const KILLS: usize = 5;
+    let _one = serial();
+    let desk = backlog_desk("kill9seal");
+    let staff: Vec<common::gpg::Gpg> =
+        (1..=3).map(|i| common::gpg::Gpg::new(&format!("staff{i}-{}@sink.example.test", desk.id))).collect();
+    let members: Vec<toml::Value> = staff
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let mut m = toml::Table::new();
+            m.insert("address".into(), g.address.clone().into());
+            m.insert("name".into(), format!("Staff {}", i + 1).into());
+            m.insert("cert".into(), g.export_to(desk.dir.path()).display().to_string().into());
+            toml::Value::Table(m)
+        })
+        .collect();
+    desk.use_shipped(|p| {
+        let limits = common::table(p, "limits");
+        limits.insert("new_tickets_per_sender_per_day".into(), 100_000.into());
+        limits.insert("new_tickets_per_hour".into(), 1_000_000.into());
+        common::table(p, "staff").insert("members".into(), toml::Value::Array(members));
+    });
+    desk.vdpd_ok(&["key", "generate"]);
+    fill_inbox(&desk, N);
+    let db = desk.store_path();
+    let mut rng = Rng::new();
+    let mut points: Vec<i64> = (0..KILLS).map(|_| 10 + rng.below(N as u64 - 60) as i64).collect();
+    points.sort_unstable();
+    let mut left_unsealed = 0;
+    for (k, &point) in points.iter().enumerate() {
+        let mut daemon = desk.spawn_run();
+        wait_until(Duration::from_secs(120), "progress through the backlog", || tickets(&desk) >= point);
+        std::thread::sleep(Duration::from_millis(rng.below(40)));
+        daemon.kill9();
+        let waiting = count(&db, "SELECT count(*) FROM outbox_seal");
+        left_unsealed += waiting;
+        eprintln!("kill {} of {KILLS} at {} tickets, {waiting} notification(s) left unsealed", k + 1, tickets(&desk));
+    }
+    let mut daemon = desk.spawn_run();
+    wait_until(Duration::from_secs(300), "every report ticketed and every mail sent", || {
+        backlog_done(&db, N)
+            && count(&db, "SELECT count(*) FROM outbox WHERE status <> 'sent'") == 0
+            && count(&db, "SELECT count(*) FROM outbox WHERE kind = 'staff-new-report'") >= 3 * N as i64
+    });
+    assert!(daemon.terminate(T).success());
+    eprintln!("{left_unsealed} notification(s) in all were left unsealed by a kill and sealed by the next process");
+    assert_backlog_exact(&desk, N);
+    assert_eq!(count(&db, "SELECT count(*) FROM outbox_seal"), 0, "every composition sealed and gone");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM messages WHERE kind = 'staff-new-report'"),
+        N as i64,
+        "one notification decided per report"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM outbox WHERE kind = 'staff-new-report'"), 3 * N as i64);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM outbox WHERE kind = 'staff-new-report'
+             AND (instr(raw, CAST('multipart/encrypted' AS BLOB)) = 0 OR instr(raw, CAST('BEGIN PGP MESSAGE' AS BLOB)) = 0)"
+        ),
+        0,
+        "every notification went encrypted"
+    );
+    // Each member received each notification, once but for the few a kill caught mid-send.
+    let delivered = deliveries(&desk);
+    for g in &staff {
+        let got = delivered.get(&g.address).copied().unwrap_or(0);
+        assert!((N..=N + KILLS * 4).contains(&got), "{} received {got} notifications for {N} reports", g.address);
+    }
+}
+
 /// Postfix is down for a minute while the daemon works through a backlog: tickets are still made, the
 /// acknowledgements wait in the outbox (and `status` says why), and all go out once Postfix is back.
 #[test]
