@@ -326,8 +326,8 @@ pub struct Line {
     pub number: usize,
     pub text: String,
     pub command: Command,
-    /// The name of the [`Spec`] that read it, and will plan it.
-    pub spec: &'static str,
+    /// The [`Spec`] that read it, and will plan it.
+    pub spec: &'static Spec,
 }
 
 /// A problem with one command line.
@@ -375,6 +375,19 @@ pub struct Spec {
     /// What the command does to the ticket as the mail's earlier commands leave it (given the command its
     /// own `parse` made): effects added to the plan, or why it cannot.
     plan: fn(&Command, &mut Planning<'_>) -> Result<(), String>,
+}
+
+/// A spec is known by its command word (its functions are not compared).
+impl PartialEq for Spec {
+    fn eq(&self, other: &Spec) -> bool {
+        self.name == other.name
+    }
+}
+
+impl std::fmt::Debug for Spec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
 }
 
 impl Spec {
@@ -880,13 +893,13 @@ pub fn parse(text: &str, config: &Config) -> Parsed {
     parsed
 }
 
-fn command(line: &str, config: &Config) -> Result<(&'static str, Command), String> {
+fn command(line: &str, config: &Config) -> Result<(&'static Spec, Command), String> {
     let mut words = line.split_whitespace();
     let name = words.next().unwrap_or("").to_ascii_lowercase();
     let words: Vec<&str> = words.collect();
     let args = Args { name: &name, rest: words.join(" "), words };
     match REGISTRY.iter().find(|s| s.answers_to(&name)) {
-        Some(spec) => Ok((spec.name, (spec.parse)(&args, config)?)),
+        Some(spec) => Ok((spec, (spec.parse)(&args, config)?)),
         None => {
             Err(format!("unknown command (one of: {})", REGISTRY.iter().map(|s| s.name).collect::<Vec<_>>().join(" ")))
         }
@@ -1105,8 +1118,7 @@ pub fn plan(
         internal: parsed.has(&Command::Internal),
     };
     for l in &parsed.commands {
-        let spec = REGISTRY.iter().find(|s| s.name == l.spec).expect("a parsed command names its spec");
-        if let Err(why) = (spec.plan)(&l.command, &mut p) {
+        if let Err(why) = (l.spec.plan)(&l.command, &mut p) {
             errors.push(LineError { number: l.number, text: l.text.clone(), why });
         }
     }
