@@ -8,7 +8,7 @@ use super::apply::Tx;
 use super::outgoing::{self, Recipient};
 use super::status::{self, reporter, to_reporter_plan};
 use super::{Env, HandleError, retention, staff};
-use crate::engine::clocks::{Clock, ClockKind, TimerKind};
+use crate::engine::clocks::{Clock, TimerKind};
 use crate::engine::timer::{self, TicketFacts, TimerAction};
 use crate::engine::{self, TicketState};
 use crate::mail::Mail;
@@ -92,12 +92,7 @@ fn breach(tx: &Tx<'_>, env: &Env, t: &TicketRow, c: &Clock, now: i64) -> Result<
     let mut ctx = TicketContext::new(config, &t.reference, "", "", "", t.received_at);
     let clock = clock_context(env, t, c, None, "broken");
     ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
-    let what = match c.kind {
-        ClockKind::Disclosure => {
-            format!("disclosure date {} reached before the fix", config.calendar.show_date(c.due_at.unwrap_or(now)))
-        }
-        _ => format!("{} was due {}", c.kind.label(), config.calendar.show(c.due_at.unwrap_or(c.started_at))),
-    };
+    let what = timer::breach_summary(c, &config.calendar, now);
     let plan = engine::MailPlan {
         subject: format!("[{}] Promise broken: {what}", t.reference),
         ..engine::staff_plan(Mail::Escalation { clock }, &t.reference, "", "")

@@ -91,6 +91,16 @@ pub fn breach_detail(c: &Clock, calendar: &Calendar) -> String {
     }
 }
 
+/// The broken promise in a few words, for the escalation's subject ("diagnosis was due …").
+pub fn breach_summary(c: &Clock, calendar: &Calendar, now: i64) -> String {
+    match c.kind {
+        ClockKind::Disclosure => {
+            format!("disclosure date {} reached before the fix", calendar.show_date(c.due_at.unwrap_or(now)))
+        }
+        _ => format!("{} was due {}", c.kind.label(), calendar.show(c.due_at.unwrap_or(c.started_at))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +135,23 @@ mod tests {
                 TimerAction::Purge => "purge",
             })
             .collect()
+    }
+
+    /// What the timeline and the escalation's subject say of a broken promise.
+    #[test]
+    fn a_broken_promise_is_worded_for_the_timeline_and_the_subject() {
+        let calendar = Calendar::default();
+        let due = Some(NOW - 3_600_000);
+        let diagnosis = clock(ClockKind::Diagnosis, ClockStatus::Running, due);
+        let shown = calendar.show(NOW - 3_600_000);
+        assert_eq!(
+            breach_detail(&diagnosis, &calendar),
+            format!("the first diagnosis was due {shown} (7 business days)")
+        );
+        assert_eq!(breach_summary(&diagnosis, &calendar, NOW), format!("first diagnosis was due {shown}"));
+        let disclosure = clock(ClockKind::Disclosure, ClockStatus::Running, due);
+        assert!(breach_summary(&disclosure, &calendar, NOW).starts_with("disclosure date "));
+        assert!(breach_detail(&disclosure, &calendar).ends_with("came before the fix"));
     }
 
     #[test]
