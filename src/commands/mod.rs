@@ -271,17 +271,26 @@ fn dry_run(
         out.push((input.name, run));
     }
     if json {
-        let list: Vec<serde_json::Value> = out
+        /// One input's dry run as JSON: the outcome, then what it would change.
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            input: &'a str,
+            status: String,
+            reference: Option<&'a str>,
+            reason: &'a str,
+            already: bool,
+            #[serde(flatten)]
+            run: &'a crate::intake::dry_run::DryRun,
+        }
+        let list: Vec<Json<'_>> = out
             .iter()
-            .map(|(name, run)| {
-                let p = &run.processed;
-                let mut v = serde_json::to_value(run).unwrap_or_default();
-                v["input"] = name.as_str().into();
-                v["status"] = p.status.to_string().into();
-                v["reference"] = p.reference.clone().into();
-                v["reason"] = p.reason.clone().into();
-                v["already"] = p.already.into();
-                v
+            .map(|(name, run)| Json {
+                input: name,
+                status: run.processed.status.to_string(),
+                reference: run.processed.reference.as_deref(),
+                reason: &run.processed.reason,
+                already: run.processed.already,
+                run,
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
