@@ -72,10 +72,11 @@ fn duplicate_hint(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<Vec
     let mut out = Vec::new();
     let mut more = 0;
     let candidates = store::tickets::same_weakness(tx, &t.weakness, t.id, since)?;
+    let flaw = hints::Flaw::of(&t.asset, &t.weakness);
     // At the cap, there may be more matches than were looked at: the count is a lower bound then.
     let at_least = if candidates.len() >= store::tickets::SAME_WEAKNESS_MAX { "at least " } else { "" };
     for (reference, asset, state, outcome) in candidates {
-        if hints::same_flaw(&t.asset, &t.weakness, &asset, &t.weakness) {
+        if flaw.is(&asset, &t.weakness) {
             if out.len() == MAX_DUPLICATE_HINTS {
                 more += 1;
                 continue;

@@ -89,18 +89,40 @@ pub fn out_of_scope<'a>(text: &str, scope: &'a Scope) -> Vec<ClauseMatch<'a>> {
 /// Whether two tickets name the same flaw: the same weakness (CWE) on the same asset (the same host, or the
 /// same words when the asset names no host).
 pub fn same_flaw(asset_a: &str, weakness_a: &str, asset_b: &str, weakness_b: &str) -> bool {
-    let (wa, wb) = (weakness_a.trim(), weakness_b.trim());
-    if wa.is_empty() || !wa.eq_ignore_ascii_case(wb) {
-        return false;
+    Flaw::of(asset_a, weakness_a).is(asset_b, weakness_b)
+}
+
+/// A ticket's flaw as [`same_flaw`] compares it, worked out once: a new report is compared with every
+/// earlier ticket of the same weakness (hundreds in a flood of one report).
+#[derive(Debug, Clone)]
+pub struct Flaw<'a> {
+    weakness: &'a str,
+    host: Option<String>,
+    /// The asset's words, when it names no host.
+    words: String,
+}
+
+fn asset_words(asset: &str) -> String {
+    asset.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+impl<'a> Flaw<'a> {
+    pub fn of(asset: &'a str, weakness: &'a str) -> Flaw<'a> {
+        let host = asset_host(asset);
+        let words = if host.is_none() { asset_words(asset) } else { String::new() };
+        Flaw { weakness: weakness.trim(), host, words }
     }
-    match (asset_host(asset_a), asset_host(asset_b)) {
-        (Some(a), Some(b)) => a == b,
-        (None, None) => {
-            let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-            let (a, b) = (norm(asset_a), norm(asset_b));
-            !a.is_empty() && a == b
+
+    /// Whether another ticket's asset and weakness name this flaw.
+    pub fn is(&self, asset: &str, weakness: &str) -> bool {
+        if self.weakness.is_empty() || !self.weakness.eq_ignore_ascii_case(weakness.trim()) {
+            return false;
         }
-        _ => false,
+        match (&self.host, asset_host(asset)) {
+            (Some(a), Some(b)) => *a == b,
+            (None, None) => !self.words.is_empty() && self.words == asset_words(asset),
+            _ => false,
+        }
     }
 }
 
