@@ -151,29 +151,10 @@ fn report_bytes(desk: &Desk, i: usize) -> Vec<u8> {
 fn backlog(n: usize) -> Vec<Row> {
     let (mut rows, bare_rate, _) = backlog_run("bare", n, |_| {});
     let (shipped, shipped_rate, shipped_cpu_ms) = backlog_run("shipped, 3 encrypted staff", n, |desk| {
-        let staff: Vec<common::gpg::Gpg> =
-            (1..=3).map(|i| common::gpg::Gpg::new(&format!("staff{i}-{}@sink.example.test", desk.id))).collect();
-        let members: Vec<toml::Value> = staff
-            .iter()
-            .enumerate()
-            .map(|(i, g)| {
-                let mut m = toml::Table::new();
-                m.insert("address".into(), g.address.clone().into());
-                m.insert("name".into(), format!("Staff {}", i + 1).into());
-                m.insert("cert".into(), g.export_to(desk.dir.path()).display().to_string().into());
-                toml::Value::Table(m)
-            })
-            .collect();
-        desk.use_shipped(|p| {
-            // Throughput, not the flood caps (as for the bare policy).
-            let limits = common::table(p, "limits");
-            limits.insert("new_tickets_per_sender_per_day".into(), 100_000.into());
-            limits.insert("new_tickets_per_hour".into(), 1_000_000.into());
-            let s = common::table(p, "staff");
-            s.insert("members".into(), toml::Value::Array(members));
-            s.insert("escalation".into(), toml::Value::Array(vec![staff[0].address.clone().into()]));
+        desk.use_shipped_with_staff(3, |p, staff| {
+            let first = staff[0].address.clone();
+            common::table(p, "staff").insert("escalation".into(), toml::Value::Array(vec![first.into()]));
         });
-        desk.vdpd_ok(&["key", "generate"]);
     });
     let ratio = shipped_rate / bare_rate;
     rows.extend(shipped);

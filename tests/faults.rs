@@ -196,26 +196,7 @@ fn kill_9s_while_notifications_are_sealed_lose_none_and_send_none_in_clear() {
     const KILLS: usize = 5;
     let _one = serial();
     let desk = backlog_desk("kill9seal");
-    let staff: Vec<common::gpg::Gpg> =
-        (1..=3).map(|i| common::gpg::Gpg::new(&format!("staff{i}-{}@sink.example.test", desk.id))).collect();
-    let members: Vec<toml::Value> = staff
-        .iter()
-        .enumerate()
-        .map(|(i, g)| {
-            let mut m = toml::Table::new();
-            m.insert("address".into(), g.address.clone().into());
-            m.insert("name".into(), format!("Staff {}", i + 1).into());
-            m.insert("cert".into(), g.export_to(desk.dir.path()).display().to_string().into());
-            toml::Value::Table(m)
-        })
-        .collect();
-    desk.use_shipped(|p| {
-        let limits = common::table(p, "limits");
-        limits.insert("new_tickets_per_sender_per_day".into(), 100_000.into());
-        limits.insert("new_tickets_per_hour".into(), 1_000_000.into());
-        common::table(p, "staff").insert("members".into(), toml::Value::Array(members));
-    });
-    desk.vdpd_ok(&["key", "generate"]);
+    let staff = desk.use_shipped_with_staff(3, |_, _| {});
     fill_inbox(&desk, N);
     let db = desk.store_path();
     let mut rng = Rng::new();

@@ -37,24 +37,16 @@ pub(super) fn learn(
     let plan = decide::learn(inbound, &facts);
     tracing::debug!(address = %sender, ?plan.merge, change = ?plan.change, "key decision");
     let keys = decide::offered(inbound);
+    let hold = |k: &crate::classify::OfferedKey, trust: Trust| {
+        let fpr = k.cert.fingerprint().to_hex();
+        store::openpgp::set_cert(tx, sender, &fpr, &openpgp::binary(&k.cert), k.source.as_str(), trust, now)
+    };
     if let (Some(i), Some(held)) = (plan.merge, &held) {
         merge(tx, sender, held, &keys[i].cert, now)?;
     }
     match &plan.change {
         KeyChange::Nothing => {}
-        KeyChange::Learned { key } => {
-            let k = keys[*key];
-            let fpr = k.cert.fingerprint().to_hex();
-            store::openpgp::set_cert(
-                tx,
-                sender,
-                &fpr,
-                &openpgp::binary(&k.cert),
-                k.source.as_str(),
-                Trust::FirstUse,
-                now,
-            )?;
-        }
+        KeyChange::Learned { key } => hold(keys[*key], Trust::FirstUse)?,
         KeyChange::Offered { key, reason } => {
             let k = keys[*key];
             let offer = Offer {
@@ -70,16 +62,7 @@ pub(super) fn learn(
             let k = keys[*key];
             let old = held.as_ref().map(|h| h.fingerprint.as_str()).unwrap_or_default();
             store::openpgp::accept(tx, digest, old, Purpose::KeyChange, Some(intake_id), *signed_at, now)?;
-            let fpr = k.cert.fingerprint().to_hex();
-            store::openpgp::set_cert(
-                tx,
-                sender,
-                &fpr,
-                &openpgp::binary(&k.cert),
-                k.source.as_str(),
-                Trust::SignedChange,
-                now,
-            )?;
+            hold(k, Trust::SignedChange)?;
         }
     }
     if let Some((event, detail)) = &plan.event {

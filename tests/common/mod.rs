@@ -257,6 +257,38 @@ low = "90 days"
         self.use_policy_of(Path::new(env!("CARGO_MANIFEST_DIR")), adjust);
     }
 
+    /// The shipped policy with `n` staff members who each have a GnuPG key (in the sink domain, so their
+    /// mail is accepted and discarded), the flood caps lifted as for a backlog (`BACKLOG_LIMITS`), and an
+    /// organisation key: every report then sends the acknowledgement and one notification encrypted to all
+    /// of them. `adjust` changes the policy further, knowing the members; returns them.
+    pub fn use_shipped_with_staff(
+        &self,
+        n: usize,
+        adjust: impl FnOnce(&mut toml::Table, &[gpg::Gpg]),
+    ) -> Vec<gpg::Gpg> {
+        let staff: Vec<gpg::Gpg> =
+            (1..=n).map(|i| gpg::Gpg::new(&format!("staff{i}-{}@sink.example.test", self.id))).collect();
+        let members: Vec<toml::Value> = staff
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let mut m = toml::Table::new();
+                m.insert("address".into(), g.address.clone().into());
+                m.insert("name".into(), format!("Staff {}", i + 1).into());
+                m.insert("cert".into(), g.export_to(self.dir.path()).display().to_string().into());
+                toml::Value::Table(m)
+            })
+            .collect();
+        self.use_shipped(|p| {
+            let lifted: toml::Table = BACKLOG_LIMITS.parse().expect("BACKLOG_LIMITS is TOML");
+            table(p, "limits").extend(lifted);
+            table(p, "staff").insert("members".into(), toml::Value::Array(members));
+            adjust(p, &staff);
+        });
+        self.vdpd_ok(&["key", "generate"]);
+        staff
+    }
+
     fn use_policy_of(&self, dir: &Path, adjust: impl FnOnce(&mut toml::Table)) {
         let mut policy: toml::Table = std::fs::read_to_string(dir.join("policy.toml")).unwrap().parse().unwrap();
         let ours: toml::Table = std::fs::read_to_string(&self.config).unwrap().parse().unwrap();
