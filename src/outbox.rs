@@ -159,12 +159,15 @@ impl Mailer {
     }
 }
 
-/// Claimed rows in SMTP transactions: rows with the same sender and the same bytes (one message to several
-/// team members) travel together, in the order claimed.
+/// Claimed rows in SMTP transactions: rows with the same sender and the same stored bytes (one message to
+/// several team members) travel together, in the order claimed.
 fn transactions(rows: Vec<OutboxRow>) -> Vec<Vec<OutboxRow>> {
     let mut out: Vec<Vec<OutboxRow>> = Vec::new();
     for row in rows {
-        match out.iter_mut().find(|g| g[0].envelope_from == row.envelope_from && g[0].raw == row.raw) {
+        let together = |g: &&mut Vec<OutboxRow>| {
+            g[0].envelope_from == row.envelope_from && row.body.is_some() && g[0].body == row.body
+        };
+        match out.iter_mut().find(together) {
             Some(group) => group.push(row),
             None => out.push(vec![row]),
         }
@@ -412,28 +415,31 @@ mod tests {
             kind: vdpd_core::mail::MessageKind::Acknowledgement,
             envelope_from: "security@example.test".into(),
             recipient: "a@research.test".into(),
-            raw: vec![],
+            body: Some(1),
+            raw: std::sync::Arc::from(&[][..]),
             attempts,
             created_at,
         }
     }
 
-    /// Rows holding one message to several team members go in one SMTP transaction; different bytes or a
-    /// different sender never share one, and the claimed order is kept.
+    /// Rows holding one stored message to several team members go in one SMTP transaction; other bytes, a
+    /// different sender or no stored bytes never share one, and the claimed order is kept.
     #[test]
     fn rows_of_one_message_share_a_transaction() {
-        let mk = |id: i64, to: &str, raw: &[u8]| OutboxRow { id, recipient: to.into(), raw: raw.to_vec(), ..row(1, 0) };
-        let mut other_sender = mk(5, "d@example.test", b"notification");
+        let mk = |id: i64, to: &str, body: Option<i64>| OutboxRow { id, recipient: to.into(), body, ..row(1, 0) };
+        let mut other_sender = mk(5, "d@example.test", Some(10));
         other_sender.envelope_from = "psirt@example.test".into();
         let rows = vec![
-            mk(1, "a@example.test", b"notification"),
-            mk(2, "r@research.test", b"acknowledgement"),
-            mk(3, "b@example.test", b"notification"),
-            mk(4, "c@example.test", b"notification "),
+            mk(1, "a@example.test", Some(10)),
+            mk(2, "r@research.test", Some(11)),
+            mk(3, "b@example.test", Some(10)),
+            mk(4, "c@example.test", Some(12)),
             other_sender,
+            mk(6, "e@example.test", None),
+            mk(7, "f@example.test", None),
         ];
         let ids: Vec<Vec<i64>> = transactions(rows).iter().map(|g| g.iter().map(|r| r.id).collect()).collect();
-        assert_eq!(ids, vec![vec![1, 3], vec![2], vec![4], vec![5]]);
+        assert_eq!(ids, vec![vec![1, 3], vec![2], vec![4], vec![5], vec![6], vec![7]]);
     }
 
     fn smtp() -> SmtpConfig {

@@ -318,7 +318,8 @@ name = "Bob"
     /// (recipient, status, raw, last error) of every outbox row.
     fn rows(store: &Store) -> Vec<(String, String, Vec<u8>, String)> {
         let mut stmt =
-            store.conn().prepare("SELECT recipient, status, raw, last_error FROM outbox ORDER BY id").unwrap();
+            store.conn().prepare("SELECT o.recipient, o.status, coalesce(b.raw, x''), o.last_error FROM outbox o
+                 LEFT JOIN outbox_body b ON b.id = o.body_id ORDER BY o.id").unwrap();
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
     }
 

@@ -153,12 +153,9 @@ pub(super) fn enqueue(
         .collect();
     groups.extend((0..recipients.len()).filter(|&i| !recipients[i].team).map(|i| vec![i]));
     let headers = plan.headers();
-    // Each group's bytes: made now (clear text), or sealed after the commit (signed and encrypted).
-    enum Made {
-        Now(Vec<u8>),
-        Later(i64),
-    }
-    let mut made_by_group: Vec<Made> = Vec::with_capacity(groups.len());
+    // Each group's bytes: made now (clear text), or sealed after the commit (signed and encrypted); stored
+    // once for the group's rows either way.
+    let mut made_by_group: Vec<store::outbox::Bytes> = Vec::with_capacity(groups.len());
     let mut made_of = vec![0; recipients.len()];
     for group in &groups {
         let members: Vec<&Recipient> = group.iter().map(|&i| &recipients[i]).collect();
@@ -183,9 +180,10 @@ pub(super) fn enqueue(
         };
         let made = if composition.is_dear() {
             let text = serde_json::to_string(&composition).map_err(|e| RenderError::Message(e.to_string()))?;
-            Made::Later(store::outbox::new_seal(tx, &text, now)?)
+            store::outbox::Bytes::Seal(store::outbox::new_seal(tx, &text, now)?)
         } else {
-            Made::Now(crate::seal::compose(&composition, env, &[]).map_err(RenderError::Message)?)
+            let raw = crate::seal::compose(&composition, env, &[]).map_err(RenderError::Message)?;
+            store::outbox::Bytes::Body(store::outbox::new_body(tx, &raw)?)
         };
         for &i in group {
             made_of[i] = made_by_group.len();
@@ -222,21 +220,16 @@ pub(super) fn enqueue(
         None => None,
     };
     for (r, &made) in recipients.iter().zip(&made_of) {
-        let (raw, seal) = match &made_by_group[made] {
-            Made::Now(raw) => (raw.as_slice(), None),
-            Made::Later(id) => (&[][..], Some(*id)),
-        };
         store::outbox::enqueue(
             tx,
             &store::outbox::NewOutgoing {
-                seal,
+                bytes: made_by_group[made],
                 message_row,
                 ticket_id: ticket.map(|(id, _)| id),
                 kind,
                 auto_reply: plan.auto == Auto::Replied,
                 envelope_from: &org.security_address,
                 recipient: &r.address,
-                raw,
                 created_at: now,
             },
         )?;

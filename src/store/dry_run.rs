@@ -78,7 +78,8 @@ pub fn added_since(conn: &Connection, marks: &Marks) -> Result<Added, StoreError
         .collect::<Result<Vec<_>, _>>()?;
     let mails = conn
         .prepare(
-            "SELECT o.kind, o.recipient, m.subject, substr(o.raw, 1, 16384) AS head FROM outbox o
+            "SELECT o.kind, o.recipient, m.subject, coalesce(substr(b.raw, 1, 16384), x'') AS head FROM outbox o
+             LEFT JOIN outbox_body b ON b.id = o.body_id
              LEFT JOIN messages m ON m.id = o.message_row WHERE o.id > ?1 ORDER BY o.id",
         )?
         .query_map([marks.outbox], |r| {

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("sql/006_queue_index.sql")),
     (7, include_str!("sql/007_trust.sql")),
     (8, include_str!("sql/008_sealing.sql")),
+    (9, include_str!("sql/009_outbox_bodies.sql")),
 ];
 
 /// The newest schema version this build knows.
@@ -88,6 +89,48 @@ mod tests {
             .query_row("SELECT severity, form_complete_at FROM tickets", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap();
         assert_eq!((severity.as_str(), complete), ("", None));
+    }
+
+    /// Version 9 moves the bytes of mail already in the outbox into `outbox_body`: a row queued, sent or
+    /// blanked keeps exactly its bytes, one still to be sealed gets none, and nothing is lost on the way.
+    #[test]
+    fn outbox_bytes_move_to_bodies_with_every_row_keeping_its_own() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (v, sql) in MIGRATIONS.iter().take_while(|(v, _)| *v <= 8) {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", v).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO outbox (kind, envelope_from, recipient, raw, status, created_at, next_attempt_at)
+             VALUES ('acknowledgement', 's@x', 'a@r', x'6163', 'queued', 1, 1),
+                    ('acknowledgement', 's@x', 'b@r', x'', 'sent', 1, 1);
+             INSERT INTO outbox_seal (composition, created_at) VALUES ('{}', 1);
+             INSERT INTO outbox (kind, envelope_from, recipient, raw, status, created_at, next_attempt_at, seal_id)
+             VALUES ('notification', 's@x', 'alice@x', x'', 'sealing', 1, 1, 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(String, String, Option<Vec<u8>>)> = conn
+            .prepare(
+                "SELECT o.recipient, o.status, b.raw FROM outbox o LEFT JOIN outbox_body b ON b.id = o.body_id
+                 ORDER BY o.id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("a@r".into(), "queued".into(), Some(b"ac".to_vec())),
+                ("b@r".into(), "sent".into(), Some(vec![])),
+                ("alice@x".into(), "sealing".into(), None),
+            ]
+        );
+        let has_raw: i64 =
+            conn.query_row("SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'raw'", [], |r| r.get(0)).unwrap();
+        assert_eq!(has_raw, 0, "the bytes live in outbox_body only");
     }
 
     #[test]

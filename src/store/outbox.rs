@@ -1,10 +1,15 @@
 //! SQL for the outbox: mail committed for delivery, one row per recipient.
 //!
+//! A mail's bytes are stored once, in `outbox_body` ([`new_body`]); the rows of one message (a notification
+//! to every team member) share it, and a row's status changes never rewrite them.
+//!
 //! Row life: `sealing` (its bytes not made yet: see [`crate::seal`]) → `queued` → (claimed: attempts + 1, committed *before* the SMTP transaction) `sending` →
 //! `sent` | `queued` again with a later `next_attempt_at` (transient failure) | `failed` (permanent, or too
 //! old). A row found `sending` by the next process to take the outbox lock was interrupted mid-send: it goes
 //! back to `queued`, which is the one window where a mail can be delivered twice (at-least-once, bounded by
 //! the number of rows in flight at the moment of the crash).
+
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -12,11 +17,18 @@ use vdpd_core::mail::MessageKind;
 
 use super::StoreError;
 
-/// A mail to enqueue: its final bytes, or the composition ([`new_seal`]) they will be sealed from.
+/// Where a row's bytes are: made ([`new_body`]), or still to be sealed from a composition ([`new_seal`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bytes {
+    Body(i64),
+    /// The row is `sealing`, not yet `queued`, until [`sealed`] gives it a body.
+    Seal(i64),
+}
+
+/// A mail to enqueue for one recipient.
 #[derive(Debug, Clone)]
 pub struct NewOutgoing<'a> {
-    /// The composition this row waits for (`raw` is then empty): the row is `sealing`, not yet `queued`.
-    pub seal: Option<i64>,
+    pub bytes: Bytes,
     pub message_row: Option<i64>,
     pub ticket_id: Option<i64>,
     pub kind: MessageKind,
@@ -24,13 +36,22 @@ pub struct NewOutgoing<'a> {
     pub auto_reply: bool,
     pub envelope_from: &'a str,
     pub recipient: &'a str,
-    pub raw: &'a [u8],
     pub created_at: i64,
 }
 
+/// Stores a mail's final bytes, for the rows that will send them.
+pub fn new_body(conn: &Connection, raw: &[u8]) -> Result<i64, StoreError> {
+    conn.prepare_cached("INSERT INTO outbox_body (raw) VALUES (?1)")?.execute([raw])?;
+    Ok(conn.last_insert_rowid())
+}
+
 pub fn enqueue(conn: &Connection, m: &NewOutgoing<'_>) -> Result<i64, StoreError> {
+    let (body, seal) = match m.bytes {
+        Bytes::Body(id) => (Some(id), None),
+        Bytes::Seal(id) => (None, Some(id)),
+    };
     conn.prepare_cached(
-        "INSERT INTO outbox (message_row, ticket_id, kind, auto_reply, envelope_from, recipient, raw, status, attempts, created_at, next_attempt_at, seal_id)
+        "INSERT INTO outbox (message_row, ticket_id, kind, auto_reply, envelope_from, recipient, body_id, status, attempts, created_at, next_attempt_at, seal_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?9 IS NULL THEN 'queued' ELSE 'sealing' END, 0, ?8, ?8, ?9)",
     )?
     .execute(params![
@@ -40,9 +61,9 @@ pub fn enqueue(conn: &Connection, m: &NewOutgoing<'_>) -> Result<i64, StoreError
         m.auto_reply,
         m.envelope_from,
         m.recipient,
-        m.raw,
+        body,
         m.created_at,
-        m.seal
+        seal
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -66,11 +87,15 @@ pub fn pending_seals(conn: &Connection, limit: usize) -> Result<Vec<(i64, String
 /// The sealed bytes of composition `seal`: its rows become `queued` (due when they were created, so sealing
 /// never reorders the queue) and the composition is deleted. Returns the rows released.
 pub fn sealed(conn: &Connection, seal: i64, raw: &[u8]) -> Result<usize, StoreError> {
+    let body = new_body(conn, raw)?;
     let n = conn
         .prepare_cached(
-            "UPDATE outbox SET raw = ?2, status = 'queued', seal_id = NULL WHERE seal_id = ?1 AND status = 'sealing'",
+            "UPDATE outbox SET body_id = ?2, status = 'queued', seal_id = NULL WHERE seal_id = ?1 AND status = 'sealing'",
         )?
-        .execute(params![seal, raw])?;
+        .execute(params![seal, body])?;
+    if n == 0 {
+        conn.prepare_cached("DELETE FROM outbox_body WHERE id = ?1")?.execute([body])?;
+    }
     conn.prepare_cached("DELETE FROM outbox_seal WHERE id = ?1")?.execute([seal])?;
     Ok(n)
 }
@@ -79,10 +104,10 @@ pub fn sealed(conn: &Connection, seal: i64, raw: &[u8]) -> Result<usize, StoreEr
 /// ([`crate::outbox::record`]) and then [`discard_seal`]s the composition.
 pub fn sealing_rows(conn: &Connection, seal: i64) -> Result<Vec<OutboxRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, ticket_id, kind, envelope_from, recipient, raw, attempts, created_at FROM outbox
+        "SELECT id, ticket_id, kind, envelope_from, recipient, body_id, attempts, created_at FROM outbox
          WHERE seal_id = ?1 AND status = 'sealing' ORDER BY id",
     )?;
-    let rows = stmt.query_map([seal], outbox_row)?.collect::<Result<Vec<_>, _>>()?;
+    let rows = stmt.query_map([seal], |r| outbox_row(r, Arc::from(&[][..])))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
@@ -93,14 +118,15 @@ pub fn discard_seal(conn: &Connection, seal: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
+fn outbox_row(r: &rusqlite::Row<'_>, raw: Arc<[u8]>) -> rusqlite::Result<OutboxRow> {
     Ok(OutboxRow {
         id: r.get("id")?,
         ticket_id: r.get("ticket_id")?,
         kind: super::column(r, "outbox.kind")?,
         envelope_from: r.get("envelope_from")?,
         recipient: r.get("recipient")?,
-        raw: r.get("raw")?,
+        body: r.get("body_id")?,
+        raw,
         attempts: r.get("attempts")?,
         created_at: r.get("created_at")?,
     })
@@ -114,7 +140,11 @@ pub struct OutboxRow {
     pub kind: MessageKind,
     pub envelope_from: String,
     pub recipient: String,
-    pub raw: Vec<u8>,
+    /// The stored bytes' id (`None` only for a row that was never sealed): rows with the same body are one
+    /// message, sent in one SMTP transaction.
+    pub body: Option<i64>,
+    /// The bytes, shared by the rows of one message.
+    pub raw: Arc<[u8]>,
     pub attempts: i64,
     pub created_at: i64,
 }
@@ -139,12 +169,31 @@ pub fn claim_due(conn: &Connection, now: i64, limit: usize, capacity: usize) -> 
     let mut claim = conn.prepare_cached(
         "UPDATE outbox SET status = 'sending', attempts = attempts + 1, last_attempt_at = ?1
          WHERE id = ?2 AND status = 'queued'
-         RETURNING id, ticket_id, kind, envelope_from, recipient, raw, attempts, created_at",
+         RETURNING id, ticket_id, kind, envelope_from, recipient, body_id, attempts, created_at",
     )?;
+    let mut read_body = conn.prepare_cached("SELECT raw FROM outbox_body WHERE id = ?1")?;
+    // Each body read once, however many rows share it.
+    let mut bodies: Vec<(i64, Arc<[u8]>)> = Vec::new();
     let mut rows = Vec::with_capacity(ids.len());
     for id in ids {
-        let row = claim.query_row(params![now, id], outbox_row).optional()?;
-        rows.extend(row);
+        let Some(mut row) = claim.query_row(params![now, id], |r| outbox_row(r, Arc::from(&[][..]))).optional()? else {
+            continue;
+        };
+        if let Some(body) = row.body {
+            row.raw = match bodies.iter().find(|(id, _)| *id == body) {
+                Some((_, raw)) => raw.clone(),
+                None => {
+                    let raw: Arc<[u8]> = read_body
+                        .query_row([body], |r| r.get::<_, Vec<u8>>(0))
+                        .optional()?
+                        .unwrap_or_default()
+                        .into();
+                    bodies.push((body, raw.clone()));
+                    raw
+                }
+            };
+        }
+        rows.push(row);
     }
     Ok(rows)
 }

@@ -36,7 +36,10 @@ pub fn preview(conn: &Connection, ticket_id: i64) -> Result<Purge, StoreError> {
         form_sections: count("SELECT count(*) FROM form_sections WHERE ticket_id = ?1")?,
         raw_mails: count(
             "SELECT (SELECT count(*) FROM intake WHERE ticket_id = ?1 AND raw IS NOT NULL)
-                  + (SELECT count(*) FROM outbox WHERE ticket_id = ?1 AND length(raw) > 0 AND status IN ('sent', 'failed'))",
+                  + (SELECT count(*) FROM outbox_body b WHERE length(b.raw) > 0 AND b.id IN
+                        (SELECT body_id FROM outbox WHERE ticket_id = ?1 AND status IN ('sent', 'failed'))
+                     AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.body_id = b.id
+                                     AND o.status NOT IN ('sent', 'failed')))",
         )?,
     })
 }
@@ -50,7 +53,7 @@ pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i6
     conn.prepare_cached("UPDATE attachments SET data = NULL, name = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
     conn.prepare_cached("DELETE FROM form_sections WHERE ticket_id = ?1")?.execute([ticket_id])?;
     conn.prepare_cached("UPDATE intake SET raw = NULL, subject = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
-    conn.prepare_cached("UPDATE outbox SET raw = x'' WHERE ticket_id = ?1 AND status IN ('sent', 'failed')")?
+    conn.prepare_cached(&blank_bodies("SELECT body_id FROM outbox WHERE ticket_id = ?1 AND status IN ('sent', 'failed')"))?
         .execute([ticket_id])?;
     // The events whose detail quotes the researcher (their subject).
     let mut quoting = conn.prepare_cached("UPDATE timeline SET detail = '' WHERE ticket_id = ?1 AND event = ?2")?;
@@ -95,10 +98,10 @@ pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64
         "UPDATE intake SET from_addr = '', raw = NULL, subject = '', dedup_key = 'erased:' || id WHERE from_addr = ?1",
     )?
     .execute([address])?;
-    conn.prepare_cached(
-        "UPDATE outbox SET recipient = '', raw = x'' WHERE recipient = ?1 AND status IN ('sent', 'failed')",
-    )?
-    .execute([address])?;
+    conn.prepare_cached(&blank_bodies("SELECT body_id FROM outbox WHERE recipient = ?1 AND status IN ('sent', 'failed')"))?
+        .execute([address])?;
+    conn.prepare_cached("UPDATE outbox SET recipient = '' WHERE recipient = ?1 AND status IN ('sent', 'failed')")?
+        .execute([address])?;
     // Their keys: held, offered, and the record of signatures they made.
     conn.prepare_cached(
         "DELETE FROM accepted_signatures WHERE signer IN
@@ -116,21 +119,33 @@ pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64
 /// Blanks an outbox row that was sent or failed for a ticket whose content is gone: its bytes (purged or
 /// erased) and its recipient (erased).
 pub fn after_delivery(conn: &Connection, outbox_id: i64, now: i64) -> Result<(), StoreError> {
+    const GONE: &str = "id = ?1 AND status IN ('sent', 'failed')
+         AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = outbox.ticket_id
+                     AND (t.purged_at IS NOT NULL OR t.erased_at IS NOT NULL))";
+    conn.prepare_cached(&blank_bodies(&format!("SELECT body_id FROM outbox WHERE {GONE}")))?.execute([outbox_id])?;
     let blanked = conn
-        .prepare_cached(
-            "UPDATE outbox SET raw = x'',
+        .prepare_cached(&format!(
+            "UPDATE outbox SET
              recipient = CASE WHEN (SELECT erased_at FROM tickets WHERE id = outbox.ticket_id) IS NOT NULL
                               THEN '' ELSE recipient END
-         WHERE id = ?1 AND status IN ('sent', 'failed')
-           AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = outbox.ticket_id
-                       AND (t.purged_at IS NOT NULL OR t.erased_at IS NOT NULL))",
-        )?
+             WHERE {GONE}"
+        ))?
         .execute([outbox_id])?;
     if blanked > 0 {
         // The receipt of an erasure names the researcher: its old bytes must not linger in the WAL.
         super::health::set(conn, super::health::Key::StoreScrubPending, "delivered receipt", now)?;
     }
     Ok(())
+}
+
+/// SQL blanking the stored bytes of the outbox rows `rows` selects (a query of `body_id`s) — each body once
+/// none of the rows sharing it (a team notification's other members) is still to be delivered: a body still
+/// waiting keeps its bytes until [`after_delivery`] of its last row.
+fn blank_bodies(rows: &str) -> String {
+    format!(
+        "UPDATE outbox_body SET raw = x'' WHERE id IN ({rows}) AND length(raw) > 0
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.body_id = outbox_body.id AND o.status NOT IN ('sent', 'failed'))"
+    )
 }
 
 /// Purges the raw bytes of mail that became no ticket (quarantined, dropped, a second delivery, answered
@@ -150,4 +165,62 @@ pub fn purge_unticketed_raw(conn: &Connection, before: i64, limit: usize, now: i
         super::health::set(conn, super::health::Key::StoreScrubPending, "unticketed mail", now)?;
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use vdpd_core::mail::MessageKind;
+
+    use super::*;
+    use crate::store::Store;
+    use crate::store::outbox::{self, Bytes, NewOutgoing, SendResult};
+
+    fn body_of(conn: &Connection, row: i64) -> Vec<u8> {
+        conn.query_row("SELECT b.raw FROM outbox o JOIN outbox_body b ON b.id = o.body_id WHERE o.id = ?1", [row], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    }
+
+    /// A team notification's rows share their bytes: purging the ticket while one member's copy is still
+    /// queued keeps the bytes for that delivery, and they go once it is done — never sooner, never left.
+    #[test]
+    fn shared_bytes_are_purged_once_every_row_of_the_message_is_delivered() {
+        let store = Store::open_in_memory().unwrap();
+        let conn = store.conn();
+        conn.execute(
+            "INSERT INTO tickets (reference, reporter, created_at, updated_at, received_at)
+             VALUES ('EX-2026-0001', 'r@research.test', 1, 1, 1)",
+            [],
+        )
+        .unwrap();
+        let ticket = conn.last_insert_rowid();
+        let body = outbox::new_body(conn, b"the team's sealed notification").unwrap();
+        let row = |to: &'static str| NewOutgoing {
+            bytes: Bytes::Body(body),
+            message_row: None,
+            ticket_id: Some(ticket),
+            kind: MessageKind::StaffNewReport,
+            auto_reply: false,
+            envelope_from: "security@example.test",
+            recipient: to,
+            created_at: 1,
+        };
+        let alice = outbox::enqueue(conn, &row("alice@example.test")).unwrap();
+        let bob = outbox::enqueue(conn, &row("bob@example.test")).unwrap();
+        let claimed = outbox::claim_due(conn, 2, 8, 8).unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert!(std::sync::Arc::ptr_eq(&claimed[0].raw, &claimed[1].raw), "one body read once for both rows");
+        outbox::record_result(conn, alice, &SendResult::Sent { response: "250".into() }, 3).unwrap();
+        outbox::record_result(conn, bob, &SendResult::Deferred { error: "451".into(), retry_at: 9 }, 3).unwrap();
+
+        assert_eq!(preview(conn, ticket).unwrap().raw_mails, 0, "Bob's copy still waits for these bytes");
+        purge_ticket(conn, ticket, "example.test", 4).unwrap();
+        assert_eq!(body_of(conn, bob), b"the team's sealed notification");
+
+        outbox::record_result(conn, bob, &SendResult::Sent { response: "250".into() }, 10).unwrap();
+        after_delivery(conn, bob, 10).unwrap();
+        assert_eq!(body_of(conn, alice), b"");
+        assert_eq!(body_of(conn, bob), b"");
+    }
 }

@@ -314,8 +314,8 @@ low = "90 days"
             .unwrap_or_else(|e| panic!("the store cannot be read: {e}"));
         let mut stmt = conn
             .prepare(
-                "SELECT m.subject, o.raw FROM outbox o LEFT JOIN messages m ON m.id = o.message_row
-                 WHERE o.recipient = ?1 ORDER BY o.id",
+                "SELECT m.subject, coalesce(b.raw, x'') FROM outbox o LEFT JOIN messages m ON m.id = o.message_row
+                 LEFT JOIN outbox_body b ON b.id = o.body_id WHERE o.recipient = ?1 ORDER BY o.id",
             )
             .unwrap();
         stmt.query_map([address], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Vec<u8>>(1)?)))
