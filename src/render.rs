@@ -214,7 +214,7 @@ pub struct Envelope<'a> {
     /// own team, who then get one message addressed to them all (composed, signed and encrypted once).
     pub to: &'a [(&'a str, &'a str)],
     /// Attach this public certificate (`application/pgp-keys`).
-    pub attach_key: Option<&'a Cert>,
+    pub attach_key: Option<&'a crate::openpgp::keys::OrgKey>,
     /// The `Autocrypt:` header value, if we offer our key.
     pub autocrypt: Option<&'a str>,
     /// Sign with the organisation key and encrypt to these certificates, one per addressee (PGP/MIME,
@@ -305,10 +305,10 @@ pub fn compose(
             .map_err(|e| bad(&e))?;
         parts.push(Attachment::new(f.name.clone()).body(f.data.clone(), ct));
     }
-    if let Some(cert) = envelope.attach_key {
-        let name = format!("OpenPGP_0x{}.asc", cert.keyid().to_hex());
+    if let Some(key) = envelope.attach_key {
+        let name = format!("OpenPGP_0x{}.asc", key.public().keyid().to_hex());
         parts.push(Attachment::new(name).body(
-            String::from_utf8_lossy(&crate::openpgp::armored(cert)).into_owned(),
+            String::from_utf8_lossy(key.public_armored()).into_owned(),
             ContentType::parse("application/pgp-keys").map_err(|e| bad(&e))?,
         ));
     }

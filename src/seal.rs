@@ -140,13 +140,15 @@ pub fn compose(c: &Composition, env: &Env, held: &[Cert]) -> Result<Vec<u8>, Str
         }
     };
     let autocrypt = match (org_key, &env.config.openpgp) {
-        (Some(k), Some(o)) if c.autocrypt && o.autocrypt => Some(autocrypt::header(&org.security_address, k.public())),
+        (Some(k), Some(o)) if c.autocrypt && o.autocrypt => {
+            Some(autocrypt::header_for(&org.security_address, k.public_binary()))
+        }
         _ => None,
     };
     let to: Vec<(&str, &str)> = c.to.iter().map(|(a, n)| (a.as_str(), n.as_str())).collect();
     let envelope = Envelope {
         to: &to,
-        attach_key: org_key.filter(|_| c.attach_key).map(|k| k.public()),
+        attach_key: org_key.filter(|_| c.attach_key),
         autocrypt: autocrypt.as_deref(),
         encrypt: encrypt.as_ref().map(|(certs, key)| (certs.as_slice(), *key)),
         reply_to: c.reply_to.as_deref(),
@@ -317,9 +319,13 @@ name = "Bob"
 
     /// (recipient, status, raw, last error) of every outbox row.
     fn rows(store: &Store) -> Vec<(String, String, Vec<u8>, String)> {
-        let mut stmt =
-            store.conn().prepare("SELECT o.recipient, o.status, coalesce(b.raw, x''), o.last_error FROM outbox o
-                 LEFT JOIN outbox_body b ON b.id = o.body_id ORDER BY o.id").unwrap();
+        let mut stmt = store
+            .conn()
+            .prepare(
+                "SELECT o.recipient, o.status, coalesce(b.raw, x''), o.last_error FROM outbox o
+                 LEFT JOIN outbox_body b ON b.id = o.body_id ORDER BY o.id",
+            )
+            .unwrap();
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
     }
 

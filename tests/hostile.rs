@@ -193,7 +193,11 @@ impl Bench {
     /// No mail vdpd queued carries a header that the corpus tried to smuggle in.
     fn assert_no_injected_headers(&self) {
         let conn = rusqlite::Connection::open(self.desk.store_path()).unwrap();
-        let mut stmt = conn.prepare("SELECT o.id, o.kind, coalesce(b.raw, x'') FROM outbox o LEFT JOIN outbox_body b ON b.id = o.body_id").unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT o.id, o.kind, coalesce(b.raw, x'') FROM outbox o LEFT JOIN outbox_body b ON b.id = o.body_id",
+            )
+            .unwrap();
         let rows: Vec<(i64, String, Vec<u8>)> =
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
         assert!(!rows.is_empty());

@@ -77,7 +77,10 @@ fn count(store: &Store, sql: &str) -> i64 {
 }
 
 fn outbox_raw(store: &Store) -> Vec<String> {
-    let mut stmt = store.conn().prepare("SELECT coalesce(b.raw, x'') FROM outbox o LEFT JOIN outbox_body b ON b.id = o.body_id ORDER BY o.id").unwrap();
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT coalesce(b.raw, x'') FROM outbox o LEFT JOIN outbox_body b ON b.id = o.body_id ORDER BY o.id")
+        .unwrap();
     stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap().map(|r| String::from_utf8(r.unwrap()).unwrap()).collect()
 }
 
@@ -276,11 +279,13 @@ fn a_flood_of_one_report_names_ten_possible_duplicates_and_counts_the_rest() {
         assert_eq!(p.status, IntakeStatus::Ticket, "{p:?}");
     }
     crate::seal::seal_all(&mut store, &env, NOW).unwrap();
-    let mut stmt =
-        store.conn().prepare(
+    let mut stmt = store
+        .conn()
+        .prepare(
             "SELECT b.raw FROM outbox o JOIN outbox_body b ON b.id = o.body_id
              WHERE o.recipient = 'alice@example.test' ORDER BY o.id",
-        ).unwrap();
+        )
+        .unwrap();
     let to_staff: Vec<String> = stmt
         .query_map([], |r| r.get::<_, Vec<u8>>(0))
         .unwrap()

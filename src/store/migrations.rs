@@ -128,8 +128,9 @@ mod tests {
                 ("alice@x".into(), "sealing".into(), None),
             ]
         );
-        let has_raw: i64 =
-            conn.query_row("SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'raw'", [], |r| r.get(0)).unwrap();
+        let has_raw: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'raw'", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(has_raw, 0, "the bytes live in outbox_body only");
     }
 

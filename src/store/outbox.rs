@@ -183,11 +183,8 @@ pub fn claim_due(conn: &Connection, now: i64, limit: usize, capacity: usize) -> 
             row.raw = match bodies.iter().find(|(id, _)| *id == body) {
                 Some((_, raw)) => raw.clone(),
                 None => {
-                    let raw: Arc<[u8]> = read_body
-                        .query_row([body], |r| r.get::<_, Vec<u8>>(0))
-                        .optional()?
-                        .unwrap_or_default()
-                        .into();
+                    let raw: Arc<[u8]> =
+                        read_body.query_row([body], |r| r.get::<_, Vec<u8>>(0)).optional()?.unwrap_or_default().into();
                     bodies.push((body, raw.clone()));
                     raw
                 }

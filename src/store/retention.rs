@@ -53,8 +53,10 @@ pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i6
     conn.prepare_cached("UPDATE attachments SET data = NULL, name = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
     conn.prepare_cached("DELETE FROM form_sections WHERE ticket_id = ?1")?.execute([ticket_id])?;
     conn.prepare_cached("UPDATE intake SET raw = NULL, subject = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
-    conn.prepare_cached(&blank_bodies("SELECT body_id FROM outbox WHERE ticket_id = ?1 AND status IN ('sent', 'failed')"))?
-        .execute([ticket_id])?;
+    conn.prepare_cached(&blank_bodies(
+        "SELECT body_id FROM outbox WHERE ticket_id = ?1 AND status IN ('sent', 'failed')",
+    ))?
+    .execute([ticket_id])?;
     // The events whose detail quotes the researcher (their subject).
     let mut quoting = conn.prepare_cached("UPDATE timeline SET detail = '' WHERE ticket_id = ?1 AND event = ?2")?;
     for event in vdpd_core::timeline::Event::QUOTING {
@@ -98,8 +100,10 @@ pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64
         "UPDATE intake SET from_addr = '', raw = NULL, subject = '', dedup_key = 'erased:' || id WHERE from_addr = ?1",
     )?
     .execute([address])?;
-    conn.prepare_cached(&blank_bodies("SELECT body_id FROM outbox WHERE recipient = ?1 AND status IN ('sent', 'failed')"))?
-        .execute([address])?;
+    conn.prepare_cached(&blank_bodies(
+        "SELECT body_id FROM outbox WHERE recipient = ?1 AND status IN ('sent', 'failed')",
+    ))?
+    .execute([address])?;
     conn.prepare_cached("UPDATE outbox SET recipient = '' WHERE recipient = ?1 AND status IN ('sent', 'failed')")?
         .execute([address])?;
     // Their keys: held, offered, and the record of signatures they made.
@@ -119,22 +123,25 @@ pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64
 /// Blanks an outbox row that was sent or failed for a ticket whose content is gone: its bytes (purged or
 /// erased) and its recipient (erased).
 pub fn after_delivery(conn: &Connection, outbox_id: i64, now: i64) -> Result<(), StoreError> {
-    const GONE: &str = "id = ?1 AND status IN ('sent', 'failed')
-         AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = outbox.ticket_id
-                     AND (t.purged_at IS NOT NULL OR t.erased_at IS NOT NULL))";
-    conn.prepare_cached(&blank_bodies(&format!("SELECT body_id FROM outbox WHERE {GONE}")))?.execute([outbox_id])?;
-    let blanked = conn
-        .prepare_cached(&format!(
-            "UPDATE outbox SET
-             recipient = CASE WHEN (SELECT erased_at FROM tickets WHERE id = outbox.ticket_id) IS NOT NULL
-                              THEN '' ELSE recipient END
-             WHERE {GONE}"
-        ))?
-        .execute([outbox_id])?;
-    if blanked > 0 {
-        // The receipt of an erasure names the researcher: its old bytes must not linger in the WAL.
-        super::health::set(conn, super::health::Key::StoreScrubPending, "delivered receipt", now)?;
+    // One indexed look first: nearly every delivered row belongs to a ticket whose content is still there.
+    let gone: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM outbox o JOIN tickets t ON t.id = o.ticket_id
+                            WHERE o.id = ?1 AND o.status IN ('sent', 'failed')
+                              AND (t.purged_at IS NOT NULL OR t.erased_at IS NOT NULL))",
+        )?
+        .query_row([outbox_id], |r| r.get(0))?;
+    if !gone {
+        return Ok(());
     }
+    conn.prepare_cached(&blank_bodies("SELECT body_id FROM outbox WHERE id = ?1"))?.execute([outbox_id])?;
+    conn.prepare_cached(
+        "UPDATE outbox SET recipient = '' WHERE id = ?1
+           AND (SELECT erased_at FROM tickets WHERE id = outbox.ticket_id) IS NOT NULL",
+    )?
+    .execute([outbox_id])?;
+    // The receipt of an erasure names the researcher: its old bytes must not linger in the WAL.
+    super::health::set(conn, super::health::Key::StoreScrubPending, "delivered receipt", now)?;
     Ok(())
 }
 
@@ -176,9 +183,11 @@ mod tests {
     use crate::store::outbox::{self, Bytes, NewOutgoing, SendResult};
 
     fn body_of(conn: &Connection, row: i64) -> Vec<u8> {
-        conn.query_row("SELECT b.raw FROM outbox o JOIN outbox_body b ON b.id = o.body_id WHERE o.id = ?1", [row], |r| {
-            r.get(0)
-        })
+        conn.query_row(
+            "SELECT b.raw FROM outbox o JOIN outbox_body b ON b.id = o.body_id WHERE o.id = ?1",
+            [row],
+            |r| r.get(0),
+        )
         .unwrap()
     }
 

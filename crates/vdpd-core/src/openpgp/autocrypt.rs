@@ -38,7 +38,12 @@ pub fn parse(value: &str) -> Option<Offer> {
 /// Our `Autocrypt:` header value for `addr`, offering `cert`. The key data is broken into 72-character
 /// chunks separated by spaces (readers remove whitespace from it), so the header folds into short lines.
 pub fn header(addr: &str, cert: &Cert) -> String {
-    let data = base64::engine::general_purpose::STANDARD.encode(super::binary(cert));
+    header_for(addr, &super::binary(cert))
+}
+
+/// [`header`] for a certificate already serialised ([`super::binary`]; the organisation key keeps its own).
+pub fn header_for(addr: &str, binary_cert: &[u8]) -> String {
+    let data = base64::engine::general_purpose::STANDARD.encode(binary_cert);
     let chunks: Vec<&str> = data.as_bytes().chunks(72).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
     format!("addr={addr}; prefer-encrypt=mutual; keydata={}", chunks.join(" "))
 }

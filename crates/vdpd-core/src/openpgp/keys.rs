@@ -38,6 +38,10 @@ pub struct OrgKey {
     cert: Cert,
     /// The public certificate (what we hand out).
     public: Cert,
+    /// Its ASCII-armoured and binary forms, made once: every acknowledgement attaches the one and offers
+    /// the other in its `Autocrypt:` header.
+    public_armored: Vec<u8>,
+    public_binary: Vec<u8>,
 }
 
 impl std::fmt::Debug for OrgKey {
@@ -68,7 +72,9 @@ impl OrgKey {
             return Err(unusable("has no usable, unprotected encryption key".into()));
         }
         let public = cert.clone().strip_secret_key_material();
-        Ok(OrgKey { cert, public })
+        let public_armored = super::armored(&public);
+        let public_binary = super::binary(&public);
+        Ok(OrgKey { cert, public, public_armored, public_binary })
     }
 
     /// A new Ed25519/Cv25519 key made at `now`: certification-only primary key, a signing and an encryption
@@ -96,6 +102,16 @@ impl OrgKey {
     /// The public certificate.
     pub fn public(&self) -> &Cert {
         &self.public
+    }
+
+    /// The public certificate, ASCII-armoured ([`super::armored`]).
+    pub fn public_armored(&self) -> &[u8] {
+        &self.public_armored
+    }
+
+    /// The public certificate, binary ([`super::binary`]).
+    pub fn public_binary(&self) -> &[u8] {
+        &self.public_binary
     }
 
     pub fn fingerprint(&self) -> String {
