@@ -232,26 +232,26 @@ async fn process_batch(
     let (outcomes, error) = ctx
         .db
         .call(move |s| {
+            let (uids, mails): (Vec<u32>, Vec<IncomingMail>) = mails.into_iter().unzip();
             let mut outcomes = Vec::with_capacity(mails.len());
-            for (uid, mail) in &mails {
-                if cancel.is_cancelled() {
-                    break;
-                }
-                match intake::process(s, &env, mail, clock.now_ms()) {
-                    Ok(processed) => {
-                        if processed.enqueued {
-                            outbox_wake.notify_one();
-                        }
-                        if processed.reference.is_some() {
-                            timer_wake.notify_one();
-                        }
-                        heartbeat.beat();
-                        outcomes.push((*uid, processed.status));
+            let result = intake::process_batch(
+                s,
+                &env,
+                &mails,
+                &|| clock.now_ms(),
+                &|| cancel.is_cancelled(),
+                &mut |i, processed| {
+                    if processed.enqueued {
+                        outbox_wake.notify_one();
                     }
-                    Err(e) => return (outcomes, Some(e)),
-                }
-            }
-            (outcomes, None)
+                    if processed.reference.is_some() {
+                        timer_wake.notify_one();
+                    }
+                    heartbeat.beat();
+                    outcomes.push((uids[i], processed.status));
+                },
+            );
+            (outcomes, result.err())
         })
         .await;
     let mut done = Vec::with_capacity(outcomes.len());

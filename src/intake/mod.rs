@@ -13,6 +13,10 @@
 //! 4. A failure of the message itself (unparseable, over a limit, a panic in a parser) quarantines it with the
 //!    error. A failure of the store that will pass (disk full, database locked) is returned, nothing is
 //!    recorded against the message, and the caller stops and retries later.
+//!
+//! A fetched batch goes through [`process_batch`]: consecutive messages new to the store share the
+//! transactions of steps 1 and 3 (group commit), each in a savepoint of its own, with the same outcome as
+//! one after the other; see there for why a crash or a poison message inside a group changes nothing.
 
 mod apply;
 pub mod clocks;
@@ -138,22 +142,7 @@ pub(crate) enum HandleError {
 /// Processes one message; see the module documentation.
 pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> Result<Processed, IntakeError> {
     let key = mail.intake_key();
-    let (mailbox, uidvalidity, uid, source) = match &mail.source {
-        Source::Imap { mailbox, uidvalidity, uid } => (Some(mailbox.as_str()), Some(*uidvalidity), Some(*uid), "imap"),
-        Source::Ingest => (None, None, None, "ingest"),
-    };
-    let record = store::intake::IntakeRecord {
-        key: &key,
-        source,
-        mailbox,
-        uidvalidity,
-        uid,
-        size: mail.size,
-        raw: &mail.raw,
-        truncated: mail.truncated,
-        fetched_at: now,
-    };
-    let (id, attempts) = match store.write(|tx| store::intake::begin(tx, &record))? {
+    let (id, attempts) = match store.write(|tx| store::intake::begin(tx, &record_of(mail, &key, now)))? {
         store::intake::Begin::Done { id, status } => {
             return Ok(Processed {
                 intake_id: id,
@@ -173,16 +162,184 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
         );
         return quarantine(store, env, id, mail, &reason, now);
     }
+    let read = match read_message(store, env, mail, now) {
+        Ok(Reading::Read(read)) => *read,
+        Ok(Reading::Bad(reason)) => return quarantine(store, env, id, mail, &reason, now),
+        Err(e) => return Err(undo_attempts(store, &[id], e)),
+    };
+    match store.write(|tx| handle_in(tx, env, id, mail, read, now)) {
+        Ok(processed) => Ok(processed),
+        // The commit itself failed for a reason that is the message's (none is known; kept for safety).
+        Err(e) if !e.is_transient() => quarantine(store, env, id, mail, &e.to_string(), now),
+        Err(e) => Err(undo_attempts(store, &[id], e)),
+    }
+}
 
-    // Parse outside the transaction: a 20 MB message must not hold the write lock while it is read.
+/// At most this many messages are processed in one transaction by [`process_batch`].
+///
+/// A commit writes every page the transaction changed to the write-ahead log, and consecutive reports change
+/// mostly the same pages (the newest leaf of each table and index): one commit for a group of messages writes
+/// far fewer pages than one each, and checkpoints copy fewer back. Sixteen keeps the write lock for tens of
+/// milliseconds at most, and the acknowledgement of the first report in a group waits for the last.
+const GROUP_MESSAGES: usize = 16;
+/// A message larger than this is processed in a transaction of its own: reading it is done before the
+/// group's transaction opens, but its writes (the raw copy, its files) would lengthen the group's commit.
+const GROUP_MESSAGE_BYTES: usize = 256 << 10;
+
+/// Processes fetched messages in order, consecutive ones that are new to the store in groups sharing one
+/// transaction (group commit; see [`GROUP_MESSAGES`]); `done(i, processed)` is called for `mails[i]` once its
+/// outcome is committed. Stops before the next group when `stop()` says so, or at the first failure of the
+/// store that will pass, which is returned (what was committed before it stays committed).
+///
+/// Each message still does exactly what [`process`] does, in the same order, and sees what the messages
+/// before it wrote:
+/// - its writes are in a savepoint of their own, so one message's failure undoes only its writes (and it is
+///   quarantined, in the same transaction);
+/// - every message of a group was new to the store, its first attempt committed before the group's
+///   transaction opens. A process that dies inside a group leaves all of them `pending` with one attempt;
+///   the next process finds them known and takes each alone ([`process`]), so a poison message's attempts
+///   never count against the messages it was grouped with;
+/// - a group never holds two messages from one sender: a signature is verified with the sender's
+///   certificate as the store holds it when the message is read — before the group's transaction — and an
+///   earlier message of the same group may be what teaches the store that certificate.
+pub fn process_batch(
+    store: &mut Store,
+    env: &Env,
+    mails: &[IncomingMail],
+    now: &dyn Fn() -> i64,
+    stop: &dyn Fn() -> bool,
+    done: &mut dyn FnMut(usize, &Processed),
+) -> Result<(), IntakeError> {
+    let mut i = 0;
+    while i < mails.len() && !stop() {
+        let group = group_at(&mails[i..]);
+        let t = now();
+        let ids = if group > 1 {
+            let keys: Vec<String> = mails[i..i + group].iter().map(IncomingMail::intake_key).collect();
+            store.write(|tx| {
+                let mut ids = Vec::with_capacity(group);
+                for (mail, key) in mails[i..i + group].iter().zip(&keys) {
+                    match store::intake::begin_new(tx, &record_of(mail, key, t))? {
+                        Some(id) => ids.push(id),
+                        None => break,
+                    }
+                }
+                Ok::<_, StoreError>(ids)
+            })?
+        } else {
+            Vec::new()
+        };
+        if ids.len() < 2 {
+            // One message, or one the store knows already: alone, as `process` does it (a single fresh one
+            // just begun gives its attempt back, for `process` to count).
+            if let [id] = ids[..] {
+                store.write(|tx| store::intake::undo_attempt(tx, id))?;
+            }
+            let processed = process(store, env, &mails[i], t)?;
+            done(i, &processed);
+            i += 1;
+            continue;
+        }
+        let mut readings = Vec::with_capacity(ids.len());
+        let mut failure = None;
+        for mail in &mails[i..i + ids.len()] {
+            match read_message(store, env, mail, t) {
+                Ok(reading) => readings.push(reading),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        let group_ids = &ids[..readings.len()];
+        let result = store.write(|tx| {
+            let mut out = Vec::with_capacity(readings.len());
+            for ((reading, mail), &id) in readings.into_iter().zip(&mails[i..]).zip(group_ids) {
+                let processed = match reading {
+                    Reading::Read(read) => match handle_in(tx, env, id, mail, *read, t) {
+                        Ok(p) => p,
+                        Err(e) => return Ok((out, Some(e))),
+                    },
+                    Reading::Bad(reason) => quarantine_in(tx, env, id, mail, &reason, t)?,
+                };
+                out.push(processed);
+            }
+            Ok::<_, StoreError>((out, None))
+        });
+        let (out, error) = match result {
+            Ok(r) => r,
+            Err(e) => return Err(undo_attempts(store, &ids, e)),
+        };
+        for (k, processed) in out.iter().enumerate() {
+            done(i + k, processed);
+        }
+        if let Some(e) = error.or(failure) {
+            return Err(undo_attempts(store, &ids[out.len()..], e));
+        }
+        i += out.len();
+    }
+    Ok(())
+}
+
+/// How many of `mails` (at least one) form the next group: fresh messages are checked by the caller.
+fn group_at(mails: &[IncomingMail]) -> usize {
+    let mut senders: Vec<Option<String>> = Vec::new();
+    let mut n = 0;
+    for mail in mails.iter().take(GROUP_MESSAGES) {
+        if mail.raw.len() > GROUP_MESSAGE_BYTES {
+            break;
+        }
+        let sender = sender_of(&mail.raw);
+        if sender.is_some() && senders.contains(&sender) {
+            break;
+        }
+        senders.push(sender);
+        n += 1;
+    }
+    n.max(1)
+}
+
+/// Gives back the attempts of messages whose processing a failure of the store interrupted (best effort:
+/// with a full disk this may fail too), so that only crashes count towards quarantine; returns the failure.
+fn undo_attempts(store: &mut Store, ids: &[i64], e: StoreError) -> IntakeError {
+    let _ = store.write(|tx| ids.iter().try_for_each(|&id| store::intake::undo_attempt(tx, id)));
+    e.into()
+}
+
+fn record_of<'a>(mail: &'a IncomingMail, key: &'a str, now: i64) -> store::intake::IntakeRecord<'a> {
+    let (mailbox, uidvalidity, uid, source) = match &mail.source {
+        Source::Imap { mailbox, uidvalidity, uid } => (Some(mailbox.as_str()), Some(*uidvalidity), Some(*uid), "imap"),
+        Source::Ingest => (None, None, None, "ingest"),
+    };
+    store::intake::IntakeRecord {
+        key,
+        source,
+        mailbox,
+        uidvalidity,
+        uid,
+        size: mail.size,
+        raw: &mail.raw,
+        truncated: mail.truncated,
+        fetched_at: now,
+    }
+}
+
+/// A message read outside any transaction.
+enum Reading {
+    Read(Box<classify::Read>),
+    /// The message itself is at fault (its sender's stored certificate unreadable, a parser's panic):
+    /// quarantined with this reason.
+    Bad(String),
+}
+
+/// Classifies a message (parse, decrypt, verify) outside any transaction, so that reading a huge message
+/// never holds the write lock. A store error is returned only when it will pass.
+fn read_message(store: &Store, env: &Env, mail: &IncomingMail, now: i64) -> Result<Reading, StoreError> {
     let config = &env.config;
     let (certs, held_addresses) = match verification_certs(store, env, &mail.raw) {
         Ok(c) => c,
-        Err(e) if e.is_transient() => {
-            let _ = store.write(|tx| store::intake::undo_attempt(tx, id));
-            return Err(e.into());
-        }
-        Err(e) => return quarantine(store, env, id, mail, &e.to_string(), now),
+        Err(e) if e.is_transient() => return Err(e),
+        Err(e) => return Ok(Reading::Bad(e.to_string())),
     };
     let keyring = classify::Keyring {
         org: env.keys.org.as_ref(),
@@ -194,31 +351,54 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
     let read = std::panic::catch_unwind(AssertUnwindSafe(|| {
         classify::read(&mail.raw, mail.size, mail.truncated, &config.limits, &config.organisation, &keyring)
     }));
-    let outcome = match read {
-        Ok(read) => std::panic::catch_unwind(AssertUnwindSafe(|| {
-            store.write(|tx| apply::handle(tx, env, id, read, mail.admitted, now))
-        })),
-        Err(panic) => Err(panic),
-    };
-    match outcome {
-        Ok(Ok(processed)) => Ok(processed),
+    Ok(match read {
+        Ok(read) => Reading::Read(Box::new(read)),
+        Err(panic) => Reading::Bad(internal_error(&panic)),
+    })
+}
+
+/// Carries a read message out inside `tx`, in a savepoint: when it fails (a render error, a panic, a store
+/// error that is the message's) its writes are undone and it is quarantined instead, in the same
+/// transaction. A store error that will pass is returned, with the message's writes undone.
+fn handle_in(
+    tx: &apply::Tx<'_>,
+    env: &Env,
+    id: i64,
+    mail: &IncomingMail,
+    read: classify::Read,
+    now: i64,
+) -> Result<Processed, StoreError> {
+    tx.execute_batch("SAVEPOINT intake_message")?;
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| apply::handle(tx, env, id, read, mail.admitted, now)));
+    let reason = match outcome {
+        Ok(Ok(processed)) => {
+            tx.execute_batch("RELEASE intake_message")?;
+            return Ok(processed);
+        }
         Ok(Err(HandleError::Store(e))) if e.is_transient() => {
-            // Not the message's fault: give the attempt back (best effort: with a full disk this may fail
-            // too) and let the caller retry later.
-            let _ = store.write(|tx| store::intake::undo_attempt(tx, id));
-            Err(e.into())
+            // SQLite may have rolled the whole transaction back itself (a full disk): then there is no
+            // savepoint left to return to, and the caller's commit fails too.
+            let _ = tx.execute_batch("ROLLBACK TO intake_message; RELEASE intake_message");
+            return Err(e);
         }
-        Ok(Err(e)) => quarantine(store, env, id, mail, &format!("{e}"), now),
+        Ok(Err(e)) => e.to_string(),
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            tracing::error!(intake_id = id, "internal error while processing message {id}, quarantined: {what}");
-            quarantine(store, env, id, mail, &format!("internal error while processing: {what}"), now)
+            let what = internal_error(&panic);
+            tracing::error!(intake_id = id, "{what} (message {id})");
+            what
         }
-    }
+    };
+    tx.execute_batch("ROLLBACK TO intake_message; RELEASE intake_message")?;
+    quarantine_in(tx, env, id, mail, &reason, now)
+}
+
+fn internal_error(panic: &Box<dyn std::any::Any + Send>) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("internal error while processing: {what}")
 }
 
 /// Records a message as quarantined with `reason`, keeping whatever of its header can be read.
@@ -230,30 +410,45 @@ fn quarantine(
     reason: &str,
     now: i64,
 ) -> Result<Processed, IntakeError> {
+    Ok(store.write(|tx| quarantine_in(tx, env, id, mail, reason, now))?)
+}
+
+/// [`quarantine`] inside `tx`. Staff hear of it; a failure to tell them (in a savepoint of its own) never
+/// undoes the record of the quarantine.
+fn quarantine_in(
+    tx: &apply::Tx<'_>,
+    env: &Env,
+    id: i64,
+    mail: &IncomingMail,
+    reason: &str,
+    now: i64,
+) -> Result<Processed, StoreError> {
     // Reading the summary may be what failed; never let it fail twice.
     let limits = &env.config.limits;
     let summary = std::panic::catch_unwind(|| classify::summary_of_headers(&mail.raw, limits)).unwrap_or_default();
     tracing::warn!(intake_id = id, "message {id} quarantined: {reason}");
-    store.write(|tx| {
-        store::intake::finish(
-            tx,
-            id,
-            &store::intake::IntakeFinal {
-                status: IntakeStatus::Quarantined,
-                reason,
-                message_id: None,
-                dedup_key: None,
-                from_addr: &summary.from,
-                subject: &summary.subject,
-                ticket_id: None,
-                processed_at: now,
-            },
-        )
-    })?;
-    // Staff hear of it; a failure to tell them must not undo the record of the quarantine.
-    let notice = store.write(|tx| staff::quarantine_notice(tx, env, id, &summary.from, &summary.subject, reason, now));
-    if let Err(e) = &notice {
-        tracing::error!(intake_id = id, "could not tell staff about quarantined message {id}: {e}");
+    store::intake::finish(
+        tx,
+        id,
+        &store::intake::IntakeFinal {
+            status: IntakeStatus::Quarantined,
+            reason,
+            message_id: None,
+            dedup_key: None,
+            from_addr: &summary.from,
+            subject: &summary.subject,
+            ticket_id: None,
+            processed_at: now,
+        },
+    )?;
+    tx.execute_batch("SAVEPOINT quarantine_notice")?;
+    let notice = staff::quarantine_notice(tx, env, id, &summary.from, &summary.subject, reason, now);
+    match &notice {
+        Ok(_) => tx.execute_batch("RELEASE quarantine_notice")?,
+        Err(e) => {
+            tracing::error!(intake_id = id, "could not tell staff about quarantined message {id}: {e}");
+            tx.execute_batch("ROLLBACK TO quarantine_notice; RELEASE quarantine_notice")?;
+        }
     }
     Ok(Processed {
         intake_id: id,
@@ -265,6 +460,19 @@ fn quarantine(
     })
 }
 
+/// The sender's address as the header names it (normalised), if it can be read: whose stored certificate
+/// may verify the message.
+fn sender_of(raw: &[u8]) -> Option<String> {
+    std::panic::catch_unwind(|| {
+        mail_parser::MessageParser::default()
+            .parse_headers(raw)
+            .and_then(|m| m.from().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string))
+    })
+    .ok()
+    .flatten()
+    .and_then(|a| crate::mailtext::normalize_address(&a))
+}
+
 /// The certificates that may verify this message's signature (the sender's known one and the staff's), and
 /// the addresses they stand for: a certificate the mail itself offers for one of those never verifies it.
 fn verification_certs(
@@ -274,15 +482,7 @@ fn verification_certs(
 ) -> Result<(Vec<crate::openpgp::Cert>, Vec<String>), StoreError> {
     let mut certs: Vec<crate::openpgp::Cert> = env.keys.staff_certs().cloned().collect();
     let mut held: Vec<String> = env.keys.staff.iter().filter(|s| s.cert.is_some()).map(|s| s.address.clone()).collect();
-    let sender = std::panic::catch_unwind(|| {
-        mail_parser::MessageParser::default()
-            .parse_headers(raw)
-            .and_then(|m| m.from().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string))
-    })
-    .ok()
-    .flatten()
-    .and_then(|a| crate::mailtext::normalize_address(&a));
-    if let Some(sender) = sender
+    if let Some(sender) = sender_of(raw)
         && let Some((_, bytes)) = store::openpgp::cert_of(store.conn(), &sender)?
         && let Some(cert) = classify::pgp::cert_from_bytes(&bytes)
     {

@@ -330,3 +330,115 @@ fn a_stored_value_that_is_no_outcome_role_or_wait_reason_is_a_corrupt_row() {
     let err = store::tickets::end_wait(store.conn(), 1, NOW + 3).unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { column: "ticket_waits.reason", .. }), "{err}");
 }
+
+fn fetched(uid: u32, raw: &str) -> IncomingMail {
+    IncomingMail {
+        source: Source::Imap { mailbox: "INBOX".into(), uidvalidity: 7, uid },
+        raw: raw.as_bytes().to_vec(),
+        size: raw.len(),
+        truncated: false,
+        admitted: false,
+    }
+}
+
+/// `process_batch` over `mails`: what `done` was told, in order.
+fn batch(store: &mut Store, mails: &[IncomingMail]) -> Vec<(usize, Processed)> {
+    let mut told = Vec::new();
+    process_batch(store, &env(), mails, &|| NOW, &|| false, &mut |i, p| told.push((i, p.clone()))).unwrap();
+    told
+}
+
+fn attempts(store: &Store) -> Vec<i64> {
+    let mut stmt = store.conn().prepare("SELECT attempts FROM intake ORDER BY id").unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+#[test]
+fn groups_hold_fresh_small_messages_from_distinct_senders() {
+    let from = |who: &str, i: u32| fetched(i, &report(who, &format!("<g{i}@x.test>"), "XSS"));
+    let distinct: Vec<IncomingMail> = (0..40).map(|i| from(&format!("r{i}@research.test"), i)).collect();
+    assert_eq!(group_at(&distinct), GROUP_MESSAGES);
+    assert_eq!(group_at(&distinct[..3]), 3);
+    // The second mail of one sender starts the next group (whatever case the address is written in)...
+    let twice = [from("a@research.test", 1), from("b@research.test", 2), from("A@Research.test", 3)];
+    assert_eq!(group_at(&twice), 2);
+    // ...a big message goes alone, and ends the group before it.
+    let big = fetched(9, &report("big@research.test", "<big@x.test>", &"x".repeat(GROUP_MESSAGE_BYTES)));
+    assert_eq!(group_at(&[from("a@research.test", 1), big.clone()]), 1);
+    assert_eq!(group_at(std::slice::from_ref(&big)), 1);
+    // Mail whose sender cannot be read depends on no stored certificate.
+    let anonymous = fetched(5, "Subject: no sender\r\n\r\nhello\r\n");
+    assert_eq!(group_at(&[anonymous.clone(), anonymous]), 2);
+}
+
+/// A batch does exactly what one message after the other does: the same tickets in the same order, the
+/// same mail, the same outcome for each (a second report of one sender still meets the per-sender limit, and
+/// a second delivery is still a duplicate, also within one group), each told once, in order.
+#[test]
+fn a_batch_does_what_the_same_messages_one_by_one_do() {
+    let mails: Vec<IncomingMail> = (0..20)
+        .map(|i| {
+            let who = if i % 5 == 4 { "flood@research.test".to_string() } else { format!("r{i}@research.test") };
+            fetched(i + 1, &report(&who, &format!("<b{i}@x.test>"), &format!("report {i}")))
+        })
+        .chain([fetched(
+            21,
+            &format!("Received: from mx2\r\n{}", report("r0@research.test", "<b0@x.test>", "report 0")),
+        )])
+        .collect();
+    let mut one_by_one = Store::open_in_memory().unwrap();
+    let expected: Vec<(IntakeStatus, Option<String>)> = mails
+        .iter()
+        .map(|m| {
+            let p = process(&mut one_by_one, &env(), m, NOW).unwrap();
+            (p.status, p.reference)
+        })
+        .collect();
+    let mut grouped = Store::open_in_memory().unwrap();
+    let told = batch(&mut grouped, &mails);
+    assert_eq!(told.iter().map(|(i, _)| *i).collect::<Vec<_>>(), (0..mails.len()).collect::<Vec<_>>());
+    let got: Vec<(IntakeStatus, Option<String>)> = told.into_iter().map(|(_, p)| (p.status, p.reference)).collect();
+    assert_eq!(got, expected);
+    assert!(got.iter().any(|(s, _)| *s == IntakeStatus::Dropped), "the flood sender's fourth report is held back");
+    assert_eq!(got.last().unwrap().0, IntakeStatus::Duplicate);
+    for sql in [
+        "SELECT group_concat(reference || ':' || reporter, ',') FROM (SELECT * FROM tickets ORDER BY id)",
+        "SELECT group_concat(kind || ':' || recipient, ',') FROM (SELECT * FROM outbox ORDER BY id)",
+        "SELECT group_concat(status || ':' || coalesce(ticket_id, ''), ',') FROM (SELECT * FROM intake ORDER BY id)",
+        "SELECT group_concat(direction || ':' || kind || ':' || ticket_id, ',') FROM (SELECT * FROM messages ORDER BY id)",
+        "SELECT group_concat(kind, ',') FROM (SELECT * FROM timers ORDER BY id)",
+    ] {
+        let text = |s: &Store| s.conn().query_row(sql, [], |r| r.get::<_, Option<String>>(0)).unwrap();
+        assert_eq!(text(&grouped), text(&one_by_one), "{sql}");
+    }
+    assert!(attempts(&grouped).iter().all(|&a| a == 1));
+}
+
+/// A process that died inside a group left every message of it pending with one attempt. The next one
+/// takes each alone, so a message that kills it again and again is quarantined after its own attempts while
+/// the messages it was grouped with become tickets as usual.
+#[test]
+fn after_a_crash_inside_a_group_each_message_is_taken_alone() {
+    let mails: Vec<IncomingMail> = (0..4)
+        .map(|i| fetched(i + 1, &report(&format!("r{i}@research.test"), &format!("<c{i}@x.test>"), "s")))
+        .collect();
+    let mut store = Store::open_in_memory().unwrap();
+    // The group's first attempt was committed, then the process died.
+    let keys: Vec<String> = mails.iter().map(IncomingMail::intake_key).collect();
+    store
+        .write(|tx| {
+            for (m, k) in mails.iter().zip(&keys) {
+                assert!(store::intake::begin_new(tx, &record_of(m, k, NOW))?.is_some());
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    // The third message is the poison: it has killed the process every time since.
+    store.conn().execute("UPDATE intake SET attempts = ?1 WHERE id = 3", [MAX_ATTEMPTS]).unwrap();
+    let told = batch(&mut store, &mails);
+    let statuses: Vec<IntakeStatus> = told.iter().map(|(_, p)| p.status).collect();
+    use IntakeStatus::{Quarantined, Ticket};
+    assert_eq!(statuses, vec![Ticket, Ticket, Quarantined, Ticket]);
+    assert!(told[2].1.reason.contains("process died"), "{}", told[2].1.reason);
+    assert_eq!(attempts(&store), vec![2, 2, MAX_ATTEMPTS + 1, 2]);
+}

@@ -89,14 +89,33 @@ pub fn begin(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<Begin, StoreEr
         .prepare_cached("SELECT id, status, attempts FROM intake WHERE intake_key = ?1")?
         .query_row([rec.key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    if let Some((id, status, attempts)) = existing {
-        let status: IntakeStatus = parse_column("intake.status", status)?;
-        if status != IntakeStatus::Pending {
-            return Ok(Begin::Done { id, status });
-        }
-        conn.prepare_cached("UPDATE intake SET attempts = attempts + 1 WHERE id = ?1")?.execute([id])?;
-        return Ok(Begin::Process { id, attempts: attempts + 1 });
+    let Some((id, status, attempts)) = existing else {
+        return Ok(Begin::Process { id: insert_pending(conn, rec)?, attempts: 1 });
+    };
+    let status: IntakeStatus = parse_column("intake.status", status)?;
+    if status != IntakeStatus::Pending {
+        return Ok(Begin::Done { id, status });
     }
+    conn.prepare_cached("UPDATE intake SET attempts = attempts + 1 WHERE id = ?1")?.execute([id])?;
+    Ok(Begin::Process { id, attempts: attempts + 1 })
+}
+
+/// [`begin`] for a message seen for the first time only: its `pending` row (attempt 1) and `Some(id)`, or
+/// `None` — and nothing written — when the store knows it already (a row left pending by a process that
+/// died, or a message already processed), which [`begin`] must then take on its own.
+pub fn begin_new(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<Option<i64>, StoreError> {
+    let known = conn
+        .prepare_cached("SELECT 1 FROM intake WHERE intake_key = ?1")?
+        .query_row([rec.key], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if known {
+        return Ok(None);
+    }
+    Ok(Some(insert_pending(conn, rec)?))
+}
+
+fn insert_pending(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<i64, StoreError> {
     conn.prepare_cached("INSERT INTO intake (intake_key, source, mailbox, uidvalidity, uid, size, raw, truncated, fetched_at, attempts, status, server_done)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 'pending', ?10)")?.execute(
         params![
@@ -113,7 +132,7 @@ pub fn begin(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<Begin, StoreEr
             rec.mailbox.is_none(),
         ],
     )?;
-    Ok(Begin::Process { id: conn.last_insert_rowid(), attempts: 1 })
+    Ok(conn.last_insert_rowid())
 }
 
 /// Gives back an attempt that ended in a transient failure (disk full, locked database), so that only
