@@ -8,8 +8,7 @@ use super::outgoing::{self, Recipient};
 use super::{Env, HandleError, Processed, staff, status};
 use crate::classify::{self, Inbound};
 use crate::config::Config;
-use crate::engine::{self, DAY_MS, Decision, Facts, FormProgress, HOUR_MS, TicketState};
-use crate::form;
+use crate::engine::{self, DAY_MS, Decision, Facts, FormAnswers, HOUR_MS, TicketState, researcher};
 use crate::mail::{Mail, MessageKind};
 use crate::openpgp::read::Signature;
 use crate::render::{FormContext, NamedText, SectionContext, TicketContext};
@@ -202,6 +201,9 @@ fn new_ticket(
     processed: &mut Processed,
 ) -> Result<(i64, String), HandleError> {
     let config = &env.config;
+    let held = super::keys::Held::read(tx, inbound)?;
+    let snapshot = researcher::Snapshot { ticket: None, answered: &[], key: held.facts(env, now) };
+    let plan = researcher::plan(inbound, &snapshot, config);
     let year = jiff::Timestamp::from_millisecond(now)
         .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).year())
         .unwrap_or(1970);
@@ -224,23 +226,9 @@ fn new_ticket(
         store::tickets::Role::Reporter,
         now,
     )?;
-    let message_row = record_incoming(tx, ticket_id, MessageKind::Report, intake_id, inbound, config, now)?;
-    store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::TicketOpened, &inbound.subject)?;
-    note_crypto(tx, ticket_id, inbound, now)?;
-    // The key first: the acknowledgement is encrypted if the report brought one.
-    let key_news = super::keys::learn(tx, env, inbound, intake_id, Some(ticket_id), now)?;
-    let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
-    let ticket = (ticket_id, reference.as_str());
-
-    let progress = form_step(tx, env, ticket_id, Some(message_row), inbound, now)?;
-    let facts = engine::researcher::Facts {
-        form: progress.as_ref().map(|(p, _)| p.clone()),
-        undecryptable: inbound.crypto.error.is_some(),
-        ..engine::researcher::Facts::default()
-    };
-    let steps = engine::researcher::new_report(&facts, config.report_form.delivery);
-    let mut mail = ResearcherMail { ticket, inbound, researcher, progress, key_news, row: None, now };
-    mail.carry_out(tx, env, &steps, processed)?;
+    let mut mail =
+        ResearcherMail::record(tx, env, intake_id, (ticket_id, &reference), inbound, &held, &plan, None, now)?;
+    mail.carry_out(tx, env, &plan.steps, processed)?;
     Ok((ticket_id, reference))
 }
 
@@ -255,32 +243,19 @@ fn correspondence(
     now: i64,
     processed: &mut Processed,
 ) -> Result<(), HandleError> {
-    let config = &env.config;
-    let message_row = record_incoming(tx, ticket_id, MessageKind::Reply, intake_id, inbound, config, now)?;
-    store::tickets::touch_ticket(tx, ticket_id, now)?;
-    store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::ResearcherWrote, &inbound.subject)?;
-    note_crypto(tx, ticket_id, inbound, now)?;
-    let key_news = super::keys::learn(tx, env, inbound, intake_id, Some(ticket_id), now)?;
-    let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
-    let ticket = (ticket_id, reference);
     let Some(row) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(()) };
-    let enquiry =
-        engine::enquiry::is_status_enquiry(inbound, &config.report_form.sections, &config.organisation.ticket_prefix);
-    let undecryptable = inbound.crypto.error.is_some();
-    let progress = if engine::researcher::reads_form(enquiry, undecryptable, store::form::is_complete(tx, ticket_id)?) {
-        form_step(tx, env, ticket_id, Some(message_row), inbound, now)?
-    } else {
-        None
+    let held = super::keys::Held::read(tx, inbound)?;
+    let answered = store::form::sections(tx, ticket_id)?;
+    let snapshot = researcher::Snapshot {
+        ticket: Some(researcher::TicketSnapshot { form_complete: row.form_complete_at.is_some() }),
+        answered: &answered,
+        key: held.facts(env, now),
     };
-    let facts = engine::researcher::Facts {
-        form: progress.as_ref().map(|(p, _)| p.clone()),
-        undecryptable,
-        enquiry,
-        form_complete_before: row.form_complete_at.is_some(),
-    };
-    let steps = engine::researcher::correspondence(&facts);
-    let mut mail = ResearcherMail { ticket, inbound, researcher, progress, key_news, row: Some(row), now };
-    mail.carry_out(tx, env, &steps, processed)
+    let plan = researcher::plan(inbound, &snapshot, &env.config);
+    let ticket = (ticket_id, reference);
+    let mut mail = ResearcherMail::record(tx, env, intake_id, ticket, inbound, &held, &plan, Some(row), now)?;
+    store::tickets::touch_ticket(tx, ticket_id, now)?;
+    mail.carry_out(tx, env, &plan.steps, processed)
 }
 
 /// A researcher's mail being carried out: what the steps the core decided need.
@@ -289,7 +264,7 @@ struct ResearcherMail<'a> {
     inbound: &'a Inbound,
     researcher: Recipient,
     /// What the mail did to the form, when it was read.
-    progress: Option<(FormProgress, form::Parsed)>,
+    progress: Option<&'a FormAnswers>,
     /// What the mail taught us about the researcher's key, for staff.
     key_news: Option<String>,
     /// The ticket as it was before the mail (correspondence).
@@ -297,7 +272,48 @@ struct ResearcherMail<'a> {
     now: i64,
 }
 
-impl ResearcherMail<'_> {
+impl<'a> ResearcherMail<'a> {
+    /// Records what the plan says the mail is, before its steps: the message and its files, the timeline,
+    /// the key, the form's answers. The researcher is looked up after the key: a report that brings one gets
+    /// its acknowledgement encrypted.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        tx: &Tx<'_>,
+        env: &Env,
+        intake_id: i64,
+        ticket: (i64, &'a str),
+        inbound: &'a Inbound,
+        held: &super::keys::Held,
+        plan: &'a researcher::Plan,
+        row: Option<store::tickets::TicketRow>,
+        now: i64,
+    ) -> Result<ResearcherMail<'a>, HandleError> {
+        let ticket_id = ticket.0;
+        tracing::debug!(
+            ticket = %ticket.1,
+            events = ?plan.events.iter().map(|(e, _)| *e).collect::<Vec<_>>(),
+            key = ?plan.key.as_ref().map(|k| &k.change),
+            answered = ?plan.form.as_ref().and_then(FormAnswers::answered),
+            enquiry = plan.enquiry,
+            "{}: the researcher's mail causes {:?}",
+            ticket.1,
+            plan.steps
+        );
+        let message_row = record_incoming(tx, ticket_id, plan.kind, intake_id, inbound, &env.config, now)?;
+        for (event, detail) in &plan.events {
+            store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, *event, detail)?;
+        }
+        let key_news = match &plan.key {
+            Some(key) => super::keys::apply(tx, inbound, intake_id, Some(ticket_id), held, key, now)?,
+            None => None,
+        };
+        if let Some(answers) = &plan.form {
+            record_form(tx, ticket_id, message_row, inbound, answers, now)?;
+        }
+        let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
+        Ok(ResearcherMail { ticket, inbound, researcher, progress: plan.form.as_ref(), key_news, row, now })
+    }
+
     fn carry_out(
         &mut self,
         tx: &Tx<'_>,
@@ -318,7 +334,7 @@ impl ResearcherMail<'_> {
             match step {
                 Step::Acknowledge { with_form } => {
                     let form = match with_form {
-                        true => Some(form_context(env, tx, ticket_id, self.progress.as_ref(), true, false)?),
+                        true => Some(form_context(env, tx, ticket_id, self.progress, true, false)?),
                         false => None,
                     };
                     let plan = engine::reply_plan(Mail::Acknowledgement { form }, reference, inbound, org);
@@ -326,7 +342,7 @@ impl ResearcherMail<'_> {
                         outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, ctx.clone(), now)?;
                 }
                 Step::SendForm => {
-                    let form = form_context(env, tx, ticket_id, self.progress.as_ref(), true, false)?;
+                    let form = form_context(env, tx, ticket_id, self.progress, true, false)?;
                     let plan = engine::reply_plan(Mail::ReportForm { form }, reference, inbound, org);
                     processed.enqueued |=
                         outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, ctx.clone(), now)?;
@@ -336,7 +352,7 @@ impl ResearcherMail<'_> {
                     // allows report detail in clear text.
                     let encrypted = outgoing::will_encrypt(env, &self.researcher);
                     let show_detail = engine::may_send_detail(config.openpgp.as_ref(), encrypted);
-                    let mut form = form_context(env, tx, ticket_id, self.progress.as_ref(), false, show_detail)?;
+                    let mut form = form_context(env, tx, ticket_id, self.progress, false, show_detail)?;
                     form.sections.clear();
                     let plan = engine::reply_plan(Mail::FormMissing { form }, reference, inbound, org);
                     processed.enqueued |=
@@ -443,54 +459,17 @@ pub(super) fn record_incoming(
     Ok(row)
 }
 
-/// Puts what OpenPGP said about a message on the ticket's timeline.
-fn note_crypto(tx: &Tx<'_>, ticket_id: i64, inbound: &Inbound, now: i64) -> Result<(), HandleError> {
-    let c = &inbound.crypto;
-    let mut notes = Vec::new();
-    if c.decrypted {
-        notes.push("decrypted".to_string());
-    }
-    if let Some(e) = &c.error {
-        notes.push(format!("could not be decrypted: {e}"));
-    }
-    if let Some(n) = &c.note {
-        notes.push(n.clone());
-    }
-    match &inbound.body.signature {
-        Signature::None => {}
-        Signature::Good { cert, .. } => notes.push(format!("good signature by {cert}")),
-        Signature::Unknown { issuer } => notes.push(format!("signed by an unknown key {issuer}")),
-        Signature::Bad { reason } => notes.push(format!("BAD signature: {reason}")),
-    }
-    if inbound.body.signature != Signature::None && !inbound.outside.text.trim().is_empty() {
-        notes.push("partly signed: text beside the signed part was not signed".into());
-    }
-    if !notes.is_empty() {
-        store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::OpenPgp, &notes.join("; "))?;
-    }
-    Ok(())
-}
-
-/// Reads the form out of a message and records what it established. `None` when the policy has no form or
-/// the message could not be read.
-fn form_step(
+/// Records the form's answers the core read out of a mail.
+fn record_form(
     tx: &Tx<'_>,
-    env: &Env,
     ticket_id: i64,
-    message_row: Option<i64>,
+    message_row: i64,
     inbound: &Inbound,
+    answers: &FormAnswers,
     now: i64,
-) -> Result<Option<(FormProgress, form::Parsed)>, HandleError> {
-    let form_cfg = &env.config.report_form;
-    if !form_cfg.enabled || inbound.crypto.error.is_some() {
-        return Ok(None);
-    }
-    let before = store::form::sections(tx, ticket_id)?;
-    let was_complete = store::form::is_complete(tx, ticket_id)?;
-    // Form answers come from what the mail vouches for: a signed block's text, not what stands beside it.
-    let answers = engine::form_answers(&inbound.body.text, &form_cfg.sections, &before, was_complete);
+) -> Result<(), HandleError> {
     for (name, value) in &answers.parsed.values {
-        store::form::set_section(tx, ticket_id, name, value, message_row, now)?;
+        store::form::set_section(tx, ticket_id, name, value, Some(message_row), now)?;
     }
     store::form::set_classification(tx, ticket_id, &answers.classification)?;
     if let Some(consent) = &answers.credit {
@@ -499,7 +478,7 @@ fn form_step(
     if let Some(names) = answers.answered() {
         store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::FormAnswered, &names)?;
     }
-    Ok(Some((answers.progress, answers.parsed)))
+    Ok(())
 }
 
 /// The form as templates see it. `request`: the whole form; `show_detail`: repeat the answers received.
@@ -507,19 +486,19 @@ pub(super) fn form_context(
     env: &Env,
     tx: &Tx<'_>,
     ticket_id: i64,
-    progress: Option<&(FormProgress, form::Parsed)>,
+    progress: Option<&FormAnswers>,
     request: bool,
     show_detail: bool,
 ) -> Result<FormContext, HandleError> {
     let sections = &env.config.report_form.sections;
     let answered = store::form::sections(tx, ticket_id)?;
     let missing = match progress {
-        Some((p, _)) => p.missing.clone(),
+        Some(a) => a.progress.missing.clone(),
         None => sections.iter().filter(|s| s.mandatory).map(|s| s.name.clone()).collect(),
     };
     let problems = progress
-        .map(|(_, parsed)| {
-            parsed
+        .map(|a| {
+            a.parsed
                 .problems
                 .iter()
                 .map(|(name, problem)| NamedText { name: name.clone(), value: problem.clone() })

@@ -18,30 +18,66 @@ pub(super) fn learn(
     ticket_id: Option<i64>,
     now: i64,
 ) -> Result<Option<String>, HandleError> {
-    let sender = &inbound.sender;
     if inbound.body.keys.is_empty() && inbound.outside.keys.is_empty() {
         return Ok(None);
     }
-    let held = store::openpgp::held(tx, sender)?;
-    let signature_used_at = match &inbound.body.signature {
-        Signature::Good { digest, .. } => store::openpgp::accepted_at(tx, digest)?,
-        _ => None,
-    };
-    let facts = KeyFacts {
-        held: held.as_ref().map(|h| h.fingerprint.as_str()),
-        signature_used_at,
-        learn: env.config.openpgp.as_ref().map(|o| &o.learn_keys),
-        max_signature_age_ms: env.config.staff.max_signature_age_ms,
-        now,
-    };
-    let plan = decide::learn(inbound, &facts);
+    let held = Held::read(tx, inbound)?;
+    let plan = decide::learn(inbound, &held.facts(env, now));
+    apply(tx, inbound, intake_id, ticket_id, &held, &plan, now)
+}
+
+/// What the store holds that the key decision needs: the sender's held certificate, and when the mail's
+/// signature was used before.
+#[derive(Debug, Default)]
+pub(super) struct Held {
+    cert: Option<store::openpgp::HeldCert>,
+    signature_used_at: Option<i64>,
+}
+
+impl Held {
+    /// Read only for a mail that offers a key: no other mail needs it.
+    pub(super) fn read(tx: &Tx<'_>, inbound: &Inbound) -> Result<Held, HandleError> {
+        if inbound.body.keys.is_empty() && inbound.outside.keys.is_empty() {
+            return Ok(Held::default());
+        }
+        Ok(Held {
+            cert: store::openpgp::held(tx, &inbound.sender)?,
+            signature_used_at: match &inbound.body.signature {
+                Signature::Good { digest, .. } => store::openpgp::accepted_at(tx, digest)?,
+                _ => None,
+            },
+        })
+    }
+
+    pub(super) fn facts<'a>(&'a self, env: &'a Env, now: i64) -> KeyFacts<'a> {
+        KeyFacts {
+            held: self.cert.as_ref().map(|h| h.fingerprint.as_str()),
+            signature_used_at: self.signature_used_at,
+            learn: env.config.openpgp.as_ref().map(|o| &o.learn_keys),
+            max_signature_age_ms: env.config.staff.max_signature_age_ms,
+            now,
+        }
+    }
+}
+
+/// Carries out the core's decision about the mail's keys (`held` as read before it). Returns the staff note.
+pub(super) fn apply(
+    tx: &Tx<'_>,
+    inbound: &Inbound,
+    intake_id: i64,
+    ticket_id: Option<i64>,
+    held: &Held,
+    plan: &decide::KeyPlan,
+    now: i64,
+) -> Result<Option<String>, HandleError> {
+    let sender = &inbound.sender;
     tracing::debug!(address = %sender, ?plan.merge, change = ?plan.change, "key decision");
     let keys = decide::offered(inbound);
     let hold = |k: &crate::classify::OfferedKey, trust: Trust| {
         let fpr = k.cert.fingerprint().to_hex();
         store::openpgp::set_cert(tx, sender, &fpr, &openpgp::binary(&k.cert), k.source.as_str(), trust, now)
     };
-    if let (Some(i), Some(held)) = (plan.merge, &held) {
+    if let (Some(i), Some(held)) = (plan.merge, &held.cert) {
         merge(tx, sender, held, &keys[i].cert, now)?;
     }
     match &plan.change {
@@ -60,7 +96,7 @@ pub(super) fn learn(
         }
         KeyChange::Replaced { key, signed_at, digest } => {
             let k = keys[*key];
-            let old = held.as_ref().map(|h| h.fingerprint.as_str()).unwrap_or_default();
+            let old = held.cert.as_ref().map(|h| h.fingerprint.as_str()).unwrap_or_default();
             store::openpgp::accept(tx, digest, old, Purpose::KeyChange, Some(intake_id), *signed_at, now)?;
             hold(k, Trust::SignedChange)?;
         }
@@ -71,7 +107,7 @@ pub(super) fn learn(
             store::tickets::add_timeline(tx, t, now, sender, *event, detail)?;
         }
     }
-    Ok(plan.staff_note)
+    Ok(plan.staff_note.clone())
 }
 
 /// Merges an offered copy of the held certificate into it (a union: nothing held is lost).

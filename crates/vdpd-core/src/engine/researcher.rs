@@ -3,11 +3,111 @@
 //! could not decrypt, the status), what staff hear, when the ticket starts or stops waiting on the
 //! researcher, and when a completed form moves it to triage.
 //!
-//! The shell gathers the facts (it reads the form out of the mail and records the answers first), asks here,
-//! and carries out the [`Step`]s in order in the mail's transaction.
+//! The shell reads a [`Snapshot`] of what the store holds, asks [`plan`] for everything the mail causes —
+//! the message and timeline entries recorded, the key learned, the form's answers, the [`Step`]s — and
+//! carries the [`Plan`] out in order in the mail's transaction.
 
-use crate::config::FormDelivery;
-use crate::engine::FormProgress;
+use crate::classify::Inbound;
+use crate::config::{Config, FormDelivery};
+use crate::engine::keys::{KeyFacts, KeyPlan};
+use crate::engine::{FormAnswers, FormProgress};
+use crate::mail::MessageKind;
+use crate::openpgp::read::Signature;
+use crate::timeline::Event;
+
+/// What the store holds that a researcher's mail is decided on, read before anything of the mail is written.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot<'a> {
+    /// The ticket the mail joins; `None`: the mail is a new report.
+    pub ticket: Option<TicketSnapshot>,
+    /// The form's answers so far (none for a new report).
+    pub answered: &'a [(String, String)],
+    /// What decides the sender's key, if the mail offers one.
+    pub key: KeyFacts<'a>,
+}
+
+/// The joined ticket as the decision needs it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TicketSnapshot {
+    /// Its report form was complete before this mail.
+    pub form_complete: bool,
+}
+
+/// Everything a researcher's mail causes, decided at once. The shell carries it out in this order: the
+/// ticket (opened for a report), the message of `kind` with its files, the `events`, the `key`, the `form`'s
+/// answers, then the `steps`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// The message recorded: the report that opens the ticket, or a reply on it.
+    pub kind: MessageKind,
+    /// The ticket's timeline, in the sender's name: the opening or the reply, then what OpenPGP said.
+    pub events: Vec<(Event, String)>,
+    /// What the mail teaches about the sender's key; `None`: it offers none.
+    pub key: Option<KeyPlan>,
+    /// The form's answers to record; `None`: the form was not read (the policy has none, the mail could not
+    /// be decrypted, it is a status enquiry, or the form was complete already).
+    pub form: Option<FormAnswers>,
+    /// The mail asks for news, and nothing else (a reply only).
+    pub enquiry: bool,
+    pub steps: Vec<Step>,
+}
+
+/// Decides everything a researcher's mail causes: a new report when `snapshot.ticket` is `None`, else a
+/// reply on that ticket.
+pub fn plan(inbound: &Inbound, snapshot: &Snapshot<'_>, config: &Config) -> Plan {
+    let form_cfg = &config.report_form;
+    let undecryptable = inbound.crypto.error.is_some();
+    let (kind, opened) = match snapshot.ticket {
+        None => (MessageKind::Report, Event::TicketOpened),
+        Some(_) => (MessageKind::Reply, Event::ResearcherWrote),
+    };
+    let mut events = vec![(opened, inbound.subject.clone())];
+    events.extend(crypto_note(inbound).map(|note| (Event::OpenPgp, note)));
+    let offers_key = !inbound.body.keys.is_empty() || !inbound.outside.keys.is_empty();
+    let key = offers_key.then(|| super::keys::learn(inbound, &snapshot.key));
+    let enquiry = snapshot.ticket.is_some()
+        && super::enquiry::is_status_enquiry(inbound, &form_cfg.sections, &config.organisation.ticket_prefix);
+    let form_complete_before = snapshot.ticket.is_some_and(|t| t.form_complete);
+    let reads = match snapshot.ticket {
+        None => !undecryptable,
+        Some(t) => reads_form(enquiry, undecryptable, t.form_complete),
+    };
+    // Form answers come from what the mail vouches for: a signed block's text, not what stands beside it.
+    let form = (form_cfg.enabled && reads)
+        .then(|| super::form_answers(&inbound.body.text, &form_cfg.sections, snapshot.answered, form_complete_before));
+    let facts = Facts { form: form.as_ref().map(|a| a.progress.clone()), undecryptable, enquiry, form_complete_before };
+    let steps = match snapshot.ticket {
+        None => new_report(&facts, form_cfg.delivery),
+        Some(_) => correspondence(&facts),
+    };
+    Plan { kind, events, key, form, enquiry, steps }
+}
+
+/// What OpenPGP said about a mail, for the ticket's timeline: decrypted or not, the signature's verdict, and
+/// text beside a signed part (which nothing vouches for). `None` for a plain mail.
+pub fn crypto_note(inbound: &Inbound) -> Option<String> {
+    let c = &inbound.crypto;
+    let mut notes = Vec::new();
+    if c.decrypted {
+        notes.push("decrypted".to_string());
+    }
+    if let Some(e) = &c.error {
+        notes.push(format!("could not be decrypted: {e}"));
+    }
+    if let Some(n) = &c.note {
+        notes.push(n.clone());
+    }
+    match &inbound.body.signature {
+        Signature::None => {}
+        Signature::Good { cert, .. } => notes.push(format!("good signature by {cert}")),
+        Signature::Unknown { issuer } => notes.push(format!("signed by an unknown key {issuer}")),
+        Signature::Bad { reason } => notes.push(format!("BAD signature: {reason}")),
+    }
+    if inbound.body.signature != Signature::None && !inbound.outside.text.trim().is_empty() {
+        notes.push("partly signed: text beside the signed part was not signed".into());
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
 
 /// What the shell found out about the mail before deciding.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -334,3 +334,72 @@ fn report_detail_goes_in_clear_text_only_where_the_policy_allows_it() {
     assert!(may_send_detail(Some(&plain), false));
     assert!(may_send_detail(None, false), "without OpenPGP there is no other way");
 }
+
+/// The whole of a researcher's mail decided at once, from a snapshot of the store: a prose report under a
+/// policy with a form (asked for what it lacks, and waiting for it), the same report complete, a reply that
+/// completes the form, a status enquiry on a ticket waiting for the form (its words are no answer), a mail
+/// we could not decrypt, and the timeline of a partly signed one.
+#[test]
+fn a_researchers_mail_is_one_plan() {
+    use crate::classify::{Crypto, Outside};
+    use crate::engine::researcher::{News, Snapshot, Step::*, TicketSnapshot, plan};
+    use crate::mail::MessageKind;
+    use crate::openpgp::read::Signature;
+    use crate::timeline::Event;
+    let cfg = config(
+        "[report_form]\nenabled = true\ndelivery = \"with-acknowledgement\"\n\
+         [[report_form.sections]]\nname = \"Asset\"\nmandatory = true\nkind = \"asset\"\n\
+         [[report_form.sections]]\nname = \"Impact\"\nmandatory = true\n",
+    );
+    let facts =
+        super::keys::KeyFacts { held: None, signature_used_at: None, learn: None, max_signature_age_ms: 0, now: 0 };
+    let new = Snapshot { ticket: None, answered: &[], key: facts };
+    let waiting = [("Asset".to_string(), "https://app.example.test/login".to_string())];
+    let reply = Snapshot { ticket: Some(TicketSnapshot { form_complete: false }), answered: &waiting, key: facts };
+    let prose = Inbound::for_tests("alice@research.test", "XSS", "The login page reflects the name parameter.");
+    let whole = Inbound::for_tests(
+        "alice@research.test",
+        "XSS",
+        "Asset: https://app.example.test/login\nImpact: session theft\n",
+    );
+
+    let p = plan(&prose, &new, &cfg);
+    assert_eq!(p.kind, MessageKind::Report);
+    assert_eq!(p.events, vec![(Event::TicketOpened, "XSS".to_string())]);
+    assert_eq!((p.key.is_none(), p.enquiry), (true, false));
+    assert_eq!(p.form.as_ref().unwrap().progress.missing, vec!["Asset", "Impact"]);
+    assert_eq!(p.steps, vec![Acknowledge { with_form: true }, Notify(News::NewReport), Informed, WaitForForm]);
+
+    let p = plan(&whole, &new, &cfg);
+    assert_eq!(p.form.as_ref().unwrap().answered().as_deref(), Some("Asset, Impact"));
+    assert_eq!(p.steps, vec![Acknowledge { with_form: false }, FormComplete, Notify(News::NewReport), Informed]);
+
+    let rest = Inbound::for_tests("alice@research.test", "Re: [EX-2026-0001] XSS", "Impact: session theft\n");
+    let p = plan(&rest, &reply, &cfg);
+    assert_eq!(p.kind, MessageKind::Reply);
+    assert_eq!(p.events[0].0, Event::ResearcherWrote);
+    assert!(p.form.as_ref().unwrap().progress.newly_complete, "the earlier answer counts");
+    assert_eq!(p.steps, vec![EndWait, FormComplete, Notify(News::ReportComplete)]);
+
+    let asks = Inbound::for_tests("alice@research.test", "Re: [EX-2026-0001] XSS", "Any news?");
+    let p = plan(&asks, &reply, &cfg);
+    assert!(p.enquiry && p.form.is_none(), "an enquiry is no answer to the form");
+    assert_eq!(p.steps, vec![AnswerEnquiry, Notify(News::StatusEnquiry)]);
+
+    let sealed = Inbound {
+        crypto: Crypto { encrypted: true, error: Some("no key for it".into()), ..Crypto::default() },
+        ..prose.clone()
+    };
+    let p = plan(&sealed, &new, &cfg);
+    assert!(p.form.is_none());
+    assert_eq!(p.events[1], (Event::OpenPgp, "could not be decrypted: no key for it".to_string()));
+    assert!(p.steps.contains(&SendUndecryptable) && !p.steps.contains(&WaitForForm));
+
+    // Text beside a good signature is on the record as unsigned.
+    let partly = Inbound { outside: Outside { text: "PS: unsigned".into(), ..Outside::default() }, ..prose };
+    let mut partly = partly;
+    partly.body.signature = Signature::Good { cert: "ABCD".into(), digest: "d".into(), signed_at: 0 };
+    let note = crate::engine::researcher::crypto_note(&partly).unwrap();
+    assert_eq!(note, "good signature by ABCD; partly signed: text beside the signed part was not signed");
+    assert_eq!(crate::engine::researcher::crypto_note(&whole), None);
+}
