@@ -185,6 +185,10 @@ const GROUP_MESSAGES: usize = 16;
 /// A message larger than this is processed in a transaction of its own: reading it is done before the
 /// group's transaction opens, but its writes (the raw copy, its files) would lengthen the group's commit.
 const GROUP_MESSAGE_BYTES: usize = 256 << 10;
+/// What the messages of one group may hold in memory once read (their text and files, decrypted): a group's
+/// messages are all read before its transaction opens, and a small encrypted message may decompress to many
+/// times its size. Reaching it ends the group; the messages begun for it but not read are taken later.
+const GROUP_READ_BYTES: usize = if cfg!(test) { 64 << 10 } else { 16 << 20 };
 
 /// Processes fetched messages in order, consecutive ones that are new to the store in groups sharing one
 /// transaction (group commit; see [`GROUP_MESSAGES`]); `done(i, processed)` is called for `mails[i]` once its
@@ -242,16 +246,30 @@ pub fn process_batch(
         }
         let mut readings = Vec::with_capacity(ids.len());
         let mut failure = None;
+        let mut held = 0;
         for mail in &mails[i..i + ids.len()] {
+            if held >= GROUP_READ_BYTES {
+                break;
+            }
             match read_message(store, env, mail, t) {
-                Ok(reading) => readings.push(reading),
+                Ok(reading) => {
+                    held += reading.size();
+                    readings.push(reading);
+                }
                 Err(e) => {
                     failure = Some(e);
                     break;
                 }
             }
         }
+        // Over the memory budget: the rest of the group gives its attempts back and is taken next.
+        let over_budget = failure.is_none() && readings.len() < ids.len();
+        if over_budget {
+            store.write(|tx| ids[readings.len()..].iter().try_for_each(|&id| store::intake::undo_attempt(tx, id)))?;
+        }
         let group_ids = &ids[..readings.len()];
+        // What a failure below leaves begun and unfinished.
+        let begun = if over_budget { group_ids.len() } else { ids.len() };
         let result = store.write(|tx| {
             let mut out = Vec::with_capacity(readings.len());
             for ((reading, mail), &id) in readings.into_iter().zip(&mails[i..]).zip(group_ids) {
@@ -268,13 +286,13 @@ pub fn process_batch(
         });
         let (out, error) = match result {
             Ok(r) => r,
-            Err(e) => return Err(undo_attempts(store, &ids, e)),
+            Err(e) => return Err(undo_attempts(store, &ids[..begun], e)),
         };
         for (k, processed) in out.iter().enumerate() {
             done(i + k, processed);
         }
         if let Some(e) = error.or(failure) {
-            return Err(undo_attempts(store, &ids[out.len()..], e));
+            return Err(undo_attempts(store, &ids[out.len()..begun], e));
         }
         i += out.len();
     }
@@ -330,6 +348,18 @@ enum Reading {
     /// The message itself is at fault (its sender's stored certificate unreadable, a parser's panic):
     /// quarantined with this reason.
     Bad(String),
+}
+
+impl Reading {
+    /// The bytes it holds: the text and files of the message as read (decrypted).
+    fn size(&self) -> usize {
+        match self {
+            Reading::Read(read) => read.verdict.as_ref().map_or(0, |m| {
+                m.body.text.len() + m.outside.text.len() + m.all_attachments().map(|a| a.data.len()).sum::<usize>()
+            }),
+            Reading::Bad(reason) => reason.len(),
+        }
+    }
 }
 
 /// Classifies a message (parse, decrypt, verify) outside any transaction, so that reading a huge message

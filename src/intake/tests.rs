@@ -442,3 +442,23 @@ fn after_a_crash_inside_a_group_each_message_is_taken_alone() {
     assert!(told[2].1.reason.contains("process died"), "{}", told[2].1.reason);
     assert_eq!(attempts(&store), vec![2, 2, MAX_ATTEMPTS + 1, 2]);
 }
+
+/// A group whose messages, once read, would hold more than the budget ends there (the budget is 64 KiB under
+/// test): the messages begun for it but not read give their attempt back and are taken next, each with its
+/// one attempt and the outcome it would have had anyway.
+#[test]
+fn a_group_over_its_memory_budget_ends_and_loses_nothing() {
+    let text = "A long report. ".repeat(1000); // 15 KB each: the budget holds five
+    let mails: Vec<IncomingMail> = (0..12)
+        .map(|i| {
+            let raw = report(&format!("r{i}@research.test"), &format!("<m{i}@x.test>"), "s").replace("Details.", &text);
+            fetched(i + 1, &raw)
+        })
+        .collect();
+    let mut store = Store::open_in_memory().unwrap();
+    let told = batch(&mut store, &mails);
+    assert_eq!(told.iter().map(|(i, _)| *i).collect::<Vec<_>>(), (0..12).collect::<Vec<_>>());
+    assert!(told.iter().all(|(_, p)| p.status == IntakeStatus::Ticket), "{told:?}");
+    assert_eq!(attempts(&store), vec![1; 12]);
+    assert_eq!(count(&store, "SELECT count(*) FROM tickets"), 12);
+}
