@@ -11,12 +11,7 @@ use crate::store::{IntakeStatus, Store, intake as intake_sql};
 
 pub fn list(store: &Store, status: Option<&str>, limit: usize, json: bool) -> anyhow::Result<ExitCode> {
     let status = match status {
-        Some(s) => Some(s.parse::<IntakeStatus>().map_err(|()| Exit {
-            code: 2,
-            message: format!(
-                "unknown status {s:?} (ticket, correspondence, dropped, answered, duplicate, quarantined, pending)"
-            ),
-        })?),
+        Some(s) => Some(s.parse::<IntakeStatus>().map_err(|message| Exit { code: 2, message })?),
         None => None,
     };
     let rows = intake_sql::list(store.conn(), status, limit)?;

@@ -73,15 +73,18 @@ pub(super) fn handle(
         admitted,
         staff: engine::staff::authenticate(&inbound, &config.staff, &evidence),
     };
-    let finish = |status: IntakeStatus, reason: &str, ticket_id: Option<i64>, dedup: bool| {
+    let decision = engine::decide(&inbound, &facts, config);
+    tracing::debug!(intake_id = id, "message {id}: {decision:?}");
+    let mut entry = decision.journal_entry();
+    let finish = |entry: &engine::JournalEntry, ticket_id: Option<i64>| {
         store::intake::finish(
             tx,
             id,
             &store::intake::IntakeFinal {
-                status,
-                reason,
+                status: entry.status,
+                reason: &entry.reason,
                 message_id: inbound.message_id.as_deref(),
-                dedup_key: dedup.then_some(inbound.dedup_key.as_str()),
+                dedup_key: entry.dedup.then_some(inbound.dedup_key.as_str()),
                 from_addr: &inbound.sender,
                 subject: &inbound.subject,
                 ticket_id,
@@ -89,40 +92,39 @@ pub(super) fn handle(
             },
         )
     };
-    let decision = engine::decide(&inbound, &facts, config);
-    tracing::debug!(intake_id = id, "message {id}: {decision:?}");
+    // What `vdpd ingest` and the log say of a mail that became no ticket's work.
+    let outside = |processed: &mut Processed, entry: &engine::JournalEntry| {
+        processed.status = entry.status;
+        processed.reason = entry.reason.clone();
+    };
     match decision {
         Decision::Duplicate { of_intake, ticket_id } => {
-            let reason = format!("second delivery of message #{of_intake}");
             tracing::info!(
                 intake_id = id,
                 duplicate_of = of_intake,
                 "message {id} ignored: a duplicate delivery of message {of_intake}"
             );
-            finish(IntakeStatus::Duplicate, &reason, ticket_id, false)?;
-            processed.status = IntakeStatus::Duplicate;
-            processed.reason = reason;
+            finish(&entry, ticket_id)?;
+            outside(&mut processed, &entry);
         }
         Decision::Drop { reason, ticket_id } => {
             tracing::info!(intake_id = id, "message {id} dropped: {reason}");
-            finish(IntakeStatus::Dropped, &reason, ticket_id, true)?;
+            finish(&entry, ticket_id)?;
             if let Some(t) = ticket_id {
                 store::tickets::add_timeline(tx, t, now, &inbound.sender, Event::MailDropped, &reason)?;
             }
-            processed.status = IntakeStatus::Dropped;
-            processed.reason = reason;
+            outside(&mut processed, &entry);
         }
-        Decision::Flood { reason } => {
+        Decision::Flood { .. } => {
             tracing::warn!(intake_id = id, "new report {id} over limits.new_tickets_per_hour: kept, not answered");
-            finish(IntakeStatus::Dropped, &reason, None, true)?;
+            finish(&entry, None)?;
             processed.enqueued |= staff::flood_warning(tx, env, now)?;
-            processed.status = IntakeStatus::Dropped;
-            processed.reason = reason;
+            outside(&mut processed, &entry);
         }
         Decision::KeyRequest => {
             super::keys::learn(tx, env, &inbound, id, None, now)?;
             let sent = store::outbox::auto_replies_to_since(tx, &inbound.sender, now - DAY_MS)?;
-            let reason = if engine::may_auto_reply(sent, &config.limits) {
+            if engine::may_auto_reply(sent, &config.limits) {
                 let plan = engine::key_reply_plan(&inbound, &config.organisation);
                 let mut ctx =
                     TicketContext::new(config, "", &inbound.subject, &inbound.sender, &inbound.sender_name, now);
@@ -130,54 +132,46 @@ pub(super) fn handle(
                 let to = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
                 outgoing::enqueue(tx, env, None, &plan, &[to], ctx, &[], now)?;
                 processed.enqueued = true;
-                "request for our OpenPGP key: answered with the key".to_string()
             } else {
-                format!(
-                    "request for our OpenPGP key: not answered, {sent} automatic replies to this address in 24 hours"
-                )
-            };
-            tracing::info!(intake_id = id, "message {id}: {reason}");
-            finish(IntakeStatus::Answered, &reason, None, true)?;
-            processed.status = IntakeStatus::Answered;
-            processed.reason = reason;
+                entry = engine::key_request_entry(Some(sent));
+            }
+            tracing::info!(intake_id = id, "message {id}: {}", entry.reason);
+            finish(&entry, None)?;
+            outside(&mut processed, &entry);
         }
         Decision::Correspondence { ticket_id, reference } => {
             correspondence(tx, env, id, &inbound, ticket_id, &reference, now, &mut processed)?;
             super::clocks::sync(tx, config, ticket_id, now)?;
-            finish(IntakeStatus::Correspondence, "", Some(ticket_id), true)?;
+            finish(&entry, Some(ticket_id))?;
             tracing::info!(ticket = %reference, intake_id = id, "{reference}: message {id} added as correspondence");
-            processed.status = IntakeStatus::Correspondence;
+            processed.status = entry.status;
             processed.reference = Some(reference);
         }
         Decision::Staff { ticket_id, reference, member, proof } => {
             accept_proof(tx, id, &proof, now)?;
             staff::handle(tx, env, id, &inbound, ticket_id, &reference, &member, now, &mut processed)?;
             super::clocks::sync(tx, config, ticket_id, now)?;
-            finish(IntakeStatus::Correspondence, &format!("staff mail from {member}"), Some(ticket_id), true)?;
-            processed.status = IntakeStatus::Correspondence;
+            finish(&entry, Some(ticket_id))?;
+            processed.status = entry.status;
             processed.reference = Some(reference);
         }
         Decision::StaffNoTicket { member, proof } => {
             accept_proof(tx, id, &proof, now)?;
             processed.enqueued |= staff::no_ticket(tx, env, &inbound, &member, now)?;
-            let reason = format!("staff mail from {member} naming no ticket: told the sender");
-            finish(IntakeStatus::Answered, &reason, None, true)?;
-            processed.status = IntakeStatus::Answered;
-            processed.reason = reason;
+            finish(&entry, None)?;
+            outside(&mut processed, &entry);
         }
         Decision::StaffRejected { member, reason, ticket_id } => {
             staff::rejected(tx, env, id, &inbound, &member, &reason, ticket_id, now)?;
-            let reason = format!("mail from the staff address {member} failed authentication: {reason}");
-            finish(IntakeStatus::Dropped, &reason, ticket_id, true)?;
-            processed.status = IntakeStatus::Dropped;
-            processed.reason = reason;
+            finish(&entry, ticket_id)?;
+            outside(&mut processed, &entry);
         }
         Decision::NewTicket => {
             let (ticket_id, reference) = new_ticket(tx, env, id, &inbound, now, &mut processed)?;
             super::clocks::sync(tx, config, ticket_id, now)?;
-            finish(IntakeStatus::Ticket, "", Some(ticket_id), true)?;
+            finish(&entry, Some(ticket_id))?;
             tracing::info!(ticket = %reference, intake_id = id, "{reference}: ticket opened from message {id}");
-            processed.status = IntakeStatus::Ticket;
+            processed.status = entry.status;
             processed.reference = Some(reference);
         }
     }

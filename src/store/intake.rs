@@ -4,60 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{StoreError, parse_column};
 
-/// What became of a message. Exactly one of these, for every message fetched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IntakeStatus {
-    /// Written before processing; a row left pending means the process died while handling it.
-    Pending,
-    /// Opened a new ticket.
-    Ticket,
-    /// Joined an existing ticket.
-    Correspondence,
-    /// Deliberately not acted on (loop, bounce, list, rate limit), with the reason.
-    Dropped,
-    /// Answered without a ticket (a request for our OpenPGP key).
-    Answered,
-    /// A second delivery of a message already processed.
-    Duplicate,
-    /// Could not be processed; kept with its error for an admin.
-    Quarantined,
-}
-
-impl IntakeStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            IntakeStatus::Pending => "pending",
-            IntakeStatus::Ticket => "ticket",
-            IntakeStatus::Correspondence => "correspondence",
-            IntakeStatus::Dropped => "dropped",
-            IntakeStatus::Answered => "answered",
-            IntakeStatus::Duplicate => "duplicate",
-            IntakeStatus::Quarantined => "quarantined",
-        }
-    }
-}
-
-impl std::str::FromStr for IntakeStatus {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Ok(match s {
-            "pending" => IntakeStatus::Pending,
-            "ticket" => IntakeStatus::Ticket,
-            "correspondence" => IntakeStatus::Correspondence,
-            "dropped" => IntakeStatus::Dropped,
-            "answered" => IntakeStatus::Answered,
-            "duplicate" => IntakeStatus::Duplicate,
-            "quarantined" => IntakeStatus::Quarantined,
-            _ => return Err(()),
-        })
-    }
-}
-
-impl std::fmt::Display for IntakeStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use vdpd_core::engine::IntakeStatus;
 
 /// A message as it arrives, before anything is known about it.
 #[derive(Debug, Clone)]

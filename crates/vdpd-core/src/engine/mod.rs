@@ -18,6 +18,7 @@ use crate::form;
 use crate::mail::Mail;
 use crate::mailtext;
 use crate::ticket::ThreadCandidate;
+use serde::Serialize;
 
 pub use crate::calendar::Measure;
 pub use crate::clocks;
@@ -43,6 +44,76 @@ pub struct Facts {
     pub admitted: bool,
     /// Whether the sender is staff, and proved it.
     pub staff: staff::StaffCheck,
+}
+
+crate::ticket::stored_words! {
+    /// What became of a message, as the intake journal records it. Exactly one of these, for every message
+    /// fetched.
+    pub enum IntakeStatus ("intake status") {
+        /// Written before processing; a row left pending means the process died while handling it.
+        Pending = "pending",
+        /// Opened a new ticket.
+        Ticket = "ticket",
+        /// Joined an existing ticket.
+        Correspondence = "correspondence",
+        /// Deliberately not acted on (loop, bounce, list, rate limit), with the reason.
+        Dropped = "dropped",
+        /// Answered without a ticket (a request for our OpenPGP key, staff mail naming no ticket).
+        Answered = "answered",
+        /// A second delivery of a message already processed.
+        Duplicate = "duplicate",
+        /// Could not be processed; kept with its error for an admin.
+        Quarantined = "quarantined",
+    }
+}
+
+/// The intake journal's record of a decided mail: its status, the reason on record (empty when the status
+/// says it all), and whether the mail now stands for its dedup key — every outcome but a second delivery,
+/// which is recognised by the first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub status: IntakeStatus,
+    pub reason: String,
+    pub dedup: bool,
+}
+
+impl Decision {
+    /// What the intake journal records for this decision. A key request's depends on whether it was answered
+    /// ([`key_request_entry`]).
+    pub fn journal_entry(&self) -> JournalEntry {
+        let entry = |status, reason: String| JournalEntry { status, reason, dedup: true };
+        match self {
+            Decision::Duplicate { of_intake, .. } => JournalEntry {
+                status: IntakeStatus::Duplicate,
+                reason: format!("second delivery of message #{of_intake}"),
+                dedup: false,
+            },
+            Decision::Drop { reason, .. } | Decision::Flood { reason } => entry(IntakeStatus::Dropped, reason.clone()),
+            Decision::NewTicket => entry(IntakeStatus::Ticket, String::new()),
+            Decision::Correspondence { .. } => entry(IntakeStatus::Correspondence, String::new()),
+            Decision::KeyRequest => key_request_entry(None),
+            Decision::Staff { member, .. } => entry(IntakeStatus::Correspondence, format!("staff mail from {member}")),
+            Decision::StaffNoTicket { member, .. } => {
+                entry(IntakeStatus::Answered, format!("staff mail from {member} naming no ticket: told the sender"))
+            }
+            Decision::StaffRejected { member, reason, .. } => entry(
+                IntakeStatus::Dropped,
+                format!("mail from the staff address {member} failed authentication: {reason}"),
+            ),
+        }
+    }
+}
+
+/// The journal's record of a key request: answered with the key (`None`), or not because `Some(n)` automatic
+/// replies went to the address in the last 24 hours.
+pub fn key_request_entry(held_back_after: Option<u32>) -> JournalEntry {
+    let reason = match held_back_after {
+        None => "request for our OpenPGP key: answered with the key".to_string(),
+        Some(sent) => {
+            format!("request for our OpenPGP key: not answered, {sent} automatic replies to this address in 24 hours")
+        }
+    };
+    JournalEntry { status: IntakeStatus::Answered, reason, dedup: true }
 }
 
 /// What becomes of an incoming mail.

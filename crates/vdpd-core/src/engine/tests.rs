@@ -403,3 +403,55 @@ fn a_researchers_mail_is_one_plan() {
     assert_eq!(note, "good signature by ABCD; partly signed: text beside the signed part was not signed");
     assert_eq!(crate::engine::researcher::crypto_note(&whole), None);
 }
+
+/// Every decision's record in the intake journal: a second delivery does not take over the dedup key of the
+/// first; the reasons name what an admin reading `vdpd mail list` needs.
+#[test]
+fn each_decision_has_its_journal_entry() {
+    use IntakeStatus::*;
+    let proof = staff::Proof::Dkim;
+    let rows: Vec<(Decision, IntakeStatus, &str, bool)> = vec![
+        (Decision::Duplicate { of_intake: 7, ticket_id: Some(1) }, Duplicate, "second delivery of message #7", false),
+        (Decision::Drop { reason: "auto-submitted".into(), ticket_id: None }, Dropped, "auto-submitted", true),
+        (Decision::Flood { reason: "over the hourly cap".into() }, Dropped, "over the hourly cap", true),
+        (Decision::NewTicket, Ticket, "", true),
+        (Decision::Correspondence { ticket_id: 1, reference: "EX-2026-0001".into() }, Correspondence, "", true),
+        (Decision::KeyRequest, Answered, "request for our OpenPGP key: answered with the key", true),
+        (
+            Decision::Staff {
+                ticket_id: 1,
+                reference: "EX-2026-0001".into(),
+                member: "alice@example.test".into(),
+                proof: proof.clone(),
+            },
+            Correspondence,
+            "staff mail from alice@example.test",
+            true,
+        ),
+        (
+            Decision::StaffNoTicket { member: "alice@example.test".into(), proof },
+            Answered,
+            "staff mail from alice@example.test naming no ticket: told the sender",
+            true,
+        ),
+        (
+            Decision::StaffRejected {
+                member: "bob@example.test".into(),
+                reason: "no signature".into(),
+                ticket_id: None,
+            },
+            Dropped,
+            "mail from the staff address bob@example.test failed authentication: no signature",
+            true,
+        ),
+    ];
+    for (decision, status, reason, dedup) in rows {
+        assert_eq!(decision.journal_entry(), JournalEntry { status, reason: reason.into(), dedup }, "{decision:?}");
+    }
+    assert_eq!(
+        key_request_entry(Some(3)).reason,
+        "request for our OpenPGP key: not answered, 3 automatic replies to this address in 24 hours"
+    );
+    assert_eq!("answered".parse::<IntakeStatus>(), Ok(Answered));
+    assert!("ticketed".parse::<IntakeStatus>().unwrap_err().contains("one of: pending, ticket"));
+}
