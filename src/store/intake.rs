@@ -63,23 +63,26 @@ pub fn begin_new(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<Option<i64
 }
 
 fn insert_pending(conn: &Connection, rec: &IntakeRecord<'_>) -> Result<i64, StoreError> {
-    conn.prepare_cached("INSERT INTO intake (intake_key, source, mailbox, uidvalidity, uid, size, raw, truncated, fetched_at, attempts, status, server_done)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 'pending', ?10)")?.execute(
-        params![
-            rec.key,
-            rec.source,
-            rec.mailbox,
-            rec.uidvalidity,
-            rec.uid,
-            rec.size as i64,
-            rec.raw,
-            rec.truncated,
-            rec.fetched_at,
-            // Ingested mail has no server copy to flag.
-            rec.mailbox.is_none(),
-        ],
-    )?;
-    Ok(conn.last_insert_rowid())
+    conn.prepare_cached(
+        "INSERT INTO intake (intake_key, source, mailbox, uidvalidity, uid, size, truncated, fetched_at, attempts, status, server_done)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, 'pending', ?9)",
+    )?
+    .execute(params![
+        rec.key,
+        rec.source,
+        rec.mailbox,
+        rec.uidvalidity,
+        rec.uid,
+        rec.size as i64,
+        rec.truncated,
+        rec.fetched_at,
+        // Ingested mail has no server copy to flag.
+        rec.mailbox.is_none(),
+    ])?;
+    let id = conn.last_insert_rowid();
+    // The bytes apart from the row, which changes after this (see schema 10).
+    conn.prepare_cached("INSERT INTO intake_raw (intake_id, raw) VALUES (?1, ?2)")?.execute(params![id, rec.raw])?;
+    Ok(id)
 }
 
 /// Gives back an attempt that ended in a transient failure (disk full, locked database), so that only
@@ -216,9 +219,14 @@ pub type IntakeWithRaw = (IntakeRow, Option<Vec<u8>>);
 /// One intake row and its raw bytes (if still kept).
 pub fn get(conn: &Connection, id: i64) -> Result<Option<IntakeWithRaw>, StoreError> {
     Ok(conn
-        .query_row(&format!("SELECT {INTAKE_COLUMNS}, raw FROM intake WHERE id = ?1"), [id], |r| {
-            Ok((intake_row(r)?, r.get("raw")?))
-        })
+        .query_row(
+            &format!(
+                "SELECT {INTAKE_COLUMNS}, (SELECT raw FROM intake_raw WHERE intake_id = intake.id) AS raw
+                 FROM intake WHERE id = ?1"
+            ),
+            [id],
+            |r| Ok((intake_row(r)?, r.get("raw")?)),
+        )
         .optional()?)
 }
 

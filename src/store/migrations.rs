@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("sql/007_trust.sql")),
     (8, include_str!("sql/008_sealing.sql")),
     (9, include_str!("sql/009_outbox_bodies.sql")),
+    (10, include_str!("sql/010_intake_raw.sql")),
 ];
 
 /// The newest schema version this build knows.
@@ -132,6 +133,41 @@ mod tests {
             .query_row("SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'raw'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(has_raw, 0, "the bytes live in outbox_body only");
+    }
+
+    /// Version 10 moves each message's raw bytes into `intake_raw`: kept bytes move with their row's id, purged
+    /// ones (NULL) leave no row, and the intake rows themselves are untouched.
+    #[test]
+    fn intake_bytes_move_apart_from_their_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (v, sql) in MIGRATIONS.iter().take_while(|(v, _)| *v <= 9) {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", v).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO intake (intake_key, source, size, raw, fetched_at, status)
+             VALUES ('k1', 'ingest', 2, x'6869', 1, 'ticket'), ('k2', 'ingest', 2, NULL, 1, 'dropped');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(String, String, Option<Vec<u8>>)> = conn
+            .prepare(
+                "SELECT i.intake_key, i.status, r.raw FROM intake i LEFT JOIN intake_raw r ON r.intake_id = i.id
+                 ORDER BY i.id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            rows,
+            vec![("k1".into(), "ticket".into(), Some(b"hi".to_vec())), ("k2".into(), "dropped".into(), None)]
+        );
+        let has_raw: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_table_info('intake') WHERE name = 'raw'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(has_raw, 0);
     }
 
     #[test]

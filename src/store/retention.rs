@@ -35,7 +35,7 @@ pub fn preview(conn: &Connection, ticket_id: i64) -> Result<Purge, StoreError> {
         )?,
         form_sections: count("SELECT count(*) FROM form_sections WHERE ticket_id = ?1")?,
         raw_mails: count(
-            "SELECT (SELECT count(*) FROM intake WHERE ticket_id = ?1 AND raw IS NOT NULL)
+            "SELECT (SELECT count(*) FROM intake_raw WHERE intake_id IN (SELECT id FROM intake WHERE ticket_id = ?1))
                   + (SELECT count(*) FROM outbox_body b WHERE length(b.raw) > 0 AND b.id IN
                         (SELECT body_id FROM outbox WHERE ticket_id = ?1 AND status IN ('sent', 'failed'))
                      AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.body_id = b.id
@@ -52,7 +52,9 @@ pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i6
         .execute([ticket_id])?;
     conn.prepare_cached("UPDATE attachments SET data = NULL, name = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
     conn.prepare_cached("DELETE FROM form_sections WHERE ticket_id = ?1")?.execute([ticket_id])?;
-    conn.prepare_cached("UPDATE intake SET raw = NULL, subject = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
+    conn.prepare_cached("DELETE FROM intake_raw WHERE intake_id IN (SELECT id FROM intake WHERE ticket_id = ?1)")?
+        .execute([ticket_id])?;
+    conn.prepare_cached("UPDATE intake SET subject = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
     conn.prepare_cached(&blank_bodies(
         "SELECT body_id FROM outbox WHERE ticket_id = ?1 AND status IN ('sent', 'failed')",
     ))?
@@ -96,8 +98,10 @@ pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64
     conn.prepare_cached("UPDATE messages SET from_addr = '' WHERE from_addr = ?1")?.execute([address])?;
     conn.prepare_cached("UPDATE messages SET to_addr = '' WHERE to_addr = ?1")?.execute([address])?;
     // The dedup key names the sender too; a unique placeholder keeps its index happy.
+    conn.prepare_cached("DELETE FROM intake_raw WHERE intake_id IN (SELECT id FROM intake WHERE from_addr = ?1)")?
+        .execute([address])?;
     conn.prepare_cached(
-        "UPDATE intake SET from_addr = '', raw = NULL, subject = '', dedup_key = 'erased:' || id WHERE from_addr = ?1",
+        "UPDATE intake SET from_addr = '', subject = '', dedup_key = 'erased:' || id WHERE from_addr = ?1",
     )?
     .execute([address])?;
     conn.prepare_cached(&blank_bodies(
@@ -161,10 +165,9 @@ fn blank_bodies(rows: &str) -> String {
 pub fn purge_unticketed_raw(conn: &Connection, before: i64, limit: usize, now: i64) -> Result<usize, StoreError> {
     let n = conn
         .prepare_cached(
-            "UPDATE intake SET raw = NULL WHERE id IN (
-                 SELECT id FROM intake
-                 WHERE status IN ('quarantined', 'dropped', 'duplicate', 'answered') AND fetched_at < ?1
-                   AND raw IS NOT NULL
+            "DELETE FROM intake_raw WHERE intake_id IN (
+                 SELECT i.id FROM intake i JOIN intake_raw r ON r.intake_id = i.id
+                 WHERE i.status IN ('quarantined', 'dropped', 'duplicate', 'answered') AND i.fetched_at < ?1
                  LIMIT ?2)",
         )?
         .execute(params![before, limit as i64])?;
