@@ -122,19 +122,21 @@ pub(super) fn handle(
             outside(&mut processed, &entry);
         }
         Decision::KeyRequest => {
-            super::keys::learn(tx, env, &inbound, id, None, now)?;
+            let held = super::keys::Held::read(tx, &inbound)?;
             let sent = store::outbox::auto_replies_to_since(tx, &inbound.sender, now - DAY_MS)?;
-            if engine::may_auto_reply(sent, &config.limits) {
-                let plan = engine::key_reply_plan(&inbound, &config.organisation);
+            let plan = engine::key_request(&inbound, &held.facts(env, now), sent, config);
+            if let Some(key) = &plan.key {
+                super::keys::apply(tx, &inbound, id, None, &held, key, now)?;
+            }
+            if let Some(reply) = &plan.reply {
                 let mut ctx =
                     TicketContext::new(config, "", &inbound.subject, &inbound.sender, &inbound.sender_name, now);
                 ctx.key = outgoing::key_context(env);
                 let to = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
-                outgoing::enqueue(tx, env, None, &plan, &[to], ctx, &[], now)?;
+                outgoing::enqueue(tx, env, None, reply, &[to], ctx, &[], now)?;
                 processed.enqueued = true;
-            } else {
-                entry = engine::key_request_entry(Some(sent));
             }
+            entry = plan.entry;
             tracing::info!(intake_id = id, "message {id}: {}", entry.reason);
             finish(&entry, None)?;
             outside(&mut processed, &entry);

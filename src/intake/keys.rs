@@ -8,24 +8,6 @@ use crate::engine::keys::{self as decide, KeyChange, KeyFacts};
 use crate::openpgp::{self, Cert, read::Signature};
 use crate::store::{self, openpgp::Offer, openpgp::Purpose, openpgp::Trust};
 
-/// Learns what `inbound` teaches about its sender's key. Returns what staff should be told (a key learned
-/// on first use, a key change, a change refused), which is also on the ticket's timeline.
-pub(super) fn learn(
-    tx: &Tx<'_>,
-    env: &Env,
-    inbound: &Inbound,
-    intake_id: i64,
-    ticket_id: Option<i64>,
-    now: i64,
-) -> Result<Option<String>, HandleError> {
-    if inbound.body.keys.is_empty() && inbound.outside.keys.is_empty() {
-        return Ok(None);
-    }
-    let held = Held::read(tx, inbound)?;
-    let plan = decide::learn(inbound, &held.facts(env, now));
-    apply(tx, inbound, intake_id, ticket_id, &held, &plan, now)
-}
-
 /// What the store holds that the key decision needs: the sender's held certificate, and when the mail's
 /// signature was used before.
 #[derive(Debug, Default)]

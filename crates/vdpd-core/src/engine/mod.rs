@@ -454,6 +454,30 @@ pub fn key_reply_plan(inbound: &Inbound, org: &Organisation) -> MailPlan {
     }
 }
 
+/// Everything a request for our OpenPGP key causes (it opens no ticket): what it teaches about the sender's
+/// own key, the answer with ours unless the daily cap on automatic replies to the address is reached, and
+/// the journal's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRequestPlan {
+    /// `None`: the mail offers no key of its own.
+    pub key: Option<keys::KeyPlan>,
+    /// `None`: not answered (the cap).
+    pub reply: Option<MailPlan>,
+    pub entry: JournalEntry,
+}
+
+/// Decides a key request, given what the store holds of the sender's key and how many automatic replies
+/// went to the address in the last 24 hours.
+pub fn key_request(inbound: &Inbound, key: &keys::KeyFacts<'_>, sent_last_day: u32, config: &Config) -> KeyRequestPlan {
+    let offers_key = !inbound.body.keys.is_empty() || !inbound.outside.keys.is_empty();
+    let answer = may_auto_reply(sent_last_day, &config.limits);
+    KeyRequestPlan {
+        key: offers_key.then(|| keys::learn(inbound, key)),
+        reply: answer.then(|| key_reply_plan(inbound, &config.organisation)),
+        entry: key_request_entry((!answer).then_some(sent_last_day)),
+    }
+}
+
 /// A notification to staff about a ticket.
 pub fn staff_plan(mail: Mail, reference: &str, what: &str, subject: &str) -> MailPlan {
     MailPlan {

@@ -455,3 +455,24 @@ fn each_decision_has_its_journal_entry() {
     assert_eq!("answered".parse::<IntakeStatus>(), Ok(Answered));
     assert!("ticketed".parse::<IntakeStatus>().unwrap_err().contains("one of: pending, ticket"));
 }
+
+/// A key request is answered with our key until the daily cap on automatic replies to the address, and then
+/// recorded as held back with the count; it teaches nothing about a key it does not offer.
+#[test]
+fn a_key_request_is_one_plan() {
+    let cfg = config("[limits]\nauto_replies_per_ticket_per_day = 2\n");
+    let ask = Inbound { subject: "Your PGP key?".into(), ..mail() };
+    let facts = keys::KeyFacts { held: None, signature_used_at: None, learn: None, max_signature_age_ms: 0, now: 0 };
+    let p = key_request(&ask, &facts, 1, &cfg);
+    assert!(p.key.is_none());
+    let reply = p.reply.expect("answered below the cap");
+    assert_eq!((reply.mail, reply.subject.as_str()), (Mail::PublicKey, "Re: Your PGP key?"));
+    assert_eq!(reply.in_reply_to.as_deref(), Some("<r1@research.test>"));
+    assert_eq!(p.entry, key_request_entry(None));
+    let held_back = key_request(&ask, &facts, 2, &cfg);
+    assert!(held_back.reply.is_none());
+    assert_eq!(
+        held_back.entry.reason,
+        "request for our OpenPGP key: not answered, 2 automatic replies to this address in 24 hours"
+    );
+}
