@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("sql/008_sealing.sql")),
     (9, include_str!("sql/009_outbox_bodies.sql")),
     (10, include_str!("sql/010_intake_raw.sql")),
+    (11, include_str!("sql/011_lookups.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -600,6 +600,15 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate, now: i64) -> 
 /// read the whole table.
 pub const SAME_WEAKNESS_MAX: usize = 200;
 
+/// `weakness != ''` repeats the partial index's condition: SQLite uses a partial index only for a query
+/// whose WHERE implies the index's, and `weakness = ?1` does not imply it while `?1` is unknown (the planner
+/// does not look at bound values under the stability guarantee). Without it every new report's notification
+/// read the whole tickets table.
+const SAME_WEAKNESS_SQL: &str = "SELECT reference, asset, state, outcome FROM tickets
+     WHERE weakness = ?1 AND weakness != '' AND id != ?2 AND erased_at IS NULL
+       AND (state NOT IN ('resolved', 'closed') OR coalesce(closed_at, resolved_at, updated_at) >= ?3)
+     ORDER BY id LIMIT ?4";
+
 /// Tickets other than `except` that name `weakness` and are open, or ended at or after `since`:
 /// (reference, asset, state, outcome), oldest first, at most [`SAME_WEAKNESS_MAX`]. Candidates for the
 /// duplicate hint.
@@ -612,12 +621,7 @@ pub fn same_weakness(
     if weakness.is_empty() {
         return Ok(Vec::new());
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT reference, asset, state, outcome FROM tickets
-         WHERE weakness = ?1 AND id != ?2 AND erased_at IS NULL
-           AND (state NOT IN ('resolved', 'closed') OR coalesce(closed_at, resolved_at, updated_at) >= ?3)
-         ORDER BY id LIMIT ?4",
-    )?;
+    let mut stmt = conn.prepare_cached(SAME_WEAKNESS_SQL)?;
     let rows = stmt
         .query_map(params![weakness, except, since, SAME_WEAKNESS_MAX as i64], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
