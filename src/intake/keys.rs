@@ -19,7 +19,7 @@ pub(super) struct Held {
 impl Held {
     /// Read only for a mail that offers a key: no other mail needs it.
     pub(super) fn read(tx: &Tx<'_>, inbound: &Inbound) -> Result<Held, HandleError> {
-        if inbound.body.keys.is_empty() && inbound.outside.keys.is_empty() {
+        if !decide::offers_any(inbound) {
             return Ok(Held::default());
         }
         Ok(Held {

@@ -62,6 +62,16 @@ pub fn offered(inbound: &Inbound) -> Vec<&OfferedKey> {
     inbound.body.keys.iter().chain(&inbound.outside.keys).collect()
 }
 
+/// Whether the mail offers any key at all (most carry none, and need no lookup of the sender's).
+pub fn offers_any(inbound: &Inbound) -> bool {
+    !inbound.body.keys.is_empty() || !inbound.outside.keys.is_empty()
+}
+
+/// [`learn`] for a mail that offers a key; `None` for one that offers none.
+pub fn learn_offered(inbound: &Inbound, facts: &KeyFacts<'_>) -> Option<KeyPlan> {
+    offers_any(inbound).then(|| learn(inbound, facts))
+}
+
 fn source_words(k: &OfferedKey) -> &'static str {
     match k.source {
         KeySource::Autocrypt => "the Autocrypt header",

@@ -469,10 +469,9 @@ pub struct KeyRequestPlan {
 /// Decides a key request, given what the store holds of the sender's key and how many automatic replies
 /// went to the address in the last 24 hours.
 pub fn key_request(inbound: &Inbound, key: &keys::KeyFacts<'_>, sent_last_day: u32, config: &Config) -> KeyRequestPlan {
-    let offers_key = !inbound.body.keys.is_empty() || !inbound.outside.keys.is_empty();
     let answer = may_auto_reply(sent_last_day, &config.limits);
     KeyRequestPlan {
-        key: offers_key.then(|| keys::learn(inbound, key)),
+        key: keys::learn_offered(inbound, key),
         reply: answer.then(|| key_reply_plan(inbound, &config.organisation)),
         entry: key_request_entry((!answer).then_some(sent_last_day)),
     }

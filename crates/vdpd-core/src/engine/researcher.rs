@@ -63,8 +63,7 @@ pub fn plan(inbound: &Inbound, snapshot: &Snapshot<'_>, config: &Config) -> Plan
     };
     let mut events = vec![(opened, inbound.subject.clone())];
     events.extend(crypto_note(inbound).map(|note| (Event::OpenPgp, note)));
-    let offers_key = !inbound.body.keys.is_empty() || !inbound.outside.keys.is_empty();
-    let key = offers_key.then(|| super::keys::learn(inbound, &snapshot.key));
+    let key = super::keys::learn_offered(inbound, &snapshot.key);
     let enquiry = snapshot.ticket.is_some()
         && super::enquiry::is_status_enquiry(inbound, &form_cfg.sections, &config.organisation.ticket_prefix);
     let form_complete_before = snapshot.ticket.is_some_and(|t| t.form_complete);
