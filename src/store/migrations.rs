@@ -93,15 +93,39 @@ mod tests {
         assert_eq!((severity.as_str(), complete), ("", None));
     }
 
+    /// A database migrated up to `version` only, as a store of that version left it.
+    fn at_version(version: i64) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for (v, sql) in MIGRATIONS.iter().take_while(|(v, _)| *v <= version) {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", v).unwrap();
+        }
+        conn
+    }
+
+    /// (text, text, bytes or NULL) rows of `sql`.
+    fn rows(conn: &Connection, sql: &str) -> Vec<(String, String, Option<Vec<u8>>)> {
+        conn.prepare(sql)
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    fn has_column(conn: &Connection, table: &str, column: &str) -> bool {
+        conn.query_row("SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", [table, column], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap()
+            > 0
+    }
+
     /// Version 9 moves the bytes of mail already in the outbox into `outbox_body`: a row queued, sent or
     /// blanked keeps exactly its bytes, one still to be sealed gets none, and nothing is lost on the way.
     #[test]
     fn outbox_bytes_move_to_bodies_with_every_row_keeping_its_own() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for (v, sql) in MIGRATIONS.iter().take_while(|(v, _)| *v <= 8) {
-            conn.execute_batch(sql).unwrap();
-            conn.pragma_update(None, "user_version", v).unwrap();
-        }
+        let mut conn = at_version(8);
         conn.execute_batch(
             "INSERT INTO outbox (kind, envelope_from, recipient, raw, status, created_at, next_attempt_at)
              VALUES ('acknowledgement', 's@x', 'a@r', x'6163', 'queued', 1, 1),
@@ -112,16 +136,10 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        let rows: Vec<(String, String, Option<Vec<u8>>)> = conn
-            .prepare(
-                "SELECT o.recipient, o.status, b.raw FROM outbox o LEFT JOIN outbox_body b ON b.id = o.body_id
-                 ORDER BY o.id",
-            )
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let rows = rows(
+            &conn,
+            "SELECT o.recipient, o.status, b.raw FROM outbox o LEFT JOIN outbox_body b ON b.id = o.body_id ORDER BY o.id",
+        );
         assert_eq!(
             rows,
             vec![
@@ -130,45 +148,29 @@ mod tests {
                 ("alice@x".into(), "sealing".into(), None),
             ]
         );
-        let has_raw: i64 = conn
-            .query_row("SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'raw'", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(has_raw, 0, "the bytes live in outbox_body only");
+        assert!(!has_column(&conn, "outbox", "raw"), "the bytes live in outbox_body only");
     }
 
     /// Version 10 moves each message's raw bytes into `intake_raw`: kept bytes move with their row's id, purged
     /// ones (NULL) leave no row, and the intake rows themselves are untouched.
     #[test]
     fn intake_bytes_move_apart_from_their_rows() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for (v, sql) in MIGRATIONS.iter().take_while(|(v, _)| *v <= 9) {
-            conn.execute_batch(sql).unwrap();
-            conn.pragma_update(None, "user_version", v).unwrap();
-        }
+        let mut conn = at_version(9);
         conn.execute_batch(
             "INSERT INTO intake (intake_key, source, size, raw, fetched_at, status)
              VALUES ('k1', 'ingest', 2, x'6869', 1, 'ticket'), ('k2', 'ingest', 2, NULL, 1, 'dropped');",
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        let rows: Vec<(String, String, Option<Vec<u8>>)> = conn
-            .prepare(
-                "SELECT i.intake_key, i.status, r.raw FROM intake i LEFT JOIN intake_raw r ON r.intake_id = i.id
-                 ORDER BY i.id",
-            )
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let rows = rows(
+            &conn,
+            "SELECT i.intake_key, i.status, r.raw FROM intake i LEFT JOIN intake_raw r ON r.intake_id = i.id ORDER BY i.id",
+        );
         assert_eq!(
             rows,
             vec![("k1".into(), "ticket".into(), Some(b"hi".to_vec())), ("k2".into(), "dropped".into(), None)]
         );
-        let has_raw: i64 = conn
-            .query_row("SELECT count(*) FROM pragma_table_info('intake') WHERE name = 'raw'", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(has_raw, 0);
+        assert!(!has_column(&conn, "intake", "raw"), "the bytes live in intake_raw only");
     }
 
     #[test]
