@@ -34,6 +34,34 @@ pub enum ExportFormat {
     Csv,
 }
 
+/// A filing of the Cyber Resilience Act, Article 14(2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CraStageArg {
+    /// Within 24 hours of becoming aware.
+    EarlyWarning,
+    /// Within 72 hours of becoming aware.
+    Notification,
+    /// Within 14 days after a corrective or mitigating measure is available.
+    Final,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CraCommand {
+    /// The filing of one stage for an actively exploited vulnerability, filled from the ticket: the fields
+    /// ENISA's single reporting platform asks for, each with its clause; what the ticket cannot say is marked
+    /// TO FILL IN.
+    Draft {
+        reference: String,
+        #[arg(long, value_enum)]
+        stage: CraStageArg,
+        #[arg(long)]
+        json: bool,
+        /// Judge the deadline as of this instant.
+        #[arg(long, value_name = "T")]
+        now: Option<jiff::Timestamp>,
+    },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AdvisoryFormat {
     Csaf,
@@ -187,6 +215,11 @@ pub enum Command {
     Key {
         #[command(subcommand)]
         command: KeyCommand,
+    },
+    /// The Cyber Resilience Act's reporting of actively exploited vulnerabilities ([cra] in the policy).
+    Cra {
+        #[command(subcommand)]
+        command: CraCommand,
     },
 }
 

@@ -29,6 +29,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod cra;
 // The pure modules that moved into the core crate, at the paths the rest of the code knows them by.
 pub use vdpd_core::cwe;
 pub mod daemon;
@@ -41,6 +42,7 @@ pub mod intake;
 pub mod lock;
 pub use vdpd_core::mail;
 pub use vdpd_core::mailtext;
+pub use vdpd_core::ticket;
 pub use vdpd_core::timeline;
 pub mod metrics;
 pub mod oauth2;

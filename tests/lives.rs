@@ -63,8 +63,13 @@ struct Life {
 impl Life {
     /// `examples/<example>` with Alice as its one staff member; the life starts at `start`.
     fn new(example: &str, start: &str) -> Life {
+        Life::with(example, start, "")
+    }
+
+    /// The same, with `extra` added to the policy (sections it does not have).
+    fn with(example: &str, start: &str, extra: &str) -> Life {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(example);
-        let text = std::fs::read_to_string(dir.join("policy.toml")).unwrap();
+        let text = std::fs::read_to_string(dir.join("policy.toml")).unwrap() + "\n" + extra;
         let config: Config = vdpd::config::parse(&text, &dir.join("policy.toml")).unwrap();
         let domain = config.organisation.domain.clone();
         let alice_address = format!("alice@{domain}");
@@ -569,4 +574,160 @@ fn a_dry_run_shows_what_a_staff_mail_would_do_and_changes_nothing() {
     expect(&l.deliver(), &[(&alice, "staff-confirmation", &["state: new → accepted", "severity: high"])]);
     // Sam heard nothing: the commands were silent.
     assert!(l.got.iter().all(|g| g.to != sam || g.kind != "staff-reply"));
+}
+
+/// The Cyber Resilience Act's duties for the bounty policy's desk: the app is sold in France and Germany.
+const CRA: &str = "[cra]\nenabled = true\ncsirt = \"CERT-FR\"\n\
+                   [[products]]\nid = \"app\"\nname = \"Dronedesk app\"\npurl = \"pkg:generic/dronedesk-app\"\n\
+                   assets = [\"app.dronedesk.io\"]\nmember_states = [\"FR\", \"DE\"]\n";
+
+/// The mails of a delivery that concern the CRA clocks (reminders and escalations), by recipient.
+fn cra_mails(got: &[Got]) -> Vec<(String, String, bool)> {
+    let mut out: Vec<(String, String, bool)> =
+        got.iter().filter(|g| g.subject.contains("CRA")).map(|g| (g.to.clone(), g.kind.clone(), g.encrypted)).collect();
+    out.sort();
+    out
+}
+
+/// An actively exploited vulnerability carried through the three filings of Art. 14(2) by signed mail
+/// commands: each reminder at its hour (a Saturday morning's included) to the staff member with the ticket
+/// and to the escalation contact without its content, a missed deadline escalated, each filing stopping its
+/// clock, the final report's 14 days counted from the mitigation, and every draft filled from the ticket.
+#[test]
+fn an_exploited_vulnerability_through_the_three_cra_filings() {
+    // Friday 18 December 2026, 15:00 GMT.
+    let mut l = Life::with("bounty", "2026-12-18T15:00:00Z", CRA);
+    let (alice, cto) = (l.alice.address.clone(), l.cto.address.clone());
+    let detail = "Title: Remote code execution in the flight planner\nAsset: https://app.dronedesk.io/plan\n\
+                  Weakness: CWE-94\nSeverity: critical CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n\
+                  Description: The route importer evaluates uploaded expressions.\n\
+                  Impact: attackers run code on the planning servers; we saw it used against a customer.\n\
+                  Steps to reproduce: upload route.json with an expression field\n";
+    let p = l.sam_writes_encrypted("RCE in the flight planner, exploited", detail);
+    let reference = p.reference.clone().unwrap();
+    l.deliver();
+
+    // An hour later Alice confirms the exploitation; the product follows from the asset.
+    l.advance(HOUR);
+    let aware = l.now;
+    l.alice_writes(&reference, "#exploited\n#state accepted\n");
+    let got = l.deliver();
+    expect(&got, &[(&alice, "staff-confirmation", &["actively exploited", "CRA early warning is due in 24 hours"])]);
+    let t = l.show(&reference);
+    assert_eq!((t.exploited_at, t.exploited_by.as_str()), (Some(aware), alice.as_str()));
+    assert!(l.events(&reference).contains(&Event::Exploited));
+
+    // The early warning's reminders: 12, 4 and 1 hours before, at those hours (04:00 on a Saturday first).
+    for (hours, before) in [(12, "12 hours"), (20, "4 hours"), (23, "1 hour")] {
+        l.now = aware + hours * HOUR - 60_000;
+        l.fire();
+        assert_eq!(cra_mails(&l.deliver()), [], "nothing a minute before the {before} reminder");
+        l.now = aware + hours * HOUR;
+        l.fire();
+        let got = l.deliver();
+        assert_eq!(
+            cra_mails(&got),
+            [(alice.clone(), "staff-reminder".into(), true), (cto.clone(), "staff-reminder".into(), false)],
+            "{got:#?}"
+        );
+        let to_alice = got.iter().find(|g| g.to == alice).unwrap();
+        assert!(to_alice.text.contains(&format!("{before} from now")), "{}", to_alice.text);
+        assert!(to_alice.text.contains(&format!("vdpd cra draft {reference} --stage early-warning")));
+        assert!(to_alice.text.contains("#cra-filed early-warning PLATFORM-ID"));
+        assert!(to_alice.text.contains("Remote code execution"), "the member gets the ticket");
+        let to_cto = got.iter().find(|g| g.to == cto).unwrap();
+        assert!(to_cto.text.contains("carries no report content"), "{}", to_cto.text);
+        assert!(!to_cto.text.contains("Remote code execution") && !to_cto.text.contains("route importer"));
+    }
+
+    // The draft names what Art. 14(2)(a) asks: the product and the Member States, and when we knew.
+    let draft = |l: &Life, stage| {
+        let t = l.show(&reference);
+        let c = l.store.conn();
+        vdpd::cra::draft(
+            &l.env.config,
+            &t,
+            &vdpd::store::form::sections(c, t.id).unwrap(),
+            &vdpd::store::tickets::cra_filings(c, t.id).unwrap(),
+            vdpd::store::tickets::waits(c, t.id).unwrap(),
+            stage,
+            l.now,
+        )
+        .unwrap()
+    };
+    use vdpd::ticket::CraStage;
+    let early = draft(&l, CraStage::EarlyWarning).text();
+    for words in [
+        "Early warning for DD-2026-0001",
+        "Dronedesk app (pkg:generic/dronedesk-app)",
+        "    DE, FR",
+        "2026-12-18 16:00",
+        "recorded by alice@dronedesk.io",
+        "CERT-FR",
+        "#cra-filed early-warning PLATFORM-ID",
+    ] {
+        assert!(early.contains(words), "{words:?} in:\n{early}");
+    }
+
+    // Filed 20 minutes before the deadline: the clock is met and no breach follows.
+    l.now = aware + 23 * HOUR + 40 * 60_000;
+    l.alice_writes(&reference, "#cra-filed early-warning ENISA-EW-0042\n");
+    expect(&l.deliver(), &[(&alice, "staff-confirmation", &["CRA early warning filed as ENISA-EW-0042"])]);
+    l.now = aware + 24 * HOUR;
+    l.fire();
+    assert_eq!(cra_mails(&l.deliver()), []);
+
+    // The notification's three reminders come; its deadline passes unfiled and is escalated, once.
+    let mut reminded = 0;
+    for hours in [60, 68, 71] {
+        l.now = aware + hours * HOUR;
+        l.fire();
+        reminded += cra_mails(&l.deliver()).len();
+    }
+    assert_eq!(reminded, 6, "three reminders, each to Alice and to the CTO");
+    let notification = draft(&l, CraStage::Notification);
+    assert!(notification.text().contains("CWE-94"), "{}", notification.text());
+    assert!(notification.text().contains("TO FILL IN: what users can do"), "{}", notification.text());
+    l.now = aware + 72 * HOUR;
+    l.fire();
+    let got = l.deliver();
+    assert_eq!(cra_mails(&got), [(cto.clone(), "escalation".into(), false)], "{got:#?}");
+    let escalation = &got.iter().find(|g| g.kind == "escalation").unwrap().text;
+    assert!(escalation.contains("the law's") && escalation.contains("--stage notification"), "{escalation}");
+    assert!(draft(&l, CraStage::Notification).overdue);
+    l.now += HOUR;
+    l.fire();
+    assert_eq!(cra_mails(&l.deliver()), [], "a broken promise is escalated once");
+
+    // Filed late, then a mitigation: the final report is due 14 days after it.
+    l.alice_writes(&reference, "#cra-filed notification ENISA-N-0042\n#mitigated\n");
+    let got = l.deliver();
+    expect(&got, &[(&alice, "staff-confirmation", &["notification filed", "final report is due in 14 days"])]);
+    let mitigated = l.show(&reference).mitigated_at.unwrap();
+    assert_eq!(mitigated, l.now);
+    let final_due = draft(&l, CraStage::Final).due_at.unwrap();
+    assert_eq!(final_due, mitigated + 14 * DAY, "14 calendar days (no DST change in between)");
+    l.now = final_due - 12 * HOUR;
+    l.fire();
+    assert_eq!(cra_mails(&l.deliver()).len(), 2, "the final report's first reminder");
+    let final_text = draft(&l, CraStage::Final).text();
+    assert!(final_text.contains("The route importer evaluates uploaded expressions."), "{final_text}");
+    assert!(final_text.contains("TO FILL IN: where available: who has exploited"), "{final_text}");
+
+    // The fix, and the final report filed: every CRA clock is met, none is left to fire.
+    l.alice_writes(&reference, "#resolved\n#cra-filed final ENISA-F-0042\n");
+    l.deliver();
+    let t = l.show(&reference);
+    let (_, clocks) = vdpd::intake::clocks::compute(l.store.conn(), &l.env.config, &t).unwrap();
+    let cra: Vec<_> = clocks.iter().filter(|c| c.kind.cra_stage().is_some()).map(|c| c.kept()).collect();
+    assert_eq!(cra, [Some(true), Some(false), Some(true)], "the notification was late");
+    l.now = final_due + DAY;
+    l.fire();
+    assert_eq!(cra_mails(&l.deliver()), []);
+    let filed: Vec<String> = vdpd::store::tickets::cra_filings(l.store.conn(), t.id)
+        .unwrap()
+        .into_iter()
+        .map(|f| format!("{} {}", f.stage, f.platform_id))
+        .collect();
+    assert_eq!(filed, ["early-warning ENISA-EW-0042", "notification ENISA-N-0042", "final ENISA-F-0042"]);
 }

@@ -1,6 +1,7 @@
 //! What each command does: the top layer, where errors become messages and exit codes.
 
 mod check;
+mod cra;
 mod export;
 mod key;
 mod mail;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::{Cli, Command, KeyCommand, MailCommand, TicketsCommand};
+use crate::cli::{Cli, Command, CraCommand, KeyCommand, MailCommand, TicketsCommand};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::daemon::{self, Input, Runtime};
@@ -143,6 +144,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             KeyCommand::Import { file, force } => key::import(&cli.config, &file, force),
             KeyCommand::Export => key::export(&cli.config),
         },
+        Command::Cra { command: CraCommand::Draft { reference, stage, json, now } } => {
+            let config = load_config(&cli.config)?;
+            cra::draft(&open_existing_store(&config)?, &config, &reference, stage, json, now)
+        }
     }
 }
 

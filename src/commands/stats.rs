@@ -71,9 +71,11 @@ pub fn run(
 fn entries(store: &Store, config: &Config, since: i64) -> anyhow::Result<Vec<stats::Entry>> {
     let one = |conn: &rusqlite::Connection, part: (i64, i64)| -> anyhow::Result<Vec<stats::Entry>> {
         let mut waits = tickets::all_waits(conn)?;
+        let filings = tickets::all_cra_filings(conn)?;
         let mut out = Vec::new();
         tickets::each_received_since(conn, since, part, |t| {
-            let f = crate::intake::clocks::facts_with(&t, waits.remove(&t.id).unwrap_or_default());
+            let filed = filings.get(&t.id).map(Vec::as_slice).unwrap_or_default();
+            let f = crate::intake::clocks::facts_with(&t, waits.remove(&t.id).unwrap_or_default(), filed);
             out.push(stats::Entry::new(&t, clocks::compute(&f, &clocks::TimerPolicy::of(config))));
         })?;
         Ok(out)

@@ -12,11 +12,16 @@ use crate::store::{self, StoreError, tickets::TicketRow};
 
 /// The facts of a stored ticket that its clocks depend on.
 pub fn facts(conn: &Connection, t: &TicketRow) -> Result<Facts, StoreError> {
-    Ok(facts_with(t, store::tickets::waits(conn, t.id)?))
+    // Only a ticket known to be exploited has filings that matter (one lookup less for every other).
+    let filings = match t.exploited_at {
+        Some(_) => store::tickets::cra_filings(conn, t.id)?,
+        None => Vec::new(),
+    };
+    Ok(facts_with(t, store::tickets::waits(conn, t.id)?, &filings))
 }
 
-/// The facts of a ticket whose waits were read already (statistics read them all at once).
-pub fn facts_with(t: &TicketRow, waits: Vec<(i64, Option<i64>)>) -> Facts {
+/// The facts of a ticket whose waits and CRA filings were read already (statistics read them all at once).
+pub fn facts_with(t: &TicketRow, waits: Vec<(i64, Option<i64>)>, filings: &[store::tickets::CraFiling]) -> Facts {
     Facts {
         state: t.state,
         received_at: t.received_at,
@@ -31,6 +36,9 @@ pub fn facts_with(t: &TicketRow, waits: Vec<(i64, Option<i64>)>) -> Facts {
         last_update_at: t.last_update_at,
         purged: t.purged_at.is_some(),
         erased: t.erased_at.is_some(),
+        exploited_at: t.exploited_at,
+        mitigated_at: t.mitigated_at,
+        cra_filed: filings.iter().map(|f| (f.stage, f.filed_at)).collect(),
     }
 }
 

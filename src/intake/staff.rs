@@ -429,12 +429,13 @@ pub(super) fn handle(
         erased: ticket.erased_at.is_some(),
         researcher_key: store::openpgp::cert_of(tx, &ticket.reporter)?.map(|(fpr, _)| fpr),
         offered_keys: store::openpgp::offers(tx, &ticket.reporter)?.into_iter().map(|o| o.fingerprint).collect(),
+        exploited_at: ticket.exploited_at,
+        mitigated: ticket.mitigated_at.is_some() || ticket.resolved_at.is_some(),
+        cra_filed: store::tickets::cra_filings(tx, ticket.id)?.into_iter().map(|f| f.stage).collect(),
+        product: ticket.product.clone(),
     };
-    let today = jiff::Timestamp::from_millisecond(now)
-        .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date())
-        .unwrap_or_default();
     let me = outgoing::staff_member(env, member, now);
-    let effects = match cmd::plan(&view, &parsed, &existing, today, config) {
+    let effects = match cmd::plan(&view, &parsed, &existing, cmd::At { now, member }, config) {
         Ok(effects) => effects,
         Err(errors) => {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();

@@ -36,7 +36,9 @@ pub(crate) fn fire(tx: &Tx<'_>, env: &Env, ticket_id: i64, timer_kind: &str, now
     for action in actions {
         match action {
             TimerAction::Breach(c) => breach(tx, env, &t, &c, now)?,
-            TimerAction::RemindStaff { clock, before } => remind_staff(tx, env, &t, &clock, before, now)?,
+            TimerAction::RemindStaff { clock, before, escalate } => {
+                remind_staff(tx, env, &t, &clock, before, escalate, now)?
+            }
             TimerAction::RemindResearcher { clock, reached } => {
                 remind_researcher(tx, env, &t, &clock, if reached { "reached" } else { "upcoming" }, now)?
             }
@@ -74,6 +76,7 @@ fn clock_context(env: &Env, t: &TicketRow, c: &Clock, before: Option<String>, st
         severity: c.severity.map(|s| s.as_str().to_string()),
         assignee: t.assignee.clone(),
         ticket_state: t.state.as_str().into(),
+        cra_stage: c.kind.cra_stage().map(|s| s.as_str().to_string()),
     }
 }
 
@@ -142,28 +145,38 @@ fn escalation_contacts(env: &Env, now: i64) -> Vec<Recipient> {
         .collect()
 }
 
-/// Reminds the assignee (or every staff member) of a clock: before it is due, or that a date has come.
+/// Reminds the assignee (or every staff member) of a clock: before it is due, or that a date has come; the
+/// escalation contacts too when `escalate` (each address once).
+#[allow(clippy::too_many_arguments)]
 fn remind_staff(
     tx: &Tx<'_>,
     env: &Env,
     t: &TicketRow,
     c: &Clock,
     before: Option<String>,
+    escalate: bool,
     now: i64,
 ) -> Result<(), HandleError> {
     let cal = &env.config.calendar;
     let state = if before.is_some() { "upcoming" } else { "reached" };
     let (recipients, _) = outgoing::staff_for(env, &t.assignee, None, now);
+    // The escalation contacts the reminder does not reach already; they get it without the report's
+    // content, as an escalation (they may have no certificate).
+    let extra: Vec<Recipient> = match escalate {
+        true => escalation_contacts(env, now)
+            .into_iter()
+            .filter(|r| !recipients.iter().any(|have| have.address.eq_ignore_ascii_case(&r.address)))
+            .collect(),
+        false => Vec::new(),
+    };
     let due = cal.show(c.due_at.unwrap_or(now));
     let event = if before.is_some() { Event::Reminder } else { Event::DateReached };
     store::tickets::add_timeline(tx, t.id, now, BY_VDPD, event, &format!("{} {due}", c.kind.label()))?;
-    if recipients.is_empty() {
+    if recipients.is_empty() && extra.is_empty() {
         return Ok(());
     }
-    let mut ctx = staff::ticket_context(tx, env, t, now)?;
     let clock = clock_context(env, t, c, before.clone(), state);
     let status = status::current(tx, env, t)?;
-    ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
     let name = match c.severity {
         Some(sev) => format!("{} ({})", c.kind.label(), sev.as_str()),
         None => c.kind.label().to_string(),
@@ -174,7 +187,16 @@ fn remind_staff(
     };
     let label = if before.is_some() { "Reminder" } else { "Today" };
     let plan = engine::staff_plan(Mail::StaffReminder { clock, status }, &t.reference, label, &what);
-    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, &recipients, ctx, &[], now)?;
+    if !recipients.is_empty() {
+        let mut ctx = staff::ticket_context(tx, env, t, now)?;
+        ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
+        outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, &recipients, ctx, &[], now)?;
+    }
+    if !extra.is_empty() {
+        let mut ctx = TicketContext::new(&env.config, &t.reference, "", "", "", t.received_at);
+        ctx.encrypted = extra.iter().all(|r| outgoing::will_encrypt(env, r));
+        outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, &extra, ctx, &[], now)?;
+    }
     Ok(())
 }
 

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("sql/009_outbox_bodies.sql")),
     (10, include_str!("sql/010_intake_raw.sql")),
     (11, include_str!("sql/011_lookups.sql")),
+    (12, include_str!("sql/012_cra.sql")),
 ];
 
 /// The newest schema version this build knows.

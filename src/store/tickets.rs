@@ -245,13 +245,22 @@ pub struct TicketRow {
     pub erased_at: Option<i64>,
     /// The researcher's own answer about public credit.
     pub credit_consent: CreditConsent,
+    /// Since when the vulnerability is known to be actively exploited (the CRA clocks start there).
+    pub exploited_at: Option<i64>,
+    /// Who said so: a staff member's address, or `researcher`.
+    pub exploited_by: String,
+    /// When a corrective or mitigating measure became available.
+    pub mitigated_at: Option<i64>,
+    /// The `[[products]]` id staff gave the ticket ('' for none).
+    pub product: String,
 }
 
 const TICKET_COLUMNS: &str =
     "id, reference, state, subject, reporter, created_at, updated_at, received_at, acknowledged_at,
      ack_latency_ms, asset, weakness, severity, cvss_vector, cvss_score, form_complete_at, assignee, outcome,
      outcome_detail, bounty_tier, bounty_amount, bounty_awarded_at, bounty_paid_at, disclose_on, credit, resolved_at,
-     closed_at, diagnosed_at, last_update_at, last_enquiry_at, purged_at, erased_at, credit_consent";
+     closed_at, diagnosed_at, last_update_at, last_enquiry_at, purged_at, erased_at, credit_consent, exploited_at,
+     exploited_by, mitigated_at, product";
 
 fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
     Ok(TicketRow {
@@ -288,6 +297,10 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
         purged_at: r.get("purged_at")?,
         erased_at: r.get("erased_at")?,
         credit_consent: CreditConsent::from_stored(&r.get::<_, String>("credit_consent")?),
+        exploited_at: r.get("exploited_at")?,
+        exploited_by: r.get("exploited_by")?,
+        mitigated_at: r.get("mitigated_at")?,
+        product: r.get("product")?,
     })
 }
 
@@ -304,7 +317,8 @@ pub fn each_received_since(
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare(
         "SELECT id, reference, state, created_at, updated_at, received_at, acknowledged_at, ack_latency_ms,
-         severity, outcome, disclose_on, resolved_at, closed_at, diagnosed_at, last_update_at, purged_at, erased_at
+         severity, outcome, disclose_on, resolved_at, closed_at, diagnosed_at, last_update_at, purged_at, erased_at,
+         exploited_at, mitigated_at
          FROM tickets WHERE received_at >= ?1 AND id % ?2 = ?3 ORDER BY id",
     )?;
     // By position: `vdpd stats` reads every ticket through here, and a lookup by name per column per row
@@ -346,9 +360,56 @@ pub fn each_received_since(
             purged_at: r.get(15)?,
             erased_at: r.get(16)?,
             credit_consent: CreditConsent::NotAnswered,
+            exploited_at: r.get(17)?,
+            exploited_by: String::new(),
+            mitigated_at: r.get(18)?,
+            product: String::new(),
         });
     }
     Ok(())
+}
+
+/// One stage of a ticket filed on the CRA platform.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CraFiling {
+    pub stage: vdpd_core::ticket::CraStage,
+    pub filed_at: i64,
+    /// The platform's identifier, '' when staff gave none.
+    pub platform_id: String,
+    pub filed_by: String,
+}
+
+fn cra_filing(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, CraFiling)> {
+    Ok((
+        r.get("ticket_id")?,
+        CraFiling {
+            stage: column(r, "cra_filings.stage")?,
+            filed_at: r.get("filed_at")?,
+            platform_id: r.get("platform_id")?,
+            filed_by: r.get("filed_by")?,
+        },
+    ))
+}
+
+/// A ticket's CRA filings, in the order they were made.
+pub fn cra_filings(conn: &Connection, ticket_id: i64) -> Result<Vec<CraFiling>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT ticket_id, stage, filed_at, platform_id, filed_by FROM cra_filings WHERE ticket_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([ticket_id], cra_filing)?.map(|r| r.map(|(_, f)| f)).collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Every ticket's CRA filings, by ticket id (one query, for statistics).
+pub fn all_cra_filings(conn: &Connection) -> Result<std::collections::HashMap<i64, Vec<CraFiling>>, StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT ticket_id, stage, filed_at, platform_id, filed_by FROM cra_filings ORDER BY ticket_id, id")?;
+    let mut out: std::collections::HashMap<i64, Vec<CraFiling>> = std::collections::HashMap::new();
+    for row in stmt.query_map([], cra_filing)? {
+        let (ticket_id, filing) = row?;
+        out.entry(ticket_id).or_default().push(filing);
+    }
+    Ok(out)
 }
 
 /// A ticket's waits on the researcher: (from, until), `None` while still waiting.
@@ -591,6 +652,24 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate, now: i64) -> 
         }
         TicketUpdate::Credit(c) => {
             conn.prepare_cached("UPDATE tickets SET credit = ?2 WHERE id = ?1")?.execute(params![ticket_id, c])?;
+        }
+        TicketUpdate::Exploited { since, by } => {
+            conn.prepare_cached("UPDATE tickets SET exploited_at = ?2, exploited_by = ?3 WHERE id = ?1")?
+                .execute(params![ticket_id, since, if since.is_some() { by.as_str() } else { "" }])?;
+        }
+        TicketUpdate::Mitigated => {
+            // The first measure counts: the final report's deadline does not move with a later one.
+            conn.prepare_cached("UPDATE tickets SET mitigated_at = coalesce(mitigated_at, ?2) WHERE id = ?1")?
+                .execute(params![ticket_id, now])?;
+        }
+        TicketUpdate::Product(id) => {
+            conn.prepare_cached("UPDATE tickets SET product = ?2 WHERE id = ?1")?.execute(params![ticket_id, id])?;
+        }
+        TicketUpdate::CraFiled { stage, platform_id, by } => {
+            conn.prepare_cached(
+                "INSERT INTO cra_filings (ticket_id, stage, filed_at, platform_id, filed_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![ticket_id, stage.as_str(), now, platform_id, by])?;
         }
     }
     touch_ticket(conn, ticket_id, now)

@@ -13,8 +13,10 @@ use std::fmt;
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::config::{Calendar, Config, PolicyDuration, Severity, Sla};
-use crate::ticket::{Outcome, TicketState};
+use crate::config::{
+    CRA_EARLY_WARNING, CRA_FINAL_REPORT, CRA_NOTIFICATION, Calendar, Config, Cra, PolicyDuration, Severity, Sla,
+};
+use crate::ticket::{CraStage, Outcome, TicketState};
 
 /// A ticket's facts that the clocks depend on (times in milliseconds since the epoch).
 #[derive(Debug, Clone)]
@@ -36,6 +38,12 @@ pub struct Facts {
     pub last_update_at: Option<i64>,
     pub purged: bool,
     pub erased: bool,
+    /// Since when the vulnerability is known to be actively exploited (CRA Art. 14(2)).
+    pub exploited_at: Option<i64>,
+    /// When a corrective or mitigating measure became available (`#mitigated`).
+    pub mitigated_at: Option<i64>,
+    /// The CRA stages filed, and when.
+    pub cra_filed: Vec<(CraStage, i64)>,
 }
 
 impl Facts {
@@ -54,6 +62,9 @@ impl Facts {
             last_update_at: None,
             purged: false,
             erased: false,
+            exploited_at: None,
+            mitigated_at: None,
+            cra_filed: Vec::new(),
         }
     }
 
@@ -62,17 +73,36 @@ impl Facts {
     }
 }
 
-/// The promises a policy can make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// The promises a policy can make, and the deadlines the law sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClockKind {
     Acknowledge,
     Diagnosis,
     Fix,
     Disclosure,
+    /// A filing the Cyber Resilience Act requires of an actively exploited vulnerability (Art. 14(2)): a
+    /// deadline of the law, not of the policy, on calendar hours.
+    Cra(CraStage),
+}
+
+/// In JSON as in timer kinds: `"diagnosis"`, `"cra-early-warning"`.
+impl Serialize for ClockKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl ClockKind {
+    const ALL: [ClockKind; 7] = [
+        ClockKind::Acknowledge,
+        ClockKind::Diagnosis,
+        ClockKind::Fix,
+        ClockKind::Disclosure,
+        ClockKind::Cra(CraStage::EarlyWarning),
+        ClockKind::Cra(CraStage::Notification),
+        ClockKind::Cra(CraStage::Final),
+    ];
+
     /// The name in timer kinds and JSON.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -80,6 +110,9 @@ impl ClockKind {
             ClockKind::Diagnosis => "diagnosis",
             ClockKind::Fix => "fix",
             ClockKind::Disclosure => "disclosure",
+            ClockKind::Cra(CraStage::EarlyWarning) => "cra-early-warning",
+            ClockKind::Cra(CraStage::Notification) => "cra-notification",
+            ClockKind::Cra(CraStage::Final) => "cra-final",
         }
     }
 
@@ -90,13 +123,20 @@ impl ClockKind {
             ClockKind::Diagnosis => "first diagnosis",
             ClockKind::Fix => "fix",
             ClockKind::Disclosure => "disclosure",
+            ClockKind::Cra(stage) => stage.label(),
         }
     }
 
     pub fn parse(s: &str) -> Option<ClockKind> {
-        [ClockKind::Acknowledge, ClockKind::Diagnosis, ClockKind::Fix, ClockKind::Disclosure]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        ClockKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The CRA stage, for a clock of the Cyber Resilience Act.
+    pub fn cra_stage(&self) -> Option<CraStage> {
+        match self {
+            ClockKind::Cra(stage) => Some(*stage),
+            _ => None,
+        }
     }
 }
 
@@ -156,11 +196,18 @@ pub struct TimerPolicy<'a> {
     pub calendar: &'a Calendar,
     /// `retention.after_resolution`: when a resolved ticket's content is purged.
     pub purge_after: Option<PolicyDuration>,
+    /// `[cra]`: whether an exploited vulnerability's filings have clocks, and their reminders.
+    pub cra: &'a Cra,
 }
 
 impl<'a> TimerPolicy<'a> {
     pub fn of(config: &'a Config) -> TimerPolicy<'a> {
-        TimerPolicy { sla: &config.sla, calendar: &config.calendar, purge_after: config.retention.after_resolution }
+        TimerPolicy {
+            sla: &config.sla,
+            calendar: &config.calendar,
+            purge_after: config.retention.after_resolution,
+            cra: &config.cra,
+        }
     }
 
     /// A digest of everything the plan reads (its `Debug` form, which the compiler derives field by field).
@@ -241,7 +288,58 @@ pub fn compute(f: &Facts, policy: &TimerPolicy<'_>) -> Vec<Clock> {
         }
         out.push(c);
     }
+    if policy.cra.enabled
+        && let Some(aware) = f.exploited_at
+    {
+        out.extend(cra_clocks(f, aware, cal));
+    }
     out
+}
+
+/// The three filings of an actively exploited vulnerability (Art. 14(2)): the early warning and the
+/// notification from the moment the desk became aware, the final report from the first corrective or
+/// mitigating measure (which a fix is). A stage filed meets its clock; a duplicate's clocks stop, as the
+/// original ticket's filings cover the vulnerability.
+fn cra_clocks(f: &Facts, aware: i64, cal: &Calendar) -> Vec<Clock> {
+    let filed = |stage: CraStage| f.cra_filed.iter().find(|(s, _)| *s == stage).map(|(_, at)| *at);
+    let measure = match (f.mitigated_at, f.resolved_at) {
+        (Some(m), Some(r)) => Some(m.min(r)),
+        (m, r) => m.or(r),
+    };
+    let stages = [
+        (CraStage::EarlyWarning, format!("{CRA_EARLY_WARNING} of becoming aware"), Some(aware), CRA_EARLY_WARNING),
+        (CraStage::Notification, format!("{CRA_NOTIFICATION} of becoming aware"), Some(aware), CRA_NOTIFICATION),
+        (
+            CraStage::Final,
+            format!("{CRA_FINAL_REPORT} after a fix or mitigation is available"),
+            measure,
+            CRA_FINAL_REPORT,
+        ),
+    ];
+    stages
+        .into_iter()
+        .map(|(stage, promise, start, duration)| {
+            let mut c = Clock {
+                kind: ClockKind::Cra(stage),
+                promise,
+                started_at: start.unwrap_or(aware),
+                // The final report's clock has not started while no measure is available.
+                due_at: start.map(|s| cal.add(s, duration)),
+                status: ClockStatus::Running,
+                left_ms: None,
+                severity: None,
+            };
+            if let Some(at) = filed(stage) {
+                c.status = ClockStatus::Met { at };
+            } else if f.outcome == Some(Outcome::Duplicate) {
+                c.status = ClockStatus::Stopped {
+                    at: f.closed_at.unwrap_or(aware),
+                    why: "closed as a duplicate: the original ticket's filings cover it".into(),
+                };
+            }
+            c
+        })
+        .collect()
 }
 
 enum Deadline {
@@ -352,17 +450,20 @@ pub fn timers(f: &Facts, clocks: &[Clock], policy: &TimerPolicy<'_>) -> Vec<(Tim
             ClockKind::Acknowledge => &[],
             ClockKind::Diagnosis | ClockKind::Fix => &sla.reminders,
             ClockKind::Disclosure => &sla.disclosure_reminders,
+            ClockKind::Cra(_) => &policy.cra.reminders,
         };
+        // The law's deadlines run through nights and weekends: their reminders and breaches come at any hour.
+        let when = |t: i64| if c.kind.cra_stage().is_some() { t } else { staff_time(t) };
         for r in reminders {
             let at = cal.sub(due, *r);
             if at > c.started_at {
-                out.push((TimerKind::Reminder(c.kind, *r), staff_time(at)));
+                out.push((TimerKind::Reminder(c.kind, *r), when(at)));
             }
         }
         match c.kind {
             ClockKind::Acknowledge => out.push((TimerKind::Breach(ClockKind::Acknowledge), due)),
             ClockKind::Disclosure => out.push((TimerKind::DisclosureDue, staff_time(due))),
-            k => out.push((TimerKind::Breach(k), staff_time(due))),
+            k => out.push((TimerKind::Breach(k), when(due))),
         }
     }
     let open = !matches!(f.state, TicketState::Resolved | TicketState::Closed);
@@ -405,6 +506,9 @@ pub fn describe(clocks: &[Clock], cal: &Calendar, now: i64) -> Vec<(String, Stri
             };
             let value = match (&c.status, c.due_at) {
                 (ClockStatus::Running, Some(d)) => due(d),
+                (ClockStatus::Running, None) if c.kind == ClockKind::Cra(CraStage::Final) => {
+                    "starts when a fix or mitigation is available (#mitigated or #resolved)".into()
+                }
                 (ClockStatus::Running, None) => "running".into(),
                 (ClockStatus::Paused { since }, _) => format!(
                     "paused since {} while waiting on the researcher ({} of {} left)",
@@ -418,6 +522,7 @@ pub fn describe(clocks: &[Clock], cal: &Calendar, now: i64) -> Vec<(String, Stri
                         ClockKind::Diagnosis => "given",
                         ClockKind::Fix => "resolved",
                         ClockKind::Disclosure => "reached",
+                        ClockKind::Cra(_) => "filed",
                     };
                     let late = if due.is_some_and(|d| *at > d) { ", LATE" } else { "" };
                     format!("{verb} {}{late}", cal.show(*at))

@@ -139,6 +139,30 @@ stored_words! {
     }
 }
 
+stored_words! {
+    /// A stage of an actively exploited vulnerability's notification under the Cyber Resilience Act
+    /// (Art. 14(2)): each is filed on ENISA's single reporting platform and has its own deadline.
+    pub enum CraStage ("CRA stage") {
+        /// Within 24 hours of becoming aware (Art. 14(2)(a)).
+        EarlyWarning = "early-warning",
+        /// Within 72 hours of becoming aware (Art. 14(2)(b)).
+        Notification = "notification",
+        /// Within 14 days after a corrective or mitigating measure is available (Art. 14(2)(c)).
+        Final = "final",
+    }
+}
+
+impl CraStage {
+    /// The stage as people read it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            CraStage::EarlyWarning => "CRA early warning",
+            CraStage::Notification => "CRA vulnerability notification",
+            CraStage::Final => "CRA final report",
+        }
+    }
+}
+
 /// The researcher's own answer about public credit: their consent (and how to credit them) or their refusal.
 /// Staff can credit a researcher by name only with it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -213,6 +237,22 @@ pub enum TicketUpdate {
     DiscloseOn(jiff::civil::Date),
     /// How the researcher is credited: '' for not at all.
     Credit(String),
+    /// The vulnerability is actively exploited, known since `since` (by `by`: a member's address, or
+    /// `researcher`); `None` withdraws it (staff found it is not).
+    Exploited {
+        since: Option<i64>,
+        by: String,
+    },
+    /// A corrective or mitigating measure is available (the final report's 14 days run from it).
+    Mitigated,
+    /// The [[products]] id the ticket concerns.
+    Product(String),
+    /// A CRA stage was filed on the platform (its identifier there, '' if none given), by `by`.
+    CraFiled {
+        stage: CraStage,
+        platform_id: String,
+        by: String,
+    },
 }
 
 /// A ticket an incoming message may belong to.

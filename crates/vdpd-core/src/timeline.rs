@@ -74,6 +74,11 @@ events! {
     DisclosureDateSet = "disclosure date set",
     CreditConfirmed = "credit confirmed",
     Reopened = "reopened",
+    Exploited = "actively exploited",
+    NotExploited = "not actively exploited",
+    Mitigated = "mitigation available",
+    CraFiled = "CRA filing recorded",
+    ProductSet = "product set",
 }
 
 impl Event {

@@ -271,3 +271,105 @@ fn the_replan_fingerprint_covers_what_the_plan_reads() {
         assert_ne!(fp(&base), fp(&changed), "{what} changes the plan");
     }
 }
+
+/// `[cra]` on, with one product sold in two Member States.
+fn cra_config() -> Config {
+    config(
+        "[cra]\nenabled = true\ncsirt = \"CERT-FR\"\n\
+         [[products]]\nid = \"shop\"\nname = \"Shop\"\nmember_states = [\"FR\", \"DE\"]\n",
+    )
+}
+
+const CRA: [ClockKind; 3] =
+    [ClockKind::Cra(CraStage::EarlyWarning), ClockKind::Cra(CraStage::Notification), ClockKind::Cra(CraStage::Final)];
+
+#[test]
+fn an_exploited_vulnerability_has_the_laws_three_deadlines_on_calendar_hours() {
+    let c = cra_config();
+    let p = TimerPolicy::of(&c);
+    // Reported on Friday 18 December 2026 at 16:00 GMT; known exploited since 17:00 that evening (after working
+    // hours, before a weekend and Christmas).
+    let received = ms("2026-12-18T16:00:00Z");
+    let aware = ms("2026-12-18T17:00:00Z");
+    let mut f = Facts { exploited_at: Some(aware), ..Facts::new(TicketState::Triage, received) };
+    let clocks = compute(&f, &p);
+    let cra: Vec<&Clock> = clocks.iter().filter(|c| c.kind.cra_stage().is_some()).collect();
+    assert_eq!(cra.iter().map(|c| c.kind).collect::<Vec<_>>(), CRA);
+    // 24 and 72 hours on the clock: Saturday and Monday evening, whatever the working calendar says.
+    assert_eq!(by_kind(&clocks, CRA[0]).due_at, Some(ms("2026-12-19T17:00:00Z")));
+    assert_eq!(by_kind(&clocks, CRA[1]).due_at, Some(ms("2026-12-21T17:00:00Z")));
+    assert_eq!(by_kind(&clocks, CRA[0]).promise, "24 hours of becoming aware");
+    // No measure yet: the final report's clock has not started.
+    assert_eq!(by_kind(&clocks, CRA[2]).due_at, None);
+
+    let t = timers(&f, &clocks, &p);
+    // Reminders 12, 4 and 1 hours before, and the breach, at the exact hour — a Saturday morning included.
+    assert_eq!(timer(&t, "cra-early-warning:reminder:12 hours"), Some(&ms("2026-12-19T05:00:00Z")));
+    assert_eq!(timer(&t, "cra-early-warning:reminder:4 hours"), Some(&ms("2026-12-19T13:00:00Z")));
+    assert_eq!(timer(&t, "cra-early-warning:reminder:1 hour"), Some(&ms("2026-12-19T16:00:00Z")));
+    assert_eq!(timer(&t, "cra-early-warning:breach"), Some(&ms("2026-12-19T17:00:00Z")));
+    assert_eq!(timer(&t, "cra-notification:reminder:12 hours"), Some(&ms("2026-12-21T05:00:00Z")));
+    assert_eq!(timer(&t, "cra-notification:breach"), Some(&ms("2026-12-21T17:00:00Z")));
+    assert!(t.iter().all(|(k, _)| !k.to_string().starts_with("cra-final")), "{t:?}");
+    // Every kind reads back as itself.
+    for (k, _) in &t {
+        assert_eq!(TimerKind::parse(&k.to_string()).as_ref(), Some(k), "{k}");
+    }
+
+    // Filed: the early warning's clock is met, its timers gone; the notification's stay.
+    f.cra_filed.push((CraStage::EarlyWarning, ms("2026-12-19T09:00:00Z")));
+    // A mitigation on the 22nd starts the 14 days; the later fix does not move them.
+    f.mitigated_at = Some(ms("2026-12-22T10:00:00Z"));
+    f.resolved_at = Some(ms("2026-12-30T10:00:00Z"));
+    f.state = TicketState::Resolved;
+    let clocks = compute(&f, &p);
+    assert_eq!(by_kind(&clocks, CRA[0]).status, ClockStatus::Met { at: ms("2026-12-19T09:00:00Z") });
+    assert_eq!(by_kind(&clocks, CRA[0]).kept(), Some(true));
+    assert_eq!(by_kind(&clocks, CRA[2]).started_at, ms("2026-12-22T10:00:00Z"));
+    assert_eq!(by_kind(&clocks, CRA[2]).due_at, Some(ms("2027-01-05T10:00:00Z")));
+    let t = timers(&f, &clocks, &p);
+    assert_eq!(timer(&t, "cra-early-warning:breach"), None);
+    assert_eq!(timer(&t, "cra-notification:breach"), Some(&ms("2026-12-21T17:00:00Z")));
+    assert_eq!(timer(&t, "cra-final:breach"), Some(&ms("2027-01-05T10:00:00Z")));
+    // 12 hours before Tuesday 10:00 is 22:00 on the Monday evening: at that hour, not the next morning.
+    assert_eq!(timer(&t, "cra-final:reminder:12 hours"), Some(&ms("2027-01-04T22:00:00Z")));
+
+    // A fix alone starts the final report's clock too.
+    let fixed = Facts { mitigated_at: None, ..f.clone() };
+    assert_eq!(by_kind(&compute(&fixed, &p), CRA[2]).started_at, ms("2026-12-30T10:00:00Z"));
+    // Described for staff.
+    let described = describe(&compute(&f, &p), &c.calendar, ms("2026-12-20T00:00:00Z"));
+    assert!(described.iter().any(|(n, v)| n == "CRA early warning" && v.starts_with("filed ")), "{described:?}");
+    let unstarted = Facts { mitigated_at: None, resolved_at: None, state: TicketState::Triage, ..f.clone() };
+    let described = describe(&compute(&unstarted, &p), &c.calendar, ms("2026-12-20T00:00:00Z"));
+    assert!(described.iter().any(|(n, v)| n == "CRA final report" && v.starts_with("starts when a fix")));
+}
+
+#[test]
+fn cra_clocks_run_only_when_the_policy_has_the_duty_and_the_ticket_is_exploited() {
+    let off = config("");
+    let on = cra_config();
+    let received = ms("2026-12-18T16:00:00Z");
+    let exploited = Facts { exploited_at: Some(received), ..Facts::new(TicketState::Triage, received) };
+    let plain = Facts::new(TicketState::Triage, received);
+    let has_cra = |f: &Facts, c: &Config| compute(f, &TimerPolicy::of(c)).iter().any(|c| c.kind.cra_stage().is_some());
+    assert!(!has_cra(&exploited, &off));
+    assert!(!has_cra(&plain, &on));
+    assert!(has_cra(&exploited, &on));
+    // A duplicate's filings are the original's: its clocks stop, and no timer is left for them.
+    let dup = Facts {
+        outcome: Some(Outcome::Duplicate),
+        closed_at: Some(received + 3_600_000),
+        state: TicketState::Closed,
+        ..exploited.clone()
+    };
+    let clocks = compute(&dup, &TimerPolicy::of(&on));
+    assert!(matches!(by_kind(&clocks, CRA[0]).status, ClockStatus::Stopped { .. }));
+    assert!(timers(&dup, &clocks, &TimerPolicy::of(&on)).iter().all(|(k, _)| !k.to_string().starts_with("cra-")));
+    // The reminders are part of the re-plan fingerprint: changing them re-plans every ticket.
+    let other = config(
+        "[cra]\nenabled = true\ncsirt = \"CERT-FR\"\nreminders = [\"6 hours\"]\n\
+         [[products]]\nid = \"shop\"\nname = \"Shop\"\nmember_states = [\"FR\"]\n",
+    );
+    assert_ne!(TimerPolicy::of(&on).fingerprint(), TimerPolicy::of(&other).fingerprint());
+}

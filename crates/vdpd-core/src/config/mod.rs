@@ -4,6 +4,7 @@
 //! naming the line of every problem. Reading the file is the shell's (`vdpd::config::load`), and so is reading
 //! secrets: a [`PasswordSource`] only says where a password lives.
 
+mod cra;
 mod policy;
 mod raw;
 mod read;
@@ -13,6 +14,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 pub use crate::duration::{ParseDurationError, PolicyDuration, Unit};
+pub use cra::*;
 pub use policy::*;
 #[cfg(test)]
 pub(crate) use read::TestMachine;
@@ -45,6 +47,9 @@ pub struct Config {
     pub metrics: Option<std::net::SocketAddr>,
     /// Needed when IMAP or SMTP logs in with XOAUTH2.
     pub oauth2: Option<OAuth2Config>,
+    /// `[[products]]`: what the organisation makes available, for advisories and CRA filings.
+    pub products: Vec<Product>,
+    pub cra: Cra,
 }
 
 #[derive(Debug, Clone)]

@@ -43,6 +43,27 @@ pub struct RawConfig {
     pub security_txt: RawSecurityTxt,
     pub metrics: Option<RawMetrics>,
     pub oauth2: Option<RawOAuth2>,
+    #[serde(default)]
+    pub products: Vec<RawProduct>,
+    #[serde(default)]
+    pub cra: RawCra,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawProduct {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub purl: Option<String>,
+    pub cpe: Option<String>,
+    pub assets: Option<Vec<String>>,
+    pub member_states: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawCra {
+    pub enabled: Option<bool>,
+    pub csirt: Option<String>,
+    pub reminders: Option<Vec<PolicyDuration>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+mod cra;
 mod policy;
 
 use super::*;
@@ -130,6 +131,8 @@ fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<C
             }
         }
     });
+    let products = v.products(raw.products);
+    let cra = v.cra(raw.cra, products.as_deref().unwrap_or_default());
     let staff = v.staff(raw.staff, &dir, authserv_id.as_deref());
     let scope = v.scope(raw.scope);
     let bounty = v.bounty(raw.bounty);
@@ -163,6 +166,8 @@ fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<C
         security_txt: security_txt?,
         metrics,
         oauth2,
+        products: products?,
+        cra: cra?,
     })
 }
 

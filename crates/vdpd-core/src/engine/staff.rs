@@ -17,7 +17,7 @@ use crate::engine::TicketState;
 use crate::form;
 use crate::mail::{BountyContext, NamedText, Notice, OutcomeContext};
 use crate::openpgp::read::Signature;
-use crate::ticket::{CreditConsent, Outcome, TicketUpdate};
+use crate::ticket::{CraStage, CreditConsent, Outcome, TicketUpdate};
 use crate::timeline::Event;
 
 /// Whether a mail comes from staff.
@@ -306,6 +306,27 @@ pub enum Command {
     Erase,
     /// The researcher's OpenPGP key: show it, forget it, or take one they offered.
     Key(KeyCommand),
+    /// The vulnerability is actively exploited, known since the instant given (`None`: since the mail), or
+    /// (`Exploited(Withdraw)`) it is not after all.
+    Exploited(Exploitation),
+    /// A corrective or mitigating measure is available.
+    Mitigated,
+    /// A CRA stage was filed on ENISA's platform, with the platform's identifier if given.
+    CraFiled {
+        stage: CraStage,
+        platform_id: String,
+    },
+    /// The `[[products]]` entry the ticket concerns.
+    Product(String),
+}
+
+/// What `#exploited` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exploitation {
+    /// Known since this instant (milliseconds), or since the mail when `None`.
+    Since(Option<i64>),
+    /// `#exploited no`: staff found it is not actively exploited; the CRA clocks stop.
+    Withdraw,
 }
 
 /// What `#key` does.
@@ -661,6 +682,7 @@ pub const REGISTRY: &[Spec] = &[
             p.notice(Notice::Resolved);
             p.effects.push(Effect::Diagnosed);
             p.ticket.state = TicketState::Resolved;
+            p.ticket.mitigated = true;
             Ok(())
         },
     },
@@ -857,6 +879,165 @@ pub const REGISTRY: &[Spec] = &[
             Ok(())
         },
     },
+    Spec {
+        name: "#exploited",
+        aliases: &[],
+        usage: "[SINCE|no]",
+        help: "the vulnerability is actively exploited, known since SINCE (2026-12-01T09:30Z; default: now): starts \
+               the Cyber Resilience Act's clocks; `no` withdraws it",
+        parse: |a, config| {
+            if !config.cra.enabled {
+                return Err("the policy has no Cyber Resilience Act duties ([cra] enabled = false)".into());
+            }
+            match a.words.as_slice() {
+                [] => Ok(Command::Exploited(Exploitation::Since(None))),
+                [w] if w.eq_ignore_ascii_case("no") => Ok(Command::Exploited(Exploitation::Withdraw)),
+                [w] => {
+                    let since = awareness(w, config)?;
+                    Ok(Command::Exploited(Exploitation::Since(Some(since))))
+                }
+                _ => Err("#exploited, #exploited SINCE (e.g. 2026-12-01T09:30Z), or #exploited no".into()),
+            }
+        },
+        plan: |c, p| {
+            given!(c, Command::Exploited(what));
+            let now = p.at.now;
+            match *what {
+                Exploitation::Since(since) => {
+                    let since = since.unwrap_or(now);
+                    if since > now {
+                        return Err("the time of becoming aware cannot be in the future".into());
+                    }
+                    if p.ticket.exploited_at.is_some_and(|t| t <= since) {
+                        return Err("the ticket is already marked exploited (since an earlier time)".into());
+                    }
+                    let shown = p.config.calendar.show(since);
+                    p.set(TicketUpdate::Exploited { since: Some(since), by: p.at.member.to_string() });
+                    p.record(
+                        Event::Exploited,
+                        format!("actively exploited, known since {shown}"),
+                        format!(
+                            "actively exploited, known since {shown}: the CRA early warning is due in 24 hours, the \
+                             notification in 72 (vdpd cra draft {} --stage early-warning)",
+                            p.ticket.reference
+                        ),
+                    );
+                    p.ticket.exploited_at = Some(since);
+                }
+                Exploitation::Withdraw => {
+                    if p.ticket.exploited_at.is_none() {
+                        return Err("the ticket is not marked exploited".into());
+                    }
+                    p.set(TicketUpdate::Exploited { since: None, by: p.at.member.to_string() });
+                    p.record(
+                        Event::NotExploited,
+                        "not actively exploited after all",
+                        "no longer marked exploited: the CRA clocks stopped",
+                    );
+                    p.ticket.exploited_at = None;
+                }
+            }
+            Ok(())
+        },
+    },
+    Spec {
+        name: "#mitigated",
+        aliases: &[],
+        usage: "",
+        help: "a corrective or mitigating measure is available (the CRA final report is due 14 days later)",
+        parse: |a, _| a.none(Command::Mitigated),
+        plan: |c, p| {
+            given!(c, Command::Mitigated);
+            if p.ticket.mitigated {
+                return Err("a measure is already recorded (or the ticket was resolved)".into());
+            }
+            p.set(TicketUpdate::Mitigated);
+            let then = if p.ticket.exploited_at.is_some() && p.config.cra.enabled {
+                ": the CRA final report is due in 14 days"
+            } else {
+                ""
+            };
+            p.record(
+                Event::Mitigated,
+                "a corrective or mitigating measure is available",
+                format!("a corrective or mitigating measure is available{then}"),
+            );
+            p.ticket.mitigated = true;
+            Ok(())
+        },
+    },
+    Spec {
+        name: "#cra-filed",
+        aliases: &["#cra_filed"],
+        usage: "early-warning|notification|final [PLATFORM-ID]",
+        help: "record a filing on ENISA's single reporting platform: its clock stops",
+        parse: |a, config| {
+            if !config.cra.enabled {
+                return Err("the policy has no Cyber Resilience Act duties ([cra] enabled = false)".into());
+            }
+            let Some(stage) = a.words.first() else {
+                return Err("#cra-filed early-warning|notification|final [PLATFORM-ID]".into());
+            };
+            let stage: CraStage = stage.to_ascii_lowercase().parse()?;
+            let platform_id = match a.words.get(1..).unwrap_or_default() {
+                [] => String::new(),
+                [id] if id.len() <= 100 && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_string(),
+                _ => return Err("the platform's identifier is one word of printable characters".into()),
+            };
+            Ok(Command::CraFiled { stage, platform_id })
+        },
+        plan: |c, p| {
+            given!(c, Command::CraFiled { stage, platform_id });
+            if p.ticket.exploited_at.is_none() {
+                return Err("the ticket is not marked exploited (#exploited first)".into());
+            }
+            if p.ticket.cra_filed.contains(stage) {
+                return Err(format!("the {} is recorded as filed already", stage.label()));
+            }
+            if *stage == CraStage::Final && !p.ticket.mitigated {
+                return Err(
+                    "the final report follows a corrective or mitigating measure: #mitigated or #resolved first".into(),
+                );
+            }
+            let id = if platform_id.is_empty() { String::new() } else { format!(" as {platform_id}") };
+            p.set(TicketUpdate::CraFiled {
+                stage: *stage,
+                platform_id: platform_id.clone(),
+                by: p.at.member.to_string(),
+            });
+            p.record(
+                Event::CraFiled,
+                format!("{stage}{id}"),
+                format!("{} filed{id}: its clock stopped", stage.label()),
+            );
+            p.ticket.cra_filed.push(*stage);
+            Ok(())
+        },
+    },
+    Spec {
+        name: "#product",
+        aliases: &[],
+        usage: "ID",
+        help: "the product the report concerns (one of the policy's [[products]])",
+        parse: |a, config| {
+            let id = a.rest.to_ascii_lowercase();
+            if config.products.iter().any(|p| p.id == id) {
+                return Ok(Command::Product(id));
+            }
+            let known: Vec<&str> = config.products.iter().map(|p| p.id.as_str()).collect();
+            Err(format!("no product {id:?} in the policy (known: {})", list(&known)))
+        },
+        plan: |c, p| {
+            given!(c, Command::Product(id));
+            if p.ticket.product == *id {
+                return Err(format!("the ticket is already about {id}"));
+            }
+            p.set(TicketUpdate::Product(id.clone()));
+            p.record(Event::ProductSet, id.clone(), format!("product: {id}"));
+            p.ticket.product = id.clone();
+            Ok(())
+        },
+    },
 ];
 
 /// The staff help's list: (synopsis, what it does), in [`REGISTRY`] order.
@@ -904,6 +1085,21 @@ fn command(line: &str, config: &Config) -> Result<(&'static Spec, Command), Stri
             Err(format!("unknown command (one of: {})", REGISTRY.iter().map(|s| s.name).collect::<Vec<_>>().join(" ")))
         }
     }
+}
+
+/// When the desk became aware: an instant with its offset (`2026-12-01T09:30Z`, `2026-12-01T10:30+01:00`), or
+/// a date and time in the policy's time zone (`2026-12-01T09:30`), or a date alone (its
+/// start there: the earliest reading, so no deadline is computed later than it is).
+fn awareness(word: &str, config: &Config) -> Result<i64, String> {
+    if let Ok(t) = word.parse::<jiff::Timestamp>() {
+        return Ok(t.as_millisecond());
+    }
+    let civil = word
+        .parse::<jiff::civil::DateTime>()
+        .or_else(|_| word.parse::<jiff::civil::Date>().map(|d| d.to_datetime(jiff::civil::Time::midnight())))
+        .map_err(|_| format!("{word:?} is not a time: write 2026-12-01T09:30Z (or a date, 2026-12-01)"))?;
+    let tz = &config.calendar.time_zone;
+    tz.to_timestamp(civil).map(|t| t.as_millisecond()).map_err(|e| format!("{word:?}: {e}"))
 }
 
 fn list(items: &[&str]) -> String {
@@ -961,6 +1157,23 @@ pub struct TicketView {
     pub researcher_key: Option<String>,
     /// Fingerprints of keys the researcher offered that were not taken.
     pub offered_keys: Vec<String>,
+    /// Since when the vulnerability is known to be actively exploited.
+    pub exploited_at: Option<i64>,
+    /// A corrective or mitigating measure is available (or the ticket was resolved).
+    pub mitigated: bool,
+    /// The CRA stages filed already.
+    pub cra_filed: Vec<CraStage>,
+    /// The `[[products]]` id the ticket concerns ('' for none given).
+    pub product: String,
+}
+
+/// When a staff mail is planned, and whose it is.
+#[derive(Debug, Clone, Copy)]
+pub struct At<'a> {
+    /// Milliseconds since the epoch.
+    pub now: i64,
+    /// The member who wrote (what `#exploited` and `#cra-filed` record as who said so).
+    pub member: &'a str,
 }
 
 /// What a staff mail's commands do, in order, for the shell to carry out in the mail's transaction.
@@ -999,6 +1212,7 @@ pub struct Planning<'a> {
     existing: &'a [String],
     /// The date in UTC.
     today: jiff::civil::Date,
+    at: At<'a>,
     /// The mail carries `#internal`.
     internal: bool,
 }
@@ -1100,21 +1314,25 @@ pub fn sent_how(encrypted: bool) -> &'static str {
 
 /// Checks every command against the ticket as the earlier commands of the same mail leave it, each by its own
 /// [`Spec::plan`]: all of them plan, or the mail does nothing and the errors say why. `existing` lists the
-/// references that exist (for `#duplicate`); `today` is the date in UTC.
+/// references that exist (for `#duplicate`); `at` says when, and who wrote.
 pub fn plan(
     ticket: &TicketView,
     parsed: &Parsed,
     existing: &[String],
-    today: jiff::civil::Date,
+    at: At<'_>,
     config: &Config,
 ) -> Result<Vec<Effect>, Vec<LineError>> {
     let mut errors = parsed.errors.clone();
+    let today = jiff::Timestamp::from_millisecond(at.now)
+        .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date())
+        .unwrap_or_default();
     let mut p = Planning {
         ticket: ticket.clone(),
         effects: Vec::new(),
         config,
         existing,
         today,
+        at,
         internal: parsed.has(&Command::Internal),
     };
     for l in &parsed.commands {

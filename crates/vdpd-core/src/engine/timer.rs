@@ -24,8 +24,9 @@ pub struct TicketFacts {
 pub enum TimerAction {
     /// A promise broke: on the timeline, in the log, and to the escalation contacts.
     Breach(Clock),
-    /// Remind staff of a clock: `before` it is due (the policy's reminder point), or that its date has come.
-    RemindStaff { clock: Clock, before: Option<String> },
+    /// Remind staff of a clock: `before` it is due (the policy's reminder point), or that its date has come;
+    /// the escalation contacts too when `escalate` (a deadline of the law: a CRA filing).
+    RemindStaff { clock: Clock, before: Option<String>, escalate: bool },
     /// Tell the researcher of the disclosure date: that it comes near, or that it has come.
     RemindResearcher { clock: Clock, reached: bool },
     /// The periodic status mail.
@@ -48,7 +49,11 @@ pub fn decide(what: &TimerKind, clocks: &[Clock], ticket: TicketFacts, now: i64)
         TimerKind::Reminder(k, before) => {
             if let Some(c) = clock(*k).filter(|c| c.status == ClockStatus::Running && c.due_at.is_some_and(|d| now < d))
             {
-                actions.push(TimerAction::RemindStaff { clock: c.clone(), before: Some(before.to_string()) });
+                actions.push(TimerAction::RemindStaff {
+                    clock: c.clone(),
+                    before: Some(before.to_string()),
+                    escalate: k.cra_stage().is_some(),
+                });
                 // Both sides are reminded of a disclosure date (the researcher agreed to it too).
                 if *k == ClockKind::Disclosure {
                     actions.push(TimerAction::RemindResearcher { clock: c.clone(), reached: false });
@@ -62,7 +67,7 @@ pub fn decide(what: &TimerKind, clocks: &[Clock], ticket: TicketFacts, now: i64)
                 if !ticket.resolved {
                     actions.push(TimerAction::Breach(c.clone()));
                 }
-                actions.push(TimerAction::RemindStaff { clock: c.clone(), before: None });
+                actions.push(TimerAction::RemindStaff { clock: c.clone(), before: None, escalate: false });
             }
         }
         TimerKind::StatusUpdate { .. } => {

@@ -90,6 +90,9 @@ pub struct ClockContext {
     pub assignee: String,
     /// The ticket's state.
     pub ticket_state: String,
+    /// For a deadline of the Cyber Resilience Act: the stage's word (`early-warning`, `notification`,
+    /// `final`), as `vdpd cra draft --stage` and `#cra-filed` take it.
+    pub cra_stage: Option<String>,
 }
 
 /// Where a ticket stands, in terms a researcher may be told.
@@ -381,6 +384,7 @@ impl TicketContext {
             severity: Some("high".into()),
             assignee: "alice@example.org".into(),
             ticket_state: "triage".into(),
+            cra_stage: None,
         });
         full.status = Some(StatusContext {
             state: "fixing".into(),

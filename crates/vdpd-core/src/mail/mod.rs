@@ -239,6 +239,13 @@ impl Mail {
         let form = || of.form.clone().unwrap_or_default();
         let status = || of.status.clone().unwrap_or_default();
         let clock = || of.clock.clone().unwrap_or_default();
+        let cra_clock = || ClockContext {
+            name: "CRA early warning".into(),
+            promise: "24 hours of becoming aware".into(),
+            cra_stage: Some("early-warning".into()),
+            severity: None,
+            ..clock()
+        };
         let retention = || of.retention.clone().unwrap_or_default();
         let member = of.staff_member.clone().unwrap_or_else(|| "alice@example.org".into());
         let warning =
@@ -276,7 +283,9 @@ impl Mail {
             },
             Mail::StatusUpdate { status: StatusContext { periodic: true, ..status() } },
             Mail::StaffReminder { clock: clock(), status: status() },
+            Mail::StaffReminder { clock: cra_clock(), status: status() },
             Mail::Escalation { clock: clock() },
+            Mail::Escalation { clock: cra_clock() },
             Mail::DisclosureReminder { clock: clock(), status: status() },
             Mail::DisclosureDue { clock: ClockContext { state: "reached".into(), ..clock() }, status: status() },
             Mail::RetentionReceipt { retention: retention() },

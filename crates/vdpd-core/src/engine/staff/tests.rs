@@ -278,17 +278,24 @@ fn view(state: TicketState) -> TicketView {
         erased: false,
         researcher_key: None,
         offered_keys: Vec::new(),
+        exploited_at: None,
+        mitigated: false,
+        cra_filed: Vec::new(),
+        product: String::new(),
     }
 }
 
-fn today() -> jiff::civil::Date {
-    jiff::civil::date(2026, 11, 23)
+/// 2026-11-23 12:00 UTC: when the test mails are planned.
+const PLANNED_AT: i64 = 1_795_435_200_000;
+
+fn at() -> At<'static> {
+    At { now: PLANNED_AT, member: "alice@example.org" }
 }
 
 /// Plans `text` against `t` with the test policy.
 fn planned(t: &TicketView, text: &str, existing: &[String]) -> Result<Vec<Effect>, Vec<LineError>> {
     let c = config("");
-    plan(t, &parse(text, &c), existing, today(), &c)
+    plan(t, &parse(text, &c), existing, at(), &c)
 }
 
 /// The ticket fields a plan changes, in order.
@@ -547,4 +554,91 @@ fn staff_words_reach_the_researcher_only_where_detail_may_go() {
     assert_eq!((r.send, r.done), (None, vec!["nothing went to the researcher (#internal)".to_string()]));
     // Nothing to say: nothing goes, nothing to tell.
     assert_eq!(relay("#severity high\n", false, true, &only), Relay { send: None, done: vec![] });
+}
+
+const CRA: &str = "[cra]\nenabled = true\ncsirt = \"CERT-FR\"\n\
+                   [[products]]\nid = \"shop\"\nname = \"Shop\"\nmember_states = [\"FR\"]\n\
+                   [[products]]\nid = \"app\"\nname = \"App\"\n";
+
+fn cra_planned(t: &TicketView, text: &str) -> Result<Vec<Effect>, Vec<LineError>> {
+    let c = config(CRA);
+    plan(t, &parse(text, &c), &[], at(), &c)
+}
+
+fn why(result: Result<Vec<Effect>, Vec<LineError>>) -> Vec<String> {
+    result.unwrap_err().into_iter().map(|e| e.why).collect()
+}
+
+#[test]
+fn exploited_starts_the_cra_duties_from_the_mail_or_the_time_given_and_no_withdraws_them() {
+    let t = view(TicketState::Triage);
+    let member = "alice@example.org".to_string();
+    // Bare: aware since the mail.
+    let effects = cra_planned(&t, "#exploited\n").unwrap();
+    assert_eq!(updates(&effects), [TicketUpdate::Exploited { since: Some(PLANNED_AT), by: member.clone() }]);
+    assert!(done(&effects)[0].contains("the CRA early warning is due in 24 hours"), "{:?}", done(&effects));
+    // An instant with its offset, or a time in the policy's zone (UTC here), or a date's start.
+    for (arg, want) in [
+        ("2026-11-23T09:30Z", PLANNED_AT - 2 * HOUR - 30 * 60_000),
+        ("2026-11-23T10:30+01:00", PLANNED_AT - 2 * HOUR - 30 * 60_000),
+        ("2026-11-23T09:30", PLANNED_AT - 2 * HOUR - 30 * 60_000),
+        ("2026-11-23", PLANNED_AT - 12 * HOUR),
+    ] {
+        let effects = cra_planned(&t, &format!("#exploited {arg}\n")).unwrap();
+        assert_eq!(updates(&effects), [TicketUpdate::Exploited { since: Some(want), by: member.clone() }], "{arg}");
+    }
+    assert!(why(cra_planned(&t, "#exploited 2026-11-24T09:30Z\n"))[0].contains("cannot be in the future"));
+    assert!(why(cra_planned(&t, "#exploited yesterday\n"))[0].contains("is not a time"));
+    // Marked already: an earlier awareness moves the clocks back, a later one is refused.
+    let marked = TicketView { exploited_at: Some(PLANNED_AT - HOUR), ..t.clone() };
+    assert!(why(cra_planned(&marked, "#exploited\n"))[0].contains("already marked exploited"));
+    assert!(cra_planned(&marked, "#exploited 2026-11-23T09:00Z\n").is_ok());
+    assert_eq!(
+        updates(&cra_planned(&marked, "#exploited no\n").unwrap()),
+        [TicketUpdate::Exploited { since: None, by: member.clone() }]
+    );
+    assert!(why(cra_planned(&t, "#exploited no\n"))[0].contains("not marked exploited"));
+    // Without the duty in the policy, the command is refused as it is read.
+    assert!(why(planned(&t, "#exploited\n", &[]))[0].contains("[cra] enabled = false"));
+}
+
+#[test]
+fn cra_filings_follow_the_order_the_law_gives_them() {
+    let t = view(TicketState::Triage);
+    let member = "alice@example.org".to_string();
+    assert!(why(cra_planned(&t, "#cra-filed early-warning\n"))[0].contains("#exploited first"));
+    let exploited = TicketView { exploited_at: Some(PLANNED_AT - HOUR), ..t.clone() };
+    let effects = cra_planned(&exploited, "#cra-filed early-warning ENISA-2026-00042\n").unwrap();
+    assert_eq!(
+        updates(&effects),
+        [TicketUpdate::CraFiled {
+            stage: CraStage::EarlyWarning,
+            platform_id: "ENISA-2026-00042".into(),
+            by: member.clone()
+        }]
+    );
+    assert_eq!(done(&effects), ["CRA early warning filed as ENISA-2026-00042: its clock stopped"]);
+    // One mail may record both first stages; a stage is filed once.
+    assert!(cra_planned(&exploited, "#cra-filed early-warning\n#cra-filed notification X-2\n").is_ok());
+    let filed = TicketView { cra_filed: vec![CraStage::EarlyWarning], ..exploited.clone() };
+    assert!(why(cra_planned(&filed, "#cra-filed early-warning\n"))[0].contains("recorded as filed already"));
+    // The final report needs a measure: #mitigated (or #resolved) first, in the same mail or before.
+    assert!(why(cra_planned(&filed, "#cra-filed final\n"))[0].contains("#mitigated or #resolved first"));
+    let effects = cra_planned(&filed, "#mitigated\n#cra-filed final\n").unwrap();
+    assert_eq!(updates(&effects)[0], TicketUpdate::Mitigated);
+    assert!(done(&effects)[0].contains("the CRA final report is due in 14 days"));
+    assert!(cra_planned(&filed, "#resolved\n#cra-filed final\n").is_ok());
+    assert!(why(cra_planned(&filed, "#cra-filed interim\n"))[0].contains("unknown CRA stage"));
+    assert!(why(cra_planned(&filed, "#cra-filed notification two words\n"))[0].contains("one word"));
+    let mitigated = TicketView { mitigated: true, ..filed };
+    assert!(why(cra_planned(&mitigated, "#mitigated\n"))[0].contains("already recorded"));
+}
+
+#[test]
+fn product_names_one_of_the_policys_products() {
+    let t = view(TicketState::Triage);
+    assert_eq!(updates(&cra_planned(&t, "#product shop\n").unwrap()), [TicketUpdate::Product("shop".into())]);
+    assert!(why(cra_planned(&t, "#product shoe\n"))[0].contains("known: shop, app"));
+    let shop = TicketView { product: "shop".into(), ..t };
+    assert!(why(cra_planned(&shop, "#product shop\n"))[0].contains("already about shop"));
 }

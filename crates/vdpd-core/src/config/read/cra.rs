@@ -1,0 +1,140 @@
+//! Validating `[[products]]` and `[cra]`.
+
+use super::{Validator, raw};
+use crate::config::{Cra, EU_MEMBER_STATES, Product, default_cra_reminders};
+
+/// A product id staff type: lower-case letters, digits and dashes.
+fn is_product_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 40 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A host name as `assets` lists it: `shop.example.com` or `*.example.com`.
+fn is_asset_host(s: &str) -> bool {
+    let host = s.strip_prefix("*.").unwrap_or(s);
+    !host.is_empty()
+        && host.len() <= 253
+        && host
+            .split('.')
+            .all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+impl Validator<'_> {
+    pub(super) fn products(&mut self, raw: Vec<raw::RawProduct>) -> Option<Vec<Product>> {
+        let mut out: Vec<Product> = Vec::new();
+        let mut ok = true;
+        for (i, r) in raw.into_iter().enumerate() {
+            let key = |k: &str| format!("products.{i}.{k}");
+            let id = self.required(&key("id"), r.id);
+            let name = self.required(&key("name"), r.name);
+            let (Some(id), Some(name)) = (id, name) else {
+                ok = false;
+                continue;
+            };
+            if !is_product_id(&id) {
+                self.problem(&key("id"), format!("{id:?}: lower-case letters, digits and dashes (staff type it)"));
+                ok = false;
+            }
+            if out.iter().any(|p| p.id == id) {
+                self.problem(&key("id"), format!("{id:?} names two products"));
+                ok = false;
+            }
+            if let Some(purl) = &r.purl
+                && (!purl.starts_with("pkg:") || purl.chars().any(|c| c.is_whitespace() || c.is_control()))
+            {
+                self.problem(&key("purl"), format!("{purl:?}: a package URL starts with pkg: (e.g. pkg:npm/shop)"));
+                ok = false;
+            }
+            if let Some(cpe) = &r.cpe
+                && (!cpe.starts_with("cpe:2.3:") || cpe.split(':').count() != 13)
+            {
+                self.problem(&key("cpe"), format!("{cpe:?}: a CPE 2.3 name has 13 parts (cpe:2.3:a:vendor:product:…)"));
+                ok = false;
+            }
+            let assets: Vec<String> =
+                r.assets.unwrap_or_default().into_iter().map(|a| a.to_ascii_lowercase()).collect();
+            for (j, a) in assets.iter().enumerate() {
+                if !is_asset_host(a) {
+                    self.problem(&format!("products.{i}.assets.{j}"), format!("{a:?}: a host name, or *.domain"));
+                    ok = false;
+                }
+            }
+            let mut member_states = Vec::new();
+            for (j, m) in r.member_states.unwrap_or_default().into_iter().enumerate() {
+                let code = m.trim().to_ascii_uppercase();
+                if code == "EU" {
+                    member_states.extend(EU_MEMBER_STATES.iter().map(|s| s.to_string()));
+                } else if EU_MEMBER_STATES.contains(&code.as_str()) || code == "EL" {
+                    member_states.push(code);
+                } else {
+                    self.problem(
+                        &format!("products.{i}.member_states.{j}"),
+                        format!("{m:?} is not an EU Member State's code (ISO 3166-1: DE, FR, …; or EU for all)"),
+                    );
+                    ok = false;
+                }
+            }
+            member_states.sort();
+            member_states.dedup();
+            out.push(Product {
+                id,
+                name: crate::mailtext::clean_header_text(&name, 200),
+                purl: r.purl,
+                cpe: r.cpe,
+                assets,
+                member_states,
+            });
+        }
+        ok.then_some(out)
+    }
+
+    pub(super) fn cra(&mut self, r: raw::RawCra, products: &[Product]) -> Option<Cra> {
+        let enabled = r.enabled.unwrap_or(false);
+        let csirt = r.csirt.map(|c| crate::mailtext::clean_header_text(&c, 200)).unwrap_or_default();
+        let reminders = r.reminders.unwrap_or_else(default_cra_reminders);
+        let mut ok = true;
+        for (i, d) in reminders.iter().enumerate() {
+            if d.exact().is_none() {
+                self.problem(
+                    &format!("cra.reminders.{i}"),
+                    format!("{d}: the deadlines run on calendar hours; write hours or minutes (\"4 hours\")"),
+                );
+                ok = false;
+            }
+        }
+        if enabled {
+            if csirt.is_empty() {
+                self.problem(
+                    "cra.csirt",
+                    "name the CSIRT designated as coordinator where you have your main establishment (e.g. \"CERT-FR\")",
+                );
+                ok = false;
+            }
+            if !products.iter().any(|p| !p.member_states.is_empty()) {
+                self.problem(
+                    "cra.enabled",
+                    "an early warning names the Member States where the product is made available: add a \
+                     [[products]] entry with member_states",
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(Cra { enabled, csirt, reminders })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asset_hosts_and_product_ids() {
+        assert!(is_asset_host("shop.example.com"));
+        assert!(is_asset_host("*.example.com"));
+        assert!(!is_asset_host("*.*.example.com"));
+        assert!(!is_asset_host("shop..example.com"));
+        assert!(!is_asset_host("https://shop.example.com"));
+        assert!(is_product_id("web-shop2"));
+        assert!(!is_product_id("Web"));
+        assert!(!is_product_id(""));
+    }
+}
