@@ -55,19 +55,30 @@ pub enum DraftError {
     NotExploited(String),
 }
 
+/// How a ticket's product was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductBy {
+    /// Staff named it (`#product`).
+    Staff,
+    /// Its assets cover the ticket's asset.
+    Asset,
+    /// The policy has no other.
+    Only,
+}
+
 /// The product a ticket concerns: the one staff named (`#product`), else the one whose assets cover the
 /// ticket's asset, else the policy's only product.
-pub fn product_of<'a>(config: &'a Config, t: &TicketRow) -> Option<&'a Product> {
+pub fn product_of<'a>(config: &'a Config, t: &TicketRow) -> Option<(&'a Product, ProductBy)> {
     if !t.product.is_empty() {
-        return config.products.iter().find(|p| p.id == t.product);
+        return config.products.iter().find(|p| p.id == t.product).map(|p| (p, ProductBy::Staff));
     }
     if let Some(host) = asset_host(&t.asset)
         && let Some(p) = config.products.iter().find(|p| p.covers(&host))
     {
-        return Some(p);
+        return Some((p, ProductBy::Asset));
     }
     match config.products.as_slice() {
-        [only] => Some(only),
+        [only] => Some((only, ProductBy::Only)),
         _ => None,
     }
 }
@@ -100,7 +111,7 @@ pub fn draft(
     let due_at = clock.as_ref().and_then(|c| c.due_at);
     let overdue = clock.as_ref().is_some_and(|c| c.status == ClockStatus::Running && c.overdue(now));
     let org = &config.organisation;
-    let product = product_of(config, t);
+    let product = product_of(config, t).map(|(p, _)| p);
     let f = |name, article, value: Option<String>, hint| Field { name, article, value, hint };
     let cwe = (!t.weakness.is_empty()).then(|| match crate::cwe::name(&t.weakness) {
         Some(name) => format!("{} ({name})", t.weakness),
@@ -242,7 +253,7 @@ pub fn draft(
 fn awareness(config: &Config, t: &TicketRow, aware: i64) -> String {
     let by = match t.exploited_by.as_str() {
         "" => String::new(),
-        "researcher" => " (the researcher reported it)".into(),
+        crate::ticket::EXPLOITED_BY_RESEARCHER => " (the researcher reported it)".into(),
         member => format!(" (recorded by {member})"),
     };
     format!("{}{by}; our reference {}", config.calendar.show(aware), t.reference)

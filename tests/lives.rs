@@ -731,3 +731,36 @@ fn an_exploited_vulnerability_through_the_three_cra_filings() {
         .collect();
     assert_eq!(filed, ["early-warning ENISA-EW-0042", "notification ENISA-N-0042", "final ENISA-F-0042"]);
 }
+
+/// A researcher who answers the form's "exploited" section with a yes starts the CRA clocks from receipt;
+/// staff see them in the new-report mail and can withdraw them (`#exploited no`), which stops the reminders.
+#[test]
+fn a_researchers_exploited_answer_starts_the_cra_clocks_until_staff_withdraw_it() {
+    let extra = format!(
+        "{CRA}[[report_form.sections]]\nname = \"Asset\"\nmandatory = true\nkind = \"asset\"\n\
+         [[report_form.sections]]\nname = \"Exploited in the wild\"\nkind = \"exploited\"\n\
+         hint = \"yes if you know of attacks using it\"\n"
+    );
+    let mut l = Life::with("bounty", "2026-12-18T15:00:00Z", &extra);
+    let alice = l.alice.address.clone();
+    let received = l.now;
+    let p = l.sam_writes(
+        "RCE on app.dronedesk.io",
+        "Asset: https://app.dronedesk.io/plan\nExploited in the wild: yes, seen against a customer\n",
+    );
+    let reference = p.reference.unwrap();
+    let got = l.deliver();
+    let new_report = got.iter().find(|g| g.kind == "staff-new-report").unwrap();
+    assert!(new_report.text.contains("CRA early warning: due 2026-12-19 15:00"), "{}", new_report.text);
+    let t = l.show(&reference);
+    assert_eq!((t.exploited_at, t.exploited_by.as_str()), (Some(received), "researcher"));
+
+    // Alice finds it is not exploited: the clocks stop, no reminder comes.
+    l.advance(HOUR);
+    l.alice_writes(&reference, "#exploited no\n");
+    expect(&l.deliver(), &[(&alice, "staff-confirmation", &["no longer marked exploited"])]);
+    assert_eq!(l.show(&reference).exploited_at, None);
+    l.now = received + 13 * HOUR;
+    l.fire();
+    assert_eq!(cra_mails(&l.deliver()), []);
+}

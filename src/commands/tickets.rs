@@ -51,6 +51,14 @@ struct TicketJson {
     erased_at: Option<String>,
     /// The researcher's own answer about public credit: "" (none yet), "none", or how to credit them.
     credit_consent: String,
+    /// Since when the vulnerability is known to be actively exploited (the CRA clocks run from it).
+    exploited_at: Option<String>,
+    /// Who said so: a staff member's address, or "researcher".
+    exploited_by: String,
+    /// When a corrective or mitigating measure became available.
+    mitigated_at: Option<String>,
+    /// The [[products]] id staff gave the ticket.
+    product: String,
 }
 
 impl From<&tickets::TicketRow> for TicketJson {
@@ -86,6 +94,10 @@ impl From<&tickets::TicketRow> for TicketJson {
             purged_at: t.purged_at.map(format_ms),
             erased_at: t.erased_at.map(format_ms),
             credit_consent: t.credit_consent.stored().to_string(),
+            exploited_at: t.exploited_at.map(format_ms),
+            exploited_by: t.exploited_by.clone(),
+            mitigated_at: t.mitigated_at.map(format_ms),
+            product: t.product.clone(),
         }
     }
 }
@@ -147,6 +159,8 @@ struct ShowJson {
     clocks: Vec<ClockJson>,
     /// Planned, fired and cancelled timers.
     timers: Vec<TimerJson>,
+    /// The stages filed on ENISA's single reporting platform (Cyber Resilience Act).
+    cra_filings: Vec<crate::store::tickets::CraFiling>,
 }
 
 #[derive(Debug, Serialize)]
@@ -267,6 +281,7 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
     let timeline = tickets::timeline(conn, t.id)?;
     let form = crate::store::form::sections(conn, t.id)?;
     let attachments = tickets::attachments(conn, t.id)?;
+    let filings = tickets::cra_filings(conn, t.id)?;
     if json {
         let out = ShowJson {
             ticket: TicketJson::from(&t),
@@ -326,6 +341,7 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
                     cancelled_at: p.cancelled_at.map(format_ms),
                 })
                 .collect(),
+            cra_filings: filings.clone(),
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
@@ -347,6 +363,24 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
     }
     if !t.weakness.is_empty() {
         println!("  weakness:      {}", line(&t.weakness));
+    }
+    if let Some((p, by)) = crate::cra::product_of(config, &t) {
+        let how = match by {
+            crate::cra::ProductBy::Staff => "",
+            crate::cra::ProductBy::Asset => " (from the asset)",
+            crate::cra::ProductBy::Only => " (the policy's only product)",
+        };
+        println!("  product:       {} ({}){how}", line(&p.name), p.id);
+    }
+    if let Some(at) = t.exploited_at {
+        println!("  exploited:     actively, known since {} ({})", when(at), line(&t.exploited_by));
+    }
+    if let Some(at) = t.mitigated_at {
+        println!("  mitigated:     a measure is available since {}", when(at));
+    }
+    for f in &filings {
+        let id = if f.platform_id.is_empty() { String::new() } else { format!(" as {}", line(&f.platform_id)) };
+        println!("  CRA filed:     {}{id}, {} by {}", f.stage, when(f.filed_at), line(&f.filed_by));
     }
     println!(
         "  report form:   {}",

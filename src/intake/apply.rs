@@ -243,7 +243,10 @@ fn correspondence(
     let held = super::keys::Held::read(tx, inbound)?;
     let answered = store::form::sections(tx, ticket_id)?;
     let snapshot = researcher::Snapshot {
-        ticket: Some(researcher::TicketSnapshot { form_complete: row.form_complete_at.is_some() }),
+        ticket: Some(researcher::TicketSnapshot {
+            form_complete: row.form_complete_at.is_some(),
+            exploited: row.exploited_at.is_some(),
+        }),
         answered: &answered,
         key: held.facts(env, now),
     };
@@ -305,6 +308,18 @@ impl<'a> ResearcherMail<'a> {
         };
         if let Some(answers) = &plan.form {
             record_form(tx, ticket_id, message_row, inbound, answers, now)?;
+        }
+        if plan.exploited {
+            let by = crate::ticket::EXPLOITED_BY_RESEARCHER.to_string();
+            store::tickets::update(
+                tx,
+                ticket_id,
+                &store::tickets::TicketUpdate::Exploited { since: Some(now), by },
+                now,
+            )?;
+            let detail = "the researcher reports it actively exploited: the CRA clocks run from receipt (#exploited no \
+                          withdraws it)";
+            store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::Exploited, detail)?;
         }
         let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
         Ok(ResearcherMail { ticket, inbound, researcher, progress: plan.form.as_ref(), key_news, row, now })

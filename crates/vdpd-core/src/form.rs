@@ -196,6 +196,17 @@ fn tidy(v: &str) -> String {
     out
 }
 
+/// A yes or a no to "is it exploited in the wild?": its first word decides (`yes, against a customer`);
+/// "unknown" and "not that I know" are a no — only a yes starts a clock.
+pub fn exploited(value: &str) -> Result<bool, String> {
+    let first: String = value.trim().chars().take_while(|c| c.is_alphabetic() || *c == '\'').collect();
+    match first.to_lowercase().as_str() {
+        "yes" | "y" | "true" | "exploited" | "actively" | "oui" | "ja" | "sí" | "si" => Ok(true),
+        "no" | "n" | "false" | "not" | "unknown" | "none" | "don't" | "dont" | "non" | "nein" => Ok(false),
+        _ => Err("answer yes or no".into()),
+    }
+}
+
 fn is_placeholder(v: &str) -> bool {
     let t = v.trim().trim_matches(['<', '>', '[', ']', '(', ')', '.', ' ']).to_lowercase();
     t.is_empty() || matches!(t.as_str(), "..." | "tbd" | "todo" | "fill in" | "your answer")
@@ -206,6 +217,7 @@ fn check(section: &FormSection, value: &str) -> Result<String, String> {
     match section.kind {
         SectionKind::Text | SectionKind::Asset | SectionKind::Credit => Ok(value.to_string()),
         SectionKind::Severity => severity(value).map(|_| value.to_string()),
+        SectionKind::Exploited => exploited(value).map(|_| value.to_string()),
         SectionKind::Weakness => match cwe(value) {
             Some(Ok(_)) | None => Ok(value.to_string()),
             Some(Err(e)) => Err(e),

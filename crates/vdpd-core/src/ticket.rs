@@ -212,6 +212,9 @@ impl Serialize for CreditConsent {
     }
 }
 
+/// Who said a vulnerability is exploited when the researcher's form did (else a staff member's address).
+pub const EXPLOITED_BY_RESEARCHER: &str = "researcher";
+
 /// A change to a ticket's own fields (what staff commands decide), as the store records it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TicketUpdate {

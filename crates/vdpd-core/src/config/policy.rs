@@ -94,6 +94,9 @@ pub enum SectionKind {
     Email,
     /// How the researcher wants to be credited (or "none").
     Credit,
+    /// Whether the researcher knows the flaw to be exploited in the wild (yes or no): under `[cra]`, a yes
+    /// starts the Cyber Resilience Act's clocks.
+    Exploited,
 }
 
 impl ReportForm {

@@ -133,6 +133,15 @@ fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<C
     });
     let products = v.products(raw.products);
     let cra = v.cra(raw.cra, products.as_deref().unwrap_or_default());
+    if let (Some(form), Some(cra)) = (&report_form, &cra)
+        && !cra.enabled
+        && let Some(i) = form.sections.iter().position(|s| s.kind == SectionKind::Exploited)
+    {
+        v.problem(
+            &format!("report_form.sections.{i}.kind"),
+            "\"exploited\" starts the Cyber Resilience Act's clocks: it needs [cra] enabled = true",
+        );
+    }
     let staff = v.staff(raw.staff, &dir, authserv_id.as_deref());
     let scope = v.scope(raw.scope);
     let bounty = v.bounty(raw.bounty);

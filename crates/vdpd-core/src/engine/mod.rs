@@ -307,6 +307,8 @@ pub struct FormAnswers {
     pub classification: crate::ticket::Classification,
     /// The answer to a credit section is the researcher's consent (or refusal): staff can credit only with it.
     pub credit: Option<crate::ticket::CreditConsent>,
+    /// The answer to an `exploited` section: whether the researcher knows of attacks using the flaw.
+    pub exploited: Option<bool>,
     pub progress: FormProgress,
 }
 
@@ -329,6 +331,7 @@ pub fn form_answers(
     let parsed = form::parse(text, sections);
     let mut classification = crate::ticket::Classification::default();
     let mut credit = None;
+    let mut exploited = None;
     for s in sections {
         let Some(value) = parsed.get(&s.name) else { continue };
         match s.kind {
@@ -342,11 +345,12 @@ pub fn form_answers(
                 }
             }
             SectionKind::Credit => credit = Some(crate::ticket::CreditConsent::from_answer(value)),
+            SectionKind::Exploited => exploited = form::exploited(value).ok(),
             _ => {}
         }
     }
     let progress = form_progress(answered_before, &parsed, sections, was_complete);
-    FormAnswers { parsed, classification, credit, progress }
+    FormAnswers { parsed, classification, credit, exploited, progress }
 }
 
 /// May report detail (staff's words, the answers a researcher sent) go to the researcher in this mail? Always

@@ -31,6 +31,8 @@ pub struct Snapshot<'a> {
 pub struct TicketSnapshot {
     /// Its report form was complete before this mail.
     pub form_complete: bool,
+    /// It is marked actively exploited already.
+    pub exploited: bool,
 }
 
 /// Everything a researcher's mail causes, decided at once. The shell carries it out in this order: the
@@ -49,6 +51,9 @@ pub struct Plan {
     pub form: Option<FormAnswers>,
     /// The mail asks for news, and nothing else (a reply only).
     pub enquiry: bool,
+    /// The form answers that the vulnerability is actively exploited, under a policy with the Cyber
+    /// Resilience Act's duties, on a ticket not marked so yet: the CRA clocks start with this mail.
+    pub exploited: bool,
     pub steps: Vec<Step>,
 }
 
@@ -79,7 +84,10 @@ pub fn plan(inbound: &Inbound, snapshot: &Snapshot<'_>, config: &Config) -> Plan
         None => new_report(&facts, form_cfg.delivery),
         Some(_) => correspondence(&facts),
     };
-    Plan { kind, events, key, form, enquiry, steps }
+    let exploited = config.cra.enabled
+        && !snapshot.ticket.is_some_and(|t| t.exploited)
+        && form.as_ref().is_some_and(|a| a.exploited == Some(true));
+    Plan { kind, events, key, form, enquiry, exploited, steps }
 }
 
 /// What OpenPGP said about a mail, for the ticket's timeline: decrypted or not, the signature's verdict, and

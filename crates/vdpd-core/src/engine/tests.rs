@@ -355,7 +355,11 @@ fn a_researchers_mail_is_one_plan() {
         super::keys::KeyFacts { held: None, signature_used_at: None, learn: None, max_signature_age_ms: 0, now: 0 };
     let new = Snapshot { ticket: None, answered: &[], key: facts };
     let waiting = [("Asset".to_string(), "https://app.example.test/login".to_string())];
-    let reply = Snapshot { ticket: Some(TicketSnapshot { form_complete: false }), answered: &waiting, key: facts };
+    let reply = Snapshot {
+        ticket: Some(TicketSnapshot { form_complete: false, exploited: false }),
+        answered: &waiting,
+        key: facts,
+    };
     let prose = Inbound::for_tests("alice@research.test", "XSS", "The login page reflects the name parameter.");
     let whole = Inbound::for_tests(
         "alice@research.test",
@@ -474,5 +478,52 @@ fn a_key_request_is_one_plan() {
     assert_eq!(
         held_back.entry.reason,
         "request for our OpenPGP key: not answered, 2 automatic replies to this address in 24 hours"
+    );
+}
+
+/// A researcher's "Exploited: yes" starts the CRA clocks, once, and only under a policy with the duty; a no,
+/// an "unknown" or a policy without it starts nothing. The policy refuses the section without `[cra]`.
+#[test]
+fn a_researchers_exploited_answer_starts_the_cra_duty() {
+    use crate::engine::researcher::{Snapshot, TicketSnapshot, plan};
+    let form = "[report_form]\nenabled = true\n\
+                [[report_form.sections]]\nname = \"Asset\"\nmandatory = true\nkind = \"asset\"\n\
+                [[report_form.sections]]\nname = \"Exploited in the wild\"\nkind = \"exploited\"\n";
+    let cra = "[cra]\nenabled = true\ncsirt = \"CERT-FR\"\n\
+               [[products]]\nid = \"app\"\nname = \"App\"\nmember_states = [\"FR\"]\n";
+    let cfg = config(&format!("{form}{cra}"));
+    let facts =
+        super::keys::KeyFacts { held: None, signature_used_at: None, learn: None, max_signature_age_ms: 0, now: 0 };
+    let new = Snapshot { ticket: None, answered: &[], key: facts };
+    let marked = Snapshot { ticket: Some(TicketSnapshot { form_complete: false, exploited: true }), ..new };
+    let mail = |answer: &str| {
+        Inbound::for_tests(
+            "alice@research.test",
+            "RCE",
+            &format!("Asset: https://app.example.test/\nExploited in the wild: {answer}\n"),
+        )
+    };
+    for (answer, want) in
+        [("yes, we saw it used against a customer", true), ("Yes", true), ("no", false), ("unknown", false)]
+    {
+        assert_eq!(plan(&mail(answer), &new, &cfg).exploited, want, "{answer}");
+    }
+    assert!(!plan(&mail("yes"), &marked, &cfg).exploited, "marked already: the clocks keep their start");
+    let maybe = plan(&mail("maybe"), &new, &cfg);
+    assert!(!maybe.exploited);
+    assert!(maybe.form.unwrap().parsed.problems.iter().any(|(_, e)| e.contains("yes or no")));
+    let err = crate::config::parse(
+        &format!(
+            "[organisation]\nname = \"E\"\nsecurity_address = \"security@example.test\"\nticket_prefix = \"EX\"\n\
+             [smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[store]\npath = \"/tmp/x.sqlite\"\n[sla]\nacknowledge = \
+             \"24h\"\n{form}"
+        ),
+        std::path::Path::new("/etc/vdpd/policy.toml"),
+        &crate::config::TestMachine,
+    )
+    .unwrap_err();
+    assert!(
+        err.iter().any(|p| p.key == "report_form.sections.1.kind" && p.message.contains("[cra] enabled")),
+        "{err:?}"
     );
 }

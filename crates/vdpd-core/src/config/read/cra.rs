@@ -125,6 +125,71 @@ impl Validator<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Config, Problem, TestMachine};
+
+    const MINIMAL: &str = "[organisation]\nname = \"Example\"\nsecurity_address = \"security@example.com\"\n\
+                           ticket_prefix = \"EX\"\n[smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n\
+                           [store]\npath = \"/var/lib/vdpd/vdpd.sqlite\"\n[sla]\nacknowledge = \"24h\"\n";
+
+    fn parse(extra: &str) -> Result<Config, Vec<Problem>> {
+        crate::config::parse(&format!("{MINIMAL}{extra}"), std::path::Path::new("/etc/vdpd/policy.toml"), &TestMachine)
+    }
+
+    /// The problems as `key: message` lines.
+    fn problems(extra: &str) -> Vec<String> {
+        parse(extra).unwrap_err().into_iter().map(|p| format!("{}: {}", p.key, p.message)).collect()
+    }
+
+    #[test]
+    fn products_and_the_cra_duty_are_read_and_checked() {
+        let c = parse(
+            "[cra]\nenabled = true\ncsirt = \"CERT-FR\"\nreminders = [\"6 hours\", \"30 minutes\"]\n\
+             [[products]]\nid = \"shop\"\nname = \"Shop\"\npurl = \"pkg:npm/shop\"\n\
+             cpe = \"cpe:2.3:a:example:shop:*:*:*:*:*:*:*:*\"\nassets = [\"Shop.Example.com\"]\n\
+             member_states = [\"fr\", \"DE\", \"FR\"]\n\
+             [[products]]\nid = \"app\"\nname = \"App\"\nmember_states = [\"EU\"]\n",
+        )
+        .unwrap();
+        assert!(c.cra.enabled);
+        assert_eq!(c.cra.csirt, "CERT-FR");
+        assert_eq!(c.cra.reminders.iter().map(ToString::to_string).collect::<Vec<_>>(), ["6 hours", "30 minutes"]);
+        assert_eq!(c.products[0].member_states, ["DE", "FR"]);
+        assert_eq!(c.products[0].assets, ["shop.example.com"]);
+        assert_eq!(c.products[1].member_states.len(), 27);
+        // Off by default, with the default reminders.
+        let off = parse("").unwrap();
+        assert!(!off.cra.enabled);
+        assert_eq!(off.cra.reminders, default_cra_reminders());
+    }
+
+    #[test]
+    fn a_wrong_product_or_cra_section_is_refused_with_its_key() {
+        let found = problems(
+            "[cra]\nenabled = true\nreminders = [\"1 business day\"]\n\
+             [[products]]\nid = \"Shop\"\nname = \"Shop\"\npurl = \"npm/shop\"\ncpe = \"cpe:/a:x\"\n\
+             assets = [\"https://shop.example.com\"]\nmember_states = [\"UK\"]\n\
+             [[products]]\nid = \"Shop\"\n",
+        );
+        let want = [
+            "products.0.id: \"Shop\": lower-case letters",
+            "products.0.purl: \"npm/shop\": a package URL starts with pkg:",
+            "products.0.cpe: \"cpe:/a:x\": a CPE 2.3 name has 13 parts",
+            "products.0.assets.0: \"https://shop.example.com\": a host name",
+            "products.0.member_states.0: \"UK\" is not an EU Member State's code",
+            "products.1.name: required key is missing",
+            "cra.reminders.0: 1 business day: the deadlines run on calendar hours",
+            "cra.csirt: name the CSIRT designated as coordinator",
+        ];
+        for w in want {
+            assert!(found.iter().any(|f| f.starts_with(w)), "{w:?} in {found:#?}");
+        }
+        // Enabled with products that name no Member State: an early warning could not be written.
+        let found = problems("[cra]\nenabled = true\ncsirt = \"CERT-FR\"\n[[products]]\nid = \"a\"\nname = \"A\"\n");
+        assert!(
+            found.iter().any(|f| f.starts_with("cra.enabled: an early warning names the Member States")),
+            "{found:?}"
+        );
+    }
 
     #[test]
     fn asset_hosts_and_product_ids() {

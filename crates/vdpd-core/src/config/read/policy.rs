@@ -122,6 +122,7 @@ impl Validator<'_> {
                             ("severity", SectionKind::Severity),
                             ("email", SectionKind::Email),
                             ("credit", SectionKind::Credit),
+                            ("exploited", SectionKind::Exploited),
                         ],
                     );
                     if name.contains([':', '\n']) {
