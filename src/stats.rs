@@ -1,6 +1,7 @@
 //! Response statistics: the figures researchers judge a programme by — how many reports and what became of
 //! them, how fast they were acknowledged, diagnosed and fixed (median and 90th percentile), how often each
-//! promise was kept, and which promises are broken right now. Pure: the command hands in the tickets with
+//! promise was kept (the Cyber Resilience Act's filing deadlines among them, where tickets have them), and which
+//! promises are broken right now. Pure: the command hands in the tickets with
 //! their clocks.
 
 use serde::Serialize;
@@ -8,6 +9,7 @@ use serde::Serialize;
 use crate::engine::TicketState;
 use crate::engine::clocks::{Clock, ClockKind, ClockStatus};
 use crate::store::tickets::TicketRow;
+use crate::ticket::CraStage;
 
 /// Median and 90th percentile of a set of durations (milliseconds).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -87,13 +89,15 @@ pub struct Entry {
     pub ack_latency_ms: Option<i64>,
     pub diagnosed_at: Option<i64>,
     pub resolved_at: Option<i64>,
-    /// The acknowledge, diagnosis and fix clocks.
+    /// The acknowledge, diagnosis and fix clocks, and the CRA filings' of an exploited vulnerability.
     pub clocks: Vec<Clock>,
 }
 
 impl Entry {
     pub fn new(t: &TicketRow, mut clocks: Vec<Clock>) -> Entry {
-        clocks.retain(|c| matches!(c.kind, ClockKind::Acknowledge | ClockKind::Diagnosis | ClockKind::Fix));
+        clocks.retain(|c| {
+            matches!(c.kind, ClockKind::Acknowledge | ClockKind::Diagnosis | ClockKind::Fix | ClockKind::Cra(_))
+        });
         let outcome = match t.outcome {
             Some(o) => o.as_str(),
             None if t.resolved_at.is_some() => "fixed",
@@ -122,7 +126,12 @@ pub fn compute(tickets: &[Entry], now: i64) -> Stats {
         |f: &dyn Fn(&Entry) -> Option<i64>| Spread::of(tickets.iter().filter_map(f).filter(|d| *d >= 0).collect());
     let mut promises = Vec::new();
     let mut open_breaches = Vec::new();
-    for kind in [ClockKind::Acknowledge, ClockKind::Diagnosis, ClockKind::Fix] {
+    // The CRA's deadlines count where a ticket has them (a desk without the duty is not shown three empty rows).
+    let cra = CraStage::ALL.iter().map(|s| ClockKind::Cra(*s));
+    let kinds = [ClockKind::Acknowledge, ClockKind::Diagnosis, ClockKind::Fix]
+        .into_iter()
+        .chain(cra.filter(|k| tickets.iter().any(|t| t.clocks.iter().any(|c| c.kind == *k))));
+    for kind in kinds {
         let (mut kept, mut broken) = (0, 0);
         for t in tickets {
             let Some(c) = t.clocks.iter().find(|c| c.kind == kind) else { continue };
@@ -182,6 +191,49 @@ mod tests {
         assert_eq!((s.n, s.median_ms, s.p90_ms), (10, Some(5), Some(9)));
         assert_eq!(Spread::of(vec![]).median_ms, None);
         assert_eq!(Spread::of(vec![42]).p90_ms, Some(42));
+    }
+
+    /// The CRA's deadlines are counted where tickets have them: kept, late, and one running past due.
+    #[test]
+    fn cra_deadlines_are_counted_where_tickets_have_them() {
+        let clock = |stage, status, due_at| Clock {
+            kind: ClockKind::Cra(stage),
+            promise: "24 hours of becoming aware".into(),
+            started_at: 0,
+            due_at: Some(due_at),
+            status,
+            left_ms: None,
+            severity: None,
+        };
+        let entry = |reference: &str, clocks| Entry {
+            reference: reference.into(),
+            state: TicketState::Triage,
+            outcome: "open",
+            received_at: 0,
+            ack_latency_ms: None,
+            diagnosed_at: None,
+            resolved_at: None,
+            clocks,
+        };
+        let plain = entry("EX-1", vec![]);
+        assert!(compute(std::slice::from_ref(&plain), 100).promises.iter().all(|p| !p.clock.starts_with("cra")));
+        let tickets = [
+            plain,
+            entry(
+                "EX-2",
+                vec![
+                    clock(CraStage::EarlyWarning, ClockStatus::Met { at: 10 }, 20),
+                    clock(CraStage::Notification, ClockStatus::Met { at: 30 }, 20),
+                ],
+            ),
+            entry("EX-3", vec![clock(CraStage::EarlyWarning, ClockStatus::Running, 50)]),
+        ];
+        let s = compute(&tickets, 100);
+        let cra: Vec<(&str, usize, usize)> =
+            s.promises.iter().filter(|p| p.clock.starts_with("cra")).map(|p| (p.clock, p.kept, p.broken)).collect();
+        assert_eq!(cra, [("cra-early-warning", 1, 1), ("cra-notification", 0, 1)]);
+        assert_eq!(s.open_breaches.len(), 1);
+        assert_eq!((s.open_breaches[0].reference.as_str(), s.open_breaches[0].clock), ("EX-3", "cra-early-warning"));
     }
 
     #[test]

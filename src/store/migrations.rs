@@ -174,6 +174,29 @@ mod tests {
         assert!(!has_column(&conn, "intake", "raw"), "the bytes live in intake_raw only");
     }
 
+    /// Version 12 adds the CRA facts: a ticket of before is not exploited, names no product, has no filing,
+    /// and a stage is filed once per ticket.
+    #[test]
+    fn tickets_of_before_have_no_cra_facts_and_a_stage_is_filed_once() {
+        let mut conn = at_version(11);
+        conn.execute(
+            "INSERT INTO tickets (reference, reporter, created_at, updated_at, received_at) VALUES ('EX-2026-0001', 'a@b.c', 1, 1, 1)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let (exploited, by, mitigated, product): (Option<i64>, String, Option<i64>, String) = conn
+            .query_row("SELECT exploited_at, exploited_by, mitigated_at, product FROM tickets", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap();
+        assert_eq!((exploited, by.as_str(), mitigated, product.as_str()), (None, "", None, ""));
+        let file =
+            "INSERT INTO cra_filings (ticket_id, stage, filed_at, filed_by) VALUES (1, 'early-warning', 2, 'a@x')";
+        conn.execute(file, []).unwrap();
+        assert!(conn.execute(file, []).is_err(), "a stage is filed once");
+    }
+
     #[test]
     fn refuses_a_newer_database() {
         let mut conn = Connection::open_in_memory().unwrap();
