@@ -15,6 +15,11 @@ const T: Duration = Duration::from_secs(30);
 
 /// A desk running `examples/<example>` with one staff member (GnuPG) and an escalation contact.
 fn example_desk(name: &str, example: &str) -> (Desk, Gpg, String) {
+    example_desk_with(name, example, |_| {})
+}
+
+/// [`example_desk`], with the policy changed further by `adjust`.
+fn example_desk_with(name: &str, example: &str, adjust: impl FnOnce(&mut toml::Table)) -> (Desk, Gpg, String) {
     let desk = Desk::with(name, Options::default());
     let alice = Gpg::dated(&format!("alice-{}@example.test", desk.id));
     let cto = format!("cto-{}@example.test", desk.id);
@@ -27,6 +32,7 @@ fn example_desk(name: &str, example: &str) -> (Desk, Gpg, String) {
         member.insert("cert".into(), cert.display().to_string().into());
         staff.insert("members".into(), toml::Value::Array(vec![toml::Value::Table(member)]));
         staff.insert("escalation".into(), toml::Value::Array(vec![cto.clone().into()]));
+        adjust(policy);
     });
     // The organisation key, made (like every key here) long before the dates the tests pass to --now.
     let org = Gpg::dated(&desk.security);
@@ -767,4 +773,116 @@ fn a_changed_policy_applies_to_tickets_already_open() {
     let now = kinds(&desk);
     assert!(now.contains(&"diagnosis:breach 2026-11-30T10:00:00Z".to_string()), "{now:?}");
     assert!(now.contains(&"diagnosis:reminder:1 business day 2026-11-27T10:00:00Z".to_string()), "{now:?}");
+}
+
+/// The bounty policy's desk under the Cyber Resilience Act: an actively exploited vulnerability carried
+/// through the early warning, the notification and the final report by Alice's signed commands (GnuPG), with
+/// time driven by `--now`: each reminder at its hour (04:00 on a Saturday first) to Alice, encrypted, and to
+/// the CTO without report content; a missed deadline escalated once; each draft filled from the ticket; and
+/// the statistics counting each deadline kept or broken.
+#[test]
+fn the_bounty_policy_under_the_cra_through_the_three_filings() {
+    let (desk, alice, cto) = example_desk_with("cra", "bounty", |policy| {
+        let cra = table(policy, "cra");
+        cra.insert("enabled".into(), true.into());
+        cra.insert("csirt".into(), "CERT-FR".into());
+        let mut app = toml::Table::new();
+        app.insert("id".into(), "app".into());
+        app.insert("name".into(), "Dronedesk app".into());
+        app.insert("purl".into(), "pkg:generic/dronedesk-app".into());
+        app.insert("assets".into(), toml::Value::Array(vec!["app.dronedesk.io".into()]));
+        app.insert("member_states".into(), toml::Value::Array(vec!["FR".into(), "DE".into()]));
+        policy.insert("products".into(), toml::Value::Array(vec![toml::Value::Table(app)]));
+    });
+    let r = desk.researcher(1);
+    let ex1 = "DD-2026-0001";
+    // Friday 18 December 2026, 15:00 GMT.
+    desk.send(
+        &r,
+        &report(
+            &r,
+            &desk.security,
+            "RCE in the flight planner",
+            &format!("<cra1-{}@research.test>", desk.id),
+            "The route importer on https://app.dronedesk.io/plan evaluates uploaded expressions; \
+             attackers are using it.\nSam",
+        ),
+    );
+    desk.once_at("2026-12-18T15:00:00Z");
+    expect(&desk, &r, "[DD-2026-0001]", 1);
+
+    // At 16:00 Alice confirms the exploitation.
+    staff_mail(&desk, &alice, ex1, "2026-12-18T16:00:00Z", "#exploited\n");
+    let confirmation = read(&alice, &expect(&desk, &alice.address, "[DD-2026-0001] Done", 1));
+    assert!(confirmation.contains("CRA early warning is due in 24 hours"), "{confirmation}");
+    let show = desk.show(ex1);
+    assert_eq!(show["exploited_at"], "2026-12-18T16:00:00Z");
+    assert_eq!(clock(&show, "cra-early-warning")["due_at"], "2026-12-19T16:00:00Z");
+    assert_eq!(clock(&show, "cra-notification")["due_at"], "2026-12-21T16:00:00Z");
+
+    // Twelve hours before the deadline, at 04:00 on Saturday, not a minute early.
+    desk.once_at("2026-12-19T03:59:00Z");
+    exactly(&desk, &cto, "", 0);
+    desk.once_at("2026-12-19T04:00:30Z");
+    let subject = "[DD-2026-0001] Reminder: CRA early warning due 2026-12-19 16:00 GMT";
+    let to_alice = read(&alice, &expect(&desk, &alice.address, subject, 1));
+    assert!(to_alice.contains("12 hours from now") && to_alice.contains("RCE in the flight planner"), "{to_alice}");
+    assert!(to_alice.contains("vdpd cra draft DD-2026-0001 --stage early-warning"), "{to_alice}");
+    let to_cto = body(&expect(&desk, &cto, subject, 1));
+    assert!(to_cto.contains("carries no report content") && !to_cto.contains("flight planner"), "{to_cto}");
+
+    // The draft of the early warning, as the platform asks for it.
+    let draft =
+        desk.json(&["cra", "draft", ex1, "--stage", "early-warning", "--json", "--now", "2026-12-19T05:00:00Z"]);
+    let field = |d: &serde_json::Value, name: &str| {
+        d["fields"].as_array().unwrap().iter().find(|f| f["name"] == name).unwrap()["value"].clone()
+    };
+    assert_eq!(field(&draft, "Member States where the product is made available"), "DE, FR");
+    assert_eq!(field(&draft, "Product"), "Dronedesk app (pkg:generic/dronedesk-app)");
+    assert_eq!((draft["csirt"].as_str(), draft["overdue"].as_bool()), (Some("CERT-FR"), Some(false)));
+
+    // Filed at 10:00: no more reminders and no breach for it.
+    staff_mail(&desk, &alice, ex1, "2026-12-19T10:00:00Z", "#cra-filed early-warning ENISA-EW-0042\n");
+    desk.once_at("2026-12-19T12:00:30Z");
+    desk.once_at("2026-12-19T16:00:30Z");
+    exactly(&desk, &cto, "CRA early warning", 1);
+    exactly(&desk, &cto, "Promise broken", 0);
+
+    // The notification is missed: three reminders, then one escalation.
+    for now in ["2026-12-21T04:00:30Z", "2026-12-21T12:00:30Z", "2026-12-21T15:00:30Z"] {
+        desk.once_at(now);
+    }
+    exactly(&desk, &cto, "Reminder: CRA vulnerability notification due 2026-12-21 16:00 GMT", 3);
+    desk.once_at("2026-12-21T16:00:30Z");
+    desk.once_at("2026-12-21T17:00:00Z");
+    let broken = "[DD-2026-0001] Promise broken: CRA vulnerability notification was due 2026-12-21 16:00 GMT";
+    let escalation = body(&expect(&desk, &cto, broken, 1));
+    exactly(&desk, &cto, "Promise broken", 1);
+    assert!(escalation.contains("Cyber Resilience Act") && !escalation.contains("flight planner"), "{escalation}");
+    let draft = desk.json(&["cra", "draft", ex1, "--stage", "notification", "--json", "--now", "2026-12-21T17:30:00Z"]);
+    assert_eq!(draft["overdue"], true);
+
+    // Filed late, with a mitigation: the final report is due 14 days after it, reminded 12 hours before.
+    staff_mail(&desk, &alice, ex1, "2026-12-21T18:00:00Z", "#cra-filed notification ENISA-N-0042\n#mitigated\n");
+    assert_eq!(clock(&desk.show(ex1), "cra-final")["due_at"], "2027-01-04T18:00:00Z");
+    desk.once_at("2027-01-04T06:00:30Z");
+    exactly(&desk, &cto, "Reminder: CRA final report due 2027-01-04 18:00 GMT", 1);
+    let draft = desk.vdpd_ok(&["cra", "draft", ex1, "--stage", "final", "--now", "2027-01-04T07:00:00Z"]);
+    assert!(draft.contains("a corrective or mitigating measure is available since 2026-12-21 18:00"), "{draft}");
+    assert!(draft.contains("TO FILL IN: where available: who has exploited"), "{draft}");
+
+    // Fixed and the final report filed: nothing further, and the statistics tell it.
+    staff_mail(&desk, &alice, ex1, "2027-01-04T09:00:00Z", "#resolved\n#cra-filed final ENISA-F-0042\n");
+    desk.once_at("2027-01-04T18:00:30Z");
+    exactly(&desk, &cto, "Promise broken", 1);
+    let show = desk.show(ex1);
+    let filings: Vec<&str> =
+        show["cra_filings"].as_array().unwrap().iter().map(|f| f["platform_id"].as_str().unwrap()).collect();
+    assert_eq!(filings, ["ENISA-EW-0042", "ENISA-N-0042", "ENISA-F-0042"]);
+    let stats = desk.json(&["stats", "--json", "--now", "2027-01-05T00:00:00Z"]);
+    let kept = |clock: &str| {
+        let p = stats["promises"].as_array().unwrap().iter().find(|p| p["clock"] == clock).unwrap();
+        (p["kept"].as_u64().unwrap(), p["broken"].as_u64().unwrap())
+    };
+    assert_eq!([kept("cra-early-warning"), kept("cra-notification"), kept("cra-final")], [(1, 0), (0, 1), (1, 0)]);
 }
