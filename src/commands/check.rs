@@ -199,6 +199,25 @@ fn check_policy(r: &mut Report, config: &Config) {
         promises.push(format!("status enquiries answered at most every {d}"));
     }
     r.ok("promises", promises.join("; "));
+    if config.cra.enabled {
+        let states: Vec<String> = config
+            .products
+            .iter()
+            .filter(|p| !p.member_states.is_empty())
+            .map(|p| format!("{} in {}", p.id, p.member_states.join(" ")))
+            .collect();
+        let reminders: Vec<String> = config.cra.reminders.iter().map(ToString::to_string).collect();
+        r.ok(
+            "cra",
+            format!(
+                "Article 14(2) filings for exploited vulnerabilities (24 h, 72 h, 14 days), coordinator {}; reminders \
+                 {} before, at any hour; products: {}",
+                config.cra.csirt,
+                if reminders.is_empty() { "none".to_string() } else { reminders.join(", ") },
+                states.join("; ")
+            ),
+        );
+    }
 
     let cal = &config.calendar;
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
