@@ -203,6 +203,17 @@ pub enum Command {
         /// Judge open promises as of this instant.
         #[arg(long, value_name = "T")]
         now: Option<jiff::Timestamp>,
+        /// The standard response metrics of CISA BOD 20-01 for one quarter instead: reports received, valid,
+        /// open, open for more than 90 days; median times to first human response, to validate and to
+        /// remediate; each promise's share met over the last 90 days.
+        #[arg(long, conflicts_with = "since")]
+        bod: bool,
+        /// With --bod: the quarter, e.g. 2026-Q4 (default: the one under way).
+        #[arg(long, value_name = "YYYY-QN", requires = "bod")]
+        quarter: Option<crate::bod::Quarter>,
+        /// With --bod: also the Prometheus text format's gauges.
+        #[arg(long, requires = "bod", conflicts_with = "json")]
+        prometheus: bool,
     },
     /// Print shell completions for bash, zsh, fish, elvish or PowerShell.
     Completions {

@@ -24,6 +24,7 @@
 //! - [`cli`]: the command line (clap definitions); [`commands`]: what each command does.
 
 pub mod advisory;
+pub mod bod;
 pub use vdpd_core::classify;
 pub mod cli;
 pub mod clock;

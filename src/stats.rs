@@ -20,7 +20,7 @@ pub struct Spread {
 }
 
 impl Spread {
-    fn of(mut values: Vec<i64>) -> Spread {
+    pub(crate) fn of(mut values: Vec<i64>) -> Spread {
         values.sort_unstable();
         // Nearest-rank percentiles: always a value that occurred.
         let rank = |p: f64| -> Option<i64> {
@@ -89,6 +89,12 @@ pub struct Entry {
     pub ack_latency_ms: Option<i64>,
     pub diagnosed_at: Option<i64>,
     pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub mitigated_at: Option<i64>,
+    /// When staff first took the report as valid.
+    pub validated_at: Option<i64>,
+    /// When a person first answered the researcher.
+    pub first_response_at: Option<i64>,
     /// The acknowledge, diagnosis and fix clocks, and the CRA filings' of an exploited vulnerability.
     pub clocks: Vec<Clock>,
 }
@@ -111,8 +117,17 @@ impl Entry {
             ack_latency_ms: t.ack_latency_ms,
             diagnosed_at: t.diagnosed_at,
             resolved_at: t.resolved_at,
+            closed_at: t.closed_at,
+            mitigated_at: t.mitigated_at,
+            validated_at: t.validated_at,
+            first_response_at: t.first_response_at,
             clocks,
         }
+    }
+
+    /// A flaw (fixed or still open), not closed as a duplicate, not applicable or informative.
+    pub fn outcome_is_flaw(&self) -> bool {
+        matches!(self.outcome, "fixed" | "open")
     }
 }
 
@@ -213,6 +228,10 @@ mod tests {
             ack_latency_ms: None,
             diagnosed_at: None,
             resolved_at: None,
+            closed_at: None,
+            mitigated_at: None,
+            validated_at: None,
+            first_response_at: None,
             clocks,
         };
         let plain = entry("EX-1", vec![]);

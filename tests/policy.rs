@@ -645,6 +645,27 @@ Contact email: sam@research.test\n",
     assert!(raw.stdout.is_empty(), "the raw report is gone too");
     // The acknowledgement promise was kept every time: nothing escalated.
     exactly(&desk, &cto, "", 0);
+
+    // The standard response metrics (BOD 20-01) outlive the purge. In 2026-Q4 three reports came, one valid
+    // (the duplicate and the out-of-scope one are not), still open at the quarter's end; each had a person's
+    // answer (the decisions on the other two came within the hour, the bounty mail after 18 days).
+    let bod = |q: &str| desk.json(&["stats", "--bod", "--quarter", q, "--json", "--now", "2027-03-01T00:00:00Z"]);
+    let q4 = bod("2026-Q4");
+    assert_eq!(
+        [&q4["reports_received"], &q4["reports_valid"], &q4["open_valid"], &q4["open_valid_over_90_days"]],
+        [3, 1, 1, 0],
+        "{q4:#}"
+    );
+    assert_eq!(q4["time_to_first_human_response"]["n"], 3);
+    assert_eq!(q4["time_to_first_human_response"]["median_ms"], 3_600_000);
+    assert_eq!(q4["time_to_validate"]["median_ms"], 18 * 86_400_000_i64);
+    assert_eq!(q4["time_to_acknowledge"]["n"], 3);
+    // Fixed in 2027-Q1: remediated then, 69 days and 2 hours after the report.
+    let q1 = bod("2027-Q1");
+    assert_eq!([&q1["reports_received"], &q1["open_valid"]], [0, 0]);
+    assert_eq!(q1["time_to_remediate"]["median_ms"], (69 * 24 + 2) * 3_600_000_i64);
+    let text = desk.vdpd_ok(&["stats", "--bod", "--quarter", "2026-Q4", "--now", "2027-03-01T00:00:00Z"]);
+    assert!(text.contains("BOD 20-01 metrics, 2026-Q4") && text.contains("valid reports:                         1"));
 }
 
 #[test]

@@ -125,9 +125,13 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&cli.config)?;
             export::advisory(&open_store(&cli.config)?, &config, &reference, output, now)
         }
-        Command::Stats { since, json, now } => {
+        Command::Stats { since, json, now, bod: false, .. } => {
             let config = load_config(&cli.config)?;
             stats::run(&open_store(&cli.config)?, &config, since, json, now)
+        }
+        Command::Stats { json, now, bod: true, quarter, prometheus, .. } => {
+            let config = load_config(&cli.config)?;
+            stats::bod(&open_store(&cli.config)?, &config, quarter, json, prometheus, now)
         }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

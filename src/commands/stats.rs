@@ -107,3 +107,58 @@ fn entries(store: &Store, config: &Config, since: i64) -> anyhow::Result<Vec<sta
         Ok(all)
     })
 }
+
+/// `vdpd stats --bod`: one quarter's standard response metrics, as text, JSON or Prometheus gauges.
+pub fn bod(
+    store: &Store,
+    config: &Config,
+    quarter: Option<crate::bod::Quarter>,
+    json: bool,
+    prometheus: bool,
+    now: Option<jiff::Timestamp>,
+) -> anyhow::Result<ExitCode> {
+    let now = now.unwrap_or_else(jiff::Timestamp::now).as_millisecond();
+    let cal = &config.calendar;
+    let quarter = quarter.unwrap_or_else(|| crate::bod::Quarter::of(cal.date_of(now)));
+    let (from, to) = (cal.start_of(quarter.first_day()), cal.start_of(quarter.next_first_day()));
+    // Open figures look at tickets of every earlier quarter too.
+    let rows = entries(store, config, i64::MIN)?;
+    let b = crate::bod::compute(&rows, quarter, from, to, now);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&b)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if prometheus {
+        print!("{}", crate::bod::prometheus(&b));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let end = to - 1;
+    println!(
+        "BOD 20-01 metrics, {} ({} to {}; open figures as of {})",
+        b.quarter,
+        cal.show_date(from),
+        cal.show_date(end),
+        cal.show(b.as_of)
+    );
+    println!("  reports received:                      {}", b.reports_received);
+    println!("  valid reports:                         {}", b.reports_valid);
+    println!("  open valid reports:                    {}", b.open_valid);
+    println!("  open valid reports older than 90 days: {}", b.open_valid_over_90_days);
+    let median = |name: &str, s: &Spread| {
+        let v = s.median_ms.map_or("-".to_string(), human);
+        println!("  median time to {name:<23} {v:>10} (n = {})", s.n);
+    };
+    median("first human response:", &b.time_to_first_human_response);
+    median("validate:", &b.time_to_validate);
+    median("remediate:", &b.time_to_remediate);
+    median("acknowledge (automatic):", &b.time_to_acknowledge);
+    println!("promises met over the last 90 days:");
+    if b.promises_last_90_days.iter().all(|p| p.kept + p.broken == 0) {
+        println!("  none came due");
+    }
+    for p in b.promises_last_90_days.iter().filter(|p| p.kept + p.broken > 0) {
+        let share = p.share_kept.map_or("-".to_string(), |x| format!("{:.0} %", x * 100.0));
+        println!("  {:<20} {}/{} ({share})", p.clock, p.kept, p.kept + p.broken);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -59,6 +59,10 @@ struct TicketJson {
     mitigated_at: Option<String>,
     /// The [[products]] id staff gave the ticket.
     product: String,
+    /// When staff first took the report as valid (accepted, fixing or resolved).
+    validated_at: Option<String>,
+    /// When a person first answered the researcher (not the automatic acknowledgement).
+    first_response_at: Option<String>,
 }
 
 impl From<&tickets::TicketRow> for TicketJson {
@@ -98,6 +102,8 @@ impl From<&tickets::TicketRow> for TicketJson {
             exploited_by: t.exploited_by.clone(),
             mitigated_at: t.mitigated_at.map(format_ms),
             product: t.product.clone(),
+            validated_at: t.validated_at.map(format_ms),
+            first_response_at: t.first_response_at.map(format_ms),
         }
     }
 }

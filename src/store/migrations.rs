@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("sql/010_intake_raw.sql")),
     (11, include_str!("sql/011_lookups.sql")),
     (12, include_str!("sql/012_cra.sql")),
+    (13, include_str!("sql/013_response_metrics.sql")),
 ];
 
 /// The newest schema version this build knows.
@@ -195,6 +196,36 @@ mod tests {
             "INSERT INTO cra_filings (ticket_id, stage, filed_at, filed_by) VALUES (1, 'early-warning', 2, 'a@x')";
         conn.execute(file, []).unwrap();
         assert!(conn.execute(file, []).is_err(), "a stage is filed once");
+    }
+
+    /// Version 13 reads the moments of the response metrics off what tickets of before recorded: the first
+    /// move to accepted, fixing or resolved on the timeline, and the first staff mail relayed to the researcher.
+    #[test]
+    fn response_moments_are_read_off_the_timeline_and_messages_of_before() {
+        let mut conn = at_version(12);
+        conn.execute_batch(
+            "INSERT INTO tickets (reference, reporter, created_at, updated_at, received_at)
+             VALUES ('EX-2026-0001', 'a@b.c', 1, 1, 1), ('EX-2026-0002', 'a@b.c', 1, 1, 1);
+             INSERT INTO timeline (ticket_id, at, actor, event, detail) VALUES
+               (1, 5, 'alice@x', 'state changed', 'new → triage'),
+               (1, 7, 'alice@x', 'state changed', 'triage → accepted'),
+               (1, 9, 'alice@x', 'resolved', 'the researcher is asked to confirm the fix'),
+               (2, 6, 'alice@x', 'closed', 'duplicate (EX-2026-0001)');
+             INSERT INTO messages (ticket_id, direction, kind, message_id, from_addr, to_addr, subject, created_at)
+             VALUES (1, 'out', 'acknowledgement', '<a>', 's@x', 'a@b.c', 's', 2),
+                    (1, 'out', 'staff-reply', '<b>', 's@x', 'a@b.c', 's', 8),
+                    (1, 'out', 'staff-reply', '<c>', 's@x', 'a@b.c', 's', 10);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let got: Vec<(Option<i64>, Option<i64>)> = conn
+            .prepare("SELECT validated_at, first_response_at FROM tickets ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(got, [(Some(7), Some(8)), (None, None)]);
     }
 
     #[test]

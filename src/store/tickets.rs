@@ -106,7 +106,13 @@ pub fn insert_message(conn: &Connection, m: &MessageInsert<'_>) -> Result<i64, S
         m.crypto_error,
         m.unsigned_text
     ])?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    // A person's first answer to the researcher: what the "time to first human response" is measured to.
+    if m.direction == Direction::Out && m.kind == vdpd_core::mail::MessageKind::ToResearcher {
+        conn.prepare_cached("UPDATE tickets SET first_response_at = coalesce(first_response_at, ?2) WHERE id = ?1")?
+            .execute(params![m.ticket_id, m.created_at])?;
+    }
+    Ok(id)
 }
 
 pub fn add_timeline(
@@ -253,6 +259,10 @@ pub struct TicketRow {
     pub mitigated_at: Option<i64>,
     /// The `[[products]]` id staff gave the ticket ('' for none).
     pub product: String,
+    /// When staff first took the report as valid (accepted, fixing or resolved).
+    pub validated_at: Option<i64>,
+    /// When a person first answered the researcher (not the automatic acknowledgement).
+    pub first_response_at: Option<i64>,
 }
 
 const TICKET_COLUMNS: &str =
@@ -260,7 +270,7 @@ const TICKET_COLUMNS: &str =
      ack_latency_ms, asset, weakness, severity, cvss_vector, cvss_score, form_complete_at, assignee, outcome,
      outcome_detail, bounty_tier, bounty_amount, bounty_awarded_at, bounty_paid_at, disclose_on, credit, resolved_at,
      closed_at, diagnosed_at, last_update_at, last_enquiry_at, purged_at, erased_at, credit_consent, exploited_at,
-     exploited_by, mitigated_at, product";
+     exploited_by, mitigated_at, product, validated_at, first_response_at";
 
 fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
     Ok(TicketRow {
@@ -301,6 +311,8 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
         exploited_by: r.get("exploited_by")?,
         mitigated_at: r.get("mitigated_at")?,
         product: r.get("product")?,
+        validated_at: r.get("validated_at")?,
+        first_response_at: r.get("first_response_at")?,
     })
 }
 
@@ -318,7 +330,7 @@ pub fn each_received_since(
     let mut stmt = conn.prepare(
         "SELECT id, reference, state, created_at, updated_at, received_at, acknowledged_at, ack_latency_ms,
          severity, outcome, disclose_on, resolved_at, closed_at, diagnosed_at, last_update_at, purged_at, erased_at,
-         exploited_at, mitigated_at
+         exploited_at, mitigated_at, validated_at, first_response_at
          FROM tickets WHERE received_at >= ?1 AND id % ?2 = ?3 ORDER BY id",
     )?;
     // By position: `vdpd stats` reads every ticket through here, and a lookup by name per column per row
@@ -364,6 +376,8 @@ pub fn each_received_since(
             exploited_by: String::new(),
             mitigated_at: r.get(18)?,
             product: String::new(),
+            validated_at: r.get(19)?,
+            first_response_at: r.get(20)?,
         });
     }
     Ok(())
@@ -618,6 +632,8 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate, now: i64) -> 
         TicketUpdate::State(state) => {
             conn.prepare_cached(
                 "UPDATE tickets SET state = ?2,
+                     validated_at = CASE WHEN ?2 IN ('accepted', 'fixing', 'resolved') THEN coalesce(validated_at, ?3)
+                                         ELSE validated_at END,
                      resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 WHEN ?2 = 'closed' THEN resolved_at ELSE NULL END,
                      closed_at = CASE WHEN ?2 = 'closed' THEN ?3 ELSE NULL END
                  WHERE id = ?1",

@@ -93,7 +93,8 @@ impl Serialize for ClockKind {
 }
 
 impl ClockKind {
-    const ALL: [ClockKind; 7] = [
+    /// Every kind, in the order statistics list them.
+    pub const ALL: [ClockKind; 7] = [
         ClockKind::Acknowledge,
         ClockKind::Diagnosis,
         ClockKind::Fix,
