@@ -146,7 +146,7 @@ pub fn bod(
     println!("  open valid reports older than 90 days: {}", b.open_valid_over_90_days);
     let median = |name: &str, s: &Spread| {
         let v = s.median_ms.map_or("-".to_string(), human);
-        println!("  median time to {name:<23} {v:>10} (n = {})", s.n);
+        println!("  median time to {name:<25} {v:>10} (n = {})", s.n);
     };
     median("first human response:", &b.time_to_first_human_response);
     median("validate:", &b.time_to_validate);
