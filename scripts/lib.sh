@@ -13,8 +13,9 @@ VDPD_PACKAGES=(
   # systemd-analyze rates the unit's hardening in the tests; the systemd suite boots a minimal Debian 12 in
   # systemd-nspawn; lintian checks the Debian package
   systemd systemd-container debootstrap lintian
-  # the tests validate CSAF advisories against the OASIS schema
-  python3 python3-jsonschema
+  # the tests validate CSAF advisories against the OASIS schema, and security.txt with the sectxt validator
+  # (from PyPI, in a virtual environment: see use_sectxt)
+  python3 python3-jsonschema python3-venv
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -75,6 +76,20 @@ stop_started_mailstack() {
 
 # Starts Cyrus IMAP (scripts/cyrus.sh; after use_mailstack) unless it runs, stops it again at exit, and
 # exports its ports.
+# The Dutch DTC's security.txt validator (`sectxt` on PyPI, the one internet.nl runs), in a virtual environment
+# of its own; the tests find its interpreter in VDPD_SECTXT_PYTHON.
+VDPD_SECTXT_VERSION=0.9.8
+use_sectxt() {
+  local venv=${VDPD_SECTXT_VENV:-/var/tmp/vdpd-sectxt-$VDPD_SECTXT_VERSION}
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sectxt' 2>/dev/null; then
+    echo "[setup] sectxt $VDPD_SECTXT_VERSION into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "sectxt==$VDPD_SECTXT_VERSION"
+  fi
+  export VDPD_SECTXT_PYTHON="$venv/bin/python"
+}
+
 use_cyrus() {
   if [[ "$(as_root "$VDPD_CYRUS" status)" != *"cyrus running"* ]]; then
     as_root "$VDPD_CYRUS" start

@@ -12,6 +12,7 @@ check_rust
 
 use_mailstack
 use_cyrus
+use_sectxt
 
 echo "[test] cargo fmt --check"
 cargo fmt --check

@@ -236,6 +236,9 @@ pub async fn run(rt: Runtime) -> Result<(), DaemonError> {
         rt.config().imap.is_none().then(|| heartbeat.clone()),
     ));
     tracker.spawn(timer_loop(rt.clone(), outbox_wake.clone(), timer_wake.clone(), cancel.clone()));
+    if rt.config().security_txt.path.is_some() {
+        tracker.spawn(security_txt_loop(rt.clone(), cancel.clone()));
+    }
     if let Some(wd) = watchdog {
         tracker.spawn(watchdog_loop(heartbeat.clone(), wd, cancel.clone()));
     }
@@ -610,6 +613,35 @@ async fn timer_loop(rt: Runtime, outbox_wake: Arc<Notify>, wake: Arc<Notify>, ca
     }
 }
 
+/// How often the daemon looks at its security.txt (a cheap read of a small file).
+const SECURITY_TXT_CHECK: Duration = Duration::from_secs(3600);
+
+/// Keeps `[security_txt] path` valid: at start, then hourly (`sectxt::keep_valid`, on a blocking thread: it
+/// reads, signs and writes a file).
+async fn security_txt_loop(rt: Runtime, cancel: CancellationToken) {
+    while !cancel.is_cancelled() {
+        renew_security_txt(&rt).await;
+        tokio::select! {
+            _ = tokio::time::sleep(SECURITY_TXT_CHECK) => {}
+            _ = cancel.cancelled() => break,
+        }
+    }
+}
+
+/// One look at the security.txt, its outcome logged.
+async fn renew_security_txt(rt: &Runtime) {
+    let env = rt.live.current();
+    let now = rt.clock.now_ms();
+    let done =
+        tokio::task::spawn_blocking(move || crate::sectxt::keep_valid(&env.config, env.keys.org.as_ref(), now)).await;
+    match done {
+        Ok(Ok(Some(why))) => tracing::info!("security.txt written again: {why}"),
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => tracing::error!("security.txt could not be renewed: {e}"),
+        Err(e) => tracing::error!("security.txt renewal failed: {e}"),
+    }
+}
+
 /// Refreshes the OAuth2 access token when it is due (so an idle daemon never logs in with an expired one) and,
 /// while refreshing fails, raises the alarm: a mail to the escalation contacts at most once a day, if SMTP
 /// still works. Returns whether that mail was queued.
@@ -746,6 +778,9 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
         .await?
         .fired;
     oauth2_check(&rt).await;
+    if rt.config().security_txt.path.is_some() {
+        renew_security_txt(&rt).await;
+    }
     seal::seal_pending(&rt.db, &rt.env, &rt.clock, None).await?;
     report.delivery =
         outbox::deliver_due(&rt.db, &rt.mailer, &rt.clock, rt.store_path(), Duration::from_secs(30), None).await?;

@@ -52,6 +52,7 @@ pub mod outbox;
 pub mod publish;
 pub mod render;
 pub mod seal;
+pub mod sectxt;
 pub mod smtp;
 pub mod stats;
 pub mod store;

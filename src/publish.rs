@@ -41,16 +41,105 @@ pub fn security_txt(config: &Config, fingerprint: Option<&str>, now: i64) -> Str
     if let Some(p) = &org.policy_url {
         lines.push(format!("Policy: {p}"));
     }
-    if !st.preferred_languages.is_empty() {
-        lines.push(format!("Preferred-Languages: {}", st.preferred_languages.join(", ")));
+    // The templates vdpd ships are English; a desk that translates them names its languages.
+    let languages =
+        if st.preferred_languages.is_empty() { "en".to_string() } else { st.preferred_languages.join(", ") };
+    lines.push(format!("Preferred-Languages: {languages}"));
+    // Where RFC 9116 puts the file, unless the policy says where it is published.
+    if st.canonical.is_empty() {
+        lines.push(format!("Canonical: https://{}/.well-known/security.txt", org.domain));
     }
     lines.extend(st.canonical.iter().map(|c| format!("Canonical: {c}")));
+    lines.extend(st.csaf.iter().map(|c| format!("CSAF: {c}")));
     if let Some(h) = &st.hiring {
         lines.push(format!("Hiring: {h}"));
     }
     let mut text = lines.join("\n");
     text.push('\n');
     text
+}
+
+/// Why the file the daemon keeps must be written again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Renewal {
+    /// There is none yet.
+    Missing,
+    /// It has no `Expires` we can read.
+    Unreadable,
+    /// Its `Expires` has passed.
+    Expired { at: i64 },
+    /// Its `Expires` is within `renew_before`.
+    ExpiresSoon { at: i64 },
+    /// The policy now says something else (a contact, a language, the key), or it is to be signed and is not.
+    Changed,
+}
+
+impl std::fmt::Display for Renewal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let when = |t: i64| crate::clock::format_ms(t);
+        match self {
+            Renewal::Missing => f.write_str("there was none"),
+            Renewal::Unreadable => f.write_str("it had no Expires field that could be read"),
+            Renewal::Expired { at } => write!(f, "it expired at {}", when(*at)),
+            Renewal::ExpiresSoon { at } => write!(f, "it expires at {}", when(*at)),
+            Renewal::Changed => f.write_str("the policy says something else now"),
+        }
+    }
+}
+
+/// The body of a security.txt, signed (the clear-signed text, dash-escaping undone) or not.
+fn body_of(text: &str) -> String {
+    if !text.starts_with("-----BEGIN PGP SIGNED MESSAGE-----") {
+        return text.to_string();
+    }
+    text.lines()
+        .skip_while(|l| !l.is_empty())
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----BEGIN PGP SIGNATURE-----"))
+        .map(|l| l.strip_prefix("- ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The `Expires` of a security.txt (signed or not), in milliseconds.
+pub fn expires_of(text: &str) -> Option<i64> {
+    let body = body_of(text);
+    let value = body.lines().find_map(|l| l.strip_prefix("Expires:"))?;
+    value.trim().parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
+}
+
+/// Its fields but `Expires`, in order: what the policy decides.
+fn fields_but_expires(text: &str) -> Vec<String> {
+    body_of(text)
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty() && !l.starts_with("Expires:"))
+        .map(|l| l.trim_end().to_string())
+        .collect()
+}
+
+/// Whether the file `existing` (`None`: there is none) must be written again, given what the policy would
+/// write now (`fresh`, unsigned), whether it is to be signed, and when renewal is due before `Expires`
+/// (`renew_at(expires)`).
+pub fn renewal_needed(
+    existing: Option<&str>,
+    fresh: &str,
+    signed: bool,
+    now: i64,
+    renew_at: impl Fn(i64) -> i64,
+) -> Option<Renewal> {
+    let Some(existing) = existing else { return Some(Renewal::Missing) };
+    let Some(expires) = expires_of(existing) else { return Some(Renewal::Unreadable) };
+    if now >= expires {
+        return Some(Renewal::Expired { at: expires });
+    }
+    if now >= renew_at(expires) {
+        return Some(Renewal::ExpiresSoon { at: expires });
+    }
+    let is_signed = existing.starts_with("-----BEGIN PGP SIGNED MESSAGE-----");
+    if is_signed != signed || fields_but_expires(existing) != fields_but_expires(fresh) {
+        return Some(Renewal::Changed);
+    }
+    None
 }
 
 /// One researcher on the hall of fame.
@@ -118,6 +207,35 @@ pub fn hall_of_fame(config: &Config, tickets: &[TicketRow]) -> HallOfFame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// When the kept file must be written again: missing, unreadable, expired, within its renewal window,
+    /// changed by the policy, or signed where it should not be (and the other way round) — and not otherwise.
+    #[test]
+    fn a_kept_security_txt_is_renewed_only_when_it_must_be() {
+        let fresh = "# comment\nContact: mailto:s@x\nExpires: 2027-07-10T10:00:00Z\nPreferred-Languages: en\n";
+        let day = 86_400_000;
+        let expires = "2027-07-10T10:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        let renew_at = |e: i64| e - 30 * day;
+        let before = expires - 40 * day;
+        let old = "Contact: mailto:s@x\nExpires: 2027-07-10T10:00:00Z\nPreferred-Languages: en\n";
+        let signed = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nContact: mailto:s@x\n\
+                      Expires: 2027-07-10T10:00:00Z\nPreferred-Languages: en\n-----BEGIN PGP SIGNATURE-----\nxx\n\
+                      -----END PGP SIGNATURE-----\n";
+        assert_eq!(expires_of(signed), Some(expires));
+        assert_eq!(expires_of(old), Some(expires));
+        let need =
+            |existing: Option<&str>, signed: bool, now: i64| renewal_needed(existing, fresh, signed, now, renew_at);
+        assert_eq!(need(None, false, before), Some(Renewal::Missing));
+        assert_eq!(need(Some("Contact: mailto:s@x\n"), false, before), Some(Renewal::Unreadable));
+        assert_eq!(need(Some(old), false, before), None, "a comment or another Expires is no change");
+        assert_eq!(need(Some(signed), true, before), None);
+        assert_eq!(need(Some(old), true, before), Some(Renewal::Changed), "to be signed");
+        assert_eq!(need(Some(signed), false, before), Some(Renewal::Changed), "no longer signed");
+        let other = old.replace("Preferred-Languages: en", "Preferred-Languages: en, nl");
+        assert_eq!(need(Some(&other), false, before), Some(Renewal::Changed));
+        assert_eq!(need(Some(old), false, expires - 29 * day), Some(Renewal::ExpiresSoon { at: expires }));
+        assert_eq!(need(Some(old), false, expires), Some(Renewal::Expired { at: expires }));
+    }
 
     fn config(extra: &str) -> Config {
         let text = format!(

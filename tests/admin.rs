@@ -191,3 +191,80 @@ fn the_readme_trial_run_works_on_the_shipped_policy_without_a_mail_server() {
     );
     assert!(!dir.path().join("smtp-password").exists());
 }
+
+/// The sectxt validator's verdict on a file: (errors, recommendations) codes; it must be installed
+/// (`scripts/test.sh` puts it in a virtual environment and names its interpreter in VDPD_SECTXT_PYTHON).
+fn sectxt(file: &std::path::Path) -> (Vec<String>, Vec<String>) {
+    let python = std::env::var("VDPD_SECTXT_PYTHON")
+        .expect("VDPD_SECTXT_PYTHON names the Python with the sectxt validator: run the tests through scripts/test.sh");
+    let validator = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sectxt/validate.py");
+    let out = std::process::Command::new(python).arg(validator).arg(file).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", common::show(&out)));
+    let codes = |k: &str| v[k].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap().to_string()).collect();
+    (codes("errors"), codes("recommendations"))
+}
+
+/// The daemon's pass (here `vdpd once`) keeps `[security_txt] path` valid: written signed at once, with
+/// Canonical, Encryption, CSAF and Preferred-Languages, passing the sectxt validator without an error or a
+/// recommendation; left alone while current; written again before it expires, when the policy changes, and
+/// when someone leaves an expired or unsigned file there — which `vdpd check` warns about meanwhile.
+#[test]
+fn the_daemon_keeps_security_txt_valid_and_renews_it_before_it_expires() {
+    let policy = |languages: &str| {
+        format!(
+            "\n[openpgp]\n\n[security_txt]\npath = \"www/security.txt\"\nexpires = \"6 months\"\nrenew_before = \"30 days\"\n\
+             preferred_languages = [{languages}]\ncsaf = [\"https://example.test/.well-known/csaf/provider-metadata.json\"]\n"
+        )
+    };
+    let desk = Desk::with("sectxt-renew", Options { extra: policy("\"en\""), ..Options::default() });
+    desk.vdpd_ok(&["key", "generate"]);
+    let www = desk.dir.path().join("www");
+    std::fs::create_dir(&www).unwrap();
+    let file = www.join("security.txt");
+    use std::os::unix::fs::PermissionsExt;
+
+    // Written at the first pass (now: the validator judges Expires against the real clock).
+    desk.once_ok();
+    let now = std::fs::read_to_string(&file).unwrap();
+    assert!(now.starts_with("-----BEGIN PGP SIGNED MESSAGE-----\n"), "{now}");
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o644, "a web server reads it");
+    assert_eq!(sectxt(&file), (vec![], vec![]), "no error, no recommendation:\n{now}");
+    std::fs::remove_file(&file).unwrap();
+
+    // From here on, time as the tests drive it (after the key was made: it signs).
+    desk.once_at("2027-01-10T10:00:00Z");
+    let first = std::fs::read_to_string(&file).unwrap();
+    for field in [
+        "Expires: 2027-07-10T10:00:00Z",
+        "Canonical: https://example.test/.well-known/security.txt",
+        "CSAF: https://example.test/.well-known/csaf/provider-metadata.json",
+        "Preferred-Languages: en",
+        "Encryption: openpgp4fpr:",
+    ] {
+        assert!(first.contains(field), "{field:?} in\n{first}");
+    }
+
+    // Current: left as it is.
+    desk.once_at("2027-06-05T10:00:00Z");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), first);
+    // Within 30 days of its Expires: written again, six months on from then.
+    desk.once_at("2027-06-12T10:00:00Z");
+    let renewed = std::fs::read_to_string(&file).unwrap();
+    assert!(renewed.contains("Expires: 2027-12-12T10:00:00Z"), "{renewed}");
+
+    // The policy changes what it says: the file follows at the next pass.
+    desk.write_policy(&Options { extra: policy("\"en\", \"nl\""), ..Options::default() });
+    desk.once_at("2027-06-13T10:00:00Z");
+    assert!(std::fs::read_to_string(&file).unwrap().contains("Preferred-Languages: en, nl"));
+
+    // An expired file left there: `vdpd check` warns (without failing the start), the next pass replaces it.
+    std::fs::write(&file, "Contact: mailto:security@example.test\nExpires: 2026-01-01T00:00:00Z\n").unwrap();
+    let out = desk.vdpd(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("WARN  security.txt:") && text.contains("EXPIRED"), "{text}");
+    desk.once_at("2027-06-14T10:00:00Z");
+    let replaced = std::fs::read_to_string(&file).unwrap();
+    assert!(replaced.starts_with("-----BEGIN PGP SIGNED MESSAGE-----") && replaced.contains("Expires: 2027-12-14"));
+    let out = desk.vdpd(&["check"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok    security.txt:"), "{}", common::show(&out));
+}

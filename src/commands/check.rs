@@ -68,6 +68,11 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
     check_store(&mut r, &config);
     check_policy(&mut r, &config);
     check_openpgp(&mut r, &config);
+    match crate::sectxt::check(&config, jiff::Timestamp::now().as_millisecond()) {
+        Some((true, why)) => r.warn("security.txt", why),
+        Some((false, what)) => r.ok("security.txt", what),
+        None => {}
+    }
     if let Some(i) = &config.imap {
         match &i.auth {
             crate::config::ImapAuth::Password(p) => {

@@ -543,6 +543,15 @@ pub struct SecurityTxt {
     pub encryption: Option<String>,
     pub preferred_languages: Vec<String>,
     pub hiring: Option<String>,
+    /// `CSAF` fields: where the organisation's CSAF provider metadata is published.
+    pub csaf: Vec<String>,
+    /// The file the daemon keeps valid (rewritten, and re-signed, before its `Expires` comes near or when
+    /// the policy changes what it says); `None`: the admin writes it with `vdpd security-txt`.
+    pub path: Option<std::path::PathBuf>,
+    /// How long before `Expires` the daemon writes a new file.
+    pub renew_before: PolicyDuration,
+    /// The daemon's file is clear-signed with the organisation key (when there is one).
+    pub sign: bool,
 }
 
 impl Default for SecurityTxt {
@@ -554,6 +563,10 @@ impl Default for SecurityTxt {
             encryption: None,
             preferred_languages: Vec::new(),
             hiring: None,
+            csaf: Vec::new(),
+            path: None,
+            renew_before: PolicyDuration::new(30, Unit::Days),
+            sign: true,
         }
     }
 }

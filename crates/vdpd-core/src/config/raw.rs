@@ -92,6 +92,10 @@ pub struct RawSecurityTxt {
     pub encryption: Option<String>,
     pub preferred_languages: Option<Vec<String>>,
     pub hiring: Option<String>,
+    pub csaf: Option<Vec<String>>,
+    pub path: Option<PathBuf>,
+    pub renew_before: Option<PolicyDuration>,
+    pub sign: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

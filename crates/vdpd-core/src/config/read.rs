@@ -120,7 +120,7 @@ fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<C
     let report_form = v.report_form(raw.report_form, hall_of_fame);
     let calendar = v.calendar(raw.calendar);
     let retention = v.retention(raw.retention);
-    let security_txt = v.security_txt(raw.security_txt);
+    let security_txt = v.security_txt(raw.security_txt, &dir);
     let metrics = raw.metrics.and_then(|m| {
         let listen = v.required("metrics.listen", m.listen)?;
         match listen.parse::<std::net::SocketAddr>() {

@@ -461,6 +461,17 @@ fn parse_holiday(s: &str) -> Option<Holiday> {
     Some(Holiday::Yearly { month, day })
 }
 
+/// A duration in whole days, roughly (a month as 30, a business day as one), for comparing two of them.
+fn approx_days(d: PolicyDuration) -> u64 {
+    let n = u64::from(d.amount);
+    match d.unit {
+        super::Unit::Months => n * 30,
+        super::Unit::Years => n * 365,
+        super::Unit::BusinessDays => n,
+        _ => d.exact().map_or(0, |e| e.as_secs() / 86_400),
+    }
+}
+
 /// A URI as a security.txt field may carry it: a scheme, no whitespace or control characters (which would
 /// break the line-based format).
 fn is_field_uri(s: &str) -> bool {
@@ -472,7 +483,7 @@ fn is_field_uri(s: &str) -> bool {
 }
 
 impl Validator<'_> {
-    pub(super) fn security_txt(&mut self, r: raw::RawSecurityTxt) -> Option<SecurityTxt> {
+    pub(super) fn security_txt(&mut self, r: raw::RawSecurityTxt, dir: &Path) -> Option<SecurityTxt> {
         let d = SecurityTxt::default();
         let canonical = r.canonical.unwrap_or_default();
         for (i, c) in canonical.iter().enumerate() {
@@ -518,6 +529,24 @@ impl Validator<'_> {
         if expires.amount == 0 || too_long {
             self.problem("security_txt.expires", format!("{expires}: between a day and a year (RFC 9116 §2.5.5)"));
         }
+        let csaf = r.csaf.unwrap_or_default();
+        for (i, c) in csaf.iter().enumerate() {
+            if !c.starts_with("https://") || !is_field_uri(c) {
+                self.problem(
+                    &format!("security_txt.csaf.{i}"),
+                    format!("{c:?}: the https:// URL of provider-metadata.json"),
+                );
+            }
+        }
+        let renew_before = r.renew_before.unwrap_or(d.renew_before);
+        // Renewing must come before the file expires, and not at once after writing it.
+        let (renew_days, expires_days) = (approx_days(renew_before), approx_days(expires));
+        if renew_days == 0 || renew_days * 2 > expires_days {
+            self.problem(
+                "security_txt.renew_before",
+                format!("{renew_before}: at least a day, and at most half of expires ({expires})"),
+            );
+        }
         Some(SecurityTxt {
             canonical,
             expires,
@@ -525,6 +554,10 @@ impl Validator<'_> {
             encryption: r.encryption,
             preferred_languages: languages,
             hiring: r.hiring,
+            csaf,
+            path: r.path.map(|p| dir.join(p)),
+            renew_before,
+            sign: r.sign.unwrap_or(true),
         })
     }
 }
