@@ -76,18 +76,19 @@ stop_started_mailstack() {
 
 # Starts Cyrus IMAP (scripts/cyrus.sh; after use_mailstack) unless it runs, stops it again at exit, and
 # exports its ports.
-# The Dutch DTC's security.txt validator (`sectxt` on PyPI, the one internet.nl runs), in a virtual environment
-# of its own; the tests find its interpreter in VDPD_SECTXT_PYTHON.
-VDPD_SECTXT_VERSION=0.9.8
-use_sectxt() {
-  local venv=${VDPD_SECTXT_VENV:-/var/tmp/vdpd-sectxt-$VDPD_SECTXT_VERSION}
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sectxt' 2>/dev/null; then
-    echo "[setup] sectxt $VDPD_SECTXT_VERSION into $venv"
+# The validators the tests run from PyPI, in a virtual environment of their own: the Dutch DTC's security.txt
+# validator (`sectxt`, the one internet.nl runs) and `cvelib` (Red Hat's CVE Services client, which ships the
+# CVE JSON 5.1 schemas). The tests find the interpreter in VDPD_VALIDATORS_PYTHON.
+VDPD_VALIDATORS=(sectxt==0.9.8 cvelib==1.8.0)
+use_validators() {
+  local venv=${VDPD_VALIDATORS_VENV:-/var/tmp/vdpd-validators-1}
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sectxt, cvelib, jsonschema' 2>/dev/null; then
+    echo "[setup] ${VDPD_VALIDATORS[*]} into $venv"
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "sectxt==$VDPD_SECTXT_VERSION"
+    "$venv/bin/pip" install -q --disable-pip-version-check "${VDPD_VALIDATORS[@]}"
   fi
-  export VDPD_SECTXT_PYTHON="$venv/bin/python"
+  export VDPD_VALIDATORS_PYTHON="$venv/bin/python"
 }
 
 use_cyrus() {

@@ -12,7 +12,7 @@ check_rust
 
 use_mailstack
 use_cyrus
-use_sectxt
+use_validators
 
 echo "[test] cargo fmt --check"
 cargo fmt --check

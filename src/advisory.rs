@@ -12,6 +12,9 @@ use crate::engine::hints::asset_host;
 use crate::publish::parse_credit;
 use crate::store::tickets::TicketRow;
 
+/// One advisory format's writer: the ticket and its form's answers, as of `now`.
+pub type Writer = fn(&Config, &TicketRow, &[(String, String)], i64) -> Result<Value, AdvisoryError>;
+
 /// Why no advisory can be written.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AdvisoryError {
@@ -19,6 +22,14 @@ pub enum AdvisoryError {
     NotResolved { reference: String },
     #[error("{reference} was closed as {outcome}: there is no flaw to advise about")]
     NoFlaw { reference: String, outcome: String },
+    #[error(
+        "{reference} has no CVE ID: a staff member answers the ticket with #cve CVE-YYYY-NNNN once one is reserved"
+    )]
+    NoCve { reference: String },
+    #[error("a CVE record names the CNA that submits it: set [cve] org_id (your organisation's UUID in CVE Services)")]
+    NoCnaOrg,
+    #[error("a CVE record needs a reference: set [cve] advisory_url or [organisation] policy_url")]
+    NoReference,
 }
 
 fn instant(ms: i64) -> String {
@@ -47,6 +58,188 @@ fn section<'a>(form: &'a [(String, String)], names: &[&str]) -> Option<&'a str> 
         .map(|(_, v)| v.trim())
 }
 
+/// What an advisory says of the flaw, from the ticket: the product (the asset's host), a title and a
+/// description (the form's, else the subject, else the weakness's name).
+struct Described {
+    product: String,
+    title: String,
+    description: String,
+}
+
+fn described(t: &TicketRow, form: &[(String, String)]) -> Described {
+    let product = asset_host(&t.asset).unwrap_or_else(|| {
+        let a = t.asset.lines().next().unwrap_or("").trim();
+        if a.is_empty() { "the affected service".to_string() } else { a.chars().take(120).collect() }
+    });
+    let title = section(form, &["Title"])
+        .map(|s| s.lines().next().unwrap_or(s).to_string())
+        .or_else(|| (!t.subject.trim().is_empty()).then(|| t.subject.trim().to_string()))
+        .unwrap_or_else(|| match crate::cwe::name(&t.weakness) {
+            Some(name) => format!("{name} in {product}"),
+            None => format!("Vulnerability in {product}"),
+        });
+    let description = section(form, &["Description", "Description of the vulnerability"])
+        .map(str::to_string)
+        .unwrap_or(title.clone());
+    Described { product, title, description }
+}
+
+/// The ticket as an advisory can describe it: resolved, and a flaw.
+fn fixed(t: &TicketRow) -> Result<i64, AdvisoryError> {
+    if let Some(outcome) = t.outcome {
+        return Err(AdvisoryError::NoFlaw { reference: t.reference.clone(), outcome: outcome.to_string() });
+    }
+    t.resolved_at.ok_or_else(|| AdvisoryError::NotResolved { reference: t.reference.clone() })
+}
+
+/// A CVE record's CNA container (CVE JSON 5.1, `cnaPublishedContainer`) for a resolved ticket with a CVE ID
+/// (`#cve`): what a CNA submits to CVE Services for that ID. The product is the ticket's `[[products]]` entry
+/// (its name, CPE and package URL's package) or the asset's host; every version is affected unless the fix
+/// says otherwise, which a person states before publishing.
+pub fn cve(config: &Config, t: &TicketRow, form: &[(String, String)], now: i64) -> Result<Value, AdvisoryError> {
+    let resolved_at = fixed(t)?;
+    if t.cve_id.is_empty() {
+        return Err(AdvisoryError::NoCve { reference: t.reference.clone() });
+    }
+    let Some(org_id) = config.cve.org_id.as_deref() else { return Err(AdvisoryError::NoCnaOrg) };
+    let org = &config.organisation;
+    let d = described(t, form);
+    let product = crate::cra::product_of(config, t).map(|(p, _)| p);
+    let mut affected = json!({
+        "vendor": org.name,
+        "product": product.map_or(d.product.clone(), |p| p.name.clone()),
+        "defaultStatus": "affected",
+    });
+    if let Some(cpe) = product.and_then(|p| p.cpe.as_deref()) {
+        affected["cpes"] = json!([cpe]);
+    }
+    let mut provider = json!({ "orgId": org_id, "dateUpdated": instant_s(now) });
+    if let Some(short) = &config.cve.short_name {
+        provider["shortName"] = json!(short);
+    }
+    let mut references = Vec::new();
+    if let Some(url) = &config.cve.advisory_url {
+        references.push(json!({ "url": url.replace("{id}", &t.cve_id), "tags": ["vendor-advisory"] }));
+    }
+    if let Some(url) = &org.policy_url {
+        references.push(json!({ "url": url, "name": "Vulnerability disclosure policy" }));
+    }
+    if references.is_empty() {
+        return Err(AdvisoryError::NoReference);
+    }
+    let mut c = json!({
+        "providerMetadata": provider,
+        "title": d.title,
+        "descriptions": [{ "lang": "en", "value": d.description }],
+        "affected": [affected],
+        "references": references,
+        "datePublic": instant_s(resolved_at),
+        "solutions": [{
+            "lang": "en",
+            "value": format!("Fixed by {} on {}.", org.name, config.calendar.show_date(resolved_at)),
+        }],
+        "source": { "discovery": "EXTERNAL" },
+    });
+    if !t.weakness.is_empty() {
+        let name = crate::cwe::name(&t.weakness).unwrap_or("");
+        let text = if name.is_empty() { t.weakness.clone() } else { format!("{}: {name}", t.weakness) };
+        c["problemTypes"] =
+            json!([{ "descriptions": [{ "lang": "en", "type": "CWE", "cweId": t.weakness, "description": text }] }]);
+    }
+    if let Some(score) = cvss_v3(t) {
+        let key = if score["version"] == "3.0" { "cvssV3_0" } else { "cvssV3_1" };
+        c["metrics"] = json!([{ key: score }]);
+    }
+    if let Some(credit) = t.credit.as_deref().filter(|c| !c.trim().is_empty()) {
+        let (name, _) = parse_credit(credit);
+        c["credits"] = json!([{ "lang": "en", "value": name, "type": "finder" }]);
+    }
+    Ok(c)
+}
+
+/// An OSV 1.7 entry for a resolved ticket: `x_` and the ticket's reference as its id (the organisation's
+/// advisories are no registered OSV database), the CVE ID as an alias, the CVSS vector, the CWE, the product's
+/// package where its purl names an ecosystem OSV knows, the credit where the researcher agreed to one.
+pub fn osv(config: &Config, t: &TicketRow, form: &[(String, String)], now: i64) -> Result<Value, AdvisoryError> {
+    let resolved_at = fixed(t)?;
+    let d = described(t, form);
+    let mut e = json!({
+        "schema_version": "1.7.0",
+        "id": format!("x_{}", t.reference),
+        "modified": instant_s(now),
+        "published": instant_s(resolved_at),
+        "summary": d.title.chars().take(120).collect::<String>(),
+        "details": d.description,
+    });
+    if !t.cve_id.is_empty() {
+        e["aliases"] = json!([t.cve_id]);
+    }
+    if !t.cvss_vector.is_empty() && cvss_v3(t).is_some() {
+        e["severity"] = json!([{ "type": "CVSS_V3", "score": t.cvss_vector }]);
+    }
+    if let Some(package) = crate::cra::product_of(config, t).and_then(|(p, _)| p.purl.as_deref()).and_then(osv_package)
+    {
+        e["affected"] = json!([{ "package": package }]);
+    }
+    let mut references = Vec::new();
+    if let Some(url) = &config.cve.advisory_url
+        && !t.cve_id.is_empty()
+    {
+        references.push(json!({ "type": "ADVISORY", "url": url.replace("{id}", &t.cve_id) }));
+    }
+    if let Some(url) = &config.organisation.policy_url {
+        references.push(json!({ "type": "WEB", "url": url }));
+    }
+    if !references.is_empty() {
+        e["references"] = json!(references);
+    }
+    if let Some(credit) = t.credit.as_deref().filter(|c| !c.trim().is_empty()) {
+        let (name, link) = parse_credit(credit);
+        let mut c = json!({ "name": name, "type": "FINDER" });
+        if let Some(l) = link {
+            c["contact"] = json!([l]);
+        }
+        e["credits"] = json!([c]);
+    }
+    if !t.weakness.is_empty() {
+        e["database_specific"] = json!({ "cwe_ids": [t.weakness] });
+    }
+    Ok(e)
+}
+
+/// The OSV package a package URL names, where its type is an ecosystem OSV knows.
+fn osv_package(purl: &str) -> Option<Value> {
+    let rest = purl.strip_prefix("pkg:")?;
+    let (kind, path) = rest.split_once('/')?;
+    let path = path.split(['@', '?', '#']).next()?;
+    let ecosystem = match kind {
+        "npm" => "npm",
+        "pypi" => "PyPI",
+        "cargo" => "crates.io",
+        "maven" => "Maven",
+        "golang" => "Go",
+        "gem" => "RubyGems",
+        "nuget" => "NuGet",
+        "composer" => "Packagist",
+        "hex" => "Hex",
+        "pub" => "Pub",
+        _ => return None,
+    };
+    let name = match kind {
+        // Maven names are group:artifact; Go and npm keep their slashes.
+        "maven" => path.replacen('/', ":", 1),
+        _ => path.to_string(),
+    };
+    Some(json!({ "ecosystem": ecosystem, "name": name, "purl": purl }))
+}
+
+/// An instant as CVE and OSV write it: RFC 3339 in UTC, to the second.
+fn instant_s(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}
+
 /// CVSS v3 as CSAF 2.0 carries it (it knows v2 and v3 only).
 fn cvss_v3(t: &TicketRow) -> Option<Value> {
     let version = match t.cvss_vector.split('/').next()? {
@@ -67,26 +260,11 @@ fn cvss_v3(t: &TicketRow) -> Option<Value> {
 
 /// The advisory for `t`, whose report form answers are `form` (empty once purged).
 pub fn csaf(config: &Config, t: &TicketRow, form: &[(String, String)], now: i64) -> Result<Value, AdvisoryError> {
-    if let Some(outcome) = t.outcome {
-        return Err(AdvisoryError::NoFlaw { reference: t.reference.clone(), outcome: outcome.to_string() });
-    }
-    let Some(resolved_at) = t.resolved_at else {
-        return Err(AdvisoryError::NotResolved { reference: t.reference.clone() });
-    };
+    let resolved_at = fixed(t)?;
     let org = &config.organisation;
-    let product = asset_host(&t.asset).unwrap_or_else(|| {
-        let a = t.asset.lines().next().unwrap_or("").trim();
-        if a.is_empty() { "the affected service".to_string() } else { a.chars().take(120).collect() }
-    });
+    let Described { product, title, description } = described(t, form);
+    let description = description.as_str();
     let cwe = crate::cwe::name(&t.weakness).map(|name| json!({ "id": t.weakness, "name": name }));
-    let title = section(form, &["Title"])
-        .map(|s| s.lines().next().unwrap_or(s).to_string())
-        .or_else(|| (!t.subject.trim().is_empty()).then(|| t.subject.trim().to_string()))
-        .unwrap_or_else(|| match crate::cwe::name(&t.weakness) {
-            Some(name) => format!("{name} in {product}"),
-            None => format!("Vulnerability in {product}"),
-        });
-    let description = section(form, &["Description", "Description of the vulnerability"]).unwrap_or(&title);
     let acknowledgments: Option<Value> = t.credit.as_deref().filter(|c| !c.trim().is_empty()).map(|c| {
         let (name, link) = parse_credit(c);
         let mut a = json!({ "names": [name], "summary": "reported the vulnerability" });

@@ -64,7 +64,12 @@ pub enum CraCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AdvisoryFormat {
+    /// CSAF 2.0 (a security advisory).
     Csaf,
+    /// CVE JSON 5.1: the CNA container of the CVE record, for CVE Services.
+    Cve,
+    /// OSV 1.7.
+    Osv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -181,7 +186,8 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
-    /// A CSAF 2.0 security advisory draft for a resolved ticket (CWE, CVSS, asset, dates, acknowledgments).
+    /// An advisory for a resolved ticket, as CSAF 2.0 (default), a CVE record's CNA container (CVE JSON 5.1)
+    /// or an OSV entry: CWE, CVSS, product, dates, the fix, the credit the researcher agreed to.
     Advisory {
         reference: String,
         #[arg(long, value_enum, default_value_t = AdvisoryFormat::Csaf)]

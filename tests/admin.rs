@@ -193,10 +193,9 @@ fn the_readme_trial_run_works_on_the_shipped_policy_without_a_mail_server() {
 }
 
 /// The sectxt validator's verdict on a file: (errors, recommendations) codes; it must be installed
-/// (`scripts/test.sh` puts it in a virtual environment and names its interpreter in VDPD_SECTXT_PYTHON).
+/// (`scripts/test.sh` puts it in a virtual environment and names its interpreter in VDPD_VALIDATORS_PYTHON).
 fn sectxt(file: &std::path::Path) -> (Vec<String>, Vec<String>) {
-    let python = std::env::var("VDPD_SECTXT_PYTHON")
-        .expect("VDPD_SECTXT_PYTHON names the Python with the sectxt validator: run the tests through scripts/test.sh");
+    let python = common::validators_python();
     let validator = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sectxt/validate.py");
     let out = std::process::Command::new(python).arg(validator).arg(file).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", common::show(&out)));

@@ -764,3 +764,70 @@ fn a_researchers_exploited_answer_starts_the_cra_clocks_until_staff_withdraw_it(
     l.fire();
     assert_eq!(cra_mails(&l.deliver()), []);
 }
+
+/// Validates `record` as a `kind` ("cve" or "osv") record against its published schema, with the Python
+/// `scripts/test.sh` installs the validators in (VDPD_VALIDATORS_PYTHON).
+#[track_caller]
+fn valid_record(kind: &str, record: &serde_json::Value) {
+    let python = std::env::var("VDPD_VALIDATORS_PYTHON")
+        .expect("VDPD_VALIDATORS_PYTHON names the Python with the validators: run the tests through scripts/test.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("record.{kind}.json"));
+    std::fs::write(&file, serde_json::to_vec_pretty(record).unwrap()).unwrap();
+    let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/records/validate.py");
+    let out = std::process::Command::new(python).arg(validator).arg(kind).arg(&file).output().unwrap();
+    assert!(
+        out.status.success(),
+        "not a valid {kind} record:\n{}{}\n{record:#}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A fixed flaw with a CVE ID (`#cve`) as a CVE record's CNA container and as an OSV entry, each valid
+/// against its format's published schema, carrying the CVE ID, the product with its CPE and package, the CWE
+/// and the CVSS vector; refused, with the reason, before the fix and without a CVE ID.
+#[test]
+fn a_fixed_flaw_becomes_a_cve_record_and_an_osv_entry() {
+    let extra = "[cve]\norg_id = \"b3476cb9-2e3d-41a6-98d0-0f47421a65b6\"\nshort_name = \"dronedesk\"\n\
+                 advisory_url = \"https://dronedesk.io/security/advisories/{id}\"\n\
+                 [[products]]\nid = \"app\"\nname = \"Dronedesk app\"\npurl = \"pkg:npm/dronedesk-app\"\n\
+                 cpe = \"cpe:2.3:a:dronedesk:app:*:*:*:*:*:*:*:*\"\nassets = [\"app.dronedesk.io\"]\n";
+    let mut l = Life::with("bounty", "2026-11-23T10:00:00Z", extra);
+    let detail = "Title: Reflected XSS in search\nAsset: https://app.dronedesk.io/search\nWeakness: CWE-79\n\
+                  Severity: medium CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N\n\
+                  Description: The q parameter is reflected unencoded.\n\
+                  Steps to reproduce: open /search?q=<svg/onload=alert(1)>\nContact name: Sam Researcher\n\
+                  Contact email: sam@research.example\n";
+    let reference = l.sam_writes_encrypted("XSS on app.dronedesk.io", detail).reference.unwrap();
+    l.deliver();
+    let record = |l: &Life, f: vdpd::advisory::Writer| {
+        let t = l.show(&reference);
+        f(&l.env.config, &t, &vdpd::store::form::sections(l.store.conn(), t.id).unwrap(), l.now)
+    };
+    assert!(record(&l, vdpd::advisory::cve).unwrap_err().to_string().contains("is not resolved"));
+    l.advance(DAY);
+    l.alice_writes(&reference, "#state accepted\n#resolved\n");
+    l.deliver();
+    assert!(record(&l, vdpd::advisory::cve).unwrap_err().to_string().contains("#cve CVE-YYYY-NNNN"));
+    l.alice_writes(&reference, "#cve cve-2026-12345\n");
+    expect(&l.deliver(), &[(&l.alice.address.clone(), "staff-confirmation", &["CVE ID: CVE-2026-12345"])]);
+
+    let cve = record(&l, vdpd::advisory::cve).unwrap();
+    valid_record("cve", &cve);
+    assert_eq!(cve["providerMetadata"]["orgId"], "b3476cb9-2e3d-41a6-98d0-0f47421a65b6");
+    assert_eq!(cve["affected"][0]["product"], "Dronedesk app");
+    assert_eq!(cve["affected"][0]["cpes"][0], "cpe:2.3:a:dronedesk:app:*:*:*:*:*:*:*:*");
+    assert_eq!(cve["problemTypes"][0]["descriptions"][0]["cweId"], "CWE-79");
+    assert_eq!(cve["metrics"][0]["cvssV3_1"]["vectorString"], "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N");
+    assert_eq!(cve["references"][0]["url"], "https://dronedesk.io/security/advisories/CVE-2026-12345");
+    assert_eq!(cve["descriptions"][0]["value"], "The q parameter is reflected unencoded.");
+
+    let osv = record(&l, vdpd::advisory::osv).unwrap();
+    valid_record("osv", &osv);
+    assert_eq!((osv["id"].as_str(), osv["aliases"][0].as_str()), (Some("x_DD-2026-0001"), Some("CVE-2026-12345")));
+    assert_eq!(osv["affected"][0]["package"]["ecosystem"], "npm");
+    assert_eq!(osv["affected"][0]["package"]["name"], "dronedesk-app");
+    assert_eq!(osv["severity"][0]["score"], "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N");
+    assert_eq!(osv["database_specific"]["cwe_ids"][0], "CWE-79");
+}

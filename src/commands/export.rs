@@ -259,6 +259,7 @@ pub fn advisory(
     store: &Store,
     config: &Config,
     reference: &str,
+    format: crate::cli::AdvisoryFormat,
     output: Option<PathBuf>,
     now: Option<jiff::Timestamp>,
 ) -> anyhow::Result<ExitCode> {
@@ -268,7 +269,12 @@ pub fn advisory(
     };
     let form = crate::store::form::sections(conn, t.id)?;
     let now = now.unwrap_or_else(jiff::Timestamp::now).as_millisecond();
-    let doc = crate::advisory::csaf(config, &t, &form, now).map_err(|e| Exit { code: 1, message: e.to_string() })?;
+    let write: crate::advisory::Writer = match format {
+        crate::cli::AdvisoryFormat::Csaf => crate::advisory::csaf,
+        crate::cli::AdvisoryFormat::Cve => crate::advisory::cve,
+        crate::cli::AdvisoryFormat::Osv => crate::advisory::osv,
+    };
+    let doc = write(config, &t, &form, now).map_err(|e| Exit { code: 1, message: e.to_string() })?;
     write_out((serde_json::to_string_pretty(&doc)? + "\n").as_bytes(), output)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -121,9 +121,9 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&cli.config)?;
             export::export(&open_store(&cli.config)?, &config, format, with_content, output)
         }
-        Command::Advisory { reference, format: _, output, now } => {
+        Command::Advisory { reference, format, output, now } => {
             let config = load_config(&cli.config)?;
-            export::advisory(&open_store(&cli.config)?, &config, &reference, output, now)
+            export::advisory(&open_store(&cli.config)?, &config, &reference, format, output, now)
         }
         Command::Stats { since, json, now, bod: false, .. } => {
             let config = load_config(&cli.config)?;

@@ -63,6 +63,8 @@ struct TicketJson {
     validated_at: Option<String>,
     /// When a person first answered the researcher (not the automatic acknowledgement).
     first_response_at: Option<String>,
+    /// The CVE ID staff recorded (`#cve`).
+    cve_id: String,
 }
 
 impl From<&tickets::TicketRow> for TicketJson {
@@ -104,6 +106,7 @@ impl From<&tickets::TicketRow> for TicketJson {
             product: t.product.clone(),
             validated_at: t.validated_at.map(format_ms),
             first_response_at: t.first_response_at.map(format_ms),
+            cve_id: t.cve_id.clone(),
         }
     }
 }

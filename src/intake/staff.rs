@@ -433,6 +433,7 @@ pub(super) fn handle(
         mitigated: ticket.mitigated_at.is_some() || ticket.resolved_at.is_some(),
         cra_filed: store::tickets::cra_filings(tx, ticket.id)?.into_iter().map(|f| f.stage).collect(),
         product: ticket.product.clone(),
+        cve_id: ticket.cve_id.clone(),
     };
     let me = outgoing::staff_member(env, member, now);
     let effects = match cmd::plan(&view, &parsed, &existing, cmd::At { now, member }, config) {

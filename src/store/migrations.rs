@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("sql/011_lookups.sql")),
     (12, include_str!("sql/012_cra.sql")),
     (13, include_str!("sql/013_response_metrics.sql")),
+    (14, include_str!("sql/014_cve.sql")),
 ];
 
 /// The newest schema version this build knows.

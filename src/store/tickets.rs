@@ -263,6 +263,8 @@ pub struct TicketRow {
     pub validated_at: Option<i64>,
     /// When a person first answered the researcher (not the automatic acknowledgement).
     pub first_response_at: Option<i64>,
+    /// The CVE ID staff recorded (`#cve`), '' for none.
+    pub cve_id: String,
 }
 
 const TICKET_COLUMNS: &str =
@@ -270,7 +272,7 @@ const TICKET_COLUMNS: &str =
      ack_latency_ms, asset, weakness, severity, cvss_vector, cvss_score, form_complete_at, assignee, outcome,
      outcome_detail, bounty_tier, bounty_amount, bounty_awarded_at, bounty_paid_at, disclose_on, credit, resolved_at,
      closed_at, diagnosed_at, last_update_at, last_enquiry_at, purged_at, erased_at, credit_consent, exploited_at,
-     exploited_by, mitigated_at, product, validated_at, first_response_at";
+     exploited_by, mitigated_at, product, validated_at, first_response_at, cve_id";
 
 fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
     Ok(TicketRow {
@@ -313,6 +315,7 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
         product: r.get("product")?,
         validated_at: r.get("validated_at")?,
         first_response_at: r.get("first_response_at")?,
+        cve_id: r.get("cve_id")?,
     })
 }
 
@@ -378,6 +381,7 @@ pub fn each_received_since(
             product: String::new(),
             validated_at: r.get(19)?,
             first_response_at: r.get(20)?,
+            cve_id: String::new(),
         });
     }
     Ok(())
@@ -677,6 +681,9 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate, now: i64) -> 
             // The first measure counts: the final report's deadline does not move with a later one.
             conn.prepare_cached("UPDATE tickets SET mitigated_at = coalesce(mitigated_at, ?2) WHERE id = ?1")?
                 .execute(params![ticket_id, now])?;
+        }
+        TicketUpdate::Cve(id) => {
+            conn.prepare_cached("UPDATE tickets SET cve_id = ?2 WHERE id = ?1")?.execute(params![ticket_id, id])?;
         }
         TicketUpdate::Product(id) => {
             conn.prepare_cached("UPDATE tickets SET product = ?2 WHERE id = ?1")?.execute(params![ticket_id, id])?;

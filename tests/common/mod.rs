@@ -554,6 +554,15 @@ pub fn valid_csaf(desk: &Desk, reference: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
 }
 
+/// The Python with the validators from PyPI (sectxt, cvelib), which `scripts/test.sh` installs in a virtual
+/// environment and names in VDPD_VALIDATORS_PYTHON.
+pub fn validators_python() -> String {
+    std::env::var("VDPD_VALIDATORS_PYTHON").expect(
+        "VDPD_VALIDATORS_PYTHON names the Python with the sectxt and cvelib validators: run the tests through \
+         scripts/test.sh (or source scripts/lib.sh and call use_validators)",
+    )
+}
+
 /// A sub-table of a TOML document, created if absent.
 pub fn table<'a>(t: &'a mut toml::Table, key: &str) -> &'a mut toml::Table {
     t.entry(key).or_insert_with(|| toml::Value::Table(toml::Table::new())).as_table_mut().unwrap()

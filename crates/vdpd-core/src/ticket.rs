@@ -250,6 +250,8 @@ pub enum TicketUpdate {
     Mitigated,
     /// The [[products]] id the ticket concerns.
     Product(String),
+    /// The CVE ID reserved for it.
+    Cve(String),
     /// A CRA stage was filed on the platform (its identifier there, '' if none given), by `by`.
     CraFiled {
         stage: CraStage,

@@ -79,6 +79,7 @@ events! {
     Mitigated = "mitigation available",
     CraFiled = "CRA filing recorded",
     ProductSet = "product set",
+    CveRecorded = "CVE ID recorded",
 }
 
 impl Event {

@@ -76,6 +76,17 @@ pub fn default_cra_reminders() -> Vec<PolicyDuration> {
     vec![PolicyDuration::new(12, Unit::Hours), PolicyDuration::new(4, Unit::Hours), PolicyDuration::new(1, Unit::Hours)]
 }
 
+/// `[cve]`: what a CVE record names of the CNA that submits it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CveConfig {
+    /// The organisation's UUID in CVE Services (`providerMetadata.orgId`).
+    pub org_id: Option<String>,
+    /// Its CNA short name.
+    pub short_name: Option<String>,
+    /// Where the organisation publishes the advisory of a CVE: an https URL with `{id}` for the CVE ID.
+    pub advisory_url: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,7 @@ pub struct Config {
     /// `[[products]]`: what the organisation makes available, for advisories and CRA filings.
     pub products: Vec<Product>,
     pub cra: Cra,
+    pub cve: CveConfig,
 }
 
 #[derive(Debug, Clone)]

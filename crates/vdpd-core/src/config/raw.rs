@@ -47,6 +47,15 @@ pub struct RawConfig {
     pub products: Vec<RawProduct>,
     #[serde(default)]
     pub cra: RawCra,
+    #[serde(default)]
+    pub cve: RawCve,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawCve {
+    pub org_id: Option<String>,
+    pub short_name: Option<String>,
+    pub advisory_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -142,6 +142,7 @@ fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<C
             "\"exploited\" starts the Cyber Resilience Act's clocks: it needs [cra] enabled = true",
         );
     }
+    let cve = v.cve(raw.cve);
     let staff = v.staff(raw.staff, &dir, authserv_id.as_deref());
     let scope = v.scope(raw.scope);
     let bounty = v.bounty(raw.bounty);
@@ -177,6 +178,7 @@ fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<C
         oauth2,
         products: products?,
         cra: cra?,
+        cve: cve?,
     })
 }
 

@@ -318,6 +318,8 @@ pub enum Command {
     },
     /// The `[[products]]` entry the ticket concerns.
     Product(String),
+    /// The CVE ID reserved for the vulnerability.
+    Cve(String),
 }
 
 /// What `#exploited` says.
@@ -1038,6 +1040,36 @@ pub const REGISTRY: &[Spec] = &[
             Ok(())
         },
     },
+    Spec {
+        name: "#cve",
+        aliases: &[],
+        usage: "CVE-YYYY-NNNN",
+        help: "record the CVE ID reserved for the vulnerability (the CVE and OSV records name it)",
+        parse: |a, _| {
+            let id = a.rest.to_ascii_uppercase();
+            let ok = id.strip_prefix("CVE-").and_then(|r| r.split_once('-')).is_some_and(|(year, n)| {
+                year.len() == 4
+                    && year.bytes().all(|b| b.is_ascii_digit())
+                    && (4..=19).contains(&n.len())
+                    && n.bytes().all(|b| b.is_ascii_digit())
+            });
+            if !ok {
+                return Err(format!("{:?} is not a CVE ID: write CVE-2026-12345", a.rest));
+            }
+            Ok(Command::Cve(id))
+        },
+        plan: |c, p| {
+            given!(c, Command::Cve(id));
+            if p.ticket.cve_id == *id {
+                return Err(format!("the ticket is already {id}"));
+            }
+            let was = if p.ticket.cve_id.is_empty() { String::new() } else { format!(" (was {})", p.ticket.cve_id) };
+            p.set(TicketUpdate::Cve(id.clone()));
+            p.record(Event::CveRecorded, format!("{id}{was}"), format!("CVE ID: {id}{was}"));
+            p.ticket.cve_id = id.clone();
+            Ok(())
+        },
+    },
 ];
 
 /// The staff help's list: (synopsis, what it does), in [`REGISTRY`] order.
@@ -1165,6 +1197,8 @@ pub struct TicketView {
     pub cra_filed: Vec<CraStage>,
     /// The `[[products]]` id the ticket concerns ('' for none given).
     pub product: String,
+    /// The CVE ID recorded ('' for none).
+    pub cve_id: String,
 }
 
 /// When a staff mail is planned, and whose it is.

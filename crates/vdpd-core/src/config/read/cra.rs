@@ -1,7 +1,7 @@
 //! Validating `[[products]]` and `[cra]`.
 
 use super::{Validator, raw};
-use crate::config::{Cra, EU_MEMBER_STATES, Product, default_cra_reminders};
+use crate::config::{Cra, CveConfig, EU_MEMBER_STATES, Product, default_cra_reminders};
 
 /// A product id staff type: lower-case letters, digits and dashes.
 fn is_product_id(s: &str) -> bool {
@@ -119,6 +119,45 @@ impl Validator<'_> {
             }
         }
         ok.then_some(Cra { enabled, csirt, reminders })
+    }
+}
+
+impl Validator<'_> {
+    pub(super) fn cve(&mut self, r: raw::RawCve) -> Option<CveConfig> {
+        let mut ok = true;
+        if let Some(id) = &r.org_id {
+            let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+            let parts: Vec<&str> = id.split('-').collect();
+            // CVE Services' UUIDs are version 4 (random), as the record's schema requires.
+            let uuid = parts.len() == 5
+                && [8, 4, 4, 4, 12].iter().zip(&parts).all(|(n, p)| hex(p, *n))
+                && parts[2].starts_with('4')
+                && parts[3].starts_with(['8', '9', 'a', 'b', 'A', 'B']);
+            if !uuid {
+                self.problem(
+                    "cve.org_id",
+                    format!("{id:?}: the organisation's UUID in CVE Services (a version 4 UUID)"),
+                );
+                ok = false;
+            }
+        }
+        if let Some(s) = &r.short_name
+            && !(2..=32).contains(&s.len())
+        {
+            self.problem("cve.short_name", "2 to 32 characters");
+            ok = false;
+        }
+        if let Some(u) = &r.advisory_url
+            && (!u.starts_with("https://") || u.chars().any(char::is_whitespace))
+        {
+            self.problem("cve.advisory_url", format!("{u:?}: an https URL, with {{id}} where the CVE ID goes"));
+            ok = false;
+        }
+        ok.then_some(CveConfig {
+            org_id: r.org_id.map(|o| o.to_ascii_lowercase()),
+            short_name: r.short_name,
+            advisory_url: r.advisory_url,
+        })
     }
 }
 

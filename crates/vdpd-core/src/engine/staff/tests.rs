@@ -282,6 +282,7 @@ fn view(state: TicketState) -> TicketView {
         mitigated: false,
         cra_filed: Vec::new(),
         product: String::new(),
+        cve_id: String::new(),
     }
 }
 
@@ -641,4 +642,19 @@ fn product_names_one_of_the_policys_products() {
     assert!(why(cra_planned(&t, "#product shoe\n"))[0].contains("known: shop, app"));
     let shop = TicketView { product: "shop".into(), ..t };
     assert!(why(cra_planned(&shop, "#product shop\n"))[0].contains("already about shop"));
+}
+
+#[test]
+fn cve_records_a_cve_id_in_its_canonical_spelling() {
+    let t = view(TicketState::Resolved);
+    assert_eq!(
+        updates(&planned(&t, "#cve cve-2026-12345\n", &[]).unwrap()),
+        [TicketUpdate::Cve("CVE-2026-12345".into())]
+    );
+    for bad in ["#cve CVE-26-1234\n", "#cve CVE-2026-123\n", "#cve 2026-12345\n", "#cve\n"] {
+        assert!(why(planned(&t, bad, &[]))[0].contains("not a CVE ID"), "{bad}");
+    }
+    let held = TicketView { cve_id: "CVE-2026-12345".into(), ..t };
+    assert!(why(planned(&held, "#cve CVE-2026-12345\n", &[]))[0].contains("already"));
+    assert!(done(&planned(&held, "#cve CVE-2026-54321\n", &[]).unwrap())[0].contains("(was CVE-2026-12345)"));
 }
