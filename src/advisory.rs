@@ -58,6 +58,105 @@ fn section<'a>(form: &'a [(String, String)], names: &[&str]) -> Option<&'a str> 
         .map(|(_, v)| v.trim())
 }
 
+/// Where the CSAF provider directory is served: `[csaf] base_url`, else the publisher's namespace and
+/// `/.well-known/csaf` (CSAF 2.0 §7.1.9).
+pub fn csaf_base_url(config: &Config) -> String {
+    config.csaf.base_url.clone().unwrap_or_else(|| format!("{}/.well-known/csaf", namespace(config)))
+}
+
+/// The file name CSAF gives a document (§5.1): its tracking id lower-cased, each run of other characters than
+/// `+`, `-`, letters and digits made `_`, and `.json`.
+pub fn csaf_file_name(tracking_id: &str) -> String {
+    let mut out = String::new();
+    for c in tracking_id.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() || c == '+' || c == '-' {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out + ".json"
+}
+
+/// The advisory of `t` as published in the provider directory: TLP:WHITE, final, with its canonical URL
+/// (`{base}/white/{year}/{file}`) — `(path under the directory, document)`. `before` is the copy published
+/// earlier, if any: its initial release and revisions are kept and the version goes up, or, when nothing
+/// but the dates would change, `None` is returned (nothing to publish).
+pub fn csaf_published(
+    config: &Config,
+    t: &TicketRow,
+    form: &[(String, String)],
+    now: i64,
+    before: Option<&Value>,
+) -> Result<Option<(String, Value)>, AdvisoryError> {
+    let mut doc = csaf(config, t, form, now)?;
+    let now_s = instant(now);
+    let initial = before
+        .and_then(|b| b["document"]["tracking"]["initial_release_date"].as_str().map(str::to_string))
+        .unwrap_or_else(|| now_s.clone());
+    let year = &initial[..4];
+    let path = format!("white/{year}/{}", csaf_file_name(&t.reference));
+    let canonical = format!("{}/{path}", csaf_base_url(config));
+    let d = &mut doc["document"];
+    d["distribution"] = json!({ "tlp": { "label": "WHITE", "url": "https://www.first.org/tlp/" } });
+    let mut references = d["references"].as_array().cloned().unwrap_or_default();
+    references.insert(0, json!({ "category": "self", "summary": "Canonical URL", "url": canonical }));
+    d["references"] = json!(references);
+    let tracking = &mut d["tracking"];
+    tracking["status"] = json!("final");
+    tracking["initial_release_date"] = json!(initial);
+    let (version, mut history) = match before {
+        None => (1, Vec::new()),
+        Some(b) => {
+            // Unchanged but for the dates: nothing new to publish.
+            let strip = |v: &Value| {
+                let mut v = v.clone();
+                for k in ["current_release_date", "generator", "revision_history", "version", "initial_release_date"] {
+                    v["document"]["tracking"].as_object_mut().map(|o| o.remove(k));
+                }
+                v
+            };
+            if strip(b) == strip(&doc) {
+                return Ok(None);
+            }
+            let v: u32 = b["document"]["tracking"]["version"].as_str().and_then(|v| v.parse().ok()).unwrap_or(0);
+            (v + 1, b["document"]["tracking"]["revision_history"].as_array().cloned().unwrap_or_default())
+        }
+    };
+    let summary = if version == 1 { "Initial release." } else { "Updated from the ticket." };
+    history.push(json!({ "date": now_s, "number": version.to_string(), "summary": summary }));
+    let tracking = &mut doc["document"]["tracking"];
+    tracking["version"] = json!(version.to_string());
+    tracking["revision_history"] = json!(history);
+    Ok(Some((path, doc)))
+}
+
+/// The provider's `provider-metadata.json` (CSAF 2.0 §7.1.1): the publisher, the one TLP:WHITE
+/// distribution, and our OpenPGP key (published beside it under `openpgp/`).
+pub fn provider_metadata(config: &Config, fingerprint: &str, now: i64) -> Value {
+    let base = csaf_base_url(config);
+    let org = &config.organisation;
+    json!({
+        "canonical_url": format!("{base}/provider-metadata.json"),
+        "distributions": [{ "directory_url": format!("{base}/white/") }],
+        "last_updated": instant(now),
+        "list_on_CSAF_aggregators": true,
+        "metadata_version": "2.0",
+        "mirror_on_CSAF_aggregators": true,
+        "public_openpgp_keys": [{
+            "fingerprint": fingerprint.to_ascii_uppercase(),
+            "url": format!("{base}/openpgp/{}.asc", fingerprint.to_ascii_uppercase()),
+        }],
+        "publisher": {
+            "category": "vendor",
+            "name": org.name,
+            "namespace": namespace(config),
+            "contact_details": format!("mailto:{}", org.security_address),
+        },
+        "role": "csaf_provider",
+    })
+}
+
 /// What an advisory says of the flaw, from the ticket: the product (the asset's host), a title and a
 /// description (the form's, else the subject, else the weakness's name).
 struct Described {
@@ -335,6 +434,22 @@ pub fn csaf(config: &Config, t: &TicketRow, form: &[(String, String)], now: i64)
         vulnerability["acknowledgments"] = a;
     }
 
+    // The policy's product, with what identifies it to tools (purl, CPE), where the ticket names one.
+    let named = crate::cra::product_of(config, t).map(|(p, _)| p);
+    let product_name = named.map_or(product.clone(), |p| p.name.clone());
+    let mut full_product = json!({ "name": format!("{} {product_name}", org.name), "product_id": product_id });
+    if let Some(p) = named {
+        let mut helper = serde_json::Map::new();
+        if let Some(purl) = &p.purl {
+            helper.insert("purl".into(), json!(purl));
+        }
+        if let Some(cpe) = &p.cpe {
+            helper.insert("cpe".into(), json!(cpe));
+        }
+        if !helper.is_empty() {
+            full_product["product_identification_helper"] = Value::Object(helper);
+        }
+    }
     Ok(json!({
         "document": document,
         "product_tree": {
@@ -343,8 +458,8 @@ pub fn csaf(config: &Config, t: &TicketRow, form: &[(String, String)], now: i64)
                 "name": org.name,
                 "branches": [{
                     "category": "product_name",
-                    "name": product,
-                    "product": { "name": format!("{} {product}", org.name), "product_id": product_id },
+                    "name": product_name,
+                    "product": full_product,
                 }],
             }],
         },

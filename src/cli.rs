@@ -62,6 +62,24 @@ pub enum CraCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AdvisoryCommand {
+    /// Publish the advisories of resolved tickets into a CSAF provider directory (served at [csaf]
+    /// base_url): each TLP:WHITE, final, with its .sha256, .sha512 and a detached OpenPGP signature (.asc) by
+    /// the organisation key; index.txt, changes.csv and provider-metadata.json rebuilt; our public key under
+    /// openpgp/. An advisory published before keeps its release date and gets a new version only if it changed.
+    Publish {
+        /// The provider directory (what the web server serves at [csaf] base_url).
+        dir: PathBuf,
+        /// The tickets to publish.
+        #[arg(required = true)]
+        references: Vec<String>,
+        /// Date the publication at this instant.
+        #[arg(long, value_name = "T")]
+        now: Option<jiff::Timestamp>,
+    },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AdvisoryFormat {
     /// CSAF 2.0 (a security advisory).
@@ -188,8 +206,12 @@ pub enum Command {
     },
     /// An advisory for a resolved ticket, as CSAF 2.0 (default), a CVE record's CNA container (CVE JSON 5.1)
     /// or an OSV entry: CWE, CVSS, product, dates, the fix, the credit the researcher agreed to.
+    #[command(args_conflicts_with_subcommands = true)]
     Advisory {
-        reference: String,
+        #[command(subcommand)]
+        command: Option<AdvisoryCommand>,
+        /// The ticket (required unless publishing).
+        reference: Option<String>,
         #[arg(long, value_enum, default_value_t = AdvisoryFormat::Csaf)]
         format: AdvisoryFormat,
         #[arg(long, short)]

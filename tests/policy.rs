@@ -615,6 +615,55 @@ Contact email: sam@research.test\n",
     // Not for a ticket that is not fixed, nor one that was not a flaw.
     assert!(!desk.vdpd(&["advisory", "DD-2026-0003"]).status.success());
 
+    // Published into a CSAF provider directory: final, TLP:WHITE, with its canonical URL, hashes and a
+    // detached signature that GnuPG verifies with our published key; the lists name it. Publishing again
+    // changes nothing; a ticket that is no flaw is refused and nothing is published with it.
+    let csaf_dir = desk.dir.path().join("csaf");
+    let publish = |now: &str, refs: &[&str]| {
+        let mut args = vec!["advisory", "publish", csaf_dir.to_str().unwrap()];
+        args.extend(refs);
+        args.extend(["--now", now]);
+        desk.vdpd(&args)
+    };
+    assert!(!publish("2027-02-02T10:00:00Z", &["DD-2026-0001", "DD-2026-0003"]).status.success());
+    assert!(!csaf_dir.join("white/2027/dd-2026-0001.json").exists(), "nothing published with a refusal");
+    let out = publish("2027-02-02T10:00:00Z", &["DD-2026-0001"]);
+    assert!(out.status.success(), "{}", common::show(&out));
+    let file = csaf_dir.join("white/2027/dd-2026-0001.json");
+    let bytes = std::fs::read(&file).unwrap();
+    let published: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let tracking = &published["document"]["tracking"];
+    assert_eq!((tracking["status"].as_str(), tracking["version"].as_str()), (Some("final"), Some("1")));
+    assert_eq!(published["document"]["distribution"]["tlp"]["label"], "WHITE");
+    assert_eq!(
+        published["document"]["references"][0]["url"],
+        "https://dronedesk.io/.well-known/csaf/white/2027/dd-2026-0001.json"
+    );
+    let validator = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/csaf/validate.py");
+    let out = std::process::Command::new("/usr/bin/python3").arg(&validator).arg(&file).output().unwrap();
+    assert!(out.status.success(), "the published advisory validates: {}", common::show(&out));
+    let sha256 = std::fs::read_to_string(csaf_dir.join("white/2027/dd-2026-0001.json.sha256")).unwrap();
+    let sum = std::process::Command::new("sha256sum").arg(&file).output().unwrap();
+    assert_eq!(sha256.split_whitespace().next(), String::from_utf8_lossy(&sum.stdout).split_whitespace().next());
+    assert!(std::fs::read_to_string(csaf_dir.join("white/2027/dd-2026-0001.json.sha512")).unwrap().len() > 128);
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(csaf_dir.join("provider-metadata.json")).unwrap()).unwrap();
+    let fpr = metadata["public_openpgp_keys"][0]["fingerprint"].as_str().unwrap().to_string();
+    assert_eq!(metadata["distributions"][0]["directory_url"], "https://dronedesk.io/.well-known/csaf/white/");
+    // A reader with nothing but the published key verifies the signature.
+    let reader = Gpg::new(&desk.researcher(9));
+    reader.import(&std::fs::read(csaf_dir.join(format!("openpgp/{fpr}.asc"))).unwrap());
+    let asc = csaf_dir.join("white/2027/dd-2026-0001.json.asc");
+    let out = reader.run(&["--status-fd", "1", "--verify", asc.to_str().unwrap(), file.to_str().unwrap()], None);
+    let status = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && status.contains(&format!("VALIDSIG {fpr}")), "{status}");
+    assert_eq!(std::fs::read_to_string(csaf_dir.join("white/index.txt")).unwrap(), "2027/dd-2026-0001.json\n");
+    let changes = std::fs::read_to_string(csaf_dir.join("white/changes.csv")).unwrap();
+    assert_eq!(changes, "\"2027/dd-2026-0001.json\",\"2027-02-02T10:00:00.000Z\"\n");
+    let out = publish("2027-02-03T10:00:00Z", &["DD-2026-0001"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("DD-2026-0001: unchanged"), "{}", common::show(&out));
+    assert_eq!(std::fs::read(&file).unwrap(), bytes, "republished unchanged: the same bytes");
+
     // A month after 31 January is 28 February: the report's content goes then, not a moment before.
     assert!(desk.vdpd_ok(&["purge", "--dry-run", "--now", "2027-02-28T11:59:00Z"]).contains("nothing is due"));
     let dry = desk.vdpd_ok(&["purge", "--dry-run", "--now", "2027-02-28T12:00:01Z"]);

@@ -279,6 +279,133 @@ pub fn advisory(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `vdpd advisory publish DIR REF…`: the CSAF provider directory (see [`crate::cli::AdvisoryCommand`]).
+pub fn publish_csaf(
+    store: &Store,
+    config: &Config,
+    dir: &std::path::Path,
+    references: &[String],
+    now: Option<jiff::Timestamp>,
+) -> anyhow::Result<ExitCode> {
+    let key = match &config.openpgp {
+        Some(o) => crate::openpgp::keys::load(&o.key, &config.organisation.security_address)?,
+        None => {
+            return Err(Exit {
+                code: super::exit::CONFIG,
+                message: "publishing signs each advisory with the organisation key: add [openpgp] and run `vdpd key generate`"
+                    .into(),
+            }
+            .into());
+        }
+    };
+    let now = now.unwrap_or_else(jiff::Timestamp::now).as_millisecond();
+    let signed_at = crate::intake::system_time(now);
+    let conn = store.conn();
+    // Every document first, so that one refusal publishes nothing.
+    let mut documents = Vec::new();
+    for reference in references {
+        let Some(t) = tickets::ticket_by_reference(conn, reference.trim())? else {
+            return Err(Exit { code: 1, message: format!("no ticket {reference}") }.into());
+        };
+        let form = crate::store::form::sections(conn, t.id)?;
+        let name = crate::advisory::csaf_file_name(&t.reference);
+        let before = find_published(dir, &name)?;
+        match crate::advisory::csaf_published(config, &t, &form, now, before.as_ref())
+            .map_err(|e| Exit { code: 1, message: e.to_string() })?
+        {
+            Some(doc) => documents.push(doc),
+            None => println!("{}: unchanged", t.reference),
+        }
+    }
+    for (path, doc) in &documents {
+        let file = dir.join(path);
+        std::fs::create_dir_all(file.parent().unwrap_or(dir))?;
+        let bytes = (serde_json::to_string_pretty(doc)? + "\n").into_bytes();
+        write_public(&file, &bytes)?;
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let sha256 = hex(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref());
+        let sha512 = hex(ring::digest::digest(&ring::digest::SHA512, &bytes).as_ref());
+        write_public(&file.with_extension("json.sha256"), format!("{sha256}  {name}\n").as_bytes())?;
+        write_public(&file.with_extension("json.sha512"), format!("{sha512}  {name}\n").as_bytes())?;
+        write_public(
+            &file.with_extension("json.asc"),
+            &crate::openpgp::write::sign_detached(&bytes, &key, signed_at)?,
+        )?;
+        println!("published {path} (version {})", doc["document"]["tracking"]["version"].as_str().unwrap_or("?"));
+    }
+    // The directory's lists, from what it holds: every advisory ever published there.
+    let white = dir.join("white");
+    let mut entries: Vec<(String, String)> = Vec::new();
+    if white.is_dir() {
+        for year in std::fs::read_dir(&white)? {
+            let year = year?.path();
+            if !year.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(&year)? {
+                let f = f?.path();
+                if f.extension().and_then(|e| e.to_str()) != Some("json") {
+                    continue;
+                }
+                let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&f)?)?;
+                let released = doc["document"]["tracking"]["current_release_date"].as_str().unwrap_or("").to_string();
+                let rel = f.strip_prefix(&white).unwrap_or(&f).to_string_lossy().to_string();
+                entries.push((rel, released));
+            }
+        }
+    }
+    entries.sort();
+    let index: String = entries.iter().map(|(p, _)| format!("{p}\n")).collect();
+    write_public(&white.join("index.txt"), index.as_bytes())?;
+    let mut by_date = entries.clone();
+    by_date.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let changes: String = by_date.iter().map(|(p, d)| format!("\"{p}\",\"{d}\"\n")).collect();
+    write_public(&white.join("changes.csv"), changes.as_bytes())?;
+    let fingerprint = key.fingerprint();
+    let metadata = crate::advisory::provider_metadata(config, &fingerprint, now);
+    write_public(&dir.join("provider-metadata.json"), (serde_json::to_string_pretty(&metadata)? + "\n").as_bytes())?;
+    std::fs::create_dir_all(dir.join("openpgp"))?;
+    write_public(
+        &dir.join("openpgp").join(format!("{}.asc", fingerprint.to_ascii_uppercase())),
+        &crate::openpgp::armored(key.public()),
+    )?;
+    println!("{} advisories in {}", entries.len(), dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The advisory published earlier under `name`, in whichever year's folder.
+fn find_published(dir: &std::path::Path, name: &str) -> anyhow::Result<Option<serde_json::Value>> {
+    let white = dir.join("white");
+    if !white.is_dir() {
+        return Ok(None);
+    }
+    for year in std::fs::read_dir(&white)? {
+        let f = year?.path().join(name);
+        if f.is_file() {
+            return Ok(Some(serde_json::from_slice(&std::fs::read(&f)?)?));
+        }
+    }
+    Ok(None)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes a file of the public directory: atomically, readable by the web server (0644).
+fn write_public(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = path.with_file_name(format!(".{name}.vdpd-tmp"));
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::csv_field;

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::{Cli, Command, CraCommand, KeyCommand, MailCommand, TicketsCommand};
+use crate::cli::{AdvisoryCommand, Cli, Command, CraCommand, KeyCommand, MailCommand, TicketsCommand};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::daemon::{self, Input, Runtime};
@@ -121,8 +121,15 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&cli.config)?;
             export::export(&open_store(&cli.config)?, &config, format, with_content, output)
         }
-        Command::Advisory { reference, format, output, now } => {
+        Command::Advisory { command: Some(AdvisoryCommand::Publish { dir, references, now }), .. } => {
             let config = load_config(&cli.config)?;
+            export::publish_csaf(&open_store(&cli.config)?, &config, &dir, &references, now)
+        }
+        Command::Advisory { command: None, reference, format, output, now } => {
+            let config = load_config(&cli.config)?;
+            let Some(reference) = reference else {
+                return Err(Exit { code: 2, message: "give the ticket: vdpd advisory REF [--format …]".into() }.into());
+            };
             export::advisory(&open_store(&cli.config)?, &config, &reference, format, output, now)
         }
         Command::Stats { since, json, now, bod: false, .. } => {

@@ -87,6 +87,14 @@ pub struct CveConfig {
     pub advisory_url: Option<String>,
 }
 
+/// `[csaf]`: where `vdpd advisory publish`'s provider directory is served.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CsafConfig {
+    /// The https URL the directory is served at (`https://example.com/.well-known/csaf`); default: the
+    /// publisher's namespace and `/.well-known/csaf`.
+    pub base_url: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

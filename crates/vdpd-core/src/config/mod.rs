@@ -51,6 +51,7 @@ pub struct Config {
     pub products: Vec<Product>,
     pub cra: Cra,
     pub cve: CveConfig,
+    pub csaf: CsafConfig,
 }
 
 #[derive(Debug, Clone)]

@@ -49,6 +49,13 @@ pub struct RawConfig {
     pub cra: RawCra,
     #[serde(default)]
     pub cve: RawCve,
+    #[serde(default)]
+    pub csaf: RawCsaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawCsaf {
+    pub base_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

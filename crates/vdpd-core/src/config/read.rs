@@ -143,6 +143,7 @@ fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<C
         );
     }
     let cve = v.cve(raw.cve);
+    let csaf = v.csaf(raw.csaf);
     let staff = v.staff(raw.staff, &dir, authserv_id.as_deref());
     let scope = v.scope(raw.scope);
     let bounty = v.bounty(raw.bounty);
@@ -179,6 +180,7 @@ fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<C
         products: products?,
         cra: cra?,
         cve: cve?,
+        csaf: csaf?,
     })
 }
 

@@ -99,6 +99,26 @@ pub fn clearsign(text: &[u8], org: &OrgKey, now: SystemTime) -> Result<Vec<u8>, 
     Ok(sink)
 }
 
+/// A detached, armoured signature of `data` by the organisation key (`.asc` files beside what they sign:
+/// CSAF advisories, as trusted providers publish them).
+pub fn sign_detached(data: &[u8], org: &OrgKey, now: SystemTime) -> Result<Vec<u8>, WriteError> {
+    use sequoia_openpgp::armor;
+    let signer = org.signer(now).map_err(err)?;
+    let mut sink = Vec::with_capacity(1024);
+    {
+        let message = Message::new(&mut sink);
+        let message = sequoia_openpgp::serialize::stream::Armorer::new(message)
+            .kind(armor::Kind::Signature)
+            .build()
+            .map_err(err)?;
+        let mut signer =
+            Signer::new(message, signer).map_err(err)?.detached().creation_time(now).build().map_err(err)?;
+        signer.write_all(data).map_err(err)?;
+        signer.finalize().map_err(err)?;
+    }
+    Ok(sink)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

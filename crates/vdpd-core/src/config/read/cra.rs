@@ -1,7 +1,7 @@
 //! Validating `[[products]]` and `[cra]`.
 
 use super::{Validator, raw};
-use crate::config::{Cra, CveConfig, EU_MEMBER_STATES, Product, default_cra_reminders};
+use crate::config::{Cra, CsafConfig, CveConfig, EU_MEMBER_STATES, Product, default_cra_reminders};
 
 /// A product id staff type: lower-case letters, digits and dashes.
 fn is_product_id(s: &str) -> bool {
@@ -123,6 +123,16 @@ impl Validator<'_> {
 }
 
 impl Validator<'_> {
+    pub(super) fn csaf(&mut self, r: raw::RawCsaf) -> Option<CsafConfig> {
+        if let Some(u) = &r.base_url
+            && (!u.starts_with("https://") || u.chars().any(char::is_whitespace) || u.contains(['?', '#']))
+        {
+            self.problem("csaf.base_url", format!("{u:?}: the https URL the provider directory is served at"));
+            return None;
+        }
+        Some(CsafConfig { base_url: r.base_url.map(|u| u.trim_end_matches('/').to_string()) })
+    }
+
     pub(super) fn cve(&mut self, r: raw::RawCve) -> Option<CveConfig> {
         let mut ok = true;
         if let Some(id) = &r.org_id {
