@@ -16,6 +16,8 @@ VDPD_PACKAGES=(
   # the tests validate CSAF advisories against the OASIS schema, and security.txt with the sectxt validator
   # (from PyPI, in a virtual environment: see use_sectxt)
   python3 python3-jsonschema python3-venv
+  # the CSAF reference validator (BSI's csaf-validator-lib, from npm) runs on Node.js
+  nodejs
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -80,6 +82,7 @@ stop_started_mailstack() {
 # validator (`sectxt`, the one internet.nl runs) and `cvelib` (Red Hat's CVE Services client, which ships the
 # CVE JSON 5.1 schemas). The tests find the interpreter in VDPD_VALIDATORS_PYTHON.
 VDPD_VALIDATORS=(sectxt==0.9.8 cvelib==1.8.0)
+VDPD_CSAF_VALIDATOR_VERSION=2.0.10
 use_validators() {
   local venv=${VDPD_VALIDATORS_VENV:-/var/tmp/vdpd-validators-1}
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sectxt, cvelib, jsonschema' 2>/dev/null; then
@@ -89,6 +92,16 @@ use_validators() {
     "$venv/bin/pip" install -q --disable-pip-version-check "${VDPD_VALIDATORS[@]}"
   fi
   export VDPD_VALIDATORS_PYTHON="$venv/bin/python"
+  # The CSAF reference validator: BSI's csaf-validator-lib (npm), its mandatory and optional tests.
+  local csaf=${VDPD_CSAF_VALIDATOR_DIR:-/var/tmp/vdpd-csaf-validator-$VDPD_CSAF_VALIDATOR_VERSION}
+  if [ ! -f "$csaf/node_modules/@secvisogram/csaf-validator-lib/validateStrict.js" ]; then
+    # Node.js from Debian comes without npm; a Node.js that bundles npm (NodeSource's) needs nothing more.
+    command -v npm >/dev/null || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm >/dev/null
+    echo "[setup] csaf-validator-lib $VDPD_CSAF_VALIDATOR_VERSION into $csaf"
+    rm -rf "$csaf" && mkdir -p "$csaf"
+    npm install --silent --no-audit --no-fund --prefix "$csaf" "@secvisogram/csaf-validator-lib@$VDPD_CSAF_VALIDATOR_VERSION"
+  fi
+  export VDPD_CSAF_VALIDATOR="$csaf/node_modules/@secvisogram/csaf-validator-lib"
 }
 
 use_cyrus() {

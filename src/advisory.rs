@@ -424,7 +424,12 @@ pub fn csaf(config: &Config, t: &TicketRow, form: &[(String, String)], now: i64)
     if let Some(c) = cwe {
         vulnerability["cwe"] = c;
     }
-    if let Some(score) = cvss_v3(t) {
+    if let Some(mut score) = cvss_v3(t) {
+        // The product is fixed: its environmental metrics say that in it the flaw has no impact left (as
+        // the reference validator's optional test 6.2.19 asks); the base score stays the flaw's.
+        score["vectorString"] = json!(format!("{}/MC:N/MI:N/MA:N", t.cvss_vector));
+        score["environmentalScore"] = json!(0.0);
+        score["environmentalSeverity"] = json!("NONE");
         vulnerability["scores"] = json!([{ "products": [product_id], "cvss_v3": score }]);
     }
     if let Some(impact) = section(form, &["Impact", "Potential impact"]) {

@@ -784,6 +784,25 @@ fn valid_record(kind: &str, record: &serde_json::Value) {
     );
 }
 
+/// Runs the CSAF reference validator (BSI's csaf-validator-lib: the strict schema, every mandatory and every
+/// optional test) over `doc`; `scripts/test.sh` installs it and names its directory in VDPD_CSAF_VALIDATOR.
+#[track_caller]
+fn valid_csaf_reference(doc: &serde_json::Value) {
+    let lib = std::env::var("VDPD_CSAF_VALIDATOR")
+        .expect("VDPD_CSAF_VALIDATOR names csaf-validator-lib's directory: run the tests through scripts/test.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("advisory.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/csaf/reference.mjs");
+    let out = std::process::Command::new("node").arg(script).arg(lib).arg(&file).output().unwrap();
+    assert!(
+        out.status.success(),
+        "the CSAF reference validator's errors and warnings:\n{}{}\n{doc:#}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A fixed flaw with a CVE ID (`#cve`) as a CVE record's CNA container and as an OSV entry, each valid
 /// against its format's published schema, carrying the CVE ID, the product with its CPE and package, the CWE
 /// and the CVSS vector; refused, with the reason, before the fix and without a CVE ID.
@@ -822,6 +841,13 @@ fn a_fixed_flaw_becomes_a_cve_record_and_an_osv_entry() {
     assert_eq!(cve["metrics"][0]["cvssV3_1"]["vectorString"], "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N");
     assert_eq!(cve["references"][0]["url"], "https://dronedesk.io/security/advisories/CVE-2026-12345");
     assert_eq!(cve["descriptions"][0]["value"], "The q parameter is reflected unencoded.");
+
+    // CSAF as published (a draft has no TLP label or canonical URL yet), with the reference validator's
+    // mandatory and optional tests.
+    let t = l.show(&reference);
+    let form = vdpd::store::form::sections(l.store.conn(), t.id).unwrap();
+    let (_, published) = vdpd::advisory::csaf_published(&l.env.config, &t, &form, l.now, None).unwrap().unwrap();
+    valid_csaf_reference(&published);
 
     let osv = record(&l, vdpd::advisory::osv).unwrap();
     valid_record("osv", &osv);

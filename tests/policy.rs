@@ -608,7 +608,10 @@ Contact email: sam@research.test\n",
         v["cwe"]["name"],
         "Improper Neutralization of Input During Web Page Generation ('Cross-site Scripting')"
     );
-    assert_eq!(v["scores"][0]["cvss_v3"]["vectorString"], "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N");
+    // The flaw's base vector and score; the fixed product's environmental metrics leave it no impact.
+    let score = &v["scores"][0]["cvss_v3"];
+    assert_eq!(score["vectorString"], "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N/MC:N/MI:N/MA:N");
+    assert_eq!((score["baseScore"].as_f64(), score["environmentalScore"].as_f64()), (Some(5.4), Some(0.0)));
     assert_eq!(v["remediations"][0]["date"], "2027-01-31T12:00:00.000Z");
     assert_eq!(csaf["document"]["title"], "Reflected XSS in search");
     assert_eq!(csaf["product_tree"]["branches"][0]["branches"][0]["name"], "app.dronedesk.io");
