@@ -634,12 +634,25 @@ async fn renew_security_txt(rt: &Runtime) {
     let now = rt.clock.now_ms();
     let done =
         tokio::task::spawn_blocking(move || crate::sectxt::keep_valid(&env.config, env.keys.org.as_ref(), now)).await;
-    match done {
-        Ok(Ok(Some(why))) => tracing::info!("security.txt written again: {why}"),
-        Ok(Ok(None)) => {}
-        Ok(Err(e)) => tracing::error!("security.txt could not be renewed: {e}"),
-        Err(e) => tracing::error!("security.txt renewal failed: {e}"),
-    }
+    let until = |e: Option<i64>| e.map(|t| format!(", valid until {}", crate::clock::format_ms(t))).unwrap_or_default();
+    let state = match done {
+        Ok(Ok(Some(kept))) => {
+            if let Some(why) = &kept.renewed {
+                tracing::info!("security.txt written again ({why}){}", until(kept.expires));
+            }
+            format!("ok{}", until(kept.expires))
+        }
+        Ok(Ok(None)) => return,
+        Ok(Err(e)) => {
+            tracing::error!("security.txt could not be renewed: {e}");
+            format!("failing: {e}")
+        }
+        Err(e) => {
+            tracing::error!("security.txt renewal failed: {e}");
+            format!("failing: {e}")
+        }
+    };
+    rt.health(HealthKey::SecurityTxtState, state).await;
 }
 
 /// Refreshes the OAuth2 access token when it is due (so an idle daemon never logs in with an expired one) and,

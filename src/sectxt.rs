@@ -15,12 +15,18 @@ use crate::config::Config;
 use crate::openpgp::keys::OrgKey;
 use crate::publish::{self, Renewal};
 
-/// What a pass did: `None` when the file was current.
-pub type Renewed = Option<Renewal>;
+/// What a pass did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    /// Why the file was written again; `None` when it was current.
+    pub renewed: Option<Renewal>,
+    /// The file's `Expires` now (ms).
+    pub expires: Option<i64>,
+}
 
-/// Checks the file at `[security_txt] path` and writes it again if it must be; `Ok(None)` when it is current
-/// or the policy names no path.
-pub fn keep_valid(config: &Config, key: Option<&OrgKey>, now: i64) -> Result<Renewed, String> {
+/// Checks the file at `[security_txt] path` and writes it again if it must be; `Ok(None)` when the policy
+/// names no path.
+pub fn keep_valid(config: &Config, key: Option<&OrgKey>, now: i64) -> Result<Option<Kept>, String> {
     let st = &config.security_txt;
     let Some(path) = &st.path else { return Ok(None) };
     let fresh = publish::security_txt(config, key.map(|k| k.fingerprint()).as_deref(), now);
@@ -34,7 +40,7 @@ pub fn keep_valid(config: &Config, key: Option<&OrgKey>, now: i64) -> Result<Ren
     let Some(why) =
         publish::renewal_needed(existing.as_deref(), &fresh, signed, now, |expires| cal.sub(expires, st.renew_before))
     else {
-        return Ok(None);
+        return Ok(Some(Kept { renewed: None, expires: existing.as_deref().and_then(publish::expires_of) }));
     };
     let data = match key.filter(|_| signed) {
         Some(k) => crate::openpgp::write::clearsign(fresh.as_bytes(), k, crate::intake::system_time(now))
@@ -42,7 +48,7 @@ pub fn keep_valid(config: &Config, key: Option<&OrgKey>, now: i64) -> Result<Ren
         None => fresh.into_bytes(),
     };
     write_public(path, &data).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(Some(why))
+    Ok(Some(Kept { renewed: Some(why), expires: publish::expires_of(&String::from_utf8_lossy(&data)) }))
 }
 
 /// Writes `data` to `path` atomically, readable by everyone.

@@ -243,6 +243,9 @@ fn the_daemon_keeps_security_txt_valid_and_renews_it_before_it_expires() {
         assert!(first.contains(field), "{field:?} in\n{first}");
     }
 
+    let status = desk.json(&["status", "--json"]);
+    assert!(status["security_txt"].as_str().unwrap().starts_with("ok, valid until 2027-07-10"), "{status:#}");
+
     // Current: left as it is.
     desk.once_at("2027-06-05T10:00:00Z");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), first);
@@ -266,4 +269,11 @@ fn the_daemon_keeps_security_txt_valid_and_renews_it_before_it_expires() {
     assert!(replaced.starts_with("-----BEGIN PGP SIGNED MESSAGE-----") && replaced.contains("Expires: 2027-12-14"));
     let out = desk.vdpd(&["check"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok    security.txt:"), "{}", common::show(&out));
+
+    // A file that cannot be written is a failure `vdpd status` names, not a stopped desk.
+    let broken = policy("\"en\"").replace("path = \"www/security.txt\"", "path = \"gone/security.txt\"");
+    desk.write_policy(&Options { extra: broken, ..Options::default() });
+    desk.once_at("2027-06-15T10:00:00Z");
+    let status = desk.json(&["status", "--json"]);
+    assert!(status["security_txt"].as_str().unwrap().starts_with("failing: "), "{status:#}");
 }

@@ -42,6 +42,9 @@ struct StatusJson {
     oauth2: Option<OAuth2Json>,
     /// Warnings staff got (or, past the daily cap, did not get): forged staff mail, quarantined mail.
     staff_warnings: std::collections::BTreeMap<String, i64>,
+    /// With `[security_txt] path`: the kept file's state ("ok, valid until …" or "failing: …").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    security_txt: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -149,6 +152,10 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
             due_at: format_ms(due),
         }),
         staff_warnings: warnings,
+        security_txt: config.security_txt.path.as_ref().map(|_| {
+            h.get(HealthKey::SecurityTxtState)
+                .map_or("not checked yet".to_string(), |(v, at)| format!("{v} (checked {})", format_ms(at)))
+        }),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -189,6 +196,9 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         }
     } else {
         println!("imap:     not configured (mail arrives through `vdpd ingest`)");
+    }
+    if let Some(s) = &out.security_txt {
+        println!("security.txt: {s}");
     }
     if let Some(o) = &out.oauth2 {
         let since = o.failing_since.as_deref().map(|t| format!(" (since {t})")).unwrap_or_default();

@@ -41,6 +41,8 @@ pub enum Key {
     TimersPlannedWith,
     /// Erased content still in the WAL: truncate it at the next chance.
     StoreScrubPending,
+    /// The kept security.txt: `ok, valid until …` or `failing: …`.
+    SecurityTxtState,
 }
 
 impl Key {
@@ -62,6 +64,7 @@ impl Key {
             Key::StoreDurableAt => "store.durable_at",
             Key::TimersPlannedWith => "timers.planned_with",
             Key::StoreScrubPending => "store.scrub_pending",
+            Key::SecurityTxtState => "security_txt.state",
         }
     }
 }
