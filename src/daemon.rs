@@ -645,6 +645,7 @@ async fn renew_security_txt(rt: &Runtime) {
         Ok(Ok(None)) => return,
         Ok(Err(e)) => {
             tracing::error!("security.txt could not be renewed: {e}");
+            security_txt_alert(rt, &e).await;
             format!("failing: {e}")
         }
         Err(e) => {
@@ -653,6 +654,26 @@ async fn renew_security_txt(rt: &Runtime) {
         }
     };
     rt.health(HealthKey::SecurityTxtState, state).await;
+}
+
+/// Tells the escalation contacts that the kept security.txt cannot be written (at most once a day with the
+/// other admin alerts): an expired file tells researchers the address is abandoned.
+async fn security_txt_alert(rt: &Runtime, problem: &str) {
+    let detail = format!(
+        "vdpd cannot write the published security.txt: {problem}\n\nUntil it can, the file is not renewed, and \
+         once its Expires passes researchers may take the security address for abandoned (RFC 9116). Check \
+         [security_txt] path and that the service may write there (ReadWritePaths=, the directory's owner); \
+         `vdpd status` shows each attempt."
+    );
+    let env = rt.live.current();
+    let now = rt.clock.now_ms();
+    let queued = rt
+        .db
+        .call(move |s| s.write(|tx| intake::timed::admin_alert(tx, &env, "security.txt is not renewed", &detail, now)))
+        .await;
+    if let Err(e) = queued {
+        tracing::error!("could not queue the security.txt alert: {e}");
+    }
 }
 
 /// Refreshes the OAuth2 access token when it is due (so an idle daemon never logs in with an expired one) and,

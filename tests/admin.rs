@@ -270,10 +270,15 @@ fn the_daemon_keeps_security_txt_valid_and_renews_it_before_it_expires() {
     let out = desk.vdpd(&["check"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok    security.txt:"), "{}", common::show(&out));
 
-    // A file that cannot be written is a failure `vdpd status` names, not a stopped desk.
-    let broken = policy("\"en\"").replace("path = \"www/security.txt\"", "path = \"gone/security.txt\"");
+    // A file that cannot be written is a failure `vdpd status` names and the escalation contact is told of,
+    // not a stopped desk.
+    let cto = format!("cto-{}@example.test", desk.id);
+    let broken = policy("\"en\"").replace("path = \"www/security.txt\"", "path = \"gone/security.txt\"")
+        + &format!("\n[staff]\nescalation = [\"{cto}\"]\n");
     desk.write_policy(&Options { extra: broken, ..Options::default() });
     desk.once_at("2027-06-15T10:00:00Z");
     let status = desk.json(&["status", "--json"]);
     assert!(status["security_txt"].as_str().unwrap().starts_with("failing: "), "{status:#}");
+    let alerts = desk.queued_subjects(&cto);
+    assert_eq!(alerts, ["[vdpd] Attention: security.txt is not renewed"], "{alerts:?}");
 }
