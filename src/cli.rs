@@ -43,6 +43,12 @@ pub enum CraStageArg {
     Notification,
     /// Within 14 days after a corrective or mitigating measure is available.
     Final,
+    /// A severe incident's early warning: within 24 hours of becoming aware.
+    IncidentEarlyWarning,
+    /// A severe incident's notification: within 72 hours of becoming aware.
+    IncidentNotification,
+    /// A severe incident's final report: within one month after the incident notification.
+    IncidentFinal,
 }
 
 #[derive(Debug, Subcommand)]

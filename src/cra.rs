@@ -9,7 +9,9 @@
 
 use serde::Serialize;
 
-use crate::config::{CRA_EARLY_WARNING, CRA_FINAL_REPORT, CRA_NOTIFICATION, Config, Product};
+use crate::config::{
+    CRA_EARLY_WARNING, CRA_FINAL_REPORT, CRA_INCIDENT_FINAL_REPORT, CRA_NOTIFICATION, Config, Product,
+};
 use crate::engine::clocks::{self, ClockKind, ClockStatus};
 use crate::engine::hints::asset_host;
 use crate::store::tickets::{CraFiling, TicketRow};
@@ -53,6 +55,8 @@ pub enum DraftError {
     Disabled,
     #[error("{0} is not marked actively exploited (a staff member answers it with #exploited)")]
     NotExploited(String),
+    #[error("{0} is not marked a severe incident (a staff member answers it with #incident; [cra] incidents = true)")]
+    NoIncident(String),
 }
 
 /// How a ticket's product was found.
@@ -103,7 +107,12 @@ pub fn draft(
     if !config.cra.enabled {
         return Err(DraftError::Disabled);
     }
-    let Some(aware) = t.exploited_at else { return Err(DraftError::NotExploited(t.reference.clone())) };
+    let aware = match (stage.is_incident(), t.exploited_at, t.incident_at) {
+        (false, Some(at), _) => at,
+        (false, None, _) => return Err(DraftError::NotExploited(t.reference.clone())),
+        (true, _, Some(at)) if config.cra.incidents => at,
+        (true, _, _) => return Err(DraftError::NoIncident(t.reference.clone())),
+    };
     let cal = &config.calendar;
     let facts = crate::intake::clocks::facts_with(t, waits, filings);
     let clock =
@@ -194,6 +203,78 @@ pub fn draft(
                 "how sensitive the manufacturer considers the information (e.g. TLP:AMBER until the fix is out)",
             ));
         }
+        CraStage::IncidentEarlyWarning => {
+            fields.push(f(
+                "Member States where the product is made available",
+                "Art. 14(4)(a)",
+                product.filter(|p| !p.member_states.is_empty()).map(|p| p.member_states.join(", ")),
+                "the Member States on whose territory the manufacturer is aware the product has been made available",
+            ));
+            fields.push(f(
+                "Severe incident, aware since",
+                "Art. 14(4)(a)",
+                Some(incident_awareness(config, t, aware)),
+                "when the manufacturer became aware of the severe incident",
+            ));
+            fields.push(f(
+                "Suspected to be caused by unlawful or malicious acts",
+                "Art. 14(4)(a)",
+                None,
+                "yes or no, and why, as far as known",
+            ));
+        }
+        CraStage::IncidentNotification => {
+            fields.push(f(
+                "General nature of the incident",
+                "Art. 14(4)(b)",
+                description.clone(),
+                "what happened, as far as known",
+            ));
+            fields.push(f(
+                "Initial assessment",
+                "Art. 14(4)(b)",
+                impact.clone(),
+                "the incident's effects, as assessed so far",
+            ));
+            fields.push(f(
+                "Corrective or mitigating measures taken",
+                "Art. 14(4)(b)",
+                measure.clone(),
+                "what the manufacturer has done so far",
+            ));
+            fields.push(f(
+                "Corrective or mitigating measures users can take",
+                "Art. 14(4)(b)",
+                None,
+                "what users can do",
+            ));
+            fields.push(f(
+                "Sensitivity of the notified information",
+                "Art. 14(4)(b)",
+                None,
+                "how sensitive the manufacturer considers the information",
+            ));
+        }
+        CraStage::IncidentFinal => {
+            fields.push(f(
+                "Description of the incident, its severity and impact",
+                "Art. 14(4)(c)(i)",
+                [description.clone(), impact.clone()].into_iter().flatten().reduce(|a, b| format!("{a}\nImpact: {b}")),
+                "what happened, how severe it was, what it affected",
+            ));
+            fields.push(f(
+                "Type of threat or root cause",
+                "Art. 14(4)(c)(ii)",
+                None,
+                "the type of threat or root cause that is likely to have triggered the incident",
+            ));
+            fields.push(f(
+                "Applied and ongoing mitigation measures",
+                "Art. 14(4)(c)(iii)",
+                measure.clone(),
+                "what was done, and what is still being done",
+            ));
+        }
         CraStage::Final => {
             let mut text = description.clone().unwrap_or_default();
             if let Some(c) = &cwe {
@@ -235,6 +316,16 @@ pub fn draft(
             "Final report",
             format!("{CRA_FINAL_REPORT} after a corrective or mitigating measure is available (Art. 14(2)(c))"),
         ),
+        CraStage::IncidentEarlyWarning => {
+            ("Incident early warning", format!("{CRA_EARLY_WARNING} of becoming aware (Art. 14(4)(a))"))
+        }
+        CraStage::IncidentNotification => {
+            ("Incident notification", format!("{CRA_NOTIFICATION} of becoming aware (Art. 14(4)(b))"))
+        }
+        CraStage::IncidentFinal => (
+            "Incident final report",
+            format!("{CRA_INCIDENT_FINAL_REPORT} after the incident notification (Art. 14(4)(c))"),
+        ),
     };
     Ok(Draft {
         reference: t.reference.clone(),
@@ -259,13 +350,22 @@ fn awareness(config: &Config, t: &TicketRow, aware: i64) -> String {
     format!("{}{by}; our reference {}", config.calendar.show(aware), t.reference)
 }
 
+fn incident_awareness(config: &Config, t: &TicketRow, aware: i64) -> String {
+    let by = if t.incident_by.is_empty() { String::new() } else { format!(" (recorded by {})", t.incident_by) };
+    format!("{}{by}; our reference {}", config.calendar.show(aware), t.reference)
+}
+
 impl Draft {
     /// The draft as text, for a person to read and paste.
     pub fn text(&self) -> String {
-        let mut out = format!("{} for {} — Cyber Resilience Act, Article 14(2)\n", self.title, self.reference);
+        let article = if self.stage.is_incident() { "14(4)" } else { "14(2)" };
+        let mut out = format!("{} for {} — Cyber Resilience Act, Article {article}\n", self.title, self.reference);
         out += &match (&self.due, self.overdue) {
             (Some(due), true) => format!("Due:   {due}, OVERDUE ({})\n", self.deadline),
             (Some(due), false) => format!("Due:   {due} ({})\n", self.deadline),
+            (None, _) if self.stage == CraStage::IncidentFinal => {
+                format!("Due:   {}; the incident notification is not filed yet\n", self.deadline)
+            }
             (None, _) => format!("Due:   {}; no measure is available yet (#mitigated or #resolved)\n", self.deadline),
         };
         if let Some(f) = &self.filed {

@@ -857,3 +857,72 @@ fn a_fixed_flaw_becomes_a_cve_record_and_an_osv_entry() {
     assert_eq!(osv["severity"][0]["score"], "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N");
     assert_eq!(osv["database_specific"]["cwe_ids"][0], "CWE-79");
 }
+
+/// A severe incident (Art. 14(3)) through its three filings by signed commands: the early warning's and
+/// the notification's reminders at their hours to staff and the escalation contact, the final report's month
+/// counted from the notification's filing, and each draft with the fields Art. 14(4) names.
+#[test]
+fn a_severe_incident_through_its_three_cra_filings() {
+    let extra = CRA.replacen("csirt = \"CERT-FR\"\n", "csirt = \"CERT-FR\"\nincidents = true\n", 1);
+    let mut l = Life::with("bounty", "2026-12-18T15:00:00Z", &extra);
+    let (alice, cto) = (l.alice.address.clone(), l.cto.address.clone());
+    let reference = l
+        .sam_writes("Your planner was breached", "Description: your route servers serve malware.\n")
+        .reference
+        .unwrap();
+    l.deliver();
+    l.advance(HOUR);
+    let aware = l.now;
+    l.alice_writes(&reference, "#incident\n");
+    expect(
+        &l.deliver(),
+        &[(&alice, "staff-confirmation", &["severe incident", "incident early warning is due in 24 hours"])],
+    );
+    l.now = aware + 12 * HOUR;
+    l.fire();
+    assert_eq!(
+        cra_mails(&l.deliver()),
+        [(alice.clone(), "staff-reminder".into(), true), (cto.clone(), "staff-reminder".into(), false)]
+    );
+    let draft = |l: &Life, stage| {
+        let t = l.show(&reference);
+        let c = l.store.conn();
+        vdpd::cra::draft(
+            &l.env.config,
+            &t,
+            &vdpd::store::form::sections(c, t.id).unwrap(),
+            &vdpd::store::tickets::cra_filings(c, t.id).unwrap(),
+            vdpd::store::tickets::waits(c, t.id).unwrap(),
+            stage,
+            l.now,
+        )
+        .unwrap()
+        .text()
+    };
+    use vdpd::ticket::CraStage;
+    let early = draft(&l, CraStage::IncidentEarlyWarning);
+    for words in ["Incident early warning for DD-2026-0001", "Article 14(4)", "    DE, FR", "TO FILL IN: yes or no"] {
+        assert!(early.contains(words), "{words:?} in:\n{early}");
+    }
+    l.alice_writes(&reference, "#cra-filed incident-early-warning I-EW-1\n#cra-filed incident-notification I-N-1\n");
+    l.deliver();
+    let filed = l.now;
+    let final_draft = draft(&l, CraStage::IncidentFinal);
+    assert!(final_draft.contains("TO FILL IN: the type of threat or root cause"), "{final_draft}");
+    // A calendar month after the notification: 19 January 2027, 04:00 (GMT: no DST in between).
+    let t = l.show(&reference);
+    let (_, clocks) = vdpd::intake::clocks::compute(l.store.conn(), &l.env.config, &t).unwrap();
+    let due = clocks.iter().find(|c| c.kind.cra_stage() == Some(CraStage::IncidentFinal)).unwrap().due_at.unwrap();
+    assert_eq!(due, ms("2027-01-19T04:00:00Z"));
+    assert_eq!(filed, ms("2026-12-19T04:00:00Z"));
+    for before in [12, 4, 1] {
+        l.now = due - before * HOUR;
+        l.fire();
+        assert_eq!(cra_mails(&l.deliver()).len(), 2, "the final report's reminder {before} hours before");
+    }
+    l.alice_writes(&reference, "#cra-filed incident-final I-F-1\n");
+    l.deliver();
+    l.now = due + HOUR;
+    l.fire();
+    assert_eq!(cra_mails(&l.deliver()), [], "filed: no escalation");
+}

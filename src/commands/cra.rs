@@ -24,6 +24,9 @@ pub fn draft(
         CraStageArg::EarlyWarning => CraStage::EarlyWarning,
         CraStageArg::Notification => CraStage::Notification,
         CraStageArg::Final => CraStage::Final,
+        CraStageArg::IncidentEarlyWarning => CraStage::IncidentEarlyWarning,
+        CraStageArg::IncidentNotification => CraStage::IncidentNotification,
+        CraStageArg::IncidentFinal => CraStage::IncidentFinal,
     };
     let form = store::form::sections(conn, t.id)?;
     let filings = store::tickets::cra_filings(conn, t.id)?;

@@ -65,6 +65,9 @@ struct TicketJson {
     first_response_at: Option<String>,
     /// The CVE ID staff recorded (`#cve`).
     cve_id: String,
+    /// Since when a severe incident is known (CRA Art. 14(3)), and who said so.
+    incident_at: Option<String>,
+    incident_by: String,
 }
 
 impl From<&tickets::TicketRow> for TicketJson {
@@ -107,6 +110,8 @@ impl From<&tickets::TicketRow> for TicketJson {
             validated_at: t.validated_at.map(format_ms),
             first_response_at: t.first_response_at.map(format_ms),
             cve_id: t.cve_id.clone(),
+            incident_at: t.incident_at.map(format_ms),
+            incident_by: t.incident_by.clone(),
         }
     }
 }
@@ -383,6 +388,9 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
     }
     if let Some(at) = t.exploited_at {
         println!("  exploited:     actively, known since {} ({})", when(at), line(&t.exploited_by));
+    }
+    if let Some(at) = t.incident_at {
+        println!("  incident:      severe, known since {} ({})", when(at), line(&t.incident_by));
     }
     if let Some(at) = t.mitigated_at {
         println!("  mitigated:     a measure is available since {}", when(at));

@@ -13,7 +13,7 @@ use crate::store::{self, StoreError, tickets::TicketRow};
 /// The facts of a stored ticket that its clocks depend on.
 pub fn facts(conn: &Connection, t: &TicketRow) -> Result<Facts, StoreError> {
     // Only a ticket known to be exploited has filings that matter (one lookup less for every other).
-    let filings = match t.exploited_at {
+    let filings = match t.exploited_at.or(t.incident_at) {
         Some(_) => store::tickets::cra_filings(conn, t.id)?,
         None => Vec::new(),
     };
@@ -39,6 +39,7 @@ pub fn facts_with(t: &TicketRow, waits: Vec<(i64, Option<i64>)>, filings: &[stor
         exploited_at: t.exploited_at,
         mitigated_at: t.mitigated_at,
         cra_filed: filings.iter().map(|f| (f.stage, f.filed_at)).collect(),
+        incident_at: t.incident_at,
     }
 }
 

@@ -434,6 +434,7 @@ pub(super) fn handle(
         cra_filed: store::tickets::cra_filings(tx, ticket.id)?.into_iter().map(|f| f.stage).collect(),
         product: ticket.product.clone(),
         cve_id: ticket.cve_id.clone(),
+        incident_at: ticket.incident_at,
     };
     let me = outgoing::staff_member(env, member, now);
     let effects = match cmd::plan(&view, &parsed, &existing, cmd::At { now, member }, config) {

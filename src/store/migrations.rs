@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("sql/012_cra.sql")),
     (13, include_str!("sql/013_response_metrics.sql")),
     (14, include_str!("sql/014_cve.sql")),
+    (15, include_str!("sql/015_incidents.sql")),
 ];
 
 /// The newest schema version this build knows.

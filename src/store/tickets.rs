@@ -265,6 +265,9 @@ pub struct TicketRow {
     pub first_response_at: Option<i64>,
     /// The CVE ID staff recorded (`#cve`), '' for none.
     pub cve_id: String,
+    /// Since when a severe incident is known (CRA Art. 14(3)), and who said so.
+    pub incident_at: Option<i64>,
+    pub incident_by: String,
 }
 
 const TICKET_COLUMNS: &str =
@@ -272,7 +275,7 @@ const TICKET_COLUMNS: &str =
      ack_latency_ms, asset, weakness, severity, cvss_vector, cvss_score, form_complete_at, assignee, outcome,
      outcome_detail, bounty_tier, bounty_amount, bounty_awarded_at, bounty_paid_at, disclose_on, credit, resolved_at,
      closed_at, diagnosed_at, last_update_at, last_enquiry_at, purged_at, erased_at, credit_consent, exploited_at,
-     exploited_by, mitigated_at, product, validated_at, first_response_at, cve_id";
+     exploited_by, mitigated_at, product, validated_at, first_response_at, cve_id, incident_at, incident_by";
 
 fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
     Ok(TicketRow {
@@ -316,6 +319,8 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
         validated_at: r.get("validated_at")?,
         first_response_at: r.get("first_response_at")?,
         cve_id: r.get("cve_id")?,
+        incident_at: r.get("incident_at")?,
+        incident_by: r.get("incident_by")?,
     })
 }
 
@@ -333,7 +338,7 @@ pub fn each_received_since(
     let mut stmt = conn.prepare(
         "SELECT id, reference, state, created_at, updated_at, received_at, acknowledged_at, ack_latency_ms,
          severity, outcome, disclose_on, resolved_at, closed_at, diagnosed_at, last_update_at, purged_at, erased_at,
-         exploited_at, mitigated_at, validated_at, first_response_at
+         exploited_at, mitigated_at, validated_at, first_response_at, incident_at
          FROM tickets WHERE received_at >= ?1 AND id % ?2 = ?3 ORDER BY id",
     )?;
     // By position: `vdpd stats` reads every ticket through here, and a lookup by name per column per row
@@ -382,6 +387,8 @@ pub fn each_received_since(
             validated_at: r.get(19)?,
             first_response_at: r.get(20)?,
             cve_id: String::new(),
+            incident_at: r.get(21)?,
+            incident_by: String::new(),
         });
     }
     Ok(())
@@ -681,6 +688,10 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate, now: i64) -> 
             // The first measure counts: the final report's deadline does not move with a later one.
             conn.prepare_cached("UPDATE tickets SET mitigated_at = coalesce(mitigated_at, ?2) WHERE id = ?1")?
                 .execute(params![ticket_id, now])?;
+        }
+        TicketUpdate::Incident { since, by } => {
+            conn.prepare_cached("UPDATE tickets SET incident_at = ?2, incident_by = ?3 WHERE id = ?1")?
+                .execute(params![ticket_id, since, if since.is_some() { by.as_str() } else { "" }])?;
         }
         TicketUpdate::Cve(id) => {
             conn.prepare_cached("UPDATE tickets SET cve_id = ?2 WHERE id = ?1")?.execute(params![ticket_id, id])?;

@@ -14,7 +14,8 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::config::{
-    CRA_EARLY_WARNING, CRA_FINAL_REPORT, CRA_NOTIFICATION, Calendar, Config, Cra, PolicyDuration, Severity, Sla,
+    CRA_EARLY_WARNING, CRA_FINAL_REPORT, CRA_INCIDENT_FINAL_REPORT, CRA_NOTIFICATION, Calendar, Config, Cra,
+    PolicyDuration, Severity, Sla,
 };
 use crate::ticket::{CraStage, Outcome, TicketState};
 
@@ -44,6 +45,8 @@ pub struct Facts {
     pub mitigated_at: Option<i64>,
     /// The CRA stages filed, and when.
     pub cra_filed: Vec<(CraStage, i64)>,
+    /// Since when a severe incident having an impact on the product's security is known (CRA Art. 14(3)).
+    pub incident_at: Option<i64>,
 }
 
 impl Facts {
@@ -65,6 +68,7 @@ impl Facts {
             exploited_at: None,
             mitigated_at: None,
             cra_filed: Vec::new(),
+            incident_at: None,
         }
     }
 
@@ -94,7 +98,7 @@ impl Serialize for ClockKind {
 
 impl ClockKind {
     /// Every kind, in the order statistics list them.
-    pub const ALL: [ClockKind; 7] = [
+    pub const ALL: [ClockKind; 10] = [
         ClockKind::Acknowledge,
         ClockKind::Diagnosis,
         ClockKind::Fix,
@@ -102,6 +106,9 @@ impl ClockKind {
         ClockKind::Cra(CraStage::EarlyWarning),
         ClockKind::Cra(CraStage::Notification),
         ClockKind::Cra(CraStage::Final),
+        ClockKind::Cra(CraStage::IncidentEarlyWarning),
+        ClockKind::Cra(CraStage::IncidentNotification),
+        ClockKind::Cra(CraStage::IncidentFinal),
     ];
 
     /// The name in timer kinds and JSON.
@@ -114,6 +121,9 @@ impl ClockKind {
             ClockKind::Cra(CraStage::EarlyWarning) => "cra-early-warning",
             ClockKind::Cra(CraStage::Notification) => "cra-notification",
             ClockKind::Cra(CraStage::Final) => "cra-final",
+            ClockKind::Cra(CraStage::IncidentEarlyWarning) => "cra-incident-early-warning",
+            ClockKind::Cra(CraStage::IncidentNotification) => "cra-incident-notification",
+            ClockKind::Cra(CraStage::IncidentFinal) => "cra-incident-final",
         }
     }
 
@@ -294,7 +304,59 @@ pub fn compute(f: &Facts, policy: &TimerPolicy<'_>) -> Vec<Clock> {
     {
         out.extend(cra_clocks(f, aware, cal));
     }
+    if policy.cra.enabled
+        && policy.cra.incidents
+        && let Some(aware) = f.incident_at
+    {
+        out.extend(incident_clocks(f, aware, cal));
+    }
     out
+}
+
+/// The three filings of a severe incident having an impact on the product's security (Art. 14(3), (4)): the
+/// early warning and the incident notification from the moment the desk became aware, the final report one
+/// month after the incident notification was filed.
+fn incident_clocks(f: &Facts, aware: i64, cal: &Calendar) -> Vec<Clock> {
+    let filed = |stage: CraStage| f.cra_filed.iter().find(|(s, _)| *s == stage).map(|(_, at)| *at);
+    let notified = filed(CraStage::IncidentNotification);
+    let stages = [
+        (
+            CraStage::IncidentEarlyWarning,
+            format!("{CRA_EARLY_WARNING} of becoming aware"),
+            Some(aware),
+            CRA_EARLY_WARNING,
+        ),
+        (
+            CraStage::IncidentNotification,
+            format!("{CRA_NOTIFICATION} of becoming aware"),
+            Some(aware),
+            CRA_NOTIFICATION,
+        ),
+        (
+            CraStage::IncidentFinal,
+            format!("{CRA_INCIDENT_FINAL_REPORT} after the incident notification"),
+            notified,
+            CRA_INCIDENT_FINAL_REPORT,
+        ),
+    ];
+    stages
+        .into_iter()
+        .map(|(stage, promise, start, duration)| {
+            let mut c = Clock {
+                kind: ClockKind::Cra(stage),
+                promise,
+                started_at: start.unwrap_or(aware),
+                due_at: start.map(|s| cal.add(s, duration)),
+                status: ClockStatus::Running,
+                left_ms: None,
+                severity: None,
+            };
+            if let Some(at) = filed(stage) {
+                c.status = ClockStatus::Met { at };
+            }
+            c
+        })
+        .collect()
 }
 
 /// The three filings of an actively exploited vulnerability (Art. 14(2)): the early warning and the
@@ -509,6 +571,9 @@ pub fn describe(clocks: &[Clock], cal: &Calendar, now: i64) -> Vec<(String, Stri
                 (ClockStatus::Running, Some(d)) => due(d),
                 (ClockStatus::Running, None) if c.kind == ClockKind::Cra(CraStage::Final) => {
                     "starts when a fix or mitigation is available (#mitigated or #resolved)".into()
+                }
+                (ClockStatus::Running, None) if c.kind == ClockKind::Cra(CraStage::IncidentFinal) => {
+                    "starts when the incident notification is filed (#cra-filed incident-notification)".into()
                 }
                 (ClockStatus::Running, None) => "running".into(),
                 (ClockStatus::Paused { since }, _) => format!(

@@ -149,6 +149,12 @@ stored_words! {
         Notification = "notification",
         /// Within 14 days after a corrective or mitigating measure is available (Art. 14(2)(c)).
         Final = "final",
+        /// A severe incident's early warning, within 24 hours of becoming aware (Art. 14(4)(a)).
+        IncidentEarlyWarning = "incident-early-warning",
+        /// A severe incident's notification, within 72 hours of becoming aware (Art. 14(4)(b)).
+        IncidentNotification = "incident-notification",
+        /// A severe incident's final report, within one month after the incident notification (Art. 14(4)(c)).
+        IncidentFinal = "incident-final",
     }
 }
 
@@ -159,7 +165,15 @@ impl CraStage {
             CraStage::EarlyWarning => "CRA early warning",
             CraStage::Notification => "CRA vulnerability notification",
             CraStage::Final => "CRA final report",
+            CraStage::IncidentEarlyWarning => "CRA incident early warning",
+            CraStage::IncidentNotification => "CRA incident notification",
+            CraStage::IncidentFinal => "CRA incident final report",
         }
+    }
+
+    /// A stage of a severe incident's notification (Art. 14(3)) rather than of an exploited vulnerability's.
+    pub fn is_incident(&self) -> bool {
+        matches!(self, CraStage::IncidentEarlyWarning | CraStage::IncidentNotification | CraStage::IncidentFinal)
     }
 }
 
@@ -252,6 +266,12 @@ pub enum TicketUpdate {
     Product(String),
     /// The CVE ID reserved for it.
     Cve(String),
+    /// A severe incident having an impact on the product's security, known since `since` (by a member);
+    /// `None` withdraws it.
+    Incident {
+        since: Option<i64>,
+        by: String,
+    },
     /// A CRA stage was filed on the platform (its identifier there, '' if none given), by `by`.
     CraFiled {
         stage: CraStage,

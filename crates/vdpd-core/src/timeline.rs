@@ -80,6 +80,8 @@ events! {
     CraFiled = "CRA filing recorded",
     ProductSet = "product set",
     CveRecorded = "CVE ID recorded",
+    SevereIncident = "severe incident",
+    NotSevereIncident = "not a severe incident",
 }
 
 impl Event {

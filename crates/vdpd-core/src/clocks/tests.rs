@@ -373,3 +373,34 @@ fn cra_clocks_run_only_when_the_policy_has_the_duty_and_the_ticket_is_exploited(
     );
     assert_ne!(TimerPolicy::of(&on).fingerprint(), TimerPolicy::of(&other).fingerprint());
 }
+
+/// A severe incident (Art. 14(3)) under a policy that tracks them: 24 and 72 hours from awareness, and the
+/// final report a calendar month after the incident notification was filed — not before it is.
+#[test]
+fn a_severe_incident_has_its_own_three_deadlines() {
+    let with = config(
+        "[cra]\nenabled = true\ncsirt = \"CERT-FR\"\nincidents = true\n\
+         [[products]]\nid = \"shop\"\nname = \"Shop\"\nmember_states = [\"FR\"]\n",
+    );
+    let without = cra_config();
+    let aware = ms("2026-12-18T17:00:00Z");
+    let mut f = Facts { incident_at: Some(aware), ..Facts::new(TicketState::Triage, ms("2026-12-18T16:00:00Z")) };
+    let stage = |s| ClockKind::Cra(s);
+    assert!(compute(&f, &TimerPolicy::of(&without)).iter().all(|c| c.kind.cra_stage().is_none()), "not tracked");
+    let p = TimerPolicy::of(&with);
+    let clocks = compute(&f, &p);
+    assert_eq!(by_kind(&clocks, stage(CraStage::IncidentEarlyWarning)).due_at, Some(ms("2026-12-19T17:00:00Z")));
+    assert_eq!(by_kind(&clocks, stage(CraStage::IncidentNotification)).due_at, Some(ms("2026-12-21T17:00:00Z")));
+    assert_eq!(by_kind(&clocks, stage(CraStage::IncidentFinal)).due_at, None, "waits for the notification");
+    assert_eq!(
+        timer(&timers(&f, &clocks, &p), "cra-incident-early-warning:reminder:12 hours"),
+        Some(&ms("2026-12-19T05:00:00Z"))
+    );
+    f.cra_filed.push((CraStage::IncidentNotification, ms("2026-12-20T10:00:00Z")));
+    let clocks = compute(&f, &p);
+    assert_eq!(by_kind(&clocks, stage(CraStage::IncidentFinal)).due_at, Some(ms("2027-01-20T10:00:00Z")));
+    assert!(matches!(by_kind(&clocks, stage(CraStage::IncidentNotification)).status, ClockStatus::Met { .. }));
+    for (k, _) in timers(&f, &clocks, &p) {
+        assert_eq!(TimerKind::parse(&k.to_string()).as_ref(), Some(&k), "{k}");
+    }
+}

@@ -17,6 +17,9 @@ pub const CRA_NOTIFICATION: PolicyDuration = PolicyDuration::new(72, Unit::Hours
 /// How long after a corrective or mitigating measure is available the final report is due (Art. 14(2)(c)).
 pub const CRA_FINAL_REPORT: PolicyDuration = PolicyDuration::new(14, Unit::Days);
 
+/// How long after the incident notification a severe incident's final report is due (Art. 14(4)(c)).
+pub const CRA_INCIDENT_FINAL_REPORT: PolicyDuration = PolicyDuration::new(1, Unit::Months);
+
 /// The EU Member States, by the code ISO 3166-1 gives them (Greece also as `EL`, the EU's own code).
 pub const EU_MEMBER_STATES: [&str; 27] = [
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV",
@@ -63,11 +66,14 @@ pub struct Cra {
     /// reminded: exact durations, at any hour — the deadlines run on calendar hours, weekends and nights
     /// included.
     pub reminders: Vec<PolicyDuration>,
+    /// Severe incidents having an impact on the products' security are tracked too (Art. 14(3)):
+    /// `#incident` starts their three clocks.
+    pub incidents: bool,
 }
 
 impl Default for Cra {
     fn default() -> Cra {
-        Cra { enabled: false, csirt: String::new(), reminders: default_cra_reminders() }
+        Cra { enabled: false, csirt: String::new(), reminders: default_cra_reminders(), incidents: false }
     }
 }
 

@@ -80,6 +80,7 @@ pub struct RawCra {
     pub enabled: Option<bool>,
     pub csirt: Option<String>,
     pub reminders: Option<Vec<PolicyDuration>>,
+    pub incidents: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

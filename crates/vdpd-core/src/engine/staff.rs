@@ -320,6 +320,9 @@ pub enum Command {
     Product(String),
     /// The CVE ID reserved for the vulnerability.
     Cve(String),
+    /// A severe incident having an impact on the product's security, known since the instant given (`None`:
+    /// since the mail), or (`Withdraw`) it is not one after all.
+    Incident(Exploitation),
 }
 
 /// What `#exploited` says.
@@ -971,7 +974,7 @@ pub const REGISTRY: &[Spec] = &[
     Spec {
         name: "#cra-filed",
         aliases: &["#cra_filed"],
-        usage: "early-warning|notification|final [PLATFORM-ID]",
+        usage: "early-warning|notification|final|incident-early-warning|… [PLATFORM-ID]",
         help: "record a filing on ENISA's single reporting platform: its clock stops",
         parse: |a, config| {
             if !config.cra.enabled {
@@ -990,8 +993,17 @@ pub const REGISTRY: &[Spec] = &[
         },
         plan: |c, p| {
             given!(c, Command::CraFiled { stage, platform_id });
-            if p.ticket.exploited_at.is_none() {
+            if stage.is_incident() && p.ticket.incident_at.is_none() {
+                return Err("the ticket is not marked a severe incident (#incident first)".into());
+            }
+            if !stage.is_incident() && p.ticket.exploited_at.is_none() {
                 return Err("the ticket is not marked exploited (#exploited first)".into());
+            }
+            if *stage == CraStage::IncidentFinal && !p.ticket.cra_filed.contains(&CraStage::IncidentNotification) {
+                return Err(
+                    "the incident's final report follows its notification: #cra-filed incident-notification first"
+                        .into(),
+                );
             }
             if p.ticket.cra_filed.contains(stage) {
                 return Err(format!("the {} is recorded as filed already", stage.label()));
@@ -1067,6 +1079,64 @@ pub const REGISTRY: &[Spec] = &[
             p.set(TicketUpdate::Cve(id.clone()));
             p.record(Event::CveRecorded, format!("{id}{was}"), format!("CVE ID: {id}{was}"));
             p.ticket.cve_id = id.clone();
+            Ok(())
+        },
+    },
+    Spec {
+        name: "#incident",
+        aliases: &[],
+        usage: "[SINCE|no]",
+        help: "a severe incident affects the product's security, known since SINCE (default: now): starts the CRA's \
+               incident clocks (24 h, 72 h, one month after the notification); `no` withdraws it",
+        parse: |a, config| {
+            if !(config.cra.enabled && config.cra.incidents) {
+                return Err("the policy tracks no severe incidents ([cra] incidents = false)".into());
+            }
+            match a.words.as_slice() {
+                [] => Ok(Command::Incident(Exploitation::Since(None))),
+                [w] if w.eq_ignore_ascii_case("no") => Ok(Command::Incident(Exploitation::Withdraw)),
+                [w] => Ok(Command::Incident(Exploitation::Since(Some(awareness(w, config)?)))),
+                _ => Err("#incident, #incident SINCE (e.g. 2026-12-01T09:30Z), or #incident no".into()),
+            }
+        },
+        plan: |c, p| {
+            given!(c, Command::Incident(what));
+            let now = p.at.now;
+            match *what {
+                Exploitation::Since(since) => {
+                    let since = since.unwrap_or(now);
+                    if since > now {
+                        return Err("the time of becoming aware cannot be in the future".into());
+                    }
+                    if p.ticket.incident_at.is_some_and(|t| t <= since) {
+                        return Err("the ticket is already marked a severe incident (since an earlier time)".into());
+                    }
+                    let shown = p.config.calendar.show(since);
+                    p.set(TicketUpdate::Incident { since: Some(since), by: p.at.member.to_string() });
+                    p.record(
+                        Event::SevereIncident,
+                        format!("severe incident, known since {shown}"),
+                        format!(
+                            "severe incident, known since {shown}: the CRA incident early warning is due in 24 hours, \
+                             the incident notification in 72 (vdpd cra draft {} --stage incident-early-warning)",
+                            p.ticket.reference
+                        ),
+                    );
+                    p.ticket.incident_at = Some(since);
+                }
+                Exploitation::Withdraw => {
+                    if p.ticket.incident_at.is_none() {
+                        return Err("the ticket is not marked a severe incident".into());
+                    }
+                    p.set(TicketUpdate::Incident { since: None, by: p.at.member.to_string() });
+                    p.record(
+                        Event::NotSevereIncident,
+                        "not a severe incident after all",
+                        "no longer marked a severe incident: its CRA clocks stopped",
+                    );
+                    p.ticket.incident_at = None;
+                }
+            }
             Ok(())
         },
     },
@@ -1199,6 +1269,8 @@ pub struct TicketView {
     pub product: String,
     /// The CVE ID recorded ('' for none).
     pub cve_id: String,
+    /// Since when a severe incident is known (CRA Art. 14(3)).
+    pub incident_at: Option<i64>,
 }
 
 /// When a staff mail is planned, and whose it is.

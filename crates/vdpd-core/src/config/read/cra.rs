@@ -118,7 +118,7 @@ impl Validator<'_> {
                 ok = false;
             }
         }
-        ok.then_some(Cra { enabled, csirt, reminders })
+        ok.then_some(Cra { enabled, csirt, reminders, incidents: r.incidents.unwrap_or(false) })
     }
 }
 

@@ -283,6 +283,7 @@ fn view(state: TicketState) -> TicketView {
         cra_filed: Vec::new(),
         product: String::new(),
         cve_id: String::new(),
+        incident_at: None,
     }
 }
 
@@ -657,4 +658,22 @@ fn cve_records_a_cve_id_in_its_canonical_spelling() {
     let held = TicketView { cve_id: "CVE-2026-12345".into(), ..t };
     assert!(why(planned(&held, "#cve CVE-2026-12345\n", &[]))[0].contains("already"));
     assert!(done(&planned(&held, "#cve CVE-2026-54321\n", &[]).unwrap())[0].contains("(was CVE-2026-12345)"));
+}
+
+#[test]
+fn incident_starts_the_severe_incident_duty_only_where_the_policy_tracks_it() {
+    let c = config(&CRA.replacen("csirt = \"CERT-FR\"\n", "csirt = \"CERT-FR\"\nincidents = true\n", 1));
+    let t = view(TicketState::Triage);
+    let p = |text: &str| plan(&t, &parse(text, &c), &[], at(), &c);
+    assert_eq!(
+        updates(&p("#incident\n").unwrap()),
+        [TicketUpdate::Incident { since: Some(PLANNED_AT), by: "alice@example.org".into() }]
+    );
+    assert!(why(cra_planned(&t, "#incident\n"))[0].contains("[cra] incidents = false"));
+    let marked = TicketView { incident_at: Some(PLANNED_AT), ..t.clone() };
+    let pm = |text: &str| plan(&marked, &parse(text, &c), &[], at(), &c);
+    assert!(why(pm("#cra-filed incident-final\n"))[0].contains("incident-notification first"));
+    assert!(pm("#cra-filed incident-notification N-1\n#cra-filed incident-final F-1\n").is_ok());
+    assert!(why(p("#cra-filed incident-early-warning\n"))[0].contains("#incident first"));
+    assert!(why(pm("#cra-filed early-warning\n"))[0].contains("#exploited first"), "an incident is no exploited flaw");
 }
