@@ -98,10 +98,8 @@ pub fn csaf_published(
     let path = format!("white/{year}/{}", csaf_file_name(&t.reference));
     let canonical = format!("{}/{path}", csaf_base_url(config));
     let d = &mut doc["document"];
-    d["distribution"] = json!({ "tlp": { "label": "WHITE", "url": "https://www.first.org/tlp/" } });
-    let mut references = d["references"].as_array().cloned().unwrap_or_default();
-    references.insert(0, json!({ "category": "self", "summary": "Canonical URL", "url": canonical }));
-    d["references"] = json!(references);
+    // The draft's canonical URL counts from now; the published one from its first release.
+    d["references"][0]["url"] = json!(canonical);
     let tracking = &mut d["tracking"];
     tracking["status"] = json!("final");
     tracking["initial_release_date"] = json!(initial);
@@ -401,10 +399,15 @@ pub fn csaf(config: &Config, t: &TicketRow, form: &[(String, String)], now: i64)
             "generator": { "date": now_s, "engine": { "name": "vdpd", "version": env!("CARGO_PKG_VERSION") } },
         },
     });
+    // Where it will be published (`vdpd advisory publish`), and for whom: everyone (TLP:WHITE).
+    let canonical = format!("{}/white/{}/{}", csaf_base_url(config), &now_s[..4], csaf_file_name(&t.reference));
+    let mut references = vec![json!({ "category": "self", "summary": "Canonical URL", "url": canonical })];
     if let Some(url) = &org.policy_url {
-        document["references"] =
-            json!([{ "category": "external", "summary": "Our vulnerability disclosure policy", "url": url }]);
+        references
+            .push(json!({ "category": "external", "summary": "Our vulnerability disclosure policy", "url": url }));
     }
+    document["references"] = json!(references);
+    document["distribution"] = json!({ "tlp": { "label": "WHITE", "url": "https://www.first.org/tlp/" } });
     if let Some(a) = &acknowledgments {
         document["acknowledgments"] = a.clone();
     }

@@ -842,8 +842,8 @@ fn a_fixed_flaw_becomes_a_cve_record_and_an_osv_entry() {
     assert_eq!(cve["references"][0]["url"], "https://dronedesk.io/security/advisories/CVE-2026-12345");
     assert_eq!(cve["descriptions"][0]["value"], "The q parameter is reflected unencoded.");
 
-    // CSAF as published (a draft has no TLP label or canonical URL yet), with the reference validator's
-    // mandatory and optional tests.
+    // CSAF, the draft and as published, each with the reference validator's mandatory and optional tests.
+    valid_csaf_reference(&record(&l, vdpd::advisory::csaf).unwrap());
     let t = l.show(&reference);
     let form = vdpd::store::form::sections(l.store.conn(), t.id).unwrap();
     let (_, published) = vdpd::advisory::csaf_published(&l.env.config, &t, &form, l.now, None).unwrap().unwrap();
