@@ -96,6 +96,15 @@ PY
 }
 edit_policy "$ROOTFS/etc/vdpd/policy.toml" "$desk" ""
 grep -q "^security_address = \"$desk\"" "$ROOTFS/etc/vdpd/policy.toml" || fail "the policy edit did not take"
+# The daemon keeps the web server's security.txt valid, as README "[security_txt]" sets it up: the path in the
+# policy, the directory given to the vdpd user, and a drop-in that lets the sandboxed service write there.
+sed -i 's|^# path = "/var/www/html/.well-known/security.txt"|path = "/var/www/html/.well-known/security.txt"|' \
+  "$ROOTFS/etc/vdpd/policy.toml"
+grep -q '^path = "/var/www/html/.well-known/security.txt"' "$ROOTFS/etc/vdpd/policy.toml" \
+  || fail "the shipped policy.toml has no [security_txt] path line to uncomment"
+in_root install -d -o vdpd -g vdpd -m 0755 /var/www/html/.well-known
+mkdir -p "$ROOTFS/etc/systemd/system/vdpd.service.d"
+printf '[Service]\nReadWritePaths=/var/www/html/.well-known\n' > "$ROOTFS/etc/systemd/system/vdpd.service.d/security-txt.conf"
 # The stack's Dovecot takes any user with the password "pass".
 for f in imap-password smtp-password; do printf 'pass\n' > "$ROOTFS/etc/vdpd/$f"; done
 in_root runuser -u vdpd -- vdpd key generate --userid "Example Security <$desk>" > "$WORK/key.log" 2>&1 \
@@ -108,6 +117,9 @@ edit_policy "$ROOTFS/etc/vdpd/psirt/policy.toml" "$psirt" "/var/lib/vdpd/psirt/v
 install -m 0600 "$ROOTFS/etc/vdpd/imap-password" "$ROOTFS/etc/vdpd/psirt/imap-password"
 install -m 0600 "$ROOTFS/etc/vdpd/smtp-password" "$ROOTFS/etc/vdpd/psirt/smtp-password"
 sed -i 's/^ticket_prefix = .*/ticket_prefix = "PSIRT"/' "$ROOTFS/etc/vdpd/psirt/policy.toml"
+# One desk keeps the host's security.txt, not both.
+sed -i 's|^path = "/var/www/html/.well-known/security.txt"|# path = "/var/www/html/.well-known/security.txt"|' \
+  "$ROOTFS/etc/vdpd/psirt/policy.toml"
 # A short watchdog for the watchdog check (a drop-in, as an admin would add one).
 mkdir -p "$ROOTFS/etc/systemd/system/vdpd.service.d"
 printf '[Service]\nWatchdogSec=6s\nTimeoutAbortSec=5s\n' > "$ROOTFS/etc/systemd/system/vdpd.service.d/watchdog.conf"
@@ -161,6 +173,17 @@ wait_ack() { # PATTERN N
 mail_to "$desk" "XSS in the login form" "r1-$$"
 wait_ack "\[EX-" 1
 ok "a report mailed through Postfix was acknowledged by the service"
+
+# ---- the kept security.txt, written by the sandboxed service -------------------------------------------------
+sectxt=$ROOTFS/var/www/html/.well-known/security.txt
+for _ in $(seq 1 60); do [ -s "$sectxt" ] && break; sleep 0.5; done
+[ -s "$sectxt" ] || { in_ct journalctl -u vdpd --no-pager | grep -i security.txt >&2 || true; fail "the service did not write $sectxt"; }
+head -1 "$sectxt" | grep -q -- "-----BEGIN PGP SIGNED MESSAGE-----" || fail "security.txt is not clear-signed"
+[ "$(stat -c %a "$sectxt")" = 644 ] || fail "security.txt is mode $(stat -c %a "$sectxt"), not 644 (a web server reads it)"
+grep -q "^Expires: " "$sectxt" || fail "security.txt has no Expires"
+status=$(in_ct vdpd status)  # captured first: grep -q would leave vdpd to die of SIGPIPE under pipefail
+grep -q "^security.txt: ok, valid until" <<<"$status" || { echo "$status" >&2; fail "vdpd status does not show the kept security.txt"; }
+ok "the service keeps /var/www/html/.well-known/security.txt (signed, 0644) through its ReadWritePaths= drop-in"
 
 # ---- reload, and a warning at priority 4 in the journal --------------------------------------------------
 sed -i 's/^retry_initial = "30s"/retry_initial = "31s"/' "$ROOTFS/etc/vdpd/policy.toml"
