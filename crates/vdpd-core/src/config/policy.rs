@@ -349,8 +349,24 @@ pub enum DkimProof {
 }
 
 /// The default phrases of a key request.
-pub const DEFAULT_KEY_REQUEST_PATTERNS: [&str; 8] =
-    ["pgp key", "gpg key", "public key", "encryption key", "openpgp key", "pgp public key", "your key", "pgp-key"];
+/// Ways of asking for the organisation's key: English, French, German, Spanish (lower-case, matched anywhere).
+pub const DEFAULT_KEY_REQUEST_PATTERNS: [&str; 15] = [
+    "pgp key",
+    "gpg key",
+    "public key",
+    "encryption key",
+    "openpgp key",
+    "pgp public key",
+    "your key",
+    "pgp-key",
+    "clé pgp",
+    "clé publique",
+    "pgp-schlüssel",
+    "öffentlichen schlüssel",
+    "öffentlicher schlüssel",
+    "clave pgp",
+    "clave pública",
+];
 
 /// The working calendar the promises are kept in: business days, the hours staff are disturbed in, and how
 /// dates are shown. Arithmetic on it lives in `engine::calendar`.

@@ -15,7 +15,8 @@ pub const MAX_CHARS: usize = 400;
 /// The most non-empty lines (greeting, question, thanks, name).
 const MAX_LINES: usize = 7;
 
-/// Ways of asking for news, lower-case, matched as whole words.
+/// Ways of asking for news, lower-case, matched as whole words: English, then French, German and Spanish
+/// (researchers write in their own language; the policy's answer is the same).
 const ASKING: &[&str] = &[
     "any update",
     "any updates",
@@ -48,6 +49,53 @@ const ASKING: &[&str] = &[
     "any word",
     "where are we",
     "where things stand",
+    // French
+    "des nouvelles",
+    "du nouveau",
+    "une mise à jour",
+    "mise à jour sur",
+    "où en est",
+    "où en êtes-vous",
+    "où en sommes-nous",
+    "état d'avancement",
+    "avancement de",
+    "le statut",
+    "statut de",
+    "est-ce corrigé",
+    "déjà corrigé",
+    "été corrigé",
+    "toujours ouvert",
+    "je me permets de relancer",
+    "je relance",
+    // German
+    "neuigkeiten",
+    "ein update",
+    "update zu",
+    "stand der dinge",
+    "aktueller stand",
+    "aktuellen stand",
+    "wie ist der stand",
+    "der status",
+    "den status",
+    "schon behoben",
+    "bereits behoben",
+    "wurde behoben",
+    "noch offen",
+    "nachfragen",
+    "nachhaken",
+    // Spanish
+    "alguna novedad",
+    "novedades",
+    "alguna actualización",
+    "una actualización",
+    "actualización sobre",
+    "el estado",
+    "estado de",
+    "cómo va",
+    "ya está corregido",
+    "sido corregido",
+    "sigue abierto",
+    "hacer seguimiento",
 ];
 
 /// Words that announce new content: such a mail goes to staff as correspondence, never gets a canned status.
@@ -77,6 +125,43 @@ const NEW_CONTENT: &[&str] = &[
     "invoice",
     "bounty",
     "credit",
+    // French
+    "également trouvé",
+    "aussi trouvé",
+    "autre vulnérabilité",
+    "nouvelle vulnérabilité",
+    "autre faille",
+    "en pièce jointe",
+    "ci-joint",
+    "étapes pour reproduire",
+    "preuve de concept",
+    "divulgation",
+    "publier",
+    "facture",
+    "prime",
+    "crédit",
+    // German
+    "auch gefunden",
+    "weitere schwachstelle",
+    "neue schwachstelle",
+    "im anhang",
+    "anbei",
+    "schritte zur reproduktion",
+    "veröffentlichen",
+    "veröffentlichung",
+    "rechnung",
+    "prämie",
+    // Spanish
+    "también encontré",
+    "otra vulnerabilidad",
+    "nueva vulnerabilidad",
+    "adjunto",
+    "pasos para reproducir",
+    "prueba de concepto",
+    "divulgación",
+    "publicar",
+    "factura",
+    "recompensa",
 ];
 
 /// Whether a researcher's mail only asks for news.
@@ -171,6 +256,32 @@ mod tests {
         ];
         for (subject, text) in no {
             assert!(!enquiry(subject, text), "{subject:?} / {text:?} should not be a status enquiry");
+        }
+    }
+
+    /// French, German and Spanish enquiries are answered like English ones; news in those languages is
+    /// correspondence, as in English.
+    #[test]
+    fn enquiries_in_french_german_and_spanish() {
+        let yes = [
+            ("Re: [EX-2026-0001] XSS", "Bonjour,\n\navez-vous des nouvelles de mon signalement ?\n\nMerci,\nAlice"),
+            ("Re: [EX-2026-0001] XSS", "Bonjour, où en est la correction ? Merci."),
+            ("Re: [EX-2026-0001] XSS", "Hallo,\ngibt es Neuigkeiten zu meiner Meldung?\nDanke"),
+            ("Re: [EX-2026-0001] XSS", "Wie ist der Stand? Wurde die Lücke schon behoben?"),
+            ("Re: [EX-2026-0001] XSS", "Hola, ¿alguna novedad sobre mi reporte?\nGracias"),
+            ("Re: [EX-2026-0001] XSS", "¿Cuál es el estado de la corrección?"),
+        ];
+        for (subject, text) in yes {
+            assert!(enquiry(subject, text), "{text:?} should be a status enquiry");
+        }
+        let no = [
+            ("Re: [EX-2026-0001] XSS", "Des nouvelles ? J'ai aussi trouvé la même faille sur la recherche."),
+            ("Re: [EX-2026-0001] XSS", "Gibt es Neuigkeiten? Ich möchte meinen Bericht bald veröffentlichen."),
+            ("Re: [EX-2026-0001] XSS", "¿Alguna novedad? Adjunto otra prueba de concepto."),
+            ("Re: [EX-2026-0001] XSS", "Merci pour la réponse rapide !"),
+        ];
+        for (subject, text) in no {
+            assert!(!enquiry(subject, text), "{text:?} should not be a status enquiry");
         }
     }
 

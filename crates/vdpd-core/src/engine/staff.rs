@@ -1229,7 +1229,11 @@ pub fn strip_quotes_and_signature(text: &str) -> String {
     // An attribution line right before the (removed) quote: "On Mon, 23 Nov 2026, Alice wrote:".
     while let Some(last) = out.iter().rposition(|l| !l.trim().is_empty()) {
         let l = out[last].trim();
-        let attribution = l.ends_with("wrote:") || l.ends_with("schrieb:") || l.ends_with("a écrit :");
+        let attribution = l.ends_with("wrote:")
+            || l.ends_with("schrieb:")
+            || l.ends_with("a écrit :")
+            || l.ends_with("a écrit:")
+            || l.ends_with("escribió:");
         if attribution {
             out.truncate(last);
         } else {

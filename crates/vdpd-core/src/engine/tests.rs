@@ -164,6 +164,14 @@ fn key_requests_are_short_outside_tickets_and_only_with_openpgp() {
     };
     let request = ask("PGP key?", "Hello, could you send me your public key? Thanks");
     assert_eq!(decide(&request, &Facts::default(), &with_pgp), Decision::KeyRequest);
+    // In French, German and Spanish too.
+    for (subject, text) in [
+        ("Clé PGP", "Bonjour, pourriez-vous m'envoyer votre clé publique ? Merci"),
+        ("Frage", "Hallo, könnten Sie mir Ihren öffentlichen Schlüssel schicken?"),
+        ("Hola", "¿Me podrían enviar su clave PGP?"),
+    ] {
+        assert_eq!(decide(&ask(subject, text), &Facts::default(), &with_pgp), Decision::KeyRequest, "{text}");
+    }
     // Without an organisation key there is nothing to send: it is a report like any other.
     assert_eq!(decide(&request, &Facts::default(), &config("")), Decision::NewTicket);
     // Inside a ticket it is correspondence.
