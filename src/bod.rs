@@ -223,13 +223,7 @@ fn promises_due(tickets: &[Entry], from: i64, to: i64) -> Vec<Promise> {
                     None => {}
                 }
             }
-            let decided = kept + broken;
-            Promise {
-                clock: kind.as_str(),
-                kept,
-                broken,
-                share_kept: (decided > 0).then(|| kept as f64 / decided as f64),
-            }
+            Promise::tally(kind.as_str(), kept, broken)
         })
         .collect()
 }

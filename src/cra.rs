@@ -167,7 +167,7 @@ pub fn draft(
             fields.push(f(
                 "Actively exploited vulnerability, aware since",
                 "Art. 14(2)(a)",
-                Some(awareness(config, t, aware)),
+                Some(awareness(config, t, aware, &t.exploited_by)),
                 "when the manufacturer became aware of the active exploitation",
             ));
         }
@@ -213,7 +213,7 @@ pub fn draft(
             fields.push(f(
                 "Severe incident, aware since",
                 "Art. 14(4)(a)",
-                Some(incident_awareness(config, t, aware)),
+                Some(awareness(config, t, aware, &t.incident_by)),
                 "when the manufacturer became aware of the severe incident",
             ));
             fields.push(f(
@@ -341,17 +341,13 @@ pub fn draft(
     })
 }
 
-fn awareness(config: &Config, t: &TicketRow, aware: i64) -> String {
-    let by = match t.exploited_by.as_str() {
+/// When the desk became aware, and who said so (`by`: a member's address, `researcher`, or '').
+fn awareness(config: &Config, t: &TicketRow, aware: i64, by: &str) -> String {
+    let by = match by {
         "" => String::new(),
         crate::ticket::EXPLOITED_BY_RESEARCHER => " (the researcher reported it)".into(),
         member => format!(" (recorded by {member})"),
     };
-    format!("{}{by}; our reference {}", config.calendar.show(aware), t.reference)
-}
-
-fn incident_awareness(config: &Config, t: &TicketRow, aware: i64) -> String {
-    let by = if t.incident_by.is_empty() { String::new() } else { format!(" (recorded by {})", t.incident_by) };
     format!("{}{by}; our reference {}", config.calendar.show(aware), t.reference)
 }
 

@@ -1,5 +1,6 @@
 //! Files vdpd owns: opened in the state directory without following symbolic links, and written for the
-//! admin (exports, attachments, advisories) readable by their owner only.
+//! admin (exports, attachments, advisories) readable by their owner only; files for a web server (security.txt,
+//! the CSAF provider directory) replaced atomically and readable by all.
 //!
 //! The state directory belongs to the service user, but a symbolic link planted there (by a compromised
 //! helper, or an admin's mistake) must not make vdpd read or overwrite another file with its privileges;
@@ -36,6 +37,20 @@ pub fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     f.write_all(data)?;
     f.sync_all()
+}
+
+/// Writes `data` to `path` for a web server to serve (security.txt, the CSAF provider directory):
+/// atomically — a temporary file beside it renamed over it, so nothing half-written is ever served — and
+/// world-readable (0644) whatever the umask.
+pub fn write_public(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = path.with_file_name(format!(".{name}.vdpd-tmp"));
+    let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

@@ -7,10 +7,6 @@
 //! temporary file in the same directory renamed over it, so a web server never serves half a file) and
 //! world-readable (0644), whatever the service's umask, since a web server is to read it.
 
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-
 use crate::config::Config;
 use crate::openpgp::keys::OrgKey;
 use crate::publish::{self, Renewal};
@@ -47,21 +43,8 @@ pub fn keep_valid(config: &Config, key: Option<&OrgKey>, now: i64) -> Result<Opt
             .map_err(|e| format!("signing {}: {e}", path.display()))?,
         None => fresh.into_bytes(),
     };
-    write_public(path, &data).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::fsx::write_public(path, &data).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(Some(Kept { renewed: Some(why), expires: publish::expires_of(&String::from_utf8_lossy(&data)) }))
-}
-
-/// Writes `data` to `path` atomically, readable by everyone.
-fn write_public(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("security.txt");
-    let tmp = dir.join(format!(".{name}.vdpd-tmp"));
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
-    f.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    f.write_all(data)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)
 }
 
 /// What `vdpd check` says of the file: (`true` for a warning, the words).

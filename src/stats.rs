@@ -46,6 +46,14 @@ pub struct Promise {
     pub share_kept: Option<f64>,
 }
 
+impl Promise {
+    /// A promise's tally, with the share kept of those decided.
+    pub fn tally(clock: &'static str, kept: usize, broken: usize) -> Promise {
+        let decided = kept + broken;
+        Promise { clock, kept, broken, share_kept: (decided > 0).then(|| kept as f64 / decided as f64) }
+    }
+}
+
 /// A promise running past its due time now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Breach {
@@ -164,13 +172,7 @@ pub fn compute(tickets: &[Entry], now: i64) -> Stats {
                 _ => {}
             }
         }
-        let decided = kept + broken;
-        promises.push(Promise {
-            clock: kind.as_str(),
-            kept,
-            broken,
-            share_kept: (decided > 0).then(|| kept as f64 / decided as f64),
-        });
+        promises.push(Promise::tally(kind.as_str(), kept, broken));
     }
     open_breaches.sort_by_key(|b| b.due_at);
     Stats {

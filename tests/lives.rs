@@ -231,6 +231,22 @@ impl Life {
         vdpd::store::tickets::ticket_by_reference(self.store.conn(), reference).unwrap().unwrap()
     }
 
+    /// The CRA filing of `stage` for `reference`, drafted now as `vdpd cra draft` does.
+    fn cra_draft(&self, reference: &str, stage: vdpd::ticket::CraStage) -> vdpd::cra::Draft {
+        let t = self.show(reference);
+        let c = self.store.conn();
+        vdpd::cra::draft(
+            &self.env.config,
+            &t,
+            &vdpd::store::form::sections(c, t.id).unwrap(),
+            &vdpd::store::tickets::cra_filings(c, t.id).unwrap(),
+            vdpd::store::tickets::waits(c, t.id).unwrap(),
+            stage,
+            self.now,
+        )
+        .unwrap()
+    }
+
     fn events(&self, reference: &str) -> Vec<Event> {
         let t = self.show(reference);
         vdpd::store::tickets::timeline(self.store.conn(), t.id)
@@ -641,20 +657,7 @@ fn an_exploited_vulnerability_through_the_three_cra_filings() {
     }
 
     // The draft names what Art. 14(2)(a) asks: the product and the Member States, and when we knew.
-    let draft = |l: &Life, stage| {
-        let t = l.show(&reference);
-        let c = l.store.conn();
-        vdpd::cra::draft(
-            &l.env.config,
-            &t,
-            &vdpd::store::form::sections(c, t.id).unwrap(),
-            &vdpd::store::tickets::cra_filings(c, t.id).unwrap(),
-            vdpd::store::tickets::waits(c, t.id).unwrap(),
-            stage,
-            l.now,
-        )
-        .unwrap()
-    };
+    let draft = |l: &Life, stage| l.cra_draft(&reference, stage);
     use vdpd::ticket::CraStage;
     let early = draft(&l, CraStage::EarlyWarning).text();
     for words in [
@@ -884,21 +887,7 @@ fn a_severe_incident_through_its_three_cra_filings() {
         cra_mails(&l.deliver()),
         [(alice.clone(), "staff-reminder".into(), true), (cto.clone(), "staff-reminder".into(), false)]
     );
-    let draft = |l: &Life, stage| {
-        let t = l.show(&reference);
-        let c = l.store.conn();
-        vdpd::cra::draft(
-            &l.env.config,
-            &t,
-            &vdpd::store::form::sections(c, t.id).unwrap(),
-            &vdpd::store::tickets::cra_filings(c, t.id).unwrap(),
-            vdpd::store::tickets::waits(c, t.id).unwrap(),
-            stage,
-            l.now,
-        )
-        .unwrap()
-        .text()
-    };
+    let draft = |l: &Life, stage| l.cra_draft(&reference, stage).text();
     use vdpd::ticket::CraStage;
     let early = draft(&l, CraStage::IncidentEarlyWarning);
     for words in ["Incident early warning for DD-2026-0001", "Article 14(4)", "    DE, FR", "TO FILL IN: yes or no"] {

@@ -321,13 +321,13 @@ pub fn publish_csaf(
         let file = dir.join(path);
         std::fs::create_dir_all(file.parent().unwrap_or(dir))?;
         let bytes = (serde_json::to_string_pretty(doc)? + "\n").into_bytes();
-        write_public(&file, &bytes)?;
+        crate::fsx::write_public(&file, &bytes)?;
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-        let sha256 = hex(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref());
-        let sha512 = hex(ring::digest::digest(&ring::digest::SHA512, &bytes).as_ref());
-        write_public(&file.with_extension("json.sha256"), format!("{sha256}  {name}\n").as_bytes())?;
-        write_public(&file.with_extension("json.sha512"), format!("{sha512}  {name}\n").as_bytes())?;
-        write_public(
+        let sha256 = crate::classify::sha256_hex(&bytes);
+        let sha512 = crate::classify::sha512_hex(&bytes);
+        crate::fsx::write_public(&file.with_extension("json.sha256"), format!("{sha256}  {name}\n").as_bytes())?;
+        crate::fsx::write_public(&file.with_extension("json.sha512"), format!("{sha512}  {name}\n").as_bytes())?;
+        crate::fsx::write_public(
             &file.with_extension("json.asc"),
             &crate::openpgp::write::sign_detached(&bytes, &key, signed_at)?,
         )?;
@@ -356,16 +356,19 @@ pub fn publish_csaf(
     }
     entries.sort();
     let index: String = entries.iter().map(|(p, _)| format!("{p}\n")).collect();
-    write_public(&white.join("index.txt"), index.as_bytes())?;
+    crate::fsx::write_public(&white.join("index.txt"), index.as_bytes())?;
     let mut by_date = entries.clone();
     by_date.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let changes: String = by_date.iter().map(|(p, d)| format!("\"{p}\",\"{d}\"\n")).collect();
-    write_public(&white.join("changes.csv"), changes.as_bytes())?;
+    crate::fsx::write_public(&white.join("changes.csv"), changes.as_bytes())?;
     let fingerprint = key.fingerprint();
     let metadata = crate::advisory::provider_metadata(config, &fingerprint, now);
-    write_public(&dir.join("provider-metadata.json"), (serde_json::to_string_pretty(&metadata)? + "\n").as_bytes())?;
+    crate::fsx::write_public(
+        &dir.join("provider-metadata.json"),
+        (serde_json::to_string_pretty(&metadata)? + "\n").as_bytes(),
+    )?;
     std::fs::create_dir_all(dir.join("openpgp"))?;
-    write_public(
+    crate::fsx::write_public(
         &dir.join("openpgp").join(format!("{}.asc", fingerprint.to_ascii_uppercase())),
         &crate::openpgp::armored(key.public()),
     )?;
@@ -386,24 +389,6 @@ fn find_published(dir: &std::path::Path, name: &str) -> anyhow::Result<Option<se
         }
     }
     Ok(None)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Writes a file of the public directory: atomically, readable by the web server (0644).
-fn write_public(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::PermissionsExt;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = path.with_file_name(format!(".{name}.vdpd-tmp"));
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
-    f.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    f.write_all(data)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

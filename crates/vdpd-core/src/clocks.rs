@@ -317,8 +317,7 @@ pub fn compute(f: &Facts, policy: &TimerPolicy<'_>) -> Vec<Clock> {
 /// early warning and the incident notification from the moment the desk became aware, the final report one
 /// month after the incident notification was filed.
 fn incident_clocks(f: &Facts, aware: i64, cal: &Calendar) -> Vec<Clock> {
-    let filed = |stage: CraStage| f.cra_filed.iter().find(|(s, _)| *s == stage).map(|(_, at)| *at);
-    let notified = filed(CraStage::IncidentNotification);
+    let notified = filed(f, CraStage::IncidentNotification);
     let stages = [
         (
             CraStage::IncidentEarlyWarning,
@@ -339,32 +338,14 @@ fn incident_clocks(f: &Facts, aware: i64, cal: &Calendar) -> Vec<Clock> {
             CRA_INCIDENT_FINAL_REPORT,
         ),
     ];
-    stages
-        .into_iter()
-        .map(|(stage, promise, start, duration)| {
-            let mut c = Clock {
-                kind: ClockKind::Cra(stage),
-                promise,
-                started_at: start.unwrap_or(aware),
-                due_at: start.map(|s| cal.add(s, duration)),
-                status: ClockStatus::Running,
-                left_ms: None,
-                severity: None,
-            };
-            if let Some(at) = filed(stage) {
-                c.status = ClockStatus::Met { at };
-            }
-            c
-        })
-        .collect()
+    filing_clocks(f, aware, stages, cal)
 }
 
 /// The three filings of an actively exploited vulnerability (Art. 14(2)): the early warning and the
 /// notification from the moment the desk became aware, the final report from the first corrective or
-/// mitigating measure (which a fix is). A stage filed meets its clock; a duplicate's clocks stop, as the
-/// original ticket's filings cover the vulnerability.
+/// mitigating measure (which a fix is). A duplicate's clocks stop, as the original ticket's filings cover the
+/// vulnerability.
 fn cra_clocks(f: &Facts, aware: i64, cal: &Calendar) -> Vec<Clock> {
-    let filed = |stage: CraStage| f.cra_filed.iter().find(|(s, _)| *s == stage).map(|(_, at)| *at);
     let measure = match (f.mitigated_at, f.resolved_at) {
         (Some(m), Some(r)) => Some(m.min(r)),
         (m, r) => m.or(r),
@@ -379,28 +360,41 @@ fn cra_clocks(f: &Facts, aware: i64, cal: &Calendar) -> Vec<Clock> {
             CRA_FINAL_REPORT,
         ),
     ];
+    let mut clocks = filing_clocks(f, aware, stages, cal);
+    if f.outcome == Some(Outcome::Duplicate) {
+        for c in clocks.iter_mut().filter(|c| c.status == ClockStatus::Running) {
+            c.status = ClockStatus::Stopped {
+                at: f.closed_at.unwrap_or(aware),
+                why: "closed as a duplicate: the original ticket's filings cover it".into(),
+            };
+        }
+    }
+    clocks
+}
+
+/// When `stage` was filed, if it was.
+fn filed(f: &Facts, stage: CraStage) -> Option<i64> {
+    f.cra_filed.iter().find(|(s, _)| *s == stage).map(|(_, at)| *at)
+}
+
+/// One clock per filing: (stage, the deadline in words, when it starts — `None`: not yet, the clock has no
+/// due time —, its length); a filing made meets it.
+fn filing_clocks(
+    f: &Facts,
+    aware: i64,
+    stages: [(CraStage, String, Option<i64>, PolicyDuration); 3],
+    cal: &Calendar,
+) -> Vec<Clock> {
     stages
         .into_iter()
-        .map(|(stage, promise, start, duration)| {
-            let mut c = Clock {
-                kind: ClockKind::Cra(stage),
-                promise,
-                started_at: start.unwrap_or(aware),
-                // The final report's clock has not started while no measure is available.
-                due_at: start.map(|s| cal.add(s, duration)),
-                status: ClockStatus::Running,
-                left_ms: None,
-                severity: None,
-            };
-            if let Some(at) = filed(stage) {
-                c.status = ClockStatus::Met { at };
-            } else if f.outcome == Some(Outcome::Duplicate) {
-                c.status = ClockStatus::Stopped {
-                    at: f.closed_at.unwrap_or(aware),
-                    why: "closed as a duplicate: the original ticket's filings cover it".into(),
-                };
-            }
-            c
+        .map(|(stage, promise, start, duration)| Clock {
+            kind: ClockKind::Cra(stage),
+            promise,
+            started_at: start.unwrap_or(aware),
+            due_at: start.map(|s| cal.add(s, duration)),
+            status: filed(f, stage).map_or(ClockStatus::Running, |at| ClockStatus::Met { at }),
+            left_ms: None,
+            severity: None,
         })
         .collect()
 }

@@ -511,6 +511,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(digest::digest(&digest::SHA256, bytes).as_ref())
 }
 
+/// SHA-512 of arbitrary bytes, as lower-case hex (the `.sha512` files beside published advisories).
+pub fn sha512_hex(bytes: &[u8]) -> String {
+    hex(digest::digest(&digest::SHA512, bytes).as_ref())
+}
+
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {

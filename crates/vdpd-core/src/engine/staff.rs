@@ -894,55 +894,11 @@ pub const REGISTRY: &[Spec] = &[
             if !config.cra.enabled {
                 return Err("the policy has no Cyber Resilience Act duties ([cra] enabled = false)".into());
             }
-            match a.words.as_slice() {
-                [] => Ok(Command::Exploited(Exploitation::Since(None))),
-                [w] if w.eq_ignore_ascii_case("no") => Ok(Command::Exploited(Exploitation::Withdraw)),
-                [w] => {
-                    let since = awareness(w, config)?;
-                    Ok(Command::Exploited(Exploitation::Since(Some(since))))
-                }
-                _ => Err("#exploited, #exploited SINCE (e.g. 2026-12-01T09:30Z), or #exploited no".into()),
-            }
+            Ok(Command::Exploited(exploitation(a, config)?))
         },
         plan: |c, p| {
             given!(c, Command::Exploited(what));
-            let now = p.at.now;
-            match *what {
-                Exploitation::Since(since) => {
-                    let since = since.unwrap_or(now);
-                    if since > now {
-                        return Err("the time of becoming aware cannot be in the future".into());
-                    }
-                    if p.ticket.exploited_at.is_some_and(|t| t <= since) {
-                        return Err("the ticket is already marked exploited (since an earlier time)".into());
-                    }
-                    let shown = p.config.calendar.show(since);
-                    p.set(TicketUpdate::Exploited { since: Some(since), by: p.at.member.to_string() });
-                    p.record(
-                        Event::Exploited,
-                        format!("actively exploited, known since {shown}"),
-                        format!(
-                            "actively exploited, known since {shown}: the CRA early warning is due in 24 hours, the \
-                             notification in 72 (vdpd cra draft {} --stage early-warning)",
-                            p.ticket.reference
-                        ),
-                    );
-                    p.ticket.exploited_at = Some(since);
-                }
-                Exploitation::Withdraw => {
-                    if p.ticket.exploited_at.is_none() {
-                        return Err("the ticket is not marked exploited".into());
-                    }
-                    p.set(TicketUpdate::Exploited { since: None, by: p.at.member.to_string() });
-                    p.record(
-                        Event::NotExploited,
-                        "not actively exploited after all",
-                        "no longer marked exploited: the CRA clocks stopped",
-                    );
-                    p.ticket.exploited_at = None;
-                }
-            }
-            Ok(())
+            mark_aware(Aware::Exploited, *what, p)
         },
     },
     Spec {
@@ -1092,52 +1048,11 @@ pub const REGISTRY: &[Spec] = &[
             if !(config.cra.enabled && config.cra.incidents) {
                 return Err("the policy tracks no severe incidents ([cra] incidents = false)".into());
             }
-            match a.words.as_slice() {
-                [] => Ok(Command::Incident(Exploitation::Since(None))),
-                [w] if w.eq_ignore_ascii_case("no") => Ok(Command::Incident(Exploitation::Withdraw)),
-                [w] => Ok(Command::Incident(Exploitation::Since(Some(awareness(w, config)?)))),
-                _ => Err("#incident, #incident SINCE (e.g. 2026-12-01T09:30Z), or #incident no".into()),
-            }
+            Ok(Command::Incident(exploitation(a, config)?))
         },
         plan: |c, p| {
             given!(c, Command::Incident(what));
-            let now = p.at.now;
-            match *what {
-                Exploitation::Since(since) => {
-                    let since = since.unwrap_or(now);
-                    if since > now {
-                        return Err("the time of becoming aware cannot be in the future".into());
-                    }
-                    if p.ticket.incident_at.is_some_and(|t| t <= since) {
-                        return Err("the ticket is already marked a severe incident (since an earlier time)".into());
-                    }
-                    let shown = p.config.calendar.show(since);
-                    p.set(TicketUpdate::Incident { since: Some(since), by: p.at.member.to_string() });
-                    p.record(
-                        Event::SevereIncident,
-                        format!("severe incident, known since {shown}"),
-                        format!(
-                            "severe incident, known since {shown}: the CRA incident early warning is due in 24 hours, \
-                             the incident notification in 72 (vdpd cra draft {} --stage incident-early-warning)",
-                            p.ticket.reference
-                        ),
-                    );
-                    p.ticket.incident_at = Some(since);
-                }
-                Exploitation::Withdraw => {
-                    if p.ticket.incident_at.is_none() {
-                        return Err("the ticket is not marked a severe incident".into());
-                    }
-                    p.set(TicketUpdate::Incident { since: None, by: p.at.member.to_string() });
-                    p.record(
-                        Event::NotSevereIncident,
-                        "not a severe incident after all",
-                        "no longer marked a severe incident: its CRA clocks stopped",
-                    );
-                    p.ticket.incident_at = None;
-                }
-            }
-            Ok(())
+            mark_aware(Aware::Incident, *what, p)
         },
     },
 ];
@@ -1202,6 +1117,110 @@ fn awareness(word: &str, config: &Config) -> Result<i64, String> {
         .map_err(|_| format!("{word:?} is not a time: write 2026-12-01T09:30Z (or a date, 2026-12-01)"))?;
     let tz = &config.calendar.time_zone;
     tz.to_timestamp(civil).map(|t| t.as_millisecond()).map_err(|e| format!("{word:?}: {e}"))
+}
+
+/// What `#exploited` and `#incident` read: nothing (since the mail), a time, or `no`.
+fn exploitation(a: &Args<'_>, config: &Config) -> Result<Exploitation, String> {
+    match a.words.as_slice() {
+        [] => Ok(Exploitation::Since(None)),
+        [w] if w.eq_ignore_ascii_case("no") => Ok(Exploitation::Withdraw),
+        [w] => Ok(Exploitation::Since(Some(awareness(w, config)?))),
+        _ => Err(format!("{0}, {0} SINCE (e.g. 2026-12-01T09:30Z), or {0} no", a.name)),
+    }
+}
+
+/// What a ticket can be known as since a moment, which starts CRA clocks: an actively exploited vulnerability
+/// (`#exploited`, Art. 14(2)) or a severe incident (`#incident`, Art. 14(3)). One planner serves both.
+#[derive(Debug, Clone, Copy)]
+enum Aware {
+    Exploited,
+    Incident,
+}
+
+impl Aware {
+    /// What the ticket is said to be ("marked …").
+    fn what(self) -> &'static str {
+        match self {
+            Aware::Exploited => "exploited",
+            Aware::Incident => "a severe incident",
+        }
+    }
+
+    fn since(self, t: &mut TicketView) -> &mut Option<i64> {
+        match self {
+            Aware::Exploited => &mut t.exploited_at,
+            Aware::Incident => &mut t.incident_at,
+        }
+    }
+
+    fn update(self, since: Option<i64>, by: String) -> TicketUpdate {
+        match self {
+            Aware::Exploited => TicketUpdate::Exploited { since, by },
+            Aware::Incident => TicketUpdate::Incident { since, by },
+        }
+    }
+}
+
+/// Marks the ticket (known since `what`'s time, by default the mail's) or withdraws the mark.
+fn mark_aware(aware: Aware, what: Exploitation, p: &mut Planning<'_>) -> Result<(), String> {
+    let now = p.at.now;
+    let by = p.at.member.to_string();
+    let what_it_is = aware.what();
+    match what {
+        Exploitation::Since(since) => {
+            let since = since.unwrap_or(now);
+            if since > now {
+                return Err("the time of becoming aware cannot be in the future".into());
+            }
+            if aware.since(&mut p.ticket).is_some_and(|t| t <= since) {
+                return Err(format!("the ticket is already marked {what_it_is} (since an earlier time)"));
+            }
+            let shown = p.config.calendar.show(since);
+            let reference = &p.ticket.reference;
+            let (event, detail, done) = match aware {
+                Aware::Exploited => (
+                    Event::Exploited,
+                    format!("actively exploited, known since {shown}"),
+                    format!(
+                        "actively exploited, known since {shown}: the CRA early warning is due in 24 hours, the \
+                         notification in 72 (vdpd cra draft {reference} --stage early-warning)"
+                    ),
+                ),
+                Aware::Incident => (
+                    Event::SevereIncident,
+                    format!("severe incident, known since {shown}"),
+                    format!(
+                        "severe incident, known since {shown}: the CRA incident early warning is due in 24 hours, \
+                         the incident notification in 72 (vdpd cra draft {reference} --stage incident-early-warning)"
+                    ),
+                ),
+            };
+            p.set(aware.update(Some(since), by));
+            p.record(event, detail, done);
+            *aware.since(&mut p.ticket) = Some(since);
+        }
+        Exploitation::Withdraw => {
+            if aware.since(&mut p.ticket).is_none() {
+                return Err(format!("the ticket is not marked {what_it_is}"));
+            }
+            let (event, detail, done) = match aware {
+                Aware::Exploited => (
+                    Event::NotExploited,
+                    "not actively exploited after all",
+                    "no longer marked exploited: the CRA clocks stopped",
+                ),
+                Aware::Incident => (
+                    Event::NotSevereIncident,
+                    "not a severe incident after all",
+                    "no longer marked a severe incident: its CRA clocks stopped",
+                ),
+            };
+            p.set(aware.update(None, by));
+            p.record(event, detail, done);
+            *aware.since(&mut p.ticket) = None;
+        }
+    }
+    Ok(())
 }
 
 fn list(items: &[&str]) -> String {
