@@ -175,6 +175,23 @@ impl Life {
         self.ingest(format!("{h}Content-Type: text/plain; charset=utf-8\r\n\r\n{}", String::from_utf8(signed).unwrap()))
     }
 
+    /// Alice's signed `text` with `unsigned` appended below the signature (a footer, or someone's addition),
+    /// or the very bytes of an earlier mail of hers (`replay`) sent again.
+    fn alice_writes_beside(&mut self, reference: &str, text: &str, unsigned: &str) -> Processed {
+        let signed =
+            String::from_utf8(vdpd::openpgp::write::clearsign(text.as_bytes(), &self.alice.key, at(self.now)).unwrap())
+                .unwrap();
+        self.alice_sends(reference, &format!("{signed}\n{unsigned}"))
+    }
+
+    /// A mail from Alice's address with `body` as it stands (a signed block made earlier, sent again in a new
+    /// mail: a replay).
+    fn alice_sends(&mut self, reference: &str, body: &str) -> Processed {
+        let from = self.alice.address.clone();
+        let h = self.header(&from, &format!("Re: [{reference}] the report"));
+        self.ingest(format!("{h}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}"))
+    }
+
     fn fire(&mut self) {
         vdpd::timers::fire_due(&mut self.store, &self.env, self.now).unwrap();
     }
@@ -625,6 +642,13 @@ fn an_exploited_vulnerability_through_the_three_cra_filings() {
 
     // An hour later Alice confirms the exploitation; the product follows from the asset.
     l.advance(HOUR);
+    // A CRA duty is authority like any other: `#exploited` (or a filing) outside Alice's signature starts
+    // nothing, whoever appended it.
+    l.alice_writes_beside(&reference, "Looking into it.\n", "#exploited\n#cra-filed early-warning X\n");
+    l.deliver();
+    assert_eq!(l.show(&reference).exploited_at, None, "unsigned commands count for nothing");
+    assert!(l.events(&reference).contains(&Event::UnsignedCommandsIgnored));
+    l.advance(HOUR);
     let aware = l.now;
     l.alice_writes(&reference, "#exploited\n#state accepted\n");
     let got = l.deliver();
@@ -664,7 +688,7 @@ fn an_exploited_vulnerability_through_the_three_cra_filings() {
         "Early warning for DD-2026-0001",
         "Dronedesk app (pkg:generic/dronedesk-app)",
         "    DE, FR",
-        "2026-12-18 16:00",
+        "2026-12-18 17:00",
         "recorded by alice@dronedesk.io",
         "CERT-FR",
         "#cra-filed early-warning PLATFORM-ID",
@@ -760,12 +784,29 @@ fn a_researchers_exploited_answer_starts_the_cra_clocks_until_staff_withdraw_it(
 
     // Alice finds it is not exploited: the clocks stop, no reminder comes.
     l.advance(HOUR);
-    l.alice_writes(&reference, "#exploited no\n");
+    let withdrawn =
+        String::from_utf8(vdpd::openpgp::write::clearsign(b"#exploited no\n", &l.alice.key, at(l.now)).unwrap())
+            .unwrap();
+    l.alice_sends(&reference, &withdrawn);
     expect(&l.deliver(), &[(&alice, "staff-confirmation", &["no longer marked exploited"])]);
     assert_eq!(l.show(&reference).exploited_at, None);
     l.now = received + 13 * HOUR;
     l.fire();
     assert_eq!(cra_mails(&l.deliver()), []);
+
+    // Her signed "#exploited" of later, and then the same signed block sent again in a new mail: the replay
+    // does nothing (a signature counts once).
+    l.advance(HOUR);
+    let marked_at = l.now;
+    let marked =
+        String::from_utf8(vdpd::openpgp::write::clearsign(b"#exploited\n", &l.alice.key, at(l.now)).unwrap()).unwrap();
+    l.alice_sends(&reference, &marked);
+    l.deliver();
+    assert_eq!(l.show(&reference).exploited_at, Some(marked_at));
+    l.alice_sends(&reference, &withdrawn);
+    l.deliver();
+    assert_eq!(l.show(&reference).exploited_at, Some(marked_at), "a replayed withdrawal changes nothing");
+    assert!(l.events(&reference).contains(&Event::UnauthenticatedStaffMail), "{:?}", l.events(&reference));
 }
 
 /// Validates `record` as a `kind` ("cve" or "osv") record against its published schema, with the Python
