@@ -59,6 +59,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("erasure_receipt.txt", include_str!("../templates/erasure_receipt.txt")),
     ("_staff_ticket.txt", include_str!("../templates/_staff_ticket.txt")),
     ("_policy_terms.txt", include_str!("../templates/_policy_terms.txt")),
+    ("_form_reading.txt", include_str!("../templates/_form_reading.txt")),
     ("hall_of_fame.html", include_str!("../templates/hall_of_fame.html")),
     ("hall_of_fame.md", include_str!("../templates/hall_of_fame.md")),
     ("_staff_help.txt", include_str!("../templates/_staff_help.txt")),

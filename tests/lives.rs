@@ -68,8 +68,13 @@ impl Life {
 
     /// The same, with `extra` added to the policy (sections it does not have).
     fn with(example: &str, start: &str, extra: &str) -> Life {
+        Life::edited(example, start, |text| text + "\n" + extra)
+    }
+
+    /// The same, with the example's policy text changed by `edit`.
+    fn edited(example: &str, start: &str, edit: impl FnOnce(String) -> String) -> Life {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(example);
-        let text = std::fs::read_to_string(dir.join("policy.toml")).unwrap() + "\n" + extra;
+        let text = edit(std::fs::read_to_string(dir.join("policy.toml")).unwrap());
         let config: Config = vdpd::config::parse(&text, &dir.join("policy.toml")).unwrap();
         let domain = config.organisation.domain.clone();
         let alice_address = format!("alice@{domain}");
@@ -298,17 +303,24 @@ fn the_bounty_policy_from_first_mail_to_purge() {
     let (sam, alice) = (l.sam.address.clone(), l.alice.address.clone());
     let p = l.sam_writes("XSS on app.dronedesk.io", "Reflected XSS on https://app.dronedesk.io/search\nSam");
     assert_eq!((p.status, p.reference.as_deref()), (IntakeStatus::Ticket, Some("DD-2026-0001")));
-    // 4.1 the acknowledgement with the reference; 4.2 the table, asked for over encrypted mail, with our key;
+    // 4.1 the acknowledgement with the reference; 4.2 the table, asked for over encrypted mail, with our key,
+    // asking only for what the first mail lacks (its URL and "XSS" are understood, and quoted back);
     // staff hear of it encrypted (staff_encryption = "required").
     let got = l.deliver();
     expect(
         &got,
         &[
             (&sam, "acknowledgement", &["DD-2026-0001", "within 24 hours", "Computer Misuse Act"]),
-            (&sam, "report-form", &["Asset*:", "Severity*:", "Steps to reproduce*:"]),
+            (
+                &sam,
+                "report-form",
+                &["Asset (from the addresses in the text)", "Weakness (from", "Severity*:", "Steps to reproduce*:"],
+            ),
             (&alice, "staff-new-report", &["New report", "app.dronedesk.io"]),
         ],
     );
+    let form = got.iter().find(|g| g.kind == "report-form").unwrap();
+    assert!(!form.text.contains("Asset*:") && !form.text.contains("Weakness*:"), "{}", form.text);
     assert!(got.iter().filter(|g| g.to == alice).all(|g| g.encrypted));
     assert!(got.iter().filter(|g| g.to == sam).all(|g| !g.encrypted), "we hold no key of Sam's yet");
     // The acknowledgement was accepted in time: its promise is kept and its timer gone.
@@ -542,7 +554,12 @@ fn the_recognition_policy_asks_for_what_a_report_lacks() {
     expect(
         &got,
         &[
-            (&sam, "acknowledgement", &["MK-2026-0001", "Description*:", "URLs*:", "Steps to reproduce*:"]),
+            // The dashboard is the asset (a named one of the scope) and XSS the weakness: asked for is the rest.
+            (
+                &sam,
+                "acknowledgement",
+                &["MK-2026-0001", "Description*:", "Steps to reproduce*:", "URLs (from \"dashboard\" in the text)"],
+            ),
             (&alice, "staff-new-report", &["New report"]),
         ],
     );
@@ -557,6 +574,150 @@ fn the_recognition_policy_asks_for_what_a_report_lacks() {
     assert!(t.form_complete_at.is_some());
     assert!(l.events("MK-2026-0001").contains(&Event::FormComplete));
 }
+
+/// A researcher who writes everything in prose, as the recognition policy asks ("Send an email … with the
+/// following information"), has made a complete report: no form is sent, staff see what was read and from
+/// what, and the 7-business-day diagnosis clock runs from receipt — left undiagnosed, it escalates.
+#[test]
+fn the_recognition_policy_reads_a_report_in_prose_and_escalates_it_undiagnosed() {
+    let mut l = Life::new("recognition", "2026-11-23T09:00:00Z");
+    let (sam, alice, cto) = (l.sam.address.clone(), l.alice.address.clone(), l.cto.address.clone());
+    l.sam_writes("Stored XSS in the dashboard", PROSE_REPORT);
+    let got = l.deliver();
+    expect(
+        &got,
+        &[
+            (&sam, "acknowledgement", &["MK-2026-0001", "7 business days"]),
+            (
+                &alice,
+                "staff-new-report",
+                &[
+                    "Report form (complete)",
+                    "URLs: (read from the prose: the addresses in the text)",
+                    "https://app.mykonci.com/dashboard/projects",
+                    "Weakness: (read from the prose: \"stored cross-site scripting\" in the text)",
+                    "CWE-79",
+                ],
+            ),
+        ],
+    );
+    let ack = got.iter().find(|g| g.to == sam).unwrap();
+    assert!(!ack.text.contains("Description*:"), "a complete report is sent no form: {}", ack.text);
+    let t = l.show("MK-2026-0001");
+    assert!(t.form_complete_at.is_some());
+    assert_eq!(
+        (t.asset.as_str(), t.weakness.as_str(), t.severity.as_str()),
+        ("https://app.mykonci.com/dashboard/projects", "CWE-79", "high")
+    );
+    assert_eq!(t.credit_consent, vdpd::store::tickets::CreditConsent::Given("Sam R.".into()));
+    // Nobody answers: reminded two business days before, escalated when the 7 business days are up.
+    l.now = ms("2026-11-30T09:30:00Z");
+    l.fire();
+    expect(&l.deliver(), &[(&alice, "staff-reminder", &["first diagnosis"])]);
+    l.now = ms("2026-12-02T10:00:00Z");
+    l.fire();
+    expect(&l.deliver(), &[(&cto, "escalation", &["MK-2026-0001", "first diagnosis"])]);
+}
+
+/// A prose report that lacks the steps: the form asks only for them, quotes what was understood, and says
+/// that the clock runs anyway (the recognition policy names nothing its diagnosis waits for) — and it does.
+#[test]
+fn the_recognition_policy_asks_only_for_what_a_prose_report_lacks_and_its_clock_runs() {
+    let mut l = Life::new("recognition", "2026-11-23T09:00:00Z");
+    let (sam, cto) = (l.sam.address.clone(), l.cto.address.clone());
+    let without_steps = PROSE_REPORT.split("To reproduce:").next().unwrap().to_string() + "Regards,\nSam\n";
+    l.sam_writes("Stored XSS in the dashboard", &without_steps);
+    let got = l.deliver();
+    let ack = got.iter().find(|g| g.to == sam && g.kind == "acknowledgement").unwrap();
+    assert!(ack.text.contains("Steps to reproduce*:"), "{}", ack.text);
+    for answered in ["Description*:", "URLs*:", "Weakness:"] {
+        assert!(!ack.text.contains(answered), "{answered} was understood, not asked again: {}", ack.text);
+    }
+    // Sam has no key and the policy keeps detail encrypted: what was understood is named, not quoted.
+    assert!(ack.text.contains("From your report we understood:"), "{}", ack.text);
+    assert!(ack.text.contains("URLs (from the addresses in the text)"), "{}", ack.text);
+    assert!(!ack.text.contains("app.mykonci.com"), "no report detail in clear text: {}", ack.text);
+    assert!(ack.text.contains("run from your report, whether or not you send more details"), "{}", ack.text);
+    assert!(l.show("MK-2026-0001").form_complete_at.is_none());
+    l.now = ms("2026-12-02T10:00:00Z");
+    l.fire();
+    let got = l.deliver();
+    assert!(got.iter().any(|g| g.to == cto && g.kind == "escalation"), "the clock ran from receipt: {got:#?}");
+}
+
+/// A policy that makes the steps a precondition of its diagnosis (`sla.diagnosis_waits_for`): the clock is
+/// paused from receipt until they arrive, the researcher is told so (in the acknowledgement and when they
+/// ask), and it runs again once they do.
+#[test]
+fn a_diagnosis_that_waits_for_the_steps_is_paused_until_they_arrive() {
+    let mut l = Life::edited("recognition", "2026-11-23T09:00:00Z", |t| {
+        t.replacen(
+            "pause_diagnosis_while_waiting = true\n",
+            "pause_diagnosis_while_waiting = true\ndiagnosis_waits_for = [\"Steps to reproduce\"]\n",
+            1,
+        )
+    });
+    let (sam, alice, cto) = (l.sam.address.clone(), l.alice.address.clone(), l.cto.address.clone());
+    let without_steps = PROSE_REPORT.split("To reproduce:").next().unwrap().to_string();
+    l.sam_writes("Stored XSS in the dashboard", &without_steps);
+    let got = l.deliver();
+    let ack = got.iter().find(|g| g.to == sam).unwrap();
+    assert!(
+        ack.text.contains(
+            "promised within 7 business days, needs Steps to reproduce: its clock is paused until you send it."
+        ),
+        "{}",
+        ack.text
+    );
+    let staff = got.iter().find(|g| g.to == alice).unwrap();
+    assert!(staff.text.contains("The diagnosis clock waits for: Steps to reproduce"), "{}", staff.text);
+    // Past the 7 business days, nothing has broken: the clock stood still.
+    l.now = ms("2026-12-02T10:00:00Z");
+    l.fire();
+    assert!(!l.deliver().iter().any(|g| g.kind == "escalation"));
+    // Sam asks: the status says what the clock waits for.
+    l.sam_writes("Re: [MK-2026-0001] Stored XSS in the dashboard", "Any news?");
+    let got = l.deliver();
+    let status = got.iter().find(|g| g.to == sam).unwrap();
+    assert!(status.text.contains("is paused until you send Steps to reproduce."), "{}", status.text);
+    // The steps arrive on Thursday 3 December: 7 business days from then is Monday 14 December.
+    l.now = ms("2026-12-03T09:00:00Z");
+    l.sam_writes(
+        "Re: [MK-2026-0001] Stored XSS in the dashboard",
+        "Steps to reproduce:\n1. create a project\n2. name it <img src=x onerror=alert(1)>\n",
+    );
+    l.deliver();
+    assert!(l.show("MK-2026-0001").form_complete_at.is_some());
+    l.now = ms("2026-12-11T17:00:00Z");
+    l.fire();
+    assert!(!l.deliver().iter().any(|g| g.kind == "escalation"), "Friday 11th: not yet");
+    l.now = ms("2026-12-14T10:00:00Z");
+    l.fire();
+    assert!(l.deliver().iter().any(|g| g.to == cto && g.kind == "escalation"));
+}
+
+/// A report written as the recognition policy asks: in prose, with a numbered list of steps, an impact
+/// paragraph, a credit wish and a signature.
+const PROSE_REPORT: &str = "\
+Hello MyKonci security team,
+
+While testing the dashboard I found a stored cross-site scripting vulnerability in the project list at
+https://app.mykonci.com/dashboard/projects. The project name is rendered without any encoding, so a
+script placed in it runs in the browser of every member who opens the list.
+
+To reproduce:
+1. Log in and create a project.
+2. Name it <img src=x onerror=alert(document.domain)>.
+3. Open the project list from another member's account: the alert fires.
+
+An attacker can steal the session of every member of a shared workspace, administrators included. I
+would rate the severity as high.
+
+Please credit me as Sam R.
+
+Best regards,
+Sam Researcher
+";
 
 /// `vdpd ingest --dry-run` processes a mail in a copy of the store: it shows what the staff member's
 /// commands would change and send, and the real store is untouched — the same signed mail then works.

@@ -187,7 +187,14 @@ fn check_policy(r: &mut Report, config: &Config) {
     let sla = &config.sla;
     let mut promises = vec![format!("acknowledge within {}", sla.acknowledge)];
     if let Some(d) = sla.first_diagnosis {
-        let pause = if sla.pause_diagnosis_while_waiting { ", paused while waiting on the researcher" } else { "" };
+        let pause = match (sla.pause_diagnosis_while_waiting, sla.diagnosis_waits_for.is_empty()) {
+            (false, _) => " from receipt".to_string(),
+            (true, true) => " from receipt, paused while staff wait on an answer (#waiting)".to_string(),
+            (true, false) => format!(
+                " from receipt, paused until the report has {} and while staff wait on an answer (#waiting)",
+                sla.diagnosis_waits_for.join(", ")
+            ),
+        };
         promises.push(format!("first diagnosis within {d}{pause}"));
     }
     if !sla.fix.is_empty() {

@@ -233,6 +233,10 @@ fn clock_json(c: &crate::engine::clocks::Clock, now: i64) -> ClockJson {
 struct SectionJson {
     section: String,
     value: String,
+    /// Where vdpd read the value from when the researcher did not label it ("the signature"); absent when
+    /// they wrote `Section: value`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_from: Option<String>,
 }
 
 pub fn list(store: &Store, state: Option<TicketState>, json: bool) -> anyhow::Result<ExitCode> {
@@ -294,6 +298,8 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
     let messages = tickets::messages(conn, t.id)?;
     let timeline = tickets::timeline(conn, t.id)?;
     let form = crate::store::form::sections(conn, t.id)?;
+    let understood = crate::store::form::understood(conn, t.id)?;
+    let read_from = |section: &str| understood.iter().find(|(s, _)| s == section).map(|(_, from)| from.clone());
     let attachments = tickets::attachments(conn, t.id)?;
     let filings = tickets::cra_filings(conn, t.id)?;
     if json {
@@ -334,7 +340,11 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
             attachments: attachments.clone(),
             form: form
                 .iter()
-                .map(|(section, value)| SectionJson { section: section.clone(), value: value.clone() })
+                .map(|(section, value)| SectionJson {
+                    section: section.clone(),
+                    value: value.clone(),
+                    read_from: read_from(section),
+                })
                 .collect(),
             timeline: timeline
                 .iter()
@@ -403,6 +413,16 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
         "  report form:   {}",
         t.form_complete_at.map_or("incomplete".to_string(), |at| format!("complete since {}", when(at)))
     );
+    // Each section, its continuation lines indented; a value vdpd inferred says from what.
+    for (section, value) in &form {
+        let from = read_from(section).map(|f| format!(" (read from the prose: {})", line(&f))).unwrap_or_default();
+        let text = crate::mailtext::for_terminal(value);
+        let mut lines = text.lines();
+        println!("    {}{from}: {}", line(section), lines.next().unwrap_or(""));
+        for l in lines {
+            println!("      {l}");
+        }
+    }
     println!("\nParticipants:");
     for p in &participants {
         let name = if p.name.is_empty() { String::new() } else { format!(" ({})", p.name) };

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::engine::{self, DAY_MS, Decision, Facts, FormAnswers, HOUR_MS, TicketState, researcher};
 use crate::mail::{Mail, MessageKind};
 use crate::openpgp::read::Signature;
-use crate::render::{FormContext, NamedText, SectionContext, TicketContext};
+use crate::render::{FormContext, NamedText, SectionContext, TicketContext, UnderstoodContext};
 use crate::store::{self, IntakeStatus};
 use crate::timeline::{BY_VDPD, Event};
 
@@ -341,11 +341,15 @@ impl<'a> ResearcherMail<'a> {
         let ctx = base_context(env, self.ticket, inbound, &self.researcher, now);
         let org = &config.organisation;
         let mut enquiry = None;
+        // What they sent (or what we understood of it) is quoted back only where it is safe to: encrypted, or
+        // when the policy allows report detail in clear text.
+        let show_detail =
+            engine::may_send_detail(config.openpgp.as_ref(), outgoing::will_encrypt(env, &self.researcher));
         for step in steps {
             match step {
                 Step::Acknowledge { with_form } => {
                     let form = match with_form {
-                        true => Some(form_context(env, tx, ticket_id, self.progress, true, false)?),
+                        true => Some(form_context(env, tx, ticket_id, self.progress, true, show_detail)?),
                         false => None,
                     };
                     let plan = engine::reply_plan(Mail::Acknowledgement { form }, reference, inbound, org);
@@ -353,16 +357,12 @@ impl<'a> ResearcherMail<'a> {
                         outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, ctx.clone(), now)?;
                 }
                 Step::SendForm => {
-                    let form = form_context(env, tx, ticket_id, self.progress, true, false)?;
+                    let form = form_context(env, tx, ticket_id, self.progress, true, show_detail)?;
                     let plan = engine::reply_plan(Mail::ReportForm { form }, reference, inbound, org);
                     processed.enqueued |=
                         outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, ctx.clone(), now)?;
                 }
                 Step::SendFormMissing => {
-                    // What they sent is quoted back only where it is safe to: encrypted, or when the policy
-                    // allows report detail in clear text.
-                    let encrypted = outgoing::will_encrypt(env, &self.researcher);
-                    let show_detail = engine::may_send_detail(config.openpgp.as_ref(), encrypted);
                     let mut form = form_context(env, tx, ticket_id, self.progress, false, show_detail)?;
                     form.sections.clear();
                     let plan = engine::reply_plan(Mail::FormMissing { form }, reference, inbound, org);
@@ -479,8 +479,9 @@ fn record_form(
     answers: &FormAnswers,
     now: i64,
 ) -> Result<(), HandleError> {
+    let from = |name: &str| answers.parsed.understood.iter().find(|(n, _)| n == name).map_or("", |(_, f)| f.as_str());
     for (name, value) in &answers.parsed.values {
-        store::form::set_section(tx, ticket_id, name, value, Some(message_row), now)?;
+        store::form::set_section(tx, ticket_id, name, value, from(name), Some(message_row), now)?;
     }
     store::form::set_classification(tx, ticket_id, &answers.classification)?;
     if let Some(consent) = &answers.credit {
@@ -518,6 +519,14 @@ pub(super) fn form_context(
         .unwrap_or_default();
     let received = if show_detail { named(&answered) } else { Vec::new() };
     let is_answered = |name: &str| answered.iter().any(|(n, _)| n == name);
+    // What was read from the prose, as it stands now (a later labelled answer replaces a reading).
+    let understood = store::form::understood(tx, ticket_id)?
+        .into_iter()
+        .map(|(name, from)| {
+            let value = answered.iter().find(|(n, _)| *n == name).map(|(_, v)| one_line(v));
+            UnderstoodContext { name, from, value: value.filter(|_| show_detail) }
+        })
+        .collect();
     Ok(FormContext {
         request,
         // A request asks only for what is still unanswered, and names what arrived.
@@ -527,7 +536,16 @@ pub(super) fn form_context(
         problems,
         received,
         severity: severity_text(tx, ticket_id)?,
+        understood,
+        paused_until: engine::researcher::awaiting(&env.config, None, &answered),
     })
+}
+
+/// A value as one short line: its first line, cut at 100 characters.
+fn one_line(v: &str) -> String {
+    let first = v.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let cut: String = first.chars().take(100).collect();
+    if cut.len() < first.len() || v.trim().lines().count() > 1 { format!("{cut} …") } else { cut }
 }
 
 fn named(values: &[(String, String)]) -> Vec<NamedText> {

@@ -32,7 +32,14 @@ fn context(
         && t.form_complete_at.is_none()
         && config.report_form.sections.iter().any(|s| s.mandatory);
     let interval = config.sla.status_enquiry_interval;
+    let paused =
+        clocks.iter().any(|c| c.kind == ClockKind::Diagnosis && matches!(c.status, ClockStatus::Paused { .. }));
+    let diagnosis_paused_until = paused.then(|| -> Result<String, HandleError> {
+        let answered = store::form::sections(tx, t.id)?;
+        Ok(engine::researcher::awaiting(config, None, &answered).join(", "))
+    });
     Ok(StatusContext {
+        diagnosis_paused_until: diagnosis_paused_until.transpose()?,
         state: t.state.as_str().into(),
         outcome: t.outcome.map(|o| o.to_string()),
         details_missing,

@@ -320,8 +320,10 @@ fn a_stored_value_that_is_no_outcome_role_or_wait_reason_is_a_corrupt_row() {
     store.conn().execute("UPDATE participants SET role = 'owner'", []).unwrap();
     let err = store::tickets::participants(store.conn(), 1).unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { column: "participants.role", .. }), "{err}");
-    // A wait reads back as what it waited for (the report lacked the form's sections), and a word that is none
-    // is a corrupt row too.
+    // A wait reads back as what it waited for, and a word that is none is a corrupt row too. (The report
+    // started no wait: this policy makes no section a precondition of the diagnosis.)
+    assert_eq!(store::tickets::end_wait(store.conn(), 1, NOW).unwrap(), None);
+    assert!(store::tickets::start_wait(store.conn(), 1, NOW, store::tickets::WaitReason::Form).unwrap());
     assert_eq!(store::tickets::end_wait(store.conn(), 1, NOW).unwrap(), Some(store::tickets::WaitReason::Form));
     assert!(store::tickets::start_wait(store.conn(), 1, NOW, store::tickets::WaitReason::Staff).unwrap());
     assert_eq!(store::tickets::end_wait(store.conn(), 1, NOW + 1).unwrap(), Some(store::tickets::WaitReason::Staff));

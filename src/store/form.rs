@@ -5,21 +5,35 @@ use rusqlite::{Connection, params};
 use super::StoreError;
 use crate::engine::TicketState;
 
+/// Records an answer. `understood_from`: '' for an answer the researcher labelled, else what vdpd read it
+/// from in their prose.
 pub fn set_section(
     conn: &Connection,
     ticket_id: i64,
     section: &str,
     value: &str,
+    understood_from: &str,
     message_row: Option<i64>,
     now: i64,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO form_sections (ticket_id, section, value, message_row, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (ticket_id, section) DO UPDATE SET value = excluded.value, message_row = excluded.message_row,
+        "INSERT INTO form_sections (ticket_id, section, value, understood_from, message_row, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (ticket_id, section) DO UPDATE SET value = excluded.value,
+             understood_from = excluded.understood_from, message_row = excluded.message_row,
              updated_at = excluded.updated_at",
     )?
-    .execute(params![ticket_id, section, value, message_row, now])?;
+    .execute(params![ticket_id, section, value, understood_from, message_row, now])?;
     Ok(())
+}
+
+/// The sections read from the prose so far: (section, what it was read from).
+pub fn understood(conn: &Connection, ticket_id: i64) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT section, understood_from FROM form_sections WHERE ticket_id = ?1 AND understood_from != '' ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map([ticket_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 /// The sections answered so far: (section, value).

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("sql/013_response_metrics.sql")),
     (14, include_str!("sql/014_cve.sql")),
     (15, include_str!("sql/015_incidents.sql")),
+    (16, include_str!("sql/016_prose.sql")),
 ];
 
 /// The newest schema version this build knows.

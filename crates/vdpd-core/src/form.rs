@@ -15,6 +15,9 @@ use serde::Serialize;
 use crate::config::{FormSection, SectionKind, Severity};
 use crate::mailtext;
 
+mod prose;
+pub use prose::{Letter, Understood, read as read_prose};
+
 /// The longest value kept per section (the raw message keeps everything).
 const MAX_VALUE_BYTES: usize = 64 * 1024;
 
@@ -25,6 +28,10 @@ pub struct Parsed {
     pub values: Vec<(String, String)>,
     /// Sections present but unusable, with why (e.g. a CVSS vector that does not parse).
     pub problems: Vec<(String, String)>,
+    /// Sections of `values` read from the prose rather than a label, with what they were read from.
+    pub understood: Vec<(String, String)>,
+    /// The text above the first section: a labelled form's introduction.
+    pub lead: String,
 }
 
 impl Parsed {
@@ -32,10 +39,32 @@ impl Parsed {
         self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
-    /// True when the message filled in at least one section: an attempt at the form, as opposed to a mail
-    /// that only talks.
+    /// True when the message filled in at least one section by its label: an attempt at the form, as opposed
+    /// to a mail that only talks (whatever its prose told).
     pub fn attempted(&self) -> bool {
-        !self.values.is_empty() || !self.problems.is_empty()
+        self.values.iter().any(|(n, _)| !self.understood.iter().any(|(u, _)| u == n)) || !self.problems.is_empty()
+    }
+
+    /// Adds what the prose told of the sections the labels did not give (values that do not check are
+    /// dropped: a guess is no answer to correct), keeping `values` in the order of the policy.
+    pub fn add_understood(&mut self, understood: Vec<Understood>, sections: &[FormSection]) {
+        for u in understood {
+            let Some(section) = sections.iter().find(|s| s.name == u.section) else { continue };
+            if self.get(&u.section).is_some() {
+                continue;
+            }
+            if let Ok(v) = check(section, &u.value) {
+                self.values.push((u.section.clone(), v));
+                self.understood.push((u.section, u.from));
+            }
+        }
+        let order = |name: &str| sections.iter().position(|s| s.name == name);
+        self.values.sort_by_key(|(n, _)| order(n));
+    }
+
+    /// Whether a section's value was read from the prose.
+    pub fn is_understood(&self, name: &str) -> bool {
+        self.understood.iter().any(|(n, _)| n == name)
     }
 }
 
@@ -128,6 +157,8 @@ pub fn parse(text: &str, sections: &[FormSection]) -> Parsed {
     let labels = labels(sections);
     let mut found: Vec<Option<String>> = vec![None; sections.len()];
     let mut current: Option<usize> = None;
+    let mut lead = String::new();
+    let mut opened = false;
     for raw_line in text.lines() {
         let (line, quoted) = strip_line(raw_line);
         // Our own hint lines, echoed back in a quoted form, are not answers.
@@ -141,12 +172,17 @@ pub fn parse(text: &str, sections: &[FormSection]) -> Parsed {
         }
         if let Some((i, rest)) = header(line, &labels) {
             current = Some(i);
+            opened = true;
             let slot = found[i].get_or_insert_with(String::new);
             if !slot.is_empty() {
                 slot.push('\n');
             }
             slot.push_str(rest);
             continue;
+        }
+        if !opened && !quoted && lead.len() < MAX_VALUE_BYTES {
+            lead.push_str(raw_line);
+            lead.push('\n');
         }
         if let Some(i) = current {
             let slot = found[i].get_or_insert_with(String::new);
@@ -158,7 +194,7 @@ pub fn parse(text: &str, sections: &[FormSection]) -> Parsed {
             }
         }
     }
-    let mut parsed = Parsed::default();
+    let mut parsed = Parsed { lead, ..Parsed::default() };
     for (section, value) in sections.iter().zip(found) {
         let Some(value) = value else { continue };
         let value = tidy(&value);

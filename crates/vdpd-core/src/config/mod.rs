@@ -224,8 +224,12 @@ pub struct Sla {
     /// Fix deadlines by severity band, most severe first.
     pub fix: Vec<(Severity, PolicyDuration)>,
     pub disclosure: Option<PolicyDuration>,
-    /// While the ticket waits on the researcher (details asked for), the diagnosis clock stands still.
+    /// While the ticket waits on the researcher — a question staff asked (`#waiting`), or a section of
+    /// `diagnosis_waits_for` still missing — the diagnosis clock stands still.
     pub pause_diagnosis_while_waiting: bool,
+    /// The form sections the published policy makes a precondition of the diagnosis: while one is missing the
+    /// ticket waits on the researcher. Empty: the clock runs from receipt, whatever the form lacks.
+    pub diagnosis_waits_for: Vec<String>,
     /// Until the fix, the researcher hears from us at least this often (a status mail when nobody wrote).
     pub status_updates: Option<PolicyDuration>,
     /// A status enquiry within this long of the last one answered gets a polite notice instead of the status.
@@ -245,6 +249,7 @@ impl Sla {
             fix: Vec::new(),
             disclosure: None,
             pause_diagnosis_while_waiting: false,
+            diagnosis_waits_for: Vec::new(),
             status_updates: None,
             status_enquiry_interval: None,
             reminders: Vec::new(),

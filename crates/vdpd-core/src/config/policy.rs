@@ -58,6 +58,8 @@ pub enum StaffEncryption {
 pub struct ReportForm {
     pub enabled: bool,
     pub delivery: FormDelivery,
+    /// Read the sections a report does not label from its prose (see [`crate::form::read_prose`]).
+    pub read_prose: bool,
     pub sections: Vec<FormSection>,
 }
 

@@ -188,6 +188,7 @@ pub struct RawSla {
     pub fix: Option<RawFix>,
     pub disclosure: Option<PolicyDuration>,
     pub pause_diagnosis_while_waiting: Option<bool>,
+    pub diagnosis_waits_for: Option<Vec<String>>,
     pub status_updates: Option<PolicyDuration>,
     pub status_enquiry_interval: Option<PolicyDuration>,
     pub reminders: Option<Vec<PolicyDuration>>,
@@ -240,6 +241,7 @@ pub struct RawOpenPgp {
 pub struct RawReportForm {
     pub enabled: Option<bool>,
     pub delivery: Option<String>,
+    pub read_prose: Option<bool>,
     pub sections: Option<Vec<RawSection>>,
 }
 

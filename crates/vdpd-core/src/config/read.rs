@@ -142,6 +142,9 @@ fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<C
             "\"exploited\" starts the Cyber Resilience Act's clocks: it needs [cra] enabled = true",
         );
     }
+    if let (Some(form), Some(sla)) = (&report_form, &sla) {
+        v.diagnosis_waits_for(sla, form);
+    }
     let cve = v.cve(raw.cve);
     let csaf = v.csaf(raw.csaf);
     let staff = v.staff(raw.staff, &dir, authserv_id.as_deref());
@@ -564,6 +567,29 @@ impl Validator<'_> {
         (self.problems.len() == before).then_some(l)
     }
 
+    /// `sla.diagnosis_waits_for` names sections of the form, and a clock that waits pauses.
+    fn diagnosis_waits_for(&mut self, sla: &Sla, form: &crate::config::ReportForm) {
+        let key = "sla.diagnosis_waits_for";
+        if sla.diagnosis_waits_for.is_empty() {
+            return;
+        }
+        if !sla.pause_diagnosis_while_waiting {
+            self.problem(key, "a clock that waits for sections pauses: set pause_diagnosis_while_waiting = true");
+        }
+        if sla.first_diagnosis.is_none() {
+            self.problem(key, "there is no diagnosis clock (sla.first_diagnosis) to wait");
+        }
+        if !form.enabled {
+            self.problem(key, "names form sections, but [report_form] is not enabled");
+        }
+        for name in &sla.diagnosis_waits_for {
+            if !form.sections.iter().any(|s| s.name == *name) {
+                let names: Vec<&str> = form.sections.iter().map(|s| s.name.as_str()).collect();
+                self.problem(key, format!("{name:?} is not a section of the form ({})", names.join(", ")));
+            }
+        }
+    }
+
     fn sla(&mut self, r: raw::RawSla) -> Option<Sla> {
         let acknowledge = self.required("sla.acknowledge", r.acknowledge);
         let fix = r
@@ -590,7 +616,11 @@ impl Validator<'_> {
             first_diagnosis: r.first_diagnosis,
             fix,
             disclosure: r.disclosure,
-            pause_diagnosis_while_waiting: r.pause_diagnosis_while_waiting.unwrap_or(false),
+            // Naming what the clock waits for says that it pauses.
+            pause_diagnosis_while_waiting: r
+                .pause_diagnosis_while_waiting
+                .unwrap_or(r.diagnosis_waits_for.as_ref().is_some_and(|w| !w.is_empty())),
+            diagnosis_waits_for: r.diagnosis_waits_for.unwrap_or_default(),
             status_updates: r.status_updates,
             status_enquiry_interval: r.status_enquiry_interval,
             reminders: r.reminders.unwrap_or_default(),
@@ -750,6 +780,37 @@ acknowledge = "24h"
             keys.contains(&"bounty.tiers".to_string()) && keys.contains(&"bounty.currency".to_string()),
             "{keys:?}"
         );
+    }
+
+    #[test]
+    fn what_the_diagnosis_waits_for_is_named_from_the_form_and_implies_the_pause() {
+        // Nothing named: the clock runs from receipt and does not pause by default.
+        let c = parse(
+            &MINIMAL.replace("acknowledge = \"24h\"", "acknowledge = \"24h\"\nfirst_diagnosis = \"7 business days\""),
+        )
+        .unwrap();
+        assert!(!c.sla.pause_diagnosis_while_waiting && c.sla.diagnosis_waits_for.is_empty());
+        // Naming sections says the clock pauses for them.
+        let waits = |extra: &str| MINIMAL.replace("acknowledge = \"24h\"", &format!("acknowledge = \"24h\"\n{extra}"));
+        let c = parse(&waits("first_diagnosis = \"7 business days\"\ndiagnosis_waits_for = [\"Steps to reproduce\"]"))
+            .unwrap();
+        assert!(c.sla.pause_diagnosis_while_waiting);
+        assert_eq!(c.sla.diagnosis_waits_for, ["Steps to reproduce"]);
+        // A name the form does not have, no clock to wait, or the pause turned off: each one problem.
+        let problems =
+            parse(&waits("diagnosis_waits_for = [\"Step to reproduce\"]\npause_diagnosis_while_waiting = false"))
+                .unwrap_err();
+        let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(problems.len(), 3, "{shown:#?}");
+        assert!(problems.iter().all(|p| p.key == "sla.diagnosis_waits_for"), "{shown:#?}");
+        assert!(shown.iter().any(|s| s.contains("\"Step to reproduce\" is not a section of the form (Title, Asset")));
+        assert!(shown.iter().any(|s| s.contains("no diagnosis clock")));
+        assert!(shown.iter().any(|s| s.contains("pause_diagnosis_while_waiting = true")));
+        // A form that is off cannot be waited for.
+        let off = waits("first_diagnosis = \"7 business days\"\ndiagnosis_waits_for = [\"Impact\"]")
+            + "\n[report_form]\nenabled = false\n";
+        let problems = parse(&off).unwrap_err();
+        assert!(problems.iter().any(|p| p.to_string().contains("not enabled")), "{problems:?}");
     }
 
     #[test]

@@ -313,22 +313,41 @@ pub struct FormAnswers {
 }
 
 impl FormAnswers {
-    /// The sections answered, for the timeline (`None` when the mail answered none).
+    /// The sections answered, for the timeline (`None` when the mail answered none): those read from the
+    /// prose say so, and from what.
     pub fn answered(&self) -> Option<String> {
-        (!self.parsed.values.is_empty())
-            .then(|| self.parsed.values.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))
+        let p = &self.parsed;
+        let labelled: Vec<&str> = p.values.iter().map(|(n, _)| n.as_str()).filter(|n| !p.is_understood(n)).collect();
+        let understood: Vec<String> = p.understood.iter().map(|(n, from)| format!("{n} (from {from})")).collect();
+        let mut parts = Vec::new();
+        if !labelled.is_empty() {
+            parts.push(labelled.join(", "));
+        }
+        if !understood.is_empty() {
+            parts.push(format!("read from the prose: {}", understood.join(", ")));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
     }
 }
 
-/// Reads the form out of `text`, given what was answered before and whether the form was complete.
+/// Reads the form out of `text`, given what was answered before and whether the form was complete: its
+/// labelled sections, then — with `letter`, the mail around it — what its prose tells of the sections still
+/// unanswered (see [`form::read_prose`]).
 pub fn form_answers(
     text: &str,
+    letter: Option<&form::Letter<'_>>,
     sections: &[FormSection],
     answered_before: &[(String, String)],
     was_complete: bool,
 ) -> FormAnswers {
     use crate::config::SectionKind;
-    let parsed = form::parse(text, sections);
+    let mut parsed = form::parse(text, sections);
+    if let Some(letter) = letter {
+        let mut known = parsed.clone();
+        known.values.extend(answered_before.iter().cloned());
+        let understood = form::read_prose(text, letter, sections, &known);
+        parsed.add_understood(understood, sections);
+    }
     let mut classification = crate::ticket::Classification::default();
     let mut credit = None;
     let mut exploited = None;

@@ -77,9 +77,30 @@ pub fn plan(inbound: &Inbound, snapshot: &Snapshot<'_>, config: &Config) -> Plan
         Some(t) => reads_form(enquiry, undecryptable, t.form_complete),
     };
     // Form answers come from what the mail vouches for: a signed block's text, not what stands beside it.
-    let form = (form_cfg.enabled && reads)
-        .then(|| super::form_answers(&inbound.body.text, &form_cfg.sections, snapshot.answered, form_complete_before));
-    let facts = Facts { form: form.as_ref().map(|a| a.progress.clone()), undecryptable, enquiry, form_complete_before };
+    let policy_url: Vec<&str> = config.organisation.policy_url.iter().map(String::as_str).collect();
+    // The title read from the subject never repeats a reference tag (a stranger's "Re: [EX-2026-0001]" names
+    // another ticket) nor reply markers.
+    let subject = crate::mailtext::base_subject(&inbound.subject, &config.organisation.ticket_prefix);
+    let letter = crate::form::Letter {
+        opening: snapshot.ticket.is_none(),
+        subject: &subject,
+        sender: &inbound.sender,
+        sender_name: &inbound.sender_name,
+        scope: &config.scope,
+        ignore_urls: &policy_url,
+    };
+    let letter = form_cfg.read_prose.then_some(&letter);
+    let form = (form_cfg.enabled && reads).then(|| {
+        super::form_answers(&inbound.body.text, letter, &form_cfg.sections, snapshot.answered, form_complete_before)
+    });
+    let awaits_precondition = !awaiting(config, form.as_ref().map(|a| &a.parsed), snapshot.answered).is_empty();
+    let facts = Facts {
+        form: form.as_ref().map(|a| a.progress.clone()),
+        undecryptable,
+        enquiry,
+        form_complete_before,
+        awaits_precondition,
+    };
     let steps = match snapshot.ticket {
         None => new_report(&facts, form_cfg.delivery),
         Some(_) => correspondence(&facts),
@@ -88,6 +109,22 @@ pub fn plan(inbound: &Inbound, snapshot: &Snapshot<'_>, config: &Config) -> Plan
         && !snapshot.ticket.is_some_and(|t| t.exploited)
         && form.as_ref().is_some_and(|a| a.exploited == Some(true));
     Plan { kind, events, key, form, enquiry, exploited, steps }
+}
+
+/// The sections the diagnosis clock waits for (`sla.diagnosis_waits_for`) that the report still lacks, given
+/// the answers so far and those of this mail (`None`: it was not read). Empty when the policy's clock waits
+/// for nothing, or nothing pauses it.
+pub fn awaiting(
+    config: &Config,
+    this_mail: Option<&crate::form::Parsed>,
+    answered: &[(String, String)],
+) -> Vec<String> {
+    let sla = &config.sla;
+    if !config.report_form.enabled || !sla.pause_diagnosis_while_waiting || sla.first_diagnosis.is_none() {
+        return Vec::new();
+    }
+    let has = |name: &str| answered.iter().any(|(n, _)| n == name) || this_mail.is_some_and(|p| p.get(name).is_some());
+    sla.diagnosis_waits_for.iter().filter(|n| !has(n)).cloned().collect()
 }
 
 /// What OpenPGP said about a mail, for the ticket's timeline: decrypted or not, the signature's verdict, and
@@ -128,6 +165,8 @@ pub struct Facts {
     pub enquiry: bool,
     /// The ticket's form was complete before this mail (correspondence only).
     pub form_complete_before: bool,
+    /// A section the policy's diagnosis clock waits for is still missing after this mail.
+    pub awaits_precondition: bool,
 }
 
 /// What staff are told of.
@@ -187,9 +226,10 @@ pub fn new_report(facts: &Facts, delivery: FormDelivery) -> Vec<Step> {
     }
     // Staff hear of every new report (a complete form shows as such in the same mail).
     steps.push(Step::Notify(News::NewReport));
-    // The acknowledgement is the researcher's first news; a report whose form we asked for waits on them.
+    // The acknowledgement is the researcher's first news; a report that lacks what the policy's diagnosis
+    // waits for waits on them (a report that only lacks other sections does not: its clock runs).
     steps.push(Step::Informed);
-    if incomplete {
+    if facts.awaits_precondition {
         steps.push(Step::WaitForForm);
     }
     steps
@@ -204,8 +244,9 @@ pub fn correspondence(facts: &Facts) -> Vec<Step> {
     }
     let mut steps = vec![Step::EndWait];
     let form = facts.form.as_ref();
-    // Still short of mandatory sections: the ticket goes on waiting for them.
-    if form.is_some_and(|p| !p.missing.is_empty()) && !facts.form_complete_before {
+    // Still short of what the diagnosis waits for: the ticket goes on waiting (or, after answering a staff
+    // question, starts waiting for that).
+    if facts.awaits_precondition {
         steps.push(Step::WaitForForm);
     }
     if form.is_some_and(|p| p.newly_complete) {
@@ -235,24 +276,38 @@ mod tests {
         use Step::*;
         let complete = progress(&[], true, true);
         let lacking = progress(&["Asset"], false, false);
-        let rows: Vec<(Option<FormProgress>, bool, FormDelivery, Vec<Step>)> = vec![
+        // (the form's progress, undecryptable, awaits a precondition, delivery, the steps planned)
+        type Row = (Option<FormProgress>, bool, bool, FormDelivery, Vec<Step>);
+        let rows: Vec<Row> = vec![
             // No form in the policy.
-            (None, false, Separate, vec![Acknowledge { with_form: false }, Notify(News::NewReport), Informed]),
+            (None, false, false, Separate, vec![Acknowledge { with_form: false }, Notify(News::NewReport), Informed]),
             (
                 complete.clone(),
+                false,
                 false,
                 WithAcknowledgement,
                 vec![Acknowledge { with_form: false }, FormComplete, Notify(News::NewReport), Informed],
             ),
+            // Lacking what the diagnosis waits for: asked for, and waited for.
             (
                 lacking.clone(),
                 false,
+                true,
                 WithAcknowledgement,
                 vec![Acknowledge { with_form: true }, Notify(News::NewReport), Informed, WaitForForm],
+            ),
+            // Lacking sections the diagnosis does not wait for: asked for; the clock runs.
+            (
+                lacking.clone(),
+                false,
+                false,
+                WithAcknowledgement,
+                vec![Acknowledge { with_form: true }, Notify(News::NewReport), Informed],
             ),
             (
                 lacking.clone(),
                 false,
+                true,
                 Separate,
                 vec![Acknowledge { with_form: false }, SendForm, Notify(News::NewReport), Informed, WaitForForm],
             ),
@@ -260,12 +315,13 @@ mod tests {
             (
                 None,
                 true,
+                false,
                 Separate,
                 vec![Acknowledge { with_form: false }, SendUndecryptable, Notify(News::NewReport), Informed],
             ),
         ];
-        for (i, (form, undecryptable, delivery, want)) in rows.into_iter().enumerate() {
-            let facts = Facts { form, undecryptable, ..Facts::default() };
+        for (i, (form, undecryptable, awaits_precondition, delivery, want)) in rows.into_iter().enumerate() {
+            let facts = Facts { form, undecryptable, awaits_precondition, ..Facts::default() };
             assert_eq!(new_report(&facts, delivery), want, "row {i}");
         }
     }
@@ -281,14 +337,19 @@ mod tests {
                 Facts { form: progress(&[], true, true), ..Facts::default() },
                 vec![EndWait, FormComplete, Notify(News::ReportComplete)],
             ),
-            // Part of the form: still waiting, and told what is missing.
+            // Part of the form, without what the diagnosis waits for: still waiting, and told what is missing.
+            (
+                Facts { form: progress(&["Impact"], true, false), awaits_precondition: true, ..Facts::default() },
+                vec![EndWait, WaitForForm, Notify(News::ResearcherWrote), SendFormMissing],
+            ),
+            // The same, under a policy whose diagnosis waits for none of it: no wait.
             (
                 Facts { form: progress(&["Impact"], true, false), ..Facts::default() },
-                vec![EndWait, WaitForForm, Notify(News::ResearcherWrote), SendFormMissing],
+                vec![EndWait, Notify(News::ResearcherWrote), SendFormMissing],
             ),
             // Prose that answers nothing: waiting goes on, no nagging.
             (
-                Facts { form: progress(&["Impact"], false, false), ..Facts::default() },
+                Facts { form: progress(&["Impact"], false, false), awaits_precondition: true, ..Facts::default() },
                 vec![EndWait, WaitForForm, Notify(News::ResearcherWrote)],
             ),
             // After the form is complete, a reply is just a reply.

@@ -219,7 +219,7 @@ fn form_answers_classify_the_flaw_and_carry_the_credit_consent() {
     let sections = crate::config::ReportForm::default_sections();
     let text = "Asset: https://app.example.test/search\n  (the search page)\nWeakness: stored XSS, CWE-79\n\
                 Severity: CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N\nCredit: anonymous\n";
-    let a = form_answers(text, &sections, &[], false);
+    let a = form_answers(text, None, &sections, &[], false);
     assert_eq!(a.classification.asset.as_deref(), Some("https://app.example.test/search"));
     assert_eq!(a.classification.weakness.as_deref(), Some("CWE-79"));
     assert_eq!(a.classification.severity.as_deref(), Some("medium"));
@@ -227,9 +227,9 @@ fn form_answers_classify_the_flaw_and_carry_the_credit_consent() {
     assert_eq!(a.credit, Some(crate::ticket::CreditConsent::Declined));
     assert_eq!(a.answered().as_deref(), Some("Asset, Weakness, Severity, Credit"));
     assert!(a.progress.attempted && !a.progress.newly_complete);
-    let named = form_answers("Credit: Ada Lovelace\n", &sections, &[], false);
+    let named = form_answers("Credit: Ada Lovelace\n", None, &sections, &[], false);
     assert!(matches!(named.credit, Some(crate::ticket::CreditConsent::Given(_))), "{:?}", named.credit);
-    let none = form_answers("Just prose, no form.", &sections, &[], false);
+    let none = form_answers("Just prose, no form.", None, &sections, &[], false);
     assert_eq!((none.answered(), none.credit, none.classification), (None, None, Default::default()));
 }
 
@@ -354,11 +354,12 @@ fn a_researchers_mail_is_one_plan() {
     use crate::mail::MessageKind;
     use crate::openpgp::read::Signature;
     use crate::timeline::Event;
-    let cfg = config(
-        "[report_form]\nenabled = true\ndelivery = \"with-acknowledgement\"\n\
+    let form = "[report_form]\nenabled = true\ndelivery = \"with-acknowledgement\"\n\
          [[report_form.sections]]\nname = \"Asset\"\nmandatory = true\nkind = \"asset\"\n\
-         [[report_form.sections]]\nname = \"Impact\"\nmandatory = true\n",
-    );
+         [[report_form.sections]]\nname = \"Impact\"\nmandatory = true\n";
+    // The diagnosis waits for the asset (a policy that says so); the impact is asked for, not waited for.
+    let cfg = config(&format!("first_diagnosis = \"7 business days\"\ndiagnosis_waits_for = [\"Asset\"]\n{form}"));
+    let runs_from_receipt = config(&format!("first_diagnosis = \"7 business days\"\n{form}"));
     let facts =
         super::keys::KeyFacts { held: None, signature_used_at: None, learn: None, max_signature_age_ms: 0, now: 0 };
     let new = Snapshot { ticket: None, answered: &[], key: facts };
@@ -381,6 +382,15 @@ fn a_researchers_mail_is_one_plan() {
     assert_eq!((p.key.is_none(), p.enquiry), (true, false));
     assert_eq!(p.form.as_ref().unwrap().progress.missing, vec!["Asset", "Impact"]);
     assert_eq!(p.steps, vec![Acknowledge { with_form: true }, Notify(News::NewReport), Informed, WaitForForm]);
+    // A policy whose diagnosis waits for nothing: the form is asked for, the clock runs.
+    let p = plan(&prose, &new, &runs_from_receipt);
+    assert_eq!(p.steps, vec![Acknowledge { with_form: true }, Notify(News::NewReport), Informed]);
+    // The asset arrives, the impact does not: the wait is over, the form still incomplete.
+    let asset_only = Inbound::for_tests("alice@research.test", "Re: [EX-2026-0001] XSS", "Asset: https://x.test/\n");
+    let no_answers = Snapshot { answered: &[], ..reply };
+    let p = plan(&asset_only, &no_answers, &cfg);
+    assert_eq!(p.form.as_ref().unwrap().progress.missing, vec!["Impact"]);
+    assert!(p.steps.contains(&EndWait) && !p.steps.contains(&WaitForForm), "{:?}", p.steps);
 
     let p = plan(&whole, &new, &cfg);
     assert_eq!(p.form.as_ref().unwrap().answered().as_deref(), Some("Asset, Impact"));
@@ -405,6 +415,9 @@ fn a_researchers_mail_is_one_plan() {
     let p = plan(&sealed, &new, &cfg);
     assert!(p.form.is_none());
     assert_eq!(p.events[1], (Event::OpenPgp, "could not be decrypted: no key for it".to_string()));
+    // We cannot read it: the report waits on the researcher for what the diagnosis needs.
+    assert!(p.steps.contains(&SendUndecryptable) && p.steps.contains(&WaitForForm));
+    let p = plan(&sealed, &new, &runs_from_receipt);
     assert!(p.steps.contains(&SendUndecryptable) && !p.steps.contains(&WaitForForm));
 
     // Text beside a good signature is on the record as unsigned.

@@ -124,6 +124,9 @@ pub struct StatusContext {
     pub next_enquiry_from: Option<String>,
     /// When the last enquiry was answered (date).
     pub last_answered: Option<String>,
+    /// The diagnosis clock stands still: what it waits for ("Steps to reproduce"), or `""` for the answer
+    /// to a question staff asked.
+    pub diagnosis_paused_until: Option<String>,
 }
 
 /// What a purge deleted.
@@ -195,6 +198,19 @@ pub struct FormContext {
     pub received: Vec<NamedText>,
     /// "critical (CVSS 9.8)".
     pub severity: Option<String>,
+    /// The sections read from the report's prose rather than labelled, so that the researcher can correct them.
+    pub understood: Vec<UnderstoodContext>,
+    /// The sections the diagnosis clock waits for that are still missing: it is paused until they arrive.
+    pub paused_until: Vec<String>,
+}
+
+/// A section read from the prose: its name, what it was read from, and (where the mail may carry report
+/// detail) the value understood, shortened to a line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UnderstoodContext {
+    pub name: String,
+    pub from: String,
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -327,6 +343,12 @@ impl TicketContext {
             problems: vec![NamedText { name: "Severity".into(), value: "the CVSS vector does not parse".into() }],
             received: vec![NamedText { name: "Asset".into(), value: "https://app.example.org/\nsecond line".into() }],
             severity: Some("critical (CVSS 9.8)".into()),
+            understood: vec![UnderstoodContext {
+                name: "Weakness".into(),
+                from: "\"stored XSS\" in the text".into(),
+                value: Some("CWE-79".into()),
+            }],
+            paused_until: vec!["Steps to reproduce".into()],
         });
         full.key = Some(KeyContext { fingerprint: "0123456789ABCDEF0123456789ABCDEF01234567".into() });
         full.decrypt_error = Some("the message is not encrypted to our key".into());
@@ -390,6 +412,7 @@ impl TicketContext {
             state: "fixing".into(),
             outcome: None,
             details_missing: false,
+            diagnosis_paused_until: Some("Steps to reproduce".into()),
             severity: Some("high".into()),
             fixed_on: Some("2026-12-01".into()),
             disclosure_on: Some("2027-02-21".into()),

@@ -153,7 +153,12 @@ impl Validator<'_> {
                 out
             }
         };
-        Some(ReportForm { enabled: r.enabled.unwrap_or(true), delivery: delivery?, sections })
+        Some(ReportForm {
+            enabled: r.enabled.unwrap_or(true),
+            delivery: delivery?,
+            read_prose: r.read_prose.unwrap_or(true),
+            sections,
+        })
     }
 
     pub(super) fn staff(&mut self, r: raw::RawStaff, dir: &Path, authserv_id: Option<&str>) -> Option<Staff> {
