@@ -43,6 +43,7 @@ pub mod intake;
 pub mod lock;
 pub use vdpd_core::mail;
 pub use vdpd_core::mailtext;
+pub use vdpd_core::search;
 pub use vdpd_core::ticket;
 pub use vdpd_core::timeline;
 pub mod metrics;

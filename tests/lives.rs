@@ -147,7 +147,12 @@ impl Life {
     /// Sam writes in clear text.
     fn sam_writes(&mut self, subject: &str, text: &str) -> Processed {
         let from = self.sam.address.clone();
-        let h = self.header(&from, subject);
+        self.writes(&from, subject, text)
+    }
+
+    /// Anyone writes in clear text.
+    fn writes(&mut self, from: &str, subject: &str, text: &str) -> Processed {
+        let h = self.header(from, subject);
         self.ingest(format!("{h}Content-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n", text.replace('\n', "\r\n")))
     }
 
@@ -576,6 +581,67 @@ fn the_recognition_policy_asks_for_what_a_report_lacks() {
 }
 
 /// A researcher who writes everything in prose, as the recognition policy asks ("Send an email … with the
+/// Duplicates by content, measured on the project's corpus (`tests/corpus/duplicates.toml`): pairs of
+/// reports of one flaw written independently, in other words. With every first report a ticket, each second
+/// one's closest ticket by the full-text index should be its twin — among neighbours on the same hosts and
+/// of the same classes. Staff read the candidates, with their score, in the new-report mail.
+#[test]
+fn a_duplicate_written_differently_is_found_first() {
+    #[derive(serde::Deserialize)]
+    struct Corpus {
+        flaw: Vec<Flaw>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Flaw {
+        id: String,
+        first: Written,
+        second: Written,
+    }
+    #[derive(serde::Deserialize)]
+    struct Written {
+        subject: String,
+        text: String,
+    }
+    let corpus: Corpus = toml::from_str(include_str!("corpus/duplicates.toml")).unwrap();
+    let mut l = Life::new("recognition", "2026-11-02T08:00:00Z");
+    let mut originals = std::collections::HashMap::new();
+    for f in &corpus.flaw {
+        let p = l.writes(&format!("{}@first.example", f.id), &f.first.subject, &f.first.text);
+        originals.insert(p.reference.clone().unwrap(), f.id.clone());
+        l.advance(HOUR);
+    }
+    l.deliver();
+    let (mut first, mut top3, mut misses) = (0, 0, Vec::new());
+    for f in &corpus.flaw {
+        let p = l.writes(&format!("{}@second.example", f.id), &f.second.subject, &f.second.text);
+        let reference = p.reference.unwrap();
+        l.advance(HOUR);
+        let t = l.show(&reference);
+        let found = vdpd::intake::search::similar(l.store.conn(), &l.env.config, t.id).unwrap();
+        let ids: Vec<&str> = found.iter().map(|s| originals.get(&s.reference).map_or("?", String::as_str)).collect();
+        match ids.iter().position(|id| *id == f.id) {
+            Some(0) => first += 1,
+            Some(_) => misses.push(format!("{}: {ids:?}", f.id)),
+            None => misses.push(format!("{}: not among {ids:?}", f.id)),
+        }
+        top3 += usize::from(ids.iter().take(3).any(|id| *id == f.id));
+        // Staff see the candidates, best first, with their score.
+        let got = l.deliver();
+        let staff = got.iter().find(|g| g.kind == "staff-new-report").expect("staff hear of the report");
+        if let Some(best) = found.first() {
+            let line =
+                format!("Similar reports (by their words; 100 % = this report): {} {} %", best.reference, best.percent);
+            assert!(staff.text.contains(&line), "{line:?} in\n{}", staff.text);
+        }
+    }
+    let n = corpus.flaw.len();
+    println!("duplicates found first: {first} of {n}; within the first three: {top3} of {n}; missed: {misses:#?}");
+    assert!(n >= 24, "the corpus is the measure: keep it large");
+    // Measured as shipped (README, "Duplicates by content"): 22 of 25 first, 25 of 25 within the first three.
+    assert!(first * 10 >= n * 8, "the twin first in at least 80 %: {first} of {n}; {misses:#?}");
+    assert!(top3 * 100 >= n * 95, "the twin within the first three in at least 95 %: {top3} of {n}; {misses:#?}");
+}
+
 /// following information"), has made a complete report: no form is sent, staff see what was read and from
 /// what, and the 7-business-day diagnosis clock runs from receipt — left undiagnosed, it escalates.
 #[test]
@@ -595,7 +661,7 @@ fn the_recognition_policy_reads_a_report_in_prose_and_escalates_it_undiagnosed()
                     "Report form (complete)",
                     "URLs: (read from the prose: the addresses in the text)",
                     "https://app.mykonci.com/dashboard/projects",
-                    "Weakness: (read from the prose: \"stored cross-site scripting\" in the text)",
+                    "Weakness: (read from the prose: \"stored xss\" in the subject)",
                     "CWE-79",
                 ],
             ),

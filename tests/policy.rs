@@ -669,6 +669,31 @@ Contact email: sam@research.test\n",
     assert!(String::from_utf8_lossy(&out.stdout).contains("DD-2026-0001: unchanged"), "{}", common::show(&out));
     assert_eq!(std::fs::read(&file).unwrap(), bytes, "republished unchanged: the same bytes");
 
+    // The same flaw reported again, in other words, after the fix: staff see the fixed ticket first among
+    // the similar ones, with its advisory; #duplicate gives the researcher the advisory's link.
+    let fourth = desk.researcher(4);
+    desk.send(
+        &fourth,
+        &report(
+            &fourth,
+            &desk.security,
+            "search box on the app reflects markup",
+            &format!("<b8-{}@research.test>", desk.id),
+            "Whatever is typed in the query of the app's search page is written back into the results page \
+             without encoding: app.dronedesk.io/search?q=<img src=x onerror=alert(1)> runs a script.",
+        ),
+    );
+    desk.once_at("2027-02-10T10:00:00Z");
+    let url = "https://dronedesk.io/.well-known/csaf/white/2027/dd-2026-0001.json";
+    let new = read(&alice, &expect(&desk, &alice.address, "[DD-2027-0001] New report", 1));
+    let similar = &new[new.find("Similar reports").unwrap_or_else(|| panic!("similar reports listed:\n{new}"))..];
+    assert!(similar.contains("100 % = this report): DD-2026-0001 "), "the fixed one first:\n{new}");
+    assert!(similar.contains(&format!("advisory: {url}")), "{new}");
+    assert_eq!(desk.show("DD-2027-0001")["similar"][0]["reference"], "DD-2026-0001");
+    staff_mail(&desk, &alice, "DD-2027-0001", "2027-02-10T11:00:00Z", "#duplicate DD-2026-0001\n");
+    let closed = desk.wait_inbox(&fourth, 3, T).iter().map(|m| body(m)).find(|b| b.contains("duplicate")).unwrap();
+    assert!(closed.contains(url) && !closed.contains("DD-2026-0001"), "the link, not the other ticket:\n{closed}");
+
     // A month after 31 January is 28 February: the report's content goes then, not a moment before.
     assert!(desk.vdpd_ok(&["purge", "--dry-run", "--now", "2027-02-28T11:59:00Z"]).contains("nothing is due"));
     let dry = desk.vdpd_ok(&["purge", "--dry-run", "--now", "2027-02-28T12:00:01Z"]);
@@ -714,9 +739,10 @@ Contact email: sam@research.test\n",
     assert_eq!(q4["time_to_first_human_response"]["median_ms"], 3_600_000);
     assert_eq!(q4["time_to_validate"]["median_ms"], 18 * 86_400_000_i64);
     assert_eq!(q4["time_to_acknowledge"]["n"], 3);
-    // Fixed in 2027-Q1: remediated then, 69 days and 2 hours after the report.
+    // Fixed in 2027-Q1: remediated then, 69 days and 2 hours after the report. The one report of the quarter
+    // was a duplicate: no valid one open.
     let q1 = bod("2027-Q1");
-    assert_eq!([&q1["reports_received"], &q1["open_valid"]], [0, 0]);
+    assert_eq!([&q1["reports_received"], &q1["open_valid"]], [1, 0]);
     assert_eq!(q1["time_to_remediate"]["median_ms"], (69 * 24 + 2) * 3_600_000_i64);
     let text = desk.vdpd_ok(&["stats", "--bod", "--quarter", "2026-Q4", "--now", "2027-03-01T00:00:00Z"]);
     assert!(text.contains("BOD 20-01 metrics, 2026-Q4") && text.contains("valid reports:                         1"));

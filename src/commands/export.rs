@@ -313,11 +313,16 @@ pub fn publish_csaf(
         match crate::advisory::csaf_published(config, &t, &form, now, before.as_ref())
             .map_err(|e| Exit { code: 1, message: e.to_string() })?
         {
-            Some(doc) => documents.push(doc),
-            None => println!("{}: unchanged", t.reference),
+            Some(doc) => documents.push((t.id, doc)),
+            None => {
+                println!("{}: unchanged", t.reference);
+                if let Some(doc) = &before {
+                    record_advisory(conn, config, t.id, doc, now)?;
+                }
+            }
         }
     }
-    for (path, doc) in &documents {
+    for (ticket_id, (path, doc)) in &documents {
         let file = dir.join(path);
         std::fs::create_dir_all(file.parent().unwrap_or(dir))?;
         let bytes = (serde_json::to_string_pretty(doc)? + "\n").into_bytes();
@@ -332,6 +337,7 @@ pub fn publish_csaf(
             &crate::openpgp::write::sign_detached(&bytes, &key, signed_at)?,
         )?;
         println!("published {path} (version {})", doc["document"]["tracking"]["version"].as_str().unwrap_or("?"));
+        record_advisory(conn, config, *ticket_id, doc, now)?;
     }
     // The directory's lists, from what it holds: every advisory ever published there.
     let white = dir.join("white");
@@ -374,6 +380,24 @@ pub fn publish_csaf(
     )?;
     println!("{} advisories in {}", entries.len(), dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records a published advisory in the store: its link for `#duplicate`, its words for duplicate search.
+fn record_advisory(
+    conn: &rusqlite::Connection,
+    config: &Config,
+    ticket_id: i64,
+    doc: &serde_json::Value,
+    now: i64,
+) -> anyhow::Result<()> {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let (url, title) = (text(&doc["document"]["references"][0]["url"]), text(&doc["document"]["title"]));
+    let summary = text(&doc["vulnerabilities"][0]["notes"][0]["text"]);
+    let version = text(&doc["document"]["tracking"]["version"]);
+    let advisory = crate::store::search::Advisory { url: &url, title: &title, summary: &summary, version: &version };
+    crate::store::search::record_advisory(conn, ticket_id, &advisory, now)?;
+    crate::intake::search::reindex(conn, config, ticket_id)?;
+    Ok(())
 }
 
 /// The advisory published earlier under `name`, in whichever year's folder.

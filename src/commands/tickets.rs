@@ -175,6 +175,19 @@ struct ShowJson {
     timers: Vec<TimerJson>,
     /// The stages filed on ENISA's single reporting platform (Cyber Resilience Act).
     cra_filings: Vec<crate::store::tickets::CraFiling>,
+    /// The tickets closest to this one by their words, best first: duplicate candidates.
+    similar: Vec<SimilarJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct SimilarJson {
+    reference: String,
+    state: TicketState,
+    outcome: Option<crate::store::tickets::Outcome>,
+    /// 0–100, beside this ticket's own words (100).
+    percent: u8,
+    title: String,
+    advisory: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -302,6 +315,7 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
     let read_from = |section: &str| understood.iter().find(|(s, _)| s == section).map(|(_, from)| from.clone());
     let attachments = tickets::attachments(conn, t.id)?;
     let filings = tickets::cra_filings(conn, t.id)?;
+    let similar = crate::intake::search::similar(conn, config, t.id)?;
     if json {
         let out = ShowJson {
             ticket: TicketJson::from(&t),
@@ -366,6 +380,17 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
                 })
                 .collect(),
             cra_filings: filings.clone(),
+            similar: similar
+                .iter()
+                .map(|s| SimilarJson {
+                    reference: s.reference.clone(),
+                    state: s.state,
+                    outcome: s.outcome,
+                    percent: s.percent,
+                    title: s.title.clone(),
+                    advisory: s.advisory.clone(),
+                })
+                .collect(),
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
@@ -421,6 +446,16 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
         println!("    {}{from}: {}", line(section), lines.next().unwrap_or(""));
         for l in lines {
             println!("      {l}");
+        }
+    }
+    if !similar.is_empty() {
+        println!("\nSimilar reports (by their words; 100 % = this one):");
+        for s in &similar {
+            let how = s.outcome.map(|o| format!(" as {o}")).unwrap_or_default();
+            println!("  {}  {:>3} %  {}{how}  {}", s.reference, s.percent, s.state, line(&s.title));
+            if let Some(url) = &s.advisory {
+                println!("      advisory: {}", line(url));
+            }
         }
     }
     println!("\nParticipants:");

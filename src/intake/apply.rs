@@ -321,6 +321,8 @@ impl<'a> ResearcherMail<'a> {
                           withdraws it)";
             store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::Exploited, detail)?;
         }
+        // What the ticket says changed: duplicate search sees it before staff are told of it.
+        super::search::reindex(tx, &env.config, ticket_id)?;
         let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
         Ok(ResearcherMail { ticket, inbound, researcher, progress: plan.form.as_ref(), key_news, row, now })
     }
@@ -506,7 +508,11 @@ pub(super) fn form_context(
     let answered = store::form::sections(tx, ticket_id)?;
     let missing = match progress {
         Some(a) => a.progress.missing.clone(),
-        None => sections.iter().filter(|s| s.mandatory).map(|s| s.name.clone()).collect(),
+        None => sections
+            .iter()
+            .filter(|s| s.mandatory && !answered.iter().any(|(n, _)| *n == s.name))
+            .map(|s| s.name.clone())
+            .collect(),
     };
     let problems = progress
         .map(|a| {

@@ -24,6 +24,7 @@ pub mod dry_run;
 mod keys;
 mod outgoing;
 mod retention;
+pub mod search;
 mod staff;
 mod status;
 pub(crate) mod timed;

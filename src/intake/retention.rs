@@ -39,6 +39,8 @@ pub(crate) fn purge(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<P
     }
     let host = hints::asset_host(&t.asset).unwrap_or_default();
     let done = store::retention::purge_ticket(tx, t.id, &host, now)?;
+    // Its words leave the index with it: only the asset's host and the weakness stay findable.
+    super::search::reindex(tx, config, t.id)?;
     store::tickets::add_timeline(tx, t.id, now, BY_VDPD, Event::ContentPurged, &describe(&done))?;
     tracing::info!(ticket = %t.reference, "{}: report content purged under the retention policy", t.reference);
     super::clocks::sync(tx, config, t.id, now)?;
@@ -73,6 +75,7 @@ pub(super) fn erase(tx: &Tx<'_>, env: &Env, t: &TicketRow, member: &str, now: i6
         if other.purged_at.is_none() {
             let host = hints::asset_host(&other.asset).unwrap_or_default();
             store::retention::purge_ticket(tx, *id, &host, now)?;
+            super::search::reindex(tx, config, *id)?;
         }
         store::tickets::add_timeline(
             tx,

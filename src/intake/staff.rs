@@ -48,6 +48,19 @@ pub(super) fn ticket_context(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) ->
     ctx.scope_hint = hints::scope_hint(&t.asset, &format!("{}\n{report_text}", t.subject), &config.scope);
     ctx.researcher_key = super::keys::summary(tx, &t.reporter)?;
     ctx.duplicate_hint = duplicate_hint(tx, env, t, now)?;
+    ctx.similar = super::search::similar(tx, &env.config, t.id)?
+        .into_iter()
+        .map(|s| vdpd_core::mail::context::SimilarContext {
+            state: match s.outcome {
+                Some(o) => format!("{} as {o}", s.state),
+                None => s.state.to_string(),
+            },
+            reference: s.reference,
+            percent: s.percent,
+            title: s.title,
+            advisory: s.advisory,
+        })
+        .collect();
     let (_, clocks) = super::clocks::compute(tx, config, t)?;
     ctx.clocks = engine::clocks::describe(&clocks, &config.calendar, now)
         .into_iter()
@@ -409,15 +422,17 @@ pub(super) fn handle(
         store::tickets::add_timeline(tx, ticket_id, now, member, Event::UnsignedCommandsIgnored, &listed)?;
         warn(tx, env, "unsigned commands ignored", &detail, Some((ticket_id, reference)), Some(message), now)?;
     }
-    let existing: Vec<String> = parsed
-        .commands
-        .iter()
-        .filter_map(|l| match &l.command {
-            Command::Duplicate(r) => Some(r.clone()),
-            _ => None,
-        })
-        .filter(|r| store::tickets::ticket_by_reference(tx, r).ok().flatten().is_some())
-        .collect();
+    let mut existing: Vec<cmd::Existing> = Vec::new();
+    for l in &parsed.commands {
+        if let Command::Duplicate(r) = &l.command
+            && let Some(original) = store::tickets::ticket_by_reference(tx, r)?
+        {
+            // Only a fixed flaw's advisory is offered to the researcher.
+            let fixed = original.resolved_at.is_some();
+            let advisory = store::search::advisory_of(tx, original.id)?.filter(|_| fixed).map(|(url, _)| url);
+            existing.push(cmd::Existing { reference: original.reference, advisory });
+        }
+    }
     let view = cmd::TicketView {
         reference: ticket.reference.clone(),
         state: ticket.state,
@@ -468,6 +483,8 @@ pub(super) fn handle(
     for effect in effects.iter().filter(|e| **e != Effect::Erase) {
         apply_effect(tx, env, &ticket, effect, member, now, &mut done, &mut notices)?;
     }
+    // The commands may have changed what the ticket says (its asset, its weakness, a purge).
+    super::search::reindex(tx, config, ticket_id)?;
 
     // The researcher's answer: the member's words and the notices of what was decided.
     let reporter_name = store::tickets::participants(tx, ticket_id)?

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("sql/014_cve.sql")),
     (15, include_str!("sql/015_incidents.sql")),
     (16, include_str!("sql/016_prose.sql")),
+    (17, include_str!("sql/017_duplicates.sql")),
 ];
 
 /// The newest schema version this build knows.

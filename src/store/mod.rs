@@ -25,6 +25,7 @@ pub mod oauth2;
 pub mod openpgp;
 pub mod outbox;
 pub mod retention;
+pub mod search;
 pub mod staff;
 pub mod tickets;
 pub mod timers;
@@ -290,7 +291,7 @@ mod tests {
     /// The statements of the store, by file: every SQL string literal that starts a statement (those built
     /// with `format!` are left out: their text is not whole here).
     fn statements() -> Vec<(&'static str, String)> {
-        let files: [(&str, &str); 12] = [
+        let files: [(&str, &str); 13] = [
             ("dry_run.rs", include_str!("dry_run.rs")),
             ("form.rs", include_str!("form.rs")),
             ("health.rs", include_str!("health.rs")),
@@ -300,6 +301,7 @@ mod tests {
             ("openpgp.rs", include_str!("openpgp.rs")),
             ("outbox.rs", include_str!("outbox.rs")),
             ("retention.rs", include_str!("retention.rs")),
+            ("search.rs", include_str!("search.rs")),
             ("staff.rs", include_str!("staff.rs")),
             ("tickets.rs", include_str!("tickets.rs")),
             ("timers.rs", include_str!("timers.rs")),

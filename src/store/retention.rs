@@ -52,6 +52,9 @@ pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i6
         .execute([ticket_id])?;
     conn.prepare_cached("UPDATE attachments SET data = NULL, name = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
     conn.prepare_cached("DELETE FROM form_sections WHERE ticket_id = ?1")?.execute([ticket_id])?;
+    // The published advisory stays public where it was published; its link stays (for #duplicate), the
+    // words it took from the report go with the rest.
+    conn.prepare_cached("UPDATE advisories SET title = '', summary = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
     conn.prepare_cached("DELETE FROM intake_raw WHERE intake_id IN (SELECT id FROM intake WHERE ticket_id = ?1)")?
         .execute([ticket_id])?;
     conn.prepare_cached("UPDATE intake SET subject = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;

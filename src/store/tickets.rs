@@ -132,7 +132,7 @@ pub use vdpd_core::ticket::ThreadCandidate;
 pub use vdpd_core::ticket::{CreditConsent, Direction, Outcome, Role, WaitReason};
 
 /// `tickets.outcome`: '' while no outcome was chosen.
-fn outcome_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Outcome>> {
+pub(super) fn outcome_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Outcome>> {
     let value: String = r.get("outcome")?;
     if value.is_empty() { Ok(None) } else { column(r, "tickets.outcome").map(Some) }
 }

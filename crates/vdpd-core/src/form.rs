@@ -16,7 +16,7 @@ use crate::config::{FormSection, SectionKind, Severity};
 use crate::mailtext;
 
 mod prose;
-pub use prose::{Letter, Understood, read as read_prose};
+pub use prose::{Letter, Understood, describes_the_flaw, read as read_prose};
 
 /// The longest value kept per section (the raw message keeps everything).
 const MAX_VALUE_BYTES: usize = 64 * 1024;

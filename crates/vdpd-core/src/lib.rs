@@ -22,6 +22,7 @@ pub mod hints;
 pub mod mail;
 pub mod mailtext;
 pub mod openpgp;
+pub mod search;
 pub mod ticket;
 pub mod timeline;
 

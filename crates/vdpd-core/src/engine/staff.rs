@@ -529,7 +529,7 @@ pub const REGISTRY: &[Spec] = &[
         name: "#duplicate",
         aliases: &[],
         usage: "REF",
-        help: "close as a duplicate of another ticket (the researcher is not told which)",
+        help: "close as a duplicate of another ticket (the researcher is not told which, unless it is fixed and its advisory published: then they get its link)",
         parse: |a, config| {
             let r = a.rest.trim_matches(['[', ']']).to_ascii_uppercase();
             if crate::mailtext::find_reference_tags(&format!("[{r}]"), &config.organisation.ticket_prefix).is_empty() {
@@ -545,10 +545,12 @@ pub const REGISTRY: &[Spec] = &[
             if r.eq_ignore_ascii_case(&p.ticket.reference) {
                 return Err("a ticket cannot duplicate itself".into());
             }
-            if !p.existing.iter().any(|e| e.eq_ignore_ascii_case(r)) {
+            let Some(original) = p.existing.iter().find(|e| e.reference.eq_ignore_ascii_case(r)) else {
                 return Err(format!("there is no ticket {r}"));
-            }
-            p.close(Outcome::Duplicate, r.clone(), None, None)
+            };
+            // The advisory is public: the researcher may learn that their report is the flaw it describes.
+            let advisory = original.advisory.clone();
+            p.close(Outcome::Duplicate, r.clone(), None, None, advisory)
         },
     },
     Spec {
@@ -581,7 +583,7 @@ pub const REGISTRY: &[Spec] = &[
                 _ => (clause.clone(), sub_processor.clone()),
             };
             let detail = clause.clone().unwrap_or_default();
-            p.close(Outcome::NotApplicable, detail, clause.as_deref(), sub_processor.as_deref())
+            p.close(Outcome::NotApplicable, detail, clause.as_deref(), sub_processor.as_deref(), None)
         },
     },
     Spec {
@@ -592,7 +594,7 @@ pub const REGISTRY: &[Spec] = &[
         parse: |a, _| a.none(Command::Informative),
         plan: |c, p| {
             given!(c, Command::Informative);
-            p.close(Outcome::Informative, String::new(), None, None)
+            p.close(Outcome::Informative, String::new(), None, None, None)
         },
     },
     Spec {
@@ -1337,8 +1339,8 @@ pub struct Planning<'a> {
     pub ticket: TicketView,
     pub effects: Vec<Effect>,
     config: &'a Config,
-    /// The references that exist (for `#duplicate`).
-    existing: &'a [String],
+    /// The tickets a command names that exist (for `#duplicate`).
+    existing: &'a [Existing],
     /// The date in UTC.
     today: jiff::civil::Date,
     at: At<'a>,
@@ -1369,6 +1371,7 @@ impl Planning<'_> {
         detail: String,
         clause: Option<&str>,
         sub_processor: Option<&str>,
+        advisory: Option<String>,
     ) -> Result<(), String> {
         if self.ticket.state == TicketState::Closed {
             return Err("the ticket is closed: #reopen it first".into());
@@ -1383,6 +1386,7 @@ impl Planning<'_> {
                 Some(NamedText { name: s.name.clone(), value: s.contact.clone() })
             }),
             meaning: config.bounty.tier(outcome.as_str()).map(|t| t.meaning.clone()).filter(|m| !m.is_empty()),
+            advisory,
             ..OutcomeContext::default()
         };
         let shown = if detail.is_empty() { String::new() } else { format!(" ({detail})") };
@@ -1441,13 +1445,22 @@ pub fn sent_how(encrypted: bool) -> &'static str {
     if encrypted { "encrypted" } else { "in clear text" }
 }
 
+/// A ticket a staff command names (`#duplicate REF`), as the store knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Existing {
+    pub reference: String,
+    /// The URL of its published advisory: a fixed flaw the researcher may be pointed to, because the world
+    /// may read of it already.
+    pub advisory: Option<String>,
+}
+
 /// Checks every command against the ticket as the earlier commands of the same mail leave it, each by its own
 /// [`Spec::plan`]: all of them plan, or the mail does nothing and the errors say why. `existing` lists the
 /// references that exist (for `#duplicate`); `at` says when, and who wrote.
 pub fn plan(
     ticket: &TicketView,
     parsed: &Parsed,
-    existing: &[String],
+    existing: &[Existing],
     at: At<'_>,
     config: &Config,
 ) -> Result<Vec<Effect>, Vec<LineError>> {

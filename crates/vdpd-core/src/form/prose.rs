@@ -83,6 +83,13 @@ fn role(s: &FormSection) -> Role {
     }
 }
 
+/// Whether a text section tells what the flaw is (its description, steps, impact, proof of concept) rather
+/// than who reported it: what duplicate search reads of the form ([`crate::search`]).
+pub fn describes_the_flaw(s: &FormSection) -> bool {
+    s.kind == SectionKind::Text
+        && matches!(role(s), Role::Description | Role::Steps | Role::Impact | Role::ProofOfConcept)
+}
+
 /// The fewest words a paragraph needs to count as a report's description.
 const DESCRIPTION_MIN_WORDS: usize = 12;
 
@@ -96,7 +103,7 @@ pub fn read(text: &str, letter: &Letter<'_>, sections: &[FormSection], found: &P
         }
         let got = match s.kind {
             SectionKind::Asset => asset(&doc, letter),
-            SectionKind::Weakness => weakness(&doc.body),
+            SectionKind::Weakness => weakness(&doc.body, letter.opening.then_some(letter.subject)),
             SectionKind::Severity => severity(&doc.body),
             SectionKind::Email => contact_email(&doc, letter),
             SectionKind::Credit => credit(&doc.body),
@@ -580,10 +587,20 @@ const CLASSES: [(&str, u32); 60] = [
 ];
 
 /// The weakness: a `CWE-n` anywhere, else the first class name the text uses.
-fn weakness(text: &str) -> Option<(String, String)> {
+/// A CWE the text names, else the class the subject of a first mail names (the researcher's own summary:
+/// "Stored XSS in comments"), else the first class the text names.
+fn weakness(text: &str, subject: Option<&str>) -> Option<(String, String)> {
     if let Some(Ok(id)) = super::cwe(text) {
         return Some((id.clone(), format!("{id} in the text")));
     }
+    let subject = subject.unwrap_or_default();
+    if let Some(Ok(id)) = super::cwe(subject) {
+        return Some((id.clone(), format!("{id} in the subject")));
+    }
+    class_in(subject, "the subject").or_else(|| class_in(text, "the text"))
+}
+
+fn class_in(text: &str, place: &str) -> Option<(String, String)> {
     let lower = text.to_lowercase();
     CLASSES
         .iter()
@@ -592,7 +609,7 @@ fn weakness(text: &str) -> Option<(String, String)> {
         })
         // The earliest mention; at one place, the longest name.
         .min_by_key(|(i, name, _)| (*i, std::cmp::Reverse(name.len())))
-        .map(|(_, name, id)| (format!("CWE-{id}"), format!("\"{name}\" in the text")))
+        .map(|(_, name, id)| (format!("CWE-{id}"), format!("\"{name}\" in {place}")))
 }
 
 /// Whether `len` bytes at `i` of `text` stand as whole words.

@@ -52,6 +52,9 @@ pub struct TicketContext {
     pub message: Option<MessageContext>,
     /// Possible duplicates of this report (for staff): "EX-2026-0003 (open, same asset and CWE-79)".
     pub duplicate_hint: Vec<String>,
+    /// The tickets whose words are closest to this one's (for staff), best first: the full-text index's
+    /// candidates for a duplicate, among open, fixed and closed tickets alike.
+    pub similar: Vec<SimilarContext>,
     /// A status enquiry and what vdpd did with it (for staff).
     pub enquiry: Option<String>,
     /// The clock a reminder, an escalation or a disclosure notice is about.
@@ -164,6 +167,21 @@ pub struct OutcomeContext {
     pub credit: Option<String>,
     /// What the outcome means under the bounty programme (its tier of the same name), in the policy's words.
     pub meaning: Option<String>,
+    /// A duplicate of a fixed flaw: the URL of its published advisory.
+    pub advisory: Option<String>,
+}
+
+/// A ticket like this one, as staff see it beside a new report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SimilarContext {
+    pub reference: String,
+    /// "triage", "resolved as fixed", "closed as duplicate".
+    pub state: String,
+    /// 0–100: how close, beside the report's own words (100).
+    pub percent: u8,
+    pub title: String,
+    /// Its published advisory: `#duplicate` of a fixed flaw links the researcher to it.
+    pub advisory: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -320,6 +338,7 @@ impl TicketContext {
             staff_member: None,
             message: None,
             duplicate_hint: Vec::new(),
+            similar: Vec::new(),
             enquiry: None,
             clock: None,
             status: None,
@@ -386,8 +405,16 @@ impl TicketContext {
             disclose_on: Some("2027-02-21".into()),
             credit: Some("Ada L.".into()),
             meaning: Some("Reports about things that we have specifically noted as out of scope.".into()),
+            advisory: Some("https://example.com/.well-known/csaf/white/2026/ex-2026-0002.json".into()),
         });
         full.duplicate_hint = vec!["EX-2026-0003 (open; same asset and CWE-79)".into()];
+        full.similar = vec![SimilarContext {
+            reference: "EX-2026-0002".into(),
+            state: "resolved as fixed".into(),
+            percent: 82,
+            title: "Stored XSS in comments".into(),
+            advisory: Some("https://example.com/.well-known/csaf/white/2026/ex-2026-0002.json".into()),
+        }];
         full.enquiry = Some("answered with the status".into());
         full.unsigned = Some(NamedText {
             name: "The part below was NOT signed".into(),

@@ -295,7 +295,7 @@ fn at() -> At<'static> {
 }
 
 /// Plans `text` against `t` with the test policy.
-fn planned(t: &TicketView, text: &str, existing: &[String]) -> Result<Vec<Effect>, Vec<LineError>> {
+fn planned(t: &TicketView, text: &str, existing: &[Existing]) -> Result<Vec<Effect>, Vec<LineError>> {
     let c = config("");
     plan(t, &parse(text, &c), existing, at(), &c)
 }
@@ -383,7 +383,7 @@ fn only_decisions_count_as_the_diagnosis() {
 
 #[test]
 fn outcomes_close_and_only_reopen_opens() {
-    let existing = vec!["EX-2026-0003".to_string()];
+    let existing = vec![Existing { reference: "EX-2026-0003".into(), advisory: None }];
     let errors =
         planned(&view(TicketState::Triage), "#duplicate EX-2026-0003\n#state fixing\n", &existing).unwrap_err();
     assert_eq!(errors.len(), 1);
@@ -396,7 +396,17 @@ fn outcomes_close_and_only_reopen_opens() {
             TicketUpdate::State(TicketState::Closed)
         ]
     );
-    assert!(matches!(&notices(&effects)[..], [Notice::Closed { outcome: Outcome::Duplicate, .. }]));
+    assert!(
+        matches!(&notices(&effects)[..], [Notice::Closed { outcome: Outcome::Duplicate, context }] if context.advisory.is_none())
+    );
+    // The original fixed and its advisory published: the researcher gets its link (and still not its reference).
+    let url = "https://example.com/.well-known/csaf/white/2026/ex-2026-0003.json";
+    let fixed = vec![Existing { reference: "EX-2026-0003".into(), advisory: Some(url.into()) }];
+    let effects = planned(&view(TicketState::Triage), "#duplicate ex-2026-0003\n", &fixed).unwrap();
+    assert!(
+        matches!(&notices(&effects)[..], [Notice::Closed { outcome: Outcome::Duplicate, context }] if context.advisory.as_deref() == Some(url)),
+        "{effects:?}"
+    );
     let errors = planned(&view(TicketState::Triage), "#duplicate EX-2026-0009\n#duplicate EX-2026-0001\n", &existing)
         .unwrap_err();
     assert!(errors[0].why.contains("no ticket EX-2026-0009"));

@@ -102,7 +102,7 @@ fn a_complete_prose_report_fills_every_mandatory_section_of_the_recognition_form
     assert!(p.is_understood("URLs") && p.is_understood("Weakness"));
     assert!(!p.attempted(), "prose is no attempt at the form");
     let (_, from) = p.understood.iter().find(|(n, _)| n == "Weakness").unwrap();
-    assert_eq!(from, "\"stored cross-site scripting\" in the text");
+    assert_eq!(from, "\"stored xss\" in the subject", "the subject is the researcher's own summary");
     // In the policy's order.
     let names: Vec<&str> = p.values.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
@@ -184,7 +184,7 @@ Weakness: CWE-89
 
 #[test]
 fn class_names_severity_words_and_vectors() {
-    let w = |t: &str| weakness(t).map(|(v, _)| v);
+    let w = |t: &str| weakness(t, None).map(|(v, _)| v);
     assert_eq!(w("a classic SSRF via the webhook URL"), Some("CWE-918".into()));
     assert_eq!(w("Path traversal in the download handler"), Some("CWE-22".into()));
     assert_eq!(w("unauthenticated RCE through the upload"), Some("CWE-94".into()));
@@ -192,6 +192,15 @@ fn class_names_severity_words_and_vectors() {
     assert_eq!(w("une injection SQL dans le formulaire"), Some("CWE-89".into()));
     assert_eq!(w("the forcexssx parameter"), None, "whole words only");
     assert_eq!(w("Open redirect, then XSS"), Some("CWE-601".into()), "the first class named");
+    // A first mail's subject is the researcher's summary: its class counts before the text's, a CWE the
+    // text names before both.
+    let ws = |t: &str, subject: &str| weakness(t, Some(subject));
+    assert_eq!(
+        ws("the comment box keeps my SQL", "Stored XSS in comments"),
+        Some(("CWE-79".into(), "\"stored xss\" in the subject".into()))
+    );
+    assert_eq!(ws("it is CWE-89", "Stored XSS"), Some(("CWE-89".into(), "CWE-89 in the text".into())));
+    assert_eq!(ws("nothing named", "Re: thanks"), None);
     let s = |t: &str| severity(t).map(|(v, _)| v);
     assert_eq!(s("I would rate the severity as critical."), Some("critical".into()));
     assert_eq!(s("This is a high-severity issue"), Some("high".into()));
