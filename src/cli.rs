@@ -309,6 +309,10 @@ pub enum TicketsCommand {
         reference: String,
         #[arg(long)]
         json: bool,
+        /// Print what the researcher wrote too: each message's decrypted text (control characters escaped)
+        /// and the form's answers.
+        #[arg(long)]
+        content: bool,
     },
     /// Write out a file a researcher sent (decrypted), by the number `tickets show` lists.
     Attachment {

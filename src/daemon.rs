@@ -445,13 +445,15 @@ async fn serve_mailbox(
                         dropped = report.dropped,
                         duplicates = report.duplicates,
                         quarantined = report.quarantined,
-                        "mailbox pass: {} fetched, {} new tickets, {} correspondence, {} dropped, {} duplicates, {} quarantined",
+                        held = report.held,
+                        "mailbox pass: {} fetched, {} new tickets, {} correspondence, {} dropped, {} duplicates, {} quarantined, {} held",
                         report.fetched,
                         report.tickets,
                         report.correspondence,
                         report.dropped,
                         report.duplicates,
-                        report.quarantined
+                        report.quarantined,
+                        report.held
                     );
                 }
             }
@@ -592,6 +594,16 @@ async fn timer_loop(rt: Runtime, outbox_wake: Arc<Notify>, wake: Arc<Notify>, ca
     while !cancel.is_cancelled() {
         let env = rt.live.current();
         let now = rt.clock.now_ms();
+        // Reports the hourly cap held become tickets in their turn, then the timers fire.
+        let held_env = env.clone();
+        match rt.db.call(move |s| crate::intake::release_held(s, &held_env, now)).await {
+            Ok(n) if n > 0 => {
+                tracing::info!(released = n, "{n} reports held by the hourly cap made tickets");
+                outbox_wake.notify_one();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!("releasing held reports failed: {e}"),
+        }
         match rt.db.call(move |s| timers::fire_due(s, &env, now)).await {
             Ok(r) if r.fired > 0 || r.failed > 0 => {
                 tracing::info!(fired = r.fired, failed = r.failed, "timers fired: {}, failed: {}", r.fired, r.failed);
@@ -807,6 +819,10 @@ pub async fn once(rt: Runtime) -> Result<OnceReport, DaemonError> {
         .db
         .call(move |s| {
             timers::replan_if_policy_changed(s, &env, now)?;
+            // Reports the hourly cap held become tickets in their turn (a failure is the store's: reported).
+            if let Err(crate::intake::IntakeError::Store(e)) = crate::intake::release_held(s, &env, now) {
+                return Err(e);
+            }
             timers::fire_due(s, &env, now)
         })
         .await?

@@ -468,11 +468,18 @@ fn a_senders_control_characters_are_shown_not_obeyed_and_admin_files_are_private
     desk.send(&alice, report.as_bytes());
     desk.once_ok();
     let ex1 = ex(1);
+    // At the console, what the researcher wrote is shown only when asked for, and then escaped.
     let out = desk.vdpd(&["tickets", "show", &ex1]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("here.") && text.contains("--content` prints"), "{text}");
+    assert!(text.contains("poc.txt"), "the files are listed: {text}");
+    let out = desk.vdpd(&["tickets", "show", &ex1, "--content"]);
     assert!(out.status.success());
     assert!(!out.stdout.iter().any(|&b| b == 0x1b || b == 0x07), "raw control bytes on the terminal");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("See \\u{1b}[2J\\u{1b}]0;pwned\\u{7} here."), "{text}");
+    assert!(text.contains("poc.txt"), "{text}");
     // What vdpd writes for the admin is theirs alone, whatever the umask.
     let export = desk.dir.path().join("export.json");
     desk.vdpd_ok(&["export", "--with-content", "--output", export.to_str().unwrap()]);

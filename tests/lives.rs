@@ -202,7 +202,9 @@ impl Life {
         self.ingest(format!("{h}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}"))
     }
 
+    /// A pass of the daemon's timer loop: reports the hourly cap held are released, then the timers fire.
     fn fire(&mut self) {
+        vdpd::intake::release_held(&mut self.store, &self.env, self.now).unwrap();
         vdpd::timers::fire_due(&mut self.store, &self.env, self.now).unwrap();
     }
 
@@ -516,6 +518,56 @@ fn a_senders_flood_is_kept_without_answers() {
     assert_eq!(acks, cap);
     l.advance(DAY);
     assert_eq!(l.sam_writes("next day", "Another one").status, IntakeStatus::Ticket);
+}
+
+/// A flood of new senders is slowed, never refused (BOD 20-01; the CRA's reachable contact): beyond the
+/// hourly cap on new tickets a report is held — no ticket and no answer yet, so a burst of forged senders
+/// gets no burst of mail — and becomes a ticket in its turn, in the order of arrival, received when it
+/// arrived. Nothing is dropped; a second delivery of a held report is no second report.
+#[test]
+fn a_flood_of_new_senders_is_slowed_with_nothing_dropped() {
+    let mut l = Life::edited("bounty", "2026-11-23T10:00:00Z", |p| {
+        p.replace("[limits]\n", "[limits]\nnew_tickets_per_hour = 5\n")
+    });
+    let arrived = l.now;
+    let (mut statuses, mut ids) = (Vec::new(), Vec::new());
+    for i in 0..12 {
+        let p = l.writes(&format!("r{i}@flood.example"), &format!("finding {i}"), "Reflected XSS on the search page");
+        statuses.push(p.status);
+        ids.push(p.intake_id);
+        l.advance(1000);
+    }
+    assert_eq!(statuses[..5], [IntakeStatus::Ticket; 5], "{statuses:?}");
+    assert_eq!(statuses[5..], [IntakeStatus::Held; 7], "{statuses:?}");
+    let acks = |got: &[Got]| got.iter().filter(|g| g.kind == "acknowledgement").count();
+    assert_eq!(acks(&l.deliver()), 5, "the held ones are not answered yet");
+    // The same held mail delivered again (an IMAP restart, a resend) is recognised.
+    let (_, raw) = vdpd::store::intake::get(l.store.conn(), ids[7]).unwrap().unwrap();
+    let again = l.ingest(String::from_utf8(raw.unwrap()).unwrap());
+    assert!(again.already && again.intake_id == ids[7], "{again:?}");
+    // Within the hour nothing moves; an hour after the first tickets, five more; then the last two.
+    l.advance(30 * 60_000);
+    l.fire();
+    assert_eq!(acks(&l.deliver()), 0);
+    l.now = arrived + HOUR + 10_000;
+    l.fire();
+    assert_eq!(acks(&l.deliver()), 5);
+    l.now = arrived + 2 * HOUR + 20_000;
+    l.fire();
+    assert_eq!(acks(&l.deliver()), 2);
+    // Every report is a ticket, in the order it arrived, received when it arrived.
+    let tickets = vdpd::store::tickets::list_tickets(l.store.conn(), None).unwrap();
+    assert_eq!(tickets.len(), 12);
+    for (i, t) in tickets.iter().enumerate() {
+        assert_eq!(t.subject, format!("finding {i}"));
+        assert_eq!(t.received_at, arrived + 1000 * i as i64, "{}", t.reference);
+    }
+    let held: i64 = l
+        .store
+        .conn()
+        .query_row("SELECT count(*) FROM intake WHERE status IN ('held', 'dropped')", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(held, 0, "nothing held or dropped in the end");
 }
 
 /// What counts as the diagnosis the recognition policy promises within 7 business days: a decision about
@@ -1182,4 +1234,37 @@ fn a_severe_incident_through_its_three_cra_filings() {
     l.now = due + HOUR;
     l.fire();
     assert_eq!(cra_mails(&l.deliver()), [], "filed: no escalation");
+}
+
+/// A desk flooded with unchecked reports requires a reproducer (`[report_form] require`) and makes it the
+/// diagnosis's precondition: a report in prose without one is acknowledged and asked for it alone, its
+/// diagnosis clock paused; the reproducer in a fenced block — not a list of steps — completes the report
+/// and the clock runs. Whether AI tools were used is asked, never guessed.
+#[test]
+fn a_required_reproducer_is_asked_for_and_the_diagnosis_waits_for_it() {
+    let mut l = Life::edited("recognition", "2026-11-23T09:00:00Z", |t| {
+        t.replacen("[report_form]\n", "[report_form]\nrequire = [\"reproducer\", \"ai-use\"]\n", 1).replacen(
+            "pause_diagnosis_while_waiting = true\n",
+            "pause_diagnosis_while_waiting = true\ndiagnosis_waits_for = [\"Reproducer\"]\n",
+            1,
+        )
+    });
+    let sam = l.sam.address.clone();
+    l.sam_writes("Stored XSS in the dashboard", PROSE_REPORT);
+    let got = l.deliver();
+    let ack = got.iter().find(|g| g.to == sam).unwrap();
+    assert!(ack.text.contains("Reproducer*:") && ack.text.contains("AI tools used*:"), "{}", ack.text);
+    assert!(ack.text.contains("needs Reproducer: its clock is paused until you send it."), "{}", ack.text);
+    assert!(!ack.text.contains("Steps to reproduce*:"), "the prose had the steps: {}", ack.text);
+    l.now = ms("2026-12-03T09:00:00Z");
+    l.sam_writes(
+        "Re: [MK-2026-0001] Stored XSS in the dashboard",
+        "Here it is:\n\n```\ncurl -X POST https://dashboard.mykonci.com/api/projects -d 'name=<img src=x onerror=alert(1)>'\n```\n\nAI tools used: none\n",
+    );
+    l.deliver();
+    let t = l.show("MK-2026-0001");
+    assert!(t.form_complete_at.is_some(), "complete with the reproducer and the AI answer");
+    let form = vdpd::store::form::sections(l.store.conn(), t.id).unwrap();
+    let reproducer = &form.iter().find(|(n, _)| n == "Reproducer").unwrap().1;
+    assert!(reproducer.starts_with("curl -X POST"), "{reproducer}");
 }

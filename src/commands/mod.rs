@@ -71,8 +71,8 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = tokio.block_on(daemon::once(rt))?;
             if let Some(f) = &report.fetch {
                 println!(
-                    "fetched {}: {} new tickets, {} correspondence, {} dropped, {} duplicates, {} quarantined, {} answered",
-                    f.fetched, f.tickets, f.correspondence, f.dropped, f.duplicates, f.quarantined, f.answered
+                    "fetched {}: {} new tickets, {} correspondence, {} dropped, {} duplicates, {} quarantined, {} answered, {} held",
+                    f.fetched, f.tickets, f.correspondence, f.dropped, f.duplicates, f.quarantined, f.answered, f.held
                 );
             }
             let d = &report.delivery;
@@ -97,9 +97,9 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reload { wait } => reload::run(&cli.config, wait),
         Command::Tickets { command } => match command {
             TicketsCommand::List { state, json } => tickets::list(&open_store(&cli.config)?, state, json),
-            TicketsCommand::Show { reference, json } => {
+            TicketsCommand::Show { reference, json, content } => {
                 let config = load_config(&cli.config)?;
-                tickets::show(&open_store(&cli.config)?, &config, &reference, json)
+                tickets::show(&open_store(&cli.config)?, &config, &reference, json, content)
             }
             TicketsCommand::Attachment { reference, id, output } => {
                 tickets::attachment(&open_store(&cli.config)?, &reference, id, output.as_deref())

@@ -260,7 +260,18 @@ pub fn list(store: &Store, state: Option<TicketState>, json: bool) -> anyhow::Re
         let list: Vec<TicketJson> = rows.iter().map(TicketJson::from).collect();
         serde_json::to_writer_pretty(&mut out, &list).map_err(std::io::Error::from).and_then(|()| writeln!(out))
     } else {
-        write_list(&mut out, &tickets::list_summaries(store.conn(), state)?)
+        let held = crate::store::intake::count_held(store.conn())?;
+        write_list(&mut out, &tickets::list_summaries(store.conn(), state)?).and_then(|()| {
+            // Reports not yet tickets are reports too: never out of sight.
+            if held == 0 {
+                return Ok(());
+            }
+            writeln!(
+                out,
+                "\n{held} more report(s) held by the hourly cap on new tickets (limits.new_tickets_per_hour): each \
+                 becomes a ticket in its turn; `vdpd mail list --status held` lists them"
+            )
+        })
     };
     match written.and_then(|()| out.flush()) {
         Ok(()) => Ok(ExitCode::SUCCESS),
@@ -299,7 +310,10 @@ fn write_list(out: &mut impl Write, rows: &[tickets::TicketSummary]) -> std::io:
     Ok(())
 }
 
-pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyhow::Result<ExitCode> {
+/// One ticket. The text output shows what the researcher wrote — the messages' decrypted text, the form's
+/// answers — only with `content`: a console may be read over a shoulder, and most questions about a ticket
+/// (its clocks, its mail's delivery, who did what) need none of it. The JSON has it all (a script asked).
+pub fn show(store: &Store, config: &Config, reference: &str, json: bool, content: bool) -> anyhow::Result<ExitCode> {
     let conn = store.conn();
     let Some(t) = tickets::ticket_by_reference(conn, reference.trim())? else {
         return Err(Exit { code: 1, message: format!("no ticket {reference}") }.into());
@@ -438,16 +452,6 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
         "  report form:   {}",
         t.form_complete_at.map_or("incomplete".to_string(), |at| format!("complete since {}", when(at)))
     );
-    // Each section, its continuation lines indented; a value vdpd inferred says from what.
-    for (section, value) in &form {
-        let from = read_from(section).map(|f| format!(" (read from the prose: {})", line(&f))).unwrap_or_default();
-        let text = crate::mailtext::for_terminal(value);
-        let mut lines = text.lines();
-        println!("    {}{from}: {}", line(section), lines.next().unwrap_or(""));
-        for l in lines {
-            println!("      {l}");
-        }
-    }
     if !similar.is_empty() {
         println!("\nSimilar reports (by their words; 100 % = this one):");
         for s in &similar {
@@ -488,6 +492,12 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
                 ),
             };
             println!("      subject: {}{verdict}", line(&m.subject));
+            if !content {
+                let lines = m.body_text.lines().count();
+                let beside = if m.unsigned_text.is_empty() { "" } else { ", and text NOT SIGNED beside it" };
+                println!("      text: {lines} line(s){beside}");
+                continue;
+            }
             for l in crate::mailtext::for_terminal(&m.body_text).lines() {
                 println!("      | {l}");
             }
@@ -531,10 +541,16 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
     }
     if !form.is_empty() {
         println!("\nReport form:");
+        // Each section, its continuation lines indented; a value vdpd inferred says from what.
         for (section, value) in &form {
+            let from = read_from(section).map(|f| format!(" (read from the prose: {})", line(&f))).unwrap_or_default();
+            if !content {
+                println!("  {}{from}", line(section));
+                continue;
+            }
             let value = crate::mailtext::for_terminal(value);
             let mut lines = value.lines();
-            println!("  {section}: {}", lines.next().unwrap_or(""));
+            println!("  {}{from}: {}", line(section), lines.next().unwrap_or(""));
             for l in lines {
                 println!("      {l}");
             }
@@ -561,6 +577,9 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool) -> anyh
     for e in &timeline {
         let detail = if e.detail.is_empty() { String::new() } else { format!(": {}", line(&e.detail)) };
         println!("  {}  {:<24} {}{}", when(e.at), line(&e.actor), e.event, detail);
+    }
+    if !content && (!form.is_empty() || messages.iter().any(|m| !m.body_text.is_empty())) {
+        println!("\n(`vdpd tickets show {} --content` prints the messages' text and the form's answers.)", t.reference);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -55,6 +55,8 @@ pub struct SyncReport {
     pub answered: usize,
     pub duplicates: usize,
     pub quarantined: usize,
+    /// New reports the hourly cap held (they become tickets in their turn).
+    pub held: usize,
     /// UIDVALIDITY changed since the last pass: the mailbox was rescanned.
     pub rescanned: bool,
 }
@@ -68,6 +70,7 @@ impl SyncReport {
             IntakeStatus::Answered => self.answered += 1,
             IntakeStatus::Duplicate => self.duplicates += 1,
             IntakeStatus::Quarantined => self.quarantined += 1,
+            IntakeStatus::Held => self.held += 1,
             IntakeStatus::Pending => {}
         }
     }

@@ -176,6 +176,57 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
     }
 }
 
+/// Makes tickets of the reports the hourly cap held ([`IntakeStatus::Held`]), oldest first, as long as the
+/// cap allows: each is decided again as if it had just arrived (so it may now join a ticket, or be a
+/// duplicate), at `now`. Returns how many were released. Called on every pass of the timers, by the daemon
+/// and by `vdpd once`.
+pub fn release_held(store: &mut Store, env: &Env, now: i64) -> Result<usize, IntakeError> {
+    let mut released = 0;
+    let cap = env.config.limits.new_tickets_per_hour;
+    while !store::tickets::opened_at_least_since(store.conn(), cap, now - 3_600_000)? {
+        let Some(id) = store::intake::oldest_held(store.conn())? else { break };
+        let Some((row, Some(raw))) = store::intake::get(store.conn(), id)? else { break };
+        if !store.write(|tx| store::intake::requeue(tx, id))? {
+            break;
+        }
+        let source = match (row.mailbox.clone(), row.uidvalidity, row.uid) {
+            (Some(mailbox), Some(v), Some(uid)) => Source::Imap {
+                mailbox,
+                uidvalidity: u32::try_from(v).unwrap_or_default(),
+                uid: u32::try_from(uid).unwrap_or_default(),
+            },
+            _ => Source::Ingest,
+        };
+        let size = usize::try_from(row.size).unwrap_or(raw.len());
+        let mail = IncomingMail { source, raw, size, truncated: row.truncated, admitted: false };
+        let processed = process(store, env, &mail, now)?;
+        // The report was received when it arrived, not when its turn came: its promises run from then (a
+        // flood that delays acknowledgements past the policy's promise shows as the broken promise it is).
+        if processed.status == IntakeStatus::Ticket
+            && let Some(reference) = &processed.reference
+        {
+            store.write(|tx| {
+                if let Some(t) = store::tickets::ticket_by_reference(tx, reference)? {
+                    store::tickets::set_received_at(tx, t.id, row.fetched_at)?;
+                    clocks::sync(tx, &env.config, t.id, now)?;
+                }
+                Ok::<_, StoreError>(())
+            })?;
+        }
+        tracing::info!(
+            intake_id = id,
+            "message {id}, held by the hourly cap, released: {}{}",
+            processed.status,
+            processed.reference.as_deref().map(|r| format!(" {r}")).unwrap_or_default()
+        );
+        if processed.status == IntakeStatus::Held {
+            break;
+        }
+        released += 1;
+    }
+    Ok(released)
+}
+
 /// At most this many messages are processed in one transaction by [`process_batch`].
 ///
 /// A commit writes every page the transaction changed to the write-ahead log, and consecutive reports change

@@ -293,9 +293,10 @@ pub(super) fn flood_warning(tx: &Tx<'_>, env: &Env, now: i64) -> Result<bool, Ha
         return Ok(false);
     }
     let detail = format!(
-        "more than {} new reports arrived within an hour (limits.new_tickets_per_hour): the ones beyond that are kept \
-         without a ticket or a reply, so that a flood of forged senders gets no answers. `vdpd mail list --status \
-         dropped` lists them; `vdpd mail retry ID` makes one a ticket.",
+        "more than {} new reports arrived within an hour (limits.new_tickets_per_hour): the ones beyond that are held, \
+         and each becomes a ticket (acknowledged, and you are told) in its turn as the hour allows, so that a flood of \
+         forged senders gets answers at that pace at most. `vdpd mail list --status held` lists them; `vdpd mail \
+         retry ID` makes one a ticket at once.",
         env.config.limits.new_tickets_per_hour
     );
     warn(tx, env, KIND, &detail, None, None, now)

@@ -136,7 +136,7 @@ pub fn finish(conn: &Connection, id: i64, f: &IntakeFinal<'_>) -> Result<(), Sto
 /// The message an earlier delivery with this identity became, if any: (intake id, ticket).
 pub fn find_dedup(conn: &Connection, dedup_key: &str) -> Result<Option<(i64, Option<i64>)>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT id, ticket_id FROM intake WHERE dedup_key = ?1 AND status IN ('ticket', 'correspondence', 'dropped', 'answered')")?
+        .prepare_cached("SELECT id, ticket_id FROM intake WHERE dedup_key = ?1 AND status IN ('ticket', 'correspondence', 'dropped', 'answered', 'held')")?
         .query_row(
             [dedup_key],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -149,11 +149,24 @@ pub fn requeue(conn: &Connection, id: i64) -> Result<bool, StoreError> {
     Ok(conn
         .prepare_cached(
             "UPDATE intake SET status = 'pending', attempts = 0, reason = '', dedup_key = NULL
-             WHERE id = ?1 AND (status = 'quarantined' OR (status = 'dropped' AND ticket_id IS NULL
+             WHERE id = ?1 AND (status IN ('quarantined', 'held') OR (status = 'dropped' AND ticket_id IS NULL
                  AND (reason LIKE 'rate limit:%' OR reason LIKE 'flood:%')))",
         )?
         .execute([id])?
         == 1)
+}
+
+/// The report held longest by the hourly cap on new tickets (see [`IntakeStatus::Held`]).
+pub fn oldest_held(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM intake WHERE status = 'held' ORDER BY fetched_at, id LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?)
+}
+
+/// How many reports the hourly cap holds.
+pub fn count_held(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.prepare_cached("SELECT count(*) FROM intake WHERE status = 'held'")?.query_row([], |r| r.get(0))?)
 }
 
 /// A row of the intake journal, for the CLI.

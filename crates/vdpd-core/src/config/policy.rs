@@ -102,6 +102,40 @@ pub enum SectionKind {
 }
 
 impl ReportForm {
+    /// The sections a policy may require by name (`[report_form] require`), for a desk flooded with reports
+    /// nobody checked: a reproducer that runs on its own, whether AI tools were used, how the finding was
+    /// verified. Each is mandatory once required; none is read from prose but the reproducer (a code block):
+    /// whether a report was machine-written is the researcher's to say.
+    pub const OPTIONAL: &'static [(&'static str, &'static str)] =
+        &[("reproducer", "Reproducer"), ("ai-use", "AI tools used"), ("verification", "How it was verified")];
+
+    /// The section `[report_form] require` names as `word` ("reproducer", "ai-use", "verification").
+    pub fn optional_section(word: &str) -> Option<FormSection> {
+        let (hint, aliases): (&str, &[&str]) = match word {
+            "reproducer" => (
+                "A script, request or file that reproduces the flaw by itself (a curl command, an HTTP request, proof-of-concept code): not a description of one",
+                &["Reproduction script", "Reproducer script", "Repro"],
+            ),
+            "ai-use" => (
+                "Whether AI tools (chat assistants, AI-driven scanners) helped find the flaw or write this report, and which; \"none\" if not",
+                &["AI use", "AI disclosure", "Use of AI"],
+            ),
+            "verification" => (
+                "How you confirmed the flaw on our systems yourself: what you ran, against what, and what you saw",
+                &["Verification", "Verified how", "How verified"],
+            ),
+            _ => return None,
+        };
+        let name = Self::OPTIONAL.iter().find(|(w, _)| *w == word)?.1;
+        Some(FormSection {
+            name: name.into(),
+            mandatory: true,
+            hint: hint.into(),
+            kind: SectionKind::Text,
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+        })
+    }
+
     /// The bounty policy's table (mandatory ones marked *), plus the credit preference of the recognition
     /// policy: the default when a policy declares no sections.
     pub fn default_sections() -> Vec<FormSection> {

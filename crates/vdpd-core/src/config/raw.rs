@@ -243,6 +243,7 @@ pub struct RawReportForm {
     pub delivery: Option<String>,
     pub read_prose: Option<bool>,
     pub sections: Option<Vec<RawSection>>,
+    pub require: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -814,6 +814,34 @@ acknowledge = "24h"
     }
 
     #[test]
+    fn a_policy_requires_the_sections_vdpd_knows_by_name() {
+        let c = parse(
+            &(MINIMAL.to_string() + "\n[report_form]\nrequire = [\"reproducer\", \"ai-use\", \"verification\"]\n"),
+        )
+        .unwrap();
+        let added: Vec<(&str, bool)> =
+            c.report_form.sections.iter().rev().take(3).map(|s| (s.name.as_str(), s.mandatory)).collect();
+        assert_eq!(added, [("How it was verified", true), ("AI tools used", true), ("Reproducer", true)]);
+        assert!(c.report_form.sections.iter().any(|s| s.name == "Asset"), "added to the default form");
+        // Unknown words, and a section the form already has, are problems with their key.
+        let text = MINIMAL.to_string()
+            + "\n[report_form]\nrequire = [\"captcha\", \"reproducer\"]\n\
+               [[report_form.sections]]\nname = \"Reproducer\"\n";
+        let problems = parse(&text).unwrap_err();
+        let shown: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.key, p.message)).collect();
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("report_form.require.0") && s.contains("reproducer, ai-use, verification")),
+            "{shown:#?}"
+        );
+        assert!(
+            shown.iter().any(|s| s.starts_with("report_form.require.1") && s.contains("already has")),
+            "{shown:#?}"
+        );
+    }
+
+    #[test]
     fn loopback_detection() {
         for h in ["localhost", "127.0.0.1", "127.8.9.1", "::1", "[::1]"] {
             assert!(is_loopback(h), "{h}");

@@ -64,6 +64,9 @@ crate::ticket::stored_words! {
         Duplicate = "duplicate",
         /// Could not be processed; kept with its error for an admin.
         Quarantined = "quarantined",
+        /// A new report over the hourly cap on new tickets: kept with its bytes and made a ticket, in the
+        /// order of arrival, as soon as the hour's count allows (every pass of the timers tries).
+        Held = "held",
     }
 }
 
@@ -88,7 +91,9 @@ impl Decision {
                 reason: format!("second delivery of message #{of_intake}"),
                 dedup: false,
             },
-            Decision::Drop { reason, .. } | Decision::Flood { reason } => entry(IntakeStatus::Dropped, reason.clone()),
+            Decision::Drop { reason, .. } => entry(IntakeStatus::Dropped, reason.clone()),
+            // It stands for its dedup key while held: a second delivery is no second report in the queue.
+            Decision::Flood { reason } => entry(IntakeStatus::Held, reason.clone()),
             Decision::NewTicket => entry(IntakeStatus::Ticket, String::new()),
             Decision::Correspondence { .. } => entry(IntakeStatus::Correspondence, String::new()),
             Decision::KeyRequest => key_request_entry(None),
@@ -135,8 +140,9 @@ pub enum Decision {
     StaffNoTicket { member: String, proof: staff::Proof },
     /// Mail from a staff address that failed authentication: runs nothing, relays nothing; staff are warned.
     StaffRejected { member: String, reason: String, ticket_id: Option<i64> },
-    /// A new report beyond `limits.new_tickets_per_hour`: recorded and kept (`vdpd mail retry` makes it a
-    /// ticket), not answered — a flood of forged senders must not make the desk a backscatter source.
+    /// A new report beyond `limits.new_tickets_per_hour`: held, not refused — it becomes a ticket (and is
+    /// acknowledged) in its turn once the hour's count of new tickets allows, so a flood is slowed to the cap
+    /// without a report lost, and the desk answers a burst of forged senders at the cap's pace at most.
     Flood { reason: String },
 }
 
@@ -193,8 +199,8 @@ pub fn decide(inbound: &Inbound, facts: &Facts, config: &Config) -> Decision {
     if facts.hour_cap_reached && !facts.admitted {
         return Decision::Flood {
             reason: format!(
-                "flood: {0} new tickets in the last hour already (limits.new_tickets_per_hour = {0}): kept without a \
-                 ticket or a reply; `vdpd mail retry` makes it a ticket",
+                "flood: {0} new tickets in the last hour already (limits.new_tickets_per_hour = {0}): held, and made \
+                 a ticket in its turn once the hour allows",
                 limits.new_tickets_per_hour
             ),
         };

@@ -438,7 +438,7 @@ fn each_decision_has_its_journal_entry() {
     let rows: Vec<(Decision, IntakeStatus, &str, bool)> = vec![
         (Decision::Duplicate { of_intake: 7, ticket_id: Some(1) }, Duplicate, "second delivery of message #7", false),
         (Decision::Drop { reason: "auto-submitted".into(), ticket_id: None }, Dropped, "auto-submitted", true),
-        (Decision::Flood { reason: "over the hourly cap".into() }, Dropped, "over the hourly cap", true),
+        (Decision::Flood { reason: "over the hourly cap".into() }, Held, "over the hourly cap", true),
         (Decision::NewTicket, Ticket, "", true),
         (Decision::Correspondence { ticket_id: 1, reference: "EX-2026-0001".into() }, Correspondence, "", true),
         (Decision::KeyRequest, Answered, "request for our OpenPGP key: answered with the key", true),

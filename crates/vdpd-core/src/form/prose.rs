@@ -62,7 +62,13 @@ fn role(s: &FormSection) -> Role {
     let any = |keys: &[&str]| words.iter().any(|w| keys.iter().any(|k| w.contains(k)));
     // Contact sections go by their own name: "Contact" with the alias "Name" is the contact details.
     let name = |keys: &[&str]| keys.iter().any(|k| words[0].contains(k));
-    if any(&["step", "reproduc"]) {
+    // A reproducer is code that runs, not a list of steps: a fenced block, never a numbered list.
+    if name(&["reproducer", "repro script", "reproduction script"]) {
+        Role::ProofOfConcept
+    } else if name(&["ai tool", "ai use", "verified", "verification"]) {
+        // What only the researcher can say (see `ReportForm::optional_section`).
+        Role::Other
+    } else if any(&["step", "reproduc"]) {
         Role::Steps
     } else if any(&["impact"]) {
         Role::Impact

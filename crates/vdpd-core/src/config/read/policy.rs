@@ -98,7 +98,7 @@ impl Validator<'_> {
             FormDelivery::WithAcknowledgement,
             &[("with-acknowledgement", FormDelivery::WithAcknowledgement), ("separate", FormDelivery::Separate)],
         );
-        let sections = match r.sections {
+        let mut sections = match r.sections {
             None => ReportForm::default_sections()
                 .into_iter()
                 .filter(|s| hall_of_fame || s.kind != SectionKind::Credit)
@@ -153,6 +153,20 @@ impl Validator<'_> {
                 out
             }
         };
+        // The sections vdpd knows how to ask for, that a policy may require on top of its own.
+        for (i, name) in r.require.unwrap_or_default().iter().enumerate() {
+            let key = format!("report_form.require.{i}");
+            let Some(section) = ReportForm::optional_section(name) else {
+                let known: Vec<&str> = ReportForm::OPTIONAL.iter().map(|(n, _)| *n).collect();
+                self.problem(&key, format!("{name:?} is not one vdpd knows: {}", known.join(", ")));
+                continue;
+            };
+            if sections.iter().any(|s| s.name.eq_ignore_ascii_case(&section.name)) {
+                self.problem(&key, format!("the form already has a section {:?}", section.name));
+                continue;
+            }
+            sections.push(section);
+        }
         Some(ReportForm {
             enabled: r.enabled.unwrap_or(true),
             delivery: delivery?,

@@ -268,3 +268,29 @@ fn hostile_text_does_not_panic() {
         let _ = read_all(text, text, &sections, false);
     }
 }
+
+/// The sections a policy may require by name: the reproducer comes from a code block (never from a list of
+/// steps), and whether AI tools were used, or how the flaw was verified, is never guessed.
+#[test]
+fn a_reproducer_is_code_and_ai_use_is_never_guessed() {
+    let sections: Vec<FormSection> = ["reproducer", "ai-use", "verification"]
+        .iter()
+        .map(|w| crate::config::ReportForm::optional_section(w).unwrap())
+        .collect();
+    let text = "I used ChatGPT to write this up after verifying it by hand.\n\n\
+                1. Open the page\n2. Type a quote\n\n\
+                ```\ncurl -s 'https://api.mykonci.com/search?q=%27'\n```\n";
+    let p = read_all(text, "SQL injection in search", &sections, true);
+    assert_eq!(p.get("Reproducer"), Some("curl -s 'https://api.mykonci.com/search?q=%27'"));
+    assert_eq!(p.get("AI tools used"), None, "what only the researcher can say");
+    assert_eq!(p.get("How it was verified"), None);
+    // Without a code block there is no reproducer, however many steps.
+    let p = read_all("1. Open the page\n2. Type a quote\n3. See the error\n", "SQLi", &sections, true);
+    assert_eq!(p.get("Reproducer"), None);
+    // Labelled, each is an answer like any other.
+    let p = read_all("AI tools used: none\nVerification: ran it against my own account\n", "SQLi", &sections, true);
+    assert_eq!(
+        (p.get("AI tools used"), p.get("How it was verified")),
+        (Some("none"), Some("ran it against my own account"))
+    );
+}
