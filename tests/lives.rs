@@ -689,7 +689,7 @@ fn a_duplicate_written_differently_is_found_first() {
     let n = corpus.flaw.len();
     println!("duplicates found first: {first} of {n}; within the first three: {top3} of {n}; missed: {misses:#?}");
     assert!(n >= 24, "the corpus is the measure: keep it large");
-    // Measured as shipped (README, "Duplicates by content"): 22 of 25 first, 25 of 25 within the first three.
+    // Measured as shipped (README, "Duplicates by content"): 23 of 25 first, 25 of 25 within the first three.
     assert!(first * 10 >= n * 8, "the twin first in at least 80 %: {first} of {n}; {misses:#?}");
     assert!(top3 * 100 >= n * 95, "the twin within the first three in at least 95 %: {top3} of {n}; {misses:#?}");
 }

@@ -34,13 +34,28 @@ pub struct Similar {
     pub advisory: Option<String>,
 }
 
+/// The index's background rows (migration 17): counted among the rows BM25 weighs words by.
+const BACKGROUND_ROWS: i64 = 200;
+
 /// How many candidates the index ranks before the report's own row is set aside.
 const CANDIDATES_MAX: usize = 16;
 
 /// The tickets closest to `doc`, best first, at most `limit`, without `ticket_id` itself (whose own rank is
 /// the 100 % the others are measured against) and without erased tickets.
 pub fn similar(conn: &Connection, ticket_id: i64, doc: &Document, limit: usize) -> Result<Vec<Similar>, StoreError> {
-    let Some(query) = doc.query() else { return Ok(Vec::new()) };
+    // Only the words that can rank: a word half the tickets use weighs nothing, and asking for it would rank
+    // every one of them (on a desk of near-identical reports, most of the cost of a query).
+    let tickets: i64 = conn.prepare_cached("SELECT coalesce(max(id), 0) FROM tickets")?.query_row([], |r| r.get(0))?;
+    let rows = tickets + BACKGROUND_ROWS;
+    let mut count = conn.prepare_cached("SELECT doc FROM ticket_search_words WHERE term = ?1")?;
+    let mut terms = Vec::new();
+    for t in doc.terms() {
+        let df: i64 = count.query_row([&t], |r| r.get(0)).optional()?.unwrap_or(0);
+        if vdpd_core::search::ranks(df, rows) {
+            terms.push(t);
+        }
+    }
+    let Some(query) = vdpd_core::search::query_of(&terms) else { return Ok(Vec::new()) };
     let [w1, w2, w3, w4, w5] = WEIGHTS;
     let mut stmt = conn.prepare_cached(
         "SELECT s.rowid AS id, bm25(ticket_search, ?2, ?3, ?4, ?5, ?6) AS score

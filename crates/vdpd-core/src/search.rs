@@ -36,6 +36,11 @@ impl Document {
     /// The FTS5 query for the documents like this one: its telling words, each quoted, joined by `OR`.
     /// `None` when it has none (an empty, purged ticket).
     pub fn query(&self) -> Option<String> {
+        query_of(&self.terms())
+    }
+
+    /// The words [`Document::query`] asks for, in its order.
+    pub fn terms(&self) -> Vec<String> {
         let mut terms: Vec<String> = Vec::new();
         // Every word of the short fields, in order: they name the flaw.
         for field in [&self.title, &self.asset, &self.weakness] {
@@ -61,10 +66,22 @@ impl Document {
             }
         }
         terms.truncate(QUERY_TERMS);
-        // Words are letters and digits only, so quoting needs no escaping; quoted, no word is an FTS5
-        // operator ("OR", "NEAR") or a column filter.
-        (!terms.is_empty()).then(|| terms.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" OR "))
+        terms
     }
+}
+
+/// The FTS5 query asking for any of `terms` (words of [`Document::terms`]). Words are letters and digits
+/// only, so quoting needs no escaping; quoted, no word is an FTS5 operator ("OR", "NEAR") or a column filter.
+pub fn query_of<S: AsRef<str>>(terms: &[S]) -> Option<String> {
+    (!terms.is_empty()).then(|| terms.iter().map(|t| format!("\"{}\"", t.as_ref())).collect::<Vec<_>>().join(" OR "))
+}
+
+/// Whether a word found in `df` of `n` rows can still rank anything: BM25 weighs it by
+/// log((n - df + 0.5) / (df + 0.5)), which FTS5 counts as nothing once it is zero or less — a word in half
+/// the rows or more. Asking for such a word costs a ranked row for every ticket that has it and changes no
+/// ranking, so it is left out.
+pub fn ranks(df: i64, n: i64) -> bool {
+    2 * df < n
 }
 
 /// A similarity in percent: how a candidate's rank compares with the report's own (a report matched against
@@ -302,6 +319,15 @@ mod tests {
         let d = Document { title: "NEAR(\"a\" OR b) title:x * ^ - AND NOT".into(), ..Document::default() };
         let q = d.query().unwrap();
         assert_eq!(q, "\"near\" OR \"title\"", "{q}");
+    }
+
+    #[test]
+    fn only_words_that_can_rank_are_asked_for() {
+        // BM25's weight log((n - df + 0.5) / (df + 0.5)) is positive only below half the rows.
+        assert!(ranks(1, 1000) && ranks(499, 1000));
+        assert!(!ranks(500, 1000) && !ranks(1000, 1000));
+        assert_eq!(query_of(&["xss", "79"]).as_deref(), Some("\"xss\" OR \"79\""));
+        assert_eq!(query_of::<&str>(&[]), None);
     }
 
     #[test]

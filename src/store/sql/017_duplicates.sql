@@ -3,17 +3,21 @@
 -- ticket_search: SQLite's full-text index (FTS5) over each ticket's words; rowid = tickets.id. The shell
 --   rewrites a ticket's row whenever a mail, staff or a purge changes what it says (store/search.rs): the
 --   title (subject), the asset, the weakness, the description (the first report's text and the form's
---   descriptive sections, at most 32 KiB) and the published advisory's title and summary. Porter stemming:
---   "injection" finds "injected". Contentless: the index keeps no second copy of any report's text (the
+--   descriptive sections, at most 32 KiB) and the published advisory's title and summary. Words as
+--   written (unicode61, case and diacritics folded), not stemmed: a query's words are then the index's own,
+--   so ticket_search_words can say how many tickets use each (on the project's corpus, stemming found no
+--   more duplicates). Contentless: the index keeps no second copy of any report's text (the
 --   store's own rows are the text), and contentless_delete lets a row be replaced or removed.
 --   secure-delete: a purged report's words leave the index's pages, not only its lists, like the rows they
 --   came from.
 CREATE VIRTUAL TABLE ticket_search USING fts5(
     title, asset, weakness, description, advisory,
-    tokenize = 'porter unicode61 remove_diacritics 2',
+    tokenize = 'unicode61 remove_diacritics 2',
     content = '', contentless_delete = 1
 );
 INSERT INTO ticket_search(ticket_search, rank) VALUES ('secure-delete', 1);
+-- How many rows use each word, by the word: what tells a query which words can still rank.
+CREATE VIRTUAL TABLE ticket_search_words USING fts5vocab(ticket_search, row);
 -- Two hundred background rows (negative rowids, one made-up word, never found). BM25 weighs a word by how
 -- few tickets use it, log((N - n + 0.5) / (n + 0.5)), which is zero or less — and FTS5 then counts it as
 -- nothing — for a word in half the tickets or more: on a young desk with four tickets, the very words two
