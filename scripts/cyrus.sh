@@ -117,8 +117,13 @@ do_stop() {
 do_adduser() {
   local address=${1:?usage: cyrus.sh adduser ADDRESS}
   [[ "$address" =~ ^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+$ ]] || die "not an address: $address"
-  printf 'pass' | chroot "$CR" saslpasswd2 -p -c -f "$R/sasldb2" -u "${address#*@}" "${address%@*}"
-  chroot "$CR" chown cyrus:mail "$R/sasldb2"
+  # Tests add their users in parallel: two saslpasswd2 writing the one sasldb2 at once can lose a user
+  # (seen as "authentication failure" for a user just added). One at a time.
+  (
+    flock 9
+    printf 'pass' | chroot "$CR" saslpasswd2 -p -c -f "$R/sasldb2" -u "${address#*@}" "${address%@*}"
+    chroot "$CR" chown cyrus:mail "$R/sasldb2"
+  ) 9>"$CR$R/sasldb2.lock"
 }
 
 case "${1:-}" in
