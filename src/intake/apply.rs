@@ -204,6 +204,9 @@ fn new_ticket(
         .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).year())
         .unwrap_or(1970);
     let reference = store::tickets::next_reference(tx, &config.organisation.ticket_prefix, year)?;
+    // Received when vdpd took the mail in: the same instant for mail processed as it arrives, and the
+    // arrival for a report the hourly cap held or an admin retried, whose promises run from then.
+    let received_at = store::intake::fetched_at(tx, intake_id)?.unwrap_or(now);
     let ticket_id = store::tickets::insert_ticket(
         tx,
         &store::tickets::NewTicket {
@@ -211,7 +214,7 @@ fn new_ticket(
             subject: &inbound.subject,
             reporter: &inbound.sender,
             created_at: now,
-            received_at: now,
+            received_at,
         },
     )?;
     store::tickets::add_participant(
@@ -268,6 +271,8 @@ struct ResearcherMail<'a> {
     key_news: Option<String>,
     /// The ticket as it was before the mail (correspondence).
     row: Option<store::tickets::TicketRow>,
+    /// When the mail was taken in (what the answers say it was received on).
+    received_at: i64,
     now: i64,
 }
 
@@ -324,7 +329,17 @@ impl<'a> ResearcherMail<'a> {
         // What the ticket says changed: duplicate search sees it before staff are told of it.
         super::search::reindex(tx, &env.config, ticket_id)?;
         let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
-        Ok(ResearcherMail { ticket, inbound, researcher, progress: plan.form.as_ref(), key_news, row, now })
+        let received_at = store::intake::fetched_at(tx, intake_id)?.unwrap_or(now);
+        Ok(ResearcherMail {
+            ticket,
+            inbound,
+            researcher,
+            progress: plan.form.as_ref(),
+            key_news,
+            row,
+            received_at,
+            now,
+        })
     }
 
     fn carry_out(
@@ -340,7 +355,7 @@ impl<'a> ResearcherMail<'a> {
         let (inbound, now) = (self.inbound, self.now);
         tracing::debug!(ticket = %reference, "{reference}: the researcher's mail causes {steps:?}");
         // Each answer starts from this (small) context; what a mail needs beyond it comes with the mail.
-        let ctx = base_context(env, self.ticket, inbound, &self.researcher, now);
+        let ctx = base_context(env, self.ticket, inbound, &self.researcher, self.received_at);
         let org = &config.organisation;
         let mut enquiry = None;
         // What they sent (or what we understood of it) is quoted back only where it is safe to: encrypted, or
@@ -414,9 +429,9 @@ impl<'a> ResearcherMail<'a> {
 }
 
 /// The context every ticket template starts from.
-fn base_context(env: &Env, ticket: (i64, &str), inbound: &Inbound, to: &Recipient, now: i64) -> TicketContext {
+fn base_context(env: &Env, ticket: (i64, &str), inbound: &Inbound, to: &Recipient, received_at: i64) -> TicketContext {
     let mut ctx =
-        TicketContext::new(&env.config, ticket.1, &inbound.subject, &inbound.sender, &inbound.sender_name, now);
+        TicketContext::new(&env.config, ticket.1, &inbound.subject, &inbound.sender, &inbound.sender_name, received_at);
     ctx.key = outgoing::key_context(env);
     ctx.encrypted = outgoing::will_encrypt(env, to);
     ctx

@@ -199,20 +199,10 @@ pub fn release_held(store: &mut Store, env: &Env, now: i64) -> Result<usize, Int
         };
         let size = usize::try_from(row.size).unwrap_or(raw.len());
         let mail = IncomingMail { source, raw, size, truncated: row.truncated, admitted: false };
+        // Its ticket is received when the report arrived (the intake row's time), not when its turn came: its
+        // promises run from then, and a flood that delays acknowledgements past the policy's promise shows as
+        // the broken promise it is.
         let processed = process(store, env, &mail, now)?;
-        // The report was received when it arrived, not when its turn came: its promises run from then (a
-        // flood that delays acknowledgements past the policy's promise shows as the broken promise it is).
-        if processed.status == IntakeStatus::Ticket
-            && let Some(reference) = &processed.reference
-        {
-            store.write(|tx| {
-                if let Some(t) = store::tickets::ticket_by_reference(tx, reference)? {
-                    store::tickets::set_received_at(tx, t.id, row.fetched_at)?;
-                    clocks::sync(tx, &env.config, t.id, now)?;
-                }
-                Ok::<_, StoreError>(())
-            })?;
-        }
         tracing::info!(
             intake_id = id,
             "message {id}, held by the hourly cap, released: {}{}",

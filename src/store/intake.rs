@@ -164,6 +164,11 @@ pub fn oldest_held(conn: &Connection) -> Result<Option<i64>, StoreError> {
         .optional()?)
 }
 
+/// When a message was taken in.
+pub fn fetched_at(conn: &Connection, id: i64) -> Result<Option<i64>, StoreError> {
+    Ok(conn.prepare_cached("SELECT fetched_at FROM intake WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?)
+}
+
 /// How many reports the hourly cap holds.
 pub fn count_held(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.prepare_cached("SELECT count(*) FROM intake WHERE status = 'held'")?.query_row([], |r| r.get(0))?)

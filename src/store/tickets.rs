@@ -775,12 +775,6 @@ pub fn is_erased(conn: &Connection, ticket_id: i64) -> Result<bool, StoreError> 
         .unwrap_or(false))
 }
 
-/// When the report was received (a report the hourly cap held: when it arrived).
-pub fn set_received_at(conn: &Connection, ticket_id: i64, at: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE tickets SET received_at = ?2 WHERE id = ?1")?.execute(params![ticket_id, at])?;
-    Ok(())
-}
-
 /// Records the first diagnosis (staff answered the researcher or decided the report); later ones change nothing.
 pub fn set_diagnosed(conn: &Connection, ticket_id: i64, now: i64) -> Result<bool, StoreError> {
     Ok(conn
