@@ -605,7 +605,7 @@ async fn timer_loop(rt: Runtime, outbox_wake: Arc<Notify>, wake: Arc<Notify>, ca
             Err(e) => tracing::error!("releasing held reports failed: {e}"),
         }
         match rt.db.call(move |s| timers::fire_due(s, &env, now)).await {
-            Ok(r) if r.fired > 0 || r.failed > 0 => {
+            Ok(r) if r.fired > 0 || r.failed > 0 || r.digests > 0 => {
                 tracing::info!(fired = r.fired, failed = r.failed, "timers fired: {}, failed: {}", r.fired, r.failed);
                 outbox_wake.notify_one();
             }

@@ -40,6 +40,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("staff_confirmation.txt", include_str!("../templates/staff_confirmation.txt")),
     ("staff_error.txt", include_str!("../templates/staff_error.txt")),
     ("staff_warning.txt", include_str!("../templates/staff_warning.txt")),
+    ("staff_digest.txt", include_str!("../templates/staff_digest.txt")),
     ("admin_alert.txt", include_str!("../templates/admin_alert.txt")),
     ("to_researcher.txt", include_str!("../templates/to_researcher.txt")),
     ("outcome_duplicate.txt", include_str!("../templates/outcome_duplicate.txt")),

@@ -16,6 +16,8 @@ pub struct FireReport {
     /// Timers whose effects failed (a template error): marked fired with the error on the ticket's timeline,
     /// so one bad template does not block every later timer.
     pub failed: usize,
+    /// Digests of the slow lane queued (one at most).
+    pub digests: usize,
 }
 
 /// Fires every timer due at `now`, oldest first.
@@ -29,6 +31,13 @@ pub fn fire_due(store: &mut Store, env: &Env, now: i64) -> Result<FireReport, St
             messages = purged,
             "raw bytes of {purged} mails that became no ticket purged (retention.unticketed_mail)"
         );
+    }
+    // The slow lane's digest, once a day at most (a template error is the digest's, not the timers').
+    match store.write(|tx| crate::intake::staff_digest(tx, env, now)) {
+        Ok(true) => report.digests += 1,
+        Ok(false) => {}
+        Err(HandleError::Store(e)) => return Err(e),
+        Err(e) => tracing::error!("the slow lane's digest failed: {e}"),
     }
     loop {
         let due = timers::due(store.conn(), now, 100)?;

@@ -1273,3 +1273,53 @@ fn a_required_reproducer_is_asked_for_and_the_diagnosis_waits_for_it() {
     let reproducer = &form.iter().find(|(n, _)| n == "Reproducer").unwrap().1;
     assert!(reproducer.starts_with("curl -X POST"), "{reproducer}");
 }
+
+/// A sender on trial (no report of theirs found valid yet) beyond `[limits] trial_reports_per_month` goes to
+/// the slow lane: acknowledged and ticketed as usual, but staff hear of those reports in one digest a day
+/// instead of a mail each. Once staff accept one of their reports, the sender is on trial no more.
+#[test]
+fn a_new_senders_reports_beyond_the_trial_quota_go_to_the_slow_lane_and_the_daily_digest() {
+    let mut l = Life::edited("bounty", "2026-11-23T10:00:00Z", |p| {
+        p.replace("[limits]\n", "[limits]\ntrial_reports_per_month = 2\n")
+    });
+    let (sam, alice) = (l.sam.address.clone(), l.alice.address.clone());
+    let mut references = Vec::new();
+    for i in 1..=4 {
+        references.push(
+            l.sam_writes(&format!("finding {i}"), "Reflected XSS on https://app.dronedesk.io/search")
+                .reference
+                .unwrap(),
+        );
+        l.advance(60_000);
+    }
+    let got = l.deliver();
+    let kinds = |got: &[Got], to: &str, kind: &str| got.iter().filter(|g| g.to == to && g.kind == kind).count();
+    assert_eq!(kinds(&got, &sam, "acknowledgement"), 4, "every report is acknowledged");
+    assert_eq!(kinds(&got, &alice, "staff-new-report"), 2, "staff hear of the first two at once");
+    let lanes: Vec<_> = references.iter().map(|r| l.show(r).lane).collect();
+    use vdpd::store::tickets::Lane::{Normal, Slow};
+    assert_eq!(lanes, [Normal, Normal, Slow, Slow]);
+    assert!(l.events(&references[2]).contains(&Event::SlowLane));
+    // Nothing before the oldest slow report is a day old; then one digest with both, and no second one.
+    l.now = ms("2026-11-24T10:01:00Z");
+    l.fire();
+    assert_eq!(kinds(&l.deliver(), &alice, "staff-digest"), 0);
+    l.now = ms("2026-11-24T10:03:00Z");
+    l.fire();
+    let got = l.deliver();
+    let digest = got.iter().find(|g| g.kind == "staff-digest").expect("the digest");
+    assert_eq!(digest.to, alice);
+    assert!(digest.subject.contains("2 new report(s) in the slow lane"), "{}", digest.subject);
+    assert!(digest.text.contains(&references[2]) && digest.text.contains(&references[3]), "{}", digest.text);
+    assert!(!digest.text.contains(&references[0]), "{}", digest.text);
+    l.advance(HOUR);
+    l.fire();
+    assert_eq!(kinds(&l.deliver(), &alice, "staff-digest"), 0, "each report in one digest");
+    // Staff accept a report of Sam's: his next one is told at once.
+    l.alice_writes(&references[0], "#state accepted\n");
+    l.deliver();
+    l.advance(DAY);
+    let next = l.sam_writes("finding 5", "Another XSS on https://app.dronedesk.io/profile").reference.unwrap();
+    assert_eq!(l.show(&next).lane, Normal);
+    assert_eq!(kinds(&l.deliver(), &alice, "staff-new-report"), 1);
+}

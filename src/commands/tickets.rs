@@ -16,6 +16,8 @@ use crate::store::{Store, tickets};
 struct TicketJson {
     reference: String,
     state: TicketState,
+    /// `normal`, or `slow`: staff heard of it in the slow lane's digest.
+    lane: tickets::Lane,
     subject: String,
     reporter: String,
     created_at: String,
@@ -75,6 +77,7 @@ impl From<&tickets::TicketRow> for TicketJson {
         TicketJson {
             reference: t.reference.clone(),
             state: t.state,
+            lane: t.lane,
             subject: t.subject.clone(),
             reporter: t.reporter.clone(),
             created_at: format_ms(t.created_at),
@@ -285,7 +288,11 @@ fn write_list(out: &mut impl Write, rows: &[tickets::TicketSummary]) -> std::io:
     if rows.is_empty() {
         return writeln!(out, "no tickets");
     }
-    writeln!(out, "{:<16} {:<9} {:<19} {:>9}  {:<32} SUBJECT", "REFERENCE", "STATE", "CREATED", "ACK", "REPORTER")?;
+    writeln!(
+        out,
+        "{:<16} {:<9} {:<6} {:<19} {:>9}  {:<32} SUBJECT",
+        "REFERENCE", "STATE", "LANE", "CREATED", "ACK", "REPORTER"
+    )?;
     for t in rows {
         let ack = match t.ack_latency_ms {
             // Tenths of a second, rounded, in integers: float formatting was a tenth of the listing's time.
@@ -298,9 +305,10 @@ fn write_list(out: &mut impl Write, rows: &[tickets::TicketSummary]) -> std::io:
         };
         writeln!(
             out,
-            "{:<16} {:<9} {:<19} {:>9}  {:<32} {}",
+            "{:<16} {:<9} {:<6} {:<19} {:>9}  {:<32} {}",
             t.reference,
             t.state,
+            t.lane,
             when(t.created_at),
             ack,
             truncate(&line(&t.reporter), 32),
@@ -411,6 +419,9 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool, content
     }
     println!("{}  {}", t.reference, line(&t.subject));
     println!("  state:         {}", t.state);
+    if t.lane == tickets::Lane::Slow {
+        println!("  lane:          slow (a sender on trial: staff heard of it in the daily digest)");
+    }
     println!("  reporter:      {}", line(&t.reporter));
     println!("  received:      {}", when(t.received_at));
     match (t.acknowledged_at, t.ack_latency_ms) {

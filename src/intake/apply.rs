@@ -198,7 +198,19 @@ fn new_ticket(
 ) -> Result<(i64, String), HandleError> {
     let config = &env.config;
     let held = super::keys::Held::read(tx, inbound)?;
-    let snapshot = researcher::Snapshot { ticket: None, answered: &[], key: held.facts(env, now) };
+    // The sender's history decides the lane; it is read only when the policy puts senders on trial.
+    let sender = match config.limits.trial_reports_per_month {
+        Some(_) => researcher::SenderHistory {
+            reports_last_30_days: store::tickets::count_tickets_by_reporter_since(
+                tx,
+                &inbound.sender,
+                now - 30 * DAY_MS,
+            )?,
+            validated: store::tickets::reporter_validated(tx, &inbound.sender)?,
+        },
+        None => researcher::SenderHistory::default(),
+    };
+    let snapshot = researcher::Snapshot { ticket: None, answered: &[], key: held.facts(env, now), sender };
     let plan = researcher::plan(inbound, &snapshot, config);
     let year = jiff::Timestamp::from_millisecond(now)
         .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).year())
@@ -252,6 +264,7 @@ fn correspondence(
         }),
         answered: &answered,
         key: held.facts(env, now),
+        sender: researcher::SenderHistory::default(),
     };
     let plan = researcher::plan(inbound, &snapshot, &env.config);
     let ticket = (ticket_id, reference);
@@ -422,6 +435,15 @@ impl<'a> ResearcherMail<'a> {
                     }
                 }
                 Step::Informed => store::tickets::set_last_update(tx, ticket_id, now)?,
+                Step::SlowLane => {
+                    store::tickets::set_lane(tx, ticket_id, store::tickets::Lane::Slow)?;
+                    let quota = config.limits.trial_reports_per_month.unwrap_or_default();
+                    let detail = format!(
+                        "a sender on trial with {quota} reports or more in 30 days (limits.trial_reports_per_month): \
+                         acknowledged as usual; staff hear of it in the daily digest"
+                    );
+                    store::tickets::add_timeline(tx, ticket_id, now, BY_VDPD, Event::SlowLane, &detail)?;
+                }
             }
         }
         Ok(())

@@ -285,6 +285,42 @@ pub(super) fn warn(
     Ok(true)
 }
 
+/// The slow lane's digest (`[limits] trial_reports_per_month`): one mail to staff listing the slow-lane
+/// reports no digest listed yet, once the oldest of them is a day old — so at most one a day, and no report
+/// waits longer than a day for staff to hear of it. Returns whether one was queued.
+pub(crate) fn digest_if_due(tx: &Tx<'_>, env: &Env, now: i64) -> Result<bool, HandleError> {
+    let Some(oldest) = store::tickets::oldest_undigested(tx)? else { return Ok(false) };
+    if now - oldest < DAY_MS {
+        return Ok(false);
+    }
+    let (recipients, _) = outgoing::staff(env, now);
+    let tickets = store::tickets::undigested(tx)?;
+    let mut reports = Vec::new();
+    for t in &tickets {
+        let before = store::tickets::count_tickets_by_reporter_since(tx, &t.reporter, t.received_at - 30 * DAY_MS)?;
+        reports.push(vdpd_core::mail::DigestEntry {
+            reference: t.reference.clone(),
+            subject: t.subject.clone(),
+            reporter: t.reporter.clone(),
+            received: env.config.calendar.show(t.received_at),
+            asset: t.asset.clone(),
+            sender_reports: before,
+        });
+        store::tickets::set_digested(tx, t.id, now)?;
+        store::tickets::add_timeline(tx, t.id, now, crate::timeline::BY_VDPD, Event::Digested, "")?;
+    }
+    tracing::info!(reports = reports.len(), "the slow lane's digest lists {} reports", reports.len());
+    if recipients.is_empty() {
+        return Ok(false);
+    }
+    let mut ctx = TicketContext::new(&env.config, "", "", "", "", now);
+    ctx.encrypted = recipients.iter().all(|r| outgoing::will_encrypt(env, r));
+    let subject = format!("[vdpd] Digest: {} new report(s) in the slow lane", reports.len());
+    let plan = engine::MailPlan { subject, ..engine::staff_plan(Mail::StaffDigest { reports }, "", "", "") };
+    outgoing::enqueue(tx, env, None, &plan, &recipients, ctx, &[], now)?;
+    Ok(true)
+}
+
 /// New reports beyond `limits.new_tickets_per_hour`: staff hear of it once an hour (within the daily cap of
 /// warnings), not once a message.
 pub(super) fn flood_warning(tx: &Tx<'_>, env: &Env, now: i64) -> Result<bool, HandleError> {

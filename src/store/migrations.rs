@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("sql/015_incidents.sql")),
     (16, include_str!("sql/016_prose.sql")),
     (17, include_str!("sql/017_duplicates.sql")),
+    (18, include_str!("sql/018_lanes.sql")),
 ];
 
 /// The newest schema version this build knows.

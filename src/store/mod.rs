@@ -379,7 +379,20 @@ mod tests {
                 stmt.query_map(nulls, |r| r.get::<_, String>("detail")).unwrap().map(Result::unwrap).collect();
             for d in details {
                 let scanned = d.strip_prefix("SCAN ").and_then(|t| t.split_whitespace().next());
-                if scanned.is_some_and(|t| LARGE.contains(&t)) {
+                // A partial index holds only the rows its WHERE names (the slow lane's undigested tickets):
+                // scanning it reads what the statement wants, not the table.
+                let index = d.split(" INDEX ").nth(1).and_then(|t| t.split_whitespace().next());
+                let partial = index.is_some_and(|i| {
+                    store
+                        .conn()
+                        .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", [i], |r| {
+                            r.get::<_, Option<String>>(0)
+                        })
+                        .ok()
+                        .flatten()
+                        .is_some_and(|sql| sql.contains(" WHERE "))
+                });
+                if scanned.is_some_and(|t| LARGE.contains(&t)) && !partial {
                     unmeant.push(format!("{file}: {sql}\n    {d}"));
                 }
             }

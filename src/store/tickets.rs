@@ -129,7 +129,7 @@ pub fn add_timeline(
 }
 
 pub use vdpd_core::ticket::ThreadCandidate;
-pub use vdpd_core::ticket::{CreditConsent, Direction, Outcome, Role, WaitReason};
+pub use vdpd_core::ticket::{CreditConsent, Direction, Lane, Outcome, Role, WaitReason};
 
 /// `tickets.outcome`: '' while no outcome was chosen.
 pub(super) fn outcome_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Outcome>> {
@@ -268,6 +268,8 @@ pub struct TicketRow {
     /// Since when a severe incident is known (CRA Art. 14(3)), and who said so.
     pub incident_at: Option<i64>,
     pub incident_by: String,
+    /// How staff hear of the report: at once, or in the slow lane's digest.
+    pub lane: Lane,
 }
 
 const TICKET_COLUMNS: &str =
@@ -275,7 +277,7 @@ const TICKET_COLUMNS: &str =
      ack_latency_ms, asset, weakness, severity, cvss_vector, cvss_score, form_complete_at, assignee, outcome,
      outcome_detail, bounty_tier, bounty_amount, bounty_awarded_at, bounty_paid_at, disclose_on, credit, resolved_at,
      closed_at, diagnosed_at, last_update_at, last_enquiry_at, purged_at, erased_at, credit_consent, exploited_at,
-     exploited_by, mitigated_at, product, validated_at, first_response_at, cve_id, incident_at, incident_by";
+     exploited_by, mitigated_at, product, validated_at, first_response_at, cve_id, incident_at, incident_by, lane";
 
 fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
     Ok(TicketRow {
@@ -321,6 +323,7 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
         cve_id: r.get("cve_id")?,
         incident_at: r.get("incident_at")?,
         incident_by: r.get("incident_by")?,
+        lane: column(r, "tickets.lane")?,
     })
 }
 
@@ -389,6 +392,7 @@ pub fn each_received_since(
             cve_id: String::new(),
             incident_at: r.get(21)?,
             incident_by: String::new(),
+            lane: Lane::Normal,
         });
     }
     Ok(())
@@ -465,6 +469,7 @@ pub fn list_tickets(conn: &Connection, state: Option<TicketState>) -> Result<Vec
 pub struct TicketSummary {
     pub reference: String,
     pub state: String,
+    pub lane: String,
     pub created_at: i64,
     pub ack_latency_ms: Option<i64>,
     pub reporter: String,
@@ -474,7 +479,7 @@ pub struct TicketSummary {
 /// Like [`list_tickets`] with only what the text listing shows: a third of the time on 100,000 tickets.
 pub fn list_summaries(conn: &Connection, state: Option<TicketState>) -> Result<Vec<TicketSummary>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT reference, state, created_at, ack_latency_ms, reporter, subject FROM tickets
+        "SELECT reference, state, created_at, ack_latency_ms, reporter, subject, lane FROM tickets
          WHERE ?1 IS NULL OR state = ?1 ORDER BY id",
     )?;
     // By position, like `each_received_since`: this lists every ticket.
@@ -486,6 +491,7 @@ pub fn list_summaries(conn: &Connection, state: Option<TicketState>) -> Result<V
             ack_latency_ms: r.get(3)?,
             reporter: r.get(4)?,
             subject: r.get(5)?,
+            lane: r.get(6)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -773,6 +779,61 @@ pub fn is_erased(conn: &Connection, ticket_id: i64) -> Result<bool, StoreError> 
         .query_row([ticket_id], |r| r.get(0))
         .optional()?
         .unwrap_or(false))
+}
+
+/// Puts a ticket in a lane.
+pub fn set_lane(conn: &Connection, ticket_id: i64, lane: Lane) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE tickets SET lane = ?2 WHERE id = ?1")?.execute(params![ticket_id, lane.as_str()])?;
+    Ok(())
+}
+
+/// Whether one of the sender's reports was ever found valid: they are on trial no more.
+pub fn reporter_validated(conn: &Connection, reporter: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM tickets WHERE reporter = ?1 AND validated_at IS NOT NULL)")?
+        .query_row([reporter], |r| r.get(0))?)
+}
+
+/// A slow-lane ticket the digest has yet to list.
+#[derive(Debug, Clone)]
+pub struct Undigested {
+    pub id: i64,
+    pub reference: String,
+    pub subject: String,
+    pub reporter: String,
+    pub received_at: i64,
+    pub asset: String,
+}
+
+/// The slow lane's tickets no digest listed yet, oldest first.
+pub fn undigested(conn: &Connection) -> Result<Vec<Undigested>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, reference, subject, reporter, received_at, asset FROM tickets
+         WHERE lane = 'slow' AND digested_at IS NULL ORDER BY created_at, id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Undigested {
+            id: r.get("id")?,
+            reference: r.get("reference")?,
+            subject: r.get("subject")?,
+            reporter: r.get("reporter")?,
+            received_at: r.get("received_at")?,
+            asset: r.get("asset")?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// When the oldest slow-lane ticket no digest listed yet was opened.
+pub fn oldest_undigested(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT min(created_at) FROM tickets WHERE lane = 'slow' AND digested_at IS NULL")?
+        .query_row([], |r| r.get(0))?)
+}
+
+pub fn set_digested(conn: &Connection, ticket_id: i64, now: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE tickets SET digested_at = ?2 WHERE id = ?1")?.execute(params![ticket_id, now])?;
+    Ok(())
 }
 
 /// Records the first diagnosis (staff answered the researcher or decided the report); later ones change nothing.

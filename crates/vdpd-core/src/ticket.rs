@@ -112,6 +112,17 @@ stored_words! {
 }
 
 stored_words! {
+    /// How staff hear of a new report (`[limits] trial_reports_per_month`): the lane is never a refusal —
+    /// the researcher is acknowledged and the clocks run alike in both.
+    pub enum Lane ("lane") {
+        /// Staff are told of the report at once.
+        Normal = "normal",
+        /// A sender on trial beyond their month's quota: staff read of it in the daily digest.
+        Slow = "slow",
+    }
+}
+
+stored_words! {
     /// What a participant is to a ticket: who may write to it and hear from it as a researcher.
     pub enum Role ("participant role") {
         /// The researcher who sent the report.

@@ -30,6 +30,10 @@ macro_rules! events {
 
 events! {
     TicketOpened = "ticket opened",
+    /// A report of a sender on trial beyond `limits.trial_reports_per_month`: staff hear of it in the digest.
+    SlowLane = "slow lane",
+    /// The daily digest of the slow lane listed the ticket.
+    Digested = "listed in the digest",
     ResearcherWrote = "researcher wrote",
     /// A mail joined to the ticket was dropped (an auto-reply, a loop).
     MailDropped = "mail dropped",

@@ -188,9 +188,15 @@ pub struct Limits {
     /// The largest header block (of the message, or of any MIME part) read at all.
     pub max_header_bytes: usize,
     pub new_tickets_per_sender_per_day: u32,
-    /// New tickets from all senders together within an hour: beyond it, reports are recorded and kept but
-    /// not answered, so a flood of forged senders cannot turn the desk into a backscatter source.
+    /// New tickets from all senders together within an hour: beyond it, reports are held (kept, not yet
+    /// answered) and made tickets in their turn, so a flood of forged senders cannot turn the desk into a
+    /// backscatter source.
     pub new_tickets_per_hour: u32,
+    /// A sender none of whose reports was ever found valid (accepted, fixing or resolved) is on trial: their
+    /// reports beyond this many in 30 days go to the slow lane — acknowledged and ticketed as usual, their
+    /// clocks as the policy says, but staff hear of them in one daily digest instead of a mail each.
+    /// `None`: no trial.
+    pub trial_reports_per_month: Option<u32>,
     pub auto_replies_per_ticket_per_day: u32,
     pub max_mime_depth: usize,
     pub max_mime_parts: usize,
@@ -203,6 +209,7 @@ impl Default for Limits {
             max_header_bytes: 256 * 1024,
             new_tickets_per_sender_per_day: 5,
             new_tickets_per_hour: 60,
+            trial_reports_per_month: None,
             auto_replies_per_ticket_per_day: 5,
             max_mime_depth: 32,
             max_mime_parts: 500,

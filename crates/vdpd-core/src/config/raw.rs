@@ -171,6 +171,7 @@ pub struct RawLimits {
     pub max_header_bytes: Option<usize>,
     pub new_tickets_per_sender_per_day: Option<u32>,
     pub new_tickets_per_hour: Option<u32>,
+    pub trial_reports_per_month: Option<u32>,
     pub auto_replies_per_ticket_per_day: Option<u32>,
     pub max_mime_depth: Option<usize>,
     pub max_mime_parts: Option<usize>,

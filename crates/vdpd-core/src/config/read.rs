@@ -539,6 +539,7 @@ impl Validator<'_> {
                 .new_tickets_per_sender_per_day
                 .unwrap_or(d.new_tickets_per_sender_per_day),
             new_tickets_per_hour: r.new_tickets_per_hour.unwrap_or(d.new_tickets_per_hour),
+            trial_reports_per_month: r.trial_reports_per_month,
             auto_replies_per_ticket_per_day: r
                 .auto_replies_per_ticket_per_day
                 .unwrap_or(d.auto_replies_per_ticket_per_day),
@@ -557,6 +558,9 @@ impl Validator<'_> {
         }
         if l.new_tickets_per_hour == 0 {
             self.problem("limits.new_tickets_per_hour", "must be at least 1");
+        }
+        if l.trial_reports_per_month == Some(0) {
+            self.problem("limits.trial_reports_per_month", "must be at least 1 (leave it out for no trial)");
         }
         if !(1..=64).contains(&l.max_mime_depth) {
             self.problem("limits.max_mime_depth", "must be between 1 and 64");

@@ -24,6 +24,25 @@ pub struct Snapshot<'a> {
     pub answered: &'a [(String, String)],
     /// What decides the sender's key, if the mail offers one.
     pub key: KeyFacts<'a>,
+    /// The sender's earlier reports (a new report: whether it goes to the slow lane).
+    pub sender: SenderHistory,
+}
+
+/// What the store knows of a sender's earlier reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SenderHistory {
+    /// Their tickets opened in the last 30 days, before this mail.
+    pub reports_last_30_days: u32,
+    /// One of their reports was ever found valid (accepted, fixing or resolved): they are not on trial.
+    pub validated: bool,
+}
+
+impl SenderHistory {
+    /// Whether a new report of theirs goes to the slow lane (`[limits] trial_reports_per_month`): a sender
+    /// on trial who already sent the month's quota. Never a refusal: see [`crate::ticket::Lane`].
+    pub fn slow_lane(&self, config: &Config) -> bool {
+        config.limits.trial_reports_per_month.is_some_and(|quota| !self.validated && self.reports_last_30_days >= quota)
+    }
 }
 
 /// The joined ticket as the decision needs it.
@@ -100,6 +119,7 @@ pub fn plan(inbound: &Inbound, snapshot: &Snapshot<'_>, config: &Config) -> Plan
         enquiry,
         form_complete_before,
         awaits_precondition,
+        slow_lane: snapshot.ticket.is_none() && snapshot.sender.slow_lane(config),
     };
     let steps = match snapshot.ticket {
         None => new_report(&facts, form_cfg.delivery),
@@ -167,6 +187,8 @@ pub struct Facts {
     pub form_complete_before: bool,
     /// A section the policy's diagnosis clock waits for is still missing after this mail.
     pub awaits_precondition: bool,
+    /// A new report in the slow lane: staff read of it in the daily digest.
+    pub slow_lane: bool,
 }
 
 /// What staff are told of.
@@ -202,6 +224,8 @@ pub enum Step {
     EndWait,
     /// The researcher has had news from us (the periodic status mail counts from here).
     Informed,
+    /// The new report goes to the slow lane: recorded, and staff are told in the next digest, not now.
+    SlowLane,
 }
 
 /// Whether a reply's form is read at all: not for an enquiry (a question is no answer), not for a mail we
@@ -224,8 +248,9 @@ pub fn new_report(facts: &Facts, delivery: FormDelivery) -> Vec<Step> {
     if facts.form.as_ref().is_some_and(|p| p.newly_complete) {
         steps.push(Step::FormComplete);
     }
-    // Staff hear of every new report (a complete form shows as such in the same mail).
-    steps.push(Step::Notify(News::NewReport));
+    // Staff hear of every new report (a complete form shows as such in the same mail) — at once, or in the
+    // slow lane's digest.
+    steps.push(if facts.slow_lane { Step::SlowLane } else { Step::Notify(News::NewReport) });
     // The acknowledgement is the researcher's first news; a report that lacks what the policy's diagnosis
     // waits for waits on them (a report that only lacks other sections does not: its clock runs).
     steps.push(Step::Informed);
@@ -324,6 +349,29 @@ mod tests {
             let facts = Facts { form, undecryptable, awaits_precondition, ..Facts::default() };
             assert_eq!(new_report(&facts, delivery), want, "row {i}");
         }
+    }
+
+    #[test]
+    fn a_sender_on_trial_beyond_the_quota_goes_to_the_slow_lane_and_is_acknowledged_all_the_same() {
+        use Step::*;
+        let facts = Facts { slow_lane: true, ..Facts::default() };
+        assert_eq!(
+            new_report(&facts, FormDelivery::WithAcknowledgement),
+            [Acknowledge { with_form: false }, SlowLane, Informed]
+        );
+        let mut config = crate::config::parse(
+            "[organisation]\nname = \"E\"\nsecurity_address = \"security@example.com\"\nticket_prefix = \"EX\"\n\
+             [smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[store]\npath = \"s.sqlite\"\n[sla]\nacknowledge = \"24h\"\n",
+            std::path::Path::new("/etc/vdpd/policy.toml"),
+            &crate::config::TestMachine,
+        )
+        .unwrap();
+        let history = |n, validated| SenderHistory { reports_last_30_days: n, validated };
+        assert!(!history(50, false).slow_lane(&config), "no trial in the policy");
+        config.limits.trial_reports_per_month = Some(3);
+        assert!(!history(2, false).slow_lane(&config), "within the quota");
+        assert!(history(3, false).slow_lane(&config), "the fourth report of the month");
+        assert!(!history(30, true).slow_lane(&config), "a sender with a valid report is on trial no more");
     }
 
     #[test]

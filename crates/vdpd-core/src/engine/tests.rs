@@ -362,12 +362,13 @@ fn a_researchers_mail_is_one_plan() {
     let runs_from_receipt = config(&format!("first_diagnosis = \"7 business days\"\n{form}"));
     let facts =
         super::keys::KeyFacts { held: None, signature_used_at: None, learn: None, max_signature_age_ms: 0, now: 0 };
-    let new = Snapshot { ticket: None, answered: &[], key: facts };
+    let new = Snapshot { ticket: None, answered: &[], key: facts, sender: Default::default() };
     let waiting = [("Asset".to_string(), "https://app.example.test/login".to_string())];
     let reply = Snapshot {
         ticket: Some(TicketSnapshot { form_complete: false, exploited: false }),
         answered: &waiting,
         key: facts,
+        sender: Default::default(),
     };
     let prose = Inbound::for_tests("alice@research.test", "XSS", "The login page reflects the name parameter.");
     let whole = Inbound::for_tests(
@@ -515,7 +516,7 @@ fn a_researchers_exploited_answer_starts_the_cra_duty() {
     let cfg = config(&format!("{form}{cra}"));
     let facts =
         super::keys::KeyFacts { held: None, signature_used_at: None, learn: None, max_signature_age_ms: 0, now: 0 };
-    let new = Snapshot { ticket: None, answered: &[], key: facts };
+    let new = Snapshot { ticket: None, answered: &[], key: facts, sender: Default::default() };
     let marked = Snapshot { ticket: Some(TicketSnapshot { form_complete: false, exploited: true }), ..new };
     let mail = |answer: &str| {
         Inbound::for_tests(

@@ -55,6 +55,8 @@ pub struct TicketContext {
     /// The tickets whose words are closest to this one's (for staff), best first: the full-text index's
     /// candidates for a duplicate, among open, fixed and closed tickets alike.
     pub similar: Vec<SimilarContext>,
+    /// The slow lane's new reports a digest lists (for staff).
+    pub digest: Vec<DigestEntry>,
     /// A status enquiry and what vdpd did with it (for staff).
     pub enquiry: Option<String>,
     /// The clock a reminder, an escalation or a disclosure notice is about.
@@ -169,6 +171,18 @@ pub struct OutcomeContext {
     pub meaning: Option<String>,
     /// A duplicate of a fixed flaw: the URL of its published advisory.
     pub advisory: Option<String>,
+}
+
+/// A new report of the slow lane, as the digest lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DigestEntry {
+    pub reference: String,
+    pub subject: String,
+    pub reporter: String,
+    pub received: String,
+    pub asset: String,
+    /// How many reports the sender sent in the 30 days before it.
+    pub sender_reports: u32,
 }
 
 /// A ticket like this one, as staff see it beside a new report.
@@ -339,6 +353,7 @@ impl TicketContext {
             message: None,
             duplicate_hint: Vec::new(),
             similar: Vec::new(),
+            digest: Vec::new(),
             enquiry: None,
             clock: None,
             status: None,
@@ -408,6 +423,14 @@ impl TicketContext {
             advisory: Some("https://example.com/.well-known/csaf/white/2026/ex-2026-0002.json".into()),
         });
         full.duplicate_hint = vec!["EX-2026-0003 (open; same asset and CWE-79)".into()];
+        full.digest = vec![DigestEntry {
+            reference: "EX-2026-0009".into(),
+            subject: "XSS in search".into(),
+            reporter: "bulk@research.example".into(),
+            received: "Mon, 23 Nov 2026 10:00 UTC".into(),
+            asset: "https://app.example.com/search".into(),
+            sender_reports: 7,
+        }];
         full.similar = vec![SimilarContext {
             reference: "EX-2026-0002".into(),
             state: "resolved as fixed".into(),

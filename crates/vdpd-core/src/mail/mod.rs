@@ -39,6 +39,8 @@ crate::ticket::stored_words! {
         StaffNewReport = "staff-new-report",
         StaffCorrespondence = "staff-correspondence",
         StaffWarning = "staff-warning",
+        /// The daily digest of the slow lane's new reports.
+        StaffDigest = "staff-digest",
         StaffConfirmation = "staff-confirmation",
         StaffError = "staff-error",
         /// Staff's words (and the notices of what they decided) to the researcher.
@@ -95,6 +97,8 @@ pub enum Mail {
     StaffError { member: Option<String>, errors: Vec<String> },
     /// Staff: something needs their attention (forged staff mail, a quarantined message, a flood).
     StaffWarning { warning: String, message: Option<MessageContext> },
+    /// Staff: the slow lane's new reports since the last digest (`[limits] trial_reports_per_month`).
+    StaffDigest { reports: Vec<DigestEntry> },
     /// The escalation contacts: vdpd itself needs attention.
     AdminAlert { warning: String },
     /// Staff's words and the notices of their decisions, to the researcher.
@@ -134,6 +138,7 @@ impl Mail {
             Mail::StaffConfirmation { .. } => MessageKind::StaffConfirmation,
             Mail::StaffError { .. } => MessageKind::StaffError,
             Mail::StaffWarning { .. } => MessageKind::StaffWarning,
+            Mail::StaffDigest { .. } => MessageKind::StaffDigest,
             Mail::AdminAlert { .. } => MessageKind::AdminAlert,
             Mail::ToResearcher { .. } => MessageKind::ToResearcher,
             Mail::Status { .. } => MessageKind::Status,
@@ -163,6 +168,7 @@ impl Mail {
             Mail::StaffConfirmation { .. } => "staff_confirmation.txt",
             Mail::StaffError { .. } => "staff_error.txt",
             Mail::StaffWarning { .. } => "staff_warning.txt",
+            Mail::StaffDigest { .. } => "staff_digest.txt",
             Mail::AdminAlert { .. } => "admin_alert.txt",
             Mail::ToResearcher { .. } => "to_researcher.txt",
             Mail::Status { .. } | Mail::StatusUpdate { .. } => "status.txt",
@@ -211,6 +217,7 @@ impl Mail {
                 ctx.warning = Some(warning.clone());
                 ctx.message.clone_from(message);
             }
+            Mail::StaffDigest { reports } => ctx.digest.clone_from(reports),
             Mail::AdminAlert { warning } => ctx.warning = Some(warning.clone()),
             Mail::ToResearcher { text, notices } => {
                 ctx.text.clone_from(text);
@@ -269,6 +276,7 @@ impl Mail {
             Mail::StaffError { member: None, errors: of.errors.clone() },
             Mail::StaffError { member: Some(member), errors: of.errors.clone() },
             Mail::StaffWarning { warning: warning.clone(), message: of.message.clone() },
+            Mail::StaffDigest { reports: of.digest.clone() },
             Mail::AdminAlert { warning },
             Mail::ToResearcher { text: of.text.clone(), notices: of.notices.clone() },
             Mail::Status { status: status() },

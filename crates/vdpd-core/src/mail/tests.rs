@@ -30,7 +30,7 @@ fn every_mail_is_outgoing_and_kinds_keep_their_stored_words() {
 #[test]
 fn the_samples_cover_every_template_of_every_mail_and_notice() {
     let names = templates();
-    assert_eq!(names.len(), 29, "{names:?}");
+    assert_eq!(names.len(), 30, "{names:?}");
     for n in &names {
         assert!(n.ends_with(".txt") && !n.starts_with('_'), "{n}");
     }
