@@ -1323,3 +1323,31 @@ fn a_new_senders_reports_beyond_the_trial_quota_go_to_the_slow_lane_and_the_dail
     assert_eq!(l.show(&next).lane, Normal);
     assert_eq!(kinds(&l.deliver(), &alice, "staff-new-report"), 1);
 }
+
+/// Nothing goes to an address only because it was in Cc: a report copied to a public list is answered to
+/// its sender alone, and so is everything after it (issue 14, item 6: a list in Cc must never receive
+/// ticket mail).
+#[test]
+fn an_address_in_cc_never_receives_ticket_mail() {
+    let mut l = Life::new("bounty", "2026-11-23T10:00:00Z");
+    let (sam, alice) = (l.sam.address.clone(), l.alice.address.clone());
+    let list = "full-disclosure@lists.example";
+    let h = l.header(&sam, "XSS on app.dronedesk.io");
+    let raw = format!(
+        "{h}Cc: {list}, Co Researcher <co@research.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Reflected XSS on https://app.dronedesk.io/search\r\n"
+    );
+    let reference = l.ingest(raw).reference.unwrap();
+    let mut got = l.deliver();
+    l.alice_writes(&reference, "#state accepted\nThanks, confirmed.\n");
+    got.extend(l.deliver());
+    l.advance(DAY);
+    l.alice_writes(&reference, "#resolved\nFixed.\n");
+    got.extend(l.deliver());
+    assert!(got.iter().any(|g| g.to == sam) && got.iter().any(|g| g.to == alice), "{got:#?}");
+    for g in &got {
+        assert!(g.to == sam || g.to == alice, "mail to {} ({}): only the sender and staff", g.to, g.kind);
+    }
+    let participants = vdpd::store::tickets::participants(l.store.conn(), l.show(&reference).id).unwrap();
+    assert_eq!(participants.iter().map(|p| p.address.as_str()).collect::<Vec<_>>(), [sam.as_str()]);
+}
