@@ -33,7 +33,7 @@ pub fn fire_due(store: &mut Store, env: &Env, now: i64) -> Result<FireReport, St
         );
     }
     // The slow lane's digest, once a day at most (a template error is the digest's, not the timers').
-    match store.write(|tx| crate::intake::staff_digest(tx, env, now)) {
+    match store.write(|tx| crate::intake::digest_if_due(tx, env, now)) {
         Ok(true) => report.digests += 1,
         Ok(false) => {}
         Err(HandleError::Store(e)) => return Err(e),

@@ -237,8 +237,18 @@ fn new_ticket(
         store::tickets::Role::Reporter,
         now,
     )?;
-    let mut mail =
-        ResearcherMail::record(tx, env, intake_id, (ticket_id, &reference), inbound, &held, &plan, None, now)?;
+    let mut mail = ResearcherMail::record(
+        tx,
+        env,
+        intake_id,
+        (ticket_id, &reference),
+        inbound,
+        &held,
+        &plan,
+        None,
+        received_at,
+        now,
+    )?;
     mail.carry_out(tx, env, &plan.steps, processed)?;
     Ok((ticket_id, reference))
 }
@@ -268,7 +278,9 @@ fn correspondence(
     };
     let plan = researcher::plan(inbound, &snapshot, &env.config);
     let ticket = (ticket_id, reference);
-    let mut mail = ResearcherMail::record(tx, env, intake_id, ticket, inbound, &held, &plan, Some(row), now)?;
+    let received_at = store::intake::fetched_at(tx, intake_id)?.unwrap_or(now);
+    let mut mail =
+        ResearcherMail::record(tx, env, intake_id, ticket, inbound, &held, &plan, Some(row), received_at, now)?;
     store::tickets::touch_ticket(tx, ticket_id, now)?;
     mail.carry_out(tx, env, &plan.steps, processed)
 }
@@ -303,6 +315,7 @@ impl<'a> ResearcherMail<'a> {
         held: &super::keys::Held,
         plan: &'a researcher::Plan,
         row: Option<store::tickets::TicketRow>,
+        received_at: i64,
         now: i64,
     ) -> Result<ResearcherMail<'a>, HandleError> {
         let ticket_id = ticket.0;
@@ -342,7 +355,6 @@ impl<'a> ResearcherMail<'a> {
         // What the ticket says changed: duplicate search sees it before staff are told of it.
         super::search::reindex(tx, &env.config, ticket_id)?;
         let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
-        let received_at = store::intake::fetched_at(tx, intake_id)?.unwrap_or(now);
         Ok(ResearcherMail {
             ticket,
             inbound,

@@ -176,10 +176,7 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
     }
 }
 
-/// The slow lane's digest, if one is due (see `staff::digest_if_due`).
-pub(crate) fn staff_digest(tx: &rusqlite::Transaction<'_>, env: &Env, now: i64) -> Result<bool, HandleError> {
-    staff::digest_if_due(tx, env, now)
-}
+pub(crate) use staff::digest_if_due;
 
 /// Makes tickets of the reports the hourly cap held ([`IntakeStatus::Held`]), oldest first, as long as the
 /// cap allows: each is decided again as if it had just arrived (so it may now join a ticket, or be a
