@@ -122,7 +122,7 @@ impl Runtime {
 /// The policy, templates and keys of a configuration, each checked: templates must render, the secret key
 /// must not be readable by others.
 pub fn load_env(config: Config) -> Result<Env, DaemonError> {
-    let templates = Templates::load(&config.templates.dir)?;
+    let templates = Templates::load_for(&config.templates)?;
     templates.self_test(&config)?;
     let keys = Keys::load(&config)?;
     Ok(Env { config: Arc::new(config), templates: Arc::new(templates), keys: Arc::new(keys) })
@@ -644,8 +644,10 @@ async fn security_txt_loop(rt: Runtime, cancel: CancellationToken) {
 async fn renew_security_txt(rt: &Runtime) {
     let env = rt.live.current();
     let now = rt.clock.now_ms();
-    let done =
-        tokio::task::spawn_blocking(move || crate::sectxt::keep_valid(&env.config, env.keys.org.as_ref(), now)).await;
+    let done = tokio::task::spawn_blocking(move || {
+        crate::sectxt::keep_valid(&env.config, env.templates.languages(), env.keys.org.as_ref(), now)
+    })
+    .await;
     let until = |e: Option<i64>| e.map(|t| format!(", valid until {}", crate::clock::format_ms(t))).unwrap_or_default();
     let state = match done {
         Ok(Ok(Some(kept))) => {

@@ -5,10 +5,12 @@ use serde::Serialize;
 
 use crate::config::{Config, Unit};
 use crate::store::tickets::TicketRow;
+use vdpd_core::lang::Lang;
 
-/// The text of a security.txt (unsigned). `fingerprint`: the organisation key's, for the default
+/// The text of a security.txt (unsigned). `languages`: those the desk has templates in (its own first), the
+/// `Preferred-Languages` unless the policy names them. `fingerprint`: the organisation key's, for the default
 /// `Encryption` field. `now`: when it is written (its `Expires` counts from here).
-pub fn security_txt(config: &Config, fingerprint: Option<&str>, now: i64) -> String {
+pub fn security_txt(config: &Config, languages: &[Lang], fingerprint: Option<&str>, now: i64) -> String {
     let st = &config.security_txt;
     let org = &config.organisation;
     // Expires: the policy's period, on the calendar; RFC 9116 wants an RFC 3339 instant.
@@ -41,9 +43,14 @@ pub fn security_txt(config: &Config, fingerprint: Option<&str>, now: i64) -> Str
     if let Some(p) = &org.policy_url {
         lines.push(format!("Policy: {p}"));
     }
-    // The templates vdpd ships are English; a desk that translates them names its languages.
-    let languages =
-        if st.preferred_languages.is_empty() { "en".to_string() } else { st.preferred_languages.join(", ") };
+    // The languages researchers are answered in: those there are templates for, unless the policy says.
+    let languages = if !st.preferred_languages.is_empty() {
+        st.preferred_languages.join(", ")
+    } else if languages.is_empty() {
+        "en".to_string()
+    } else {
+        languages.iter().map(Lang::as_str).collect::<Vec<_>>().join(", ")
+    };
     lines.push(format!("Preferred-Languages: {languages}"));
     // Where RFC 9116 puts the file, unless the policy says where it is published.
     if st.canonical.is_empty() {
@@ -254,7 +261,7 @@ mod tests {
              preferred_languages = [\"en\", \"fr\"]\ncontacts = [\"https://example.test/report\"]\n",
         );
         let now = "2026-11-23T10:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond();
-        let text = security_txt(&c, Some("ABCDEF0123"), now);
+        let text = security_txt(&c, &[Lang::english()], Some("ABCDEF0123"), now);
         let fields: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
         assert_eq!(
             fields,
@@ -269,6 +276,18 @@ mod tests {
                 "Canonical: https://example.test/.well-known/security.txt",
             ]
         );
+    }
+
+    /// Preferred-Languages follow from the templates present: the shipped ones are English and French.
+    #[test]
+    fn preferred_languages_are_the_templates_languages_unless_the_policy_names_them() {
+        let c = config("");
+        let templates = crate::render::Templates::load(std::path::Path::new("templates")).unwrap();
+        let text = security_txt(&c, templates.languages(), None, 0);
+        assert!(text.lines().any(|l| l == "Preferred-Languages: en, fr"), "{text}");
+        let named = config("[security_txt]\npreferred_languages = [\"en\"]\n");
+        let text = security_txt(&named, templates.languages(), None, 0);
+        assert!(text.lines().any(|l| l == "Preferred-Languages: en"), "{text}");
     }
 
     #[test]

@@ -22,10 +22,10 @@ use crate::engine::Headers;
 use crate::mailtext;
 use crate::openpgp::Cert;
 use crate::openpgp::keys::OrgKey;
+use vdpd_core::lang::Lang;
 pub use vdpd_core::mail::context::*;
 use vdpd_core::mail::{Mail, Notice};
 
-/// Every template vdpd uses, with its built-in text.
 /// Every template vdpd uses, with its built-in text. Names starting with `_` are pieces that others include.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("acknowledgement.txt", include_str!("../templates/acknowledgement.txt")),
@@ -67,6 +67,33 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("_researcher_mail.txt", include_str!("../templates/_researcher_mail.txt")),
 ];
 
+/// The templates vdpd ships in other languages than English, as (language, name, text): every mail to a
+/// researcher. A template absent from a language (every mail to staff, the policy's own words in
+/// `_policy_terms.txt`) is the one at the top of `templates/`; an include from a translated template finds the
+/// piece of its own language first.
+pub const BUILTIN_TRANSLATIONS: &[(&str, &str, &str)] = &[
+    ("fr", "acknowledgement.txt", include_str!("../templates/fr/acknowledgement.txt")),
+    ("fr", "report_form.txt", include_str!("../templates/fr/report_form.txt")),
+    ("fr", "form_missing.txt", include_str!("../templates/fr/form_missing.txt")),
+    ("fr", "undecryptable.txt", include_str!("../templates/fr/undecryptable.txt")),
+    ("fr", "public_key.txt", include_str!("../templates/fr/public_key.txt")),
+    ("fr", "to_researcher.txt", include_str!("../templates/fr/to_researcher.txt")),
+    ("fr", "outcome_duplicate.txt", include_str!("../templates/fr/outcome_duplicate.txt")),
+    ("fr", "outcome_not_applicable.txt", include_str!("../templates/fr/outcome_not_applicable.txt")),
+    ("fr", "outcome_informative.txt", include_str!("../templates/fr/outcome_informative.txt")),
+    ("fr", "outcome_bounty.txt", include_str!("../templates/fr/outcome_bounty.txt")),
+    ("fr", "outcome_paid.txt", include_str!("../templates/fr/outcome_paid.txt")),
+    ("fr", "outcome_resolved.txt", include_str!("../templates/fr/outcome_resolved.txt")),
+    ("fr", "outcome_disclose.txt", include_str!("../templates/fr/outcome_disclose.txt")),
+    ("fr", "outcome_credit.txt", include_str!("../templates/fr/outcome_credit.txt")),
+    ("fr", "status.txt", include_str!("../templates/fr/status.txt")),
+    ("fr", "status_throttled.txt", include_str!("../templates/fr/status_throttled.txt")),
+    ("fr", "disclosure_reminder.txt", include_str!("../templates/fr/disclosure_reminder.txt")),
+    ("fr", "retention_receipt.txt", include_str!("../templates/fr/retention_receipt.txt")),
+    ("fr", "erasure_receipt.txt", include_str!("../templates/fr/erasure_receipt.txt")),
+    ("fr", "_form_reading.txt", include_str!("../templates/fr/_form_reading.txt")),
+];
+
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("template {name}: {source:#}")]
@@ -77,6 +104,8 @@ pub enum RenderError {
     Message(String),
     #[error("cannot encrypt: {0}")]
     Encrypt(#[from] crate::openpgp::write::WriteError),
+    #[error("templates.languages names {lang:?}, but there are no templates in it (neither {} nor built in)", dir.display())]
+    NoSuchLanguage { lang: String, dir: PathBuf },
 }
 
 /// Where a template came from, for `vdpd check`.
@@ -86,21 +115,45 @@ pub enum Origin {
     File(PathBuf),
 }
 
-/// The compiled templates.
+/// The compiled templates, in every language the desk answers in.
 pub struct Templates {
     env: Environment<'static>,
-    origins: Vec<(&'static str, Origin)>,
+    /// Every template by its name as rendered: `acknowledgement.txt`, `fr/acknowledgement.txt`.
+    origins: Vec<(String, Origin)>,
+    /// The language of the templates at the top (`templates.language`), then the others, sorted.
+    languages: Vec<Lang>,
+}
+
+/// A rendered mail body, with the subject its template named (`{% set subject = "…" %}`), if it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub body: String,
+    pub subject: Option<String>,
 }
 
 impl std::fmt::Debug for Templates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Templates").field("origins", &self.origins).finish()
+        f.debug_struct("Templates").field("origins", &self.origins).field("languages", &self.languages).finish()
     }
 }
 
 impl Templates {
-    /// Loads and compiles every template, preferring `dir/<name>` over the built-in text.
+    /// Loads and compiles every template of `dir` and the built-in ones, English at the top and every other
+    /// language there are templates for ([`Templates::load_for`] with the defaults).
     pub fn load(dir: &Path) -> Result<Templates, RenderError> {
+        Templates::load_in(dir, &Lang::english(), None)
+    }
+
+    /// Loads the templates as the policy's `[templates]` says: its folder, the language at its top, the
+    /// other languages it answers in.
+    pub fn load_for(config: &crate::config::TemplatesConfig) -> Result<Templates, RenderError> {
+        Templates::load_in(&config.dir, &config.language, config.languages.as_deref())
+    }
+
+    /// Loads and compiles every template, preferring `dir/<name>` over the built-in text, and for each other
+    /// language `dir/<lang>/<name>` over its built-in translation. `wanted`: the other languages to answer in
+    /// (each must have templates); `None`: every language with a folder in `dir` or built-in translations.
+    fn load_in(dir: &Path, own: &Lang, wanted: Option<&[Lang]>) -> Result<Templates, RenderError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Markdown is not escaped by minijinja (HTML is, by the .html name): names researchers chose must not
@@ -120,32 +173,130 @@ impl Templates {
                 .build()
                 .expect("the default delimiters are valid"),
         );
-        let mut origins = Vec::new();
-        for &(name, builtin) in BUILTIN {
-            let path = dir.join(name);
+        let mut origins: Vec<(String, Origin)> = Vec::new();
+        let mut add = |env: &mut Environment<'static>, name: String, path: PathBuf, builtin: Option<&str>| {
             let (source, origin) = match std::fs::read_to_string(&path) {
                 Ok(text) => (text, Origin::File(path)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (builtin.to_string(), Origin::BuiltIn),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => match builtin {
+                    Some(text) => (text.to_string(), Origin::BuiltIn),
+                    None => return Ok(()),
+                },
                 Err(source) => return Err(RenderError::Read { path, source }),
             };
-            env.add_template_owned(name, source)
-                .map_err(|source| RenderError::Template { name: name.into(), source })?;
+            env.add_template_owned(name.clone(), source)
+                .map_err(|source| RenderError::Template { name: name.clone(), source })?;
             origins.push((name, origin));
+            Ok(())
+        };
+        for &(name, builtin) in BUILTIN {
+            add(&mut env, name.to_string(), dir.join(name), Some(builtin))?;
         }
-        Ok(Templates { env, origins })
+        // The other languages: built in, and the folders of `dir` named as a language is (`fr`, not `FR`)
+        // that hold a template.
+        let mut found: Vec<Lang> = BUILTIN_TRANSLATIONS.iter().filter_map(|(l, _, _)| l.parse().ok()).collect();
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if entry.path().is_dir()
+                    && let Ok(lang) = name.parse::<Lang>()
+                    && lang.as_str() == name
+                    && BUILTIN.iter().any(|(t, _)| entry.path().join(t).is_file())
+                {
+                    found.push(lang);
+                }
+            }
+        }
+        found.retain(|l| l != own);
+        found.sort();
+        found.dedup();
+        let others: Vec<Lang> = match wanted {
+            None => found,
+            Some(list) => {
+                if let Some(missing) = list.iter().find(|l| !found.contains(l)) {
+                    return Err(RenderError::NoSuchLanguage {
+                        lang: missing.to_string(),
+                        dir: dir.join(missing.as_str()),
+                    });
+                }
+                let mut list = list.to_vec();
+                list.sort();
+                list
+            }
+        };
+        for lang in &others {
+            for &(name, _) in BUILTIN {
+                let builtin = BUILTIN_TRANSLATIONS
+                    .iter()
+                    .find(|(l, n, _)| *l == lang.as_str() && *n == name)
+                    .map(|(_, _, text)| *text);
+                add(&mut env, format!("{lang}/{name}"), dir.join(lang.as_str()).join(name), builtin)?;
+            }
+        }
+        // `{% include "_form_reading.txt" %}` in `fr/acknowledgement.txt` is `fr/_form_reading.txt` when
+        // there is one, else the piece at the top (the policy's own words stay in the policy's language).
+        let names: std::collections::HashSet<String> = origins.iter().map(|(n, _)| n.clone()).collect();
+        env.set_path_join_callback(move |name, parent| {
+            if let Some((lang, _)) = parent.split_once('/') {
+                let own = format!("{lang}/{name}");
+                if names.contains(&own) {
+                    return own.into();
+                }
+            }
+            name.into()
+        });
+        let mut languages = vec![own.clone()];
+        languages.extend(others);
+        Ok(Templates { env, origins, languages })
     }
 
-    pub fn origins(&self) -> &[(&'static str, Origin)] {
+    pub fn origins(&self) -> &[(String, Origin)] {
         &self.origins
     }
 
+    /// The languages researchers are answered in: the one at the top of `templates/` first. What
+    /// security.txt's `Preferred-Languages` names, unless the policy says otherwise.
+    pub fn languages(&self) -> &[Lang] {
+        &self.languages
+    }
+
+    /// The language at the top of `templates/`: of every mail to staff, and to a researcher whose language the
+    /// desk has no templates in.
+    pub fn own_language(&self) -> &Lang {
+        &self.languages[0]
+    }
+
+    /// `lang` if the desk answers in it, else its own language.
+    pub fn answer_in(&self, lang: Option<&Lang>) -> &Lang {
+        lang.and_then(|l| self.languages.iter().find(|x| *x == l)).unwrap_or(self.own_language())
+    }
+
     pub fn render<C: Serialize>(&self, name: &str, ctx: &C) -> Result<String, RenderError> {
+        self.render_in(self.own_language(), name, ctx).map(|r| r.body)
+    }
+
+    /// Renders template `name` in `lang`: `lang/name` where the desk has it, else the one at the top. The
+    /// template may name its mail's subject (`{% set subject = "…" %}`): a translated status mail says
+    /// "Statut de votre signalement" instead of the subject vdpd would write.
+    pub fn render_in<C: Serialize>(&self, lang: &Lang, name: &str, ctx: &C) -> Result<Rendered, RenderError> {
+        let translated = format!("{lang}/{name}");
+        let name = if *lang != *self.own_language() && self.env.get_template(&translated).is_ok() {
+            translated.as_str()
+        } else {
+            name
+        };
         let err = |source| RenderError::Template { name: name.into(), source };
-        self.env
+        let captured = self
+            .env
             .get_template(name)
             .map_err(err)?
-            .render(minijinja::Value::from(minijinja::value::Serde(ctx)))
-            .map_err(err)
+            .render_captured(minijinja::Value::from(minijinja::value::Serde(ctx)))
+            .map_err(err)?;
+        let subject = captured
+            .state()
+            .lookup("subject")
+            .and_then(|v| v.as_str().map(|s| mailtext::clean_header_text(s, 200)))
+            .filter(|s| !s.is_empty());
+        Ok(Rendered { body: captured.output().to_string(), subject })
     }
 
     /// Renders every template with a sample context: what `vdpd check` and daemon start-up use to refuse a
@@ -174,18 +325,22 @@ impl Templates {
                 }
             }
         }
-        // Every mail and notice renders with the least its type guarantees (a bare context) and with
-        // everything a context can carry.
-        for base in [bare, TicketContext::sample(config)] {
-            for mail in Mail::samples(&base) {
-                let mut ctx = base.clone();
-                mail.fill(&mut ctx);
-                self.render(mail.template(), &ctx)?;
-            }
-            for notice in Notice::samples(&base) {
-                let mut ctx = base.clone();
-                notice.fill(&mut ctx);
-                self.render(notice.template(), &ctx)?;
+        // Every mail and notice renders, in every language, with the least its type guarantees (a bare
+        // context) and with everything a context can carry.
+        for lang in &self.languages {
+            for base in [bare.clone(), TicketContext::sample(config)] {
+                for mail in Mail::samples(&base) {
+                    let mut ctx = base.clone();
+                    mail.fill(&mut ctx);
+                    ctx.in_language(config, lang);
+                    self.render_in(lang, mail.template(), &ctx)?;
+                }
+                for notice in Notice::samples(&base) {
+                    let mut ctx = base.clone();
+                    notice.fill(&mut ctx);
+                    ctx.in_language(config, lang);
+                    self.render_in(lang, notice.template(), &ctx)?;
+                }
             }
         }
         Ok(())
@@ -252,6 +407,24 @@ mod base64_bytes {
     }
 }
 
+/// `Content-Language` (RFC 3282), which lettre has no type for.
+#[derive(Debug, Clone)]
+struct ContentLanguage(String);
+
+impl lettre::message::header::Header for ContentLanguage {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Content-Language")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ContentLanguage(s.trim().to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
 /// Builds the final RFC 5322 bytes of a planned mail.
 pub fn compose(
     plan: &Headers,
@@ -299,7 +472,14 @@ pub fn compose(
     if let Some(reply_to) = envelope.reply_to {
         builder = builder.reply_to(reply_to.parse().map_err(|e| bad(&e))?);
     }
-    let text = SinglePart::plain(body.to_string());
+    let text = match &plan.language {
+        // On the text itself (inside the encryption when the mail is encrypted): what it is written in.
+        Some(lang) => SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .header(ContentLanguage(lang.to_string()))
+            .body(body.to_string()),
+        None => SinglePart::plain(body.to_string()),
+    };
     let mut parts: Vec<SinglePart> = Vec::new();
     for f in envelope.files {
         let ct = ContentType::parse(&f.content_type)
@@ -519,10 +699,123 @@ mod tests {
             BUILTIN.iter().map(|(n, _)| *n).filter(|n| !n.starts_with('_') && !n.starts_with("hall_of_fame")).collect();
         files.sort_unstable();
         assert_eq!(files, vdpd_core::mail::templates());
-        let shipped: std::collections::BTreeSet<String> =
-            std::fs::read_dir("templates").unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let files_in = |dir: &str| -> std::collections::BTreeSet<String> {
+            std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap())
+                .filter(|e| e.path().is_file())
+                .map(|e| e.file_name().into_string().unwrap())
+                .collect()
+        };
         let builtin: std::collections::BTreeSet<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
-        assert_eq!(shipped, builtin, "templates/ and the built-in copies hold the same files");
+        assert_eq!(files_in("templates"), builtin, "templates/ and the built-in copies hold the same files");
+        let french: std::collections::BTreeSet<String> =
+            BUILTIN_TRANSLATIONS.iter().filter(|(l, _, _)| *l == "fr").map(|(_, n, _)| n.to_string()).collect();
+        assert_eq!(files_in("templates/fr"), french, "templates/fr/ and the built-in translations hold the same files");
+        assert!(french.iter().all(|n| builtin.contains(n)), "a translation is of a template vdpd has");
+    }
+
+    /// Every mail vdpd writes to a researcher on its own has a French template; every mail to staff stays in
+    /// the desk's own language (the team reads one language).
+    #[test]
+    fn every_mail_to_a_researcher_is_translated_and_no_mail_to_staff_is() {
+        let bare = TicketContext::default();
+        for mail in Mail::samples(&bare) {
+            let to_staff = mail.template().starts_with("staff_")
+                || mail.template() == "admin_alert.txt"
+                || mail.template() == "escalation.txt";
+            let translated = BUILTIN_TRANSLATIONS.iter().any(|(l, n, _)| *l == "fr" && *n == mail.template());
+            assert_eq!(translated, !to_staff, "{}", mail.template());
+        }
+        for notice in Notice::samples(&bare) {
+            assert!(BUILTIN_TRANSLATIONS.iter().any(|(_, n, _)| *n == notice.template()), "{}", notice.template());
+        }
+    }
+
+    fn shipped_config() -> Config {
+        crate::config::parse(include_str!("../policy.toml"), std::path::Path::new("/etc/vdpd/policy.toml")).unwrap()
+    }
+
+    fn french() -> Lang {
+        "fr".parse().unwrap()
+    }
+
+    #[test]
+    fn a_french_researcher_reads_french_with_the_policys_own_words_and_durations() {
+        let config = shipped_config();
+        let dir = tempfile::tempdir().unwrap();
+        // The policy's terms, in the policy's language, are quoted in every language.
+        std::fs::write(dir.path().join("_policy_terms.txt"), "Out of scope: denial of service.\n").unwrap();
+        let templates = Templates::load(dir.path()).unwrap();
+        assert_eq!(templates.languages(), [Lang::english(), french()]);
+        let mut ctx = TicketContext::sample(&config);
+        Mail::Acknowledgement { form: ctx.form.clone() }.fill(&mut ctx);
+        ctx.in_language(&config, &french());
+        let fr = templates.render_in(&french(), "acknowledgement.txt", &ctx).unwrap();
+        assert!(fr.body.contains("merci pour votre signalement"), "{}", fr.body);
+        assert!(fr.body.contains("De votre signalement, nous avons compris"), "the French _form_reading: {}", fr.body);
+        assert!(fr.body.contains("Out of scope: denial of service."), "the top _policy_terms: {}", fr.body);
+        let ack = config.sla.acknowledge.words(&french());
+        assert!(fr.body.contains(&format!("promis sous {ack}")), "{ack}: {}", fr.body);
+        assert!(!fr.body.contains("business day") && !fr.body.contains(" hours"), "{}", fr.body);
+        assert_eq!(fr.subject, None, "an answer keeps the researcher's subject");
+        // Staff mail has no translation: the desk's own template.
+        let staff = templates.render_in(&french(), "staff_new_report.txt", &ctx).unwrap();
+        assert_eq!(staff.body, templates.render("staff_new_report.txt", &ctx).unwrap());
+    }
+
+    #[test]
+    fn a_template_may_name_its_subject() {
+        let config = shipped_config();
+        let templates = Templates::load(std::path::Path::new("templates")).unwrap();
+        let mut ctx = TicketContext::sample(&config);
+        let status = ctx.status.clone().unwrap();
+        Mail::StatusUpdate { status: StatusContext { periodic: true, ..status.clone() } }.fill(&mut ctx);
+        let update = templates.render_in(&french(), "status.txt", &ctx).unwrap();
+        assert_eq!(update.subject.as_deref(), Some("Où en est votre signalement"));
+        Mail::Status { status }.fill(&mut ctx);
+        assert_eq!(templates.render_in(&french(), "status.txt", &ctx).unwrap().subject, None, "an answer: Re:");
+        assert_eq!(templates.render_in(&Lang::english(), "status.txt", &ctx).unwrap().subject, None);
+    }
+
+    #[test]
+    fn a_language_folder_adds_a_language_and_overrides_the_built_in_translation() {
+        let config = shipped_config();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("de")).unwrap();
+        std::fs::write(dir.path().join("de/acknowledgement.txt"), "Danke, {{ ticket.reference }}.\n").unwrap();
+        std::fs::create_dir(dir.path().join("fr")).unwrap();
+        std::fs::write(dir.path().join("fr/acknowledgement.txt"), "Merci, {{ ticket.reference }}.\n").unwrap();
+        // Not a language, or no template in it: ignored.
+        std::fs::create_dir(dir.path().join("old")).unwrap();
+        std::fs::write(dir.path().join("old/notes.txt"), "x").unwrap();
+        std::fs::create_dir(dir.path().join("FR")).unwrap();
+        let templates = Templates::load(dir.path()).unwrap();
+        let de: Lang = "de".parse().unwrap();
+        assert_eq!(templates.languages(), [Lang::english(), de.clone(), french()]);
+        let ctx = TicketContext::sample(&config);
+        assert_eq!(templates.render_in(&de, "acknowledgement.txt", &ctx).unwrap().body, "Danke, EX-2026-0001.\n");
+        assert_eq!(templates.render_in(&french(), "acknowledgement.txt", &ctx).unwrap().body, "Merci, EX-2026-0001.\n");
+        // A German researcher's status mail, untranslated here, is the English one.
+        let mut c = ctx.clone();
+        Mail::Status { status: ctx.status.clone().unwrap() }.fill(&mut c);
+        assert!(templates.render_in(&de, "status.txt", &c).unwrap().body.contains("thank you for asking"));
+        templates.self_test(&config).unwrap();
+        // A broken translation is caught by the self-test, by its name.
+        std::fs::write(dir.path().join("de/status.txt"), "{{ no_such_variable }}").unwrap();
+        let err = Templates::load(dir.path()).unwrap().self_test(&config).unwrap_err();
+        assert!(err.to_string().contains("de/status.txt"), "{err}");
+        // The policy chooses among them, and cannot name one there is nothing for.
+        let only = |langs: &[&str]| crate::config::TemplatesConfig {
+            dir: dir.path().to_path_buf(),
+            language: Lang::english(),
+            languages: Some(langs.iter().map(|l| l.parse().unwrap()).collect()),
+        };
+        assert_eq!(Templates::load_for(&only(&[])).unwrap().languages(), [Lang::english()]);
+        assert_eq!(Templates::load_for(&only(&["fr"])).unwrap().languages(), [Lang::english(), french()]);
+        let err = Templates::load_for(&only(&["es"])).unwrap_err();
+        assert!(err.to_string().contains("\"es\""), "{err}");
+        assert_eq!(templates.answer_in(Some(&"es".parse().unwrap())), &Lang::english());
     }
 
     /// A broken template is caught by the self-test whichever mail uses it.

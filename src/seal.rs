@@ -469,6 +469,7 @@ name = "Bob"
                 in_reply_to: Some("<a@b>".into()),
                 references: vec!["<a@b>".into()],
                 auto: crate::engine::Auto::Generated,
+                language: Some("fr".parse().unwrap()),
             },
             body: "Hello\n".into(),
             message_id: "<ex-1.abc@example.test>".into(),

@@ -10,6 +10,7 @@
 use crate::config::Config;
 use crate::openpgp::keys::OrgKey;
 use crate::publish::{self, Renewal};
+use vdpd_core::lang::Lang;
 
 /// What a pass did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,10 +23,10 @@ pub struct Kept {
 
 /// Checks the file at `[security_txt] path` and writes it again if it must be; `Ok(None)` when the policy
 /// names no path.
-pub fn keep_valid(config: &Config, key: Option<&OrgKey>, now: i64) -> Result<Option<Kept>, String> {
+pub fn keep_valid(config: &Config, languages: &[Lang], key: Option<&OrgKey>, now: i64) -> Result<Option<Kept>, String> {
     let st = &config.security_txt;
     let Some(path) = &st.path else { return Ok(None) };
-    let fresh = publish::security_txt(config, key.map(|k| k.fingerprint()).as_deref(), now);
+    let fresh = publish::security_txt(config, languages, key.map(|k| k.fingerprint()).as_deref(), now);
     let existing = match std::fs::read_to_string(path) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,

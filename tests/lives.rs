@@ -39,6 +39,8 @@ struct Got {
     subject: String,
     text: String,
     encrypted: bool,
+    /// The `Content-Language` of its text part.
+    language: Option<String>,
 }
 
 /// Someone who writes to the desk and reads its mail.
@@ -100,7 +102,7 @@ impl Life {
                 cert: Some(alice.key.public().clone()),
             }],
         };
-        let templates = Templates::load(&dir.join("templates")).unwrap();
+        let templates = Templates::load_for(&config.templates).unwrap();
         templates.self_test(&config).unwrap();
         Life {
             store: Store::open_in_memory().unwrap(),
@@ -253,6 +255,7 @@ impl Life {
             subject: inbound.subject,
             text: inbound.body.text.split_whitespace().collect::<Vec<_>>().join(" "),
             encrypted: inbound.crypto.decrypted,
+            language: text_language(raw, key),
         }
     }
 
@@ -283,6 +286,37 @@ impl Life {
             .iter()
             .map(|e| e.event.parse().unwrap())
             .collect()
+    }
+}
+
+/// The `Content-Language` of a mail's text part (inside its encryption, if it is encrypted to `key`).
+fn text_language(raw: &[u8], key: Option<&OrgKey>) -> Option<String> {
+    let parse = |bytes: &[u8]| -> Option<String> {
+        let m = mail_parser::MessageParser::default().parse(bytes)?;
+        let part = m.parts.iter().find(|p| {
+            mail_parser::MimeHeaders::content_type(*p)
+                .is_some_and(|c| c.c_type == "text" && c.subtype() == Some("plain"))
+        })?;
+        part.headers
+            .iter()
+            .find(|h| h.name.as_str().eq_ignore_ascii_case("Content-Language"))
+            .and_then(|h| h.value.as_text_list().map(|l| l.join(",")).or(h.value.as_text().map(str::to_string)))
+    };
+    let text = String::from_utf8_lossy(raw);
+    match (text.find("-----BEGIN PGP MESSAGE-----"), key) {
+        (Some(start), Some(key)) => {
+            let end = text.find("-----END PGP MESSAGE-----")? + 25;
+            let opened = vdpd::openpgp::read::decrypt(
+                text[start..end].as_bytes(),
+                Some(key),
+                &[],
+                &vdpd::openpgp::read::Limits { max_plaintext: 10 << 20, max_ratio: 100 },
+                SystemTime::now(),
+            )
+            .ok()?;
+            parse(&opened.plaintext)
+        }
+        _ => parse(raw),
     }
 }
 
@@ -1350,4 +1384,119 @@ fn an_address_in_cc_never_receives_ticket_mail() {
     }
     let participants = vdpd::store::tickets::participants(l.store.conn(), l.show(&reference).id).unwrap();
     assert_eq!(participants.iter().map(|p| p.address.as_str()).collect::<Vec<_>>(), [sam.as_str()]);
+}
+
+/// A researcher who writes in French is answered in French, from the first acknowledgement to the receipt of
+/// their erasure; staff keep reading English and are told which language the researcher gets. The language
+/// is found in the text when the mail does not declare it, remembered for the researcher (a one-word reply
+/// keeps it), and forgotten with their personal data.
+#[test]
+fn a_french_report_is_answered_in_french() {
+    // Monday 23 November 2026, 10:00 in Amsterdam.
+    let mut l = Life::new("recognition", "2026-11-23T09:00:00Z");
+    let (sam, alice) = (l.sam.address.clone(), l.alice.address.clone());
+    let report = "Bonjour,\n\nj'ai trouvé une faille XSS stockée dans le tableau de bord : le nom d'un projet \
+                  n'est pas échappé, et un script qu'on y place s'exécute chez tous les membres de l'équipe qui \
+                  ouvrent la page https://app.mykonci.com/dashboard.\n\nÉtapes pour reproduire :\n\
+                  1. Créer un projet nommé <img src=x onerror=alert(1)>\n2. Ouvrir le tableau de bord\n\n\
+                  Impact : vol de la session des autres membres.\n\nCordialement,\nSam\n";
+    let reference = l.sam_writes("Faille XSS dans le tableau de bord", report).reference.unwrap();
+    let got = l.deliver();
+    expect(
+        &got,
+        &[
+            (&sam, "acknowledgement", &["merci pour votre signalement", &reference, "7 jours ouvrés"]),
+            (&alice, "staff-new-report", &["New report", "Language: fr (français, detected from the text)"]),
+        ],
+    );
+    let ack = got.iter().find(|g| g.kind == "acknowledgement").unwrap();
+    assert!(!ack.text.contains("business days") && !ack.text.contains("thank you"), "{}", ack.text);
+    assert_eq!(ack.language.as_deref(), Some("fr"), "the text says what it is written in");
+    let staff = got.iter().find(|g| g.kind == "staff-new-report").unwrap();
+    assert_eq!(staff.language.as_deref(), Some("en"));
+
+    // A one-word reply says nothing of its language: the researcher stays French.
+    l.advance(HOUR);
+    l.sam_writes(&format!("Re: [{reference}] Faille XSS dans le tableau de bord"), "Merci !");
+    l.deliver();
+    // A status enquiry in French is recognised and answered in French.
+    l.advance(DAY);
+    l.sam_writes(&format!("Re: [{reference}] Faille XSS dans le tableau de bord"), "Où en est mon signalement ?");
+    let got = l.deliver();
+    let status = got.iter().find(|g| g.to == sam).unwrap_or_else(|| panic!("{got:#?}"));
+    assert_eq!(status.kind, "status");
+    assert!(status.text.contains("merci de vous renseigner sur votre signalement"), "{}", status.text);
+    assert!(status.text.contains("nous évaluons votre signalement"), "{}", status.text);
+
+    // Staff decide; the frame of the answer and the notice of their decision are in the researcher's language
+    // (their own words, in clear text, are withheld by this policy whatever the language).
+    l.advance(HOUR);
+    l.alice_writes(&reference, "#state accepted\n#resolved\n");
+    let got = l.deliver();
+    let answer = got.iter().find(|g| g.to == sam).unwrap_or_else(|| panic!("{got:#?}"));
+    assert!(answer.text.contains("est corrigé. Pourriez-vous confirmer"), "the French notice: {}", answer.text);
+    assert!(answer.text.contains(&format!("Merci de garder [{reference}]")), "{}", answer.text);
+    let confirmation = got.iter().find(|g| g.to == alice).unwrap();
+    assert!(!confirmation.text.contains("Pourriez-vous"), "staff read English: {}", confirmation.text);
+
+    // Erased: the receipt is French, subject and all, and the language is forgotten with the rest.
+    l.advance(HOUR);
+    l.alice_writes(&reference, "#erase\n");
+    let got = l.deliver();
+    let receipt = got.iter().find(|g| g.to == sam).unwrap_or_else(|| panic!("{got:#?}"));
+    assert_eq!(receipt.kind, "erasure-receipt");
+    assert_eq!(receipt.subject, format!("[{reference}] Vos données personnelles ont été effacées"));
+    assert!(receipt.text.contains("nous avons effacé vos données personnelles"), "{}", receipt.text);
+    assert_eq!(vdpd::store::languages::of(l.store.conn(), &sam).unwrap(), None);
+}
+
+/// What a mail declares comes before what its text reads as; a language the desk has no templates in gets
+/// the desk's own, and the periodic status mail vdpd sends on its own has a subject in the researcher's.
+#[test]
+fn content_language_chooses_and_a_language_without_templates_gets_english() {
+    let mut l = Life::new("recognition", "2026-11-23T09:00:00Z");
+    let declared = |l: &mut Life, from: &str, lang: &str, subject: &str, text: &str| {
+        let h = l.header(from, subject);
+        let raw = format!(
+            "{h}Content-Language: {lang}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n",
+            text.replace('\n', "\r\n")
+        );
+        l.ingest(raw).reference.unwrap()
+    };
+    // English words, French declared (a French client's default): French.
+    let fr = declared(
+        &mut l,
+        "claire@research.example",
+        "fr-FR",
+        "XSS in the dashboard",
+        "Stored XSS in the project name on https://app.mykonci.com/dashboard, it runs for every member.",
+    );
+    // German, declared and written: the desk has no German templates, so English, not a guess at French.
+    let de = declared(
+        &mut l,
+        "jana@research.example",
+        "de",
+        "XSS im Dashboard",
+        "Hallo, ich habe im Dashboard eine gespeicherte XSS-Lücke gefunden: der Name eines Projekts wird nicht \
+         maskiert, und ein Skript darin läuft bei allen Mitgliedern des Teams. Viele Grüße, Jana",
+    );
+    let got = l.deliver();
+    let to = |who: &str| got.iter().find(|g| g.to == who && g.kind == "acknowledgement").unwrap().clone();
+    let (claire, jana) = (to("claire@research.example"), to("jana@research.example"));
+    assert!(claire.text.contains("merci pour votre signalement") && claire.text.contains(&fr), "{}", claire.text);
+    assert!(jana.text.contains("thank you for your report") && jana.text.contains(&de), "{}", jana.text);
+    assert_eq!(jana.language.as_deref(), Some("en"));
+    let staff = got.iter().find(|g| g.kind == "staff-new-report" && g.text.contains(&fr)).unwrap();
+    assert!(staff.text.contains("Language: fr (français, from Content-Language)"), "{}", staff.text);
+
+    // Fourteen days without news: the periodic status mail, its subject French too.
+    l.advance(15 * DAY);
+    l.fire();
+    let got = l.deliver();
+    let update = got.iter().find(|g| g.to == "claire@research.example").unwrap_or_else(|| panic!("{got:#?}"));
+    assert_eq!(update.kind, "status-update");
+    assert_eq!(update.subject, format!("[{fr}] Où en est votre signalement"));
+    assert!(update.text.contains("voici des nouvelles de votre signalement"), "{}", update.text);
+    let english = got.iter().find(|g| g.to == "jana@research.example").unwrap();
+    assert_eq!(english.subject, format!("[{de}] Status of your report"));
 }

@@ -59,7 +59,7 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
         ),
     );
     if let Some(templates) =
-        r.check("templates", Templates::load(&config.templates.dir), |t| describe_templates(t, &config))
+        r.check("templates", Templates::load_for(&config.templates), |t| describe_templates(t, &config))
     {
         r.check("templates render", templates.self_test(&config), |_| {
             "every template renders with a sample ticket".into()
@@ -163,7 +163,13 @@ fn describe_templates(t: &Templates, config: &Config) -> String {
             Origin::File(_) => name.to_string(),
         })
         .collect();
-    format!("{}: {}", config.templates.dir.display(), files.join(", "))
+    let languages: Vec<String> = t.languages().iter().map(|l| format!("{l} ({})", l.native_name())).collect();
+    format!(
+        "{}: {}; researchers are answered in {}",
+        config.templates.dir.display(),
+        files.join(", "),
+        languages.join(", ")
+    )
 }
 
 fn check_store(r: &mut Report, config: &Config) {

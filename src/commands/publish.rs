@@ -47,7 +47,13 @@ pub fn security_txt(
         }
         .into());
     }
-    let text = publish::security_txt(&config, key.as_ref().map(|k| k.fingerprint()).as_deref(), now.as_millisecond());
+    let templates = Templates::load_for(&config.templates)?;
+    let text = publish::security_txt(
+        &config,
+        templates.languages(),
+        key.as_ref().map(|k| k.fingerprint()).as_deref(),
+        now.as_millisecond(),
+    );
     let data = match (&key, sign) {
         (Some(k), true) => crate::openpgp::write::clearsign(text.as_bytes(), k, std::time::SystemTime::now())?,
         _ => text.into_bytes(),
@@ -68,7 +74,7 @@ pub fn hall_of_fame(config_path: &Path, format: HallOfFameFormat, output: Option
     let store = super::open_existing_store(&config)?;
     let rows = tickets::credited(store.conn())?;
     let hof = publish::hall_of_fame(&config, &rows);
-    let templates = Templates::load(&config.templates.dir)?;
+    let templates = Templates::load_for(&config.templates)?;
     let name = match format {
         HallOfFameFormat::Html => "hall_of_fame.html",
         HallOfFameFormat::Md => "hall_of_fame.md",

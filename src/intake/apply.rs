@@ -122,6 +122,7 @@ pub(super) fn handle(
             outside(&mut processed, &entry);
         }
         Decision::KeyRequest => {
+            outgoing::learn_language(tx, env, &inbound, now)?;
             let held = super::keys::Held::read(tx, &inbound)?;
             let sent = store::outbox::auto_replies_to_since(tx, &inbound.sender, now - DAY_MS)?;
             let plan = engine::key_request(&inbound, &held.facts(env, now), sent, config);
@@ -142,6 +143,7 @@ pub(super) fn handle(
             outside(&mut processed, &entry);
         }
         Decision::Correspondence { ticket_id, reference } => {
+            outgoing::learn_language(tx, env, &inbound, now)?;
             correspondence(tx, env, id, &inbound, ticket_id, &reference, now, &mut processed)?;
             super::clocks::sync(tx, config, ticket_id, now)?;
             finish(&entry, Some(ticket_id))?;
@@ -169,6 +171,7 @@ pub(super) fn handle(
             outside(&mut processed, &entry);
         }
         Decision::NewTicket => {
+            outgoing::learn_language(tx, env, &inbound, now)?;
             let (ticket_id, reference) = new_ticket(tx, env, id, &inbound, now, &mut processed)?;
             super::clocks::sync(tx, config, ticket_id, now)?;
             finish(&entry, Some(ticket_id))?;

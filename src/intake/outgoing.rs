@@ -10,6 +10,7 @@ use crate::render::{self, KeyContext, OutFile, RenderError, TicketContext};
 use crate::seal::Composition;
 use crate::store::{self, StoreError};
 use crate::timeline::{BY_VDPD, Event};
+use vdpd_core::lang::{self, Lang};
 
 /// Someone a mail goes to.
 #[derive(Debug, Clone)]
@@ -22,6 +23,8 @@ pub(super) struct Recipient {
     /// message addressed to them all, composed, signed and encrypted once. A researcher always gets a message
     /// of their own and never sees who else received it.
     pub team: bool,
+    /// The language they are written to in, if vdpd learned one (researchers); else the desk's own.
+    pub lang: Option<Lang>,
 }
 
 fn usable_for_encryption(cert: &Cert, now: i64) -> bool {
@@ -38,7 +41,47 @@ pub(super) fn researcher(
     let cert = store::openpgp::cert_of(tx, address)?
         .and_then(|(_, bytes)| crate::classify::pgp::cert_from_bytes(&bytes))
         .filter(|c| usable_for_encryption(c, now));
-    Ok(Recipient { address: address.to_string(), name: name.to_string(), cert, team: false })
+    let lang = store::languages::of(tx, address)?.map(|(l, _)| l);
+    Ok(Recipient { address: address.to_string(), name: name.to_string(), cert, team: false, lang })
+}
+
+/// The language mail to `address` is written in: the one remembered for them, if the desk still answers in
+/// it, else the desk's own.
+pub(super) fn language_of(tx: &rusqlite::Transaction<'_>, env: &Env, address: &str) -> Result<Lang, StoreError> {
+    let remembered = store::languages::of(tx, address)?.map(|(l, _)| l);
+    Ok(env.templates.answer_in(remembered.as_ref()).clone())
+}
+
+/// Learns the language of a researcher's mail (what it declares, else what its text reads as, among the
+/// languages the desk answers in) and remembers it for its sender, so that this mail's answer and every later
+/// mail to them is in it. A mail that says nothing clear changes nothing: "merci" keeps French.
+pub(super) fn learn_language(
+    tx: &rusqlite::Transaction<'_>,
+    env: &Env,
+    inbound: &vdpd_core::classify::Inbound,
+    now: i64,
+) -> Result<(), StoreError> {
+    let text = format!("{}\n{}", inbound.subject, inbound.body.text);
+    let found = lang::of_mail(inbound.content_language.as_deref(), &text, env.templates.languages());
+    if let Some((l, how)) = found {
+        let before = store::languages::of(tx, &inbound.sender)?;
+        if before.as_ref().map(|(b, _)| b) != Some(&l) {
+            tracing::debug!(researcher = %inbound.sender, "{}: answered in {l} ({})", inbound.sender, how.as_str());
+        }
+        store::languages::remember(tx, &inbound.sender, &l, how, now)?;
+    }
+    Ok(())
+}
+
+/// What staff read of a researcher's language: "fr (français, from Content-Language)".
+pub(super) fn language_note(tx: &rusqlite::Transaction<'_>, address: &str) -> Result<Option<String>, StoreError> {
+    Ok(store::languages::of(tx, address)?.map(|(l, how)| {
+        let how = match how {
+            lang::Found::Declared => "from Content-Language",
+            lang::Found::Detected => "detected from the text",
+        };
+        format!("{l} ({}, {how})", l.native_name())
+    }))
 }
 
 /// Whether mail to `r` will be encrypted.
@@ -81,7 +124,7 @@ pub(super) fn staff(env: &Env, now: i64) -> (Vec<Recipient>, Vec<(String, String
             skipped.push((s.address.clone(), "no usable certificate, and staff mail must be encrypted".to_string()));
             continue;
         }
-        out.push(Recipient { address: s.address.clone(), name: s.name.clone(), cert, team: true });
+        out.push(Recipient { address: s.address.clone(), name: s.name.clone(), cert, team: true, lang: None });
     }
     (out, skipped)
 }
@@ -137,7 +180,27 @@ pub(super) fn enqueue(
     let org = &env.config.organisation;
     // The context is the caller's to give away: a staff notification's carries the researcher's whole text.
     plan.mail.fill(&mut ctx);
-    let body = env.templates.render(plan.mail.template(), &ctx)?;
+    // Rendered once per language it goes out in: the team's (the desk's own) and each researcher's.
+    let language = |r: &Recipient| env.templates.answer_in(if r.team { None } else { r.lang.as_ref() }).clone();
+    let mut rendered: Vec<(Lang, render::Rendered)> = Vec::new();
+    for r in recipients {
+        let l = language(r);
+        if rendered.iter().all(|(have, _)| *have != l) {
+            let mut c = ctx.clone();
+            c.in_language(&env.config, &l);
+            let mut out = env.templates.render_in(&l, plan.mail.template(), &c)?;
+            // A template that names its subject keeps the reference in front of it.
+            out.subject = out.subject.map(|s| match ticket {
+                Some((_, reference)) => format!("[{reference}] {s}"),
+                None => s,
+            });
+            rendered.push((l, out));
+        }
+    }
+    let in_language = |r: &Recipient| {
+        let l = language(r);
+        rendered.iter().find(|(have, _)| *have == l).map(|(_, out)| out).expect("rendered above for every recipient")
+    };
     let kind = plan.mail.kind();
     let message_id = render::new_message_id(ticket.map(|(_, r)| r), &org.domain);
     let org_key = env.keys.org.as_ref();
@@ -152,16 +215,22 @@ pub(super) fn enqueue(
         .filter(|g: &Vec<usize>| !g.is_empty())
         .collect();
     groups.extend((0..recipients.len()).filter(|&i| !recipients[i].team).map(|i| vec![i]));
-    let headers = plan.headers();
     // Each group's bytes: made now (clear text), or sealed after the commit (signed and encrypted); stored
     // once for the group's rows either way.
     let mut made_by_group: Vec<store::outbox::Bytes> = Vec::with_capacity(groups.len());
     let mut made_of = vec![0; recipients.len()];
     for group in &groups {
         let members: Vec<&Recipient> = group.iter().map(|&i| &recipients[i]).collect();
+        // A group is the team (one language) or one researcher.
+        let text = in_language(members[0]);
+        let mut headers = plan.headers();
+        if let Some(subject) = &text.subject {
+            headers.subject.clone_from(subject);
+        }
+        headers.language = Some(language(members[0]));
         let composition = Composition {
-            headers: headers.clone(),
-            body: body.clone(),
+            headers,
+            body: text.body.clone(),
             message_id: message_id.clone(),
             date: now,
             to: members.iter().map(|r| (r.address.clone(), r.name.clone())).collect(),
@@ -191,6 +260,9 @@ pub(super) fn enqueue(
         made_by_group.push(made);
     }
     let all_encrypted = recipients.iter().all(encrypts);
+    // The ticket's record of the mail: as its first recipient reads it.
+    let first = in_language(&recipients[0]);
+    let subject = first.subject.as_deref().unwrap_or(&plan.subject);
     let to_list = recipients.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", ");
     let signer = match org_key {
         Some(k) if all_encrypted => k.fingerprint(),
@@ -207,8 +279,8 @@ pub(super) fn enqueue(
                 intake_id: None,
                 from_addr: &org.security_address,
                 to_addr: &to_list,
-                subject: &plan.subject,
-                body_text: &body,
+                subject,
+                body_text: &first.body,
                 unsigned_text: "",
                 created_at: now,
                 encrypted: all_encrypted,

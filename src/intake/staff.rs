@@ -47,6 +47,7 @@ pub(super) fn ticket_context(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) ->
         .join("\n");
     ctx.scope_hint = hints::scope_hint(&t.asset, &format!("{}\n{report_text}", t.subject), &config.scope);
     ctx.researcher_key = super::keys::summary(tx, &t.reporter)?;
+    ctx.researcher_language = outgoing::language_note(tx, &t.reporter)?;
     ctx.duplicate_hint = duplicate_hint(tx, env, t, now)?;
     ctx.similar = super::search::similar(tx, &env.config, t.id)?
         .into_iter()
@@ -644,7 +645,10 @@ fn apply_effect(
                 .researcher_deletion_duty
                 .clone()
                 .map(|duty| RetentionContext { researcher_duty: Some(duty), ..RetentionContext::default() });
-            notices.push(env.templates.render(notice.template(), &ctx)?.trim_end().to_string());
+            // In the language the researcher is answered in: the notices go into the answer's text.
+            let lang = outgoing::language_of(tx, env, &ticket.reporter)?;
+            ctx.in_language(config, &lang);
+            notices.push(env.templates.render_in(&lang, notice.template(), &ctx)?.body.trim_end().to_string());
         }
         Effect::Diagnosed => {
             store::tickets::set_diagnosed(tx, id, now)?;

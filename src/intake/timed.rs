@@ -140,6 +140,7 @@ fn escalation_contacts(env: &Env, now: i64) -> Vec<Recipient> {
                 name: String::new(),
                 cert: None,
                 team: true,
+                lang: None,
             })
         })
         .collect()

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("sql/016_prose.sql")),
     (17, include_str!("sql/017_duplicates.sql")),
     (18, include_str!("sql/018_lanes.sql")),
+    (19, include_str!("sql/019_languages.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -20,6 +20,7 @@ pub mod dry_run;
 pub mod form;
 pub mod health;
 pub mod intake;
+pub mod languages;
 mod migrations;
 pub mod oauth2;
 pub mod openpgp;

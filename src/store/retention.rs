@@ -122,6 +122,7 @@ pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64
     .execute([address])?;
     conn.prepare_cached("DELETE FROM openpgp_certs WHERE address = ?1")?.execute([address])?;
     conn.prepare_cached("DELETE FROM openpgp_offers WHERE address = ?1")?.execute([address])?;
+    super::languages::forget(conn, address)?;
     conn.prepare_cached("UPDATE timeline SET actor = '(erased)' WHERE actor = ?1")?.execute([address])?;
     super::health::set(conn, super::health::Key::StoreScrubPending, "erasure", now)?;
     Ok(())

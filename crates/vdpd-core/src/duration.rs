@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::lang::Lang;
+
 /// The unit a policy duration was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
@@ -60,6 +62,43 @@ impl fmt::Display for PolicyDuration {
         };
         let word = if self.amount == 1 { one } else { many };
         write!(f, "{} {}", self.amount, word)
+    }
+}
+
+impl PolicyDuration {
+    /// The duration in words of `lang`, for a template in that language: "7 jours ouvrés", "24 Stunden". In
+    /// a language vdpd has no words for ([`Lang::has_own_words`]), English.
+    pub fn words(&self, lang: &Lang) -> String {
+        let many = self.amount != 1;
+        let pick = |one: &'static str, more: &'static str| if many { more } else { one };
+        let word = match (lang.as_str(), self.unit) {
+            ("fr", Unit::Seconds) => pick("seconde", "secondes"),
+            ("fr", Unit::Minutes) => pick("minute", "minutes"),
+            ("fr", Unit::Hours) => pick("heure", "heures"),
+            ("fr", Unit::Days) => pick("jour", "jours"),
+            ("fr", Unit::BusinessDays) => pick("jour ouvré", "jours ouvrés"),
+            ("fr", Unit::Weeks) => pick("semaine", "semaines"),
+            ("fr", Unit::Months) => "mois",
+            ("fr", Unit::Years) => pick("an", "ans"),
+            ("de", Unit::Seconds) => pick("Sekunde", "Sekunden"),
+            ("de", Unit::Minutes) => pick("Minute", "Minuten"),
+            ("de", Unit::Hours) => pick("Stunde", "Stunden"),
+            ("de", Unit::Days) => pick("Tag", "Tage"),
+            ("de", Unit::BusinessDays) => pick("Werktag", "Werktage"),
+            ("de", Unit::Weeks) => pick("Woche", "Wochen"),
+            ("de", Unit::Months) => pick("Monat", "Monate"),
+            ("de", Unit::Years) => pick("Jahr", "Jahre"),
+            ("es", Unit::Seconds) => pick("segundo", "segundos"),
+            ("es", Unit::Minutes) => pick("minuto", "minutos"),
+            ("es", Unit::Hours) => pick("hora", "horas"),
+            ("es", Unit::Days) => pick("día", "días"),
+            ("es", Unit::BusinessDays) => pick("día hábil", "días hábiles"),
+            ("es", Unit::Weeks) => pick("semana", "semanas"),
+            ("es", Unit::Months) => pick("mes", "meses"),
+            ("es", Unit::Years) => pick("año", "años"),
+            _ => return self.to_string(),
+        };
+        format!("{} {word}", self.amount)
     }
 }
 
@@ -141,6 +180,19 @@ mod tests {
         assert_eq!("24h".parse::<PolicyDuration>().unwrap().exact(), Some(std::time::Duration::from_secs(86_400)));
         assert_eq!("1 month".parse::<PolicyDuration>().unwrap().exact(), None);
         assert_eq!("3 business days".parse::<PolicyDuration>().unwrap().exact(), None);
+    }
+
+    #[test]
+    fn words_in_the_researchers_language() {
+        let d = |s: &str| s.parse::<PolicyDuration>().unwrap();
+        let fr: Lang = "fr".parse().unwrap();
+        assert_eq!(d("7 business days").words(&fr), "7 jours ouvrés");
+        assert_eq!(d("1 business day").words(&fr), "1 jour ouvré");
+        assert_eq!(d("1 month").words(&fr), "1 mois");
+        assert_eq!(d("24h").words(&"de".parse().unwrap()), "24 Stunden");
+        assert_eq!(d("2 business days").words(&"es".parse().unwrap()), "2 días hábiles");
+        assert_eq!(d("90 days").words(&Lang::english()), "90 days");
+        assert_eq!(d("90 days").words(&"nl".parse().unwrap()), "90 days", "no words of its own: English");
     }
 
     #[test]

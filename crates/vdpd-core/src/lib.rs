@@ -19,6 +19,7 @@ pub mod duration;
 pub mod engine;
 pub mod form;
 pub mod hints;
+pub mod lang;
 pub mod mail;
 pub mod mailtext;
 pub mod openpgp;

@@ -93,6 +93,9 @@ pub struct Inbound {
     pub auth_results: Vec<String>,
     /// What identifies a second delivery of this message.
     pub dedup_key: String,
+    /// The mail's `Content-Language` (RFC 3282), as sent: which language to answer in
+    /// ([`crate::lang::of_mail`]). Presentation only, never a matter of trust.
+    pub content_language: Option<String>,
 }
 
 impl Inbound {
@@ -114,6 +117,7 @@ impl Inbound {
             crypto: Crypto::default(),
             auth_results: vec![],
             dedup_key: String::new(),
+            content_language: None,
         }
     }
 
@@ -223,6 +227,9 @@ pub fn read(
         Some(id) => format!("mid:{id}:{sender}"),
         None => format!("sha256:{}", content_hash(raw)),
     };
+    // The outer header (a client writes it there; inside an encrypted part the detector reads the text).
+    let content_language =
+        message.header_raw("Content-Language").map(|v| mailtext::clean_header_text(v, 200)).filter(|v| !v.is_empty());
     let automatic = automatic_reason(&message, &sender, org);
     let subject = body.protected_subject.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| summary.subject.clone());
     let mut subject_refs = mailtext::find_reference_tags(&summary.subject, &org.ticket_prefix);
@@ -252,6 +259,7 @@ pub fn read(
             crypto,
             auth_results,
             dedup_key,
+            content_language,
         }),
         summary,
     }

@@ -221,6 +221,11 @@ impl Default for Limits {
 pub struct TemplatesConfig {
     /// Templates found here override the built-in ones of the same name.
     pub dir: PathBuf,
+    /// The language of the templates at the top of `dir` (and of every mail to staff).
+    pub language: crate::lang::Lang,
+    /// The other languages researchers are answered in, each a folder of `dir` or built in; `None`: every
+    /// language there are templates for.
+    pub languages: Option<Vec<crate::lang::Lang>>,
 }
 
 /// The promises with dates in them, as the published policy states them.

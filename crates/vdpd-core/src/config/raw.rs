@@ -180,6 +180,8 @@ pub struct RawLimits {
 #[derive(Debug, Default, Deserialize)]
 pub struct RawTemplates {
     pub dir: Option<PathBuf>,
+    pub language: Option<String>,
+    pub languages: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

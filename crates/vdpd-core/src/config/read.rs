@@ -111,7 +111,7 @@ fn from_raw(raw: raw::RawConfig, path: &Path, v: &mut Validator<'_>) -> Option<C
     };
     let store = v.required("store.path", raw.store.path).map(|p| StoreConfig { path: dir.join(p) });
     let limits = v.limits(raw.limits);
-    let templates = TemplatesConfig { dir: dir.join(raw.templates.dir.unwrap_or_else(|| PathBuf::from("templates"))) };
+    let templates = v.templates(raw.templates, &dir);
     let sla = v.sla(raw.sla);
     let store_dir = store.as_ref().map(|s| config_dir(&s.path)).unwrap_or_else(|| dir.clone());
     let openpgp = raw.openpgp.map(|r| v.openpgp(r, &store_dir, authserv_id.as_deref()));
@@ -297,6 +297,26 @@ impl Validator<'_> {
             policy_url: r.policy_url,
             trusted_authserv_id,
         })
+    }
+
+    fn templates(&mut self, r: raw::RawTemplates, dir: &Path) -> TemplatesConfig {
+        let mut lang =
+            |key: &str, tag: &str| tag.parse::<crate::lang::Lang>().map_err(|e| self.problem(key, e.to_string())).ok();
+        let language =
+            r.language.and_then(|t| lang("templates.language", &t)).unwrap_or_else(crate::lang::Lang::english);
+        let languages = r.languages.map(|list| {
+            let mut out: Vec<crate::lang::Lang> = Vec::new();
+            for (i, t) in list.iter().enumerate() {
+                if let Some(l) = lang(&format!("templates.languages.{i}"), t)
+                    && l != language
+                    && !out.contains(&l)
+                {
+                    out.push(l);
+                }
+            }
+            out
+        });
+        TemplatesConfig { dir: dir.join(r.dir.unwrap_or_else(|| PathBuf::from("templates"))), language, languages }
     }
 
     fn tls(&mut self, section: &str, host: &Option<String>, tls: Option<String>) -> Option<TlsMode> {

@@ -414,6 +414,7 @@ impl MailPlan {
             in_reply_to: self.in_reply_to.clone(),
             references: self.references.clone(),
             auto: self.auto,
+            language: None,
         }
     }
 }
@@ -427,6 +428,9 @@ pub struct Headers {
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
     pub auto: Auto,
+    /// The language the text is written in (`Content-Language` of the text part), once it is rendered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::lang::Lang>,
 }
 
 /// RFC 3834: who wrote a mail.

@@ -7,6 +7,17 @@
 use serde::Serialize;
 
 use crate::config::{Config, FormSection};
+use crate::lang::Lang;
+
+/// When a ticket's first message arrived, in the policy's own time zone (the researcher reads the promises in
+/// it): "Wed, 02 Dec 2026 10:15 CET" in English; in every other language the names of days and months would be
+/// English, so the date is written as ISO 8601 does, which every language reads.
+fn received_text(config: &Config, at_ms: i64, lang: &Lang) -> String {
+    let format = if *lang == Lang::english() { "%a, %d %b %Y %H:%M %Z" } else { "%Y-%m-%d %H:%M %Z" };
+    jiff::Timestamp::from_millisecond(at_ms)
+        .map(|t| t.to_zoned_datetime(config.calendar.time_zone.clone()).strftime(format).to_string())
+        .unwrap_or_default()
+}
 
 /// What ticket templates can use. Field names are the template variables: keep them stable, admins' templates
 /// depend on them.
@@ -72,6 +83,14 @@ pub struct TicketContext {
     pub key_notice: Option<String>,
     /// The key vdpd holds for the researcher and how it came to be trusted (for staff), if it holds one.
     pub researcher_key: Option<String>,
+    /// The language this mail is written in (`en`, `fr`): the template's folder, or the organisation's.
+    pub lang: String,
+    /// The language the researcher is answered in and how vdpd learned it (for staff): "fr (français,
+    /// from Content-Language)".
+    pub researcher_language: Option<String>,
+    /// When the ticket's first message arrived, for [`TicketContext::in_language`] to write it anew.
+    #[serde(skip)]
+    pub received_at_ms: i64,
 }
 
 /// One promise, for reminders, escalations and disclosure notices.
@@ -322,12 +341,7 @@ impl TicketContext {
             },
             ticket: TicketInfo { reference: reference.into(), subject: subject.into() },
             researcher: Person { address: researcher.into(), name: researcher_name.into() },
-            // In the policy's own time zone: the researcher reads the promises in it.
-            received_at: jiff::Timestamp::from_millisecond(received_at_ms)
-                .map(|t| {
-                    t.to_zoned_datetime(config.calendar.time_zone.clone()).strftime("%a, %d %b %Y %H:%M %Z").to_string()
-                })
-                .unwrap_or_default(),
+            received_at: received_text(config, received_at_ms, &Lang::english()),
             sla: SlaContext {
                 acknowledge: sla.acknowledge.to_string(),
                 first_diagnosis: sla.first_diagnosis.map(|d| d.to_string()),
@@ -361,6 +375,35 @@ impl TicketContext {
             unsigned: None,
             key_notice: None,
             researcher_key: None,
+            lang: config.templates.language.to_string(),
+            researcher_language: None,
+            received_at_ms,
+        }
+    }
+
+    /// Writes what vdpd itself puts into the text (the policy's durations, the date of receipt) in `lang`,
+    /// for a template in that language: "7 jours ouvrés", "2026-12-02 10:15 CET". Called once the mail has
+    /// [filled](super::Mail::fill) the context, just before rendering; in a language vdpd has no words for
+    /// ([`Lang::has_own_words`]) the durations stay English and the date is written as ISO 8601 does.
+    pub fn in_language(&mut self, config: &Config, lang: &Lang) {
+        self.lang = lang.to_string();
+        self.received_at = received_text(config, self.received_at_ms, lang);
+        let sla = &config.sla;
+        self.sla = SlaContext {
+            acknowledge: sla.acknowledge.words(lang),
+            first_diagnosis: sla.first_diagnosis.map(|d| d.words(lang)),
+            fix: sla.fix.iter().map(|(s, d)| FixContext { severity: s.as_str(), within: d.words(lang) }).collect(),
+            disclosure: sla.disclosure.map(|d| d.words(lang)),
+        };
+        if let Some(status) = &mut self.status
+            && status.enquiry_interval.is_some()
+        {
+            status.enquiry_interval = sla.status_enquiry_interval.map(|d| d.words(lang));
+        }
+        if let Some(retention) = &mut self.retention
+            && retention.after.is_some()
+        {
+            retention.after = config.retention.after_resolution.map(|d| d.words(lang));
         }
     }
 
@@ -446,6 +489,7 @@ impl TicketContext {
         full.key_notice = Some("vdpd learned a key for researcher@example.org on first use".into());
         full.researcher_key =
             Some("0123456789ABCDEF0123456789ABCDEF01234567 (learned on first use, 2026-11-23)".into());
+        full.researcher_language = Some("fr (français, from Content-Language)".into());
         full.clock = Some(ClockContext {
             name: "first diagnosis".into(),
             promise: "7 business days".into(),
