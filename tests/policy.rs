@@ -815,6 +815,36 @@ fn a_researchers_request_to_erase_their_data_is_honoured_by_a_staff_command() {
     assert!(read(&alice, &expect(&desk, &alice.address, "Not done", 1)).contains("already erased"));
 }
 
+/// A researcher who writes in French, through Postfix and Dovecot with GnuPG as their mail client, decrypts a
+/// French acknowledgement whose text part says so (`Content-Language: fr`, inside the encryption), with the
+/// policy's own words quoted as the policy writes them; staff read English and are told the language; the
+/// shipped templates make `security.txt` name both languages.
+#[test]
+fn a_french_report_through_the_mail_stack_is_answered_in_french() {
+    let (desk, alice, _) = example_desk("french", "recognition");
+    let jeanne = Gpg::dated(&desk.researcher(1));
+    jeanne.import(&desk.vdpd(&["key", "export"]).stdout);
+    let r = jeanne.address.clone();
+    let report = "Bonjour,\n\nle nom d'un projet n'est pas échappé dans le tableau de bord \
+                  https://dashboard.mykonci.com/projects : un script placé dans ce nom s'exécute chez tous les \
+                  membres de l'équipe qui ouvrent la page.\n\nCordialement,\nJeanne";
+    desk.send(&r, &from_researcher(&jeanne, &desk, "Faille XSS dans le tableau de bord", 1, report));
+    desk.once_at("2026-11-23T10:00:00Z");
+    let raw = desk.wait_inbox(&r, 1, T)[0].clone();
+    let ack = read(&jeanne, &raw);
+    assert!(ack.contains("merci pour votre signalement") && ack.contains("MK-2026-0001"), "{ack}");
+    assert!(ack.contains("promis sous 48 heures"), "the policy's durations in French: {ack}");
+    assert!(ack.contains("safe harbor"), "the policy's legal text, in the policy's language: {ack}");
+    let (inside, _) = jeanne.decrypt(&common::gpg::encrypted_payload(&raw));
+    assert!(String::from_utf8_lossy(&inside).contains("Content-Language: fr\r\n"), "inside the encryption");
+    assert!(common::header(&raw, "Content-Language").is_none(), "the language is not shown outside");
+    let staff = read(&alice, &expect(&desk, &alice.address, "[MK-2026-0001] New report", 1));
+    assert!(staff.contains("Language: fr (français, detected from the text)"), "{staff}");
+    assert!(staff.contains("The researcher wrote"), "staff read English: {staff}");
+    let sectxt = String::from_utf8(desk.vdpd(&["security-txt"]).stdout).unwrap();
+    assert!(sectxt.lines().any(|l| l == "Preferred-Languages: en, fr"), "{sectxt}");
+}
+
 #[test]
 fn the_daemon_escalates_a_broken_promise_by_itself() {
     // The recognition policy with a first diagnosis promised within 3 seconds, and no working hours to wait

@@ -300,9 +300,19 @@ low = "90 days"
         std::fs::write(&self.config, toml::to_string(&policy).unwrap()).unwrap();
         let templates = self.dir.path().join("templates");
         std::fs::create_dir_all(&templates).unwrap();
+        // The templates and their language folders (`fr/`), as an admin copies the folder.
         for entry in std::fs::read_dir(dir.join("templates")).unwrap() {
             let entry = entry.unwrap();
-            std::fs::copy(entry.path(), templates.join(entry.file_name())).unwrap();
+            if entry.path().is_dir() {
+                let lang = templates.join(entry.file_name());
+                std::fs::create_dir_all(&lang).unwrap();
+                for file in std::fs::read_dir(entry.path()).unwrap() {
+                    let file = file.unwrap();
+                    std::fs::copy(file.path(), lang.join(file.file_name())).unwrap();
+                }
+            } else {
+                std::fs::copy(entry.path(), templates.join(entry.file_name())).unwrap();
+            }
         }
     }
 
