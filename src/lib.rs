@@ -41,6 +41,7 @@ pub mod heartbeat;
 pub mod imap;
 pub mod intake;
 pub mod lock;
+pub use vdpd_core::lang;
 pub use vdpd_core::mail;
 pub use vdpd_core::mailtext;
 pub use vdpd_core::search;

@@ -1500,3 +1500,22 @@ fn content_language_chooses_and_a_language_without_templates_gets_english() {
     let english = got.iter().find(|g| g.to == "jana@research.example").unwrap();
     assert_eq!(english.subject, format!("[{de}] Status of your report"));
 }
+
+/// A desk that answers only in its own language (`[templates] languages = []`) answers a French report in
+/// English, and remembers no language.
+#[test]
+fn a_desk_in_one_language_answers_everyone_in_it() {
+    let mut l = Life::with("recognition", "2026-11-23T09:00:00Z", "[templates]\nlanguages = []\n");
+    assert_eq!(l.env.templates.languages(), [vdpd::lang::Lang::english()]);
+    let sam = l.sam.address.clone();
+    l.sam_writes(
+        "Faille XSS dans le tableau de bord",
+        "Bonjour, le nom d'un projet n'est pas échappé dans le tableau de bord https://app.mykonci.com/dashboard : \
+         un script placé dans ce nom s'exécute chez tous les membres de l'équipe. Cordialement, Sam",
+    );
+    let got = l.deliver();
+    let ack = got.iter().find(|g| g.to == sam).unwrap();
+    assert!(ack.text.contains("thank you for your report"), "{}", ack.text);
+    assert_eq!(ack.language.as_deref(), Some("en"));
+    assert_eq!(vdpd::store::languages::of(l.store.conn(), &sam).unwrap(), None);
+}

@@ -146,8 +146,9 @@ pub fn declared(header: &str) -> Vec<Lang> {
 
 /// The fewest letters of text the detector judges: below this, trigram statistics guess.
 const MIN_LETTERS: usize = 40;
-/// The most of a mail the detector reads: the first few paragraphs say it as well as the whole.
-const MAX_CHARS: usize = 4000;
+/// The most of a mail the detector reads: the first few paragraphs say it as well as the whole, and the cost
+/// grows with the text (about 0.1 ms for 1,600 characters, measured with whatlang 0.18 in a release build).
+const MAX_CHARS: usize = 2000;
 
 /// The language `text` is written in, among `among`, if the text says so clearly.
 ///
@@ -170,8 +171,12 @@ pub fn detect(text: &str, among: &[Lang]) -> Option<Lang> {
 
 /// The language of a mail among the desk's `available` ones, and how it was found: what `Content-Language`
 /// declares (the first of its tags the desk has), else what the text reads as. A mail that declares only
-/// languages the desk lacks is not second-guessed by the detector (`None`: answer in the desk's own).
+/// languages the desk lacks is not second-guessed by the detector (`None`: answer in the desk's own). A desk
+/// with one language has nothing to choose: `None` at once, the text unread.
 pub fn of_mail(content_language: Option<&str>, text: &str, available: &[Lang]) -> Option<(Lang, Found)> {
+    if available.len() < 2 {
+        return None;
+    }
     if let Some(header) = content_language {
         let tags = declared(header);
         if !tags.is_empty() {
@@ -341,5 +346,7 @@ mod tests {
         assert_eq!(of_mail(Some("(none)"), FR, &desk), Some((l("fr"), Found::Detected)));
         assert_eq!(of_mail(None, FR, &desk), Some((l("fr"), Found::Detected)));
         assert_eq!(of_mail(None, "ok", &desk), None);
+        // One language: nothing to choose, nothing read.
+        assert_eq!(of_mail(Some("fr"), FR, &[l("en")]), None);
     }
 }
