@@ -1519,3 +1519,93 @@ fn a_desk_in_one_language_answers_everyone_in_it() {
     assert_eq!(ack.language.as_deref(), Some("en"));
     assert_eq!(vdpd::store::languages::of(l.store.conn(), &sam).unwrap(), None);
 }
+
+/// Research done in pairs: staff add the second researcher (`#participant add`), who from then on gets what
+/// the reporter gets — staff answers, the periodic status — on their own, in their own language, and whose
+/// mail about the ticket is its correspondence; removed, they get nothing more. Nobody is added by being in Cc.
+#[test]
+fn staff_add_and_remove_a_co_reporter() {
+    let mut l = Life::new("bounty", "2026-11-23T10:00:00Z");
+    let (sam, alice) = (l.sam.address.clone(), l.alice.address.clone());
+    let claire = "claire@research.example";
+    let h = l.header(&sam, "XSS on app.dronedesk.io");
+    let raw = format!(
+        "{h}Cc: {claire}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Reflected XSS on https://app.dronedesk.io/search, found with Claire.\r\n"
+    );
+    let reference = l.ingest(raw).reference.unwrap();
+    let got = l.deliver();
+    assert!(got.iter().all(|g| g.to != claire), "in Cc is not a participant: {got:#?}");
+
+    // Claire wrote to the desk in French before: she is answered in French once she is on the ticket.
+    l.writes(
+        claire,
+        "Question",
+        "Bonjour, je travaille avec Sam sur une faille de votre site et nous vous écrirons bientôt.",
+    );
+    l.deliver();
+    l.advance(HOUR);
+    l.alice_writes(&reference, &format!("#participant add {claire}\n#state accepted\n"));
+    let got = l.deliver();
+    let confirmation = got.iter().find(|g| g.to == alice).unwrap();
+    assert!(confirmation.text.contains(&format!("{claire} added as a co-reporter")), "{}", confirmation.text);
+    // The same decision, withheld and noticed alike, to each researcher alone.
+    l.advance(HOUR);
+    l.alice_writes(&reference, "#bounty minor\n");
+    let got = l.deliver();
+    let to = |who: &str| {
+        got.iter().find(|g| g.to == who && g.kind == "staff-reply").unwrap_or_else(|| panic!("{who}: {got:#?}"))
+    };
+    assert!(to(&sam).text.contains("We are glad to award a bounty"), "{}", to(&sam).text);
+    assert!(to(claire).text.contains("Nous avons le plaisir d'attribuer une prime"), "{}", to(claire).text);
+    assert!(!to(claire).text.contains(&sam), "a co-reporter's mail names nobody else");
+
+    // Her mail about the ticket is its correspondence, not a new report.
+    l.advance(HOUR);
+    let p = l.writes(claire, &format!("Re: [{reference}] XSS on app.dronedesk.io"), "Merci, nous confirmons.");
+    assert_eq!(p.reference.as_deref(), Some(reference.as_str()));
+    // (Her first mail, before she was added, was a report of her own: the second ticket.)
+    let third = reference.replace("0001", "0003");
+    assert!(vdpd::store::tickets::ticket_by_reference(l.store.conn(), &third).unwrap().is_none(), "no new ticket");
+
+    // Removed, she gets nothing more; a second removal, or removing the reporter, is refused.
+    l.advance(HOUR);
+    l.alice_writes(&reference, &format!("#participant remove {claire}\n#paid\n"));
+    let got = l.deliver();
+    assert!(got.iter().all(|g| g.to != claire), "{got:#?}");
+    assert!(got.iter().any(|g| g.to == sam && g.kind == "staff-reply"));
+    l.alice_writes(&reference, &format!("#participant remove {claire}\n#participant add {sam}\n"));
+    let got = l.deliver();
+    let refused = got.iter().find(|g| g.to == alice).unwrap();
+    assert!(
+        refused.text.contains("is not a co-reporter") && refused.text.contains("is the reporter"),
+        "{}",
+        refused.text
+    );
+    let events = l.events(&reference);
+    assert!(events.contains(&Event::ParticipantAdded) && events.contains(&Event::ParticipantRemoved));
+}
+
+/// Erasing a researcher who is a co-reporter on someone else's ticket leaves that ticket its own reporter.
+#[test]
+fn erasing_a_co_reporter_leaves_the_other_tickets_reporter() {
+    let mut l = Life::new("bounty", "2026-11-23T10:00:00Z");
+    let sam = l.sam.address.clone();
+    let claire = "claire@research.example";
+    let mine =
+        l.sam_writes("XSS on app.dronedesk.io", "Reflected XSS on https://app.dronedesk.io/search").reference.unwrap();
+    let hers = l
+        .writes(claire, "CSRF on settings", "The settings form of https://app.dronedesk.io has no token.")
+        .reference
+        .unwrap();
+    l.deliver();
+    l.alice_writes(&hers, &format!("#participant add Sam <{sam}>\n"));
+    l.advance(HOUR);
+    l.alice_writes(&mine, "#erase\n");
+    l.deliver();
+    assert_eq!(l.show(&mine).reporter, "");
+    let t = l.show(&hers);
+    assert_eq!((t.reporter.as_str(), t.erased_at), (claire, None), "her ticket is still hers");
+    let participants = vdpd::store::tickets::participants(l.store.conn(), t.id).unwrap();
+    assert_eq!(participants.iter().map(|p| p.address.as_str()).collect::<Vec<_>>(), [claire], "Sam is gone from it");
+}

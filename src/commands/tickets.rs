@@ -476,7 +476,7 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool, content
     println!("\nParticipants:");
     for p in &participants {
         let name = if p.name.is_empty() { String::new() } else { format!(" ({})", p.name) };
-        println!("  {:<10} {}{}", p.role, line(&p.address), line(&name));
+        println!("  {:<11} {}{}", p.role, line(&p.address), line(&name));
     }
     println!("\nMessages:");
     for m in &messages {

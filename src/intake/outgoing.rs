@@ -45,13 +45,6 @@ pub(super) fn researcher(
     Ok(Recipient { address: address.to_string(), name: name.to_string(), cert, team: false, lang })
 }
 
-/// The language mail to `address` is written in: the one remembered for them, if the desk still answers in
-/// it, else the desk's own.
-pub(super) fn language_of(tx: &rusqlite::Transaction<'_>, env: &Env, address: &str) -> Result<Lang, StoreError> {
-    let remembered = store::languages::of(tx, address)?.map(|(l, _)| l);
-    Ok(env.templates.answer_in(remembered.as_ref()).clone())
-}
-
 /// Learns the language of a researcher's mail (what it declares, else what its text reads as, among the
 /// languages the desk answers in) and remembers it for its sender, so that this mail's answer and every later
 /// mail to them is in it. A mail that says nothing clear changes nothing: "merci" keeps French.
@@ -156,6 +149,26 @@ pub(super) fn auto_reply(
     }
     enqueue(tx, env, Some(ticket), plan, std::slice::from_ref(to), ctx, &[], now)?;
     Ok(true)
+}
+
+/// Enqueues `plan` to each researcher on their own (the reporter and the co-reporters): each greeted by
+/// name, in their language, encrypted to their key where we hold one, and none seeing who else received it.
+pub(super) fn enqueue_each(
+    tx: &rusqlite::Transaction<'_>,
+    env: &Env,
+    ticket: (i64, &str),
+    plan: &MailPlan,
+    recipients: &[Recipient],
+    ctx: &TicketContext,
+    now: i64,
+) -> Result<(), HandleError> {
+    for r in recipients {
+        let mut c = ctx.clone();
+        c.researcher = vdpd_core::mail::context::Person { address: r.address.clone(), name: r.name.clone() };
+        c.encrypted = will_encrypt(env, r);
+        enqueue(tx, env, Some(ticket), plan, std::slice::from_ref(r), c, &[], now)?;
+    }
+    Ok(())
 }
 
 /// Renders a planned mail (its template with `ctx` and what the mail itself carries) and writes it to the

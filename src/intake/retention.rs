@@ -23,11 +23,9 @@ fn describe(p: &Purge) -> String {
 /// receipts and we can still reach them).
 pub(crate) fn purge(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<Purge, HandleError> {
     let config = &env.config;
-    if config.retention.receipt
-        && let Some(to) = reporter(tx, t, now)?
-    {
-        let mut ctx = TicketContext::new(config, &t.reference, &t.subject, &to.address, &to.name, t.received_at);
-        ctx.encrypted = outgoing::will_encrypt(env, &to);
+    let to = if config.retention.receipt { super::status::researchers(tx, t, now)? } else { Vec::new() };
+    if !to.is_empty() {
+        let ctx = TicketContext::new(config, &t.reference, &t.subject, "", "", t.received_at);
         let retention = RetentionContext {
             after: config.retention.after_resolution.map(|d| d.to_string()),
             ended_on: t.resolved_at.or(t.closed_at).map(|at| config.calendar.show_date(at)),
@@ -35,7 +33,7 @@ pub(crate) fn purge(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<P
             other_tickets: Vec::new(),
         };
         let plan = to_reporter_plan(tx, t, Mail::RetentionReceipt { retention }, "Your report data was deleted")?;
-        outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), ctx, &[], now)?;
+        outgoing::enqueue_each(tx, env, (t.id, &t.reference), &plan, &to, &ctx, now)?;
     }
     let host = hints::asset_host(&t.asset).unwrap_or_default();
     let done = store::retention::purge_ticket(tx, t.id, &host, now)?;

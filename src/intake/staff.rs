@@ -10,10 +10,11 @@ use crate::classify::Inbound;
 use crate::engine::hints;
 use crate::engine::staff::{self as cmd, Command, Effect};
 use crate::engine::{self, DAY_MS};
-use crate::mail::{Mail, MessageKind};
+use crate::mail::{Mail, MessageKind, Notice};
 use crate::render::{AttachmentContext, MessageContext, NamedText, OutFile, RetentionContext, TicketContext};
 use crate::store::{self, tickets::TicketRow};
 use crate::timeline::{BY_VDPD, Event};
+use vdpd_core::lang::Lang;
 
 /// (address, certificate fingerprint) of every member with a certificate.
 pub(super) fn fingerprints(env: &Env) -> Vec<(String, String)> {
@@ -488,6 +489,12 @@ pub(super) fn handle(
         product: ticket.product.clone(),
         cve_id: ticket.cve_id.clone(),
         incident_at: ticket.incident_at,
+        reporter: ticket.reporter.clone(),
+        co_reporters: store::tickets::participants(tx, ticket_id)?
+            .into_iter()
+            .filter(|p| p.role == store::tickets::Role::CoReporter)
+            .map(|p| p.address)
+            .collect(),
     };
     let me = outgoing::staff_member(env, member, now);
     let effects = match cmd::plan(&view, &parsed, &existing, cmd::At { now, member }, config) {
@@ -513,13 +520,13 @@ pub(super) fn handle(
     };
 
     let mut done: Vec<String> = Vec::new();
-    let mut notices: Vec<String> = Vec::new();
+    let mut notices: Vec<Notice> = Vec::new();
     if let Some(ignored) = &ignored {
         done.push(ignored.clone());
     }
     tracing::debug!(ticket = %reference, staff = %member, "{reference}: the commands of {member} plan {effects:?}");
     for effect in effects.iter().filter(|e| **e != Effect::Erase) {
-        apply_effect(tx, env, &ticket, effect, member, now, &mut done, &mut notices)?;
+        apply_effect(tx, &ticket, effect, member, now, &mut done, &mut notices)?;
     }
     // The commands may have changed what the ticket says (its asset, its weakness, a purge).
     super::search::reindex(tx, config, ticket_id)?;
@@ -530,8 +537,10 @@ pub(super) fn handle(
         .find(|p| p.role == store::tickets::Role::Reporter)
         .map(|p| p.name)
         .unwrap_or_default();
-    let researcher = outgoing::researcher(tx, &ticket.reporter, &reporter_name, now)?;
-    let encrypted = outgoing::will_encrypt(env, &researcher);
+    let mut researchers = vec![outgoing::researcher(tx, &ticket.reporter, &reporter_name, now)?];
+    researchers.extend(super::status::co_reporters(tx, &ticket, now)?);
+    // Staff's words go in clear text to nobody the policy withholds them from: encrypted to all, or to none.
+    let encrypted = researchers.iter().all(|r| outgoing::will_encrypt(env, r));
     let relay = cmd::relay(&parsed, !notices.is_empty(), encrypted, config.openpgp.as_ref());
     done.extend(relay.done);
     if let Some(text) = relay.send {
@@ -544,24 +553,19 @@ pub(super) fn handle(
             }
             v
         });
-        let plan = engine::to_researcher_plan(
-            Mail::ToResearcher { text, notices: notices.clone() },
-            reference,
-            &ticket.subject,
-            last_in,
-            references,
-            &config.organisation.ticket_prefix,
-        );
-        outgoing::enqueue(
-            tx,
-            env,
-            Some((ticket_id, reference)),
-            &plan,
-            std::slice::from_ref(&researcher),
-            ctx,
-            &[],
-            now,
-        )?;
+        // Each researcher alone, the notices in their language.
+        for r in &researchers {
+            let lang = env.templates.answer_in(r.lang.as_ref()).clone();
+            let plan = engine::to_researcher_plan(
+                Mail::ToResearcher { text: text.clone(), notices: render_notices(env, &ticket, &notices, &lang)? },
+                reference,
+                &ticket.subject,
+                last_in.clone(),
+                references.clone(),
+                &config.organisation.ticket_prefix,
+            );
+            outgoing::enqueue_each(tx, env, (ticket_id, reference), &plan, std::slice::from_ref(r), &ctx, now)?;
+        }
         processed.enqueued = true;
         let how = crate::engine::staff::sent_how(encrypted);
         store::tickets::add_timeline(tx, ticket_id, now, member, Event::StaffWroteToResearcher, how)?;
@@ -611,45 +615,47 @@ pub(super) fn handle(
 /// Carries out one effect a staff command planned: the store, the timeline, what the member is told, and the
 /// notice for the researcher. What each command does is decided in the core ([`cmd::REGISTRY`]); this only
 /// knows how to do each kind of effect.
+/// The notices of what staff decided, as the researcher reads them in `lang` (they go into the answer's text).
+fn render_notices(env: &Env, ticket: &TicketRow, notices: &[Notice], lang: &Lang) -> Result<Vec<String>, HandleError> {
+    let config = &env.config;
+    let mut out = Vec::with_capacity(notices.len());
+    for notice in notices {
+        let mut ctx =
+            TicketContext::new(config, &ticket.reference, &ticket.subject, &ticket.reporter, "", ticket.received_at);
+        notice.fill(&mut ctx);
+        // The researcher's own deletion duty (quoted when the flaw is resolved).
+        ctx.retention = config
+            .retention
+            .researcher_deletion_duty
+            .clone()
+            .map(|duty| RetentionContext { researcher_duty: Some(duty), ..RetentionContext::default() });
+        ctx.in_language(config, lang);
+        out.push(env.templates.render_in(lang, notice.template(), &ctx)?.body.trim_end().to_string());
+    }
+    Ok(out)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn apply_effect(
     tx: &Tx<'_>,
-    env: &Env,
     ticket: &TicketRow,
     effect: &Effect,
     member: &str,
     now: i64,
     done: &mut Vec<String>,
-    notices: &mut Vec<String>,
+    notices: &mut Vec<Notice>,
 ) -> Result<(), HandleError> {
-    let config = &env.config;
     let id = ticket.id;
     let timeline = |event: Event, detail: &str| store::tickets::add_timeline(tx, id, now, member, event, detail);
     match effect {
         Effect::Update(update) => store::tickets::update(tx, id, update, now)?,
+        Effect::AddParticipant { address, name } => {
+            store::tickets::add_participant(tx, id, address, name, store::tickets::Role::CoReporter, now)?
+        }
+        Effect::RemoveParticipant(address) => store::tickets::remove_co_reporter(tx, id, address)?,
         Effect::Timeline(event, detail) => timeline(*event, detail)?,
         Effect::Done(line) => done.push(line.clone()),
-        Effect::Notice(notice) => {
-            let mut ctx = TicketContext::new(
-                config,
-                &ticket.reference,
-                &ticket.subject,
-                &ticket.reporter,
-                "",
-                ticket.received_at,
-            );
-            notice.fill(&mut ctx);
-            // The researcher's own deletion duty (quoted when the flaw is resolved).
-            ctx.retention = config
-                .retention
-                .researcher_deletion_duty
-                .clone()
-                .map(|duty| RetentionContext { researcher_duty: Some(duty), ..RetentionContext::default() });
-            // In the language the researcher is answered in: the notices go into the answer's text.
-            let lang = outgoing::language_of(tx, env, &ticket.reporter)?;
-            ctx.in_language(config, &lang);
-            notices.push(env.templates.render_in(&lang, notice.template(), &ctx)?.body.trim_end().to_string());
-        }
+        Effect::Notice(notice) => notices.push((**notice).clone()),
         Effect::Diagnosed => {
             store::tickets::set_diagnosed(tx, id, now)?;
         }

@@ -141,6 +141,25 @@ pub(super) fn answer_enquiry(
     Ok(outcome)
 }
 
+/// Everyone on the researchers' side of a ticket, as recipients: the reporter (unless erased), then the
+/// co-reporters staff added. What staff decide and what vdpd sends on its own goes to each of them.
+pub(super) fn researchers(tx: &Tx<'_>, t: &TicketRow, now: i64) -> Result<Vec<Recipient>, HandleError> {
+    let mut out: Vec<Recipient> = reporter(tx, t, now)?.into_iter().collect();
+    out.extend(co_reporters(tx, t, now)?);
+    Ok(out)
+}
+
+/// The co-reporters staff added to a ticket, as recipients.
+pub(super) fn co_reporters(tx: &Tx<'_>, t: &TicketRow, now: i64) -> Result<Vec<Recipient>, HandleError> {
+    let mut out = Vec::new();
+    for p in store::tickets::participants(tx, t.id)? {
+        if p.role == store::tickets::Role::CoReporter {
+            out.push(outgoing::researcher(tx, &p.address, &p.name, now)?);
+        }
+    }
+    Ok(out)
+}
+
 /// The researcher of a ticket as a recipient (`None` once their data was erased).
 pub(super) fn reporter(tx: &Tx<'_>, t: &TicketRow, now: i64) -> Result<Option<Recipient>, HandleError> {
     if t.reporter.is_empty() || t.erased_at.is_some() {
@@ -183,13 +202,15 @@ pub(super) fn to_reporter_plan(
 pub(crate) fn periodic(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<bool, HandleError> {
     // The clock moves on whatever happens, so a mail that cannot go does not come due again at once.
     store::tickets::set_last_update(tx, t.id, now)?;
-    let Some(to) = reporter(tx, t, now)? else { return Ok(false) };
-    let mut ctx = TicketContext::new(&env.config, &t.reference, &t.subject, &to.address, &to.name, t.received_at);
-    ctx.encrypted = outgoing::will_encrypt(env, &to);
+    let to = researchers(tx, t, now)?;
+    if to.is_empty() {
+        return Ok(false);
+    }
+    let ctx = TicketContext::new(&env.config, &t.reference, &t.subject, "", "", t.received_at);
     let mut status = context(tx, env, t, now, t.last_enquiry_at)?;
     status.periodic = true;
     let plan = to_reporter_plan(tx, t, Mail::StatusUpdate { status }, "Status of your report")?;
-    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), ctx, &[], now)?;
+    outgoing::enqueue_each(tx, env, (t.id, &t.reference), &plan, &to, &ctx, now)?;
     Ok(true)
 }
 

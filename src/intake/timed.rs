@@ -6,7 +6,7 @@
 
 use super::apply::Tx;
 use super::outgoing::{self, Recipient};
-use super::status::{self, reporter, to_reporter_plan};
+use super::status::{self, to_reporter_plan};
 use super::{Env, HandleError, retention, staff};
 use crate::engine::clocks::{Clock, TimerKind};
 use crate::engine::timer::{self, TicketFacts, TimerAction};
@@ -210,9 +210,11 @@ fn remind_researcher(
     state: &str,
     now: i64,
 ) -> Result<(), HandleError> {
-    let Some(to) = reporter(tx, t, now)? else { return Ok(()) };
-    let mut ctx = TicketContext::new(&env.config, &t.reference, &t.subject, &to.address, &to.name, t.received_at);
-    ctx.encrypted = outgoing::will_encrypt(env, &to);
+    let to = status::researchers(tx, t, now)?;
+    if to.is_empty() {
+        return Ok(());
+    }
+    let ctx = TicketContext::new(&env.config, &t.reference, &t.subject, "", "", t.received_at);
     let clock = clock_context(env, t, c, None, state);
     let status = status::current(tx, env, t)?;
     let (mail, subject) = if state == "reached" {
@@ -221,6 +223,6 @@ fn remind_researcher(
         (Mail::DisclosureReminder { clock, status }, "Coordinated disclosure date coming up")
     };
     let plan = to_reporter_plan(tx, t, mail, subject)?;
-    outgoing::enqueue(tx, env, Some((t.id, &t.reference)), &plan, std::slice::from_ref(&to), ctx, &[], now)?;
+    outgoing::enqueue_each(tx, env, (t.id, &t.reference), &plan, &to, &ctx, now)?;
     Ok(())
 }

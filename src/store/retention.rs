@@ -87,14 +87,16 @@ pub fn tickets_of(conn: &Connection, address: &str) -> Result<Vec<i64>, StoreErr
 /// mail still queued: the receipt of this very erasure, whose row is blanked once sent), its OpenPGP
 /// certificate, the timeline, and credit. The tickets' content must have been purged by the caller.
 pub fn erase_address(conn: &Connection, address: &str, tickets: &[i64], now: i64) -> Result<(), StoreError> {
+    // On a ticket they took part in as a co-reporter, the reporter (someone else) and their credit stay.
     let mut erase_ticket = conn.prepare(
-        "UPDATE tickets SET reporter = '', credit = NULL, credit_consent = '', erased_at = ?2 WHERE id = ?1",
+        "UPDATE tickets SET reporter = '', credit = NULL, credit_consent = '', erased_at = ?2
+         WHERE id = ?1 AND reporter = ?3",
     )?;
     let mut scrub_timeline = conn.prepare(
         "UPDATE timeline SET detail = replace(detail, ?2, '(erased)') WHERE ticket_id = ?1 AND instr(detail, ?2) > 0",
     )?;
     for id in tickets {
-        erase_ticket.execute(params![id, now])?;
+        erase_ticket.execute(params![id, now, address])?;
         scrub_timeline.execute(params![id, address])?;
     }
     conn.prepare_cached("DELETE FROM participants WHERE address = ?1")?.execute([address])?;

@@ -61,6 +61,13 @@ pub fn add_participant(
     Ok(())
 }
 
+/// Removes a co-reporter from a ticket (the reporter stays: erasure removes them).
+pub fn remove_co_reporter(conn: &Connection, ticket_id: i64, address: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM participants WHERE ticket_id = ?1 AND address = ?2 AND role = ?3")?
+        .execute(params![ticket_id, address, Role::CoReporter.as_str()])?;
+    Ok(())
+}
+
 /// A message of a ticket, in or out.
 #[derive(Debug, Clone)]
 pub struct MessageInsert<'a> {

@@ -127,6 +127,9 @@ stored_words! {
     pub enum Role ("participant role") {
         /// The researcher who sent the report.
         Reporter = "reporter",
+        /// Someone staff added to the ticket (`#participant add`): they receive what the reporter receives
+        /// from staff and from vdpd on its own, and their mail about it is the ticket's correspondence.
+        CoReporter = "co-reporter",
     }
 }
 

@@ -71,6 +71,8 @@ events! {
     StateChanged = "state changed",
     SeveritySet = "severity set",
     Assigned = "assigned",
+    ParticipantAdded = "participant added",
+    ParticipantRemoved = "participant removed",
     Closed = "closed",
     BountyAwarded = "bounty awarded",
     BountyPaid = "bounty paid",

@@ -304,6 +304,13 @@ pub enum Command {
     Waiting,
     /// The researcher asked us to erase their personal data.
     Erase,
+    /// Add a co-reporter to the ticket (with the name they are greeted by, if given), or (`add: false`)
+    /// remove one.
+    Participant {
+        add: bool,
+        address: String,
+        name: String,
+    },
     /// The researcher's OpenPGP key: show it, forget it, or take one they offered.
     Key(KeyCommand),
     /// The vulnerability is actively exploited, known since the instant given (`None`: since the mail), or
@@ -523,6 +530,69 @@ pub const REGISTRY: &[Spec] = &[
             p.set(TicketUpdate::Assignee(who.clone()));
             p.record(Event::Assigned, who.clone(), format!("assigned to {who}"));
             Ok(())
+        },
+    },
+    Spec {
+        name: "#participant",
+        aliases: &["#participants", "#co-reporter"],
+        usage: "add|remove ADDRESS",
+        help: "add a co-reporter (they get what the reporter gets: staff answers, status, reminders), or remove one",
+        parse: |a, config| {
+            let add = match a.words.first().map(|w| w.to_ascii_lowercase()).as_deref() {
+                Some("add") => true,
+                Some("remove") => false,
+                _ => return Err("write #participant add ADDRESS or #participant remove ADDRESS".into()),
+            };
+            // `ADDRESS`, or `Name <ADDRESS>` as a mail client writes it.
+            let given = a.words[1..].join(" ");
+            let (name, address) = match (given.find('<'), given.rfind('>')) {
+                (Some(open), Some(close)) if open < close => {
+                    (given[..open].trim().trim_matches('"').trim().to_string(), given[open + 1..close].trim())
+                }
+                _ if a.words.len() == 2 => (String::new(), a.words[1]),
+                _ => return Err("give one address: #participant add ADDRESS".into()),
+            };
+            let address = crate::mailtext::normalize_address(address)
+                .ok_or_else(|| format!("{address:?} is not an e-mail address"))?;
+            let name = crate::mailtext::clean_header_text(&name, crate::mailtext::MAX_NAME_CHARS);
+            if config.staff.member(&address).is_some() || address == config.organisation.security_address {
+                return Err(format!("{address} is the desk's own: staff hear of the ticket as staff"));
+            }
+            Ok(Command::Participant { add, address, name })
+        },
+        plan: |c, p| {
+            given!(c, Command::Participant { add, address, name });
+            let known = p.ticket.co_reporters.contains(address);
+            if p.ticket.erased {
+                return Err("the researcher's personal data was erased: the ticket has no participants".into());
+            }
+            if address.eq_ignore_ascii_case(&p.ticket.reporter) {
+                return Err(format!("{address} is the reporter"));
+            }
+            match (*add, known) {
+                (true, true) => Err(format!("{address} is a co-reporter already")),
+                (false, false) => Err(format!("{address} is not a co-reporter of this ticket")),
+                (true, false) => {
+                    p.effects.push(Effect::AddParticipant { address: address.clone(), name: name.clone() });
+                    p.ticket.co_reporters.push(address.clone());
+                    p.record(
+                        Event::ParticipantAdded,
+                        address.clone(),
+                        format!("{address} added as a co-reporter: they get what the reporter gets from now on"),
+                    );
+                    Ok(())
+                }
+                (false, true) => {
+                    p.effects.push(Effect::RemoveParticipant(address.clone()));
+                    p.ticket.co_reporters.retain(|a| a != address);
+                    p.record(
+                        Event::ParticipantRemoved,
+                        address.clone(),
+                        format!("{address} removed: they get nothing more about the ticket"),
+                    );
+                    Ok(())
+                }
+            }
         },
     },
     Spec {
@@ -1292,6 +1362,9 @@ pub struct TicketView {
     pub cra_filed: Vec<CraStage>,
     /// The `[[products]]` id the ticket concerns ('' for none given).
     pub product: String,
+    /// The reporter's address ('' once erased) and the co-reporters staff added.
+    pub reporter: String,
+    pub co_reporters: Vec<String>,
     /// The CVE ID recorded ('' for none).
     pub cve_id: String,
     /// Since when a severe incident is known (CRA Art. 14(3)).
@@ -1331,6 +1404,10 @@ pub enum Effect {
     /// Erase the researcher's personal data, after everything else the mail causes (what goes to the
     /// researcher is composed while we still know them).
     Erase,
+    /// Make this address a co-reporter: from now on it receives what the reporter receives.
+    AddParticipant { address: String, name: String },
+    /// This co-reporter receives nothing more about the ticket.
+    RemoveParticipant(String),
 }
 
 /// A staff mail's commands being planned: the ticket as the earlier commands of the same mail leave it, and

@@ -284,6 +284,8 @@ fn view(state: TicketState) -> TicketView {
         product: String::new(),
         cve_id: String::new(),
         incident_at: None,
+        reporter: "ada@research.example".into(),
+        co_reporters: Vec::new(),
     }
 }
 
@@ -686,4 +688,44 @@ fn incident_starts_the_severe_incident_duty_only_where_the_policy_tracks_it() {
     assert!(pm("#cra-filed incident-notification N-1\n#cra-filed incident-final F-1\n").is_ok());
     assert!(why(p("#cra-filed incident-early-warning\n"))[0].contains("#incident first"));
     assert!(why(pm("#cra-filed early-warning\n"))[0].contains("#exploited first"), "an incident is no exploited flaw");
+}
+
+#[test]
+fn participants_are_added_and_removed_once_and_never_the_reporter_or_the_desk() {
+    let t = view(TicketState::Triage);
+    let effects = planned(&t, "#participant add Claire <claire@Research.Example>\n", &[]).unwrap();
+    let claire = Effect::AddParticipant { address: "claire@research.example".into(), name: "Claire".into() };
+    assert!(effects.contains(&claire), "{effects:?}");
+    assert!(done(&effects)[0].contains("claire@research.example added as a co-reporter"), "{:?}", done(&effects));
+    // Added and removed in one mail: the second command sees the first.
+    let effects =
+        planned(&t, "#participant add claire@research.example\n#participant remove claire@research.example\n", &[])
+            .unwrap();
+    assert!(effects.contains(&Effect::RemoveParticipant("claire@research.example".into())));
+    let with = TicketView { co_reporters: vec!["claire@research.example".into()], ..t.clone() };
+    assert!(planned(&with, "#co-reporter remove claire@research.example\n", &[]).is_ok(), "an alias");
+    let refused = why(planned(
+        &with,
+        "#participant add claire@research.example\n#participant remove bob@research.example\n\
+         #participant add ada@research.example\n",
+        &[],
+    ));
+    assert!(refused[0].contains("is a co-reporter already"), "{refused:?}");
+    assert!(refused[1].contains("is not a co-reporter"), "{refused:?}");
+    assert!(refused[2].contains("is the reporter"), "{refused:?}");
+    let erased = TicketView { erased: true, ..t.clone() };
+    assert!(why(planned(&erased, "#participant add claire@research.example\n", &[]))[0].contains("erased"));
+    // The parser refuses what is not one address, or is the desk's own.
+    let c = config("");
+    let p = parse(
+        "#participant claire@research.example\n#participant add\n#participant add not-an-address\n\
+         #participant add security@example.test\n#participant add a@x.example b@x.example\n",
+        &c,
+    );
+    let why: Vec<&str> = p.errors.iter().map(|e| e.why.as_str()).collect();
+    assert_eq!(why.len(), 5, "{why:?}");
+    assert!(why[0].contains("#participant add ADDRESS or #participant remove ADDRESS"), "{why:?}");
+    assert!(why[2].contains("is not an e-mail address"), "{why:?}");
+    assert!(why[3].contains("the desk's own"), "{why:?}");
+    assert!(why[4].contains("give one address"), "{why:?}");
 }
