@@ -1609,3 +1609,49 @@ fn erasing_a_co_reporter_leaves_the_other_tickets_reporter() {
     let participants = vdpd::store::tickets::participants(l.store.conn(), t.id).unwrap();
     assert_eq!(participants.iter().map(|p| p.address.as_str()).collect::<Vec<_>>(), [claire], "Sam is gone from it");
 }
+
+/// A reporter names a co-reporter in their mail: staff see the proposal and the command that confirms it, and
+/// the named address receives nothing — and its mail is not the ticket's — until staff confirm.
+#[test]
+fn a_co_reporter_named_by_the_reporter_waits_for_staff() {
+    let mut l = Life::new("bounty", "2026-11-23T10:00:00Z");
+    let (sam, alice) = (l.sam.address.clone(), l.alice.address.clone());
+    let claire = "claire@research.example";
+    let reference = l
+        .sam_writes(
+            "XSS on app.dronedesk.io",
+            &format!("Reflected XSS on https://app.dronedesk.io/search\nCo-reporters: Claire <{claire}>\n"),
+        )
+        .reference
+        .unwrap();
+    let got = l.deliver();
+    assert!(got.iter().all(|g| g.to != claire), "a proposal receives nothing: {got:#?}");
+    let staff = got.iter().find(|g| g.to == alice).unwrap();
+    assert!(
+        staff.text.contains(&format!(
+            "Co-reporter: Claire <{claire}> (proposed by the reporter, not confirmed: #participant add {claire}"
+        )),
+        "{}",
+        staff.text
+    );
+    assert!(l.events(&reference).contains(&Event::ParticipantProposed));
+    // Not yet a participant: her mail with the reference is a report of her own.
+    let hers = l.writes(claire, &format!("Re: [{reference}] XSS"), "Is there news about the XSS report we sent?");
+    assert_ne!(hers.reference.as_deref(), Some(reference.as_str()));
+    l.deliver();
+    // Staff confirm: she is a co-reporter, greeted by the name Sam gave.
+    l.advance(HOUR);
+    l.alice_writes(&reference, &format!("#participant add {claire}\n#state accepted\n"));
+    l.deliver();
+    l.advance(HOUR);
+    l.alice_writes(&reference, "#bounty minor\n");
+    let got = l.deliver();
+    let to_claire =
+        got.iter().find(|g| g.to == claire && g.kind == "staff-reply").unwrap_or_else(|| panic!("{got:#?}"));
+    assert!(to_claire.text.contains("bounty"), "{}", to_claire.text);
+    assert!(got.iter().any(|g| g.to == sam && g.kind == "staff-reply"));
+    let t = l.show(&reference);
+    let participants = vdpd::store::tickets::participants(l.store.conn(), t.id).unwrap();
+    let claire_row = participants.iter().find(|p| p.address == claire).unwrap();
+    assert_eq!((claire_row.role, claire_row.name.as_str()), (vdpd::store::tickets::Role::CoReporter, "Claire"));
+}

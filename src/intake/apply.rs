@@ -240,6 +240,7 @@ fn new_ticket(
         store::tickets::Role::Reporter,
         now,
     )?;
+    propose_co_reporters(tx, env, ticket_id, inbound, now)?;
     let mut mail = ResearcherMail::record(
         tx,
         env,
@@ -282,10 +283,48 @@ fn correspondence(
     let plan = researcher::plan(inbound, &snapshot, &env.config);
     let ticket = (ticket_id, reference);
     let received_at = store::intake::fetched_at(tx, intake_id)?.unwrap_or(now);
+    if row.reporter == inbound.sender {
+        propose_co_reporters(tx, env, ticket_id, inbound, now)?;
+    }
     let mut mail =
         ResearcherMail::record(tx, env, intake_id, ticket, inbound, &held, &plan, Some(row), received_at, now)?;
     store::tickets::touch_ticket(tx, ticket_id, now)?;
     mail.carry_out(tx, env, &plan.steps, processed)
+}
+
+/// The co-reporters the reporter's mail names, recorded as proposals for staff to confirm (`#participant
+/// add`): nobody new hears of the ticket on the reporter's word alone, which a forged From could give.
+fn propose_co_reporters(
+    tx: &Tx<'_>,
+    env: &Env,
+    ticket_id: i64,
+    inbound: &Inbound,
+    now: i64,
+) -> Result<(), HandleError> {
+    let config = &env.config;
+    let signed = matches!(inbound.body.signature, Signature::Good { .. });
+    let known: Vec<String> = store::tickets::participants(tx, ticket_id)?.into_iter().map(|p| p.address).collect();
+    for (name, address) in engine::co_reporters_named(&inbound.body.text) {
+        if known.contains(&address)
+            || address == inbound.sender
+            || address == config.organisation.security_address
+            || config.staff.member(&address).is_some()
+        {
+            continue;
+        }
+        store::tickets::add_participant(tx, ticket_id, &address, &name, store::tickets::Role::Proposed, now)?;
+        let how =
+            if signed { "named in the reporter's signed mail" } else { "named in the reporter's mail (unsigned)" };
+        store::tickets::add_timeline(
+            tx,
+            ticket_id,
+            now,
+            &inbound.sender,
+            Event::ParticipantProposed,
+            &format!("{address}: {how}"),
+        )?;
+    }
+    Ok(())
 }
 
 /// A researcher's mail being carried out: what the steps the core decided need.

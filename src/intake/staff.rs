@@ -49,6 +49,21 @@ pub(super) fn ticket_context(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) ->
     ctx.scope_hint = hints::scope_hint(&t.asset, &format!("{}\n{report_text}", t.subject), &config.scope);
     ctx.researcher_key = super::keys::summary(tx, &t.reporter)?;
     ctx.researcher_language = outgoing::language_note(tx, &t.reporter)?;
+    ctx.co_reporters = store::tickets::participants(tx, t.id)?
+        .into_iter()
+        .filter_map(|p| {
+            let who = if p.name.is_empty() { p.address.clone() } else { format!("{} <{}>", p.name, p.address) };
+            let what = match p.role {
+                store::tickets::Role::CoReporter => "co-reporter: gets what the reporter gets".to_string(),
+                store::tickets::Role::Proposed => format!(
+                    "proposed by the reporter, not confirmed: #participant add {} lets them see the ticket",
+                    p.address
+                ),
+                store::tickets::Role::Reporter => return None,
+            };
+            Some(NamedText { name: who, value: what })
+        })
+        .collect();
     ctx.duplicate_hint = duplicate_hint(tx, env, t, now)?;
     ctx.similar = super::search::similar(tx, &env.config, t.id)?
         .into_iter()

@@ -53,9 +53,13 @@ pub fn add_participant(
     role: Role,
     now: i64,
 ) -> Result<(), StoreError> {
+    // A proposed co-reporter that staff confirm becomes one (keeping the name the reporter gave, unless staff
+    // give another); every other participant stays what they are.
     conn.prepare_cached(
         "INSERT INTO participants (ticket_id, address, name, role, added_at) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (ticket_id, address) DO NOTHING",
+         ON CONFLICT (ticket_id, address) DO UPDATE SET role = excluded.role, added_at = excluded.added_at,
+             name = CASE WHEN excluded.name != '' THEN excluded.name ELSE participants.name END
+         WHERE participants.role = 'proposed' AND excluded.role != 'proposed'",
     )?
     .execute(params![ticket_id, address, name, role.as_str(), now])?;
     Ok(())
@@ -176,8 +180,9 @@ pub fn thread_candidates(
             push(id, reference, false);
         }
     }
-    let mut is_participant =
-        conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM participants WHERE ticket_id = ?1 AND address = ?2)")?;
+    let mut is_participant = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM participants WHERE ticket_id = ?1 AND address = ?2 AND role != 'proposed')",
+    )?;
     for c in &mut out {
         c.sender_is_participant = is_participant.query_row(params![c.ticket_id, sender], |r| r.get(0))?;
     }

@@ -130,6 +130,9 @@ stored_words! {
         /// Someone staff added to the ticket (`#participant add`): they receive what the reporter receives
         /// from staff and from vdpd on its own, and their mail about it is the ticket's correspondence.
         CoReporter = "co-reporter",
+        /// Someone the reporter named as a co-reporter, not yet confirmed by staff: receives nothing, and
+        /// their mail is not the ticket's correspondence.
+        Proposed = "proposed",
     }
 }
 

@@ -71,6 +71,7 @@ events! {
     StateChanged = "state changed",
     SeveritySet = "severity set",
     Assigned = "assigned",
+    ParticipantProposed = "co-reporter proposed",
     ParticipantAdded = "participant added",
     ParticipantRemoved = "participant removed",
     Closed = "closed",

@@ -547,5 +547,58 @@ pub fn to_researcher_plan(
     }
 }
 
+/// The most co-reporters one mail can propose.
+const MAX_NAMED_CO_REPORTERS: usize = 5;
+
+/// The co-reporters a researcher's own words name, as (display name, address): a line (not quoted) labelled
+/// "Co-reporters:", "Co-researcher:", "Reported with:" (or in French, German, Spanish) listing addresses,
+/// each `addr` or `Name <addr>`, separated by commas, semicolons or "and". They are only proposals: staff
+/// confirm each with `#participant add` before the address receives anything.
+pub fn co_reporters_named(text: &str) -> Vec<(String, String)> {
+    const LABELS: &[&str] = &[
+        "co-reporter",
+        "co-reporters",
+        "coreporter",
+        "coreporters",
+        "co-researcher",
+        "co-researchers",
+        "reported with",
+        "found with",
+        "co-rapporteur",
+        "co-rapporteurs",
+        "co-auteur",
+        "co-auteurs",
+        "mitentdecker",
+        "co-descubridor",
+        "co-descubridores",
+    ];
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.starts_with('>')) {
+        let Some((label, rest)) = line.split_once(':') else { continue };
+        let label = label.trim().trim_start_matches(['*', '-', ' ']).trim_end_matches('*').trim().to_lowercase();
+        if !LABELS.contains(&label.as_str()) {
+            continue;
+        }
+        for entry in
+            rest.replace(" and ", ",").replace(" et ", ",").replace(" und ", ",").replace(" y ", ",").split([',', ';'])
+        {
+            let entry = entry.trim();
+            let (name, address) = match (entry.find('<'), entry.rfind('>')) {
+                (Some(open), Some(close)) if open < close => {
+                    (entry[..open].trim().trim_matches('"').trim(), &entry[open + 1..close])
+                }
+                _ => ("", entry),
+            };
+            if let Some(address) = mailtext::normalize_address(address.trim())
+                && !out.iter().any(|(_, a)| *a == address)
+                && out.len() < MAX_NAMED_CO_REPORTERS
+            {
+                out.push((mailtext::clean_header_text(name, mailtext::MAX_NAME_CHARS), address));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

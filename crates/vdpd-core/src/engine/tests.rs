@@ -549,3 +549,23 @@ fn a_researchers_exploited_answer_starts_the_cra_duty() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_researcher_names_co_reporters_as_proposals() {
+    let named = co_reporters_named(
+        "Found together.\nCo-reporters: Claire Dupont <Claire@Research.Example>, bob@research.example and \
+         \"Eve\" <eve@research.example>\n> Co-reporter: quoted@research.example\nCredit: Sam\n",
+    );
+    assert_eq!(
+        named,
+        [
+            ("Claire Dupont".to_string(), "claire@research.example".to_string()),
+            (String::new(), "bob@research.example".to_string()),
+            ("Eve".to_string(), "eve@research.example".to_string()),
+        ]
+    );
+    assert_eq!(co_reporters_named("Co-rapporteurs : jeanne@exemple.fr et paul@exemple.fr").len(), 2);
+    assert!(co_reporters_named("Co-reporter: nobody, not-an-address\nMy co-reporter is Claire.").is_empty());
+    let many = format!("Co-reporters: {}", (0..20).map(|i| format!("r{i}@x.example")).collect::<Vec<_>>().join(", "));
+    assert_eq!(co_reporters_named(&many).len(), 5, "a mail proposes a handful, not a list");
+}

@@ -83,6 +83,9 @@ pub struct TicketContext {
     pub key_notice: Option<String>,
     /// The key vdpd holds for the researcher and how it came to be trusted (for staff), if it holds one.
     pub researcher_key: Option<String>,
+    /// The ticket's co-reporters and the ones the reporter proposed (for staff): `name` the address (and
+    /// display name), `value` what they are.
+    pub co_reporters: Vec<NamedText>,
     /// The language this mail is written in (`en`, `fr`): the template's folder, or the organisation's.
     pub lang: String,
     /// The language the researcher is answered in and how vdpd learned it (for staff): "fr (français,
@@ -375,6 +378,7 @@ impl TicketContext {
             unsigned: None,
             key_notice: None,
             researcher_key: None,
+            co_reporters: Vec::new(),
             lang: config.templates.language.to_string(),
             researcher_language: None,
             received_at_ms,
@@ -490,6 +494,10 @@ impl TicketContext {
         full.researcher_key =
             Some("0123456789ABCDEF0123456789ABCDEF01234567 (learned on first use, 2026-11-23)".into());
         full.researcher_language = Some("fr (français, from Content-Language)".into());
+        full.co_reporters = vec![NamedText {
+            name: "Claire <claire@research.example>".into(),
+            value: "proposed by the reporter (signed mail): #participant add claire@research.example lets them see the ticket".into(),
+        }];
         full.clock = Some(ClockContext {
             name: "first diagnosis".into(),
             promise: "7 business days".into(),
