@@ -841,6 +841,9 @@ fn a_french_report_through_the_mail_stack_is_answered_in_french() {
     let staff = read(&alice, &expect(&desk, &alice.address, "[MK-2026-0001] New report", 1));
     assert!(staff.contains("Language: fr (français, detected from the text)"), "{staff}");
     assert!(staff.contains("The researcher wrote"), "staff read English: {staff}");
+    let show = desk.show("MK-2026-0001");
+    assert_eq!(show["participants"][0]["language"], "fr", "{show}");
+    assert_eq!(show["participants"][0]["language_found"], "detected");
     let sectxt = String::from_utf8(desk.vdpd(&["security-txt"]).stdout).unwrap();
     assert!(sectxt.lines().any(|l| l == "Preferred-Languages: en, fr"), "{sectxt}");
 }

@@ -159,6 +159,10 @@ struct ParticipantJson {
     name: String,
     role: crate::store::tickets::Role,
     added_at: String,
+    /// The language mail to them is written in, if vdpd learned one (`fr`), and how (`content-language`,
+    /// `detected`).
+    language: Option<String>,
+    language_found: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -330,6 +334,10 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool, content
     let (_, clocks) = crate::intake::clocks::compute(conn, config, &t)?;
     let planned = crate::store::timers::for_ticket(conn, t.id)?;
     let participants = tickets::participants(conn, t.id)?;
+    let mut languages = Vec::with_capacity(participants.len());
+    for p in &participants {
+        languages.push(crate::store::languages::of(conn, &p.address)?);
+    }
     let messages = tickets::messages(conn, t.id)?;
     let timeline = tickets::timeline(conn, t.id)?;
     let form = crate::store::form::sections(conn, t.id)?;
@@ -343,11 +351,14 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool, content
             ticket: TicketJson::from(&t),
             participants: participants
                 .iter()
-                .map(|p| ParticipantJson {
+                .zip(&languages)
+                .map(|(p, lang)| ParticipantJson {
                     address: p.address.clone(),
                     name: p.name.clone(),
                     role: p.role,
                     added_at: format_ms(p.added_at),
+                    language: lang.as_ref().map(|(l, _)| l.to_string()),
+                    language_found: lang.as_ref().map(|(_, f)| f.as_str()),
                 })
                 .collect(),
             messages: messages
@@ -474,9 +485,10 @@ pub fn show(store: &Store, config: &Config, reference: &str, json: bool, content
         }
     }
     println!("\nParticipants:");
-    for p in &participants {
+    for (p, lang) in participants.iter().zip(&languages) {
         let name = if p.name.is_empty() { String::new() } else { format!(" ({})", p.name) };
-        println!("  {:<11} {}{}", p.role, line(&p.address), line(&name));
+        let lang = lang.as_ref().map(|(l, f)| format!("  [{l}, {}]", f.as_str())).unwrap_or_default();
+        println!("  {:<11} {}{}{lang}", p.role, line(&p.address), line(&name));
     }
     println!("\nMessages:");
     for m in &messages {
