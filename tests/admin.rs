@@ -56,6 +56,10 @@ fn security_txt_is_written_from_the_policy_and_clear_signed_by_the_organisation_
     assert!(body.contains(&"Acknowledgments: https://example.test/hall-of-fame"), "{body:?}");
     assert!(body.contains(&"Policy: https://example.test/security/policy"), "{body:?}");
     assert!(body.contains(&"Preferred-Languages: en, de"), "{body:?}");
+    // The policy names a language nobody is answered in: check says so.
+    let check = desk.vdpd(&["check"]);
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(said.contains("preferred_languages names \"de\", but researchers are answered only in en, fr"), "{said}");
     assert!(body.contains(&"Canonical: https://example.test/.well-known/security.txt"), "{body:?}");
 
     // Unsigned to standard output as well; without a key, --sign is refused with the reason.

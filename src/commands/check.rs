@@ -64,6 +64,19 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
         r.check("templates render", templates.self_test(&config), |_| {
             "every template renders with a sample ticket".into()
         });
+        // security.txt promising a language nobody is answered in.
+        for tag in &config.security_txt.preferred_languages {
+            let answered = tag.parse::<vdpd_core::lang::Lang>().is_ok_and(|l| templates.languages().contains(&l));
+            if !answered {
+                r.warn(
+                    "security.txt",
+                    format!(
+                        "preferred_languages names {tag:?}, but researchers are answered only in {}: add templates/{tag}/ or leave preferred_languages out",
+                        templates.languages().iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+        }
     }
     check_store(&mut r, &config);
     check_policy(&mut r, &config);
