@@ -848,6 +848,43 @@ fn a_french_report_through_the_mail_stack_is_answered_in_french() {
     assert!(sectxt.lines().any(|l| l == "Preferred-Languages: en, fr"), "{sectxt}");
 }
 
+/// Research done in pairs, through Postfix and Dovecot: the reporter (GnuPG, with a key) names a co-reporter
+/// who has none; the co-reporter hears nothing until staff confirm with a signed `#participant add`, then
+/// gets the decision's notice on their own, in clear text (no key), while the reporter's copy stays encrypted
+/// to the reporter's key, and neither mail names the other researcher.
+#[test]
+fn a_co_reporter_confirmed_by_staff_gets_the_decisions_through_the_mail_stack() {
+    let (desk, alice, _) = example_desk("pair", "recognition");
+    let ada = Gpg::dated(&desk.researcher(1));
+    ada.import(&desk.vdpd(&["key", "export"]).stdout);
+    let (r, bob) = (ada.address.clone(), desk.researcher(2));
+    let report = format!(
+        "Description: Comments run scripts for every viewer.\nURLs: https://dashboard.mykonci.com/comments\n\
+         Steps to reproduce: post <script>alert(1)</script> as a comment.\nCo-reporters: Bob <{bob}>\n"
+    );
+    desk.send(&r, &from_researcher(&ada, &desk, "Stored XSS in comments", 1, &report));
+    desk.once_at("2026-11-23T10:00:00Z");
+    desk.wait_inbox(&r, 1, T);
+    let staff = read(&alice, &expect(&desk, &alice.address, "[MK-2026-0001] New report", 1));
+    assert!(staff.contains(&format!("#participant add {bob} lets them see the ticket")), "{staff}");
+    assert!(desk.queued_subjects(&bob).is_empty(), "a proposal receives nothing");
+
+    staff_mail(&desk, &alice, "MK-2026-0001", "2026-11-24T10:00:00Z", &format!("#participant add {bob}\n#resolved\n"));
+    let to_bob = body(&expect(&desk, &bob, "[MK-2026-0001]", 1));
+    assert!(to_bob.contains("is fixed"), "the notice: {to_bob}");
+    assert!(!to_bob.contains(&r), "Bob's mail does not name Ada's address: {to_bob}");
+    let to_ada = desk.wait_inbox(&r, 2, T)[1].clone();
+    assert!(read(&ada, &to_ada).contains("is fixed"), "encrypted to Ada's key");
+    let show = desk.show("MK-2026-0001");
+    let roles: Vec<(&str, &str)> = show["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["address"].as_str().unwrap(), p["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(roles, [(r.as_str(), "reporter"), (bob.as_str(), "co-reporter")]);
+}
+
 #[test]
 fn the_daemon_escalates_a_broken_promise_by_itself() {
     // The recognition policy with a first diagnosis promised within 3 seconds, and no working hours to wait
