@@ -552,13 +552,19 @@ pub(super) fn handle(
         .find(|p| p.role == store::tickets::Role::Reporter)
         .map(|p| p.name)
         .unwrap_or_default();
-    let mut researchers = vec![outgoing::researcher(tx, &ticket.reporter, &reporter_name, now)?];
+    let mut researchers = Vec::new();
+    if !ticket.reporter.is_empty() {
+        researchers.push(outgoing::researcher(tx, &ticket.reporter, &reporter_name, now)?);
+    }
     researchers.extend(super::status::co_reporters(tx, &ticket, now)?);
     // Staff's words go in clear text to nobody the policy withholds them from: encrypted to all, or to none.
     let encrypted = researchers.iter().all(|r| outgoing::will_encrypt(env, r));
     let relay = cmd::relay(&parsed, !notices.is_empty(), encrypted, config.openpgp.as_ref());
     done.extend(relay.done);
-    if let Some(text) = relay.send {
+    // (Nobody to write to once the reporter was erased and no co-reporter is left.)
+    if let Some(text) = relay.send
+        && !researchers.is_empty()
+    {
         let mut ctx = ticket_context(tx, env, &ticket, now)?;
         ctx.encrypted = encrypted;
         let (last_in, first) = store::tickets::thread_anchor(tx, ticket_id)?;
