@@ -33,7 +33,10 @@ getent passwd vdpd >/dev/null || fail "no vdpd user"
 state=$(systemctl is-enabled vdpd.service 2>/dev/null || true)
 [ "$state" != enabled ] || fail "the service was enabled before it is configured"
 [ ! -e /run/vdpd.pid ] && ! pgrep -x vdpd >/dev/null || fail "vdpd was started before it is configured"
-dpkg-query -W -f='${Conffiles}\n' vdpd | grep -q '/etc/vdpd/policy.toml' || fail "policy.toml is not a conffile"
+# Read whole first: `dpkg-query | grep -q` fails under pipefail when grep stops reading early (SIGPIPE).
+conffiles=$(dpkg-query -W -f='${Conffiles}\n' vdpd)
+grep -q ' /etc/vdpd/policy.toml ' <<<"$conffiles" || fail "policy.toml is not a conffile"
+grep -q ' /etc/vdpd/templates/fr/acknowledgement.txt ' <<<"$conffiles" || fail "the French templates are not conffiles"
 for f in /etc/vdpd/templates/acknowledgement.txt /etc/vdpd/templates/fr/acknowledgement.txt /usr/share/man/man1/vdpd.1.gz \
          /usr/share/bash-completion/completions/vdpd /usr/share/zsh/vendor-completions/_vdpd \
          /usr/share/fish/vendor_completions.d/vdpd.fish /usr/share/doc/vdpd/examples/bounty/policy.toml; do
