@@ -305,11 +305,7 @@ fn propose_co_reporters(
     let signed = matches!(inbound.body.signature, Signature::Good { .. });
     let known: Vec<String> = store::tickets::participants(tx, ticket_id)?.into_iter().map(|p| p.address).collect();
     for (name, address) in engine::co_reporters_named(&inbound.body.text) {
-        if known.contains(&address)
-            || address == inbound.sender
-            || address == config.organisation.security_address
-            || config.staff.member(&address).is_some()
-        {
+        if known.contains(&address) || address == inbound.sender || engine::staff::is_the_desks_own(&address, config) {
             continue;
         }
         store::tickets::add_participant(tx, ticket_id, &address, &name, store::tickets::Role::Proposed, now)?;

@@ -57,10 +57,7 @@ pub(super) fn learn_language(
     let text = format!("{}\n{}", inbound.subject, inbound.body.text);
     let found = lang::of_mail(inbound.content_language.as_deref(), &text, env.templates.languages());
     if let Some((l, how)) = found {
-        let before = store::languages::of(tx, &inbound.sender)?;
-        if before.as_ref().map(|(b, _)| b) != Some(&l) {
-            tracing::debug!(researcher = %inbound.sender, "{}: answered in {l} ({})", inbound.sender, how.as_str());
-        }
+        tracing::debug!(researcher = %inbound.sender, "{}: wrote in {l} ({})", inbound.sender, how.as_str());
         store::languages::remember(tx, &inbound.sender, &l, how, now)?;
     }
     Ok(())

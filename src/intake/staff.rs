@@ -547,16 +547,7 @@ pub(super) fn handle(
     super::search::reindex(tx, config, ticket_id)?;
 
     // The researcher's answer: the member's words and the notices of what was decided.
-    let reporter_name = store::tickets::participants(tx, ticket_id)?
-        .into_iter()
-        .find(|p| p.role == store::tickets::Role::Reporter)
-        .map(|p| p.name)
-        .unwrap_or_default();
-    let mut researchers = Vec::new();
-    if !ticket.reporter.is_empty() {
-        researchers.push(outgoing::researcher(tx, &ticket.reporter, &reporter_name, now)?);
-    }
-    researchers.extend(super::status::co_reporters(tx, &ticket, now)?);
+    let researchers = super::status::researchers(tx, &ticket, now)?;
     // Staff's words go in clear text to nobody the policy withholds them from: encrypted to all, or to none.
     let encrypted = researchers.iter().all(|r| outgoing::will_encrypt(env, r));
     let relay = cmd::relay(&parsed, !notices.is_empty(), encrypted, config.openpgp.as_ref());
@@ -633,9 +624,6 @@ pub(super) fn handle(
     Ok(())
 }
 
-/// Carries out one effect a staff command planned: the store, the timeline, what the member is told, and the
-/// notice for the researcher. What each command does is decided in the core ([`cmd::REGISTRY`]); this only
-/// knows how to do each kind of effect.
 /// The notices of what staff decided, as the researcher reads them in `lang` (they go into the answer's text).
 fn render_notices(env: &Env, ticket: &TicketRow, notices: &[Notice], lang: &Lang) -> Result<Vec<String>, HandleError> {
     let config = &env.config;
@@ -656,6 +644,9 @@ fn render_notices(env: &Env, ticket: &TicketRow, notices: &[Notice], lang: &Lang
     Ok(out)
 }
 
+/// Carries out one effect a staff command planned: the store, the timeline, what the member is told, and the
+/// notice for the researcher. What each command does is decided in the core ([`cmd::REGISTRY`]); this only
+/// knows how to do each kind of effect.
 #[allow(clippy::too_many_arguments)]
 fn apply_effect(
     tx: &Tx<'_>,

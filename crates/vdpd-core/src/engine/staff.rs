@@ -458,6 +458,12 @@ macro_rules! given {
     };
 }
 
+/// Whether `address` is the desk's own (a staff member or the security address): never a participant, since
+/// staff hear of a ticket as staff.
+pub fn is_the_desks_own(address: &str, config: &Config) -> bool {
+    config.staff.member(address).is_some() || address == config.organisation.security_address
+}
+
 /// Every staff command, in the order the help lists them.
 pub const REGISTRY: &[Spec] = &[
     Spec {
@@ -555,7 +561,7 @@ pub const REGISTRY: &[Spec] = &[
             let address = crate::mailtext::normalize_address(address)
                 .ok_or_else(|| format!("{address:?} is not an e-mail address"))?;
             let name = crate::mailtext::clean_header_text(&name, crate::mailtext::MAX_NAME_CHARS);
-            if config.staff.member(&address).is_some() || address == config.organisation.security_address {
+            if is_the_desks_own(&address, config) {
                 return Err(format!("{address} is the desk's own: staff hear of the ticket as staff"));
             }
             Ok(Command::Participant { add, address, name })
