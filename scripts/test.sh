@@ -20,6 +20,8 @@ echo "[test] cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 echo "[test] cargo test"
 cargo test --locked --all-targets
+echo "[test] the patched crates' own tests (vendor/README.md)"
+cargo test --locked --manifest-path vendor/nettle/Cargo.toml --target-dir target/vendor
 if [ -z "${VDPD_SKIP_FUZZ:-}" ]; then
   echo "[test] fuzz smoke run: each cargo-fuzz target for 30 s from the committed corpus"
   scripts/fuzz.sh all 30

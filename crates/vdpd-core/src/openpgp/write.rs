@@ -7,9 +7,7 @@ use std::time::SystemTime;
 use sequoia_openpgp as openpgp;
 
 use openpgp::Cert;
-use openpgp::crypto::SessionKey;
 use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient, Signer};
-use openpgp::types::SymmetricAlgorithm;
 
 use super::keys::OrgKey;
 use super::policy;
@@ -48,11 +46,7 @@ pub fn sign_and_encrypt(
     {
         let message = Message::new(&mut sink);
         let message = Armorer::new(message).build().map_err(err)?;
-        let message = Encryptor::with_session_key(message, SYMMETRIC, session_key()?)
-            .map_err(err)?
-            .add_recipients(keys)
-            .build()
-            .map_err(err)?;
+        let message = Encryptor::for_recipients(message, keys).build().map_err(err)?;
         let mut signer_builder = Signer::new(message, signer).map_err(err)?;
         for cert in recipients {
             signer_builder = signer_builder.add_intended_recipient(cert);
@@ -63,25 +57,6 @@ pub fn sign_and_encrypt(
         literal.finalize().map_err(err)?;
     }
     Ok(sink)
-}
-
-/// The cipher of what we encrypt: sequoia's default, named because the session key is made here.
-const SYMMETRIC: SymmetricAlgorithm = SymmetricAlgorithm::AES256;
-
-/// A fresh session key from the operating system's generator (getrandom(2), through ring).
-///
-/// sequoia would make one itself, but its nettle backend seeds a new Yarrow-256 generator for every random
-/// value it draws — 1,500 SHA-256 compressions each time, more than the X25519 agreement it serves — and a
-/// notification draws six or seven (BENCHMARKS.md). The key is the same 256 bits from the same kernel
-/// source that seeds Yarrow, without the stretch in between.
-fn session_key() -> Result<SessionKey, WriteError> {
-    use ring::rand::SecureRandom as _;
-    let size = SYMMETRIC.key_size().map_err(err)?;
-    let mut key: openpgp::crypto::mem::Protected = vec![0u8; size].into();
-    ring::rand::SystemRandom::new()
-        .fill(&mut key)
-        .map_err(|_| WriteError::OpenPgp("the system's random number generator failed".into()))?;
-    Ok(key.into())
 }
 
 /// Clear-signs `text` with the organisation key (the OpenPGP cleartext signature framework, RFC 9580 §7):
@@ -123,15 +98,27 @@ pub fn sign_detached(data: &[u8], org: &OrgKey, now: SystemTime) -> Result<Vec<u
 mod tests {
     use super::*;
 
-    /// Every message gets its own full-size key (the round trip through decryption is in `read::tests` and,
-    /// with GnuPG, in the mail-stack suite).
+    /// Randomness reaches what we write (vendor/README.md: sequoia's nettle backend draws from the system's
+    /// generator): the same text to the same recipient never gives the same message twice (session key,
+    /// ephemeral key, the signature's salt), and a v4 signature carries sequoia's salt notation.
     #[test]
-    fn each_session_key_is_fresh_and_full_size() {
-        let keys: Vec<SessionKey> = (0..8).map(|_| session_key().unwrap()).collect();
-        for (i, k) in keys.iter().enumerate() {
-            assert_eq!(k.len(), 32);
-            assert!(k.iter().any(|&b| b != 0));
-            assert!(keys[..i].iter().all(|other| other[..] != k[..]), "key {i} repeats an earlier one");
+    fn the_same_text_encrypted_twice_differs() {
+        use openpgp::cert::CertBuilder;
+        use openpgp::parse::Parse;
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_796_000_000);
+        let org = OrgKey::generate("desk <security@example.test>", None, now).unwrap();
+        let (alice, _) =
+            CertBuilder::general_purpose(Some("alice@example.test")).set_creation_time(now).generate().unwrap();
+        let messages: Vec<Vec<u8>> =
+            (0..4).map(|_| sign_and_encrypt(b"the same words", &[&alice], &org, now).unwrap()).collect();
+        for (i, m) in messages.iter().enumerate() {
+            assert!(messages[..i].iter().all(|other| other != m), "message {i} repeats an earlier one");
+            let packets = openpgp::PacketPile::from_bytes(m).unwrap();
+            let pkesks = packets.children().filter(|p| matches!(p, openpgp::Packet::PKESK(_))).count();
+            assert_eq!(pkesks, 2, "to alice and to ourselves");
         }
+        let signed = clearsign(b"text", &org, now).unwrap();
+        let again = clearsign(b"text", &org, now).unwrap();
+        assert_ne!(signed, again, "each signature has its own salt");
     }
 }

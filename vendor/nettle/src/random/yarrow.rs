@@ -12,8 +12,18 @@ use super::Random;
 /// Yarrow is a secure CRNG developed by Kelsey et.al.
 ///
 /// Default instances are seeded using `OsRng`.
+///
+/// vdpd patch: a default instance is not a Yarrow generator but the operating
+/// system's own (`getrandom(2)`), drawn from for every request. Upstream seeds a
+/// fresh Yarrow-256 from 64 bytes of `getrandom` for each default instance, and
+/// Sequoia makes one for every random value it needs (each ephemeral X25519 key,
+/// the symmetric prefix, a signature's salt); seeding runs 1,500 SHA-256
+/// iterations, 0.2-0.3 ms each time, more than the X25519 agreement it serves.
+/// The bytes come from the same kernel generator either way; what goes is the
+/// stretch in between. Instances made with `from_seed` are Yarrow as before.
 pub struct Yarrow {
     context: yarrow256_ctx,
+    system: bool,
 }
 
 impl Yarrow {
@@ -29,19 +39,36 @@ impl Yarrow {
                 seed.as_ptr(),
             );
 
-            Yarrow { context: ctx }
+            Yarrow { context: ctx, system: false }
         }
     }
 }
 
 impl Random for Yarrow {
     unsafe fn context(&mut self) -> *mut c_void {
+        if self.system {
+            // vdpd patch: no state; `random_impl` reads the system's generator.
+            return ptr::null_mut();
+        }
         transmute(&mut self.context)
     }
 
     unsafe extern "C" fn random_impl(
         ctx: *mut c_void, length: size_t, dst: *mut u8,
     ) {
+        if ctx.is_null() {
+            // vdpd patch: the system's generator. Called from C (nettle's
+            // callbacks), so a failure aborts rather than unwinds, as
+            // `Yarrow::default` upstream panics when it cannot seed.
+            if length == 0 {
+                return;
+            }
+            let buf = std::slice::from_raw_parts_mut(dst, length);
+            if getrandom::fill(buf).is_err() {
+                std::process::abort();
+            }
+            return;
+        }
         assert_eq!(nettle_yarrow256_is_seeded(ctx as *mut _), 1);
         nettle_yarrow256_random(ctx as *mut _, length, dst);
     }
@@ -49,11 +76,13 @@ impl Random for Yarrow {
 
 impl Default for Yarrow {
     fn default() -> Self {
-        let mut seed = vec![0u8; 64];
-        if let Err(e) = getrandom::fill(&mut seed) {
+        // vdpd patch: the system's generator, see the type's documentation.
+        // Fail where upstream fails, when the system has no generator.
+        let mut probe = [0u8; 1];
+        if let Err(e) = getrandom::fill(&mut probe) {
             panic!("Failed to initialize random generator: {}", e);
         }
-        Yarrow::from_seed(&seed)
+        Yarrow { context: unsafe { zeroed() }, system: true }
     }
 }
 
@@ -75,6 +104,31 @@ mod tests {
         assert_ne!(buf1, buf2);
         assert_ne!(buf1, zero);
         assert_ne!(buf1, zero);
+    }
+
+    /// vdpd patch: default instances read the system's generator, also
+    /// through nettle's callbacks, and never yield the same bytes twice.
+    #[test]
+    fn default_instances_draw_from_the_system() {
+        let mut rng = Yarrow::default();
+        let mut seen = Vec::new();
+        for _ in 0..64 {
+            let mut buf = [0u8; 32];
+            rng.random(&mut buf);
+            assert!(!seen.contains(&buf));
+            seen.push(buf);
+        }
+        let mut buf = [0u8; 32];
+        unsafe {
+            let ctx = rng.context();
+            assert!(ctx.is_null());
+            <Yarrow as Random>::random_impl(ctx, buf.len(), buf.as_mut_ptr());
+        }
+        assert!(!seen.contains(&buf));
+        // An empty request from C may come with a dangling pointer.
+        unsafe {
+            <Yarrow as Random>::random_impl(ptr::null_mut(), 0, ptr::null_mut());
+        }
     }
 
     #[test]
