@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("sql/017_duplicates.sql")),
     (18, include_str!("sql/018_lanes.sql")),
     (19, include_str!("sql/019_languages.sql")),
+    (20, include_str!("sql/020_dedup_lookup.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -361,7 +361,12 @@ mod tests {
             ("retention.rs", "DELETE FROM intake_raw WHERE intake_id IN (SELECT id FROM intake WHERE from_addr"),
             ("retention.rs", "UPDATE intake SET from_addr = ''"), // erasure
             ("retention.rs", "UPDATE timeline SET actor = '(erased)'"), // erasure
+            ("retention.rs", "SELECT body_id FROM outbox WHERE recipient = ?1"), // erasure
+            ("retention.rs", "UPDATE outbox SET recipient = '' WHERE recipient = ?1"), // erasure
         ];
+        // The statuses rows stay in for good (the others are passing: 'held', 'queued', 'sending').
+        const ACCUMULATING: &[&str] =
+            &["'ticket'", "'correspondence'", "'dropped'", "'answered'", "'sent'", "'failed'"];
         let store = Store::open_in_memory().unwrap();
         let mut unmeant = Vec::new();
         let statements = statements();
@@ -394,6 +399,15 @@ mod tests {
                         .is_some_and(|sql| sql.contains(" WHERE "))
                 });
                 if scanned.is_some_and(|t| LARGE.contains(&t)) && !partial {
+                    unmeant.push(format!("{file}: {sql}\n    {d}"));
+                }
+                // A search whose only key is a status reads every row in that status: for the outcomes a
+                // store accumulates ('ticket', 'sent'), most of the table. (The duplicate lookup did this
+                // once a status its partial index lacked was added to the statement.)
+                let searched = d.strip_prefix("SEARCH ").and_then(|t| t.split_whitespace().next());
+                let by_status_only = [" (status=?)", " (state=?)"].iter().any(|k| d.ends_with(k))
+                    && ACCUMULATING.iter().any(|s| sql.contains(s));
+                if searched.is_some_and(|t| LARGE.contains(&t)) && by_status_only && !partial {
                     unmeant.push(format!("{file}: {sql}\n    {d}"));
                 }
             }
