@@ -703,7 +703,12 @@ Contact email: sam@research.test\n",
     assert!(out.contains("DD-2026-0001") && out.contains("deleted"), "{out}");
     let receipt = read(&sam, &expect_for(&desk, &sam, "Your report data was deleted", 1));
     assert!(receipt.contains("1 month after it was") && receipt.contains("securely deleted"), "{receipt}");
-    files_hold_none(&desk, &[b"The q parameter is reflected unencoded.", b"open /search?q=<svg/onload=alert(1)>"]);
+    // Nor a word only it used ("unencoded"): not in the full-text index, nor among the word counts a query
+    // remembered (schema 21).
+    files_hold_none(
+        &desk,
+        &[b"The q parameter is reflected unencoded.", b"open /search?q=<svg/onload=alert(1)>", b"unencoded"],
+    );
     let show = desk.show("DD-2026-0001");
     assert_eq!(show["subject"], "");
     assert_eq!(show["form"].as_array().unwrap().len(), 0);

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("sql/018_lanes.sql")),
     (19, include_str!("sql/019_languages.sql")),
     (20, include_str!("sql/020_dedup_lookup.sql")),
+    (21, include_str!("sql/021_search_words.sql")),
 ];
 
 /// The newest schema version this build knows.

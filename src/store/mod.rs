@@ -189,6 +189,11 @@ impl Store {
         if health::value(&self.conn, health::Key::StoreScrubPending)?.is_none() {
             return Ok(false);
         }
+        // The full-text index forgets a deleted row by a tombstone; its words stay in the index's segments
+        // until they are merged. Merging them all into one drops the deleted rows' words, and secure_delete
+        // zeroes the pages they were on. (The whole index is rewritten: a purge pass is rare, and it is the
+        // one time its words must go.)
+        self.write(|tx| search::compact(tx))?;
         let (busy, _, _): (i64, i64, i64) =
             self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         if busy != 0 {

@@ -10,13 +10,53 @@ use super::tickets::{Outcome, outcome_at};
 use crate::engine::TicketState;
 
 /// Replaces a ticket's row of the index with `doc` (the shell builds it from the ticket as it now is).
+///
+/// The index's only writer: each call counts one change (`search_changes`, schema 21), which the word
+/// counts remembered by [`similar`] rely on — one write moves a word's count by one at most.
 pub fn put(conn: &Connection, ticket_id: i64, doc: &Document) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM ticket_search WHERE rowid = ?1")?.execute([ticket_id])?;
     conn.prepare_cached(
         "INSERT INTO ticket_search(rowid, title, asset, weakness, description, advisory) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![ticket_id, doc.title, doc.asset, doc.weakness, doc.description, doc.advisory])?;
+    conn.prepare_cached("UPDATE search_changes SET changes = changes + 1 WHERE id = 1")?.execute([])?;
     Ok(())
+}
+
+/// Merges the index into one segment, which drops the words of deleted and replaced rows from its pages
+/// (FTS5 otherwise keeps them, behind tombstones, until a merge reaches them): after a purge or an erasure,
+/// before the write-ahead log is scrubbed ([`super::Store::scrub_if_pending`]).
+/// The remembered counts of words no row has any more go too (a purged report's own words).
+pub fn compact(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute("INSERT INTO ticket_search(ticket_search) VALUES ('optimize')", [])?;
+    conn.execute("DELETE FROM search_words WHERE term NOT IN (SELECT term FROM ticket_search_words)", [])?;
+    Ok(())
+}
+
+/// Whether `term` can still rank in an index of `rows` rows ([`vdpd_core::search::ranks`]), from its
+/// remembered count when that decides (see schema 21), else counted in the index — and remembered, when
+/// `remember` (inside a write transaction).
+fn term_ranks(conn: &Connection, term: &str, rows: i64, changes: i64, remember: bool) -> Result<bool, StoreError> {
+    let known: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT docs, at_change FROM search_words WHERE term = ?1")?
+        .query_row([term], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some(surely) = known.and_then(|(df, at)| vdpd_core::search::ranks_surely(df, changes - at, rows)) {
+        return Ok(surely);
+    }
+    let df: i64 = conn
+        .prepare_cached("SELECT doc FROM ticket_search_words WHERE term = ?1")?
+        .query_row([term], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    if remember {
+        conn.prepare_cached(
+            "INSERT INTO search_words(term, docs, at_change) VALUES (?1, ?2, ?3)
+             ON CONFLICT(term) DO UPDATE SET docs = excluded.docs, at_change = excluded.at_change",
+        )?
+        .execute(params![term, df, changes])?;
+    }
+    Ok(vdpd_core::search::ranks(df, rows))
 }
 
 /// A ticket the index finds close to another.
@@ -47,11 +87,14 @@ pub fn similar(conn: &Connection, ticket_id: i64, doc: &Document, limit: usize) 
     // every one of them (on a desk of near-identical reports, most of the cost of a query).
     let tickets: i64 = conn.prepare_cached("SELECT coalesce(max(id), 0) FROM tickets")?.query_row([], |r| r.get(0))?;
     let rows = tickets + BACKGROUND_ROWS;
-    let mut count = conn.prepare_cached("SELECT doc FROM ticket_search_words WHERE term = ?1")?;
+    let changes: i64 =
+        conn.prepare_cached("SELECT changes FROM search_changes WHERE id = 1")?.query_row([], |r| r.get(0))?;
+    // Counts are remembered only by a writer that is inside its transaction (intake, staff): `tickets show`
+    // and other readers leave the store as they found it.
+    let remember = !conn.is_autocommit() && !conn.is_readonly(rusqlite::MAIN_DB)?;
     let mut terms = Vec::new();
     for t in doc.terms() {
-        let df: i64 = count.query_row([&t], |r| r.get(0)).optional()?.unwrap_or(0);
-        if vdpd_core::search::ranks(df, rows) {
+        if term_ranks(conn, &t, rows, changes, remember)? {
             terms.push(t);
         }
     }
@@ -140,4 +183,97 @@ pub fn report_text(conn: &Connection, ticket_id: i64) -> Result<String, StoreErr
         .query_row([ticket_id], |r| r.get(0))
         .optional()?
         .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use crate::store::tickets::{NewTicket, insert_ticket};
+
+    fn doc(i: i64) -> Document {
+        // "every" is in every report; "early" only in the first 150 (and taken out of them again below);
+        // "flaw{i}" is each one's own.
+        let early = if i <= 150 { " early" } else { "" };
+        Document {
+            title: format!("Reflected XSS number {i}"),
+            asset: "https://app.example.test/search".into(),
+            weakness: "CWE-79".into(),
+            description: format!("every report says this flaw{i}{early} and the q parameter is reflected"),
+            advisory: String::new(),
+        }
+    }
+
+    /// What `similar` finds counting every word in the index afresh, as before schema 21.
+    fn counted_afresh(conn: &Connection, id: i64, d: &Document) -> Vec<(i64, u8)> {
+        conn.execute_batch("SAVEPOINT afresh; DELETE FROM search_words").unwrap();
+        let found = similar(conn, id, d, 5).unwrap();
+        conn.execute_batch("ROLLBACK TO afresh; RELEASE afresh").unwrap();
+        found.into_iter().map(|s| (s.ticket_id, s.percent)).collect()
+    }
+
+    /// Remembered counts give exactly what counting afresh gives, while words cross the half both ways (a
+    /// word every report has, one that rows stop having and that earlier rows lose again), and they are
+    /// counted again only now and then; a purged report's words are forgotten.
+    #[test]
+    fn remembered_word_counts_decide_as_counting_afresh_does() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut recounts_of_every = 0;
+        let mut last_at = None;
+        for i in 1..=420_i64 {
+            store
+                .write(|tx| {
+                    let id = insert_ticket(
+                        tx,
+                        &NewTicket {
+                            reference: &format!("EX-2026-{i:04}"),
+                            subject: "",
+                            reporter: "r@research.test",
+                            created_at: i,
+                            received_at: i,
+                        },
+                    )?;
+                    put(tx, id, &doc(i))?;
+                    // From the 300th on, earlier reports lose "early" again (a rewrite of their row).
+                    if i > 300 && i - 300 <= 150 {
+                        let mut d = doc(i - 300);
+                        d.description = d.description.replace(" early", "");
+                        put(tx, i - 300, &d)?;
+                    }
+                    let found: Vec<(i64, u8)> =
+                        similar(tx, id, &doc(i), 5)?.into_iter().map(|s| (s.ticket_id, s.percent)).collect();
+                    assert_eq!(found, counted_afresh(tx, id, &doc(i)), "report {i}");
+                    let at: Option<i64> = tx
+                        .query_row("SELECT at_change FROM search_words WHERE term = 'every'", [], |r| r.get(0))
+                        .optional()?;
+                    if at != last_at {
+                        recounts_of_every += 1;
+                        last_at = at;
+                    }
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap();
+        }
+        // Counting every time would be 420 counts of "every"; the bound saves nearly all of them.
+        assert!(recounts_of_every < 40, "{recounts_of_every} counts of a word every report has");
+
+        let conn = store.conn();
+        let remembered = |w: &str| -> bool {
+            conn.query_row("SELECT count(*) FROM search_words WHERE term = ?1", [w], |r| r.get::<_, i64>(0)).unwrap()
+                == 1
+        };
+        assert!(remembered("flaw420") && remembered("every"));
+        // Report 420 purged: its row emptied; compacting drops its own words, and only those.
+        put(conn, 420, &Document::default()).unwrap();
+        compact(conn).unwrap();
+        assert!(!remembered("flaw420"), "a purged report's own words leave the store");
+        assert!(remembered("flaw419") && remembered("every"));
+        // (That its words leave the index's pages too is checked on the files of a real desk: the bounty
+        // policy's life in tests/policy.rs, where a purged report's own word is found nowhere.)
+        // A reader (no transaction) remembers nothing.
+        let before: i64 = conn.query_row("SELECT count(*) FROM search_words", [], |r| r.get(0)).unwrap();
+        similar(conn, 419, &doc(419), 5).unwrap();
+        let after: i64 = conn.query_row("SELECT count(*) FROM search_words", [], |r| r.get(0)).unwrap();
+        assert_eq!(before, after);
+    }
 }

@@ -84,6 +84,28 @@ pub fn ranks(df: i64, n: i64) -> bool {
     2 * df < n
 }
 
+/// What [`ranks`] says of a word counted in `df` rows some `changes` writes of the index ago, when the
+/// index now has `n` rows: each write replaces one row, so the count now is within `changes` of `df`.
+/// `Some` when every count in that range gives the same answer (which is then the exact one), `None` when
+/// the word must be counted again.
+pub fn ranks_surely(df: i64, changes: i64, n: i64) -> Option<bool> {
+    let changes = changes.max(0);
+    // `ranks` falls as the count rises: the range's two ends agreeing is every count in it agreeing.
+    let most = ranks(df.saturating_add(changes), n);
+    let fewest = ranks(df.saturating_sub(changes).max(0), n);
+    (most == fewest).then_some(most)
+}
+
+impl Document {
+    /// Every word the document has that a query may ask for (the words [`Document::terms`] chooses from).
+    pub fn words(&self) -> std::collections::BTreeSet<String> {
+        [&self.title, &self.asset, &self.weakness, &self.description, &self.advisory]
+            .into_iter()
+            .flat_map(|field| words(field))
+            .collect()
+    }
+}
+
 /// A similarity in percent: how a candidate's rank compares with the report's own (a report matched against
 /// the index ranks itself best). BM25 ranks are negative, better is lower.
 pub fn percent(candidate: f64, itself: f64) -> u8 {
@@ -325,6 +347,20 @@ mod tests {
     fn only_words_that_can_rank_are_asked_for() {
         // BM25's weight log((n - df + 0.5) / (df + 0.5)) is positive only below half the rows.
         assert!(ranks(1, 1000) && ranks(499, 1000));
+        // A count some writes old decides only when no count it may have become would decide otherwise.
+        for n in 1..40 {
+            for df in 0..=n {
+                for changes in 0..12 {
+                    let possible: Vec<bool> =
+                        (df - changes..=df + changes).filter(|d| *d >= 0).map(|d| ranks(d, n)).collect();
+                    let same = possible.iter().all(|r| *r == possible[0]);
+                    assert_eq!(ranks_surely(df, changes, n), same.then_some(possible[0]), "{df} {changes} {n}");
+                }
+            }
+        }
+        assert_eq!(ranks_surely(1, 100, 1200), Some(true));
+        assert_eq!(ranks_surely(1000, 400, 1200), Some(false));
+        assert_eq!(ranks_surely(1000, 401, 1200), None);
         assert!(!ranks(500, 1000) && !ranks(1000, 1000));
         assert_eq!(query_of(&["xss", "79"]).as_deref(), Some("\"xss\" OR \"79\""));
         assert_eq!(query_of::<&str>(&[]), None);
