@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{StoreError, column, parse_column};
+use super::{ColumnList, StoreError, column, column_at, parse_column};
 use crate::engine::TicketState;
 use vdpd_core::mail::MessageKind;
 pub use vdpd_core::timeline::{BY_VDPD, Event};
@@ -144,8 +144,13 @@ pub use vdpd_core::ticket::{CreditConsent, Direction, Lane, Outcome, Role, WaitR
 
 /// `tickets.outcome`: '' while no outcome was chosen.
 pub(super) fn outcome_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Outcome>> {
-    let value: String = r.get("outcome")?;
-    if value.is_empty() { Ok(None) } else { column(r, "tickets.outcome").map(Some) }
+    outcome_in(r, r.as_ref().column_index("outcome")?)
+}
+
+/// [`outcome_at`] at a known place.
+fn outcome_in(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Outcome>> {
+    let value: String = r.get(i)?;
+    if value.is_empty() { Ok(None) } else { column_at(r, "tickets.outcome", i).map(Some) }
 }
 
 /// Tickets named by Message-IDs (In-Reply-To/References) or by references (subject tags), with whether
@@ -291,51 +296,56 @@ const TICKET_COLUMNS: &str =
      closed_at, diagnosed_at, last_update_at, last_enquiry_at, purged_at, erased_at, credit_consent, exploited_at,
      exploited_by, mitigated_at, product, validated_at, first_response_at, cve_id, incident_at, incident_by, lane";
 
+/// [`TICKET_COLUMNS`] by name ([`ColumnList`]).
+static TICKETS: ColumnList = ColumnList::new(TICKET_COLUMNS);
+
 fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
+    TICKETS.check(r)?;
+    let at = |name: &str| TICKETS.at(name);
     Ok(TicketRow {
-        id: r.get("id")?,
-        reference: r.get("reference")?,
-        state: column(r, "tickets.state")?,
-        subject: r.get("subject")?,
-        reporter: r.get("reporter")?,
-        created_at: r.get("created_at")?,
-        updated_at: r.get("updated_at")?,
-        received_at: r.get("received_at")?,
-        acknowledged_at: r.get("acknowledged_at")?,
-        ack_latency_ms: r.get("ack_latency_ms")?,
-        asset: r.get("asset")?,
-        weakness: r.get("weakness")?,
-        severity: r.get("severity")?,
-        cvss_vector: r.get("cvss_vector")?,
-        cvss_score: r.get("cvss_score")?,
-        form_complete_at: r.get("form_complete_at")?,
-        assignee: r.get("assignee")?,
-        outcome: outcome_at(r)?,
-        outcome_detail: r.get("outcome_detail")?,
-        bounty_tier: r.get("bounty_tier")?,
-        bounty_amount: r.get("bounty_amount")?,
-        bounty_awarded_at: r.get("bounty_awarded_at")?,
-        bounty_paid_at: r.get("bounty_paid_at")?,
-        disclose_on: r.get("disclose_on")?,
-        credit: r.get("credit")?,
-        resolved_at: r.get("resolved_at")?,
-        closed_at: r.get("closed_at")?,
-        diagnosed_at: r.get("diagnosed_at")?,
-        last_update_at: r.get("last_update_at")?,
-        last_enquiry_at: r.get("last_enquiry_at")?,
-        purged_at: r.get("purged_at")?,
-        erased_at: r.get("erased_at")?,
-        credit_consent: CreditConsent::from_stored(&r.get::<_, String>("credit_consent")?),
-        exploited_at: r.get("exploited_at")?,
-        exploited_by: r.get("exploited_by")?,
-        mitigated_at: r.get("mitigated_at")?,
-        product: r.get("product")?,
-        validated_at: r.get("validated_at")?,
-        first_response_at: r.get("first_response_at")?,
-        cve_id: r.get("cve_id")?,
-        incident_at: r.get("incident_at")?,
-        incident_by: r.get("incident_by")?,
-        lane: column(r, "tickets.lane")?,
+        id: r.get(at("id"))?,
+        reference: r.get(at("reference"))?,
+        state: column_at(r, "tickets.state", at("state"))?,
+        subject: r.get(at("subject"))?,
+        reporter: r.get(at("reporter"))?,
+        created_at: r.get(at("created_at"))?,
+        updated_at: r.get(at("updated_at"))?,
+        received_at: r.get(at("received_at"))?,
+        acknowledged_at: r.get(at("acknowledged_at"))?,
+        ack_latency_ms: r.get(at("ack_latency_ms"))?,
+        asset: r.get(at("asset"))?,
+        weakness: r.get(at("weakness"))?,
+        severity: r.get(at("severity"))?,
+        cvss_vector: r.get(at("cvss_vector"))?,
+        cvss_score: r.get(at("cvss_score"))?,
+        form_complete_at: r.get(at("form_complete_at"))?,
+        assignee: r.get(at("assignee"))?,
+        outcome: outcome_in(r, at("outcome"))?,
+        outcome_detail: r.get(at("outcome_detail"))?,
+        bounty_tier: r.get(at("bounty_tier"))?,
+        bounty_amount: r.get(at("bounty_amount"))?,
+        bounty_awarded_at: r.get(at("bounty_awarded_at"))?,
+        bounty_paid_at: r.get(at("bounty_paid_at"))?,
+        disclose_on: r.get(at("disclose_on"))?,
+        credit: r.get(at("credit"))?,
+        resolved_at: r.get(at("resolved_at"))?,
+        closed_at: r.get(at("closed_at"))?,
+        diagnosed_at: r.get(at("diagnosed_at"))?,
+        last_update_at: r.get(at("last_update_at"))?,
+        last_enquiry_at: r.get(at("last_enquiry_at"))?,
+        purged_at: r.get(at("purged_at"))?,
+        erased_at: r.get(at("erased_at"))?,
+        credit_consent: CreditConsent::from_stored(&r.get::<_, String>(at("credit_consent"))?),
+        exploited_at: r.get(at("exploited_at"))?,
+        exploited_by: r.get(at("exploited_by"))?,
+        mitigated_at: r.get(at("mitigated_at"))?,
+        product: r.get(at("product"))?,
+        validated_at: r.get(at("validated_at"))?,
+        first_response_at: r.get(at("first_response_at"))?,
+        cve_id: r.get(at("cve_id"))?,
+        incident_at: r.get(at("incident_at"))?,
+        incident_by: r.get(at("incident_by"))?,
+        lane: column_at(r, "tickets.lane", at("lane"))?,
     })
 }
 
