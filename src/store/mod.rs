@@ -195,9 +195,9 @@ impl Store {
             return Ok(false);
         }
         // The full-text index forgets a deleted row by a tombstone; its words stay in the index's segments
-        // until they are merged. Merging them all into one drops the deleted rows' words, and secure_delete
-        // zeroes the pages they were on. (The whole index is rewritten: a purge pass is rare, and it is the
-        // one time its words must go.)
+        // until they are merged. After a purge, merging them all into one drops the purged rows' words, and
+        // secure_delete zeroes the pages they were on (`search::compact`: the whole index is rewritten, so
+        // only when a purge asked for it).
         self.write(|tx| search::compact(tx))?;
         let (busy, _, _): (i64, i64, i64) =
             self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;

@@ -69,6 +69,8 @@ pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i6
     }
     conn.prepare_cached("UPDATE tickets SET subject = '', asset = ?2, purged_at = ?3 WHERE id = ?1")?
         .execute(params![ticket_id, asset_host, now])?;
+    // Its words leave the full-text index's pages at the scrub (the caller rewrites its row there).
+    super::search::compact_later(conn)?;
     super::health::set(conn, super::health::Key::StoreScrubPending, "purge", now)?;
     Ok(done)
 }

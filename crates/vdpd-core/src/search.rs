@@ -96,16 +96,6 @@ pub fn ranks_surely(df: i64, changes: i64, n: i64) -> Option<bool> {
     (most == fewest).then_some(most)
 }
 
-impl Document {
-    /// Every word the document has that a query may ask for (the words [`Document::terms`] chooses from).
-    pub fn words(&self) -> std::collections::BTreeSet<String> {
-        [&self.title, &self.asset, &self.weakness, &self.description, &self.advisory]
-            .into_iter()
-            .flat_map(|field| words(field))
-            .collect()
-    }
-}
-
 /// A similarity in percent: how a candidate's rank compares with the report's own (a report matched against
 /// the index ranks itself best). BM25 ranks are negative, better is lower.
 pub fn percent(candidate: f64, itself: f64) -> u8 {

@@ -100,7 +100,7 @@ mod tests {
 
     /// Randomness reaches what we write (vendor/README.md: sequoia's nettle backend draws from the system's
     /// generator): the same text to the same recipient never gives the same message twice (session key,
-    /// ephemeral key, the signature's salt), and a v4 signature carries sequoia's salt notation.
+    /// ephemeral keys, the signature's salt), nor does the same text clear-signed twice (the salt).
     #[test]
     fn the_same_text_encrypted_twice_differs() {
         use openpgp::cert::CertBuilder;
