@@ -59,11 +59,7 @@ fn term_ranks(conn: &Connection, term: &str, rows: i64, changes: i64, remember: 
     if let Some(surely) = known.and_then(|(df, at)| vdpd_core::search::ranks_surely(df, changes - at, rows)) {
         return Ok(surely);
     }
-    let df: i64 = conn
-        .prepare_cached("SELECT doc FROM ticket_search_words WHERE term = ?1")?
-        .query_row([term], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0);
+    let df = rows_with(conn, term)?;
     if remember {
         conn.prepare_cached(
             "INSERT INTO search_words(term, docs, at_change) VALUES (?1, ?2, ?3)
@@ -72,6 +68,19 @@ fn term_ranks(conn: &Connection, term: &str, rows: i64, changes: i64, remember: 
         .execute(params![term, df, changes])?;
     }
     Ok(vdpd_core::search::ranks(df, rows))
+}
+
+/// How many of the index's rows use `term` (letters and digits only: the core's [`Document::terms`]), counted
+/// by a full-text query, as BM25 itself counts them.
+///
+/// Not from the vocabulary table (`ticket_search_words`, fts5vocab): each cursor it opens prepares a
+/// statement of its own and first writes the index's pending changes to disk as a new segment — for every
+/// word counted, so a transaction of many reports left many small segments for FTS5 to merge (a twentieth of
+/// the daemon's CPU in the shipped backlog). A query reads the pending changes where they are.
+fn rows_with(conn: &Connection, term: &str) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM ticket_search WHERE ticket_search MATCH ?1")?
+        .query_row([format!("\"{term}\"")], |r| r.get(0))?)
 }
 
 /// A ticket the index finds close to another.
@@ -217,6 +226,50 @@ mod tests {
             description: format!("every report says this flaw{i}{early} and the q parameter is reflected"),
             advisory: String::new(),
         }
+    }
+
+    /// A word's rows counted by a full-text query are the vocabulary's count, also after rows were rewritten
+    /// and emptied (secure-delete takes a replaced row's words out of the pages), and with the index's
+    /// changes still pending in the transaction.
+    #[test]
+    fn a_words_rows_counted_by_a_query_are_the_vocabularys_count() {
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .write(|tx| {
+                for i in 1..=60_i64 {
+                    let id = insert_ticket(
+                        tx,
+                        &NewTicket {
+                            reference: &format!("EX-2026-{i:04}"),
+                            subject: "",
+                            reporter: "r@research.test",
+                            created_at: i,
+                            received_at: i,
+                        },
+                    )?;
+                    put(tx, id, &doc(i))?;
+                    if i % 3 == 0 {
+                        let mut d = doc(i - 1);
+                        d.description = d.description.replace(" early", " later");
+                        put(tx, i - 1, &d)?;
+                    }
+                    if i % 7 == 0 {
+                        put(tx, i - 2, &Document::default())?;
+                    }
+                    for term in ["every", "early", "later", "flaw1", &format!("flaw{i}"), "absent", "cwe", "79"] {
+                        let vocab: i64 = tx
+                            .query_row("SELECT doc FROM ticket_search_words WHERE term = ?1", [term], |r| r.get(0))
+                            .optional()?
+                            .unwrap_or(0);
+                        assert_eq!(rows_with(tx, term)?, vocab, "{term} after report {i}");
+                    }
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let conn = store.conn();
+        assert_eq!(rows_with(conn, "absent").unwrap(), 0);
+        assert!(rows_with(conn, "every").unwrap() >= 50);
     }
 
     /// What `similar` finds counting every word in the index afresh, as before schema 21.
