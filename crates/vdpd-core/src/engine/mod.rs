@@ -271,11 +271,13 @@ pub fn looks_like_key_request(inbound: &Inbound, patterns: &[String], sections: 
         })
         .collect::<Vec<_>>()
         .join("\n");
-    if own.chars().count() > KEY_REQUEST_MAX_CHARS || form::parse(&own, sections).attempted() {
+    if own.chars().count() > KEY_REQUEST_MAX_CHARS {
         return false;
     }
     let hay = format!("{}\n{}", inbound.subject, own).to_lowercase();
-    patterns.iter().any(|p| hay.contains(p.as_str()))
+    // The patterns first: reading the form is the dearer test (every report takes it, and nearly every report
+    // names no key request), and a mail must pass both.
+    patterns.iter().any(|p| hay.contains(p.as_str())) && !form::parse(&own, sections).attempted()
 }
 
 /// Where a ticket's report form stands after a message.
