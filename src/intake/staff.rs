@@ -28,10 +28,11 @@ pub(super) fn fingerprints(env: &Env) -> Vec<(String, String)> {
 /// The context staff templates start from: the ticket as it stands (form, scope, clocks, how to reply).
 pub(super) fn ticket_context(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<TicketContext, HandleError> {
     let config = &env.config;
-    let name = store::tickets::participants(tx, t.id)?
-        .into_iter()
+    let participants = store::tickets::participants(tx, t.id)?;
+    let name = participants
+        .iter()
         .find(|p| p.role == store::tickets::Role::Reporter)
-        .map(|p| p.name)
+        .map(|p| p.name.clone())
         .unwrap_or_default();
     let mut ctx = TicketContext::new(config, &t.reference, &t.subject, &t.reporter, &name, t.received_at);
     ctx.key = outgoing::key_context(env);
@@ -40,16 +41,11 @@ pub(super) fn ticket_context(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) ->
         form.missing.clear();
     }
     ctx.form = Some(form);
-    let report_text = store::tickets::messages(tx, t.id)?
-        .into_iter()
-        .filter(|m| m.direction == vdpd_core::ticket::Direction::In && matches!(m.kind.as_str(), "report" | "reply"))
-        .map(|m| m.body_text)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let report_text = store::tickets::researcher_text(tx, t.id)?;
     ctx.scope_hint = hints::scope_hint(&t.asset, &format!("{}\n{report_text}", t.subject), &config.scope);
     ctx.researcher_key = super::keys::summary(tx, &t.reporter)?;
     ctx.researcher_language = outgoing::language_note(tx, &t.reporter)?;
-    ctx.co_reporters = store::tickets::participants(tx, t.id)?
+    ctx.co_reporters = participants
         .into_iter()
         .filter_map(|p| {
             let who = if p.name.is_empty() { p.address.clone() } else { format!("{} <{}>", p.name, p.address) };
@@ -128,12 +124,7 @@ const MAX_DUPLICATE_HINTS: usize = 10;
 /// The out-of-scope clause a report's words point to (the first, in the policy's order), with the
 /// sub-processor it names.
 fn suggested_clause(tx: &Tx<'_>, env: &Env, t: &TicketRow) -> Result<Option<(String, Option<String>)>, HandleError> {
-    let text = store::tickets::messages(tx, t.id)?
-        .into_iter()
-        .filter(|m| m.direction == vdpd_core::ticket::Direction::In && matches!(m.kind.as_str(), "report" | "reply"))
-        .map(|m| m.body_text)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = store::tickets::researcher_text(tx, t.id)?;
     let text = format!("{}\n{}\n{text}", t.subject, t.asset);
     Ok(hints::out_of_scope(&text, &env.config.scope)
         .first()

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("sql/019_languages.sql")),
     (20, include_str!("sql/020_dedup_lookup.sql")),
     (21, include_str!("sql/021_search_words.sql")),
+    (22, include_str!("sql/022_duplicate_hint.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -586,6 +586,18 @@ pub struct MessageRow {
     pub crypto_error: String,
 }
 
+/// The researchers' own words on a ticket: the text of its report and of every reply, in order, one per line.
+/// (What [`messages`] would give, filtered, without reading each message's delivery state: a staff
+/// notification reads this for every report.)
+pub fn researcher_text(conn: &Connection, ticket_id: i64) -> Result<String, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT body_text FROM messages WHERE ticket_id = ?1 AND direction = 'in' AND kind IN ('report', 'reply')
+         ORDER BY created_at, id",
+    )?;
+    let texts = stmt.query_map([ticket_id], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(texts.join("\n"))
+}
+
 pub fn messages(conn: &Connection, ticket_id: i64) -> Result<Vec<MessageRow>, StoreError> {
     // An outgoing message has one outbox row per recipient; show the least advanced one (a message is only
     // "sent" once every recipient has it). A row waiting to be sealed is queued, as far as anyone reading
@@ -1019,4 +1031,67 @@ pub fn message_attachments(conn: &Connection, message_row: i64) -> Result<Vec<At
     let rows =
         stmt.query_map([message_row], |r| Ok((attachment_row(r)?, r.get(7)?)))?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// The duplicate hint reads its candidates from the weakness index (schema 22), in id order, without a
+    /// sort and without a seek into the tickets table for an open ticket; and it finds what it should.
+    #[test]
+    fn the_duplicate_hint_reads_the_weakness_index() {
+        let store = Store::open_in_memory().unwrap();
+        let conn = store.conn();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {SAME_WEAKNESS_SQL}"))
+            .unwrap()
+            .query_map(params!["CWE-79", 0, 0, 10], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(plan, ["SEARCH tickets USING INDEX tickets_weakness (weakness=?)"], "{plan:?}");
+        // The program reads from the table's own cursor only the three end times of a closed ticket.
+        let program: Vec<(String, i64, i64)> = conn
+            .prepare(&format!("EXPLAIN {SAME_WEAKNESS_SQL}"))
+            .unwrap()
+            .query_map(params!["CWE-79", 0, 0, 10], |r| Ok((r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let root: i64 =
+            conn.query_row("SELECT rootpage FROM sqlite_schema WHERE name = 'tickets'", [], |r| r.get(0)).unwrap();
+        let table = program.iter().find(|(op, _, p2)| op == "OpenRead" && *p2 == root).map(|(_, cursor, _)| *cursor);
+        let from_table = program.iter().filter(|(op, cursor, _)| op == "Column" && Some(*cursor) == table).count();
+        assert_eq!(from_table, 3, "{program:?}");
+
+        for (i, (asset, state)) in
+            [("a", "new"), ("b", "triage"), ("a", "closed"), ("a", "resolved")].iter().enumerate()
+        {
+            let id = insert_ticket(
+                conn,
+                &NewTicket {
+                    reference: &format!("EX-2026-{i:04}"),
+                    subject: "",
+                    reporter: "r@research.test",
+                    created_at: 10,
+                    received_at: 10,
+                },
+            )
+            .unwrap();
+            conn.execute(
+                "UPDATE tickets SET weakness = 'CWE-79', asset = ?2, state = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, asset, state, 10 + i as i64],
+            )
+            .unwrap();
+        }
+        let found: Vec<String> = same_weakness(conn, "CWE-79", 1, 13)
+            .unwrap()
+            .into_iter()
+            .map(|(r, a, s, _)| format!("{r} {a} {s}"))
+            .collect();
+        // Not the ticket itself, nor the one closed before `since`.
+        assert_eq!(found, ["EX-2026-0001 b triage", "EX-2026-0003 a resolved"]);
+    }
 }
