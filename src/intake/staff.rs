@@ -95,22 +95,23 @@ fn duplicate_hint(tx: &Tx<'_>, env: &Env, t: &TicketRow, now: i64) -> Result<Vec
         return Ok(Vec::new());
     }
     let since = env.config.calendar.sub(now, env.config.scope.duplicate_window);
-    let mut out = Vec::new();
-    let mut more = 0;
-    let candidates = store::tickets::same_weakness(tx, &t.weakness, t.id, since)?;
+    let groups = store::tickets::same_weakness_assets(tx, &t.weakness, t.id, since)?;
     let flaw = hints::Flaw::of(&t.asset, &t.weakness);
     // At the cap, there may be more matches than were looked at: the count is a lower bound then.
-    let at_least = if candidates.len() >= store::tickets::SAME_WEAKNESS_MAX { "at least " } else { "" };
-    for (reference, asset, state, outcome) in candidates {
-        if flaw.is(&asset, &t.weakness) {
-            if out.len() == MAX_DUPLICATE_HINTS {
-                more += 1;
-                continue;
-            }
-            let how = if outcome.is_empty() { state } else { format!("{state} as {outcome}") };
-            out.push(format!("{reference} ({how}; same asset and {})", t.weakness));
-        }
-    }
+    let looked_at: i64 = groups.iter().map(|(_, n)| n).sum();
+    let at_least = if looked_at as usize >= store::tickets::SAME_WEAKNESS_MAX { "at least " } else { "" };
+    let same: Vec<(&str, i64)> =
+        groups.iter().filter(|(asset, _)| flaw.is(asset, &t.weakness)).map(|(a, n)| (a.as_str(), *n)).collect();
+    let assets: Vec<&str> = same.iter().map(|(a, _)| *a).collect();
+    let shown = store::tickets::same_weakness_on(tx, &t.weakness, t.id, since, &assets, MAX_DUPLICATE_HINTS)?;
+    let mut out: Vec<String> = shown
+        .iter()
+        .map(|(reference, state, outcome)| {
+            let how = if outcome.is_empty() { state.clone() } else { format!("{state} as {outcome}") };
+            format!("{reference} ({how}; same asset and {})", t.weakness)
+        })
+        .collect();
+    let more = same.iter().map(|(_, n)| n).sum::<i64>() - out.len() as i64;
     if more > 0 {
         out.push(format!("and {at_least}{more} more with the same asset and {}", t.weakness));
     }

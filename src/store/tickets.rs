@@ -749,35 +749,81 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate, now: i64) -> 
     touch_ticket(conn, ticket_id, now)
 }
 
-/// The most candidates [`same_weakness`] returns: a flood of one report must not make every notification
-/// read the whole table.
+/// The most candidates the duplicate hint looks at ([`same_weakness_assets`]): a flood of one report must not
+/// make every notification read the whole table.
 pub const SAME_WEAKNESS_MAX: usize = 200;
 
-/// `weakness != ''` repeats the partial index's condition: SQLite uses a partial index only for a query
-/// whose WHERE implies the index's, and `weakness = ?1` does not imply it while `?1` is unknown (the planner
-/// does not look at bound values under the stability guarantee). Without it every new report's notification
-/// read the whole tickets table.
-const SAME_WEAKNESS_SQL: &str = "SELECT reference, asset, state, outcome FROM tickets
-     WHERE weakness = ?1 AND weakness != '' AND id != ?2 AND erased_at IS NULL
-       AND (state NOT IN ('resolved', 'closed') OR coalesce(closed_at, resolved_at, updated_at) >= ?3)
-     ORDER BY id LIMIT ?4";
+/// The candidates: tickets other than `?2` that name the weakness `?1` and are open, or ended at or after
+/// `?3`, oldest first, at most `?4`. `weakness != ''` repeats the partial index's condition: SQLite uses a
+/// partial index only for a query whose WHERE implies the index's, and `weakness = ?1` does not imply it while
+/// `?1` is unknown (the planner does not look at bound values under the stability guarantee). Without it every
+/// new report's notification read the whole tickets table.
+macro_rules! same_weakness_candidates {
+    () => {
+        "SELECT id, reference, asset, state, outcome FROM tickets
+         WHERE weakness = ?1 AND weakness != '' AND id != ?2 AND erased_at IS NULL
+           AND (state NOT IN ('resolved', 'closed') OR coalesce(closed_at, resolved_at, updated_at) >= ?3)
+         ORDER BY id LIMIT ?4"
+    };
+}
+#[cfg(test)]
+const SAME_WEAKNESS_SQL: &str = same_weakness_candidates!();
 
-/// Tickets other than `except` that name `weakness` and are open, or ended at or after `since`:
-/// (reference, asset, state, outcome), oldest first, at most [`SAME_WEAKNESS_MAX`]. Candidates for the
-/// duplicate hint.
-pub fn same_weakness(
+/// The candidates' assets, each with how many of them name it: the hint compares each asset once, and a
+/// flood of one report on one page is one row here, not two hundred.
+/// (The no-scan test reads the candidates' statement on its own; `the_duplicate_hint_reads_the_weakness_index`
+/// reads these two.)
+const SAME_WEAKNESS_ASSETS_SQL: &str = concat!(
+    "WITH candidates AS (",
+    same_weakness_candidates!(),
+    ") SELECT asset, count(*) FROM candidates GROUP BY asset ORDER BY min(id)"
+);
+
+/// The first `?6` candidates whose asset is one of the JSON array `?5`.
+const SAME_WEAKNESS_ON_SQL: &str = concat!(
+    "WITH candidates AS (",
+    same_weakness_candidates!(),
+    ") SELECT reference, state, outcome FROM candidates WHERE asset IN (SELECT value FROM json_each(?5))
+       ORDER BY id LIMIT ?6"
+);
+
+/// The duplicate hint's candidates for `weakness` (open, or ended at or after
+/// `since`, not `except`), at most [`SAME_WEAKNESS_MAX`], grouped by asset: (asset, how many), in the order of
+/// their first ticket.
+pub fn same_weakness_assets(
     conn: &Connection,
     weakness: &str,
     except: i64,
     since: i64,
-) -> Result<Vec<(String, String, String, String)>, StoreError> {
+) -> Result<Vec<(String, i64)>, StoreError> {
     if weakness.is_empty() {
         return Ok(Vec::new());
     }
-    let mut stmt = conn.prepare_cached(SAME_WEAKNESS_SQL)?;
+    let mut stmt = conn.prepare_cached(SAME_WEAKNESS_ASSETS_SQL)?;
     let rows = stmt
-        .query_map(params![weakness, except, since, SAME_WEAKNESS_MAX as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        .query_map(params![weakness, except, since, SAME_WEAKNESS_MAX as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The first `limit` of the same candidates whose asset is one of `assets`, oldest first: (reference, state,
+/// outcome).
+pub fn same_weakness_on(
+    conn: &Connection,
+    weakness: &str,
+    except: i64,
+    since: i64,
+    assets: &[&str],
+    limit: usize,
+) -> Result<Vec<(String, String, String)>, StoreError> {
+    if weakness.is_empty() || assets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let assets = serde_json::to_string(assets).expect("a list of strings is JSON");
+    let mut stmt = conn.prepare_cached(SAME_WEAKNESS_ON_SQL)?;
+    let rows = stmt
+        .query_map(params![weakness, except, since, SAME_WEAKNESS_MAX as i64, assets, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
         .collect::<Result<_, _>>()?;
     Ok(rows)
@@ -1038,37 +1084,34 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
-    /// The duplicate hint reads its candidates from the weakness index (schema 22), in id order, without a
-    /// sort and without a seek into the tickets table for an open ticket; and it finds what it should.
+    /// The duplicate hint's two statements read their candidates from the weakness index (schema 22), in id
+    /// order, without a seek into the tickets table for an open ticket; and they find what they should.
     #[test]
     fn the_duplicate_hint_reads_the_weakness_index() {
         let store = Store::open_in_memory().unwrap();
         let conn = store.conn();
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {SAME_WEAKNESS_SQL}"))
-            .unwrap()
-            .query_map(params!["CWE-79", 0, 0, 10], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(plan, ["SEARCH tickets USING INDEX tickets_weakness (weakness=?)"], "{plan:?}");
-        // The program reads from the table's own cursor only the three end times of a closed ticket.
-        let program: Vec<(String, i64, i64)> = conn
-            .prepare(&format!("EXPLAIN {SAME_WEAKNESS_SQL}"))
-            .unwrap()
-            .query_map(params!["CWE-79", 0, 0, 10], |r| Ok((r.get(1)?, r.get(2)?, r.get(3)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
         let root: i64 =
             conn.query_row("SELECT rootpage FROM sqlite_schema WHERE name = 'tickets'", [], |r| r.get(0)).unwrap();
-        let table = program.iter().find(|(op, _, p2)| op == "OpenRead" && *p2 == root).map(|(_, cursor, _)| *cursor);
-        let from_table = program.iter().filter(|(op, cursor, _)| op == "Column" && Some(*cursor) == table).count();
-        assert_eq!(from_table, 3, "{program:?}");
+        for sql in [SAME_WEAKNESS_SQL, SAME_WEAKNESS_ASSETS_SQL, SAME_WEAKNESS_ON_SQL] {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let nulls = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count()));
+            let plan: Vec<String> =
+                stmt.query_map(nulls, |r| r.get::<_, String>(3)).unwrap().map(Result::unwrap).collect();
+            assert!(plan.iter().any(|d| d == "SEARCH tickets USING INDEX tickets_weakness (weakness=?)"), "{plan:?}");
+            assert!(!plan.iter().any(|d| d.starts_with("SCAN tickets")), "{plan:?}");
+            // The program reads from the table's own cursor only the three end times of a closed ticket.
+            let mut stmt = conn.prepare(&format!("EXPLAIN {sql}")).unwrap();
+            let nulls = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count()));
+            let program: Vec<(String, i64, i64)> =
+                stmt.query_map(nulls, |r| Ok((r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect();
+            let table =
+                program.iter().find(|(op, _, p2)| op == "OpenRead" && *p2 == root).map(|(_, cursor, _)| *cursor);
+            let from_table = program.iter().filter(|(op, cursor, _)| op == "Column" && Some(*cursor) == table).count();
+            assert_eq!(from_table, 3, "{sql}: {program:?}");
+        }
 
-        for (i, (asset, state)) in
-            [("a", "new"), ("b", "triage"), ("a", "closed"), ("a", "resolved")].iter().enumerate()
-        {
+        let tickets = [("a", "new"), ("b", "triage"), ("a", "closed"), ("a", "resolved"), ("b", "new"), ("a", "new")];
+        for (i, (asset, state)) in tickets.iter().enumerate() {
             let id = insert_ticket(
                 conn,
                 &NewTicket {
@@ -1086,12 +1129,19 @@ mod tests {
             )
             .unwrap();
         }
-        let found: Vec<String> = same_weakness(conn, "CWE-79", 1, 13)
-            .unwrap()
-            .into_iter()
-            .map(|(r, a, s, _)| format!("{r} {a} {s}"))
-            .collect();
-        // Not the ticket itself, nor the one closed before `since`.
-        assert_eq!(found, ["EX-2026-0001 b triage", "EX-2026-0003 a resolved"]);
+        // Not the ticket itself, nor the one closed before `since`; by asset, in the order of the first.
+        let assets = same_weakness_assets(conn, "CWE-79", 1, 13).unwrap();
+        assert_eq!(assets, [("b".to_string(), 2), ("a".to_string(), 2)]);
+        let shown = |assets: &[&str], limit| -> Vec<String> {
+            same_weakness_on(conn, "CWE-79", 1, 13, assets, limit)
+                .unwrap()
+                .into_iter()
+                .map(|(r, s, _)| format!("{r} {s}"))
+                .collect()
+        };
+        assert_eq!(shown(&["a"], 10), ["EX-2026-0003 resolved", "EX-2026-0005 new"]);
+        assert_eq!(shown(&["a", "b"], 3), ["EX-2026-0001 triage", "EX-2026-0003 resolved", "EX-2026-0004 new"]);
+        assert!(shown(&["c"], 10).is_empty() && shown(&[], 10).is_empty());
+        assert!(same_weakness_assets(conn, "CWE-89", 1, 0).unwrap().is_empty());
     }
 }
