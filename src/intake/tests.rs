@@ -464,3 +464,44 @@ fn a_group_over_its_memory_budget_ends_and_loses_nothing() {
     assert_eq!(attempts(&store), vec![1; 12]);
     assert_eq!(count(&store, "SELECT count(*) FROM tickets"), 12);
 }
+
+/// While another writer of the process waits (the outbox, the sealing task), a group's transaction ends
+/// after `GROUP_YIELD_AFTER` and the group goes on in the next: that writer sees the first reports' outcomes
+/// committed before the last is processed, and the group does all it would have done otherwise.
+#[test]
+fn a_group_gives_a_waiting_writer_its_turn_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vdpd.sqlite");
+    let mut store = Store::open(&path).unwrap();
+    let mails: Vec<IncomingMail> = (0..GROUP_MESSAGES as u32)
+        .map(|i| fetched(i + 1, &report(&format!("r{i}@research.test"), &format!("<y{i}@x.test>"), "XSS")))
+        .collect();
+    assert_eq!(group_at(&mails), GROUP_MESSAGES);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let other = {
+        let (path, stop) = (path.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut outbox = Store::open(&path).unwrap();
+            let mut seen = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let n: i64 = outbox
+                    .write(|tx| {
+                        tx.query_row("SELECT count(*) FROM intake WHERE status = 'ticket'", [], |r| r.get(0))
+                            .map_err(StoreError::from)
+                    })
+                    .unwrap();
+                seen.push(n);
+            }
+            seen
+        })
+    };
+    let told = batch(&mut store, &mails);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seen = other.join().unwrap();
+    assert_eq!(told.iter().map(|(i, _)| *i).collect::<Vec<_>>(), (0..mails.len()).collect::<Vec<_>>());
+    assert!(told.iter().all(|(_, p)| p.status == IntakeStatus::Ticket), "{told:?}");
+    assert_eq!(attempts(&store), vec![1; GROUP_MESSAGES]);
+    assert_eq!(count(&store, "SELECT count(*) FROM tickets"), GROUP_MESSAGES as i64);
+    let between = seen.iter().filter(|&&n| n > 0 && n < GROUP_MESSAGES as i64).count();
+    assert!(between > 0, "the other writer never saw part of the group committed: {seen:?}");
+}
