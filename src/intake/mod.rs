@@ -226,12 +226,6 @@ pub fn release_held(store: &mut Store, env: &Env, now: i64) -> Result<usize, Int
 /// far fewer pages than one each, and checkpoints copy fewer back. Sixteen keeps the write lock for tens of
 /// milliseconds at most, and the acknowledgement of the first report in a group waits for the last.
 const GROUP_MESSAGES: usize = 16;
-/// A group's transaction that has run this long ends after the message in hand when another writer waits
-/// ([`store::writer_waiting`]); the group goes on in the next. Without it the outbox and the sealing task got
-/// one turn per group, in which the outbox frees only the sending slots of the mail it records: in a backlog
-/// almost no acknowledgement left until the last report was a ticket. Long enough that a group still shares
-/// its commit among a few messages when the outbox always waits.
-const GROUP_YIELD_AFTER: std::time::Duration = std::time::Duration::from_millis(10);
 /// A message larger than this is processed in a transaction of its own: reading it is done before the
 /// group's transaction opens, but its writes (the raw copy, its files) would lengthen the group's commit.
 const GROUP_MESSAGE_BYTES: usize = 256 << 10;
@@ -320,45 +314,31 @@ pub fn process_batch(
         let group_ids = &ids[..readings.len()];
         // What a failure below leaves begun and unfinished.
         let begun = if over_budget { group_ids.len() } else { ids.len() };
-        // The group's messages in as few transactions as the other writers allow: one, unless another writer
-        // (the outbox, sealing) waits for its turn once this one has run for `GROUP_YIELD_AFTER`.
-        let mut queue = readings.into_iter().zip(group_ids.iter().copied()).enumerate().peekable();
-        let mut handled = 0;
-        while queue.peek().is_some() {
-            let opened = std::time::Instant::now();
-            let result = store.write(|tx| {
-                let mut out = Vec::new();
-                while let Some((k, (reading, id))) = queue
-                    .next_if(|_| out.is_empty() || opened.elapsed() < GROUP_YIELD_AFTER || !store::writer_waiting())
-                {
-                    let mail = &mails[i + k];
-                    let processed = match reading {
-                        Reading::Read(read) => match handle_in(tx, env, id, mail, *read, t) {
-                            Ok(p) => p,
-                            Err(e) => return Ok((out, Some(e))),
-                        },
-                        Reading::Bad(reason) => quarantine_in(tx, env, id, mail, &reason, t)?,
-                    };
-                    out.push(processed);
-                }
-                Ok::<_, StoreError>((out, None))
-            });
-            let (out, error) = match result {
-                Ok(r) => r,
-                Err(e) => return Err(undo_attempts(store, &ids[handled..begun], e)),
-            };
-            for (k, processed) in out.iter().enumerate() {
-                done(i + handled + k, processed);
+        let result = store.write(|tx| {
+            let mut out = Vec::with_capacity(readings.len());
+            for ((reading, mail), &id) in readings.into_iter().zip(&mails[i..]).zip(group_ids) {
+                let processed = match reading {
+                    Reading::Read(read) => match handle_in(tx, env, id, mail, *read, t) {
+                        Ok(p) => p,
+                        Err(e) => return Ok((out, Some(e))),
+                    },
+                    Reading::Bad(reason) => quarantine_in(tx, env, id, mail, &reason, t)?,
+                };
+                out.push(processed);
             }
-            handled += out.len();
-            if let Some(e) = error {
-                return Err(undo_attempts(store, &ids[handled..begun], e));
-            }
+            Ok::<_, StoreError>((out, None))
+        });
+        let (out, error) = match result {
+            Ok(r) => r,
+            Err(e) => return Err(undo_attempts(store, &ids[..begun], e)),
+        };
+        for (k, processed) in out.iter().enumerate() {
+            done(i + k, processed);
         }
-        if let Some(e) = failure {
-            return Err(undo_attempts(store, &ids[handled..begun], e));
+        if let Some(e) = error.or(failure) {
+            return Err(undo_attempts(store, &ids[out.len()..begun], e));
         }
-        i += handled;
+        i += out.len();
     }
     Ok(())
 }

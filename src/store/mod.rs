@@ -85,48 +85,11 @@ impl std::fmt::Debug for Store {
 
 /// The writers of one process take turns here before SQLite's own lock.
 ///
-/// The daemon writes from several connections (intake, sealing, outbox). When they met at SQLite's lock, the
-/// loser slept in SQLite's busy handler (1, 2, 5 … 100 ms), leaving the CPU idle while the lock was long free:
-/// in the backlog benchmark the outbox fell behind by half the backlog. A mutex wakes the next writer as soon
-/// as the lock is released. Other processes (the CLI, `vdpd ingest`) still meet SQLite's busy timeout, rarely.
-///
-/// The turn is handed over ([`Turn`]'s `unlock_fair`): a mutex that lets whoever asks first after a release
-/// take it lets intake, which ends one group of messages and begins the next at once, win every time against
-/// the outbox and the sealing task, which had been woken but were not yet running. In a backlog of 2,000
-/// shipped-policy reports almost no acknowledgement left before the last report was a ticket.
-static WRITERS: parking_lot::Mutex<()> = parking_lot::const_mutex(());
-
-/// How many of this process's writers wait for their turn at [`WRITERS`].
-static WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Whether another writer of this process waits for the turn: a long transaction (a group of messages) ends
-/// early for it.
-pub fn writer_waiting() -> bool {
-    WAITING.load(std::sync::atomic::Ordering::Relaxed) > 0
-}
-
-/// A writer's turn: given to the next writer waiting, if any, when it ends (on every path, unwinding too).
-struct Turn(Option<parking_lot::MutexGuard<'static, ()>>);
-
-impl Turn {
-    fn take() -> Turn {
-        if let Some(guard) = WRITERS.try_lock() {
-            return Turn(Some(guard));
-        }
-        WAITING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let guard = WRITERS.lock();
-        WAITING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        Turn(Some(guard))
-    }
-}
-
-impl Drop for Turn {
-    fn drop(&mut self) {
-        if let Some(guard) = self.0.take() {
-            parking_lot::MutexGuard::unlock_fair(guard);
-        }
-    }
-}
+/// The daemon writes from two connections (intake and outbox). When they met at SQLite's lock, the loser
+/// slept in SQLite's busy handler (1, 2, 5 … 100 ms), leaving the CPU idle while the lock was long free: in
+/// the backlog benchmark the outbox fell behind by half the backlog. A mutex wakes the next writer as soon as
+/// the lock is released. Other processes (the CLI, `vdpd ingest`) still meet SQLite's busy timeout, rarely.
+static WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Store {
     /// Opens (creating if needed) the database and applies pending migrations.
@@ -203,8 +166,8 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        // (A writer that panicked left no transaction open: it rolled back while unwinding.)
-        let _turn = Turn::take();
+        // A writer that panicked left no transaction open (it rolled back while unwinding): go on.
+        let _turn = WRITERS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let tx =
             self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
         let value = f(&tx)?;
