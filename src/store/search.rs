@@ -213,7 +213,7 @@ pub fn report_text(conn: &Connection, ticket_id: i64) -> Result<String, StoreErr
 mod tests {
     use super::*;
     use crate::store::Store;
-    use crate::store::tickets::{NewTicket, insert_ticket};
+    use crate::store::tickets::insert_example;
 
     fn doc(i: i64) -> Document {
         // "every" is in every report; "early" only in the first 150 (and taken out of them again below);
@@ -237,16 +237,7 @@ mod tests {
         store
             .write(|tx| {
                 for i in 1..=60_i64 {
-                    let id = insert_ticket(
-                        tx,
-                        &NewTicket {
-                            reference: &format!("EX-2026-{i:04}"),
-                            subject: "",
-                            reporter: "r@research.test",
-                            created_at: i,
-                            received_at: i,
-                        },
-                    )?;
+                    let id = insert_example(tx, i, i)?;
                     put(tx, id, &doc(i))?;
                     if i % 3 == 0 {
                         let mut d = doc(i - 1);
@@ -291,16 +282,7 @@ mod tests {
         for i in 1..=420_i64 {
             store
                 .write(|tx| {
-                    let id = insert_ticket(
-                        tx,
-                        &NewTicket {
-                            reference: &format!("EX-2026-{i:04}"),
-                            subject: "",
-                            reporter: "r@research.test",
-                            created_at: i,
-                            received_at: i,
-                        },
-                    )?;
+                    let id = insert_example(tx, i, i)?;
                     put(tx, id, &doc(i))?;
                     // From the 300th on, earlier reports lose "early" again (a rewrite of their row).
                     if i > 300 && i - 300 <= 150 {

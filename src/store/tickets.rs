@@ -787,9 +787,8 @@ const SAME_WEAKNESS_ON_SQL: &str = concat!(
        ORDER BY id LIMIT ?6"
 );
 
-/// The duplicate hint's candidates for `weakness` (open, or ended at or after
-/// `since`, not `except`), at most [`SAME_WEAKNESS_MAX`], grouped by asset: (asset, how many), in the order of
-/// their first ticket.
+/// The duplicate hint's candidates for `weakness` (open, or ended at or after `since`, not `except`), at most
+/// [`SAME_WEAKNESS_MAX`], grouped by asset: (asset, how many), in the order of their first ticket.
 pub fn same_weakness_assets(
     conn: &Connection,
     weakness: &str,
@@ -1079,6 +1078,16 @@ pub fn message_attachments(conn: &Connection, message_row: i64) -> Result<Vec<At
     Ok(rows)
 }
 
+/// A ticket `EX-2026-<i>` received at `at` (the store's tests).
+#[cfg(test)]
+pub(crate) fn insert_example(conn: &Connection, i: i64, at: i64) -> Result<i64, StoreError> {
+    let reference = format!("EX-2026-{i:04}");
+    insert_ticket(
+        conn,
+        &NewTicket { reference: &reference, subject: "", reporter: "r@research.test", created_at: at, received_at: at },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1112,17 +1121,7 @@ mod tests {
 
         let tickets = [("a", "new"), ("b", "triage"), ("a", "closed"), ("a", "resolved"), ("b", "new"), ("a", "new")];
         for (i, (asset, state)) in tickets.iter().enumerate() {
-            let id = insert_ticket(
-                conn,
-                &NewTicket {
-                    reference: &format!("EX-2026-{i:04}"),
-                    subject: "",
-                    reporter: "r@research.test",
-                    created_at: 10,
-                    received_at: 10,
-                },
-            )
-            .unwrap();
+            let id = insert_example(conn, i as i64, 10).unwrap();
             conn.execute(
                 "UPDATE tickets SET weakness = 'CWE-79', asset = ?2, state = ?3, updated_at = ?4 WHERE id = ?1",
                 params![id, asset, state, 10 + i as i64],
