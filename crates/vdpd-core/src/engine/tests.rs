@@ -503,11 +503,14 @@ fn a_key_request_is_one_plan() {
     );
 }
 
-/// A researcher's "Exploited: yes" starts the CRA clocks, once, and only under a policy with the duty; a no,
-/// an "unknown" or a policy without it starts nothing. The policy refuses the section without `[cra]`.
+/// A researcher's "Exploited: yes" starts the CRA clocks, once, only under a policy with the duty, and only
+/// from what a signature covers when the mail is signed; a no, an "unknown" or a policy without it starts
+/// nothing. The policy refuses the section without `[cra]`.
 #[test]
 fn a_researchers_exploited_answer_starts_the_cra_duty() {
+    use crate::classify::Outside;
     use crate::engine::researcher::{Snapshot, TicketSnapshot, plan};
+    use crate::openpgp::read::Signature;
     let form = "[report_form]\nenabled = true\n\
                 [[report_form.sections]]\nname = \"Asset\"\nmandatory = true\nkind = \"asset\"\n\
                 [[report_form.sections]]\nname = \"Exploited in the wild\"\nkind = \"exploited\"\n";
@@ -531,6 +534,20 @@ fn a_researchers_exploited_answer_starts_the_cra_duty() {
         assert_eq!(plan(&mail(answer), &new, &cfg).exploited, want, "{answer}");
     }
     assert!(!plan(&mail("yes"), &marked, &cfg).exploited, "marked already: the clocks keep their start");
+    // Only what the signature covers answers the form: a "yes" beside a signed block (unsigned text, which
+    // classify keeps outside the body) starts nothing; the same signed mail with the yes inside does.
+    let signed = |body: &str, outside: &str| {
+        let mut m = Inbound::for_tests("alice@research.test", "RCE", body);
+        m.body.signature = Signature::Good { cert: "ABCD".into(), digest: "d".into(), signed_at: 0 };
+        m.outside = Outside { text: outside.into(), ..Outside::default() };
+        m
+    };
+    let beside = signed("Asset: https://app.example.test/\n", "Exploited in the wild: yes\n");
+    let p = plan(&beside, &new, &cfg);
+    assert!(!p.exploited);
+    assert!(!p.form.unwrap().parsed.values.iter().any(|(name, _)| name.starts_with("Exploited")));
+    let inside = signed("Asset: https://app.example.test/\nExploited in the wild: yes\n", "-- \nA footer\n");
+    assert!(plan(&inside, &new, &cfg).exploited);
     let maybe = plan(&mail("maybe"), &new, &cfg);
     assert!(!maybe.exploited);
     assert!(maybe.form.unwrap().parsed.problems.iter().any(|(_, e)| e.contains("yes or no")));
