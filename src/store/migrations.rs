@@ -237,6 +237,41 @@ mod tests {
         assert_eq!(got, [(Some(7), Some(8)), (None, None)]);
     }
 
+    /// Version 22 rebuilds the weakness index over the tickets already there: the duplicate hint finds the
+    /// same candidates through it, and a ticket without a weakness stays out of it.
+    #[test]
+    fn the_weakness_index_is_rebuilt_over_the_tickets_of_before() {
+        let mut conn = at_version(21);
+        conn.execute_batch(
+            "INSERT INTO tickets (reference, reporter, created_at, updated_at, received_at, weakness, asset, state)
+             VALUES ('EX-2026-0001', 'a@b.c', 1, 1, 1, 'CWE-79', 'https://app.example.test/a', 'triage'),
+                    ('EX-2026-0002', 'a@b.c', 1, 1, 1, 'CWE-79', 'https://app.example.test/b', 'new'),
+                    ('EX-2026-0003', 'a@b.c', 1, 1, 1, '', 'https://app.example.test/a', 'new'),
+                    ('EX-2026-0004', 'a@b.c', 1, 1, 1, 'CWE-89', 'https://app.example.test/a', 'new');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let index: String = conn
+            .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'tickets_weakness'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(
+            index.contains("asset, state, outcome, erased_at, reference") && index.contains("WHERE weakness != ''")
+        );
+        let entries: i64 = conn
+            .query_row("SELECT count(*) FROM tickets INDEXED BY tickets_weakness WHERE weakness != ''", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(entries, 3);
+        let found = crate::store::tickets::same_weakness_assets(&conn, "CWE-79", 0, 0).unwrap();
+        assert_eq!(
+            found,
+            [("https://app.example.test/a".to_string(), 1), ("https://app.example.test/b".to_string(), 1)]
+        );
+    }
+
     #[test]
     fn refuses_a_newer_database() {
         let mut conn = Connection::open_in_memory().unwrap();
