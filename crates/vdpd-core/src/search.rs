@@ -109,8 +109,10 @@ pub fn percent(candidate: f64, itself: f64) -> u8 {
 /// without the words every report and every mail uses.
 fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
+        // Lower case may add a mark that is neither letter nor digit ('İ' becomes 'i' and U+0307): it goes,
+        // so that a word stays letters and digits only.
+        .map(|w| w.to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect::<String>())
         .filter(|w| w.chars().count() >= 2 && w.chars().count() <= 40)
-        .map(str::to_lowercase)
         .filter(|w| !STOP.contains(&w.as_str()) && !w.chars().all(|c| c.is_ascii_digit() && w.len() > 6))
 }
 
@@ -331,6 +333,25 @@ mod tests {
         let d = Document { title: "NEAR(\"a\" OR b) title:x * ^ - AND NOT".into(), ..Document::default() };
         let q = d.query().unwrap();
         assert_eq!(q, "\"near\" OR \"title\"", "{q}");
+    }
+
+    /// Found by the `form` fuzz target (fuzz/regressions/form/): a word whose lower case holds a mark that is
+    /// no letter ('İ' lower-cased is 'i' and a combining dot) broke the rule that a query word is letters and
+    /// digits only. The mark goes; the word stays.
+    #[test]
+    fn words_are_letters_and_digits_after_lower_case_too() {
+        let d = Document { title: "İstanbul İA ﬃx".into(), ..Document::default() };
+        assert_eq!(d.terms(), ["istanbul", "ia", "ﬃx"]);
+        let crash = include_bytes!("../../../fuzz/regressions/form/crash-abd8e142c644a58b97c363d7bb64cd57e846dbde");
+        let text = String::from_utf8_lossy(crash);
+        let d = Document {
+            title: text.lines().next().unwrap_or_default().into(),
+            description: text.to_string(),
+            ..Document::default()
+        };
+        for t in d.terms() {
+            assert!(t.chars().all(char::is_alphanumeric), "{t:?}");
+        }
     }
 
     #[test]
