@@ -64,7 +64,9 @@ fn unsigned_commands_beside_a_signed_block_change_nothing_and_staff_are_told() {
     let researcher_before = queued_to(&t, &t.researcher.address);
     // Something Alice signed for somebody else (a mailing-list post), with commands put above and below it.
     let post = String::from_utf8(t.alice.clearsign(b"Our advisory for libfoo is out.\n")).unwrap();
-    let body = format!("#state closed\nClose it, it is nothing.\n\n{post}\n#informative\n");
+    let body = format!(
+        "#state closed\n#participant add mallory@evil.example\nClose it, it is nothing.\n\n{post}\n#informative\n"
+    );
     t.desk.send(&t.alice.address, &raw_mail(&t, &t.alice.address, &subject, "beside1", &body));
     // The same with a signed (not clear-signed) message, as `gpg --sign --armor` makes it.
     let signed = String::from_utf8(t.alice.sign_armor(b"Another post.\n")).unwrap();
@@ -73,6 +75,10 @@ fn unsigned_commands_beside_a_signed_block_change_nothing_and_staff_are_told() {
     t.desk.once_ok();
     let show = t.desk.show(&ex(1));
     assert_eq!((show["state"].as_str(), show["outcome"].as_str()), (Some("new"), Some("")), "{show}");
+    // Nobody joins the ticket by an unsigned line: the researcher's side is the reporter alone.
+    let participants: Vec<&str> =
+        show["participants"].as_array().unwrap().iter().map(|p| p["address"].as_str().unwrap()).collect();
+    assert_eq!(participants, [t.researcher.address.as_str()], "{show}");
     // What Alice signed is hers and may be relayed; what stood beside it never reaches the researcher.
     for m in t.desk.wait_inbox(&t.researcher.address, 3, T).iter().skip(1) {
         let text = open(&t.researcher, m);
@@ -90,7 +96,9 @@ fn unsigned_commands_beside_a_signed_block_change_nothing_and_staff_are_told() {
         .collect();
     assert_eq!(confirmations.len(), 2, "{confirmations:?}");
     assert!(
-        confirmations.iter().any(|c| c.contains("IGNORED, not signed: \"#state closed\", \"#informative\"")),
+        confirmations.iter().any(|c| c.contains(
+            "IGNORED, not signed: \"#state closed\", \"#participant add mallory@evil.example\", \"#informative\""
+        )),
         "{confirmations:?}"
     );
     let events: Vec<Event> = timeline(&t.desk, &ex(1)).into_iter().map(|(_, e, _)| e).collect();
