@@ -53,6 +53,39 @@ pub fn write_public(path: &Path, data: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// The bytes an unprivileged writer can still add to the file system holding `path` (`statvfs`'s available
+/// blocks): what `vdpd status` compares with what the store needs to grow, since SQLite says only "database
+/// or disk is full" — and a full disk cannot even record that.
+pub fn free_space(path: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `c` is a valid NUL-terminated path and `st` points to writable memory of the right type; the
+    // struct is read only after statvfs reported success, which means it filled it.
+    if unsafe { libc::statvfs(c.as_ptr(), st.as_mut_ptr()) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let st = unsafe { st.assume_init() };
+    #[allow(clippy::unnecessary_cast)] // the fields' types differ between platforms
+    Ok((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+}
+
+/// A size as people read it: "512 B", "40.0 KiB", "1.5 MiB", "2.0 GiB".
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +106,15 @@ mod tests {
         write_private(&out, b"new").unwrap();
         assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::read(&out).unwrap(), b"new");
+    }
+
+    #[test]
+    fn free_space_is_read_and_sizes_are_written_for_people() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(free_space(dir.path()).unwrap() > 0);
+        assert!(free_space(&dir.path().join("missing/deeper")).is_err());
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(40 * 1024), "40.0 KiB");
+        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
     }
 }

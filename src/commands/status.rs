@@ -27,6 +27,7 @@ struct NextTimerJson {
 #[derive(Debug, Serialize)]
 struct StatusJson {
     daemon: DaemonJson,
+    store: StoreJson,
     imap: ImapJson,
     smtp: SmtpJson,
     outbox: OutboxJson,
@@ -46,6 +47,23 @@ struct StatusJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     security_txt: Option<String>,
 }
+
+/// The store's file and the room left for it: a full disk stops every write, including the daemon's record
+/// of why, so `vdpd status` looks at the file system itself.
+#[derive(Debug, Serialize)]
+struct StoreJson {
+    path: String,
+    /// The database file and its write-ahead log.
+    bytes: u64,
+    /// What can still be written on its file system (None: it could not be read).
+    free_bytes: Option<u64>,
+    /// Less than [`FULL_BELOW`] free: SQLite cannot grow the log by a transaction's pages.
+    full: bool,
+}
+
+/// Below this much free space the store is as good as full: one group of reports commits a few hundred KiB
+/// to the write-ahead log.
+const FULL_BELOW: u64 = 1 << 20;
 
 #[derive(Debug, Serialize)]
 struct DaemonJson {
@@ -108,12 +126,21 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let warnings: std::collections::BTreeMap<String, i64> =
         crate::store::staff::warning_counts(conn)?.into_iter().collect();
 
+    let path = &config.store.path;
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let free_bytes = crate::fsx::free_space(path).ok();
     let out = StatusJson {
         daemon: DaemonJson {
             running,
             pid,
             started_at: ms(HealthKey::DaemonStartedAt).map(format_ms),
             stopped_at: ms(HealthKey::DaemonStoppedAt).map(format_ms),
+        },
+        store: StoreJson {
+            path: path.display().to_string(),
+            bytes: size(path) + size(&crate::lock::path_beside(path, "-wal")),
+            free_bytes,
+            full: free_bytes.is_some_and(|f| f < FULL_BELOW),
         },
         imap: ImapJson {
             configured: config.imap.is_some(),
@@ -231,6 +258,16 @@ pub fn run(config_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
             m.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
         }
     };
+    let st = &out.store;
+    let room = match st.free_bytes {
+        Some(free) if st.full => format!(
+            "; the disk is full ({} free): nothing can be recorded, not even why, until there is room",
+            crate::fsx::human_bytes(free)
+        ),
+        Some(free) => format!(", {} free", crate::fsx::human_bytes(free)),
+        None => String::new(),
+    };
+    println!("store:    {} ({}{room})", st.path, crate::fsx::human_bytes(st.bytes));
     println!("mail in:  {}", join(&out.intake));
     let q = out.intake.get("quarantined").copied().unwrap_or(0);
     if q > 0 {
