@@ -108,6 +108,36 @@ pub enum RenderError {
     NoSuchLanguage { lang: String, dir: PathBuf },
 }
 
+/// A mail's text as decided, not yet written: the template and the context it is rendered with, as the
+/// template reads it. The transaction that queues a mail stores this ([`crate::seal::Composition`]); the
+/// sealing pass renders it after the commit, so that the one writer of the store never waits on a template.
+/// The context is kept as the template engine would read it (JSON's data model is serde's, which is what
+/// minijinja reads), so rendering a draft gives exactly the text rendering the context would have.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Draft {
+    /// The template's name, as [`Mail::template`] gives it.
+    pub template: String,
+    pub context: serde_json::Value,
+    /// The ticket's reference, put in front of a subject the template names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The researcher notices that go into this mail's text (what staff decided, in the researcher's
+    /// language): rendered first, each one's text the context's `notices` in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Draft>,
+}
+
+impl Draft {
+    pub fn new<C: Serialize>(template: &str, ctx: &C, reference: Option<&str>) -> Result<Draft, RenderError> {
+        Ok(Draft {
+            template: template.to_string(),
+            context: serde_json::to_value(ctx).map_err(|e| RenderError::Message(format!("context: {e}")))?,
+            reference: reference.map(str::to_string),
+            notices: Vec::new(),
+        })
+    }
+}
+
 /// Where a template came from, for `vdpd check`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -297,6 +327,28 @@ impl Templates {
             .and_then(|v| v.as_str().map(|s| mailtext::clean_header_text(s, 200)))
             .filter(|s| !s.is_empty());
         Ok(Rendered { body: captured.output().to_string(), subject })
+    }
+
+    /// Renders a [`Draft`] in `lang`, as [`Templates::render_in`] renders the context it was made of; a subject
+    /// the template names keeps the draft's ticket reference in front of it.
+    pub fn render_draft(&self, lang: &Lang, draft: &Draft) -> Result<Rendered, RenderError> {
+        let mut out = if draft.notices.is_empty() {
+            self.render_in(lang, &draft.template, &draft.context)?
+        } else {
+            let mut context = draft.context.clone();
+            let mut notices = Vec::with_capacity(draft.notices.len());
+            for notice in &draft.notices {
+                notices.push(serde_json::Value::from(self.render_draft(lang, notice)?.body.trim_end()));
+            }
+            if let Some(fields) = context.as_object_mut() {
+                fields.insert("notices".into(), serde_json::Value::Array(notices));
+            }
+            self.render_in(lang, &draft.template, &context)?
+        };
+        if let Some(reference) = &draft.reference {
+            out.subject = out.subject.map(|s| format!("[{reference}] {s}"));
+        }
+        Ok(out)
     }
 
     /// Renders every template with a sample context: what `vdpd check` and daemon start-up use to refuse a
@@ -675,6 +727,80 @@ mod tests {
         let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
         assert_eq!(parsed.subject(), Some(subject.as_str()));
         assert_eq!(parsed.to().unwrap().first().unwrap().name(), Some("Ä".repeat(90).as_str()));
+    }
+
+    /// What the sealing pass renders from a stored draft is exactly what rendering the context gives, for
+    /// every mail and notice, in every language, with bare and full contexts — subject and all.
+    #[test]
+    fn a_draft_renders_exactly_as_its_context_does() {
+        let config =
+            crate::config::parse(include_str!("../policy.toml"), std::path::Path::new("/etc/vdpd/policy.toml"))
+                .unwrap();
+        let templates = Templates::load(std::path::Path::new("templates")).unwrap();
+        let bare = TicketContext::new(&config, "EX-2026-0001", "Sample subject", "researcher@example.org", "Sam", 0);
+        let (mut compared, mut named) = (0, 0);
+        for lang in templates.languages() {
+            for base in [bare.clone(), TicketContext::sample(&config)] {
+                let mails = Mail::samples(&base).into_iter().map(|m| {
+                    let mut ctx = base.clone();
+                    m.fill(&mut ctx);
+                    (m.template(), ctx)
+                });
+                let notices = Notice::samples(&base).into_iter().map(|n| {
+                    let mut ctx = base.clone();
+                    n.fill(&mut ctx);
+                    (n.template(), ctx)
+                });
+                for (template, mut ctx) in mails.chain(notices).collect::<Vec<_>>() {
+                    ctx.in_language(&config, lang);
+                    let mut direct = templates.render_in(lang, template, &ctx).unwrap();
+                    let stored = serde_json::to_string(&Draft::new(template, &ctx, None).unwrap()).unwrap();
+                    let draft: Draft = serde_json::from_str(&stored).unwrap();
+                    assert_eq!(templates.render_draft(lang, &draft).unwrap(), direct, "{lang}/{template}");
+                    compared += 1;
+                    // A subject the template names keeps the reference in front of it.
+                    let referenced = Draft::new(template, &ctx, Some("EX-2026-0001")).unwrap();
+                    named += usize::from(direct.subject.is_some());
+                    direct.subject = direct.subject.map(|s| format!("[EX-2026-0001] {s}"));
+                    assert_eq!(templates.render_draft(lang, &referenced).unwrap(), direct, "{lang}/{template}");
+                }
+            }
+        }
+        assert!(compared > 60 && named > 0, "{compared} compared, {named} naming a subject");
+    }
+
+    /// A staff answer's notices drafted beside it render into its text as notices rendered first would.
+    #[test]
+    fn notices_drafted_with_a_mail_render_into_it_as_rendered_notices_do() {
+        let config =
+            crate::config::parse(include_str!("../policy.toml"), std::path::Path::new("/etc/vdpd/policy.toml"))
+                .unwrap();
+        let templates = Templates::load(std::path::Path::new("templates")).unwrap();
+        let base = TicketContext::sample(&config);
+        for lang in templates.languages() {
+            let mut texts = Vec::new();
+            let mut drafts = Vec::new();
+            for notice in Notice::samples(&base) {
+                let mut ctx = base.clone();
+                notice.fill(&mut ctx);
+                ctx.in_language(&config, lang);
+                texts.push(templates.render_in(lang, notice.template(), &ctx).unwrap().body.trim_end().to_string());
+                drafts.push(Draft::new(notice.template(), &ctx, None).unwrap());
+            }
+            assert!(texts.len() > 3 && texts.iter().all(|t| !t.is_empty()));
+            let text = Some("We fixed it.".to_string());
+            let mut before = base.clone();
+            Mail::ToResearcher { text: text.clone(), notices: texts }.fill(&mut before);
+            before.in_language(&config, lang);
+            let rendered = templates.render_in(lang, "to_researcher.txt", &before).unwrap();
+            let mut ctx = base.clone();
+            Mail::ToResearcher { text, notices: Vec::new() }.fill(&mut ctx);
+            ctx.in_language(&config, lang);
+            let mut draft = Draft::new("to_researcher.txt", &ctx, None).unwrap();
+            draft.notices = drafts;
+            let stored: Draft = serde_json::from_str(&serde_json::to_string(&draft).unwrap()).unwrap();
+            assert_eq!(templates.render_draft(lang, &stored).unwrap(), rendered, "{lang}");
+        }
     }
 
     #[test]

@@ -1,20 +1,24 @@
-//! Sealing: a queued mail's final bytes, made after the transaction that queued it has committed.
+//! Sealing: a queued mail's text and final bytes, made after the transaction that queued it has committed.
 //!
 //! The change that causes a mail (a report opening a ticket, a staff command, a fired timer) decides
-//! everything about it in its own transaction: what it says (the template is rendered there, because the
-//! ticket's messages record the text), who receives it, which certificates it is encrypted to, its
-//! Message-ID and date. What is left — building the MIME message, attaching our key, signing and encrypting
-//! — is the dearest part of a mail (an X25519 key agreement per certificate, a signature, the system's
-//! randomness each time), and it needs nothing from the store. So for signed and encrypted mail the
-//! transaction records a [`Composition`] and leaves the outbox rows `sealing`; [`seal_pending`] (the daemon's
-//! sealing task, and every command that delivers) seals them outside any transaction and the store's writer
-//! lock, on a blocking thread, and a short transaction puts the bytes in the rows, which become `queued`.
-//! Mail in clear is composed from the same [`Composition`] in the transaction itself ([`compose`]): it costs
-//! less than the second pass would.
+//! everything about it in its own transaction: which mail it is and the context its template is rendered
+//! with (a [`Draft`]), who receives it, which certificates it is encrypted to, its Message-ID and date. What
+//! is left — rendering the template, building the MIME message, attaching our key, signing and encrypting —
+//! needs nothing from the store, and signing and encrypting are the dearest part of a mail (an X25519 key
+//! agreement per certificate, a signature, the system's randomness each time). So the transaction records a
+//! [`Composition`] and leaves the mail's outbox rows `sealing`; [`seal_pending`] (the daemon's sealing task,
+//! and every command that delivers) renders and seals it outside any transaction and the store's writer
+//! lock, on a blocking thread, and a short transaction puts the bytes in the rows, which become `queued`, and
+//! the text in the ticket's record of the mail (what is rendered is exactly what is recorded and sent). Mail in
+//! clear goes the same way: one path for every mail, and no template rendered while the writer waits.
 //!
 //! Nothing is lost and nothing is weakened in between: a crash leaves the composition, which the next process
 //! seals; a mail decided encrypted is sealed for exactly the certificates decided (by fingerprint), and when
-//! one of them is no longer held the mail fails with that reason — it is never sent in clear instead.
+//! one of them is no longer held the mail fails with that reason — it is never sent in clear instead. A
+//! template that fails (the self-test at start-up makes it rare) fails its mail's rows the same way, with the
+//! error on the ticket's timeline. A ticket purged before its mail is sealed keeps no text of it: the purge
+//! unlinks the composition from the record ([`store::outbox::record_text`] then writes nothing), and the mail
+//! goes out as decided, as mail already queued does.
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -23,7 +27,7 @@ use crate::clock::Clock;
 use crate::engine::Headers;
 use crate::intake::Env;
 use crate::openpgp::{Cert, autocrypt};
-use crate::render::{self, Envelope, OutFile};
+use crate::render::{self, Draft, Envelope, OutFile, Rendered};
 use crate::store::outbox::SendResult;
 use crate::store::{self, Db, Store, StoreError};
 
@@ -36,8 +40,13 @@ const BATCH: usize = 32;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Composition {
     pub headers: Headers,
-    /// The rendered template.
+    /// The rendered template, when it was rendered in the transaction (a composition stored by an earlier
+    /// version); '' when `draft` says what to render.
+    #[serde(default)]
     pub body: String,
+    /// What the text is rendered from, after the commit, in `headers.language`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<Draft>,
     pub message_id: String,
     /// When the mail was decided (milliseconds since the epoch): its `Date:`.
     pub date: i64,
@@ -60,11 +69,12 @@ pub struct Composition {
     pub files: Vec<OutFile>,
 }
 
-impl Composition {
-    /// Whether making its bytes costs enough to be left for after the commit: it is signed and encrypted.
-    pub fn is_dear(&self) -> bool {
-        self.encrypt_to.is_some()
-    }
+/// A composition made: its final bytes, and its text when it was rendered from a draft (what the ticket's
+/// record of the mail holds).
+#[derive(Debug)]
+struct Made {
+    raw: Vec<u8>,
+    text: Option<Rendered>,
 }
 
 /// What a sealing pass did.
@@ -92,15 +102,26 @@ fn read_jobs(store: &Store, limit: usize) -> Result<Vec<Job>, StoreError> {
         .collect())
 }
 
-/// The final bytes of one stored composition, with the keys of `env` and the certificates it carries.
-fn seal(job: &Job, env: &Env) -> Result<Vec<u8>, String> {
+/// The final bytes of one stored composition — its text rendered with the templates of `env` when it is a
+/// draft —, with the keys of `env` and the certificates it carries.
+fn seal(job: &Job, env: &Env) -> Result<Made, String> {
     let c = job.composition.as_ref().map_err(Clone::clone)?;
     let mut held = Vec::with_capacity(c.certs.len());
     for text in &c.certs {
         let bytes = base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| format!("certificate: {e}"))?;
         held.push(crate::classify::pgp::cert_from_bytes(&bytes).ok_or("a certificate it carries does not parse")?);
     }
-    compose(c, env, &held)
+    let Some(draft) = &c.draft else {
+        return Ok(Made { raw: compose(c, env, &held)?, text: None });
+    };
+    let lang = env.templates.answer_in(c.headers.language.as_ref()).clone();
+    let text = env.templates.render_draft(&lang, draft).map_err(|e| e.to_string())?;
+    let mut headers = c.headers.clone();
+    if let Some(subject) = &text.subject {
+        headers.subject.clone_from(subject);
+    }
+    let raw = compose_text(c, &headers, &text.body, env, &held)?;
+    Ok(Made { raw, text: Some(text) })
 }
 
 /// A certificate as a [`Composition`] carries it.
@@ -108,12 +129,14 @@ pub fn carried(cert: &Cert) -> String {
     base64::engine::general_purpose::STANDARD.encode(crate::openpgp::binary(cert))
 }
 
-/// The final bytes of a composition, with the keys of `env` and the researchers' certificates `held`.
-///
-/// Mail in clear costs a few tens of microseconds to compose (no signature, no encryption): the transaction
-/// that queues it composes it at once ([`Composition::is_dear`] says which to leave for after the commit),
-/// so that an acknowledgement does not wait for a second pass.
+/// The final bytes of a composition whose text is rendered (`body`), with the keys of `env` and the
+/// researchers' certificates `held`.
 pub fn compose(c: &Composition, env: &Env, held: &[Cert]) -> Result<Vec<u8>, String> {
+    compose_text(c, &c.headers, &c.body, env, held)
+}
+
+/// The final bytes of a composition with the headers and text given.
+fn compose_text(c: &Composition, headers: &Headers, body: &str, env: &Env, held: &[Cert]) -> Result<Vec<u8>, String> {
     let org = &env.config.organisation;
     let org_key = env.keys.org.as_ref();
     let encrypt = match &c.encrypt_to {
@@ -155,11 +178,11 @@ pub fn compose(c: &Composition, env: &Env, held: &[Cert]) -> Result<Vec<u8>, Str
         files: &c.files,
     };
     let date = jiff::Timestamp::from_millisecond(c.date).map_err(|e| e.to_string())?;
-    render::compose(&c.headers, &c.body, org, &c.message_id, date, &envelope).map_err(|e| e.to_string())
+    render::compose(headers, body, org, &c.message_id, date, &envelope).map_err(|e| e.to_string())
 }
 
 /// Seals each job (the CPU-heavy part: call it off the async executor and outside any transaction).
-fn seal_jobs(jobs: &[Job], env: &Env) -> Vec<(i64, Result<Vec<u8>, String>)> {
+fn seal_jobs(jobs: &[Job], env: &Env) -> Vec<(i64, Result<Made, String>)> {
     jobs.iter()
         .map(|job| {
             let sealed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| seal(job, env)))
@@ -171,13 +194,16 @@ fn seal_jobs(jobs: &[Job], env: &Env) -> Vec<(i64, Result<Vec<u8>, String>)> {
 
 /// Puts sealed bytes in their rows; records the rows of a composition that could not be sealed as failed
 /// deliveries (timeline and all), with the reason.
-fn settle(store: &mut Store, results: Vec<(i64, Result<Vec<u8>, String>)>, now: i64) -> Result<SealReport, StoreError> {
+fn settle(store: &mut Store, results: Vec<(i64, Result<Made, String>)>, now: i64) -> Result<SealReport, StoreError> {
     store.write(|tx| {
         let mut report = SealReport::default();
         for (id, result) in &results {
             match result {
-                Ok(raw) => {
-                    store::outbox::sealed(tx, *id, raw)?;
+                Ok(made) => {
+                    if let Some(text) = &made.text {
+                        store::outbox::record_text(tx, *id, &text.body, text.subject.as_deref())?;
+                    }
+                    store::outbox::sealed(tx, *id, &made.raw)?;
                     report.sealed += 1;
                 }
                 Err(error) => {
@@ -333,11 +359,22 @@ name = "Bob"
         store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
     }
 
-    /// What the transaction of a report leaves: the acknowledgement (in clear: the researcher has no key)
-    /// ready to go, and the team's notification decided but not sealed. A process that dies then leaves it
-    /// for the next one, which seals it once, as one message encrypted to both members.
+    /// The ticket's record of each mail it sent: (kind, subject, text).
+    fn records(store: &Store) -> Vec<(String, String, String)> {
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT kind, subject, body_text FROM messages WHERE direction = 'out' ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    }
+
+    /// What the transaction of a report leaves: the acknowledgement (in clear: the researcher has no key) and
+    /// the team's notification decided — their drafts, addressees and certificates — but neither rendered nor
+    /// sealed, and nothing due. A process that dies then leaves them for the next one, which renders and seals
+    /// each once (the team's as one message encrypted to both members) and writes their text into the
+    /// ticket's record of them.
     #[test]
-    fn mail_is_sealed_after_the_commit_and_survives_a_crash_before_it() {
+    fn mail_is_rendered_and_sealed_after_the_commit_and_survives_a_crash_before_it() {
         let (org, alice, bob) =
             (key("Sec <security@example.test>"), key("Alice <alice@example.test>"), key("Bob <bob@example.test>"));
         let env = env(&org, &alice, &bob);
@@ -347,18 +384,26 @@ name = "Bob"
         report(&mut store, &env);
         let waiting = rows(&store);
         assert_eq!(waiting.len(), 3, "{waiting:?}");
-        assert_eq!(waiting[0].1, "queued", "the acknowledgement, in clear, was composed in the transaction");
-        assert!(waiting[1..].iter().all(|(_, status, raw, _)| status == "sealing" && raw.is_empty()), "{waiting:?}");
-        assert_eq!(count(&store, "SELECT count(*) FROM outbox_seal"), 1, "one composition for the team's message");
-        let due = crate::store::outbox::claim_due(store.conn(), NOW, 10, 10).unwrap();
-        assert_eq!(due.iter().map(|r| r.recipient.as_str()).collect::<Vec<_>>(), ["r@research.test"]);
-        crate::store::outbox::reset_orphans(store.conn(), NOW).unwrap();
+        assert!(waiting.iter().all(|(_, status, raw, _)| status == "sealing" && raw.is_empty()), "{waiting:?}");
+        assert_eq!(count(&store, "SELECT count(*) FROM outbox_seal"), 2, "the acknowledgement's and the team's");
+        let unwritten = records(&store);
+        assert_eq!(unwritten.len(), 2, "{unwritten:?}");
+        assert!(unwritten.iter().all(|(_, _, text)| text.is_empty()), "nothing rendered yet: {unwritten:?}");
+        assert!(crate::store::outbox::claim_due(store.conn(), NOW, 10, 10).unwrap().is_empty(), "nothing due yet");
         drop(store);
 
         let mut store = Store::open(&path).unwrap();
-        assert_eq!(seal_all(&mut store, &env, NOW).unwrap(), SealReport { sealed: 1, failed: 0 });
+        assert_eq!(seal_all(&mut store, &env, NOW).unwrap(), SealReport { sealed: 2, failed: 0 });
         assert_eq!(count(&store, "SELECT count(*) FROM outbox_seal"), 0);
         assert_eq!(seal_all(&mut store, &env, NOW).unwrap(), SealReport::default(), "each sealed once");
+        let written = records(&store);
+        assert_eq!(written[0].0, "acknowledgement");
+        assert_eq!(written[0].1, "[EX-2026-0001] Re: Stored XSS in the admin panel");
+        assert!(
+            written[0].2.contains("EX-2026-0001") && written[0].2.contains("thank you for your report"),
+            "{written:?}"
+        );
+        assert!(written[1].2.contains("Stored XSS in the admin panel"), "the team's notification: {written:?}");
         let sealed = rows(&store);
         assert!(sealed.iter().all(|(_, status, raw, _)| status == "queued" && !raw.is_empty()), "{sealed:?}");
         let ack = String::from_utf8_lossy(&sealed[0].2);
@@ -398,7 +443,7 @@ name = "Bob"
         let mut store = Store::open_in_memory().unwrap();
         report(&mut store, &env(&org, &alice, &bob));
         let reloaded = env(&org, &key("Alice <alice@example.test>"), &bob);
-        assert_eq!(seal_all(&mut store, &reloaded, NOW).unwrap(), SealReport { sealed: 0, failed: 1 });
+        assert_eq!(seal_all(&mut store, &reloaded, NOW).unwrap(), SealReport { sealed: 1, failed: 1 });
         let after = rows(&store);
         assert_eq!(after[0].1, "queued", "the acknowledgement goes");
         for (to, status, raw, error) in &after[1..] {
@@ -460,6 +505,56 @@ name = "Bob"
         assert!(String::from_utf8_lossy(&opened.plaintext).contains("EX-2026-0001"));
     }
 
+    /// A ticket purged between the commit and the sealing keeps no text of the mail sealed after it: the
+    /// purge unlinks the record, the mail still goes out as decided.
+    #[test]
+    fn a_ticket_purged_before_its_mail_is_rendered_keeps_no_text_of_it() {
+        let (org, alice, bob) =
+            (key("Sec <security@example.test>"), key("Alice <alice@example.test>"), key("Bob <bob@example.test>"));
+        let env = env(&org, &alice, &bob);
+        let mut store = Store::open_in_memory().unwrap();
+        report(&mut store, &env);
+        store.write(|tx| store::retention::purge_ticket(tx, 1, "app.example.test", NOW)).unwrap();
+        assert_eq!(seal_all(&mut store, &env, NOW).unwrap(), SealReport { sealed: 2, failed: 0 });
+        assert!(records(&store).iter().all(|(_, subject, text)| subject.is_empty() && text.is_empty()));
+        let sent = rows(&store);
+        assert!(sent.iter().all(|(_, status, raw, _)| status == "queued" && !raw.is_empty()), "{sent:?}");
+    }
+
+    /// A composition an earlier version stored — its text rendered in the transaction, no draft — is sealed
+    /// with that text after an upgrade.
+    #[test]
+    fn a_composition_stored_rendered_by_an_earlier_version_is_sealed_with_its_text() {
+        let (org, alice, bob) =
+            (key("Sec <security@example.test>"), key("Alice <alice@example.test>"), key("Bob <bob@example.test>"));
+        let env = env(&org, &alice, &bob);
+        let mut store = Store::open_in_memory().unwrap();
+        let stored = r#"{"headers":{"subject":"[EX-1] Re: x","in_reply_to":null,"references":[],"auto":"replied"},
+            "body":"Rendered before the upgrade.\n","message_id":"<ex-1.abc@example.test>","date":1795000000000,
+            "to":[["r@research.test","R"]],"attach_key":false,"autocrypt":false,"reply_to":null,"encrypt_to":null}"#;
+        let seal = store.write(|tx| store::outbox::new_seal(tx, stored, None, NOW)).unwrap();
+        store
+            .write(|tx| {
+                store::outbox::enqueue(
+                    tx,
+                    &store::outbox::NewOutgoing {
+                        bytes: store::outbox::Bytes::Seal(seal),
+                        message_row: None,
+                        ticket_id: None,
+                        kind: crate::mail::MessageKind::Acknowledgement,
+                        auto_reply: true,
+                        envelope_from: "security@example.test",
+                        recipient: "r@research.test",
+                        created_at: NOW,
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(seal_all(&mut store, &env, NOW).unwrap(), SealReport { sealed: 1, failed: 0 });
+        let raw = String::from_utf8(rows(&store)[0].2.clone()).unwrap();
+        assert!(raw.contains("Rendered before the upgrade.") && raw.contains("Subject: [EX-1] Re: x\r\n"), "{raw}");
+    }
+
     /// A composition keeps everything through its stored form, attachments too.
     #[test]
     fn a_composition_survives_its_stored_form() {
@@ -471,7 +566,18 @@ name = "Bob"
                 auto: crate::engine::Auto::Generated,
                 language: Some("fr".parse().unwrap()),
             },
-            body: "Hello\n".into(),
+            body: String::new(),
+            draft: Some(Draft {
+                template: "acknowledgement.txt".into(),
+                context: serde_json::json!({"ticket": {"reference": "EX-1"}, "n": 3, "none": null, "list": ["é"]}),
+                reference: Some("EX-1".into()),
+                notices: vec![Draft {
+                    template: "outcome_resolved.txt".into(),
+                    context: serde_json::json!({"lang": "fr"}),
+                    reference: None,
+                    notices: Vec::new(),
+                }],
+            }),
             message_id: "<ex-1.abc@example.test>".into(),
             date: NOW,
             to: vec![("a@example.test".into(), "A".into())],

@@ -1,12 +1,13 @@
-//! Mail that follows from a message: rendered once, composed once per researcher and once for the team members
-//! it goes to, and written to the ticket and the outbox in the caller's transaction. Mail that is signed and
-//! encrypted is written as what its bytes are to be made of: [`crate::seal`] makes them after the commit.
+//! Mail that follows from a message: decided in the caller's transaction — its context drafted once per
+//! language, one composition per researcher and one for the team members it goes to, written to the ticket
+//! and the outbox as what its text and bytes are to be made of —, rendered, composed, signed and encrypted by
+//! [`crate::seal`] after the commit.
 
 use super::{Env, HandleError, system_time};
 use crate::config::StaffEncryption;
 use crate::engine::{self, Auto, DAY_MS, MailPlan};
 use crate::openpgp::{self, Cert};
-use crate::render::{self, KeyContext, OutFile, RenderError, TicketContext};
+use crate::render::{self, Draft, KeyContext, OutFile, RenderError, TicketContext};
 use crate::seal::Composition;
 use crate::store::{self, StoreError};
 use crate::timeline::{BY_VDPD, Event};
@@ -168,11 +169,13 @@ pub(super) fn enqueue_each(
     Ok(())
 }
 
-/// Renders a planned mail (its template with `ctx` and what the mail itself carries) and writes it to the
-/// ticket's messages (one row) and the outbox (one row per recipient, in the order given), with what its
-/// final bytes are to be made of: each researcher's copy composed for them alone, the team members' as one
-/// message to all of them we encrypt to (sealed once for all their certificates) and one to the rest. Mail in
-/// clear is composed here; signed and encrypted mail is sealed after the commit ([`crate::seal`]).
+/// Queues a planned mail (its template with `ctx` and what the mail itself carries): the ticket's record of
+/// it (one row in its messages, whose text the sealing pass writes once it is rendered) and one outbox row
+/// per recipient, in the order given, waiting on what their final bytes are to be made of — each
+/// researcher's copy for them alone, the team members' as one message to all of them we encrypt to (sealed
+/// once for all their certificates) and one to the rest. Nothing is rendered here: the context is recorded
+/// per language the mail goes out in (a [`Draft`]), and [`crate::seal`] renders, composes, signs and
+/// encrypts after the commit, outside the transaction and the writer lock.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn enqueue(
     tx: &rusqlite::Transaction<'_>,
@@ -180,8 +183,25 @@ pub(super) fn enqueue(
     ticket: Option<(i64, &str)>,
     plan: &MailPlan,
     recipients: &[Recipient],
+    ctx: TicketContext,
+    files: &[OutFile],
+    now: i64,
+) -> Result<(), HandleError> {
+    enqueue_with(tx, env, ticket, plan, recipients, ctx, files, Vec::new(), now)
+}
+
+/// [`enqueue`], with the researcher notices drafted for the mail's text (one researcher's language: the
+/// caller queues such a mail to each researcher on their own).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn enqueue_with(
+    tx: &rusqlite::Transaction<'_>,
+    env: &Env,
+    ticket: Option<(i64, &str)>,
+    plan: &MailPlan,
+    recipients: &[Recipient],
     mut ctx: TicketContext,
     files: &[OutFile],
+    notices: Vec<Draft>,
     now: i64,
 ) -> Result<(), HandleError> {
     if recipients.is_empty() {
@@ -190,89 +210,27 @@ pub(super) fn enqueue(
     let org = &env.config.organisation;
     // The context is the caller's to give away: a staff notification's carries the researcher's whole text.
     plan.mail.fill(&mut ctx);
-    // Rendered once per language it goes out in: the team's (the desk's own) and each researcher's.
+    // One draft per language it goes out in: the team's (the desk's own) and each researcher's.
     let language = |r: &Recipient| env.templates.answer_in(if r.team { None } else { r.lang.as_ref() }).clone();
-    let mut rendered: Vec<(Lang, render::Rendered)> = Vec::new();
+    let mut drafts: Vec<(Lang, Draft)> = Vec::new();
     for r in recipients {
         let l = language(r);
-        if rendered.iter().all(|(have, _)| *have != l) {
+        if drafts.iter().all(|(have, _)| *have != l) {
             let mut c = ctx.clone();
             c.in_language(&env.config, &l);
-            let mut out = env.templates.render_in(&l, plan.mail.template(), &c)?;
-            // A template that names its subject keeps the reference in front of it.
-            out.subject = out.subject.map(|s| match ticket {
-                Some((_, reference)) => format!("[{reference}] {s}"),
-                None => s,
-            });
-            rendered.push((l, out));
+            let mut draft = Draft::new(plan.mail.template(), &c, ticket.map(|(_, reference)| reference))?;
+            draft.notices.clone_from(&notices);
+            drafts.push((l, draft));
         }
     }
-    let in_language = |r: &Recipient| {
-        let l = language(r);
-        rendered.iter().find(|(have, _)| *have == l).map(|(_, out)| out).expect("rendered above for every recipient")
-    };
+    drop(ctx);
     let kind = plan.mail.kind();
     let message_id = render::new_message_id(ticket.map(|(_, r)| r), &org.domain);
     let org_key = env.keys.org.as_ref();
-    // One message per group: the team members we encrypt to, the team members we cannot, and each researcher
-    // alone. Signing and encrypting cost more than everything else a mail needs (an X25519 key agreement per
-    // certificate, a signature, the system's randomness each time), so a notification to three staff members is
-    // sealed once with three recipients, not three times. Groups hold indices into `recipients`.
     let encrypts = |r: &Recipient| will_encrypt(env, r);
-    let mut groups: Vec<Vec<usize>> = [true, false]
-        .into_iter()
-        .map(|want| (0..recipients.len()).filter(|&i| recipients[i].team && encrypts(&recipients[i]) == want).collect())
-        .filter(|g: &Vec<usize>| !g.is_empty())
-        .collect();
-    groups.extend((0..recipients.len()).filter(|&i| !recipients[i].team).map(|i| vec![i]));
-    // Each group's bytes: made now (clear text), or sealed after the commit (signed and encrypted); stored
-    // once for the group's rows either way.
-    let mut made_by_group: Vec<store::outbox::Bytes> = Vec::with_capacity(groups.len());
-    let mut made_of = vec![0; recipients.len()];
-    for group in &groups {
-        let members: Vec<&Recipient> = group.iter().map(|&i| &recipients[i]).collect();
-        // A group is the team (one language) or one researcher.
-        let text = in_language(members[0]);
-        let mut headers = plan.headers();
-        if let Some(subject) = &text.subject {
-            headers.subject.clone_from(subject);
-        }
-        headers.language = Some(language(members[0]));
-        let composition = Composition {
-            headers,
-            body: text.body.clone(),
-            message_id: message_id.clone(),
-            date: now,
-            to: members.iter().map(|r| (r.address.clone(), r.name.clone())).collect(),
-            attach_key: org_key.is_some() && plan.mail.attaches_key(),
-            autocrypt: env.config.openpgp.as_ref().is_some_and(|o| o.autocrypt),
-            reply_to: plan.reply_to_desk.then(|| org.security_address.clone()),
-            encrypt_to: encrypts(members[0])
-                .then(|| members.iter().filter_map(|r| r.cert.as_ref()).map(|c| c.fingerprint().to_hex()).collect()),
-            certs: members
-                .iter()
-                .filter(|r| !r.team && encrypts(r))
-                .filter_map(|r| r.cert.as_ref())
-                .map(crate::seal::carried)
-                .collect(),
-            files: files.to_vec(),
-        };
-        let made = if composition.is_dear() {
-            let text = serde_json::to_string(&composition).map_err(|e| RenderError::Message(e.to_string()))?;
-            store::outbox::Bytes::Seal(store::outbox::new_seal(tx, &text, now)?)
-        } else {
-            let raw = crate::seal::compose(&composition, env, &[]).map_err(RenderError::Message)?;
-            store::outbox::Bytes::Body(store::outbox::new_body(tx, &raw)?)
-        };
-        for &i in group {
-            made_of[i] = made_by_group.len();
-        }
-        made_by_group.push(made);
-    }
     let all_encrypted = recipients.iter().all(encrypts);
-    // The ticket's record of the mail: as its first recipient reads it.
-    let first = in_language(&recipients[0]);
-    let subject = first.subject.as_deref().unwrap_or(&plan.subject);
+    // The ticket's record of the mail, as its first recipient reads it: the subject planned (a template that
+    // names its own replaces it) and the text, both written when the first recipient's copy is rendered.
     let to_list = recipients.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", ");
     let signer = match org_key {
         Some(k) if all_encrypted => k.fingerprint(),
@@ -289,8 +247,8 @@ pub(super) fn enqueue(
                 intake_id: None,
                 from_addr: &org.security_address,
                 to_addr: &to_list,
-                subject,
-                body_text: &first.body,
+                subject: &plan.subject,
+                body_text: "",
                 unsigned_text: "",
                 created_at: now,
                 encrypted: all_encrypted,
@@ -301,11 +259,58 @@ pub(super) fn enqueue(
         )?),
         None => None,
     };
-    for (r, &made) in recipients.iter().zip(&made_of) {
+    // One message per group: the team members we encrypt to, the team members we cannot, and each researcher
+    // alone. Signing and encrypting cost more than everything else a mail needs (an X25519 key agreement per
+    // certificate, a signature, the system's randomness each time), so a notification to three staff members is
+    // sealed once with three recipients, not three times. Groups hold indices into `recipients`.
+    let mut groups: Vec<Vec<usize>> = [true, false]
+        .into_iter()
+        .map(|want| (0..recipients.len()).filter(|&i| recipients[i].team && encrypts(&recipients[i]) == want).collect())
+        .filter(|g: &Vec<usize>| !g.is_empty())
+        .collect();
+    groups.extend((0..recipients.len()).filter(|&i| !recipients[i].team).map(|i| vec![i]));
+    // Each group's composition, stored once for the group's rows.
+    let mut seal_of = vec![0; recipients.len()];
+    for group in &groups {
+        let members: Vec<&Recipient> = group.iter().map(|&i| &recipients[i]).collect();
+        // A group is the team (one language) or one researcher.
+        let l = language(members[0]);
+        let draft = drafts.iter().find(|(have, _)| *have == l).map(|(_, d)| d.clone()).expect("drafted above");
+        let mut headers = plan.headers();
+        headers.language = Some(l);
+        let composition = Composition {
+            headers,
+            body: String::new(),
+            draft: Some(draft),
+            message_id: message_id.clone(),
+            date: now,
+            to: members.iter().map(|r| (r.address.clone(), r.name.clone())).collect(),
+            attach_key: org_key.is_some() && plan.mail.attaches_key(),
+            autocrypt: env.config.openpgp.as_ref().is_some_and(|o| o.autocrypt),
+            reply_to: plan.reply_to_desk.then(|| org.security_address.clone()),
+            encrypt_to: encrypts(members[0])
+                .then(|| members.iter().filter_map(|r| r.cert.as_ref()).map(|c| c.fingerprint().to_hex()).collect()),
+            certs: members
+                .iter()
+                .filter(|r| !r.team && encrypts(r))
+                .filter_map(|r| r.cert.as_ref())
+                .map(crate::seal::carried)
+                .collect(),
+            files: files.to_vec(),
+        };
+        let text = serde_json::to_string(&composition).map_err(|e| RenderError::Message(e.to_string()))?;
+        // The group of the first recipient writes the record's text.
+        let records = if group.contains(&0) { message_row } else { None };
+        let seal = store::outbox::new_seal(tx, &text, records, now)?;
+        for &i in group {
+            seal_of[i] = seal;
+        }
+    }
+    for (r, &seal) in recipients.iter().zip(&seal_of) {
         store::outbox::enqueue(
             tx,
             &store::outbox::NewOutgoing {
-                bytes: made_by_group[made],
+                bytes: store::outbox::Bytes::Seal(seal),
                 message_row,
                 ticket_id: ticket.map(|(id, _)| id),
                 kind,

@@ -11,7 +11,7 @@ use crate::engine::hints;
 use crate::engine::staff::{self as cmd, Command, Effect};
 use crate::engine::{self, DAY_MS};
 use crate::mail::{Mail, MessageKind, Notice};
-use crate::render::{AttachmentContext, MessageContext, NamedText, OutFile, RetentionContext, TicketContext};
+use crate::render::{AttachmentContext, Draft, MessageContext, NamedText, OutFile, RetentionContext, TicketContext};
 use crate::store::{self, tickets::TicketRow};
 use crate::timeline::{BY_VDPD, Event};
 use vdpd_core::lang::Lang;
@@ -560,15 +560,21 @@ pub(super) fn handle(
         // Each researcher alone, the notices in their language.
         for r in &researchers {
             let lang = env.templates.answer_in(r.lang.as_ref()).clone();
+            // The notices are rendered with the mail, after the commit: here they are drafted.
+            let drafts = notice_drafts(env, &ticket, &notices, &lang)?;
             let plan = engine::to_researcher_plan(
-                Mail::ToResearcher { text: text.clone(), notices: render_notices(env, &ticket, &notices, &lang)? },
+                Mail::ToResearcher { text: text.clone(), notices: Vec::new() },
                 reference,
                 &ticket.subject,
                 last_in.clone(),
                 references.clone(),
                 &config.organisation.ticket_prefix,
             );
-            outgoing::enqueue_each(tx, env, (ticket_id, reference), &plan, std::slice::from_ref(r), &ctx, now)?;
+            let mut c = ctx.clone();
+            c.researcher = vdpd_core::mail::context::Person { address: r.address.clone(), name: r.name.clone() };
+            c.encrypted = outgoing::will_encrypt(env, r);
+            let to = std::slice::from_ref(r);
+            outgoing::enqueue_with(tx, env, Some((ticket_id, reference)), &plan, to, c, &[], drafts, now)?;
         }
         processed.enqueued = true;
         let how = crate::engine::staff::sent_how(encrypted);
@@ -616,8 +622,9 @@ pub(super) fn handle(
     Ok(())
 }
 
-/// The notices of what staff decided, as the researcher reads them in `lang` (they go into the answer's text).
-fn render_notices(env: &Env, ticket: &TicketRow, notices: &[Notice], lang: &Lang) -> Result<Vec<String>, HandleError> {
+/// The notices of what staff decided, drafted as the researcher reads them in `lang` (they go into the
+/// answer's text when it is rendered).
+fn notice_drafts(env: &Env, ticket: &TicketRow, notices: &[Notice], lang: &Lang) -> Result<Vec<Draft>, HandleError> {
     let config = &env.config;
     let mut out = Vec::with_capacity(notices.len());
     for notice in notices {
@@ -631,7 +638,7 @@ fn render_notices(env: &Env, ticket: &TicketRow, notices: &[Notice], lang: &Lang
             .clone()
             .map(|duty| RetentionContext { researcher_duty: Some(duty), ..RetentionContext::default() });
         ctx.in_language(config, lang);
-        out.push(env.templates.render_in(lang, notice.template(), &ctx)?.body.trim_end().to_string());
+        out.push(Draft::new(notice.template(), &ctx, None)?);
     }
     Ok(out)
 }

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("sql/020_dedup_lookup.sql")),
     (21, include_str!("sql/021_search_words.sql")),
     (22, include_str!("sql/022_duplicate_hint.sql")),
+    (23, include_str!("sql/023_rendered_after_commit.sql")),
 ];
 
 /// The newest schema version this build knows.

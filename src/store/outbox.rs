@@ -68,11 +68,41 @@ pub fn enqueue(conn: &Connection, m: &NewOutgoing<'_>) -> Result<i64, StoreError
     Ok(conn.last_insert_rowid())
 }
 
-/// Records a mail's composition (serialised by [`crate::seal`]) for the rows that will wait on it.
-pub fn new_seal(conn: &Connection, composition: &str, created_at: i64) -> Result<i64, StoreError> {
-    conn.prepare_cached("INSERT INTO outbox_seal (composition, created_at) VALUES (?1, ?2)")?
-        .execute(params![composition, created_at])?;
+/// Records a mail's composition (serialised by [`crate::seal`]) for the rows that will wait on it;
+/// `message_row` is the ticket's record of the mail, whose text is written once it is rendered
+/// ([`record_text`]).
+pub fn new_seal(
+    conn: &Connection,
+    composition: &str,
+    message_row: Option<i64>,
+    created_at: i64,
+) -> Result<i64, StoreError> {
+    conn.prepare_cached("INSERT INTO outbox_seal (composition, message_row, created_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![composition, message_row, created_at])?;
     Ok(conn.last_insert_rowid())
+}
+
+/// Writes the rendered text of composition `seal` into the ticket's record of the mail, if it names one
+/// still (a purge unlinks it: [`unlink_records`]); `subject` replaces the recorded one when the template
+/// named it. Called before [`sealed`] deletes the composition.
+pub fn record_text(conn: &Connection, seal: i64, body: &str, subject: Option<&str>) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE messages SET body_text = ?2, subject = coalesce(?3, subject)
+         WHERE id = (SELECT message_row FROM outbox_seal WHERE id = ?1)",
+    )?
+    .execute(params![seal, body, subject])?;
+    Ok(())
+}
+
+/// Unlinks the compositions still waiting for ticket `ticket_id` from its records of them: a purged ticket
+/// keeps no text of mail rendered after the purge (the mail itself still goes out).
+pub fn unlink_records(conn: &Connection, ticket_id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE outbox_seal SET message_row = NULL
+         WHERE message_row IN (SELECT id FROM messages WHERE ticket_id = ?1)",
+    )?
+    .execute([ticket_id])?;
+    Ok(())
 }
 
 /// Up to `limit` compositions waiting to be sealed, oldest first: (id, composition).

@@ -50,6 +50,7 @@ pub fn purge_ticket(conn: &Connection, ticket_id: i64, asset_host: &str, now: i6
     let done = preview(conn, ticket_id)?;
     conn.prepare_cached("UPDATE messages SET body_text = '', unsigned_text = '', subject = '' WHERE ticket_id = ?1")?
         .execute([ticket_id])?;
+    super::outbox::unlink_records(conn, ticket_id)?;
     conn.prepare_cached("UPDATE attachments SET data = NULL, name = '' WHERE ticket_id = ?1")?.execute([ticket_id])?;
     conn.prepare_cached("DELETE FROM form_sections WHERE ticket_id = ?1")?.execute([ticket_id])?;
     // The published advisory stays public where it was published; its link stays (for #duplicate), the
