@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::engine::{self, DAY_MS, Decision, Facts, FormAnswers, HOUR_MS, TicketState, researcher};
 use crate::mail::{Mail, MessageKind};
 use crate::openpgp::read::Signature;
-use crate::render::{FormContext, NamedText, SectionContext, TicketContext, UnderstoodContext};
+use crate::render::{FormContext, MessageContext, NamedText, SectionContext, TicketContext, UnderstoodContext};
 use crate::store::{self, IntakeStatus};
 use crate::timeline::{BY_VDPD, Event};
 
@@ -98,28 +98,15 @@ pub(super) fn handle(
         processed.reason = entry.reason.clone();
     };
     match decision {
-        Decision::Duplicate { of_intake, ticket_id } => {
-            tracing::info!(
-                intake_id = id,
-                duplicate_of = of_intake,
-                "message {id} ignored: a duplicate delivery of message {of_intake}"
-            );
-            finish(&entry, ticket_id)?;
-            outside(&mut processed, &entry);
-        }
-        Decision::Drop { reason, ticket_id } => {
-            tracing::info!(intake_id = id, "message {id} dropped: {reason}");
-            finish(&entry, ticket_id)?;
-            if let Some(t) = ticket_id {
-                store::tickets::add_timeline(tx, t, now, &inbound.sender, Event::MailDropped, &reason)?;
+        Decision::Duplicate { .. }
+        | Decision::Drop { .. }
+        | Decision::Flood { .. }
+        | Decision::StaffRejected { .. } => {
+            if let Some(plan) = engine::aside::plan(&decision, &inbound.subject, config) {
+                set_aside(tx, env, id, &inbound, &plan, now, &mut processed)?;
+                finish(&plan.entry, plan.ticket_id)?;
+                outside(&mut processed, &plan.entry);
             }
-            outside(&mut processed, &entry);
-        }
-        Decision::Flood { .. } => {
-            tracing::warn!(intake_id = id, "new report {id} over limits.new_tickets_per_hour: kept, not answered");
-            finish(&entry, None)?;
-            processed.enqueued |= staff::flood_warning(tx, env, now)?;
-            outside(&mut processed, &entry);
         }
         Decision::KeyRequest => {
             outgoing::learn_language(tx, env, &inbound, now)?;
@@ -165,11 +152,6 @@ pub(super) fn handle(
             finish(&entry, None)?;
             outside(&mut processed, &entry);
         }
-        Decision::StaffRejected { member, reason, ticket_id } => {
-            staff::rejected(tx, env, id, &inbound, &member, &reason, ticket_id, now)?;
-            finish(&entry, ticket_id)?;
-            outside(&mut processed, &entry);
-        }
         Decision::NewTicket => {
             outgoing::learn_language(tx, env, &inbound, now)?;
             let (ticket_id, reference) = new_ticket(tx, env, id, &inbound, now, &mut processed)?;
@@ -181,6 +163,37 @@ pub(super) fn handle(
         }
     }
     Ok(processed)
+}
+
+/// Carries out the plan of a mail set aside ([`engine::aside`]) but its journal entry: the line on its
+/// ticket, the warning to staff, the log.
+fn set_aside(
+    tx: &Tx<'_>,
+    env: &Env,
+    id: i64,
+    inbound: &Inbound,
+    plan: &engine::aside::AsidePlan,
+    now: i64,
+    processed: &mut Processed,
+) -> Result<(), HandleError> {
+    let entry = &plan.entry;
+    match plan.log {
+        engine::aside::Log::Info => tracing::info!(intake_id = id, "message {id} {}: {}", entry.status, entry.reason),
+        engine::aside::Log::Warn => tracing::warn!(intake_id = id, "message {id} {}: {}", entry.status, entry.reason),
+    }
+    let ticket = match plan.ticket_id {
+        Some(t) => store::tickets::ticket_by_id(tx, t)?.map(|row| (t, row.reference)),
+        None => None,
+    };
+    if let (Some((t, _)), Some((event, detail))) = (&ticket, &plan.timeline) {
+        store::tickets::add_timeline(tx, *t, now, &inbound.sender, *event, detail)?;
+    }
+    if let Some(warning) = &plan.warning {
+        let message = MessageContext { id, from: inbound.sender.clone(), subject: inbound.subject.clone() };
+        let about = ticket.as_ref().map(|(t, r)| (*t, r.as_str()));
+        processed.enqueued |= staff::warn_of(tx, env, warning, about, message, now)?;
+    }
+    Ok(())
 }
 
 /// Records the signature that proved a staff mail: it counts once.

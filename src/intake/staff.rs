@@ -15,6 +15,7 @@ use crate::render::{AttachmentContext, Draft, MessageContext, NamedText, OutFile
 use crate::store::{self, tickets::TicketRow};
 use crate::timeline::{BY_VDPD, Event};
 use vdpd_core::lang::Lang;
+use vdpd_core::ticket::WarningKind;
 
 /// (address, certificate fingerprint) of every member with a certificate.
 pub(super) fn fingerprints(env: &Env) -> Vec<(String, String)> {
@@ -253,7 +254,7 @@ fn unsigned_part(inbound: &Inbound) -> Option<NamedText> {
 pub(super) fn warn(
     tx: &Tx<'_>,
     env: &Env,
-    warning_kind: &str,
+    warning_kind: WarningKind,
     detail: &str,
     ticket: Option<(i64, &str)>,
     message: Option<MessageContext>,
@@ -274,7 +275,7 @@ pub(super) fn warn(
     // The detail can quote a subject (report content): the log names only what happened and where.
     let about = ticket.map_or(String::new(), |t| format!("{}: ", t.1));
     tracing::warn!(
-        kind = warning_kind,
+        kind = warning_kind.as_str(),
         ticket = ticket.map_or("", |t| t.1),
         message_id = message.as_ref().map(|m| m.id),
         "{about}staff warning {warning_kind} recorded (`vdpd status`; the staff mail and staff_warnings have the detail)"
@@ -330,21 +331,24 @@ pub(crate) fn digest_if_due(tx: &Tx<'_>, env: &Env, now: i64) -> Result<bool, Ha
     Ok(true)
 }
 
-/// New reports beyond `limits.new_tickets_per_hour`: staff hear of it once an hour (within the daily cap of
-/// warnings), not once a message.
-pub(super) fn flood_warning(tx: &Tx<'_>, env: &Env, now: i64) -> Result<bool, HandleError> {
-    const KIND: &str = "flood of new reports";
-    if store::staff::last_warning_at(tx, KIND)?.is_some_and(|at| now - at < engine::HOUR_MS) {
+/// A warning the core planned ([`engine::aside::Warning`]): not again within its `at_most_every` of the last
+/// one of its kind (a flood is told once an hour, not once a message), else as [`warn`] does it. Returns
+/// whether mail was queued.
+pub(super) fn warn_of(
+    tx: &Tx<'_>,
+    env: &Env,
+    warning: &engine::aside::Warning,
+    ticket: Option<(i64, &str)>,
+    message: MessageContext,
+    now: i64,
+) -> Result<bool, HandleError> {
+    if let Some(every) = warning.at_most_every
+        && store::staff::last_warning_at(tx, warning.kind)?.is_some_and(|at| now - at < every)
+    {
         return Ok(false);
     }
-    let detail = format!(
-        "more than {} new reports arrived within an hour (limits.new_tickets_per_hour): the ones beyond that are held, \
-         and each becomes a ticket (acknowledged, and you are told) in its turn as the hour allows, so that a flood of \
-         forged senders gets answers at that pace at most. `vdpd mail list --status held` lists them; `vdpd mail \
-         retry ID` makes one a ticket at once.",
-        env.config.limits.new_tickets_per_hour
-    );
-    warn(tx, env, KIND, &detail, None, None, now)
+    let message = warning.names_message.then_some(message);
+    warn(tx, env, warning.kind, &warning.detail, ticket, message, now)
 }
 
 /// A quarantined message: staff hear of it (within the daily cap).
@@ -359,43 +363,7 @@ pub(super) fn quarantine_notice(
 ) -> Result<(), HandleError> {
     let detail = format!("message #{intake_id} from {from:?} was quarantined: {reason}");
     let message = MessageContext { id: intake_id, from: from.to_string(), subject: subject.to_string() };
-    warn(tx, env, "quarantined mail", &detail, None, Some(message), now)?;
-    Ok(())
-}
-
-/// Mail from a staff address that did not prove it: recorded on the ticket (if it names one), staff warned.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn rejected(
-    tx: &Tx<'_>,
-    env: &Env,
-    intake_id: i64,
-    inbound: &Inbound,
-    member: &str,
-    reason: &str,
-    ticket_id: Option<i64>,
-    now: i64,
-) -> Result<(), HandleError> {
-    let ticket = match ticket_id {
-        Some(id) => store::tickets::ticket_by_id(tx, id)?.map(|t| (id, t.reference)),
-        None => None,
-    };
-    let detail = format!(
-        "a mail from the staff address {member} (subject {:?}) failed authentication: {reason}. It ran no command and reached nobody.",
-        inbound.subject
-    );
-    if let Some((id, _)) = &ticket {
-        store::tickets::add_timeline(tx, *id, now, member, Event::UnauthenticatedStaffMail, reason)?;
-    }
-    let message = MessageContext { id: intake_id, from: inbound.sender.clone(), subject: inbound.subject.clone() };
-    warn(
-        tx,
-        env,
-        "unauthenticated staff mail",
-        &detail,
-        ticket.as_ref().map(|(i, r)| (*i, r.as_str())),
-        Some(message),
-        now,
-    )?;
+    warn(tx, env, WarningKind::Quarantined, &detail, None, Some(message), now)?;
     Ok(())
 }
 
@@ -466,7 +434,7 @@ pub(super) fn handle(
         );
         let message = MessageContext { id: intake_id, from: inbound.sender.clone(), subject: inbound.subject.clone() };
         store::tickets::add_timeline(tx, ticket_id, now, member, Event::UnsignedCommandsIgnored, &listed)?;
-        warn(tx, env, "unsigned commands ignored", &detail, Some((ticket_id, reference)), Some(message), now)?;
+        warn(tx, env, WarningKind::UnsignedCommands, &detail, Some((ticket_id, reference)), Some(message), now)?;
     }
     let mut existing: Vec<cmd::Existing> = Vec::new();
     for l in &parsed.commands {

@@ -3,11 +3,12 @@
 use rusqlite::{Connection, params};
 
 use super::StoreError;
+use vdpd_core::ticket::WarningKind;
 
 /// Records a warning; `mailed` says whether a mail was queued for it.
 pub fn record_warning(
     conn: &Connection,
-    kind: &str,
+    kind: WarningKind,
     detail: &str,
     ticket_id: Option<i64>,
     intake_id: Option<i64>,
@@ -17,7 +18,7 @@ pub fn record_warning(
     conn.prepare_cached(
         "INSERT INTO staff_warnings (at, kind, detail, ticket_id, intake_id, mailed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![now, kind, detail, ticket_id, intake_id, mailed])?;
+    .execute(params![now, kind.as_str(), detail, ticket_id, intake_id, mailed])?;
     Ok(())
 }
 
@@ -37,6 +38,8 @@ pub fn warning_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreErro
 
 /// When a warning of this kind was last recorded, if ever (a flood is announced once an hour, not once a
 /// message).
-pub fn last_warning_at(conn: &Connection, kind: &str) -> Result<Option<i64>, StoreError> {
-    Ok(conn.prepare_cached("SELECT max(at) FROM staff_warnings WHERE kind = ?1")?.query_row([kind], |r| r.get(0))?)
+pub fn last_warning_at(conn: &Connection, kind: WarningKind) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT max(at) FROM staff_warnings WHERE kind = ?1")?
+        .query_row([kind.as_str()], |r| r.get(0))?)
 }

@@ -147,6 +147,21 @@ stored_words! {
 }
 
 stored_words! {
+    /// What staff are warned of (`staff_warnings.kind`, counted by `vdpd status`): each within the daily cap
+    /// of warning mails, recorded whether mailed or not.
+    pub enum WarningKind ("staff warning") {
+        /// New reports beyond `limits.new_tickets_per_hour` (once an hour at most).
+        Flood = "flood of new reports",
+        /// A message that could not be processed, kept with its error.
+        Quarantined = "quarantined mail",
+        /// Mail from a staff address that did not prove it came from the member.
+        UnauthenticatedStaff = "unauthenticated staff mail",
+        /// Commands beside a staff member's signed text, which the signature does not cover.
+        UnsignedCommands = "unsigned commands ignored",
+    }
+}
+
+stored_words! {
     /// Which way a message of a ticket went.
     pub enum Direction ("direction") {
         /// Mail we received (a report, a reply, a staff mail).

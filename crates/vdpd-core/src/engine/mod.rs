@@ -5,6 +5,7 @@
 //! the mails that follow ([`MailPlan`]) and the clocks to set. It does no IO at all — no database, no
 //! network, no clock of its own — which is why most of vdpd's rules are tested here, table-driven.
 
+pub mod aside;
 pub mod enquiry;
 pub mod keys;
 pub use crate::hints;
