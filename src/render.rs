@@ -113,11 +113,13 @@ pub enum RenderError {
 /// sealing pass renders it after the commit, so that the one writer of the store never waits on a template.
 /// The context is kept as the template engine would read it (JSON's data model is serde's, which is what
 /// minijinja reads), so rendering a draft gives exactly the text rendering the context would have.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Draft {
     /// The template's name, as [`Mail::template`] gives it.
     pub template: String,
-    pub context: serde_json::Value,
+    /// The context's JSON, kept as written (stored inside the composition without a second encoding, read
+    /// back straight into the template engine's values).
+    pub context: Box<serde_json::value::RawValue>,
     /// The ticket's reference, put in front of a subject the template names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
@@ -127,11 +129,25 @@ pub struct Draft {
     pub notices: Vec<Draft>,
 }
 
+impl PartialEq for Draft {
+    fn eq(&self, other: &Draft) -> bool {
+        self.template == other.template
+            && self.context.get() == other.context.get()
+            && self.reference == other.reference
+            && self.notices == other.notices
+    }
+}
+
+impl Eq for Draft {}
+
 impl Draft {
     pub fn new<C: Serialize>(template: &str, ctx: &C, reference: Option<&str>) -> Result<Draft, RenderError> {
+        let context = serde_json::to_string(ctx)
+            .and_then(serde_json::value::RawValue::from_string)
+            .map_err(|e| RenderError::Message(format!("context: {e}")))?;
         Ok(Draft {
             template: template.to_string(),
-            context: serde_json::to_value(ctx).map_err(|e| RenderError::Message(format!("context: {e}")))?,
+            context,
             reference: reference.map(str::to_string),
             notices: Vec::new(),
         })
@@ -308,6 +324,11 @@ impl Templates {
     /// template may name its mail's subject (`{% set subject = "…" %}`): a translated status mail says
     /// "Statut de votre signalement" instead of the subject vdpd would write.
     pub fn render_in<C: Serialize>(&self, lang: &Lang, name: &str, ctx: &C) -> Result<Rendered, RenderError> {
+        self.render_value(lang, name, minijinja::Value::from(minijinja::value::Serde(ctx)))
+    }
+
+    /// [`Templates::render_in`] with the context as the template engine holds it.
+    fn render_value(&self, lang: &Lang, name: &str, ctx: minijinja::Value) -> Result<Rendered, RenderError> {
         let translated = format!("{lang}/{name}");
         let name = if *lang != *self.own_language() && self.env.get_template(&translated).is_ok() {
             translated.as_str()
@@ -315,12 +336,7 @@ impl Templates {
             name
         };
         let err = |source| RenderError::Template { name: name.into(), source };
-        let captured = self
-            .env
-            .get_template(name)
-            .map_err(err)?
-            .render_captured(minijinja::Value::from(minijinja::value::Serde(ctx)))
-            .map_err(err)?;
+        let captured = self.env.get_template(name).map_err(err)?.render_captured(ctx).map_err(err)?;
         let subject = captured
             .state()
             .lookup("subject")
@@ -332,19 +348,19 @@ impl Templates {
     /// Renders a [`Draft`] in `lang`, as [`Templates::render_in`] renders the context it was made of; a subject
     /// the template names keeps the draft's ticket reference in front of it.
     pub fn render_draft(&self, lang: &Lang, draft: &Draft) -> Result<Rendered, RenderError> {
-        let mut out = if draft.notices.is_empty() {
-            self.render_in(lang, &draft.template, &draft.context)?
+        // Read straight into the engine's values: no tree of JSON values in between.
+        let context: minijinja::Value = serde_json::from_str(draft.context.get())
+            .map_err(|e| RenderError::Message(format!("the stored context of {}: {e}", draft.template)))?;
+        let context = if draft.notices.is_empty() {
+            context
         } else {
-            let mut context = draft.context.clone();
             let mut notices = Vec::with_capacity(draft.notices.len());
             for notice in &draft.notices {
-                notices.push(serde_json::Value::from(self.render_draft(lang, notice)?.body.trim_end()));
+                notices.push(self.render_draft(lang, notice)?.body.trim_end().to_string());
             }
-            if let Some(fields) = context.as_object_mut() {
-                fields.insert("notices".into(), serde_json::Value::Array(notices));
-            }
-            self.render_in(lang, &draft.template, &context)?
+            minijinja::context! { notices => notices, ..context }
         };
+        let mut out = self.render_value(lang, &draft.template, context)?;
         if let Some(reference) = &draft.reference {
             out.subject = out.subject.map(|s| format!("[{reference}] {s}"));
         }

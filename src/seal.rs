@@ -569,11 +569,14 @@ name = "Bob"
             body: String::new(),
             draft: Some(Draft {
                 template: "acknowledgement.txt".into(),
-                context: serde_json::json!({"ticket": {"reference": "EX-1"}, "n": 3, "none": null, "list": ["é"]}),
+                context: serde_json::value::RawValue::from_string(
+                    r#"{"ticket":{"reference":"EX-1"},"n":3,"none":null,"list":["é"]}"#.into(),
+                )
+                .unwrap(),
                 reference: Some("EX-1".into()),
                 notices: vec![Draft {
                     template: "outcome_resolved.txt".into(),
-                    context: serde_json::json!({"lang": "fr"}),
+                    context: serde_json::value::RawValue::from_string(r#"{"lang":"fr"}"#.into()).unwrap(),
                     reference: None,
                     notices: Vec::new(),
                 }],

@@ -212,7 +212,9 @@ pub(super) fn enqueue_with(
     plan.mail.fill(&mut ctx);
     // One draft per language it goes out in: the team's (the desk's own) and each researcher's.
     let language = |r: &Recipient| env.templates.answer_in(if r.team { None } else { r.lang.as_ref() }).clone();
-    let mut drafts: Vec<(Lang, Draft)> = Vec::new();
+    // (A draft goes into its group's composition; only a second group in the same language — the team
+    // members we cannot encrypt to beside those we can — takes a copy.)
+    let mut drafts: Vec<(Lang, Option<Draft>)> = Vec::new();
     for r in recipients {
         let l = language(r);
         if drafts.iter().all(|(have, _)| *have != l) {
@@ -220,7 +222,7 @@ pub(super) fn enqueue_with(
             c.in_language(&env.config, &l);
             let mut draft = Draft::new(plan.mail.template(), &c, ticket.map(|(_, reference)| reference))?;
             draft.notices.clone_from(&notices);
-            drafts.push((l, draft));
+            drafts.push((l, Some(draft)));
         }
     }
     drop(ctx);
@@ -271,11 +273,18 @@ pub(super) fn enqueue_with(
     groups.extend((0..recipients.len()).filter(|&i| !recipients[i].team).map(|i| vec![i]));
     // Each group's composition, stored once for the group's rows.
     let mut seal_of = vec![0; recipients.len()];
-    for group in &groups {
+    for (n, group) in groups.iter().enumerate() {
         let members: Vec<&Recipient> = group.iter().map(|&i| &recipients[i]).collect();
         // A group is the team (one language) or one researcher.
         let l = language(members[0]);
-        let draft = drafts.iter().find(|(have, _)| *have == l).map(|(_, d)| d.clone()).expect("drafted above");
+        let later = groups[n + 1..].iter().any(|g| language(&recipients[g[0]]) == l);
+        let kept = drafts.iter_mut().find(|(have, _)| *have == l).map(|(_, d)| d);
+        let draft = match kept {
+            Some(d) if later => d.clone(),
+            Some(d) => d.take(),
+            None => None,
+        }
+        .ok_or_else(|| RenderError::Message(format!("no draft in {l} for {}", plan.mail.template())))?;
         let mut headers = plan.headers();
         headers.language = Some(l);
         let composition = Composition {
