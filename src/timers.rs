@@ -13,8 +13,9 @@ use crate::timeline::{BY_VDPD, Event};
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FireReport {
     pub fired: usize,
-    /// Timers whose effects failed (a template error): marked fired with the error on the ticket's timeline,
-    /// so one bad template does not block every later timer.
+    /// Timers whose effects failed (an error that is not the store's: a mail that could not be drafted):
+    /// marked fired with the error on the ticket's timeline, so one bad timer does not block every later one.
+    /// (A template that fails does so when its mail is rendered after the commit, and fails that mail.)
     pub failed: usize,
     /// Digests of the slow lane queued (one at most).
     pub digests: usize,
@@ -32,7 +33,7 @@ pub fn fire_due(store: &mut Store, env: &Env, now: i64) -> Result<FireReport, St
             "raw bytes of {purged} mails that became no ticket purged (retention.unticketed_mail)"
         );
     }
-    // The slow lane's digest, once a day at most (a template error is the digest's, not the timers').
+    // The slow lane's digest, once a day at most (its failure is the digest's, not the timers').
     match store.write(|tx| crate::intake::digest_if_due(tx, env, now)) {
         Ok(true) => report.digests += 1,
         Ok(false) => {}
