@@ -749,9 +749,7 @@ mod tests {
     /// every mail and notice, in every language, with bare and full contexts — subject and all.
     #[test]
     fn a_draft_renders_exactly_as_its_context_does() {
-        let config =
-            crate::config::parse(include_str!("../policy.toml"), std::path::Path::new("/etc/vdpd/policy.toml"))
-                .unwrap();
+        let config = shipped_config();
         let templates = Templates::load(std::path::Path::new("templates")).unwrap();
         let bare = TicketContext::new(&config, "EX-2026-0001", "Sample subject", "researcher@example.org", "Sam", 0);
         let (mut compared, mut named) = (0, 0);
@@ -788,9 +786,7 @@ mod tests {
     /// A staff answer's notices drafted beside it render into its text as notices rendered first would.
     #[test]
     fn notices_drafted_with_a_mail_render_into_it_as_rendered_notices_do() {
-        let config =
-            crate::config::parse(include_str!("../policy.toml"), std::path::Path::new("/etc/vdpd/policy.toml"))
-                .unwrap();
+        let config = shipped_config();
         let templates = Templates::load(std::path::Path::new("templates")).unwrap();
         let base = TicketContext::sample(&config);
         for lang in templates.languages() {
