@@ -102,7 +102,7 @@ pub(super) fn handle(
         | Decision::Drop { .. }
         | Decision::Flood { .. }
         | Decision::StaffRejected { .. } => {
-            if let Some(plan) = engine::aside::plan(&decision, &inbound.subject, config) {
+            if let Some(plan) = engine::aside::plan(&decision, &inbound, config) {
                 set_aside(tx, env, id, &inbound, &plan, now, &mut processed)?;
                 finish(&plan.entry, plan.ticket_id)?;
                 outside(&mut processed, &plan.entry);
@@ -181,14 +181,15 @@ fn set_aside(
         engine::aside::Log::Info => tracing::info!(intake_id = id, "message {id} {}: {}", entry.status, entry.reason),
         engine::aside::Log::Warn => tracing::warn!(intake_id = id, "message {id} {}: {}", entry.status, entry.reason),
     }
-    let ticket = match plan.ticket_id {
-        Some(t) => store::tickets::ticket_by_id(tx, t)?.map(|row| (t, row.reference)),
-        None => None,
-    };
-    if let (Some((t, _)), Some((event, detail))) = (&ticket, &plan.timeline) {
-        store::tickets::add_timeline(tx, *t, now, &inbound.sender, *event, detail)?;
+    if let (Some(t), Some((by, event, detail))) = (plan.ticket_id, &plan.timeline) {
+        store::tickets::add_timeline(tx, t, now, by, *event, detail)?;
     }
     if let Some(warning) = &plan.warning {
+        // The warning names the ticket by its reference: read only for a warning.
+        let ticket = match plan.ticket_id {
+            Some(t) => store::tickets::ticket_by_id(tx, t)?.map(|row| (t, row.reference)),
+            None => None,
+        };
         let message = MessageContext { id, from: inbound.sender.clone(), subject: inbound.subject.clone() };
         let about = ticket.as_ref().map(|(t, r)| (*t, r.as_str()));
         processed.enqueued |= staff::warn_of(tx, env, warning, about, message, now)?;

@@ -4,6 +4,7 @@
 //! decided here from the [`Decision`], so the shell only carries it out, as it does a report's plan.
 
 use super::{Decision, HOUR_MS, JournalEntry};
+use crate::classify::Inbound;
 use crate::config::Config;
 use crate::ticket::WarningKind;
 use crate::timeline::Event;
@@ -14,8 +15,8 @@ pub struct AsidePlan {
     pub entry: JournalEntry,
     /// The ticket the mail belongs to or names, recorded with the journal entry.
     pub ticket_id: Option<i64>,
-    /// A line on that ticket's timeline, by the mail's sender.
-    pub timeline: Option<(Event, String)>,
+    /// A line on that ticket's timeline: (who, what, its detail).
+    pub timeline: Option<(String, Event, String)>,
     pub warning: Option<Warning>,
     /// What the log says of it (never the mail's content).
     pub log: Log,
@@ -42,14 +43,15 @@ pub struct Warning {
 
 /// The plan of a mail set aside, or `None` when the decision makes or joins a ticket's work (a report, a
 /// reply, a staff mail, a key request: their own plans).
-pub fn plan(decision: &Decision, subject: &str, config: &Config) -> Option<AsidePlan> {
+pub fn plan(decision: &Decision, inbound: &Inbound, config: &Config) -> Option<AsidePlan> {
     let entry = decision.journal_entry();
     let plan =
         |ticket_id, timeline, warning, log| Some(AsidePlan { entry: entry.clone(), ticket_id, timeline, warning, log });
     match decision {
         Decision::Duplicate { ticket_id, .. } => plan(*ticket_id, None, None, Log::Info),
         Decision::Drop { reason, ticket_id } => {
-            plan(*ticket_id, ticket_id.map(|_| (Event::MailDropped, reason.clone())), None, Log::Info)
+            let timeline = ticket_id.map(|_| (inbound.sender.clone(), Event::MailDropped, reason.clone()));
+            plan(*ticket_id, timeline, None, Log::Info)
         }
         Decision::Flood { .. } => {
             let detail = format!(
@@ -65,11 +67,13 @@ pub fn plan(decision: &Decision, subject: &str, config: &Config) -> Option<Aside
         }
         Decision::StaffRejected { member, reason, ticket_id } => {
             let detail = format!(
-                "a mail from the staff address {member} (subject {subject:?}) failed authentication: {reason}. It ran no command and reached nobody."
+                "a mail from the staff address {member} (subject {:?}) failed authentication: {reason}. It ran no command and reached nobody.",
+                inbound.subject
             );
             let warning =
                 Warning { kind: WarningKind::UnauthenticatedStaff, detail, names_message: true, at_most_every: None };
-            let timeline = ticket_id.map(|_| (Event::UnauthenticatedStaffMail, reason.clone()));
+            // On the ticket by the staff address it claimed to be.
+            let timeline = ticket_id.map(|_| (member.clone(), Event::UnauthenticatedStaffMail, reason.clone()));
             plan(*ticket_id, timeline, Some(warning), Log::Warn)
         }
         Decision::NewTicket
@@ -96,6 +100,7 @@ mod tests {
     #[test]
     fn a_mail_set_aside_is_recorded_noted_and_warned_of_as_its_decision_says() {
         let c = config();
+        let mail = Inbound::for_tests("cto@example.test", "Re: [EX-2026-0004] ok", "#resolved");
         let rejected = |ticket_id| Decision::StaffRejected {
             member: "cto@example.test".into(),
             reason: "no signature".into(),
@@ -146,20 +151,25 @@ mod tests {
             ),
         ];
         for (decision, status, ticket, event, warning, every) in table {
-            let p = plan(&decision, "Re: [EX-2026-0004] ok", &c).unwrap_or_else(|| panic!("{decision:?}"));
+            let p = plan(&decision, &mail, &c).unwrap_or_else(|| panic!("{decision:?}"));
             assert_eq!(p.entry, decision.journal_entry(), "{decision:?}");
             assert_eq!(p.entry.status, status, "{decision:?}");
             assert_eq!(p.ticket_id, ticket, "{decision:?}");
-            assert_eq!(p.timeline.as_ref().map(|(e, _)| *e), event, "{decision:?}");
+            assert_eq!(p.timeline.as_ref().map(|(_, e, _)| *e), event, "{decision:?}");
             assert_eq!(p.warning.as_ref().map(|w| w.kind), warning, "{decision:?}");
             assert_eq!(p.warning.as_ref().and_then(|w| w.at_most_every), every, "{decision:?}");
         }
-        let flood = plan(&Decision::Flood { reason: String::new() }, "", &c).unwrap().warning.unwrap();
+        let flood = plan(&Decision::Flood { reason: String::new() }, &mail, &c).unwrap().warning.unwrap();
         assert!(flood.detail.contains("more than 30 new reports") && !flood.names_message, "{flood:?}");
-        let staff = plan(&rejected(Some(4)), "Re: [EX-2026-0004] ok", &c).unwrap();
+        let staff = plan(&rejected(Some(4)), &mail, &c).unwrap();
         let w = staff.warning.unwrap();
         assert!(w.names_message && w.detail.contains("cto@example.test") && w.detail.contains("no signature"), "{w:?}");
-        assert_eq!(staff.timeline, Some((Event::UnauthenticatedStaffMail, "no signature".to_string())));
+        assert!(w.detail.contains("subject \"Re: [EX-2026-0004] ok\""), "{w:?}");
+        let by_member = (String::from("cto@example.test"), Event::UnauthenticatedStaffMail, "no signature".to_string());
+        assert_eq!(staff.timeline, Some(by_member));
+        let dropped = Inbound::for_tests("ooo@research.test", "Out of office", "away");
+        let drop = plan(&Decision::Drop { reason: "auto-reply".into(), ticket_id: Some(2) }, &dropped, &c).unwrap();
+        assert_eq!(drop.timeline, Some(("ooo@research.test".into(), Event::MailDropped, "auto-reply".into())));
         assert_eq!(staff.log, Log::Warn);
     }
 
@@ -171,7 +181,7 @@ mod tests {
             Decision::KeyRequest,
             Decision::Correspondence { ticket_id: 1, reference: "EX-2026-0001".into() },
         ] {
-            assert_eq!(plan(&decision, "", &c), None, "{decision:?}");
+            assert_eq!(plan(&decision, &Inbound::for_tests("a@b.test", "", ""), &c), None, "{decision:?}");
         }
     }
 }
