@@ -112,7 +112,7 @@ fn seal(job: &Job, env: &Env) -> Result<Made, String> {
         held.push(crate::classify::pgp::cert_from_bytes(&bytes).ok_or("a certificate it carries does not parse")?);
     }
     let Some(draft) = &c.draft else {
-        return Ok(Made { raw: compose(c, env, &held)?, text: None });
+        return Ok(Made { raw: compose(c, &c.headers, &c.body, env, &held)?, text: None });
     };
     let lang = env.templates.answer_in(c.headers.language.as_ref()).clone();
     let text = env.templates.render_draft(&lang, draft).map_err(|e| e.to_string())?;
@@ -120,7 +120,7 @@ fn seal(job: &Job, env: &Env) -> Result<Made, String> {
     if let Some(subject) = &text.subject {
         headers.subject.clone_from(subject);
     }
-    let raw = compose_text(c, &headers, &text.body, env, &held)?;
+    let raw = compose(c, &headers, &text.body, env, &held)?;
     Ok(Made { raw, text: Some(text) })
 }
 
@@ -129,14 +129,9 @@ pub fn carried(cert: &Cert) -> String {
     base64::engine::general_purpose::STANDARD.encode(crate::openpgp::binary(cert))
 }
 
-/// The final bytes of a composition whose text is rendered (`body`), with the keys of `env` and the
-/// researchers' certificates `held`.
-pub fn compose(c: &Composition, env: &Env, held: &[Cert]) -> Result<Vec<u8>, String> {
-    compose_text(c, &c.headers, &c.body, env, held)
-}
-
-/// The final bytes of a composition with the headers and text given.
-fn compose_text(c: &Composition, headers: &Headers, body: &str, env: &Env, held: &[Cert]) -> Result<Vec<u8>, String> {
+/// The final bytes of a composition with the headers and text given (its own, or those rendered from its
+/// draft), with the keys of `env` and the researchers' certificates `held`.
+fn compose(c: &Composition, headers: &Headers, body: &str, env: &Env, held: &[Cert]) -> Result<Vec<u8>, String> {
     let org = &env.config.organisation;
     let org_key = env.keys.org.as_ref();
     let encrypt = match &c.encrypt_to {
@@ -538,7 +533,7 @@ name = "Bob"
                 store::outbox::enqueue(
                     tx,
                     &store::outbox::NewOutgoing {
-                        bytes: store::outbox::Bytes::Seal(seal),
+                        seal,
                         message_row: None,
                         ticket_id: None,
                         kind: crate::mail::MessageKind::Acknowledgement,

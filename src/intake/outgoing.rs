@@ -161,12 +161,17 @@ pub(super) fn enqueue_each(
     now: i64,
 ) -> Result<(), HandleError> {
     for r in recipients {
-        let mut c = ctx.clone();
-        c.researcher = vdpd_core::mail::context::Person { address: r.address.clone(), name: r.name.clone() };
-        c.encrypted = will_encrypt(env, r);
-        enqueue(tx, env, Some(ticket), plan, std::slice::from_ref(r), c, &[], now)?;
+        enqueue(tx, env, Some(ticket), plan, std::slice::from_ref(r), addressed_to(ctx, env, r), &[], now)?;
     }
     Ok(())
+}
+
+/// `ctx` as one researcher reads it: greeted by name, and whether their copy is encrypted.
+pub(super) fn addressed_to(ctx: &TicketContext, env: &Env, r: &Recipient) -> TicketContext {
+    let mut c = ctx.clone();
+    c.researcher = vdpd_core::mail::context::Person { address: r.address.clone(), name: r.name.clone() };
+    c.encrypted = will_encrypt(env, r);
+    c
 }
 
 /// Queues a planned mail (its template with `ctx` and what the mail itself carries): the ticket's record of
@@ -210,22 +215,8 @@ pub(super) fn enqueue_with(
     let org = &env.config.organisation;
     // The context is the caller's to give away: a staff notification's carries the researcher's whole text.
     plan.mail.fill(&mut ctx);
-    // One draft per language it goes out in: the team's (the desk's own) and each researcher's.
+    // Each group's text is drafted in its language: the team's (the desk's own) or its researcher's.
     let language = |r: &Recipient| env.templates.answer_in(if r.team { None } else { r.lang.as_ref() }).clone();
-    // (A draft goes into its group's composition; only a second group in the same language — the team
-    // members we cannot encrypt to beside those we can — takes a copy.)
-    let mut drafts: Vec<(Lang, Option<Draft>)> = Vec::new();
-    for r in recipients {
-        let l = language(r);
-        if drafts.iter().all(|(have, _)| *have != l) {
-            let mut c = ctx.clone();
-            c.in_language(&env.config, &l);
-            let mut draft = Draft::new(plan.mail.template(), &c, ticket.map(|(_, reference)| reference))?;
-            draft.notices.clone_from(&notices);
-            drafts.push((l, Some(draft)));
-        }
-    }
-    drop(ctx);
     let kind = plan.mail.kind();
     let message_id = render::new_message_id(ticket.map(|(_, r)| r), &org.domain);
     let org_key = env.keys.org.as_ref();
@@ -273,18 +264,14 @@ pub(super) fn enqueue_with(
     groups.extend((0..recipients.len()).filter(|&i| !recipients[i].team).map(|i| vec![i]));
     // Each group's composition, stored once for the group's rows.
     let mut seal_of = vec![0; recipients.len()];
-    for (n, group) in groups.iter().enumerate() {
+    for group in &groups {
         let members: Vec<&Recipient> = group.iter().map(|&i| &recipients[i]).collect();
         // A group is the team (one language) or one researcher.
         let l = language(members[0]);
-        let later = groups[n + 1..].iter().any(|g| language(&recipients[g[0]]) == l);
-        let kept = drafts.iter_mut().find(|(have, _)| *have == l).map(|(_, d)| d);
-        let draft = match kept {
-            Some(d) if later => d.clone(),
-            Some(d) => d.take(),
-            None => None,
-        }
-        .ok_or_else(|| RenderError::Message(format!("no draft in {l} for {}", plan.mail.template())))?;
+        let mut c = ctx.clone();
+        c.in_language(&env.config, &l);
+        let mut draft = Draft::new(plan.mail.template(), &c, ticket.map(|(_, reference)| reference))?;
+        draft.notices.clone_from(&notices);
         let mut headers = plan.headers();
         headers.language = Some(l);
         let composition = Composition {
@@ -319,7 +306,7 @@ pub(super) fn enqueue_with(
         store::outbox::enqueue(
             tx,
             &store::outbox::NewOutgoing {
-                bytes: store::outbox::Bytes::Seal(seal),
+                seal,
                 message_row,
                 ticket_id: ticket.map(|(id, _)| id),
                 kind,

@@ -538,10 +538,7 @@ pub(super) fn handle(
                 references.clone(),
                 &config.organisation.ticket_prefix,
             );
-            let mut c = ctx.clone();
-            c.researcher = vdpd_core::mail::context::Person { address: r.address.clone(), name: r.name.clone() };
-            c.encrypted = outgoing::will_encrypt(env, r);
-            let to = std::slice::from_ref(r);
+            let (c, to) = (outgoing::addressed_to(&ctx, env, r), std::slice::from_ref(r));
             outgoing::enqueue_with(tx, env, Some((ticket_id, reference)), &plan, to, c, &[], drafts, now)?;
         }
         processed.enqueued = true;

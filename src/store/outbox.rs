@@ -17,18 +17,12 @@ use vdpd_core::mail::MessageKind;
 
 use super::StoreError;
 
-/// Where a row's bytes are: made ([`new_body`]), or still to be sealed from a composition ([`new_seal`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bytes {
-    Body(i64),
-    /// The row is `sealing`, not yet `queued`, until [`sealed`] gives it a body.
-    Seal(i64),
-}
-
-/// A mail to enqueue for one recipient.
+/// A mail to enqueue for one recipient: `sealing` until [`sealed`] gives it the bytes made from its
+/// composition ([`new_seal`]).
 #[derive(Debug, Clone)]
 pub struct NewOutgoing<'a> {
-    pub bytes: Bytes,
+    /// The composition its bytes are made from.
+    pub seal: i64,
     pub message_row: Option<i64>,
     pub ticket_id: Option<i64>,
     pub kind: MessageKind,
@@ -40,19 +34,15 @@ pub struct NewOutgoing<'a> {
 }
 
 /// Stores a mail's final bytes, for the rows that will send them.
-pub fn new_body(conn: &Connection, raw: &[u8]) -> Result<i64, StoreError> {
+fn new_body(conn: &Connection, raw: &[u8]) -> Result<i64, StoreError> {
     conn.prepare_cached("INSERT INTO outbox_body (raw) VALUES (?1)")?.execute([raw])?;
     Ok(conn.last_insert_rowid())
 }
 
 pub fn enqueue(conn: &Connection, m: &NewOutgoing<'_>) -> Result<i64, StoreError> {
-    let (body, seal) = match m.bytes {
-        Bytes::Body(id) => (Some(id), None),
-        Bytes::Seal(id) => (None, Some(id)),
-    };
     conn.prepare_cached(
-        "INSERT INTO outbox (message_row, ticket_id, kind, auto_reply, envelope_from, recipient, body_id, status, attempts, created_at, next_attempt_at, seal_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?9 IS NULL THEN 'queued' ELSE 'sealing' END, 0, ?8, ?8, ?9)",
+        "INSERT INTO outbox (message_row, ticket_id, kind, auto_reply, envelope_from, recipient, status, attempts, created_at, next_attempt_at, seal_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'sealing', 0, ?7, ?7, ?8)",
     )?
     .execute(params![
         m.message_row,
@@ -61,9 +51,8 @@ pub fn enqueue(conn: &Connection, m: &NewOutgoing<'_>) -> Result<i64, StoreError
         m.auto_reply,
         m.envelope_from,
         m.recipient,
-        body,
         m.created_at,
-        seal
+        m.seal
     ])?;
     Ok(conn.last_insert_rowid())
 }

@@ -192,7 +192,7 @@ mod tests {
 
     use super::*;
     use crate::store::Store;
-    use crate::store::outbox::{self, Bytes, NewOutgoing, SendResult};
+    use crate::store::outbox::{self, NewOutgoing, SendResult};
 
     fn body_of(conn: &Connection, row: i64) -> Vec<u8> {
         conn.query_row(
@@ -216,9 +216,9 @@ mod tests {
         )
         .unwrap();
         let ticket = conn.last_insert_rowid();
-        let body = outbox::new_body(conn, b"the team's sealed notification").unwrap();
+        let seal = outbox::new_seal(conn, "{}", None, 1).unwrap();
         let row = |to: &'static str| NewOutgoing {
-            bytes: Bytes::Body(body),
+            seal,
             message_row: None,
             ticket_id: Some(ticket),
             kind: MessageKind::StaffNewReport,
@@ -229,6 +229,7 @@ mod tests {
         };
         let alice = outbox::enqueue(conn, &row("alice@example.test")).unwrap();
         let bob = outbox::enqueue(conn, &row("bob@example.test")).unwrap();
+        assert_eq!(outbox::sealed(conn, seal, b"the team's sealed notification").unwrap(), 2, "one body, both rows");
         let claimed = outbox::claim_due(conn, 2, 8, 8).unwrap();
         assert_eq!(claimed.len(), 2);
         assert!(std::sync::Arc::ptr_eq(&claimed[0].raw, &claimed[1].raw), "one body read once for both rows");
