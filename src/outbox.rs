@@ -224,6 +224,17 @@ pub fn settle(row: &OutboxRow, attempt: &Attempt, config: &SmtpConfig, now: i64)
     }
 }
 
+/// The longest a delivered mail waits for the others in flight before its result is recorded and its slot
+/// refilled: a server slow to answer one transaction never holds the rest of the queue for long.
+const RECORD_WITHIN: Duration = Duration::from_millis(25);
+
+/// Whether the delivery loop takes a turn of the writer now, to record the `finished` rows and refill their
+/// slots: when half the slots wait on it, when no other transaction is in flight (`sending` of them), or
+/// when the first of them has waited [`RECORD_WITHIN`] (`timed_out`).
+fn time_to_record(finished: usize, sending: usize, concurrency: usize, timed_out: bool) -> bool {
+    finished > 0 && (timed_out || sending == 0 || finished * 2 >= concurrency)
+}
+
 /// Delivers every due row of the outbox, then returns. `lock_wait` is how long to wait for another process
 /// that is delivering right now (then this pass is skipped). On `cancel`, no new row is started; the ones in
 /// flight finish (each bounded by `smtp.timeout`).
@@ -260,6 +271,9 @@ pub async fn deliver_due(
     let now = clock.now_ms();
     let mut claimed =
         db.call(move |s| s.write(|tx| crate::store::outbox::claim_due(tx, now, concurrency, concurrency))).await?;
+    // Sent (or refused) and not yet recorded: these rows still hold their slots. Recorded by `deadline`.
+    let mut finished: Vec<(OutboxRow, Attempt)> = Vec::new();
+    let mut deadline = tokio::time::Instant::now();
     loop {
         for rows in transactions(std::mem::take(&mut claimed)) {
             rows_in_flight += rows.len();
@@ -269,17 +283,36 @@ pub async fn deliver_due(
                 rows.into_iter().zip(attempts).collect()
             });
         }
-        let Some(joined) = inflight.join_next().await else {
-            break;
+        // Whatever finished is recorded in one transaction, which also claims the mail that fills the free
+        // slots (mail enqueued while we were sending is due too). That turn of the store's writer is taken
+        // once half the slots wait on it, when nothing else is being sent, or [`RECORD_WITHIN`] after a
+        // mail finished — not for each mail while the others are still on their way (in a backlog, a
+        // transaction for every delivered mail was the outbox's largest cost). Mail sent but not yet recorded
+        // still holds its slot, so the bound on mail sent twice after a crash stays `concurrency`, as the
+        // README says.
+        let waited = if finished.is_empty() {
+            inflight.join_next().await
+        } else {
+            tokio::time::timeout_at(deadline, inflight.join_next()).await.unwrap_or(None)
         };
-        // Whatever else finished meanwhile is recorded in the same transaction, which also claims the mail
-        // that fills the free slots (mail enqueued while we were sending is due too): one commit for several
-        // mails. Mail sent but not yet recorded still holds its slot, so the bound on mail sent twice after a
-        // crash stays `concurrency`, as the README says.
-        let mut finished = joined.expect("send tasks do not panic");
+        let timed_out = waited.is_none();
+        match waited {
+            Some(joined) => {
+                if finished.is_empty() {
+                    deadline = tokio::time::Instant::now() + RECORD_WITHIN;
+                }
+                finished.extend(joined.expect("send tasks do not panic"));
+            }
+            None if finished.is_empty() => break,
+            None => {}
+        }
         while let Some(joined) = inflight.try_join_next() {
             finished.extend(joined.expect("send tasks do not panic"));
         }
+        if !time_to_record(finished.len(), inflight.len(), concurrency, timed_out) {
+            continue;
+        }
+        let finished = std::mem::take(&mut finished);
         rows_in_flight -= finished.len();
         let now = clock.now_ms();
         let mut results = Vec::with_capacity(finished.len());
@@ -455,6 +488,35 @@ mod tests {
             retry_initial: Duration::from_secs(30),
             retry_max: Duration::from_secs(3600),
             give_up_after: Duration::from_secs(5 * 86400),
+        }
+    }
+
+    /// One turn of the writer for several delivered mails while others are on their way; never a mail left
+    /// unrecorded when nothing else will finish, or for longer than [`RECORD_WITHIN`].
+    #[test]
+    fn results_wait_for_half_the_slots_or_the_last_mail_or_the_deadline() {
+        // (finished rows, transactions still sending, concurrency, timed out) → record now?
+        let cases = [
+            ((0, 3, 4, false), false),
+            ((0, 0, 4, true), false),
+            ((1, 3, 4, false), false),
+            ((1, 1, 4, false), false),
+            ((2, 1, 4, false), true),
+            ((3, 1, 4, false), true),
+            ((1, 0, 4, false), true),
+            ((1, 3, 4, true), true),
+            ((1, 0, 1, false), true),
+            ((1, 2, 3, false), false),
+            ((2, 1, 3, false), true),
+            ((4, 4, 8, false), true),
+            ((3, 5, 8, false), false),
+        ];
+        for ((finished, sending, concurrency, timed_out), want) in cases {
+            assert_eq!(
+                time_to_record(finished, sending, concurrency, timed_out),
+                want,
+                "{finished} finished, {sending} sending, concurrency {concurrency}, timed out {timed_out}"
+            );
         }
     }
 
