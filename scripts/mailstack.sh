@@ -3,6 +3,7 @@
 #
 #   Postfix smtpd 127.0.0.1:$MAILSTACK_SMTP_PORT (2525; plain, STARTTLS offered, AUTH only after TLS)
 #           smtpd 127.0.0.1:$MAILSTACK_SUBMISSION_PORT (1587; STARTTLS + AUTH required)
+#           smtpd 127.0.0.1:$MAILSTACK_NOPIPELINING_PORT (2526; as 2525, but without PIPELINING in its EHLO)
 #     → Dovecot LMTP (unix socket) → Maildir under $MAILSTACK_ROOT/mail
 #   Dovecot IMAP 127.0.0.1:$MAILSTACK_IMAP_PORT (1143; STARTTLS offered), IMAPS :$MAILSTACK_IMAPS_PORT (1993); IDLE.
 #   An OAuth2 provider http://127.0.0.1:$MAILSTACK_OAUTH_PORT (1890; scripts/oauth2-server.py): its token
@@ -20,6 +21,7 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 ROOT=${MAILSTACK_ROOT:-/tmp/vdpd-mailstack}
 SMTP_PORT=${MAILSTACK_SMTP_PORT:-2525}
 SUBM_PORT=${MAILSTACK_SUBMISSION_PORT:-1587}
+NOPIPE_PORT=${MAILSTACK_NOPIPELINING_PORT:-2526}
 IMAP_PORT=${MAILSTACK_IMAP_PORT:-1143}
 IMAPS_PORT=${MAILSTACK_IMAPS_PORT:-1993}
 OAUTH_PORT=${MAILSTACK_OAUTH_PORT:-1890}
@@ -230,6 +232,10 @@ EOF
   -o smtpd_tls_security_level=encrypt
   -o smtpd_client_restrictions=permit_sasl_authenticated,reject
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+127.0.0.1:$NOPIPE_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/nopipelining
+  -o smtpd_discard_ehlo_keywords=pipelining
+  -o smtpd_forbid_unauth_pipelining=yes
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n -  0 cleanup
 qmgr      unix  n - n 300 1 qmgr
@@ -317,8 +323,8 @@ do_start() {
     postfix -c "$PFDIR" start </dev/null >>"$LOG/postfix-start.log" 2>&1 ||
       { cat "$LOG/postfix-start.log" "$LOG/postfix.log" >&2; die "postfix start failed"; }
   fi
-  wait_port "$SMTP_PORT"; wait_port "$SUBM_PORT"
-  log "up: smtp=$SMTP_PORT submission=$SUBM_PORT imap=$IMAP_PORT imaps=$IMAPS_PORT oauth2=$OAUTH_PORT root=$ROOT"
+  wait_port "$SMTP_PORT"; wait_port "$SUBM_PORT"; wait_port "$NOPIPE_PORT"
+  log "up: smtp=$SMTP_PORT submission=$SUBM_PORT nopipelining=$NOPIPE_PORT imap=$IMAP_PORT imaps=$IMAPS_PORT oauth2=$OAUTH_PORT root=$ROOT"
 }
 
 do_stop() {
@@ -364,6 +370,7 @@ do_env() { # what tests need to find the stack
 MAILSTACK_ROOT=$ROOT
 MAILSTACK_SMTP_PORT=$SMTP_PORT
 MAILSTACK_SUBMISSION_PORT=$SUBM_PORT
+MAILSTACK_NOPIPELINING_PORT=$NOPIPE_PORT
 MAILSTACK_IMAP_PORT=$IMAP_PORT
 MAILSTACK_IMAPS_PORT=$IMAPS_PORT
 MAILSTACK_OAUTH_PORT=$OAUTH_PORT

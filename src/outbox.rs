@@ -109,53 +109,59 @@ impl Mailer {
         })
     }
 
-    /// One SMTP transaction for one row.
-    pub async fn send(&self, row: &OutboxRow) -> Attempt {
-        self.send_to(&row.envelope_from, std::slice::from_ref(&row.recipient), &row.raw).await
-    }
-
-    /// One SMTP transaction for rows holding the same message (a notification to several team members):
-    /// one `MAIL FROM`, a `RCPT TO` per row, the bytes once. The server then queues one message instead of one
-    /// per recipient. A permanent refusal may concern one recipient only (an unknown address), so then each
-    /// row is tried on its own: one bad address never fails the others' mail.
+    /// One SMTP transaction for rows holding the same message (a notification to several team members): one
+    /// `MAIL FROM`, a `RCPT TO` per row, the bytes once — the server then queues one message instead of one
+    /// per recipient. Each row gets its own recipient's result: a refused address fails only its row.
     pub async fn send_rows(&self, rows: &[OutboxRow]) -> Vec<Attempt> {
         let [first, ..] = rows else { return Vec::new() };
-        if rows.len() > 1 {
-            let recipients: Vec<String> = rows.iter().map(|r| r.recipient.clone()).collect();
-            let attempt = self.send_to(&first.envelope_from, &recipients, &first.raw).await;
-            if !matches!(attempt, Attempt::Permanent(_)) {
-                return vec![attempt; rows.len()];
+        let mut attempts: Vec<Option<Attempt>> = vec![None; rows.len()];
+        let mut to = Vec::with_capacity(rows.len());
+        let mut sent = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            match row.recipient.parse::<lettre::Address>() {
+                Ok(a) => {
+                    to.push(a);
+                    sent.push(i);
+                }
+                Err(e) => {
+                    attempts[i] = Some(Attempt::Permanent(format!("bad recipient address {}: {e}", row.recipient)))
+                }
             }
         }
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(self.send(row).await);
+        if !to.is_empty() {
+            let results = match first.envelope_from.parse::<lettre::Address>().map(|from| Envelope::new(Some(from), to))
+            {
+                Ok(Ok(envelope)) => self.send_to(&envelope, &first.raw).await,
+                Ok(Err(e)) => vec![Attempt::Permanent(format!("bad envelope: {e}")); sent.len()],
+                Err(e) => {
+                    vec![Attempt::Permanent(format!("bad sender address {}: {e}", first.envelope_from)); sent.len()]
+                }
+            };
+            for (i, attempt) in sent.into_iter().zip(results) {
+                attempts[i] = Some(attempt);
+            }
         }
-        out
+        attempts.into_iter().map(|a| a.expect("every row has its attempt")).collect()
     }
 
-    async fn send_to(&self, from: &str, recipients: &[String], raw: &[u8]) -> Attempt {
-        let to: Result<Vec<lettre::Address>, _> = recipients.iter().map(|r| r.parse()).collect();
-        let envelope = match (from.parse(), to) {
-            (Ok(from), Ok(to)) => match Envelope::new(Some(from), to) {
-                Ok(e) => e,
-                Err(e) => return Attempt::Permanent(format!("bad envelope: {e}")),
-            },
-            _ => {
-                return Attempt::Permanent(format!("bad envelope address: {from} → {}", recipients.join(", ")));
-            }
-        };
+    async fn send_to(&self, envelope: &Envelope, raw: &[u8]) -> Vec<Attempt> {
+        let n = envelope.to().len();
         let login = match self.login().await {
             Ok(l) => l,
             // No token: like an unreachable server, the mail waits and is retried.
-            Err(e) => return Attempt::Connection(e),
+            Err(e) => return vec![Attempt::Connection(e); n],
         };
-        match self.client.send(&envelope, raw, login.as_ref()).await {
-            Ok(response) => Attempt::Sent(response),
-            Err(crate::smtp::Failure::Permanent(e)) => Attempt::Permanent(e),
-            Err(crate::smtp::Failure::Transient(e)) => Attempt::Transient(e),
-            Err(crate::smtp::Failure::Connection(e)) => Attempt::Connection(e),
-        }
+        self.client
+            .send(envelope, raw, login.as_ref())
+            .await
+            .into_iter()
+            .map(|r| match r {
+                Ok(response) => Attempt::Sent(response),
+                Err(crate::smtp::Failure::Permanent(e)) => Attempt::Permanent(e),
+                Err(crate::smtp::Failure::Transient(e)) => Attempt::Transient(e),
+                Err(crate::smtp::Failure::Connection(e)) => Attempt::Connection(e),
+            })
+            .collect()
     }
 }
 

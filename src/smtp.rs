@@ -6,6 +6,12 @@
 //! on loopback. Here every socket has `TCP_NODELAY`; the pool keeps idle connections for a minute and checks
 //! one with NOOP only when it has been idle for more than a few seconds.
 //!
+//! The transaction itself (MAIL, a RCPT per recipient, DATA, the message) is driven here with lettre's commands,
+//! for two things lettre's `send` does not do: each recipient's own answer (one refused team member fails only
+//! their copy), and command pipelining (RFC 2920) when the server offers it — MAIL, the RCPTs and DATA in one
+//! write, their replies read together: two round trips per message instead of three plus one per recipient,
+//! which over a provider's submission server far away is most of a mail's time.
+//!
 //! TLS, implicit or STARTTLS, is done here with [`crate::tls`]'s verifier (pinning, advice in words) rather
 //! than by lettre, whose own STARTTLS upgrade cannot take a custom verifier. The plaintext part of STARTTLS is
 //! three commands; bytes the server sends after its `220` to STARTTLS and before the handshake are refused
@@ -21,7 +27,9 @@ use std::time::{Duration, Instant};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -136,7 +144,194 @@ pub struct Client {
     /// For implicit TLS and STARTTLS (we wrap the socket).
     rustls: Option<Arc<rustls::ClientConfig>>,
     hello: ClientId,
-    idle: tokio::sync::Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+    idle: tokio::sync::Mutex<Vec<(Conn, Instant)>>,
+}
+
+/// A connection, and whether its server offers PIPELINING (lettre does not record it).
+struct Conn {
+    smtp: AsyncSmtpConnection,
+    pipelining: bool,
+}
+
+/// One server reply, judged: a positive one's text, or what a negative one means for the mail.
+pub type Reply = Result<String, Failure>;
+
+/// What one transaction did for each recipient, in order: the server's final answer for the message, or why
+/// that recipient's copy was not taken. `reuse`: whether the connection is usable for the next transaction.
+#[derive(Debug)]
+struct Transaction {
+    results: Vec<Reply>,
+    reuse: Reuse,
+    /// The server answered at least once: a failure after that is not a stale pooled connection, and the
+    /// transaction is not tried again at once (the message may have been taken).
+    answered: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reuse {
+    /// At a transaction's end: ready as it is.
+    Ready,
+    /// A transaction was refused part way: RSET first.
+    Reset,
+    /// Broken, or left where no command may follow: close it.
+    Close,
+}
+
+/// Each recipient's result, from the replies to MAIL, to each RCPT, to DATA and to the message (`None`: not
+/// sent, as an earlier reply made it pointless). A refused MAIL fails every copy; a refused RCPT fails that
+/// recipient's; DATA or the message refused fails the recipients that had been accepted. Pure: the table
+/// test below holds it to the protocol.
+fn results(mail: &Reply, rcpts: &[Reply], data: Option<&Reply>, message: Option<&Reply>) -> Vec<Reply> {
+    if let Err(f) = mail {
+        return vec![Err(f.clone()); rcpts.len()];
+    }
+    let end = match (data, message) {
+        (Some(Err(f)), _) | (_, Some(Err(f))) => Err(f.clone()),
+        (Some(Ok(_)), Some(Ok(answer))) => Ok(answer.clone()),
+        _ => Err(Failure::Connection("the transaction ended before the message was sent".into())),
+    };
+    rcpts.iter().map(|r| r.as_ref().map_err(Clone::clone).and_then(|_| end.clone())).collect()
+}
+
+/// A server's reply to one command: a positive reply's text, a negative reply's meaning, or the connection's
+/// failure (`Err`: nothing more can be read).
+fn judge(reply: Result<Response, lettre::transport::smtp::Error>) -> Result<Reply, Failure> {
+    match reply {
+        Ok(r) => Ok(Ok(format!("{} {}", r.code(), r.message().collect::<Vec<_>>().join(" ")).trim().to_string())),
+        Err(e) => match classify(&e) {
+            Failure::Connection(m) => Err(Failure::Connection(m)),
+            refusal => Ok(Err(refusal)),
+        },
+    }
+}
+
+/// MAIL, the RCPTs and DATA written at once (RFC 2920): lettre writes a command's text and reads one reply;
+/// the other replies are read after it.
+struct Pipelined<'a> {
+    mail: &'a Mail,
+    rcpts: &'a [Rcpt],
+}
+
+impl std::fmt::Display for Pipelined<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.mail)?;
+        for r in self.rcpts {
+            write!(f, "{r}")?;
+        }
+        write!(f, "{Data}")
+    }
+}
+
+impl Conn {
+    /// One transaction for `envelope`'s recipients. Every reply to what was written is read, so the
+    /// connection stays in step with the server whatever it refused.
+    async fn transact(&mut self, envelope: &Envelope, raw: &[u8]) -> Transaction {
+        let n = envelope.to().len();
+        let broken = |f: Failure| Transaction { results: vec![Err(f); n], reuse: Reuse::Close, answered: true };
+        let unanswered = |f: Failure| Transaction { results: vec![Err(f); n], reuse: Reuse::Close, answered: false };
+        let refused = |m: &str| Transaction {
+            results: vec![Err(Failure::Permanent(m.into())); n],
+            reuse: Reuse::Ready,
+            answered: false,
+        };
+        // The parameters lettre's `send` would give (RFC 6531 and RFC 6152), checked as it checks them.
+        let info = self.smtp.server_info();
+        let mut parameters = Vec::new();
+        let non_ascii = envelope.from().into_iter().chain(envelope.to()).any(|a| !AsRef::<str>::as_ref(a).is_ascii());
+        if non_ascii {
+            if !info.supports_feature(Extension::SmtpUtfEight) {
+                return refused("the envelope has an address beyond ASCII and the server does not offer SMTPUTF8");
+            }
+            parameters.push(MailParameter::SmtpUtfEight);
+        }
+        if !raw.is_ascii() {
+            if !info.supports_feature(Extension::EightBitMime) {
+                return refused("the message is not ASCII and the server does not offer 8BITMIME");
+            }
+            parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        let mail = Mail::new(envelope.from().cloned(), parameters);
+        let rcpts: Vec<Rcpt> = envelope.to().iter().map(|a| Rcpt::new(a.clone(), Vec::new())).collect();
+        let (mail_reply, rcpt_replies, data_reply) = if self.pipelining {
+            let first = judge(self.smtp.command(Pipelined { mail: &mail, rcpts: &rcpts }).await);
+            let mail_reply = match first {
+                Ok(r) => r,
+                Err(f) => return unanswered(f),
+            };
+            let mut replies = Vec::with_capacity(n + 1);
+            for _ in 0..=n {
+                match judge(self.smtp.read_response().await) {
+                    Ok(r) => replies.push(r),
+                    Err(f) => return broken(f),
+                }
+            }
+            let data_reply = replies.pop();
+            (mail_reply, replies, data_reply)
+        } else {
+            let mail_reply = match judge(self.smtp.command(&mail).await) {
+                Ok(r) => r,
+                Err(f) => return unanswered(f),
+            };
+            if mail_reply.is_err() {
+                return Transaction {
+                    results: results(&mail_reply, &vec![Ok(String::new()); n], None, None),
+                    reuse: Reuse::Reset,
+                    answered: true,
+                };
+            }
+            let mut replies = Vec::with_capacity(n);
+            for r in &rcpts {
+                match judge(self.smtp.command(r).await) {
+                    Ok(r) => replies.push(r),
+                    Err(f) => return broken(f),
+                }
+            }
+            let data_reply = if replies.iter().any(Result::is_ok) {
+                match judge(self.smtp.command(Data).await) {
+                    Ok(r) => Some(r),
+                    Err(f) => return broken(f),
+                }
+            } else {
+                None
+            };
+            (mail_reply, replies, data_reply)
+        };
+        let wanted = mail_reply.is_ok() && rcpt_replies.iter().any(Result::is_ok);
+        match (&data_reply, wanted) {
+            (Some(Ok(_)), true) => {
+                let message_reply = match judge(self.smtp.message(raw).await) {
+                    Ok(r) => r,
+                    Err(f) => {
+                        // After the message, a broken connection may still have delivered it (RFC 1047):
+                        // the outbox retries, and the copy may arrive twice.
+                        return Transaction {
+                            results: results(&mail_reply, &rcpt_replies, data_reply.as_ref(), Some(&Err(f))),
+                            reuse: Reuse::Close,
+                            answered: true,
+                        };
+                    }
+                };
+                let reuse = if message_reply.is_ok() { Reuse::Ready } else { Reuse::Reset };
+                Transaction {
+                    results: results(&mail_reply, &rcpt_replies, data_reply.as_ref(), Some(&message_reply)),
+                    reuse,
+                    answered: true,
+                }
+            }
+            // The server would take a message nobody is to receive (a pipelined DATA after every RCPT was
+            // refused, which RFC 2920 has it refuse): only closing ends that without sending one.
+            (Some(Ok(_)), false) => Transaction {
+                results: results(&mail_reply, &rcpt_replies, data_reply.as_ref(), None),
+                reuse: Reuse::Close,
+                answered: true,
+            },
+            _ => Transaction {
+                results: results(&mail_reply, &rcpt_replies, data_reply.as_ref(), None),
+                reuse: Reuse::Reset,
+                answered: true,
+            },
+        }
+    }
 }
 
 impl std::fmt::Debug for Client {
@@ -186,7 +381,7 @@ impl Client {
         })
     }
 
-    async fn open(&self, login: Option<&Login>) -> Result<AsyncSmtpConnection, Failure> {
+    async fn open(&self, login: Option<&Login>) -> Result<Conn, Failure> {
         let c = &self.config;
         let t = c.timeout;
         let fail =
@@ -219,6 +414,10 @@ impl Client {
                     .await
                     .map_err(|e| classify(&e))?,
             };
+            // lettre keeps of its EHLO only the extensions it knows, and PIPELINING is not one: ask again (once
+            // per connection, before AUTH, which a second EHLO would undo).
+            let ehlo = conn.command(Ehlo::new(self.hello.clone())).await.map_err(|e| classify(&e))?;
+            let pipelining = ehlo.message().skip(1).any(|l| l.trim().eq_ignore_ascii_case("PIPELINING"));
             if let Some(l) = login {
                 conn.auth(&l.mechanisms, &l.credentials).await.map_err(|e| match classify(&e) {
                     // A refused login is a configuration problem, not the mail's: keep the mail queued.
@@ -226,7 +425,7 @@ impl Client {
                     other => other,
                 })?;
             }
-            Ok(conn)
+            Ok(Conn { smtp: conn, pipelining })
         };
         match tokio::time::timeout(t.saturating_mul(2), setup).await {
             Ok(r) => r,
@@ -235,18 +434,18 @@ impl Client {
     }
 
     /// A connection ready for a transaction: an idle one, or a new one.
-    async fn checkout(&self, login: Option<&Login>) -> Result<AsyncSmtpConnection, Failure> {
+    async fn checkout(&self, login: Option<&Login>) -> Result<Conn, Failure> {
         loop {
             let Some((mut conn, since)) = self.idle.lock().await.pop() else { break };
             let idle = since.elapsed();
             if idle > IDLE_LIMIT {
-                conn.abort().await;
+                conn.smtp.abort().await;
                 continue;
             }
             if idle > CHECK_AFTER
-                && !tokio::time::timeout(self.config.timeout, conn.test_connected()).await.unwrap_or(false)
+                && !tokio::time::timeout(self.config.timeout, conn.smtp.test_connected()).await.unwrap_or(false)
             {
-                conn.abort().await;
+                conn.smtp.abort().await;
                 continue;
             }
             return Ok(conn);
@@ -254,59 +453,155 @@ impl Client {
         self.open(login).await
     }
 
-    async fn checkin(&self, mut conn: AsyncSmtpConnection) {
+    async fn checkin(&self, mut conn: Conn) {
         let mut idle = self.idle.lock().await;
-        if conn.has_broken() || idle.len() >= self.config.concurrency {
+        if conn.smtp.has_broken() || idle.len() >= self.config.concurrency {
             drop(idle);
-            conn.abort().await;
+            conn.smtp.abort().await;
         } else {
             idle.push((conn, Instant::now()));
         }
     }
 
-    /// One transaction; returns the server's final answer. A pooled connection that turns out dead is replaced
-    /// once.
-    pub async fn send(&self, envelope: &Envelope, raw: &[u8], login: Option<&Login>) -> Result<String, Failure> {
+    /// One transaction for `envelope`'s recipients; each one's result, in order (see [`Transaction`]). A
+    /// pooled connection found dead before the server answered anything is replaced once.
+    pub async fn send(&self, envelope: &Envelope, raw: &[u8], login: Option<&Login>) -> Vec<Reply> {
+        let n = envelope.to().len();
         // Big mail over a slow link gets time in proportion (at least 50 KiB/s).
         let limit = self.config.timeout.saturating_mul(2) + Duration::from_millis(raw.len() as u64 / 50);
         for attempt in 0..2 {
-            let mut conn = self.checkout(login).await?;
-            let result = tokio::time::timeout(limit, conn.send(envelope, raw)).await;
-            match result {
-                Ok(Ok(response)) => {
-                    self.checkin(conn).await;
-                    let text = response.message().collect::<Vec<_>>().join(" ");
-                    return Ok(format!("{} {text}", response.code()).trim().to_string());
-                }
-                Ok(Err(e)) => {
-                    let f = classify(&e);
-                    let broken = conn.has_broken();
-                    if broken {
-                        conn.abort().await;
-                    } else {
-                        // RSET keeps the connection usable after a refused transaction.
-                        let _ = conn.command(lettre::transport::smtp::commands::Rset).await;
+            let mut conn = match self.checkout(login).await {
+                Ok(c) => c,
+                Err(f) => return vec![Err(f); n],
+            };
+            let Ok(done) = tokio::time::timeout(limit, conn.transact(envelope, raw)).await else {
+                conn.smtp.abort().await;
+                return vec![Err(Failure::Connection(format!("no answer within {}s", limit.as_secs()))); n];
+            };
+            match done.reuse {
+                Reuse::Ready => self.checkin(conn).await,
+                Reuse::Reset => {
+                    // RSET keeps the connection usable after a refused transaction.
+                    if conn.smtp.command(Rset).await.is_ok() {
                         self.checkin(conn).await;
+                    } else {
+                        conn.smtp.abort().await;
                     }
-                    // A pooled connection the server had closed: try once more on a fresh one.
-                    if matches!(f, Failure::Connection(_)) && attempt == 0 {
-                        continue;
-                    }
-                    return Err(f);
                 }
-                Err(_) => {
-                    conn.abort().await;
-                    return Err(Failure::Connection(format!("no answer within {}s", limit.as_secs())));
-                }
+                Reuse::Close => conn.smtp.abort().await,
             }
+            // A pooled connection the server had closed fails at once, before any reply: try a fresh one.
+            if !done.answered && done.reuse == Reuse::Close && attempt == 0 {
+                continue;
+            }
+            return done.results;
         }
-        Err(Failure::Connection("no usable connection".into()))
+        vec![Err(Failure::Connection("no usable connection".into())); n]
     }
 
     /// Connects, greets and logs in: what `vdpd check --connect` uses.
     pub async fn test(&self, login: Option<&Login>) -> Result<(), Failure> {
         let mut conn = self.open(login).await?;
-        let _ = conn.quit().await;
+        let _ = conn.smtp.quit().await;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str) -> Reply {
+        Ok(text.to_string())
+    }
+    fn permanent(text: &str) -> Reply {
+        Err(Failure::Permanent(text.to_string()))
+    }
+    fn transient(text: &str) -> Reply {
+        Err(Failure::Transient(text.to_string()))
+    }
+
+    /// Each recipient's result from the replies of one transaction, whether pipelined or not.
+    #[test]
+    fn each_recipient_gets_the_answer_that_concerns_it() {
+        let queued = ok("250 2.0.0 Ok: queued as 4Xy");
+        // (what, MAIL, RCPTs, DATA, the message, each recipient's result)
+        type Case = (&'static str, Reply, Vec<Reply>, Option<Reply>, Option<Reply>, Vec<Reply>);
+        let cases: Vec<Case> = vec![
+            (
+                "all taken",
+                ok("250"),
+                vec![ok("250"), ok("250")],
+                Some(ok("354")),
+                Some(queued.clone()),
+                vec![queued.clone(), queued.clone()],
+            ),
+            (
+                "one address refused: only its copy fails",
+                ok("250"),
+                vec![ok("250"), permanent("550 5.1.1 no such user"), ok("250")],
+                Some(ok("354")),
+                Some(queued.clone()),
+                vec![queued.clone(), permanent("550 5.1.1 no such user"), queued.clone()],
+            ),
+            (
+                "MAIL refused: every copy fails with it",
+                transient("451 4.3.0 try later"),
+                vec![permanent("503 5.5.1 need MAIL"), permanent("503 5.5.1 need MAIL")],
+                Some(permanent("503 5.5.1 need RCPT")),
+                None,
+                vec![transient("451 4.3.0 try later"), transient("451 4.3.0 try later")],
+            ),
+            (
+                "every RCPT refused: each its own refusal, DATA's answer beside the point",
+                ok("250"),
+                vec![permanent("550 a"), transient("450 b")],
+                Some(permanent("554 5.5.1 no valid recipients")),
+                None,
+                vec![permanent("550 a"), transient("450 b")],
+            ),
+            (
+                "DATA refused: the accepted copies fail with it",
+                ok("250"),
+                vec![ok("250"), permanent("550 a")],
+                Some(transient("451 4.3.0 busy")),
+                None,
+                vec![transient("451 4.3.0 busy"), permanent("550 a")],
+            ),
+            (
+                "the message refused at its end",
+                ok("250"),
+                vec![ok("250")],
+                Some(ok("354")),
+                Some(permanent("552 5.3.4 too big")),
+                vec![permanent("552 5.3.4 too big")],
+            ),
+            (
+                "the connection lost after the message: not known to be taken",
+                ok("250"),
+                vec![ok("250")],
+                Some(ok("354")),
+                Some(Err(Failure::Connection("reset by peer".into()))),
+                vec![Err(Failure::Connection("reset by peer".into()))],
+            ),
+        ];
+        for (what, mail, rcpts, data, message, want) in cases {
+            assert_eq!(results(&mail, &rcpts, data.as_ref(), message.as_ref()), want, "{what}");
+        }
+        // Accepted recipients whose message was never sent (no DATA reply) are never reported as delivered.
+        let out = results(&ok("250"), &[ok("250")], None, None);
+        assert!(matches!(out[0], Err(Failure::Connection(_))), "{out:?}");
+    }
+
+    /// The pipelined group is MAIL, each RCPT and DATA, each on its own CRLF-ended line, in that order.
+    #[test]
+    fn the_pipelined_group_is_mail_rcpts_and_data() {
+        let mail = Mail::new(Some("security@example.test".parse().unwrap()), Vec::new());
+        let rcpts: Vec<Rcpt> =
+            ["a@example.test", "b@example.test"].iter().map(|a| Rcpt::new(a.parse().unwrap(), Vec::new())).collect();
+        assert_eq!(
+            Pipelined { mail: &mail, rcpts: &rcpts }.to_string(),
+            "MAIL FROM:<security@example.test>\r\nRCPT TO:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n"
+        );
     }
 }

@@ -214,6 +214,84 @@ fn a_permanent_smtp_refusal_is_recorded_and_shown() {
     assert!(human.contains("1 failed"), "{human}");
 }
 
+/// A team notification is one SMTP transaction with a `RCPT TO` per member, and each member's own answer
+/// counts: Postfix refuses one address, the two others receive the notification, the refused copy is
+/// recorded as failed with the server's reason. The same against a server that offers PIPELINING and one
+/// that does not; through a relay that counts the server's bursts of replies, the first takes six round
+/// trips fewer for the acknowledgement and the notification (RFC 2920: MAIL, the RCPTs and DATA written at
+/// once, their replies read together) — and the second is never sent a pipelined group.
+#[test]
+fn a_refused_team_member_fails_only_their_copy_and_the_others_share_one_transaction() {
+    let stack = Stack::get();
+    let mut bursts = Vec::new();
+    for (label, port) in [("pipelining", stack.smtp), ("no-pipelining", stack.smtp_no_pipelining)] {
+        let relay = common::proxy::Proxy::start(port);
+        let log_from = std::fs::metadata(&stack.log).map_or(0, |m| m.len());
+        let id = common::unique(label);
+        let (alice, bob) = (format!("alice-{id}@example.test"), format!("bob-{id}@example.test"));
+        let refused = format!("reject-{id}@example.test");
+        // Members without certificates (their notifications in clear), who authenticate by DKIM.
+        let members: String = [&alice, &refused, &bob].iter().fold(
+            "[staff]\nauthentication = \"dkim\"\ntrusted_authserv_id = \"mx.example.test\"\n".to_string(),
+            |toml, a| format!("{toml}[[staff.members]]\naddress = \"{a}\"\n"),
+        );
+        let desk = Desk::with(label, Options { smtp_port: Some(relay.port), extra: members, ..Options::default() });
+        // Three sending slots: the notification's three rows fit, the acknowledgement's one does not fit beside
+        // them, so one connection carries one transaction at a time and the round trips can be counted.
+        let mut policy: toml::Table = std::fs::read_to_string(&desk.config).unwrap().parse().unwrap();
+        common::table(&mut policy, "smtp").insert("concurrency".into(), 3.into());
+        std::fs::write(&desk.config, toml::to_string(&policy).unwrap()).unwrap();
+        let researcher = desk.researcher(1);
+        let subject = format!("XSS seen by {label}");
+        desk.send(&researcher, &report(&researcher, &desk.security, &subject, &format!("<t-{id}@r.test>"), "x"));
+        let out = desk.once_ok();
+        bursts.push(relay.bursts());
+        assert!(out.contains("failed: 1"), "{label}: the refused copy only: {out}");
+        for member in [&alice, &bob] {
+            let got = desk.wait_inbox(member, 1, T);
+            assert!(
+                String::from_utf8_lossy(&got[0]).contains(&subject),
+                "{label}: {member} has the notification: {}",
+                String::from_utf8_lossy(&got[0])
+            );
+        }
+        let conn = rusqlite::Connection::open(desk.store_path()).unwrap();
+        let rows: Vec<(String, String, String, String)> = conn
+            .prepare(
+                "SELECT recipient, status, smtp_response, last_error FROM outbox
+                 WHERE kind = 'staff-new-report' ORDER BY recipient",
+            )
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?.unwrap_or_default(), r.get(3)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let by =
+            |a: &str| rows.iter().find(|r| r.0 == a).unwrap_or_else(|| panic!("{label}: no row for {a}: {rows:?}"));
+        let (a, b, r) = (by(&alice), by(&bob), by(&refused));
+        assert_eq!((a.1.as_str(), b.1.as_str(), r.1.as_str()), ("sent", "sent", "failed"), "{label}: {rows:?}");
+        assert!(r.3.contains("5.1.1") && r.3.contains("refuses all mail"), "{label}: the server's reason: {r:?}");
+        assert!(a.2.contains("queued as"), "{label}: {a:?}");
+        assert_eq!(a.2, b.2, "{label}: one transaction, one queue id for both copies: {rows:?}");
+        let log = std::fs::read(&stack.log).unwrap();
+        let log = String::from_utf8_lossy(&log[log_from as usize..]);
+        let queue_id = a.2.rsplit(' ').next().unwrap();
+        assert!(
+            log.lines().any(|l| l.contains(&format!("{queue_id}: from=<{}>", desk.security)) && l.contains("nrcpt=2")),
+            "{label}: Postfix queued one message for the two members ({queue_id}):\n{log}"
+        );
+    }
+    // Without pipelining: the acknowledgement's MAIL, RCPT, DATA and end (4) and the notification's MAIL, three
+    // RCPTs, DATA and end (6); with it, two each: six fewer. The connection's greeting, EHLOs and TLS are the
+    // same (a server's reply split over two reads now and then makes it one more or less).
+    assert!(
+        bursts[1] >= bursts[0] + 5,
+        "the server's bursts of replies, with and without pipelining: {bursts:?} (six fewer expected)"
+    );
+}
+
 #[test]
 fn an_smtp_outage_delays_the_acknowledgement_and_loses_nothing() {
     let ex1 = ex(1);

@@ -24,6 +24,8 @@ use imap::Imap;
 pub struct Stack {
     pub smtp: u16,
     pub submission: u16,
+    /// As `smtp`, but its EHLO does not offer PIPELINING (RFC 2920).
+    pub smtp_no_pipelining: u16,
     pub imap: u16,
     pub imaps: u16,
     /// The OAuth2 provider (scripts/oauth2-server.py).
@@ -43,6 +45,7 @@ impl Stack {
         let stack = Stack {
             smtp: env_port("MAILSTACK_SMTP_PORT", 2525),
             submission: env_port("MAILSTACK_SUBMISSION_PORT", 1587),
+            smtp_no_pipelining: env_port("MAILSTACK_NOPIPELINING_PORT", 2526),
             imap: env_port("MAILSTACK_IMAP_PORT", 1143),
             imaps: env_port("MAILSTACK_IMAPS_PORT", 1993),
             oauth: env_port("MAILSTACK_OAUTH_PORT", 1890),
@@ -51,7 +54,7 @@ impl Stack {
                 .map(PathBuf::from)
                 .unwrap_or_else(|_| Path::new(&root).join("tls/ca.pem")),
         };
-        for port in [stack.smtp, stack.submission, stack.imap, stack.imaps, stack.oauth] {
+        for port in [stack.smtp, stack.submission, stack.smtp_no_pipelining, stack.imap, stack.imaps, stack.oauth] {
             assert!(
                 std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
                 "nothing listens on 127.0.0.1:{port}: start the mail stack with `sudo scripts/mailstack.sh start` \

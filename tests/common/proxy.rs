@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -23,6 +23,9 @@ pub struct Proxy {
     pub port: u16,
     mode: Arc<AtomicU8>,
     conns: Arc<Mutex<Vec<TcpStream>>>,
+    /// Reads of the server's side that carried bytes: each is a burst of replies the client waited for, so
+    /// the count tells round trips (one per command unless the client pipelines).
+    bursts: Arc<AtomicUsize>,
 }
 
 impl Proxy {
@@ -31,7 +34,8 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let mode = Arc::new(AtomicU8::new(Mode::Forward as u8));
         let conns: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-        let (m, c) = (mode.clone(), conns.clone());
+        let bursts: Arc<AtomicUsize> = Arc::default();
+        let (m, c, b) = (mode.clone(), conns.clone(), bursts.clone());
         thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
@@ -45,11 +49,16 @@ impl Proxy {
                 };
                 c.lock().unwrap().push(client.try_clone().unwrap());
                 c.lock().unwrap().push(server.try_clone().unwrap());
-                pump(client.try_clone().unwrap(), server.try_clone().unwrap(), m.clone());
-                pump(server, client, m.clone());
+                pump(client.try_clone().unwrap(), server.try_clone().unwrap(), m.clone(), None);
+                pump(server, client, m.clone(), Some(b.clone()));
             }
         });
-        Proxy { port, mode, conns }
+        Proxy { port, mode, conns, bursts }
+    }
+
+    /// How many bursts of bytes the server has sent so far, over all connections.
+    pub fn bursts(&self) -> usize {
+        self.bursts.load(Ordering::SeqCst)
     }
 
     pub fn set(&self, mode: Mode) {
@@ -62,7 +71,7 @@ impl Proxy {
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, mode: Arc<AtomicU8>) {
+fn pump(mut from: TcpStream, mut to: TcpStream, mode: Arc<AtomicU8>, bursts: Option<Arc<AtomicUsize>>) {
     thread::spawn(move || {
         let mut buf = [0u8; 16 * 1024];
         loop {
@@ -70,6 +79,9 @@ fn pump(mut from: TcpStream, mut to: TcpStream, mode: Arc<AtomicU8>) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
+            if let Some(b) = &bursts {
+                b.fetch_add(1, Ordering::SeqCst);
+            }
             // Frozen: hold the bytes until the mode changes (or the connection is cut).
             while mode.load(Ordering::SeqCst) == Mode::Freeze as u8 {
                 thread::sleep(Duration::from_millis(20));
