@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (21, include_str!("sql/021_search_words.sql")),
     (22, include_str!("sql/022_duplicate_hint.sql")),
     (23, include_str!("sql/023_rendered_after_commit.sql")),
+    (24, include_str!("sql/024_queue_order.sql")),
 ];
 
 /// The newest schema version this build knows.
