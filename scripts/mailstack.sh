@@ -10,7 +10,7 @@
 #   endpoint, and the tokeninfo Dovecot's oauth2 passdb checks XOAUTH2/OAUTHBEARER logins (IMAP and SMTP) with.
 #
 # Every address @example.test exists and logs in with the password "pass" (tests invent one mailbox per test,
-# so they can run in parallel). Mail to @sink.example.test is accepted and then discarded (benchmarks). Recipients named reject-*@example.test are refused at RCPT with 550, to test
+# so they can run in parallel). Mail to @sink.example.test is accepted and then discarded (benchmarks). Recipients named reject-*@example.test are refused at RCPT with 554 5.1.1, to test
 # permanent SMTP failures. Nothing leaves the machine: other domains bounce. Nothing under /etc is written.
 #
 # Usage: mailstack.sh install | start | stop | restart-dovecot | status | env | clean

@@ -99,8 +99,9 @@ impl Mailer {
         }
     }
 
-    /// Connects, greets and (if configured) logs in: what `vdpd check --connect` uses.
-    pub async fn test_connection(&self) -> Result<(), String> {
+    /// Connects, greets and (if configured) logs in: what `vdpd check --connect` uses. Returns whether the
+    /// server offers PIPELINING.
+    pub async fn test_connection(&self) -> Result<bool, String> {
         let login = self.login().await?;
         self.client.test(login.as_ref()).await.map_err(|f| match f {
             crate::smtp::Failure::Connection(m)

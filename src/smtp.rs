@@ -499,11 +499,12 @@ impl Client {
         vec![Err(Failure::Connection("no usable connection".into())); n]
     }
 
-    /// Connects, greets and logs in: what `vdpd check --connect` uses.
-    pub async fn test(&self, login: Option<&Login>) -> Result<(), Failure> {
+    /// Connects, greets and logs in: what `vdpd check --connect` uses. Returns whether the server offers
+    /// PIPELINING.
+    pub async fn test(&self, login: Option<&Login>) -> Result<bool, Failure> {
         let mut conn = self.open(login).await?;
         let _ = conn.smtp.quit().await;
-        Ok(())
+        Ok(conn.pipelining)
     }
 }
 

@@ -429,7 +429,7 @@ fn check_names_file_line_and_key_and_status_reads_health() {
     // The shipped processed_mailbox ("vdpd/processed") in the server's own naming, created by the check.
     assert!(text.contains("ok    imap: ") && text.contains("IDLE yes"), "{text}");
     assert!(text.contains("created \"vdpd.processed\""), "{text}");
-    assert!(text.contains("ok    smtp connection"), "{text}");
+    assert!(text.contains("ok    smtp connection") && text.contains("accepted us (pipelining)"), "{text}");
 
     let policy = std::fs::read_to_string(&desk.config).unwrap();
     std::fs::write(&desk.config, policy.replace("poll_interval = \"2s\"", "poll_interval = \"2s\"\npol_interval = 3"))

@@ -157,7 +157,10 @@ pub fn run(rt: &tokio::runtime::Runtime, config_path: &Path, connect: bool) -> a
         }
         if let Some(m) = &mailer {
             let outcome = rt.block_on(m.test_connection());
-            r.check("smtp connection", outcome, |()| format!("{}:{} accepted us", config.smtp.host, config.smtp.port));
+            r.check("smtp connection", outcome, |pipelining| {
+                let how = if *pipelining { "pipelining" } else { "no PIPELINING: one command at a time" };
+                format!("{}:{} accepted us ({how})", config.smtp.host, config.smtp.port)
+            });
         }
     }
     if r.failures > 0 {
