@@ -142,7 +142,9 @@ impl Mailer {
                 attempts[i] = Some(attempt);
             }
         }
-        attempts.into_iter().map(|a| a.expect("every row has its attempt")).collect()
+        // The client answers for every recipient it was given; should it not, the row waits and is tried again.
+        let unanswered = || Attempt::Connection("the SMTP client gave no result for this recipient".into());
+        attempts.into_iter().map(|a| a.unwrap_or_else(unanswered)).collect()
     }
 
     async fn send_to(&self, envelope: &Envelope, raw: &[u8]) -> Vec<Attempt> {
