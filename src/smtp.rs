@@ -273,6 +273,7 @@ impl Conn {
                 Err(f) => return unanswered(f),
             };
             if mail_reply.is_err() {
+                // Nothing more is sent; `results` fails every copy with MAIL's refusal.
                 return Transaction {
                     results: results(&mail_reply, &vec![Ok(String::new()); n], None, None),
                     reuse: Reuse::Reset,
@@ -297,39 +298,25 @@ impl Conn {
             (mail_reply, replies, data_reply)
         };
         let wanted = mail_reply.is_ok() && rcpt_replies.iter().any(Result::is_ok);
-        match (&data_reply, wanted) {
-            (Some(Ok(_)), true) => {
-                let message_reply = match judge(self.smtp.message(raw).await) {
-                    Ok(r) => r,
-                    Err(f) => {
-                        // After the message, a broken connection may still have delivered it (RFC 1047):
-                        // the outbox retries, and the copy may arrive twice.
-                        return Transaction {
-                            results: results(&mail_reply, &rcpt_replies, data_reply.as_ref(), Some(&Err(f))),
-                            reuse: Reuse::Close,
-                            answered: true,
-                        };
-                    }
-                };
-                let reuse = if message_reply.is_ok() { Reuse::Ready } else { Reuse::Reset };
-                Transaction {
-                    results: results(&mail_reply, &rcpt_replies, data_reply.as_ref(), Some(&message_reply)),
-                    reuse,
-                    answered: true,
+        let (message_reply, reuse) = match (&data_reply, wanted) {
+            (Some(Ok(_)), true) => match judge(self.smtp.message(raw).await) {
+                Ok(r) => {
+                    let reuse = if r.is_ok() { Reuse::Ready } else { Reuse::Reset };
+                    (Some(r), reuse)
                 }
-            }
+                // After the message, a broken connection may still have delivered it (RFC 1047): the outbox
+                // retries, and the copy may arrive twice.
+                Err(f) => (Some(Err(f)), Reuse::Close),
+            },
             // The server would take a message nobody is to receive (a pipelined DATA after every RCPT was
             // refused, which RFC 2920 has it refuse): only closing ends that without sending one.
-            (Some(Ok(_)), false) => Transaction {
-                results: results(&mail_reply, &rcpt_replies, data_reply.as_ref(), None),
-                reuse: Reuse::Close,
-                answered: true,
-            },
-            _ => Transaction {
-                results: results(&mail_reply, &rcpt_replies, data_reply.as_ref(), None),
-                reuse: Reuse::Reset,
-                answered: true,
-            },
+            (Some(Ok(_)), false) => (None, Reuse::Close),
+            _ => (None, Reuse::Reset),
+        };
+        Transaction {
+            results: results(&mail_reply, &rcpt_replies, data_reply.as_ref(), message_reply.as_ref()),
+            reuse,
+            answered: true,
         }
     }
 }
