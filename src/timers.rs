@@ -59,7 +59,7 @@ pub fn fire_due(store: &mut Store, env: &Env, now: i64) -> Result<FireReport, St
                 Ok(true) => report.fired += 1,
                 Ok(false) => {}
                 Err(HandleError::Store(e)) => return Err(e),
-                Err(HandleError::Render(e)) => {
+                Err(e @ (HandleError::Render(_) | HandleError::Misplanned { .. })) => {
                     tracing::error!(kind = %t.kind, ticket_id = t.ticket_id, "timer {} of ticket {} failed: {e}", t.kind, t.ticket_id);
                     let detail = format!("{}: {e}", t.kind);
                     store.write(|tx| {

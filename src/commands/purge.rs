@@ -54,8 +54,8 @@ pub fn run(
                 purged = match result {
                     Ok(done) => done,
                     Err(HandleError::Store(e)) => return Err(e),
-                    Err(HandleError::Render(e)) => {
-                        tracing::error!(ticket = %reference, "{reference}: purge not done, the receipt cannot be rendered: {e}");
+                    Err(e @ (HandleError::Render(_) | HandleError::Misplanned { .. })) => {
+                        tracing::error!(ticket = %reference, "{reference}: purge not done: {e}");
                         false
                     }
                 };

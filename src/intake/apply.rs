@@ -8,7 +8,9 @@ use super::outgoing::{self, Recipient};
 use super::{Env, HandleError, Processed, staff, status};
 use crate::classify::{self, Inbound};
 use crate::config::Config;
-use crate::engine::{self, DAY_MS, Decision, Facts, FormAnswers, HOUR_MS, TicketState, researcher};
+use crate::engine::{
+    self, By, DAY_MS, Decision, Effect, Facts, FormAnswers, HOUR_MS, News, Plan, TicketState, researcher,
+};
 use crate::mail::{Mail, MessageKind};
 use crate::openpgp::read::Signature;
 use crate::render::{FormContext, MessageContext, NamedText, SectionContext, TicketContext, UnderstoodContext};
@@ -75,7 +77,7 @@ pub(super) fn handle(
     };
     let decision = engine::decide(&inbound, &facts, config);
     tracing::debug!(intake_id = id, "message {id}: {decision:?}");
-    let mut entry = decision.journal_entry();
+    let entry = decision.journal_entry();
     let finish = |entry: &engine::JournalEntry, ticket_id: Option<i64>| {
         store::intake::finish(
             tx,
@@ -103,9 +105,10 @@ pub(super) fn handle(
         | Decision::Flood { .. }
         | Decision::StaffRejected { .. } => {
             if let Some(plan) = engine::aside::plan(&decision, &inbound, config) {
-                set_aside(tx, env, id, &inbound, &plan, now, &mut processed)?;
-                finish(&plan.entry, plan.ticket_id)?;
-                outside(&mut processed, &plan.entry);
+                tracing::debug!(intake_id = id, "message {id}: the mail set aside causes {:?}", plan.effects);
+                set_aside(tx, env, id, &inbound, &plan, decision.ticket_id(), now, &mut processed)?;
+                finish(&plan.journal, decision.ticket_id())?;
+                outside(&mut processed, &plan.journal);
             }
         }
         Decision::KeyRequest => {
@@ -113,25 +116,36 @@ pub(super) fn handle(
             let held = super::keys::Held::read(tx, &inbound)?;
             let sent = store::outbox::auto_replies_to_since(tx, &inbound.sender, now - DAY_MS)?;
             let plan = engine::key_request(&inbound, &held.facts(env, now), sent, config);
-            if let Some(key) = &plan.key {
-                super::keys::apply(tx, &inbound, id, None, &held, key, now)?;
+            tracing::debug!(intake_id = id, "message {id}: the key request causes {:?}", plan.effects);
+            for effect in &plan.effects {
+                match effect {
+                    Effect::Key(key) => {
+                        super::keys::apply(tx, &inbound, id, None, &held, key, now)?;
+                    }
+                    Effect::SendKey(reply) => {
+                        let mut ctx = TicketContext::new(
+                            config,
+                            "",
+                            &inbound.subject,
+                            &inbound.sender,
+                            &inbound.sender_name,
+                            now,
+                        );
+                        ctx.key = outgoing::key_context(env);
+                        let to = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
+                        outgoing::enqueue(tx, env, None, reply, &[to], ctx, &[], now)?;
+                        processed.enqueued = true;
+                    }
+                    other => return Err(HandleError::misplanned("a key request", other)),
+                }
             }
-            if let Some(reply) = &plan.reply {
-                let mut ctx =
-                    TicketContext::new(config, "", &inbound.subject, &inbound.sender, &inbound.sender_name, now);
-                ctx.key = outgoing::key_context(env);
-                let to = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
-                outgoing::enqueue(tx, env, None, reply, &[to], ctx, &[], now)?;
-                processed.enqueued = true;
-            }
-            entry = plan.entry;
-            tracing::info!(intake_id = id, "message {id}: {}", entry.reason);
-            finish(&entry, None)?;
-            outside(&mut processed, &entry);
+            tracing::info!(intake_id = id, "message {id}: {}", plan.journal.reason);
+            finish(&plan.journal, None)?;
+            outside(&mut processed, &plan.journal);
         }
         Decision::Correspondence { ticket_id, reference } => {
             outgoing::learn_language(tx, env, &inbound, now)?;
-            correspondence(tx, env, id, &inbound, ticket_id, &reference, now, &mut processed)?;
+            let entry = correspondence(tx, env, id, &inbound, ticket_id, &reference, now, &mut processed)?;
             super::clocks::sync(tx, config, ticket_id, now)?;
             finish(&entry, Some(ticket_id))?;
             tracing::info!(ticket = %reference, intake_id = id, "{reference}: message {id} added as correspondence");
@@ -154,7 +168,7 @@ pub(super) fn handle(
         }
         Decision::NewTicket => {
             outgoing::learn_language(tx, env, &inbound, now)?;
-            let (ticket_id, reference) = new_ticket(tx, env, id, &inbound, now, &mut processed)?;
+            let (ticket_id, reference, entry) = new_ticket(tx, env, id, &inbound, now, &mut processed)?;
             super::clocks::sync(tx, config, ticket_id, now)?;
             finish(&entry, Some(ticket_id))?;
             tracing::info!(ticket = %reference, intake_id = id, "{reference}: ticket opened from message {id}");
@@ -165,36 +179,56 @@ pub(super) fn handle(
     Ok(processed)
 }
 
-/// Carries out the plan of a mail set aside ([`engine::aside`]) but its journal entry: the line on its
-/// ticket, the warning to staff, the log.
+/// Carries out the plan of a mail set aside ([`engine::aside`]) but its journal entry: the log's line, the line
+/// on the ticket it belongs to or names, the warning to staff.
+#[allow(clippy::too_many_arguments)]
 fn set_aside(
     tx: &Tx<'_>,
     env: &Env,
     id: i64,
     inbound: &Inbound,
-    plan: &engine::aside::AsidePlan,
+    plan: &Plan,
+    ticket_id: Option<i64>,
     now: i64,
     processed: &mut Processed,
 ) -> Result<(), HandleError> {
-    let entry = &plan.entry;
-    match plan.log {
-        engine::aside::Log::Info => tracing::info!(intake_id = id, "message {id} {}: {}", entry.status, entry.reason),
-        engine::aside::Log::Warn => tracing::warn!(intake_id = id, "message {id} {}: {}", entry.status, entry.reason),
-    }
-    if let (Some(t), Some((by, event, detail))) = (plan.ticket_id, &plan.timeline) {
-        store::tickets::add_timeline(tx, t, now, by, *event, detail)?;
-    }
-    if let Some(warning) = &plan.warning {
-        // The warning names the ticket by its reference: read only for a warning.
-        let ticket = match plan.ticket_id {
-            Some(t) => store::tickets::ticket_by_id(tx, t)?.map(|row| (t, row.reference)),
-            None => None,
-        };
-        let message = MessageContext { id, from: inbound.sender.clone(), subject: inbound.subject.clone() };
-        let about = ticket.as_ref().map(|(t, r)| (*t, r.as_str()));
-        processed.enqueued |= staff::warn_of(tx, env, warning, about, message, now)?;
+    let entry = &plan.journal;
+    for effect in &plan.effects {
+        match effect {
+            Effect::Log(engine::aside::Log::Info) => {
+                tracing::info!(intake_id = id, "message {id} {}: {}", entry.status, entry.reason)
+            }
+            Effect::Log(engine::aside::Log::Warn) => {
+                tracing::warn!(intake_id = id, "message {id} {}: {}", entry.status, entry.reason)
+            }
+            Effect::Timeline { by, event, detail } => {
+                if let Some(t) = ticket_id {
+                    store::tickets::add_timeline(tx, t, now, by_whom(by, &inbound.sender), *event, detail)?;
+                }
+            }
+            Effect::Warn(warning) => {
+                // The warning names the ticket by its reference: read only for a warning.
+                let ticket = match ticket_id {
+                    Some(t) => store::tickets::ticket_by_id(tx, t)?.map(|row| (t, row.reference)),
+                    None => None,
+                };
+                let message = MessageContext { id, from: inbound.sender.clone(), subject: inbound.subject.clone() };
+                let about = ticket.as_ref().map(|(t, r)| (*t, r.as_str()));
+                processed.enqueued |= staff::warn_of(tx, env, warning, about, message, now)?;
+            }
+            other => return Err(HandleError::misplanned("a mail set aside", other)),
+        }
     }
     Ok(())
+}
+
+/// Who a planned timeline entry is by, given the mail's author.
+pub(super) fn by_whom<'a>(by: &'a By, author: &'a str) -> &'a str {
+    match by {
+        By::Author => author,
+        By::Vdpd => BY_VDPD,
+        By::Address(address) => address,
+    }
 }
 
 /// Records the signature that proved a staff mail: it counts once.
@@ -212,7 +246,7 @@ fn new_ticket(
     inbound: &Inbound,
     now: i64,
     processed: &mut Processed,
-) -> Result<(i64, String), HandleError> {
+) -> Result<(i64, String, engine::JournalEntry), HandleError> {
     let config = &env.config;
     let held = super::keys::Held::read(tx, inbound)?;
     // The sender's history decides the lane; it is read only when the policy puts senders on trial.
@@ -229,46 +263,14 @@ fn new_ticket(
     };
     let snapshot = researcher::Snapshot { ticket: None, answered: &[], key: held.facts(env, now), sender };
     let plan = researcher::plan(inbound, &snapshot, config);
-    let year = jiff::Timestamp::from_millisecond(now)
-        .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).year())
-        .unwrap_or(1970);
-    let reference = store::tickets::next_reference(tx, &config.organisation.ticket_prefix, year)?;
     // Received when vdpd took the mail in: the same instant for mail processed as it arrives, and the
     // arrival for a report the hourly cap held or an admin retried, whose promises run from then.
     let received_at = store::intake::fetched_at(tx, intake_id)?.unwrap_or(now);
-    let ticket_id = store::tickets::insert_ticket(
-        tx,
-        &store::tickets::NewTicket {
-            reference: &reference,
-            subject: &inbound.subject,
-            reporter: &inbound.sender,
-            created_at: now,
-            received_at,
-        },
-    )?;
-    store::tickets::add_participant(
-        tx,
-        ticket_id,
-        &inbound.sender,
-        &inbound.sender_name,
-        store::tickets::Role::Reporter,
-        now,
-    )?;
-    propose_co_reporters(tx, env, ticket_id, inbound, now)?;
-    let mut mail = ResearcherMail::record(
-        tx,
-        env,
-        intake_id,
-        (ticket_id, &reference),
-        inbound,
-        &held,
-        &plan,
-        None,
-        received_at,
-        now,
-    )?;
-    mail.carry_out(tx, env, &plan.steps, processed)?;
-    Ok((ticket_id, reference))
+    let mut mail = ResearcherMail::new(intake_id, None, inbound, &held, None, received_at, now);
+    mail.carry_out(tx, env, &plan, processed)?;
+    let (ticket_id, reference) =
+        mail.ticket.ok_or_else(|| HandleError::misplanned("a new report", &Effect::Record(MessageKind::Report)))?;
+    Ok((ticket_id, reference, plan.journal))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -281,8 +283,10 @@ fn correspondence(
     reference: &str,
     now: i64,
     processed: &mut Processed,
-) -> Result<(), HandleError> {
-    let Some(row) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(()) };
+) -> Result<engine::JournalEntry, HandleError> {
+    let Some(row) = store::tickets::ticket_by_id(tx, ticket_id)? else {
+        return Ok(Decision::Correspondence { ticket_id, reference: reference.to_string() }.journal_entry());
+    };
     let held = super::keys::Held::read(tx, inbound)?;
     let answered = store::form::sections(tx, ticket_id)?;
     let snapshot = researcher::Snapshot {
@@ -295,15 +299,14 @@ fn correspondence(
         sender: researcher::SenderHistory::default(),
     };
     let plan = researcher::plan(inbound, &snapshot, &env.config);
-    let ticket = (ticket_id, reference);
     let received_at = store::intake::fetched_at(tx, intake_id)?.unwrap_or(now);
     if row.reporter == inbound.sender {
         propose_co_reporters(tx, env, ticket_id, inbound, now)?;
     }
-    let mut mail =
-        ResearcherMail::record(tx, env, intake_id, ticket, inbound, &held, &plan, Some(row), received_at, now)?;
-    store::tickets::touch_ticket(tx, ticket_id, now)?;
-    mail.carry_out(tx, env, &plan.steps, processed)
+    let ticket = Some((ticket_id, reference.to_string()));
+    let mut mail = ResearcherMail::new(intake_id, ticket, inbound, &held, Some(row), received_at, now);
+    mail.carry_out(tx, env, &plan, processed)?;
+    Ok(plan.journal)
 }
 
 /// The co-reporters the reporter's mail names, recorded as proposals for staff to confirm (`#participant
@@ -337,178 +340,273 @@ fn propose_co_reporters(
     Ok(())
 }
 
-/// A researcher's mail being carried out: what the steps the core decided need.
+/// A researcher's mail being carried out: the core's [`Plan`] walked in order, with what its effects leave for
+/// the ones after them (the ticket opened, the message recorded, the form's answers, what staff should hear
+/// of the key).
 struct ResearcherMail<'a> {
-    ticket: (i64, &'a str),
+    intake_id: i64,
+    /// The ticket: the one the mail joins, or the one its `OpenTicket` opened.
+    ticket: Option<(i64, String)>,
     inbound: &'a Inbound,
-    researcher: Recipient,
-    /// What the mail did to the form, when it was read.
-    progress: Option<&'a FormAnswers>,
-    /// What the mail taught us about the researcher's key, for staff.
-    key_news: Option<String>,
+    held: &'a super::keys::Held,
     /// The ticket as it was before the mail (correspondence).
     row: Option<store::tickets::TicketRow>,
     /// When the mail was taken in (what the answers say it was received on).
     received_at: i64,
     now: i64,
+    /// The message the mail was recorded as.
+    message_row: Option<i64>,
+    /// What the mail did to the form, when it was read.
+    progress: Option<&'a FormAnswers>,
+    /// What the mail taught us about the researcher's key, for staff.
+    key_news: Option<String>,
+    /// What became of a status enquiry, for staff.
+    enquiry: Option<String>,
+    /// The researcher as the answers address them: looked up once the mail is recorded (after the key: a
+    /// report that brings one gets its acknowledgement encrypted).
+    researcher: Option<Recipient>,
 }
 
 impl<'a> ResearcherMail<'a> {
-    /// Records what the plan says the mail is, before its steps: the message and its files, the timeline,
-    /// the key, the form's answers. The researcher is looked up after the key: a report that brings one gets
-    /// its acknowledgement encrypted.
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        tx: &Tx<'_>,
-        env: &Env,
+    fn new(
         intake_id: i64,
-        ticket: (i64, &'a str),
+        ticket: Option<(i64, String)>,
         inbound: &'a Inbound,
-        held: &super::keys::Held,
-        plan: &'a researcher::Plan,
+        held: &'a super::keys::Held,
         row: Option<store::tickets::TicketRow>,
         received_at: i64,
         now: i64,
-    ) -> Result<ResearcherMail<'a>, HandleError> {
-        let ticket_id = ticket.0;
-        tracing::debug!(
-            ticket = %ticket.1,
-            events = ?plan.events.iter().map(|(e, _)| *e).collect::<Vec<_>>(),
-            key = ?plan.key.as_ref().map(|k| &k.change),
-            answered = ?plan.form.as_ref().and_then(FormAnswers::answered),
-            enquiry = plan.enquiry,
-            "{}: the researcher's mail causes {:?}",
-            ticket.1,
-            plan.steps
-        );
-        let message_row = record_incoming(tx, ticket_id, plan.kind, intake_id, inbound, &env.config, now)?;
-        for (event, detail) in &plan.events {
-            store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, *event, detail)?;
-        }
-        let key_news = match &plan.key {
-            Some(key) => super::keys::apply(tx, inbound, intake_id, Some(ticket_id), held, key, now)?,
-            None => None,
-        };
-        if let Some(answers) = &plan.form {
-            record_form(tx, ticket_id, message_row, inbound, answers, now)?;
-        }
-        if plan.exploited {
-            let by = crate::ticket::EXPLOITED_BY_RESEARCHER.to_string();
-            store::tickets::update(
-                tx,
-                ticket_id,
-                &store::tickets::TicketUpdate::Exploited { since: Some(now), by },
-                now,
-            )?;
-            let detail = "the researcher reports it actively exploited: the CRA clocks run from receipt (#exploited no \
-                          withdraws it)";
-            store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::Exploited, detail)?;
-        }
-        // What the ticket says changed: duplicate search sees it before staff are told of it.
-        super::search::reindex(tx, &env.config, ticket_id)?;
-        let researcher = outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?;
-        Ok(ResearcherMail {
+    ) -> ResearcherMail<'a> {
+        ResearcherMail {
+            intake_id,
             ticket,
             inbound,
-            researcher,
-            progress: plan.form.as_ref(),
-            key_news,
+            held,
             row,
             received_at,
             now,
-        })
+            message_row: None,
+            progress: None,
+            key_news: None,
+            enquiry: None,
+            researcher: None,
+        }
     }
 
+    fn ticket(&self) -> Result<(i64, &str), HandleError> {
+        match &self.ticket {
+            Some((id, reference)) => Ok((*id, reference.as_str())),
+            None => Err(HandleError::misplanned(
+                "a report before its ticket is opened",
+                &Effect::Record(MessageKind::Report),
+            )),
+        }
+    }
+
+    /// Carries the plan out, effect by effect. The mail is recorded first (ticket, message, timeline, key,
+    /// form); before what follows from it, the ticket's words are reindexed — duplicate search sees them
+    /// before staff are told — and the researcher is looked up.
     fn carry_out(
         &mut self,
         tx: &Tx<'_>,
         env: &Env,
-        steps: &[engine::researcher::Step],
+        plan: &'a Plan,
         processed: &mut Processed,
     ) -> Result<(), HandleError> {
-        use engine::researcher::{News, Step};
-        let config = &env.config;
-        let (ticket_id, reference) = self.ticket;
+        tracing::debug!(
+            ticket = self.ticket.as_ref().map_or("", |t| t.1.as_str()),
+            answered = ?plan.form().and_then(FormAnswers::answered),
+            "the researcher's mail causes {:?}",
+            plan.effects
+        );
+        for effect in &plan.effects {
+            if self.researcher.is_none() && !effect.records_the_mail() {
+                self.recorded(tx, env)?;
+            }
+            self.apply(tx, env, effect, processed)?;
+        }
+        if self.researcher.is_none() {
+            self.recorded(tx, env)?;
+        }
+        Ok(())
+    }
+
+    /// The mail is on the record: what the ticket says changed (duplicate search sees it before staff are
+    /// told of it), and the researcher the answers go to is looked up.
+    fn recorded(&mut self, tx: &Tx<'_>, env: &Env) -> Result<(), HandleError> {
         let (inbound, now) = (self.inbound, self.now);
-        tracing::debug!(ticket = %reference, "{reference}: the researcher's mail causes {steps:?}");
-        // Each answer starts from this (small) context; what a mail needs beyond it comes with the mail.
-        let ctx = base_context(env, self.ticket, inbound, &self.researcher, self.received_at);
+        let (ticket_id, _) = self.ticket()?;
+        super::search::reindex(tx, &env.config, ticket_id)?;
+        if self.row.is_some() {
+            store::tickets::touch_ticket(tx, ticket_id, now)?;
+        }
+        self.researcher = Some(outgoing::researcher(tx, &inbound.sender, &inbound.sender_name, now)?);
+        Ok(())
+    }
+
+    fn apply(
+        &mut self,
+        tx: &Tx<'_>,
+        env: &Env,
+        effect: &'a Effect,
+        processed: &mut Processed,
+    ) -> Result<(), HandleError> {
+        let config = &env.config;
+        let (inbound, now) = (self.inbound, self.now);
         let org = &config.organisation;
-        let mut enquiry = None;
+        match effect {
+            Effect::OpenTicket => {
+                let year = jiff::Timestamp::from_millisecond(now)
+                    .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).year())
+                    .unwrap_or(1970);
+                let reference = store::tickets::next_reference(tx, &org.ticket_prefix, year)?;
+                let ticket_id = store::tickets::insert_ticket(
+                    tx,
+                    &store::tickets::NewTicket {
+                        reference: &reference,
+                        subject: &inbound.subject,
+                        reporter: &inbound.sender,
+                        created_at: now,
+                        received_at: self.received_at,
+                    },
+                )?;
+                store::tickets::add_participant(
+                    tx,
+                    ticket_id,
+                    &inbound.sender,
+                    &inbound.sender_name,
+                    store::tickets::Role::Reporter,
+                    now,
+                )?;
+                propose_co_reporters(tx, env, ticket_id, inbound, now)?;
+                self.ticket = Some((ticket_id, reference));
+            }
+            Effect::Record(kind) => {
+                let (ticket_id, _) = self.ticket()?;
+                self.message_row = Some(record_incoming(tx, ticket_id, *kind, self.intake_id, inbound, config, now)?);
+            }
+            Effect::Timeline { by, event, detail } => {
+                let (ticket_id, _) = self.ticket()?;
+                store::tickets::add_timeline(tx, ticket_id, now, by_whom(by, &inbound.sender), *event, detail)?;
+            }
+            Effect::Key(key) => {
+                let (ticket_id, _) = self.ticket()?;
+                self.key_news = super::keys::apply(tx, inbound, self.intake_id, Some(ticket_id), self.held, key, now)?;
+            }
+            Effect::Form(answers) => {
+                let (ticket_id, _) = self.ticket()?;
+                let Some(message_row) = self.message_row else {
+                    return Err(HandleError::misplanned("a form before its message", effect));
+                };
+                record_form(tx, ticket_id, message_row, inbound, answers, now)?;
+                self.progress = Some(answers);
+            }
+            Effect::Exploited => {
+                let (ticket_id, _) = self.ticket()?;
+                let by = crate::ticket::EXPLOITED_BY_RESEARCHER.to_string();
+                store::tickets::update(
+                    tx,
+                    ticket_id,
+                    &store::tickets::TicketUpdate::Exploited { since: Some(now), by },
+                    now,
+                )?;
+                let detail = "the researcher reports it actively exploited: the CRA clocks run from receipt (#exploited \
+                              no withdraws it)";
+                store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::Exploited, detail)?;
+            }
+            _ => return self.follow(tx, env, effect, processed),
+        }
+        Ok(())
+    }
+
+    /// What follows from the recorded mail: answers, news for staff, waits, the move to triage.
+    fn follow(
+        &mut self,
+        tx: &Tx<'_>,
+        env: &Env,
+        effect: &Effect,
+        processed: &mut Processed,
+    ) -> Result<(), HandleError> {
+        let config = &env.config;
+        let (inbound, now) = (self.inbound, self.now);
+        let org = &config.organisation;
+        let (ticket_id, reference) = self.ticket()?;
+        let ticket = (ticket_id, reference);
+        let Some(researcher) = &self.researcher else {
+            return Err(HandleError::misplanned("a reply before its mail is recorded", effect));
+        };
+        // Each answer starts from this (small) context; what a mail needs beyond it comes with the mail.
+        let ctx = || base_context(env, ticket, inbound, researcher, self.received_at);
         // What they sent (or what we understood of it) is quoted back only where it is safe to: encrypted, or
         // when the policy allows report detail in clear text.
-        let show_detail =
-            engine::may_send_detail(config.openpgp.as_ref(), outgoing::will_encrypt(env, &self.researcher));
-        for step in steps {
-            match step {
-                Step::Acknowledge { with_form } => {
-                    let form = match with_form {
-                        true => Some(form_context(env, tx, ticket_id, self.progress, true, show_detail)?),
-                        false => None,
-                    };
-                    let plan = engine::reply_plan(Mail::Acknowledgement { form }, reference, inbound, org);
-                    processed.enqueued |=
-                        outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, ctx.clone(), now)?;
-                }
-                Step::SendForm => {
-                    let form = form_context(env, tx, ticket_id, self.progress, true, show_detail)?;
-                    let plan = engine::reply_plan(Mail::ReportForm { form }, reference, inbound, org);
-                    processed.enqueued |=
-                        outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, ctx.clone(), now)?;
-                }
-                Step::SendFormMissing => {
-                    let mut form = form_context(env, tx, ticket_id, self.progress, false, show_detail)?;
-                    form.sections.clear();
-                    let plan = engine::reply_plan(Mail::FormMissing { form }, reference, inbound, org);
-                    processed.enqueued |=
-                        outgoing::auto_reply(tx, env, self.ticket, &plan, &self.researcher, ctx.clone(), now)?;
-                }
-                Step::SendUndecryptable => {
-                    processed.enqueued |= undecryptable_reply(tx, env, self.ticket, inbound, &self.researcher, now)?;
-                }
-                Step::AnswerEnquiry => {
-                    let Some(row) = &self.row else { continue };
-                    let outcome = status::answer_enquiry(tx, env, inbound, row, &self.researcher, now)?;
+        let show_detail = engine::may_send_detail(config.openpgp.as_ref(), outgoing::will_encrypt(env, researcher));
+        match effect {
+            Effect::Acknowledge { with_form } => {
+                let form = match with_form {
+                    true => Some(form_context(env, tx, ticket_id, self.progress, true, show_detail)?),
+                    false => None,
+                };
+                let plan = engine::reply_plan(Mail::Acknowledgement { form }, reference, inbound, org);
+                processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, researcher, ctx(), now)?;
+            }
+            Effect::SendForm => {
+                let form = form_context(env, tx, ticket_id, self.progress, true, show_detail)?;
+                let plan = engine::reply_plan(Mail::ReportForm { form }, reference, inbound, org);
+                processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, researcher, ctx(), now)?;
+            }
+            Effect::SendFormMissing => {
+                let mut form = form_context(env, tx, ticket_id, self.progress, false, show_detail)?;
+                form.sections.clear();
+                let plan = engine::reply_plan(Mail::FormMissing { form }, reference, inbound, org);
+                processed.enqueued |= outgoing::auto_reply(tx, env, ticket, &plan, researcher, ctx(), now)?;
+            }
+            Effect::SendUndecryptable => {
+                processed.enqueued |= undecryptable_reply(tx, env, ticket, inbound, researcher, now)?;
+            }
+            Effect::AnswerEnquiry => {
+                if let Some(row) = &self.row {
+                    let outcome = status::answer_enquiry(tx, env, inbound, row, researcher, now)?;
                     processed.enqueued |= outcome != status::Enquiry::Suppressed;
-                    enquiry = Some(outcome.describe());
-                }
-                Step::Notify(news) => {
-                    let (mail, what) = match news {
-                        News::NewReport => (Mail::StaffNewReport, "New report"),
-                        News::ReportComplete => (Mail::StaffReportComplete, "Report complete"),
-                        News::ResearcherWrote => (Mail::StaffCorrespondence, "Researcher wrote"),
-                        News::StatusEnquiry => (Mail::StaffCorrespondence, "Status enquiry"),
-                    };
-                    let extra = staff::Extra { enquiry: enquiry.take(), key_notice: self.key_news.clone() };
-                    processed.enqueued |= staff::notify(tx, env, ticket_id, mail, what, Some(inbound), extra, now)?;
-                }
-                Step::FormComplete => mark_form_complete(tx, ticket_id, now)?,
-                Step::WaitForForm => {
-                    store::tickets::start_wait(tx, ticket_id, now, store::tickets::WaitReason::Form)?;
-                }
-                Step::EndWait => {
-                    if let Some(reason) = store::tickets::end_wait(tx, ticket_id, now)? {
-                        store::tickets::add_timeline(
-                            tx,
-                            ticket_id,
-                            now,
-                            &inbound.sender,
-                            Event::NoLongerWaiting,
-                            reason.as_str(),
-                        )?;
-                    }
-                }
-                Step::Informed => store::tickets::set_last_update(tx, ticket_id, now)?,
-                Step::SlowLane => {
-                    store::tickets::set_lane(tx, ticket_id, store::tickets::Lane::Slow)?;
-                    let quota = config.limits.trial_reports_per_month.unwrap_or_default();
-                    let detail = format!(
-                        "a sender on trial with {quota} reports or more in 30 days (limits.trial_reports_per_month): \
-                         acknowledged as usual; staff hear of it in the daily digest"
-                    );
-                    store::tickets::add_timeline(tx, ticket_id, now, BY_VDPD, Event::SlowLane, &detail)?;
+                    self.enquiry = Some(outcome.describe());
                 }
             }
+            Effect::Notify(news) => {
+                let (mail, what) = match news {
+                    News::NewReport => (Mail::StaffNewReport, "New report"),
+                    News::ReportComplete => (Mail::StaffReportComplete, "Report complete"),
+                    News::ResearcherWrote => (Mail::StaffCorrespondence, "Researcher wrote"),
+                    News::StatusEnquiry => (Mail::StaffCorrespondence, "Status enquiry"),
+                };
+                let extra = staff::Extra { enquiry: self.enquiry.take(), key_notice: self.key_news.clone() };
+                processed.enqueued |= staff::notify(tx, env, ticket_id, mail, what, Some(inbound), extra, now)?;
+            }
+            Effect::FormComplete => mark_form_complete(tx, ticket_id, now)?,
+            Effect::Wait(reason) => {
+                store::tickets::start_wait(tx, ticket_id, now, *reason)?;
+            }
+            Effect::EndWait => {
+                if let Some(reason) = store::tickets::end_wait(tx, ticket_id, now)? {
+                    store::tickets::add_timeline(
+                        tx,
+                        ticket_id,
+                        now,
+                        &inbound.sender,
+                        Event::NoLongerWaiting,
+                        reason.as_str(),
+                    )?;
+                }
+            }
+            Effect::Informed => store::tickets::set_last_update(tx, ticket_id, now)?,
+            Effect::SlowLane => {
+                store::tickets::set_lane(tx, ticket_id, store::tickets::Lane::Slow)?;
+                let quota = config.limits.trial_reports_per_month.unwrap_or_default();
+                let detail = format!(
+                    "a sender on trial with {quota} reports or more in 30 days (limits.trial_reports_per_month): \
+                     acknowledged as usual; staff hear of it in the daily digest"
+                );
+                store::tickets::add_timeline(tx, ticket_id, now, BY_VDPD, Event::SlowLane, &detail)?;
+            }
+            other => return Err(HandleError::misplanned("a researcher's mail", other)),
         }
         Ok(())
     }

@@ -138,6 +138,16 @@ pub(crate) enum HandleError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// The core planned an effect the mail's kind cannot carry out: a defect of vdpd's, not of the mail's, so
+    /// nothing of the plan is kept and the mail is quarantined with this for an admin.
+    #[error("internal error: the plan of {context} has an effect it cannot carry out: {effect}")]
+    Misplanned { context: &'static str, effect: String },
+}
+
+impl HandleError {
+    pub(crate) fn misplanned(context: &'static str, effect: &crate::engine::Effect) -> HandleError {
+        HandleError::Misplanned { context, effect: format!("{effect:?}") }
+    }
 }
 
 /// Processes one message; see the module documentation.

@@ -629,14 +629,16 @@ fn apply_effect(
             store::tickets::add_participant(tx, id, address, name, store::tickets::Role::CoReporter, now)?
         }
         Effect::RemoveParticipant(address) => store::tickets::remove_co_reporter(tx, id, address)?,
-        Effect::Timeline(event, detail) => timeline(*event, detail)?,
+        Effect::Timeline { by, event, detail } => {
+            store::tickets::add_timeline(tx, id, now, apply::by_whom(by, member), *event, detail)?
+        }
         Effect::Done(line) => done.push(line.clone()),
         Effect::Notice(notice) => notices.push((**notice).clone()),
         Effect::Diagnosed => {
             store::tickets::set_diagnosed(tx, id, now)?;
         }
-        Effect::Wait => {
-            if store::tickets::start_wait(tx, id, now, store::tickets::WaitReason::Staff)? {
+        Effect::Wait(reason) => {
+            if store::tickets::start_wait(tx, id, now, *reason)? && *reason == store::tickets::WaitReason::Staff {
                 timeline(Event::WaitingOnResearcher, "staff asked a question")?;
             }
         }
@@ -655,6 +657,7 @@ fn apply_effect(
             }
             Err(why) => done.push(format!("key not accepted: {why}")),
         },
+        other => return Err(HandleError::misplanned("a staff mail's commands", other)),
     }
     Ok(())
 }

@@ -1,26 +1,15 @@
 //! What a mail that becomes no ticket's work causes: a second delivery, a drop (machine mail, a sender's
 //! daily cap), a new report held by the hourly cap, mail from a staff address that failed authentication.
-//! Each is one [`AsidePlan`] — the journal's record, the line on the ticket it names, the warning to staff —
+//! Each is one [`Plan`] — the journal's record, the log's line, the line on the ticket it names, the warning to
+//! staff —
 //! decided here from the [`Decision`], so the shell only carries it out, as it does a report's plan.
 
-use super::{Decision, HOUR_MS, JournalEntry};
+use super::plan::{By, Effect, Plan};
+use super::{Decision, HOUR_MS};
 use crate::classify::Inbound;
 use crate::config::Config;
 use crate::ticket::WarningKind;
 use crate::timeline::Event;
-
-/// What a mail set aside causes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AsidePlan {
-    pub entry: JournalEntry,
-    /// The ticket the mail belongs to or names, recorded with the journal entry.
-    pub ticket_id: Option<i64>,
-    /// A line on that ticket's timeline: (who, what, its detail).
-    pub timeline: Option<(String, Event, String)>,
-    pub warning: Option<Warning>,
-    /// What the log says of it (never the mail's content).
-    pub log: Log,
-}
 
 /// How loud the log is about a mail set aside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,15 +32,19 @@ pub struct Warning {
 
 /// The plan of a mail set aside, or `None` when the decision makes or joins a ticket's work (a report, a
 /// reply, a staff mail, a key request: their own plans).
-pub fn plan(decision: &Decision, inbound: &Inbound, config: &Config) -> Option<AsidePlan> {
-    let entry = decision.journal_entry();
-    let plan =
-        |ticket_id, timeline, warning, log| Some(AsidePlan { entry: entry.clone(), ticket_id, timeline, warning, log });
+pub fn plan(decision: &Decision, inbound: &Inbound, config: &Config) -> Option<Plan> {
+    let plan = |log, timeline: Option<Effect>, warning: Option<Warning>| {
+        let mut plan = Plan::new(decision.journal_entry());
+        plan.effects.push(Effect::Log(log));
+        plan.effects.extend(timeline);
+        plan.effects.extend(warning.map(Effect::Warn));
+        Some(plan)
+    };
     match decision {
-        Decision::Duplicate { ticket_id, .. } => plan(*ticket_id, None, None, Log::Info),
+        Decision::Duplicate { .. } => plan(Log::Info, None, None),
         Decision::Drop { reason, ticket_id } => {
-            let timeline = ticket_id.map(|_| (inbound.sender.clone(), Event::MailDropped, reason.clone()));
-            plan(*ticket_id, timeline, None, Log::Info)
+            let timeline = ticket_id.map(|_| Effect::timeline(Event::MailDropped, reason.clone()));
+            plan(Log::Info, timeline, None)
         }
         Decision::Flood { .. } => {
             let detail = format!(
@@ -63,7 +56,7 @@ pub fn plan(decision: &Decision, inbound: &Inbound, config: &Config) -> Option<A
             );
             let warning =
                 Warning { kind: WarningKind::Flood, detail, names_message: false, at_most_every: Some(HOUR_MS) };
-            plan(None, None, Some(warning), Log::Warn)
+            plan(Log::Warn, None, Some(warning))
         }
         Decision::StaffRejected { member, reason, ticket_id } => {
             let detail = format!(
@@ -73,8 +66,12 @@ pub fn plan(decision: &Decision, inbound: &Inbound, config: &Config) -> Option<A
             let warning =
                 Warning { kind: WarningKind::UnauthenticatedStaff, detail, names_message: true, at_most_every: None };
             // On the ticket by the staff address it claimed to be.
-            let timeline = ticket_id.map(|_| (member.clone(), Event::UnauthenticatedStaffMail, reason.clone()));
-            plan(*ticket_id, timeline, Some(warning), Log::Warn)
+            let timeline = ticket_id.map(|_| Effect::Timeline {
+                by: By::Address(member.clone()),
+                event: Event::UnauthenticatedStaffMail,
+                detail: reason.clone(),
+            });
+            plan(Log::Warn, timeline, Some(warning))
         }
         Decision::NewTicket
         | Decision::Correspondence { .. }
@@ -150,27 +147,43 @@ mod tests {
                 None,
             ),
         ];
-        for (decision, status, ticket, event, warning, every) in table {
+        let timeline = |p: &Plan| {
+            p.effects.iter().find_map(|e| match e {
+                Effect::Timeline { by, event, detail } => Some((by.clone(), *event, detail.clone())),
+                _ => None,
+            })
+        };
+        let warning = |p: &Plan| {
+            p.effects.iter().find_map(|e| match e {
+                Effect::Warn(w) => Some(w.clone()),
+                _ => None,
+            })
+        };
+        for (decision, status, ticket, event, warned, every) in table {
             let p = plan(&decision, &mail, &c).unwrap_or_else(|| panic!("{decision:?}"));
-            assert_eq!(p.entry, decision.journal_entry(), "{decision:?}");
-            assert_eq!(p.entry.status, status, "{decision:?}");
-            assert_eq!(p.ticket_id, ticket, "{decision:?}");
-            assert_eq!(p.timeline.as_ref().map(|(_, e, _)| *e), event, "{decision:?}");
-            assert_eq!(p.warning.as_ref().map(|w| w.kind), warning, "{decision:?}");
-            assert_eq!(p.warning.as_ref().and_then(|w| w.at_most_every), every, "{decision:?}");
+            assert_eq!(p.journal, decision.journal_entry(), "{decision:?}");
+            assert_eq!(p.journal.status, status, "{decision:?}");
+            assert_eq!(decision.ticket_id(), ticket, "{decision:?}");
+            assert_eq!(timeline(&p).map(|(_, e, _)| e), event, "{decision:?}");
+            assert_eq!(warning(&p).map(|w| w.kind), warned, "{decision:?}");
+            assert_eq!(warning(&p).and_then(|w| w.at_most_every), every, "{decision:?}");
+            // The log's line first; nothing but the record, the line on the ticket and the warning.
+            assert!(matches!(p.effects[0], Effect::Log(_)), "{decision:?}");
+            assert_eq!(p.effects.len(), 1 + usize::from(event.is_some()) + usize::from(warned.is_some()), "{p:?}");
         }
-        let flood = plan(&Decision::Flood { reason: String::new() }, &mail, &c).unwrap().warning.unwrap();
+        let flood = warning(&plan(&Decision::Flood { reason: String::new() }, &mail, &c).unwrap()).unwrap();
         assert!(flood.detail.contains("more than 30 new reports") && !flood.names_message, "{flood:?}");
         let staff = plan(&rejected(Some(4)), &mail, &c).unwrap();
-        let w = staff.warning.unwrap();
+        let w = warning(&staff).unwrap();
         assert!(w.names_message && w.detail.contains("cto@example.test") && w.detail.contains("no signature"), "{w:?}");
         assert!(w.detail.contains("subject \"Re: [EX-2026-0004] ok\""), "{w:?}");
-        let by_member = (String::from("cto@example.test"), Event::UnauthenticatedStaffMail, "no signature".to_string());
-        assert_eq!(staff.timeline, Some(by_member));
+        let by_member =
+            (By::Address("cto@example.test".into()), Event::UnauthenticatedStaffMail, "no signature".to_string());
+        assert_eq!(timeline(&staff), Some(by_member));
         let dropped = Inbound::for_tests("ooo@research.test", "Out of office", "away");
         let drop = plan(&Decision::Drop { reason: "auto-reply".into(), ticket_id: Some(2) }, &dropped, &c).unwrap();
-        assert_eq!(drop.timeline, Some(("ooo@research.test".into(), Event::MailDropped, "auto-reply".into())));
-        assert_eq!(staff.log, Log::Warn);
+        assert_eq!(timeline(&drop), Some((By::Author, Event::MailDropped, "auto-reply".into())));
+        assert_eq!(staff.effects[0], Effect::Log(Log::Warn));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod aside;
 pub mod enquiry;
 pub mod keys;
 pub use crate::hints;
+pub mod plan;
 pub mod researcher;
 pub mod staff;
 pub mod timer;
@@ -24,6 +25,7 @@ use serde::Serialize;
 pub use crate::calendar::Measure;
 pub use crate::clocks;
 pub use crate::ticket::TicketState;
+pub use plan::{By, Effect, News, Plan};
 
 /// Milliseconds in the "per day" of the daily limits: a rolling 24 hours.
 pub const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -145,6 +147,21 @@ pub enum Decision {
     /// acknowledged) in its turn once the hour's count of new tickets allows, so a flood is slowed to the cap
     /// without a report lost, and the desk answers a burst of forged senders at the cap's pace at most.
     Flood { reason: String },
+}
+
+impl Decision {
+    /// The ticket the mail belongs to or names, when it exists already (a new report's is opened by its plan).
+    pub fn ticket_id(&self) -> Option<i64> {
+        match self {
+            Decision::Duplicate { ticket_id, .. }
+            | Decision::Drop { ticket_id, .. }
+            | Decision::StaffRejected { ticket_id, .. } => *ticket_id,
+            Decision::Correspondence { ticket_id, .. } | Decision::Staff { ticket_id, .. } => Some(*ticket_id),
+            Decision::NewTicket | Decision::KeyRequest | Decision::StaffNoTicket { .. } | Decision::Flood { .. } => {
+                None
+            }
+        }
+    }
 }
 
 /// Decides what an incoming mail is. Order matters: a duplicate is a duplicate even if it is also an
@@ -490,27 +507,18 @@ pub fn key_reply_plan(inbound: &Inbound, org: &Organisation) -> MailPlan {
     }
 }
 
-/// Everything a request for our OpenPGP key causes (it opens no ticket): what it teaches about the sender's
-/// own key, the answer with ours unless the daily cap on automatic replies to the address is reached, and
-/// the journal's record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyRequestPlan {
-    /// `None`: the mail offers no key of its own.
-    pub key: Option<keys::KeyPlan>,
-    /// `None`: not answered (the cap).
-    pub reply: Option<MailPlan>,
-    pub entry: JournalEntry,
-}
-
-/// Decides a key request, given what the store holds of the sender's key and how many automatic replies
-/// went to the address in the last 24 hours.
-pub fn key_request(inbound: &Inbound, key: &keys::KeyFacts<'_>, sent_last_day: u32, config: &Config) -> KeyRequestPlan {
+/// Decides a request for our OpenPGP key (it opens no ticket), given what the store holds of the sender's key
+/// and how many automatic replies went to the address in the last 24 hours: what it teaches about the
+/// sender's own key, the answer with ours unless the daily cap on automatic replies to the address is
+/// reached, and the journal's record.
+pub fn key_request(inbound: &Inbound, key: &keys::KeyFacts<'_>, sent_last_day: u32, config: &Config) -> Plan {
     let answer = may_auto_reply(sent_last_day, &config.limits);
-    KeyRequestPlan {
-        key: keys::learn_offered(inbound, key),
-        reply: answer.then(|| key_reply_plan(inbound, &config.organisation)),
-        entry: key_request_entry((!answer).then_some(sent_last_day)),
+    let mut plan = Plan::new(key_request_entry((!answer).then_some(sent_last_day)));
+    plan.effects.extend(keys::learn_offered(inbound, key).map(Effect::Key));
+    if answer {
+        plan.effects.push(Effect::SendKey(Box::new(key_reply_plan(inbound, &config.organisation))));
     }
+    plan
 }
 
 /// A notification to staff about a ticket.

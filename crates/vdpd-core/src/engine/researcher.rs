@@ -4,15 +4,17 @@
 //! researcher, and when a completed form moves it to triage.
 //!
 //! The shell reads a [`Snapshot`] of what the store holds, asks [`plan`] for everything the mail causes —
-//! the message and timeline entries recorded, the key learned, the form's answers, the [`Step`]s — and
-//! carries the [`Plan`] out in order in the mail's transaction.
+//! the ticket opened, the message and timeline entries recorded, the key learned, the form's answers, then
+//! what follows from them — and carries the [`Plan`] out in order in the mail's transaction.
 
 use crate::classify::Inbound;
 use crate::config::{Config, FormDelivery};
-use crate::engine::keys::{KeyFacts, KeyPlan};
-use crate::engine::{FormAnswers, FormProgress};
+use crate::engine::keys::KeyFacts;
+use crate::engine::plan::{Effect, News, Plan};
+use crate::engine::{FormProgress, IntakeStatus, JournalEntry};
 use crate::mail::MessageKind;
 use crate::openpgp::read::Signature;
+use crate::ticket::WaitReason;
 use crate::timeline::Event;
 
 /// What the store holds that a researcher's mail is decided on, read before anything of the mail is written.
@@ -54,40 +56,23 @@ pub struct TicketSnapshot {
     pub exploited: bool,
 }
 
-/// Everything a researcher's mail causes, decided at once. The shell carries it out in this order: the
-/// ticket (opened for a report), the message of `kind` with its files, the `events`, the `key`, the `form`'s
-/// answers, then the `steps`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    /// The message recorded: the report that opens the ticket, or a reply on it.
-    pub kind: MessageKind,
-    /// The ticket's timeline, in the sender's name: the opening or the reply, then what OpenPGP said.
-    pub events: Vec<(Event, String)>,
-    /// What the mail teaches about the sender's key; `None`: it offers none.
-    pub key: Option<KeyPlan>,
-    /// The form's answers to record; `None`: the form was not read (the policy has none, the mail could not
-    /// be decrypted, it is a status enquiry, or the form was complete already).
-    pub form: Option<FormAnswers>,
-    /// The mail asks for news, and nothing else (a reply only).
-    pub enquiry: bool,
-    /// The form answers that the vulnerability is actively exploited, under a policy with the Cyber
-    /// Resilience Act's duties, on a ticket not marked so yet: the CRA clocks start with this mail.
-    pub exploited: bool,
-    pub steps: Vec<Step>,
-}
-
 /// Decides everything a researcher's mail causes: a new report when `snapshot.ticket` is `None`, else a
 /// reply on that ticket.
 pub fn plan(inbound: &Inbound, snapshot: &Snapshot<'_>, config: &Config) -> Plan {
     let form_cfg = &config.report_form;
     let undecryptable = inbound.crypto.error.is_some();
-    let (kind, opened) = match snapshot.ticket {
-        None => (MessageKind::Report, Event::TicketOpened),
-        Some(_) => (MessageKind::Reply, Event::ResearcherWrote),
+    let (status, kind, opened) = match snapshot.ticket {
+        None => (IntakeStatus::Ticket, MessageKind::Report, Event::TicketOpened),
+        Some(_) => (IntakeStatus::Correspondence, MessageKind::Reply, Event::ResearcherWrote),
     };
-    let mut events = vec![(opened, inbound.subject.clone())];
-    events.extend(crypto_note(inbound).map(|note| (Event::OpenPgp, note)));
-    let key = super::keys::learn_offered(inbound, &snapshot.key);
+    let mut plan = Plan::new(JournalEntry { status, reason: String::new(), dedup: true });
+    if snapshot.ticket.is_none() {
+        plan.effects.push(Effect::OpenTicket);
+    }
+    plan.effects.push(Effect::Record(kind));
+    plan.effects.push(Effect::timeline(opened, inbound.subject.clone()));
+    plan.effects.extend(crypto_note(inbound).map(|note| Effect::timeline(Event::OpenPgp, note)));
+    plan.effects.extend(super::keys::learn_offered(inbound, &snapshot.key).map(Effect::Key));
     let enquiry = snapshot.ticket.is_some()
         && super::enquiry::is_status_enquiry(inbound, &form_cfg.sections, &config.organisation.ticket_prefix);
     let form_complete_before = snapshot.ticket.is_some_and(|t| t.form_complete);
@@ -121,14 +106,18 @@ pub fn plan(inbound: &Inbound, snapshot: &Snapshot<'_>, config: &Config) -> Plan
         awaits_precondition,
         slow_lane: snapshot.ticket.is_none() && snapshot.sender.slow_lane(config),
     };
-    let steps = match snapshot.ticket {
-        None => new_report(&facts, form_cfg.delivery),
-        Some(_) => correspondence(&facts),
-    };
     let exploited = config.cra.enabled
         && !snapshot.ticket.is_some_and(|t| t.exploited)
         && form.as_ref().is_some_and(|a| a.exploited == Some(true));
-    Plan { kind, events, key, form, enquiry, exploited, steps }
+    plan.effects.extend(form.map(|a| Effect::Form(Box::new(a))));
+    if exploited {
+        plan.effects.push(Effect::Exploited);
+    }
+    plan.effects.extend(match snapshot.ticket {
+        None => new_report(&facts, form_cfg.delivery),
+        Some(_) => correspondence(&facts),
+    });
+    plan
 }
 
 /// The sections the diagnosis clock waits for (`sla.diagnosis_waits_for`) that the report still lacks, given
@@ -191,98 +180,61 @@ pub struct Facts {
     pub slow_lane: bool,
 }
 
-/// What staff are told of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum News {
-    NewReport,
-    /// The researcher's mail completed the report form: the whole report, in one mail.
-    ReportComplete,
-    ResearcherWrote,
-    StatusEnquiry,
-}
-
-/// One thing a researcher's mail causes, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// The acknowledgement, with the report form when the policy sends it along and the report lacks sections.
-    Acknowledge { with_form: bool },
-    /// The report form as a mail of its own (`delivery = "separate"`).
-    SendForm,
-    /// What the answered form still lacks or got wrong.
-    SendFormMissing,
-    /// Why we could not read their mail, and our key again.
-    SendUndecryptable,
-    /// The status (or the policy's "not again so soon").
-    AnswerEnquiry,
-    /// Staff hear of the mail.
-    Notify(News),
-    /// The form is complete: recorded, and a `new` ticket moves to triage.
-    FormComplete,
-    /// The ticket waits on the researcher's answer to the form.
-    WaitForForm,
-    /// The researcher answered: whatever the ticket waited for, it no longer waits.
-    EndWait,
-    /// The researcher has had news from us (the periodic status mail counts from here).
-    Informed,
-    /// The new report goes to the slow lane: recorded, and staff are told in the next digest, not now.
-    SlowLane,
-}
-
 /// Whether a reply's form is read at all: not for an enquiry (a question is no answer), not for a mail we
 /// could not decrypt, and not once the form is complete.
 pub fn reads_form(enquiry: bool, undecryptable: bool, form_complete: bool) -> bool {
     !enquiry && !undecryptable && !form_complete
 }
 
-/// A new report.
-pub fn new_report(facts: &Facts, delivery: FormDelivery) -> Vec<Step> {
+/// What follows from a new report.
+pub fn new_report(facts: &Facts, delivery: FormDelivery) -> Vec<Effect> {
     let incomplete = facts.form.as_ref().is_some_and(|p| !p.missing.is_empty());
     let with_ack = delivery == FormDelivery::WithAcknowledgement;
-    let mut steps = vec![Step::Acknowledge { with_form: incomplete && with_ack }];
+    let mut steps = vec![Effect::Acknowledge { with_form: incomplete && with_ack }];
     if incomplete && !with_ack {
-        steps.push(Step::SendForm);
+        steps.push(Effect::SendForm);
     }
     if facts.undecryptable {
-        steps.push(Step::SendUndecryptable);
+        steps.push(Effect::SendUndecryptable);
     }
     if facts.form.as_ref().is_some_and(|p| p.newly_complete) {
-        steps.push(Step::FormComplete);
+        steps.push(Effect::FormComplete);
     }
     // Staff hear of every new report (a complete form shows as such in the same mail) — at once, or in the
     // slow lane's digest.
-    steps.push(if facts.slow_lane { Step::SlowLane } else { Step::Notify(News::NewReport) });
+    steps.push(if facts.slow_lane { Effect::SlowLane } else { Effect::Notify(News::NewReport) });
     // The acknowledgement is the researcher's first news; a report that lacks what the policy's diagnosis
     // waits for waits on them (a report that only lacks other sections does not: its clock runs).
-    steps.push(Step::Informed);
+    steps.push(Effect::Informed);
     if facts.awaits_precondition {
-        steps.push(Step::WaitForForm);
+        steps.push(Effect::Wait(WaitReason::Form));
     }
     steps
 }
 
-/// A later mail of the researcher's on their ticket.
-pub fn correspondence(facts: &Facts) -> Vec<Step> {
+/// What follows from a later mail of the researcher's on their ticket.
+pub fn correspondence(facts: &Facts) -> Vec<Effect> {
     if facts.enquiry {
         // Only news asked for: the status; staff see it too. A question is no answer: a ticket waiting on the
         // researcher goes on waiting.
-        return vec![Step::AnswerEnquiry, Step::Notify(News::StatusEnquiry)];
+        return vec![Effect::AnswerEnquiry, Effect::Notify(News::StatusEnquiry)];
     }
-    let mut steps = vec![Step::EndWait];
+    let mut steps = vec![Effect::EndWait];
     let form = facts.form.as_ref();
     // Still short of what the diagnosis waits for: the ticket goes on waiting (or, after answering a staff
     // question, starts waiting for that).
     if facts.awaits_precondition {
-        steps.push(Step::WaitForForm);
+        steps.push(Effect::Wait(WaitReason::Form));
     }
     if form.is_some_and(|p| p.newly_complete) {
-        steps.extend([Step::FormComplete, Step::Notify(News::ReportComplete)]);
+        steps.extend([Effect::FormComplete, Effect::Notify(News::ReportComplete)]);
         return steps;
     }
-    steps.push(Step::Notify(News::ResearcherWrote));
+    steps.push(Effect::Notify(News::ResearcherWrote));
     if facts.undecryptable {
-        steps.push(Step::SendUndecryptable);
+        steps.push(Effect::SendUndecryptable);
     } else if form.is_some_and(|p| p.attempted) {
-        steps.push(Step::SendFormMissing);
+        steps.push(Effect::SendFormMissing);
     }
     steps
 }
@@ -297,12 +249,12 @@ mod tests {
 
     #[test]
     fn a_new_report_is_acknowledged_and_asked_for_what_it_lacks() {
+        use Effect::*;
         use FormDelivery::{Separate, WithAcknowledgement};
-        use Step::*;
         let complete = progress(&[], true, true);
         let lacking = progress(&["Asset"], false, false);
         // (the form's progress, undecryptable, awaits a precondition, delivery, the steps planned)
-        type Row = (Option<FormProgress>, bool, bool, FormDelivery, Vec<Step>);
+        type Row = (Option<FormProgress>, bool, bool, FormDelivery, Vec<Effect>);
         let rows: Vec<Row> = vec![
             // No form in the policy.
             (None, false, false, Separate, vec![Acknowledge { with_form: false }, Notify(News::NewReport), Informed]),
@@ -319,7 +271,7 @@ mod tests {
                 false,
                 true,
                 WithAcknowledgement,
-                vec![Acknowledge { with_form: true }, Notify(News::NewReport), Informed, WaitForForm],
+                vec![Acknowledge { with_form: true }, Notify(News::NewReport), Informed, Wait(WaitReason::Form)],
             ),
             // Lacking sections the diagnosis does not wait for: asked for; the clock runs.
             (
@@ -334,7 +286,13 @@ mod tests {
                 false,
                 true,
                 Separate,
-                vec![Acknowledge { with_form: false }, SendForm, Notify(News::NewReport), Informed, WaitForForm],
+                vec![
+                    Acknowledge { with_form: false },
+                    SendForm,
+                    Notify(News::NewReport),
+                    Informed,
+                    Wait(WaitReason::Form),
+                ],
             ),
             // Encrypted to a key we do not have: the form was not read; the researcher hears why.
             (
@@ -353,7 +311,7 @@ mod tests {
 
     #[test]
     fn a_sender_on_trial_beyond_the_quota_goes_to_the_slow_lane_and_is_acknowledged_all_the_same() {
-        use Step::*;
+        use Effect::*;
         let facts = Facts { slow_lane: true, ..Facts::default() };
         assert_eq!(
             new_report(&facts, FormDelivery::WithAcknowledgement),
@@ -376,8 +334,8 @@ mod tests {
 
     #[test]
     fn a_reply_ends_the_wait_and_completes_or_asks_again() {
-        use Step::*;
-        let rows: Vec<(Facts, Vec<Step>)> = vec![
+        use Effect::*;
+        let rows: Vec<(Facts, Vec<Effect>)> = vec![
             // An enquiry is answered and waits on: it is no answer.
             (Facts { enquiry: true, ..Facts::default() }, vec![AnswerEnquiry, Notify(News::StatusEnquiry)]),
             // The answer completes the form: staff get the whole report.
@@ -388,7 +346,7 @@ mod tests {
             // Part of the form, without what the diagnosis waits for: still waiting, and told what is missing.
             (
                 Facts { form: progress(&["Impact"], true, false), awaits_precondition: true, ..Facts::default() },
-                vec![EndWait, WaitForForm, Notify(News::ResearcherWrote), SendFormMissing],
+                vec![EndWait, Wait(WaitReason::Form), Notify(News::ResearcherWrote), SendFormMissing],
             ),
             // The same, under a policy whose diagnosis waits for none of it: no wait.
             (
@@ -398,7 +356,7 @@ mod tests {
             // Prose that answers nothing: waiting goes on, no nagging.
             (
                 Facts { form: progress(&["Impact"], false, false), awaits_precondition: true, ..Facts::default() },
-                vec![EndWait, WaitForForm, Notify(News::ResearcherWrote)],
+                vec![EndWait, Wait(WaitReason::Form), Notify(News::ResearcherWrote)],
             ),
             // After the form is complete, a reply is just a reply.
             (Facts { form_complete_before: true, ..Facts::default() }, vec![EndWait, Notify(News::ResearcherWrote)]),

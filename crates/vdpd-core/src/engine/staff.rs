@@ -14,6 +14,7 @@
 use crate::classify::Inbound;
 use crate::config::{Config, DkimProof, MAX_SIGNATURE_SKEW_MS, Staff, StaffAuth, StaffMember};
 use crate::engine::TicketState;
+pub use crate::engine::plan::Effect;
 use crate::form;
 use crate::mail::{BountyContext, NamedText, Notice, OutcomeContext};
 use crate::openpgp::read::Signature;
@@ -887,7 +888,7 @@ pub const REGISTRY: &[Spec] = &[
             if matches!(p.ticket.state, TicketState::Resolved | TicketState::Closed) {
                 return Err(format!("the ticket is {}: nothing to wait for", p.ticket.state));
             }
-            p.effects.push(Effect::Wait);
+            p.effects.push(Effect::Wait(crate::ticket::WaitReason::Staff));
             p.effects.push(Effect::Done("the ticket waits on the researcher's answer".into()));
             Ok(())
         },
@@ -1386,36 +1387,6 @@ pub struct At<'a> {
     pub member: &'a str,
 }
 
-/// What a staff mail's commands do, in order, for the shell to carry out in the mail's transaction.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// Change the ticket's own fields.
-    Update(TicketUpdate),
-    /// Record on the ticket's timeline, by the member.
-    Timeline(Event, String),
-    /// Tell the member, in their confirmation.
-    Done(String),
-    /// Tell the researcher, in the mail that carries the member's words (boxed: a bounty's notice is large).
-    Notice(Box<Notice>),
-    /// A decision about the report: the first-diagnosis clock is met.
-    Diagnosed,
-    /// The mail asks the researcher something: the ticket waits on their answer.
-    Wait,
-    /// List the key held for the researcher and the ones they offered (the shell reads them).
-    KeyShow,
-    /// Forget the researcher's key.
-    KeyReset,
-    /// Hold this key the researcher offered.
-    KeyAccept(String),
-    /// Erase the researcher's personal data, after everything else the mail causes (what goes to the
-    /// researcher is composed while we still know them).
-    Erase,
-    /// Make this address a co-reporter: from now on it receives what the reporter receives.
-    AddParticipant { address: String, name: String },
-    /// This co-reporter receives nothing more about the ticket.
-    RemoveParticipant(String),
-}
-
 /// A staff mail's commands being planned: the ticket as the earlier commands of the same mail leave it, and
 /// the effects so far.
 pub struct Planning<'a> {
@@ -1443,7 +1414,7 @@ impl Planning<'_> {
 
     /// A timeline entry and the member's line about it.
     fn record(&mut self, event: Event, detail: impl Into<String>, done: impl Into<String>) {
-        self.effects.push(Effect::Timeline(event, detail.into()));
+        self.effects.push(Effect::timeline(event, detail));
         self.effects.push(Effect::Done(done.into()));
     }
 

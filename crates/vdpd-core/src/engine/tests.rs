@@ -350,9 +350,11 @@ fn report_detail_goes_in_clear_text_only_where_the_policy_allows_it() {
 #[test]
 fn a_researchers_mail_is_one_plan() {
     use crate::classify::{Crypto, Outside};
-    use crate::engine::researcher::{News, Snapshot, Step::*, TicketSnapshot, plan};
+    use crate::engine::plan::{By, Effect::*, News};
+    use crate::engine::researcher::{Snapshot, TicketSnapshot, plan};
     use crate::mail::MessageKind;
     use crate::openpgp::read::Signature;
+    use crate::ticket::WaitReason;
     use crate::timeline::Event;
     let form = "[report_form]\nenabled = true\ndelivery = \"with-acknowledgement\"\n\
          [[report_form.sections]]\nname = \"Asset\"\nmandatory = true\nkind = \"asset\"\n\
@@ -378,48 +380,64 @@ fn a_researchers_mail_is_one_plan() {
     );
 
     let p = plan(&prose, &new, &cfg);
-    assert_eq!(p.kind, MessageKind::Report);
-    assert_eq!(p.events, vec![(Event::TicketOpened, "XSS".to_string())]);
-    assert_eq!((p.key.is_none(), p.enquiry), (true, false));
-    assert_eq!(p.form.as_ref().unwrap().progress.missing, vec!["Asset", "Impact"]);
-    assert_eq!(p.steps, vec![Acknowledge { with_form: true }, Notify(News::NewReport), Informed, WaitForForm]);
+    assert_eq!(p.journal, Decision::NewTicket.journal_entry());
+    let answers = p.form().unwrap().clone();
+    assert_eq!(answers.progress.missing, vec!["Asset", "Impact"]);
+    // The whole plan: the ticket, the message, its timeline, the form's answers (no key offered, no
+    // exploitation), then what follows.
+    assert_eq!(
+        p.effects,
+        vec![
+            OpenTicket,
+            Record(MessageKind::Report),
+            Timeline { by: By::Author, event: Event::TicketOpened, detail: "XSS".into() },
+            Form(Box::new(answers)),
+            Acknowledge { with_form: true },
+            Notify(News::NewReport),
+            Informed,
+            Wait(WaitReason::Form),
+        ]
+    );
     // A policy whose diagnosis waits for nothing: the form is asked for, the clock runs.
     let p = plan(&prose, &new, &runs_from_receipt);
-    assert_eq!(p.steps, vec![Acknowledge { with_form: true }, Notify(News::NewReport), Informed]);
+    assert_eq!(p.steps(), vec![Acknowledge { with_form: true }, Notify(News::NewReport), Informed]);
     // The asset arrives, the impact does not: the wait is over, the form still incomplete.
     let asset_only = Inbound::for_tests("alice@research.test", "Re: [EX-2026-0001] XSS", "Asset: https://x.test/\n");
     let no_answers = Snapshot { answered: &[], ..reply };
     let p = plan(&asset_only, &no_answers, &cfg);
-    assert_eq!(p.form.as_ref().unwrap().progress.missing, vec!["Impact"]);
-    assert!(p.steps.contains(&EndWait) && !p.steps.contains(&WaitForForm), "{:?}", p.steps);
+    assert_eq!(p.form().unwrap().progress.missing, vec!["Impact"]);
+    assert!(p.has(&EndWait) && !p.has(&Wait(WaitReason::Form)), "{:?}", p.effects);
 
     let p = plan(&whole, &new, &cfg);
-    assert_eq!(p.form.as_ref().unwrap().answered().as_deref(), Some("Asset, Impact"));
-    assert_eq!(p.steps, vec![Acknowledge { with_form: false }, FormComplete, Notify(News::NewReport), Informed]);
+    assert_eq!(p.form().unwrap().answered().as_deref(), Some("Asset, Impact"));
+    assert_eq!(p.steps(), vec![Acknowledge { with_form: false }, FormComplete, Notify(News::NewReport), Informed]);
 
     let rest = Inbound::for_tests("alice@research.test", "Re: [EX-2026-0001] XSS", "Impact: session theft\n");
     let p = plan(&rest, &reply, &cfg);
-    assert_eq!(p.kind, MessageKind::Reply);
-    assert_eq!(p.events[0].0, Event::ResearcherWrote);
-    assert!(p.form.as_ref().unwrap().progress.newly_complete, "the earlier answer counts");
-    assert_eq!(p.steps, vec![EndWait, FormComplete, Notify(News::ReportComplete)]);
+    assert_eq!(p.journal.status, IntakeStatus::Correspondence);
+    assert_eq!(
+        p.effects[..2],
+        [Record(MessageKind::Reply), crate::engine::Effect::timeline(Event::ResearcherWrote, "Re: [EX-2026-0001] XSS")]
+    );
+    assert!(p.form().unwrap().progress.newly_complete, "the earlier answer counts");
+    assert_eq!(p.steps(), vec![EndWait, FormComplete, Notify(News::ReportComplete)]);
 
     let asks = Inbound::for_tests("alice@research.test", "Re: [EX-2026-0001] XSS", "Any news?");
     let p = plan(&asks, &reply, &cfg);
-    assert!(p.enquiry && p.form.is_none(), "an enquiry is no answer to the form");
-    assert_eq!(p.steps, vec![AnswerEnquiry, Notify(News::StatusEnquiry)]);
+    assert!(p.form().is_none(), "an enquiry is no answer to the form");
+    assert_eq!(p.steps(), vec![AnswerEnquiry, Notify(News::StatusEnquiry)]);
 
     let sealed = Inbound {
         crypto: Crypto { encrypted: true, error: Some("no key for it".into()), ..Crypto::default() },
         ..prose.clone()
     };
     let p = plan(&sealed, &new, &cfg);
-    assert!(p.form.is_none());
-    assert_eq!(p.events[1], (Event::OpenPgp, "could not be decrypted: no key for it".to_string()));
+    assert!(p.form().is_none());
+    assert_eq!(p.timeline()[1], (&By::Author, Event::OpenPgp, "could not be decrypted: no key for it"));
     // We cannot read it: the report waits on the researcher for what the diagnosis needs.
-    assert!(p.steps.contains(&SendUndecryptable) && p.steps.contains(&WaitForForm));
+    assert!(p.has(&SendUndecryptable) && p.has(&Wait(WaitReason::Form)));
     let p = plan(&sealed, &new, &runs_from_receipt);
-    assert!(p.steps.contains(&SendUndecryptable) && !p.steps.contains(&WaitForForm));
+    assert!(p.has(&SendUndecryptable) && !p.has(&Wait(WaitReason::Form)));
 
     // Text beside a good signature is on the record as unsigned.
     let partly = Inbound { outside: Outside { text: "PS: unsigned".into(), ..Outside::default() }, ..prose };
@@ -490,15 +508,15 @@ fn a_key_request_is_one_plan() {
     let ask = Inbound { subject: "Your PGP key?".into(), ..mail() };
     let facts = keys::KeyFacts { held: None, signature_used_at: None, learn: None, max_signature_age_ms: 0, now: 0 };
     let p = key_request(&ask, &facts, 1, &cfg);
-    assert!(p.key.is_none());
-    let reply = p.reply.expect("answered below the cap");
-    assert_eq!((reply.mail, reply.subject.as_str()), (Mail::PublicKey, "Re: Your PGP key?"));
+    // It offers no key: the answer is all it causes.
+    let [Effect::SendKey(reply)] = &p.effects[..] else { panic!("answered below the cap: {:?}", p.effects) };
+    assert_eq!((&reply.mail, reply.subject.as_str()), (&Mail::PublicKey, "Re: Your PGP key?"));
     assert_eq!(reply.in_reply_to.as_deref(), Some("<r1@research.test>"));
-    assert_eq!(p.entry, key_request_entry(None));
+    assert_eq!(p.journal, key_request_entry(None));
     let held_back = key_request(&ask, &facts, 2, &cfg);
-    assert!(held_back.reply.is_none());
+    assert!(held_back.effects.is_empty(), "{:?}", held_back.effects);
     assert_eq!(
-        held_back.entry.reason,
+        held_back.journal.reason,
         "request for our OpenPGP key: not answered, 2 automatic replies to this address in 24 hours"
     );
 }
@@ -531,9 +549,9 @@ fn a_researchers_exploited_answer_starts_the_cra_duty() {
     for (answer, want) in
         [("yes, we saw it used against a customer", true), ("Yes", true), ("no", false), ("unknown", false)]
     {
-        assert_eq!(plan(&mail(answer), &new, &cfg).exploited, want, "{answer}");
+        assert_eq!(plan(&mail(answer), &new, &cfg).has(&Effect::Exploited), want, "{answer}");
     }
-    assert!(!plan(&mail("yes"), &marked, &cfg).exploited, "marked already: the clocks keep their start");
+    assert!(!plan(&mail("yes"), &marked, &cfg).has(&Effect::Exploited), "marked already: the clocks keep their start");
     // Only what the signature covers answers the form: a "yes" beside a signed block (unsigned text, which
     // classify keeps outside the body) starts nothing; the same signed mail with the yes inside does.
     let signed = |body: &str, outside: &str| {
@@ -544,13 +562,13 @@ fn a_researchers_exploited_answer_starts_the_cra_duty() {
     };
     let beside = signed("Asset: https://app.example.test/\n", "Exploited in the wild: yes\n");
     let p = plan(&beside, &new, &cfg);
-    assert!(!p.exploited);
-    assert!(!p.form.unwrap().parsed.values.iter().any(|(name, _)| name.starts_with("Exploited")));
+    assert!(!p.has(&Effect::Exploited));
+    assert!(!p.form().unwrap().parsed.values.iter().any(|(name, _)| name.starts_with("Exploited")));
     let inside = signed("Asset: https://app.example.test/\nExploited in the wild: yes\n", "-- \nA footer\n");
-    assert!(plan(&inside, &new, &cfg).exploited);
+    assert!(plan(&inside, &new, &cfg).has(&Effect::Exploited));
     let maybe = plan(&mail("maybe"), &new, &cfg);
-    assert!(!maybe.exploited);
-    assert!(maybe.form.unwrap().parsed.problems.iter().any(|(_, e)| e.contains("yes or no")));
+    assert!(!maybe.has(&Effect::Exploited));
+    assert!(maybe.form().unwrap().parsed.problems.iter().any(|(_, e)| e.contains("yes or no")));
     let err = crate::config::parse(
         &format!(
             "[organisation]\nname = \"E\"\nsecurity_address = \"security@example.test\"\nticket_prefix = \"EX\"\n\

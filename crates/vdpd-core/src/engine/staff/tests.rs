@@ -341,8 +341,10 @@ fn a_mails_commands_are_checked_in_order_and_apply_together_or_not_at_all() {
         ]
     );
     // Each change is on the timeline; the researcher hears of the bounty, the fix, the date and the credit.
-    let events: Vec<Event> =
-        effects.iter().filter_map(|e| if let Effect::Timeline(ev, _) = e { Some(*ev) } else { None }).collect();
+    let events: Vec<Event> = effects
+        .iter()
+        .filter_map(|e| if let Effect::Timeline { event, .. } = e { Some(*event) } else { None })
+        .collect();
     assert_eq!(
         events,
         [Event::StateChanged, Event::BountyAwarded, Event::Resolved, Event::DisclosureDateSet, Event::CreditConfirmed]
@@ -484,7 +486,7 @@ fn bare_not_applicable_uses_the_clause_the_report_points_to() {
 #[test]
 fn waiting_and_erasure() {
     let effects = planned(&view(TicketState::Triage), "#waiting\nWhich browser?\n", &[]).unwrap();
-    assert_eq!(effects[0], Effect::Wait);
+    assert_eq!(effects[0], Effect::Wait(crate::ticket::WaitReason::Staff));
     let e = planned(&view(TicketState::Triage), "#waiting\n#internal\n", &[]).unwrap_err();
     assert!(e[0].why.contains("cannot go with #internal"));
     assert!(planned(&view(TicketState::Closed), "#wait\n", &[]).is_err());
@@ -508,7 +510,7 @@ fn key_commands_show_reset_and_accept_only_what_was_offered() {
     assert!(planned(&t, "#key reset\n", &[]).unwrap_err()[0].why.contains("no key is held"));
     let held = TicketView { researcher_key: Some("FFFF".into()), ..t.clone() };
     let effects = planned(&held, "#key reset\n", &[]).unwrap();
-    assert_eq!(effects[..2], [Effect::KeyReset, Effect::Timeline(Event::KeyReset, "FFFF".into())]);
+    assert_eq!(effects[..2], [Effect::KeyReset, Effect::timeline(Event::KeyReset, "FFFF")]);
     let accept = format!("#key accept {fpr}\n");
     assert!(planned(&held, &accept, &[]).unwrap_err()[0].why.contains("never offered"));
     let offered = TicketView { offered_keys: vec![fpr.into()], ..held.clone() };

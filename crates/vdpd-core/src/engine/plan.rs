@@ -1,0 +1,179 @@
+//! What a mail causes, as data: one [`Plan`] — the intake journal's record and a list of typed [`Effect`]s in
+//! the order the shell carries them out — whatever the mail turned out to be.
+//!
+//! Every planner of a mail returns this one type: a researcher's report or reply
+//! ([`super::researcher::plan`]), a request for our key ([`super::key_request`]), a mail set aside
+//! ([`super::aside::plan`]); a staff mail's commands plan into the same effects ([`super::staff::plan`]). So
+//! the shell has one vocabulary to carry out — it knows how to do each kind of effect, never when — the debug
+//! log shows every plan the same way, and a test of a whole mail compares one list.
+
+use super::keys::KeyPlan;
+use super::{FormAnswers, JournalEntry, MailPlan, aside::Log, aside::Warning};
+use crate::mail::{MessageKind, Notice};
+use crate::ticket::{TicketUpdate, WaitReason};
+use crate::timeline::Event;
+
+/// Everything one mail causes, decided at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// What the intake journal records of the mail.
+    pub journal: JournalEntry,
+    /// What the mail causes, in order.
+    pub effects: Vec<Effect>,
+}
+
+impl Plan {
+    pub fn new(journal: JournalEntry) -> Plan {
+        Plan { journal, effects: Vec::new() }
+    }
+
+    pub fn has(&self, effect: &Effect) -> bool {
+        self.effects.contains(effect)
+    }
+
+    /// The effects that follow the mail's recording (answers, news for staff, waits, the move to triage):
+    /// what a test of a policy's flow compares, the recording itself being the same for every mail.
+    pub fn steps(&self) -> Vec<Effect> {
+        self.effects.iter().filter(|e| !e.records_the_mail()).cloned().collect()
+    }
+
+    /// The report form's answers the mail gives, if it was read.
+    pub fn form(&self) -> Option<&FormAnswers> {
+        self.effects.iter().find_map(|e| match e {
+            Effect::Form(answers) => Some(&**answers),
+            _ => None,
+        })
+    }
+
+    /// The timeline entries the plan records, in order.
+    pub fn timeline(&self) -> Vec<(&By, Event, &str)> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Timeline { by, event, detail } => Some((by, *event, detail.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Who a timeline entry is by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum By {
+    /// Whoever wrote the mail: the researcher, or the staff member whose commands these are.
+    Author,
+    /// vdpd itself.
+    Vdpd,
+    /// The address a mail claimed to be from (mail from a staff address that failed authentication).
+    Address(String),
+}
+
+/// What staff are told of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum News {
+    NewReport,
+    /// The researcher's mail completed the report form: the whole report, in one mail.
+    ReportComplete,
+    ResearcherWrote,
+    StatusEnquiry,
+}
+
+/// One thing a mail causes. The shell carries each out in the mail's transaction; the mails among them are
+/// drafted there and rendered after the commit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    // The mail itself, on its ticket.
+    /// Open the ticket the report is: its reference, the reporter, the co-reporters it names (proposals).
+    OpenTicket,
+    /// Record the mail on the ticket as a message of this kind, with its files.
+    Record(MessageKind),
+    /// A line on the ticket's timeline.
+    Timeline { by: By, event: Event, detail: String },
+    /// What the mail teaches about its sender's key.
+    Key(KeyPlan),
+    /// The report form's answers the mail gives (boxed: the answers are large beside the other effects).
+    Form(Box<FormAnswers>),
+    /// The researcher reports the flaw actively exploited (a policy with the Cyber Resilience Act's duties):
+    /// the CRA clocks run from receipt.
+    Exploited,
+
+    // What goes back to the researcher.
+    /// The acknowledgement, with the report form when the policy sends it along and the report lacks sections.
+    Acknowledge { with_form: bool },
+    /// The report form as a mail of its own (`delivery = "separate"`).
+    SendForm,
+    /// What the answered form still lacks or got wrong.
+    SendFormMissing,
+    /// Why we could not read their mail, and our key again.
+    SendUndecryptable,
+    /// The status (or the policy's "not again so soon").
+    AnswerEnquiry,
+    /// Our OpenPGP key, to a mail asking for it (no ticket). Boxed: a mail's plan is large beside the other
+    /// effects.
+    SendKey(Box<MailPlan>),
+
+    // Staff.
+    /// Staff hear of the mail.
+    Notify(News),
+    /// Every staff member is warned (within `staff.warnings_per_day`, and its own `at_most_every`).
+    Warn(Warning),
+    /// The log's line about a mail set aside, at this level (never the mail's content).
+    Log(Log),
+
+    // The ticket's state and clocks.
+    /// The form is complete: recorded, and a `new` ticket moves to triage.
+    FormComplete,
+    /// The ticket waits on the researcher's answer (to the form, or to a staff question).
+    Wait(WaitReason),
+    /// The researcher answered: whatever the ticket waited for, it no longer waits.
+    EndWait,
+    /// The researcher has had news from us (the periodic status mail counts from here).
+    Informed,
+    /// The new report goes to the slow lane: recorded, and staff are told in the next digest, not now.
+    SlowLane,
+
+    // What a staff mail's commands do.
+    /// Change the ticket's own fields.
+    Update(TicketUpdate),
+    /// Tell the member, in their confirmation.
+    Done(String),
+    /// Tell the researcher, in the mail that carries the member's words (boxed: a bounty's notice is large).
+    Notice(Box<Notice>),
+    /// A decision about the report: the first-diagnosis clock is met.
+    Diagnosed,
+    /// List the key held for the researcher and the ones they offered (the shell reads them).
+    KeyShow,
+    /// Forget the researcher's key.
+    KeyReset,
+    /// Hold this key the researcher offered.
+    KeyAccept(String),
+    /// Erase the researcher's personal data, after everything else the mail causes (what goes to the
+    /// researcher is composed while we still know them).
+    Erase,
+    /// Make this address a co-reporter: from now on it receives what the reporter receives.
+    AddParticipant { address: String, name: String },
+    /// This co-reporter receives nothing more about the ticket.
+    RemoveParticipant(String),
+}
+
+impl Effect {
+    /// A line on the timeline by the mail's author.
+    pub fn timeline(event: Event, detail: impl Into<String>) -> Effect {
+        Effect::Timeline { by: By::Author, event, detail: detail.into() }
+    }
+
+    /// Whether this records what the mail is (the ticket, the message, its timeline, key and form), as opposed
+    /// to what follows from it.
+    pub fn records_the_mail(&self) -> bool {
+        matches!(
+            self,
+            Effect::OpenTicket
+                | Effect::Record(_)
+                | Effect::Timeline { .. }
+                | Effect::Key(_)
+                | Effect::Form(_)
+                | Effect::Exploited
+                | Effect::Log(_)
+        )
+    }
+}
