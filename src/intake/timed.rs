@@ -9,8 +9,8 @@ use super::outgoing::{self, Recipient};
 use super::status::{self, to_reporter_plan};
 use super::{Env, HandleError, retention, staff};
 use crate::engine::clocks::{Clock, TimerKind};
-use crate::engine::timer::{self, TicketFacts, TimerAction};
-use crate::engine::{self, TicketState};
+use crate::engine::timer::{self, TicketFacts};
+use crate::engine::{self, Effect, TicketState};
 use crate::mail::Mail;
 use crate::render::{ClockContext, TicketContext};
 use crate::store::health::Key as HealthKey;
@@ -35,14 +35,14 @@ pub(crate) fn fire(tx: &Tx<'_>, env: &Env, ticket_id: i64, timer_kind: &str, now
     tracing::debug!(ticket = %t.reference, "{}: timer {what} fired: {actions:?}", t.reference);
     for action in actions {
         match action {
-            TimerAction::Breach(c) => breach(tx, env, &t, &c, now)?,
-            TimerAction::RemindStaff { clock, before, escalate } => {
+            Effect::Breach(c) => breach(tx, env, &t, &c, now)?,
+            Effect::RemindStaff { clock, before, escalate } => {
                 remind_staff(tx, env, &t, &clock, before, escalate, now)?
             }
-            TimerAction::RemindResearcher { clock, reached } => {
+            Effect::RemindResearcher { clock, reached } => {
                 remind_researcher(tx, env, &t, &clock, if reached { "reached" } else { "upcoming" }, now)?
             }
-            TimerAction::StatusUpdate => {
+            Effect::StatusUpdate => {
                 if status::periodic(tx, env, &t, now)? {
                     store::tickets::add_timeline(
                         tx,
@@ -54,9 +54,10 @@ pub(crate) fn fire(tx: &Tx<'_>, env: &Env, ticket_id: i64, timer_kind: &str, now
                     )?;
                 }
             }
-            TimerAction::Purge => {
+            Effect::Purge => {
                 retention::purge(tx, env, &t, now)?;
             }
+            other => return Err(HandleError::misplanned("a fired timer", &other)),
         }
     }
     super::clocks::sync(tx, config, t.id, now)?;

@@ -3,12 +3,14 @@
 //!
 //! Every planner of a mail returns this one type: a researcher's report or reply
 //! ([`super::researcher::plan`]), a request for our key ([`super::key_request`]), a mail set aside
-//! ([`super::aside::plan`]); a staff mail's commands plan into the same effects ([`super::staff::plan`]). So
-//! the shell has one vocabulary to carry out — it knows how to do each kind of effect, never when — the debug
-//! log shows every plan the same way, and a test of a whole mail compares one list.
+//! ([`super::aside::plan`]); a staff mail's commands plan into the same effects ([`super::staff::plan`]), and
+//! so does a fired timer ([`super::timer::decide`], which has no journal entry). So the shell has one
+//! vocabulary to carry out — it knows how to do each kind of effect, never when — the debug log shows every
+//! plan the same way, and a test of a whole mail compares one list.
 
 use super::keys::KeyPlan;
 use super::{FormAnswers, JournalEntry, MailPlan, aside::Log, aside::Warning};
+use crate::clocks::Clock;
 use crate::mail::{MessageKind, Notice};
 use crate::ticket::{TicketUpdate, WaitReason};
 use crate::timeline::Event;
@@ -154,6 +156,19 @@ pub enum Effect {
     AddParticipant { address: String, name: String },
     /// This co-reporter receives nothing more about the ticket.
     RemoveParticipant(String),
+
+    // What a fired timer does ([`super::timer::decide`]).
+    /// A promise broke: on the timeline, in the log, and to the escalation contacts.
+    Breach(Clock),
+    /// Remind staff of a clock: `before` it is due (the policy's reminder point), or that its date has come;
+    /// the escalation contacts too when `escalate` (a deadline of the law: a CRA filing).
+    RemindStaff { clock: Clock, before: Option<String>, escalate: bool },
+    /// Tell the researcher of the disclosure date: that it comes near, or that it has come.
+    RemindResearcher { clock: Clock, reached: bool },
+    /// The periodic status mail.
+    StatusUpdate,
+    /// Purge the report content under the retention policy.
+    Purge,
 }
 
 impl Effect {

@@ -3,10 +3,11 @@
 //! A timer was planned from the ticket's clocks at some earlier moment; by the time it fires, the clock may
 //! have been met, paused or moved (a staff answer, a wait on the researcher, a new severity). So the timer's
 //! kind only says *which* question to ask; [`decide`] answers it from the clocks computed now, and the shell
-//! carries out the [`TimerAction`]s (mails, timeline, purge) in the transaction that marks the timer fired.
+//! carries out the [`Effect`]s (mails, timeline, purge) in the transaction that marks the timer fired.
 
 use crate::clocks::{Clock, ClockKind, ClockStatus, TimerKind};
 use crate::config::Calendar;
+use crate::engine::plan::Effect;
 
 /// What the ticket is when its timer fires, beyond its clocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,65 +20,49 @@ pub struct TicketFacts {
     pub purged: bool,
 }
 
-/// One thing a fired timer does, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TimerAction {
-    /// A promise broke: on the timeline, in the log, and to the escalation contacts.
-    Breach(Clock),
-    /// Remind staff of a clock: `before` it is due (the policy's reminder point), or that its date has come;
-    /// the escalation contacts too when `escalate` (a deadline of the law: a CRA filing).
-    RemindStaff { clock: Clock, before: Option<String>, escalate: bool },
-    /// Tell the researcher of the disclosure date: that it comes near, or that it has come.
-    RemindResearcher { clock: Clock, reached: bool },
-    /// The periodic status mail.
-    StatusUpdate,
-    /// Purge the report content under the retention policy.
-    Purge,
-}
-
 /// What the timer `what` does now, given the ticket's clocks computed now. Empty when the question no longer
 /// arises (the clock was met, paused or moved since the timer was planned).
-pub fn decide(what: &TimerKind, clocks: &[Clock], ticket: TicketFacts, now: i64) -> Vec<TimerAction> {
+pub fn decide(what: &TimerKind, clocks: &[Clock], ticket: TicketFacts, now: i64) -> Vec<Effect> {
     let clock = |k: ClockKind| clocks.iter().find(|c| c.kind == k);
     let mut actions = Vec::new();
     match what {
         TimerKind::Breach(k) => {
             if let Some(c) = clock(*k).filter(|c| c.overdue(now)) {
-                actions.push(TimerAction::Breach(c.clone()));
+                actions.push(Effect::Breach(c.clone()));
             }
         }
         TimerKind::Reminder(k, before) => {
             if let Some(c) = clock(*k).filter(|c| c.status == ClockStatus::Running && c.due_at.is_some_and(|d| now < d))
             {
-                actions.push(TimerAction::RemindStaff {
+                actions.push(Effect::RemindStaff {
                     clock: c.clone(),
                     before: Some(before.to_string()),
                     escalate: k.cra_stage().is_some(),
                 });
                 // Both sides are reminded of a disclosure date (the researcher agreed to it too).
                 if *k == ClockKind::Disclosure {
-                    actions.push(TimerAction::RemindResearcher { clock: c.clone(), reached: false });
+                    actions.push(Effect::RemindResearcher { clock: c.clone(), reached: false });
                 }
             }
         }
         TimerKind::DisclosureDue => {
             if let Some(c) = clock(ClockKind::Disclosure).filter(|c| c.status == ClockStatus::Running) {
-                actions.push(TimerAction::RemindResearcher { clock: c.clone(), reached: true });
+                actions.push(Effect::RemindResearcher { clock: c.clone(), reached: true });
                 // The date came before the fix: that breaks the promise of a fix by then.
                 if !ticket.resolved {
-                    actions.push(TimerAction::Breach(c.clone()));
+                    actions.push(Effect::Breach(c.clone()));
                 }
-                actions.push(TimerAction::RemindStaff { clock: c.clone(), before: None, escalate: false });
+                actions.push(Effect::RemindStaff { clock: c.clone(), before: None, escalate: false });
             }
         }
         TimerKind::StatusUpdate { .. } => {
             if ticket.open {
-                actions.push(TimerAction::StatusUpdate);
+                actions.push(Effect::StatusUpdate);
             }
         }
         TimerKind::Retention => {
             if !ticket.open && !ticket.purged {
-                actions.push(TimerAction::Purge);
+                actions.push(Effect::Purge);
             }
         }
     }
@@ -127,17 +112,18 @@ mod tests {
 
     const OPEN: TicketFacts = TicketFacts { open: true, resolved: false, purged: false };
 
-    fn names(actions: &[TimerAction]) -> Vec<&'static str> {
+    fn names(actions: &[Effect]) -> Vec<&'static str> {
         actions
             .iter()
             .map(|a| match a {
-                TimerAction::Breach(_) => "breach",
-                TimerAction::RemindStaff { before: Some(_), .. } => "remind staff",
-                TimerAction::RemindStaff { before: None, .. } => "tell staff the date came",
-                TimerAction::RemindResearcher { reached: false, .. } => "remind researcher",
-                TimerAction::RemindResearcher { reached: true, .. } => "tell researcher the date came",
-                TimerAction::StatusUpdate => "status update",
-                TimerAction::Purge => "purge",
+                Effect::Breach(_) => "breach",
+                Effect::RemindStaff { before: Some(_), .. } => "remind staff",
+                Effect::RemindStaff { before: None, .. } => "tell staff the date came",
+                Effect::RemindResearcher { reached: false, .. } => "remind researcher",
+                Effect::RemindResearcher { reached: true, .. } => "tell researcher the date came",
+                Effect::StatusUpdate => "status update",
+                Effect::Purge => "purge",
+                other => panic!("a timer never plans {other:?}"),
             })
             .collect()
     }
