@@ -404,8 +404,7 @@ impl<'a> ResearcherMail<'a> {
     }
 
     /// Carries the plan out, effect by effect. The mail is recorded first (ticket, message, timeline, key,
-    /// form); before what follows from it, the ticket's words are reindexed — duplicate search sees them
-    /// before staff are told — and the researcher is looked up.
+    /// form, the duplicate index); before what follows from it, the researcher is looked up.
     fn carry_out(
         &mut self,
         tx: &Tx<'_>,
@@ -421,22 +420,20 @@ impl<'a> ResearcherMail<'a> {
         );
         for effect in &plan.effects {
             if self.researcher.is_none() && !effect.records_the_mail() {
-                self.recorded(tx, env)?;
+                self.recorded(tx)?;
             }
             self.apply(tx, env, effect, processed)?;
         }
         if self.researcher.is_none() {
-            self.recorded(tx, env)?;
+            self.recorded(tx)?;
         }
         Ok(())
     }
 
-    /// The mail is on the record: what the ticket says changed (duplicate search sees it before staff are
-    /// told of it), and the researcher the answers go to is looked up.
-    fn recorded(&mut self, tx: &Tx<'_>, env: &Env) -> Result<(), HandleError> {
+    /// The mail is on the record: the ticket was touched, and the researcher the answers go to is looked up.
+    fn recorded(&mut self, tx: &Tx<'_>) -> Result<(), HandleError> {
         let (inbound, now) = (self.inbound, self.now);
         let (ticket_id, _) = self.ticket()?;
-        super::search::reindex(tx, &env.config, ticket_id)?;
         if self.row.is_some() {
             store::tickets::touch_ticket(tx, ticket_id, now)?;
         }
@@ -514,6 +511,7 @@ impl<'a> ResearcherMail<'a> {
                               no withdraws it)";
                 store::tickets::add_timeline(tx, ticket_id, now, &inbound.sender, Event::Exploited, detail)?;
             }
+            Effect::Reindex => super::search::reindex(tx, config, self.ticket()?.0)?,
             _ => return self.follow(tx, env, effect, processed),
         }
         Ok(())

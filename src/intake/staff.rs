@@ -392,8 +392,9 @@ pub(super) fn no_ticket(
     Ok(true)
 }
 
-/// An authenticated staff mail about a ticket: its commands (all or nothing), the researcher's answer, the
-/// confirmation to the member and the note to the other staff.
+/// An authenticated staff mail about a ticket: the core's plan of it ([`cmd::mail_plan`]: its commands all or
+/// nothing, the researcher's answer, the confirmation to the member and the note to the other staff) carried
+/// out effect by effect.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn handle(
     tx: &Tx<'_>,
@@ -409,33 +410,11 @@ pub(super) fn handle(
     let config = &env.config;
     // Commands and the words to relay come from the signed content only: text beside it is ignored.
     let parsed = cmd::parse(&inbound.body.text, config);
-    let internal = parsed.has(&Command::Internal);
-    let message_kind = if internal { MessageKind::StaffNote } else { MessageKind::Staff };
-    apply::record_incoming(tx, ticket_id, message_kind, intake_id, inbound, config, now)?;
-    let Some(ticket) = store::tickets::ticket_by_id(tx, ticket_id)? else { return Ok(()) };
-    // Commands beside the signed content did nothing; whoever put them there wanted them to. Staff hear of
-    // it (the member in their confirmation, everyone in a warning).
-    let unsigned: Vec<&str> = inbound
-        .outside
-        .text
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.strip_prefix('#').is_some_and(|c| c.starts_with(|ch: char| ch.is_ascii_alphabetic())))
-        .collect();
-    let mut ignored = None;
-    if !unsigned.is_empty() {
-        let listed = unsigned.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ");
-        ignored = Some(format!("IGNORED, not signed: {listed} — only what your signature covers counts"));
-        let detail = format!(
-            "a mail signed by {member} (subject {:?}) carried commands outside its signed content: {listed}. They were \
-             ignored; only the signed part was acted on. If {member} did not add them, someone tampered with the \
-             mail or reused their signed text.",
-            inbound.subject
-        );
-        let message = MessageContext { id: intake_id, from: inbound.sender.clone(), subject: inbound.subject.clone() };
-        store::tickets::add_timeline(tx, ticket_id, now, member, Event::UnsignedCommandsIgnored, &listed)?;
-        warn(tx, env, WarningKind::UnsignedCommands, &detail, Some((ticket_id, reference)), Some(message), now)?;
-    }
+    let Some(ticket) = store::tickets::ticket_by_id(tx, ticket_id)? else {
+        let kind = if parsed.has(&Command::Internal) { MessageKind::StaffNote } else { MessageKind::Staff };
+        apply::record_incoming(tx, ticket_id, kind, intake_id, inbound, config, now)?;
+        return Ok(());
+    };
     let mut existing: Vec<cmd::Existing> = Vec::new();
     for l in &parsed.commands {
         if let Command::Duplicate(r) = &l.command
@@ -471,52 +450,163 @@ pub(super) fn handle(
             .map(|p| p.address)
             .collect(),
     };
-    let me = outgoing::staff_member(env, member, now);
-    let effects = match cmd::plan(&view, &parsed, &existing, cmd::At { now, member }, config) {
-        Ok(effects) => effects,
-        Err(errors) => {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            store::tickets::add_timeline(tx, ticket_id, now, member, Event::StaffCommandsRefused, &lines.join("; "))?;
-            tracing::info!(ticket = %reference, staff = %member, "{reference}: commands of {member} refused: {}", lines.join("; "));
-            if let Some(me) = me {
-                let mut ctx = ticket_context(tx, env, &ticket, now)?;
-                ctx.encrypted = outgoing::will_encrypt(env, &me);
-                let errors = lines.into_iter().chain(ignored).collect();
-                let mail = Mail::StaffError { member: Some(member.to_string()), errors };
-                let plan = engine::MailPlan {
-                    in_reply_to: inbound.message_id.clone(),
-                    ..engine::staff_plan(mail, reference, "Not done", &inbound.subject)
-                };
-                outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &[me], ctx, &[], now)?;
-                processed.enqueued = true;
+    let plan = cmd::mail_plan(inbound, &parsed, &view, &existing, cmd::At { now, member }, config);
+    tracing::debug!(ticket = %reference, staff = %member, "{reference}: the mail of {member} causes {:?}", plan.effects);
+    let mut mail = StaffMail {
+        intake_id,
+        inbound,
+        parsed: &parsed,
+        ticket,
+        member,
+        me: outgoing::staff_member(env, member, now),
+        done: Vec::new(),
+        notices: Vec::new(),
+        now,
+    };
+    for effect in &plan.effects {
+        mail.apply(tx, env, effect, processed)?;
+    }
+    Ok(())
+}
+
+/// A staff mail being carried out: what its effects leave for the ones after them.
+struct StaffMail<'a> {
+    intake_id: i64,
+    inbound: &'a Inbound,
+    parsed: &'a cmd::Parsed,
+    /// The ticket as the mail found it (reread for the confirmation, after the commands).
+    ticket: TicketRow,
+    member: &'a str,
+    /// The member as a recipient (their confirmation), if they may receive mail.
+    me: Option<Recipient>,
+    /// The member's confirmation lines so far.
+    done: Vec<String>,
+    /// What the researcher is told of the commands' decisions.
+    notices: Vec<Notice>,
+    now: i64,
+}
+
+impl StaffMail<'_> {
+    fn apply(&mut self, tx: &Tx<'_>, env: &Env, effect: &Effect, processed: &mut Processed) -> Result<(), HandleError> {
+        let config = &env.config;
+        let (inbound, member, now) = (self.inbound, self.member, self.now);
+        let (ticket_id, reference) = (self.ticket.id, self.ticket.reference.clone());
+        let reference = reference.as_str();
+        match effect {
+            Effect::Record(kind) => {
+                apply::record_incoming(tx, ticket_id, *kind, self.intake_id, inbound, config, now)?;
             }
+            Effect::Warn(warning) => {
+                let message = MessageContext {
+                    id: self.intake_id,
+                    from: inbound.sender.clone(),
+                    subject: inbound.subject.clone(),
+                };
+                processed.enqueued |= warn_of(tx, env, warning, Some((ticket_id, reference)), message, now)?;
+            }
+            Effect::Refuse(lines) => {
+                tracing::info!(ticket = %reference, staff = %member, "{reference}: commands of {member} refused: {}", lines.join("; "));
+                if let Some(me) = &self.me {
+                    let mut ctx = ticket_context(tx, env, &self.ticket, now)?;
+                    ctx.encrypted = outgoing::will_encrypt(env, me);
+                    let mail = Mail::StaffError { member: Some(member.to_string()), errors: lines.clone() };
+                    let plan = engine::MailPlan {
+                        in_reply_to: inbound.message_id.clone(),
+                        ..engine::staff_plan(mail, reference, "Not done", &inbound.subject)
+                    };
+                    outgoing::enqueue(
+                        tx,
+                        env,
+                        Some((ticket_id, reference)),
+                        &plan,
+                        std::slice::from_ref(me),
+                        ctx,
+                        &[],
+                        now,
+                    )?;
+                    processed.enqueued = true;
+                }
+            }
+            Effect::Reindex => super::search::reindex(tx, config, ticket_id)?,
+            Effect::Relay => self.relay(tx, env, processed)?,
+            // Erasure comes after everything that goes to the researcher: that was composed while we still
+            // knew them.
+            Effect::Erase => {
+                let covered = super::retention::erase(tx, env, &self.ticket, member, now)?;
+                self.done.push(format!(
+                    "the researcher's personal data was erased ({}); they get a receipt",
+                    if covered.is_empty() { "nothing left to erase".to_string() } else { covered.join(", ") }
+                ));
+            }
+            Effect::Confirm => {
+                if self.done.is_empty() {
+                    self.done.push("nothing to do: no commands and no text".into());
+                }
+                tracing::info!(ticket = %reference, staff = %member, "{reference}: mail of {member}: {}", self.done.join("; "));
+                // The confirmation and the note to the others show the ticket as the commands left it.
+                if let Some(t) = store::tickets::ticket_by_id(tx, ticket_id)? {
+                    self.ticket = t;
+                }
+                if let Some(me) = &self.me {
+                    let mut ctx = ticket_context(tx, env, &self.ticket, now)?;
+                    ctx.encrypted = outgoing::will_encrypt(env, me);
+                    let mail = Mail::StaffConfirmation { member: member.to_string(), changes: self.done.clone() };
+                    let plan = engine::MailPlan {
+                        in_reply_to: inbound.message_id.clone(),
+                        ..engine::staff_plan(mail, reference, "Done", &inbound.subject)
+                    };
+                    outgoing::enqueue(
+                        tx,
+                        env,
+                        Some((ticket_id, reference)),
+                        &plan,
+                        std::slice::from_ref(me),
+                        ctx,
+                        &[],
+                        now,
+                    )?;
+                    processed.enqueued = true;
+                }
+            }
+            Effect::TellStaff => {
+                let (others, _) = outgoing::staff_for(env, &self.ticket.assignee, Some(member), now);
+                if !others.is_empty() {
+                    let mut ctx = ticket_context(tx, env, &self.ticket, now)?;
+                    ctx.encrypted = others.iter().all(|r| outgoing::will_encrypt(env, r));
+                    let internal = self.parsed.has(&Command::Internal);
+                    let what =
+                        if internal { format!("Note from {member}") } else { format!("{member} worked the ticket") };
+                    let mail = Mail::StaffActivity {
+                        member: member.to_string(),
+                        changes: self.done.clone(),
+                        text: self.parsed.text.clone(),
+                    };
+                    let plan = engine::staff_plan(mail, reference, &what, &self.ticket.subject);
+                    outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &others, ctx, &[], now)?;
+                }
+            }
+            other => apply_effect(tx, &self.ticket, other, member, now, &mut self.done, &mut self.notices)?,
+        }
+        Ok(())
+    }
+
+    /// The researcher's answer: the member's words and the notices of what was decided, to each researcher as
+    /// the commands leave them, where [`cmd::relay`] says they may go.
+    fn relay(&mut self, tx: &Tx<'_>, env: &Env, processed: &mut Processed) -> Result<(), HandleError> {
+        let config = &env.config;
+        let (member, now) = (self.member, self.now);
+        let (ticket_id, reference) = (self.ticket.id, self.ticket.reference.as_str());
+        let researchers = super::status::researchers(tx, &self.ticket, now)?;
+        // Staff's words go in clear text to nobody the policy withholds them from: encrypted to all, or to none.
+        let encrypted = researchers.iter().all(|r| outgoing::will_encrypt(env, r));
+        let relay = cmd::relay(self.parsed, !self.notices.is_empty(), encrypted, config.openpgp.as_ref());
+        self.done.extend(relay.done);
+        // (Nobody to write to once the reporter was erased and no co-reporter is left.)
+        let Some(text) = relay.send else { return Ok(()) };
+        if researchers.is_empty() {
             return Ok(());
         }
-    };
-
-    let mut done: Vec<String> = Vec::new();
-    let mut notices: Vec<Notice> = Vec::new();
-    if let Some(ignored) = &ignored {
-        done.push(ignored.clone());
-    }
-    tracing::debug!(ticket = %reference, staff = %member, "{reference}: the commands of {member} plan {effects:?}");
-    for effect in effects.iter().filter(|e| **e != Effect::Erase) {
-        apply_effect(tx, &ticket, effect, member, now, &mut done, &mut notices)?;
-    }
-    // The commands may have changed what the ticket says (its asset, its weakness, a purge).
-    super::search::reindex(tx, config, ticket_id)?;
-
-    // The researcher's answer: the member's words and the notices of what was decided.
-    let researchers = super::status::researchers(tx, &ticket, now)?;
-    // Staff's words go in clear text to nobody the policy withholds them from: encrypted to all, or to none.
-    let encrypted = researchers.iter().all(|r| outgoing::will_encrypt(env, r));
-    let relay = cmd::relay(&parsed, !notices.is_empty(), encrypted, config.openpgp.as_ref());
-    done.extend(relay.done);
-    // (Nobody to write to once the reporter was erased and no co-reporter is left.)
-    if let Some(text) = relay.send
-        && !researchers.is_empty()
-    {
-        let mut ctx = ticket_context(tx, env, &ticket, now)?;
+        let mut ctx = ticket_context(tx, env, &self.ticket, now)?;
         ctx.encrypted = encrypted;
         let (last_in, first) = store::tickets::thread_anchor(tx, ticket_id)?;
         let references = first.into_iter().chain(last_in.clone()).fold(Vec::new(), |mut v, id| {
@@ -529,11 +619,11 @@ pub(super) fn handle(
         for r in &researchers {
             let lang = env.templates.answer_in(r.lang.as_ref()).clone();
             // The notices are rendered with the mail, after the commit: here they are drafted.
-            let drafts = notice_drafts(env, &ticket, &notices, &lang)?;
+            let drafts = notice_drafts(env, &self.ticket, &self.notices, &lang)?;
             let plan = engine::to_researcher_plan(
                 Mail::ToResearcher { text: text.clone(), notices: Vec::new() },
                 reference,
-                &ticket.subject,
+                &self.ticket.subject,
                 last_in.clone(),
                 references.clone(),
                 &config.organisation.ticket_prefix,
@@ -547,44 +637,8 @@ pub(super) fn handle(
         // Staff answered the researcher: that is the first diagnosis, and news for the status clock.
         store::tickets::set_diagnosed(tx, ticket_id, now)?;
         store::tickets::set_last_update(tx, ticket_id, now)?;
+        Ok(())
     }
-    // Erasure comes last: everything above that goes to the researcher is composed while we still know them.
-    if effects.contains(&Effect::Erase) {
-        let covered = super::retention::erase(tx, env, &ticket, member, now)?;
-        done.push(format!(
-            "the researcher's personal data was erased ({}); they get a receipt",
-            if covered.is_empty() { "nothing left to erase".to_string() } else { covered.join(", ") }
-        ));
-    }
-    if done.is_empty() {
-        done.push("nothing to do: no commands and no text".into());
-    }
-    tracing::info!(ticket = %reference, staff = %member, "{reference}: mail of {member}: {}", done.join("; "));
-
-    // The member gets a confirmation; the rest of the staff see what happened.
-    let ticket = store::tickets::ticket_by_id(tx, ticket_id)?.unwrap_or(ticket);
-    if let Some(me) = me {
-        let mut ctx = ticket_context(tx, env, &ticket, now)?;
-        ctx.encrypted = outgoing::will_encrypt(env, &me);
-        let mail = Mail::StaffConfirmation { member: member.to_string(), changes: done.clone() };
-        let plan = engine::MailPlan {
-            in_reply_to: inbound.message_id.clone(),
-            ..engine::staff_plan(mail, reference, "Done", &inbound.subject)
-        };
-        outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &[me], ctx, &[], now)?;
-        processed.enqueued = true;
-    }
-    let (others, _) = outgoing::staff_for(env, &ticket.assignee, Some(member), now);
-    let others: Vec<Recipient> = others;
-    if !others.is_empty() {
-        let mut ctx = ticket_context(tx, env, &ticket, now)?;
-        ctx.encrypted = others.iter().all(|r| outgoing::will_encrypt(env, r));
-        let what = if internal { format!("Note from {member}") } else { format!("{member} worked the ticket") };
-        let mail = Mail::StaffActivity { member: member.to_string(), changes: done, text: parsed.text.clone() };
-        let plan = engine::staff_plan(mail, reference, &what, &ticket.subject);
-        outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, &others, ctx, &[], now)?;
-    }
-    Ok(())
 }
 
 /// The notices of what staff decided, drafted as the researcher reads them in `lang` (they go into the

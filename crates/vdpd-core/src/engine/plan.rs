@@ -3,7 +3,7 @@
 //!
 //! Every planner of a mail returns this one type: a researcher's report or reply
 //! ([`super::researcher::plan`]), a request for our key ([`super::key_request`]), a mail set aside
-//! ([`super::aside::plan`]); a staff mail's commands plan into the same effects ([`super::staff::plan`]), and
+//! ([`super::aside::plan`]), a staff mail ([`super::staff::mail_plan`], its commands by [`super::staff::plan`]), and
 //! so does a fired timer ([`super::timer::decide`], which has no journal entry). So the shell has one
 //! vocabulary to carry out — it knows how to do each kind of effect, never when — the debug log shows every
 //! plan the same way, and a test of a whole mail compares one list.
@@ -156,6 +156,20 @@ pub enum Effect {
     AddParticipant { address: String, name: String },
     /// This co-reporter receives nothing more about the ticket.
     RemoveParticipant(String),
+    /// The staff mail's commands were refused, all of them: the member is told why, line by line.
+    Refuse(Vec<String>),
+    /// The member's words (where they may go: [`super::staff::relay`], decided for the researchers as the
+    /// commands leave them) and the notices of what was decided go to each researcher.
+    Relay,
+    /// The member gets a confirmation of what was done (the `Done` lines so far).
+    Confirm,
+    /// The other staff members see what the member did.
+    TellStaff,
+
+    // After the mail's recording or a staff mail's commands.
+    /// What the ticket says may have changed: the duplicate index rewrites its row (duplicate search sees it
+    /// before staff are told).
+    Reindex,
 
     // What a fired timer does ([`super::timer::decide`]).
     /// A promise broke: on the timeline, in the log, and to the escalation contacts.
@@ -189,6 +203,7 @@ impl Effect {
                 | Effect::Form(_)
                 | Effect::Exploited
                 | Effect::Log(_)
+                | Effect::Reindex
         )
     }
 }

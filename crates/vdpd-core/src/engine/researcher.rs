@@ -113,6 +113,7 @@ pub fn plan(inbound: &Inbound, snapshot: &Snapshot<'_>, config: &Config) -> Plan
     if exploited {
         plan.effects.push(Effect::Exploited);
     }
+    plan.effects.push(Effect::Reindex);
     plan.effects.extend(match snapshot.ticket {
         None => new_report(&facts, form_cfg.delivery),
         Some(_) => correspondence(&facts),

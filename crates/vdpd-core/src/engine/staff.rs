@@ -16,7 +16,7 @@ use crate::config::{Config, DkimProof, MAX_SIGNATURE_SKEW_MS, Staff, StaffAuth, 
 use crate::engine::TicketState;
 pub use crate::engine::plan::Effect;
 use crate::form;
-use crate::mail::{BountyContext, NamedText, Notice, OutcomeContext};
+use crate::mail::{BountyContext, MessageKind, NamedText, Notice, OutcomeContext};
 use crate::openpgp::read::Signature;
 use crate::ticket::{CraStage, CreditConsent, Outcome, TicketUpdate};
 use crate::timeline::Event;
@@ -1542,6 +1542,78 @@ pub fn plan(
         errors.sort_by_key(|e| e.number);
         Err(errors)
     }
+}
+
+/// Everything an authenticated staff mail about a ticket causes, decided at once: the message recorded (a note
+/// when `#internal`); commands found beside the signed content ignored, on the timeline, in a warning to all
+/// staff and in the member's confirmation; then either every command refused (the member is told why) or
+/// every command's effects, the duplicate index rewritten, the relay to the researchers, the erasure last (what
+/// goes to the researcher is composed while we still know them), the member's confirmation and the other
+/// staff's note. `parsed` is [`parse`] of the mail's signed text; `ticket`, `existing` and `at` as [`plan`]
+/// takes them.
+pub fn mail_plan(
+    inbound: &Inbound,
+    parsed: &Parsed,
+    ticket: &TicketView,
+    existing: &[Existing],
+    at: At<'_>,
+    config: &Config,
+) -> super::Plan {
+    let member = at.member;
+    let journal = super::JournalEntry {
+        status: super::IntakeStatus::Correspondence,
+        reason: format!("staff mail from {member}"),
+        dedup: true,
+    };
+    let mut out = super::Plan::new(journal);
+    let internal = parsed.has(&Command::Internal);
+    out.effects.push(Effect::Record(if internal { MessageKind::StaffNote } else { MessageKind::Staff }));
+    // Commands beside the signed content did nothing; whoever put them there wanted them to. Staff hear of
+    // it (the member in their confirmation, everyone in a warning).
+    let unsigned: Vec<&str> = inbound
+        .outside
+        .text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.strip_prefix('#').is_some_and(|c| c.starts_with(|ch: char| ch.is_ascii_alphabetic())))
+        .collect();
+    let ignored = (!unsigned.is_empty()).then(|| {
+        let listed = unsigned.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ");
+        let detail = format!(
+            "a mail signed by {member} (subject {:?}) carried commands outside its signed content: {listed}. They were \
+             ignored; only the signed part was acted on. If {member} did not add them, someone tampered with the \
+             mail or reused their signed text.",
+            inbound.subject
+        );
+        out.effects.push(Effect::timeline(Event::UnsignedCommandsIgnored, listed.clone()));
+        out.effects.push(Effect::Warn(super::aside::Warning {
+            kind: crate::ticket::WarningKind::UnsignedCommands,
+            detail,
+            names_message: true,
+            at_most_every: None,
+        }));
+        format!("IGNORED, not signed: {listed} — only what your signature covers counts")
+    });
+    let effects = match plan(ticket, parsed, existing, at, config) {
+        Ok(effects) => effects,
+        Err(errors) => {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            out.effects.push(Effect::timeline(Event::StaffCommandsRefused, lines.join("; ")));
+            out.effects.push(Effect::Refuse(lines.into_iter().chain(ignored).collect()));
+            return out;
+        }
+    };
+    out.effects.extend(ignored.map(Effect::Done));
+    let erase = effects.contains(&Effect::Erase);
+    out.effects.extend(effects.into_iter().filter(|e| *e != Effect::Erase));
+    // The commands may have changed what the ticket says (its asset, its weakness, a purge).
+    out.effects.push(Effect::Reindex);
+    out.effects.push(Effect::Relay);
+    if erase {
+        out.effects.push(Effect::Erase);
+    }
+    out.effects.extend([Effect::Confirm, Effect::TellStaff]);
+    out
 }
 
 #[cfg(test)]

@@ -392,6 +392,7 @@ fn a_researchers_mail_is_one_plan() {
             Record(MessageKind::Report),
             Timeline { by: By::Author, event: Event::TicketOpened, detail: "XSS".into() },
             Form(Box::new(answers)),
+            Reindex,
             Acknowledge { with_form: true },
             Notify(News::NewReport),
             Informed,

@@ -731,3 +731,54 @@ fn participants_are_added_and_removed_once_and_never_the_reporter_or_the_desk() 
     assert!(why[3].contains("the desk's own"), "{why:?}");
     assert!(why[4].contains("give one address"), "{why:?}");
 }
+
+/// A staff mail's whole plan: the message recorded (a note under `#internal`), commands beside the signature
+/// ignored with a warning and a line for the member, then either all commands refused or their effects, the
+/// index, the relay, the erasure after everything the researcher is sent, the confirmation and the others'
+/// note.
+#[test]
+fn a_staff_mail_is_one_plan_with_the_erasure_after_what_the_researcher_is_sent() {
+    let c = config("");
+    let t = view(TicketState::Triage);
+    let signed = |text: &str, beside: &str| {
+        let mut m = mail("alice@example.org", good("AAAA"));
+        m.body.text = text.into();
+        m.outside.text = beside.into();
+        m
+    };
+    let whole = |m: &Inbound| mail_plan(m, &parse(&m.body.text, &c), &t, &[], at(), &c);
+
+    let p = whole(&signed("#state accepted\n#erase\nThanks, erased as asked.\n", ""));
+    assert_eq!(
+        p.journal,
+        super::super::JournalEntry {
+            status: super::super::IntakeStatus::Correspondence,
+            reason: "staff mail from alice@example.org".into(),
+            dedup: true,
+        }
+    );
+    assert_eq!(p.effects[0], Effect::Record(MessageKind::Staff));
+    let tail: Vec<&Effect> = p.effects.iter().skip_while(|e| **e != Effect::Reindex).collect();
+    assert_eq!(tail, [&Effect::Reindex, &Effect::Relay, &Effect::Erase, &Effect::Confirm, &Effect::TellStaff]);
+    assert_eq!(p.effects.iter().filter(|e| **e == Effect::Erase).count(), 1, "erased once, last: {:?}", p.effects);
+    assert!(updates(&p.effects).contains(&TicketUpdate::State(TicketState::Accepted)));
+
+    // A command beside the signed text: ignored, on the timeline, warned of, told to the member first.
+    let p = whole(&signed("#internal\nlooked at it\n", "#resolved\n"));
+    assert_eq!(p.effects[0], Effect::Record(MessageKind::StaffNote));
+    assert_eq!(p.timeline()[0], (&super::super::By::Author, Event::UnsignedCommandsIgnored, "\"#resolved\""));
+    let Some(Effect::Warn(w)) = p.effects.iter().find(|e| matches!(e, Effect::Warn(_))) else { panic!("{p:?}") };
+    assert_eq!(w.kind, crate::ticket::WarningKind::UnsignedCommands);
+    assert!(w.names_message && w.detail.contains("signed by alice@example.org") && w.at_most_every.is_none());
+    assert_eq!(done(&p.effects)[0], "IGNORED, not signed: \"#resolved\" — only what your signature covers counts");
+    assert!(!updates(&p.effects).iter().any(|u| matches!(u, TicketUpdate::State(_))), "{:?}", p.effects);
+
+    // A refused command: nothing else the commands would do, no relay, no confirmation; the member is told
+    // why, with the ignored line too.
+    let p = whole(&signed("#state accepted\n#bounty huge\nSee the notes.\n", "#resolved\n"));
+    let Some(Effect::Refuse(lines)) = p.effects.last() else { panic!("{:?}", p.effects) };
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].contains("#bounty huge") && lines[1].starts_with("IGNORED, not signed"), "{lines:?}");
+    assert!(p.timeline().iter().any(|(_, e, _)| *e == Event::StaffCommandsRefused));
+    assert!(updates(&p.effects).is_empty() && !p.has(&Effect::Relay) && !p.has(&Effect::Confirm));
+}
