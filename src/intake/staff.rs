@@ -506,26 +506,8 @@ impl StaffMail<'_> {
             }
             Effect::Refuse(lines) => {
                 tracing::info!(ticket = %reference, staff = %member, "{reference}: commands of {member} refused: {}", lines.join("; "));
-                if let Some(me) = &self.me {
-                    let mut ctx = ticket_context(tx, env, &self.ticket, now)?;
-                    ctx.encrypted = outgoing::will_encrypt(env, me);
-                    let mail = Mail::StaffError { member: Some(member.to_string()), errors: lines.clone() };
-                    let plan = engine::MailPlan {
-                        in_reply_to: inbound.message_id.clone(),
-                        ..engine::staff_plan(mail, reference, "Not done", &inbound.subject)
-                    };
-                    outgoing::enqueue(
-                        tx,
-                        env,
-                        Some((ticket_id, reference)),
-                        &plan,
-                        std::slice::from_ref(me),
-                        ctx,
-                        &[],
-                        now,
-                    )?;
-                    processed.enqueued = true;
-                }
+                let mail = Mail::StaffError { member: Some(member.to_string()), errors: lines.clone() };
+                processed.enqueued |= self.answer_member(tx, env, mail, "Not done")?;
             }
             Effect::Reindex => super::search::reindex(tx, config, ticket_id)?,
             Effect::Relay => self.relay(tx, env, processed)?,
@@ -547,26 +529,8 @@ impl StaffMail<'_> {
                 if let Some(t) = store::tickets::ticket_by_id(tx, ticket_id)? {
                     self.ticket = t;
                 }
-                if let Some(me) = &self.me {
-                    let mut ctx = ticket_context(tx, env, &self.ticket, now)?;
-                    ctx.encrypted = outgoing::will_encrypt(env, me);
-                    let mail = Mail::StaffConfirmation { member: member.to_string(), changes: self.done.clone() };
-                    let plan = engine::MailPlan {
-                        in_reply_to: inbound.message_id.clone(),
-                        ..engine::staff_plan(mail, reference, "Done", &inbound.subject)
-                    };
-                    outgoing::enqueue(
-                        tx,
-                        env,
-                        Some((ticket_id, reference)),
-                        &plan,
-                        std::slice::from_ref(me),
-                        ctx,
-                        &[],
-                        now,
-                    )?;
-                    processed.enqueued = true;
-                }
+                let mail = Mail::StaffConfirmation { member: member.to_string(), changes: self.done.clone() };
+                processed.enqueued |= self.answer_member(tx, env, mail, "Done")?;
             }
             Effect::TellStaff => {
                 let (others, _) = outgoing::staff_for(env, &self.ticket.assignee, Some(member), now);
@@ -588,6 +552,22 @@ impl StaffMail<'_> {
             other => apply_effect(tx, &self.ticket, other, member, now, &mut self.done, &mut self.notices)?,
         }
         Ok(())
+    }
+
+    /// Answers the member's mail (`what`: "Done", "Not done"), threaded under it, if they may receive mail.
+    /// Returns whether it was queued.
+    fn answer_member(&self, tx: &Tx<'_>, env: &Env, mail: Mail, what: &str) -> Result<bool, HandleError> {
+        let Some(me) = &self.me else { return Ok(false) };
+        let (ticket_id, reference) = (self.ticket.id, self.ticket.reference.as_str());
+        let mut ctx = ticket_context(tx, env, &self.ticket, self.now)?;
+        ctx.encrypted = outgoing::will_encrypt(env, me);
+        let plan = engine::MailPlan {
+            in_reply_to: self.inbound.message_id.clone(),
+            ..engine::staff_plan(mail, reference, what, &self.inbound.subject)
+        };
+        let to = std::slice::from_ref(me);
+        outgoing::enqueue(tx, env, Some((ticket_id, reference)), &plan, to, ctx, &[], self.now)?;
+        Ok(true)
     }
 
     /// The researcher's answer: the member's words and the notices of what was decided, to each researcher as
