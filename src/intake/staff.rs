@@ -430,7 +430,7 @@ pub(super) fn handle(
         reference: ticket.reference.clone(),
         state: ticket.state,
         outcome: ticket.outcome,
-        bounty_tier: ticket.bounty_tier.clone(),
+        bounty_tier: non_empty(&ticket.bounty_tier),
         bounty_paid: ticket.bounty_paid_at.is_some(),
         credit_consent: ticket.credit_consent.clone(),
         suggested_clause: suggested_clause(tx, env, &ticket)?,
@@ -440,10 +440,10 @@ pub(super) fn handle(
         exploited_at: ticket.exploited_at,
         mitigated: ticket.mitigated_at.is_some() || ticket.resolved_at.is_some(),
         cra_filed: store::tickets::cra_filings(tx, ticket.id)?.into_iter().map(|f| f.stage).collect(),
-        product: ticket.product.clone(),
-        cve_id: ticket.cve_id.clone(),
+        product: non_empty(&ticket.product),
+        cve_id: non_empty(&ticket.cve_id),
         incident_at: ticket.incident_at,
-        reporter: ticket.reporter.clone(),
+        reporter: non_empty(&ticket.reporter),
         co_reporters: store::tickets::participants(tx, ticket_id)?
             .into_iter()
             .filter(|p| p.role == store::tickets::Role::CoReporter)
@@ -467,6 +467,11 @@ pub(super) fn handle(
         mail.apply(tx, env, effect, processed)?;
     }
     Ok(())
+}
+
+/// A column the store keeps as '' when it holds nothing, as the core takes it.
+fn non_empty(column: &str) -> Option<String> {
+    (!column.is_empty()).then(|| column.to_string())
 }
 
 /// A staff mail being carried out: what its effects leave for the ones after them.

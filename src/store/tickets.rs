@@ -718,6 +718,8 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate, now: i64) -> 
                 .execute(params![ticket_id, date.to_string()])?;
         }
         TicketUpdate::Credit(c) => {
+            // The column holds '' for no credit.
+            let c = c.as_deref().unwrap_or("");
             conn.prepare_cached("UPDATE tickets SET credit = ?2 WHERE id = ?1")?.execute(params![ticket_id, c])?;
         }
         TicketUpdate::Exploited { since, by } => {
@@ -743,7 +745,7 @@ pub fn update(conn: &Connection, ticket_id: i64, u: &TicketUpdate, now: i64) -> 
             conn.prepare_cached(
                 "INSERT INTO cra_filings (ticket_id, stage, filed_at, platform_id, filed_by) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![ticket_id, stage.as_str(), now, platform_id, by])?;
+            .execute(params![ticket_id, stage.as_str(), now, platform_id.as_deref().unwrap_or(""), by])?;
         }
     }
     touch_ticket(conn, ticket_id, now)

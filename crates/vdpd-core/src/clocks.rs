@@ -31,7 +31,7 @@ pub struct Facts {
     pub disclose_on: Option<Date>,
     pub resolved_at: Option<i64>,
     pub closed_at: Option<i64>,
-    /// '' or duplicate | not-applicable | informative.
+    /// How a closed ticket ended (duplicate, not applicable, informative), if it has.
     pub outcome: Option<Outcome>,
     /// Times the ticket waited on the researcher: (from, until); `None` while still waiting.
     pub waits: Vec<(i64, Option<i64>)>,

@@ -284,8 +284,8 @@ pub enum TicketUpdate {
     },
     Paid,
     DiscloseOn(jiff::civil::Date),
-    /// How the researcher is credited: '' for not at all.
-    Credit(String),
+    /// How the researcher is credited; `None`: not at all.
+    Credit(Option<String>),
     /// The vulnerability is actively exploited, known since `since` (by `by`: a member's address, or
     /// `researcher`); `None` withdraws it (staff found it is not).
     Exploited {
@@ -304,10 +304,10 @@ pub enum TicketUpdate {
         since: Option<i64>,
         by: String,
     },
-    /// A CRA stage was filed on the platform (its identifier there, '' if none given), by `by`.
+    /// A CRA stage was filed on the platform (with its identifier there, if given), by `by`.
     CraFiled {
         stage: CraStage,
-        platform_id: String,
+        platform_id: Option<String>,
         by: String,
     },
 }

@@ -322,7 +322,7 @@ pub enum Command {
     /// A CRA stage was filed on ENISA's platform, with the platform's identifier if given.
     CraFiled {
         stage: CraStage,
-        platform_id: String,
+        platform_id: Option<String>,
     },
     /// The `[[products]]` entry the ticket concerns.
     Product(String),
@@ -573,7 +573,7 @@ pub const REGISTRY: &[Spec] = &[
             if p.ticket.erased {
                 return Err("the researcher's personal data was erased: the ticket has no participants".into());
             }
-            if address.eq_ignore_ascii_case(&p.ticket.reporter) {
+            if p.ticket.reporter.as_deref().is_some_and(|r| address.eq_ignore_ascii_case(r)) {
                 return Err(format!("{address} is the reporter"));
             }
             match (*add, known) {
@@ -716,7 +716,7 @@ pub const REGISTRY: &[Spec] = &[
             p.set(TicketUpdate::Bounty { tier: t.id.clone(), amount: t.amount });
             p.record(Event::BountyAwarded, what.clone(), format!("bounty: {what}"));
             p.notice(Notice::Bounty { bounty });
-            p.ticket.bounty_tier = tier.clone();
+            p.ticket.bounty_tier = Some(tier.clone());
             p.ticket.bounty_paid = false;
             Ok(())
         },
@@ -729,14 +729,14 @@ pub const REGISTRY: &[Spec] = &[
         parse: |a, _| a.none(Command::Paid),
         plan: |c, p| {
             given!(c, Command::Paid);
-            if p.ticket.bounty_tier.is_empty() {
+            let Some(tier) = p.ticket.bounty_tier.clone() else {
                 return Err("no bounty was awarded (#bounty TIER first)".into());
-            }
+            };
             if p.ticket.bounty_paid {
                 return Err("the bounty is already recorded as paid".into());
             }
             p.set(TicketUpdate::Paid);
-            p.record(Event::BountyPaid, p.ticket.bounty_tier.clone(), "bounty paid");
+            p.record(Event::BountyPaid, tier, "bounty paid");
             p.notice(Notice::Paid);
             p.ticket.bounty_paid = true;
             Ok(())
@@ -824,7 +824,7 @@ pub const REGISTRY: &[Spec] = &[
                 return Err("the researcher declined public credit (their Credit answer was none)".into());
             }
             let shown = credit.clone().unwrap_or_else(|| "none".into());
-            p.set(TicketUpdate::Credit(credit.clone().unwrap_or_default()));
+            p.set(TicketUpdate::Credit(credit.clone()));
             p.record(Event::CreditConfirmed, shown.clone(), format!("credit: {shown}"));
             p.notice(Notice::Credit { credit: shown });
             Ok(())
@@ -1020,8 +1020,8 @@ pub const REGISTRY: &[Spec] = &[
             };
             let stage: CraStage = stage.to_ascii_lowercase().parse()?;
             let platform_id = match a.words.get(1..).unwrap_or_default() {
-                [] => String::new(),
-                [id] if id.len() <= 100 && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_string(),
+                [] => None,
+                [id] if id.len() <= 100 && id.bytes().all(|b| b.is_ascii_graphic()) => Some(id.to_string()),
                 _ => return Err("the platform's identifier is one word of printable characters".into()),
             };
             Ok(Command::CraFiled { stage, platform_id })
@@ -1048,7 +1048,7 @@ pub const REGISTRY: &[Spec] = &[
                     "the final report follows a corrective or mitigating measure: #mitigated or #resolved first".into(),
                 );
             }
-            let id = if platform_id.is_empty() { String::new() } else { format!(" as {platform_id}") };
+            let id = platform_id.as_ref().map_or(String::new(), |id| format!(" as {id}"));
             p.set(TicketUpdate::CraFiled {
                 stage: *stage,
                 platform_id: platform_id.clone(),
@@ -1078,12 +1078,12 @@ pub const REGISTRY: &[Spec] = &[
         },
         plan: |c, p| {
             given!(c, Command::Product(id));
-            if p.ticket.product == *id {
+            if p.ticket.product.as_ref() == Some(id) {
                 return Err(format!("the ticket is already about {id}"));
             }
             p.set(TicketUpdate::Product(id.clone()));
             p.record(Event::ProductSet, id.clone(), format!("product: {id}"));
-            p.ticket.product = id.clone();
+            p.ticket.product = Some(id.clone());
             Ok(())
         },
     },
@@ -1107,13 +1107,13 @@ pub const REGISTRY: &[Spec] = &[
         },
         plan: |c, p| {
             given!(c, Command::Cve(id));
-            if p.ticket.cve_id == *id {
+            if p.ticket.cve_id.as_ref() == Some(id) {
                 return Err(format!("the ticket is already {id}"));
             }
-            let was = if p.ticket.cve_id.is_empty() { String::new() } else { format!(" (was {})", p.ticket.cve_id) };
+            let was = p.ticket.cve_id.as_ref().map_or(String::new(), |was| format!(" (was {was})"));
             p.set(TicketUpdate::Cve(id.clone()));
             p.record(Event::CveRecorded, format!("{id}{was}"), format!("CVE ID: {id}{was}"));
-            p.ticket.cve_id = id.clone();
+            p.ticket.cve_id = Some(id.clone());
             Ok(())
         },
     },
@@ -1348,7 +1348,8 @@ pub struct TicketView {
     pub reference: String,
     pub state: TicketState,
     pub outcome: Option<Outcome>,
-    pub bounty_tier: String,
+    /// The bounty tier awarded, if one was.
+    pub bounty_tier: Option<String>,
     pub bounty_paid: bool,
     /// The researcher's own answer about public credit.
     pub credit_consent: CreditConsent,
@@ -1367,13 +1368,13 @@ pub struct TicketView {
     pub mitigated: bool,
     /// The CRA stages filed already.
     pub cra_filed: Vec<CraStage>,
-    /// The `[[products]]` id the ticket concerns ('' for none given).
-    pub product: String,
-    /// The reporter's address ('' once erased) and the co-reporters staff added.
-    pub reporter: String,
+    /// The `[[products]]` id the ticket concerns, once given.
+    pub product: Option<String>,
+    /// The reporter's address (`None` once erased) and the co-reporters staff added.
+    pub reporter: Option<String>,
     pub co_reporters: Vec<String>,
-    /// The CVE ID recorded ('' for none).
-    pub cve_id: String,
+    /// The CVE ID recorded, if one is.
+    pub cve_id: Option<String>,
     /// Since when a severe incident is known (CRA Art. 14(3)).
     pub incident_at: Option<i64>,
 }

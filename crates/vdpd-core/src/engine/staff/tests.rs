@@ -271,7 +271,7 @@ fn view(state: TicketState) -> TicketView {
         reference: "EX-2026-0001".into(),
         state,
         outcome: None,
-        bounty_tier: String::new(),
+        bounty_tier: None,
         bounty_paid: false,
         credit_consent: CreditConsent::Given("Ada L. (https://ada.example)".into()),
         suggested_clause: None,
@@ -281,10 +281,10 @@ fn view(state: TicketState) -> TicketView {
         exploited_at: None,
         mitigated: false,
         cra_filed: Vec::new(),
-        product: String::new(),
-        cve_id: String::new(),
+        product: None,
+        cve_id: None,
         incident_at: None,
-        reporter: "ada@research.example".into(),
+        reporter: Some("ada@research.example".into()),
         co_reporters: Vec::new(),
     }
 }
@@ -327,7 +327,7 @@ fn a_mails_commands_are_checked_in_order_and_apply_together_or_not_at_all() {
             TicketUpdate::Bounty { tier: "minor".into(), amount: 50 },
             TicketUpdate::State(TicketState::Resolved),
             TicketUpdate::DiscloseOn(jiff::civil::date(2027, 2, 1)),
-            TicketUpdate::Credit("Ada L.".into()),
+            TicketUpdate::Credit(Some("Ada L.".into())),
         ]
     );
     assert_eq!(
@@ -450,10 +450,10 @@ fn credit_only_with_the_researchers_consent_and_a_hall_of_fame() {
     let declined = TicketView { credit_consent: CreditConsent::Declined, ..view(TicketState::Resolved) };
     assert!(planned(&declined, "#credit Ada L.\n", &[]).unwrap_err()[0].why.contains("declined"));
     let effects = planned(&view(TicketState::Resolved), "#credit Ada L.\n", &[]).unwrap();
-    assert_eq!(updates(&effects), [TicketUpdate::Credit("Ada L.".into())]);
+    assert_eq!(updates(&effects), [TicketUpdate::Credit(Some("Ada L.".into()))]);
     // "none" is always allowed: it only records that nobody is credited.
     let effects = planned(&asked_nothing, "#credit none\n", &[]).unwrap();
-    assert_eq!(updates(&effects), [TicketUpdate::Credit(String::new())]);
+    assert_eq!(updates(&effects), [TicketUpdate::Credit(None)]);
     assert_eq!(notices(&effects), [Notice::Credit { credit: "none".into() }]);
     // Without a hall of fame, nobody is credited by name.
     let mut no_hof = config("");
@@ -629,7 +629,7 @@ fn cra_filings_follow_the_order_the_law_gives_them() {
         updates(&effects),
         [TicketUpdate::CraFiled {
             stage: CraStage::EarlyWarning,
-            platform_id: "ENISA-2026-00042".into(),
+            platform_id: Some("ENISA-2026-00042".into()),
             by: member.clone()
         }]
     );
@@ -655,7 +655,7 @@ fn product_names_one_of_the_policys_products() {
     let t = view(TicketState::Triage);
     assert_eq!(updates(&cra_planned(&t, "#product shop\n").unwrap()), [TicketUpdate::Product("shop".into())]);
     assert!(why(cra_planned(&t, "#product shoe\n"))[0].contains("known: shop, app"));
-    let shop = TicketView { product: "shop".into(), ..t };
+    let shop = TicketView { product: Some("shop".into()), ..t };
     assert!(why(cra_planned(&shop, "#product shop\n"))[0].contains("already about shop"));
 }
 
@@ -669,7 +669,7 @@ fn cve_records_a_cve_id_in_its_canonical_spelling() {
     for bad in ["#cve CVE-26-1234\n", "#cve CVE-2026-123\n", "#cve 2026-12345\n", "#cve\n"] {
         assert!(why(planned(&t, bad, &[]))[0].contains("not a CVE ID"), "{bad}");
     }
-    let held = TicketView { cve_id: "CVE-2026-12345".into(), ..t };
+    let held = TicketView { cve_id: Some("CVE-2026-12345".into()), ..t };
     assert!(why(planned(&held, "#cve CVE-2026-12345\n", &[]))[0].contains("already"));
     assert!(done(&planned(&held, "#cve CVE-2026-54321\n", &[]).unwrap())[0].contains("(was CVE-2026-12345)"));
 }
