@@ -16,7 +16,8 @@
 //! seals; a mail decided encrypted is sealed for exactly the certificates decided (by fingerprint), and when
 //! one of them is no longer held the mail fails with that reason — it is never sent in clear instead. A
 //! template that fails (the self-test at start-up makes it rare) fails its mail's rows the same way, with the
-//! error on the ticket's timeline. A ticket purged before its mail is sealed keeps no text of it: the purge
+//! error on the ticket's timeline; either way staff are warned that the mail did not go
+//! ([`crate::intake::unsendable_notice`]). A ticket purged before its mail is sealed keeps no text of it: the purge
 //! unlinks the composition from the record ([`store::outbox::record_text`] then writes nothing), and the mail
 //! goes out as decided, as mail already queued does.
 
@@ -189,7 +190,12 @@ fn seal_jobs(jobs: &[Job], env: &Env) -> Vec<(i64, Result<Made, String>)> {
 
 /// Puts sealed bytes in their rows; records the rows of a composition that could not be sealed as failed
 /// deliveries (timeline and all), with the reason.
-fn settle(store: &mut Store, results: Vec<(i64, Result<Made, String>)>, now: i64) -> Result<SealReport, StoreError> {
+fn settle(
+    store: &mut Store,
+    env: &Env,
+    results: Vec<(i64, Result<Made, String>)>,
+    now: i64,
+) -> Result<SealReport, StoreError> {
     store.write(|tx| {
         let mut report = SealReport::default();
         for (id, result) in &results {
@@ -203,11 +209,19 @@ fn settle(store: &mut Store, results: Vec<(i64, Result<Made, String>)>, now: i64
                 }
                 Err(error) => {
                     let error = format!("could not be sealed: {error}");
-                    for row in store::outbox::sealing_rows(tx, *id)? {
+                    let rows = store::outbox::sealing_rows(tx, *id)?;
+                    for row in &rows {
                         tracing::error!(outbox_id = row.id, kind = %row.kind, "mail {} ({}) {error}", row.id, row.kind);
-                        crate::outbox::record(tx, &row, &SendResult::Failed { error: error.clone() }, now)?;
+                        crate::outbox::record(tx, row, &SendResult::Failed { error: error.clone() }, now)?;
                     }
                     store::outbox::discard_seal(tx, *id)?;
+                    // Its warning can fail only by the store; a template failing is the warning's own mail's
+                    // failure, settled in its turn.
+                    match crate::intake::unsendable_notice(tx, env, &rows, &error, now) {
+                        Ok(()) => {}
+                        Err(crate::intake::HandleError::Store(e)) => return Err(e),
+                        Err(e) => tracing::error!("staff could not be warned of the mail not sent: {e}"),
+                    }
                     report.failed += 1;
                 }
             }
@@ -225,7 +239,7 @@ pub fn seal_all(store: &mut Store, env: &Env, now: i64) -> Result<SealReport, St
         if jobs.is_empty() {
             return Ok(total);
         }
-        let report = settle(store, seal_jobs(&jobs, env), now)?;
+        let report = settle(store, env, seal_jobs(&jobs, env), now)?;
         total.sealed += report.sealed;
         total.failed += report.failed;
     }
@@ -248,12 +262,13 @@ pub async fn seal_pending(
         if jobs.is_empty() {
             return Ok(total);
         }
-        let env = env.clone();
-        let results = tokio::task::spawn_blocking(move || seal_jobs(&jobs, &env))
+        let sealing = env.clone();
+        let results = tokio::task::spawn_blocking(move || seal_jobs(&jobs, &sealing))
             .await
             .expect("sealing does not panic: each job's panic is caught");
         let now = clock.now_ms();
-        let report = db.call(move |s| settle(s, results, now)).await?;
+        let env = env.clone();
+        let report = db.call(move |s| settle(s, &env, results, now)).await?;
         if report.sealed + report.failed > 0 {
             tracing::debug!(sealed = report.sealed, failed = report.failed, "sealed {} mails", report.sealed);
             if let Some(n) = sealed {
@@ -275,6 +290,7 @@ mod tests {
     use crate::intake::{IncomingMail, Source};
     use crate::openpgp::keys::{Keys, OrgKey, StaffKey};
     use crate::render::Templates;
+    use vdpd_core::ticket::WarningKind;
 
     const NOW: i64 = 1_795_000_000_000; // 2026-11-18
 
@@ -438,15 +454,17 @@ name = "Bob"
         let mut store = Store::open_in_memory().unwrap();
         report(&mut store, &env(&org, &alice, &bob));
         let reloaded = env(&org, &key("Alice <alice@example.test>"), &bob);
-        assert_eq!(seal_all(&mut store, &reloaded, NOW).unwrap(), SealReport { sealed: 1, failed: 1 });
+        // One pass: the acknowledgement and the notification (the warning it causes waits for the next).
+        let jobs = read_jobs(&store, BATCH).unwrap();
+        let report = settle(&mut store, &reloaded, seal_jobs(&jobs, &reloaded), NOW).unwrap();
+        assert_eq!(report, SealReport { sealed: 1, failed: 1 });
         let after = rows(&store);
         assert_eq!(after[0].1, "queued", "the acknowledgement goes");
-        for (to, status, raw, error) in &after[1..] {
+        for (to, status, raw, error) in &after[1..3] {
             assert_eq!(status, "failed", "{to}");
             assert!(raw.is_empty(), "no bytes were made for {to}");
             assert!(error.contains("no longer held") && error.contains("not sent in clear"), "{error}");
         }
-        assert_eq!(count(&store, "SELECT count(*) FROM outbox_seal"), 0);
         let failed = count(
             &store,
             &format!(
@@ -455,6 +473,51 @@ name = "Bob"
             ),
         );
         assert_eq!(failed, 2, "the ticket's timeline says so, once per member");
+        // Staff are warned that the notification did not go (encrypted to the certificates held now).
+        let (kind, detail): (String, String) = store
+            .conn()
+            .query_row("SELECT kind, detail FROM staff_warnings", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!(kind, WarningKind::Unsendable.as_str());
+        assert!(detail.starts_with("the staff-new-report mail of EX-2026-0001 to alice@example.test, bob@example.test was not sent: could not be sealed: "), "{detail}");
+        assert!(detail.contains("no longer held"), "{detail}");
+        assert_eq!(count(&store, "SELECT count(*) FROM outbox WHERE kind = 'staff-warning' AND status = 'sealing'"), 2);
+        // A warning that cannot be made either (the certificate replaced again) is not warned of in turn: that
+        // would only fail again, once per pass.
+        let again = env(&org, &key("Alice <alice@example.test>"), &bob);
+        assert_eq!(seal_all(&mut store, &again, NOW).unwrap(), SealReport { sealed: 0, failed: 1 });
+        assert_eq!(count(&store, "SELECT count(*) FROM staff_warnings"), 1, "no warning of the warning");
+        assert_eq!(count(&store, "SELECT count(*) FROM outbox_seal"), 0);
+    }
+
+    /// A template that fails when the mail is rendered (after the commit: the ticket and the rest of the mail
+    /// stand) fails only its mail, and staff are warned that it did not go.
+    #[test]
+    fn a_template_that_fails_at_rendering_fails_its_mail_and_staff_are_warned() {
+        let (org, alice, bob) =
+            (key("Sec <security@example.test>"), key("Alice <alice@example.test>"), key("Bob <bob@example.test>"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("staff_new_report.txt"), "A new report: {{ no_such_field }}\n").unwrap();
+        let env = Env { templates: Arc::new(Templates::load(dir.path()).unwrap()), ..env(&org, &alice, &bob) };
+        let mut store = Store::open_in_memory().unwrap();
+        report(&mut store, &env);
+        // The acknowledgement and the warning go; the notification fails.
+        assert_eq!(seal_all(&mut store, &env, NOW).unwrap(), SealReport { sealed: 2, failed: 1 });
+        let after = rows(&store);
+        assert_eq!(after[0].1, "queued", "the acknowledgement goes");
+        assert!(after[1..3].iter().all(|(_, status, _, error)| status == "failed" && error.contains("no_such_field")));
+        let detail: String = store
+            .conn()
+            .query_row("SELECT detail FROM staff_warnings WHERE kind = ?1", [WarningKind::Unsendable.as_str()], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(
+            detail.contains("staff-new-report mail of EX-2026-0001") && detail.contains("no_such_field"),
+            "{detail}"
+        );
+        let warned = count(&store, "SELECT count(*) FROM outbox WHERE kind = 'staff-warning' AND status = 'queued'");
+        assert_eq!(warned, 2, "both members are told");
     }
 
     /// A researcher's certificate deleted between the commit and the sealing — an erasure deletes it in the

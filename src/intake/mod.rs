@@ -186,7 +186,7 @@ pub fn process(store: &mut Store, env: &Env, mail: &IncomingMail, now: i64) -> R
     }
 }
 
-pub(crate) use staff::digest_if_due;
+pub(crate) use staff::{digest_if_due, unsendable_notice};
 
 /// Makes tickets of the reports the hourly cap held ([`IntakeStatus::Held`]), oldest first, as long as the
 /// cap allows: each is decided again as if it had just arrived (so it may now join a ticket, or be a

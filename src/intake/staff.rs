@@ -351,6 +351,45 @@ pub(super) fn warn_of(
     warn(tx, env, warning.kind, &warning.detail, ticket, message, now)
 }
 
+/// A mail that was decided but could not be made after the commit (sealing): staff hear of it, within the daily
+/// cap, since whoever it was for never gets it — unless it was itself a warning to staff, which would only
+/// fail again (the log and the ticket's timeline have it).
+pub(crate) fn unsendable_notice(
+    tx: &Tx<'_>,
+    env: &Env,
+    rows: &[store::outbox::OutboxRow],
+    error: &str,
+    now: i64,
+) -> Result<(), HandleError> {
+    let Some(first) = rows.first() else { return Ok(()) };
+    if first.kind == MessageKind::StaffWarning {
+        return Ok(());
+    }
+    let ticket = match first.ticket_id {
+        Some(id) => store::tickets::ticket_by_id(tx, id)?.map(|t| (id, t.reference)),
+        None => None,
+    };
+    // Who it was for, unless the researcher's data was erased since.
+    let erased = match first.ticket_id {
+        Some(id) => store::tickets::is_erased(tx, id)?,
+        None => false,
+    };
+    let to = if erased {
+        "(erased)".to_string()
+    } else {
+        rows.iter().map(|r| r.recipient.as_str()).collect::<Vec<_>>().join(", ")
+    };
+    let on = ticket.as_ref().map_or(String::new(), |(_, r)| format!(" of {r}"));
+    let detail = format!(
+        "the {} mail{on} to {to} was not sent: {error}. Whoever it was for has not had it; `vdpd status` lists failed \
+         mail, and the ticket's timeline has it.",
+        first.kind
+    );
+    let about = ticket.as_ref().map(|(id, r)| (*id, r.as_str()));
+    warn(tx, env, WarningKind::Unsendable, &detail, about, None, now)?;
+    Ok(())
+}
+
 /// A quarantined message: staff hear of it (within the daily cap).
 pub(super) fn quarantine_notice(
     tx: &Tx<'_>,

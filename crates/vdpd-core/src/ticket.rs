@@ -158,6 +158,9 @@ stored_words! {
         UnauthenticatedStaff = "unauthenticated staff mail",
         /// Commands beside a staff member's signed text, which the signature does not cover.
         UnsignedCommands = "unsigned commands ignored",
+        /// A mail decided but not sent: its text or its final bytes could not be made after the commit (its
+        /// template failed, or a certificate it was to be encrypted to is no longer held).
+        Unsendable = "mail that could not be made",
     }
 }
 
