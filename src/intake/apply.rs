@@ -776,3 +776,52 @@ fn mark_form_complete(tx: &Tx<'_>, ticket_id: i64, now: i64) -> Result<(), Handl
     store::tickets::add_timeline(tx, ticket_id, now, BY_VDPD, Event::FormComplete, "ticket moved to triage")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An effect the core never plans for a kind of mail is refused, not half carried out: the error says which
+    /// plan and which effect (the mail is then quarantined, with nothing of the plan kept).
+    #[test]
+    fn an_effect_a_kind_of_mail_cannot_carry_is_refused() {
+        let config = crate::config::parse(
+            "[organisation]\nname = \"E\"\nsecurity_address = \"security@example.test\"\nticket_prefix = \"EX\"\n\
+             [smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[store]\npath = \"s.sqlite\"\n[sla]\nacknowledge = \"24h\"\n",
+            std::path::Path::new("/nonexistent/policy.toml"),
+        )
+        .unwrap();
+        let env = Env {
+            config: std::sync::Arc::new(config),
+            templates: std::sync::Arc::new(
+                crate::render::Templates::load(std::path::Path::new("/nonexistent/templates")).unwrap(),
+            ),
+            keys: std::sync::Arc::new(crate::openpgp::keys::Keys::default()),
+        };
+        let mut store = store::Store::open_in_memory().unwrap();
+        let raw = b"From: r@research.test\r\nTo: security@example.test\r\nSubject: Out of office\r\n\r\naway\r\n";
+        let keyring = classify::Keyring {
+            org: None,
+            certs: &[],
+            held_addresses: &[],
+            limits: env.decrypt_limits(),
+            now: std::time::SystemTime::UNIX_EPOCH,
+        };
+        let c = &env.config;
+        let inbound = classify::read(raw, raw.len(), false, &c.limits, &c.organisation, &keyring).verdict.unwrap();
+        let mut plan = Plan::new(Decision::Drop { reason: "auto-reply".into(), ticket_id: None }.journal_entry());
+        plan.effects = vec![Effect::Log(engine::aside::Log::Info), Effect::Acknowledge { with_form: false }];
+        let mut processed = Processed {
+            intake_id: 1,
+            status: IntakeStatus::Pending,
+            reference: None,
+            reason: String::new(),
+            already: false,
+            enqueued: false,
+        };
+        let err = store.write(|tx| set_aside(tx, &env, 1, &inbound, &plan, None, 0, &mut processed)).unwrap_err();
+        assert!(matches!(err, HandleError::Misplanned { context: "a mail set aside", .. }), "{err}");
+        assert!(err.to_string().contains("Acknowledge"), "{err}");
+        assert!(!processed.enqueued);
+    }
+}
