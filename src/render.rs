@@ -569,13 +569,9 @@ pub fn compose(
     };
     let message = match envelope.encrypt {
         Some((recipients, key)) => {
-            // The real header fields, encoded exactly as the clear-text mail would carry them, go inside.
-            let clear = match &content {
-                Content::Single(p) => builder.clone().subject(subject.clone()).singlepart(p.clone()),
-                Content::Multi(m) => builder.clone().subject(subject.clone()).multipart(m.clone()),
-            }
-            .map_err(|e| bad(&e))?
-            .formatted();
+            // The real header fields, encoded exactly as the clear-text mail would carry them, go inside: only
+            // its header is read, so the content is not formatted a second time for it.
+            let clear = builder.clone().subject(subject.clone()).body(String::new()).map_err(|e| bad(&e))?.formatted();
             let outer_subject = match mailtext::find_reference_tags(&subject, &org.ticket_prefix).first() {
                 Some(reference) => format!("[{reference}]"),
                 None => "[...]".to_string(),
@@ -1010,6 +1006,12 @@ mod tests {
         let inner = mail_parser::MessageParser::default().parse(&opened.plaintext).unwrap();
         assert_eq!(inner.subject(), Some("[EX-2026-0001] Re: Stored XSS in the admin panel"));
         assert_eq!(inner.message_id(), Some("a@example.test"));
+        // Every protected field the outside carries, the inside carries as it is (the Subject apart).
+        assert_eq!(inner.from(), outer.from());
+        assert_eq!(inner.to(), outer.to());
+        assert_eq!(inner.date(), outer.date());
+        assert_eq!(inner.in_reply_to(), outer.in_reply_to());
+        assert_eq!(inner.references(), outer.references());
         let ct = mail_parser::MimeHeaders::content_type(inner.root_part()).unwrap();
         assert_eq!((ct.attribute("hp"), ct.attribute("protected-headers")), (Some("cipher"), Some("v1")));
         let head = String::from_utf8_lossy(&opened.plaintext);
