@@ -154,7 +154,7 @@ pub(super) fn handle(
         }
         Decision::Staff { ticket_id, reference, member, proof } => {
             accept_proof(tx, id, &proof, now)?;
-            staff::handle(tx, env, id, &inbound, ticket_id, &reference, &member, now, &mut processed)?;
+            let entry = staff::handle(tx, env, id, &inbound, ticket_id, &reference, &member, now, &mut processed)?;
             super::clocks::sync(tx, config, ticket_id, now)?;
             finish(&entry, Some(ticket_id))?;
             processed.status = entry.status;

@@ -433,7 +433,7 @@ pub(super) fn no_ticket(
 
 /// An authenticated staff mail about a ticket: the core's plan of it ([`cmd::mail_plan`]: its commands all or
 /// nothing, the researcher's answer, the confirmation to the member and the note to the other staff) carried
-/// out effect by effect.
+/// out effect by effect. Returns what the intake journal records of it.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn handle(
     tx: &Tx<'_>,
@@ -445,14 +445,14 @@ pub(super) fn handle(
     member: &str,
     now: i64,
     processed: &mut Processed,
-) -> Result<(), HandleError> {
+) -> Result<engine::JournalEntry, HandleError> {
     let config = &env.config;
     // Commands and the words to relay come from the signed content only: text beside it is ignored.
     let parsed = cmd::parse(&inbound.body.text, config);
     let Some(ticket) = store::tickets::ticket_by_id(tx, ticket_id)? else {
         let kind = if parsed.has(&Command::Internal) { MessageKind::StaffNote } else { MessageKind::Staff };
         apply::record_incoming(tx, ticket_id, kind, intake_id, inbound, config, now)?;
-        return Ok(());
+        return Ok(engine::staff_mail_entry(member));
     };
     let mut existing: Vec<cmd::Existing> = Vec::new();
     for l in &parsed.commands {
@@ -505,7 +505,7 @@ pub(super) fn handle(
     for effect in &plan.effects {
         mail.apply(tx, env, effect, processed)?;
     }
-    Ok(())
+    Ok(plan.journal)
 }
 
 /// A column the store keeps as '' when it holds nothing, as the core takes it.

@@ -100,7 +100,7 @@ impl Decision {
             Decision::NewTicket => entry(IntakeStatus::Ticket, String::new()),
             Decision::Correspondence { .. } => entry(IntakeStatus::Correspondence, String::new()),
             Decision::KeyRequest => key_request_entry(None),
-            Decision::Staff { member, .. } => entry(IntakeStatus::Correspondence, format!("staff mail from {member}")),
+            Decision::Staff { member, .. } => staff_mail_entry(member),
             Decision::StaffNoTicket { member, .. } => {
                 entry(IntakeStatus::Answered, format!("staff mail from {member} naming no ticket: told the sender"))
             }
@@ -110,6 +110,11 @@ impl Decision {
             ),
         }
     }
+}
+
+/// The journal's record of an authenticated staff mail about a ticket.
+pub fn staff_mail_entry(member: &str) -> JournalEntry {
+    JournalEntry { status: IntakeStatus::Correspondence, reason: format!("staff mail from {member}"), dedup: true }
 }
 
 /// The journal's record of a key request: answered with the key (`None`), or not because `Some(n)` automatic

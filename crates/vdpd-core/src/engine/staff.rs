@@ -1561,12 +1561,7 @@ pub fn mail_plan(
     config: &Config,
 ) -> super::Plan {
     let member = at.member;
-    let journal = super::JournalEntry {
-        status: super::IntakeStatus::Correspondence,
-        reason: format!("staff mail from {member}"),
-        dedup: true,
-    };
-    let mut out = super::Plan::new(journal);
+    let mut out = super::Plan::new(super::staff_mail_entry(member));
     let internal = parsed.has(&Command::Internal);
     out.effects.push(Effect::Record(if internal { MessageKind::StaffNote } else { MessageKind::Staff }));
     // Commands beside the signed content did nothing; whoever put them there wanted them to. Staff hear of
