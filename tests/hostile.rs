@@ -349,3 +349,51 @@ fn storms_and_auto_responder_loops_are_bounded() {
         assert!(replies <= s.max_replies, "{}: {replies} mails queued, at most {} expected", s.what, s.max_replies);
     }
 }
+
+/// A long report of short lines (8 MB in 400,000 lines, within `limits.max_message_bytes`) under the shipped
+/// policy is a ticket like any other: acknowledged, its text kept to its first MiB with a mark saying so (the
+/// raw mail is kept whole), and the staff notification — encrypted to the member's GnuPG key, 2.4 MB with the
+/// form's description read from that text — sealed, handed to Postfix and opened by GnuPG. (The line endings
+/// of such a body once cost the square of its length to make, seconds for this one, while every other mail
+/// waited behind it; BENCHMARKS has the measure.)
+#[test]
+fn a_long_report_of_short_lines_reaches_staff_encrypted_and_holds_nothing_up() {
+    let desk = Desk::new("hostile-long");
+    let staff = desk.use_shipped_with_staff(1, |_, _| {});
+    staff[0].import(&desk.vdpd(&["key", "export"]).stdout);
+    let researcher = format!("long-{}@example.test", desk.id);
+    let mut raw = format!(
+        "From: {researcher}\r\nTo: {}\r\nSubject: A long log\r\nMessage-ID: <long-{}@example.test>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n",
+        desk.security, desk.id
+    );
+    for i in 0..400_000 {
+        raw.push_str(&format!("log line {i:>9}\n"));
+    }
+    raw.push_str("the last line of the log\n");
+    let path = desk.dir.path().join("long.eml");
+    std::fs::write(&path, &raw).unwrap();
+    let out = desk.vdpd(&["ingest", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", common::show(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ticket EX-2026-0001"), "{stdout}");
+    let conn = rusqlite::Connection::open(desk.store_path()).unwrap();
+    let rows: Vec<(String, String, Vec<u8>)> = conn
+        .prepare(
+            "SELECT o.kind, o.status, coalesce(b.raw, x'') FROM outbox o LEFT JOIN outbox_body b ON b.id = o.body_id \
+             ORDER BY o.id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let kinds: Vec<(&str, &str)> = rows.iter().map(|(k, s, _)| (k.as_str(), s.as_str())).collect();
+    assert_eq!(kinds, [("acknowledgement", "sent"), ("staff-new-report", "sent")], "both handed to Postfix");
+    let notification = &rows[1].2;
+    assert!(!String::from_utf8_lossy(notification).replace("\r\n", "").contains('\n'), "a bare line feed");
+    let text = common::gpg::open(&staff[0], notification).replace("\r\n", "\n");
+    assert!(text.len() > 2_000_000, "the kept text goes to staff: {} bytes", text.len());
+    assert!(text.contains("log line     50000\nlog line     50001\n"), "the text, line by line");
+    assert!(text.contains("[… truncated]") && !text.contains("the last line of the log"), "kept to its first MiB");
+}
