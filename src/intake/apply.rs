@@ -105,7 +105,7 @@ pub(super) fn handle(
         | Decision::Flood { .. }
         | Decision::StaffRejected { .. } => {
             if let Some(plan) = engine::aside::plan(&decision, &inbound, config) {
-                tracing::debug!(intake_id = id, "message {id}: the mail set aside causes {:?}", plan.effects);
+                tracing::debug!(intake_id = id, "message {id}: the mail set aside causes {}", plan.summary());
                 set_aside(tx, env, id, &inbound, &plan, decision.ticket_id(), now, &mut processed)?;
                 finish(&plan.journal, decision.ticket_id())?;
                 outside(&mut processed, &plan.journal);
@@ -116,7 +116,7 @@ pub(super) fn handle(
             let held = super::keys::Held::read(tx, &inbound)?;
             let sent = store::outbox::auto_replies_to_since(tx, &inbound.sender, now - DAY_MS)?;
             let plan = engine::key_request(&inbound, &held.facts(env, now), sent, config);
-            tracing::debug!(intake_id = id, "message {id}: the key request causes {:?}", plan.effects);
+            tracing::debug!(intake_id = id, "message {id}: the key request causes {}", plan.summary());
             for effect in &plan.effects {
                 match effect {
                     Effect::Key(key) => {
@@ -412,12 +412,8 @@ impl<'a> ResearcherMail<'a> {
         plan: &'a Plan,
         processed: &mut Processed,
     ) -> Result<(), HandleError> {
-        tracing::debug!(
-            ticket = self.ticket.as_ref().map_or("", |t| t.1.as_str()),
-            answered = ?plan.form().and_then(FormAnswers::answered),
-            "the researcher's mail causes {:?}",
-            plan.effects
-        );
+        let id = self.intake_id;
+        tracing::debug!(intake_id = id, "message {id}: the researcher's mail causes {}", plan.summary());
         for effect in &plan.effects {
             if self.researcher.is_none() && !effect.records_the_mail() {
                 self.recorded(tx)?;

@@ -490,7 +490,7 @@ pub(super) fn handle(
             .collect(),
     };
     let plan = cmd::mail_plan(inbound, &parsed, &view, &existing, cmd::At { now, member }, config);
-    tracing::debug!(ticket = %reference, staff = %member, "{reference}: the mail of {member} causes {:?}", plan.effects);
+    tracing::debug!(ticket = %reference, staff = %member, "{reference}: the mail of {member} causes {}", plan.summary());
     let mut mail = StaffMail {
         intake_id,
         inbound,

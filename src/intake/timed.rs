@@ -32,7 +32,7 @@ pub(crate) fn fire(tx: &Tx<'_>, env: &Env, ticket_id: i64, timer_kind: &str, now
         purged: t.purged_at.is_some(),
     };
     let actions = timer::decide(&what, &clocks, facts, now);
-    tracing::debug!(ticket = %t.reference, "{}: timer {what} fired: {actions:?}", t.reference);
+    tracing::debug!(ticket = %t.reference, "{}: timer {what} fired: {}", t.reference, engine::plan::summary(&actions));
     for action in actions {
         match action {
             Effect::Breach(c) => breach(tx, env, &t, &c, now)?,

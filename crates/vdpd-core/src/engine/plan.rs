@@ -59,6 +59,29 @@ impl Plan {
     }
 }
 
+/// A ticket update as the debug log names it: which field, and for the state and severity their new value.
+fn update_label(update: &TicketUpdate) -> String {
+    match update {
+        TicketUpdate::State(state) => format!("state {state}"),
+        TicketUpdate::Severity { band, .. } => format!("severity {}", band.as_str()),
+        TicketUpdate::Assignee(_) => "assignee".into(),
+        TicketUpdate::Outcome { outcome, .. } => match outcome {
+            Some(o) => format!("outcome {o}"),
+            None => "outcome cleared".into(),
+        },
+        TicketUpdate::Bounty { tier, .. } => format!("bounty {tier}"),
+        TicketUpdate::Paid => "bounty paid".into(),
+        TicketUpdate::DiscloseOn(date) => format!("disclosure on {date}"),
+        TicketUpdate::Credit(_) => "credit".into(),
+        TicketUpdate::Exploited { since, .. } => if since.is_some() { "exploited" } else { "not exploited" }.into(),
+        TicketUpdate::Mitigated => "mitigated".into(),
+        TicketUpdate::Product(id) => format!("product {id}"),
+        TicketUpdate::Cve(id) => format!("CVE {id}"),
+        TicketUpdate::Incident { since, .. } => if since.is_some() { "incident" } else { "no incident" }.into(),
+        TicketUpdate::CraFiled { stage, .. } => format!("CRA {stage} filed"),
+    }
+}
+
 /// Who a timeline entry is by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum By {
@@ -185,7 +208,80 @@ pub enum Effect {
     Purge,
 }
 
+impl Plan {
+    /// The plan as the debug log shows it: each effect's [`Effect::label`], in order — nothing a mail brought
+    /// (the log goes to the journal, which report content must not reach).
+    pub fn summary(&self) -> String {
+        summary(&self.effects)
+    }
+}
+
+/// Effects as the debug log shows them ([`Effect::label`]).
+pub fn summary(effects: &[Effect]) -> String {
+    effects.iter().map(Effect::label).collect::<Vec<_>>().join("; ")
+}
+
 impl Effect {
+    /// What the effect is, without what it carries from a mail or a member (a subject, the form's answers,
+    /// a member's words, a researcher's name): the kinds, events, sections and states that say what the plan
+    /// does.
+    pub fn label(&self) -> String {
+        use crate::engine::keys::KeyChange;
+        match self {
+            Effect::OpenTicket => "open ticket".into(),
+            Effect::Record(kind) => format!("record as {kind}"),
+            Effect::Timeline { event, .. } => format!("timeline: {event}"),
+            Effect::Key(key) => match key.change {
+                KeyChange::Nothing => "key: nothing new".into(),
+                KeyChange::Learned { .. } => "key: learned".into(),
+                KeyChange::Replaced { .. } => "key: replaced".into(),
+                KeyChange::Offered { .. } => "key: kept as an offer".into(),
+            },
+            Effect::Form(answers) => {
+                let names: Vec<&str> = answers.parsed.values.iter().map(|(name, _)| name.as_str()).collect();
+                if names.is_empty() { "form: nothing answered".into() } else { format!("form: {}", names.join(", ")) }
+            }
+            Effect::Exploited => "exploited (the researcher's answer)".into(),
+            Effect::Acknowledge { with_form: true } => "acknowledge, with the form".into(),
+            Effect::Acknowledge { with_form: false } => "acknowledge".into(),
+            Effect::SendForm => "send the form".into(),
+            Effect::SendFormMissing => "send what the form lacks".into(),
+            Effect::SendUndecryptable => "send why we could not decrypt".into(),
+            Effect::AnswerEnquiry => "answer the status enquiry".into(),
+            Effect::SendKey(_) => "send our key".into(),
+            Effect::Notify(news) => format!("notify staff: {news:?}"),
+            Effect::Warn(w) => format!("warn staff: {}", w.kind),
+            Effect::Log(level) => format!("log at {level:?}"),
+            Effect::FormComplete => "form complete".into(),
+            Effect::Wait(reason) => format!("wait for the researcher ({reason})"),
+            Effect::EndWait => "end the wait".into(),
+            Effect::Informed => "researcher informed".into(),
+            Effect::SlowLane => "slow lane".into(),
+            Effect::Update(update) => format!("update: {}", update_label(update)),
+            Effect::Done(_) => "a line for the member".into(),
+            Effect::Notice(notice) => format!("notice: {}", notice.template()),
+            Effect::Diagnosed => "diagnosed".into(),
+            Effect::KeyShow => "show the keys".into(),
+            Effect::KeyReset => "forget the key".into(),
+            Effect::KeyAccept(fingerprint) => format!("accept key {fingerprint}"),
+            Effect::Erase => "erase the researcher's data".into(),
+            Effect::AddParticipant { .. } => "add a co-reporter".into(),
+            Effect::RemoveParticipant(_) => "remove a co-reporter".into(),
+            Effect::Refuse(lines) => format!("refuse the commands ({} lines)", lines.len()),
+            Effect::Relay => "relay to the researchers".into(),
+            Effect::Confirm => "confirm to the member".into(),
+            Effect::TellStaff => "tell the other staff".into(),
+            Effect::Reindex => "reindex".into(),
+            Effect::Breach(clock) => format!("breach: {}", clock.kind.label()),
+            Effect::RemindStaff { clock, .. } => format!("remind staff: {}", clock.kind.label()),
+            Effect::RemindResearcher { clock, reached } => {
+                format!("remind the researcher: {}{}", clock.kind.label(), if *reached { " (reached)" } else { "" })
+            }
+            Effect::StatusUpdate => "status update".into(),
+            Effect::Purge => "purge".into(),
+        }
+    }
+
     /// A line on the timeline by the mail's author.
     pub fn timeline(event: Event, detail: impl Into<String>) -> Effect {
         Effect::Timeline { by: By::Author, event, detail: detail.into() }
@@ -205,5 +301,48 @@ impl Effect {
                 | Effect::Log(_)
                 | Effect::Reindex
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::Inbound;
+
+    /// The debug log's line of a plan names what it does, never what the mail said: a report's subject and
+    /// answers, a member's words, a researcher's name for credit.
+    #[test]
+    fn a_plans_summary_carries_no_content_of_the_mail() {
+        let config = crate::config::parse(
+            "[organisation]\nname = \"E\"\nsecurity_address = \"security@example.test\"\nticket_prefix = \"EX\"\n\
+             [smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[store]\npath = \"/tmp/x.sqlite\"\n[sla]\nacknowledge = \"24h\"\n\
+             [report_form]\nenabled = true\n[[report_form.sections]]\nname = \"Asset\"\nmandatory = true\nkind = \"asset\"\n",
+            std::path::Path::new("/etc/vdpd/policy.toml"),
+            &crate::config::TestMachine,
+        )
+        .unwrap();
+        let mail =
+            Inbound::for_tests("ada@research.test", "Secret-subject XSS", "Asset: https://secret-host.example.test/\n");
+        let key = crate::engine::keys::KeyFacts {
+            held: None,
+            signature_used_at: None,
+            learn: None,
+            max_signature_age_ms: 0,
+            now: 0,
+        };
+        let snapshot =
+            crate::engine::researcher::Snapshot { ticket: None, answered: &[], key, sender: Default::default() };
+        let plan = crate::engine::researcher::plan(&mail, &snapshot, &config);
+        let line = plan.summary();
+        assert!(line.starts_with("open ticket; record as report; timeline: ticket opened; form: Asset"), "{line}");
+        assert!(line.contains("acknowledge") && line.contains("notify staff: NewReport"), "{line}");
+        assert!(!line.contains("secret"), "{line}");
+        let staff = summary(&[
+            Effect::Done("told Ada the secret".into()),
+            Effect::Update(TicketUpdate::Credit(Some("Ada Secret".into()))),
+            Effect::Update(TicketUpdate::Assignee("secret@example.test".into())),
+            Effect::Refuse(vec!["#secret line".into()]),
+        ]);
+        assert_eq!(staff, "a line for the member; update: credit; update: assignee; refuse the commands (1 lines)");
     }
 }
