@@ -268,9 +268,8 @@ fn new_ticket(
     let received_at = store::intake::fetched_at(tx, intake_id)?.unwrap_or(now);
     let mut mail = ResearcherMail::new(intake_id, None, inbound, &held, None, received_at, now);
     mail.carry_out(tx, env, &plan, processed)?;
-    let (ticket_id, reference) =
-        mail.ticket.ok_or_else(|| HandleError::misplanned("a new report", &Effect::Record(MessageKind::Report)))?;
-    Ok((ticket_id, reference, plan.journal))
+    let (ticket_id, reference) = mail.ticket()?;
+    Ok((ticket_id, reference.to_string(), plan.journal))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -396,10 +395,10 @@ impl<'a> ResearcherMail<'a> {
     fn ticket(&self) -> Result<(i64, &str), HandleError> {
         match &self.ticket {
             Some((id, reference)) => Ok((*id, reference.as_str())),
-            None => Err(HandleError::misplanned(
-                "a report before its ticket is opened",
-                &Effect::Record(MessageKind::Report),
-            )),
+            None => Err(HandleError::Misplanned {
+                context: "a new report",
+                effect: "an effect on its ticket before the ticket is opened (no OpenTicket first)".into(),
+            }),
         }
     }
 

@@ -366,26 +366,22 @@ pub(crate) fn unsendable_notice(
         return Ok(());
     }
     let ticket = match first.ticket_id {
-        Some(id) => store::tickets::ticket_by_id(tx, id)?.map(|t| (id, t.reference)),
+        Some(id) => store::tickets::ticket_by_id(tx, id)?,
         None => None,
     };
     // Who it was for, unless the researcher's data was erased since.
-    let erased = match first.ticket_id {
-        Some(id) => store::tickets::is_erased(tx, id)?,
-        None => false,
-    };
-    let to = if erased {
+    let to = if ticket.as_ref().is_some_and(|t| t.erased_at.is_some()) {
         "(erased)".to_string()
     } else {
         rows.iter().map(|r| r.recipient.as_str()).collect::<Vec<_>>().join(", ")
     };
-    let on = ticket.as_ref().map_or(String::new(), |(_, r)| format!(" of {r}"));
+    let on = ticket.as_ref().map_or(String::new(), |t| format!(" of {}", t.reference));
     let detail = format!(
         "the {} mail{on} to {to} was not sent: {error}. Whoever it was for has not had it; `vdpd status` lists failed \
          mail, and the ticket's timeline has it.",
         first.kind
     );
-    let about = ticket.as_ref().map(|(id, r)| (*id, r.as_str()));
+    let about = ticket.as_ref().map(|t| (t.id, t.reference.as_str()));
     warn(tx, env, WarningKind::Unsendable, &detail, about, None, now)?;
     Ok(())
 }

@@ -29,17 +29,20 @@ impl Plan {
         Plan { journal, effects: Vec::new() }
     }
 
+    #[cfg(test)]
     pub fn has(&self, effect: &Effect) -> bool {
         self.effects.contains(effect)
     }
 
     /// The effects that follow the mail's recording (answers, news for staff, waits, the move to triage):
     /// what a test of a policy's flow compares, the recording itself being the same for every mail.
+    #[cfg(test)]
     pub fn steps(&self) -> Vec<Effect> {
         self.effects.iter().filter(|e| !e.records_the_mail()).cloned().collect()
     }
 
     /// The report form's answers the mail gives, if it was read.
+    #[cfg(test)]
     pub fn form(&self) -> Option<&FormAnswers> {
         self.effects.iter().find_map(|e| match e {
             Effect::Form(answers) => Some(&**answers),
@@ -48,6 +51,7 @@ impl Plan {
     }
 
     /// The timeline entries the plan records, in order.
+    #[cfg(test)]
     pub fn timeline(&self) -> Vec<(&By, Event, &str)> {
         self.effects
             .iter()
@@ -313,14 +317,9 @@ mod tests {
     /// answers, a member's words, a researcher's name for credit.
     #[test]
     fn a_plans_summary_carries_no_content_of_the_mail() {
-        let config = crate::config::parse(
-            "[organisation]\nname = \"E\"\nsecurity_address = \"security@example.test\"\nticket_prefix = \"EX\"\n\
-             [smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[store]\npath = \"/tmp/x.sqlite\"\n[sla]\nacknowledge = \"24h\"\n\
-             [report_form]\nenabled = true\n[[report_form.sections]]\nname = \"Asset\"\nmandatory = true\nkind = \"asset\"\n",
-            std::path::Path::new("/etc/vdpd/policy.toml"),
-            &crate::config::TestMachine,
-        )
-        .unwrap();
+        let config = crate::engine::tests::config(
+            "[report_form]\nenabled = true\n[[report_form.sections]]\nname = \"Asset\"\nmandatory = true\nkind = \"asset\"\n",
+        );
         let mail =
             Inbound::for_tests("ada@research.test", "Secret-subject XSS", "Asset: https://secret-host.example.test/\n");
         let key = crate::engine::keys::KeyFacts {

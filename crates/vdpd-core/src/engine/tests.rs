@@ -11,7 +11,7 @@ fn org() -> Organisation {
     }
 }
 
-fn config(extra: &str) -> Config {
+pub(super) fn config(extra: &str) -> Config {
     let text = format!(
         "[organisation]\nname = \"Example\"\nsecurity_address = \"security@example.test\"\nticket_prefix = \"EX\"\n\
          [smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[store]\npath = \"/tmp/x.sqlite\"\n[sla]\nacknowledge = \"24h\"\n{extra}"
